@@ -1,0 +1,337 @@
+// The one schema of our resources. Everything else derives from it:
+//   - the TypeScript types (Static<> below),
+//   - ajv validation of files (./validate.ts),
+//   - the CRDs in crds/ (./crd.ts, scripts/generate-crds.ts).
+// Rules JSON Schema cannot say (cross-field, immutability) are CEL rules in
+// `x-kubernetes-validations`, which the apiserver enforces; ./validate.ts
+// enforces the same cross-field rules for files, since no apiserver sees those.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+export const GROUP = 'coderops.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** A CEL rule for the apiserver; ajv treats the keyword as an annotation. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+}
+
+function cel<T extends TSchema>(schema: T, rules: CelRule[]): T {
+  return { ...schema, 'x-kubernetes-validations': rules };
+}
+
+/** Coder's workspace name rule (codersdk/name.go, NameValid). */
+export const WORKSPACE_NAME_PATTERN = '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$';
+export const WORKSPACE_NAME_MAX = 32;
+export const RESERVED_WORKSPACE_NAMES = ['new', 'create'] as const;
+
+/** A Go duration: one or more <number><unit>, e.g. 8h, 90m, 1h30m, 0s. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+export const ConnectionRef = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('CoderConnection'), Type.Literal('ClusterCoderConnection')], {
+      default: 'CoderConnection',
+      description: 'CoderConnection (same namespace) or ClusterCoderConnection.',
+    }),
+    name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the connection.' }),
+  },
+  { additionalProperties: false, description: 'Which Coder deployment and credentials to use.' },
+);
+
+export const Autostart = cel(
+  Type.Object(
+    {
+      enabled: Type.Optional(
+        Type.Boolean({ description: 'false turns autostart off; a schedule must then be absent.' }),
+      ),
+      schedule: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 256,
+          description: 'Cron "minute hour * * weekdays", e.g. "30 9 * * 1-5". Day-of-month and month must be *.',
+        }),
+      ),
+      timezone: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Berlin. Default UTC.' }),
+      ),
+    },
+    { additionalProperties: false, description: 'When Coder starts the workspace.' },
+  ),
+  [
+    {
+      rule: '(has(self.enabled) && !self.enabled) || has(self.schedule)',
+      message: 'autostart needs a schedule, or enabled: false to turn it off',
+    },
+    {
+      rule: '!(has(self.enabled) && !self.enabled) || (!has(self.schedule) && !has(self.timezone))',
+      message: 'autostart with enabled: false takes no schedule or timezone',
+    },
+  ],
+);
+
+export const Parameter = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    value: Type.String({ maxLength: 65536 }),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkspaceSpec = cel(
+  Type.Object(
+    {
+      connectionRef: Type.Optional(ConnectionRef),
+      owner: cel(
+        Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }),
+        [{ rule: 'self == oldSelf', message: 'owner is immutable' }],
+      ),
+      organization: Type.Optional(
+        cel(
+          Type.String({
+            minLength: 1,
+            maxLength: 64,
+            description: "Organization name or UUID. Default: the deployment's default organization. Immutable.",
+          }),
+          [{ rule: 'self == oldSelf', message: 'organization is immutable' }],
+        ),
+      ),
+      name: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: WORKSPACE_NAME_MAX,
+          pattern: WORKSPACE_NAME_PATTERN,
+          description: 'Coder workspace name. Default: metadata.name. Changing it renames the workspace.',
+        }),
+      ),
+      template: Type.Optional(
+        cel(
+          Type.String({
+            minLength: 1,
+            maxLength: 64,
+            description: 'Template name in the organization. Exactly one of template and templateVersion. Immutable.',
+          }),
+          [{ rule: 'self == oldSelf', message: 'template is immutable' }],
+        ),
+      ),
+      templateVersion: Type.Optional(
+        cel(
+          Type.String({
+            pattern: UUID_PATTERN,
+            description: 'Template version UUID. Exactly one of template and templateVersion. Immutable.',
+          }),
+          [{ rule: 'self == oldSelf', message: 'templateVersion is immutable' }],
+        ),
+      ),
+      parameters: Type.Optional(
+        Type.Array(Parameter, {
+          maxItems: 256,
+          description: 'Rich parameter values passed at create.',
+        }),
+      ),
+      autostart: Type.Optional(Autostart),
+      ttl: Type.Optional(
+        Type.String({
+          pattern: DURATION_PATTERN,
+          maxLength: 64,
+          description: 'Auto-stop after this long (Go duration, 1m to 720h, whole minutes); 0s turns it off.',
+        }),
+      ),
+      dormant: Type.Optional(Type.Boolean({ description: 'Whether the workspace is dormant.' })),
+      favorite: Type.Optional(Type.Boolean({ description: "Whether the workspace is on its owner's favorites." })),
+      automaticUpdates: Type.Optional(
+        Type.Union([Type.Literal('always'), Type.Literal('never')], {
+          description: 'Whether starts use the active template version.',
+        }),
+      ),
+      deletionPolicy: Type.Optional(
+        Type.Union([Type.Literal('Delete'), Type.Literal('Orphan')], {
+          description: "What deleting the resource does to the Coder workspace. Default: the operator's flag (Orphan).",
+        }),
+      ),
+      suspend: Type.Optional(Type.Boolean({ description: 'Pause reconciliation.' })),
+    },
+    { additionalProperties: false },
+  ),
+  [
+    {
+      rule: 'has(self.template) != has(self.templateVersion)',
+      message: 'exactly one of template and templateVersion must be set',
+    },
+    {
+      rule: 'has(self.template) == has(oldSelf.template) && has(self.templateVersion) == has(oldSelf.templateVersion)',
+      message: 'template and templateVersion cannot be added or removed after creation',
+    },
+    {
+      rule: 'has(self.organization) == has(oldSelf.organization)',
+      message: 'organization cannot be added or removed after creation',
+    },
+  ],
+);
+
+export const Condition = Type.Object({
+  type: Type.String({ minLength: 1, maxLength: 316 }),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  lastTransitionTime: Type.String({ format: 'date-time' }),
+  reason: Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' }),
+  message: Type.String({ maxLength: 32768 }),
+});
+
+export const LatestBuild = Type.Object({
+  number: Type.Integer(),
+  transition: Type.String(),
+  status: Type.String(),
+});
+
+export const WorkspaceStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  conditions: Type.Optional(Type.Array(Condition)),
+  id: Type.Optional(Type.String()),
+  url: Type.Optional(Type.String()),
+  ownerID: Type.Optional(Type.String()),
+  organizationID: Type.Optional(Type.String()),
+  templateID: Type.Optional(Type.String()),
+  latestBuild: Type.Optional(LatestBuild),
+  autostart: Type.Optional(Type.String({ description: 'Autostart schedule as Coder stores it; empty when off.' })),
+  ttl: Type.Optional(Type.String({ description: 'Auto-stop TTL as a duration; 0s when off.' })),
+  dormant: Type.Optional(Type.Boolean()),
+  favorite: Type.Optional(Type.Boolean()),
+  automaticUpdates: Type.Optional(Type.String()),
+  nextAutostart: Type.Optional(Type.String({ format: 'date-time' })),
+  lastSyncTime: Type.Optional(Type.String({ format: 'date-time' })),
+  lastDrift: Type.Optional(Type.Array(Type.String(), { description: 'Fields changed out of band and corrected.' })),
+});
+
+export const ObjectMeta = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+    }),
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+    generation: Type.Optional(Type.Integer()),
+    uid: Type.Optional(Type.String()),
+    resourceVersion: Type.Optional(Type.String()),
+    finalizers: Type.Optional(Type.Array(Type.String())),
+    deletionTimestamp: Type.Optional(Type.String()),
+  },
+  // Kubernetes owns metadata's full shape; we read only the fields above.
+  { additionalProperties: true },
+);
+
+export const WorkspaceResource = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('Workspace'),
+    metadata: ObjectMeta,
+    spec: WorkspaceSpec,
+    status: Type.Optional(WorkspaceStatus),
+  },
+  { additionalProperties: false },
+);
+
+export const SecretKeyRef = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    key: Type.String({ minLength: 1, maxLength: 253, default: 'token' }),
+    namespace: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, description: 'Only for ClusterCoderConnection.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const connectionSpecFields = {
+  url: Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://', description: 'Base URL of the Coder deployment.' }),
+  tokenSecretRef: SecretKeyRef,
+  requestsPerMinute: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      description: 'Client-side rate limit per path; default 400, below the server default of 512.',
+    }),
+  ),
+  bypassRateLimit: Type.Optional(
+    Type.Boolean({ description: 'Send X-Coder-Bypass-Ratelimit (the token must belong to a site Owner).' }),
+  ),
+};
+
+export const ConnectionStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  conditions: Type.Optional(Type.Array(Condition)),
+  version: Type.Optional(Type.String()),
+  renamesAllowed: Type.Optional(Type.Boolean()),
+});
+
+export const CoderConnectionSpec = Type.Object(connectionSpecFields, { additionalProperties: false });
+
+export const OwnerRule = Type.Object(
+  {
+    namespaceSelector: Type.Optional(
+      Type.Object(
+        {
+          matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
+          matchNames: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    owners: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'Coder usernames allowed as owners in the selected namespaces; "*" allows every owner.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const ClusterCoderConnectionSpec = Type.Object(
+  {
+    ...connectionSpecFields,
+    allow: Type.Optional(
+      Type.Array(OwnerRule, {
+        description: 'Which namespaces may use this connection and for which owners. Empty: nobody (default deny).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CoderConnectionResource = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('CoderConnection'),
+    metadata: ObjectMeta,
+    spec: CoderConnectionSpec,
+    status: Type.Optional(ConnectionStatus),
+  },
+  { additionalProperties: false },
+);
+
+export const ClusterCoderConnectionResource = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('ClusterCoderConnection'),
+    metadata: ObjectMeta,
+    spec: ClusterCoderConnectionSpec,
+    status: Type.Optional(ConnectionStatus),
+  },
+  { additionalProperties: false },
+);
+
+export type WorkspaceSpec = Static<typeof WorkspaceSpec>;
+export type WorkspaceStatus = Static<typeof WorkspaceStatus>;
+export type Workspace = Static<typeof WorkspaceResource>;
+export type Condition = Static<typeof Condition>;
+export type AutostartSpec = Static<typeof Autostart>;
+export type CoderConnection = Static<typeof CoderConnectionResource>;
+export type ClusterCoderConnection = Static<typeof ClusterCoderConnectionResource>;
+export type DeletionPolicy = NonNullable<WorkspaceSpec['deletionPolicy']>;

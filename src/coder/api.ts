@@ -1,0 +1,73 @@
+import type {
+  AutomaticUpdates,
+  BuildInfo,
+  CreateTokenRequest,
+  CreateWorkspaceBuildRequest,
+  CreateWorkspaceRequest,
+  GenerateAPIKeyResponse,
+  Organization,
+  Template,
+  TemplateVersion,
+  TokenConfig,
+  User,
+  Workspace,
+  WorkspaceBuild,
+} from './types.ts';
+
+/**
+ * Everything the engine asks of a Coder deployment, one method per endpoint.
+ * The HTTP client in ./client.ts implements it; unit tests use fakes.
+ * Methods throw CoderApiError for an HTTP error and CoderNetworkError when no
+ * answer came.
+ */
+export interface CoderApi {
+  /** GET /api/v2/buildinfo */
+  buildInfo(): Promise<BuildInfo>;
+  /** GET /api/v2/users/{user}: `me`, a UUID or a username. */
+  getUser(user: string): Promise<User>;
+  /** GET /api/v2/organizations/{organization}: a UUID, a name or `default`. */
+  getOrganization(org: string): Promise<Organization>;
+  /** GET /api/v2/organizations/{organization}/templates/{templatename} */
+  getTemplateByName(organizationId: string, name: string): Promise<Template>;
+  /** GET /api/v2/templateversions/{templateversion} */
+  getTemplateVersion(id: string): Promise<TemplateVersion>;
+
+  /**
+   * GET /api/v2/workspaces, following pages of `pageSize` (default: the
+   * client's list page size) until `count` is reached.
+   */
+  listWorkspaces(opts?: { q?: string; pageSize?: number }): Promise<Workspace[]>;
+  /** GET /api/v2/workspaces/{workspace}; 410 when deleted unless includeDeleted. */
+  getWorkspace(id: string, opts?: { includeDeleted?: boolean }): Promise<Workspace>;
+  /** GET /api/v2/users/{user}/workspace/{workspacename}; undefined on 404. */
+  findWorkspace(owner: string, name: string): Promise<Workspace | undefined>;
+
+  /** POST /api/v2/users/{user}/workspaces (never retried blindly). */
+  createWorkspace(owner: string, req: CreateWorkspaceRequest): Promise<Workspace>;
+  /** PATCH /api/v2/workspaces/{workspace} */
+  renameWorkspace(id: string, name: string): Promise<void>;
+  /** PUT /api/v2/workspaces/{workspace}/autostart; null turns autostart off. */
+  setAutostart(id: string, schedule: string | null): Promise<void>;
+  /** PUT /api/v2/workspaces/{workspace}/ttl; null turns auto-stop off. */
+  setTtl(id: string, ttlMs: number | null): Promise<void>;
+  /** PUT /api/v2/workspaces/{workspace}/dormant; undefined when the server answers 304. */
+  setDormant(id: string, dormant: boolean): Promise<Workspace | undefined>;
+  /** PUT or DELETE /api/v2/workspaces/{workspace}/favorite (owner only). */
+  setFavorite(id: string, favorite: boolean): Promise<void>;
+  /** PUT /api/v2/workspaces/{workspace}/autoupdates */
+  setAutomaticUpdates(id: string, value: AutomaticUpdates): Promise<void>;
+  /** POST /api/v2/workspaces/{workspace}/builds */
+  createBuild(id: string, req: CreateWorkspaceBuildRequest): Promise<WorkspaceBuild>;
+  /** GET /api/v2/workspacebuilds/{workspacebuild} */
+  getBuild(buildId: string): Promise<WorkspaceBuild>;
+
+  /** GET /api/v2/users/{user}/keys/tokens/tokenconfig */
+  tokenConfig(user: string): Promise<TokenConfig>;
+  /** POST /api/v2/users/{user}/keys/tokens */
+  createToken(user: string, req: CreateTokenRequest): Promise<GenerateAPIKeyResponse>;
+  /** DELETE /api/v2/users/{user}/keys/{keyid} */
+  deleteToken(user: string, keyId: string): Promise<void>;
+
+  /** The same client (URL, limits, retries) acting with another token. */
+  withToken(token: string): CoderApi;
+}

@@ -1,0 +1,118 @@
+// The engine's vocabulary: what is wanted (Desired), what Coder has
+// (Observed), and the single API calls that close the gap (Action).
+import type { DeletionPolicy } from '../api/schema.ts';
+import type { AutomaticUpdates, WorkspaceBuildParameter } from '../coder/types.ts';
+
+/** Where a declaration came from, for messages that name it. */
+export interface SourceRef {
+  /** File path, `-` for stdin, or `namespace/name` for a cluster resource. */
+  file: string;
+  /** 0-based index of the YAML document in the file. */
+  document?: number;
+}
+
+/** Autostart as the spec wants it: a Coder schedule string, or off. */
+export type DesiredAutostart = { enabled: true; schedule: string } | { enabled: false };
+
+/**
+ * A validated Workspace spec with its defaults applied. A field that is
+ * `undefined` is not managed: the engine never reads or writes it.
+ */
+export interface DesiredWorkspace {
+  /** Stable identity of the declaration: `namespace/metadata.name`. */
+  key: string;
+  source: SourceRef;
+  /** Coder username or user UUID, as written. */
+  owner: string;
+  /** Organization name or UUID, as written; undefined means the default org. */
+  organization?: string;
+  /** Coder workspace name. */
+  name: string;
+  template?: string;
+  templateVersion?: string;
+  parameters: WorkspaceBuildParameter[];
+  /** The Coder schedule string we would send (`CRON_TZ=<tz> <cron>`). */
+  autostart?: DesiredAutostart;
+  /** Whole minutes in ms; 0 means auto-stop off. */
+  ttlMs?: number;
+  dormant?: boolean;
+  favorite?: boolean;
+  automaticUpdates?: AutomaticUpdates;
+  deletionPolicy: DeletionPolicy;
+  /** The Coder workspace this declaration is bound to (status.id / state file). */
+  boundId?: string;
+}
+
+/** The fields of a Coder workspace the engine compares, normalised. */
+export interface ObservedWorkspace {
+  id: string;
+  name: string;
+  ownerId: string;
+  ownerName: string;
+  organizationId: string;
+  organizationName: string;
+  templateId: string;
+  templateName: string;
+  /** Raw schedule string as Coder stores it; null when autostart is off. */
+  autostartSchedule: string | null;
+  /** null when auto-stop is off. */
+  ttlMs: number | null;
+  dormant: boolean;
+  /** Only known when read with the owner's own token; undefined otherwise. */
+  favorite?: boolean;
+  automaticUpdates: AutomaticUpdates;
+  /** Mirrors the deployment's --allow-workspace-renames. */
+  allowRenames: boolean;
+  latestBuild: { number: number; transition: string; status: string; id: string };
+  nextStartAt: string | null;
+  createdAt: string;
+}
+
+/** What a create call will carry, before owner/template ids are resolved. */
+export interface CreatePlan {
+  owner: string;
+  organization?: string;
+  name: string;
+  template?: string;
+  templateVersion?: string;
+  parameters: WorkspaceBuildParameter[];
+  autostartSchedule?: string;
+  ttlMs?: number;
+  automaticUpdates?: AutomaticUpdates;
+}
+
+/** One Coder API call. Ordering across kinds is decided in diff.ts only. */
+export type Action =
+  | { kind: 'create'; create: CreatePlan; recreate: boolean }
+  | { kind: 'rename'; from: string; to: string }
+  | { kind: 'autostart'; from: string | null; to: string | null }
+  | { kind: 'ttl'; fromMs: number | null; toMs: number | null }
+  | { kind: 'dormant'; from: boolean; to: boolean }
+  | { kind: 'favorite'; from: boolean | undefined; to: boolean }
+  | { kind: 'autoupdates'; from: AutomaticUpdates; to: AutomaticUpdates }
+  | { kind: 'delete'; policy: DeletionPolicy };
+
+export type ActionKind = Action['kind'];
+
+/** A difference the engine will not act on, with the reason a person can act on. */
+export interface Blocked {
+  field: string;
+  reason: 'RenamesDisabled' | 'TemplateMismatch' | 'OrganizationMismatch' | 'OwnerMismatch';
+  message: string;
+}
+
+/** The outcome of diff() for one declaration. */
+export interface WorkspacePlan {
+  key: string;
+  desired: DesiredWorkspace;
+  observed: ObservedWorkspace | undefined;
+  actions: Action[];
+  blocked: Blocked[];
+  /** Spec fields whose Coder value differs (excluding create): the drift to correct. */
+  drift: string[];
+}
+
+export type ActionOutcome =
+  | { action: Action; ok: true }
+  | { action: Action; ok: false; error: unknown; skipped?: false }
+  | { action: Action; ok: false; skipped: true; because: ActionKind };
