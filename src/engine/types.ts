@@ -86,7 +86,8 @@ export type Action =
   | { kind: 'create'; create: CreatePlan; recreate: boolean }
   | { kind: 'rename'; from: string; to: string }
   | { kind: 'autostart'; from: string | null; to: string | null }
-  | { kind: 'ttl'; fromMs: number | null; toMs: number | null }
+  /** fromMs undefined: not known yet (the template default a create will pick). */
+  | { kind: 'ttl'; fromMs: number | null | undefined; toMs: number | null }
   | { kind: 'dormant'; from: boolean; to: boolean }
   | { kind: 'favorite'; from: boolean | undefined; to: boolean }
   | { kind: 'autoupdates'; from: AutomaticUpdates; to: AutomaticUpdates }

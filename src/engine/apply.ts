@@ -1,0 +1,160 @@
+// apply(): runs one workspace's actions against Coder, one API call each,
+// and tracks what the workspace looks like afterwards without reading it
+// again (every settings endpoint answers 204, so a successful call is enough
+// to know the new value).
+import type { CoderApi } from '../coder/api.ts';
+import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
+import type { Workspace } from '../coder/types.ts';
+import { diff } from './diff.ts';
+import { toObserved } from './observe.ts';
+import type { CreateResolver } from './resolve.ts';
+import type { Action, ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
+
+export interface ApplyDeps {
+  api: CoderApi;
+  resolver: CreateResolver;
+  /** A client acting as the workspace owner (favorites are owner-only). */
+  ownerApi: (owner: { id: string; username: string }) => Promise<CoderApi>;
+  /** Called after every action, for progress output, events and metrics. */
+  onOutcome?: (key: string, outcome: ActionOutcome) => void;
+}
+
+export interface ApplyResult {
+  key: string;
+  outcomes: ActionOutcome[];
+  /** The workspace as it stands after the successful actions; undefined if none exists. */
+  observed: ObservedWorkspace | undefined;
+  /** How the binding came about in this run, if it did. */
+  origin?: 'created' | 'adopted';
+  /** Set when a delete build was started: wait for it with waitForBuild(). */
+  deleteBuildId?: string;
+}
+
+export async function applyPlan(plan: WorkspacePlan, deps: ApplyDeps): Promise<ApplyResult> {
+  const result: ApplyResult = { key: plan.key, outcomes: [], observed: plan.observed };
+  const record = (outcome: ActionOutcome): void => {
+    result.outcomes.push(outcome);
+    deps.onOutcome?.(plan.key, outcome);
+  };
+
+  let actions = plan.actions;
+  const [first] = actions;
+  if (first?.kind === 'create') {
+    try {
+      const { workspace, origin } = await createOrFind(first, plan, deps);
+      result.origin = origin;
+      result.observed = toObserved(workspace, origin === 'created');
+      if (origin === 'created') result.observed.favorite = false; // a new workspace is nobody's favorite
+      record({ action: first, ok: true });
+    } catch (error) {
+      record({ action: first, ok: false, error });
+      for (const action of actions.slice(1)) record({ action, ok: false, skipped: true, because: 'create' });
+      return result;
+    }
+    // The create answer shows what Coder really did (e.g. the TTL the template
+    // default gave), so the follow-ups are planned again from it.
+    actions = diff(plan.desired, result.observed).actions;
+  }
+
+  for (const action of actions) {
+    const current = result.observed;
+    if (!current) break;
+    try {
+      const next = await runAction(action, current, deps);
+      if (action.kind === 'delete') result.deleteBuildId = next.latestBuild.id;
+      result.observed = next;
+      record({ action, ok: true });
+    } catch (error) {
+      record({ action, ok: false, error });
+    }
+  }
+  return result;
+}
+
+/**
+ * Creates are never retried blindly: when the answer is lost (no response,
+ * a 5xx) or the name turns out taken, look the workspace up by owner + name.
+ * If it is there, it is the one we made (or one a person made, which we
+ * adopt, as we would have had the list shown it).
+ */
+async function createOrFind(
+  action: Extract<Action, { kind: 'create' }>,
+  plan: WorkspacePlan,
+  deps: ApplyDeps,
+): Promise<{ workspace: Workspace; origin: 'created' | 'adopted' }> {
+  const request = await deps.resolver.createRequest(action.create);
+  try {
+    return { workspace: await deps.api.createWorkspace(action.create.owner, request), origin: 'created' };
+  } catch (error) {
+    const outcomeUnknown =
+      error instanceof CoderNetworkError || (error instanceof CoderApiError && error.status >= 500);
+    const nameTaken = error instanceof CoderApiError && error.status === 409;
+    if (!outcomeUnknown && !nameTaken) throw error;
+    const found = await deps.api.findWorkspace(action.create.owner, plan.desired.name);
+    if (!found) throw error;
+    return { workspace: found, origin: outcomeUnknown ? 'created' : 'adopted' };
+  }
+}
+
+/** One API call; returns the workspace as it is after the call succeeded. */
+async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps): Promise<ObservedWorkspace> {
+  const { api } = deps;
+  switch (action.kind) {
+    case 'rename':
+      await api.renameWorkspace(ws.id, action.to);
+      return { ...ws, name: action.to };
+    case 'autostart':
+      await api.setAutostart(ws.id, action.to);
+      return { ...ws, autostartSchedule: action.to };
+    case 'ttl':
+      await api.setTtl(ws.id, action.toMs);
+      // Coder truncates to whole minutes; desired values already are.
+      return { ...ws, ttlMs: action.toMs };
+    case 'autoupdates':
+      await api.setAutomaticUpdates(ws.id, action.to);
+      return { ...ws, automaticUpdates: action.to };
+    case 'dormant': {
+      const updated = await api.setDormant(ws.id, action.to);
+      // 304: it already was; 200 carries the full workspace.
+      return updated ? { ...toObserved(updated, false), favorite: ws.favorite } : { ...ws, dormant: action.to };
+    }
+    case 'favorite': {
+      const owner = await deps.ownerApi({ id: ws.ownerId, username: ws.ownerName });
+      await owner.setFavorite(ws.id, action.to);
+      return { ...ws, favorite: action.to };
+    }
+    case 'delete': {
+      const build = await api.createBuild(ws.id, { transition: 'delete' });
+      return {
+        ...ws,
+        latestBuild: { id: build.id, number: build.build_number, transition: build.transition, status: build.status },
+      };
+    }
+    case 'create':
+      throw new Error('create is handled before the other actions');
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  pollMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/**
+ * A delete is final only when its build succeeds (BEHAVIOUR.md §14). Polls the
+ * build until its job ends; returns the final job status, or 'timeout'.
+ */
+export async function waitForBuild(api: CoderApi, buildId: string, opts: WaitOptions): Promise<string> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? Date.now;
+  const deadline = now() + opts.timeoutMs;
+  for (;;) {
+    const build = await api.getBuild(buildId);
+    const status = build.job.status;
+    if (status === 'succeeded' || status === 'failed' || status === 'canceled') return status;
+    if (now() >= deadline) return 'timeout';
+    await sleep(opts.pollMs);
+  }
+}

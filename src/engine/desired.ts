@@ -1,0 +1,50 @@
+// From a validated Workspace resource to what the engine compares against
+// Coder. Validation (src/api/validate.ts) has already run, so conversions
+// here cannot fail on user input.
+import type { DeletionPolicy, Workspace } from '../api/schema.ts';
+import { ttlFromSpec } from '../api/duration.ts';
+import { toCoderSchedule } from '../api/schedule.ts';
+import type { DesiredAutostart, DesiredWorkspace, SourceRef } from './types.ts';
+
+export interface DesiredDefaults {
+  /** The operator's or CLI's --deletion-policy; Orphan unless told otherwise. */
+  deletionPolicy: DeletionPolicy;
+}
+
+export function workspaceKey(ws: Workspace): string {
+  return `${ws.metadata.namespace ?? 'default'}/${ws.metadata.name}`;
+}
+
+export function toDesired(
+  ws: Workspace,
+  source: SourceRef,
+  defaults: DesiredDefaults,
+  boundId?: string,
+): DesiredWorkspace {
+  const spec = ws.spec;
+  const desired: DesiredWorkspace = {
+    key: workspaceKey(ws),
+    source,
+    owner: spec.owner,
+    name: spec.name ?? ws.metadata.name,
+    parameters: (spec.parameters ?? []).map((p) => ({ name: p.name, value: p.value })),
+    deletionPolicy: spec.deletionPolicy ?? defaults.deletionPolicy,
+  };
+  if (spec.organization !== undefined) desired.organization = spec.organization;
+  if (spec.template !== undefined) desired.template = spec.template;
+  if (spec.templateVersion !== undefined) desired.templateVersion = spec.templateVersion;
+  if (spec.autostart !== undefined) desired.autostart = desiredAutostart(spec.autostart);
+  if (spec.ttl !== undefined) desired.ttlMs = ttlFromSpec(spec.ttl).ms;
+  if (spec.dormant !== undefined) desired.dormant = spec.dormant;
+  if (spec.favorite !== undefined) desired.favorite = spec.favorite;
+  if (spec.automaticUpdates !== undefined) desired.automaticUpdates = spec.automaticUpdates;
+  if (boundId !== undefined) desired.boundId = boundId;
+  return desired;
+}
+
+function desiredAutostart(spec: NonNullable<Workspace['spec']['autostart']>): DesiredAutostart {
+  if (spec.enabled === false || spec.schedule === undefined) return { enabled: false };
+  const input: { schedule: string; timezone?: string } = { schedule: spec.schedule };
+  if (spec.timezone !== undefined) input.timezone = spec.timezone;
+  return { enabled: true, schedule: toCoderSchedule(input) };
+}

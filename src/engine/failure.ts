@@ -1,0 +1,91 @@
+// Turns an error from an action into a condition reason and a message a
+// person can act on. Coder's own words are kept; its validation fields are
+// translated back into the spec field the user wrote.
+import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
+import type { Action } from './types.ts';
+
+export type FailureReason =
+  | 'Forbidden'
+  | 'CoderError'
+  | 'CoderRejected'
+  | 'RateLimited'
+  | 'ConnectionNotReady'
+  | 'NotFound'
+  | 'FavoriteNeedsOwnerToken';
+
+export interface Failure {
+  reason: FailureReason;
+  message: string;
+  /** The spec field the failure concerns, when it can be told. */
+  field?: string;
+}
+
+const SPEC_FIELD_OF_CODER_FIELD: Record<string, string> = {
+  name: 'spec.name',
+  template_id: 'spec.template',
+  template_version_id: 'spec.templateVersion',
+  autostart_schedule: 'spec.autostart',
+  schedule: 'spec.autostart',
+  ttl_ms: 'spec.ttl',
+  automatic_updates: 'spec.automaticUpdates',
+  dormant: 'spec.dormant',
+};
+
+const SPEC_FIELD_OF_ACTION: Record<Action['kind'], string> = {
+  create: 'spec',
+  rename: 'spec.name',
+  autostart: 'spec.autostart',
+  ttl: 'spec.ttl',
+  dormant: 'spec.dormant',
+  favorite: 'spec.favorite',
+  autoupdates: 'spec.automaticUpdates',
+  delete: 'spec.deletionPolicy',
+};
+
+/** Marks errors from minting an owner token, whatever module raised them. */
+export function isOwnerTokenError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'OwnerTokenError';
+}
+
+export function describeFailure(action: Action, error: unknown): Failure {
+  const verb = action.kind === 'create' ? 'create the workspace' : `update ${SPEC_FIELD_OF_ACTION[action.kind]}`;
+  if (isOwnerTokenError(error))
+    return {
+      reason: 'FavoriteNeedsOwnerToken',
+      field: 'spec.favorite',
+      message:
+        `${(error as Error).message}. Coder lets only the owner set a favorite; give the connection a site Owner ` +
+        'token so the operator can mint a short-lived token for the owner, or remove spec.favorite',
+    };
+  if (error instanceof CoderNetworkError)
+    return { reason: 'ConnectionNotReady', message: `could not ${verb}: ${error.message}` };
+  if (!(error instanceof CoderApiError))
+    return { reason: 'CoderError', message: `could not ${verb}: ${error instanceof Error ? error.message : String(error)}` };
+
+  const field = fieldOf(action, error);
+  const said = error.describe();
+  switch (error.status) {
+    case 401:
+      return { reason: 'ConnectionNotReady', message: `Coder refused the token (401): ${said}; check the token` };
+    case 403:
+      return { reason: 'Forbidden', field, message: `Coder forbade ${verb} (403): ${said}` };
+    case 404:
+      return { reason: 'NotFound', field, message: `could not ${verb}: ${said} (check owner, organization and template names and the token's access)` };
+    case 429:
+      return { reason: 'RateLimited', message: `Coder rate-limited ${verb} (429); will retry later: ${said}` };
+    default:
+      if (error.status >= 500) return { reason: 'CoderError', field, message: `Coder failed to ${verb} (${error.status}): ${said}` };
+      return { reason: 'CoderRejected', field, message: `Coder rejected ${field}: ${said}` };
+  }
+}
+
+function fieldOf(action: Action, error: CoderApiError): string {
+  for (const v of error.validations) {
+    const mapped = SPEC_FIELD_OF_CODER_FIELD[v.field];
+    if (mapped) return mapped;
+    // Dynamic parameter errors name the parameter itself.
+    if (action.kind === 'create' && action.create.parameters.some((p) => p.name === v.field))
+      return `spec.parameters[name=${v.field}]`;
+  }
+  return SPEC_FIELD_OF_ACTION[action.kind];
+}

@@ -1,0 +1,118 @@
+// Turns Coder's workspace objects into the engine's ObservedWorkspace and
+// indexes one list pass so every declaration finds its workspace without
+// another API call (DESIGN.md: observation is list-based).
+import type { Workspace } from '../coder/types.ts';
+import type { ObservedWorkspace } from './types.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID.test(text);
+}
+
+/**
+ * `favoriteKnown` is true only when the object was read with the owner's own
+ * token: Coder shows everybody else `favorite: false` whatever the truth is.
+ */
+export function toObserved(ws: Workspace, favoriteKnown: boolean): ObservedWorkspace {
+  const observed: ObservedWorkspace = {
+    id: ws.id,
+    name: ws.name,
+    ownerId: ws.owner_id,
+    ownerName: ws.owner_name,
+    organizationId: ws.organization_id,
+    organizationName: ws.organization_name,
+    templateId: ws.template_id,
+    templateName: ws.template_name,
+    // Coder omits both fields when they are null.
+    autostartSchedule: ws.autostart_schedule ? ws.autostart_schedule : null,
+    ttlMs: ws.ttl_ms ? ws.ttl_ms : null,
+    dormant: ws.dormant_at !== null && ws.dormant_at !== undefined,
+    automaticUpdates: ws.automatic_updates,
+    allowRenames: ws.allow_renames,
+    latestBuild: {
+      id: ws.latest_build.id,
+      number: ws.latest_build.build_number,
+      transition: ws.latest_build.transition,
+      status: ws.latest_build.status,
+    },
+    nextStartAt: ws.next_start_at,
+    createdAt: ws.created_at,
+  };
+  if (favoriteKnown) observed.favorite = ws.favorite;
+  return observed;
+}
+
+/** Does this observed workspace belong to `owner` (a username or a user UUID)? */
+export function ownedBy(observed: ObservedWorkspace, owner: string): boolean {
+  return isUuid(owner)
+    ? observed.ownerId.toLowerCase() === owner.toLowerCase()
+    : observed.ownerName.toLowerCase() === owner.toLowerCase();
+}
+
+/** One list pass, indexed by id and by owner + name (Coder compares names ignoring case). */
+export class Snapshot {
+  readonly byId = new Map<string, ObservedWorkspace>();
+  private readonly byOwnerName = new Map<string, ObservedWorkspace>();
+  private readonly byOwnerIdName = new Map<string, ObservedWorkspace>();
+  /** The deployment's rename flag as the last workspace showed it; undefined with no workspaces. */
+  allowRenames: boolean | undefined;
+
+  constructor(workspaces: Iterable<ObservedWorkspace> = []) {
+    for (const ws of workspaces) this.put(ws);
+  }
+
+  static fromCoder(workspaces: Workspace[]): Snapshot {
+    return new Snapshot(workspaces.map((ws) => toObserved(ws, false)));
+  }
+
+  put(ws: ObservedWorkspace): void {
+    const previous = this.byId.get(ws.id);
+    if (previous) this.remove(previous.id);
+    this.byId.set(ws.id, ws);
+    this.byOwnerName.set(ownerNameKey(ws.ownerName, ws.name), ws);
+    this.byOwnerIdName.set(ownerNameKey(ws.ownerId, ws.name), ws);
+    this.allowRenames = ws.allowRenames;
+  }
+
+  remove(id: string): void {
+    const ws = this.byId.get(id);
+    if (!ws) return;
+    this.byId.delete(id);
+    this.byOwnerName.delete(ownerNameKey(ws.ownerName, ws.name));
+    this.byOwnerIdName.delete(ownerNameKey(ws.ownerId, ws.name));
+  }
+
+  get(id: string): ObservedWorkspace | undefined {
+    return this.byId.get(id);
+  }
+
+  find(owner: string, name: string): ObservedWorkspace | undefined {
+    const index = isUuid(owner) ? this.byOwnerIdName : this.byOwnerName;
+    return index.get(ownerNameKey(owner, name));
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}
+
+function ownerNameKey(owner: string, name: string): string {
+  return `${owner.toLowerCase()}/${name.toLowerCase()}`;
+}
+
+/**
+ * The workspace a declaration refers to: the bound id first (a rename keeps
+ * the binding), else owner + name, which adopts an existing workspace instead
+ * of creating a duplicate.
+ */
+export function findObserved(
+  snapshot: Snapshot,
+  desired: { boundId?: string; owner: string; name: string },
+): ObservedWorkspace | undefined {
+  if (desired.boundId !== undefined) {
+    const bound = snapshot.get(desired.boundId);
+    if (bound) return bound;
+  }
+  return snapshot.find(desired.owner, desired.name);
+}

@@ -1,0 +1,54 @@
+// Turns a CreatePlan (names, as a person writes them) into Coder's
+// CreateWorkspaceRequest (ids). Lookups are cached for the life of the
+// resolver, so a thousand creates on one template cost one template read.
+import type { CoderApi } from '../coder/api.ts';
+import type { CreateWorkspaceRequest, Organization, Template } from '../coder/types.ts';
+import type { CreatePlan } from './types.ts';
+
+export class CreateResolver {
+  private readonly orgs = new Map<string, Promise<Organization>>();
+  private readonly templates = new Map<string, Promise<Template>>();
+  private readonly api: CoderApi;
+
+  constructor(api: CoderApi) {
+    this.api = api;
+  }
+
+  async createRequest(plan: CreatePlan): Promise<CreateWorkspaceRequest> {
+    const req: CreateWorkspaceRequest = { name: plan.name };
+    if (plan.templateVersion !== undefined) {
+      // Coder takes the template (and so the organization) from the version.
+      req.template_version_id = plan.templateVersion;
+    } else if (plan.template !== undefined) {
+      const template = await this.template(plan.organization ?? 'default', plan.template);
+      req.template_id = template.id;
+    }
+    if (plan.parameters.length > 0) req.rich_parameter_values = plan.parameters;
+    if (plan.autostartSchedule !== undefined) req.autostart_schedule = plan.autostartSchedule;
+    if (plan.ttlMs !== undefined) req.ttl_ms = plan.ttlMs;
+    if (plan.automaticUpdates !== undefined) req.automatic_updates = plan.automaticUpdates;
+    return req;
+  }
+
+  organization(org: string): Promise<Organization> {
+    return cached(this.orgs, org.toLowerCase(), () => this.api.getOrganization(org));
+  }
+
+  async template(org: string, name: string): Promise<Template> {
+    const organization = await this.organization(org);
+    return cached(this.templates, `${organization.id}/${name.toLowerCase()}`, () =>
+      this.api.getTemplateByName(organization.id, name),
+    );
+  }
+}
+
+/** Shares one in-flight lookup; a failed lookup is forgotten so it can be tried again. */
+function cached<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let hit = map.get(key);
+  if (!hit) {
+    hit = load();
+    map.set(key, hit);
+    hit.catch(() => map.delete(key));
+  }
+  return hit;
+}

@@ -1,0 +1,160 @@
+// status(): pure. From the plan, the outcomes of applying it and the previous
+// status, compute the status to report (on the resource, or in the CLI's
+// status output). Conditions follow the Kubernetes API conventions so kstatus,
+// Argo CD and `kubectl wait --for=condition=Ready` read them.
+import type { Condition, WorkspaceStatus } from '../api/schema.ts';
+import { formatDuration } from '../api/duration.ts';
+import { nextAutostart } from '../api/schedule.ts';
+import type { ApplyResult } from './apply.ts';
+import { FIELD_OF } from './diff.ts';
+import { describeFailure } from './failure.ts';
+import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
+
+export interface StatusInput {
+  plan: WorkspacePlan;
+  /** Absent when nothing was applied (a plan, or a suspended resource). */
+  result?: ApplyResult;
+  previous?: WorkspaceStatus;
+  generation?: number;
+  /** Base URL of the Coder deployment, for status.url. */
+  coderUrl: string;
+  now: Date;
+}
+
+export interface ConditionInput {
+  type: 'Ready' | 'Synced';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+export function computeStatus(input: StatusInput): WorkspaceStatus {
+  const { plan, result, previous, now } = input;
+  const observed = result ? result.observed : plan.observed;
+  const outcomes = result?.outcomes ?? [];
+  const status: WorkspaceStatus = {};
+  if (input.generation !== undefined) status.observedGeneration = input.generation;
+  if (observed) Object.assign(status, observedFields(observed, input.coderUrl, now));
+  status.lastSyncTime = now.toISOString();
+
+  const lastDrift = correctedDrift(plan, outcomes, previous);
+  if (lastDrift.length > 0) status.lastDrift = lastDrift;
+  else if (previous?.lastDrift) status.lastDrift = previous.lastDrift;
+
+  const synced = syncedCondition(plan, outcomes, result !== undefined);
+  const ready = readyCondition(observed, synced);
+  let conditions = previous?.conditions ?? [];
+  conditions = setCondition(conditions, ready, now, input.generation);
+  conditions = setCondition(conditions, synced, now, input.generation);
+  status.conditions = conditions;
+  return status;
+}
+
+function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): WorkspaceStatus {
+  const fields: WorkspaceStatus = {
+    id: ws.id,
+    url: `${coderUrl.replace(/\/+$/, '')}/@${ws.ownerName}/${ws.name}`,
+    ownerID: ws.ownerId,
+    organizationID: ws.organizationId,
+    templateID: ws.templateId,
+    latestBuild: { number: ws.latestBuild.number, transition: ws.latestBuild.transition, status: ws.latestBuild.status },
+    autostart: ws.autostartSchedule ?? '',
+    ttl: formatDuration(ws.ttlMs ?? 0),
+    dormant: ws.dormant,
+    automaticUpdates: ws.automaticUpdates,
+  };
+  if (ws.favorite !== undefined) fields.favorite = ws.favorite;
+  // Coder never autostarts a dormant workspace.
+  const next = ws.autostartSchedule && !ws.dormant ? nextAutostart(ws.autostartSchedule, now) : undefined;
+  if (next) fields.nextAutostart = next.toISOString();
+  return fields;
+}
+
+/**
+ * Drift is a field that changed in Coder since we last looked (the previous
+ * status), not a spec edit. Without a previous status every corrected
+ * difference counts, which is what a one-shot CLI run can tell.
+ */
+function correctedDrift(plan: WorkspacePlan, outcomes: ActionOutcome[], previous?: WorkspaceStatus): string[] {
+  if (!plan.observed) return [];
+  const corrected = new Set(
+    outcomes.filter((o) => o.ok).map((o) => FIELD_OF[o.action.kind as keyof typeof FIELD_OF]),
+  );
+  const obs = plan.observed;
+  const before: Record<string, unknown> = previous
+    ? {
+        autostart: previous.autostart,
+        ttl: previous.ttl,
+        dormant: previous.dormant,
+        favorite: previous.favorite,
+        automaticUpdates: previous.automaticUpdates,
+      }
+    : {};
+  const now: Record<string, unknown> = {
+    autostart: obs.autostartSchedule ?? '',
+    ttl: formatDuration(obs.ttlMs ?? 0),
+    dormant: obs.dormant,
+    favorite: obs.favorite,
+    automaticUpdates: obs.automaticUpdates,
+  };
+  return plan.drift.filter((field) => {
+    if (!corrected.has(field)) return false;
+    if (!previous || before[field] === undefined) return true;
+    return before[field] !== now[field];
+  });
+}
+
+function syncedCondition(plan: WorkspacePlan, outcomes: ActionOutcome[], applied: boolean): ConditionInput {
+  const failed = outcomes.find((o): o is Extract<ActionOutcome, { ok: false; skipped?: false }> => !o.ok && !o.skipped);
+  if (failed) {
+    const failure = describeFailure(failed.action, failed.error);
+    return { type: 'Synced', status: 'False', reason: failure.reason, message: failure.message };
+  }
+  const [blocked] = plan.blocked;
+  if (blocked) return { type: 'Synced', status: 'False', reason: blocked.reason, message: blocked.message };
+  if (!applied && plan.actions.length > 0) {
+    const kinds = plan.actions.map((a) => a.kind).join(', ');
+    return { type: 'Synced', status: 'False', reason: 'Pending', message: `changes to apply: ${kinds}` };
+  }
+  if (outcomes.some((o) => o.ok && o.action.kind === 'create'))
+    return { type: 'Synced', status: 'True', reason: 'Created', message: 'workspace created in Coder' };
+  if (outcomes.length > 0) {
+    const fields = outcomes.map((o) => o.action.kind).join(', ');
+    return { type: 'Synced', status: 'True', reason: 'Updated', message: `updated in Coder: ${fields}` };
+  }
+  return { type: 'Synced', status: 'True', reason: 'UpToDate', message: 'Coder matches the spec' };
+}
+
+function readyCondition(observed: ObservedWorkspace | undefined, synced: ConditionInput): ConditionInput {
+  if (!observed)
+    return { type: 'Ready', status: 'False', reason: synced.status === 'False' ? synced.reason : 'NotCreated', message: synced.status === 'False' ? synced.message : 'the workspace does not exist in Coder yet' };
+  const build = observed.latestBuild;
+  if (build.transition === 'delete')
+    return { type: 'Ready', status: 'False', reason: 'Deleting', message: `delete build #${build.number} is ${build.status}` };
+  if (build.status === 'failed')
+    return { type: 'Ready', status: 'False', reason: 'BuildFailed', message: `build #${build.number} (${build.transition}) failed in Coder; see the build logs there` };
+  if (build.status === 'pending' || build.status === 'starting')
+    return { type: 'Ready', status: 'False', reason: 'Provisioning', message: `build #${build.number} is ${build.status}` };
+  if (synced.status !== 'True') return { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message };
+  return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status} and matches the spec` };
+}
+
+/** Upsert a condition; lastTransitionTime moves only when the status flips. */
+export function setCondition(
+  conditions: Condition[],
+  next: ConditionInput,
+  now: Date,
+  generation?: number,
+): Condition[] {
+  const existing = conditions.find((c) => c.type === next.type);
+  const condition: Condition = {
+    type: next.type,
+    status: next.status,
+    reason: next.reason,
+    message: next.message,
+    lastTransitionTime:
+      existing && existing.status === next.status ? existing.lastTransitionTime : now.toISOString(),
+  };
+  if (generation !== undefined) condition.observedGeneration = generation;
+  return [...conditions.filter((c) => c.type !== next.type), condition].sort((a, b) => a.type.localeCompare(b.type));
+}
