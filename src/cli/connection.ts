@@ -1,0 +1,66 @@
+// Where the CLI gets its Coder URL and token: the coder CLI's own names
+// (CODER_URL, CODER_SESSION_TOKEN) or flags. A token never comes from a
+// spec and is registered for scrubbing the moment it is read.
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { CoderClient } from '../coder/client.ts';
+import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
+import type { User } from '../coder/types.ts';
+import { registerSecret } from '../observability/logger.ts';
+
+export interface ConnectionFlags {
+  url?: string;
+  tokenFile?: string;
+  requestsPerMinute?: number;
+  bypassRateLimit?: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface Connection {
+  url: string;
+  client: CoderClient;
+  owners: OwnerTokenBroker;
+  me: User;
+}
+
+export async function readToken(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<string> {
+  let token: string | undefined;
+  if (flags.tokenFile) {
+    try {
+      token = (await readFile(flags.tokenFile, 'utf8')).trim();
+    } catch (error) {
+      throw new UsageError(`cannot read --token-file ${flags.tokenFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  } else {
+    token = env.CODER_SESSION_TOKEN?.trim();
+  }
+  if (!token) throw new UsageError('no Coder token: set CODER_SESSION_TOKEN or pass --token-file');
+  registerSecret(token);
+  return token;
+}
+
+export function readUrl(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string {
+  const url = flags.url ?? env.CODER_URL;
+  if (!url) throw new UsageError('no Coder URL: pass --url or set CODER_URL');
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got "${url}"`);
+  return url.replace(/\/+$/, '');
+}
+
+/** Connects and checks the token with one read (GET /users/me). */
+export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv, logger: Logger): Promise<Connection> {
+  const url = readUrl(flags, env);
+  const token = await readToken(flags, env);
+  const client = new CoderClient({
+    url,
+    token,
+    logger,
+    ...(flags.requestsPerMinute !== undefined ? { requestsPerMinute: flags.requestsPerMinute } : {}),
+    ...(flags.bypassRateLimit ? { bypassRateLimit: true } : {}),
+  });
+  const me = await client.getUser('me');
+  const owners = new OwnerTokenBroker({ admin: client, selfUser: { id: me.id, username: me.username } });
+  return { url, client, owners, me };
+}

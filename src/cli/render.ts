@@ -1,0 +1,187 @@
+// Human-readable and JSON renderings of plans and apply results.
+import { formatDuration } from '../api/duration.ts';
+import { describeFailure } from '../engine/failure.ts';
+import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
+import type { ApplyReport, PlanReport } from '../gitops/run.ts';
+import { formatDeclarationError } from '../gitops/load.ts';
+
+function ttl(ms: number | null | undefined): string {
+  if (ms === undefined) return 'template default';
+  return ms === null ? 'off' : formatDuration(ms);
+}
+
+function schedule(s: string | null): string {
+  return s === null ? 'off' : `"${s}"`;
+}
+
+function onOff(b: boolean | undefined): string {
+  return b === undefined ? 'unknown' : String(b);
+}
+
+/** One line per action, without the marker. */
+export function describeAction(key: string, action: Action): string {
+  switch (action.kind) {
+    case 'create': {
+      const c = action.create;
+      const from = c.template !== undefined ? `template ${c.template}` : `template version ${c.templateVersion}`;
+      return `${action.recreate ? 'recreate' : 'create'} ${key} (owner ${c.owner}, ${from}, name ${c.name})`;
+    }
+    case 'rename':
+      return `rename ${key}: ${action.from} -> ${action.to}`;
+    case 'autostart':
+      return `autostart ${key}: ${schedule(action.from)} -> ${schedule(action.to)}`;
+    case 'ttl':
+      return `ttl ${key}: ${ttl(action.fromMs)} -> ${ttl(action.toMs)}`;
+    case 'dormant':
+      return `dormant ${key}: ${action.from} -> ${action.to}`;
+    case 'favorite':
+      return `favorite ${key}: ${onOff(action.from)} -> ${action.to}`;
+    case 'autoupdates':
+      return `automatic updates ${key}: ${action.from} -> ${action.to}`;
+    case 'delete':
+      return `delete ${key}`;
+  }
+}
+
+function marker(action: Action): string {
+  if (action.kind === 'create') return '+';
+  if (action.kind === 'delete') return '-';
+  return '~';
+}
+
+export interface PlanCounts {
+  create: number;
+  change: number;
+  delete: number;
+  orphan: number;
+  adopt: number;
+  blocked: number;
+  inSync: number;
+}
+
+export function countPlan(report: PlanReport): PlanCounts {
+  const counts: PlanCounts = { create: 0, change: 0, delete: 0, orphan: 0, adopt: report.adoptions.size, blocked: 0, inSync: 0 };
+  for (const p of report.plans) {
+    if (p.blocked.length > 0) counts.blocked++;
+    if (p.actions.some((a) => a.kind === 'create')) counts.create++;
+    else if (p.actions.length > 0) counts.change++;
+    else if (p.blocked.length === 0) counts.inSync++;
+  }
+  for (const prune of report.prunes) {
+    if (prune.entry.deletionPolicy === 'Orphan') counts.orphan++;
+    else counts.delete++;
+  }
+  return counts;
+}
+
+/** True when applying would call Coder or change what the state records. */
+export function hasChanges(report: PlanReport): boolean {
+  const c = countPlan(report);
+  return c.create + c.change + c.delete + c.orphan + c.adopt > 0;
+}
+
+export function renderPlanText(report: PlanReport): string {
+  if (report.errors.length > 0) return renderErrors(report);
+  const lines: string[] = [];
+  for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key)));
+  for (const prune of report.prunes) {
+    const where = `${prune.entry.owner}/${prune.entry.name}`;
+    if (prune.entry.deletionPolicy === 'Orphan')
+      lines.push(`- orphan ${prune.entry.key} (stop managing ${where}; the workspace stays in Coder)`);
+    else if (!prune.observed) lines.push(`- forget ${prune.entry.key} (${where} is already gone from Coder)`);
+    else lines.push(`- delete ${prune.entry.key} (${where}: deletionPolicy Delete)`);
+  }
+  const c = countPlan(report);
+  lines.push(
+    '',
+    `Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
+      `${c.orphan} to orphan, ${c.blocked} blocked; ${c.inSync} in sync.`,
+  );
+  return lines.join('\n');
+}
+
+function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
+  const lines: string[] = [];
+  if (adopting && plan.observed)
+    lines.push(`= adopt ${plan.key} (existing workspace ${plan.observed.ownerName}/${plan.observed.name})`);
+  const creating = plan.actions[0]?.kind === 'create';
+  for (const action of plan.actions) {
+    const after = creating && action.kind !== 'create' ? ' (after create)' : '';
+    lines.push(`${creating && action.kind !== 'create' ? '  ' : ''}${marker(action)} ${describeAction(plan.key, action)}${after}`);
+  }
+  for (const b of plan.blocked) lines.push(`! blocked ${plan.key}: ${b.message}`);
+  return lines;
+}
+
+export function renderErrors(report: { errors: PlanReport['errors'] }): string {
+  const lines = report.errors.map((e) => `error: ${formatDeclarationError(e)}`);
+  lines.push('', `${report.errors.length} error(s); nothing was changed in Coder.`);
+  return lines.join('\n');
+}
+
+export function renderOutcome(key: string, outcome: ActionOutcome): string {
+  const what = describeAction(key, outcome.action);
+  if (outcome.ok) return `✓ ${what}`;
+  if (outcome.skipped) return `- skipped ${what} (${outcome.because} failed)`;
+  return `✗ ${what}: ${describeFailure(outcome.action, outcome.error).message}`;
+}
+
+export function renderApplySummary(report: ApplyReport): string {
+  let created = 0;
+  let updated = 0;
+  let failed = 0;
+  for (const r of report.results) {
+    if (r.outcomes.some((o) => !o.ok)) failed++;
+    if (r.outcomes.some((o) => o.ok && o.action.kind === 'create')) created++;
+    else if (r.outcomes.some((o) => o.ok)) updated++;
+  }
+  const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
+  const lines: string[] = [];
+  for (const p of report.pruneResults) {
+    if (p.outcome === 'failed') lines.push(`✗ prune ${p.key}: ${p.error instanceof Error ? p.error.message : String(p.error)}`);
+    else if (p.outcome === 'timeout') lines.push(`✗ prune ${p.key}: the delete build did not finish in time; run apply again`);
+    else lines.push(`✓ ${p.outcome} ${p.key}`);
+  }
+  failed += pruned('failed') + pruned('timeout');
+  lines.push(
+    `Apply complete: ${created} created, ${report.adoptions.size} adopted, ${updated} updated, ${pruned('deleted')} deleted, ` +
+      `${pruned('orphaned')} orphaned, ${failed} failed.`,
+  );
+  return lines.join('\n');
+}
+
+/** The machine-readable plan (`--output json`). */
+export function planJson(report: PlanReport): unknown {
+  return {
+    errors: report.errors,
+    counts: countPlan(report),
+    workspaces: report.plans.map((p) => ({
+      key: p.key,
+      id: p.observed?.id,
+      adopt: report.adoptions.has(p.key),
+      actions: p.actions,
+      blocked: p.blocked,
+      drift: p.drift,
+      status: report.statuses.get(p.key),
+    })),
+    prune: report.prunes.map((p) => ({ key: p.entry.key, id: p.entry.id, policy: p.entry.deletionPolicy, actions: p.plan.actions })),
+  };
+}
+
+export function applyJson(report: ApplyReport): unknown {
+  return {
+    ...(planJson(report) as object),
+    results: report.results.map((r) => ({
+      key: r.key,
+      id: r.observed?.id,
+      origin: r.origin,
+      outcomes: r.outcomes.map((o) => ({
+        action: o.action,
+        ok: o.ok,
+        ...(o.ok ? {} : o.skipped ? { skipped: o.because } : describeFailure(o.action, o.error)),
+      })),
+      status: report.statuses.get(r.key),
+    })),
+    prune: report.pruneResults.map((p) => ({ key: p.key, outcome: p.outcome, error: p.error instanceof Error ? p.error.message : undefined })),
+  };
+}

@@ -1,0 +1,169 @@
+// plan / apply over declarations from files: load and validate everything,
+// observe Coder once, diff, and (for apply) converge and record what this
+// tool manages. Nothing is written to Coder unless every document is valid.
+import type { DeletionPolicy } from '../api/schema.ts';
+import type { CoderApi } from '../coder/api.ts';
+import { applyAll, observe, planAll, type OwnerApis } from '../engine/batch.ts';
+import { applyPlan, waitForBuild, type ApplyResult } from '../engine/apply.ts';
+import { toDesired } from '../engine/desired.ts';
+import { diffDelete } from '../engine/diff.ts';
+import { CreateResolver } from '../engine/resolve.ts';
+import { computeStatus } from '../engine/status.ts';
+import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
+import type { WorkspaceStatus } from '../api/schema.ts';
+import { loadDeclarations, type DeclarationError } from './load.ts';
+import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
+
+export interface RunOptions {
+  paths: string[];
+  stdin?: NodeJS.ReadableStream;
+  api: CoderApi;
+  owners: OwnerApis;
+  coderUrl: string;
+  /** Where the CLI records what it manages; undefined keeps no state (no prune, no rename tracking). */
+  statePath?: string;
+  prune: boolean;
+  defaultDeletionPolicy: DeletionPolicy;
+  concurrency: number;
+  /** How long apply waits for a delete build. */
+  deleteTimeoutMs: number;
+  now?: () => Date;
+  onOutcome?: (key: string, outcome: ActionOutcome) => void;
+}
+
+/** A workspace the state records but no declaration names any more. */
+export interface PrunePlan {
+  entry: StateEntry;
+  observed: ObservedWorkspace | undefined;
+  plan: WorkspacePlan;
+}
+
+export interface PlanReport {
+  errors: DeclarationError[];
+  plans: WorkspacePlan[];
+  prunes: PrunePlan[];
+  statuses: Map<string, WorkspaceStatus>;
+  /** Adoptions: declarations that will bind to a workspace this tool did not record yet. */
+  adoptions: Set<string>;
+}
+
+export interface ApplyReport extends PlanReport {
+  results: ApplyResult[];
+  pruneResults: { key: string; outcome: 'deleted' | 'orphaned' | 'failed' | 'timeout'; error?: unknown }[];
+}
+
+interface Prepared {
+  report: PlanReport;
+  desired: DesiredWorkspace[];
+  state: StateFile | undefined;
+}
+
+async function prepare(opts: RunOptions): Promise<Prepared> {
+  const loaded = await loadDeclarations(opts.paths, opts.stdin ? { stdin: opts.stdin } : undefined);
+  const empty: PlanReport = { errors: loaded.errors, plans: [], prunes: [], statuses: new Map(), adoptions: new Set() };
+  if (loaded.errors.length > 0) return { report: empty, desired: [], state: undefined };
+
+  const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
+  const desired = loaded.workspaces.map((w) =>
+    toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
+  );
+  const { snapshot } = await observe(opts.api, opts.owners, desired);
+  const plans = planAll(desired, snapshot);
+  const adoptions = new Set(plans.filter((p) => p.observed && !state?.entries[p.key]).map((p) => p.key));
+
+  const declared = new Set(desired.map((d) => d.key));
+  const prunes: PrunePlan[] = [];
+  if (opts.prune && state) {
+    for (const entry of Object.values(state.entries)) {
+      if (declared.has(entry.key)) continue;
+      const observed = snapshot.get(entry.id);
+      const desiredStub: DesiredWorkspace = {
+        key: entry.key,
+        source: { file: opts.statePath ?? 'state' },
+        owner: entry.owner,
+        name: entry.name,
+        parameters: [],
+        deletionPolicy: entry.deletionPolicy,
+        boundId: entry.id,
+      };
+      const actions = diffDelete(observed, entry.deletionPolicy);
+      prunes.push({ entry, observed, plan: { key: entry.key, desired: desiredStub, observed, actions, blocked: [], drift: [] } });
+    }
+  }
+  const now = (opts.now ?? (() => new Date()))();
+  const statuses = new Map(plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now })]));
+  return { report: { errors: [], plans, prunes, statuses, adoptions }, desired, state };
+}
+
+export async function runPlan(opts: RunOptions): Promise<PlanReport> {
+  return (await prepare(opts)).report;
+}
+
+export async function runApply(opts: RunOptions): Promise<ApplyReport> {
+  const { report, state } = await prepare(opts);
+  if (report.errors.length > 0) return { ...report, results: [], pruneResults: [] };
+  const now = opts.now ?? (() => new Date());
+  const deps = {
+    api: opts.api,
+    resolver: new CreateResolver(opts.api),
+    ownerApi: (owner: { username: string }) => opts.owners.forOwner(owner.username),
+    ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+  };
+  const results = await applyAll(report.plans, deps, opts.concurrency);
+  let nextState = state;
+  for (const [i, result] of results.entries()) {
+    const plan = report.plans[i]!;
+    report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now() }));
+    if (nextState && result.observed) nextState = recordApplied(nextState, entryFor(plan, result, nextState, now()));
+  }
+
+  const pruneResults: ApplyReport['pruneResults'] = [];
+  for (const prune of report.prunes) {
+    const outcome = await runPrune(prune, deps, opts);
+    pruneResults.push(outcome);
+    if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned'))
+      nextState = forget(nextState, prune.entry.key);
+  }
+  if (nextState && opts.statePath) await writeState(opts.statePath, nextState);
+  return { ...report, results, pruneResults };
+}
+
+function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date): StateEntry {
+  const ws = result.observed!;
+  const previous = state.entries[plan.key];
+  return {
+    key: plan.key,
+    id: ws.id,
+    owner: plan.desired.owner,
+    ownerId: ws.ownerId,
+    name: ws.name,
+    organizationId: ws.organizationId,
+    origin: previous?.origin ?? result.origin ?? 'adopted',
+    deletionPolicy: plan.desired.deletionPolicy,
+    lastAppliedAt: at.toISOString(),
+  };
+}
+
+async function runPrune(
+  prune: PrunePlan,
+  deps: Parameters<typeof applyPlan>[1],
+  opts: RunOptions,
+): Promise<ApplyReport['pruneResults'][number]> {
+  const key = prune.entry.key;
+  if (prune.entry.deletionPolicy === 'Orphan') return { key, outcome: 'orphaned' };
+  if (!prune.observed) return { key, outcome: 'deleted' }; // already gone
+  let buildId: string | undefined;
+  if (prune.plan.actions.length === 0) {
+    buildId = prune.observed.latestBuild.id; // a delete build is already under way
+  } else {
+    const result = await applyPlan(prune.plan, deps);
+    const failed = result.outcomes.find((o) => !o.ok);
+    if (failed && !failed.ok && !failed.skipped) return { key, outcome: 'failed', error: failed.error };
+    buildId = result.deleteBuildId;
+  }
+  if (!buildId) return { key, outcome: 'failed', error: new Error('no delete build was started') };
+  const status = await waitForBuild(opts.api, buildId, { timeoutMs: opts.deleteTimeoutMs, pollMs: 250 });
+  if (status === 'succeeded') return { key, outcome: 'deleted' };
+  if (status === 'timeout') return { key, outcome: 'timeout' };
+  return { key, outcome: 'failed', error: new Error(`the delete build ended ${status}`) };
+}

@@ -1,0 +1,82 @@
+// Runs the real CLI (a child process, real exit codes) against the Coder
+// simulator on loopback, and counts the calls the simulator recorded.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from '../../src/coder-sim/index.ts';
+
+export const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  sim: CoderSimulator;
+  dir: string;
+  /** Writes a file in the harness's temp dir and returns its path. */
+  write(name: string, text: string): Promise<string>;
+  /** Runs `cwo <args>` as the given seeded user (default admin) with a state file in the temp dir. */
+  cli(args: string[], opts?: { user?: string; stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
+  /** Calls that changed something in Coder since the last reset. */
+  writes(): { method: string; route: string; status: number }[];
+  close(): Promise<void>;
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+export async function startHarness(opts: SimulatorOptions = {}): Promise<Harness> {
+  const sim = await startCoderSimulator(opts);
+  const dir = await mkdtemp(join(tmpdir(), 'cwo-it-'));
+  return {
+    sim,
+    dir,
+    async write(name, text) {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      return path;
+    },
+    cli(args, o = {}) {
+      return runCli(args, {
+        cwd: dir,
+        stdin: o.stdin,
+        env: { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.tokenFor(o.user ?? 'admin'), ...o.env },
+      });
+    },
+    writes() {
+      return sim.calls.filter((c) => !READ_METHODS.has(c.method)).map((c) => ({ method: c.method, route: c.route, status: c.status }));
+    },
+    async close() {
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function runCli(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string>; stdin?: string | undefined },
+): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** A Workspace document, with the spec given as YAML lines. */
+export function workspaceYaml(name: string, spec: Record<string, unknown>, namespace = 'team-a'): string {
+  return JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name, namespace }, spec });
+}

@@ -1,0 +1,95 @@
+// A scriptable CoderApi for engine tests: records every call and lets a test
+// make any one of them fail.
+import type { CoderApi } from '../../../src/coder/api.ts';
+import type { Workspace } from '../../../src/coder/types.ts';
+
+export interface Call {
+  method: keyof CoderApi;
+  args: unknown[];
+}
+
+export function coderWorkspace(overrides: Partial<Workspace> = {}): Workspace {
+  return {
+    id: '11111111-1111-4111-8111-111111111111',
+    name: 'alice-dev',
+    owner_id: '22222222-2222-4222-8222-222222222222',
+    owner_name: 'alice',
+    organization_id: '33333333-3333-4333-8333-333333333333',
+    organization_name: 'coder',
+    template_id: '44444444-4444-4444-8444-444444444444',
+    template_name: 'docker',
+    template_active_version_id: '77777777-7777-4777-8777-777777777777',
+    created_at: '2026-11-01T00:00:00.000Z',
+    updated_at: '2026-11-01T00:00:00.000Z',
+    last_used_at: '2026-11-01T00:00:00.000Z',
+    latest_build: {
+      id: '55555555-5555-4555-8555-555555555555',
+      workspace_id: '11111111-1111-4111-8111-111111111111',
+      workspace_name: 'alice-dev',
+      workspace_owner_id: '22222222-2222-4222-8222-222222222222',
+      workspace_owner_name: 'alice',
+      build_number: 1,
+      transition: 'start',
+      status: 'pending',
+      template_version_id: '77777777-7777-4777-8777-777777777777',
+      job: { id: 'job', status: 'pending', created_at: '2026-11-01T00:00:00.000Z' },
+      created_at: '2026-11-01T00:00:00.000Z',
+      updated_at: '2026-11-01T00:00:00.000Z',
+    },
+    outdated: false,
+    next_start_at: null,
+    dormant_at: null,
+    deleting_at: null,
+    automatic_updates: 'never',
+    allow_renames: true,
+    favorite: false,
+    ...overrides,
+  };
+}
+
+type Failures = Partial<Record<keyof CoderApi, unknown>>;
+
+export class FakeCoder implements CoderApi {
+  readonly calls: Call[] = [];
+  failures: Failures = {};
+  created: Workspace = coderWorkspace();
+  found: Workspace | undefined;
+  listed: Workspace[] = [];
+  identity = 'admin';
+
+  private async call<T>(method: keyof CoderApi, args: unknown[], value: T): Promise<T> {
+    this.calls.push({ method, args });
+    const failure = this.failures[method];
+    if (failure !== undefined) throw failure;
+    return value;
+  }
+
+  writes(): Call[] {
+    const reads = new Set<keyof CoderApi>(['buildInfo', 'getUser', 'getOrganization', 'getTemplateByName', 'getTemplateVersion', 'listWorkspaces', 'getWorkspace', 'findWorkspace', 'getBuild', 'tokenConfig', 'withToken']);
+    return this.calls.filter((c) => !reads.has(c.method));
+  }
+
+  buildInfo = () => this.call('buildInfo', [], { version: 'v2.36.1', external_url: '', dashboard_url: '', deployment_id: 'd' });
+  getUser = (user: string) => this.call('getUser', [user], { id: 'u', username: user, email: `${user}@example.com`, created_at: '', status: 'active' as const, roles: [], organization_ids: [] });
+  getOrganization = (org: string) => this.call('getOrganization', [org], { id: 'org-1', name: 'coder', display_name: 'Coder', is_default: true, created_at: '', updated_at: '' });
+  getTemplateByName = (orgId: string, name: string) =>
+    this.call('getTemplateByName', [orgId, name], { id: 'tpl-1', name, organization_id: orgId, organization_name: 'coder', active_version_id: 'v1', default_ttl_ms: 0, allow_user_autostart: true, allow_user_autostop: true, require_active_version: false, deprecated: false, created_at: '', updated_at: '' });
+  getTemplateVersion = (id: string) => this.call('getTemplateVersion', [id], { id, name: 'v', archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
+  listWorkspaces = (opts?: { q?: string }) => this.call('listWorkspaces', [opts], this.listed);
+  getWorkspace = (id: string) => this.call('getWorkspace', [id], this.created);
+  findWorkspace = (owner: string, name: string) => this.call('findWorkspace', [owner, name], this.found);
+  createWorkspace = (owner: string, req: unknown) => this.call('createWorkspace', [owner, req], this.created);
+  renameWorkspace = (id: string, name: string) => this.call('renameWorkspace', [id, name], undefined);
+  setAutostart = (id: string, s: string | null) => this.call('setAutostart', [id, s], undefined);
+  setTtl = (id: string, ms: number | null) => this.call('setTtl', [id, ms], undefined);
+  setDormant = (id: string, d: boolean) => this.call('setDormant', [id, d], undefined as Workspace | undefined);
+  setFavorite = (id: string, f: boolean) => this.call('setFavorite', [id, f, this.identity], undefined);
+  setAutomaticUpdates = (id: string, v: 'always' | 'never') => this.call('setAutomaticUpdates', [id, v], undefined);
+  createBuild = (id: string, req: { transition: 'start' | 'stop' | 'delete' }) =>
+    this.call('createBuild', [id, req], { ...this.created.latest_build, id: 'delete-build', build_number: 2, transition: req.transition, status: 'pending' as const });
+  getBuild = (id: string) => this.call('getBuild', [id], { ...this.created.latest_build, id });
+  tokenConfig = (user: string) => this.call('tokenConfig', [user], { max_token_lifetime: 7 * 24 * 3600 * 1e9 });
+  createToken = (user: string, req: unknown) => this.call('createToken', [user, req], { key: 'abcdefghij-0123456789012345678901' });
+  deleteToken = (user: string, keyId: string) => this.call('deleteToken', [user, keyId], undefined);
+  withToken = (_token: string): CoderApi => this;
+}
