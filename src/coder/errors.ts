@@ -81,3 +81,29 @@ export function isNotFound(err: unknown): boolean {
 export function isGone(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 410;
 }
+
+/**
+ * Getting a token to act as a workspace owner failed (favorites are
+ * owner-only, BEHAVIOUR.md §12). Carries the owner and what Coder said; never
+ * a token: it is raised before one exists. The engine recognises it by name
+ * and reports FavoriteNeedsOwnerToken.
+ */
+export class OwnerTokenError extends Error {
+  override readonly name = 'OwnerTokenError';
+  readonly owner: string;
+  /** Coder's HTTP status, or undefined when no answer came. */
+  readonly status: number | undefined;
+  /** Coder's message, detail and validations, or the network failure. */
+  readonly coderMessage: string;
+
+  constructor(init: { owner: string; cause: unknown }) {
+    const { owner, cause } = init;
+    const status = cause instanceof CoderApiError ? cause.status : undefined;
+    const said =
+      cause instanceof CoderApiError ? cause.describe() : cause instanceof Error ? cause.message : String(cause);
+    super(`cannot mint a token for Coder user "${owner}" (${status === undefined ? '' : `${status}: `}${said})`, { cause });
+    this.owner = owner;
+    this.status = status;
+    this.coderMessage = said;
+  }
+}

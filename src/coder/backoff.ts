@@ -1,0 +1,27 @@
+// Delays between retries. Full jitter (AWS architecture blog, "Exponential
+// Backoff and Jitter") spreads the retries of many reconcilers that failed
+// together, which matters when a Coder restart fails every call at once.
+
+/** random() * min(maxMs, baseMs * 2^attempt); attempt 0 is the first retry. */
+export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Milliseconds a Retry-After header asks for, capped, or undefined when the
+ * header is absent or unreadable. Coder sends whole seconds (BEHAVIOUR.md §2);
+ * an HTTP date is accepted too because a proxy in front of Coder may send one.
+ */
+export function retryAfterMs(header: string | null, nowMs: number, capMs: number): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - nowMs;
+  }
+  return Math.min(capMs, Math.max(0, ms));
+}

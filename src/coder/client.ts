@@ -1,0 +1,297 @@
+// The Coder REST API v2 client: one method per endpoint the engine uses.
+// Each method states its route, body and whether a retry is safe; headers,
+// retries, rate limits and errors are ./transport.ts's business.
+import type { CoderApi } from './api.ts';
+import { isNotFound } from './errors.ts';
+import { PathRateLimiter } from './rate-limit.ts';
+import { routePath } from './route.ts';
+import {
+  CoderTransport,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  type CoderAnswer,
+  type CoderClientLogger,
+  type CoderRequest,
+  type CoderRequestEvent,
+} from './transport.ts';
+import type {
+  AutomaticUpdates,
+  BuildInfo,
+  CreateTokenRequest,
+  CreateWorkspaceBuildRequest,
+  CreateWorkspaceRequest,
+  GenerateAPIKeyResponse,
+  Organization,
+  Template,
+  TemplateVersion,
+  TokenConfig,
+  User,
+  Workspace,
+  WorkspaceBuild,
+  WorkspacesResponse,
+} from './types.ts';
+
+export type { CoderClientLogger, CoderRequestEvent } from './transport.ts';
+
+export interface CoderClientOptions {
+  /** Base URL of the deployment, with or without a trailing slash (and with any path prefix). */
+  url: string;
+  /** Session or API token, sent as Coder-Session-Token and nowhere else. */
+  token: string;
+  /** Per attempt, covering the answer's body too. Default 30 s. */
+  timeoutMs?: number;
+  /** Retries of idempotent calls. Default 4 (five tries in all). */
+  maxRetries?: number;
+  /** Full-jitter backoff: sleep random() * min(retryMaxMs, retryBaseMs * 2^attempt). Defaults 200 ms, 10 s. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Longest wait honoured for one Retry-After or X-RateLimit-Reset. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /**
+   * Client-side limit per request path. Default 400, below the server's 512.
+   * With bypassRateLimit the server does not limit a site Owner; the client
+   * still does, so raise this instead of expecting no limit.
+   */
+  requestsPerMinute?: number;
+  /** Token-bucket size per path; default requestsPerMinute / 10 (see rate-limit.ts). */
+  rateLimitBurst?: number;
+  /** Send X-Coder-Bypass-Ratelimit: true (site Owner only; others get 428). */
+  bypassRateLimit?: boolean;
+  /** GET /workspaces page size. Default 1000: the list is one rate-limited path, so few, large pages. */
+  listPageSize?: number;
+  logger?: CoderClientLogger;
+  /** Called after every attempt, e.g. for prom-client metrics. */
+  onResponse?: (event: CoderRequestEvent) => void;
+  /** Injectable for deterministic tests. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds clock used for Retry-After dates, X-RateLimit-Reset and the limiter. */
+  now?: () => number;
+  userAgent?: string;
+  /** Share one limiter between clients; withToken does this. Default: a new one. */
+  rateLimiter?: PathRateLimiter;
+}
+
+export const CODER_CLIENT_DEFAULTS = {
+  timeoutMs: 30_000,
+  maxRetries: 4,
+  retryBaseMs: 200,
+  retryMaxMs: 10_000,
+  maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
+  requestsPerMinute: 400,
+  listPageSize: 1000,
+  userAgent: 'coder-workspace-operator',
+} as const;
+
+/** Coder's own limit per (user, path) per minute (BEHAVIOUR.md §2). */
+const SERVER_REQUESTS_PER_MINUTE = 512;
+
+export class CoderClient implements CoderApi {
+  readonly baseUrl: string;
+  readonly listPageSize: number;
+  readonly rateLimiter: PathRateLimiter;
+  readonly #options: CoderClientOptions;
+  readonly #transport: CoderTransport;
+
+  constructor(opts: CoderClientOptions) {
+    const url = new URL(opts.url); // throws on a malformed URL, before any request
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`Coder URL must be http(s), got ${url.protocol}`);
+    if (url.search || url.hash) throw new TypeError('Coder URL must not carry a query or fragment');
+    if (opts.token.trim() === '') throw new TypeError('Coder token is empty');
+    const d = CODER_CLIENT_DEFAULTS;
+    this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    this.listPageSize = positiveInteger('listPageSize', opts.listPageSize ?? d.listPageSize);
+    const now = opts.now ?? Date.now;
+    const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    this.rateLimiter =
+      opts.rateLimiter ??
+      new PathRateLimiter({
+        requestsPerMinute: opts.requestsPerMinute ?? d.requestsPerMinute,
+        ...(opts.rateLimitBurst !== undefined ? { burst: opts.rateLimitBurst } : {}),
+        now,
+        sleep,
+      });
+    if (!opts.bypassRateLimit && this.rateLimiter.requestsPerMinute + this.rateLimiter.burst > SERVER_REQUESTS_PER_MINUTE) {
+      opts.logger?.warn(
+        { requestsPerMinute: this.rateLimiter.requestsPerMinute, burst: this.rateLimiter.burst },
+        'client rate limit can exceed Coder\'s 512 requests per minute per path; expect 429s',
+      );
+    }
+    this.#options = opts;
+    this.#transport = new CoderTransport({
+      baseUrl: this.baseUrl,
+      token: opts.token,
+      userAgent: opts.userAgent ?? d.userAgent,
+      timeoutMs: positiveInteger('timeoutMs', opts.timeoutMs ?? d.timeoutMs),
+      maxRetries: nonNegativeInteger('maxRetries', opts.maxRetries ?? d.maxRetries),
+      retryBaseMs: nonNegativeInteger('retryBaseMs', opts.retryBaseMs ?? d.retryBaseMs),
+      retryMaxMs: nonNegativeInteger('retryMaxMs', opts.retryMaxMs ?? d.retryMaxMs),
+      maxRetryAfterMs: nonNegativeInteger('maxRetryAfterMs', opts.maxRetryAfterMs ?? d.maxRetryAfterMs),
+      bypassRateLimit: opts.bypassRateLimit ?? false,
+      limiter: this.rateLimiter,
+      logger: opts.logger,
+      onResponse: opts.onResponse,
+      random: opts.random ?? Math.random,
+      sleep,
+      now,
+    });
+  }
+
+  withToken(token: string): CoderClient {
+    return new CoderClient({ ...this.#options, token, rateLimiter: this.rateLimiter });
+  }
+
+  async buildInfo(): Promise<BuildInfo> {
+    return (await this.#get(routePath('/api/v2/buildinfo'))) as BuildInfo;
+  }
+
+  async getUser(user: string): Promise<User> {
+    return (await this.#get(routePath('/api/v2/users/{user}', { user }))) as User;
+  }
+
+  async getOrganization(org: string): Promise<Organization> {
+    return (await this.#get(routePath('/api/v2/organizations/{organization}', { organization: org }))) as Organization;
+  }
+
+  async getTemplateByName(organizationId: string, name: string): Promise<Template> {
+    const route = routePath('/api/v2/organizations/{organization}/templates/{templatename}', {
+      organization: organizationId,
+      templatename: name,
+    });
+    return (await this.#get(route)) as Template;
+  }
+
+  async getTemplateVersion(id: string): Promise<TemplateVersion> {
+    return (await this.#get(routePath('/api/v2/templateversions/{templateversion}', { templateversion: id }))) as TemplateVersion;
+  }
+
+  // Coder orders the list by the requester's favorites, then workspaces whose
+  // latest build is a successful start, then owner and name (BEHAVIOUR.md
+  // §7), and pages by offset with no cursor. A workspace that starts or stops
+  // while we page can therefore move across a page boundary: it then shows up
+  // twice (kept once, by id, the later copy) or not at all (the next resync
+  // finds it). Few large pages keep that window, and the rate-limit cost, small.
+  async listWorkspaces(opts: { q?: string; pageSize?: number } = {}): Promise<Workspace[]> {
+    const pageSize = positiveInteger('pageSize', opts.pageSize ?? this.listPageSize);
+    const route = routePath('/api/v2/workspaces');
+    const byId = new Map<string, Workspace>();
+    for (let offset = 0; ; ) {
+      const query: Record<string, string> = {};
+      if (opts.q !== undefined) query.q = opts.q; // verbatim: Coder lowercases it itself
+      query.limit = String(pageSize);
+      query.offset = String(offset);
+      const page = asWorkspacesResponse(await this.#get(route, query));
+      for (const ws of page.workspaces) byId.set(ws.id, ws);
+      offset += page.workspaces.length;
+      if (page.workspaces.length < pageSize || byId.size >= page.count || offset >= page.count) break;
+    }
+    return [...byId.values()];
+  }
+
+  async getWorkspace(id: string, opts: { includeDeleted?: boolean } = {}): Promise<Workspace> {
+    const query = opts.includeDeleted ? { include_deleted: 'true' } : undefined;
+    return (await this.#get(routePath('/api/v2/workspaces/{workspace}', { workspace: id }), query)) as Workspace;
+  }
+
+  async findWorkspace(owner: string, name: string): Promise<Workspace | undefined> {
+    const route = routePath('/api/v2/users/{user}/workspace/{workspacename}', { user: owner, workspacename: name });
+    try {
+      return (await this.#get(route)) as Workspace;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async createWorkspace(owner: string, req: CreateWorkspaceRequest): Promise<Workspace> {
+    const route = routePath('/api/v2/users/{user}/workspaces', { user: owner });
+    return (await this.#send({ method: 'POST', route, body: req, idempotent: false })).body as Workspace;
+  }
+
+  // Coder treats a rename to the current name as a no-op (BEHAVIOUR.md §8),
+  // so sending it again after a lost answer is safe.
+  async renameWorkspace(id: string, name: string): Promise<void> {
+    const route = routePath('/api/v2/workspaces/{workspace}', { workspace: id });
+    await this.#send({ method: 'PATCH', route, body: { name }, idempotent: true });
+  }
+
+  // Off is sent as "" (autostart) and 0 (ttl): both mean off to Coder
+  // (BEHAVIOUR.md §9, §10) and, unlike null, both fit the swagger types.
+  async setAutostart(id: string, schedule: string | null): Promise<void> {
+    const route = routePath('/api/v2/workspaces/{workspace}/autostart', { workspace: id });
+    await this.#send({ method: 'PUT', route, body: { schedule: schedule ?? '' }, idempotent: true });
+  }
+
+  async setTtl(id: string, ttlMs: number | null): Promise<void> {
+    const route = routePath('/api/v2/workspaces/{workspace}/ttl', { workspace: id });
+    await this.#send({ method: 'PUT', route, body: { ttl_ms: ttlMs ?? 0 }, idempotent: true });
+  }
+
+  async setDormant(id: string, dormant: boolean): Promise<Workspace | undefined> {
+    const route = routePath('/api/v2/workspaces/{workspace}/dormant', { workspace: id });
+    const answer = await this.#send({ method: 'PUT', route, body: { dormant }, idempotent: true, alsoOk: [304] });
+    return answer.status === 304 ? undefined : (answer.body as Workspace);
+  }
+
+  async setFavorite(id: string, favorite: boolean): Promise<void> {
+    const route = routePath('/api/v2/workspaces/{workspace}/favorite', { workspace: id });
+    await this.#send({ method: favorite ? 'PUT' : 'DELETE', route, idempotent: true });
+  }
+
+  async setAutomaticUpdates(id: string, value: AutomaticUpdates): Promise<void> {
+    const route = routePath('/api/v2/workspaces/{workspace}/autoupdates', { workspace: id });
+    await this.#send({ method: 'PUT', route, body: { automatic_updates: value }, idempotent: true });
+  }
+
+  // Never retried: a second start or stop would queue a second build
+  // (BEHAVIOUR.md §14). The engine reads the workspace to learn what happened.
+  async createBuild(id: string, req: CreateWorkspaceBuildRequest): Promise<WorkspaceBuild> {
+    const route = routePath('/api/v2/workspaces/{workspace}/builds', { workspace: id });
+    return (await this.#send({ method: 'POST', route, body: req, idempotent: false })).body as WorkspaceBuild;
+  }
+
+  async getBuild(buildId: string): Promise<WorkspaceBuild> {
+    return (await this.#get(routePath('/api/v2/workspacebuilds/{workspacebuild}', { workspacebuild: buildId }))) as WorkspaceBuild;
+  }
+
+  async tokenConfig(user: string): Promise<TokenConfig> {
+    return (await this.#get(routePath('/api/v2/users/{user}/keys/tokens/tokenconfig', { user }))) as TokenConfig;
+  }
+
+  // Never retried: a lost answer would leave a live token we cannot delete,
+  // and a second one beside it.
+  async createToken(user: string, req: CreateTokenRequest): Promise<GenerateAPIKeyResponse> {
+    const route = routePath('/api/v2/users/{user}/keys/tokens', { user });
+    return (await this.#send({ method: 'POST', route, body: req, idempotent: false })).body as GenerateAPIKeyResponse;
+  }
+
+  async deleteToken(user: string, keyId: string): Promise<void> {
+    const route = routePath('/api/v2/users/{user}/keys/{keyid}', { user, keyid: keyId });
+    await this.#send({ method: 'DELETE', route, idempotent: true });
+  }
+
+  async #get(route: CoderRequest['route'], query?: Record<string, string>): Promise<unknown> {
+    return (await this.#send({ method: 'GET', route, ...(query ? { query } : {}), idempotent: true })).body;
+  }
+
+  #send(req: CoderRequest): Promise<CoderAnswer> {
+    return this.#transport.send(req);
+  }
+}
+
+function asWorkspacesResponse(body: unknown): WorkspacesResponse {
+  const page = body as Partial<WorkspacesResponse> | undefined;
+  if (!page || !Array.isArray(page.workspaces) || typeof page.count !== 'number') {
+    throw new TypeError('GET /api/v2/workspaces answered without {workspaces, count}');
+  }
+  return page as WorkspacesResponse;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,242 @@
+// The one place that talks HTTP to Coder: session token and content headers,
+// timeout, client-side rate limit, retries with full-jitter backoff, 429
+// handling and the mapping of answers to typed errors. Endpoint methods live
+// in ./client.ts and describe each call; this file knows no endpoint.
+//
+// The token is held in a private field and goes only into the request
+// headers. Nothing here logs headers, and error bodies are scrubbed of the
+// token in case a server or proxy echoes it.
+import { fullJitterDelay, retryAfterMs } from './backoff.ts';
+import { toCoderResponse } from './error-body.ts';
+import { CoderApiError, CoderNetworkError } from './errors.ts';
+import type { PathRateLimiter } from './rate-limit.ts';
+import type { RoutePath } from './route.ts';
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+/** What onResponse receives; status 0 with `error` set when no answer came. */
+export interface CoderRequestEvent {
+  method: HttpMethod;
+  /** Path template, e.g. /api/v2/workspaces/{workspace}/ttl: no ids, no tokens. */
+  route: string;
+  status: number;
+  durationMs: number;
+  /** 0 for the first try, 1 for the first retry, ... */
+  attempt: number;
+  error?: 'timeout' | 'network';
+}
+
+/** The part of a pino logger the client uses. */
+export interface CoderClientLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface TransportConfig {
+  baseUrl: string;
+  token: string;
+  userAgent: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxRetryAfterMs: number;
+  bypassRateLimit: boolean;
+  limiter: PathRateLimiter;
+  logger: CoderClientLogger | undefined;
+  onResponse: ((event: CoderRequestEvent) => void) | undefined;
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}
+
+export interface CoderRequest {
+  method: HttpMethod;
+  route: RoutePath;
+  query?: Record<string, string>;
+  /** JSON body; absent means no body and no Content-Type. */
+  body?: unknown;
+  /**
+   * Safe to send again after a lost answer, a 5xx or a 429. False for the
+   * creates: their outcome must be looked up, not guessed by a second POST.
+   */
+  idempotent: boolean;
+  /** Non-2xx statuses that are answers, not errors (304 from PUT .../dormant). */
+  alsoOk?: readonly number[];
+}
+
+export interface CoderAnswer {
+  status: number;
+  /** Parsed JSON, or undefined for an empty body (204, 304). */
+  body: unknown;
+}
+
+/** The hard cap on sleeping for one Retry-After: Coder sends 60. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+const NOT_RETRIED_5XX = 501; // Not Implemented will not get better by asking again.
+
+export class CoderTransport {
+  readonly #config: TransportConfig;
+
+  constructor(config: TransportConfig) {
+    this.#config = config;
+  }
+
+  /** The same settings, limiter and hooks acting as another identity. */
+  withToken(token: string): CoderTransport {
+    return new CoderTransport({ ...this.#config, token });
+  }
+
+  async send(req: CoderRequest): Promise<CoderAnswer> {
+    const c = this.#config;
+    const url = this.#url(req);
+    const retries = req.idempotent ? c.maxRetries : 0;
+    for (let attempt = 0; ; attempt++) {
+      await c.limiter.acquire(req.route.path);
+      const started = performance.now();
+      let response: Response;
+      let text: string;
+      const timeout = AbortSignal.timeout(c.timeoutMs);
+      try {
+        response = await fetch(url, {
+          method: req.method,
+          headers: this.#headers(req),
+          body: req.body === undefined ? null : JSON.stringify(req.body),
+          signal: timeout,
+          // A redirect to another host would carry the session token with it
+          // (fetch strips only Authorization and Cookie), so follow none.
+          redirect: 'manual',
+        });
+        text = await response.text();
+      } catch (cause) {
+        const timedOut = timeout.aborted;
+        this.#report(req, 0, started, attempt, timedOut ? 'timeout' : 'network');
+        const error = new CoderNetworkError({ method: req.method, path: req.route.path, cause: plainCause(cause), timedOut });
+        if (attempt < retries) {
+          await this.#backoff(req, attempt, fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random), error.message);
+          continue;
+        }
+        throw error;
+      }
+      this.#report(req, response.status, started, attempt);
+      this.#throttleFrom(req, response.headers);
+
+      const { status } = response;
+      if ((status >= 200 && status < 300) || req.alsoOk?.includes(status)) {
+        return { status, body: this.#parseSuccess(req, status, text) };
+      }
+
+      const retryAfter = status === 429 ? retryAfterMs(response.headers.get('retry-after'), c.now(), c.maxRetryAfterMs) : undefined;
+      const retryable = status === 429 || (status >= 500 && status !== NOT_RETRIED_5XX);
+      if (retryable && attempt < retries) {
+        const delay = retryAfter ?? fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);
+        await this.#backoff(req, attempt, delay, `HTTP ${status}`);
+        continue;
+      }
+      throw new CoderApiError({
+        status,
+        method: req.method,
+        path: req.route.path,
+        response: status >= 300 && status < 400 ? redirectResponse(status, response.headers) : toCoderResponse(status, response.statusText, this.#scrub(text)),
+        retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
+      });
+    }
+  }
+
+  #url(req: CoderRequest): string {
+    const query = req.query && Object.keys(req.query).length > 0 ? `?${new URLSearchParams(req.query).toString()}` : '';
+    return `${this.#config.baseUrl}${req.route.path}${query}`;
+  }
+
+  #headers(req: CoderRequest): Record<string, string> {
+    const headers: Record<string, string> = {
+      'Coder-Session-Token': this.#config.token,
+      Accept: 'application/json',
+      'User-Agent': this.#config.userAgent,
+    };
+    if (req.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.#config.bypassRateLimit) headers['X-Coder-Bypass-Ratelimit'] = 'true';
+    return headers;
+  }
+
+  #parseSuccess(req: CoderRequest, status: number, text: string): unknown {
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      // The body is not quoted: a token-minting answer carries a secret.
+      throw new CoderApiError({
+        status,
+        method: req.method,
+        path: req.route.path,
+        response: { message: 'Coder answered with a body that is not valid JSON.' },
+      });
+    }
+  }
+
+  // Coder sends X-RateLimit-Remaining/-Reset on every answer. When the window
+  // is spent, hold the path until it resets instead of earning a 429 (and its
+  // 60 s Retry-After) with the next call. The hold is capped like a
+  // Retry-After, in case the server's clock is far from ours.
+  #throttleFrom(req: CoderRequest, headers: Headers): void {
+    const remaining = headers.get('x-ratelimit-remaining');
+    const reset = Number(headers.get('x-ratelimit-reset'));
+    if (remaining === null || Number(remaining) > 0 || !Number.isFinite(reset) || reset <= 0) return;
+    const now = this.#config.now();
+    const until = Math.min(reset * 1000, now + this.#config.maxRetryAfterMs);
+    if (until > now) this.#config.limiter.holdUntil(req.route.path, until);
+  }
+
+  async #backoff(req: CoderRequest, attempt: number, delayMs: number, why: string): Promise<void> {
+    this.#config.logger?.warn(
+      { method: req.method, route: req.route.template, attempt: attempt + 1, delayMs, why },
+      'retrying Coder request',
+    );
+    await this.#config.sleep(delayMs);
+  }
+
+  #report(req: CoderRequest, status: number, started: number, attempt: number, error?: 'timeout' | 'network'): void {
+    const event: CoderRequestEvent = {
+      method: req.method,
+      route: req.route.template,
+      status,
+      durationMs: performance.now() - started,
+      attempt,
+      ...(error ? { error } : {}),
+    };
+    this.#config.logger?.debug(event, 'coder request');
+    this.#config.onResponse?.(event);
+  }
+
+  #scrub(text: string): string {
+    const { token } = this.#config;
+    return token === '' ? text : text.split(token).join('[REDACTED]');
+  }
+}
+
+function redirectResponse(status: number, headers: Headers): { message: string; detail?: string } {
+  const location = headers.get('location');
+  return {
+    message: `Coder answered with a redirect (${status}); set the connection URL to the address Coder serves the API on.`,
+    ...(location ? { detail: `Location: ${location.slice(0, 200)}` } : {}),
+  };
+}
+
+// fetch failures carry undici internals (the socket, sometimes the request);
+// keep only names, codes and messages so a thrown error holds nothing else.
+function plainCause(cause: unknown): Error {
+  if (!(cause instanceof Error)) return new Error(String(cause));
+  const inner = cause.cause instanceof Error ? plainLeaf(cause.cause) : undefined;
+  const out = plainLeaf(cause);
+  if (inner) Object.defineProperty(out, 'cause', { value: inner, enumerable: false, writable: true, configurable: true });
+  return out;
+}
+
+function plainLeaf(error: Error): Error {
+  const out = new Error(error.message);
+  out.name = error.name;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(out, { code });
+  return out;
+}
