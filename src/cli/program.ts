@@ -6,7 +6,8 @@ import { parseDuration } from '../api/duration.ts';
 import { createLogger } from '../observability/logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
 import { connect, type ConnectionFlags } from './connection.ts';
-import { applyJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
+import { loadDeclarations } from '../gitops/load.ts';
+import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -59,12 +60,20 @@ function withCommonOptions(cmd: Command): Command {
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn'));
 }
 
+/**
+ * Loads and validates every document before anything else: invalid input
+ * fails without a network call, and nothing is written unless all is valid.
+ */
 async function setUp(flags: CommonFlags, withPrune: boolean) {
+  const loaded = await loadDeclarations(flags.filename, { stdin: process.stdin });
+  if (loaded.errors.length > 0) {
+    print(flags.output === 'json' ? JSON.stringify(errorsJson(loaded.errors), null, 2) : renderErrors(loaded.errors));
+    return undefined;
+  }
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
-    paths: flags.filename,
-    stdin: process.stdin,
+    declarations: loaded.workspaces,
     api: conn.client,
     owners: conn.owners,
     coderUrl: conn.url,
@@ -78,46 +87,46 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
 }
 
 async function planCommand(flags: CommonFlags): Promise<number> {
-  const { conn, opts } = await setUp(flags, true);
+  const ready = await setUp(flags, true);
+  if (!ready) return EXIT_ERROR;
   try {
-    const report = await runPlan(opts);
+    const report = await runPlan(ready.opts);
     print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderPlanText(report));
-    if (report.errors.length > 0) return EXIT_ERROR;
     return hasChanges(report) ? EXIT_CHANGES : EXIT_OK;
   } finally {
-    await conn.owners.release();
+    await ready.conn.owners.release();
   }
 }
 
 async function applyCommand(flags: CommonFlags): Promise<number> {
-  const { conn, opts } = await setUp(flags, true);
+  const ready = await setUp(flags, true);
+  if (!ready) return EXIT_ERROR;
   const text = flags.output === 'text';
   const progress = new ProgressLine(process.stderr);
-  if (text) opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome));
+  if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome));
   try {
-    const report = await runApply(opts);
+    const report = await runApply(ready.opts);
     progress.done();
-    if (!text) print(JSON.stringify(applyJson(report), null, 2));
-    else if (report.errors.length > 0) print(renderErrors(report));
-    else print(renderApplySummary(report));
+    print(text ? renderApplySummary(report) : JSON.stringify(applyJson(report), null, 2));
     const failed =
       report.results.some((r) => r.outcomes.some((o) => !o.ok)) ||
+      report.plans.some((p) => p.blocked.length > 0) ||
       report.pruneResults.some((p) => p.outcome === 'failed' || p.outcome === 'timeout');
-    return report.errors.length > 0 || failed ? EXIT_ERROR : EXIT_OK;
+    return failed ? EXIT_ERROR : EXIT_OK;
   } finally {
-    await conn.owners.release();
+    await ready.conn.owners.release();
   }
 }
 
 async function statusCommand(flags: CommonFlags): Promise<number> {
-  const { conn, opts } = await setUp(flags, false);
+  const ready = await setUp(flags, false);
+  if (!ready) return EXIT_ERROR;
   try {
-    const report = await runPlan(opts);
-    if (flags.output === 'json') print(JSON.stringify(planJson(report), null, 2));
-    else print(report.errors.length > 0 ? renderErrors(report) : renderStatusTable(report));
-    return report.errors.length > 0 ? EXIT_ERROR : EXIT_OK;
+    const report = await runPlan(ready.opts);
+    print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderStatusTable(report));
+    return EXIT_OK;
   } finally {
-    await conn.owners.release();
+    await ready.conn.owners.release();
   }
 }
 

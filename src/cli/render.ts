@@ -3,7 +3,7 @@ import { formatDuration } from '../api/duration.ts';
 import { describeFailure } from '../engine/failure.ts';
 import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
-import { formatDeclarationError } from '../gitops/load.ts';
+import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
 
 function ttl(ms: number | null | undefined): string {
   if (ms === undefined) return 'template default';
@@ -74,14 +74,16 @@ export function countPlan(report: PlanReport): PlanCounts {
   return counts;
 }
 
-/** True when applying would call Coder or change what the state records. */
+/**
+ * True when Coder does not match the declarations: applying would call Coder
+ * or change what the state records, or a difference is blocked.
+ */
 export function hasChanges(report: PlanReport): boolean {
   const c = countPlan(report);
-  return c.create + c.change + c.delete + c.orphan + c.adopt > 0;
+  return c.create + c.change + c.delete + c.orphan + c.adopt + c.blocked > 0;
 }
 
 export function renderPlanText(report: PlanReport): string {
-  if (report.errors.length > 0) return renderErrors(report);
   const lines: string[] = [];
   for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key)));
   for (const prune of report.prunes) {
@@ -113,10 +115,15 @@ function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
   return lines;
 }
 
-export function renderErrors(report: { errors: PlanReport['errors'] }): string {
-  const lines = report.errors.map((e) => `error: ${formatDeclarationError(e)}`);
-  lines.push('', `${report.errors.length} error(s); nothing was changed in Coder.`);
+export function renderErrors(errors: DeclarationError[]): string {
+  const lines = errors.map((e) => `error: ${formatDeclarationError(e)}`);
+  lines.push('', `${errors.length} error(s); nothing was changed in Coder.`);
   return lines.join('\n');
+}
+
+/** `--output json` for a run stopped by invalid declarations. */
+export function errorsJson(errors: DeclarationError[]): unknown {
+  return { errors };
 }
 
 export function renderOutcome(key: string, outcome: ActionOutcome): string {
@@ -137,6 +144,7 @@ export function renderApplySummary(report: ApplyReport): string {
   }
   const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
   const lines: string[] = [];
+  for (const plan of report.plans) for (const b of plan.blocked) lines.push(`! blocked ${plan.key}: ${b.message}`);
   for (const p of report.pruneResults) {
     if (p.outcome === 'failed') lines.push(`✗ prune ${p.key}: ${p.error instanceof Error ? p.error.message : String(p.error)}`);
     else if (p.outcome === 'timeout') lines.push(`✗ prune ${p.key}: the delete build did not finish in time; run apply again`);
@@ -145,7 +153,7 @@ export function renderApplySummary(report: ApplyReport): string {
   failed += pruned('failed') + pruned('timeout');
   lines.push(
     `Apply complete: ${created} created, ${report.adoptions.size} adopted, ${updated} updated, ${pruned('deleted')} deleted, ` +
-      `${pruned('orphaned')} orphaned, ${failed} failed.`,
+      `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
   return lines.join('\n');
 }
@@ -153,7 +161,7 @@ export function renderApplySummary(report: ApplyReport): string {
 /** The machine-readable plan (`--output json`). */
 export function planJson(report: PlanReport): unknown {
   return {
-    errors: report.errors,
+    errors: [],
     counts: countPlan(report),
     workspaces: report.plans.map((p) => ({
       key: p.key,

@@ -11,12 +11,12 @@ import { CreateResolver } from '../engine/resolve.ts';
 import { computeStatus } from '../engine/status.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
-import { loadDeclarations, type DeclarationError } from './load.ts';
+import type { LoadedWorkspace } from './load.ts';
 import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
 
 export interface RunOptions {
-  paths: string[];
-  stdin?: NodeJS.ReadableStream;
+  /** Validated declarations (loadDeclarations() ran, and found no error). */
+  declarations: LoadedWorkspace[];
   api: CoderApi;
   owners: OwnerApis;
   coderUrl: string;
@@ -39,7 +39,6 @@ export interface PrunePlan {
 }
 
 export interface PlanReport {
-  errors: DeclarationError[];
   plans: WorkspacePlan[];
   prunes: PrunePlan[];
   statuses: Map<string, WorkspaceStatus>;
@@ -54,17 +53,12 @@ export interface ApplyReport extends PlanReport {
 
 interface Prepared {
   report: PlanReport;
-  desired: DesiredWorkspace[];
   state: StateFile | undefined;
 }
 
 async function prepare(opts: RunOptions): Promise<Prepared> {
-  const loaded = await loadDeclarations(opts.paths, opts.stdin ? { stdin: opts.stdin } : undefined);
-  const empty: PlanReport = { errors: loaded.errors, plans: [], prunes: [], statuses: new Map(), adoptions: new Set() };
-  if (loaded.errors.length > 0) return { report: empty, desired: [], state: undefined };
-
   const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
-  const desired = loaded.workspaces.map((w) =>
+  const desired = opts.declarations.map((w) =>
     toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
   );
   const { snapshot } = await observe(opts.api, opts.owners, desired);
@@ -92,7 +86,7 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   }
   const now = (opts.now ?? (() => new Date()))();
   const statuses = new Map(plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now })]));
-  return { report: { errors: [], plans, prunes, statuses, adoptions }, desired, state };
+  return { report: { plans, prunes, statuses, adoptions }, state };
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
@@ -101,7 +95,6 @@ export async function runPlan(opts: RunOptions): Promise<PlanReport> {
 
 export async function runApply(opts: RunOptions): Promise<ApplyReport> {
   const { report, state } = await prepare(opts);
-  if (report.errors.length > 0) return { ...report, results: [], pruneResults: [] };
   const now = opts.now ?? (() => new Date());
   const deps = {
     api: opts.api,
