@@ -1,0 +1,83 @@
+// listWorkspaces: offset pages until Coder's count, de-duplicated by id.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeTime, sendJson, startServer, testClient, workspace, type TestServer } from './http-fixture.ts';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `w${from + i}`);
+
+/** Serves `all` (a function of the request index, so the list can change) like Coder does. */
+async function serveList(all: (requestIndex: number) => string[]): Promise<TestServer> {
+  return startServer((req, res, i) => {
+    const list = all(i);
+    const limit = Number(req.query.get('limit') ?? '0');
+    const offset = Number(req.query.get('offset') ?? '0');
+    const page = limit > 0 ? list.slice(offset, offset + limit) : list.slice(offset);
+    sendJson(res, 200, { workspaces: page.map((id) => workspace(id)), count: list.length });
+  });
+}
+
+function offsets(s: TestServer): number[] {
+  return s.requests.map((r) => Number(r.query.get('offset')));
+}
+
+describe('listWorkspaces pagination', () => {
+  it.each([
+    ['exact pages', 6, 3, [0, 3]],
+    ['short last page', 7, 3, [0, 3, 6]],
+    ['one page', 2, 1000, [0]],
+    ['nothing', 0, 3, [0]],
+  ])('%s: %i workspaces, page size %i', async (_name, total, pageSize, expectedOffsets) => {
+    server = await serveList(() => ids(total));
+    const list = await testClient(server.url, fakeTime(), { listPageSize: pageSize }).listWorkspaces();
+    expect(list.map((w) => w.id)).toEqual(ids(total));
+    expect(offsets(server)).toEqual(expectedOffsets);
+    for (const r of server.requests) expect(r.query.get('limit')).toBe(String(pageSize));
+  });
+
+  it('pageSize per call overrides the client default', async () => {
+    server = await serveList(() => ids(5));
+    await testClient(server.url, fakeTime()).listWorkspaces({ pageSize: 2 });
+    expect(offsets(server)).toEqual([0, 2, 4]);
+  });
+
+  it('keeps one copy of a workspace that moved to the next page while paging', async () => {
+    // Page 1 is read while w3 is stopped (last); then w3 starts and moves to
+    // the front, pushing w2 onto page 2, so page 2 holds w2 again.
+    const before = ['w0', 'w1', 'w2', 'w3'];
+    const after = ['w3', 'w0', 'w1', 'w2'];
+    server = await serveList((i) => (i === 0 ? before : after));
+    const list = await testClient(server.url, fakeTime(), { listPageSize: 3 }).listWorkspaces();
+    expect(list.map((w) => w.id).sort()).toEqual(['w0', 'w1', 'w2']); // w3 missed: the next resync finds it
+    expect(new Set(list.map((w) => w.id)).size).toBe(list.length);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('stops at an empty page even when count promises more', async () => {
+    server = await startServer((req, res) =>
+      sendJson(res, 200, { workspaces: req.query.get('offset') === '0' ? [workspace('a'), workspace('b')] : [], count: 10 }),
+    );
+    const list = await testClient(server.url, fakeTime(), { listPageSize: 2 }).listWorkspaces();
+    expect(list.map((w) => w.id)).toEqual(['a', 'b']);
+    expect(offsets(server)).toEqual([0, 2]);
+  });
+
+  it('stops once count is reached even if pages stay full', async () => {
+    server = await startServer((req, res) => {
+      const offset = Number(req.query.get('offset'));
+      sendJson(res, 200, { workspaces: [workspace(`x${offset}`), workspace(`x${offset + 1}`)], count: 4 });
+    });
+    const list = await testClient(server.url, fakeTime(), { listPageSize: 2 }).listWorkspaces();
+    expect(list).toHaveLength(4);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('rejects an answer without workspaces and count', async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { items: [] }));
+    await expect(testClient(server.url, fakeTime()).listWorkspaces()).rejects.toThrow(/workspaces, count/);
+  });
+});
