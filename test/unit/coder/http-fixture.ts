@@ -74,8 +74,10 @@ export function fakeTime(start = 1_000_000): FakeTime {
   const sleeps: number[] = [];
   return {
     now: () => t,
+    // Time moves when the sleep ends, after whatever was already due has run.
     sleep: async (ms: number) => {
       sleeps.push(ms);
+      await new Promise((resolve) => setImmediate(resolve));
       t += ms;
     },
     sleeps,
