@@ -1,0 +1,180 @@
+// The CLI's record of the Coder workspaces it manages, for `apply --prune`.
+// Only what this tool created or adopted is ever recorded, and prune only
+// ever touches recorded entries: a workspace someone made by hand is never
+// at risk. A state file belongs to one Coder deployment; reading it for
+// another is refused, so a wrong --url can never prune the wrong deployment.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface StateEntry {
+  /** The declaration's `namespace/metadata.name`. */
+  key: string;
+  /** Coder workspace id: what prune addresses, so a rename does not lose track. */
+  id: string;
+  owner: string;
+  ownerId: string;
+  name: string;
+  organizationId: string;
+  origin: 'created' | 'adopted';
+  deletionPolicy: 'Delete' | 'Orphan';
+  lastAppliedAt: string;
+}
+
+export interface StateFile {
+  version: 1;
+  coderUrl: string;
+  entries: Record<string, StateEntry>;
+}
+
+export class StateError extends Error {
+  override name = 'StateError';
+}
+
+export function emptyState(coderUrl: string): StateFile {
+  return { version: 1, coderUrl, entries: {} };
+}
+
+/**
+ * A missing file is an empty state (the first apply). A file for another
+ * deployment, or one we cannot make sense of, is a StateError: guessing
+ * would risk pruning what we do not own.
+ */
+export async function readState(path: string, coderUrl: string): Promise<StateFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(coderUrl);
+    throw new StateError(`cannot read state file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new StateError(`state file ${path} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const state = checkShape(path, data);
+  if (sameDeployment(state.coderUrl, coderUrl)) return state;
+  throw new StateError(
+    `state file ${path} records workspaces of ${state.coderUrl}, not ${coderUrl}; ` +
+      'use one state file per Coder deployment',
+  );
+}
+
+/**
+ * Atomic: the new content goes to a temp file in the same directory, is
+ * synced to disk, then renamed over the old file, so a crash leaves either
+ * the old state or the new one, never half of either.
+ */
+export async function writeState(path: string, state: StateFile): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
+  try {
+    const file = await open(temp, 'wx', 0o600);
+    try {
+      await file.chmod(0o600); // in case a umask or ACL got in the way
+      await file.writeFile(serialize(state), 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+export function recordApplied(state: StateFile, entry: StateEntry): StateFile {
+  return { ...state, entries: { ...state.entries, [entry.key]: { ...entry } } };
+}
+
+export function forget(state: StateFile, key: string): StateFile {
+  const { [key]: _gone, ...entries } = state.entries;
+  return { ...state, entries };
+}
+
+/** Stable output: entries sorted by key and fields in a fixed order, so diffs of the file stay small. */
+function serialize(state: StateFile): string {
+  const entries: Record<string, StateEntry> = {};
+  for (const key of Object.keys(state.entries).sort()) {
+    const e = state.entries[key]!;
+    entries[key] = {
+      key: e.key,
+      id: e.id,
+      owner: e.owner,
+      ownerId: e.ownerId,
+      name: e.name,
+      organizationId: e.organizationId,
+      origin: e.origin,
+      deletionPolicy: e.deletionPolicy,
+      lastAppliedAt: e.lastAppliedAt,
+    };
+  }
+  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, entries }, null, 2)}\n`;
+}
+
+/** Makes the rename itself durable; not every platform lets a directory be opened for it. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/** Scheme, host and path compared; a trailing slash or letter case in the host does not make another deployment. */
+function sameDeployment(a: string, b: string): boolean {
+  return normalizeUrl(a) === normalizeUrl(b);
+}
+
+function normalizeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url.replace(/\/+$/, '');
+  }
+}
+
+const STRING_FIELDS = ['key', 'id', 'owner', 'ownerId', 'name', 'organizationId', 'lastAppliedAt'] as const;
+
+function checkShape(path: string, data: unknown): StateFile {
+  const bad = (what: string) => new StateError(`state file ${path} is not a state file this tool wrote: ${what}`);
+  if (!isRecord(data)) throw bad('expected a JSON object');
+  if (data['version'] !== 1) {
+    throw typeof data['version'] === 'number' && data['version'] > 1
+      ? new StateError(`state file ${path} has version ${data['version']}, written by a newer version of this tool`)
+      : bad('version must be 1');
+  }
+  if (typeof data['coderUrl'] !== 'string' || data['coderUrl'] === '') throw bad('coderUrl must be a string');
+  const raw = data['entries'];
+  if (!isRecord(raw)) throw bad('entries must be an object');
+  const entries: Record<string, StateEntry> = {};
+  for (const [key, e] of Object.entries(raw)) {
+    const at = `entries[${JSON.stringify(key)}]`;
+    if (!isRecord(e)) throw bad(`${at} must be an object`);
+    for (const field of STRING_FIELDS) {
+      if (typeof e[field] !== 'string' || e[field] === '') throw bad(`${at}.${field} must be a non-empty string`);
+    }
+    if (e['key'] !== key) throw bad(`${at}.key does not match its entry`);
+    if (e['origin'] !== 'created' && e['origin'] !== 'adopted') throw bad(`${at}.origin must be created or adopted`);
+    if (e['deletionPolicy'] !== 'Delete' && e['deletionPolicy'] !== 'Orphan') {
+      throw bad(`${at}.deletionPolicy must be Delete or Orphan`);
+    }
+    entries[key] = e as unknown as StateEntry;
+  }
+  return { version: 1, coderUrl: data['coderUrl'], entries };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
