@@ -14,7 +14,7 @@ export interface Recorded {
 }
 
 /** Answers one request; `index` counts requests from 0. Leave `res` alone to never answer. */
-export type Handler = (req: Recorded, res: ServerResponse, index: number) => void | Promise<void>;
+export type Handler = (req: Recorded, res: ServerResponse, index: number) => unknown;
 
 export interface TestServer {
   url: string;
