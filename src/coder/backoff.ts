@@ -19,6 +19,8 @@ export function retryAfterMs(header: string | null, nowMs: number, capMs: number
   let ms: number;
   if (/^\d+$/.test(text)) ms = Number(text) * 1000;
   else {
+    // Date.parse reads "-1" as a year; an HTTP date always names a month.
+    if (!/[a-z]/i.test(text)) return undefined;
     const at = Date.parse(text);
     if (Number.isNaN(at)) return undefined;
     ms = at - nowMs;

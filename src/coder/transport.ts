@@ -206,7 +206,12 @@ export class CoderTransport {
       ...(error ? { error } : {}),
     };
     this.#config.logger?.debug(event, 'coder request');
-    this.#config.onResponse?.(event);
+    try {
+      this.#config.onResponse?.(event);
+    } catch (error) {
+      // A broken metrics hook must not turn a good answer into a failed call.
+      this.#config.logger?.warn({ error: error instanceof Error ? error.message : String(error) }, 'onResponse hook threw');
+    }
   }
 
   #scrub(text: string): string {
