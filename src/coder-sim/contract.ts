@@ -1,0 +1,193 @@
+// Checks the simulator's answers against the real server's OpenAPI 2 document
+// (../shared/coder-api/swagger.json, or $CODER_SWAGGER). swaggo marks few
+// fields required and no field nullable, so a small, explicit list of
+// relaxations below says where the Go types allow what the document does not.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+interface SwaggerOperation {
+  responses?: Record<string, { schema?: unknown }>;
+  parameters?: { in: string; name: string; schema?: unknown }[];
+  deprecated?: boolean;
+}
+
+export interface SwaggerDoc {
+  paths: Record<string, Record<string, SwaggerOperation>>;
+  definitions: Record<string, Record<string, unknown>>;
+}
+
+export interface OperationMatch {
+  /** The swagger path template, e.g. /api/v2/workspaces/{workspace}/ttl. */
+  route: string;
+  params: Record<string, string>;
+  operation: SwaggerOperation;
+}
+
+const SCHEMA_ID = 'coder-swagger.json';
+
+/**
+ * Fields the Go structs send as explicit `null` although swagger gives a bare
+ * `type: string` (BEHAVIOUR.md §6 for Workspace; codersdk.NullTime for builds).
+ */
+const NULLABLE_FIELDS: Record<string, string[]> = {
+  'codersdk.Workspace': ['dormant_at', 'deleting_at', 'next_start_at'],
+  'codersdk.WorkspaceBuild': ['deadline', 'max_deadline'],
+};
+
+/**
+ * Formats swagger uses that are not JSON Schema formats, or are wrong:
+ * Template.organization_name carries `format: url` but holds a plain name.
+ * These accept any string.
+ */
+const LENIENT_FORMATS = ['url', 'float64', 'int64', 'key=value', 'number', 'string'];
+
+export function defaultSwaggerPath(): string {
+  const fromEnv = process.env.CODER_SWAGGER;
+  if (fromEnv) return fromEnv;
+  // src/coder-sim → repo root is two levels up; the shared dir is its sibling.
+  return fileURLToPath(new URL('../../../shared/coder-api/swagger.json', import.meta.url));
+}
+
+/** The swagger document, or undefined when the file is not there. */
+export function loadSwagger(path: string = defaultSwaggerPath()): SwaggerDoc | undefined {
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as SwaggerDoc;
+}
+
+export class SwaggerContract {
+  readonly doc: SwaggerDoc;
+  private readonly ajv: Ajv;
+  private readonly matchers: { route: string; regex: RegExp; names: string[]; literals: number }[];
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  constructor(doc: SwaggerDoc) {
+    this.doc = doc;
+    this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    addFormatsModule.default(this.ajv, ['date-time', 'uuid', 'email', 'uri']);
+    for (const f of LENIENT_FORMATS) this.ajv.addFormat(f, true);
+    this.ajv.addSchema({ $id: SCHEMA_ID, definitions: relaxDefinitions(doc.definitions) });
+    this.matchers = Object.keys(doc.paths)
+      .map((route) => {
+        const names: string[] = [];
+        const pattern = route
+          .split('/')
+          .map((seg) => {
+            const m = /^\{(.+)\}$/.exec(seg);
+            if (!m?.[1]) return seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+            names.push(m[1]);
+            return '([^/]+)';
+          })
+          .join('/');
+        const literals = route.split('/').filter((s) => s !== '' && !s.startsWith('{')).length;
+        return { route, regex: new RegExp(`^${pattern}$`), names, literals };
+      })
+      // Literal segments win over parameters: /keys/tokens before /keys/{keyid}.
+      .sort((a, b) => b.literals - a.literals);
+  }
+
+  /** Does swagger define this method on a template matching this concrete path? */
+  matchOperation(method: string, path: string): OperationMatch | undefined {
+    const verb = method.toLowerCase();
+    for (const m of this.matchers) {
+      const found = m.regex.exec(path);
+      if (!found) continue;
+      const operation = this.doc.paths[m.route]?.[verb];
+      if (!operation) continue;
+      const params: Record<string, string> = {};
+      m.names.forEach((name, i) => (params[name] = decodeURIComponent(found[i + 1] ?? '')));
+      return { route: m.route, params, operation };
+    }
+    return undefined;
+  }
+
+  /**
+   * The JSON schema of a response: undefined when swagger does not document
+   * the status, null when it is documented without a body.
+   */
+  responseSchemaFor(method: string, route: string, status: number): unknown {
+    if (status >= 400) return { $ref: `${SCHEMA_ID}#/definitions/codersdk.Response` };
+    const response = this.doc.paths[route]?.[method.toLowerCase()]?.responses?.[String(status)];
+    if (!response) return undefined;
+    return response.schema === undefined ? null : rebase(response.schema);
+  }
+
+  /** The schema of the operation's JSON body parameter, if it has one. */
+  requestSchemaFor(method: string, route: string): unknown {
+    const body = this.doc.paths[route]?.[method.toLowerCase()]?.parameters?.find((p) => p.in === 'body');
+    return body?.schema === undefined ? undefined : rebase(body.schema);
+  }
+
+  /** Human-readable problems with one response; [] when it fits the contract. */
+  checkResponse(method: string, route: string, status: number, body: unknown): string[] {
+    const where = `${method.toUpperCase()} ${route} → ${status}`;
+    if (status === 304) return body === undefined ? [] : [`${where}: 304 must not have a body`];
+    const schema = this.responseSchemaFor(method, route, status);
+    if (schema === undefined) return [`${where}: status not documented in swagger`];
+    if (schema === null) return body === undefined ? [] : [`${where}: swagger documents no body, but one was sent`];
+    if (body === undefined) return [`${where}: swagger documents a body, but none was sent`];
+    const problems = this.validate(`${method} ${route} ${status}`, schema, body).map((e) => `${where}: ${e}`);
+    if (status >= 400) {
+      const message = (body as { message?: unknown }).message;
+      if (typeof message !== 'string' || message === '') problems.push(`${where}: error body without a message`);
+    }
+    return problems;
+  }
+
+  /** Problems with a request body against the operation's body schema. */
+  checkRequest(method: string, route: string, body: unknown): string[] {
+    const schema = this.requestSchemaFor(method, route);
+    if (schema === undefined) return [];
+    return this.validate(`request ${method} ${route}`, schema, body).map((e) => `${method.toUpperCase()} ${route} request: ${e}`);
+  }
+
+  private validate(cacheKey: string, schema: unknown, body: unknown): string[] {
+    let fn = this.compiled.get(cacheKey);
+    if (!fn) {
+      fn = this.ajv.compile(schema as object);
+      this.compiled.set(cacheKey, fn);
+    }
+    if (fn(body)) return [];
+    return (fn.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+  }
+}
+
+let defaultContract: SwaggerContract | null | undefined;
+
+function contractOrThrow(): SwaggerContract {
+  if (defaultContract === undefined) {
+    const doc = loadSwagger();
+    defaultContract = doc ? new SwaggerContract(doc) : null;
+  }
+  if (!defaultContract) throw new Error(`swagger.json not found at ${defaultSwaggerPath()}`);
+  return defaultContract;
+}
+
+/** matchOperation on the default swagger document (throws when it is missing). */
+export function matchOperation(method: string, path: string): OperationMatch | undefined {
+  return contractOrThrow().matchOperation(method, path);
+}
+
+/** responseSchemaFor on the default swagger document (throws when it is missing). */
+export function responseSchemaFor(method: string, route: string, status: number): unknown {
+  return contractOrThrow().responseSchemaFor(method, route, status);
+}
+
+/** Points `#/definitions/X` refs of an operation schema at the registered definitions. */
+function rebase(schema: unknown): unknown {
+  return JSON.parse(JSON.stringify(schema).replace(/"#\/definitions\//g, `"${SCHEMA_ID}#/definitions/`));
+}
+
+function relaxDefinitions(defs: SwaggerDoc['definitions']): SwaggerDoc['definitions'] {
+  const copy = structuredClone(defs);
+  for (const [name, fields] of Object.entries(NULLABLE_FIELDS)) {
+    const props = copy[name]?.properties as Record<string, unknown> | undefined;
+    if (!props) continue;
+    for (const field of fields) {
+      const original = props[field];
+      if (original) props[field] = { anyOf: [original, { type: 'null' }] };
+    }
+  }
+  return copy;
+}

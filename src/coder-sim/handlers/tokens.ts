@@ -1,0 +1,112 @@
+// API tokens (BEHAVIOUR.md §1; coderd/apikey.go): mint, list, config and
+// delete. A minted token authenticates as its user at once; its scopes are
+// recorded but not enforced.
+import { canManageKeysOf, isSiteOwner } from '../authz.ts';
+import { convertApiKey } from '../convert.ts';
+import { isResponse, userParam } from '../params.ts';
+import { errorResponse, forbidden, json, noContent, notFound, type SimResponse } from '../responses.ts';
+import type { HandlerContext, Route } from '../router.ts';
+import { formatGoDuration } from './go-duration.ts';
+
+const HOUR_NS = 3600 * 1e9;
+/** --default-token-lifetime: 7 days. */
+export const DEFAULT_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
+/** --max-admin-token-lifetime: 7 days, for site Owners. */
+export const MAX_ADMIN_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
+/** --max-token-lifetime default (100 years), for everyone else. */
+export const MAX_TOKEN_LIFETIME_NS = 876_600 * HOUR_NS;
+const SCOPE_RE = /^(all|application_connect|[a-z0-9_]+:[a-z0-9_*]+)$/;
+
+export const tokenRoutes: Route[] = [
+  {
+    method: 'POST',
+    template: '/api/v2/users/{user}/keys/tokens',
+    auth: true,
+    bodySpec: {
+      name: 'CreateTokenRequest',
+      fields: { token_name: 'string', lifetime: 'int64', scope: 'string', scopes: 'array', allow_list: 'array' },
+    },
+    handler: createToken,
+  },
+  { method: 'GET', template: '/api/v2/users/{user}/keys/tokens', auth: true, handler: listTokens },
+  { method: 'GET', template: '/api/v2/users/{user}/keys/tokens/tokenconfig', auth: true, handler: tokenConfig },
+  { method: 'GET', template: '/api/v2/users/{user}/keys/{keyid}', auth: true, handler: getKey },
+  { method: 'DELETE', template: '/api/v2/users/{user}/keys/{keyid}', auth: true, handler: deleteKey },
+];
+
+function maxLifetimeNs(ctx: HandlerContext): number {
+  return isSiteOwner(ctx.actor) ? MAX_ADMIN_TOKEN_LIFETIME_NS : MAX_TOKEN_LIFETIME_NS;
+}
+
+function createToken(ctx: HandlerContext): SimResponse {
+  const user = userParam(ctx);
+  if (isResponse(user)) return user;
+  if (!canManageKeysOf(ctx.actor, user)) return forbidden();
+  const { state, body } = ctx;
+  const lifetimeNs = typeof body.lifetime === 'number' && body.lifetime !== 0 ? body.lifetime : DEFAULT_TOKEN_LIFETIME_NS;
+  const max = maxLifetimeNs(ctx);
+  if (lifetimeNs <= 0 || lifetimeNs > max) {
+    return errorResponse(400, 'Failed to validate create API key request.', {
+      detail: lifetimeNs <= 0 ? 'lifetime must be positive number greater than 0' : `lifetime must be less than ${formatGoDuration(max)}`,
+    });
+  }
+  const scopes = collectScopes(body.scopes, body.scope);
+  const badScope = scopes.find((s) => !SCOPE_RE.test(s));
+  if (badScope !== undefined) {
+    return errorResponse(400, 'Failed to create API key.', { detail: `invalid API key scope: ${JSON.stringify(badScope)}` });
+  }
+  const tokenName = typeof body.token_name === 'string' && body.token_name !== '' ? body.token_name : `token-${state.apiKeys.size + 1}`;
+  const duplicate = [...state.apiKeys.values()].some(
+    (k) => k.userId === user.id && k.loginType === 'token' && k.tokenName === tokenName,
+  );
+  if (duplicate) {
+    return errorResponse(409, `A token with name ${JSON.stringify(tokenName)} already exists.`, {
+      validations: [{ field: 'name', detail: 'This value is already in use and should be unique.' }],
+    });
+  }
+  const { token } = state.issueKey(user.id, {
+    loginType: 'token',
+    tokenName,
+    scopes: scopes.length > 0 ? scopes : ['all'],
+    expiresAt: state.now() + Math.floor(lifetimeNs / 1e6),
+  });
+  return json(201, { key: token });
+}
+
+function collectScopes(scopes: unknown, scope: unknown): string[] {
+  const out = Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : [];
+  if (typeof scope === 'string' && scope !== '' && !out.includes(scope)) out.push(scope);
+  return out;
+}
+
+function listTokens(ctx: HandlerContext): SimResponse {
+  const user = userParam(ctx);
+  if (isResponse(user)) return user;
+  if (!canManageKeysOf(ctx.actor, user)) return forbidden();
+  const now = ctx.state.now();
+  const keys = [...ctx.state.apiKeys.values()].filter((k) => k.userId === user.id && k.loginType === 'token' && k.expiresAt > now);
+  return json(200, keys.map((k) => convertApiKey(k, user.username)));
+}
+
+function tokenConfig(ctx: HandlerContext): SimResponse {
+  const user = userParam(ctx);
+  if (isResponse(user)) return user;
+  return json(200, { max_token_lifetime: maxLifetimeNs(ctx) });
+}
+
+function getKey(ctx: HandlerContext): SimResponse {
+  const user = userParam(ctx);
+  if (isResponse(user)) return user;
+  const key = ctx.state.apiKeys.get(ctx.params.keyid ?? '');
+  if (!key || key.userId !== user.id || !canManageKeysOf(ctx.actor, user)) return notFound();
+  return json(200, convertApiKey(key, user.username));
+}
+
+function deleteKey(ctx: HandlerContext): SimResponse {
+  const user = userParam(ctx);
+  if (isResponse(user)) return user;
+  const key = ctx.state.apiKeys.get(ctx.params.keyid ?? '');
+  if (!key || key.userId !== user.id || !canManageKeysOf(ctx.actor, user)) return notFound();
+  ctx.state.apiKeys.delete(key.id);
+  return noContent();
+}

@@ -1,0 +1,156 @@
+// Reading workspaces and builds (BEHAVIOUR.md §6, §7): list with search and
+// pagination, by id (410 when deleted), by owner and name, and builds.
+import type { ValidationError } from '../../coder/types.ts';
+import { canReadWorkspace } from '../authz.ts';
+import { convertBuild, convertWorkspace } from '../convert.ts';
+import { deletedAt, isWorkspaceDeleted, jobStatusAt, latestBuild, workspaceStatusAt } from '../lifecycle.ts';
+import type { SimUser, SimWorkspace } from '../model.ts';
+import { isResponse, userParam, uuidParam, workspaceParam } from '../params.ts';
+import { parseGoBool } from '../request-body.ts';
+import { errorResponse, invalidQueryParams, json, notFound, type SimResponse } from '../responses.ts';
+import type { HandlerContext, Route } from '../router.ts';
+import { parseWorkspaceQuery, type WorkspaceFilter } from '../search-query.ts';
+
+export const workspaceReadRoutes: Route[] = [
+  { method: 'GET', template: '/api/v2/workspaces', auth: true, handler: listWorkspaces },
+  { method: 'GET', template: '/api/v2/workspaces/{workspace}', auth: true, handler: getWorkspace },
+  { method: 'GET', template: '/api/v2/users/{user}/workspace/{workspacename}', auth: true, handler: getWorkspaceByName },
+  { method: 'GET', template: '/api/v2/workspaces/{workspace}/builds', auth: true, handler: listBuilds },
+  { method: 'GET', template: '/api/v2/workspacebuilds/{workspacebuild}', auth: true, handler: getBuild },
+];
+
+function listWorkspaces(ctx: HandlerContext): SimResponse {
+  const page = pagination(ctx.query);
+  if (isResponse(page)) return page;
+  const filter = parseWorkspaceQuery(ctx.query.get('q') ?? '');
+  if (Array.isArray(filter)) return errorResponse(400, 'Invalid workspace search query.', { validations: filter });
+  const { state, actor } = ctx;
+  const now = state.now();
+  const matches = [...state.workspaces.values()].filter(
+    (ws) => !isWorkspaceDeleted(ws, now) && canReadWorkspace(actor, ws) && matchesFilter(ctx, ws, filter, actor),
+  );
+  const sortKey = (ws: SimWorkspace) => {
+    const build = latestBuild(ws);
+    const favorite = ws.favorite && ws.ownerId === actor.id ? 0 : 1;
+    const started = build.transition === 'start' && jobStatusAt(build, now) === 'succeeded' ? 0 : 1;
+    return [favorite, started, state.mustUser(ws.ownerId).username.toLowerCase(), ws.name.toLowerCase()] as const;
+  };
+  matches.sort((a, b) => {
+    const ka = sortKey(a);
+    const kb = sortKey(b);
+    for (let i = 0; i < ka.length; i++) {
+      if (ka[i]! < kb[i]!) return -1;
+      if (ka[i]! > kb[i]!) return 1;
+    }
+    return 0;
+  });
+  const sliced = page.limit > 0 ? matches.slice(page.offset, page.offset + page.limit) : matches.slice(page.offset);
+  return json(200, { workspaces: sliced.map((ws) => convertWorkspace(state, ws, actor)), count: matches.length });
+}
+
+function matchesFilter(ctx: HandlerContext, ws: SimWorkspace, f: WorkspaceFilter, actor: SimUser): boolean {
+  const { state } = ctx;
+  const owner = state.mustUser(ws.ownerId);
+  if (f.owner !== undefined) {
+    const wanted = f.owner === 'me' ? actor.username.toLowerCase() : f.owner;
+    if (owner.username.toLowerCase() !== wanted) return false;
+  }
+  if (f.name !== undefined && !ws.name.toLowerCase().includes(f.name)) return false;
+  const template = state.mustTemplate(ws.templateId);
+  if (f.template !== undefined && template.name.toLowerCase() !== f.template) return false;
+  if (f.status !== undefined && workspaceStatusAt(latestBuild(ws), state.now()) !== f.status) return false;
+  if (f.dormant === true && ws.dormantAt === null) return false;
+  if (f.ids !== undefined && !f.ids.includes(ws.id)) return false;
+  if (f.organization !== undefined) {
+    const org = state.mustOrg(ws.orgId);
+    if (org.id !== f.organization && org.name.toLowerCase() !== f.organization) return false;
+  }
+  if (f.outdated !== undefined && (latestBuild(ws).templateVersionId !== template.activeVersionId) !== f.outdated) return false;
+  if (f.lastUsedAfter !== undefined && ws.lastUsedAt <= f.lastUsedAfter) return false;
+  if (f.lastUsedBefore !== undefined && ws.lastUsedAt >= f.lastUsedBefore) return false;
+  return true;
+}
+
+/** limit and offset (coderd/pagination.go): 0 means no limit; no server maximum. */
+function pagination(query: URLSearchParams): { limit: number; offset: number } | SimResponse {
+  const errors: ValidationError[] = [];
+  const read = (name: string): number => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return 0;
+    if (!/^-?\d+$/.test(raw)) {
+      errors.push({ field: name, detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax` });
+      return 0;
+    }
+    const n = Number(raw);
+    if (n < 0 || n > 2 ** 31 - 1) {
+      errors.push({ field: name, detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: value out of range` });
+      return 0;
+    }
+    return n;
+  };
+  const limit = read('limit');
+  const offset = read('offset');
+  return errors.length > 0 ? invalidQueryParams(errors) : { limit, offset };
+}
+
+function includeDeleted(query: URLSearchParams): boolean | SimResponse {
+  const raw = query.get('include_deleted');
+  if (raw === null || raw === '') return false;
+  const value = parseGoBool(raw);
+  if (value === undefined) {
+    return invalidQueryParams([{ field: 'include_deleted', detail: `Query param "include_deleted" must be a valid boolean` }]);
+  }
+  return value;
+}
+
+function getWorkspace(ctx: HandlerContext): SimResponse {
+  const ws = workspaceParam(ctx);
+  if (isResponse(ws)) return ws;
+  const withDeleted = includeDeleted(ctx.query);
+  if (isResponse(withDeleted)) return withDeleted;
+  if (isWorkspaceDeleted(ws, ctx.state.now()) && !withDeleted) {
+    return errorResponse(410, `Workspace ${JSON.stringify(ws.id)} was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`);
+  }
+  return json(200, convertWorkspace(ctx.state, ws, ctx.actor));
+}
+
+function getWorkspaceByName(ctx: HandlerContext): SimResponse {
+  const owner = userParam(ctx);
+  if (isResponse(owner)) return owner;
+  const withDeleted = includeDeleted(ctx.query);
+  if (isResponse(withDeleted)) return withDeleted;
+  const { state } = ctx;
+  const name = ctx.params.workspacename ?? '';
+  let ws = state.findLiveWorkspace(owner.id, name);
+  if (!ws && withDeleted) {
+    // The most recently deleted workspace with that name.
+    const now = state.now();
+    ws = [...state.workspaces.values()]
+      .filter((w) => w.ownerId === owner.id && w.name.toLowerCase() === name.toLowerCase() && isWorkspaceDeleted(w, now))
+      .sort((a, b) => deletedAt(b) - deletedAt(a))[0];
+  }
+  if (!ws || !canReadWorkspace(ctx.actor, ws)) return notFound();
+  return json(200, convertWorkspace(state, ws, ctx.actor));
+}
+
+function listBuilds(ctx: HandlerContext): SimResponse {
+  const ws = workspaceParam(ctx);
+  if (isResponse(ws)) return ws;
+  const page = pagination(ctx.query);
+  if (isResponse(page)) return page;
+  const newestFirst = [...ws.builds].reverse();
+  const sliced = page.limit > 0 ? newestFirst.slice(page.offset, page.offset + page.limit) : newestFirst.slice(page.offset);
+  return json(200, sliced.map((b) => convertBuild(ctx.state, ws, b)));
+}
+
+function getBuild(ctx: HandlerContext): SimResponse {
+  const id = uuidParam(ctx, 'workspacebuild');
+  if (isResponse(id)) return id;
+  for (const ws of ctx.state.workspaces.values()) {
+    const build = ws.builds.find((b) => b.id === id);
+    if (!build) continue;
+    if (!canReadWorkspace(ctx.actor, ws)) return notFound();
+    return json(200, convertBuild(ctx.state, ws, build));
+  }
+  return notFound();
+}

@@ -1,0 +1,110 @@
+// The Coder API simulator: an in-memory coderd for the endpoints this project
+// uses, faithful to ../shared/coder-api/BEHAVIOUR.md, with fault knobs, call
+// recording and an optional swagger contract check of every answer.
+import type { Server } from 'node:http';
+import { loadSwagger, SwaggerContract, defaultSwaggerPath } from './contract.ts';
+import { FaultInjector } from './faults.ts';
+import { buildRoutes } from './handlers/builds.ts';
+import { lookupRoutes } from './handlers/lookups.ts';
+import { tokenRoutes } from './handlers/tokens.ts';
+import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
+import { workspaceReadRoutes } from './handlers/workspace-read.ts';
+import { workspaceSettingsRoutes } from './handlers/workspace-settings.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { Router } from './router.ts';
+import { applySeed, DEFAULT_SEED } from './seed.ts';
+import { listen } from './server.ts';
+import { SimState } from './state.ts';
+import type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
+
+export type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
+export type { SimSeed, SeedUser, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedWorkspace } from './seed.ts';
+export { DEFAULT_SEED, loadSeedFile, parseSeedYaml } from './seed.ts';
+export { SimState } from './state.ts';
+
+export interface CoderSimulator {
+  /** Base URL, e.g. http://127.0.0.1:40123 (paths start with /api/v2). */
+  url: string;
+  close(): Promise<void>;
+  /** Every request, in arrival order. */
+  calls: RecordedCall[];
+  resetCalls(): void;
+  /** A valid session token of a seeded (or added) user. */
+  tokenFor(username: string): string;
+  /** The in-memory store, for out-of-band changes in tests. */
+  state: SimState;
+  setFaults(faults: FaultOptions): void;
+  /** Problems found by validateResponses; always [] when it is off. */
+  contractViolations: string[];
+  /** false when validateResponses is on but swagger.json was not found. */
+  contractAvailable: boolean;
+}
+
+export const SIM_ROUTES = [
+  ...lookupRoutes,
+  ...workspaceReadRoutes,
+  ...workspaceCreateRoutes,
+  ...workspaceSettingsRoutes,
+  ...buildRoutes,
+  ...tokenRoutes,
+];
+
+export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<CoderSimulator> {
+  const clock = opts.clock ?? Date.now;
+  const state = new SimState({
+    clock,
+    allowRenames: opts.allowRenames ?? false,
+    buildDurationMs: opts.buildDurationMs ?? 200,
+    randomSeed: 0x5eed,
+  });
+  applySeed(state, opts.seed ?? DEFAULT_SEED);
+  state.defaultOrg();
+
+  let contract: SwaggerContract | undefined;
+  if (opts.validateResponses) {
+    const path = typeof opts.validateResponses === 'object' ? opts.validateResponses.swaggerPath : defaultSwaggerPath();
+    const doc = loadSwagger(path);
+    contract = doc ? new SwaggerContract(doc) : undefined;
+  }
+
+  const calls: RecordedCall[] = [];
+  const contractViolations: string[] = [];
+  const faults = new FaultInjector(opts.faults);
+  let url = '';
+  const { server, url: listening } = await listen(
+    {
+      state,
+      router: new Router(SIM_ROUTES),
+      rateLimiter: new RateLimiter(opts.rateLimitPerMinute ?? 512, clock),
+      faults,
+      calls,
+      contract,
+      contractViolations,
+      baseUrl: () => url,
+    },
+    opts.port ?? 0,
+  );
+  url = listening;
+
+  return {
+    url,
+    close: () => closeServer(server),
+    calls,
+    resetCalls: () => {
+      calls.length = 0;
+    },
+    tokenFor: (username) => state.tokenFor(username),
+    state,
+    setFaults: (f) => faults.set(f),
+    contractViolations,
+    contractAvailable: contract !== undefined,
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    // Keep-alive sockets would hold close() open until they time out.
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,56 @@
+// Public option and record types of the simulator (see index.ts).
+import type { SimSeed } from './seed.ts';
+
+export interface FaultOptions {
+  /** Seed of the fault PRNG, so a fault sequence can be replayed. Default 1. */
+  seed?: number;
+  /** Added to every request before it is handled. */
+  latencyMs?: number;
+  /** Extra latency added with probability latencySpikeRate. */
+  latencySpikeMs?: number;
+  latencySpikeRate?: number;
+  /** Probability of a 500 before the handler runs (nothing changes). */
+  errorRate?: number;
+  /** Probability of a 500 after the handler ran: the change is kept, the answer is lost. */
+  errorAfterCommitRate?: number;
+  /** Probability of destroying the socket before the handler runs. */
+  dropRate?: number;
+  /** Probability of destroying the socket after the handler ran (change kept). */
+  dropAfterCommitRate?: number;
+  /** Every `every` requests, the next `length` requests get 429 with Retry-After. */
+  rateLimitBurst?: { every: number; length: number };
+}
+
+export interface SimulatorOptions {
+  seed?: SimSeed;
+  /** 0 (default) picks a free port. The host is always 127.0.0.1. */
+  port?: number;
+  /** --allow-workspace-renames; default false, as on a real deployment. */
+  allowRenames?: boolean;
+  /** --api-rate-limit; default 512 per minute, <= 0 disables. */
+  rateLimitPerMinute?: number;
+  /** How long a build job stays pending + running. Default 200 ms. */
+  buildDurationMs?: number;
+  /** Epoch milliseconds; default Date.now. Build states and the rate limit follow it. */
+  clock?: () => number;
+  faults?: FaultOptions;
+  /** Check every JSON body sent against swagger.json. */
+  validateResponses?: boolean | { swaggerPath: string };
+}
+
+export interface RecordedCall {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** The raw query string without `?`, '' when none. */
+  query: string;
+  /** The swagger path template that matched, '' when no route matched. */
+  route: string;
+  /** 0 when the connection was dropped without an answer. */
+  status: number;
+  /** The authenticated caller, when the token was valid. */
+  userId?: string;
+  requestBody?: unknown;
+  responseBody?: unknown;
+  at: number;
+}
