@@ -49,15 +49,18 @@ export function latestBuild(ws: SimWorkspace): SimBuild {
   return build;
 }
 
-/** A workspace is deleted once a delete build has succeeded (coderd/provisionerdserver). */
+/**
+ * A workspace is deleted once a delete build has succeeded, and stays deleted:
+ * only further delete builds are accepted after that (coderd/workspacebuilds.go).
+ */
 export function isWorkspaceDeleted(ws: SimWorkspace, now: number): boolean {
-  const build = latestBuild(ws);
-  return build.transition === 'delete' && jobStatusAt(build, now) === 'succeeded';
+  return ws.builds.some((b) => b.transition === 'delete' && jobStatusAt(b, now) === 'succeeded');
 }
 
 /** When it was deleted, for "most recently deleted" lookups. */
 export function deletedAt(ws: SimWorkspace): number {
-  return jobCompletedAt(latestBuild(ws));
+  const first = ws.builds.find((b) => b.transition === 'delete' && b.outcome === 'succeeded');
+  return first ? jobCompletedAt(first) : Number.POSITIVE_INFINITY;
 }
 
 /** The deadline of a start build: completion + the ttl it started with, else none. */
