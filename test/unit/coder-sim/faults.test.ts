@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CoderSimulator } from '../../../src/coder-sim/index.ts';
+import { FaultInjector } from '../../../src/coder-sim/faults.ts';
+import { apiAs, idOf, startSim, type Api } from './helpers.ts';
+
+describe('FaultInjector', () => {
+  it('replays the same sequence for the same seed', () => {
+    const opts = { seed: 42, errorRate: 0.3, dropRate: 0.2, errorAfterCommitRate: 0.1 };
+    const a = new FaultInjector(opts);
+    const b = new FaultInjector(opts);
+    const seqA = Array.from({ length: 50 }, () => a.plan());
+    const seqB = Array.from({ length: 50 }, () => b.plan());
+    expect(seqA).toEqual(seqB);
+    expect(seqA.some((p) => p.before === 'error')).toBe(true);
+    expect(seqA.some((p) => p.before === 'drop')).toBe(true);
+    expect(seqA.some((p) => p.before === 'none')).toBe(true);
+  });
+
+  it('answers 429 bursts on a fixed rhythm', () => {
+    const f = new FaultInjector({ rateLimitBurst: { every: 3, length: 2 } });
+    expect(Array.from({ length: 10 }, () => f.plan().before)).toEqual([
+      'none', 'none', 'none', 'burst429', 'burst429', 'none', 'none', 'none', 'burst429', 'burst429',
+    ]);
+  });
+});
+
+describe('coder-sim faults over HTTP', () => {
+  let sim: CoderSimulator;
+  let alice: Api;
+  beforeAll(async () => {
+    sim = await startSim();
+    alice = apiAs(sim, 'alice');
+  });
+  afterAll(() => sim.close());
+  const count = () => [...sim.state.workspaces.values()].filter((w) => w.ownerId === idOf(sim, 'user', 'alice')).length;
+
+  it('a 500 before commit changes nothing', async () => {
+    sim.setFaults({ errorRate: 1 });
+    const before = count();
+    const res = await alice('POST', '/api/v2/users/alice/workspaces', { name: 'e1', template_id: idOf(sim, 'template', 'docker') });
+    expect(res.status).toBe(500);
+    expect(res.body.message).toBe('Internal error.');
+    expect(count()).toBe(before);
+  });
+
+  it('a 500 after commit keeps the change (a lost response)', async () => {
+    sim.setFaults({ errorAfterCommitRate: 1 });
+    const res = await alice('POST', '/api/v2/users/alice/workspaces', { name: 'e2', template_id: idOf(sim, 'template', 'docker') });
+    expect(res.status).toBe(500);
+    sim.setFaults({});
+    expect((await alice('GET', '/api/v2/users/alice/workspace/e2')).status).toBe(200);
+  });
+
+  it('drops the connection before or after commit, recorded with status 0', async () => {
+    sim.setFaults({ dropRate: 1 });
+    sim.resetCalls();
+    await expect(alice('POST', '/api/v2/users/alice/workspaces', { name: 'd1', template_id: idOf(sim, 'template', 'docker') })).rejects.toThrow();
+    expect(sim.calls.at(-1)).toMatchObject({ status: 0 });
+    sim.setFaults({ dropAfterCommitRate: 1 });
+    await expect(alice('POST', '/api/v2/users/alice/workspaces', { name: 'd2', template_id: idOf(sim, 'template', 'docker') })).rejects.toThrow();
+    sim.setFaults({});
+    expect((await alice('GET', '/api/v2/users/alice/workspace/d1')).status).toBe(404);
+    expect((await alice('GET', '/api/v2/users/alice/workspace/d2')).status).toBe(200);
+  });
+
+  it('adds latency and answers 429 bursts with Retry-After', async () => {
+    sim.setFaults({ latencyMs: 40 });
+    const t0 = Date.now();
+    await alice('GET', '/api/v2/users/me');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(35);
+    sim.setFaults({ rateLimitBurst: { every: 1, length: 1 } });
+    expect((await alice('GET', '/api/v2/users/me')).status).toBe(200);
+    const limited = await alice('GET', '/api/v2/users/me');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    sim.setFaults({});
+  });
+});
