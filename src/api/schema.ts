@@ -31,7 +31,22 @@ export const RESERVED_WORKSPACE_NAMES = ['new', 'create'] as const;
 /** A Go duration: one or more <number><unit>, e.g. 8h, 90m, 1h30m, 0s. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+/** A Kubernetes object name (RFC 1123 subdomain). */
+export const K8S_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** A Kubernetes namespace (RFC 1123 label). */
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const URL_PATTERN = '^https?://';
+
+/** Messages of the cross-field CEL rules; ./validate.ts reports the same words for files. */
+export const CEL_MESSAGES = {
+  exactlyOneTemplate: 'exactly one of template and templateVersion must be set',
+  autostartNeedsSchedule: 'autostart needs a schedule, or enabled: false to turn it off',
+  autostartOffTakesNothing: 'autostart with enabled: false takes no schedule or timezone',
+  secretNamespaceForbidden:
+    "tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace",
+  secretNamespaceRequired: 'a ClusterCoderConnection must say which namespace tokenSecretRef is in',
+} as const;
 
 export const ConnectionRef = Type.Object(
   {
@@ -66,11 +81,11 @@ export const Autostart = cel(
   [
     {
       rule: '(has(self.enabled) && !self.enabled) || has(self.schedule)',
-      message: 'autostart needs a schedule, or enabled: false to turn it off',
+      message: CEL_MESSAGES.autostartNeedsSchedule,
     },
     {
       rule: '!(has(self.enabled) && !self.enabled) || (!has(self.schedule) && !has(self.timezone))',
-      message: 'autostart with enabled: false takes no schedule or timezone',
+      message: CEL_MESSAGES.autostartOffTakesNothing,
     },
   ],
 );
@@ -161,7 +176,7 @@ export const WorkspaceSpec = cel(
   [
     {
       rule: 'has(self.template) != has(self.templateVersion)',
-      message: 'exactly one of template and templateVersion must be set',
+      message: CEL_MESSAGES.exactlyOneTemplate,
     },
     {
       rule: 'has(self.template) == has(oldSelf.template) && has(self.templateVersion) == has(oldSelf.templateVersion)',
@@ -213,9 +228,9 @@ export const ObjectMeta = Type.Object(
     name: Type.String({
       minLength: 1,
       maxLength: 253,
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      pattern: K8S_NAME_PATTERN,
     }),
-    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL_PATTERN })),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
     generation: Type.Optional(Type.Integer()),
@@ -251,7 +266,7 @@ export const SecretKeyRef = Type.Object(
 );
 
 const connectionSpecFields = {
-  url: Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://', description: 'Base URL of the Coder deployment.' }),
+  url: Type.String({ minLength: 1, maxLength: 2048, pattern: URL_PATTERN, description: 'Base URL of the Coder deployment.' }),
   tokenSecretRef: SecretKeyRef,
   requestsPerMinute: Type.Optional(
     Type.Integer({
@@ -272,7 +287,9 @@ export const ConnectionStatus = Type.Object({
   renamesAllowed: Type.Optional(Type.Boolean()),
 });
 
-export const CoderConnectionSpec = Type.Object(connectionSpecFields, { additionalProperties: false });
+export const CoderConnectionSpec = cel(Type.Object(connectionSpecFields, { additionalProperties: false }), [
+  { rule: '!has(self.tokenSecretRef.namespace)', message: CEL_MESSAGES.secretNamespaceForbidden },
+]);
 
 export const OwnerRule = Type.Object(
   {
@@ -293,16 +310,20 @@ export const OwnerRule = Type.Object(
   { additionalProperties: false },
 );
 
-export const ClusterCoderConnectionSpec = Type.Object(
-  {
-    ...connectionSpecFields,
-    allow: Type.Optional(
-      Type.Array(OwnerRule, {
-        description: 'Which namespaces may use this connection and for which owners. Empty: nobody (default deny).',
-      }),
-    ),
-  },
-  { additionalProperties: false },
+export const ClusterCoderConnectionSpec = cel(
+  Type.Object(
+    {
+      ...connectionSpecFields,
+      allow: Type.Optional(
+        Type.Array(OwnerRule, {
+          description: 'Which namespaces may use this connection and for which owners. Empty: nobody (default deny).',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  // A cluster-scoped object has no namespace of its own to default to.
+  [{ rule: 'has(self.tokenSecretRef.namespace)', message: CEL_MESSAGES.secretNamespaceRequired }],
 );
 
 export const CoderConnectionResource = Type.Object(
