@@ -1,0 +1,109 @@
+// Validation of documents read from files, where no apiserver runs the
+// schema or its CEL rules: ajv checks the same JSON schema the CRDs carry,
+// then ./workspace-rules.ts checks what CEL (or only Coder) would. Every
+// problem is reported, not just the first.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+import type { FieldError } from './field-error.ts';
+import { plainSchema } from './plain-schema.ts';
+import { fieldErrors } from './schema-errors.ts';
+import {
+  CEL_MESSAGES,
+  ClusterCoderConnectionResource,
+  CoderConnectionResource,
+  WorkspaceResource,
+  type ClusterCoderConnection,
+  type CoderConnection,
+  type Workspace,
+} from './schema.ts';
+import { workspaceRuleErrors } from './workspace-rules.ts';
+
+export type { FieldError } from './field-error.ts';
+export { workspaceNameError } from './workspace-name.ts';
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+// ajv-formats is CommonJS: under nodenext its default import is the module object.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+const ajv = new Ajv({
+  allErrors: true,
+  strict: true,
+  // parentSchema on each error, for the names of the known fields.
+  verbose: true,
+  // Fill defaults (connectionRef.kind, tokenSecretRef.key) as the apiserver would.
+  useDefaults: true,
+  keywords: ['x-kubernetes-validations'],
+});
+addFormats(ajv);
+
+const checkWorkspace = compile(WorkspaceResource);
+const checkCoderConnection = compile(CoderConnectionResource);
+const checkClusterCoderConnection = compile(ClusterCoderConnectionResource);
+
+export function validateWorkspace(doc: unknown): Validated<Workspace> {
+  return validate<Workspace>(checkWorkspace, doc, workspaceRuleErrors);
+}
+
+export function validateCoderConnection(doc: unknown): Validated<CoderConnection> {
+  return validate<CoderConnection>(checkCoderConnection, doc, (d) =>
+    secretNamespace(d) === undefined
+      ? []
+      : [{ path: 'spec.tokenSecretRef.namespace', message: CEL_MESSAGES.secretNamespaceForbidden }],
+  );
+}
+
+export function validateClusterCoderConnection(doc: unknown): Validated<ClusterCoderConnection> {
+  return validate<ClusterCoderConnection>(checkClusterCoderConnection, doc, (d) =>
+    hasSecretRef(d) && secretNamespace(d) === undefined
+      ? [{ path: 'spec.tokenSecretRef.namespace', message: CEL_MESSAGES.secretNamespaceRequired }]
+      : [],
+  );
+}
+
+function compile(schema: TSchema): ValidateFunction {
+  return ajv.compile(plainSchema(schema));
+}
+
+function validate<T>(check: ValidateFunction, doc: unknown, rules: (doc: unknown) => FieldError[]): Validated<T> {
+  // Defaults are written into a copy: the caller's document stays as read.
+  const value = structuredClone(doc);
+  check(value);
+  const schemaErrors = fieldErrors((check.errors ?? []).filter((e) => !coveredByRules(e)), value);
+  const taken = new Set(schemaErrors.map((e) => e.path));
+  // A field the schema already faulted gets no second, derived complaint.
+  const ruleErrors = rules(value).filter((e) => !taken.has(e.path));
+  const errors = dedupe([...schemaErrors, ...ruleErrors]);
+  return errors.length === 0 ? { ok: true, value: value as T } : { ok: false, errors };
+}
+
+// spec.name's length and pattern are reported once, by the name rule, which
+// says everything Coder would (reserved names too).
+function coveredByRules(e: ErrorObject): boolean {
+  return e.instancePath === '/spec/name' && ['pattern', 'minLength', 'maxLength'].includes(e.keyword);
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function secretRef(doc: unknown): Record<string, unknown> | undefined {
+  const spec = (doc as { spec?: unknown } | null)?.spec;
+  const ref = (spec as { tokenSecretRef?: unknown } | null | undefined)?.tokenSecretRef;
+  return ref !== null && typeof ref === 'object' && !Array.isArray(ref) ? (ref as Record<string, unknown>) : undefined;
+}
+
+function hasSecretRef(doc: unknown): boolean {
+  return secretRef(doc) !== undefined;
+}
+
+function secretNamespace(doc: unknown): unknown {
+  return secretRef(doc)?.['namespace'];
+}
