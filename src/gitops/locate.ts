@@ -12,15 +12,16 @@ export interface Position {
 export type PathSegment = string | number;
 
 /**
- * Splits `a.b[2].c` into `['a', 'b', 2, 'c']`. A key that itself holds dots
- * (a label such as `app.kubernetes.io/name`) may be written `["..."]`.
+ * Splits `a.b[2].c` into `['a', 'b', 2, 'c']`: the inverse of formatPath in
+ * src/api/field-error.ts, which writes an odd key (a label such as
+ * `app.kubernetes.io/name`) as a JSON string in brackets.
  */
 export function parseFieldPath(path: string): PathSegment[] {
   const segments: PathSegment[] = [];
   const token = /\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|\['([^']*)'\]|\.?([^.[\]]+)/g;
   for (const m of path.matchAll(token)) {
     if (m[1] !== undefined) segments.push(Number(m[1]));
-    else if (m[2] !== undefined) segments.push(m[2].replace(/\\(.)/g, '$1'));
+    else if (m[2] !== undefined) segments.push(JSON.parse(`"${m[2]}"`) as string);
     else if (m[3] !== undefined) segments.push(m[3]);
     else if (m[4] !== undefined) segments.push(m[4]);
   }

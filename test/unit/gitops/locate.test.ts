@@ -8,6 +8,7 @@ describe('parseFieldPath', () => {
     ['spec.parameters[2].name', ['spec', 'parameters', 2, 'name']],
     ['items[3].spec.ttl', ['items', 3, 'spec', 'ttl']],
     ['metadata.labels["app.kubernetes.io/name"]', ['metadata', 'labels', 'app.kubernetes.io/name']],
+    ['a["say \\"hi\\""]', ['a', 'say "hi"']],
     ["metadata.labels['a.b']", ['metadata', 'labels', 'a.b']],
     ['', []],
   ])('%s', (path, segments) => {
