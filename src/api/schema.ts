@@ -138,6 +138,8 @@ export const WorkspaceSpec = cel(
         cel(
           Type.String({
             pattern: UUID_PATTERN,
+            // Bounds the cost the apiserver estimates for the CEL rule below.
+            maxLength: 36,
             description: 'Template version UUID. Exactly one of template and templateVersion. Immutable.',
           }),
           [{ rule: 'self == oldSelf', message: 'templateVersion is immutable' }],
