@@ -61,6 +61,7 @@ try {
     process.stdout.write('unexpected: the second run was not quiet\n');
     exit = 1;
   }
+  await new Promise((r) => setTimeout(r, 400)); // let the simulated builds finish
   banner('5. status');
   await cwo('status', '-f', examples);
 } finally {

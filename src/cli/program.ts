@@ -74,6 +74,7 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
+    paths: flags.filename,
     api: conn.client,
     owners: conn.owners,
     coderUrl: conn.url,
@@ -102,7 +103,7 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
   if (!ready) return EXIT_ERROR;
   const text = flags.output === 'text';
-  const progress = new ProgressLine(process.stderr);
+  const progress = new ProgressLine(process.stdout);
   if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome));
   try {
     const report = await runApply(ready.opts);

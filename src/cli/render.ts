@@ -94,6 +94,7 @@ export function renderPlanText(report: PlanReport): string {
     else lines.push(`- delete ${prune.entry.key} (${where}: deletionPolicy Delete)`);
   }
   const c = countPlan(report);
+  if (lines.length === 0) lines.push('No changes: Coder matches the declarations.');
   lines.push(
     '',
     `Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
@@ -116,7 +117,11 @@ function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
 }
 
 export function renderErrors(errors: DeclarationError[]): string {
-  const lines = errors.map((e) => `error: ${formatDeclarationError(e)}`);
+  // In reading order: file, then document, then line.
+  const sorted = [...errors].sort(
+    (a, b) => a.file.localeCompare(b.file) || (a.document ?? -1) - (b.document ?? -1) || (a.line ?? 0) - (b.line ?? 0),
+  );
+  const lines = sorted.map((e) => `error: ${formatDeclarationError(e)}`);
   lines.push('', `${errors.length} error(s); nothing was changed in Coder.`);
   return lines.join('\n');
 }

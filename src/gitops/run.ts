@@ -1,6 +1,7 @@
 // plan / apply over declarations from files: load and validate everything,
 // observe Coder once, diff, and (for apply) converge and record what this
 // tool manages. Nothing is written to Coder unless every document is valid.
+import { resolve, sep } from 'node:path';
 import type { DeletionPolicy } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
 import { applyAll, observe, planAll, type OwnerApis } from '../engine/batch.ts';
@@ -17,6 +18,10 @@ import { forget, readState, recordApplied, writeState, type StateEntry, type Sta
 export interface RunOptions {
   /** Validated declarations (loadDeclarations() ran, and found no error). */
   declarations: LoadedWorkspace[];
+  /** The paths the declarations were loaded from (`-f`): the scope of prune. */
+  paths: string[];
+  /** Directory relative paths are resolved against; default process.cwd(). */
+  cwd?: string;
   api: CoderApi;
   owners: OwnerApis;
   coderUrl: string;
@@ -68,8 +73,9 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   const declared = new Set(desired.map((d) => d.key));
   const prunes: PrunePlan[] = [];
   if (opts.prune && state) {
+    const scope = opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
     for (const entry of Object.values(state.entries)) {
-      if (declared.has(entry.key)) continue;
+      if (declared.has(entry.key) || !withinScope(entry.source, scope)) continue;
       const observed = snapshot.get(entry.id);
       const desiredStub: DesiredWorkspace = {
         key: entry.key,
@@ -107,7 +113,7 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
     report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now() }));
-    if (nextState && result.observed) nextState = recordApplied(nextState, entryFor(plan, result, nextState, now()));
+    if (nextState && result.observed) nextState = recordApplied(nextState, entryFor(plan, result, nextState, now(), opts.cwd));
   }
 
   const pruneResults: ApplyReport['pruneResults'] = [];
@@ -121,7 +127,16 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
   return { ...report, results, pruneResults };
 }
 
-function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date): StateEntry {
+/** Is a declaration's file one of, or inside one of, the paths this run was given? */
+function withinScope(source: string, scope: string[]): boolean {
+  return scope.some((p) => source === p || (p !== '-' && source.startsWith(p.endsWith(sep) ? p : p + sep)));
+}
+
+function sourcePath(file: string, cwd: string | undefined): string {
+  return file === '-' ? '-' : resolve(cwd ?? process.cwd(), file);
+}
+
+function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date, cwd?: string): StateEntry {
   const ws = result.observed!;
   const previous = state.entries[plan.key];
   return {
@@ -133,6 +148,7 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
     organizationId: ws.organizationId,
     origin: previous?.origin ?? result.origin ?? 'adopted',
     deletionPolicy: plan.desired.deletionPolicy,
+    source: sourcePath(plan.desired.source.file, cwd),
     lastAppliedAt: at.toISOString(),
   };
 }

@@ -18,6 +18,12 @@ export interface StateEntry {
   organizationId: string;
   origin: 'created' | 'adopted';
   deletionPolicy: 'Delete' | 'Orphan';
+  /**
+   * Absolute path of the file that declared it (`-` for stdin). Prune only
+   * considers entries whose file lies within the paths given to that run, so
+   * `apply --prune -f team-a/` can never prune what team-b/ declares.
+   */
+  source: string;
   lastAppliedAt: string;
 }
 
@@ -111,6 +117,7 @@ function serialize(state: StateFile): string {
       organizationId: e.organizationId,
       origin: e.origin,
       deletionPolicy: e.deletionPolicy,
+      source: e.source,
       lastAppliedAt: e.lastAppliedAt,
     };
   }
@@ -145,7 +152,7 @@ function normalizeUrl(url: string): string {
   }
 }
 
-const STRING_FIELDS = ['key', 'id', 'owner', 'ownerId', 'name', 'organizationId', 'lastAppliedAt'] as const;
+const STRING_FIELDS = ['key', 'id', 'owner', 'ownerId', 'name', 'organizationId', 'source', 'lastAppliedAt'] as const;
 
 function checkShape(path: string, data: unknown): StateFile {
   const bad = (what: string) => new StateError(`state file ${path} is not a state file this tool wrote: ${what}`);

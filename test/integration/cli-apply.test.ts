@@ -9,13 +9,16 @@ import { HOUR, SEED } from './seed.ts';
 let h: Harness;
 
 afterEach(async () => {
-  await h?.close();
+  // Every call of every test here doubles as a contract check against swagger.json.
+  const problems = h.contractProblems();
+  await h.close();
+  expect(problems).toEqual([]);
 });
 
 /** Applies `spec` for team-a/ws and returns the writes that apply made. */
 async function applySpec(spec: Record<string, unknown>, name = 'ws') {
   await h.write('ws.yaml', workspaceYaml(name, spec));
-  h.sim.resetCalls();
+  h.resetCalls();
   const result = await h.cli(['apply', '-f', 'ws.yaml']);
   expect(result.code, result.stdout + result.stderr).toBe(0);
   return h.writes();
@@ -49,7 +52,7 @@ describe('create and converge', () => {
     const created = h.sim.calls.find((c) => c.method === 'POST')!;
     expect(created.requestBody).toMatchObject({ name: 'alice-dev', ttl_ms: 4 * HOUR, automatic_updates: 'always' });
 
-    h.sim.resetCalls();
+    h.resetCalls();
     const again = await h.cli(['apply', '-f', 'ws.yaml']);
     expect(again.code).toBe(0);
     expect(h.writes()).toEqual([]);
@@ -188,7 +191,7 @@ describe('renames refused by the deployment', () => {
 
   it('plan shows the rename as blocked, apply makes no call and fails', async () => {
     await h.write('ws.yaml', workspaceYaml('ws', { owner: 'alice', template: 'docker', name: 'renamed' }));
-    h.sim.resetCalls();
+    h.resetCalls();
     const plan = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(plan.stdout).toContain('! blocked team-a/ws: cannot rename "ws" to "renamed": renames are disabled');
     expect(plan.code).toBe(2);
@@ -218,7 +221,7 @@ describe('prune', () => {
     const plan = await h.cli(['plan', '-f', 'ws.yaml', '--prune']);
     expect(plan.stdout).toContain('- delete team-a/gone (alice/gone: deletionPolicy Delete)');
     expect(plan.stdout).toContain('- orphan team-a/kept (stop managing bob/kept; the workspace stays in Coder)');
-    h.sim.resetCalls();
+    h.resetCalls();
     const apply = await h.cli(['apply', '-f', 'ws.yaml', '--prune']);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     expect(h.writes()).toEqual([{ method: 'POST', route: '/api/v2/workspaces/{workspace}/builds', status: 201 }]);
@@ -228,8 +231,21 @@ describe('prune', () => {
 
     const state = JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8'));
     expect(Object.keys(state.entries)).toEqual(['team-a/stay']);
-    h.sim.resetCalls();
+    h.resetCalls();
     expect((await h.cli(['apply', '-f', 'ws.yaml', '--prune'])).code).toBe(0);
     expect(h.writes()).toEqual([]);
+  });
+
+  it('prunes only within the paths it was given: applying one file never prunes another file\'s workspaces', async () => {
+    await h.write('a.yaml', workspaceYaml('a', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }));
+    await h.write('b.yaml', workspaceYaml('b', { owner: 'bob', template: 'docker', deletionPolicy: 'Delete' }));
+    expect((await h.cli(['apply', '-f', 'a.yaml', 'b.yaml'])).code).toBe(0);
+    h.resetCalls();
+    const plan = await h.cli(['plan', '--prune', '-f', 'a.yaml']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).not.toContain('team-a/b');
+    expect((await h.cli(['apply', '--prune', '-f', 'a.yaml'])).code).toBe(0);
+    expect(h.writes()).toEqual([]);
+    expect(workspace('bob', 'b')).toBeDefined();
   });
 });

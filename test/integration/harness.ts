@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadSwagger, SwaggerContract } from '../../src/coder-sim/contract.ts';
 import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from '../../src/coder-sim/index.ts';
 
 export const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
@@ -23,15 +24,27 @@ export interface Harness {
   cli(args: string[], opts?: { user?: string; stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
   /** Calls that changed something in Coder since the last reset. */
   writes(): { method: string; route: string; status: number }[];
+  /**
+   * Every request the CLI sent must be an operation swagger.json defines,
+   * with a body that fits it, and every answer must fit too; [] when so (or
+   * when the swagger file is absent, as the contract suite reports).
+   */
+  contractProblems(): string[];
+  /** Forgets the recorded calls (after checking them against the contract). */
+  resetCalls(): void;
   close(): Promise<void>;
 }
+
+const swagger = loadSwagger();
+const contract = swagger ? new SwaggerContract(swagger) : undefined;
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 export async function startHarness(opts: SimulatorOptions = {}): Promise<Harness> {
-  const sim = await startCoderSimulator(opts);
+  const sim = await startCoderSimulator({ validateResponses: contract !== undefined, ...opts });
   const dir = await mkdtemp(join(tmpdir(), 'cwo-it-'));
-  return {
+  let earlier: string[] = [];
+  const harness: Harness = {
     sim,
     dir,
     async write(name, text) {
@@ -49,11 +62,27 @@ export async function startHarness(opts: SimulatorOptions = {}): Promise<Harness
     writes() {
       return sim.calls.filter((c) => !READ_METHODS.has(c.method)).map((c) => ({ method: c.method, route: c.route, status: c.status }));
     },
+    contractProblems() {
+      if (!contract) return [];
+      const problems = [...earlier, ...sim.contractViolations];
+      for (const call of sim.calls) {
+        const op = contract.matchOperation(call.method, call.path);
+        if (!op) problems.push(`${call.method} ${call.path}: not an operation in swagger.json`);
+        else if (call.requestBody !== undefined) problems.push(...contract.checkRequest(call.method, op.route, call.requestBody));
+      }
+      return problems;
+    },
+    resetCalls() {
+      earlier = harness.contractProblems();
+      sim.contractViolations.length = 0;
+      sim.resetCalls();
+    },
     async close() {
       await sim.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 export function runCli(

@@ -25,6 +25,7 @@ function entry(key: string, over: Partial<StateEntry> = {}): StateEntry {
     organizationId: 'org-1',
     origin: 'created',
     deletionPolicy: 'Orphan',
+    source: '/repo/workspaces/team-a.yaml',
     lastAppliedAt: '2025-01-02T03:04:05.000Z',
     ...over,
   };
