@@ -93,6 +93,10 @@ describe('coder-sim workspace settings', () => {
       expect(got.updated_at).toBe(got.created_at);
     });
 
+    it('accepts overlapping items as Coder does', async () => {
+      expect((await alice('PUT', `/api/v2/workspaces/${id}/autostart`, { schedule: '0 9 * * 1,1-3' })).status).toBe(204);
+    });
+
     it.each([null, '', undefined])('turns autostart off with %j', async (schedule) => {
       sim.state.setAutostart(id, '0 9 * * *');
       const body = schedule === undefined ? {} : { schedule };
@@ -108,6 +112,10 @@ describe('coder-sim workspace settings', () => {
       ['CRON_TZ=Nowhere/Land 0 9 * * *', 'parse schedule: provided bad location Nowhere/Land: unknown time zone Nowhere/Land'],
       ['0 99 * * *', expect.stringMatching(/^parse schedule: /)],
       ['@daily', 'validate weekly schedule: expected schedule to consist of 5 fields with an optional CRON_TZ=<timezone> prefix'],
+      // robfig/cron takes weekdays 0-6 only, and Go's time zone names are case-sensitive with no offsets.
+      ['0 9 * * 7', expect.stringMatching(/^parse schedule: /)],
+      ['CRON_TZ=europe/berlin 0 9 * * *', expect.stringMatching(/^parse schedule: .*europe\/berlin/)],
+      ['CRON_TZ=+01:00 0 9 * * *', expect.stringMatching(/^parse schedule: /)],
     ])('refuses %s', async (schedule, detail) => {
       const res = await alice('PUT', `/api/v2/workspaces/${id}/autostart`, { schedule });
       expect(res.status).toBe(400);
