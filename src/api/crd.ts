@@ -49,9 +49,9 @@ const INPUTS: CrdInput[] = [
     description: 'A Coder workspace, kept as declared by the coder-workspace-operator.',
     columns: [
       { name: 'Owner', type: 'string', jsonPath: '.spec.owner' },
-      // A column cannot fall back to metadata.name, which NAME shows anyway;
-      // this one is filled only when the Coder name differs.
-      { name: 'Coder Name', type: 'string', jsonPath: '.spec.name' },
+      // The name Coder has, as last observed: spec.name may be absent
+      // (defaulting to metadata.name) or not yet applied.
+      { name: 'Coder Name', type: 'string', jsonPath: '.status.name' },
       { name: 'Template', type: 'string', jsonPath: '.spec.template' },
       READY,
       AGE,

@@ -210,6 +210,7 @@ export const WorkspaceStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
   conditions: Type.Optional(Type.Array(Condition)),
   id: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String({ description: 'The Coder workspace name as last observed.' })),
   url: Type.Optional(Type.String()),
   ownerID: Type.Optional(Type.String()),
   organizationID: Type.Optional(Type.String()),

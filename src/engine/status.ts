@@ -53,6 +53,7 @@ export function computeStatus(input: StatusInput): WorkspaceStatus {
 function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): WorkspaceStatus {
   const fields: WorkspaceStatus = {
     id: ws.id,
+    name: ws.name,
     url: `${coderUrl.replace(/\/+$/, '')}/@${ws.ownerName}/${ws.name}`,
     ownerID: ws.ownerId,
     organizationID: ws.organizationId,

@@ -91,7 +91,7 @@ describe('CRD structure', () => {
     });
     expect(version(crd)['additionalPrinterColumns']).toEqual([
       { name: 'Owner', type: 'string', jsonPath: '.spec.owner' },
-      { name: 'Coder Name', type: 'string', jsonPath: '.spec.name' },
+      { name: 'Coder Name', type: 'string', jsonPath: '.status.name' },
       { name: 'Template', type: 'string', jsonPath: '.spec.template' },
       { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
