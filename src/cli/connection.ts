@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { CoderClient } from '../coder/client.ts';
+import { CoderApiError } from '../coder/errors.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import type { User } from '../coder/types.ts';
 import { registerSecret } from '../observability/logger.ts';
@@ -60,7 +61,14 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv, lo
     ...(flags.requestsPerMinute !== undefined ? { requestsPerMinute: flags.requestsPerMinute } : {}),
     ...(flags.bypassRateLimit ? { bypassRateLimit: true } : {}),
   });
-  const me = await client.getUser('me');
+  let me: User;
+  try {
+    me = await client.getUser('me');
+  } catch (error) {
+    if (error instanceof CoderApiError && error.status === 401)
+      throw new UsageError(`Coder at ${url} refused the token (401: ${error.describe()}); check CODER_SESSION_TOKEN or --token-file`);
+    throw error;
+  }
   const owners = new OwnerTokenBroker({ admin: client, selfUser: { id: me.id, username: me.username } });
   return { url, client, owners, me };
 }

@@ -68,11 +68,11 @@ export function describeFailure(action: Action, error: unknown): Failure {
     case 401:
       return { reason: 'ConnectionNotReady', message: `Coder refused the token (401): ${said}; check the token` };
     case 403:
-      return { reason: 'Forbidden', field, message: `Coder forbade ${verb} (403): ${said}` };
+      return { reason: 'Forbidden', field, message: `Coder refused to ${verb} (403): ${said}` };
     case 404:
       return { reason: 'NotFound', field, message: `could not ${verb}: ${said} (check owner, organization and template names and the token's access)` };
     case 429:
-      return { reason: 'RateLimited', message: `Coder rate-limited ${verb} (429); will retry later: ${said}` };
+      return { reason: 'RateLimited', message: `Coder rate-limited the request to ${verb} (429); it is retried on the next run: ${said}` };
     default:
       if (error.status >= 500) return { reason: 'CoderError', field, message: `Coder failed to ${verb} (${error.status}): ${said}` };
       return { reason: 'CoderRejected', field, message: `Coder rejected ${field}: ${said}` };
