@@ -123,6 +123,9 @@ export class SwaggerContract {
   checkResponse(method: string, route: string, status: number, body: unknown): string[] {
     const where = `${method.toUpperCase()} ${route} → ${status}`;
     if (status === 304) return body === undefined ? [] : [`${where}: 304 must not have a body`];
+    // A known path with an unknown method: coderd leaves this to chi's
+    // default handler, which answers 405 without a body.
+    if (status === 405 && body === undefined) return [];
     const schema = this.responseSchemaFor(method, route, status);
     if (schema === undefined) return [`${where}: status not documented in swagger`];
     if (schema === null) return body === undefined ? [] : [`${where}: swagger documents no body, but one was sent`];

@@ -1,3 +1,4 @@
+import { afterEach, expect } from 'vitest';
 // Shared test plumbing: a simulator with a hand-driven clock and a tiny
 // fetch wrapper that returns status, headers and the decoded body.
 import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from '../../../src/coder-sim/index.ts';
@@ -58,8 +59,23 @@ export const TEST_SEED: SimSeed = {
   workspaces: [{ owner: 'carol', name: 'carol-scratch', template: 'docker', ttl_ms: 4 * 3600_000 }],
 };
 
+/**
+ * Every simulator a unit test starts checks its own answers against
+ * swagger.json; after each test, whatever broke the contract fails it.
+ */
+const watched = new Set<CoderSimulator>();
+
+afterEach(() => {
+  for (const sim of watched) {
+    const violations = sim.contractViolations.splice(0);
+    expect(violations, 'simulator answers that do not fit swagger.json').toEqual([]);
+  }
+});
+
 export async function startSim(opts: SimulatorOptions = {}): Promise<CoderSimulator> {
-  return startCoderSimulator({ seed: TEST_SEED, rateLimitPerMinute: 0, ...opts });
+  const sim = await startCoderSimulator({ seed: TEST_SEED, rateLimitPerMinute: 0, validateResponses: true, ...opts });
+  watched.add(sim);
+  return sim;
 }
 
 export type Api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Reply>;
