@@ -1,0 +1,70 @@
+// Every method of the Coder client, called against the simulator: each
+// request must be an operation swagger.json defines (method + path), with a
+// body that fits the operation's body schema, and each answer must fit too.
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoderClient } from '../../src/coder/client.ts';
+import { defaultSwaggerPath, loadSwagger, SwaggerContract } from '../../src/coder-sim/contract.ts';
+import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
+import { TEST_SEED } from '../unit/coder-sim/helpers.ts';
+
+const haveSwagger = existsSync(defaultSwaggerPath());
+
+describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defines', () => {
+  let sim: CoderSimulator;
+  let client: CoderClient;
+  beforeAll(async () => {
+    sim = await startCoderSimulator({ seed: TEST_SEED, validateResponses: true, buildDurationMs: 0 });
+    client = new CoderClient({ url: sim.url, token: sim.tokenFor('admin') });
+  });
+  afterAll(() => sim.close());
+
+  it('covers every CoderApi method', async () => {
+    const org = await client.getOrganization('default');
+    const template = await client.getTemplateByName(org.id, 'docker');
+    await client.buildInfo();
+    await client.getUser('me');
+    await client.getTemplateVersion(template.active_version_id);
+    const ws = await client.createWorkspace('alice', {
+      name: 'contract',
+      template_id: template.id,
+      autostart_schedule: 'CRON_TZ=UTC 0 9 * * 1-5',
+      ttl_ms: 3_600_000,
+      automatic_updates: 'always',
+      rich_parameter_values: [],
+    });
+    await client.listWorkspaces({ q: 'owner:alice' });
+    await client.getWorkspace(ws.id);
+    await client.findWorkspace('alice', 'contract');
+    await client.findWorkspace('alice', 'nothing-here');
+    await client.renameWorkspace(ws.id, 'contract');
+    await client.setAutostart(ws.id, 'CRON_TZ=Europe/Berlin 30 8 * * 1-5');
+    await client.setAutostart(ws.id, null);
+    await client.setTtl(ws.id, 7_200_000);
+    await client.setTtl(ws.id, null);
+    await client.setAutomaticUpdates(ws.id, 'never');
+    await client.setDormant(ws.id, true);
+    await client.setDormant(ws.id, true); // 304
+    await client.setDormant(ws.id, false);
+    await client.tokenConfig('alice');
+    const { key } = await client.createToken('alice', { token_name: 'contract-test', lifetime: 600e9, scopes: ['workspace:read', 'workspace:update'] });
+    const asAlice = client.withToken(key);
+    await asAlice.setFavorite(ws.id, true);
+    await asAlice.setFavorite(ws.id, false);
+    await client.deleteToken('alice', key.split('-')[0]!);
+    const build = await client.createBuild(ws.id, { transition: 'delete' });
+    await client.getBuild(build.id);
+
+    const contract = new SwaggerContract(loadSwagger()!);
+    const problems = [...sim.contractViolations];
+    for (const call of sim.calls) {
+      const op = contract.matchOperation(call.method, call.path);
+      if (!op) problems.push(`${call.method} ${call.path} is not an operation in swagger.json`);
+      else if (call.requestBody !== undefined) problems.push(...contract.checkRequest(call.method, op.route, call.requestBody));
+    }
+    expect(problems).toEqual([]);
+    // Every method above reached the server, and every route it used is distinct enough to count.
+    expect(new Set(sim.calls.map((c) => `${c.method} ${c.route}`)).size).toBeGreaterThanOrEqual(20);
+    expect(sim.calls.every((c) => c.status >= 200 && c.status < 400 || c.status === 404)).toBe(true);
+  });
+});
