@@ -1,0 +1,127 @@
+// The plain manifests and the Helm chart against a real apiserver: everything
+// renders, lints, and passes a strict server-side dry run.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { freshNamespace, helm, installCrds, kubectl, kubectlOk } from './kubectl.ts';
+
+const CHART = 'helm/coder-workspace-operator';
+
+beforeAll(async () => {
+  await installCrds();
+});
+
+function kinds(yamlText: string): string[] {
+  return parseAllDocuments(yamlText)
+    .map((d) => d.toJS())
+    .filter(Boolean)
+    .map((o) => `${o.kind}/${o.metadata?.name}`);
+}
+
+async function dryRun(yamlText: string, namespace?: string) {
+  return kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', ...(namespace ? ['-n', namespace] : []), '-f', '-'], { stdin: yamlText });
+}
+
+describe('manifests/', () => {
+  it('passes a strict server-side dry run', async () => {
+    const files = (await readdir('manifests')).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const text = (await Promise.all(files.map((f) => readFile(join('manifests', f), 'utf8')))).join('\n---\n');
+    const objects = kinds(text);
+    for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service'])
+      expect(objects.some((o) => o.startsWith(`${kind}/`)), `manifests/ has a ${kind}`).toBe(true);
+    // The namespace must exist for namespaced objects to dry-run; create it for real first.
+    const ns = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o?.kind === 'Namespace');
+    await kubectl(['apply', '-f', '-'], { stdin: JSON.stringify(ns) });
+    const ran = await dryRun(text);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+  });
+
+  it('runs the operator hardened: non-root, read-only root, no privilege escalation, probes, limits, leader election', async () => {
+    const files = await readdir('manifests');
+    const docs = (await Promise.all(files.map((f) => readFile(join('manifests', f), 'utf8')))).flatMap((t) => parseAllDocuments(t).map((d) => d.toJS()));
+    const deployment = docs.find((d) => d?.kind === 'Deployment');
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(deployment.spec.replicas).toBe(2);
+    expect(container.args).toEqual(expect.arrayContaining(['run', '--leader-elect']));
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(container.resources.limits).toBeDefined();
+    expect(container.resources.requests).toBeDefined();
+  });
+});
+
+describe('helm chart', () => {
+  it('lints strictly', async () => {
+    const ran = await helm(['lint', '--strict', CHART]);
+    expect(ran.stdout + ran.stderr).toContain('0 chart(s) failed');
+    expect(ran.code).toBe(0);
+  });
+
+  it("ships the repository's CRDs unchanged", async () => {
+    for (const file of await readdir('crds')) {
+      expect(await readFile(join(CHART, 'crds', file), 'utf8'), file).toBe(await readFile(join('crds', file), 'utf8'));
+    }
+  });
+
+  it.each([
+    { name: 'default values', values: [] as string[] },
+    {
+      name: 'non-default values',
+      values: [
+        'watchNamespaces={team-a,team-b}',
+        'deletionPolicy=Delete',
+        'logLevel=debug',
+        'replicaCount=1',
+        'leaderElection.enabled=false',
+        'connection.create=true',
+        'connection.url=https://coder.example.com',
+        'connection.token=abcdefghij-0123456789abcdefghijkl',
+        'resources.limits.memory=512Mi',
+      ],
+    },
+  ])('renders with $name and passes a strict server-side dry run', async ({ values }) => {
+    const ns = await freshNamespace('chart');
+    for (const watched of ['team-a', 'team-b']) await kubectl(['create', 'namespace', watched]);
+    const rendered = await helm(['template', 'cwo', CHART, '-n', ns, ...values.flatMap((v) => ['--set', v])]);
+    expect(rendered.stderr).toBe('');
+    expect(rendered.code).toBe(0);
+    const objects = kinds(rendered.stdout);
+    expect(objects.some((o) => o.startsWith('Deployment/'))).toBe(true);
+    const ran = await dryRun(rendered.stdout, ns);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    for (const doc of parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter(Boolean)) {
+      expect(doc.metadata.labels?.['app.kubernetes.io/name'], `${doc.kind}/${doc.metadata.name} labels`).toBe('coder-workspace-operator');
+      expect(doc.metadata.labels?.['app.kubernetes.io/managed-by'], `${doc.kind}/${doc.metadata.name} labels`).toBe('Helm');
+    }
+  });
+
+  it('an optional ServiceMonitor renders when asked for', async () => {
+    const rendered = await helm(['template', 'cwo', CHART, '--set', 'metrics.serviceMonitor.enabled=true']);
+    expect(rendered.code).toBe(0);
+    expect(kinds(rendered.stdout).some((o) => o.startsWith('ServiceMonitor/'))).toBe(true);
+  });
+
+  it.each([
+    { name: 'an unknown deletion policy', values: ['deletionPolicy=Sometimes'] },
+    { name: 'an unknown value key', values: ['replicas=3'] },
+    { name: 'two replicas without leader election', values: ['replicaCount=2', 'leaderElection.enabled=false'] },
+  ])('refuses $name with a message', async ({ values }) => {
+    const rendered = await helm(['template', 'cwo', CHART, ...values.flatMap((v) => ['--set', v])]);
+    expect(rendered.code).not.toBe(0);
+    expect(rendered.stderr.length).toBeGreaterThan(0);
+  });
+
+  it('installs for real, and the release shows up', async () => {
+    const ns = await freshNamespace('release');
+    const ran = await helm(['install', 'cwo', CHART, '-n', ns]);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    expect(await kubectlOk(['get', 'deployment', '-n', ns, '-o', 'name'])).toMatch(/deployment.apps\/\S+/);
+  });
+});
