@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# coder-workspace-operator image: `docker build -t ghcr.io/coderops/coder-workspace-operator:0.1.0 .`
+# Runs `node dist/cli/main.js run` as the non-root user 65532. Pin the base images by
+# digest (node:24-slim@sha256:...) in a release build.
+
+# ---- build: compile TypeScript, then drop devDependencies ----
+FROM node:24-slim AS build
+WORKDIR /app
+ENV npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+COPY package.json package-lock.json ./
+# --ignore-scripts: the only install script in the tree is the `node` devDependency's,
+# which downloads a second Node 24 for machines whose system Node is older. This image
+# already is Node 24, so skip it and take the placeholder it leaves off the PATH of
+# npm scripts; `npm run build` then runs tsc on the image's own node.
+RUN npm ci --ignore-scripts \
+ && rm -f node_modules/.bin/node
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts \
+ && test -f dist/cli/main.js \
+ && test ! -e node_modules/node \
+ && test ! -e node_modules/typescript
+
+# ---- runtime: dist/ + production node_modules + package.json only ----
+FROM node:24-slim
+LABEL org.opencontainers.image.title="coder-workspace-operator" \
+      org.opencontainers.image.description="Declarative management of Coder workspaces: Kubernetes operator and GitOps CLI" \
+      org.opencontainers.image.source="https://github.com/coderops/coder-workspace-operator" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="0.1.0"
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and not writable by the runtime user; the Pod mounts an emptyDir at /tmp
+# and runs with a read-only root filesystem.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER 65532:65532
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["run"]
