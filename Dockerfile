@@ -12,8 +12,8 @@ ENV npm_config_update_notifier=false \
 COPY package.json package-lock.json ./
 # --ignore-scripts: the only install script in the tree is the `node` devDependency's,
 # which downloads a second Node 24 for machines whose system Node is older. This image
-# already is Node 24, so skip it and take the placeholder it leaves off the PATH of
-# npm scripts; `npm run build` then runs tsc on the image's own node.
+# already is Node 24, so skip it; the rm makes sure no node_modules/.bin/node shadows the
+# image's node on the PATH of npm scripts, so `npm run build` runs tsc on Node 24 itself.
 RUN npm ci --ignore-scripts \
  && rm -f node_modules/.bin/node
 COPY tsconfig.json tsconfig.build.json ./
