@@ -56,7 +56,9 @@ function withCommonOptions(cmd: Command): Command {
         .choices(['Orphan', 'Delete'])
         .default('Orphan'),
     )
-    .option('--delete-timeout <duration>', 'how long to wait for a delete build', durationMs, 600_000)
+    .addOption(
+      new Option('--delete-timeout <duration>', 'how long to wait for a delete build').argParser(durationMs).default(600_000, '10m'),
+    )
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn'));
 }
 
