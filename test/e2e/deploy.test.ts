@@ -19,8 +19,9 @@ function kinds(yamlText: string): string[] {
     .map((o) => `${o.kind}/${o.metadata?.name}`);
 }
 
-async function dryRun(yamlText: string, namespace?: string) {
-  return kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', ...(namespace ? ['-n', namespace] : []), '-f', '-'], { stdin: yamlText });
+/** Every rendered object names its namespace, so none is passed here. */
+async function dryRun(yamlText: string) {
+  return kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '-f', '-'], { stdin: yamlText });
 }
 
 describe('manifests/', () => {
@@ -32,7 +33,7 @@ describe('manifests/', () => {
       expect(objects.some((o) => o.startsWith(`${kind}/`)), `manifests/ has a ${kind}`).toBe(true);
     // The namespace must exist for namespaced objects to dry-run; create it for real first.
     const ns = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o?.kind === 'Namespace');
-    await kubectl(['apply', '-f', '-'], { stdin: JSON.stringify(ns) });
+    await kubectl(['apply', '--server-side', '-f', '-'], { stdin: JSON.stringify(ns) });
     const ran = await dryRun(text);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
@@ -79,6 +80,7 @@ describe('helm chart', () => {
         'replicaCount=1',
         'leaderElection.enabled=false',
         'connection.create=true',
+        'connection.namespace=team-a',
         'connection.url=https://coder.example.com',
         'connection.token=abcdefghij-0123456789abcdefghijkl',
         'resources.limits.memory=512Mi',
@@ -92,7 +94,7 @@ describe('helm chart', () => {
     expect(rendered.code).toBe(0);
     const objects = kinds(rendered.stdout);
     expect(objects.some((o) => o.startsWith('Deployment/'))).toBe(true);
-    const ran = await dryRun(rendered.stdout, ns);
+    const ran = await dryRun(rendered.stdout);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
     for (const doc of parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter(Boolean)) {
@@ -119,7 +121,8 @@ describe('helm chart', () => {
 
   it('installs for real, and the release shows up', async () => {
     const ns = await freshNamespace('release');
-    const ran = await helm(['install', 'cwo', CHART, '-n', ns]);
+    // Cluster-scoped names derive from the release name: one of its own.
+    const ran = await helm(['install', ns, CHART, '-n', ns]);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
     expect(await kubectlOk(['get', 'deployment', '-n', ns, '-o', 'name'])).toMatch(/deployment.apps\/\S+/);

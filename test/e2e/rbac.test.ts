@@ -23,7 +23,7 @@ async function install(values: string[], team: string, other: string): Promise<I
   const docs = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter(Boolean);
   const sa = docs.find((d) => d.kind === 'ServiceAccount')?.metadata?.name;
   expect(sa).toBeTruthy();
-  await kubectlOk(['apply', '--server-side', '-n', operatorNs, '-f', '-'], { stdin: rendered.stdout });
+  await kubectlOk(['apply', '--server-side', '-f', '-'], { stdin: rendered.stdout });
   return { operatorNs, team, other, sa };
 }
 
@@ -42,7 +42,8 @@ function event(ns: string): string {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     metadata: { generateName: 'dev-', namespace: ns },
-    eventTime: new Date().toISOString(),
+    // MicroTime: exactly six fractional digits.
+    eventTime: new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
     reportingController: 'coderops.dev/coder-workspace-operator',
     reportingInstance: 'cwo-0',
     action: 'Update',
