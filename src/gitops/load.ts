@@ -35,6 +35,14 @@ export function loadFromText(file: string, text: string): LoadResult {
   return combine([parseFile(file, text)]);
 }
 
+/**
+ * Several texts already in hand (the files of a git tree), validated exactly
+ * like files on disk, including the duplicate checks across files.
+ */
+export function loadFromTexts(files: { file: string; text: string }[]): LoadResult {
+  return combine(files.map((f) => parseFile(f.file, f.text)));
+}
+
 function combine(files: ParsedFile[]): LoadResult {
   const declared = files.flatMap((f) => f.declared);
   const errors: DeclarationError[] = [...files.flatMap((f) => f.errors), ...findDuplicates(declared)];

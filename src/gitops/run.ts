@@ -22,6 +22,15 @@ export interface RunOptions {
   paths: string[];
   /** Directory relative paths are resolved against; default process.cwd(). */
   cwd?: string;
+  /**
+   * How a declaration's file is named in the state (`source`) and which
+   * recorded sources prune may touch. Default: absolute file paths, scope =
+   * `paths` resolved against cwd. Git sources pass `git:<path>` names here,
+   * so the state does not depend on where a clone happens to live.
+   */
+  sources?: { record(file: string): string; scope: string[] };
+  /** Statuses of the previous run (sync): conditions keep their transition times, drift is judged against them. */
+  previous?: Record<string, WorkspaceStatus>;
   api: CoderApi;
   owners: OwnerApis;
   coderUrl: string;
@@ -73,7 +82,7 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   const declared = new Set(desired.map((d) => d.key));
   const prunes: PrunePlan[] = [];
   if (opts.prune && state) {
-    const scope = opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
+    const scope = opts.sources?.scope ?? opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
     for (const entry of Object.values(state.entries)) {
       if (declared.has(entry.key) || !withinScope(entry.source, scope)) continue;
       const observed = snapshot.get(entry.id);
@@ -91,7 +100,9 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
     }
   }
   const now = (opts.now ?? (() => new Date()))();
-  const statuses = new Map(plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now })]));
+  const statuses = new Map(
+    plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now, ...previousOf(opts, p.key) })]),
+  );
   return { report: { plans, prunes, statuses, adoptions }, state };
 }
 
@@ -112,8 +123,8 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
   let nextState = state;
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
-    report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now() }));
-    if (nextState && result.observed) nextState = recordApplied(nextState, entryFor(plan, result, nextState, now(), opts.cwd));
+    report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now(), ...previousOf(opts, plan.key) }));
+    if (nextState && result.observed) nextState = recordApplied(nextState, entryFor(plan, result, nextState, now(), opts));
   }
 
   const pruneResults: ApplyReport['pruneResults'] = [];
@@ -127,16 +138,28 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
   return { ...report, results, pruneResults };
 }
 
+function previousOf(opts: RunOptions, key: string): { previous?: WorkspaceStatus } {
+  const previous = opts.previous?.[key];
+  return previous ? { previous } : {};
+}
+
 /** Is a declaration's file one of, or inside one of, the paths this run was given? */
 function withinScope(source: string, scope: string[]): boolean {
-  return scope.some((p) => source === p || (p !== '-' && source.startsWith(p.endsWith(sep) ? p : p + sep)));
+  return scope.some((p) => source === p || (p !== '-' && source.startsWith(directoryPrefix(p))));
 }
 
-function sourcePath(file: string, cwd: string | undefined): string {
-  return file === '-' ? '-' : resolve(cwd ?? process.cwd(), file);
+/** Git scopes (`git:dir`, `git:` for the whole repository) always use `/`; files use the platform's separator. */
+function directoryPrefix(p: string): string {
+  if (p === 'git:' || p.endsWith(sep) || p.endsWith('/')) return p;
+  return p + (p.startsWith('git:') ? '/' : sep);
 }
 
-function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date, cwd?: string): StateEntry {
+function sourcePath(file: string, opts: RunOptions): string {
+  if (opts.sources) return opts.sources.record(file);
+  return file === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), file);
+}
+
+function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date, opts: RunOptions): StateEntry {
   const ws = result.observed!;
   const previous = state.entries[plan.key];
   return {
@@ -148,7 +171,7 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
     organizationId: ws.organizationId,
     origin: previous?.origin ?? result.origin ?? 'adopted',
     deletionPolicy: plan.desired.deletionPolicy,
-    source: sourcePath(plan.desired.source.file, cwd),
+    source: sourcePath(plan.desired.source.file, opts),
     lastAppliedAt: at.toISOString(),
   };
 }

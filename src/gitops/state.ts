@@ -3,9 +3,8 @@
 // ever touches recorded entries: a workspace someone made by hand is never
 // at risk. A state file belongs to one Coder deployment; reading it for
 // another is refused, so a wrong --url can never prune the wrong deployment.
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.ts';
 
 export interface StateEntry {
   /** The declaration's `namespace/metadata.name`. */
@@ -19,7 +18,9 @@ export interface StateEntry {
   origin: 'created' | 'adopted';
   deletionPolicy: 'Delete' | 'Orphan';
   /**
-   * Absolute path of the file that declared it (`-` for stdin). Prune only
+   * Absolute path of the file that declared it (`-` for stdin), or
+   * `git:<repo-relative path>` for a file read from git by `sync` / `plan
+   * --repo` (stable across cache dirs and checkouts). Prune only
    * considers entries whose file lies within the paths given to that run, so
    * `apply --prune -f team-a/` can never prune what team-b/ declares.
    */
@@ -68,30 +69,9 @@ export async function readState(path: string, coderUrl: string): Promise<StateFi
   );
 }
 
-/**
- * Atomic: the new content goes to a temp file in the same directory, is
- * synced to disk, then renamed over the old file, so a crash leaves either
- * the old state or the new one, never half of either.
- */
+/** Atomic (see atomic-write.ts): a crash leaves the old state or the new one. */
 export async function writeState(path: string, state: StateFile): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
-  try {
-    const file = await open(temp, 'wx', 0o600);
-    try {
-      await file.chmod(0o600); // in case a umask or ACL got in the way
-      await file.writeFile(serialize(state), 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
-  await syncDir(dir);
+  await writeFileAtomic(path, serialize(state));
 }
 
 export function recordApplied(state: StateFile, entry: StateEntry): StateFile {
@@ -122,20 +102,6 @@ function serialize(state: StateFile): string {
     };
   }
   return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, entries }, null, 2)}\n`;
-}
-
-/** Makes the rename itself durable; not every platform lets a directory be opened for it. */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
-  }
 }
 
 /** Scheme, host and path compared; a trailing slash or letter case in the host does not make another deployment. */
