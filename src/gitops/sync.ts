@@ -1,0 +1,193 @@
+// One tick of `sync`: fetch, resolve the ref, and when the commit is new (or
+// the resync period is up) validate the whole tree at that commit and
+// converge Coder to it. A commit that fails in any way applies nothing from
+// itself and leaves the last applied revision in force; the next tick tries
+// again, so the loop recovers on its own once the repository is fixed.
+import type { Logger } from 'pino';
+import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
+import { FIELD_OF } from '../engine/diff.ts';
+import { describeFailure } from '../engine/failure.ts';
+import type { OperatorMetrics } from '../observability/metrics.ts';
+import { scrub } from '../observability/logger.ts';
+import { gitSources, normalizePath, SourceError, type GitSource } from './git-source.ts';
+import { formatDeclarationError, loadFromTexts } from './load.ts';
+import { runApply, type ApplyReport, type RunOptions } from './run.ts';
+import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type SyncStatusFile } from './sync-status.ts';
+
+/** What Coder access a tick needs; connected lazily, so a broken repository costs no Coder call. */
+export type CoderSession = Pick<RunOptions, 'api' | 'owners' | 'coderUrl'>;
+
+export interface SyncOptions {
+  source: GitSource;
+  ref: string;
+  path: string;
+  connect(): Promise<CoderSession>;
+  /** Ends a tick's use of the session (owner tokens minted for favorites are deleted). */
+  release?(): Promise<void>;
+  run: Pick<RunOptions, 'statePath' | 'prune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome'>;
+  statusPath?: string;
+  /** Re-plan an unchanged commit this often, to correct drift made in Coder. */
+  resyncMs: number;
+  allowHistoryRewrite: boolean;
+  logger: Logger;
+  metrics?: OperatorMetrics;
+  /** Where a previous run left off (the status file), if anywhere. */
+  previous?: SyncStatusFile;
+  now?: () => Date;
+}
+
+/** Applied: Coder was changed; UpToDate: planned, nothing to change; Unchanged: same commit, resync not due. */
+export type TickResult = 'Applied' | 'UpToDate' | 'Unchanged' | SyncReason;
+
+export class SyncTicker {
+  readonly status: SyncStatusFile;
+  readonly #opts: SyncOptions;
+  readonly #now: () => Date;
+  /** When a plan last ran; undefined until the first, so every start is a drift check. */
+  #lastPlanAt: number | undefined;
+  /** A commit known to be invalid or rewritten: not re-examined (and re-logged) every tick, only on resync. */
+  #rejected: { commit: string; result: SyncReason; errors: SyncError[] } | undefined;
+
+  constructor(opts: SyncOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? (() => new Date());
+    const p = opts.previous;
+    const same = p && p.repo === opts.source.display && p.ref === opts.ref && normalizePath(p.path) === normalizePath(opts.path);
+    if (p && !same) opts.logger.warn({ was: { repo: p.repo, ref: p.ref, path: p.path } }, 'the status file was written for another repository, ref or path; starting afresh');
+    this.status = same ? { ...p, errors: [...p.errors], workspaces: { ...p.workspaces } } : emptySyncStatus(opts.source.display, opts.ref, opts.path);
+  }
+
+  async tick(): Promise<TickResult> {
+    const started = this.#now();
+    const result = await this.#tick(started).catch((e: unknown) => this.#fail(classify(e), [{ reason: classify(e), message: message(e) }]));
+    this.status.lastAttemptTime = started.toISOString();
+    this.status.result = result;
+    this.#opts.metrics?.syncRuns.inc({ result });
+    if (this.#opts.statusPath) await writeSyncStatus(this.#opts.statusPath, this.status);
+    return result;
+  }
+
+  async #tick(started: Date): Promise<TickResult> {
+    const { source, ref, logger } = this.#opts;
+    await source.fetch(ref.startsWith('refs/') ? [ref] : []);
+    const commit = await source.resolve(ref);
+    const resyncDue = this.#lastPlanAt === undefined || started.getTime() - this.#lastPlanAt >= this.#opts.resyncMs;
+    const applied = this.status.lastAppliedRevision;
+    if (!resyncDue && commit === applied) {
+      this.status.errors = [];
+      return 'Unchanged';
+    }
+    if (!resyncDue && commit === this.#rejected?.commit) {
+      this.status.errors = this.#rejected.errors;
+      return this.#rejected.result;
+    }
+    this.status.lastAttemptedRevision = commit;
+
+    if (applied && commit !== applied && !this.#opts.allowHistoryRewrite && !(await source.isAncestor(applied, commit))) {
+      return this.#reject(commit, 'HistoryRewritten', [
+        {
+          reason: 'HistoryRewritten',
+          message:
+            `${ref} moved to ${commit.slice(0, 12)}, which does not descend from the last applied revision ${applied.slice(0, 12)} ` +
+            '(a force-push or a reset); nothing applied. Push a commit on top of it, or run with --allow-history-rewrite',
+        },
+      ]);
+    }
+
+    const files = await source.readTree(commit, this.#opts.path);
+    const loaded = loadFromTexts(files.map((f) => ({ file: f.path, text: f.text })));
+    if (loaded.errors.length > 0) {
+      const errors = loaded.errors.map((e): SyncError => ({ ...e, reason: 'InvalidDeclarations', message: e.message }));
+      for (const e of loaded.errors) logger.error({ revision: commit }, `invalid declaration: ${formatDeclarationError(e)}`);
+      return this.#reject(commit, 'InvalidDeclarations', errors, `${commit.slice(0, 12)}: ${loaded.errors.length} invalid document error(s); nothing applied`);
+    }
+
+    const session = await this.#opts.connect();
+    let report: ApplyReport;
+    const timer = this.#opts.metrics?.reconcileDuration.startTimer();
+    try {
+      report = await runApply({
+        ...this.#opts.run,
+        ...session,
+        declarations: loaded.workspaces,
+        paths: [this.#opts.path],
+        // Stable names in the state whatever the cache dir; prune stays inside --path of this repository.
+        sources: gitSources(this.#opts.path),
+        previous: this.status.workspaces,
+        now: this.#now,
+      });
+    } finally {
+      await this.#opts.release?.();
+    }
+    this.#lastPlanAt = started.getTime();
+    this.#rejected = undefined;
+    this.status.workspaces = Object.fromEntries(report.statuses);
+    const errors = applyErrors(report);
+    const wrote = report.results.some((r) => r.outcomes.some((o) => o.ok)) || report.pruneResults.length > 0 || report.adoptions.size > 0;
+    const result: TickResult = errors.length > 0 ? 'ApplyFailed' : wrote ? 'Applied' : 'UpToDate';
+    timer?.({ result });
+    this.#opts.metrics?.recordStatuses(report.statuses.values(), correctedDrift(report));
+    if (errors.length > 0) return this.#fail('ApplyFailed', errors, `${commit.slice(0, 12)}: ${errors.length} workspace(s) could not be converged`);
+
+    this.status.lastAppliedRevision = commit;
+    this.status.lastAppliedTime = this.#now().toISOString();
+    this.status.errors = [];
+    this.#opts.metrics?.setLastAppliedRevision(source.display, ref, commit);
+    logger.info({ revision: commit, result, workspaces: report.plans.length }, 'sync applied');
+    return result;
+  }
+
+  #reject(commit: string, reason: SyncReason, errors: SyncError[], summary?: string): SyncReason {
+    this.#rejected = { commit, result: reason, errors };
+    return this.#fail(reason, errors, summary);
+  }
+
+  #fail(reason: SyncReason, errors: SyncError[], summary?: string): SyncReason {
+    this.status.errors = errors;
+    this.#opts.logger.error(
+      { reason, lastAppliedRevision: this.status.lastAppliedRevision ?? null },
+      summary ?? errors.map((e) => e.message).join('; '),
+    );
+    return reason;
+  }
+}
+
+function applyErrors(report: ApplyReport): SyncError[] {
+  const errors: SyncError[] = [];
+  for (const r of report.results) {
+    for (const o of r.outcomes) {
+      if (o.ok || o.skipped) continue;
+      const f = describeFailure(o.action, o.error);
+      errors.push({ reason: 'ApplyFailed', workspace: r.key, message: `${f.reason}: ${f.message}`, ...(f.field ? { field: f.field } : {}) });
+    }
+  }
+  for (const p of report.plans) {
+    for (const b of p.blocked) errors.push({ reason: 'ApplyFailed', workspace: p.key, field: b.field, message: `${b.reason}: ${b.message}` });
+  }
+  for (const p of report.pruneResults) {
+    if (p.outcome === 'failed' || p.outcome === 'timeout')
+      errors.push({ reason: 'ApplyFailed', workspace: p.key, message: `prune ${p.outcome}${p.error instanceof Error ? `: ${p.error.message}` : ''}` });
+  }
+  return errors.map((e) => ({ ...e, message: scrub(e.message) }));
+}
+
+/** Drift fields of existing workspaces whose correcting call succeeded. */
+function correctedDrift(report: ApplyReport): string[] {
+  return report.results.flatMap((r, i) => {
+    const plan = report.plans[i]!;
+    if (!plan.observed) return [];
+    const done = new Set(r.outcomes.filter((o) => o.ok).map((o) => FIELD_OF[o.action.kind as keyof typeof FIELD_OF]));
+    return plan.drift.filter((f) => done.has(f));
+  });
+}
+
+function classify(e: unknown): SyncReason {
+  if (e instanceof SourceError) return e.reason;
+  if (e instanceof CoderApiError || e instanceof CoderNetworkError) return 'CoderUnavailable';
+  if (e instanceof Error && e.name === 'UsageError') return 'CoderUnavailable';
+  return 'ApplyFailed';
+}
+
+function message(e: unknown): string {
+  return scrub(e instanceof Error ? e.message : String(e));
+}
