@@ -1,0 +1,71 @@
+// Prometheus metrics shared by both front doors: `sync` uses them now, the
+// in-cluster operator registers the same names later, so dashboards work for
+// either. Each instance has a registry of its own (no prom-client globals),
+// so tests and embedders can create as many as they like.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkspaceStatus } from '../api/schema.ts';
+import type { CoderRequestEvent } from '../coder/client.ts';
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly syncRuns = new Counter({
+    name: 'cwo_sync_runs_total',
+    help: 'sync ticks by result (Applied, UpToDate, Unchanged, or the failure reason)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly lastAppliedRevision = new Gauge({
+    name: 'cwo_sync_last_applied_revision_info',
+    help: 'always 1; the labels name the revision last applied (like Flux)',
+    labelNames: ['repo', 'ref', 'revision'] as const,
+    registers: [this.registry],
+  });
+  readonly coderRequests = new Counter({
+    name: 'cwo_coder_requests_total',
+    help: 'Coder API requests by method, route template and status code (0: no answer)',
+    labelNames: ['method', 'route', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'cwo_reconcile_duration_seconds',
+    help: 'time to observe, plan and apply one reconcile pass',
+    labelNames: ['result'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly workspaces = new Gauge({
+    name: 'cwo_workspaces',
+    help: 'declared workspaces by condition type and status',
+    labelNames: ['condition', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly driftCorrections = new Counter({
+    name: 'cwo_drift_corrections_total',
+    help: 'fields found changed out of band in Coder and set back, by field',
+    labelNames: ['field'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cwo_' });
+  }
+
+  /** For CoderClient's onResponse: routes are templates, so the label set stays small and holds no ids. */
+  readonly onCoderResponse = (event: CoderRequestEvent): void => {
+    this.coderRequests.inc({ method: event.method, route: event.route, code: String(event.status) });
+  };
+
+  setLastAppliedRevision(repo: string, ref: string, revision: string): void {
+    this.lastAppliedRevision.reset(); // one series: the current revision
+    this.lastAppliedRevision.set({ repo, ref, revision }, 1);
+  }
+
+  /** Recounts from the statuses of the last pass; counts drift that pass corrected. */
+  recordStatuses(statuses: Iterable<WorkspaceStatus>, corrected: string[] = []): void {
+    this.workspaces.reset();
+    for (const status of statuses) {
+      for (const c of status.conditions ?? []) this.workspaces.inc({ condition: c.type, status: c.status });
+    }
+    for (const field of corrected) this.driftCorrections.inc({ field });
+  }
+}
