@@ -3,7 +3,7 @@
 // spec and is registered for scrubbing the moment it is read.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { CoderClient } from '../coder/client.ts';
+import { CoderClient, type CoderRequestEvent } from '../coder/client.ts';
 import { CoderApiError } from '../coder/errors.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import type { User } from '../coder/types.ts';
@@ -50,8 +50,13 @@ export function readUrl(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string 
   return url.replace(/\/+$/, '');
 }
 
-/** Connects and checks the token with one read (GET /users/me). */
-export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv, logger: Logger): Promise<Connection> {
+/** Connects and checks the token with one read (GET /users/me). `onResponse` feeds metrics. */
+export async function connect(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  onResponse?: (event: CoderRequestEvent) => void,
+): Promise<Connection> {
   const url = readUrl(flags, env);
   const token = await readToken(flags, env);
   const client = new CoderClient({
@@ -60,6 +65,7 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv, lo
     logger,
     ...(flags.requestsPerMinute !== undefined ? { requestsPerMinute: flags.requestsPerMinute } : {}),
     ...(flags.bypassRateLimit ? { bypassRateLimit: true } : {}),
+    ...(onResponse ? { onResponse } : {}),
   });
   let me: User;
   try {

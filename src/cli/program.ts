@@ -1,11 +1,18 @@
-// The commands of coder-workspace-operator (alias cwo): plan, apply, status.
+// The commands of coder-workspace-operator (alias cwo): plan, apply, status, sync.
 // Exit codes: 0 success / in sync, 1 error, 2 `plan` found changes
 // (like `terraform plan -detailed-exitcode`).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../api/duration.ts';
 import { createLogger } from '../observability/logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
-import { connect, type ConnectionFlags } from './connection.ts';
+import { connect, UsageError, type ConnectionFlags } from './connection.ts';
+import { gitSources } from '../gitops/git-source.ts';
+import { readSyncStatus } from '../gitops/sync-status.ts';
+import { scrub } from '../observability/logger.ts';
+import { loadFromRepo, withGitOptions, type GitFlags } from './git-flags.ts';
+import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from './markdown.ts';
+import { syncCommand, type SyncFlags } from './sync-command.ts';
+import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
@@ -15,11 +22,12 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_CHANGES = 2;
 
-interface CommonFlags extends ConnectionFlags {
-  filename: string[];
+interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
+  filename?: string[];
+  statusFile?: string;
   state: string | false;
   prune?: boolean;
-  output: 'text' | 'json';
+  output: 'text' | 'json' | 'markdown';
   concurrency: number;
   deletionPolicy: 'Delete' | 'Orphan';
   deleteTimeout: number;
@@ -40,14 +48,15 @@ function durationMs(value: string): number {
   }
 }
 
-function withCommonOptions(cmd: Command): Command {
+const FILENAME = ['-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin'] as const;
+
+function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
   return cmd
-    .requiredOption('-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin')
     .option('--url <url>', 'Coder URL (default: $CODER_URL)')
     .option('--token-file <file>', 'file holding the Coder session token (default: $CODER_SESSION_TOKEN)')
     .option('--state <file>', 'state file recording what this tool manages', '.cwo-state.json')
     .option('--no-state', 'keep no state file (no prune; renames are then planned by name)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
     .option('--concurrency <n>', 'workspaces changed in parallel', positiveInt, 8)
     .option('--requests-per-minute <n>', 'client-side rate limit per API path (server default is 512)', positiveInt)
     .option('--bypass-rate-limit', 'send X-Coder-Bypass-Ratelimit (site Owner tokens only)')
@@ -65,18 +74,23 @@ function withCommonOptions(cmd: Command): Command {
 /**
  * Loads and validates every document before anything else: invalid input
  * fails without a network call, and nothing is written unless all is valid.
+ * The documents come from files (-f) or from a commit of a git repository
+ * (--repo/--ref/--path), validated the same way.
  */
 async function setUp(flags: CommonFlags, withPrune: boolean) {
-  const loaded = await loadDeclarations(flags.filename, { stdin: process.stdin });
+  const fromGit = flags.repo !== undefined ? await loadFromRepo({ ...(flags as GitFlags), repo: flags.repo }) : undefined;
+  const loaded = fromGit?.loaded ?? (await loadDeclarations(flags.filename ?? [], { stdin: process.stdin }));
+  const where = fromGit ? `${code(flags.path ?? '.')} at ${code(fromGit.commit.slice(0, 12))}` : undefined;
   if (loaded.errors.length > 0) {
-    print(flags.output === 'json' ? JSON.stringify(errorsJson(loaded.errors), null, 2) : renderErrors(loaded.errors));
+    if (flags.output === 'markdown') print(renderErrorsMarkdown(loaded.errors, where));
+    else print(flags.output === 'json' ? JSON.stringify(errorsJson(loaded.errors), null, 2) : renderErrors(loaded.errors));
     return undefined;
   }
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
-    paths: flags.filename,
+    paths: flags.filename ?? [],
     api: conn.client,
     owners: conn.owners,
     coderUrl: conn.url,
@@ -85,16 +99,42 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
     concurrency: flags.concurrency,
     deleteTimeoutMs: flags.deleteTimeout,
   };
+  if (fromGit) opts.sources = gitSources(flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
-  return { conn, opts };
+  return { conn, opts, where };
+}
+
+function code(text: string): string {
+  return `\`${text}\``;
+}
+
+/** Exactly one source of declarations. */
+function checkSources(flags: CommonFlags, others: string[]): void {
+  const given = [flags.filename ? '-f' : undefined, flags.repo !== undefined ? '--repo' : undefined, flags.statusFile ? '--status-file' : undefined].filter(Boolean);
+  if (given.length !== 1) throw new UsageError(`give exactly one of ${others.join(', ')}${given.length > 1 ? ` (got ${given.join(' and ')})` : ''}`);
 }
 
 async function planCommand(flags: CommonFlags): Promise<number> {
+  checkSources(flags, ['-f', '--repo']);
+  if (flags.output === 'markdown') {
+    // A pull-request comment should say why the check failed, not just fail.
+    try {
+      return await planOnce(flags);
+    } catch (error) {
+      print(renderFailureMarkdown(scrub(error instanceof Error ? error.message : String(error))));
+      return EXIT_ERROR;
+    }
+  }
+  return planOnce(flags);
+}
+
+async function planOnce(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
   if (!ready) return EXIT_ERROR;
   try {
     const report = await runPlan(ready.opts);
-    print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderPlanText(report));
+    if (flags.output === 'markdown') print(renderPlanMarkdown(report, ready.where));
+    else print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderPlanText(report));
     return hasChanges(report) ? EXIT_CHANGES : EXIT_OK;
   } finally {
     await ready.conn.owners.release();
@@ -122,6 +162,13 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
 }
 
 async function statusCommand(flags: CommonFlags): Promise<number> {
+  checkSources(flags, ['-f', '--status-file']);
+  if (flags.statusFile) {
+    const status = await readSyncStatus(flags.statusFile);
+    if (!status) throw new UsageError(`no status file at ${flags.statusFile} (sync writes it with --status-file)`);
+    print(flags.output === 'json' ? JSON.stringify(status, null, 2) : renderSyncStatus(status));
+    return EXIT_OK;
+  }
   const ready = await setUp(flags, false);
   if (!ready) return EXIT_ERROR;
   try {
@@ -143,16 +190,30 @@ export function buildProgram(run: (code: number) => void): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError();
   const action = (fn: (flags: CommonFlags) => Promise<number>) => async (flags: CommonFlags) => run(await fn(flags));
-  withCommonOptions(program.command('plan'))
+  withGitOptions(withCommonOptions(program.command('plan'), ['text', 'json', 'markdown']), durationMs, false)
     .description('show what apply would change in Coder (exit 0: in sync, 2: changes, 1: error)')
+    .option(...FILENAME)
     .option('--prune', 'also plan deleting/orphaning workspaces no longer declared')
     .action(action(planCommand));
   withCommonOptions(program.command('apply'))
     .description('make Coder match the declarations')
+    .requiredOption(...FILENAME)
     .option('--prune', 'delete or orphan (by deletionPolicy) workspaces this tool manages that are no longer declared')
     .action(action(applyCommand));
   withCommonOptions(program.command('status'))
-    .description('table of declared workspaces with their Coder state and drift')
+    .description('table of declared workspaces with their Coder state and drift, or of a sync status file')
+    .option(...FILENAME)
+    .option('--status-file <file>', 'print the status file sync writes instead (no Coder call)')
     .action(action(statusCommand));
+  withGitOptions(withCommonOptions(program.command('sync')), durationMs, true)
+    .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
+    .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
+    .addOption(new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift').argParser(durationMs).default(600_000, '10m'))
+    .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
+    .option('--allow-history-rewrite', 'apply a commit that does not descend from the last applied one (after a force-push)')
+    .option('--status-file <file>', 'JSON status written after every tick, read back on start')
+    .option('--once', 'run one tick and exit (0: in sync or applied, 1: error); never starts the HTTP server')
+    .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
+    .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
   return program;
 }

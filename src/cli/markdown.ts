@@ -1,0 +1,78 @@
+// `plan --output markdown`: a summary to post as a pull-request comment. One
+// table row per workspace that would change, blocked items and errors with
+// file:line, and the workspaces in sync folded away so a big repository's
+// comment stays readable.
+import type { DeclarationError } from '../gitops/load.ts';
+import type { PlanReport } from '../gitops/run.ts';
+import { countPlan, describeAction, hasChanges } from './render.ts';
+
+const TITLE = '### coder-workspace-operator plan';
+
+/** Table cells: a `|` would end the cell, a newline the row. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+export function renderPlanMarkdown(report: PlanReport, source?: string): string {
+  const c = countPlan(report);
+  const lines = [TITLE, ''];
+  if (source) lines.push(`Source: ${source}`, '');
+  lines.push(
+    `**Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
+      `${c.orphan} to orphan, ${c.blocked} blocked; ${c.inSync} in sync.**`,
+    '',
+  );
+  const rows: string[] = [];
+  const inSync: string[] = [];
+  for (const plan of report.plans) {
+    const changes: string[] = [];
+    if (report.adoptions.has(plan.key) && plan.observed)
+      changes.push(`adopt existing workspace ${plan.observed.ownerName}/${plan.observed.name}`);
+    for (const action of plan.actions) changes.push(describeAction(plan.key, action).replace(` ${plan.key}`, ''));
+    if (changes.length === 0) {
+      if (plan.blocked.length === 0) inSync.push(plan.key);
+      continue;
+    }
+    const kind = plan.actions[0]?.kind === 'create' ? '➕ create' : plan.actions.length > 0 ? '✏️ change' : '🔗 adopt';
+    rows.push(`| ${code(plan.key)} | ${kind} | ${cell(changes.join('\n'))} |`);
+  }
+  for (const prune of report.prunes) {
+    const where = `${prune.entry.owner}/${prune.entry.name}`;
+    const what =
+      prune.entry.deletionPolicy === 'Orphan'
+        ? ['🔓 orphan', `stop managing ${where}; the workspace stays in Coder`]
+        : ['🗑️ delete', `${where} (deletionPolicy Delete)`];
+    rows.push(`| ${code(prune.entry.key)} | ${what[0]} | ${cell(what[1]!)} |`);
+  }
+  if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
+  else if (!hasChanges(report)) lines.push('No changes: Coder matches the declarations.', '');
+
+  const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${b.message}`));
+  if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');
+  if (inSync.length > 0) {
+    lines.push(`<details><summary>${inSync.length} workspace(s) in sync</summary>`, '', ...inSync.map((k) => `- ${code(k)}`), '', '</details>', '');
+  }
+  return lines.join('\n');
+}
+
+export function renderErrorsMarkdown(errors: DeclarationError[], source?: string): string {
+  const sorted = [...errors].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+  const lines = [`${TITLE}: ❌ ${errors.length} error(s)`, ''];
+  if (source) lines.push(`Source: ${source}`, '');
+  lines.push('| Location | Field | Error |', '| --- | --- | --- |');
+  for (const e of sorted) {
+    const where = `${e.file}${e.line !== undefined ? `:${e.line}` : ''}${e.column !== undefined ? `:${e.column}` : ''}`;
+    lines.push(`| ${code(where)} | ${e.field ? code(e.field) : ''} | ${cell(e.message)} |`);
+  }
+  lines.push('', 'Nothing was planned: every document must be valid before anything is applied.', '');
+  return lines.join('\n');
+}
+
+/** A failure before any plan (unreachable repository, unknown ref, Coder down). */
+export function renderFailureMarkdown(message: string, source?: string): string {
+  return [`${TITLE}: ❌ failed`, '', ...(source ? [`Source: ${source}`, ''] : []), '```', message.replace(/```/g, "'''"), '```', ''].join('\n');
+}

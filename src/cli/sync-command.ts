@@ -1,0 +1,137 @@
+// `sync`: follow a git ref and keep Coder in line with it. Each tick is
+// SyncTicker's business; this file owns the process around it: flags, the
+// lazy Coder connection, the metrics/health server, the loop and signals.
+import type { Logger } from 'pino';
+import { SyncTicker, type CoderSession, type TickResult } from '../gitops/sync.ts';
+import { readSyncStatus } from '../gitops/sync-status.ts';
+import { startHttpServer } from '../observability/http-server.ts';
+import { createLogger } from '../observability/logger.ts';
+import { OperatorMetrics } from '../observability/metrics.ts';
+import { connect, type Connection, type ConnectionFlags } from './connection.ts';
+import { openGitSource, type GitFlags } from './git-flags.ts';
+
+export interface SyncFlags extends ConnectionFlags, GitFlags {
+  repo: string;
+  interval: number;
+  resync: number;
+  once?: boolean;
+  prune?: boolean;
+  allowHistoryRewrite?: boolean;
+  statusFile?: string;
+  state: string | false;
+  output: 'text' | 'json';
+  concurrency: number;
+  deletionPolicy: 'Delete' | 'Orphan';
+  deleteTimeout: number;
+  logLevel: string;
+  metricsBindAddress: string;
+}
+
+const GOOD: TickResult[] = ['Applied', 'UpToDate', 'Unchanged'];
+
+export async function syncCommand(flags: SyncFlags): Promise<number> {
+  const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
+  const metrics = new OperatorMetrics();
+  const source = await openGitSource(flags, false);
+  const previous = flags.statusFile ? await readSyncStatus(flags.statusFile) : undefined;
+
+  // Connected on the first tick that needs Coder and kept while it works: a
+  // broken repository costs no Coder call, and Coder being down at start is
+  // a tick failure the loop recovers from, not a crash.
+  let conn: Connection | undefined;
+  const session = async (): Promise<CoderSession> => {
+    conn ??= await connect(flags, process.env, logger, metrics.onCoderResponse);
+    return { api: conn.client, owners: conn.owners, coderUrl: conn.url };
+  };
+  const ticker = new SyncTicker({
+    source,
+    ref: flags.ref,
+    path: flags.path,
+    connect: session,
+    release: async () => conn?.owners.release(),
+    run: {
+      ...(flags.state !== false ? { statePath: flags.state } : {}),
+      prune: flags.prune === true,
+      defaultDeletionPolicy: flags.deletionPolicy,
+      concurrency: flags.concurrency,
+      deleteTimeoutMs: flags.deleteTimeout,
+    },
+    ...(flags.statusFile ? { statusPath: flags.statusFile } : {}),
+    ...(previous ? { previous } : {}),
+    resyncMs: flags.resync,
+    allowHistoryRewrite: flags.allowHistoryRewrite === true,
+    logger,
+    metrics,
+  });
+
+  if (flags.once) return GOOD.includes(await tick(ticker, flags, logger)) ? 0 : 1;
+
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const stop = (signal: string) => {
+    if (!stopping) logger.info({ signal }, 'stopping after the current tick');
+    stopping = true;
+    wake?.();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  let ticks = 0;
+  let tickStarted = Date.now();
+  // A tick may take git timeouts plus a delete wait; longer than that and the loop is stuck: let the kubelet restart us.
+  const stallMs = flags.interval + 3 * flags.gitTimeout + flags.deleteTimeout + 60_000;
+  const server = await startHttpServer({
+    address: flags.metricsBindAddress,
+    registry: metrics.registry,
+    liveness: () => (Date.now() - tickStarted > stallMs ? `no tick has finished for ${Math.round((Date.now() - tickStarted) / 1000)}s` : undefined),
+    readiness: () => (ticks === 0 ? 'the first sync has not finished yet' : undefined),
+  });
+  if (server) logger.info({ address: server.url }, 'serving /metrics, /healthz and /readyz');
+  try {
+    while (!stopping) {
+      tickStarted = Date.now();
+      await tick(ticker, flags, logger);
+      ticks++;
+      tickStarted = Date.now();
+      if (stopping) break;
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, flags.interval);
+        wake = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await server?.close();
+    await conn?.owners.release();
+  }
+  return 0;
+}
+
+let lastPrinted: string | undefined;
+
+/** One tick, and one line about it (only when something happened, so a quiet loop stays quiet). */
+async function tick(ticker: SyncTicker, flags: SyncFlags, logger: Logger): Promise<TickResult> {
+  const result = await ticker.tick();
+  const s = ticker.status;
+  if (flags.output === 'json') {
+    process.stdout.write(`${JSON.stringify(s)}\n`);
+    return result;
+  }
+  const rev = (s.lastAttemptedRevision ?? '').slice(0, 12) || '-';
+  const line = `${s.lastAttemptTime} ${rev} ${result}${result === 'Unchanged' ? '' : ` (${Object.keys(s.workspaces).length} workspace(s))`}`;
+  const key = `${rev} ${result} ${s.errors.length}`;
+  if (result !== 'Unchanged' || key !== lastPrinted) {
+    process.stdout.write(`${line}\n`);
+    for (const e of s.errors) {
+      const where = e.file ? `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ` : e.workspace ? `${e.workspace}: ` : '';
+      process.stdout.write(`  error (${e.reason}): ${where}${e.field ? `${e.field}: ` : ''}${e.message}\n`);
+    }
+  }
+  lastPrinted = key;
+  logger.debug({ result }, 'tick done');
+  return result;
+}
