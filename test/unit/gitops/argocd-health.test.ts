@@ -1,0 +1,127 @@
+// The Argo CD health check (examples/argocd/workspace-health.lua) run by a
+// real Lua 5.4 against statuses made by our own status code: each scenario's
+// status is computed at test time, written out as a Lua table, and the check
+// is loaded as a function of `obj`, as Argo CD does.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkspaceStatus } from '../../../src/api/schema.ts';
+import { CoderApiError } from '../../../src/coder/errors.ts';
+import { computeStatus, setCondition } from '../../../src/engine/status.ts';
+import type { WorkspacePlan } from '../../../src/engine/types.ts';
+import { desired, observed } from '../engine/fixtures.ts';
+
+const LUA = ['lua5.4', 'lua'].find((bin) => spawnSync(bin, ['-v']).status === 0);
+const CHECK = join(import.meta.dirname, '../../../examples/argocd/workspace-health.lua');
+const NOW = new Date('2026-11-20T10:00:00Z');
+
+/** Loads the check with `obj` as its only extra global and prints {status, message} as JSON. */
+const WRAPPER = `
+local src = assert(io.open(arg[1])):read("a")
+local obj = dofile(arg[2])
+local env = setmetatable({ obj = obj }, { __index = _G })
+local hs = assert(load(src, "workspace-health.lua", "t", env))()
+local function q(s) return '"' .. tostring(s):gsub('[%c"\\\\]', function(c) return string.format("\\\\u%04x", c:byte()) end) .. '"' end
+print('{"status":' .. q(hs.status) .. ',"message":' .. q(hs.message) .. '}')
+`;
+
+function toLua(value: unknown): string {
+  if (value === null || value === undefined) return 'nil';
+  if (typeof value === 'string') return JSON.stringify(value); // a JSON string of ASCII + \\uXXXX-free text is a Lua string
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`).join(', ')}}`;
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cwo-lua-'));
+  await writeFile(join(dir, 'wrapper.lua'), WRAPPER);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+async function health(obj: Record<string, unknown>): Promise<{ status: string; message: string }> {
+  const fixture = join(dir, `fixture-${++n}.lua`);
+  await writeFile(fixture, `return ${toLua(obj)}\n`);
+  return JSON.parse(execFileSync(LUA!, [join(dir, 'wrapper.lua'), CHECK, fixture], { encoding: 'utf8' }));
+}
+
+function plan(over: Partial<WorkspacePlan> = {}): WorkspacePlan {
+  return { key: 'team-a/alice-dev', desired: desired(), observed: observed(), actions: [], blocked: [], drift: [], ...over };
+}
+
+function resource(status: WorkspaceStatus | undefined, extra: { generation?: number; suspend?: boolean } = {}) {
+  return {
+    apiVersion: 'coderops.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: 'alice-dev', namespace: 'team-a', generation: extra.generation ?? 1 },
+    spec: { owner: 'alice', template: 'docker', ...(extra.suspend ? { suspend: true } : {}) },
+    ...(status ? { status } : {}),
+  };
+}
+
+const status = (p: WorkspacePlan, result?: Parameters<typeof computeStatus>[0]['result']) =>
+  computeStatus({ plan: p, coderUrl: 'https://coder.example.com', now: NOW, generation: 1, ...(result ? { result } : {}) });
+
+describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
+  it('Ready=True is Healthy', async () => {
+    expect(await health(resource(status(plan(), { key: 'k', observed: observed(), outcomes: [] })))).toEqual({
+      status: 'Healthy',
+      message: 'workspace is running and matches the spec',
+    });
+  });
+
+  it.each([
+    { name: 'RenamesDisabled', p: plan({ blocked: [{ field: 'spec.name', reason: 'RenamesDisabled', message: 'renames are disabled' }] }) },
+    { name: 'TemplateMismatch', p: plan({ blocked: [{ field: 'spec.template', reason: 'TemplateMismatch', message: 'template differs' }] }) },
+    { name: 'OwnerMismatch', p: plan({ blocked: [{ field: 'spec.owner', reason: 'OwnerMismatch', message: 'owner differs' }] }) },
+  ])('Synced=False $name is Degraded', async ({ name, p }) => {
+    const hs = await health(resource(status(p)));
+    expect(hs.status).toBe('Degraded');
+    expect(hs.message.startsWith(`${name}: `)).toBe(true);
+  });
+
+  it('a Forbidden answer from Coder is Degraded', async () => {
+    const error = new CoderApiError({ status: 403, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'Forbidden.' } });
+    const action = { kind: 'ttl', fromMs: null, toMs: 3_600_000 } as const;
+    const s = status(plan({ actions: [action] }), { key: 'k', observed: observed(), outcomes: [{ action, ok: false, error }] });
+    expect(s.conditions!.find((c) => c.type === 'Synced')!.reason).toBe('Forbidden');
+    expect((await health(resource(s))).status).toBe('Degraded');
+  });
+
+  it('InvalidSpec (set by the operator through setCondition) is Degraded', async () => {
+    const conditions = setCondition([], { type: 'Synced', status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' }, NOW, 1);
+    expect(await health(resource({ observedGeneration: 1, conditions }))).toEqual({ status: 'Degraded', message: 'InvalidSpec: spec.ttl: bad' });
+  });
+
+  it('a failed build is Degraded; a pending build is Progressing', async () => {
+    const failed = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 3, transition: 'start', status: 'failed' } }) }));
+    expect(await health(resource(failed))).toMatchObject({ status: 'Degraded', message: expect.stringContaining('build #3 (start) failed') });
+    const pending = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending' } }) }));
+    expect(await health(resource(pending))).toMatchObject({ status: 'Progressing', message: 'Provisioning: build #1 is pending' });
+  });
+
+  it('changes not applied yet (Pending), a stale observedGeneration and no status are Progressing', async () => {
+    const pending = status(plan({ observed: undefined, actions: [{ kind: 'create', recreate: false, create: { owner: 'alice', name: 'alice-dev', parameters: [] } }] }));
+    expect((await health(resource(pending))).status).toBe('Progressing');
+    expect(await health(resource(status(plan()), { generation: 2 }))).toEqual({
+      status: 'Progressing',
+      message: 'the operator has not reconciled generation 2 yet',
+    });
+    expect((await health(resource(undefined))).status).toBe('Progressing');
+  });
+
+  it('spec.suspend is Suspended whatever the status says', async () => {
+    expect((await health(resource(status(plan()), { suspend: true }))).status).toBe('Suspended');
+  });
+});
+
+// .ci/run installs lua5.4; on CI a missing interpreter is a failure, not a skip.
+it.runIf(process.env.CI === 'true')('a Lua interpreter is installed on CI', () => {
+  expect(LUA, 'install lua5.4 (apt-get install -y lua5.4)').toBeDefined();
+});
