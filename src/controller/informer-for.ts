@@ -1,0 +1,31 @@
+// Builds the informer for a kind in the operator's scope: per namespace for a
+// namespaced kind when --namespaces limits it, cluster-wide otherwise
+// (cluster-scoped kinds always are).
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { ResilientInformer, type InformerOptions } from './informer.ts';
+import { listerFor, type Selectors } from './listers.ts';
+import { MultiNamespaceInformer } from './multi-namespace-informer.ts';
+import { resourcePath, type ResourceType } from './resources.ts';
+
+export interface InformerForOptions extends Selectors, Pick<InformerOptions<KubernetesObject>, 'quietRelistMs' | 'listTimeoutMs' | 'restartBackoff' | 'clock' | 'random'> {
+  /** --namespaces; undefined or empty: all namespaces. */
+  namespaces?: readonly string[];
+  logger: Logger;
+}
+
+export function informerFor<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  type: ResourceType,
+  opts: InformerForOptions,
+): MultiNamespaceInformer<T> {
+  const { namespaces, ...rest } = opts;
+  return new MultiNamespaceInformer<T>(type.namespaced ? namespaces : undefined, (namespace) =>
+    new ResilientInformer<T>({
+      ...rest,
+      kubeConfig,
+      path: resourcePath(type, namespace),
+      list: listerFor<T>(kubeConfig, type, namespace),
+    }),
+  );
+}

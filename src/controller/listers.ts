@@ -1,0 +1,71 @@
+// List calls for informers: one function shape for custom resources and the
+// core kinds, paginated so a large list never arrives as one giant response.
+// Pages of one list share a snapshot (the continue token pins it), so the
+// resourceVersion the watch resumes from covers every page.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { ResourceType } from './resources.ts';
+
+export interface Selectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export type ListFn<T extends KubernetesObject> = (selectors: Selectors) => Promise<KubernetesListObject<T>>;
+
+interface PageParams extends Selectors {
+  limit: number;
+  _continue?: string;
+}
+
+type ListPage<T extends KubernetesObject> = (params: PageParams) => Promise<KubernetesListObject<T>>;
+
+export const PAGE_SIZE = 500;
+
+/** Follows continue tokens; the result carries the snapshot's resourceVersion. */
+export async function listAllPages<T extends KubernetesObject>(
+  page: ListPage<T>,
+  selectors: Selectors,
+  pageSize = PAGE_SIZE,
+): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let token: string | undefined;
+  let resourceVersion = '';
+  do {
+    const list = await page({ ...selectors, limit: pageSize, ...(token ? { _continue: token } : {}) });
+    items.push(...(list.items ?? []));
+    resourceVersion = list.metadata?.resourceVersion ?? resourceVersion;
+    token = continueToken(list);
+  } while (token);
+  return { items, metadata: { resourceVersion } };
+}
+
+/** The generated core types call it _continue; raw custom-object JSON says continue. */
+function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const meta = list.metadata as { _continue?: string; continue?: string } | undefined;
+  return meta?._continue || meta?.continue || undefined;
+}
+
+/** The list function for a kind, cluster-wide or in one namespace. */
+export function listerFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string): ListFn<T> {
+  if (namespace !== undefined && !type.namespaced) throw new Error(`${type.plural} is cluster-scoped; it has no namespace`);
+  return (selectors) => listAllPages(pageFor<T>(kc, type, namespace), selectors);
+}
+
+function pageFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string): ListPage<T> {
+  if (type.group !== '') {
+    const api = kc.makeApiClient(CustomObjectsApi);
+    const { group, version, plural } = type;
+    return (params) =>
+      namespace === undefined
+        ? api.listClusterCustomObject({ group, version, plural, ...params })
+        : api.listNamespacedCustomObject({ group, version, plural, namespace, ...params });
+  }
+  const core = kc.makeApiClient(CoreV1Api);
+  const typed = <L>(p: Promise<L>) => p as unknown as Promise<KubernetesListObject<T>>;
+  if (type.plural === 'namespaces') return (params) => typed(core.listNamespace(params));
+  if (type.plural === 'secrets') {
+    return (params) =>
+      typed(namespace === undefined ? core.listSecretForAllNamespaces(params) : core.listNamespacedSecret({ namespace, ...params }));
+  }
+  throw new Error(`no lister for core kind ${type.plural}`);
+}
