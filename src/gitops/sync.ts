@@ -84,7 +84,7 @@ export class SyncTicker {
     this.status.lastAttemptedRevision = commit;
 
     if (applied && commit !== applied && !this.#opts.allowHistoryRewrite && !(await source.isAncestor(applied, commit))) {
-      return this.#reject(commit, 'HistoryRewritten', [
+      const rejected = this.#reject(commit, 'HistoryRewritten', [
         {
           reason: 'HistoryRewritten',
           message:
@@ -92,16 +92,39 @@ export class SyncTicker {
             '(a force-push or a reset); nothing applied. Push a commit on top of it, or run with --allow-history-rewrite',
         },
       ]);
+      await this.#keepInForce(applied, resyncDue, started);
+      return rejected;
     }
 
-    const files = await source.readTree(commit, this.#opts.path);
-    const loaded = loadFromTexts(files.map((f) => ({ file: f.path, text: f.text })));
+    const loaded = await this.#load(commit);
     if (loaded.errors.length > 0) {
       const errors = loaded.errors.map((e): SyncError => ({ ...e, reason: 'InvalidDeclarations', message: e.message }));
       for (const e of loaded.errors) logger.error({ revision: commit }, `invalid declaration: ${formatDeclarationError(e)}`);
-      return this.#reject(commit, 'InvalidDeclarations', errors, `${commit.slice(0, 12)}: ${loaded.errors.length} invalid document error(s); nothing applied`);
+      const rejected = this.#reject(commit, 'InvalidDeclarations', errors, `${commit.slice(0, 12)}: ${loaded.errors.length} invalid document error(s); nothing applied`);
+      if (applied) await this.#keepInForce(applied, resyncDue, started);
+      return rejected;
     }
 
+    const { report, errors, wrote } = await this.#converge(loaded, started);
+    this.#rejected = undefined;
+    const result: TickResult = errors.length > 0 ? 'ApplyFailed' : wrote ? 'Applied' : 'UpToDate';
+    if (errors.length > 0) return this.#fail('ApplyFailed', errors, `${commit.slice(0, 12)}: ${errors.length} workspace(s) could not be converged`);
+
+    this.status.lastAppliedRevision = commit;
+    this.status.lastAppliedTime = this.#now().toISOString();
+    this.status.errors = [];
+    this.#opts.metrics?.setLastAppliedRevision(source.display, ref, commit);
+    logger.info({ revision: commit, result, workspaces: report.plans.length }, 'sync applied');
+    return result;
+  }
+
+  async #load(commit: string): Promise<ReturnType<typeof loadFromTexts>> {
+    const files = await this.#opts.source.readTree(commit, this.#opts.path);
+    return loadFromTexts(files.map((f) => ({ file: f.path, text: f.text })));
+  }
+
+  /** Plans and applies validated declarations; the one place a tick writes to Coder. */
+  async #converge(loaded: ReturnType<typeof loadFromTexts>, started: Date): Promise<{ report: ApplyReport; errors: SyncError[]; wrote: boolean }> {
     const session = await this.#opts.connect();
     let report: ApplyReport;
     const timer = this.#opts.metrics?.reconcileDuration.startTimer();
@@ -120,21 +143,29 @@ export class SyncTicker {
       await this.#opts.release?.();
     }
     this.#lastPlanAt = started.getTime();
-    this.#rejected = undefined;
     this.status.workspaces = Object.fromEntries(report.statuses);
     const errors = applyErrors(report);
     const wrote = report.results.some((r) => r.outcomes.some((o) => o.ok)) || report.pruneResults.length > 0 || report.adoptions.size > 0;
-    const result: TickResult = errors.length > 0 ? 'ApplyFailed' : wrote ? 'Applied' : 'UpToDate';
-    timer?.({ result });
+    timer?.({ result: errors.length > 0 ? 'ApplyFailed' : wrote ? 'Applied' : 'UpToDate' });
     this.#opts.metrics?.recordStatuses(report.statuses.values(), correctedDrift(report));
-    if (errors.length > 0) return this.#fail('ApplyFailed', errors, `${commit.slice(0, 12)}: ${errors.length} workspace(s) could not be converged`);
+    return { report, errors, wrote };
+  }
 
-    this.status.lastAppliedRevision = commit;
-    this.status.lastAppliedTime = this.#now().toISOString();
-    this.status.errors = [];
-    this.#opts.metrics?.setLastAppliedRevision(source.display, ref, commit);
-    logger.info({ revision: commit, result, workspaces: report.plans.length }, 'sync applied');
-    return result;
+  /**
+   * While the head of the ref is rejected, the last applied revision stays
+   * in force: on the resync period its declarations are converged again, so
+   * drift made in Coder is still corrected. The rejection stays the result.
+   */
+  async #keepInForce(applied: string, resyncDue: boolean, started: Date): Promise<void> {
+    if (!resyncDue) return;
+    try {
+      const loaded = await this.#load(applied);
+      if (loaded.errors.length > 0) return;
+      const { errors } = await this.#converge(loaded, started);
+      for (const e of errors) this.#opts.logger.error({ revision: applied }, `keeping the last applied revision in force: ${e.message}`);
+    } catch (error) {
+      this.#opts.logger.warn({ revision: applied }, `could not re-apply the last applied revision: ${message(error)}`);
+    }
   }
 
   #reject(commit: string, reason: SyncReason, errors: SyncError[], summary?: string): SyncReason {

@@ -92,7 +92,9 @@ describe('a broken commit', () => {
     expect(bad.stdout).toContain('InvalidDeclarations');
     expect(bad.stdout).toContain('workspaces/b.yaml:8: spec.ttl: ttl 9999h is too long');
     expect(bad.stdout).toContain('workspaces/dup.yaml:4: metadata.name: team-a/a is declared twice');
-    expect(w.h.sim.calls).toEqual([]); // validation failed before any Coder call
+    // Nothing from the broken commit; the last good revision stays in force
+    // (this run's start is a drift check of it, which finds nothing to change).
+    expect(w.h.writes()).toEqual([]);
     expect(live('alice', 'a')!.ttlMs).toBe(8 * 3_600_000);
     const status = await w.status();
     expect(status).toMatchObject({ lastAppliedRevision: good, lastAttemptedRevision: broken, result: 'InvalidDeclarations' });
@@ -110,6 +112,26 @@ describe('a broken commit', () => {
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(routes().sort()).toEqual(['POST /api/v2/users/{user}/workspaces', 'PUT /api/v2/workspaces/{workspace}/ttl']);
     expect(await w.status()).toMatchObject({ lastAppliedRevision: fixed, errors: [], result: 'Applied' });
+  });
+});
+
+describe('the last good revision stays in force', () => {
+  it('while the head is broken, drift made in Coder is still corrected to the last good revision', async () => {
+    w = await startSyncWorld({ seed: SEED });
+    const good = w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice', ttl: '2h' }) });
+    expect((await w.sync()).code).toBe(0);
+    w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice', ttl: 'forever' }) });
+    expect((await w.sync()).code).toBe(1);
+
+    // Someone changes the TTL in the Coder UI.
+    w.h.sim.state.setTtl(live('alice', 'a')!.id, 5 * 3_600_000);
+    w.h.resetCalls();
+    const bad = await w.sync();
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('InvalidDeclarations');
+    expect(routes()).toEqual(['PUT /api/v2/workspaces/{workspace}/ttl']);
+    expect(live('alice', 'a')!.ttlMs).toBe(2 * 3_600_000);
+    expect(await w.status()).toMatchObject({ lastAppliedRevision: good, result: 'InvalidDeclarations' });
   });
 });
 
@@ -171,7 +193,9 @@ describe('restart and history', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('HistoryRewritten');
     expect(refused.stdout).toContain(`does not descend from the last applied revision ${c2.slice(0, 12)}`);
-    expect(w.h.sim.calls).toEqual([]);
+    // Nothing from the rewritten commit (its 2h TTL); the last applied revision stays in force.
+    expect(w.h.writes()).toEqual([]);
+    expect(live('alice', 'a')!.ttlMs).toBe(4 * 3_600_000);
     expect(await w.status()).toMatchObject({ lastAppliedRevision: c2, lastAttemptedRevision: c3, result: 'HistoryRewritten' });
 
     // The branch comes back onto the applied history: business as usual.
