@@ -32,6 +32,10 @@ LABEL org.opencontainers.image.title="coder-workspace-operator" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="0.1.0"
 ENV NODE_ENV=production
+# `sync` follows git repositories with the real git client (https and ssh).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Owned by root and not writable by the runtime user; the Pod mounts an emptyDir at /tmp
 # and runs with a read-only root filesystem.
