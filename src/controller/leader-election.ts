@@ -26,7 +26,11 @@ export interface LeaderCallbacks {
    * promise settles, so return once in-flight work has finished.
    */
   onStartedLeading: (signal: AbortSignal) => void | Promise<void>;
-  /** Leadership ended (lost or released). Called once per run that led. */
+  /**
+   * Leadership ended. Called once per run that led: after release on
+   * shutdown; at once on loss, without waiting for the work (already told to
+   * stop by the signal), so the caller can exit before anyone else leads.
+   */
   onStoppedLeading: () => void;
   /** The observed holder changed (this replica included). */
   onNewLeader?: (identity: string) => void;
