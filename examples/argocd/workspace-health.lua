@@ -35,6 +35,8 @@ local needsAction = {
   OwnerMismatch = true,
   RenamesDisabled = true,
   FavoriteNeedsOwnerToken = true,
+  CoderRejected = true,
+  NotFound = true,
 }
 if synced ~= nil and synced.status == "False" and needsAction[synced.reason] then
   hs.status = "Degraded"

@@ -86,12 +86,18 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
     expect(hs.message.startsWith(`${name}: `)).toBe(true);
   });
 
-  it('a Forbidden answer from Coder is Degraded', async () => {
-    const error = new CoderApiError({ status: 403, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'Forbidden.' } });
+  it.each([
+    { code: 403, reason: 'Forbidden', health: 'Degraded' },
+    { code: 400, reason: 'CoderRejected', health: 'Degraded' },
+    { code: 404, reason: 'NotFound', health: 'Degraded' },
+    { code: 429, reason: 'RateLimited', health: 'Progressing' },
+    { code: 503, reason: 'CoderError', health: 'Progressing' },
+  ])('a $code answer from Coder ($reason) is $health', async ({ code, reason, health: expected }) => {
+    const error = new CoderApiError({ status: code, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'no.' } });
     const action = { kind: 'ttl', fromMs: null, toMs: 3_600_000 } as const;
     const s = status(plan({ actions: [action] }), { key: 'k', observed: observed(), outcomes: [{ action, ok: false, error }] });
-    expect(s.conditions!.find((c) => c.type === 'Synced')!.reason).toBe('Forbidden');
-    expect((await health(resource(s))).status).toBe('Degraded');
+    expect(s.conditions!.find((c) => c.type === 'Synced')!.reason).toBe(reason);
+    expect((await health(resource(s))).status).toBe(expected);
   });
 
   it('InvalidSpec (set by the operator through setCondition) is Degraded', async () => {
