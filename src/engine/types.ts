@@ -69,17 +69,15 @@ export interface ObservedWorkspace {
 }
 
 /** What a create call will carry, before owner/template ids are resolved. */
-export interface CreatePlan {
-  owner: string;
-  organization?: string;
-  name: string;
-  template?: string;
-  templateVersion?: string;
-  parameters: WorkspaceBuildParameter[];
+export type CreatePlan = Pick<
+  DesiredWorkspace,
+  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates'
+> & {
+  /** Only a schedule that is on; "off" is Coder's default at create. */
   autostartSchedule?: string;
+  /** Only a non-zero TTL: at create, 0 means the template default. */
   ttlMs?: number;
-  automaticUpdates?: AutomaticUpdates;
-}
+};
 
 /** One Coder API call. Ordering across kinds is decided in diff.ts only. */
 export type Action =
