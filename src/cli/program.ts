@@ -12,6 +12,7 @@ import { scrub } from '../observability/logger.ts';
 import { loadFromRepo, withGitOptions, type GitFlags } from './git-flags.ts';
 import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from './markdown.ts';
 import { syncCommand, type SyncFlags } from './sync-command.ts';
+import { registerRunCommand } from './run-command.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
@@ -215,5 +216,6 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--once', 'run one tick and exit (0: in sync or applied, 1: error); never starts the HTTP server')
     .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
     .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
+  registerRunCommand(program, run);
   return program;
 }

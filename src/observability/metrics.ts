@@ -46,6 +46,40 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  // The in-cluster operator's own series (`run`); sync never touches them.
+  readonly reconciles = new Counter({
+    name: 'cwo_reconcile_total',
+    help: 'operator reconciles by result (success, requeue, error)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileErrors = new Counter({
+    name: 'cwo_reconcile_errors_total',
+    help: 'operator reconciles that failed and were retried with backoff',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'cwo_workqueue_depth',
+    help: 'keys waiting in the work queue (not counting those in flight)',
+    registers: [this.registry],
+  });
+  readonly queueInFlight = new Gauge({
+    name: 'cwo_workqueue_in_flight',
+    help: 'keys being reconciled right now',
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'cwo_leader',
+    help: '1 while this replica holds the leader lease (or runs without leader election), else 0',
+    registers: [this.registry],
+  });
+  readonly informerEvents = new Gauge({
+    name: 'cwo_informer_stats',
+    help: 'informer lists, errors, restarts and quiet relists so far, by resource',
+    labelNames: ['resource', 'stat'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cwo_' });
   }

@@ -1,0 +1,27 @@
+// Pure: a connection's status from its runtime state. Ready with the server
+// version and whether renames are allowed; undefined when nothing changed, so
+// a healthy connection is written once, not on every reconcile.
+import type { ClusterCoderConnection } from '../api/schema.ts';
+import { setCondition } from '../engine/status.ts';
+import type { ConnectionState } from './connections.ts';
+import { statusChanged } from './status-patch.ts';
+
+type ConnectionStatus = NonNullable<ClusterCoderConnection['status']>;
+
+export function connectionStatus(previous: ConnectionStatus | undefined, state: ConnectionState, generation: number | undefined, now: Date): ConnectionStatus | undefined {
+  const next: ConnectionStatus = {};
+  if (generation !== undefined) next.observedGeneration = generation;
+  const ready = state.ready
+    ? { type: 'Ready' as const, status: 'True' as const, reason: 'Connected', message: `Coder ${state.version} accepted the token` }
+    : { type: 'Ready' as const, status: 'False' as const, reason: state.reason, message: state.message };
+  next.conditions = setCondition(previous?.conditions ?? [], ready, now, generation);
+  if (state.ready) {
+    next.version = state.version;
+    const renames = state.renamesAllowed ?? previous?.renamesAllowed;
+    if (renames !== undefined) next.renamesAllowed = renames;
+  } else {
+    if (previous?.version !== undefined) next.version = previous.version;
+    if (previous?.renamesAllowed !== undefined) next.renamesAllowed = previous.renamesAllowed;
+  }
+  return statusChanged(previous as never, next as never) ? next : undefined;
+}

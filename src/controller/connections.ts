@@ -1,0 +1,222 @@
+// One runtime per CoderConnection / ClusterCoderConnection: the token (read by
+// GET from its Secret, registered for scrubbing), the Coder client, the owner
+// token broker, the connection's health and a Snapshot of every workspace the
+// token sees, filled by ONE paginated list. Reconciles read the snapshot, so
+// an idle pass costs no Coder call; the snapshot is refreshed on resync, and
+// when a declaration's workspace is missing from a snapshot older than
+// staleMs; concurrent refreshes share one list.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CoderApi } from '../coder/api.ts';
+import { CoderApiError } from '../coder/errors.ts';
+import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
+import { Snapshot } from '../engine/observe.ts';
+import { registerSecret } from '../observability/logger.ts';
+
+export interface ConnectionSpecLike {
+  url: string;
+  tokenSecretRef: { name: string; key?: string; namespace?: string };
+  requestsPerMinute?: number;
+  bypassRateLimit?: boolean;
+}
+
+/** What identifies a connection object: `CoderConnection/ns/name` or `ClusterCoderConnection/name`. */
+export interface ConnectionRef {
+  id: string;
+  kind: 'CoderConnection' | 'ClusterCoderConnection';
+  name: string;
+  /** The namespace its Secret lives in. */
+  secretNamespace: string;
+  spec: ConnectionSpecLike;
+}
+
+export type ConnectionState =
+  | { ready: true; version: string; renamesAllowed?: boolean }
+  | { ready: false; reason: 'SecretNotFound' | 'Unauthorized' | 'Unreachable'; message: string };
+
+export interface ConnectionDeps {
+  /** GET of one Secret key (RBAC allows get only); throws when absent. */
+  readSecret(namespace: string, name: string, key: string): Promise<string>;
+  makeApi(opts: { url: string; token: string; requestsPerMinute?: number; bypassRateLimit?: boolean }): CoderApi;
+  logger: Logger;
+  now?: () => number;
+  /** A missing workspace triggers a refresh only when the snapshot is older than this. Default 3 s. */
+  staleMs?: number;
+  /** A check that failed for a reason other than the token is retried after this. Default 15 s. */
+  recheckMs?: number;
+}
+
+export class ConnectionRuntime {
+  readonly ref: ConnectionRef;
+  readonly api: CoderApi | undefined;
+  readonly owners: OwnerTokenBroker | undefined;
+  state: ConnectionState;
+  snapshot = new Snapshot();
+  snapshotAt = 0;
+  readonly checkedAt: number;
+  /** JSON of the spec it was built from: a changed spec rebuilds it. */
+  readonly specKey: string;
+  /** sha256 of the token it holds (undefined: none read): a rotated Secret rebuilds it on resync. */
+  readonly tokenHash: string | undefined;
+  readonly #now: () => number;
+  #refreshing: Promise<Snapshot> | undefined;
+
+  constructor(init: { ref: ConnectionRef; tokenHash?: string; api?: CoderApi; state: ConnectionState; now: () => number }) {
+    this.ref = init.ref;
+    this.api = init.api;
+    this.state = init.state;
+    this.specKey = JSON.stringify(init.ref.spec);
+    this.tokenHash = init.tokenHash;
+    this.#now = init.now;
+    this.checkedAt = init.now();
+    this.owners = init.api ? new OwnerTokenBroker({ admin: init.api }) : undefined;
+  }
+
+  /** One list; callers arriving while it runs share it. */
+  refresh(): Promise<Snapshot> {
+    if (!this.api) return Promise.resolve(this.snapshot);
+    this.#refreshing ??= (async () => {
+      const started = this.#now();
+      try {
+        const snapshot = Snapshot.fromCoder(await this.api!.listWorkspaces());
+        this.snapshot = snapshot;
+        this.snapshotAt = started;
+        if (this.state.ready && snapshot.allowRenames !== undefined) this.state = { ...this.state, renamesAllowed: snapshot.allowRenames };
+        return snapshot;
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  ageMs(): number {
+    return this.#now() - this.snapshotAt;
+  }
+}
+
+export class ConnectionRegistry {
+  readonly #deps: ConnectionDeps;
+  readonly #now: () => number;
+  readonly #runtimes = new Map<string, Promise<ConnectionRuntime>>();
+  /** Ids whose check has finished at least once (for /readyz). */
+  readonly #settled = new Set<string>();
+
+  constructor(deps: ConnectionDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  get staleMs(): number {
+    return this.#deps.staleMs ?? 3000;
+  }
+
+  /**
+   * The runtime for a connection; built (Secret read, token checked, first
+   * list) on first use and rebuilt when the spec changed. A runtime whose
+   * token was refused stays not ready, without Coder calls, until the
+   * connection changes or recheck() (resync) reads the Secret again.
+   */
+  async runtime(ref: ConnectionRef): Promise<ConnectionRuntime> {
+    const specKey = JSON.stringify(ref.spec);
+    const existing = this.#runtimes.get(ref.id);
+    if (existing) {
+      const rt = await existing.catch(() => undefined);
+      const retry = rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' && this.#now() - rt.checkedAt >= (this.#deps.recheckMs ?? 15_000);
+      if (rt && rt.specKey === specKey && !retry) return rt;
+      if (this.#runtimes.get(ref.id) === existing) this.#runtimes.delete(ref.id);
+      if (rt) void rt.owners?.release();
+    }
+    let building = this.#runtimes.get(ref.id);
+    if (!building) {
+      building = this.#build(ref);
+      this.#runtimes.set(ref.id, building);
+      building.then(() => this.#settled.add(ref.id), () => this.#runtimes.delete(ref.id));
+    }
+    return building;
+  }
+
+  /** Has this connection been checked (ready or not) since it was last built? */
+  checked(id: string): boolean {
+    return this.#settled.has(id);
+  }
+
+  /** Forget a runtime (its token was refused mid-flight, or its object changed); the next use rebuilds it. */
+  invalidate(id: string): void {
+    const rt = this.#runtimes.get(id);
+    this.#runtimes.delete(id);
+    void rt?.then((r) => r.owners?.release()).catch(() => undefined);
+  }
+
+  /**
+   * Resync: re-read each Secret (a rotated token takes effect) and refresh
+   * each healthy snapshot with one list per connection.
+   */
+  async resync(refs: ConnectionRef[]): Promise<ConnectionRuntime[]> {
+    const out: ConnectionRuntime[] = [];
+    for (const ref of refs) {
+      try {
+        const current = await this.#runtimes.get(ref.id)?.catch(() => undefined);
+        const token = await this.#token(ref).catch(() => undefined);
+        if (current && (!current.state.ready || token === undefined || current.tokenHash !== hashToken(token))) this.invalidate(ref.id);
+        const rt = await this.runtime(ref);
+        if (rt.state.ready && rt === current) await rt.refresh();
+        out.push(rt);
+      } catch (error) {
+        this.#deps.logger.warn({ connection: ref.id, err: error }, 'resync of a connection failed');
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const all = await Promise.all([...this.#runtimes.values()].map((p) => p.catch(() => undefined)));
+    this.#runtimes.clear();
+    await Promise.all(all.map((rt) => rt?.owners?.release()));
+  }
+
+  async #token(ref: ConnectionRef): Promise<string> {
+    const key = ref.spec.tokenSecretRef.key ?? 'token';
+    const token = (await this.#deps.readSecret(ref.secretNamespace, ref.spec.tokenSecretRef.name, key)).trim();
+    registerSecret(token);
+    return token;
+  }
+
+  async #build(ref: ConnectionRef): Promise<ConnectionRuntime> {
+    const now = this.#now;
+    const secret = `${ref.secretNamespace}/${ref.spec.tokenSecretRef.name}`;
+    let token: string;
+    try {
+      token = await this.#token(ref);
+      if (!token) throw new Error(`key "${ref.spec.tokenSecretRef.key ?? 'token'}" is empty`);
+    } catch (error) {
+      const message = `cannot read the token from Secret ${secret}: ${error instanceof Error ? error.message : String(error)}`;
+      return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotFound', message }, now });
+    }
+    const api = this.#deps.makeApi({
+      url: ref.spec.url,
+      token,
+      ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
+      ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
+    });
+    let state: ConnectionState;
+    try {
+      const info = await api.buildInfo();
+      await api.getUser('me'); // /buildinfo is public: this is what proves the token
+      state = { ready: true, version: info.version };
+    } catch (error) {
+      state =
+        error instanceof CoderApiError && error.status === 401
+          ? { ready: false, reason: 'Unauthorized', message: `Coder at ${ref.spec.url} refused the token from Secret ${secret} (401); put a valid token in the Secret` }
+          : { ready: false, reason: 'Unreachable', message: `cannot reach Coder at ${ref.spec.url}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const rt = new ConnectionRuntime({ ref, tokenHash: hashToken(token), api, state, now });
+    if (state.ready) await rt.refresh();
+    this.#deps.logger.info({ connection: ref.id, ready: rt.state.ready, workspaces: rt.snapshot.size }, 'connection checked');
+    return rt;
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

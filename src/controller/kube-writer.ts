@@ -1,0 +1,110 @@
+// Every write the operator makes to Kubernetes, behind one interface so the
+// reconcile tests count them with a fake: the finalizer (merge patch carrying
+// resourceVersion, so a concurrent edit is a 409 and a retry, never a lost
+// finalizer), status through the status subresource with a merge patch, and
+// events.k8s.io/v1 Events. Secrets are read by GET only (RBAC: get, never list).
+import { randomBytes } from 'node:crypto';
+import { ApiException, CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/schema.ts';
+import { formatMicroTime } from './lease-record.ts';
+
+export const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
+
+export interface ObjectRef {
+  kind: 'Workspace' | 'CoderConnection' | 'ClusterCoderConnection';
+  namespace?: string;
+  name: string;
+  uid?: string;
+}
+
+export interface EventInput {
+  regarding: ObjectRef;
+  type: 'Normal' | 'Warning';
+  /** CamelCase: Created, Adopted, Updated, Deleting, or a condition reason. */
+  reason: string;
+  /** What the operator did: Create, Update, Delete, Reconcile. */
+  action: string;
+  note: string;
+}
+
+export interface KubeWriter {
+  /** Replaces metadata.finalizers, conditional on resourceVersion. */
+  setFinalizers(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
+  patchStatus(ref: ObjectRef, patch: Record<string, unknown>): Promise<void>;
+  event(input: EventInput): Promise<void>;
+  readSecret(namespace: string, name: string, key: string): Promise<string>;
+}
+
+const PLURAL: Record<ObjectRef['kind'], string> = {
+  Workspace: 'workspaces',
+  CoderConnection: 'coderconnections',
+  ClusterCoderConnection: 'clustercoderconnections',
+};
+
+export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const events = kc.makeApiClient(EventsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const target = (ref: ObjectRef) => ({ group: GROUP, version: VERSION, plural: PLURAL[ref.kind], name: ref.name });
+  return {
+    async setFinalizers(ref, finalizers, resourceVersion) {
+      const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
+      if (ref.namespace === undefined) await custom.patchClusterCustomObject({ ...target(ref), body }, merge);
+      else await custom.patchNamespacedCustomObject({ ...target(ref), namespace: ref.namespace, body }, merge);
+    },
+    async patchStatus(ref, status) {
+      const body = { status };
+      if (ref.namespace === undefined) await custom.patchClusterCustomObjectStatus({ ...target(ref), body }, merge);
+      else await custom.patchNamespacedCustomObjectStatus({ ...target(ref), namespace: ref.namespace, body }, merge);
+    },
+    async event(input) {
+      const namespace = input.regarding.namespace ?? 'default';
+      const now = Date.now();
+      const body = {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { name: `${input.regarding.name}.${now.toString(16)}${randomBytes(3).toString('hex')}`, namespace },
+        // MicroTime: the apiserver insists on six fractional digits; passed through as a string.
+        eventTime: formatMicroTime(now),
+        reportingController: REPORTING_CONTROLLER,
+        reportingInstance: instance,
+        action: input.action,
+        reason: input.reason,
+        type: input.type,
+        note: input.note.slice(0, 1024),
+        regarding: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: input.regarding.kind,
+          name: input.regarding.name,
+          ...(input.regarding.namespace ? { namespace: input.regarding.namespace } : {}),
+          ...(input.regarding.uid ? { uid: input.regarding.uid } : {}),
+        },
+      };
+      await events.createNamespacedEvent({ namespace, body: body as never });
+    },
+    async readSecret(namespace, name, key) {
+      let secret;
+      try {
+        secret = await core.readNamespacedSecret({ namespace, name });
+      } catch (error) {
+        if (error instanceof ApiException && error.code === 404) throw new Error(`Secret ${namespace}/${name} not found`);
+        if (error instanceof ApiException && error.code === 403) throw new Error(`the operator may not read Secret ${namespace}/${name} (403)`);
+        throw error;
+      }
+      const value = secret.data?.[key];
+      if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
+      return Buffer.from(value, 'base64').toString('utf8');
+    },
+  };
+}
+
+/** A 409 from a conditional write: someone changed the object; retry from the cache. */
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 409;
+}
+
+/** The object is gone (deleted while we worked). */
+export function isKubeNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}

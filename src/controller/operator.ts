@@ -1,0 +1,259 @@
+// The in-cluster operator assembled: informers (Workspaces, CoderConnections,
+// ClusterCoderConnections, Namespaces) feed a work queue; workers run the
+// Reconciler; a resync timer refreshes each connection's snapshot with one
+// list and enqueues only what needs it. Workers and resync run only while
+// leading (caches warm on every replica). stop() stops taking work, lets the
+// in-flight reconciles finish, then releases the lease.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { ClusterCoderConnection, CoderConnection, DeletionPolicy, Workspace } from '../api/schema.ts';
+import { CoderClient } from '../coder/client.ts';
+import type { OperatorMetrics } from '../observability/metrics.ts';
+import { connectionIdOf, lookupConnection } from './connection-lookup.ts';
+import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
+import type { ResourceInformer } from './informer.ts';
+import { informerFor } from './informer-for.ts';
+import { kubeWriter, type KubeWriter } from './kube-writer.ts';
+import { defaultIdentity, LeaderElector } from './leader-election.ts';
+import { kubeLeaseClient } from './lease-client.ts';
+import { Reconciler } from './reconciler.ts';
+import { CLUSTER_CODER_CONNECTIONS, CODER_CONNECTIONS, NAMESPACES, WORKSPACES } from './resources.ts';
+import { needsReconcile } from './resync.ts';
+import { runWorkers } from './run-workers.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  namespaces?: string[];
+  concurrency: number;
+  resyncMs: number;
+  deletionPolicy: DeletionPolicy;
+  leaderElection?: { namespace: string; id: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number; identity?: string };
+  coderTimeoutMs?: number;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  /** Replaces the Kubernetes writes (tests). */
+  kube?: KubeWriter;
+  /** Called when the lease is lost (not on stop): the process should exit, as client-go's do. */
+  onLostLease?: () => void;
+}
+
+export class Operator {
+  // Typed as plain KubernetesObjects (client-node's metadata types Dates; the
+  // JSON carries strings, as our schema types say): the getters below cast.
+  readonly workspaceInformer: ResourceInformer<KubernetesObject>;
+  readonly connectionsInformer: ResourceInformer<KubernetesObject>;
+  readonly clusterConnections: ResourceInformer<KubernetesObject>;
+  readonly namespaceInformer: ResourceInformer<KubernetesObject>;
+  readonly queue = new WorkQueue();
+  readonly registry: ConnectionRegistry;
+  readonly reconciler: Reconciler;
+  readonly #o: OperatorOptions;
+  readonly #stop = new AbortController();
+  #leading = false;
+  #running: Promise<void> | undefined;
+  readonly #startedAt = Date.now();
+
+  constructor(o: OperatorOptions) {
+    this.#o = o;
+    const inf = { logger: o.logger, ...(o.namespaces && o.namespaces.length > 0 ? { namespaces: o.namespaces } : {}) };
+    this.workspaceInformer = informerFor<KubernetesObject>(o.kubeConfig, WORKSPACES, inf);
+    this.connectionsInformer = informerFor<KubernetesObject>(o.kubeConfig, CODER_CONNECTIONS, inf);
+    this.clusterConnections = informerFor<KubernetesObject>(o.kubeConfig, CLUSTER_CODER_CONNECTIONS, { logger: o.logger });
+    this.namespaceInformer = informerFor<KubernetesObject>(o.kubeConfig, NAMESPACES, { logger: o.logger });
+    const kube = o.kube ?? kubeWriter(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity());
+    this.registry = new ConnectionRegistry({
+      readSecret: (ns, name, key) => kube.readSecret(ns, name, key),
+      makeApi: (c) => new CoderClient({ ...c, logger: o.logger, onResponse: o.metrics.onCoderResponse, ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}) }),
+      logger: o.logger,
+    });
+    this.reconciler = new Reconciler({
+      workspace: (key) => this.#ws(key),
+      coderConnection: (key) => this.connectionsInformer.get(key) as CoderConnection | undefined,
+      clusterCoderConnection: (name) => this.clusterConnections.get(name) as ClusterCoderConnection | undefined,
+      namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
+      connections: this.registry,
+      kube,
+      deletionPolicy: o.deletionPolicy,
+      logger: o.logger,
+      metrics: o.metrics,
+    });
+    this.#wire();
+  }
+
+  #ws(key: string): Workspace | undefined {
+    return this.workspaceInformer.get(key) as Workspace | undefined;
+  }
+
+  /** Every Workspace in the cache. */
+  workspaces(): Workspace[] {
+    return this.workspaceInformer.list() as Workspace[];
+  }
+
+  #wire(): void {
+    const enqueue = (ws: KubernetesObject | Workspace) => this.queue.add(wsKey(ws));
+    this.workspaceInformer.on('add', enqueue);
+    // Our own status writes change neither generation, finalizers nor deletion: skip them, or every write would echo.
+    this.workspaceInformer.on('update', (ws, old) => {
+      const m = ws.metadata ?? {};
+      const p = old.metadata ?? {};
+      if (m.generation !== p.generation || m.deletionTimestamp !== p.deletionTimestamp || JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) || JSON.stringify(m.labels) !== JSON.stringify(p.labels)) enqueue(ws);
+    });
+    this.workspaceInformer.on('delete', enqueue);
+    const connectionChanged = (id: string) => {
+      this.registry.invalidate(id);
+      for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
+    };
+    const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
+      if (old && old.metadata?.generation === c.metadata?.generation) return; // a status write
+      connectionChanged(kind === 'CoderConnection' ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}` : `ClusterCoderConnection/${c.metadata?.name}`);
+    };
+    for (const [informer, kind] of [[this.connectionsInformer, 'CoderConnection'], [this.clusterConnections, 'ClusterCoderConnection']] as const) {
+      const handler = onConn(kind);
+      informer.on('add', (c) => handler(c));
+      informer.on('update', (c, old) => handler(c, old));
+      informer.on('delete', (c) => handler(c));
+    }
+    // Tenancy can select namespaces by label: a label change can allow or deny.
+    this.namespaceInformer.on('update', (ns, old) => {
+      if (JSON.stringify(ns.metadata?.labels) === JSON.stringify(old.metadata?.labels)) return;
+      for (const ws of this.workspaces()) if (ws.metadata.namespace === ns.metadata?.name) enqueue(ws);
+    });
+  }
+
+  informers(): Array<[string, ResourceInformer<KubernetesObject>]> {
+    return [
+      ['workspaces', this.workspaceInformer],
+      ['coderconnections', this.connectionsInformer],
+      ['clustercoderconnections', this.clusterConnections],
+      ['namespaces', this.namespaceInformer],
+    ];
+  }
+
+  /** Starts the informers, then (after winning the lease, if asked) the workers. Resolves when stopped. */
+  start(): Promise<void> {
+    for (const [, i] of this.informers()) i.start();
+    this.#running = this.#o.leaderElection ? this.#elect() : this.#lead(this.#stop.signal);
+    return this.#running;
+  }
+
+  async #elect(): Promise<void> {
+    const le = this.#o.leaderElection!;
+    const elector = new LeaderElector({
+      lease: kubeLeaseClient(this.#o.kubeConfig, le.namespace, le.id),
+      ...(le.identity ? { identity: le.identity } : {}),
+      leaseDurationMs: le.leaseDurationMs,
+      renewDeadlineMs: le.renewDeadlineMs,
+      retryPeriodMs: le.retryPeriodMs,
+      logger: this.#o.logger,
+      onStartedLeading: (signal) => this.#lead(signal),
+      onStoppedLeading: () => {
+        this.#leading = false;
+        this.#o.metrics.leader.set(0);
+        if (!this.#stop.signal.aborted) this.#o.onLostLease?.();
+      },
+    });
+    await elector.run(this.#stop.signal);
+  }
+
+  /** Workers and resync until signal aborts; then drain the in-flight reconciles. */
+  async #lead(signal: AbortSignal): Promise<void> {
+    this.#leading = true;
+    this.#o.metrics.leader.set(1);
+    for (const [, i] of this.informers()) await i.waitForSync(signal).catch(() => undefined);
+    if (signal.aborted) return;
+    const timer = setInterval(() => void this.resync().catch((err: unknown) => this.#o.logger.warn({ err }, 'resync failed')), this.#o.resyncMs);
+    const gauges = setInterval(() => this.#recordGauges(), 1000);
+    signal.addEventListener('abort', () => {
+      clearInterval(timer);
+      clearInterval(gauges);
+      void this.queue.shutDownWithDrain();
+    }, { once: true });
+    this.#o.logger.info({ concurrency: this.#o.concurrency }, 'workers started');
+    const m = this.#o.metrics;
+    await runWorkers(this.queue, this.#o.concurrency, async (key) => {
+      const end = m.reconcileDuration.startTimer();
+      const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
+      const label = result && 'error' in result ? 'error' : result && result.requeueAfter !== undefined ? 'requeue' : 'success';
+      end({ result: label });
+      m.reconciles.inc({ result: label });
+      if (label === 'error') m.reconcileErrors.inc();
+      return result;
+    }, this.#o.logger);
+    this.#o.logger.info('workers stopped; in-flight reconciles finished');
+  }
+
+  /** One list per connection in use, then enqueue only the Workspaces that need it. */
+  async resync(): Promise<number> {
+    const all = this.workspaces();
+    const refs = new Map<string, ConnectionRef>();
+    for (const ws of all) {
+      const c = lookupConnection(ws, {
+        coderConnection: (k) => this.connectionsInformer.get(k) as CoderConnection | undefined,
+        clusterCoderConnection: (n) => this.clusterConnections.get(n) as ClusterCoderConnection | undefined,
+      });
+      if (!('missing' in c)) refs.set(c.ref.id, c.ref);
+    }
+    const runtimes = new Map((await this.registry.resync([...refs.values()])).map((rt) => [rt.ref.id, rt]));
+    let queued = 0;
+    const now = new Date();
+    for (const ws of all) {
+      const rt = runtimes.get(connectionIdOf(ws));
+      const need = !rt || !rt.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
+      if (need) {
+        this.queue.add(wsKey(ws));
+        queued++;
+      }
+    }
+    this.#o.logger.info({ workspaces: all.length, connections: refs.size, queued }, 'resync');
+    return queued;
+  }
+
+  #recordGauges(): void {
+    const m = this.#o.metrics;
+    m.queueDepth.set(this.queue.len());
+    m.queueInFlight.set(this.queue.inFlight());
+    for (const [name, i] of this.informers()) for (const [stat, v] of Object.entries(i.stats())) m.informerEvents.set({ resource: name, stat }, v);
+  }
+
+  /** undefined when alive: the informers have synced, or it is still early. */
+  liveness(): string | undefined {
+    const stuck = this.informers().filter(([, i]) => !i.hasSynced()).map(([n]) => n);
+    return stuck.length > 0 && Date.now() - this.#startedAt > 5 * 60_000 ? `informers not synced after 5 minutes: ${stuck.join(', ')}` : undefined;
+  }
+
+  /** undefined when ready: caches synced and, on the leader, every connection in use checked once. */
+  readiness(): string | undefined {
+    const unsynced = this.informers().filter(([, i]) => !i.hasSynced()).map(([n]) => n);
+    if (unsynced.length > 0) return `caches not synced: ${unsynced.join(', ')}`;
+    if (!this.#leading) return undefined;
+    const unchecked = new Set<string>();
+    for (const ws of this.workspaces()) {
+      const id = connectionIdOf(ws);
+      if (!this.registry.checked(id) && this.#connectionExists(id)) unchecked.add(id);
+    }
+    return unchecked.size > 0 ? `connections not checked yet: ${[...unchecked].join(', ')}` : undefined;
+  }
+
+  #connectionExists(id: string): boolean {
+    const [kind, a, b] = id.split('/');
+    return kind === 'CoderConnection' ? this.connectionsInformer.get(`${a}/${b}`) !== undefined : this.clusterConnections.get(a!) !== undefined;
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** Stop taking work, finish in-flight reconciles, release the lease, stop the informers. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.queue.shutDownWithDrain();
+    await this.#running?.catch(() => undefined);
+    await Promise.all(this.informers().map(([, i]) => i.stop()));
+    await this.registry.close();
+  }
+}
+
+function wsKey(ws: KubernetesObject | Workspace): string {
+  return `${ws.metadata?.namespace}/${ws.metadata?.name}`;
+}

@@ -1,0 +1,73 @@
+// Pure: which Event each change made in Coder and each failure deserves,
+// and when to look at the key again.
+import { CoderApiError } from '../coder/errors.ts';
+import type { ApplyResult } from '../engine/apply.ts';
+import { describeFailure } from '../engine/failure.ts';
+import type { ActionOutcome, ObservedWorkspace } from '../engine/types.ts';
+import type { HandlerResult } from './run-workers.ts';
+
+export interface EventSpec {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
+
+export function outcomeEvent(outcome: ActionOutcome, origin: ApplyResult['origin']): EventSpec | undefined {
+  const a = outcome.action;
+  if (!outcome.ok) {
+    if (outcome.skipped) return undefined;
+    const f = describeFailure(a, outcome.error);
+    return { type: 'Warning', reason: f.reason, action: a.kind === 'create' ? 'Create' : a.kind === 'delete' ? 'Delete' : 'Update', note: f.message };
+  }
+  switch (a.kind) {
+    case 'create':
+      if (a.recreate) return { type: 'Normal', reason: 'Recreated', action: 'Create', note: `the bound workspace was gone from Coder; created ${a.create.owner}/${a.create.name} again` };
+      if (origin === 'adopted') return { type: 'Normal', reason: 'Adopted', action: 'Create', note: `adopted the existing workspace ${a.create.owner}/${a.create.name}` };
+      return { type: 'Normal', reason: 'Created', action: 'Create', note: `created workspace ${a.create.owner}/${a.create.name} in Coder` };
+    case 'delete':
+      return { type: 'Normal', reason: 'Deleting', action: 'Delete', note: 'started the delete build in Coder (deletionPolicy Delete)' };
+    case 'rename':
+      return updated('name', a.from, a.to);
+    case 'autostart':
+      return updated('autostart', a.from ?? 'off', a.to ?? 'off');
+    case 'ttl':
+      return updated('ttl', a.fromMs === undefined ? 'template default' : ms(a.fromMs), ms(a.toMs));
+    case 'dormant':
+      return updated('dormant', a.from, a.to);
+    case 'favorite':
+      return updated('favorite', a.from ?? 'unknown', a.to);
+    case 'autoupdates':
+      return updated('automaticUpdates', a.from, a.to);
+  }
+}
+
+function updated(field: string, from: unknown, to: unknown): EventSpec {
+  return { type: 'Normal', reason: 'Updated', action: 'Update', note: `updated ${field} in Coder: ${String(from)} -> ${String(to)}` };
+}
+
+function ms(v: number | null): string {
+  return v === null ? 'off' : `${Math.round(v / 60_000)}m`;
+}
+
+const IN_PROGRESS = new Set(['pending', 'starting', 'stopping', 'deleting', 'canceling']);
+
+export function buildInProgress(ws: ObservedWorkspace | undefined): boolean {
+  return ws !== undefined && IN_PROGRESS.has(ws.latestBuild.status);
+}
+
+export const DEFAULT_RETRY_AFTER_MS = 10_000;
+
+/**
+ * When to look again: a 429 after its Retry-After; another failure with the
+ * queue's backoff; a build still running after pollMs (so Ready flips without
+ * waiting for the resync); otherwise at the next resync.
+ */
+export function requeueFor(failures: unknown[], observed: ObservedWorkspace | undefined, pollMs: number): HandlerResult {
+  const limited = failures.find((e) => e instanceof CoderApiError && e.status === 429) as CoderApiError | undefined;
+  if (limited) return { requeueAfter: limited.retryAfterSeconds !== undefined ? limited.retryAfterSeconds * 1000 : DEFAULT_RETRY_AFTER_MS };
+  const [first] = failures;
+  if (first !== undefined) return { error: first };
+  if (buildInProgress(observed)) return { requeueAfter: pollMs };
+  return {};
+}

@@ -1,0 +1,223 @@
+// Reconcile(key), controller-runtime style: a short list of steps with the
+// IO at the edges and every decision in a pure function (decide.ts,
+// tenancy.ts, status-patch.ts, outcome-events.ts).
+//   1. get the Workspace from the cache (gone: done)
+//   2. validate; look up the connection; tenancy          -> decide()
+//   3. suspended / invalid / forbidden / connection not ready: status only
+//   4. being deleted: Orphan drops the finalizer; Delete starts the delete
+//      build, requeues, and drops the finalizer once Coder has no workspace
+//   5. the finalizer, before the first create
+//   6. desired -> observe (snapshot) -> diff -> apply -> status
+//   7. status merge patch only when it changed (ignoring lastSyncTime);
+//      one Event per change made in Coder and per failure
+import type { Logger } from 'pino';
+import type { DeletionPolicy, Workspace, WorkspaceStatus } from '../api/schema.ts';
+import { validateWorkspace } from '../api/validate.ts';
+import { CoderApiError } from '../coder/errors.ts';
+import { toDesired, workspaceKey } from '../engine/desired.ts';
+import { computeStatus } from '../engine/status.ts';
+import type { OperatorMetrics } from '../observability/metrics.ts';
+import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
+import { lookupConnection, type ConnectionCaches, type ResolvedConnection } from './connection-lookup.ts';
+import { connectionStatus } from './connection-status.ts';
+import { decide, FINALIZER, type Decision } from './decide.ts';
+import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
+import { outcomeEvent, requeueFor, type EventSpec } from './outcome-events.ts';
+import type { HandlerResult } from './run-workers.ts';
+import { gateStatus, mergePatch, statusChanged } from './status-patch.ts';
+import { checkTenancy } from './tenancy.ts';
+import { deleteOne, syncOne } from './workspace-sync.ts';
+
+export interface ReconcilerDeps extends ConnectionCaches {
+  workspace(key: string): Workspace | undefined;
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+  connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate' | 'staleMs'>;
+  kube: KubeWriter;
+  deletionPolicy: DeletionPolicy;
+  logger: Logger;
+  metrics?: OperatorMetrics;
+  now?: () => Date;
+  /** How soon to look again while a Coder build runs. Default 2 s. */
+  pollMs?: number;
+}
+
+export class Reconciler {
+  readonly #d: ReconcilerDeps;
+  /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
+  readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
+  readonly #connWritten = new Map<string, string>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  readonly reconcile = async (key: string): Promise<HandlerResult> => {
+    const ws = this.#d.workspace(key);
+    if (!ws) {
+      this.#written.delete(key);
+      return;
+    }
+    const now = this.#d.now?.() ?? new Date();
+    const conn = lookupConnection(ws, this.#d);
+    const valid = validateWorkspace({ apiVersion: ws.apiVersion, kind: ws.kind, metadata: { name: ws.metadata.name, namespace: ws.metadata.namespace }, spec: ws.spec });
+    const base = {
+      deleting: ws.metadata.deletionTimestamp !== undefined,
+      hasFinalizer: (ws.metadata.finalizers ?? []).includes(FINALIZER),
+      suspended: ws.spec.suspend === true,
+      invalid: valid.ok ? [] : valid.errors,
+      policy: ws.spec.deletionPolicy ?? this.#d.deletionPolicy,
+      tenancy: 'missing' in conn ? undefined : checkTenancy({ connection: conn.tenancy, workspaceNamespace: ws.metadata.namespace ?? 'default', namespaceLabels: this.#d.namespaceLabels(ws.metadata.namespace ?? 'default'), owner: ws.spec.owner }),
+    };
+    let decision = decide({ ...base, connection: 'missing' in conn ? conn : 'unchecked' });
+    let rt: ConnectionRuntime | undefined;
+    if (decision.kind === 'checkConnection' && !('missing' in conn)) {
+      rt = await this.#d.connections.runtime(conn.ref);
+      await this.#writeConnectionStatus(conn, rt, now);
+      decision = decide({ ...base, connection: rt.state.ready ? { ready: true } : { ready: false, message: rt.state.message } });
+    }
+    return this.#act(ws, decision, rt, now);
+  };
+
+  async #act(ws: Workspace, decision: Decision, rt: ConnectionRuntime | undefined, now: Date): Promise<HandlerResult> {
+    const gen = ws.metadata.generation;
+    switch (decision.kind) {
+      case 'done':
+      case 'checkConnection':
+        return;
+      case 'release':
+        this.#d.logger.info({ key: workspaceKey(ws), why: decision.why }, 'releasing the workspace: removing the finalizer');
+        return this.#removeFinalizer(ws);
+      case 'suspended':
+        await this.#writeStatus(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'Suspended', message: 'spec.suspend is true: the operator makes no Coder call until it is false' }, 'keep'));
+        return;
+      case 'invalid': {
+        const message = decision.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+        await this.#failed(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'InvalidSpec', message }));
+        return;
+      }
+      case 'forbidden':
+        await this.#failed(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'Forbidden', message: decision.message }));
+        return;
+      case 'connectionNotReady':
+        await this.#failed(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'ConnectionNotReady', message: decision.message }));
+        return;
+      case 'addFinalizer':
+        await this.#d.kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
+        return this.#sync(ws, rt!, now);
+      case 'delete':
+        return this.#delete(ws, rt!, now);
+      case 'sync':
+        return this.#sync(ws, rt!, now);
+    }
+  }
+
+  async #sync(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
+    const key = workspaceKey(ws);
+    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
+    const { plan, result } = await syncOne(rt, desired, this.#d.connections.staleMs);
+    const previous = ws.status;
+    let status = computeStatus({ plan, ...(result ? { result } : {}), ...(previous ? { previous } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
+    if (!result) status = keepSettledReason(status, previous);
+    const events: EventSpec[] = (result?.outcomes ?? []).map((o) => outcomeEvent(o, result?.origin)).filter((e) => e !== undefined);
+    // Found by owner + name with no binding yet and nothing created: adopted.
+    if (plan.observed && !previous?.id && !result?.origin) events.unshift({ type: 'Normal', reason: 'Adopted', action: 'Adopt', note: `adopted the existing workspace ${plan.observed.ownerName}/${plan.observed.name}` });
+    for (const field of status.lastDrift && status.lastDrift !== previous?.lastDrift && result ? status.lastDrift : []) this.#d.metrics?.driftCorrections.inc({ field });
+    await this.#writeStatus(ws, status);
+    await this.#events(ws, events);
+    const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
+    if (failures.some((e) => e instanceof CoderApiError && e.status === 401)) this.#d.connections.invalidate(rt.ref.id);
+    return requeueFor(failures, result?.observed ?? plan.observed, this.#d.pollMs ?? 2000);
+  }
+
+  async #delete(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
+    const key = workspaceKey(ws);
+    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
+    const step = await deleteOne(rt, desired, this.#d.connections.staleMs);
+    if (step.gone) {
+      await this.#events(ws, [{ type: 'Normal', reason: 'Deleted', action: 'Delete', note: 'the workspace is gone from Coder; removing the finalizer' }]);
+      return this.#removeFinalizer(ws);
+    }
+    const { plan, result } = step;
+    const status = computeStatus({ plan, ...(result ? { result } : {}), ...(ws.status ? { previous: ws.status } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
+    await this.#writeStatus(ws, status);
+    await this.#events(ws, (result?.outcomes ?? []).map((o) => outcomeEvent(o, undefined)).filter((e) => e !== undefined));
+    const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
+    const next = requeueFor(failures, undefined, 0);
+    // Never block a worker on the build: look again shortly.
+    return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#d.pollMs ?? 2000 };
+  }
+
+  async #removeFinalizer(ws: Workspace): Promise<HandlerResult> {
+    try {
+      await this.#d.kube.setFinalizers(ref(ws), (ws.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), ws.metadata.resourceVersion);
+    } catch (error) {
+      if (!isKubeNotFound(error)) throw error;
+    }
+    this.#written.delete(workspaceKey(ws));
+  }
+
+  /** A gate failure: status, and a Warning Event only when the status changed (no Event per retry). */
+  async #failed(ws: Workspace, status: WorkspaceStatus): Promise<void> {
+    if (!(await this.#writeStatus(ws, status))) return;
+    const synced = status.conditions?.find((c) => c.type === 'Synced');
+    if (synced) await this.#events(ws, [{ type: 'Warning', reason: synced.reason, action: 'Reconcile', note: synced.message }]);
+  }
+
+  /** Merge patch of the status subresource, only when it changed; true when written. */
+  async #writeStatus(ws: Workspace, next: WorkspaceStatus): Promise<boolean> {
+    const key = workspaceKey(ws);
+    const rv = ws.metadata.resourceVersion;
+    const written = this.#written.get(key);
+    const previous = written && written.rv === rv ? written.status : ws.status;
+    if (!statusChanged(previous, next)) return false;
+    try {
+      await this.#d.kube.patchStatus(ref(ws), mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+    } catch (error) {
+      if (isKubeNotFound(error)) return false;
+      throw error;
+    }
+    this.#written.set(key, { rv, status: next });
+    return true;
+  }
+
+  async #events(ws: Workspace, events: EventSpec[]): Promise<void> {
+    for (const e of events) {
+      try {
+        await this.#d.kube.event({ regarding: ref(ws), ...e });
+      } catch (error) {
+        // An Event is a courtesy: losing one must not fail or repeat the reconcile.
+        this.#d.logger.warn({ key: workspaceKey(ws), reason: e.reason, err: error }, 'could not record an Event');
+      }
+    }
+  }
+
+  async #writeConnectionStatus(conn: ResolvedConnection, rt: ConnectionRuntime, now: Date): Promise<void> {
+    const obj = conn.object;
+    const next = connectionStatus(obj.status, rt.state, obj.metadata.generation, now);
+    if (!next) return;
+    const text = JSON.stringify(next);
+    if (this.#connWritten.get(conn.ref.id) === text) return;
+    const target: ObjectRef = { kind: obj.kind, name: obj.metadata.name, ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}) };
+    try {
+      await this.#d.kube.patchStatus(target, mergePatch(obj.status as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      this.#connWritten.set(conn.ref.id, text);
+    } catch (error) {
+      this.#d.logger.warn({ connection: conn.ref.id, err: error }, 'could not write the connection status');
+    }
+  }
+}
+
+function ref(ws: Workspace): ObjectRef {
+  return { kind: 'Workspace', namespace: ws.metadata.namespace ?? 'default', name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
+}
+
+/**
+ * With nothing applied, computeStatus says UpToDate; a previous True Synced
+ * (Created, Updated) says the same thing, so keep it and write nothing.
+ */
+export function keepSettledReason(status: WorkspaceStatus, previous: WorkspaceStatus | undefined): WorkspaceStatus {
+  const before = previous?.conditions?.find((c) => c.type === 'Synced');
+  const now = status.conditions?.find((c) => c.type === 'Synced');
+  if (!before || !now || before.status !== 'True' || now.status !== 'True' || now.reason !== 'UpToDate') return status;
+  return { ...status, conditions: status.conditions!.map((c) => (c.type === 'Synced' ? { ...before, ...(now.observedGeneration !== undefined ? { observedGeneration: now.observedGeneration } : {}) } : c)) };
+}

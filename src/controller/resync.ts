@@ -1,0 +1,35 @@
+// The resync pass, pure given a refreshed snapshot: which Workspaces need a
+// reconcile. Only those whose Coder state differs from the spec, whose status
+// would change, or that are not Ready — so an idle resync of N workspaces is
+// N snapshot lookups and no write anywhere.
+import type { DeletionPolicy, Workspace } from '../api/schema.ts';
+import { toDesired, workspaceKey } from '../engine/desired.ts';
+import { diff } from '../engine/diff.ts';
+import { findObserved, type Snapshot } from '../engine/observe.ts';
+import { computeStatus } from '../engine/status.ts';
+import { keepSettledReason } from './reconciler.ts';
+import { statusChanged } from './status-patch.ts';
+
+export function needsReconcile(ws: Workspace, snapshot: Snapshot, opts: { deletionPolicy: DeletionPolicy; coderUrl: string; now: Date }): boolean {
+  if (ws.metadata.deletionTimestamp !== undefined || ws.spec.suspend === true) return ws.metadata.deletionTimestamp !== undefined;
+  const ready = ws.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True' || ws.status?.observedGeneration !== ws.metadata.generation) return true;
+  let desired;
+  try {
+    desired = toDesired(ws, { file: workspaceKey(ws) }, { deletionPolicy: opts.deletionPolicy }, ws.status?.id);
+  } catch {
+    return true;
+  }
+  const observed = findObserved(snapshot, desired);
+  if (!observed) return true;
+  // Favorites are visible to the owner only: let the reconcile read them (a read, never a write).
+  if (desired.favorite !== undefined && observed.favorite === undefined) return true;
+  const plan = diff(desired, observed);
+  if (plan.actions.length > 0 || plan.blocked.length > 0) return true;
+  const generation = ws.metadata.generation;
+  const status = keepSettledReason(
+    computeStatus({ plan, ...(ws.status ? { previous: ws.status } : {}), ...(generation !== undefined ? { generation } : {}), coderUrl: opts.coderUrl, now: opts.now }),
+    ws.status,
+  );
+  return statusChanged(ws.status, status);
+}

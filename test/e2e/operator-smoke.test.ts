@@ -1,0 +1,60 @@
+// Smoke test of `coder-workspace-operator run` on the real control plane:
+// the operator as a child process (admin kubeconfig), a Coder simulator on
+// 127.0.0.1, a Secret + CoderConnection pointing at it; kubectl apply a
+// Workspace -> `kubectl wait --for=condition=Ready` succeeds and the
+// simulator has the workspace; SIGTERM -> exit 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
+import { freshNamespace, installCrds, kubectl, kubectlOk } from './kubectl.ts';
+
+let sim: CoderSimulator;
+let ns: string;
+let operator: ChildProcess;
+let stderr = '';
+let exited: Promise<number | null>;
+
+beforeAll(async () => {
+  await installCrds();
+  sim = await startCoderSimulator({ rateLimitPerMinute: 0, buildDurationMs: 300 });
+  ns = await freshNamespace('op-smoke');
+  await kubectlOk(['create', 'secret', 'generic', 'coder-token', '-n', ns, `--from-literal=token=${sim.tokenFor('admin')}`]);
+  await kubectlOk(['apply', '-n', ns, '-f', '-'], {
+    stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'default' }, spec: { url: sim.url, tokenSecretRef: { name: 'coder-token' } } }),
+  });
+  operator = spawn(
+    process.execPath,
+    ['src/cli/main.ts', 'run', '--kubeconfig', inject('kubeconfig'), '--namespaces', ns, '--metrics-bind-address', '0', '--health-probe-bind-address', '0', '--log-level', 'info'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  operator.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  exited = new Promise((resolve) => operator.on('exit', (code) => resolve(code)));
+});
+
+afterAll(async () => {
+  if (operator && operator.exitCode === null) operator.kill('SIGKILL');
+  await sim?.close();
+});
+
+describe('operator smoke', () => {
+  it('kubectl apply -> Ready, and the workspace exists in the simulator', async () => {
+    const started = Date.now();
+    await kubectlOk(['apply', '-n', ns, '-f', '-'], {
+      stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'smoke' }, spec: { owner: 'alice', template: 'docker', ttl: '2h' } }),
+    });
+    const waited = await kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=45s', 'cws/smoke']);
+    expect(waited.code, `${waited.stderr}\noperator log:\n${stderr}`).toBe(0);
+    process.stdout.write(`[operator-smoke] apply -> Ready in ${Date.now() - started} ms\n`);
+    const alice = sim.state.findUser('alice')!;
+    expect(sim.state.findLiveWorkspace(alice.id, 'smoke')).toBeDefined();
+    const ws = JSON.parse(await kubectlOk(['get', '-n', ns, 'cws/smoke', '-o', 'json']));
+    expect(ws.metadata.finalizers).toContain('coderops.dev/finalizer');
+    expect(ws.status.id).toBeTruthy();
+    expect(ws.status.ttl).toBe('2h');
+  });
+
+  it('SIGTERM: drains and exits 0', async () => {
+    operator.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+  });
+});
