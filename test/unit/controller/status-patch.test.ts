@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkspaceStatus } from '../../../src/api/schema.ts';
+import { gateStatus, mergePatch, statusChanged } from '../../../src/controller/status-patch.ts';
+
+const cond = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: reason, lastTransitionTime: '2026-11-01T00:00:00.000Z', observedGeneration: 1 });
+const settled: WorkspaceStatus = { observedGeneration: 1, id: 'w1', ttl: '1h', lastSyncTime: '2026-11-01T00:00:00.000Z', conditions: [cond('Ready', 'True', 'Ready'), cond('Synced', 'True', 'UpToDate')] };
+
+describe('statusChanged', () => {
+  it.each<[string, WorkspaceStatus | undefined, WorkspaceStatus, boolean]>([
+    ['identical', settled, { ...settled }, false],
+    ['only lastSyncTime moved', settled, { ...settled, lastSyncTime: '2026-11-02T00:00:00.000Z' }, false],
+    ['key order differs', settled, { conditions: settled.conditions!, ttl: '1h', id: 'w1', observedGeneration: 1, lastSyncTime: 'x' }, false],
+    ['a field changed', settled, { ...settled, ttl: '2h' }, true],
+    ['a field appeared', settled, { ...settled, dormant: true }, true],
+    ['a field disappeared', settled, { ...settled, id: undefined } as WorkspaceStatus, true],
+    ['a condition flipped', settled, { ...settled, conditions: [cond('Ready', 'False', 'Provisioning'), cond('Synced', 'True', 'UpToDate')] }, true],
+    ['observedGeneration moved', settled, { ...settled, observedGeneration: 2 }, true],
+    ['no previous status', undefined, settled, true],
+  ])('%s', (_name, previous, next, changed) => {
+    expect(statusChanged(previous, JSON.parse(JSON.stringify(next)))).toBe(changed);
+  });
+});
+
+describe('mergePatch', () => {
+  it('sends only what changed, and null for what disappeared', () => {
+    expect(mergePatch({ a: 1, b: { c: 1, d: 2 }, gone: 'x' }, { a: 1, b: { c: 1, d: 3 }, e: [1] })).toEqual({ b: { d: 3 }, gone: null, e: [1] });
+  });
+  it('replaces arrays wholesale', () => {
+    expect(mergePatch({ list: [1, 2] }, { list: [1] })).toEqual({ list: [1] });
+  });
+});
+
+describe('gateStatus', () => {
+  const now = new Date('2026-11-03T00:00:00.000Z');
+  it('sets both conditions False with the reason, and observedGeneration', () => {
+    const s = gateStatus(settled, 2, now, { status: 'False', reason: 'Forbidden', message: 'no rule' });
+    expect(s.observedGeneration).toBe(2);
+    expect(s.conditions?.map((c) => [c.type, c.status, c.reason, c.observedGeneration])).toEqual([
+      ['Ready', 'False', 'Forbidden', 2],
+      ['Synced', 'False', 'Forbidden', 2],
+    ]);
+    expect(s.id).toBe('w1');
+  });
+  it("'keep' leaves Ready as it was (suspend)", () => {
+    const s = gateStatus(settled, 1, now, { status: 'False', reason: 'Suspended', message: 'paused' }, 'keep');
+    expect(s.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(s.conditions?.find((c) => c.type === 'Synced')?.reason).toBe('Suspended');
+  });
+  it('is stable: the same gate twice is no change', () => {
+    const once = gateStatus(settled, 1, now, { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
+    const twice = gateStatus(once, 1, new Date('2026-11-04T00:00:00.000Z'), { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
+    expect(statusChanged(once, twice)).toBe(false);
+  });
+});
