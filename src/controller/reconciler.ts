@@ -193,7 +193,9 @@ export class Reconciler {
 
   async #writeConnectionStatus(conn: ResolvedConnection, rt: ConnectionRuntime, now: Date): Promise<void> {
     const obj = conn.object;
-    const next = connectionStatus(obj.status, rt.state, obj.metadata.generation, now);
+    // Renames are a deployment flag every workspace carries: the snapshot knows it once it has one.
+    const state = rt.state.ready && rt.snapshot.allowRenames !== undefined ? { ...rt.state, renamesAllowed: rt.snapshot.allowRenames } : rt.state;
+    const next = connectionStatus(obj.status, state, obj.metadata.generation, now);
     if (!next) return;
     const text = JSON.stringify(next);
     if (this.#connWritten.get(conn.ref.id) === text) return;

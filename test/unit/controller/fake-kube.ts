@@ -1,0 +1,69 @@
+// A Kubernetes stand-in for reconcile tests: a store of Workspaces the
+// reconciler reads as its cache, and a KubeWriter that applies finalizer and
+// status writes to it and logs every write in order, with the Coder calls.
+import type { Workspace } from '../../../src/api/schema.ts';
+import type { EventInput, KubeWriter, ObjectRef } from '../../../src/controller/kube-writer.ts';
+
+export class FakeKube implements KubeWriter {
+  readonly store = new Map<string, Workspace>();
+  readonly log: string[];
+  readonly events: EventInput[] = [];
+  readonly statusPatches: Array<{ ref: ObjectRef; patch: Record<string, unknown> }> = [];
+  #rv = 100;
+
+  constructor(log: string[]) {
+    this.log = log;
+  }
+
+  put(ws: Workspace): void {
+    this.store.set(`${ws.metadata.namespace}/${ws.metadata.name}`, ws);
+  }
+
+  get(key: string): Workspace | undefined {
+    return this.store.get(key);
+  }
+
+  writes(): string[] {
+    return this.log.filter((l) => l.startsWith('kube:'));
+  }
+
+  async setFinalizers(ref: ObjectRef, finalizers: string[]): Promise<void> {
+    this.log.push('kube:finalizers');
+    const ws = this.store.get(`${ref.namespace}/${ref.name}`);
+    if (!ws) return;
+    if (ws.metadata.deletionTimestamp && finalizers.length === 0) {
+      this.store.delete(`${ref.namespace}/${ref.name}`);
+      return;
+    }
+    this.put({ ...ws, metadata: { ...ws.metadata, finalizers, resourceVersion: String(++this.#rv) } });
+  }
+
+  async patchStatus(ref: ObjectRef, patch: Record<string, unknown>): Promise<void> {
+    this.log.push(`kube:status:${ref.kind}`);
+    this.statusPatches.push({ ref, patch });
+    if (ref.kind !== 'Workspace') return;
+    const ws = this.store.get(`${ref.namespace}/${ref.name}`);
+    if (!ws) return;
+    const status = applyMerge((ws.status ?? {}) as Record<string, unknown>, patch) as Workspace['status'];
+    this.put({ ...ws, status, metadata: { ...ws.metadata, resourceVersion: String(++this.#rv) } } as Workspace);
+  }
+
+  async event(input: EventInput): Promise<void> {
+    this.log.push(`event:${input.reason}`);
+    this.events.push(input);
+  }
+
+  async readSecret(): Promise<string> {
+    return 'test-token-0123456789';
+  }
+}
+
+function applyMerge(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...target };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object') out[k] = applyMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>);
+    else out[k] = v;
+  }
+  return out;
+}

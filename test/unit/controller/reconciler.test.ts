@@ -1,0 +1,240 @@
+// The reconcile steps against fakes (no network): a Kubernetes store that
+// applies our writes, and the engine's scriptable FakeCoder.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
+import { CoderApiError } from '../../../src/coder/errors.ts';
+import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
+import { ConnectionRegistry } from '../../../src/controller/connections.ts';
+import { FINALIZER } from '../../../src/controller/decide.ts';
+import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { FakeKube } from './fake-kube.ts';
+
+const KEY = 'team-a/dev';
+const NOW = new Date('2026-11-10T12:00:00.000Z');
+
+function workspace(spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}, status?: Workspace['status']): Workspace {
+  return {
+    apiVersion: 'coderops.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1', ...meta },
+    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+const running = (o: Partial<CoderWorkspace> = {}): CoderWorkspace => {
+  const ws = coderWorkspace({ ttl_ms: 3_600_000, ...o });
+  return { ...ws, latest_build: { ...ws.latest_build, status: 'running', job: { ...ws.latest_build.job, status: 'succeeded' } } };
+};
+
+const connection: CoderConnection = {
+  apiVersion: 'coderops.dev/v1alpha1',
+  kind: 'CoderConnection',
+  metadata: { name: 'default', namespace: 'team-a', generation: 1 },
+  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
+};
+
+function setup(opts: { ws: Workspace; listed?: CoderWorkspace[]; created?: CoderWorkspace; policy?: 'Orphan' | 'Delete'; cluster?: ClusterCoderConnection }) {
+  const log: string[] = [];
+  const kube = new FakeKube(log);
+  kube.put(opts.ws);
+  const coder = new FakeCoder();
+  coder.listed = opts.listed ?? [];
+  coder.created = opts.created ?? running();
+  const created = coder.createWorkspace;
+  coder.createWorkspace = (owner, req) => {
+    log.push('coder:createWorkspace');
+    return created(owner, req);
+  };
+  let apis = 0;
+  const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => (apis++, coder), logger: pino({ level: 'silent' }) });
+  const reconciler = new Reconciler({
+    workspace: (k) => kube.get(k),
+    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
+    clusterCoderConnection: (n) => (opts.cluster && n === opts.cluster.metadata.name ? opts.cluster : undefined),
+    namespaceLabels: () => ({}),
+    connections: registry,
+    kube,
+    deletionPolicy: opts.policy ?? 'Orphan',
+    logger: pino({ level: 'silent' }),
+    now: () => NOW,
+  });
+  const writesBefore = () => ({ coder: coder.writes().length, kube: kube.writes().length });
+  return { kube, coder, log, registry, reconcile: () => reconciler.reconcile(KEY), apis: () => apis, writesBefore };
+}
+
+const ref = { id: 'CoderConnection/team-a/default', kind: 'CoderConnection' as const, name: 'default', secretNamespace: 'team-a', spec: connection.spec };
+
+const cond = (ws: Workspace | undefined, type: string) => ws?.status?.conditions?.find((c) => c.type === type);
+
+describe('Reconciler', () => {
+  it('create: finalizer first, then the create call, then the status, then the Event', async () => {
+    const t = setup({ ws: workspace() });
+    expect(await t.reconcile()).toEqual({});
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(['kube:finalizers', 'coder:createWorkspace', 'kube:status:Workspace', 'event:Created']);
+    const ws = t.kube.get(KEY)!;
+    expect(ws.metadata.finalizers).toEqual([FINALIZER]);
+    expect(ws.status?.id).toBe(running().id);
+    expect(cond(ws, 'Ready')?.status).toBe('True');
+    expect(cond(ws, 'Synced')?.reason).toBe('Created');
+  });
+
+  it('idle: a second pass makes zero Coder writes and zero status patches', async () => {
+    const t = setup({ ws: workspace() });
+    await t.reconcile();
+    // The created workspace told the snapshot whether renames are allowed: the connection's status says so, once.
+    await t.reconcile();
+    expect(t.kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection')).toHaveLength(2);
+    const before = t.writesBefore();
+    const calls = t.coder.calls.length;
+    for (let i = 0; i < 3; i++) expect(await t.reconcile()).toEqual({});
+    expect(t.writesBefore()).toEqual(before);
+    expect(t.coder.calls.length).toBe(calls); // not even a read: the snapshot answers
+  });
+
+  it('idle over an existing, settled workspace: zero writes anywhere', async () => {
+    const t = setup({ ws: workspace(), listed: [running()] });
+    await t.reconcile(); // adopts, adds the finalizer, writes the first status
+    const writes = t.coder.writes().length;
+    const kubeWrites = t.kube.writes().length;
+    expect(t.kube.events.map((e) => e.reason)).toEqual(['Adopted']);
+    await t.reconcile();
+    expect(t.coder.writes().length).toBe(writes);
+    expect(t.kube.writes().length).toBe(kubeWrites);
+    expect(writes).toBe(0);
+  });
+
+  it('drift: corrects the field, one Updated Event, lastDrift reported', async () => {
+    const t = setup({ ws: workspace(), listed: [running()] });
+    await t.reconcile();
+    t.coder.listed = [running({ ttl_ms: 7_200_000 })];
+    // The resync's one list is what sees the out-of-band change.
+    await (await t.registry.runtime(ref)).refresh();
+    const writes = t.coder.writes().length;
+    expect(await t.reconcile()).toEqual({});
+    expect(t.coder.writes().slice(writes).map((c) => [c.method, c.args[1]])).toEqual([['setTtl', 3_600_000]]);
+    const ws = t.kube.get(KEY)!;
+    expect(ws.status?.lastDrift).toEqual(['ttl']);
+    expect(ws.status?.ttl).toBe('1h');
+    expect(t.kube.events.filter((e) => e.reason === 'Updated').map((e) => e.note)).toEqual(['updated ttl in Coder: 120m -> 60m']);
+  });
+
+  it('a bound workspace that vanished is recreated, with an Event', async () => {
+    const status = { id: 'gone-id', conditions: [] };
+    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER] }, status), listed: [] });
+    await t.reconcile();
+    expect(t.coder.calls.filter((c) => c.method === 'createWorkspace')).toHaveLength(1);
+    expect(t.kube.events.map((e) => e.reason)).toContain('Recreated');
+    expect(t.kube.get(KEY)?.status?.id).toBe(running().id);
+  });
+
+  it('429: requeue after Retry-After, status RateLimited', async () => {
+    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER] }), listed: [running({ ttl_ms: 7_200_000 })] });
+    t.coder.failures.setTtl = new CoderApiError({ status: 429, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'slow down' }, retryAfterSeconds: 7 });
+    expect(await t.reconcile()).toEqual({ requeueAfter: 7000 });
+    expect(cond(t.kube.get(KEY), 'Synced')?.reason).toBe('RateLimited');
+    expect(t.kube.events.map((e) => [e.type, e.reason])).toContainEqual(['Warning', 'RateLimited']);
+  });
+
+  it('another Coder failure: rate-limited retry through the queue', async () => {
+    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER] }), listed: [running({ ttl_ms: 7_200_000 })] });
+    t.coder.failures.setTtl = new CoderApiError({ status: 500, method: 'PUT', path: '/x', response: { message: 'boom' } });
+    const result = await t.reconcile();
+    expect(result && 'error' in result).toBe(true);
+    expect(cond(t.kube.get(KEY), 'Synced')?.reason).toBe('CoderError');
+  });
+
+  it('a build still running: requeue shortly so Ready flips without waiting for resync', async () => {
+    const pending = coderWorkspace({ ttl_ms: 3_600_000 });
+    const t = setup({ ws: workspace(), created: pending });
+    expect(await t.reconcile()).toEqual({ requeueAfter: 2000 });
+    expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('Provisioning');
+    t.coder.created = running(); // what getWorkspace answers now
+    expect(await t.reconcile()).toEqual({});
+    expect(cond(t.kube.get(KEY), 'Ready')?.status).toBe('True');
+    expect(t.coder.calls.filter((c) => c.method === 'createWorkspace')).toHaveLength(1);
+  });
+
+  it('delete with Orphan: drops the finalizer, no Coder call at all', async () => {
+    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }), listed: [running()] });
+    await t.reconcile();
+    expect(t.log).toEqual(['kube:finalizers']);
+    expect(t.coder.calls).toEqual([]);
+    expect(t.kube.get(KEY)).toBeUndefined();
+  });
+
+  it('delete with Delete: starts the delete build, requeues, drops the finalizer once Coder has no workspace', async () => {
+    const t = setup({ ws: workspace({ deletionPolicy: 'Delete' }, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }), listed: [running()] });
+    expect(await t.reconcile()).toEqual({ requeueAfter: 2000 });
+    expect(t.coder.writes().map((c) => [c.method, c.args[1]])).toEqual([['createBuild', { transition: 'delete' }]]);
+    expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('Deleting');
+    expect(t.kube.get(KEY)?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(t.kube.events.map((e) => e.reason)).toEqual(['Deleting']);
+    // Still building: one GET of the workspace, no second delete build.
+    t.coder.created = { ...running(), latest_build: { ...running().latest_build, transition: 'delete', status: 'deleting' } };
+    expect(await t.reconcile()).toEqual({ requeueAfter: 2000 });
+    expect(t.coder.writes()).toHaveLength(1);
+    // Gone (410): the finalizer goes.
+    t.coder.failures.getWorkspace = new CoderApiError({ status: 410, method: 'GET', path: '/x', response: { message: 'deleted' } });
+    await t.reconcile();
+    expect(t.kube.get(KEY)).toBeUndefined();
+    expect(t.coder.writes()).toHaveLength(1);
+  });
+
+  it('suspended: Synced=False Suspended and no Coder call', async () => {
+    const t = setup({ ws: workspace({ suspend: true }) });
+    await t.reconcile();
+    expect(t.apis()).toBe(0);
+    expect(cond(t.kube.get(KEY), 'Synced')?.reason).toBe('Suspended');
+  });
+
+  it('invalid spec: InvalidSpec naming the field, no Coder call', async () => {
+    const t = setup({ ws: workspace({ ttl: 'banana' }) });
+    await t.reconcile();
+    expect(t.apis()).toBe(0);
+    expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('InvalidSpec');
+    expect(cond(t.kube.get(KEY), 'Ready')?.message).toContain('spec.ttl');
+    expect(t.kube.events.map((e) => [e.type, e.reason])).toEqual([['Warning', 'InvalidSpec']]);
+    await t.reconcile(); // same failure again: no second write, no second Event
+    expect(t.kube.events).toHaveLength(1);
+    expect(t.kube.writes()).toHaveLength(1);
+  });
+
+  it('forbidden by a ClusterCoderConnection: Forbidden, no Coder call', async () => {
+    const cluster: ClusterCoderConnection = {
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'ClusterCoderConnection',
+      metadata: { name: 'shared' },
+      spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token', namespace: 'ops' }, allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }] },
+    };
+    const t = setup({ ws: workspace({ connectionRef: { kind: 'ClusterCoderConnection', name: 'shared' } }), cluster });
+    await t.reconcile();
+    expect(t.apis()).toBe(0);
+    expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('Forbidden');
+    expect(cond(t.kube.get(KEY), 'Ready')?.message).toContain('team-a');
+  });
+
+  it('a bad token: connection Ready=False, Workspace ConnectionNotReady, no workspace call', async () => {
+    const t = setup({ ws: workspace() });
+    t.coder.failures.getUser = new CoderApiError({ status: 401, method: 'GET', path: '/api/v2/users/me', response: { message: 'unauthorized' } });
+    await t.reconcile();
+    expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('ConnectionNotReady');
+    expect(t.coder.calls.map((c) => c.method)).toEqual(['buildInfo', 'getUser']);
+    const connPatch = t.kube.statusPatches.find((p) => p.ref.kind === 'CoderConnection');
+    expect(JSON.stringify(connPatch?.patch)).toContain('Unauthorized');
+    expect(t.kube.get(KEY)?.metadata.finalizers).toBeUndefined();
+    await t.reconcile();
+    expect(t.coder.calls).toHaveLength(2); // no further Coder calls until the connection changes or resync
+  });
+
+  it('the connection status is written once with the server version', async () => {
+    const t = setup({ ws: workspace(), listed: [running()] });
+    await t.reconcile();
+    await t.reconcile();
+    const patches = t.kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection');
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.patch).toMatchObject({ version: 'v2.36.1', renamesAllowed: true });
+  });
+});
