@@ -1,0 +1,55 @@
+// The resync decision: from one refreshed snapshot, which Workspaces need a
+// reconcile. Idle ones must not (that is what makes an idle resync free).
+import { describe, expect, it } from 'vitest';
+import type { Workspace } from '../../../src/api/schema.ts';
+import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
+import { needsReconcile } from '../../../src/controller/resync.ts';
+import { toDesired } from '../../../src/engine/desired.ts';
+import { diff } from '../../../src/engine/diff.ts';
+import { findObserved, Snapshot } from '../../../src/engine/observe.ts';
+import { computeStatus } from '../../../src/engine/status.ts';
+import { coderWorkspace } from '../engine/fake-coder.ts';
+
+const NOW = new Date('2026-11-10T12:00:00.000Z');
+const URL = 'https://coder.example.com';
+
+const running = (o: Partial<CoderWorkspace> = {}): CoderWorkspace => {
+  const ws = coderWorkspace({ ttl_ms: 3_600_000, ...o });
+  return { ...ws, latest_build: { ...ws.latest_build, status: 'running' } };
+};
+
+function resource(spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}): Workspace {
+  return {
+    apiVersion: 'coderops.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: 'dev', namespace: 'team-a', generation: 1, ...meta },
+    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', ...spec },
+  };
+}
+
+/** The Workspace as a reconcile against `coder` would have left it. */
+function settled(ws: Workspace, coder: CoderWorkspace): Workspace {
+  const snapshot = Snapshot.fromCoder([coder]);
+  const desired = toDesired(ws, { file: 'team-a/dev' }, { deletionPolicy: 'Orphan' });
+  const plan = diff(desired, findObserved(snapshot, desired));
+  return { ...ws, status: computeStatus({ plan, generation: ws.metadata.generation!, coderUrl: URL, now: NOW }) };
+}
+
+const opts = { deletionPolicy: 'Orphan' as const, coderUrl: URL, now: new Date(NOW.getTime() + 600_000) };
+
+describe('needsReconcile', () => {
+  const idle = settled(resource(), running());
+  it.each<[string, Workspace, CoderWorkspace[], boolean]>([
+    ['idle: Coder matches and the status would not change', idle, [running()], false],
+    ['drift in Coder', idle, [running({ ttl_ms: 7_200_000 })], true],
+    ['the workspace vanished from Coder', idle, [], true],
+    ['spec edited (generation moved past the status)', { ...idle, metadata: { ...idle.metadata, generation: 2 } }, [running()], true],
+    ['not Ready yet', settled(resource(), coderWorkspace({ ttl_ms: 3_600_000 })), [coderWorkspace({ ttl_ms: 3_600_000 })], true],
+    ['a build finished since the status was written', settled(resource(), coderWorkspace({ ttl_ms: 3_600_000 })), [running()], true],
+    ['being deleted', { ...idle, metadata: { ...idle.metadata, deletionTimestamp: NOW.toISOString() } }, [running()], true],
+    ['suspended', { ...idle, spec: { ...idle.spec, suspend: true } }, [running({ ttl_ms: 7_200_000 })], false],
+    ['favorite managed: only the owner can read it', settled(resource({ favorite: true }), running()), [running()], true],
+  ])('%s', (_name, ws, coder, expected) => {
+    expect(needsReconcile(ws, Snapshot.fromCoder(coder), opts)).toBe(expected);
+  });
+});
