@@ -39,6 +39,8 @@ export interface ReconcilerDeps extends ConnectionCaches {
   now?: () => Date;
   /** How soon to look again while a Coder build runs. Default 2 s. */
   pollMs?: number;
+  /** How soon to look again when the connection's Secret or Coder could not be reached. Default 15 s. */
+  recheckMs?: number;
 }
 
 export class Reconciler {
@@ -100,7 +102,9 @@ export class Reconciler {
         return;
       case 'connectionNotReady':
         await this.#failed(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'ConnectionNotReady', message: decision.message }));
-        return;
+        // A refused token waits for the connection to change or the resync to re-read its Secret (no
+        // Coder calls meanwhile); an unreadable Secret or an unreachable Coder is looked at again soon.
+        return rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' ? { requeueAfter: this.#d.recheckMs ?? 15_000 } : undefined;
       case 'addFinalizer':
         await this.#d.kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
         return this.#sync(ws, rt!, now);

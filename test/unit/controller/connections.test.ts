@@ -1,0 +1,89 @@
+// The per-connection runtime: one check and one list when first used,
+// concurrent refreshes share one list, a refused token makes no further
+// Coder calls, and a resync re-reads the Secret (a rotated token rebuilds).
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { CoderApiError } from '../../../src/coder/errors.ts';
+import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connections.ts';
+import { scrub } from '../../../src/observability/logger.ts';
+import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+
+const ref: ConnectionRef = { id: 'CoderConnection/a/default', kind: 'CoderConnection', name: 'default', secretNamespace: 'a', spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } } };
+
+function setup() {
+  const coder = new FakeCoder();
+  coder.listed = [coderWorkspace()];
+  let token = 'first-token-0123456789';
+  const tokens: string[] = [];
+  const secretReads: string[] = [];
+  const registry = new ConnectionRegistry({
+    readSecret: async (ns, name, key) => (secretReads.push(`${ns}/${name}/${key}`), token),
+    makeApi: (o) => (tokens.push(o.token), coder),
+    logger: pino({ level: 'silent' }),
+  });
+  return { coder, registry, tokens, secretReads, rotate: (t: string) => (token = t) };
+}
+
+const count = (coder: FakeCoder, method: string) => coder.calls.filter((c) => c.method === method).length;
+
+describe('ConnectionRegistry', () => {
+  it('first use: one Secret read, buildinfo + users/me, one list; later uses reuse it', async () => {
+    const t = setup();
+    const [a, b] = await Promise.all([t.registry.runtime(ref), t.registry.runtime(ref)]);
+    expect(a).toBe(b);
+    expect(a.state).toEqual({ ready: true, version: 'v2.36.1', renamesAllowed: true });
+    expect(t.coder.calls.map((c) => c.method)).toEqual(['buildInfo', 'getUser', 'listWorkspaces']);
+    expect(t.secretReads).toEqual(['a/s/token']);
+    expect(a.snapshot.size).toBe(1);
+    expect(t.registry.checked(ref.id)).toBe(true);
+    // The token is registered for scrubbing the moment it is read.
+    expect(scrub('Bearer first-token-0123456789')).toBe('Bearer [REDACTED]');
+  });
+
+  it('concurrent refreshes share one list', async () => {
+    const t = setup();
+    const rt = await t.registry.runtime(ref);
+    await Promise.all([rt.refresh(), rt.refresh(), rt.refresh()]);
+    expect(count(t.coder, 'listWorkspaces')).toBe(2);
+  });
+
+  it('a refused token: not ready, and no further Coder calls until resync', async () => {
+    const t = setup();
+    t.coder.failures.getUser = new CoderApiError({ status: 401, method: 'GET', path: '/api/v2/users/me', response: { message: 'no' } });
+    const rt = await t.registry.runtime(ref);
+    expect(rt.state).toMatchObject({ ready: false, reason: 'Unauthorized' });
+    const calls = t.coder.calls.length;
+    await t.registry.runtime(ref);
+    expect(t.coder.calls.length).toBe(calls);
+    // The resync re-reads the Secret and checks again.
+    delete t.coder.failures.getUser;
+    const [again] = await t.registry.resync([ref]);
+    expect(again!.state.ready).toBe(true);
+  });
+
+  it('resync: one list per connection; a rotated token rebuilds the client', async () => {
+    const t = setup();
+    await t.registry.runtime(ref);
+    await t.registry.resync([ref]);
+    expect(count(t.coder, 'listWorkspaces')).toBe(2);
+    expect(t.tokens).toEqual(['first-token-0123456789']);
+    t.rotate('second-token-0123456789');
+    await t.registry.resync([ref]);
+    expect(t.tokens).toEqual(['first-token-0123456789', 'second-token-0123456789']);
+  });
+
+  it('a missing Secret: not ready with a message naming it, no Coder call', async () => {
+    const coder = new FakeCoder();
+    const registry = new ConnectionRegistry({
+      readSecret: async () => {
+        throw new Error('Secret a/s not found');
+      },
+      makeApi: () => coder,
+      logger: pino({ level: 'silent' }),
+    });
+    const rt = await registry.runtime(ref);
+    expect(rt.state).toMatchObject({ ready: false, reason: 'SecretNotFound' });
+    expect(rt.state.ready ? '' : rt.state.message).toContain('Secret a/s');
+    expect(coder.calls).toEqual([]);
+  });
+});
