@@ -162,7 +162,15 @@ export class Operator {
     this.#o.metrics.leader.set(1);
     for (const [, i] of this.informers()) await i.waitForSync(signal).catch(() => undefined);
     if (signal.aborted) return;
-    const timer = setInterval(() => void this.resync().catch((err: unknown) => this.#o.logger.warn({ err }, 'resync failed')), this.#o.resyncMs);
+    let resyncing = false;
+    // A resync slower than the period (a slow Coder) must not pile up lists: skip a tick instead.
+    const timer = setInterval(() => {
+      if (resyncing) return;
+      resyncing = true;
+      void this.resync()
+        .catch((err: unknown) => this.#o.logger.warn({ err }, 'resync failed'))
+        .finally(() => (resyncing = false));
+    }, this.#o.resyncMs);
     const gauges = setInterval(() => this.#recordGauges(), 1000);
     signal.addEventListener('abort', () => {
       clearInterval(timer);
