@@ -19,7 +19,8 @@ const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
 const CHART = resolve(import.meta.dirname, '../../helm/coder-workspace-operator');
 export const API = 'coderops.dev/v1alpha1';
 /** Short, so drift tests do not wait 10 minutes; long enough that a resync is a distinct event. */
-export const TEST_RESYNC = '4s';
+export const TEST_RESYNC_MS = 4_000;
+export const TEST_RESYNC = `${TEST_RESYNC_MS / 1000}s`;
 
 export interface OperatorProcess {
   name: string;

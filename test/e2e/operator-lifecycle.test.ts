@@ -18,6 +18,7 @@ import {
   waitSettled,
   workspace,
   TEST_RESYNC,
+  TEST_RESYNC_MS,
   type OperatorEnv,
   type OperatorProcess,
 } from './operator-harness.ts';
@@ -145,6 +146,21 @@ describe('operator lifecycle', () => {
       expect(event.type).toBe('Normal');
     });
   }
+
+  it('after the edits (renamed, favorite, dormant, autostart, ttl), idle resyncs write nothing', async () => {
+    // Favorite is per-user in Coder: the admin's list does not show the owner's, so this catches a resync that "corrects" it forever.
+    const before = await getWorkspace(ns, 'dev');
+    const eventsBefore = (await eventsFor(ns, 'dev')).length;
+    env.sim.resetCalls();
+    await new Promise((r) => setTimeout(r, 2 * TEST_RESYNC_MS + 1_000));
+    const after = await getWorkspace(ns, 'dev');
+    const lists = env.sim.calls.filter((c) => c.method === 'GET' && c.route === '/api/v2/workspaces').length;
+    measure(`lifecycle: idle ${2 * TEST_RESYNC_MS + 1_000} ms over a fully edited workspace: Coder writes ${coderWrites(env.sim).length}, workspace lists ${lists}`);
+    expect(lists, 'resyncs ran').toBeGreaterThanOrEqual(1);
+    expect(coderWrites(env.sim)).toEqual([]);
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect((await eventsFor(ns, 'dev')).length).toBe(eventsBefore);
+  });
 
   it(`a change made in Coder out of band is corrected on resync (${TEST_RESYNC}) and reported in status.lastDrift`, async () => {
     await apply(workspace(ns, 'drift', { owner: 'bob', template: 'kubernetes', ttl: '2h' }));
