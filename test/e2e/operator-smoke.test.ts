@@ -38,6 +38,11 @@ afterAll(async () => {
 
 describe('operator smoke', () => {
   it('kubectl apply -> Ready, and the workspace exists in the simulator', async () => {
+    // Measure from a running operator, not from process start.
+    for (const deadline = Date.now() + 30_000; !stderr.includes('workers started'); ) {
+      if (Date.now() > deadline) throw new Error(`operator did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const started = Date.now();
     await kubectlOk(['apply', '-n', ns, '-f', '-'], {
       stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'smoke' }, spec: { owner: 'alice', template: 'docker', ttl: '2h' } }),
