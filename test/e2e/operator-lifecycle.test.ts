@@ -220,7 +220,7 @@ describe('operator lifecycle', () => {
     expect((await eventsFor(ns, 'badtz')).some((e) => e.type === 'Warning')).toBe(true);
   });
 
-  it('a connection with a bad token -> ConnectionNotReady, no create', async () => {
+  it('a connection with a bad token -> ConnectionNotReady and no create; the fixed token -> Created', async () => {
     await apply(
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bad-token', namespace: ns }, stringData: { token: '' } },
       { apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'broken', namespace: ns }, spec: { url: env.sim.url, tokenSecretRef: { name: 'bad-token', key: 'token' } } },
@@ -238,6 +238,20 @@ describe('operator lifecycle', () => {
     expect(createsByName(env.sim).get('nokey')).toBeUndefined();
     const conn = JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', 'broken', '-n', ns, '-o', 'json']));
     expect(condition(conn, 'Ready')?.status).toBe('False');
+
+    // The operator may not watch Secrets (GET only), so a fixed token is picked up on a recheck.
+    const fixedAt = Date.now();
+    await setToken(ns, env.sim.tokenFor('admin'), 'bad-token');
+    await waitSettled(ns, 'nokey', 'Created', 40_000);
+    measure(`lifecycle: token fixed in the Secret -> Ready ${Date.now() - fixedAt} ms`);
+    expect(createsByName(env.sim).get('nokey')).toBe(1);
+  });
+
+  it('CoderConnection status: Ready, the server version, whether renames are allowed', async () => {
+    const conn = JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', 'default', '-n', ns, '-o', 'json']));
+    expect(condition(conn, 'Ready')?.status).toBe('True');
+    expect(conn.status.version).toMatch(/^v\d+\.\d+/);
+    expect(conn.status.renamesAllowed).toBe(true);
   });
 
   it('delete with deletionPolicy Delete: Coder workspace deleted, finalizer removed, resource gone', async () => {
