@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -22,15 +22,17 @@ export const API = 'coderops.dev/v1alpha1';
 export const TEST_RESYNC_MS = 4_000;
 export const TEST_RESYNC = `${TEST_RESYNC_MS / 1000}s`;
 
+export type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
 export interface OperatorProcess {
   name: string;
   child: ChildProcess;
   logFile: string;
   metricsUrl: string;
   probesUrl: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   /** Sends a signal and waits for the exit (SIGKILL after 20 s, so a hung SIGTERM fails loudly in the log). */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
   logs(): Promise<string>;
   metrics(): Promise<string>;
 }
@@ -40,8 +42,6 @@ export interface StartOptions {
   name?: string;
   resync?: string;
   deletionPolicy?: 'Orphan' | 'Delete';
-  concurrency?: number;
-  extraArgs?: string[];
   /** Lease timings (default the chart's 15s/10s/2s); a crash test shortens them to wait less for expiry. */
   lease?: { duration: string; renewDeadline: string; retryPeriod: string };
   /** Wait for /readyz (default true). */
@@ -62,14 +62,11 @@ export interface OperatorEnv {
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 export function httpGetText(url: string): Promise<{ status: number; body: string }> {
@@ -106,10 +103,11 @@ export function workspace(ns: string, name: string, spec: Record<string, unknown
   return { apiVersion: API, kind: 'Workspace', metadata: { name, namespace: ns }, spec };
 }
 
-export function connection(ns: string, url: string, secret = 'coder-token'): object[] {
+/** A CoderConnection and its Secret, token empty: setToken fills it without it showing in last-applied. */
+export function connection(ns: string, url: string, name = 'default', secret = 'coder-token'): object[] {
   return [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: ns }, stringData: { token: '' } },
-    { apiVersion: API, kind: 'CoderConnection', metadata: { name: 'default', namespace: ns }, spec: { url, tokenSecretRef: { name: secret, key: 'token' } } },
+    { apiVersion: API, kind: 'CoderConnection', metadata: { name, namespace: ns }, spec: { url, tokenSecretRef: { name: secret, key: 'token' } } },
   ];
 }
 
@@ -169,7 +167,7 @@ export async function setUpOperatorEnv(opts: { teams?: number; sim?: SimulatorOp
   return env;
 }
 
-/** Puts a token in a team's Secret (kubectl apply would show it in last-applied). */
+/** Puts a token in a Secret. */
 export async function setToken(ns: string, token: string, secret = 'coder-token'): Promise<void> {
   const patch = JSON.stringify({ data: { token: Buffer.from(token).toString('base64') } });
   await kubectlOk(['patch', 'secret', secret, '-n', ns, '--type=merge', '-p', patch]);
@@ -179,21 +177,14 @@ async function startOperator(env: OperatorEnv, o: StartOptions = {}): Promise<Op
   const name = o.name ?? `op-${randomBytes(2).toString('hex')}`;
   const [metricsPort, probesPort] = [await freePort(), await freePort()];
   const logFile = join(env.dir, `${name}.log`);
+  const lease = o.lease ?? { duration: '15s', renewDeadline: '10s', retryPeriod: '2s' };
+  // The chart's flags (templates/deployment.yaml), with loopback ports and a short resync.
   const args = [
-    CLI, 'run',
-    '--kubeconfig', env.saKubeconfig,
-    `--namespaces=${env.teams.join(',')}`,
+    CLI, 'run', '--kubeconfig', env.saKubeconfig, `--namespaces=${env.teams.join(',')}`,
     '--leader-elect', `--leader-election-namespace=${env.operatorNs}`, `--leader-election-id=${env.leaseName}`,
-    `--lease-duration=${o.lease?.duration ?? '15s'}`,
-    `--renew-deadline=${o.lease?.renewDeadline ?? '10s'}`,
-    `--retry-period=${o.lease?.retryPeriod ?? '2s'}`,
-    `--concurrency=${o.concurrency ?? 4}`,
-    `--resync=${o.resync ?? TEST_RESYNC}`,
-    `--deletion-policy=${o.deletionPolicy ?? 'Orphan'}`,
-    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-    `--health-probe-bind-address=127.0.0.1:${probesPort}`,
-    '--log-level=debug',
-    ...(o.extraArgs ?? []),
+    `--lease-duration=${lease.duration}`, `--renew-deadline=${lease.renewDeadline}`, `--retry-period=${lease.retryPeriod}`,
+    '--concurrency=4', `--resync=${o.resync ?? TEST_RESYNC}`, `--deletion-policy=${o.deletionPolicy ?? 'Orphan'}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=debug',
   ];
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, args, {
@@ -202,9 +193,8 @@ async function startOperator(env: OperatorEnv, o: StartOptions = {}): Promise<Op
   });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once('exit', (code, signal) => setTimeout(() => done({ code, signal }), 50)),
-  );
+  // A little after 'exit', so the log stream has the last lines.
+  const exited = new Promise<Exit>((done) => child.once('exit', (code, signal) => setTimeout(() => done({ code, signal }), 50)));
   const p: OperatorProcess = {
     name,
     child,
@@ -241,13 +231,7 @@ async function startOperator(env: OperatorEnv, o: StartOptions = {}): Promise<Op
 
 // ---- reading what happened ------------------------------------------------
 
-export interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
+export type Condition = { type: string; status: string; reason: string; message: string; observedGeneration?: number };
 
 export async function getWorkspace(ns: string, name: string): Promise<any> {
   return JSON.parse(await kubectlOk(['get', 'workspaces.coderops.dev', name, '-n', ns, '-o', 'json']));
@@ -307,7 +291,6 @@ export function createsByName(sim: CoderSimulator): Map<string, number> {
 /**
  * Write requests the apiserver served, by verb and resource, from its own
  * request counter: it sees no-op patches too, which resourceVersions do not.
- * Leases are left out (the leader renews every retry period by design).
  */
 export async function apiserverWrites(): Promise<Map<string, number>> {
   const text = await kubectlOk(['get', '--raw', '/metrics']);
@@ -315,7 +298,7 @@ export async function apiserverWrites(): Promise<Map<string, number>> {
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(labels.verb ?? '') || labels.resource === 'leases') continue;
+    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(labels.verb ?? '')) continue;
     const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
     counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
@@ -323,9 +306,9 @@ export async function apiserverWrites(): Promise<Map<string, number>> {
 }
 
 /**
- * Resources the chart lets the operator write (rbac.test.ts proves it can
- * write nothing else), so other writes in a window are other actors', e.g.
- * the apiserver's own endpoint reconciler.
+ * Resources the chart lets the operator write, Leases aside (renewed every
+ * retry period by design). rbac.test.ts proves it can write nothing else, so
+ * other writes are other actors', e.g. the apiserver's endpoint reconciler.
  */
 export function operatorWritable(key: string): boolean {
   return /^\S+ (workspaces|coderconnections|clustercoderconnections|events)(\/|$)/.test(key);

@@ -7,6 +7,7 @@ import { kubectl, kubectlOk } from './kubectl.ts';
 import {
   apply,
   condition,
+  connection,
   coderWrites,
   createsByName,
   eventsFor,
@@ -221,10 +222,7 @@ describe('operator lifecycle', () => {
   });
 
   it('a connection with a bad token -> ConnectionNotReady and no create; the fixed token -> Created', async () => {
-    await apply(
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bad-token', namespace: ns }, stringData: { token: '' } },
-      { apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'broken', namespace: ns }, spec: { url: env.sim.url, tokenSecretRef: { name: 'bad-token', key: 'token' } } },
-    );
+    await apply(...connection(ns, env.sim.url, 'broken', 'bad-token'));
     // Well-formed (id-secret) but unknown to Coder: a 401, not a parse error.
     await setToken(ns, 'abcdefghij-0123456789abcdefghijkl', 'bad-token');
     env.sim.resetCalls();
