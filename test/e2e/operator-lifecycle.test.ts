@@ -1,6 +1,7 @@
 // One Workspace's life under the running operator (issue 4, item 8): apply ->
-// Ready, each editable field -> Coder, status and exactly one Event, drift
-// corrected on resync, invalid spec, a bad token, and both deletion policies.
+// Ready, each editable field -> Coder, status and exactly one Event, idle
+// resyncs writing nothing, invalid spec, a bad token, both deletion policies.
+// Out-of-band changes in Coder: operator-drift.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimWorkspace } from '../../src/coder-sim/model.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
@@ -18,7 +19,6 @@ import {
   waitFor,
   waitSettled,
   workspace,
-  TEST_RESYNC,
   TEST_RESYNC_MS,
   type OperatorEnv,
   type OperatorProcess,
@@ -161,47 +161,6 @@ describe('operator lifecycle', () => {
     expect(coderWrites(env.sim)).toEqual([]);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect((await eventsFor(ns, 'dev')).length).toBe(eventsBefore);
-  });
-
-  it(`a change made in Coder out of band is corrected on resync (${TEST_RESYNC}) and reported in status.lastDrift`, async () => {
-    await apply(workspace(ns, 'drift', { owner: 'bob', template: 'kubernetes', ttl: '2h' }));
-    await waitSettled(ns, 'drift');
-    const id = (await getWorkspace(ns, 'drift')).status.id as string;
-    env.sim.resetCalls();
-    const changedAt = Date.now();
-    env.sim.state.setTtl(id, 30 * 60_000);
-    await eventually('the TTL set back', async () => env.sim.state.mustWorkspace(id).ttlMs === 2 * 3600_000, 20_000);
-    measure(`lifecycle: out-of-band TTL change corrected after ${Date.now() - changedAt} ms (resync ${TEST_RESYNC})`);
-    expect(writesTo(/^PUT .*\/ttl$/)).toBe(1);
-    const ws = await eventually('status.lastDrift', async () => {
-      const w = await getWorkspace(ns, 'drift');
-      return (w.status.lastDrift ?? []).length > 0 ? w : undefined;
-    }, 10_000);
-    expect(ws.status.lastDrift.join(' ')).toMatch(/ttl/i);
-    expect(ws.status.ttl).toMatch(/^2h/);
-  });
-
-  it('several out-of-band changes at once (rename, autostart off) are all corrected and all listed in lastDrift', async () => {
-    await apply(workspace(ns, 'drift2', { owner: 'bob', template: 'docker', autostart: { schedule: '0 7 * * 1-5' } }));
-    await waitSettled(ns, 'drift2');
-    const id = (await getWorkspace(ns, 'drift2')).status.id as string;
-    const schedule = env.sim.state.mustWorkspace(id).autostartSchedule;
-    env.sim.resetCalls();
-    env.sim.state.renameWorkspace(id, 'someone-else-named-it');
-    env.sim.state.setAutostart(id, null);
-    await eventually('both set back', async () => {
-      const s = env.sim.state.mustWorkspace(id);
-      return s.name === 'drift2' && s.autostartSchedule === schedule;
-    }, 20_000);
-    const ws = await eventually('lastDrift with both fields', async () => {
-      const w = await getWorkspace(ns, 'drift2');
-      const drift = (w.status.lastDrift ?? []).join(' ');
-      return /name/i.test(drift) && /autostart/i.test(drift) ? w : undefined;
-    }, 10_000);
-    expect(ws.status.name).toBe('drift2');
-    expect(writesTo(/^PATCH \/api\/v2\/workspaces\/\{workspace\}$/)).toBe(1);
-    expect(writesTo(/^PUT .*\/autostart$/)).toBe(1);
-    expect(createsByName(env.sim).get('drift2')).toBeUndefined();
   });
 
   it('an invalid spec the CRD admits (unknown time zone) -> InvalidSpec naming the field, no Coder call', async () => {
