@@ -191,6 +191,10 @@ async function startOperator(env: OperatorEnv, o: StartOptions = {}): Promise<Op
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POD_NAME: name, POD_NAMESPACE: env.operatorNs },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // If the test worker itself dies, take the operator with it (afterAll never runs then).
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   // A little after 'exit', so the log stream has the last lines.
