@@ -1,0 +1,48 @@
+// latest.md: one row per scenario run, then the calls by route.
+import type { ScenarioResult } from './cli-mode.ts';
+
+export interface Doc {
+  startedAt: string;
+  finished: boolean;
+  wallSeconds: number;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  options: Record<string, unknown>;
+  results: ScenarioResult[];
+}
+
+const fmt = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
+
+export function renderMarkdown(doc: Doc): string {
+  const m = doc.machine;
+  const lines = [
+    `# Benchmark results`,
+    '',
+    `${doc.startedAt} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGb} GB · Node ${m.node} · ${m.platform} · ${doc.finished ? 'complete' : 'PARTIAL (still running or interrupted)'} in ${doc.wallSeconds.toFixed(0)} s`,
+    '',
+    `Simulator on 127.0.0.1 in its own process (rate limit off); 500 owners; wall/CPU/RSS are the measured child's (CLI or operator) alone.`,
+    '',
+    '| mode | scenario | N | latency | ok | wall s | CPU s | peak RSS MB | Coder reads | Coder writes | details |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of doc.results) {
+    const details = Object.entries(r.extra)
+      .filter(([k]) => k !== 'exitCode' || r.extra[k] !== 0)
+      .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`)
+      .join(', ');
+    lines.push(
+      `| ${r.mode} | ${r.scenario} | ${r.n} | ${r.latencyMs} ms | ${r.ok ? 'yes' : '**no**'} | ${fmt(r.wallMs === undefined ? undefined : r.wallMs / 1000, 2)} | ${fmt(r.cpuMs === undefined ? undefined : r.cpuMs / 1000, 2)} | ${fmt(r.peakRssMb)} | ${fmt(r.reads)} | ${fmt(r.writes)} | ${details} |`,
+    );
+  }
+  lines.push('', '## Calls by route', '');
+  for (const r of doc.results) {
+    if (!r.byRoute || Object.keys(r.byRoute).length === 0) continue;
+    const routes = Object.entries(r.byRoute).sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(' · ');
+    lines.push(`- ${r.mode} ${r.scenario} N=${r.n} ${r.latencyMs} ms: ${routes}`);
+  }
+  const notes = doc.results.filter((r) => r.notes.length > 0);
+  if (notes.length > 0) {
+    lines.push('', '## Notes', '');
+    for (const r of notes) for (const n of r.notes) lines.push(`- ${r.mode} ${r.scenario} N=${r.n} ${r.latencyMs} ms: ${n.replace(/\n/g, ' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
