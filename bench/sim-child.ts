@@ -22,7 +22,7 @@ if (process.send) {
       reply({
         calls: sim.calls.map((c): CompactCall => {
           const body = c.requestBody as { name?: unknown } | undefined;
-          const name = c.method === 'POST' && typeof body?.name === 'string' ? body.name : c.path;
+          const name = c.method === 'POST' && typeof body?.name === 'string' ? body.name : c.query ? `${c.path}?${c.query}` : c.path;
           return [c.method, c.route, c.status, c.at, name];
         }),
       });
