@@ -120,12 +120,16 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
     ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
   };
   const results = await applyAll(report.plans, deps, opts.concurrency);
-  let nextState = state;
+  const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
-    report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now(), ...previousOf(opts, plan.key) }));
-    if (nextState && result.observed) nextState = recordApplied(nextState, entryFor(plan, result, nextState, now(), opts));
+    // A plan with nothing to do keeps the status prepare() computed for it.
+    if (result.outcomes.length > 0)
+      report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now(), ...previousOf(opts, plan.key) }));
+    if (state && result.observed) applied.push(entryFor(plan, result, state, now(), opts));
   }
+  // One copy of the state for all entries: recording them one by one would copy it N times.
+  let nextState = state && recordApplied(state, applied);
 
   const pruneResults: ApplyReport['pruneResults'] = [];
   for (const prune of report.prunes) {

@@ -74,8 +74,11 @@ export async function writeState(path: string, state: StateFile): Promise<void> 
   await writeFileAtomic(path, serialize(state));
 }
 
-export function recordApplied(state: StateFile, entry: StateEntry): StateFile {
-  return { ...state, entries: { ...state.entries, [entry.key]: { ...entry } } };
+/** Records one entry, or many at once (one copy of the map, whatever their number). */
+export function recordApplied(state: StateFile, entries: StateEntry | readonly StateEntry[]): StateFile {
+  const next = { ...state.entries };
+  for (const entry of Array.isArray(entries) ? entries : [entries]) next[entry.key] = { ...entry };
+  return { ...state, entries: next };
 }
 
 export function forget(state: StateFile, key: string): StateFile {

@@ -157,4 +157,11 @@ describe('recordApplied and forget', () => {
     expect(three).toEqual({ version: 1, coderUrl: URL, entries: {} });
     expect(forget(one, 'ns/missing')).toEqual(one);
   });
+
+  it('records many entries in one call, later ones winning', () => {
+    const many = Array.from({ length: 500 }, (_, i) => entry(`ns/w${i}`));
+    const state = recordApplied(emptyState(URL), [...many, entry('ns/w7', { name: 'renamed' })]);
+    expect(Object.keys(state.entries)).toHaveLength(500);
+    expect(state.entries['ns/w7']?.name).toBe('renamed');
+  });
 });
