@@ -17,7 +17,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'cold-adopt,idle,burst,creates,plan,rss' },
     mode: { type: 'string', default: 'cli,operator' },
     'operator-n': { type: 'string' },
-    'operator-deadline': { type: 'string', default: '300' },
+    'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
     out: { type: 'string', default: 'bench/results' },
   },
