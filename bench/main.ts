@@ -1,6 +1,7 @@
 // npm run bench [-- --n 1000,10000 --latency 0,20 --scenarios cold-adopt,idle,burst,creates,plan,rss --mode cli,operator --out bench/results]
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json.
+import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +20,8 @@ const { values } = parseArgs({
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
+    /** Extra node flags for the operator child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" (profiles are written when it exits). */
+    'operator-node-args': { type: 'string' },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -35,7 +38,9 @@ const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started
 const results: ScenarioResult[] = [];
 const outDir = resolve(ROOT, values.out);
 await mkdir(outDir, { recursive: true });
+const commit = await new Promise<string>((done) => execFile('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }, (_e, out) => done(String(out).trim() || 'unknown')));
 const machine = {
+  commit,
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model ?? 'unknown',
   memoryGb: Number((totalmem() / 2 ** 30).toFixed(1)),
@@ -63,7 +68,7 @@ if (modes.has('cli')) {
 if (modes.has('operator')) {
   for (const n of operatorNs) {
     try {
-      results.push(...(await runOperatorMode(n, scenarios, { resync: values.resync, deadlineS: Number(values['operator-deadline']) }, log)));
+      results.push(...(await runOperatorMode(n, scenarios, { resync: values.resync, deadlineS: Number(values['operator-deadline']), nodeArgs: values['operator-node-args']?.split(' ').filter(Boolean) ?? [] }, log)));
     } catch (error) {
       results.push({ mode: 'operator', scenario: 'setup', n, latencyMs: 0, ok: false, extra: {}, notes: [String((error as Error).stack ?? error)] });
     }

@@ -38,7 +38,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runOperatorMode(
   n: number,
   scenarios: Set<string>,
-  opts: { resync: string; deadlineS: number },
+  opts: { resync: string; deadlineS: number; nodeArgs?: string[] },
   log: (s: string) => void,
 ): Promise<ScenarioResult[]> {
   const wanted = ['cold-adopt', 'idle', 'rss'].filter((s) => scenarios.has(s));
@@ -93,7 +93,7 @@ export async function runOperatorMode(
     operator = spawn(
       process.execPath,
       [
-        CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
+        ...(opts.nodeArgs ?? []), CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
         '--leader-election-id=bench', '--concurrency=4', `--resync=${opts.resync}`, '--deletion-policy=Orphan',
         `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=info',
       ],
@@ -165,10 +165,11 @@ export async function runOperatorMode(
 
     if (scenarios.has('rss')) {
       const rss = procRssMb(pid);
+      const heap = await heapFromMetrics(`http://127.0.0.1:${metricsPort}/metrics`);
       results.push({
         mode: 'operator', scenario: 'rss', n, latencyMs: 0, ok: readyMs !== undefined, peakRssMb: rss.peak,
-        extra: { rssNowMb: Math.round(rss.now), ready },
-        notes: ['VmHWM of the operator process after cold adopt (+ idle window when run)'],
+        extra: { rssNowMb: Math.round(rss.now), ready, ...heap },
+        notes: ['VmHWM of the operator process after cold adopt (+ idle window when run); heap figures from its own /metrics (prom-client process metrics) at that moment'],
       });
     }
     process.off('exit', reap);
@@ -184,6 +185,20 @@ export async function runOperatorMode(
     await cp.stop();
   }
   return results;
+}
+
+/** V8 heap and external memory of the operator, in MB, from its prom-client process metrics. */
+async function heapFromMetrics(url: string): Promise<Record<string, number>> {
+  try {
+    const text = await (await fetch(url)).text();
+    const mb = (name: string) => {
+      const m = new RegExp(`^cwo_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
+    };
+    return { heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+  } catch {
+    return {};
+  }
 }
 
 function sum(counts: Record<string, number>): number {

@@ -5,7 +5,7 @@ export interface Doc {
   startedAt: string;
   finished: boolean;
   wallSeconds: number;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  machine: { commit: string; cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
   options: Record<string, unknown>;
   results: ScenarioResult[];
 }
@@ -17,7 +17,7 @@ export function renderMarkdown(doc: Doc): string {
   const lines = [
     `# Benchmark results`,
     '',
-    `${doc.startedAt} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGb} GB · Node ${m.node} · ${m.platform} · ${doc.finished ? 'complete' : 'PARTIAL (still running or interrupted)'} in ${doc.wallSeconds.toFixed(0)} s`,
+    `${doc.startedAt} · commit ${m.commit} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGb} GB · Node ${m.node} · ${m.platform} · ${doc.finished ? 'complete' : 'PARTIAL (still running or interrupted)'} in ${doc.wallSeconds.toFixed(0)} s`,
     '',
     `Simulator on 127.0.0.1 in its own process (rate limit off); 500 owners; wall/CPU/RSS are the measured child's (CLI or operator) alone.`,
     '',
