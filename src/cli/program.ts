@@ -1,8 +1,7 @@
 // The commands of coder-workspace-operator (alias cwo): plan, apply, status, sync.
 // Exit codes: 0 success / in sync, 1 error, 2 `plan` found changes
 // (like `terraform plan -detailed-exitcode`).
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../api/duration.ts';
+import { Command, Option } from 'commander';
 import { createLogger } from '../observability/logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
 import { connect, UsageError, type ConnectionFlags } from './connection.ts';
@@ -13,6 +12,7 @@ import { loadFromRepo, withGitOptions, type GitFlags } from './git-flags.ts';
 import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from './markdown.ts';
 import { syncCommand, type SyncFlags } from './sync-command.ts';
 import { registerRunCommand } from './run-command.ts';
+import { durationMs, positiveInt } from './arg-parsers.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
@@ -33,20 +33,6 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   deletionPolicy: 'Delete' | 'Orphan';
   deleteTimeout: number;
   logLevel: string;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-}
-
-function durationMs(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 const FILENAME = ['-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin'] as const;

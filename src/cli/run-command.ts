@@ -1,13 +1,10 @@
 // `run`: the in-cluster operator (the image's entrypoint, flags as the Helm
-// chart passes them). This file owns the process: flags, kubeconfig, the
-// /metrics and health servers, signals. The controller is src/controller/operator.ts.
-import { KubeConfig } from '@kubernetes/client-node';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../api/duration.ts';
-import { Operator } from '../controller/operator.ts';
-import { startHttpServer, type RunningHttpServer } from '../observability/http-server.ts';
-import { createLogger } from '../observability/logger.ts';
-import { OperatorMetrics } from '../observability/metrics.ts';
+// chart passes them). This file only declares the flags; the process itself
+// (kubeconfig, servers, signals) is in ./run-operator.ts, loaded when `run`
+// runs, so the other commands never load the Kubernetes client library
+// (about 130 MB and 0.6 s of CPU, measured by the benchmark).
+import { Command, Option } from 'commander';
+import { durationMs, positiveInt } from './arg-parsers.ts';
 
 export interface RunFlags {
   kubeconfig?: string;
@@ -25,20 +22,6 @@ export interface RunFlags {
   healthProbeBindAddress: string;
   logLevel: string;
   coderTimeout?: number;
-}
-
-function durationMs(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
 }
 
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -62,64 +45,6 @@ export function registerRunCommand(program: Command, run: (code: number) => void
     .option('--health-probe-bind-address <addr>', 'address for /healthz and /readyz (0 disables)', ':8081')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', process.env.LOG_LEVEL || 'info')
     .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs))
-    .action(async (flags: RunFlags) => run(await runCommand(flags)));
+    .action(async (flags: RunFlags) => run(await (await import('./run-operator.ts')).runCommand(flags)));
 }
 
-export async function runCommand(flags: RunFlags): Promise<number> {
-  const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
-  const metrics = new OperatorMetrics();
-  const kubeConfig = new KubeConfig();
-  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-  else kubeConfig.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, else in-cluster
-  const leNamespace = flags.leaderElectionNamespace || process.env.POD_NAMESPACE;
-  if (flags.leaderElect && !leNamespace) throw new InvalidArgumentError('--leader-elect needs --leader-election-namespace or $POD_NAMESPACE');
-  let exitCode = 0;
-  const operator = new Operator({
-    kubeConfig,
-    namespaces: flags.namespaces,
-    concurrency: flags.concurrency,
-    resyncMs: flags.resync,
-    deletionPolicy: flags.deletionPolicy,
-    ...(flags.leaderElect
-      ? { leaderElection: { namespace: leNamespace!, id: flags.leaderElectionId, leaseDurationMs: flags.leaseDuration, renewDeadlineMs: flags.renewDeadline, retryPeriodMs: flags.retryPeriod } }
-      : {}),
-    ...(flags.coderTimeout ? { coderTimeoutMs: flags.coderTimeout } : {}),
-    logger,
-    metrics,
-    onLostLease: () => {
-      // As client-go: a replica that lost its lease exits, and the kubelet starts it afresh as a candidate.
-      logger.error('lost the leader lease; exiting');
-      exitCode = 1;
-      stop('lease-lost');
-    },
-  });
-  if (!flags.leaderElect) metrics.leader.set(1);
-  const servers: RunningHttpServer[] = [];
-  const checks = { liveness: () => operator.liveness(), readiness: () => operator.readiness() };
-  const metricsServer = await startHttpServer({ address: flags.metricsBindAddress, registry: metrics.registry, ...checks });
-  if (metricsServer) servers.push(metricsServer);
-  const probeServer = await startHttpServer({ address: flags.healthProbeBindAddress, registry: metrics.registry, ...checks });
-  if (probeServer) servers.push(probeServer);
-  logger.info({ metrics: metricsServer?.url, probes: probeServer?.url, namespaces: flags.namespaces.length > 0 ? flags.namespaces : 'all', leaderElect: flags.leaderElect === true }, 'operator starting');
-
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    logger.info({ signal }, 'stopping: no new work, finishing in-flight reconciles, releasing the lease');
-    stopping = operator.stop();
-  };
-  const onSignal = (signal: NodeJS.Signals) => stop(signal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    await operator.start();
-    stop('done');
-    await stopping;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    await Promise.all(servers.map((s) => s.close()));
-  }
-  logger.info({ exitCode }, 'operator stopped');
-  return exitCode;
-}
