@@ -7,6 +7,7 @@
 //   idle:       one --resync window after that: Coder reads/writes, Kubernetes
 //               writes by the operator (apiserver's own request counter), CPU.
 //   rss:        the operator's peak RSS (VmHWM) over all of the above.
+import { apiserverWritesFrom } from '../test/control-plane/apiserver-writes.ts';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -207,17 +208,8 @@ function sum(counts: Record<string, number>): number {
 
 /** Write requests the apiserver served to resources the operator may write (Leases aside). */
 async function apiserverWrites(ok: (args: string[]) => Promise<string>): Promise<Map<string, number>> {
-  const text = await ok(['get', '--raw', '/metrics']);
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(labels.verb ?? '')) continue;
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
-    if (!/^\S+ (workspaces|coderconnections|clustercoderconnections|events)(\/|$)/.test(key)) continue;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
+  const all = apiserverWritesFrom(await ok(['get', '--raw', '/metrics']));
+  return new Map([...all].filter(([key]) => /^\S+ (workspaces|coderconnections|clustercoderconnections|events)(\/|$)/.test(key)));
 }
 
 function diffCounts(before: Map<string, number>, after: Map<string, number>): Record<string, number> {

@@ -3,6 +3,7 @@
 // TokenRequest token of the chart's ServiceAccount (so it has exactly the
 // chart's permissions), the Coder simulator on loopback, and helpers that
 // count what the operator wrote to Coder and to Kubernetes.
+import { apiserverWritesFrom } from '../control-plane/apiserver-writes.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -292,21 +293,9 @@ export function createsByName(sim: CoderSimulator): Map<string, number> {
   return counts;
 }
 
-/**
- * Write requests the apiserver served, by verb and resource, from its own
- * request counter: it sees no-op patches too, which resourceVersions do not.
- */
+/** Write requests the apiserver served so far, by verb and resource (see apiserver-writes.ts). */
 export async function apiserverWrites(): Promise<Map<string, number>> {
-  const text = await kubectlOk(['get', '--raw', '/metrics']);
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(labels.verb ?? '')) continue;
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
+  return apiserverWritesFrom(await kubectlOk(['get', '--raw', '/metrics']));
 }
 
 /**
