@@ -14,6 +14,7 @@ export interface ConnectionFlags {
   tokenFile?: string;
   requestsPerMinute?: number;
   bypassRateLimit?: boolean;
+  coderTimeout?: number;
 }
 
 export class UsageError extends Error {
@@ -65,6 +66,7 @@ export async function connect(
     logger,
     ...(flags.requestsPerMinute !== undefined ? { requestsPerMinute: flags.requestsPerMinute } : {}),
     ...(flags.bypassRateLimit ? { bypassRateLimit: true } : {}),
+    ...(flags.coderTimeout !== undefined ? { timeoutMs: flags.coderTimeout } : {}),
     ...(onResponse ? { onResponse } : {}),
   });
   let me: User;

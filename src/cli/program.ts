@@ -47,6 +47,7 @@ function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
     .option('--concurrency <n>', 'workspaces changed in parallel', positiveInt, 8)
     .option('--requests-per-minute <n>', 'client-side rate limit per API path (server default is 512)', positiveInt)
     .option('--bypass-rate-limit', 'send X-Coder-Bypass-Ratelimit (site Owner tokens only)')
+    .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs).default(30_000, '30s'))
     .addOption(
       new Option('--deletion-policy <policy>', 'deletionPolicy for specs that do not set one')
         .choices(['Orphan', 'Delete'])

@@ -9,13 +9,15 @@ export type FaultAction = 'none' | 'error' | 'drop';
 
 export interface FaultPlan {
   latencyMs: number;
+  /** Held before the handler runs, on top of latencyMs; see FaultOptions.stallRate. */
+  stallMs: number;
   /** Before the handler: nothing changes. */
   before: FaultAction | 'burst429';
   /** After the handler: the change is kept but the answer is lost. */
   after: FaultAction;
 }
 
-const NO_FAULTS: FaultPlan = { latencyMs: 0, before: 'none', after: 'none' };
+const NO_FAULTS: FaultPlan = { latencyMs: 0, stallMs: 0, before: 'none', after: 'none' };
 
 export class FaultInjector {
   private options: FaultOptions = {};
@@ -32,10 +34,15 @@ export class FaultInjector {
     this.requestCount = 0;
   }
 
+  /** The Retry-After of an injected 429 burst. */
+  get burstRetryAfterSeconds(): number {
+    return this.options.rateLimitBurst?.retryAfterSeconds ?? 60;
+  }
+
   get active(): boolean {
     const o = this.options;
     return Boolean(
-      o.latencyMs || o.latencySpikeMs || o.errorRate || o.errorAfterCommitRate || o.dropRate || o.dropAfterCommitRate || o.rateLimitBurst,
+      o.latencyMs || o.latencySpikeMs || o.stallRate || o.errorRate || o.errorAfterCommitRate || o.dropRate || o.dropAfterCommitRate || o.rateLimitBurst,
     );
   }
 
@@ -55,9 +62,11 @@ export class FaultInjector {
     const errorBefore = this.chance(o.errorRate);
     const dropAfter = this.chance(o.dropAfterCommitRate);
     const errorAfter = this.chance(o.errorAfterCommitRate);
+    // Drawn last, so adding stalls to a seed keeps every other fault where it was.
+    const stallMs = this.chance(o.stallRate) ? (o.stallMs ?? 5000) : 0;
     if (before === 'none') before = dropBefore ? 'drop' : errorBefore ? 'error' : 'none';
     const after: FaultAction = dropAfter ? 'drop' : errorAfter ? 'error' : 'none';
-    return { latencyMs, before, after };
+    return { latencyMs, stallMs, before, after };
   }
 
   private chance(rate: number | undefined): boolean {
@@ -71,9 +80,9 @@ export function injectedServerError(): SimResponse {
   return errorResponse(500, 'Internal error.', { detail: 'simulated fault (coder-sim)' });
 }
 
-export function injectedRateLimit(): SimResponse {
+export function injectedRateLimit(retryAfterSeconds = 60): SimResponse {
   return {
     ...errorResponse(429, 'You\'ve been rate limited for sending more than 512 requests in 1m0s.'),
-    headers: { 'Retry-After': '60' },
+    headers: { 'Retry-After': String(retryAfterSeconds) },
   };
 }

@@ -65,7 +65,7 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   if (read.ok && read.raw !== '') call.requestBody = tryJson(read.raw);
 
   const plan = deps.faults.plan();
-  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+  if (plan.latencyMs + plan.stallMs > 0) await sleep(plan.latencyMs + plan.stallMs);
   if (plan.before === 'drop') {
     deps.calls.push(call);
     req.socket.destroy();
@@ -116,7 +116,7 @@ function decide(
   });
 
   if (before === 'error') return outcome(injectedServerError());
-  if (before === 'burst429') return outcome(injectedRateLimit());
+  if (before === 'burst429') return outcome(injectedRateLimit(deps.faults.burstRetryAfterSeconds));
 
   let rateHeaders: Record<string, string> = {};
   if (deps.rateLimiter.enabled && (path.startsWith('/api/v2') || path.startsWith('/api/experimental'))) {

@@ -17,8 +17,19 @@ export interface FaultOptions {
   dropRate?: number;
   /** Probability of destroying the socket after the handler ran (change kept). */
   dropAfterCommitRate?: number;
-  /** Every `every` requests, the next `length` requests get 429 with Retry-After. */
-  rateLimitBurst?: { every: number; length: number };
+  /**
+   * Probability of a stalled request: the server holds it for `stallMs`
+   * (default 5000) before handling it, so a client with a shorter timeout gives
+   * up while the change is still to come. The nastiest timeout there is: the
+   * write lands after the caller decided it had failed.
+   */
+  stallRate?: number;
+  stallMs?: number;
+  /**
+   * Every `every` requests, the next `length` requests get 429 with
+   * Retry-After: `retryAfterSeconds` (default 60, what Coder sends).
+   */
+  rateLimitBurst?: { every: number; length: number; retryAfterSeconds?: number };
 }
 
 export interface SimulatorOptions {

@@ -16,6 +16,17 @@ describe('FaultInjector', () => {
     expect(seqA.some((p) => p.before === 'none')).toBe(true);
   });
 
+  it('stalls are drawn last: adding them keeps the other faults of a seed', () => {
+    const base = { seed: 7, errorRate: 0.2, dropRate: 0.2 };
+    const a = new FaultInjector(base);
+    const b = new FaultInjector({ ...base, stallRate: 0.5, stallMs: 1234 });
+    const seqA = Array.from({ length: 40 }, () => a.plan());
+    const seqB = Array.from({ length: 40 }, () => b.plan());
+    expect(seqB.map((p) => p.before)).toEqual(seqA.map((p) => p.before));
+    expect(seqB.some((p) => p.stallMs === 1234)).toBe(true);
+    expect(seqA.every((p) => p.stallMs === 0)).toBe(true);
+  });
+
   it('answers 429 bursts on a fixed rhythm', () => {
     const f = new FaultInjector({ rateLimitBurst: { every: 3, length: 2 } });
     expect(Array.from({ length: 10 }, () => f.plan().before)).toEqual([
@@ -73,6 +84,24 @@ describe('coder-sim faults over HTTP', () => {
     const limited = await alice('GET', '/api/v2/users/me');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('60');
+    sim.setFaults({ rateLimitBurst: { every: 1, length: 1, retryAfterSeconds: 2 } });
+    expect((await alice('GET', '/api/v2/users/me')).status).toBe(200);
+    expect((await alice('GET', '/api/v2/users/me')).headers.get('retry-after')).toBe('2');
     sim.setFaults({});
+  });
+
+  it('a stalled request commits after a client that gave up', async () => {
+    sim.setFaults({ stallRate: 1, stallMs: 300 });
+    const gaveUp = fetch(`${sim.url}/api/v2/users/alice/workspaces`, {
+      method: 'POST',
+      headers: { 'Coder-Session-Token': sim.tokenFor('alice'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 's1', template_id: idOf(sim, 'template', 'docker') }),
+      signal: AbortSignal.timeout(50),
+    });
+    await expect(gaveUp).rejects.toThrow();
+    sim.setFaults({});
+    expect((await alice('GET', '/api/v2/users/alice/workspace/s1')).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await alice('GET', '/api/v2/users/alice/workspace/s1')).status).toBe(200);
   });
 });
