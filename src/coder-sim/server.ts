@@ -65,6 +65,8 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   if (read.ok && read.raw !== '') call.requestBody = tryJson(read.raw);
 
   const plan = deps.faults.plan();
+  if (plan.stallMs > 0) call.fault = 'stall';
+  if (plan.before !== 'none') call.fault = plan.before;
   if (plan.latencyMs + plan.stallMs > 0) await sleep(plan.latencyMs + plan.stallMs);
   if (plan.before === 'drop') {
     deps.calls.push(call);
@@ -75,6 +77,7 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   const outcome = decide(deps, req, method, parsed, read, plan.before);
   call.route = outcome.route;
   if (outcome.userId !== undefined) call.userId = outcome.userId;
+  if (plan.before === 'none' && plan.after !== 'none') call.fault = plan.after === 'drop' ? 'drop-after-commit' : 'error-after-commit';
   if (plan.after === 'drop' || outcome.drop) {
     deps.calls.push(call);
     req.socket.destroy();

@@ -64,4 +64,9 @@ export interface RecordedCall {
   requestBody?: unknown;
   responseBody?: unknown;
   at: number;
+  /**
+   * The injected fault this call met, if any, so a test can tell an injected
+   * 429 from one the rate limiter sent, and a lost answer from a refused call.
+   */
+  fault?: 'error' | 'drop' | 'burst429' | 'error-after-commit' | 'drop-after-commit' | 'stall';
 }

@@ -52,21 +52,24 @@ describe('coder-sim faults over HTTP', () => {
     expect(res.status).toBe(500);
     expect(res.body.message).toBe('Internal error.');
     expect(count()).toBe(before);
+    expect(sim.calls.at(-1)).toMatchObject({ status: 500, fault: 'error' });
   });
 
   it('a 500 after commit keeps the change (a lost response)', async () => {
     sim.setFaults({ errorAfterCommitRate: 1 });
     const res = await alice('POST', '/api/v2/users/alice/workspaces', { name: 'e2', template_id: idOf(sim, 'template', 'docker') });
     expect(res.status).toBe(500);
+    expect(sim.calls.at(-1)).toMatchObject({ status: 500, fault: 'error-after-commit' });
     sim.setFaults({});
     expect((await alice('GET', '/api/v2/users/alice/workspace/e2')).status).toBe(200);
+    expect(sim.calls.at(-1)?.fault).toBeUndefined();
   });
 
   it('drops the connection before or after commit, recorded with status 0', async () => {
     sim.setFaults({ dropRate: 1 });
     sim.resetCalls();
     await expect(alice('POST', '/api/v2/users/alice/workspaces', { name: 'd1', template_id: idOf(sim, 'template', 'docker') })).rejects.toThrow();
-    expect(sim.calls.at(-1)).toMatchObject({ status: 0 });
+    expect(sim.calls.at(-1)).toMatchObject({ status: 0, fault: 'drop' });
     sim.setFaults({ dropAfterCommitRate: 1 });
     await expect(alice('POST', '/api/v2/users/alice/workspaces', { name: 'd2', template_id: idOf(sim, 'template', 'docker') })).rejects.toThrow();
     sim.setFaults({});
