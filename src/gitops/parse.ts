@@ -1,6 +1,6 @@
 // One file's text → its declarations. Every document is checked even when
 // an earlier one is broken, so a user sees all their mistakes in one run.
-import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { Composer, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
 import { API_VERSION, type Workspace } from '../api/schema.ts';
 import {
   validateClusterCoderConnection,
@@ -49,27 +49,31 @@ interface Context {
 export function parseFile(file: string, text: string): ParsedFile {
   const out: ParsedFile = { declared: [], errors: [], ignored: [] };
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines });
-  // parseAllDocuments returns an EmptyStream (not an array) for text with no documents.
-  if (!Array.isArray(docs)) return out;
-  docs.forEach((doc, document) => {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) out.errors.push({ file, document, ...yamlPosition(e), message: yamlMessage(e) });
-      return;
-    }
-    const ctx: Context = { file, document, doc, lines, out };
-    let value: unknown;
-    try {
-      value = doc.toJS();
-    } catch (e) {
-      // e.g. too many aliases (a "billion laughs" document).
-      fail(ctx, [], e instanceof Error ? e.message : String(e));
-      return;
-    }
-    if (value === null || value === undefined) return; // empty document (or only comments)
-    dispatch(ctx, value, []);
-  });
+  // Documents are composed one at a time and dropped once checked, rather than
+  // all parsed up front (parseAllDocuments): a file of 10,000 documents then
+  // never holds 10,000 syntax trees at once, which was most of plan's memory.
+  const documents = new Composer().compose(new Parser(lines.addNewLine).parse(text));
+  let document = 0;
+  for (const doc of documents) checkDocument({ file, document: document++, doc, lines, out });
   return out;
+}
+
+function checkDocument(ctx: Context): void {
+  const { doc, lines, out } = ctx;
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) out.errors.push({ file: ctx.file, document: ctx.document, ...yamlPosition(e, lines), message: yamlMessage(e) });
+    return;
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // e.g. too many aliases (a "billion laughs" document).
+    fail(ctx, [], e instanceof Error ? e.message : String(e));
+    return;
+  }
+  if (value === null || value === undefined) return; // empty document (or only comments)
+  dispatch(ctx, value, []);
 }
 
 function dispatch(ctx: Context, value: unknown, prefix: PathSegment[]): void {
@@ -142,9 +146,9 @@ function fail(ctx: Context, segments: PathSegment[], message: string): void {
   });
 }
 
-function yamlPosition(e: YAMLError): { line?: number; column?: number } {
-  const start = e.linePos?.[0];
-  return start ? { line: start.line, column: start.col } : {};
+function yamlPosition(e: YAMLError, lines: LineCounter): { line?: number; column?: number } {
+  const { line, col } = lines.linePos(e.pos[0]);
+  return { line, column: col };
 }
 
 /**
