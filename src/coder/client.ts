@@ -56,7 +56,10 @@ export interface CoderClientOptions {
   rateLimitBurst?: number;
   /** Send X-Coder-Bypass-Ratelimit: true (site Owner only; others get 428). */
   bypassRateLimit?: boolean;
-  /** GET /workspaces page size. Default 1000: the list is one rate-limited path, so few, large pages. */
+  /**
+   * GET /workspaces page size. Default 2000: the list is one rate-limited path,
+   * so few, large pages (Coder has no maximum; 10,000 workspaces are 5 reads).
+   */
   listPageSize?: number;
   logger?: CoderClientLogger;
   /** Called after every attempt, e.g. for prom-client metrics. */
@@ -78,7 +81,7 @@ export const CODER_CLIENT_DEFAULTS = {
   retryMaxMs: 10_000,
   maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
   requestsPerMinute: 400,
-  listPageSize: 1000,
+  listPageSize: 2000,
   userAgent: 'coder-workspace-operator',
 } as const;
 

@@ -64,7 +64,7 @@ describe('CoderClient requests', () => {
     await testClient(server.url, fakeTime()).listWorkspaces({ q: 'owner:Alice template:"My T" status:running' });
     const query = server.requests[0]?.query;
     expect(query?.get('q')).toBe('owner:Alice template:"My T" status:running');
-    expect(query?.get('limit')).toBe('1000');
+    expect(query?.get('limit')).toBe('2000');
     expect(query?.get('offset')).toBe('0');
   });
 
