@@ -1,8 +1,8 @@
 // The operator process behind `run`: kubeconfig, the controller, the
 // /metrics and health servers, and signals. The controller is src/controller/operator.ts.
-import { KubeConfig } from '@kubernetes/client-node';
 import { InvalidArgumentError } from 'commander';
 import { Operator } from '../controller/operator.ts';
+import { SharedConnectionsKubeConfig } from '../controller/shared-connections.ts';
 import { startHttpServer, type RunningHttpServer } from '../observability/http-server.ts';
 import { createLogger } from '../observability/logger.ts';
 import { OperatorMetrics } from '../observability/metrics.ts';
@@ -11,7 +11,8 @@ import type { RunFlags } from './run-command.ts';
 export async function runCommand(flags: RunFlags): Promise<number> {
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const metrics = new OperatorMetrics();
-  const kubeConfig = new KubeConfig();
+  // Every Kubernetes call (lists, watches, patches, Events, Leases) over one keep-alive pool.
+  const kubeConfig = new SharedConnectionsKubeConfig();
   if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, else in-cluster
   const leNamespace = flags.leaderElectionNamespace || process.env.POD_NAMESPACE;
