@@ -38,9 +38,11 @@ const ajv = new Ajv({
 });
 addFormats(ajv);
 
-const checkWorkspace = compile(WorkspaceResource);
-const checkCoderConnection = compile(CoderConnectionResource);
-const checkClusterCoderConnection = compile(ClusterCoderConnectionResource);
+// Compiled on first use: compiling is most of a short CLI run's validation
+// cost, and a run that reads only Workspaces never needs the other two.
+const checkWorkspace = compileOnUse(WorkspaceResource);
+const checkCoderConnection = compileOnUse(CoderConnectionResource);
+const checkClusterCoderConnection = compileOnUse(ClusterCoderConnectionResource);
 
 export function validateWorkspace(doc: unknown): Validated<Workspace> {
   return validate<Workspace>(checkWorkspace, doc, workspaceRuleErrors);
@@ -62,11 +64,13 @@ export function validateClusterCoderConnection(doc: unknown): Validated<ClusterC
   );
 }
 
-function compile(schema: TSchema): ValidateFunction {
-  return ajv.compile(plainSchema(schema));
+function compileOnUse(schema: TSchema): () => ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  return () => (compiled ??= ajv.compile(plainSchema(schema)));
 }
 
-function validate<T>(check: ValidateFunction, doc: unknown, rules: (doc: unknown) => FieldError[]): Validated<T> {
+function validate<T>(checker: () => ValidateFunction, doc: unknown, rules: (doc: unknown) => FieldError[]): Validated<T> {
+  const check = checker();
   // Defaults are written into a copy: the caller's document stays as read.
   const value = structuredClone(doc);
   check(value);
