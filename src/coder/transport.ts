@@ -128,6 +128,10 @@ export class CoderTransport {
       }
 
       const retryAfter = status === 429 ? retryAfterMs(response.headers.get('retry-after'), c.now(), c.maxRetryAfterMs) : undefined;
+      // Coder limits per (user, path): the Retry-After binds every request on
+      // this path, not just this one. Without the hold, the calls already queued
+      // on the path (creates for one owner, say) go out at once and meet 429s too.
+      if (retryAfter !== undefined && retryAfter > 0) c.limiter.holdUntil(req.route.path, c.now() + retryAfter);
       const retryable = status === 429 || (status >= 500 && status !== NOT_RETRIED_5XX);
       if (retryable && attempt < retries) {
         const delay = retryAfter ?? fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);

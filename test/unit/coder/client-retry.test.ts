@@ -132,6 +132,19 @@ describe('429', () => {
     expect(time.sleeps).toEqual([]);
   });
 
+  it('a Retry-After holds the whole path: the next request on it waits, even one that was not refused', async () => {
+    server = await startServer((req, res, i) =>
+      i === 0 ? sendJson(res, 429, { message: 'slow down' }, { 'Retry-After': '3' }) : sendJson(res, 201, { id: req.path }),
+    );
+    const time = fakeTime();
+    const client = testClient(server.url, time);
+    await expect(client.createWorkspace('alice', { name: 'x', template_id: 't' })).rejects.toMatchObject({ status: 429 });
+    expect(time.sleeps).toEqual([]);
+    await client.createWorkspace('alice', { name: 'y', template_id: 't' });
+    expect(time.sleeps).toEqual([3000]);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('holds the next request on a path whose window is spent until X-RateLimit-Reset', async () => {
     const time = fakeTime(1_000_000);
     server = await startServer((req, res, i) =>
