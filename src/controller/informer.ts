@@ -69,6 +69,11 @@ export interface InformerOptions<T extends KubernetesObject> extends Selectors {
   restartBackoff?: Partial<RestartBackoff>;
   clock?: Clock;
   random?: () => number;
+  /**
+   * Shrinks each listed or watched object in place before it is cached (./trim.ts).
+   * In place, because client-node's ListWatch keeps its own reference to every object.
+   */
+  trim?: (object: T) => void;
 }
 
 export const DEFAULT_QUIET_RELIST_MS = 5 * 60_000;
@@ -187,8 +192,10 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
       fieldSelector,
     );
     this.#listWatch = listWatch;
-    listWatch.on('add', (o) => current() && this.#heard(this.#cache.upsert(o)));
-    listWatch.on('update', (o) => current() && this.#heard(this.#cache.upsert(o)));
+    const trim = this.#opts.trim;
+    const ingest = (o: T) => (trim?.(o), this.#cache.upsert(o));
+    listWatch.on('add', (o) => current() && this.#heard(ingest(o)));
+    listWatch.on('update', (o) => current() && this.#heard(ingest(o)));
     listWatch.on('delete', (o) => current() && this.#heard(this.#cache.remove(o)));
     listWatch.on('error', (err) => current() && this.#onError(err));
     listWatch.on('connect', () => current() && this.#logger.debug('watch connecting'));
@@ -216,6 +223,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     this.#stats.lists++;
     this.#listedAt = this.#clock.now();
     this.#lastHeard = this.#listedAt;
+    if (this.#opts.trim) for (const item of list.items) this.#opts.trim(item);
     for (const event of this.#cache.replace(list.items)) this.#emit(event);
     if (!this.#synced) {
       this.#synced = true;
