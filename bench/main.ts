@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { runCliMode, type ScenarioResult } from './cli-mode.ts';
 import { runOperatorMode } from './operator-mode.ts';
 import { renderMarkdown } from './report.ts';
-import { ROOT } from './lib.ts';
+import { ROOT, run } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,10 @@ const modes = new Set(list(values.mode));
 const operatorNs = values['operator-n'] ? list(values['operator-n']).map(Number) : ns;
 const started = new Date();
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${s}\n`);
+
+log('building dist/ (tsc -p tsconfig.build.json): the bench measures the compiled CLI and operator');
+const build = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')]);
+if (build.code !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
 
 const results: ScenarioResult[] = [];
 const outDir = resolve(ROOT, values.out);

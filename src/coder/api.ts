@@ -37,6 +37,13 @@ export interface CoderApi {
    * client's list page size) until `count` is reached.
    */
   listWorkspaces(opts?: { q?: string; pageSize?: number }): Promise<Workspace[]>;
+  /**
+   * The same pages, handed over one at a time, so a caller that keeps only a
+   * projection of each workspace never holds every raw object at once. A
+   * workspace that moves across a page boundary can come twice; the later
+   * copy is the newer one.
+   */
+  forEachWorkspacePage(opts: { q?: string; pageSize?: number } | undefined, onPage: (workspaces: Workspace[]) => void): Promise<void>;
   /** GET /api/v2/workspaces/{workspace}; 410 when deleted unless includeDeleted. */
   getWorkspace(id: string, opts?: { includeDeleted?: boolean }): Promise<Workspace>;
   /** GET /api/v2/users/{user}/workspace/{workspacename}; undefined on 404. */

@@ -174,20 +174,28 @@ export class CoderClient implements CoderApi {
   // twice (kept once, by id, the later copy) or not at all (the next resync
   // finds it). Few large pages keep that window, and the rate-limit cost, small.
   async listWorkspaces(opts: { q?: string; pageSize?: number } = {}): Promise<Workspace[]> {
+    const byId = new Map<string, Workspace>();
+    await this.forEachWorkspacePage(opts, (page) => {
+      for (const ws of page) byId.set(ws.id, ws);
+    });
+    return [...byId.values()];
+  }
+
+  async forEachWorkspacePage(opts: { q?: string; pageSize?: number } = {}, onPage: (workspaces: Workspace[]) => void): Promise<void> {
     const pageSize = positiveInteger('pageSize', opts.pageSize ?? this.listPageSize);
     const route = routePath('/api/v2/workspaces');
-    const byId = new Map<string, Workspace>();
+    const seen = new Set<string>();
     for (let offset = 0; ; ) {
       const query: Record<string, string> = {};
       if (opts.q !== undefined) query.q = opts.q; // verbatim: Coder lowercases it itself
       query.limit = String(pageSize);
       query.offset = String(offset);
       const page = asWorkspacesResponse(await this.#get(route, query));
-      for (const ws of page.workspaces) byId.set(ws.id, ws);
+      for (const ws of page.workspaces) seen.add(ws.id);
+      onPage(page.workspaces);
       offset += page.workspaces.length;
-      if (page.workspaces.length < pageSize || byId.size >= page.count || offset >= page.count) break;
+      if (page.workspaces.length < pageSize || seen.size >= page.count || offset >= page.count) break;
     }
-    return [...byId.values()];
   }
 
   async getWorkspace(id: string, opts: { includeDeleted?: boolean } = {}): Promise<Workspace> {

@@ -24,7 +24,7 @@ export interface Observation {
  * nobody else can see an owner's favorites.
  */
 export async function observe(api: CoderApi, owners: OwnerApis, desired: DesiredWorkspace[]): Promise<Observation> {
-  const snapshot = Snapshot.fromCoder(await api.listWorkspaces());
+  const snapshot = await Snapshot.list(api);
   const favoriteErrors = new Map<string, unknown>();
   const ownersNeeded = new Map<string, string>(); // owner id -> username
   for (const d of desired) {

@@ -1,6 +1,7 @@
 // Turns Coder's workspace objects into the engine's ObservedWorkspace and
 // indexes one list pass so every declaration finds its workspace without
 // another API call (DESIGN.md: observation is list-based).
+import type { CoderApi } from '../coder/api.ts';
 import type { Workspace } from '../coder/types.ts';
 import type { ObservedWorkspace } from './types.ts';
 
@@ -64,6 +65,19 @@ export class Snapshot {
 
   static fromCoder(workspaces: Workspace[]): Snapshot {
     return new Snapshot(workspaces.map((ws) => toObserved(ws, false)));
+  }
+
+  /**
+   * One list pass, each page reduced to ObservedWorkspace as it arrives: the
+   * raw objects (builds, resources, agents) of 10,000 workspaces are never
+   * all in memory together. put() keeps the later copy of a duplicate.
+   */
+  static async list(api: Pick<CoderApi, 'forEachWorkspacePage'>): Promise<Snapshot> {
+    const snapshot = new Snapshot();
+    await api.forEachWorkspacePage(undefined, (page) => {
+      for (const ws of page) snapshot.put(toObserved(ws, false));
+    });
+    return snapshot;
   }
 
   put(ws: ObservedWorkspace): void {

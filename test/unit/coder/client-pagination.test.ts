@@ -1,5 +1,6 @@
 // listWorkspaces: offset pages until Coder's count, de-duplicated by id.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Snapshot } from '../../../src/engine/observe.ts';
 import { fakeTime, sendJson, startServer, testClient, workspace, type TestServer } from './http-fixture.ts';
 
 let server: TestServer | undefined;
@@ -17,7 +18,8 @@ async function serveList(all: (requestIndex: number) => string[]): Promise<TestS
     const limit = Number(req.query.get('limit') ?? '0');
     const offset = Number(req.query.get('offset') ?? '0');
     const page = limit > 0 ? list.slice(offset, offset + limit) : list.slice(offset);
-    sendJson(res, 200, { workspaces: page.map((id) => workspace(id)), count: list.length });
+    const build = (id: string) => ({ id: `b-${id}`, build_number: 1, transition: 'start', status: 'running' });
+    sendJson(res, 200, { workspaces: page.map((id) => workspace(id, { latest_build: build(id) })), count: list.length });
   });
 }
 
@@ -55,6 +57,19 @@ describe('listWorkspaces pagination', () => {
     expect(list.map((w) => w.id).sort()).toEqual(['w0', 'w1', 'w2']); // w3 missed: the next resync finds it
     expect(new Set(list.map((w) => w.id)).size).toBe(list.length);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('forEachWorkspacePage hands over each page as it arrives; Snapshot.list keeps one copy', async () => {
+    const before = ['w0', 'w1', 'w2', 'w3'];
+    const after = ['w3', 'w0', 'w1', 'w2'];
+    server = await serveList((i) => (i === 0 ? before : after));
+    const client = testClient(server.url, fakeTime(), { listPageSize: 3 });
+    const pages: string[][] = [];
+    await client.forEachWorkspacePage(undefined, (page) => pages.push(page.map((w) => w.id)));
+    expect(pages).toEqual([['w0', 'w1', 'w2'], ['w2']]);
+    const snapshot = await Snapshot.list(client);
+    expect([...snapshot.byId.keys()].sort()).toEqual(['w0', 'w1', 'w2']);
+    expect(server.requests).toHaveLength(4);
   });
 
   it('stops at an empty page even when count promises more', async () => {

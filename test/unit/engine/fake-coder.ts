@@ -76,6 +76,10 @@ export class FakeCoder implements CoderApi {
     this.call('getTemplateByName', [orgId, name], { id: 'tpl-1', name, organization_id: orgId, organization_name: 'coder', active_version_id: 'v1', default_ttl_ms: 0, allow_user_autostart: true, allow_user_autostop: true, require_active_version: false, deprecated: false, created_at: '', updated_at: '' });
   getTemplateVersion = (id: string) => this.call('getTemplateVersion', [id], { id, name: 'v', archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
   listWorkspaces = (opts?: { q?: string }) => this.call('listWorkspaces', [opts], this.listed);
+  // Recorded as listWorkspaces: for the tests it is the same one list pass.
+  forEachWorkspacePage = async (opts: { q?: string } | undefined, onPage: (workspaces: Workspace[]) => void) => {
+    onPage(await this.call('listWorkspaces', [opts], this.listed));
+  };
   getWorkspace = (id: string) => this.call('getWorkspace', [id], this.created);
   findWorkspace = (owner: string, name: string) => this.call('findWorkspace', [owner, name], this.found);
   createWorkspace = (owner: string, req: unknown) => this.call('createWorkspace', [owner, req], this.created);
