@@ -62,7 +62,8 @@ describe('listWorkspaces pagination', () => {
   it('forEachWorkspacePage hands over each page as it arrives; Snapshot.list keeps one copy', async () => {
     const before = ['w0', 'w1', 'w2', 'w3'];
     const after = ['w3', 'w0', 'w1', 'w2'];
-    server = await serveList((i) => (i === 0 ? before : after));
+    // Every pass sees w3 start between its two pages.
+    server = await serveList((i) => (i % 2 === 0 ? before : after));
     const client = testClient(server.url, fakeTime(), { listPageSize: 3 });
     const pages: string[][] = [];
     await client.forEachWorkspacePage(undefined, (page) => pages.push(page.map((w) => w.id)));
