@@ -47,6 +47,12 @@ export class SyncTicker {
   #lastPlanAt: number | undefined;
   /** A commit known to be invalid or rewritten: not re-examined (and re-logged) every tick, only on resync. */
   #rejected: { commit: string; result: SyncReason; errors: SyncError[] } | undefined;
+  /**
+   * The declarations of the last commit read. A tree at a commit never
+   * changes, so a resync of the same revision skips git and YAML: over
+   * 10,000 documents that is most of an idle resync's CPU.
+   */
+  #loaded: { commit: string; result: ReturnType<typeof loadFromTexts> } | undefined;
 
   constructor(opts: SyncOptions) {
     this.#opts = opts;
@@ -119,8 +125,11 @@ export class SyncTicker {
   }
 
   async #load(commit: string): Promise<ReturnType<typeof loadFromTexts>> {
+    if (this.#loaded?.commit === commit) return this.#loaded.result;
     const files = await this.#opts.source.readTree(commit, this.#opts.path);
-    return loadFromTexts(files.map((f) => ({ file: f.path, text: f.text })));
+    const result = loadFromTexts(files.map((f) => ({ file: f.path, text: f.text })));
+    this.#loaded = { commit, result };
+    return result;
   }
 
   /** Plans and applies validated declarations; the one place a tick writes to Coder. */

@@ -1,0 +1,93 @@
+// SyncTicker over a fake git source and the simulator: what a tick reads
+// from git, and that a resync of the same commit re-converges from the
+// declarations already parsed.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CoderClient } from '../../../src/coder/client.ts';
+import { OwnerTokenBroker } from '../../../src/coder/owner-tokens.ts';
+import { startCoderSimulator, type CoderSimulator } from '../../../src/coder-sim/index.ts';
+import type { GitSource, TreeFile } from '../../../src/gitops/git-source.ts';
+import { SyncTicker } from '../../../src/gitops/sync.ts';
+import { SEED } from '../../integration/seed.ts';
+import { wsYaml } from './git-fixture.ts';
+
+/** A repository held in memory: commit id -> files under the synced path. */
+class FakeSource {
+  readonly display = 'fake://repo';
+  head = 'c1';
+  readonly trees = new Map<string, TreeFile[]>();
+  readonly treeReads: string[] = [];
+  async fetch(): Promise<void> {}
+  async resolve(): Promise<string> {
+    return this.head;
+  }
+  async isAncestor(): Promise<boolean> {
+    return true;
+  }
+  async readTree(commit: string): Promise<TreeFile[]> {
+    this.treeReads.push(commit);
+    return this.trees.get(commit) ?? [];
+  }
+}
+
+let sim: CoderSimulator;
+let source: FakeSource;
+let ticker: SyncTicker;
+let dir: string;
+
+beforeEach(async () => {
+  sim = await startCoderSimulator({ seed: SEED });
+  dir = await mkdtemp(join(tmpdir(), 'cwo-ticker-'));
+  const api = new CoderClient({ url: sim.url, token: sim.tokenFor('admin') });
+  const me = await api.getUser('me');
+  const owners = new OwnerTokenBroker({ admin: api, selfUser: { id: me.id, username: me.username } });
+  source = new FakeSource();
+  source.trees.set('c1', [{ path: 'w/a.yaml', text: wsYaml('a', { owner: 'alice', ttl: '8h' }) }]);
+  source.trees.set('c2', [{ path: 'w/a.yaml', text: wsYaml('a', { owner: 'alice', ttl: '4h' }) }]);
+  ticker = new SyncTicker({
+    source: source as unknown as GitSource,
+    ref: 'main',
+    path: 'w',
+    connect: async () => ({ api, owners, coderUrl: sim.url }),
+    run: { statePath: join(dir, 'state.json'), prune: false, defaultDeletionPolicy: 'Orphan', concurrency: 4, deleteTimeoutMs: 10_000 },
+    // Every tick is a resync: the case where a cache could go wrong.
+    resyncMs: 0,
+    allowHistoryRewrite: false,
+    logger: pino({ level: 'silent' }),
+  });
+});
+
+afterEach(async () => {
+  await sim.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ttlOfA = () => [...sim.state.workspaces.values()].find((w) => w.name === 'a' && !w.deleted)?.ttlMs;
+
+describe('SyncTicker', () => {
+  it('reads a commit from git once; resyncs of it still correct drift made in Coder', async () => {
+    expect(await ticker.tick()).toBe('Applied');
+    expect(ttlOfA()).toBe(8 * 3600_000);
+    expect(await ticker.tick()).toBe('UpToDate');
+    expect(source.treeReads).toEqual(['c1']);
+
+    // Someone changes the TTL in the Coder UI: the next resync sets it back,
+    // from the declarations already parsed.
+    const a = [...sim.state.workspaces.values()].find((w) => w.name === 'a')!;
+    a.ttlMs = 3600_000;
+    expect(await ticker.tick()).toBe('Applied');
+    expect(ttlOfA()).toBe(8 * 3600_000);
+    expect(source.treeReads).toEqual(['c1']);
+  });
+
+  it('a new commit is read and applied', async () => {
+    await ticker.tick();
+    source.head = 'c2';
+    expect(await ticker.tick()).toBe('Applied');
+    expect(ttlOfA()).toBe(4 * 3600_000);
+    expect(source.treeReads).toEqual(['c1', 'c2']);
+  });
+});
