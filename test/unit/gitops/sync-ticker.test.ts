@@ -65,7 +65,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const ttlOfA = () => [...sim.state.workspaces.values()].find((w) => w.name === 'a' && !w.deleted)?.ttlMs;
+const workspaceA = () => sim.state.findLiveWorkspace(sim.state.findUser('alice')!.id, 'a');
+const ttlOfA = () => workspaceA()?.ttlMs;
 
 describe('SyncTicker', () => {
   it('reads a commit from git once; resyncs of it still correct drift made in Coder', async () => {
@@ -76,8 +77,7 @@ describe('SyncTicker', () => {
 
     // Someone changes the TTL in the Coder UI: the next resync sets it back,
     // from the declarations already parsed.
-    const a = [...sim.state.workspaces.values()].find((w) => w.name === 'a')!;
-    a.ttlMs = 3600_000;
+    workspaceA()!.ttlMs = 3600_000;
     expect(await ticker.tick()).toBe('Applied');
     expect(ttlOfA()).toBe(8 * 3600_000);
     expect(source.treeReads).toEqual(['c1']);
