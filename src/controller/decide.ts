@@ -33,7 +33,7 @@ export type Decision =
   | { kind: 'forbidden'; message: string }
   /** Tenancy allows it: now get the connection's state (may cost a Coder call once) and decide again. */
   | { kind: 'checkConnection' }
-  /** Add the finalizer first; the next pass syncs. */
+  /** deletionPolicy Delete: add the finalizer first, then sync. */
   | { kind: 'addFinalizer' }
   | { kind: 'sync' };
 
@@ -51,8 +51,13 @@ export function decide(input: DecisionInput): Decision {
   if (input.invalid.length > 0) return { kind: 'invalid', errors: input.invalid };
   const blocked = gate(input);
   if (blocked) return blocked;
-  // Before the first create, so a workspace is never made that deleting the resource could not clean up.
-  if (!input.hasFinalizer) return { kind: 'addFinalizer' };
+  // Only deletionPolicy Delete has cleanup to do when the Workspace is deleted, so only it needs the
+  // finalizer, added before the first create (a workspace is never made that deleting the resource
+  // could not clean up) and added as soon as a Workspace turns to Delete (spec or --deletion-policy),
+  // before anything else is done. An Orphan Workspace's deletion needs nothing from us: it carries no
+  // finalizer (one Kubernetes write per Workspace saved), and one it still has from an earlier Delete
+  // is simply dropped when it is deleted ('release' above).
+  if (!input.hasFinalizer && input.policy === 'Delete') return { kind: 'addFinalizer' };
   return { kind: 'sync' };
 }
 

@@ -6,10 +6,11 @@
 //   3. suspended / invalid / forbidden / connection not ready: status only
 //   4. being deleted: Orphan drops the finalizer; Delete starts the delete
 //      build, requeues, and drops the finalizer once Coder has no workspace
-//   5. the finalizer, before the first create
+//   5. the finalizer (deletionPolicy Delete only), before the first create
 //   6. desired -> observe (snapshot) -> diff -> apply -> status
 //   7. status merge patch only when it changed (ignoring lastSyncTime);
-//      one Event per change made in Coder and per failure
+//      one Event per change made in Coder and per failure (adopting a
+//      workspace that already matches changes nothing: no Event)
 import type { Logger } from 'pino';
 import type { DeletionPolicy, Workspace, WorkspaceStatus } from '../api/schema.ts';
 import { validateWorkspace } from '../api/validate.ts';
@@ -123,8 +124,8 @@ export class Reconciler {
     let status = computeStatus({ plan, ...(result ? { result } : {}), ...(previous ? { previous } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
     if (!result) status = keepSettledReason(status, previous);
     const events: EventSpec[] = (result?.outcomes ?? []).map((o) => outcomeEvent(o, result?.origin)).filter((e) => e !== undefined);
-    // Found by owner + name with no binding yet and nothing created: adopted.
-    if (plan.observed && !previous?.id && !result?.origin) events.unshift({ type: 'Normal', reason: 'Adopted', action: 'Adopt', note: `adopted the existing workspace ${plan.observed.ownerName}/${plan.observed.name}` });
+    // Binding a Workspace to a workspace found by owner + name changes nothing in Coder: the status
+    // (id, Synced) records it, and an Event per adopted Workspace was a third write each at scale.
     for (const field of status.lastDrift && status.lastDrift !== previous?.lastDrift && result ? status.lastDrift : []) this.#d.metrics?.driftCorrections.inc({ field });
     await this.#writeStatus(ws, status);
     await this.#events(ws, events);

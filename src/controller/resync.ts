@@ -1,17 +1,21 @@
 // The resync pass, pure given a refreshed snapshot: which Workspaces need a
 // reconcile. Only those whose Coder state differs from the spec, whose status
-// would change, or that are not Ready — so an idle resync of N workspaces is
-// N snapshot lookups and no write anywhere.
+// would change, that are not Ready, or that need deletionPolicy Delete's
+// finalizer — so an idle resync of N workspaces is N snapshot lookups and no
+// write anywhere.
 import type { DeletionPolicy, Workspace } from '../api/schema.ts';
 import { toDesired, workspaceKey } from '../engine/desired.ts';
 import { diff } from '../engine/diff.ts';
 import { findObserved, type Snapshot } from '../engine/observe.ts';
 import { computeStatus } from '../engine/status.ts';
+import { FINALIZER } from './decide.ts';
 import { keepSettledReason } from './reconciler.ts';
 import { statusChanged } from './status-patch.ts';
 
 export function needsReconcile(ws: Workspace, snapshot: Snapshot, opts: { deletionPolicy: DeletionPolicy; coderUrl: string; now: Date }): boolean {
   if (ws.metadata.deletionTimestamp !== undefined || ws.spec.suspend === true) return ws.metadata.deletionTimestamp !== undefined;
+  // Turned to Delete (e.g. a new --deletion-policy) without our finalizer yet: add it now.
+  if ((ws.spec.deletionPolicy ?? opts.deletionPolicy) === 'Delete' && !(ws.metadata.finalizers ?? []).includes(FINALIZER)) return true;
   const ready = ws.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True' || ws.status?.observedGeneration !== ws.metadata.generation) return true;
   let desired;

@@ -62,7 +62,7 @@ async function expectOneNewEvent(name: string, before: number): Promise<any> {
 }
 
 describe('operator lifecycle', () => {
-  it('kubectl apply -> Ready within seconds; the workspace exists in Coder; finalizer and a Created Event', async () => {
+  it('kubectl apply -> Ready within seconds; the workspace exists in Coder; a Created Event; no finalizer (Orphan)', async () => {
     const started = Date.now();
     await apply(workspace(ns, 'dev', { owner: 'alice', template: 'docker', ttl: '4h' }));
     await waitFor(ns, 'dev', 'condition=Ready', '20s');
@@ -72,7 +72,8 @@ describe('operator lifecycle', () => {
     expect(sim, 'workspace in the simulator').toBeDefined();
     expect(ws.status.id).toBe(sim!.id);
     expect(ws.status.observedGeneration).toBe(ws.metadata.generation);
-    expect(ws.metadata.finalizers).toContain('coderops.dev/finalizer');
+    // deletionPolicy Orphan (the harness's --deletion-policy): deleting it needs no cleanup, so no finalizer.
+    expect(ws.metadata.finalizers ?? []).not.toContain('coderops.dev/finalizer');
     expect(condition(ws, 'Synced')).toMatchObject({ status: 'True', reason: 'Created' });
     expect(sim!.ttlMs).toBe(4 * 3600_000);
     expect(createsByName(env.sim).get('dev')).toBe(1);
@@ -223,11 +224,25 @@ describe('operator lifecycle', () => {
   it('delete with deletionPolicy Delete: Coder workspace deleted, finalizer removed, resource gone', async () => {
     await apply(workspace(ns, 'del-delete', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }));
     await waitSettled(ns, 'del-delete');
-    const id = (await getWorkspace(ns, 'del-delete')).status.id as string;
+    const settled = await getWorkspace(ns, 'del-delete');
+    expect(settled.metadata.finalizers).toContain('coderops.dev/finalizer');
+    const id = settled.status.id as string;
     const started = Date.now();
     await kubectlOk(['delete', 'workspaces.coderops.dev', 'del-delete', '-n', ns, '--timeout=30s']);
     measure(`lifecycle: delete (policy Delete) -> resource gone ${Date.now() - started} ms`);
     expect(live('alice', 'del-delete')).toBeUndefined();
+    expect(env.sim.state.latestBuildOf(id).transition).toBe('delete');
+  });
+
+  it('switched from Orphan to Delete: the finalizer is added, and deleting then deletes in Coder', async () => {
+    await apply(workspace(ns, 'switch', { owner: 'alice', template: 'docker', deletionPolicy: 'Orphan' }));
+    await waitSettled(ns, 'switch');
+    expect((await getWorkspace(ns, 'switch')).metadata.finalizers ?? []).toEqual([]);
+    await apply(workspace(ns, 'switch', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }));
+    await eventually('the finalizer', async () => ((await getWorkspace(ns, 'switch')).metadata.finalizers ?? []).includes('coderops.dev/finalizer'), 20_000);
+    const id = (await getWorkspace(ns, 'switch')).status.id as string;
+    await kubectlOk(['delete', 'workspaces.coderops.dev', 'switch', '-n', ns, '--timeout=30s']);
+    expect(live('alice', 'switch')).toBeUndefined();
     expect(env.sim.state.latestBuildOf(id).transition).toBe('delete');
   });
 

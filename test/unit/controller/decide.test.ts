@@ -14,7 +14,12 @@ const bad = [{ path: 'spec.ttl', message: 'not a duration' }];
 
 const rows: Array<[string, Partial<DecisionInput>, string]> = [
   ['in sync path', {}, 'sync'],
-  ['needs the finalizer before the first create', { hasFinalizer: false }, 'addFinalizer'],
+  ['Delete: needs the finalizer before the first create', { hasFinalizer: false, policy: 'Delete' }, 'addFinalizer'],
+  ['Orphan: no finalizer needed, straight to sync', { hasFinalizer: false, policy: 'Orphan' }, 'sync'],
+  ['Orphan with a finalizer left from an earlier Delete: sync, keep it', { hasFinalizer: true, policy: 'Orphan' }, 'sync'],
+  ['Delete, no finalizer, connection unchecked: look first, add it after', { hasFinalizer: false, policy: 'Delete', connection: 'unchecked' }, 'checkConnection'],
+  ['Delete, no finalizer, suspended: nothing is created, none added', { hasFinalizer: false, policy: 'Delete', suspended: true }, 'suspended'],
+  ['deleting with Orphan and no finalizer: done', { deleting: true, hasFinalizer: false, policy: 'Orphan' }, 'done'],
   ['suspended: no Coder call', { suspended: true }, 'suspended'],
   ['suspended beats invalid', { suspended: true, invalid: bad }, 'suspended'],
   ['invalid spec', { invalid: bad }, 'invalid'],
@@ -24,7 +29,7 @@ const rows: Array<[string, Partial<DecisionInput>, string]> = [
   ['connection missing', { connection: { missing: 'CoderConnection "default" not found' } }, 'connectionNotReady'],
   ['connection not ready', { connection: { ready: false, message: '401' } }, 'connectionNotReady'],
   ['connection not looked at yet', { connection: 'unchecked' }, 'checkConnection'],
-  ['no finalizer and connection not ready: no finalizer added', { hasFinalizer: false, connection: { ready: false, message: '401' } }, 'connectionNotReady'],
+  ['no finalizer and connection not ready: no finalizer added', { hasFinalizer: false, policy: 'Delete', connection: { ready: false, message: '401' } }, 'connectionNotReady'],
   ['deleting with Orphan: release', { deleting: true, policy: 'Orphan' }, 'release'],
   ['deleting with Orphan, connection broken: still release', { deleting: true, policy: 'Orphan', connection: { ready: false, message: '401' } }, 'release'],
   ['deleting with Delete', { deleting: true, policy: 'Delete' }, 'delete'],

@@ -70,12 +70,22 @@ const ref = { id: 'CoderConnection/team-a/default', kind: 'CoderConnection' as c
 const cond = (ws: Workspace | undefined, type: string) => ws?.status?.conditions?.find((c) => c.type === type);
 
 describe('Reconciler', () => {
-  it('create: finalizer first, then the create call, then the status, then the Event', async () => {
-    const t = setup({ ws: workspace() });
+  it('create with Delete: finalizer first, then the create call, then the status, then the Event', async () => {
+    const t = setup({ ws: workspace(), policy: 'Delete' });
     expect(await t.reconcile()).toEqual({});
     expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(['kube:finalizers', 'coder:createWorkspace', 'kube:status:Workspace', 'event:Created']);
     const ws = t.kube.get(KEY)!;
     expect(ws.metadata.finalizers).toEqual([FINALIZER]);
+    expect(ws.status?.id).toBe(running().id);
+    expect(cond(ws, 'Synced')?.reason).toBe('Created');
+  });
+
+  it('create with Orphan: no finalizer (its deletion needs no cleanup), the create call, the status, the Event', async () => {
+    const t = setup({ ws: workspace() });
+    expect(await t.reconcile()).toEqual({});
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(['coder:createWorkspace', 'kube:status:Workspace', 'event:Created']);
+    const ws = t.kube.get(KEY)!;
+    expect(ws.metadata.finalizers).toBeUndefined();
     expect(ws.status?.id).toBe(running().id);
     expect(cond(ws, 'Ready')?.status).toBe('True');
     expect(cond(ws, 'Synced')?.reason).toBe('Created');
@@ -94,12 +104,39 @@ describe('Reconciler', () => {
     expect(t.coder.calls.length).toBe(calls); // not even a read: the snapshot answers
   });
 
+  it.each([
+    ['Orphan', ['kube:status:Workspace'], undefined],
+    ['Delete', ['kube:finalizers', 'kube:status:Workspace'], [FINALIZER]],
+  ] as const)('adopting a matching workspace (%s): the writes that carry information, no Event', async (policy, writes, finalizers) => {
+    const t = setup({ ws: workspace(), listed: [running()], policy });
+    expect(await t.reconcile()).toEqual({});
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(writes);
+    expect(t.kube.events).toEqual([]);
+    expect(t.coder.writes()).toEqual([]);
+    const ws = t.kube.get(KEY)!;
+    expect(ws.metadata.finalizers).toEqual(finalizers);
+    expect(ws.status?.id).toBe(running().id);
+    expect(cond(ws, 'Ready')?.status).toBe('True');
+  });
+
+  it('a Workspace turned from Orphan to Delete gets the finalizer before anything else', async () => {
+    const t = setup({ ws: workspace(), listed: [running()] });
+    await t.reconcile();
+    expect(t.kube.get(KEY)?.metadata.finalizers).toBeUndefined();
+    const adopted = t.kube.get(KEY)!;
+    t.kube.put({ ...adopted, metadata: { ...adopted.metadata, generation: 2 }, spec: { ...adopted.spec, deletionPolicy: 'Delete' } });
+    t.log.length = 0;
+    await t.reconcile();
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')[0]).toBe('kube:finalizers');
+    expect(t.kube.get(KEY)?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(t.coder.writes()).toEqual([]);
+  });
+
   it('idle over an existing, settled workspace: zero writes anywhere', async () => {
     const t = setup({ ws: workspace(), listed: [running()] });
-    await t.reconcile(); // adopts, adds the finalizer, writes the first status
+    await t.reconcile(); // adopts, writes the first status
     const writes = t.coder.writes().length;
     const kubeWrites = t.kube.writes().length;
-    expect(t.kube.events.map((e) => e.reason)).toEqual(['Adopted']);
     await t.reconcile();
     expect(t.coder.writes().length).toBe(writes);
     expect(t.kube.writes().length).toBe(kubeWrites);

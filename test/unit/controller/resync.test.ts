@@ -48,6 +48,9 @@ describe('needsReconcile', () => {
     ['a build finished since the status was written', settled(resource(), coderWorkspace({ ttl_ms: 3_600_000 })), [running()], true],
     ['being deleted', { ...idle, metadata: { ...idle.metadata, deletionTimestamp: NOW.toISOString() } }, [running()], true],
     ['suspended', { ...idle, spec: { ...idle.spec, suspend: true } }, [running({ ttl_ms: 7_200_000 })], false],
+    ['Orphan without a finalizer: idle (it needs none)', idle, [running()], false],
+    ['turned to Delete without our finalizer yet: add it', settled(resource({ deletionPolicy: 'Delete' }), running()), [running()], true],
+    ['Delete with our finalizer: idle', settled(resource({ deletionPolicy: 'Delete' }, { finalizers: ['coderops.dev/finalizer'] }), running()), [running()], false],
     ['favorite managed: only the owner can read it', settled(resource({ favorite: true }), running()), [running()], true],
   ])('%s', (_name, ws, coder, expected) => {
     expect(needsReconcile(ws, Snapshot.fromCoder(coder), opts)).toBe(expected);
