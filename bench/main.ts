@@ -1,4 +1,4 @@
-// npm run bench [-- --n 1000,10000 --latency 0,20 --scenarios cold-adopt,idle,burst,creates,plan,rss --mode cli,operator --out bench/results]
+// npm run bench [-- --n 1000,10000 --latency 0,20 --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss --mode cli,operator --out bench/results]
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json.
 import { execFile } from 'node:child_process';
@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCliMode, type ScenarioResult } from './cli-mode.ts';
 import { runOperatorMode } from './operator-mode.ts';
+import { runSyncIdle } from './sync-mode.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
 
@@ -15,7 +16,7 @@ const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '1000,10000' },
     latency: { type: 'string', default: '0,20' },
-    scenarios: { type: 'string', default: 'cold-adopt,idle,burst,creates,plan,rss' },
+    scenarios: { type: 'string', default: 'cold-adopt,idle,burst,creates,plan,sync-idle,rss' },
     mode: { type: 'string', default: 'cli,operator' },
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
@@ -65,6 +66,13 @@ if (modes.has('cli')) {
       } catch (error) {
         results.push({ mode: 'cli', scenario: 'setup', n, latencyMs: latency, ok: false, extra: {}, notes: [String(error)] });
       }
+      await save(false);
+    }
+  }
+  // The long-running CLI's idle resync, once per N (no added latency).
+  if (scenarios.has('sync-idle')) {
+    for (const n of ns) {
+      results.push(await runSyncIdle(n, log));
       await save(false);
     }
   }
