@@ -78,7 +78,7 @@ export class ConnectionRuntime {
     this.#refreshing ??= (async () => {
       const started = this.#now();
       try {
-        const snapshot = Snapshot.fromCoder(await this.api!.listWorkspaces());
+        const snapshot = await Snapshot.list(this.api!);
         this.snapshot = snapshot;
         this.snapshotAt = started;
         if (this.state.ready && snapshot.allowRenames !== undefined) this.state = { ...this.state, renamesAllowed: snapshot.allowRenames };
