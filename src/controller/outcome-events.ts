@@ -58,6 +58,22 @@ export function buildInProgress(ws: ObservedWorkspace | undefined): boolean {
 
 export const DEFAULT_RETRY_AFTER_MS = 10_000;
 
+/** How soon to look again while a Coder build runs: the nth look of one build waits firstMs·2ⁿ, at most maxMs. */
+export interface BuildPoll {
+  firstMs: number;
+  maxMs: number;
+}
+
+// Most builds (and the simulator's) finish in well under a second, so a fixed
+// 2 s poll made Ready lag the build by up to 2 s; a long build still costs at
+// most one GET per maxMs once the schedule reaches it.
+export const DEFAULT_BUILD_POLL: BuildPoll = { firstMs: 250, maxMs: 2000 };
+
+/** The delay before look number `attempt` (0-based) at a build that is still running. */
+export function buildPollDelay(attempt: number, poll: BuildPoll = DEFAULT_BUILD_POLL): number {
+  return Math.min(poll.maxMs, poll.firstMs * 2 ** Math.min(attempt, 30));
+}
+
 /**
  * When to look again: a 429 after its Retry-After; another failure with the
  * queue's backoff; a build still running after pollMs (so Ready flips without

@@ -23,7 +23,7 @@ import { lookupConnection, type ConnectionCaches, type ResolvedConnection } from
 import { connectionStatus } from './connection-status.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
-import { outcomeEvent, requeueFor, type EventSpec } from './outcome-events.ts';
+import { buildInProgress, buildPollDelay, DEFAULT_BUILD_POLL, outcomeEvent, requeueFor, type BuildPoll, type EventSpec } from './outcome-events.ts';
 import type { HandlerResult } from './run-workers.ts';
 import { gateStatus, mergePatch, statusChanged } from './status-patch.ts';
 import { checkTenancy } from './tenancy.ts';
@@ -38,8 +38,8 @@ export interface ReconcilerDeps extends ConnectionCaches {
   logger: Logger;
   metrics?: OperatorMetrics;
   now?: () => Date;
-  /** How soon to look again while a Coder build runs. Default 2 s. */
-  pollMs?: number;
+  /** How soon to look again while a Coder build runs: 250 ms, doubling to 2 s by default. */
+  buildPoll?: BuildPoll;
   /** How soon to look again when the connection's Secret or Coder could not be reached. Default 15 s. */
   recheckMs?: number;
 }
@@ -49,6 +49,8 @@ export class Reconciler {
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connWritten = new Map<string, string>();
+  /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
+  readonly #polls = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -58,6 +60,7 @@ export class Reconciler {
     const ws = this.#d.workspace(key);
     if (!ws) {
       this.#written.delete(key);
+      this.#polls.delete(key);
       return;
     }
     const now = this.#d.now?.() ?? new Date();
@@ -131,7 +134,8 @@ export class Reconciler {
     await this.#events(ws, events);
     const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
     if (failures.some((e) => e instanceof CoderApiError && e.status === 401)) this.#d.connections.invalidate(rt.ref.id);
-    return requeueFor(failures, result?.observed ?? plan.observed, this.#d.pollMs ?? 2000);
+    const observed = result?.observed ?? plan.observed;
+    return requeueFor(failures, observed, this.#nextPoll(key, failures.length === 0 && buildInProgress(observed)));
   }
 
   async #delete(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
@@ -149,7 +153,7 @@ export class Reconciler {
     const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
     const next = requeueFor(failures, undefined, 0);
     // Never block a worker on the build: look again shortly.
-    return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#d.pollMs ?? 2000 };
+    return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#nextPoll(key, true) };
   }
 
   async #removeFinalizer(ws: Workspace): Promise<HandlerResult> {
@@ -159,6 +163,18 @@ export class Reconciler {
       if (!isKubeNotFound(error)) throw error;
     }
     this.#written.delete(workspaceKey(ws));
+    this.#polls.delete(workspaceKey(ws));
+  }
+
+  /** The delay before the next look at a running build (and a count of looks); forgets the count once it is not polling. */
+  #nextPoll(key: string, polling: boolean): number {
+    if (!polling) {
+      this.#polls.delete(key);
+      return 0;
+    }
+    const attempt = this.#polls.get(key) ?? 0;
+    this.#polls.set(key, attempt + 1);
+    return buildPollDelay(attempt, this.#d.buildPoll ?? DEFAULT_BUILD_POLL);
   }
 
   /** A gate failure: status, and a Warning Event only when the status changed (no Event per retry). */

@@ -183,11 +183,14 @@ describe('Reconciler', () => {
     expect(cond(t.kube.get(KEY), 'Synced')?.reason).toBe('CoderError');
   });
 
-  it('a build still running: requeue shortly so Ready flips without waiting for resync', async () => {
+  it('a build still running: requeue soon, then less often, so Ready flips without waiting for resync', async () => {
     const pending = coderWorkspace({ ttl_ms: 3_600_000 });
     const t = setup({ ws: workspace(), created: pending });
-    expect(await t.reconcile()).toEqual({ requeueAfter: 2000 });
+    expect(await t.reconcile()).toEqual({ requeueAfter: 250 });
     expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('Provisioning');
+    const requeues = [];
+    for (let i = 0; i < 4; i++) requeues.push(await t.reconcile());
+    expect(requeues).toEqual([{ requeueAfter: 500 }, { requeueAfter: 1000 }, { requeueAfter: 2000 }, { requeueAfter: 2000 }]);
     t.coder.created = running(); // what getWorkspace answers now
     expect(await t.reconcile()).toEqual({});
     expect(cond(t.kube.get(KEY), 'Ready')?.status).toBe('True');
@@ -204,14 +207,14 @@ describe('Reconciler', () => {
 
   it('delete with Delete: starts the delete build, requeues, drops the finalizer once Coder has no workspace', async () => {
     const t = setup({ ws: workspace({ deletionPolicy: 'Delete' }, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }), listed: [running()] });
-    expect(await t.reconcile()).toEqual({ requeueAfter: 2000 });
+    expect(await t.reconcile()).toEqual({ requeueAfter: 250 });
     expect(t.coder.writes().map((c) => [c.method, c.args[1]])).toEqual([['createBuild', { transition: 'delete' }]]);
     expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('Deleting');
     expect(t.kube.get(KEY)?.metadata.finalizers).toEqual([FINALIZER]);
     expect(t.kube.events.map((e) => e.reason)).toEqual(['Deleting']);
     // Still building: one GET of the workspace, no second delete build.
     t.coder.created = { ...running(), latest_build: { ...running().latest_build, transition: 'delete', status: 'deleting' } };
-    expect(await t.reconcile()).toEqual({ requeueAfter: 2000 });
+    expect(await t.reconcile()).toEqual({ requeueAfter: 500 });
     expect(t.coder.writes()).toHaveLength(1);
     // Gone (410): the finalizer goes.
     t.coder.failures.getWorkspace = new CoderApiError({ status: 410, method: 'GET', path: '/x', response: { message: 'deleted' } });
