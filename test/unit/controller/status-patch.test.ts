@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
-import { gateStatus, mergePatch, statusChanged } from '../../../src/controller/status-patch.ts';
+import { gateStatus, mergePatch, sameJson, statusChanged } from '../../../src/controller/status-patch.ts';
 
 const cond = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: reason, lastTransitionTime: '2026-11-01T00:00:00.000Z', observedGeneration: 1 });
 const settled: WorkspaceStatus = { observedGeneration: 1, id: 'w1', ttl: '1h', lastSyncTime: '2026-11-01T00:00:00.000Z', conditions: [cond('Ready', 'True', 'Ready'), cond('Synced', 'True', 'UpToDate')] };
@@ -18,6 +18,34 @@ describe('statusChanged', () => {
     ['no previous status', undefined, settled, true],
   ])('%s', (_name, previous, next, changed) => {
     expect(statusChanged(previous, JSON.parse(JSON.stringify(next)))).toBe(changed);
+  });
+});
+
+describe('sameJson', () => {
+  // The oracle: what comparing key-sorted JSON (the former implementation) says.
+  const sorted = (v: unknown): string | undefined =>
+    JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+  it.each<[string, unknown, unknown, boolean]>([
+    ['same primitives', 'a', 'a', true],
+    ['different primitives', 1, '1', false],
+    ['null and undefined', null, undefined, false],
+    ['null and an object', null, {}, false],
+    ['key order', { a: 1, b: { c: [1, 2], d: 'x' } }, { b: { d: 'x', c: [1, 2] }, a: 1 }, true],
+    ['an undefined key equals an absent one', { a: 1, b: undefined }, { a: 1 }, true],
+    ['an absent key against a null one', { a: 1 }, { a: 1, b: null }, false],
+    ['an extra key', { a: 1 }, { a: 1, b: 2 }, false],
+    ['a deep difference', { a: { b: { c: 1 } } }, { a: { b: { c: 2 } } }, false],
+    ['array order counts', [1, 2], [2, 1], false],
+    ['array length', [1], [1, 1], false],
+    ['array and object', [], {}, false],
+    ['undefined array element is null', [undefined], [null], true],
+    ['a Date against its JSON string form, inside an object', { t: new Date(0) }, { t: new Date(0) }, true],
+    ['different Dates', { t: new Date(0) }, { t: new Date(1) }, false],
+    ['conditions from the apiserver vs computed', settled, JSON.parse(JSON.stringify({ ...settled })), true],
+  ])('%s', (_name, a, b, same) => {
+    expect(sameJson(a, b)).toBe(same);
+    expect(sameJson(b, a)).toBe(same);
+    expect(sorted(a) === sorted(b)).toBe(same);
   });
 });
 
