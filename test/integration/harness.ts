@@ -1,6 +1,6 @@
 // Runs the real CLI (a child process, real exit codes) against the Coder
 // simulator on loopback, and counts the calls the simulator recorded.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,20 +89,31 @@ export function runCli(
   args: string[],
   opts: { cwd: string; env: Record<string, string>; stdin?: string | undefined },
 ): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: opts.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  return spawnCli(args, opts).result;
+}
+
+/** Like runCli, with the child exposed (to kill it); `result` settles when it exits, however it ends. */
+export function spawnCli(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string>; stdin?: string | undefined },
+): { child: ChildProcess; result: Promise<CliResult & { signal: NodeJS.Signals | null }> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const result = new Promise<CliResult & { signal: NodeJS.Signals | null }>((done, fail) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
+    child.on('close', (code, signal) => done({ code: code ?? -1, signal, stdout, stderr }));
   });
+  // A child killed before it read stdin makes the pipe fail with EPIPE; that is not an error here.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(opts.stdin ?? '');
+  return { child, result };
 }
 
 /** A Workspace document, with the spec given as YAML lines. */
