@@ -47,6 +47,8 @@ export interface StartOptions {
   lease?: { duration: string; renewDeadline: string; retryPeriod: string };
   /** Wait for /readyz (default true). */
   waitReady?: boolean;
+  /** --coder-timeout: one Coder API attempt (default the CLI's 30s). */
+  coderTimeout?: string;
 }
 
 export interface OperatorEnv {
@@ -186,6 +188,7 @@ async function startOperator(env: OperatorEnv, o: StartOptions = {}): Promise<Op
     `--lease-duration=${lease.duration}`, `--renew-deadline=${lease.renewDeadline}`, `--retry-period=${lease.retryPeriod}`,
     '--concurrency=4', `--resync=${o.resync ?? TEST_RESYNC}`, `--deletion-policy=${o.deletionPolicy ?? 'Orphan'}`,
     `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=debug',
+    ...(o.coderTimeout ? [`--coder-timeout=${o.coderTimeout}`] : []),
   ];
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, args, {
