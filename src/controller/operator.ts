@@ -95,6 +95,7 @@ export class Operator {
     this.workspaceInformer.on('add', enqueue);
     // Our own status writes change neither generation, finalizers nor deletion: skip them, or every write would echo.
     this.workspaceInformer.on('update', (ws, old) => {
+      this.reconciler.cacheCaughtUp(wsKey(ws), ws.metadata?.resourceVersion);
       const m = ws.metadata ?? {};
       const p = old.metadata ?? {};
       if (m.generation !== p.generation || m.deletionTimestamp !== p.deletionTimestamp || JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) || JSON.stringify(m.labels) !== JSON.stringify(p.labels)) enqueue(ws);

@@ -56,6 +56,22 @@ export class Reconciler {
     this.#d = deps;
   }
 
+  /**
+   * The cache now holds version rv of key. A status remembered from an older
+   * version is never consulted again (#writeStatus uses it only while the cache
+   * still shows the version it was based on), so drop it rather than keep a
+   * copy of every Workspace's status for the life of the process.
+   */
+  cacheCaughtUp(key: string, rv: string | undefined): void {
+    const written = this.#written.get(key);
+    if (written && written.rv !== rv) this.#written.delete(key);
+  }
+
+  /** Statuses remembered while the cache catches up with our writes (for tests and metrics). */
+  get pendingStatuses(): number {
+    return this.#written.size;
+  }
+
   readonly reconcile = async (key: string): Promise<HandlerResult> => {
     const ws = this.#d.workspace(key);
     if (!ws) {

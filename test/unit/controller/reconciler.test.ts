@@ -62,7 +62,7 @@ function setup(opts: { ws: Workspace; listed?: CoderWorkspace[]; created?: Coder
     now: () => NOW,
   });
   const writesBefore = () => ({ coder: coder.writes().length, kube: kube.writes().length });
-  return { kube, coder, log, registry, reconcile: () => reconciler.reconcile(KEY), apis: () => apis, writesBefore };
+  return { kube, coder, log, registry, reconciler, reconcile: () => reconciler.reconcile(KEY), apis: () => apis, writesBefore };
 }
 
 const ref = { id: 'CoderConnection/team-a/default', kind: 'CoderConnection' as const, name: 'default', secretNamespace: 'team-a', spec: connection.spec };
@@ -130,6 +130,19 @@ describe('Reconciler', () => {
     expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')[0]).toBe('kube:finalizers');
     expect(t.kube.get(KEY)?.metadata.finalizers).toEqual([FINALIZER]);
     expect(t.coder.writes()).toEqual([]);
+  });
+
+  it('forgets a written status once the cache shows a newer version, and still writes nothing more', async () => {
+    const t = setup({ ws: workspace(), listed: [running()] });
+    await t.reconcile();
+    expect(t.reconciler.pendingStatuses).toBe(1);
+    t.reconciler.cacheCaughtUp(KEY, '1'); // still the version the status was based on: keep it
+    expect(t.reconciler.pendingStatuses).toBe(1);
+    t.reconciler.cacheCaughtUp(KEY, t.kube.get(KEY)!.metadata.resourceVersion);
+    expect(t.reconciler.pendingStatuses).toBe(0);
+    const writes = t.kube.writes().length;
+    await t.reconcile();
+    expect(t.kube.writes().length).toBe(writes);
   });
 
   it('idle over an existing, settled workspace: zero writes anywhere', async () => {
