@@ -26,8 +26,9 @@ export function informerFor<T extends KubernetesObject>(
       ...rest,
       kubeConfig,
       path: resourcePath(type, namespace),
-      list: listerFor<T>(kubeConfig, type, namespace),
-      // The operator reads little of each object's metadata; caching all of it cost ~14 KB per Workspace.
+      // The operator reads little of each object's metadata; caching all of it cost ~14 KB per
+      // Workspace. Trimmed page by page while listing, and each watch event as it comes.
+      list: listerFor<T>(kubeConfig, type, namespace, trimForCache),
       trim: trimForCache,
     }),
   );

@@ -21,18 +21,27 @@ type ListPage<T extends KubernetesObject> = (params: PageParams) => Promise<Kube
 
 export const PAGE_SIZE = 500;
 
-/** Follows continue tokens; the result carries the snapshot's resourceVersion. */
+/**
+ * Follows continue tokens; the result carries the snapshot's resourceVersion.
+ * trim (./trim.ts) shrinks each page's objects as the page arrives, so a large
+ * list never holds more than one page of full objects (managedFields and all):
+ * that transient was most of the operator's peak memory at start-up.
+ */
 export async function listAllPages<T extends KubernetesObject>(
   page: ListPage<T>,
   selectors: Selectors,
   pageSize = PAGE_SIZE,
+  trim?: (item: T) => void,
 ): Promise<KubernetesListObject<T>> {
   const items: T[] = [];
   let token: string | undefined;
   let resourceVersion = '';
   do {
     const list = await page({ ...selectors, limit: pageSize, ...(token ? { _continue: token } : {}) });
-    items.push(...(list.items ?? []));
+    for (const item of list.items ?? []) {
+      trim?.(item);
+      items.push(item);
+    }
     resourceVersion = list.metadata?.resourceVersion ?? resourceVersion;
     token = continueToken(list);
   } while (token);
@@ -46,9 +55,9 @@ function continueToken(list: KubernetesListObject<KubernetesObject>): string | u
 }
 
 /** The list function for a kind, cluster-wide or in one namespace. */
-export function listerFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string): ListFn<T> {
+export function listerFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string, trim?: (item: T) => void): ListFn<T> {
   if (namespace !== undefined && !type.namespaced) throw new Error(`${type.plural} is cluster-scoped; it has no namespace`);
-  return (selectors) => listAllPages(pageFor<T>(kc, type, namespace), selectors);
+  return (selectors) => listAllPages(pageFor<T>(kc, type, namespace), selectors, PAGE_SIZE, trim);
 }
 
 function pageFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string): ListPage<T> {

@@ -8,6 +8,7 @@ import { MultiNamespaceInformer } from '../../../src/controller/multi-namespace-
 import { ObjectCache, objectKey } from '../../../src/controller/object-cache.ts';
 import { CLUSTER_CODER_CONNECTIONS, NAMESPACES, resourcePath, SECRETS, WORKSPACES } from '../../../src/controller/resources.ts';
 import { DEFAULT_RESTART_BACKOFF, failuresAfterError, restartDelay } from '../../../src/controller/restart-backoff.ts';
+import { trimForCache } from '../../../src/controller/trim.ts';
 
 const obj = (name: string, rv: string, namespace?: string): KubernetesObject => ({
   metadata: { name, resourceVersion: rv, ...(namespace ? { namespace } : {}) },
@@ -93,6 +94,24 @@ describe('listAllPages', () => {
       { labelSelector: 'x=y', limit: 1, _continue: 't1' },
       { labelSelector: 'x=y', limit: 1, _continue: 't2' },
     ]);
+  });
+
+  it('trims each page as it arrives, before the next page is asked for', async () => {
+    const heavy = (name: string) => ({ metadata: { name, resourceVersion: '1', managedFields: [{ manager: 'kubectl' }] } }) as KubernetesObject;
+    const pages = [
+      { items: [heavy('a'), heavy('b')], metadata: { resourceVersion: '7', _continue: 't1' } },
+      { items: [heavy('c')], metadata: { resourceVersion: '7' } },
+    ];
+    const trimmedBefore: number[] = [];
+    let trimmed = 0;
+    const list = await listAllPages(
+      async () => (trimmedBefore.push(trimmed), pages[trimmedBefore.length - 1]!),
+      {},
+      2,
+      (item) => (trimmed++, trimForCache(item)),
+    );
+    expect(trimmedBefore).toEqual([0, 2]);
+    expect(list.items.map((o) => o.metadata)).toEqual([{ name: 'a', resourceVersion: '1' }, { name: 'b', resourceVersion: '1' }, { name: 'c', resourceVersion: '1' }]);
   });
 });
 
