@@ -13,6 +13,7 @@
 // Orphan ones still there, nothing else deleted, and no Workspace stuck on
 // its finalizer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../../src/coder-sim/index.ts';
 import { isWorkspaceDeleted } from '../../src/coder-sim/lifecycle.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import { apply, createsByName, eventually, measure, setUpOperatorEnv, workspace, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
@@ -30,7 +31,9 @@ let ns: string;
 let leader: OperatorProcess;
 let standby: OperatorProcess;
 let spawned = 0;
+/** Two streams: the specs replay exactly whatever the timing; the kill points follow the seed in kill order. */
 const rand = prng(SEED);
+const killRand = prng(SEED ^ 0x5bd1e995);
 const kills: string[] = [];
 const declared = new Map<string, Declared>();
 const ids = new Map<string, string>();
@@ -60,9 +63,11 @@ async function leaseHolder(): Promise<string> {
 
 /**
  * Arms one seeded kill of the current leader: on its k-th Coder write, or
- * `ms` after now. `fired` describes the kill once it happened.
+ * `ms` after now. With `focus`, always on its k-th write of that kind (the
+ * creates, the delete builds), so each scenario kills where it matters.
+ * `fired` describes the kill once it happened.
  */
-function armKill(label: string): { fired: () => string | undefined; disarm: () => void } {
+function armKill(label: string, focus?: (c: RecordedCall) => boolean): { fired: () => string | undefined; disarm: () => void } {
   const victim = leader;
   let fired: string | undefined;
   const kill = (how: string) => {
@@ -70,17 +75,17 @@ function armKill(label: string): { fired: () => string | undefined; disarm: () =
     victim.child.kill('SIGKILL');
     fired = `${label}: ${how}`;
   };
-  if (rand() < 0.7) {
-    const k = between(rand, 1, 3);
+  if (focus || killRand() < 0.7) {
+    const k = between(killRand, 1, focus ? 2 : 3);
     let writes = 0;
     const off = onCall(env.sim, (c) => {
-      if (!isWrite(c)) return;
+      if (!isWrite(c) || (focus && !focus(c))) return;
       writes += 1;
       if (writes === k) kill(`on write #${k} (${c.method} ${c.route})`);
     });
     return { fired: () => fired, disarm: off };
   }
-  const ms = between(rand, 50, 1_500);
+  const ms = between(killRand, 50, 1_500);
   const timer = setTimeout(() => kill(`${ms} ms into its leadership`), ms);
   return { fired: () => fired, disarm: () => clearTimeout(timer) };
 }
@@ -111,12 +116,18 @@ async function takeOver(): Promise<void> {
  * first kill armed before the change) until the declarations have converged;
  * no more kills once `killBudget` kills have happened in the whole file.
  */
-async function killUntilConverged(label: string, change: () => Promise<unknown>, deleted: readonly string[] = [], killBudget = Infinity): Promise<number> {
+async function killUntilConverged(
+  label: string,
+  change: () => Promise<unknown>,
+  o: { deleted?: readonly string[]; killBudget?: number; focus?: (c: RecordedCall) => boolean } = {},
+): Promise<number> {
+  const { deleted = [], killBudget = Infinity, focus } = o;
   const started = Date.now();
   let n = 0;
   const current = () => [...declared.values()];
   for (let first = true; ; first = false) {
-    const trap = kills.length < killBudget ? armKill(label) : { fired: () => undefined, disarm: () => undefined };
+    // Every other kill of a focused scenario lands anywhere, so restarts also meet the other writes.
+    const trap = kills.length < killBudget ? armKill(label, n % 2 ? undefined : focus) : { fired: () => undefined, disarm: () => undefined };
     if (first) await change();
     let converged = false;
     while (trap.fired() === undefined && !converged && Date.now() - started < 90_000) {
@@ -149,6 +160,8 @@ function spec(i: number): Declared['spec'] {
   };
 }
 
+const isCreate = (c: RecordedCall) => c.method === 'POST' && c.route === '/api/v2/users/{user}/workspaces';
+const isDeleteBuild = (c: RecordedCall) => c.method === 'POST' && c.route.endsWith('/builds') && (c.requestBody as { transition?: string })?.transition === 'delete';
 const toObject = (d: Declared) => workspace(ns, d.name, { template: 'docker', ...d.spec });
 
 function updateRound(round: number): Declared[] {
@@ -182,7 +195,7 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
       const d = declared.get(name)!;
       ids.set(name, env.sim.state.addWorkspace({ owner: d.spec.owner, name, template: 'docker', ttl_ms: 24 * 3600_000 }).id);
     }
-    await killUntilConverged('creates', () => apply(...[...declared.values()].map(toObject)));
+    await killUntilConverged('creates', () => apply(...[...declared.values()].map(toObject)), { focus: isCreate });
     expectIdsStable('after the creates');
 
     await killUntilConverged('updates 1', () => apply(...updateRound(1).map(toObject)));
@@ -197,7 +210,7 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
       orphans.push(...gone.filter((d) => d.spec.deletionPolicy === 'Orphan'));
       for (const d of gone) declared.delete(d.name);
       const remove = () => kubectlOk(['delete', 'workspaces.coderops.dev', '-n', ns, '--wait=false', ...gone.map((d) => d.name)]);
-      await killUntilConverged(`deletions ${round}`, remove, gone.map((d) => d.name));
+      await killUntilConverged(`deletions ${round}`, remove, { deleted: gone.map((d) => d.name), focus: isDeleteBuild });
       if (round === 1) await killUntilConverged('updates 2', () => apply(...updateRound(2).map(toObject)));
     }
     expect(deleteIds.length * orphans.length, `seed ${SEED}: both policies among the deleted`).toBeGreaterThan(0);
@@ -205,7 +218,7 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
     // More updates until the kill count is reached.
     for (let round = 3; kills.length < MIN_KILLS; round += 1) {
       expect(round, `seed ${SEED}: kills so far ${kills.length}`).toBeLessThan(12);
-      await killUntilConverged(`updates ${round}`, () => apply(...updateRound(round).map(toObject)), [], MIN_KILLS + 2);
+      await killUntilConverged(`updates ${round}`, () => apply(...updateRound(round).map(toObject)), { killBudget: MIN_KILLS + 2 });
       expectIdsStable(`after updates ${round}`);
     }
 
