@@ -360,7 +360,7 @@ export class SimState {
 
   issueKey(
     userId: string,
-    opts: { loginType: SimApiKey['loginType']; tokenName: string; scopes: string[]; expiresAt: number },
+    opts: { loginType: SimApiKey['loginType']; tokenName: string; scopes: string[]; expiresAt: number; lifetimeSeconds?: number },
   ): { key: SimApiKey; token: string } {
     const now = this.now();
     const key: SimApiKey = {
@@ -372,7 +372,7 @@ export class SimState {
       scopes: opts.scopes,
       createdAt: now,
       expiresAt: opts.expiresAt,
-      lifetimeSeconds: Math.max(0, Math.floor((Math.min(opts.expiresAt, FAR_FUTURE) - now) / 1000)),
+      lifetimeSeconds: opts.lifetimeSeconds ?? Math.max(0, Math.floor((Math.min(opts.expiresAt, FAR_FUTURE) - now) / 1000)),
       lastUsed: now,
     };
     this.apiKeys.set(key.id, key);

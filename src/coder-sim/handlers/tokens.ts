@@ -69,6 +69,9 @@ function createToken(ctx: HandlerContext): SimResponse {
     tokenName,
     scopes: scopes.length > 0 ? scopes : ['all'],
     expiresAt: state.now() + Math.floor(lifetimeNs / 1e6),
+    // Coder stores the asked-for lifetime (in whole seconds), not a difference
+    // of two clock reads, which could lose a second to the tick between them.
+    lifetimeSeconds: Math.floor(lifetimeNs / 1e9),
   });
   return json(201, { key: token });
 }
