@@ -132,8 +132,11 @@ export class CoderTransport {
       // this path, not just this one. Without the hold, the calls already queued
       // on the path (creates for one owner, say) go out at once and meet 429s too.
       if (retryAfter !== undefined && retryAfter > 0) c.limiter.holdUntil(req.route.path, c.now() + retryAfter);
-      const retryable = status === 429 || (status >= 500 && status !== NOT_RETRIED_5XX);
-      if (retryable && attempt < retries) {
+      // A 429 comes from Coder's rate-limit middleware, before any handler ran:
+      // nothing happened, so even a create is safe to send again after
+      // Retry-After. Other failures are retried only for idempotent calls.
+      const retryable = status === 429 ? attempt < c.maxRetries : status >= 500 && status !== NOT_RETRIED_5XX && attempt < retries;
+      if (retryable) {
         const delay = retryAfter ?? fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);
         await this.#backoff(req, attempt, delay, `HTTP ${status}`);
         continue;
