@@ -51,10 +51,18 @@ export async function freshNamespace(prefix: string): Promise<string> {
 /** Installs the CRDs (idempotent) and waits until the apiserver serves them. */
 export async function installCrds(): Promise<void> {
   await kubectlOk(['apply', '--server-side', '-f', 'crds/']);
-  await kubectlOk([
+  const wait = [
     'wait', '--for=condition=Established', '--timeout=60s',
     'crd/workspaces.coderops.dev', 'crd/coderconnections.coderops.dev', 'crd/clustercoderconnections.coderops.dev',
-  ]);
+  ];
+  // Just after the first apply a CRD can have no status.conditions yet, and
+  // kubectl wait then fails at once ("accessor error") instead of waiting.
+  for (let attempt = 1; ; attempt += 1) {
+    const ran = await kubectl(wait);
+    if (ran.code === 0) return;
+    if (attempt >= 20 || !ran.stderr.includes('accessor error')) throw new Error(`kubectl ${wait.join(' ')} failed (${ran.code}): ${ran.stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
