@@ -50,7 +50,8 @@ describe('crashes and lost answers around the Coder create', () => {
   it('a restarted operator adopts the workspace; exactly one create, one workspace', async () => {
     const first = await env.start({ name: 'doomed', lease: LEASE });
     const trap = killOnCreate(first, 'crash');
-    await apply(workspace(ns, 'crash', { owner: 'alice', template: 'docker', ttl: '3h' }));
+    // deletionPolicy Delete: the policy whose Workspaces carry the finalizer, which must be in place before the create.
+    await apply(workspace(ns, 'crash', { owner: 'alice', template: 'docker', ttl: '3h', deletionPolicy: 'Delete' }));
     const exit = await first.exited;
     expect(exit.signal).toBe('SIGKILL');
     expect(trap.killedAt()).toBeDefined();
