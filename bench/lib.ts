@@ -13,6 +13,19 @@ export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 const USAGE = join(ROOT, 'bench/usage.ts');
 
+/**
+ * The node flags the image runs the operator with: whatever stands between
+ * "node" and "dist/cli/main.js" in the Dockerfile's ENTRYPOINT, so the bench
+ * measures the operator as it is deployed.
+ */
+export function imageNodeFlags(): string[] {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  const entrypoint = line ? (JSON.parse(line) as string[]) : [];
+  const main = entrypoint.indexOf('dist/cli/main.js');
+  if (entrypoint[0] !== 'node' || main < 0) throw new Error(`Dockerfile: expected ENTRYPOINT ["node", ...flags, "dist/cli/main.js"], found ${line ?? 'none'}`);
+  return entrypoint.slice(1, main);
+}
+
 export interface SimHandle {
   url: string;
   token: string;

@@ -15,11 +15,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseDuration } from '../src/api/duration.ts';
+import { CODER_CLIENT_DEFAULTS } from '../src/coder/client.ts';
 import { binaries, startControlPlane } from '../test/control-plane/control-plane.ts';
 import type { ScenarioResult } from './cli-mode.ts';
 import { OWNERS } from './cli-mode.ts';
 import { multiDoc, workspaceDoc } from './fixtures.ts';
-import { CLI, procCpuMs, procRssMb, ROOT, run, startSim, summarize } from './lib.ts';
+import { CLI, imageNodeFlags, procCpuMs, procRssMb, ROOT, run, startSim, summarize } from './lib.ts';
 
 const NS = 'bench';
 const OP_NS = 'cwo-system';
@@ -94,7 +95,7 @@ export async function runOperatorMode(
     operator = spawn(
       process.execPath,
       [
-        ...(opts.nodeArgs ?? []), CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
+        ...imageNodeFlags(), ...(opts.nodeArgs ?? []), CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
         '--leader-election-id=bench', '--concurrency=4', `--resync=${opts.resync}`, '--deletion-policy=Orphan',
         `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=info',
       ],
@@ -143,9 +144,15 @@ export async function runOperatorMode(
     }
 
     if (scenarios.has('idle') && readyMs !== undefined) {
-      // Let the adoption tail settle, then watch one full resync period (plus slack).
+      // Let the adoption tail settle, then wait for a list pass to end, so the
+      // window (one resync period plus slack) holds exactly one whole pass.
       await sleep(3000);
       const resyncMs = parseDuration(opts.resync);
+      const pagesPerPass = Math.max(1, Math.ceil(n / CODER_CLIENT_DEFAULTS.listPageSize));
+      await sim.reset();
+      const listReads = async () => (await sim.calls()).filter(([m, route]) => m === 'GET' && route === '/api/v2/workspaces').length;
+      for (const end = Date.now() + resyncMs + 10_000; Date.now() < end && (await listReads()) < pagesPerPass; ) await sleep(200);
+      await sleep(2000);
       await sim.reset();
       const before = await apiserverWrites(ok);
       const cpu0 = procCpuMs(pid);
