@@ -14,16 +14,19 @@ export const CLI = join(ROOT, 'dist/cli/main.js');
 const USAGE = join(ROOT, 'bench/usage.ts');
 
 /**
- * The node flags the image runs the operator with: whatever stands between
- * "node" and "dist/cli/main.js" in the Dockerfile's ENTRYPOINT, so the bench
- * measures the operator as it is deployed.
+ * How the image runs the operator, read from the Dockerfile so the bench
+ * measures it as deployed: the node flags between "node" and
+ * "dist/cli/main.js" in ENTRYPOINT, and the ENV lines of the runtime stage.
  */
-export function imageNodeFlags(): string[] {
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+export function imageRuntime(): { nodeFlags: string[]; env: Record<string, string> } {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(runtime)?.[1];
   const entrypoint = line ? (JSON.parse(line) as string[]) : [];
   const main = entrypoint.indexOf('dist/cli/main.js');
   if (entrypoint[0] !== 'node' || main < 0) throw new Error(`Dockerfile: expected ENTRYPOINT ["node", ...flags, "dist/cli/main.js"], found ${line ?? 'none'}`);
-  return entrypoint.slice(1, main);
+  const env = Object.fromEntries([...runtime.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { nodeFlags: entrypoint.slice(1, main), env };
 }
 
 export interface SimHandle {

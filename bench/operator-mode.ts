@@ -20,7 +20,7 @@ import { binaries, startControlPlane } from '../test/control-plane/control-plane
 import type { ScenarioResult } from './cli-mode.ts';
 import { OWNERS } from './cli-mode.ts';
 import { multiDoc, workspaceDoc } from './fixtures.ts';
-import { CLI, imageNodeFlags, procCpuMs, procRssMb, ROOT, run, startSim, summarize } from './lib.ts';
+import { CLI, imageRuntime, procCpuMs, procRssMb, ROOT, run, startSim, summarize } from './lib.ts';
 
 const NS = 'bench';
 const OP_NS = 'cwo-system';
@@ -92,14 +92,15 @@ export async function runOperatorMode(
     const logFile = join(cp.dir, 'operator.log');
     const logStream = createWriteStream(logFile);
     const t0 = performance.now();
+    const image = imageRuntime();
     operator = spawn(
       process.execPath,
       [
-        ...imageNodeFlags(), ...(opts.nodeArgs ?? []), CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
+        ...image.nodeFlags, ...(opts.nodeArgs ?? []), CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
         '--leader-election-id=bench', '--concurrency=4', `--resync=${opts.resync}`, '--deletion-policy=Orphan',
         `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=info',
       ],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POD_NAME: 'bench-op', POD_NAMESPACE: OP_NS }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...image.env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POD_NAME: 'bench-op', POD_NAMESPACE: OP_NS }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     operator.stdout!.pipe(logStream, { end: false });
     operator.stderr!.pipe(logStream, { end: false });
