@@ -47,8 +47,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER 65532:65532
-# A young generation of 4 MB semi-spaces instead of V8's default (up to 32 MB
-# on a large host): V8 otherwise keeps ~200 MB of heap committed after the
+# A young generation of 4 MB semi-spaces instead of V8's default (sized from
+# the host's memory): V8 otherwise keeps ~200 MB of heap committed after the
 # allocation bursts of a cold adopt. Measured by `npm run bench` (which reads
 # these flags from this line): operator peak RSS at 1,000 Workspaces 286 -> 199 MB,
 # at no cost in CPU. See docs/performance.md.
