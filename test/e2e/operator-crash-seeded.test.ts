@@ -67,7 +67,7 @@ async function leaseHolder(): Promise<string> {
  * creates, the delete builds), so each scenario kills where it matters.
  * `fired` describes the kill once it happened.
  */
-function armKill(label: string, focus?: (c: RecordedCall) => boolean): { fired: () => string | undefined; disarm: () => void } {
+function armKill(label: string, focus?: (c: RecordedCall) => boolean, writesOnly = false): { fired: () => string | undefined; disarm: () => void } {
   const victim = leader;
   let fired: string | undefined;
   const kill = (how: string) => {
@@ -75,7 +75,7 @@ function armKill(label: string, focus?: (c: RecordedCall) => boolean): { fired: 
     victim.child.kill('SIGKILL');
     fired = `${label}: ${how}`;
   };
-  if (focus || killRand() < 0.7) {
+  if (focus || writesOnly || killRand() < 0.7) {
     const k = between(killRand, 1, focus ? 2 : 3);
     let writes = 0;
     const off = onCall(env.sim, (c) => {
@@ -119,15 +119,15 @@ async function takeOver(): Promise<void> {
 async function killUntilConverged(
   label: string,
   change: () => Promise<unknown>,
-  o: { deleted?: readonly string[]; killBudget?: number; focus?: (c: RecordedCall) => boolean } = {},
+  o: { deleted?: readonly string[]; killBudget?: number; focus?: (c: RecordedCall) => boolean; writesOnly?: boolean } = {},
 ): Promise<number> {
-  const { deleted = [], killBudget = Infinity, focus } = o;
+  const { deleted = [], killBudget = Infinity, focus, writesOnly = false } = o;
   const started = Date.now();
   let n = 0;
   const current = () => [...declared.values()];
   for (let first = true; ; first = false) {
     // Every other kill of a focused scenario lands anywhere, so restarts also meet the other writes.
-    const trap = kills.length < killBudget ? armKill(label, n % 2 ? undefined : focus) : { fired: () => undefined, disarm: () => undefined };
+    const trap = kills.length < killBudget ? armKill(label, n % 2 ? undefined : focus, writesOnly) : { fired: () => undefined, disarm: () => undefined };
     if (first) await change();
     let converged = false;
     while (trap.fired() === undefined && !converged && Date.now() - started < 90_000) {
@@ -215,10 +215,12 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
     }
     expect(deleteIds.length * orphans.length, `seed ${SEED}: both policies among the deleted`).toBeGreaterThan(0);
 
-    // More updates until the kill count is reached.
+    // More updates until the kill count is reached. Only kills on writes here: a
+    // time-offset kill can come after a fast operator has already converged,
+    // and then the round ends without one.
     for (let round = 3; kills.length < MIN_KILLS; round += 1) {
-      expect(round, `seed ${SEED}: kills so far ${kills.length}`).toBeLessThan(12);
-      await killUntilConverged(`updates ${round}`, () => apply(...updateRound(round).map(toObject)), { killBudget: MIN_KILLS + 2 });
+      expect(round, `seed ${SEED}: kills so far ${kills.length}`).toBeLessThan(20);
+      await killUntilConverged(`updates ${round}`, () => apply(...updateRound(round).map(toObject)), { killBudget: MIN_KILLS + 2, writesOnly: true });
       expectIdsStable(`after updates ${round}`);
     }
 
