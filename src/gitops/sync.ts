@@ -36,6 +36,9 @@ export interface SyncOptions {
   now?: () => Date;
 }
 
+/** How often consecutive Unchanged ticks still refresh the status file (its lastAttemptTime). */
+const UNCHANGED_REWRITE_MS = 60_000;
+
 /** Applied: Coder was changed; UpToDate: planned, nothing to change; Unchanged: same commit, resync not due. */
 export type TickResult = 'Applied' | 'UpToDate' | 'Unchanged' | SyncReason;
 
@@ -53,6 +56,8 @@ export class SyncTicker {
    * 10,000 documents that is most of an idle resync's CPU.
    */
   #loaded: { commit: string; result: ReturnType<typeof loadFromTexts> } | undefined;
+  /** The result and time of the last status-file write. */
+  #written: { result: TickResult; at: number } | undefined;
 
   constructor(opts: SyncOptions) {
     this.#opts = opts;
@@ -69,8 +74,22 @@ export class SyncTicker {
     this.status.lastAttemptTime = started.toISOString();
     this.status.result = result;
     this.#opts.metrics?.syncRuns.inc({ result });
-    if (this.#opts.statusPath) await writeSyncStatus(this.#opts.statusPath, this.status);
+    if (this.#opts.statusPath && !this.#quietTick(result, started)) {
+      await writeSyncStatus(this.#opts.statusPath, this.status);
+      this.#written = { result, at: started.getTime() };
+    }
     return result;
+  }
+
+  /**
+   * A tick that found the same commit with no resync due changes nothing in
+   * the status file but lastAttemptTime. Rewriting the whole file (8 MB for
+   * 10,000 workspaces) every tick was most of an idle loop's CPU, so such a
+   * tick refreshes the file at most once a minute.
+   */
+  #quietTick(result: TickResult, started: Date): boolean {
+    const last = this.#written;
+    return result === 'Unchanged' && last?.result === 'Unchanged' && started.getTime() - last.at < UNCHANGED_REWRITE_MS;
   }
 
   async #tick(started: Date): Promise<TickResult> {

@@ -1,7 +1,7 @@
 // SyncTicker over a fake git source and the simulator: what a tick reads
 // from git, and that a resync of the same commit re-converges from the
 // declarations already parsed.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -37,6 +37,7 @@ let sim: CoderSimulator;
 let source: FakeSource;
 let ticker: SyncTicker;
 let dir: string;
+let makeTicker: (o: { resyncMs: number; statusPath?: string; now?: () => Date }) => SyncTicker;
 
 beforeEach(async () => {
   sim = await startCoderSimulator({ seed: SEED });
@@ -47,17 +48,19 @@ beforeEach(async () => {
   source = new FakeSource();
   source.trees.set('c1', [{ path: 'w/a.yaml', text: wsYaml('a', { owner: 'alice', ttl: '8h' }) }]);
   source.trees.set('c2', [{ path: 'w/a.yaml', text: wsYaml('a', { owner: 'alice', ttl: '4h' }) }]);
-  ticker = new SyncTicker({
-    source: source as unknown as GitSource,
-    ref: 'main',
-    path: 'w',
-    connect: async () => ({ api, owners, coderUrl: sim.url }),
-    run: { statePath: join(dir, 'state.json'), prune: false, defaultDeletionPolicy: 'Orphan', concurrency: 4, deleteTimeoutMs: 10_000 },
-    // Every tick is a resync: the case where a cache could go wrong.
-    resyncMs: 0,
-    allowHistoryRewrite: false,
-    logger: pino({ level: 'silent' }),
-  });
+  makeTicker = (o) =>
+    new SyncTicker({
+      source: source as unknown as GitSource,
+      ref: 'main',
+      path: 'w',
+      connect: async () => ({ api, owners, coderUrl: sim.url }),
+      run: { statePath: join(dir, 'state.json'), prune: false, defaultDeletionPolicy: 'Orphan', concurrency: 4, deleteTimeoutMs: 10_000 },
+      allowHistoryRewrite: false,
+      logger: pino({ level: 'silent' }),
+      ...o,
+    });
+  // Every tick is a resync: the case where a cache could go wrong.
+  ticker = makeTicker({ resyncMs: 0 });
 });
 
 afterEach(async () => {
@@ -81,6 +84,28 @@ describe('SyncTicker', () => {
     expect(await ticker.tick()).toBe('Applied');
     expect(ttlOfA()).toBe(8 * 3600_000);
     expect(source.treeReads).toEqual(['c1']);
+  });
+
+  it('consecutive Unchanged ticks rewrite the status file at most once a minute', async () => {
+    let t = Date.parse('2026-11-23T10:00:00Z');
+    const statusPath = join(dir, 'status.json');
+    const quiet = makeTicker({ resyncMs: 3_600_000, statusPath, now: () => new Date(t) });
+    const attempt = async () => JSON.parse(await readFile(statusPath, 'utf8')).lastAttemptTime as string;
+    expect(await quiet.tick()).toBe('Applied');
+    t += 1000;
+    expect(await quiet.tick()).toBe('Unchanged'); // the first Unchanged after Applied is written
+    expect(await attempt()).toBe('2026-11-23T10:00:01.000Z');
+    t += 30_000;
+    expect(await quiet.tick()).toBe('Unchanged');
+    expect(await attempt(), 'not rewritten 30 s later').toBe('2026-11-23T10:00:01.000Z');
+    expect(quiet.status.lastAttemptTime, 'kept in memory all the same').toBe('2026-11-23T10:00:31.000Z');
+    t += 31_000;
+    expect(await quiet.tick()).toBe('Unchanged');
+    expect(await attempt(), 'refreshed after a minute').toBe('2026-11-23T10:01:02.000Z');
+    source.head = 'c2';
+    t += 1000;
+    expect(await quiet.tick()).toBe('Applied');
+    expect(JSON.parse(await readFile(statusPath, 'utf8')).result).toBe('Applied');
   });
 
   it('a new commit is read and applied', async () => {
