@@ -17,8 +17,7 @@
 // material. TLS verification is therefore exactly client-node's: the same CA,
 // client certificate, servername and rejectUnauthorized, only reused.
 import { createHash } from 'node:crypto';
-import type https from 'node:https';
-import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { bufferFromFileOrString, KubeConfig, type RequestContext } from '@kubernetes/client-node';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
@@ -30,7 +29,7 @@ export class SharedConnectionsKubeConfig extends KubeConfig {
     const fresh = context.getDispatcher();
     // No TLS options (plain http, or nothing configured): fetch's global dispatcher, which already pools.
     if (fresh === undefined) return;
-    const key = await this.#tlsKey();
+    const key = this.#tlsKey();
     const shared = this.#shared;
     if (shared?.key === key) {
       context.setDispatcher(shared.dispatcher);
@@ -45,17 +44,27 @@ export class SharedConnectionsKubeConfig extends KubeConfig {
   }
 
   /**
-   * A digest of everything the Agent's TLS setup depends on. Read through the
-   * public applyToHTTPSOptions, which fills the same fields from the same
-   * sources (files re-read, exec credentials) as applySecurityAuthentication.
+   * A digest of everything the Agent's TLS setup depends on: the same fields
+   * client-node reads for it (CA, client certificate and key, from file or
+   * inline data, so a rotated file counts), and nothing else. In particular
+   * not applyToHTTPSOptions, which would also run the authenticators (exec
+   * plugins, token files) a second time for every request.
    */
-  async #tlsKey(): Promise<string> {
-    const opts: https.RequestOptions = {};
-    await this.applyToHTTPSOptions(opts);
+  #tlsKey(): string {
     const cluster = this.getCurrentCluster();
+    const user = this.getCurrentUser();
     const hash = createHash('sha256');
     const part = (v: unknown) => hash.update(v === undefined || v === null ? '\0' : Buffer.isBuffer(v) ? v : String(v)).update('\x1f');
-    for (const v of [cluster?.server, cluster?.proxyUrl, opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, opts.rejectUnauthorized, opts.servername]) part(v);
+    for (const v of [
+      cluster?.server,
+      cluster?.proxyUrl,
+      cluster?.skipTLSVerify,
+      cluster?.tlsServerName,
+      cluster ? bufferFromFileOrString(cluster.caFile, cluster.caData) : null,
+      user ? bufferFromFileOrString(user.certFile, user.certData) : null,
+      user ? bufferFromFileOrString(user.keyFile, user.keyData) : null,
+    ])
+      part(v);
     return hash.digest('hex');
   }
 }
