@@ -63,10 +63,6 @@ export class Snapshot {
     for (const ws of workspaces) this.put(ws);
   }
 
-  static fromCoder(workspaces: Workspace[]): Snapshot {
-    return new Snapshot(workspaces.map((ws) => toObserved(ws, false)));
-  }
-
   /**
    * One list pass, each page reduced to ObservedWorkspace as it arrives: the
    * raw objects (builds, resources, agents) of 10,000 workspaces are never

@@ -22,8 +22,8 @@ import {
   TEST_RESYNC_MS,
   type OperatorEnv,
   type OperatorProcess,
+  setUpOperatorEnv,
 } from './operator-harness.ts';
-import { setUpOperatorEnv } from './operator-harness.ts';
 
 let env: OperatorEnv;
 let op: OperatorProcess;

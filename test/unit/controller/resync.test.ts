@@ -6,7 +6,7 @@ import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { needsReconcile } from '../../../src/controller/resync.ts';
 import { toDesired } from '../../../src/engine/desired.ts';
 import { diff } from '../../../src/engine/diff.ts';
-import { findObserved, Snapshot } from '../../../src/engine/observe.ts';
+import { findObserved, Snapshot, toObserved } from '../../../src/engine/observe.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
 import { coderWorkspace } from '../engine/fake-coder.ts';
 
@@ -29,7 +29,7 @@ function resource(spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace
 
 /** The Workspace as a reconcile against `coder` would have left it. */
 function settled(ws: Workspace, coder: CoderWorkspace): Workspace {
-  const snapshot = Snapshot.fromCoder([coder]);
+  const snapshot = new Snapshot([toObserved(coder, false)]);
   const desired = toDesired(ws, { file: 'team-a/dev' }, { deletionPolicy: 'Orphan' });
   const plan = diff(desired, findObserved(snapshot, desired));
   return { ...ws, status: computeStatus({ plan, generation: ws.metadata.generation!, coderUrl: URL, now: NOW }) };
@@ -53,6 +53,6 @@ describe('needsReconcile', () => {
     ['Delete with our finalizer: idle', settled(resource({ deletionPolicy: 'Delete' }, { finalizers: ['coderops.dev/finalizer'] }), running()), [running()], false],
     ['favorite managed: only the owner can read it', settled(resource({ favorite: true }), running()), [running()], true],
   ])('%s', (_name, ws, coder, expected) => {
-    expect(needsReconcile(ws, Snapshot.fromCoder(coder), opts)).toBe(expected);
+    expect(needsReconcile(ws, new Snapshot(coder.map((w) => toObserved(w, false))), opts)).toBe(expected);
   });
 });
