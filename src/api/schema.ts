@@ -37,6 +37,12 @@ export const K8S_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-
 /** A Kubernetes namespace (RFC 1123 label). */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const URL_PATTERN = '^https?://';
+/**
+ * A URL with a user name or password before the host (`http://bob:secret@host`).
+ * Refused: the password would be shown wherever the URL is (errors, status,
+ * state files). RE2 and JavaScript read it alike, for CEL and for files.
+ */
+export const URL_USERINFO_PATTERN = '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@';
 
 /** Messages of the cross-field CEL rules; ./validate.ts reports the same words for files. */
 export const CEL_MESSAGES = {
@@ -46,6 +52,7 @@ export const CEL_MESSAGES = {
   secretNamespaceForbidden:
     "tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace",
   secretNamespaceRequired: 'a ClusterCoderConnection must say which namespace tokenSecretRef is in',
+  urlUserInfo: 'url must not contain a user name or password (user:password@host); the token belongs in tokenSecretRef',
 } as const;
 
 export const ConnectionRef = Type.Object(
@@ -269,7 +276,11 @@ export const SecretKeyRef = Type.Object(
 );
 
 const connectionSpecFields = {
-  url: Type.String({ minLength: 1, maxLength: 2048, pattern: URL_PATTERN, description: 'Base URL of the Coder deployment.' }),
+  url: cel(
+    Type.String({ minLength: 1, maxLength: 2048, pattern: URL_PATTERN, description: 'Base URL of the Coder deployment, without user:password@.' }),
+    // A CEL rule rather than a stricter pattern: the apiserver quotes the value for a pattern mismatch, not for a rule.
+    [{ rule: `!self.matches('${URL_USERINFO_PATTERN}')`, message: CEL_MESSAGES.urlUserInfo }],
+  ),
   tokenSecretRef: SecretKeyRef,
   requestsPerMinute: Type.Optional(
     Type.Integer({

@@ -16,6 +16,7 @@ import {
   type ClusterCoderConnection,
   type CoderConnection,
   type Workspace,
+  URL_USERINFO_PATTERN,
 } from './schema.ts';
 import { workspaceRuleErrors } from './workspace-rules.ts';
 
@@ -49,19 +50,21 @@ export function validateWorkspace(doc: unknown): Validated<Workspace> {
 }
 
 export function validateCoderConnection(doc: unknown): Validated<CoderConnection> {
-  return validate<CoderConnection>(checkCoderConnection, doc, (d) =>
-    secretNamespace(d) === undefined
+  return validate<CoderConnection>(checkCoderConnection, doc, (d) => [
+    ...urlErrors(d),
+    ...(secretNamespace(d) === undefined
       ? []
-      : [{ path: 'spec.tokenSecretRef.namespace', message: CEL_MESSAGES.secretNamespaceForbidden }],
-  );
+      : [{ path: 'spec.tokenSecretRef.namespace', message: CEL_MESSAGES.secretNamespaceForbidden }]),
+  ]);
 }
 
 export function validateClusterCoderConnection(doc: unknown): Validated<ClusterCoderConnection> {
-  return validate<ClusterCoderConnection>(checkClusterCoderConnection, doc, (d) =>
-    hasSecretRef(d) && secretNamespace(d) === undefined
+  return validate<ClusterCoderConnection>(checkClusterCoderConnection, doc, (d) => [
+    ...urlErrors(d),
+    ...(hasSecretRef(d) && secretNamespace(d) === undefined
       ? [{ path: 'spec.tokenSecretRef.namespace', message: CEL_MESSAGES.secretNamespaceRequired }]
-      : [],
-  );
+      : []),
+  ]);
 }
 
 function compileOnUse(schema: TSchema): () => ValidateFunction {
@@ -96,6 +99,14 @@ function dedupe(errors: FieldError[]): FieldError[] {
     seen.add(key);
     return true;
   });
+}
+
+const USERINFO = new RegExp(URL_USERINFO_PATTERN);
+
+/** The CEL rule on spec.url, for files. */
+function urlErrors(doc: unknown): FieldError[] {
+  const url = (doc as { spec?: { url?: unknown } } | null)?.spec?.url;
+  return typeof url === 'string' && USERINFO.test(url) ? [{ path: 'spec.url', message: CEL_MESSAGES.urlUserInfo }] : [];
 }
 
 function secretRef(doc: unknown): Record<string, unknown> | undefined {

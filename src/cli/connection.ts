@@ -7,6 +7,7 @@ import { CoderClient, type CoderRequestEvent } from '../coder/client.ts';
 import { CoderApiError } from '../coder/errors.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import type { User } from '../coder/types.ts';
+import { URL_USERINFO_PATTERN } from '../api/schema.ts';
 import { registerSecret } from '../observability/logger.ts';
 
 export interface ConnectionFlags {
@@ -44,11 +45,31 @@ export async function readToken(flags: ConnectionFlags, env: NodeJS.ProcessEnv):
   return token;
 }
 
+const USERINFO = new RegExp(URL_USERINFO_PATTERN);
+
 export function readUrl(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string {
   const url = flags.url ?? env.CODER_URL;
+  const from = flags.url !== undefined ? '--url' : 'CODER_URL';
   if (!url) throw new UsageError('no Coder URL: pass --url or set CODER_URL');
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got "${url}"`);
+  // Checked first and never quoted: the URL would carry the password into
+  // every error, the state file, the status file and -o json.
+  if (USERINFO.test(url) || /^[^/]*@/.test(url)) {
+    const userInfo = userInfoOf(url);
+    registerSecret(userInfo);
+    registerSecret(userInfo.slice(userInfo.indexOf(':') + 1));
+    throw new UsageError(
+      `${from} must not contain a user name or password (user:password@host); ` +
+        'give the session token with CODER_SESSION_TOKEN or --token-file',
+    );
+  }
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`${from} must start with http:// or https://, got "${url}"`);
   return url.replace(/\/+$/, '');
+}
+
+/** What lies between `//` (or the start) and the last `@` before the path: scrubbed, should anything quote it. */
+function userInfoOf(url: string): string {
+  const authority = url.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '').split(/[/?#]/, 1)[0] ?? '';
+  return authority.slice(0, authority.lastIndexOf('@'));
 }
 
 /** Connects and checks the token with one read (GET /users/me). `onResponse` feeds metrics. */

@@ -7,7 +7,7 @@ import { readSyncStatus } from '../gitops/sync-status.ts';
 import { startHttpServer } from '../observability/http-server.ts';
 import { createLogger } from '../observability/logger.ts';
 import { OperatorMetrics } from '../observability/metrics.ts';
-import { connect, type Connection, type ConnectionFlags } from './connection.ts';
+import { connect, readUrl, type Connection, type ConnectionFlags } from './connection.ts';
 import { openGitSource, type GitFlags } from './git-flags.ts';
 
 export interface SyncFlags extends ConnectionFlags, GitFlags {
@@ -32,6 +32,8 @@ const GOOD: TickResult[] = ['Applied', 'UpToDate', 'Unchanged'];
 export async function syncCommand(flags: SyncFlags): Promise<number> {
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const metrics = new OperatorMetrics();
+  // A malformed Coder URL is no passing outage: refuse it before the first tick, like a bad flag.
+  readUrl(flags, process.env);
   const source = await openGitSource(flags, false);
   const previous = flags.statusFile ? await readSyncStatus(flags.statusFile) : undefined;
 

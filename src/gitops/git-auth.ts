@@ -24,6 +24,7 @@ export class GitCredentialError extends Error {
 
 /** The environment every git call of a source runs with. */
 export async function gitEnvironment(repo: string, flags: GitCredentialFlags, base: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  refuseCredentialsInUrl(repo);
   const env: NodeJS.ProcessEnv = {
     ...base,
     GIT_TERMINAL_PROMPT: '0', // fail instead of waiting for a person who is not there
@@ -49,6 +50,29 @@ export async function gitEnvironment(repo: string, flags: GitCredentialFlags, ba
     env.GIT_SSH_COMMAND = ['ssh', ...options].map(shellQuote).join(' ');
   }
   return env;
+}
+
+/**
+ * git puts the URL on its own command line (`git fetch -- <url>`, and its
+ * remote helpers), where `ps` shows it to every local user, so a password
+ * or token in the URL is refused, before git runs, without quoting it. For
+ * http(s) any user info is refused (a token is often given as the user
+ * name); an ssh user name (`git@host`) is no secret and is kept.
+ */
+export function refuseCredentialsInUrl(repo: string): void {
+  let url: URL;
+  try {
+    url = new URL(repo);
+  } catch {
+    return; // a local path or an scp-style address (git@host:path), which has no password
+  }
+  const http = url.protocol === 'http:' || url.protocol === 'https:';
+  if (url.password === '' && !(http && url.username !== '')) return;
+  withoutUserInfo(repo); // registers both parts for scrubbing, should anything still quote them
+  throw new GitCredentialError(
+    '--repo must not contain a user name or password (user:password@host): git would show it in the process list. ' +
+      'Put the token in an environment variable and pass --token-env NAME (or --git-token-file FILE, and --git-username if the server wants one)',
+  );
 }
 
 async function readGitToken(flags: GitCredentialFlags, env: NodeJS.ProcessEnv): Promise<string | undefined> {
