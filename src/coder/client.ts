@@ -2,18 +2,21 @@
 // Each method states its route, body and whether a retry is safe; headers,
 // retries, rate limits and errors are ./transport.ts's business.
 import type { CoderApi } from './api.ts';
-import { isNotFound } from './errors.ts';
+import { CoderIncompleteListError, isNotFound } from './errors.ts';
 import { PathRateLimiter } from './rate-limit.ts';
 import { routePath } from './route.ts';
 import {
   CoderTransport,
   DEFAULT_MAX_RETRY_AFTER_MS,
+  DEFAULT_RETRY_DEADLINE_MS,
+  MAX_LIST_BODY_BYTES,
   type CoderAnswer,
   type CoderClientLogger,
   type CoderRequest,
   type CoderRequestEvent,
 } from './transport.ts';
 import type {
+  APIKey,
   AutomaticUpdates,
   BuildInfo,
   CreateTokenRequest,
@@ -46,6 +49,11 @@ export interface CoderClientOptions {
   retryMaxMs?: number;
   /** Longest wait honoured for one Retry-After or X-RateLimit-Reset. Default 60 s. */
   maxRetryAfterMs?: number;
+  /**
+   * No retry starts later than this after a call's first attempt began, however
+   * many retries are left. Default 180 s.
+   */
+  retryDeadlineMs?: number;
   /**
    * Client-side limit per request path. Default 400, below the server's 512.
    * With bypassRateLimit the server does not limit a site Owner; the client
@@ -80,10 +88,14 @@ export const CODER_CLIENT_DEFAULTS = {
   retryBaseMs: 200,
   retryMaxMs: 10_000,
   maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
+  retryDeadlineMs: DEFAULT_RETRY_DEADLINE_MS,
   requestsPerMinute: 400,
   listPageSize: 2000,
   userAgent: 'coder-workspace-operator',
 } as const;
+
+/** Room per workspace when a page size above 2,000 raises a list page's body limit. */
+const LIST_BYTES_PER_WORKSPACE = 16 * 1024;
 
 /** Coder's own limit per (user, path) per minute (BEHAVIOUR.md §2). */
 const SERVER_REQUESTS_PER_MINUTE = 512;
@@ -129,6 +141,7 @@ export class CoderClient implements CoderApi {
       retryBaseMs: nonNegativeInteger('retryBaseMs', opts.retryBaseMs ?? d.retryBaseMs),
       retryMaxMs: nonNegativeInteger('retryMaxMs', opts.retryMaxMs ?? d.retryMaxMs),
       maxRetryAfterMs: nonNegativeInteger('maxRetryAfterMs', opts.maxRetryAfterMs ?? d.maxRetryAfterMs),
+      retryDeadlineMs: nonNegativeInteger('retryDeadlineMs', opts.retryDeadlineMs ?? d.retryDeadlineMs),
       bypassRateLimit: opts.bypassRateLimit ?? false,
       limiter: this.rateLimiter,
       logger: opts.logger,
@@ -190,7 +203,9 @@ export class CoderClient implements CoderApi {
       if (opts.q !== undefined) query.q = opts.q; // verbatim: Coder lowercases it itself
       query.limit = String(pageSize);
       query.offset = String(offset);
-      const page = asWorkspacesResponse(await this.#get(route, query));
+      // A page's body may be large (~2.4 KB per workspace): its own limit, growing with the page size.
+      const maxBodyBytes = Math.max(MAX_LIST_BODY_BYTES, pageSize * LIST_BYTES_PER_WORKSPACE);
+      const page = asWorkspacesResponse((await this.#send({ method: 'GET', route, query, idempotent: true, maxBodyBytes })).body);
       for (const ws of page.workspaces) seen.add(ws.id);
       onPage(page.workspaces);
       offset += page.workspaces.length;
@@ -278,6 +293,16 @@ export class CoderClient implements CoderApi {
   async deleteToken(user: string, keyId: string): Promise<void> {
     const route = routePath('/api/v2/users/{user}/keys/{keyid}', { user, keyid: keyId });
     await this.#send({ method: 'DELETE', route, idempotent: true });
+  }
+
+  async listTokens(user: string): Promise<APIKey[]> {
+    const body = await this.#get(routePath('/api/v2/users/{user}/keys/tokens', { user }));
+    if (!Array.isArray(body)) throw new TypeError('GET /api/v2/users/{user}/keys/tokens answered without a list');
+    return body as APIKey[];
+  }
+
+  async getToken(user: string, keyId: string): Promise<APIKey> {
+    return (await this.#get(routePath('/api/v2/users/{user}/keys/{keyid}', { user, keyid: keyId }))) as APIKey;
   }
 
   async #get(route: CoderRequest['route'], query?: Record<string, string>): Promise<unknown> {

@@ -74,6 +74,50 @@ function describeCause(cause: unknown): string {
   return String(cause);
 }
 
+/**
+ * The answer's body was larger than the client accepts for that call (see
+ * transport.ts): a Coder API answer is never that large, so this is a server
+ * that is not Coder, or a hostile one. Not transient, so never retried; the
+ * body is not quoted.
+ */
+export class CoderResponseTooLargeError extends Error {
+  override readonly name = 'CoderResponseTooLargeError';
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly limitBytes: number;
+
+  constructor(init: { method: string; path: string; status: number; limitBytes: number; limitText: string; hint: string }) {
+    super(`the answer to ${init.method} ${init.path} (HTTP ${init.status}) is larger than ${init.limitText}, the most the client reads for it; not retried (${init.hint})`);
+    this.method = init.method;
+    this.path = init.path;
+    this.status = init.status;
+    this.limitBytes = init.limitBytes;
+  }
+}
+
+/**
+ * A list answer whose own `count` says rows exist that it did not return:
+ * the token may count workspaces it may not read. Seen on Coder v2.27.0 with a
+ * token scoped `workspace:read` (docs/coder-api.md). An empty page there
+ * means "cannot see", never "there are none", so callers must not read it as
+ * an empty list (for favorites: as "not a favorite").
+ */
+export class CoderIncompleteListError extends Error {
+  override readonly name = 'CoderIncompleteListError';
+  readonly count: number;
+  readonly offset: number;
+
+  constructor(init: { path: string; count: number; offset: number }) {
+    super(
+      `Coder counted ${init.count} workspaces for GET ${init.path} but returned none from offset ${init.offset}: ` +
+        'the token may count workspaces it is not allowed to read',
+    );
+    this.count = init.count;
+    this.offset = init.offset;
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 404;
 }
@@ -83,10 +127,10 @@ export function isGone(err: unknown): boolean {
 }
 
 /**
- * Getting a token to act as a workspace owner failed (favorites are
- * owner-only, BEHAVIOUR.md §12). Carries the owner and what Coder said; never
- * a token: it is raised before one exists. The engine recognises it by name
- * and reports FavoriteNeedsOwnerToken.
+ * Getting a token to act as a workspace owner failed, or every scope set we
+ * may ask for was too narrow (favorites are owner-only, docs/coder-api.md).
+ * Carries the owner and what Coder said; never a token. The engine recognises
+ * it by name and reports FavoriteNeedsOwnerToken.
  */
 export class OwnerTokenError extends Error {
   override readonly name = 'OwnerTokenError';
@@ -95,15 +139,23 @@ export class OwnerTokenError extends Error {
   readonly status: number | undefined;
   /** Coder's message, detail and validations, or the network failure. */
   readonly coderMessage: string;
+  /** The scope sets asked for, in order (labels as docs/coder-api.md names them). */
+  readonly scopesTried: string[];
 
-  constructor(init: { owner: string; cause: unknown }) {
+  constructor(init: { owner: string; cause: unknown; scopesTried?: string[]; tooNarrow?: boolean }) {
     const { owner, cause } = init;
     const status = cause instanceof CoderApiError ? cause.status : undefined;
     const said =
       cause instanceof CoderApiError ? cause.describe() : cause instanceof Error ? cause.message : String(cause);
-    super(`cannot mint a token for Coder user "${owner}" (${status === undefined ? '' : `${status}: `}${said})`, { cause });
+    const tried = init.scopesTried ?? [];
+    const triedText = tried.length > 0 ? `; scopes tried: ${tried.join(' | ')}` : '';
+    const what = init.tooNarrow
+      ? `a token minted for Coder user "${owner}" could not read the owner's workspaces`
+      : `cannot mint a token for Coder user "${owner}"`;
+    super(`${what} (${status === undefined ? '' : `${status}: `}${said}${triedText})`, { cause });
     this.owner = owner;
     this.status = status;
     this.coderMessage = said;
+    this.scopesTried = tried;
   }
 }

@@ -6,9 +6,16 @@
 // The token is held in a private field and goes only into the request
 // headers. Nothing here logs headers, and error bodies are scrubbed of the
 // token in case a server or proxy echoes it.
+//
+// Bounds, because the operator sends requests to URLs that tenants write in a
+// CoderConnection, and one tenant's server must not take the process down for
+// every tenant: each body is read with a byte limit (bounded-body.ts), an error
+// body only far enough to find Coder's message in it, and retries stop at a
+// deadline across all attempts as well as at a count.
 import { fullJitterDelay, retryAfterMs } from './backoff.ts';
-import { toCoderResponse } from './error-body.ts';
-import { CoderApiError, CoderNetworkError } from './errors.ts';
+import { formatBytes, readBounded } from './bounded-body.ts';
+import { redirectResponse, toCoderResponse } from './error-body.ts';
+import { CoderApiError, CoderNetworkError, CoderResponseTooLargeError } from './errors.ts';
 import type { PathRateLimiter } from './rate-limit.ts';
 import type { RoutePath } from './route.ts';
 
@@ -41,6 +48,8 @@ export interface TransportConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   maxRetryAfterMs: number;
+  /** No retry starts once this long has passed since the first attempt began (sleeps and waits included). */
+  retryDeadlineMs: number;
   bypassRateLimit: boolean;
   limiter: PathRateLimiter;
   logger: CoderClientLogger | undefined;
@@ -63,6 +72,8 @@ export interface CoderRequest {
   idempotent: boolean;
   /** Non-2xx statuses that are answers, not errors (304 from PUT .../dormant). */
   alsoOk?: readonly number[];
+  /** The largest success body accepted, in bytes. Default MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
 }
 
 export interface CoderAnswer {
@@ -73,6 +84,24 @@ export interface CoderAnswer {
 
 /** The hard cap on sleeping for one Retry-After: Coder sends 60. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Every answer but a workspace list page. The largest Coder object we read is
+ * one workspace with its latest build (a few KB; tens with many agents), so
+ * 4 MiB is generous and still small next to the process's memory.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * A GET /workspaces page of 2,000: about 2.4 KB per workspace on a real
+ * coderd v2.27 (1,085 workspaces were 2.65 MB), so ~5 MB per page; 32 MiB
+ * leaves room for workspaces with many resources. client.ts raises it for a
+ * larger page size.
+ */
+export const MAX_LIST_BODY_BYTES = 32 * 1024 * 1024;
+/** An error body is read only this far: Coder's {message, detail} is short, and only that is kept. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Default for retryDeadlineMs: five attempts' worth of backoff and one Retry-After, then give up. */
+export const DEFAULT_RETRY_DEADLINE_MS = 180_000;
 
 const NOT_RETRIED_5XX = 501; // Not Implemented will not get better by asking again.
 
@@ -92,11 +121,14 @@ export class CoderTransport {
     const c = this.#config;
     const url = this.#url(req);
     const retries = req.idempotent ? c.maxRetries : 0;
+    const startedAt = c.now();
+    // Another try only when its wait still ends inside the deadline.
+    const inTime = (delayMs: number) => c.now() - startedAt + delayMs <= c.retryDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       await c.limiter.acquire(req.route.path);
       const started = performance.now();
       let response: Response;
-      let text: string;
+      let body: { text: string; over: boolean };
       const timeout = AbortSignal.timeout(c.timeoutMs);
       try {
         response = await fetch(url, {
@@ -108,13 +140,15 @@ export class CoderTransport {
           // (fetch strips only Authorization and Cookie), so follow none.
           redirect: 'manual',
         });
-        text = await response.text();
+        const success = (response.status >= 200 && response.status < 300) || req.alsoOk?.includes(response.status) === true;
+        body = await readBounded(response, success ? (req.maxBodyBytes ?? MAX_BODY_BYTES) : MAX_ERROR_BODY_BYTES);
       } catch (cause) {
         const timedOut = timeout.aborted;
         this.#report(req, 0, started, attempt, timedOut ? 'timeout' : 'network');
         const error = new CoderNetworkError({ method: req.method, path: req.route.path, cause: plainCause(cause), timedOut });
-        if (attempt < retries) {
-          await this.#backoff(req, attempt, fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random), error.message);
+        const delay = fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);
+        if (attempt < retries && this.#beforeDeadline(req, inTime(delay))) {
+          await this.#backoff(req, attempt, delay, error.message);
           continue;
         }
         throw error;
@@ -123,7 +157,19 @@ export class CoderTransport {
       this.#throttleFrom(req, response.headers);
 
       const { status } = response;
+      const text = body.text;
       if ((status >= 200 && status < 300) || req.alsoOk?.includes(status)) {
+        if (body.over) {
+          const limitBytes = req.maxBodyBytes ?? MAX_BODY_BYTES;
+          throw new CoderResponseTooLargeError({
+            method: req.method,
+            path: req.route.path,
+            status,
+            limitBytes,
+            limitText: formatBytes(limitBytes),
+            hint: req.maxBodyBytes === undefined ? 'check that the URL is a Coder deployment' : 'use a smaller page size, or check that the URL is a Coder deployment',
+          });
+        }
         return { status, body: this.#parseSuccess(req, status, text) };
       }
 
@@ -136,8 +182,8 @@ export class CoderTransport {
       // nothing happened, so even a create is safe to send again after
       // Retry-After. Other failures are retried only for idempotent calls.
       const retryable = status === 429 ? attempt < c.maxRetries : status >= 500 && status !== NOT_RETRIED_5XX && attempt < retries;
-      if (retryable) {
-        const delay = retryAfter ?? fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);
+      const delay = retryAfter ?? fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);
+      if (retryable && this.#beforeDeadline(req, inTime(delay))) {
         await this.#backoff(req, attempt, delay, `HTTP ${status}`);
         continue;
       }
@@ -145,10 +191,20 @@ export class CoderTransport {
         status,
         method: req.method,
         path: req.route.path,
-        response: status >= 300 && status < 400 ? redirectResponse(status, response.headers) : toCoderResponse(status, response.statusText, this.#scrub(text)),
+        response: status >= 300 && status < 400 ? redirectResponse(status, response.headers.get('location'), c.baseUrl) : toCoderResponse(status, this.#scrub(text), this.#host()),
         retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
       });
     }
+  }
+
+  /** Logs when the deadline, not the count, ends the retries. */
+  #beforeDeadline(req: CoderRequest, inTime: boolean): boolean {
+    if (!inTime) this.#config.logger?.warn({ method: req.method, route: req.route.template, retryDeadlineMs: this.#config.retryDeadlineMs }, 'not retrying: the retry deadline has passed');
+    return inTime;
+  }
+
+  #host(): string {
+    return new URL(this.#config.baseUrl).host;
   }
 
   #url(req: CoderRequest): string {
@@ -225,14 +281,6 @@ export class CoderTransport {
     const { token } = this.#config;
     return token === '' ? text : text.split(token).join('[REDACTED]');
   }
-}
-
-function redirectResponse(status: number, headers: Headers): { message: string; detail?: string } {
-  const location = headers.get('location');
-  return {
-    message: `Coder answered with a redirect (${status}); set the connection URL to the address Coder serves the API on.`,
-    ...(location ? { detail: `Location: ${location.slice(0, 200)}` } : {}),
-  };
 }
 
 // fetch failures carry undici internals (the socket, sometimes the request);

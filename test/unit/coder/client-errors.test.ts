@@ -41,27 +41,46 @@ describe('error mapping', () => {
   });
 
   it.each([
-    ['plain text (428 for a refused bypass)', 428, 'text/plain', '  Only owners may bypass the rate limit.\n', 'Only owners may bypass the rate limit.'],
-    ['JSON without a message', 500, 'application/json', '{"error":"x"}', '{"error":"x"}'],
-    ['empty body', 502, 'text/plain', '', 'HTTP 502 Bad Gateway'],
-  ])('%s becomes the message', async (_name, status, type, text, message) => {
+    ['plain text (428 for a refused bypass)', 428, 'text/plain', '  Only owners may bypass the rate limit.\n', "refused X-Coder-Bypass-Ratelimit (HTTP 428): only a site Owner's token may bypass the rate limit"],
+    ['JSON without a message', 500, 'application/json', '{"error":"x"}', 'did not answer like a Coder API (HTTP 500)'],
+    ['JSON with an empty message', 500, 'application/json', '{"message":" \\u0007 "}', 'did not answer like a Coder API (HTTP 500)'],
+    ['HTML from a proxy', 502, 'text/html', '<html><body>internal admin page: db password hunter2</body></html>', 'did not answer like a Coder API (HTTP 502)'],
+    ['empty body', 502, 'text/plain', '', 'answered HTTP 502 with an empty body'],
+  ])('%s: our own words, naming the host, quoting nothing', async (_name, status, type, text, message) => {
     const error = await errorFrom((_req, res) => res.writeHead(status, { 'Content-Type': type }).end(text));
     expect(error.status).toBe(status);
-    expect(error.response).toEqual({ message });
+    expect(error.response).toEqual({ message: `server at ${new URL(server!.url).host} ${message}` });
   });
 
-  it('truncates a long non-JSON body', async () => {
+  it('a long non-JSON body is not quoted at all', async () => {
     const error = await errorFrom((_req, res) => res.writeHead(400, { 'Content-Type': 'text/html' }).end(`<html>${'x'.repeat(5000)}</html>`));
-    expect(error.response.message.length).toBeLessThanOrEqual(501);
-    expect(error.response.message.startsWith('<html>xxx')).toBe(true);
+    expect(error.response.message).not.toContain('xxx');
+    expect(error.response.message).toContain('did not answer like a Coder API (HTTP 400)');
+  });
+
+  it("Coder's message and detail: bounded, one line, no control characters, no token-like runs", async () => {
+    const secret = 'Zx9yW8vU7tS6rR5qQ4pP3oO2nN1mM0lLkKjJ';
+    const body = {
+      message: `Bad \u001b[31mred\u001b[0m\nline \u202eevil ${secret} for workspace 3f2504e0-4f89-41d3-9a0c-0305e82c3301 ${'m'.repeat(400)}`,
+      detail: `key ${secret}\r\nand more`,
+      validations: Array.from({ length: 30 }, (_, i) => ({ field: `f${i}\u0000`, detail: 'd'.repeat(300) })),
+    };
+    const error = await errorFrom((_req, res) => sendJson(res, 400, body));
+    const { message, detail, validations } = error.response;
+    expect(message.length).toBeLessThanOrEqual(200);
+    expect(message.startsWith('Bad [31mred [0m line evil [REDACTED] for workspace 3f2504e0-4f89-41d3-9a0c-0305e82c3301 mmm')).toBe(true);
+    expect(detail).toBe('key [REDACTED] and more');
+    expect(validations).toHaveLength(10);
+    expect(validations![0]).toEqual({ field: 'f0', detail: `${'d'.repeat(199)}…` });
+    expect(JSON.stringify(error.response)).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 
   it('does not follow redirects (the token would go with them)', async () => {
     const elsewhere = await startServer((_req, res) => sendJson(res, 200, workspace('w1')));
     try {
-      const error = await errorFrom((_req, res) => res.writeHead(307, { Location: `${elsewhere.url}/api/v2/workspaces/w1` }).end());
+      const error = await errorFrom((_req, res) => res.writeHead(307, { Location: `${elsewhere.url}/api/v2/workspaces/w1?session=abc` }).end());
       expect(error.status).toBe(307);
-      expect(error.response.detail).toContain(elsewhere.url);
+      expect(error.response.detail).toBe(`Location: ${elsewhere.url}/api/v2/workspaces/w1`);
       expect(elsewhere.requests).toHaveLength(0);
     } finally {
       await elsewhere.close();
