@@ -8,13 +8,38 @@ import { countPlan, describeAction, hasChanges } from './render.ts';
 
 const TITLE = '### coder-workspace-operator plan';
 
-/** Table cells: a `|` would end the cell, a newline the row. */
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+// Everything below quotes text from the pull request (spec values, field
+// names, Coder's messages about them), and GitHub renders the comment as
+// GitHub-flavoured markdown with inline HTML: unescaped, a value could close
+// a code span or cell, add HTML (an <img> fetches from any host) or bold
+// text. So every quoted text goes through one of these.
+
+/** Plain text: HTML off (`&`, `<`), markdown punctuation escaped. Outside tables too. */
+export function mdText(text: string): string {
+  return oneLine(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/[\\`*_[\]~|]/g, '\\$&');
 }
 
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
+/** A table cell: plain text whose lines become <br> (a newline would end the row). */
+function cell(text: string): string {
+  return text.split(/\r?\n/).map(mdText).join('<br>');
+}
+
+/**
+ * A code span. Its content is literal (no HTML, no emphasis), so only what
+ * can end it matters: a backtick (no escape exists inside a span, so it is
+ * shown as '), a newline, and inside a table an unescaped `|`, which GFM
+ * splits cells on before it sees the span.
+ */
+function code(text: string, inTable = false): string {
+  const body = oneLine(text).replace(/`/g, "'");
+  return `\`${inTable ? body.replace(/\|/g, '\\|') : body}\``;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\r?\n|\r/g, ' ');
 }
 
 export function renderPlanMarkdown(report: PlanReport, source?: string): string {
@@ -38,7 +63,7 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
       continue;
     }
     const kind = plan.actions[0]?.kind === 'create' ? '➕ create' : plan.actions.length > 0 ? '✏️ change' : '🔗 adopt';
-    rows.push(`| ${code(plan.key)} | ${kind} | ${cell(changes.join('\n'))} |`);
+    rows.push(`| ${code(plan.key, true)} | ${kind} | ${cell(changes.join('\n'))} |`);
   }
   for (const prune of report.prunes) {
     const where = `${prune.entry.owner}/${prune.entry.name}`;
@@ -46,12 +71,12 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
       prune.entry.deletionPolicy === 'Orphan'
         ? ['🔓 orphan', `stop managing ${where}; the workspace stays in Coder`]
         : ['🗑️ delete', `${where} (deletionPolicy Delete)`];
-    rows.push(`| ${code(prune.entry.key)} | ${what[0]} | ${cell(what[1]!)} |`);
+    rows.push(`| ${code(prune.entry.key, true)} | ${what[0]} | ${cell(what[1]!)} |`);
   }
   if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
   else if (!hasChanges(report)) lines.push('No changes: Coder matches the declarations.', '');
 
-  const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${b.message}`));
+  const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${mdText(b.message)}`));
   if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');
   if (inSync.length > 0) {
     lines.push(`<details><summary>${inSync.length} workspace(s) in sync</summary>`, '', ...inSync.map((k) => `- ${code(k)}`), '', '</details>', '');
@@ -66,7 +91,7 @@ export function renderErrorsMarkdown(errors: DeclarationError[], source?: string
   lines.push('| Location | Field | Error |', '| --- | --- | --- |');
   for (const e of sorted) {
     const where = `${e.file}${e.line !== undefined ? `:${e.line}` : ''}${e.column !== undefined ? `:${e.column}` : ''}`;
-    lines.push(`| ${code(where)} | ${e.field ? code(e.field) : ''} | ${cell(e.message)} |`);
+    lines.push(`| ${code(where, true)} | ${e.field ? code(e.field, true) : ''} | ${cell(e.message)} |`);
   }
   lines.push('', 'Nothing was planned: every document must be valid before anything is applied.', '');
   return lines.join('\n');
