@@ -2,15 +2,15 @@
 // controller-runtime's envtest runs them: RBAC on, free ports, a throw-away CA,
 // an admin kubeconfig. Every process runs in its own process group, and stop()
 // kills the groups and removes the temp dir even when a test failed.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, killGroup, startDetached, waitFor } from './processes.ts';
 
 const run = promisify(execFile);
 
@@ -56,17 +56,6 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 async function openssl(dir: string, ...args: string[]): Promise<void> {
   await run('openssl', args, { cwd: dir });
 }
@@ -87,34 +76,6 @@ async function makeCertificates(dir: string): Promise<void> {
   await openssl(dir, 'pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 }
 
-function startDetached(command: string, args: string[], logFile: string): ChildProcess {
-  // Own process group (detached), so stop() can kill it and anything it spawned.
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.on('exit', () => void writeFile(logFile, log).catch(() => undefined));
-  (child as ChildProcess & { tail: () => string }).tail = () => log;
-  return child;
-}
-
-function tail(child: ChildProcess): string {
-  return (child as ChildProcess & { tail?: () => string }).tail?.() ?? '';
-}
-
-async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${tail(child).slice(-4000)}`);
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} not ready after ${timeoutMs} ms:\n${tail(child).slice(-4000)}`);
-}
-
 function httpOk(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     httpGet(url, (res) => {
@@ -131,25 +92,6 @@ function httpsOk(url: string, ca: string): Promise<boolean> {
       resolve(res.statusCode === 200);
     }).on('error', () => resolve(false));
   });
-}
-
-async function killGroup(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 export async function startControlPlane(opts: { readyTimeoutMs?: number } = {}): Promise<ControlPlane> {

@@ -4,16 +4,17 @@
 // chart's permissions), the Coder simulator on loopback, and helpers that
 // count what the operator wrote to Coder and to Kubernetes.
 import { apiserverWritesFrom } from '../control-plane/apiserver-writes.ts';
+import { freePort } from '../control-plane/processes.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from '../../src/coder-sim/index.ts';
+export { freePort };
 import { freshNamespace, helm, installCrds, kubectl, kubectlOk, serviceAccountKubeconfig } from './kubectl.ts';
 
 const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
@@ -51,25 +52,23 @@ export interface StartOptions {
   coderTimeout?: string;
 }
 
-export interface OperatorEnv {
-  sim: CoderSimulator;
+/** The operator's surroundings in the cluster, for any Coder server. */
+export interface OperatorBase {
+  /** The Coder URL every team's CoderConnection points at. */
+  coderUrl: string;
   operatorNs: string;
   saKubeconfig: string;
-  /** Team namespaces, each with Secret coder-token (the simulator admin's token) and CoderConnection default. */
+  /** Team namespaces, each with Secret coder-token (the admin's token) and CoderConnection default. */
   teams: string[];
   leaseName: string;
   dir: string;
   start(opts?: StartOptions): Promise<OperatorProcess>;
-  /** Stops every operator and the simulator; safe to call twice and after failures. */
+  /** Stops every operator (and the simulator, if any); safe to call twice and after failures. */
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
+export interface OperatorEnv extends OperatorBase {
+  sim: CoderSimulator;
 }
 
 export function httpGetText(url: string): Promise<{ status: number; body: string }> {
@@ -124,7 +123,6 @@ export async function apply(...objects: object[]): Promise<void> {
  * two files must not share them), simulator, teams with their connection.
  */
 export async function setUpOperatorEnv(opts: { teams?: number; sim?: SimulatorOptions } = {}): Promise<OperatorEnv> {
-  await installCrds();
   const sim = await startCoderSimulator({
     seed: {
       users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }, { username: 'bob' }],
@@ -132,9 +130,23 @@ export async function setUpOperatorEnv(opts: { teams?: number; sim?: SimulatorOp
     },
     ...opts.sim,
   });
+  const base = await setUpOperatorBase({ url: sim.url, token: sim.tokenFor('admin') }, opts, () => sim.close());
+  return { ...base, sim };
+}
+
+/** The same for a Coder server of the caller's (the real-coderd tier's). */
+export async function setUpOperatorBase(
+  coder: { url: string; token: string },
+  opts: { teams?: number } = {},
+  closeCoder: () => Promise<void> = async () => undefined,
+): Promise<OperatorBase> {
+  await installCrds().catch(async (error) => {
+    await closeCoder();
+    throw error;
+  });
   const operators: OperatorProcess[] = [];
-  const env: OperatorEnv = {
-    sim,
+  const env: OperatorBase = {
+    coderUrl: coder.url,
     operatorNs: '',
     saKubeconfig: '',
     teams: [],
@@ -143,7 +155,7 @@ export async function setUpOperatorEnv(opts: { teams?: number; sim?: SimulatorOp
     start: (o) => startOperator(env, o).then((p) => (operators.push(p), p)),
     async close() {
       await Promise.all(operators.map((p) => p.stop('SIGKILL').catch(() => undefined)));
-      await sim.close().catch(() => undefined);
+      await closeCoder().catch(() => undefined);
     },
   };
   try {
@@ -159,8 +171,8 @@ export async function setUpOperatorEnv(opts: { teams?: number; sim?: SimulatorOp
     env.saKubeconfig = await serviceAccountKubeconfig(env.operatorNs, sa);
     for (let i = 0; i < (opts.teams ?? 1); i += 1) {
       const ns = await freshNamespace('team');
-      await apply(...connection(ns, sim.url));
-      await setToken(ns, sim.tokenFor('admin'));
+      await apply(...connection(ns, coder.url));
+      await setToken(ns, coder.token);
       env.teams.push(ns);
     }
   } catch (error) {
@@ -176,7 +188,7 @@ export async function setToken(ns: string, token: string, secret = 'coder-token'
   await kubectlOk(['patch', 'secret', secret, '-n', ns, '--type=merge', '-p', patch]);
 }
 
-async function startOperator(env: OperatorEnv, o: StartOptions = {}): Promise<OperatorProcess> {
+async function startOperator(env: OperatorBase, o: StartOptions = {}): Promise<OperatorProcess> {
   const name = o.name ?? `op-${randomBytes(2).toString('hex')}`;
   const [metricsPort, probesPort] = [await freePort(), await freePort()];
   const logFile = join(env.dir, `${name}.log`);
