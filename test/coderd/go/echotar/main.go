@@ -1,0 +1,93 @@
+// Command echotar writes a template archive for Coder's echo provisioner to
+// stdout. The echo provisioner replays protobuf responses stored in the
+// archive instead of running terraform, so a test template is just this file:
+// an empty archive fails the import ("no state: stat …/0.parse.protobuf").
+//
+// It is compiled inside the downloaded coder module (build-coderd.sh copies it
+// there), so it uses that exact version's provisioner/echo and proto packages.
+//
+// Input on stdin, JSON:
+//
+//	{"parameters": [{"name": "region", "type": "string", "default": "eu",
+//	  "mutable": true, "ephemeral": false, "options": ["eu", "us"]}],
+//	 "failApply": false}
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/coder/coder/v2/provisioner/echo"
+	"github.com/coder/coder/v2/provisionersdk/proto"
+)
+
+type parameter struct {
+	Name      string   `json:"name"`
+	Type      string   `json:"type"`
+	Default   string   `json:"default"`
+	Mutable   bool     `json:"mutable"`
+	Ephemeral bool     `json:"ephemeral"`
+	Required  bool     `json:"required"`
+	Options   []string `json:"options"`
+}
+
+type input struct {
+	Parameters []parameter `json:"parameters"`
+	FailApply  bool        `json:"failApply"`
+}
+
+func main() {
+	var in input
+	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
+		fail("read JSON from stdin: %v", err)
+	}
+	params := make([]*proto.RichParameter, 0, len(in.Parameters))
+	for i, p := range in.Parameters {
+		typ := p.Type
+		if typ == "" {
+			typ = "string"
+		}
+		rp := &proto.RichParameter{
+			Name:      p.Name,
+			Type:      typ,
+			Mutable:   p.Mutable,
+			Ephemeral: p.Ephemeral,
+			Required:  p.Required,
+			Order:     int32(i),
+		}
+		if p.Default != "" {
+			// The generated main.tf takes the default as a terraform
+			// expression, so a string default is quoted there.
+			rp.DefaultValue = p.Default
+		}
+		for _, o := range p.Options {
+			rp.Options = append(rp.Options, &proto.RichParameterOption{Name: o, Value: o})
+		}
+		params = append(params, rp)
+	}
+	apply := &proto.ApplyComplete{Parameters: params}
+	if in.FailApply {
+		apply.Error = "failed by the test template"
+	}
+	responses := &echo.Responses{
+		Parse:          echo.ParseComplete,
+		ProvisionApply: []*proto.Response{{Type: &proto.Response_Apply{Apply: apply}}},
+		ProvisionPlan: []*proto.Response{{Type: &proto.Response_Plan{Plan: &proto.PlanComplete{
+			Parameters: params,
+			Plan:       []byte("{}"),
+		}}}},
+	}
+	archive, err := echo.Tar(responses)
+	if err != nil {
+		fail("write archive: %v", err)
+	}
+	if _, err := os.Stdout.Write(archive); err != nil {
+		fail("write stdout: %v", err)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "echotar: "+format+"\n", args...)
+	os.Exit(1)
+}
