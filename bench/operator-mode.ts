@@ -72,7 +72,7 @@ export async function runOperatorMode(
     const saKubeconfig = join(cp.dir, 'sa.kubeconfig');
     await writeFile(saKubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, users: [{ name: 'sa', user: { token } }], contexts: [{ name: 'sa', context: { cluster: 'test', user: 'sa' } }], 'current-context': 'sa' }), { mode: 0o600 });
     await ok(['apply', '--server-side', '-f', '-'], multiDoc([
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'coder-token', namespace: NS }, stringData: { token: sim.token } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'coder-token', namespace: NS, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: sim.token } },
       { apiVersion: API, kind: 'CoderConnection', metadata: { name: 'default', namespace: NS }, spec: { url: sim.url, tokenSecretRef: { name: 'coder-token', key: 'token' } } },
     ]));
 

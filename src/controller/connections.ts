@@ -8,10 +8,12 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoderApi } from '../coder/api.ts';
-import { CoderApiError } from '../coder/errors.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import { Snapshot } from '../engine/observe.ts';
 import { registerSecret } from '../observability/logger.ts';
+import { checkCoder } from './coder-check.ts';
+import type { SecretRead } from './kube-writer.ts';
+import { notLabelledMessage, optedIn } from './token-secret.ts';
 
 export interface ConnectionSpecLike {
   url: string;
@@ -32,11 +34,22 @@ export interface ConnectionRef {
 
 export type ConnectionState =
   | { ready: true; version: string; renamesAllowed?: boolean }
-  | { ready: false; reason: 'SecretNotFound' | 'Unauthorized' | 'Unreachable'; message: string };
+  | { ready: false; reason: NotReadyReason; message: string };
+
+/**
+ * SecretNotFound: the Secret or key cannot be read. SecretNotLabelled: the
+ * Secret lacks the opt-in label (token-secret.ts) and was not used.
+ * Unauthorized: Coder refused the token. Unreachable: no usable answer.
+ * NotCoder: the server answered, but not like Coder.
+ */
+export type NotReadyReason = 'SecretNotFound' | 'SecretNotLabelled' | 'Unauthorized' | 'Unreachable' | 'NotCoder';
+
+/** The Secret was read but lacks the opt-in label: its value is never used. */
+class SecretNotLabelledError extends Error {}
 
 export interface ConnectionDeps {
-  /** GET of one Secret key (RBAC allows get only); throws when absent. */
-  readSecret(namespace: string, name: string, key: string): Promise<string>;
+  /** GET of one Secret key and the Secret's labels (RBAC allows get only); throws when absent. */
+  readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
   makeApi(opts: { url: string; token: string; requestsPerMinute?: number; bypassRateLimit?: boolean }): CoderApi;
   logger: Logger;
   now?: () => number;
@@ -175,9 +188,12 @@ export class ConnectionRegistry {
     await Promise.all(all.map((rt) => rt?.owners?.release()));
   }
 
+  /** The token, only from a Secret that opted in; throws SecretNotLabelledError otherwise. */
   async #token(ref: ConnectionRef): Promise<string> {
     const key = ref.spec.tokenSecretRef.key ?? 'token';
-    const token = (await this.#deps.readSecret(ref.secretNamespace, ref.spec.tokenSecretRef.name, key)).trim();
+    const read = await this.#deps.readSecret(ref.secretNamespace, ref.spec.tokenSecretRef.name, key);
+    if (!optedIn(read.labels)) throw new SecretNotLabelledError(notLabelledMessage(ref.secretNamespace, ref.spec.tokenSecretRef.name));
+    const token = read.value.trim();
     registerSecret(token);
     return token;
   }
@@ -190,28 +206,32 @@ export class ConnectionRegistry {
       token = await this.#token(ref);
       if (!token) throw new Error(`key "${ref.spec.tokenSecretRef.key ?? 'token'}" is empty`);
     } catch (error) {
+      if (error instanceof SecretNotLabelledError) return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotLabelled', message: error.message }, now });
       const message = `cannot read the token from Secret ${secret}: ${error instanceof Error ? error.message : String(error)}`;
       return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotFound', message }, now });
     }
-    const api = this.#deps.makeApi({
-      url: ref.spec.url,
-      token,
-      ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
-      ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
-    });
-    let state: ConnectionState;
+    let api: CoderApi;
     try {
-      const info = await api.buildInfo();
-      await api.getUser('me'); // /buildinfo is public: this is what proves the token
-      state = { ready: true, version: info.version };
+      api = this.#deps.makeApi({
+        url: ref.spec.url,
+        token,
+        ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
+        ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
+      });
     } catch (error) {
-      state =
-        error instanceof CoderApiError && error.status === 401
-          ? { ready: false, reason: 'Unauthorized', message: `Coder at ${ref.spec.url} refused the token from Secret ${secret} (401); put a valid token in the Secret` }
-          : { ready: false, reason: 'Unreachable', message: `cannot reach Coder at ${ref.spec.url}: ${error instanceof Error ? error.message : String(error)}` };
+      // The client refuses a URL it must not send a token to (not http(s), userinfo, a query).
+      const message = `cannot use the connection URL: ${error instanceof Error ? error.message : String(error)}`;
+      return new ConnectionRuntime({ ref, tokenHash: hashToken(token), state: { ready: false, reason: 'Unreachable', message }, now });
     }
+    const state = await checkCoder(api, ref.spec.url, secret);
     const rt = new ConnectionRuntime({ ref, tokenHash: hashToken(token), api, state, now });
-    if (state.ready) await rt.refresh();
+    if (state.ready) {
+      try {
+        await rt.refresh();
+      } catch (error) {
+        rt.state = { ready: false, reason: 'Unreachable', message: `Coder at ${ref.spec.url} accepted the token but listing its workspaces failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
     this.#deps.logger.info({ connection: ref.id, ready: rt.state.ready, workspaces: rt.snapshot.size }, 'connection checked');
     return rt;
   }

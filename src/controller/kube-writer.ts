@@ -32,7 +32,13 @@ export interface KubeWriter {
   setFinalizers(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
   patchStatus(ref: ObjectRef, patch: Record<string, unknown>): Promise<void>;
   event(input: EventInput): Promise<void>;
-  readSecret(namespace: string, name: string, key: string): Promise<string>;
+  /** One key of one Secret, and the Secret's labels (the opt-in a connection needs, connections.ts). */
+  readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
+}
+
+export interface SecretRead {
+  value: string;
+  labels: Record<string, string>;
 }
 
 const PLURAL: Record<ObjectRef['kind'], string> = {
@@ -94,7 +100,7 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
       }
       const value = secret.data?.[key];
       if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
-      return Buffer.from(value, 'base64').toString('utf8');
+      return { value: Buffer.from(value, 'base64').toString('utf8'), labels: secret.metadata?.labels ?? {} };
     },
   };
 }

@@ -100,6 +100,8 @@ describe('helm chart', () => {
     for (const doc of parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter(Boolean)) {
       expect(doc.metadata.labels?.['app.kubernetes.io/name'], `${doc.kind}/${doc.metadata.name} labels`).toBe('coder-workspace-operator');
       expect(doc.metadata.labels?.['app.kubernetes.io/managed-by'], `${doc.kind}/${doc.metadata.name} labels`).toBe('Helm');
+      // The operator uses a Secret as a token only with this opt-in label.
+      if (doc.kind === 'Secret') expect(doc.metadata.labels?.['coderops.dev/secret-type'], `${doc.metadata.name} opt-in label`).toBe('coder-token');
     }
   });
 

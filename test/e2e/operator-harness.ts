@@ -108,7 +108,8 @@ export function workspace(ns: string, name: string, spec: Record<string, unknown
 /** A CoderConnection and its Secret, token empty: setToken fills it without it showing in last-applied. */
 export function connection(ns: string, url: string, name = 'default', secret = 'coder-token'): object[] {
   return [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: ns }, stringData: { token: '' } },
+    // Labelled: the operator uses no other Secret as a Coder token (src/controller/token-secret.ts).
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: '' } },
     { apiVersion: API, kind: 'CoderConnection', metadata: { name, namespace: ns }, spec: { url, tokenSecretRef: { name: secret, key: 'token' } } },
   ];
 }

@@ -19,6 +19,8 @@ beforeAll(async () => {
   sim = await startCoderSimulator({ rateLimitPerMinute: 0, buildDurationMs: 300 });
   ns = await freshNamespace('op-smoke');
   await kubectlOk(['create', 'secret', 'generic', 'coder-token', '-n', ns, `--from-literal=token=${sim.tokenFor('admin')}`]);
+  // The opt-in the operator needs before it uses a Secret as a Coder token (README, security notes).
+  await kubectlOk(['label', 'secret', 'coder-token', '-n', ns, 'coderops.dev/secret-type=coder-token']);
   await kubectlOk(['apply', '-n', ns, '-f', '-'], {
     stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'default' }, spec: { url: sim.url, tokenSecretRef: { name: 'coder-token' } } }),
   });

@@ -17,7 +17,7 @@ beforeAll(async () => {
   env = await setUpOperatorEnv({ teams: 2 });
   [allowed, denied] = env.teams as [string, string];
   // The cluster token lives in the operator's namespace, where team members cannot read it.
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cluster-token', namespace: env.operatorNs }, stringData: { token: '' } });
+  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cluster-token', namespace: env.operatorNs, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: '' } });
   await setToken(env.operatorNs, env.sim.tokenFor('admin'), 'cluster-token');
   const spec = (allow: object[]) => ({ url: env.sim.url, tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs }, allow });
   await apply(

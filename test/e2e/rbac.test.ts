@@ -30,7 +30,7 @@ async function install(values: string[], team: string, other: string): Promise<I
 /** Objects the operator works on: a Workspace, a CoderConnection and the Secret it names. */
 async function seedTeam(ns: string): Promise<void> {
   const objects = [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'coder-token', namespace: ns }, stringData: { token: 'abcdefghij-0123456789abcdefghijkl' } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'coder-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: 'abcdefghij-0123456789abcdefghijkl' } },
     { apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'default', namespace: ns }, spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder-token', key: 'token' } } },
     { apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'dev', namespace: ns }, spec: { owner: 'alice', template: 'docker' } },
   ];

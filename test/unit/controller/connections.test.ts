@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connections.ts';
+import { SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
 import { scrub } from '../../../src/observability/logger.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 
@@ -14,14 +15,15 @@ function setup() {
   const coder = new FakeCoder();
   coder.listed = [coderWorkspace()];
   let token = 'first-token-0123456789';
+  let labels: Record<string, string> = { [SECRET_TYPE_LABEL]: 'coder-token' };
   const tokens: string[] = [];
   const secretReads: string[] = [];
   const registry = new ConnectionRegistry({
-    readSecret: async (ns, name, key) => (secretReads.push(`${ns}/${name}/${key}`), token),
+    readSecret: async (ns, name, key) => (secretReads.push(`${ns}/${name}/${key}`), { value: token, labels }),
     makeApi: (o) => (tokens.push(o.token), coder),
     logger: pino({ level: 'silent' }),
   });
-  return { coder, registry, tokens, secretReads, rotate: (t: string) => (token = t) };
+  return { coder, registry, tokens, secretReads, rotate: (t: string) => (token = t), label: (l: Record<string, string>) => (labels = l) };
 }
 
 const count = (coder: FakeCoder, method: string) => coder.calls.filter((c) => c.method === method).length;
@@ -85,5 +87,44 @@ describe('ConnectionRegistry', () => {
     expect(rt.state).toMatchObject({ ready: false, reason: 'SecretNotFound' });
     expect(rt.state.ready ? '' : rt.state.message).toContain('Secret a/s');
     expect(coder.calls).toEqual([]);
+  });
+
+  it.each([
+    ['no labels', {}],
+    ['another secret-type', { [SECRET_TYPE_LABEL]: 'repository' }],
+  ])('a Secret without the opt-in label (%s): not ready, says how to label it, its value is never sent', async (_name, labels) => {
+    const t = setup();
+    t.label(labels);
+    t.rotate('unlabelled-value-0123456789');
+    const rt = await t.registry.runtime(ref);
+    expect(rt.state).toEqual({
+      ready: false,
+      reason: 'SecretNotLabelled',
+      message:
+        'Secret a/s is not labelled coderops.dev/secret-type=coder-token, so the operator will not use it as a Coder token; ' +
+        'if it holds one, label it: kubectl label secret -n a s coderops.dev/secret-type=coder-token',
+    });
+    expect(t.tokens).toEqual([]);
+    expect(t.coder.calls).toEqual([]);
+    expect(rt.state.ready ? '' : rt.state.message).not.toContain('unlabelled-value');
+    // Labelled later: the resync reads it again and the connection becomes ready.
+    t.label({ [SECRET_TYPE_LABEL]: 'coder-token' });
+    const [again] = await t.registry.resync([ref]);
+    expect(again!.state.ready).toBe(true);
+    expect(t.tokens).toEqual(['unlabelled-value-0123456789']);
+  });
+
+  it.each([
+    ['buildinfo without a version', { buildInfo: { external_url: 'x' } }, 'GET /api/v2/buildinfo'],
+    ['a version that is not a version', { buildInfo: { version: `<b>${'x'.repeat(300)}</b>` } }, 'GET /api/v2/buildinfo'],
+    ['users/me that is not a user', { me: { ok: true } }, 'GET /api/v2/users/me'],
+  ])('a server that answers 200 but not like Coder (%s): NotCoder, nothing of its answer in the message', async (_name, answers, what) => {
+    const t = setup();
+    const fake = t.coder as unknown as { buildInfo: () => Promise<unknown>; getUser: () => Promise<unknown> };
+    if ('buildInfo' in answers) fake.buildInfo = async () => answers.buildInfo;
+    if ('me' in answers) fake.getUser = async () => answers.me;
+    const rt = await t.registry.runtime(ref);
+    expect(rt.state).toEqual({ ready: false, reason: 'NotCoder', message: `server at coder.example.com did not answer like a Coder API (${what}); check the connection URL` });
+    expect(t.coder.calls.filter((c) => c.method === 'listWorkspaces')).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
 // reconciler reads as its cache, and a KubeWriter that applies finalizer and
 // status writes to it and logs every write in order, with the Coder calls.
 import type { Workspace } from '../../../src/api/schema.ts';
-import type { EventInput, KubeWriter, ObjectRef } from '../../../src/controller/kube-writer.ts';
+import type { EventInput, KubeWriter, ObjectRef, SecretRead } from '../../../src/controller/kube-writer.ts';
+import { SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
 
 export class FakeKube implements KubeWriter {
   readonly store = new Map<string, Workspace>();
@@ -53,8 +54,11 @@ export class FakeKube implements KubeWriter {
     this.events.push(input);
   }
 
-  async readSecret(): Promise<string> {
-    return 'test-token-0123456789';
+  /** The token Secret's labels: opted in unless a test says otherwise. */
+  secretLabels: Record<string, string> = { [SECRET_TYPE_LABEL]: SECRET_TYPE_CODER_TOKEN };
+
+  async readSecret(): Promise<SecretRead> {
+    return { value: 'test-token-0123456789', labels: this.secretLabels };
   }
 }
 
