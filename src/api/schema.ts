@@ -52,8 +52,20 @@ export const CEL_MESSAGES = {
   secretNamespaceForbidden:
     "tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace",
   secretNamespaceRequired: 'a ClusterCoderConnection must say which namespace tokenSecretRef is in',
+  ownerName: 'owner must be a Coder username (1-32 ASCII letters and digits, single hyphens between them) or a user UUID',
+  organizationName: 'organization must be a Coder organization name (1-32 ASCII letters and digits, single hyphens between them) or a UUID',
+  templateName: 'template must be a Coder template name (1-32 ASCII letters and digits, single hyphens between them)',
   urlUserInfo: 'url must not contain a user name or password (user:password@host); the token belongs in tokenSecretRef',
 } as const;
+
+/**
+ * Coder checks usernames, organization and template names with its
+ * workspace name rule; ./coder-names.ts is the same for files, with reasons.
+ */
+function coderNameRule(uuidToo: boolean, message: string): CelRule {
+  const name = `size(self) <= ${WORKSPACE_NAME_MAX} && self.matches('${WORKSPACE_NAME_PATTERN}') && !(self in [${RESERVED_WORKSPACE_NAMES.map((n) => `'${n}'`).join(', ')}])`;
+  return { rule: uuidToo ? `self.matches('${UUID_PATTERN}') || (${name})` : name, message };
+}
 
 export const ConnectionRef = Type.Object(
   {
@@ -111,7 +123,7 @@ export const WorkspaceSpec = cel(
       connectionRef: Type.Optional(ConnectionRef),
       owner: cel(
         Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }),
-        [{ rule: 'self == oldSelf', message: 'owner is immutable' }],
+        [{ rule: 'self == oldSelf', message: 'owner is immutable' }, coderNameRule(true, CEL_MESSAGES.ownerName)],
       ),
       organization: Type.Optional(
         cel(
@@ -120,7 +132,7 @@ export const WorkspaceSpec = cel(
             maxLength: 64,
             description: "Organization name or UUID. Default: the deployment's default organization. Immutable.",
           }),
-          [{ rule: 'self == oldSelf', message: 'organization is immutable' }],
+          [{ rule: 'self == oldSelf', message: 'organization is immutable' }, coderNameRule(true, CEL_MESSAGES.organizationName)],
         ),
       ),
       name: Type.Optional(
@@ -138,7 +150,7 @@ export const WorkspaceSpec = cel(
             maxLength: 64,
             description: 'Template name in the organization. Exactly one of template and templateVersion. Immutable.',
           }),
-          [{ rule: 'self == oldSelf', message: 'template is immutable' }],
+          [{ rule: 'self == oldSelf', message: 'template is immutable' }, coderNameRule(false, CEL_MESSAGES.templateName)],
         ),
       ),
       templateVersion: Type.Optional(

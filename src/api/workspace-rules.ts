@@ -8,6 +8,7 @@ import type { FieldError } from './field-error.ts';
 import { canonicalTimeZone, parseWeeklySchedule, ScheduleError, toCoderSchedule } from './schedule.ts';
 import { CEL_MESSAGES, DURATION_PATTERN } from './schema.ts';
 import { workspaceNameError } from './workspace-name.ts';
+import { coderNameErrors } from './coder-names.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -20,6 +21,7 @@ export function workspaceRuleErrors(doc: unknown): FieldError[] {
     ...ttlErrors(spec['ttl']),
     ...nameErrors(spec['name'], field(doc, 'metadata')?.['name']),
     ...parameterErrors(spec['parameters']),
+    ...coderNameErrors(spec),
   ];
 }
 

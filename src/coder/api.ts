@@ -1,4 +1,5 @@
 import type {
+  APIKey,
   AutomaticUpdates,
   BuildInfo,
   CreateTokenRequest,
@@ -34,7 +35,9 @@ export interface CoderApi {
 
   /**
    * GET /api/v2/workspaces, following pages of `pageSize` (default: the
-   * client's list page size) until `count` is reached.
+   * client's list page size) until `count` is reached. Throws
+   * CoderIncompleteListError when the first page comes back empty although
+   * its own count is not 0 (a token that may count but not read them).
    */
   listWorkspaces(opts?: { q?: string; pageSize?: number }): Promise<Workspace[]>;
   /**
@@ -74,6 +77,10 @@ export interface CoderApi {
   createToken(user: string, req: CreateTokenRequest): Promise<GenerateAPIKeyResponse>;
   /** DELETE /api/v2/users/{user}/keys/{keyid} */
   deleteToken(user: string, keyId: string): Promise<void>;
+  /** GET /api/v2/users/{user}/keys/tokens: the user's unexpired API tokens (no secrets). */
+  listTokens(user: string): Promise<APIKey[]>;
+  /** GET /api/v2/users/{user}/keys/{keyid}: one token's record, e.g. the scopes Coder granted. */
+  getToken(user: string, keyId: string): Promise<APIKey>;
 
   /** The same client (URL, limits, retries) acting with another token. */
   withToken(token: string): CoderApi;

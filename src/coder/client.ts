@@ -206,6 +206,12 @@ export class CoderClient implements CoderApi {
       // A page's body may be large (~2.4 KB per workspace): its own limit, growing with the page size.
       const maxBodyBytes = Math.max(MAX_LIST_BODY_BYTES, pageSize * LIST_BYTES_PER_WORKSPACE);
       const page = asWorkspacesResponse((await this.#send({ method: 'GET', route, query, idempotent: true, maxBodyBytes })).body);
+      // Count and rows come from one query, so an empty first page with a
+      // count means rows hidden from this token (v2.27.0 with workspace:read),
+      // not an empty list. A later empty page ends the list as before.
+      if (offset === 0 && page.workspaces.length === 0 && page.count > 0) {
+        throw new CoderIncompleteListError({ path: route.template, count: page.count, offset });
+      }
       for (const ws of page.workspaces) seen.add(ws.id);
       onPage(page.workspaces);
       offset += page.workspaces.length;

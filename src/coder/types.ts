@@ -176,6 +176,20 @@ export interface CreateTokenRequest {
   token_name: string;
   lifetime: number;
   scopes?: string[];
+  /** The older single scope (`all`, `application_connect`); some servers take only this one. */
+  scope?: string;
+}
+
+/** codersdk.APIKey (subset): one entry of GET /users/{user}/keys/tokens. Never carries the secret. */
+export interface APIKey {
+  id: string;
+  token_name: string;
+  user_id: string;
+  expires_at: string;
+  created_at: string;
+  scopes?: string[];
+  /** Older servers report a single scope instead of (or beside) `scopes`. */
+  scope?: string;
 }
 
 /** codersdk.GenerateAPIKeyResponse */

@@ -113,7 +113,15 @@ describe('CRD structure', () => {
     const rules = (spec['x-kubernetes-validations'] as Node[]).map((r) => r['rule']);
     expect(rules).toContain('has(self.template) != has(self.templateVersion)');
     const props = spec['properties'] as Record<string, Node>;
-    expect(props['owner']!['x-kubernetes-validations']).toEqual([{ rule: 'self == oldSelf', message: 'owner is immutable' }]);
+    expect(props['owner']!['x-kubernetes-validations']).toEqual([
+      { rule: 'self == oldSelf', message: 'owner is immutable' },
+      {
+        rule:
+          "self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') || " +
+          "(size(self) <= 32 && self.matches('^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$') && !(self in ['new', 'create']))",
+        message: 'owner must be a Coder username (1-32 ASCII letters and digits, single hyphens between them) or a user UUID',
+      },
+    ]);
     expect(props['autostart']!['x-kubernetes-validations']).toHaveLength(2);
     expect(props['ttl']!['pattern']).toBe('^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$');
     expect(props['name']).toMatchObject({ minLength: 1, maxLength: 32 });

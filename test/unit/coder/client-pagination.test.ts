@@ -92,6 +92,19 @@ describe('listWorkspaces pagination', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('an empty first page with a count is an incomplete list, never an empty one', async () => {
+    // Coder v2.27.0 answers a token scoped workspace:read this way: it counts what it will not show.
+    server = await startServer((_req, res) => sendJson(res, 200, { workspaces: [], count: 80 }));
+    const error = await testClient(server.url, fakeTime()).listWorkspaces({ q: 'owner:alice' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'CoderIncompleteListError', count: 80, offset: 0 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('an empty list with count 0 is simply empty', async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { workspaces: [], count: 0 }));
+    expect(await testClient(server.url, fakeTime()).listWorkspaces()).toEqual([]);
+  });
+
   it('rejects an answer without workspaces and count', async () => {
     server = await startServer((_req, res) => sendJson(res, 200, { items: [] }));
     await expect(testClient(server.url, fakeTime()).listWorkspaces()).rejects.toThrow(/workspaces, count/);

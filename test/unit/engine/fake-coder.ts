@@ -1,7 +1,7 @@
 // A scriptable CoderApi for engine tests: records every call and lets a test
 // make any one of them fail.
 import type { CoderApi } from '../../../src/coder/api.ts';
-import type { Workspace } from '../../../src/coder/types.ts';
+import type { APIKey, Workspace } from '../../../src/coder/types.ts';
 
 export interface Call {
   method: keyof CoderApi;
@@ -65,7 +65,7 @@ export class FakeCoder implements CoderApi {
   }
 
   writes(): Call[] {
-    const reads = new Set<keyof CoderApi>(['buildInfo', 'getUser', 'getOrganization', 'getTemplateByName', 'getTemplateVersion', 'listWorkspaces', 'getWorkspace', 'findWorkspace', 'getBuild', 'tokenConfig', 'withToken']);
+    const reads = new Set<keyof CoderApi>(['buildInfo', 'getUser', 'getOrganization', 'getTemplateByName', 'getTemplateVersion', 'listWorkspaces', 'getWorkspace', 'findWorkspace', 'getBuild', 'tokenConfig', 'listTokens', 'getToken', 'withToken']);
     return this.calls.filter((c) => !reads.has(c.method));
   }
 
@@ -95,5 +95,8 @@ export class FakeCoder implements CoderApi {
   tokenConfig = (user: string) => this.call('tokenConfig', [user], { max_token_lifetime: 7 * 24 * 3600 * 1e9 });
   createToken = (user: string, req: unknown) => this.call('createToken', [user, req], { key: 'abcdefghij-0123456789012345678901' });
   deleteToken = (user: string, keyId: string) => this.call('deleteToken', [user, keyId], undefined);
+  listTokens = (user: string) => this.call('listTokens', [user], [] as APIKey[]);
+  getToken = (user: string, keyId: string) =>
+    this.call('getToken', [user, keyId], { id: keyId, token_name: 't', user_id: user, expires_at: '', created_at: '', scopes: ['all'] });
   withToken = (_token: string): CoderApi => this;
 }
