@@ -28,6 +28,25 @@ export function connectionIdOf(ws: Workspace): string {
   return connectionId(ref?.kind ?? 'CoderConnection', ws.metadata.namespace, ref?.name ?? 'default');
 }
 
+/** A connection object's id and what the registry needs to build its runtime. */
+export function connectionRefOf(object: AnyConnection): ConnectionRef {
+  const { name } = object.metadata;
+  if (object.kind === 'CoderConnection') {
+    const ns = object.metadata.namespace ?? 'default';
+    return { id: connectionId('CoderConnection', ns, name), kind: 'CoderConnection', name, secretNamespace: ns, spec: object.spec };
+  }
+  // The schema requires the namespace on a ClusterCoderConnection's Secret reference.
+  return { id: connectionId('ClusterCoderConnection', undefined, name), kind: 'ClusterCoderConnection', name, secretNamespace: object.spec.tokenSecretRef.namespace ?? 'default', spec: object.spec };
+}
+
+/** The object behind a connection id, from the caches; undefined when it is gone. */
+export function connectionById(id: string, caches: ConnectionCaches): AnyConnection | undefined {
+  const [kind, a, b] = id.split('/');
+  if (kind === 'CoderConnection' && a !== undefined && b !== undefined) return caches.coderConnection(`${a}/${b}`);
+  if (kind === 'ClusterCoderConnection' && a !== undefined) return caches.clusterCoderConnection(a);
+  return undefined;
+}
+
 export function lookupConnection(ws: Workspace, caches: ConnectionCaches): ResolvedConnection | { missing: string } {
   const ns = ws.metadata.namespace ?? 'default';
   const kind = ws.spec.connectionRef?.kind ?? 'CoderConnection';
@@ -35,18 +54,9 @@ export function lookupConnection(ws: Workspace, caches: ConnectionCaches): Resol
   if (kind === 'CoderConnection') {
     const object = caches.coderConnection(`${ns}/${name}`);
     if (!object) return { missing: `CoderConnection "${name}" not found in namespace "${ns}"${ws.spec.connectionRef ? '' : ' (spec.connectionRef defaults to the CoderConnection named "default")'}` };
-    return {
-      object,
-      ref: { id: connectionId(kind, ns, name), kind, name, secretNamespace: ns, spec: object.spec },
-      tenancy: { kind, namespace: ns, name },
-    };
+    return { object, ref: connectionRefOf(object), tenancy: { kind, namespace: ns, name } };
   }
   const object = caches.clusterCoderConnection(name);
   if (!object) return { missing: `ClusterCoderConnection "${name}" not found` };
-  return {
-    object,
-    // The schema requires the namespace on a ClusterCoderConnection's Secret reference.
-    ref: { id: connectionId(kind, undefined, name), kind, name, secretNamespace: object.spec.tokenSecretRef.namespace ?? 'default', spec: object.spec },
-    tenancy: { kind, name, allow: object.spec.allow },
-  };
+  return { object, ref: connectionRefOf(object), tenancy: { kind, name, allow: object.spec.allow } };
 }

@@ -1,7 +1,9 @@
 // The in-cluster operator assembled: informers (Workspaces, CoderConnections,
-// ClusterCoderConnections, Namespaces) feed a work queue; workers run the
-// Reconciler; a resync timer refreshes each connection's snapshot with one
-// list and enqueues only what needs it. Workers and resync run only while
+// ClusterCoderConnections, Namespaces) feed two work queues, one of Workspace
+// keys (workers run the Reconciler) and one of connection ids (a worker runs
+// the ConnectionReconciler, so a connection reports its status whether or not
+// a Workspace uses it); a resync timer refreshes each connection's snapshot
+// with one list and enqueues only what needs it. Workers and resync run only while
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
@@ -9,7 +11,9 @@ import type { Logger } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, DeletionPolicy, Workspace } from '../api/schema.ts';
 import { CoderClient } from '../coder/client.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
-import { connectionIdOf, lookupConnection } from './connection-lookup.ts';
+import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection-lookup.ts';
+import { ConnectionReconciler } from './connection-reconciler.ts';
+import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
 import type { ResourceInformer } from './informer.ts';
 import { informerFor } from './informer-for.ts';
@@ -46,8 +50,11 @@ export class Operator {
   readonly clusterConnections: ResourceInformer<KubernetesObject>;
   readonly namespaceInformer: ResourceInformer<KubernetesObject>;
   readonly queue = new WorkQueue();
+  /** Connection ids (`CoderConnection/ns/name`, `ClusterCoderConnection/name`). */
+  readonly connectionQueue = new WorkQueue();
   readonly registry: ConnectionRegistry;
   readonly reconciler: Reconciler;
+  readonly connectionReconciler: ConnectionReconciler;
   readonly #o: OperatorOptions;
   readonly #stop = new AbortController();
   #leading = false;
@@ -67,10 +74,16 @@ export class Operator {
       makeApi: (c) => new CoderClient({ ...c, logger: o.logger, onResponse: o.metrics.onCoderResponse, ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}) }),
       logger: o.logger,
     });
+    const caches = {
+      coderConnection: (key: string) => this.connectionsInformer.get(key) as CoderConnection | undefined,
+      clusterCoderConnection: (name: string) => this.clusterConnections.get(name) as ClusterCoderConnection | undefined,
+    };
+    const connectionStatus = new ConnectionStatusWriter(kube, o.logger);
+    this.connectionReconciler = new ConnectionReconciler({ ...caches, connections: this.registry, statusWriter: connectionStatus });
     this.reconciler = new Reconciler({
       workspace: (key) => this.#ws(key),
-      coderConnection: (key) => this.connectionsInformer.get(key) as CoderConnection | undefined,
-      clusterCoderConnection: (name) => this.clusterConnections.get(name) as ClusterCoderConnection | undefined,
+      ...caches,
+      connectionStatus,
       namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
       connections: this.registry,
       kube,
@@ -103,6 +116,7 @@ export class Operator {
     this.workspaceInformer.on('delete', enqueue);
     const connectionChanged = (id: string) => {
       this.registry.invalidate(id);
+      this.connectionQueue.add(id);
       for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
     };
     const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
@@ -177,9 +191,13 @@ export class Operator {
       clearInterval(timer);
       clearInterval(gauges);
       void this.queue.shutDownWithDrain();
+      void this.connectionQueue.shutDownWithDrain();
     }, { once: true });
     this.#o.logger.info({ concurrency: this.#o.concurrency }, 'workers started');
     const m = this.#o.metrics;
+    // Connections are few and each check is a couple of Coder calls: two workers, so one slow
+    // server does not hold up the others' status.
+    const connectionWorkers = runWorkers(this.connectionQueue, 2, (id) => this.connectionReconciler.reconcile(id), this.#o.logger.child({ queue: 'connections' }));
     await runWorkers(this.queue, this.#o.concurrency, async (key) => {
       const end = m.reconcileDuration.startTimer();
       const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
@@ -189,13 +207,22 @@ export class Operator {
       if (label === 'error') m.reconcileErrors.inc();
       return result;
     }, this.#o.logger);
+    await connectionWorkers;
     this.#o.logger.info('workers stopped; in-flight reconciles finished');
   }
 
-  /** One list per connection in use, then enqueue only the Workspaces that need it. */
+  /**
+   * One list per connection, then enqueue only the Workspaces that need it,
+   * and every connection (its reconcile writes a status only when it changed).
+   */
   async resync(): Promise<number> {
     const all = this.workspaces();
     const refs = new Map<string, ConnectionRef>();
+    // Every connection, used or not: a connection's status is checked periodically too.
+    for (const c of [...this.connectionsInformer.list(), ...this.clusterConnections.list()] as AnyConnection[]) {
+      const ref = connectionRefOf(c);
+      refs.set(ref.id, ref);
+    }
     for (const ws of all) {
       const c = lookupConnection(ws, {
         coderConnection: (k) => this.connectionsInformer.get(k) as CoderConnection | undefined,
@@ -204,6 +231,7 @@ export class Operator {
       if (!('missing' in c)) refs.set(c.ref.id, c.ref);
     }
     const runtimes = new Map((await this.registry.resync([...refs.values()])).map((rt) => [rt.ref.id, rt]));
+    for (const id of refs.keys()) this.connectionQueue.add(id);
     let queued = 0;
     const now = new Date();
     for (const ws of all) {
@@ -256,7 +284,7 @@ export class Operator {
   /** Stop taking work, finish in-flight reconciles, release the lease, stop the informers. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    await this.queue.shutDownWithDrain();
+    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain()]);
     await this.#running?.catch(() => undefined);
     await Promise.all(this.informers().map(([, i]) => i.stop()));
     await this.registry.close();

@@ -19,8 +19,8 @@ import { toDesired, workspaceKey } from '../engine/desired.ts';
 import { computeStatus } from '../engine/status.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
-import { lookupConnection, type ConnectionCaches, type ResolvedConnection } from './connection-lookup.ts';
-import { connectionStatus } from './connection-status.ts';
+import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
+import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
 import { buildInProgress, buildPollDelay, DEFAULT_BUILD_POLL, outcomeEvent, requeueFor, type BuildPoll, type EventSpec } from './outcome-events.ts';
@@ -42,18 +42,21 @@ export interface ReconcilerDeps extends ConnectionCaches {
   buildPoll?: BuildPoll;
   /** How soon to look again when the connection's Secret or Coder could not be reached. Default 15 s. */
   recheckMs?: number;
+  /** Shared with the connection reconciler, so neither repeats the other's write. Default: its own. */
+  connectionStatus?: ConnectionStatusWriter;
 }
 
 export class Reconciler {
   readonly #d: ReconcilerDeps;
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
-  readonly #connWritten = new Map<string, string>();
+  readonly #connStatus: ConnectionStatusWriter;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
+    this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(deps.kube, deps.logger);
   }
 
   /**
@@ -94,7 +97,7 @@ export class Reconciler {
     let rt: ConnectionRuntime | undefined;
     if (decision.kind === 'checkConnection' && !('missing' in conn)) {
       rt = await this.#d.connections.runtime(conn.ref);
-      await this.#writeConnectionStatus(conn, rt, now);
+      await this.#connStatus.write(conn.ref.id, conn.object, rt, now);
       decision = decide({ ...base, connection: rt.state.ready ? { ready: true } : { ready: false, message: rt.state.message } });
     }
     return this.#act(ws, decision, rt, now);
@@ -225,23 +228,6 @@ export class Reconciler {
         // An Event is a courtesy: losing one must not fail or repeat the reconcile.
         this.#d.logger.warn({ key: workspaceKey(ws), reason: e.reason, err: error }, 'could not record an Event');
       }
-    }
-  }
-
-  async #writeConnectionStatus(conn: ResolvedConnection, rt: ConnectionRuntime, now: Date): Promise<void> {
-    const obj = conn.object;
-    // Renames are a deployment flag every workspace carries: the snapshot knows it once it has one.
-    const state = rt.state.ready && rt.snapshot.allowRenames !== undefined ? { ...rt.state, renamesAllowed: rt.snapshot.allowRenames } : rt.state;
-    const next = connectionStatus(obj.status, state, obj.metadata.generation, now);
-    if (!next) return;
-    const text = JSON.stringify(next);
-    if (this.#connWritten.get(conn.ref.id) === text) return;
-    const target: ObjectRef = { kind: obj.kind, name: obj.metadata.name, ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}) };
-    try {
-      await this.#d.kube.patchStatus(target, mergePatch(obj.status as Record<string, unknown> | undefined, next as Record<string, unknown>));
-      this.#connWritten.set(conn.ref.id, text);
-    } catch (error) {
-      this.#d.logger.warn({ connection: conn.ref.id, err: error }, 'could not write the connection status');
     }
   }
 }

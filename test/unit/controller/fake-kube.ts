@@ -1,7 +1,7 @@
 // A Kubernetes stand-in for reconcile tests: a store of Workspaces the
 // reconciler reads as its cache, and a KubeWriter that applies finalizer and
 // status writes to it and logs every write in order, with the Coder calls.
-import type { Workspace } from '../../../src/api/schema.ts';
+import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import type { EventInput, KubeWriter, ObjectRef, SecretRead } from '../../../src/controller/kube-writer.ts';
 import { SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
 
@@ -10,6 +10,8 @@ export class FakeKube implements KubeWriter {
   readonly log: string[];
   readonly events: EventInput[] = [];
   readonly statusPatches: Array<{ ref: ObjectRef; patch: Record<string, unknown> }> = [];
+  /** Connection objects by id (`CoderConnection/ns/name`, `ClusterCoderConnection/name`); their status patches apply here. */
+  readonly connections = new Map<string, CoderConnection | ClusterCoderConnection>();
   #rv = 100;
 
   constructor(log: string[]) {
@@ -42,7 +44,12 @@ export class FakeKube implements KubeWriter {
   async patchStatus(ref: ObjectRef, patch: Record<string, unknown>): Promise<void> {
     this.log.push(`kube:status:${ref.kind}`);
     this.statusPatches.push({ ref, patch });
-    if (ref.kind !== 'Workspace') return;
+    if (ref.kind !== 'Workspace') {
+      const id = ref.kind === 'CoderConnection' ? `CoderConnection/${ref.namespace}/${ref.name}` : `ClusterCoderConnection/${ref.name}`;
+      const c = this.connections.get(id);
+      if (c) this.connections.set(id, { ...c, status: applyMerge((c.status ?? {}) as Record<string, unknown>, patch), metadata: { ...c.metadata, resourceVersion: String(++this.#rv) } } as typeof c);
+      return;
+    }
     const ws = this.store.get(`${ref.namespace}/${ref.name}`);
     if (!ws) return;
     const status = applyMerge((ws.status ?? {}) as Record<string, unknown>, patch) as Workspace['status'];

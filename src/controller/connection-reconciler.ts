@@ -1,0 +1,46 @@
+// Reconcile(connection id) for CoderConnection and ClusterCoderConnection
+// objects themselves, so a connection reports Ready (or why not) soon after
+// it is created, whether or not a Workspace uses it yet, and `kubectl wait
+// --for=condition=Ready coderconnection/NAME` returns. Keys are connection ids
+// (`CoderConnection/ns/name`, `ClusterCoderConnection/name`) on a queue of
+// their own, fed by the connection informers and by every resync.
+//   1. get the object from the cache (gone: forget its runtime, done)
+//   2. the runtime: Secret read, buildinfo + users/me, first list (shared with
+//      any Workspace reconcile that needs it at the same moment)
+//   3. status merge patch only when it changed (quiet in steady state)
+//   4. not ready for a reason that may pass by itself (Secret missing or not
+//      labelled yet, Coder unreachable): look again after recheckMs. A refused
+//      token waits for the next resync or a change to the connection.
+import type { ConnectionRegistry } from './connections.ts';
+import { connectionById, connectionRefOf, type ConnectionCaches } from './connection-lookup.ts';
+import type { ConnectionStatusWriter } from './connection-status-writer.ts';
+import type { HandlerResult } from './run-workers.ts';
+
+export interface ConnectionReconcilerDeps extends ConnectionCaches {
+  connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate'>;
+  statusWriter: ConnectionStatusWriter;
+  now?: () => Date;
+  /** Default 15 s, the registry's own recheck period. */
+  recheckMs?: number;
+}
+
+export class ConnectionReconciler {
+  readonly #d: ConnectionReconcilerDeps;
+
+  constructor(deps: ConnectionReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  readonly reconcile = async (id: string): Promise<HandlerResult> => {
+    const object = connectionById(id, this.#d);
+    if (!object) {
+      this.#d.connections.invalidate(id);
+      this.#d.statusWriter.forget(id);
+      return;
+    }
+    const rt = await this.#d.connections.runtime(connectionRefOf(object));
+    await this.#d.statusWriter.write(id, object, rt, this.#d.now?.() ?? new Date());
+    if (!rt.state.ready && rt.state.reason !== 'Unauthorized') return { requeueAfter: this.#d.recheckMs ?? 15_000 };
+    return;
+  };
+}
