@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The e2e tier needs a real control plane: npm run test:e2e.
-    exclude: [...configDefaults.exclude, 'test/e2e/**'],
+    // The e2e tier needs a real control plane (npm run test:e2e), the
+    // real-coderd tier real coderd servers (npm run test:coderd).
+    exclude: [...configDefaults.exclude, 'test/e2e/**', 'test/coderd/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores on CI; integration tests start HTTP servers on loopback.

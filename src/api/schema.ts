@@ -52,6 +52,13 @@ export const CEL_MESSAGES = {
   secretNamespaceForbidden:
     "tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace",
   secretNamespaceRequired: 'a ClusterCoderConnection must say which namespace tokenSecretRef is in',
+  stoppedWithAutostart:
+    'running: false conflicts with an autostart schedule (Coder would start the workspace at every schedule); set autostart to {enabled: false} or drop running',
+  runningWhileDormant: 'running: true conflicts with dormant: true (Coder never runs a dormant workspace); drop one of them',
+  runningWithTtl:
+    'running: true conflicts with a non-zero ttl (Coder would stop the workspace when it runs out); set ttl: 0s or drop running',
+  versionActiveTakesNothing: 'version with policy Active takes no name or id',
+  versionPinnedNeedsOne: 'version with policy Pinned needs exactly one of name and id',
   ownerName: 'owner must be a Coder username (1-32 ASCII letters and digits, single hyphens between them) or a user UUID',
   organizationName: 'organization must be a Coder organization name (1-32 ASCII letters and digits, single hyphens between them) or a UUID',
   templateName: 'template must be a Coder template name (1-32 ASCII letters and digits, single hyphens between them)',
@@ -115,6 +122,31 @@ export const Parameter = Type.Object(
     value: Type.String({ maxLength: 65536 }),
   },
   { additionalProperties: false },
+);
+
+/** A zero Go duration (0s, 0m, 0h0m, 0.0s): what turns auto-stop off. */
+// [.] rather than an escaped dot: the pattern also goes into a CEL string literal.
+export const ZERO_DURATION_PATTERN = '^(0+([.]0+)?(ns|us|µs|ms|s|m|h))+$';
+
+export const WorkspaceVersion = cel(
+  Type.Object(
+    {
+      policy: Type.Union([Type.Literal('Active'), Type.Literal('Pinned')], {
+        description: "Active: follow the template's active version. Pinned: stay on the version named by name or id.",
+      }),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Template version name (Pinned).' })),
+      id: Type.Optional(Type.String({ pattern: UUID_PATTERN, maxLength: 36, description: 'Template version UUID (Pinned).' })),
+    },
+    {
+      additionalProperties: false,
+      description:
+        'The template version the workspace should be on; changing it updates the workspace with a build (see spec.rollout on the connection).',
+    },
+  ),
+  [
+    { rule: "self.policy != 'Active' || (!has(self.name) && !has(self.id))", message: CEL_MESSAGES.versionActiveTakesNothing },
+    { rule: "self.policy != 'Pinned' || (has(self.name) != has(self.id))", message: CEL_MESSAGES.versionPinnedNeedsOne },
+  ],
 );
 
 export const WorkspaceSpec = cel(
@@ -191,10 +223,39 @@ export const WorkspaceSpec = cel(
         }),
       ),
       suspend: Type.Optional(Type.Boolean({ description: 'Pause reconciliation.' })),
+      running: Type.Optional(
+        Type.Boolean({
+          description:
+            'true: keep the workspace started; false: keep it stopped (a start made by hand is undone at the next reconcile). Absent: not managed.',
+        }),
+      ),
+      version: Type.Optional(WorkspaceVersion),
+      managementPolicies: Type.Optional(
+        Type.Array(Type.Union([Type.Literal('*'), Type.Literal('Observe')]), {
+          minItems: 1,
+          maxItems: 1,
+          description: '["*"] (default): manage the workspace. ["Observe"]: read and report status and drift, never write to Coder.',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
   [
+    {
+      rule: '!(has(self.running) && !self.running && has(self.autostart) && !(has(self.autostart.enabled) && !self.autostart.enabled))',
+      message: CEL_MESSAGES.stoppedWithAutostart,
+      fieldPath: '.running',
+    },
+    {
+      rule: '!(has(self.running) && self.running && has(self.dormant) && self.dormant)',
+      message: CEL_MESSAGES.runningWhileDormant,
+      fieldPath: '.running',
+    },
+    {
+      rule: `!(has(self.running) && self.running && has(self.ttl) && !self.ttl.matches('${ZERO_DURATION_PATTERN}'))`,
+      message: CEL_MESSAGES.runningWithTtl,
+      fieldPath: '.running',
+    },
     {
       rule: 'has(self.template) != has(self.templateVersion)',
       message: CEL_MESSAGES.exactlyOneTemplate,
@@ -225,6 +286,19 @@ export const LatestBuild = Type.Object({
   status: Type.String(),
 });
 
+export const ROLLOUT_STATES = ['UpToDate', 'Updating', 'WaitingForWindow', 'WaitingForStop', 'WaitingForSlot', 'Blocked', 'Failed'] as const;
+
+export const RolloutStatus = Type.Object({
+  state: Type.Union(ROLLOUT_STATES.map((s) => Type.Literal(s)), {
+    description: 'Where the update of this workspace (template version, parameters) stands.',
+  }),
+  message: Type.String({ maxLength: 32768 }),
+  /** The template version being rolled out, when one is. */
+  target: Type.Optional(Type.String()),
+  /** An update stopped the running workspace; it is started again on the new version. */
+  restart: Type.Optional(Type.Boolean()),
+});
+
 export const WorkspaceStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
   conditions: Type.Optional(Type.Array(Condition)),
@@ -243,6 +317,27 @@ export const WorkspaceStatus = Type.Object({
   nextAutostart: Type.Optional(Type.String({ format: 'date-time' })),
   lastSyncTime: Type.Optional(Type.String({ format: 'date-time' })),
   lastDrift: Type.Optional(Type.Array(Type.String(), { description: 'Fields changed out of band and corrected.' })),
+  running: Type.Optional(Type.Boolean({ description: 'Whether the latest build is a start that succeeded.' })),
+  version: Type.Optional(
+    Type.Object({
+      current: Type.String({ description: 'Template version id of the latest build.' }),
+      currentName: Type.Optional(Type.String()),
+      wanted: Type.Optional(Type.String({ description: 'Template version id spec.version names.' })),
+      wantedName: Type.Optional(Type.String()),
+      outdated: Type.Boolean({ description: "Coder's outdated: the latest build is not on the template's active version." }),
+    }),
+  ),
+  rollout: Type.Optional(RolloutStatus),
+  scheduleConflict: Type.Optional(
+    Type.Object({
+      message: Type.String(),
+      /** The spec (generation, or a digest in the CLI) whose wish was already restored once. */
+      restoredFor: Type.Optional(Type.String()),
+    }),
+  ),
+  /** The build whose parameters were last read and found matching this spec digest. */
+  parametersChecked: Type.Optional(Type.Object({ build: Type.String(), spec: Type.String() })),
+  lastHandledReconcileAt: Type.Optional(Type.String({ description: 'The value of coderops.dev/reconcile-requested-at last acted on.' })),
 });
 
 export const ObjectMeta = Type.Object(
@@ -304,6 +399,29 @@ const connectionSpecFields = {
   bypassRateLimit: Type.Optional(
     Type.Boolean({ description: 'Send X-Coder-Bypass-Ratelimit (the token must belong to a site Owner).' }),
   ),
+  rollout: Type.Optional(
+    Type.Object(
+      {
+        maxUnavailable: Type.Optional(
+          Type.Integer({ minimum: 1, maximum: 100000, description: 'Workspaces of this connection updated at once. Default 10.' }),
+        ),
+        window: Type.Optional(
+          Type.Object(
+            {
+              schedule: Type.String({ minLength: 1, maxLength: 256, description: 'Cron of the window openings, e.g. "0 22 * * 1-5".' }),
+              duration: Type.String({ pattern: DURATION_PATTERN, maxLength: 64, description: 'How long the window stays open (Go duration).' }),
+              timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone. Default UTC.' })),
+            },
+            { additionalProperties: false, description: 'Disruptive builds (restarting a running workspace) start only inside this window.' },
+          ),
+        ),
+        onlyWhenStopped: Type.Optional(
+          Type.Boolean({ description: 'Update only workspaces that are not running (e.g. after their auto-stop).' }),
+        ),
+      },
+      { additionalProperties: false, description: 'How template version and parameter updates roll out.' },
+    ),
+  ),
 };
 
 export const ConnectionStatus = Type.Object({
@@ -311,6 +429,15 @@ export const ConnectionStatus = Type.Object({
   conditions: Type.Optional(Type.Array(Condition)),
   version: Type.Optional(Type.String()),
   renamesAllowed: Type.Optional(Type.Boolean()),
+  rollout: Type.Optional(
+    Type.Object({
+      upToDate: Type.Integer({ minimum: 0 }),
+      updating: Type.Integer({ minimum: 0 }),
+      waiting: Type.Integer({ minimum: 0 }),
+      blocked: Type.Integer({ minimum: 0 }),
+      failed: Type.Integer({ minimum: 0 }),
+    }),
+  ),
 });
 
 export const CoderConnectionSpec = cel(Type.Object(connectionSpecFields, { additionalProperties: false }), [
@@ -382,3 +509,7 @@ export type AutostartSpec = Static<typeof Autostart>;
 export type CoderConnection = Static<typeof CoderConnectionResource>;
 export type ClusterCoderConnection = Static<typeof ClusterCoderConnectionResource>;
 export type DeletionPolicy = NonNullable<WorkspaceSpec['deletionPolicy']>;
+export type RolloutStatus = Static<typeof RolloutStatus>;
+export type RolloutState = RolloutStatus['state'];
+export type RolloutPolicy = NonNullable<Static<typeof CoderConnectionSpec>['rollout']>;
+export type WorkspaceVersionSpec = Static<typeof WorkspaceVersion>;

@@ -6,7 +6,7 @@
 import { ttlFromSpec } from './duration.ts';
 import type { FieldError } from './field-error.ts';
 import { canonicalTimeZone, parseWeeklySchedule, ScheduleError, toCoderSchedule } from './schedule.ts';
-import { CEL_MESSAGES, DURATION_PATTERN } from './schema.ts';
+import { CEL_MESSAGES, DURATION_PATTERN, ZERO_DURATION_PATTERN } from './schema.ts';
 import { workspaceNameError } from './workspace-name.ts';
 import { coderNameErrors } from './coder-names.ts';
 
@@ -22,7 +22,35 @@ export function workspaceRuleErrors(doc: unknown): FieldError[] {
     ...nameErrors(spec['name'], field(doc, 'metadata')?.['name']),
     ...parameterErrors(spec['parameters']),
     ...coderNameErrors(spec),
+    ...runStateErrors(spec),
+    ...versionErrors(field(spec, 'version')),
   ];
+}
+
+const ZERO = new RegExp(ZERO_DURATION_PATTERN, 'u');
+
+/** The CEL rules on spec.running: wishes Coder's own schedule would undo, so they are refused up front. */
+function runStateErrors(spec: Obj): FieldError[] {
+  const running = spec['running'];
+  if (typeof running !== 'boolean') return [];
+  const errors: FieldError[] = [];
+  const autostart = field(spec, 'autostart');
+  if (!running && autostart !== undefined && autostart['enabled'] !== false)
+    errors.push({ path: 'spec.running', message: CEL_MESSAGES.stoppedWithAutostart });
+  if (running && spec['dormant'] === true) errors.push({ path: 'spec.running', message: CEL_MESSAGES.runningWhileDormant });
+  const ttl = spec['ttl'];
+  if (running && typeof ttl === 'string' && !ZERO.test(ttl)) errors.push({ path: 'spec.running', message: CEL_MESSAGES.runningWithTtl });
+  return errors;
+}
+
+function versionErrors(version: Obj | undefined): FieldError[] {
+  if (version === undefined) return [];
+  const has = (k: string) => version[k] !== undefined;
+  if (version['policy'] === 'Active' && (has('name') || has('id')))
+    return [{ path: 'spec.version', message: CEL_MESSAGES.versionActiveTakesNothing }];
+  if (version['policy'] === 'Pinned' && has('name') === has('id'))
+    return [{ path: 'spec.version', message: CEL_MESSAGES.versionPinnedNeedsOne }];
+  return [];
 }
 
 function templateErrors(spec: Obj): FieldError[] {

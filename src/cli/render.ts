@@ -40,6 +40,26 @@ export function describeAction(key: string, action: Action): string {
       return `automatic updates ${key}: ${action.from} -> ${action.to}`;
     case 'delete':
       return `delete ${key}`;
+    case 'build':
+      return `${action.transition} ${key} (${buildPurpose(action)})`;
+  }
+}
+
+/** Why a build runs, for plan lines, progress and Events. */
+export function buildPurpose(action: Extract<Action, { kind: 'build' }>): string {
+  const carries: string[] = [];
+  if (action.versionId) carries.push(`template version ${action.versionId}`);
+  if (action.parameters?.length) carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
+  const what = carries.length > 0 ? ` onto ${carries.join(' and ')}` : '';
+  switch (action.purpose) {
+    case 'run':
+      return `running: ${action.transition === 'start'}${what}`;
+    case 'update':
+      return `update while stopped${what}; stays stopped`;
+    case 'restart-stop':
+      return 'update: stop first, then start on the wanted version';
+    case 'restart-start':
+      return `update: start again${what}`;
   }
 }
 

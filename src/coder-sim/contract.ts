@@ -43,6 +43,17 @@ const NULLABLE_FIELDS: Record<string, string[]> = {
  */
 const LENIENT_FORMATS = ['url', 'float64', 'int64', 'key=value', 'number', 'string'];
 
+/**
+ * Routes whose swagger annotation says `{array}` while coderd's handler
+ * writes one object (coderd/templateversions.go, templateVersionByName).
+ */
+const SINGLE_OBJECT_ROUTES = new Set(['GET /api/v2/templates/{template}/versions/{templateversionname}']);
+
+function itemsOf(schema: unknown): unknown {
+  const s = schema as { type?: string; items?: unknown };
+  return s.type === 'array' && s.items !== undefined ? s.items : schema;
+}
+
 export function defaultSwaggerPath(): string {
   const fromEnv = process.env.CODER_SWAGGER;
   if (fromEnv) return fromEnv;
@@ -110,7 +121,8 @@ export class SwaggerContract {
     if (status >= 400) return { $ref: `${SCHEMA_ID}#/definitions/codersdk.Response` };
     const response = this.doc.paths[route]?.[method.toLowerCase()]?.responses?.[String(status)];
     if (!response) return undefined;
-    return response.schema === undefined ? null : rebase(response.schema);
+    if (response.schema === undefined) return null;
+    return rebase(SINGLE_OBJECT_ROUTES.has(`${method.toUpperCase()} ${route}`) ? itemsOf(response.schema) : response.schema);
   }
 
   /** The schema of the operation's JSON body parameter, if it has one. */

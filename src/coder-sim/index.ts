@@ -6,6 +6,7 @@ import { loadSwagger, SwaggerContract, defaultSwaggerPath } from './contract.ts'
 import { FaultInjector } from './faults.ts';
 import { buildRoutes } from './handlers/builds.ts';
 import { lookupRoutes } from './handlers/lookups.ts';
+import { templateVersionRoutes } from './handlers/template-versions.ts';
 import { tokenRoutes } from './handlers/tokens.ts';
 import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
 import { workspaceReadRoutes } from './handlers/workspace-read.ts';
@@ -42,6 +43,7 @@ export interface CoderSimulator {
 
 export const SIM_ROUTES = [
   ...lookupRoutes,
+  ...templateVersionRoutes,
   ...workspaceReadRoutes,
   ...workspaceCreateRoutes,
   ...workspaceSettingsRoutes,

@@ -32,6 +32,11 @@ export interface SimOrganization {
 export interface SimParameter {
   name: string;
   required: boolean;
+  /** Immutable parameters cannot change after the first build. */
+  mutable: boolean;
+  /** Ephemeral values last one build; the next falls back to the default. */
+  ephemeral: boolean;
+  defaultValue: string;
 }
 
 export interface SimTemplate {
@@ -74,7 +79,9 @@ export interface SimBuild {
   transition: WorkspaceTransition;
   templateVersionId: string;
   initiatorId: string;
-  reason: 'initiator' | 'autostart' | 'autostop';
+  reason: 'initiator' | 'autostart' | 'autostop' | 'dormancy';
+  /** The parameter values the build ran with (codersdk.WorkspaceBuildParameter). */
+  parameters: { name: string; value: string }[];
   createdAt: number;
   /** How long the job stays pending + running; 0 means it is done at once. */
   durationMs: number;

@@ -30,6 +30,10 @@ export interface SeedUser {
 export interface SeedParameter {
   name: string;
   required?: boolean;
+  /** Default true. */
+  mutable?: boolean;
+  ephemeral?: boolean;
+  default_value?: string;
 }
 
 export interface SeedTemplate {

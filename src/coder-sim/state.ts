@@ -217,7 +217,13 @@ export class SimState {
       name: seed.name ?? `v${[...this.versions.values()].filter((v) => v.templateId === template.id).length + 1}`,
       archived: seed.archived ?? false,
       jobStatus: seed.job_status ?? 'succeeded',
-      parameters: (seed.parameters ?? []).map((p) => ({ name: p.name, required: p.required ?? true })),
+      parameters: (seed.parameters ?? []).map((p) => ({
+        name: p.name,
+        required: p.required ?? true,
+        mutable: p.mutable ?? true,
+        ephemeral: p.ephemeral ?? false,
+        defaultValue: p.default_value ?? '',
+      })),
       createdAt: this.now(),
     };
     this.versions.set(version.id, version);
@@ -262,6 +268,7 @@ export class SimState {
     initiatorId: string;
     durationMs: number;
     id?: string | undefined;
+    parameters?: { name: string; value: string }[];
   }): SimWorkspace {
     const now = this.now();
     const ws: SimWorkspace = {
@@ -288,15 +295,25 @@ export class SimState {
       initiatorId: init.initiatorId,
       durationMs: init.durationMs,
       templateVersionId: init.versionId,
+      parameters: init.parameters ?? [],
     });
     return ws;
   }
 
   addBuild(
     ws: SimWorkspace,
-    init: { transition: SimBuild['transition']; initiatorId: string; durationMs: number; templateVersionId?: string },
+    init: {
+      transition: SimBuild['transition'];
+      initiatorId: string;
+      durationMs: number;
+      templateVersionId?: string | undefined;
+      reason?: SimBuild['reason'];
+      /** The values sent with the build; resolved against the previous build (see resolveBuildParameters). */
+      parameters?: { name: string; value: string }[];
+    },
   ): SimBuild {
     const previous = ws.builds[ws.builds.length - 1];
+    const versionId = init.templateVersionId ?? previous?.templateVersionId ?? this.mustTemplate(ws.templateId).activeVersionId;
     const build: SimBuild = {
       id: this.newId(),
       jobId: this.newId(),
@@ -304,9 +321,10 @@ export class SimState {
       number: (previous?.number ?? 0) + 1,
       transition: init.transition,
       // A build without an explicit version reuses the previous build's (wsbuilder).
-      templateVersionId: init.templateVersionId ?? previous?.templateVersionId ?? this.mustTemplate(ws.templateId).activeVersionId,
+      templateVersionId: versionId,
       initiatorId: init.initiatorId,
-      reason: 'initiator',
+      reason: init.reason ?? 'initiator',
+      parameters: resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], init.parameters ?? []),
       createdAt: this.now(),
       durationMs: init.durationMs,
       ttlAtCreateMs: ws.ttlMs,
@@ -348,6 +366,22 @@ export class SimState {
     const ws = this.mustWorkspace(id);
     if (isWorkspaceDeleted(ws, this.now())) return;
     this.addBuild(ws, { transition: 'delete', initiatorId: ws.ownerId, durationMs: 0 });
+  }
+
+  /** A build Coder itself starts (autostart, autostop) or a person starts in the UI; complete at once. */
+  scheduleBuild(id: string, transition: 'start' | 'stop', reason: SimBuild['reason'] = 'initiator'): SimBuild {
+    const ws = this.mustWorkspace(id);
+    return this.addBuild(ws, { transition, initiatorId: ws.ownerId, durationMs: 0, reason });
+  }
+
+  /** Promotes a version to the template's active one (`coder templates versions promote`). */
+  promoteVersion(templateName: string, versionName: string, organization?: string): SimTemplateVersion {
+    const org = organization ? this.orgByName(organization) : this.defaultOrg();
+    const template = this.templateByNameIncludingDeleted(org.id, templateName);
+    const version = [...this.versions.values()].find((v) => v.templateId === template.id && v.name === versionName);
+    if (!version) throw new Error(`simulator: template "${templateName}" has no version "${versionName}"`);
+    template.activeVersionId = version.id;
+    return version;
   }
 
   suspendUser(username: string): void {
@@ -422,4 +456,24 @@ export class SimState {
 function must<T>(value: T | undefined, kind: string, id: string): T {
   if (value === undefined) throw new Error(`simulator: unknown ${kind} ${id}`);
   return value;
+}
+
+/**
+ * The values a build records (wsbuilder's parameter resolution): a value
+ * sent wins; else the previous build's, unless the parameter is ephemeral;
+ * else the default. Only the version's parameters are kept. Without the
+ * version (a seeded edge case) the sent values merge over the previous ones.
+ */
+export function resolveBuildParameters(
+  version: SimTemplateVersion | undefined,
+  previous: { name: string; value: string }[],
+  sent: { name: string; value: string }[],
+): { name: string; value: string }[] {
+  const given = new Map(sent.map((p) => [p.name, p.value]));
+  const before = new Map(previous.map((p) => [p.name, p.value]));
+  if (!version) return [...new Map([...before, ...given])].map(([name, value]) => ({ name, value }));
+  return version.parameters.map((p) => ({
+    name: p.name,
+    value: given.get(p.name) ?? (p.ephemeral ? undefined : before.get(p.name)) ?? p.defaultValue,
+  }));
 }

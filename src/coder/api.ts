@@ -9,10 +9,12 @@ import type {
   Organization,
   Template,
   TemplateVersion,
+  TemplateVersionParameter,
   TokenConfig,
   User,
   Workspace,
   WorkspaceBuild,
+  WorkspaceBuildParameter,
 } from './types.ts';
 
 /**
@@ -32,6 +34,12 @@ export interface CoderApi {
   getTemplateByName(organizationId: string, name: string): Promise<Template>;
   /** GET /api/v2/templateversions/{templateversion} */
   getTemplateVersion(id: string): Promise<TemplateVersion>;
+  /** GET /api/v2/templates/{template}/versions/{templateversionname}: one version (the swagger says an array; coderd sends one object). */
+  getTemplateVersionByName(templateId: string, name: string): Promise<TemplateVersion>;
+  /** GET /api/v2/templateversions/{templateversion}/rich-parameters: mutable, ephemeral, required. */
+  getTemplateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
+  /** GET /api/v2/workspacebuilds/{workspacebuild}/parameters: the values a build ran with. */
+  getBuildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
 
   /**
    * GET /api/v2/workspaces, following pages of `pageSize` (default: the

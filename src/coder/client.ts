@@ -26,10 +26,12 @@ import type {
   Organization,
   Template,
   TemplateVersion,
+  TemplateVersionParameter,
   TokenConfig,
   User,
   Workspace,
   WorkspaceBuild,
+  WorkspaceBuildParameter,
   WorkspacesResponse,
 } from './types.ts';
 
@@ -178,6 +180,25 @@ export class CoderClient implements CoderApi {
 
   async getTemplateVersion(id: string): Promise<TemplateVersion> {
     return (await this.#get(routePath('/api/v2/templateversions/{templateversion}', { templateversion: id }))) as TemplateVersion;
+  }
+
+  async getTemplateVersionByName(templateId: string, name: string): Promise<TemplateVersion> {
+    const route = routePath('/api/v2/templates/{template}/versions/{templateversionname}', { template: templateId, templateversionname: name });
+    const body = await this.#get(route);
+    // swagger.json documents an array; coderd's handler writes the one version. Accept both.
+    const version = Array.isArray(body) ? body[0] : body;
+    if (!version || typeof version !== 'object') throw new TypeError(`GET ${route.path} answered without a template version`);
+    return version as TemplateVersion;
+  }
+
+  async getTemplateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
+    const route = routePath('/api/v2/templateversions/{templateversion}/rich-parameters', { templateversion: versionId });
+    return (await this.#get(route)) as TemplateVersionParameter[];
+  }
+
+  async getBuildParameters(buildId: string): Promise<WorkspaceBuildParameter[]> {
+    const route = routePath('/api/v2/workspacebuilds/{workspacebuild}/parameters', { workspacebuild: buildId });
+    return (await this.#get(route)) as WorkspaceBuildParameter[];
   }
 
   // Coder orders the list by the requester's favorites, then workspaces whose

@@ -62,6 +62,10 @@ export interface WorkspaceBuild {
   transition: WorkspaceTransition;
   status: WorkspaceStatus;
   template_version_id: string;
+  template_version_name?: string;
+  /** Why the build ran: initiator, autostart, autostop, dormancy, dashboard, cli, … */
+  reason?: string;
+  initiator_id?: string;
   job: ProvisionerJob;
   created_at: string;
   updated_at: string;
@@ -120,6 +124,19 @@ export interface CreateWorkspaceRequest {
 export interface CreateWorkspaceBuildRequest {
   transition: WorkspaceTransition;
   orphan?: boolean;
+  /** Absent: the previous build's version (not the active one). */
+  template_version_id?: string;
+  /** Written to the workspace; parameters left out keep their last value (ephemeral ones their default). */
+  rich_parameter_values?: WorkspaceBuildParameter[];
+}
+
+/** codersdk.TemplateVersionParameter (subset). */
+export interface TemplateVersionParameter {
+  name: string;
+  mutable: boolean;
+  ephemeral: boolean;
+  required: boolean;
+  default_value: string;
 }
 
 /** codersdk.User (subset). */

@@ -39,6 +39,8 @@ export function outcomeEvent(outcome: ActionOutcome, origin: ApplyResult['origin
       return updated('favorite', a.from ?? 'unknown', a.to);
     case 'autoupdates':
       return updated('automaticUpdates', a.from, a.to);
+    case 'build':
+      return { type: 'Normal', reason: a.purpose === 'run' ? (a.transition === 'start' ? 'Starting' : 'Stopping') : 'Updating', action: a.transition === 'start' ? 'Start' : 'Stop', note: `started a ${a.transition} build in Coder: ${buildNote(a)}` };
   }
 }
 
@@ -86,4 +88,11 @@ export function requeueFor(failures: unknown[], observed: ObservedWorkspace | un
   if (first !== undefined) return { error: first };
   if (buildInProgress(observed)) return { requeueAfter: pollMs };
   return {};
+}
+
+function buildNote(a: Extract<ActionOutcome['action'], { kind: 'build' }>): string {
+  const parts = [a.purpose === 'run' ? `spec.running is ${a.transition === 'start'}` : a.purpose === 'restart-stop' ? 'update of a running workspace (stop, then start)' : 'update'];
+  if (a.versionId) parts.push(`template version ${a.versionId}`);
+  if (a.parameters?.length) parts.push(`parameters ${a.parameters.map((p) => p.name).join(', ')}`);
+  return parts.join('; ');
 }

@@ -4,9 +4,9 @@
 // to know the new value).
 import type { CoderApi } from '../coder/api.ts';
 import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
-import type { Workspace } from '../coder/types.ts';
+import type { CreateWorkspaceBuildRequest, Workspace } from '../coder/types.ts';
 import { diff } from './diff.ts';
-import { toObserved } from './observe.ts';
+import { buildOf, toObserved } from './observe.ts';
 import type { CreateResolver } from './resolve.ts';
 import type { Action, ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
@@ -125,10 +125,15 @@ async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps)
     }
     case 'delete': {
       const build = await api.createBuild(ws.id, { transition: 'delete' });
-      return {
-        ...ws,
-        latestBuild: { id: build.id, number: build.build_number, transition: build.transition, status: build.status },
-      };
+      return { ...ws, latestBuild: buildOf(build) };
+    }
+    case 'build': {
+      const req: CreateWorkspaceBuildRequest = { transition: action.transition };
+      if (action.versionId !== undefined) req.template_version_id = action.versionId;
+      if (action.parameters !== undefined && action.parameters.length > 0) req.rich_parameter_values = action.parameters;
+      const build = await api.createBuild(ws.id, req);
+      const latestBuild = buildOf(build);
+      return { ...ws, latestBuild, outdated: latestBuild.templateVersionId !== ws.activeVersionId, ...(action.transition === 'start' ? { dormant: false } : {}) };
     }
     case 'create':
       throw new Error('create is handled before the other actions');

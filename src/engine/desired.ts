@@ -1,6 +1,7 @@
 // From a validated Workspace resource to what the engine compares against
 // Coder. Validation (src/api/validate.ts) has already run, so conversions
 // here cannot fail on user input.
+import { createHash } from 'node:crypto';
 import type { DeletionPolicy, Workspace } from '../api/schema.ts';
 import { ttlFromSpec } from '../api/duration.ts';
 import { toCoderSchedule } from '../api/schedule.ts';
@@ -29,7 +30,12 @@ export function toDesired(
     name: spec.name ?? ws.metadata.name,
     parameters: (spec.parameters ?? []).map((p) => ({ name: p.name, value: p.value })),
     deletionPolicy: spec.deletionPolicy ?? defaults.deletionPolicy,
+    specDigest: specDigest(ws.spec),
   };
+  if (spec.running !== undefined) desired.running = spec.running;
+  if (spec.version !== undefined) desired.version = { ...spec.version };
+  if (spec.parameters !== undefined) desired.parametersManaged = true;
+  if (spec.managementPolicies?.includes('Observe') && !spec.managementPolicies.includes('*')) desired.observeOnly = true;
   if (spec.organization !== undefined) desired.organization = spec.organization;
   if (spec.template !== undefined) desired.template = spec.template;
   if (spec.templateVersion !== undefined) desired.templateVersion = spec.templateVersion;
@@ -47,4 +53,27 @@ function desiredAutostart(spec: NonNullable<Workspace['spec']['autostart']>): De
   const input: { schedule: string; timezone?: string } = { schedule: spec.schedule };
   if (spec.timezone !== undefined) input.timezone = spec.timezone;
   return { enabled: true, schedule: toCoderSchedule(input) };
+}
+
+/**
+ * A short digest of a spec, the same for the same spec in every front door
+ * (the CLI has no generation): the key of the once-per-spec rules.
+ */
+export function specDigest(spec: unknown): string {
+  return createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16);
+}
+
+/** The digest of spec.parameters alone (status.parametersChecked.spec). */
+export function parametersDigest(parameters: { name: string; value: string }[]): string {
+  return specDigest([...parameters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

@@ -2,6 +2,7 @@
 // what Coder has, list the API calls that close the gap, in the one order
 // that is safe. No IO and no clock: the same inputs always give the same plan.
 import { sameSchedule } from '../api/schedule.ts';
+import { planLifecycle, type LifecycleContext } from './lifecycle.ts';
 import { isUuid, ownedBy } from './observe.ts';
 import type {
   Action,
@@ -27,6 +28,9 @@ const ORDER: Record<string, number> = {
   ttl: 4,
   autoupdates: 5,
   favorite: 6,
+  // After the settings (a TTL of 0s before a start, a wake-up before a start),
+  // before putting the workspace to sleep.
+  build: 6.5,
   'dormant:true': 7,
   delete: 8,
 };
@@ -44,9 +48,17 @@ export const FIELD_OF: Record<Exclude<ActionKind, 'create' | 'delete'>, string> 
   dormant: 'dormant',
   favorite: 'favorite',
   autoupdates: 'automaticUpdates',
+  build: 'running',
 };
 
-export function diff(desired: DesiredWorkspace, observed: ObservedWorkspace | undefined): WorkspacePlan {
+/** Without a context: nothing resolved or read, no rollout gate (tests, the re-plan after a create). */
+const NO_CONTEXT: LifecycleContext = { gate: { onlyWhenStopped: false, slot: true } };
+
+export function diff(
+  desired: DesiredWorkspace,
+  observed: ObservedWorkspace | undefined,
+  lifecycle: LifecycleContext = NO_CONTEXT,
+): WorkspacePlan {
   if (!observed) return planCreate(desired);
   const blocked = identityConflicts(desired, observed);
   if (blocked.length > 0) {
@@ -66,9 +78,16 @@ export function diff(desired: DesiredWorkspace, observed: ObservedWorkspace | un
       });
   }
   actions.push(...settingsActions(desired, observed));
+  const life = planLifecycle(desired, observed, lifecycle);
+  if (life.action) actions.push(life.action);
+  blocked.push(...life.blocked);
   actions.sort((a, b) => rank(a) - rank(b));
-  const drift = actions.map((a) => FIELD_OF[a.kind as keyof typeof FIELD_OF]).filter((f) => f !== undefined);
-  return { key: desired.key, desired, observed, actions, blocked, drift };
+  // Only a run-state build sets back something changed in Coder; an update build follows the spec.
+  const drift = actions
+    .filter((a) => a.kind !== 'build' || a.purpose === 'run')
+    .map((a) => FIELD_OF[a.kind as keyof typeof FIELD_OF])
+    .filter((f) => f !== undefined);
+  return { key: desired.key, desired, observed, actions, blocked, drift, lifecycle: life.outcome };
 }
 
 /** Setting by setting: an absent field is not managed and yields nothing. */
@@ -110,6 +129,7 @@ function planCreate(desired: DesiredWorkspace): WorkspacePlan {
   if (desired.autostart?.enabled) create.autostartSchedule = desired.autostart.schedule;
   if (desired.ttlMs !== undefined && desired.ttlMs > 0) create.ttlMs = desired.ttlMs;
   if (desired.automaticUpdates !== undefined) create.automaticUpdates = desired.automaticUpdates;
+  if (desired.version !== undefined) create.version = desired.version;
 
   const actions: Action[] = [{ kind: 'create', create, recreate: desired.boundId !== undefined }];
   if (desired.ttlMs === 0) actions.push({ kind: 'ttl', fromMs: undefined, toMs: null });

@@ -40,6 +40,7 @@ const SPEC_FIELD_OF_ACTION: Record<Action['kind'], string> = {
   favorite: 'spec.favorite',
   autoupdates: 'spec.automaticUpdates',
   delete: 'spec.deletionPolicy',
+  build: 'spec.running',
 };
 
 /** Marks errors from minting an owner token, whatever module raised them. */
@@ -48,7 +49,12 @@ export function isOwnerTokenError(error: unknown): boolean {
 }
 
 export function describeFailure(action: Action, error: unknown): Failure {
-  const verb = action.kind === 'create' ? 'create the workspace' : `update ${SPEC_FIELD_OF_ACTION[action.kind]}`;
+  const verb =
+    action.kind === 'create'
+      ? 'create the workspace'
+      : action.kind === 'build'
+        ? `start a ${action.transition} build (${buildFields(action)})`
+        : `update ${SPEC_FIELD_OF_ACTION[action.kind]}`;
   if (isOwnerTokenError(error))
     return {
       reason: 'FavoriteNeedsOwnerToken',
@@ -84,8 +90,16 @@ function fieldOf(action: Action, error: CoderApiError): string {
     const mapped = SPEC_FIELD_OF_CODER_FIELD[v.field];
     if (mapped) return mapped;
     // Dynamic parameter errors name the parameter itself.
-    if (action.kind === 'create' && action.create.parameters.some((p) => p.name === v.field))
-      return `spec.parameters[name=${v.field}]`;
+    const sent = action.kind === 'create' ? action.create.parameters : action.kind === 'build' ? (action.parameters ?? []) : [];
+    if (sent.some((p) => p.name === v.field)) return `spec.parameters[name=${v.field}]`;
   }
+  if (action.kind === 'build') return action.purpose === 'run' ? 'spec.running' : action.parameters?.length ? 'spec.parameters' : 'spec.version';
   return SPEC_FIELD_OF_ACTION[action.kind];
+}
+
+function buildFields(action: Extract<Action, { kind: 'build' }>): string {
+  const fields = [action.purpose === 'run' ? 'spec.running' : 'an update'];
+  if (action.versionId) fields.push(`template version ${action.versionId}`);
+  if (action.parameters?.length) fields.push(`parameters ${action.parameters.map((p) => p.name).join(', ')}`);
+  return fields.join(', ');
 }

@@ -2,7 +2,7 @@
 // indexes one list pass so every declaration finds its workspace without
 // another API call (DESIGN.md: observation is list-based).
 import type { CoderApi } from '../coder/api.ts';
-import type { Workspace } from '../coder/types.ts';
+import type { Workspace, WorkspaceBuild } from '../coder/types.ts';
 import type { ObservedWorkspace } from './types.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,17 +31,28 @@ export function toObserved(ws: Workspace, favoriteKnown: boolean): ObservedWorks
     dormant: ws.dormant_at !== null && ws.dormant_at !== undefined,
     automaticUpdates: ws.automatic_updates,
     allowRenames: ws.allow_renames,
-    latestBuild: {
-      id: ws.latest_build.id,
-      number: ws.latest_build.build_number,
-      transition: ws.latest_build.transition,
-      status: ws.latest_build.status,
-    },
+    latestBuild: buildOf(ws.latest_build),
+    activeVersionId: ws.template_active_version_id,
+    outdated: ws.outdated,
     nextStartAt: ws.next_start_at,
     createdAt: ws.created_at,
   };
   if (favoriteKnown) observed.favorite = ws.favorite;
   return observed;
+}
+
+/** The fields of a build the engine keeps (the workspace's latest_build, or a build just started). */
+export function buildOf(b: WorkspaceBuild): ObservedWorkspace['latestBuild'] {
+  const build: ObservedWorkspace['latestBuild'] = {
+    id: b.id,
+    number: b.build_number,
+    transition: b.transition,
+    status: b.status,
+    templateVersionId: b.template_version_id,
+  };
+  if (b.template_version_name) build.templateVersionName = b.template_version_name;
+  if (b.reason) build.reason = b.reason;
+  return build;
 }
 
 /** Does this observed workspace belong to `owner` (a username or a user UUID)? */

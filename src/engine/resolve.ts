@@ -23,11 +23,31 @@ export class CreateResolver {
       const template = await this.template(plan.organization ?? 'default', plan.template);
       req.template_id = template.id;
     }
+    // spec.version wins at create: the workspace starts on the version it should be on, and no update follows.
+    if (plan.version !== undefined) await this.#onWantedVersion(plan, req);
     if (plan.parameters.length > 0) req.rich_parameter_values = plan.parameters;
     if (plan.autostartSchedule !== undefined) req.autostart_schedule = plan.autostartSchedule;
     if (plan.ttlMs !== undefined) req.ttl_ms = plan.ttlMs;
     if (plan.automaticUpdates !== undefined) req.automatic_updates = plan.automaticUpdates;
     return req;
+  }
+
+  async #onWantedVersion(plan: CreatePlan, req: CreateWorkspaceRequest): Promise<void> {
+    const v = plan.version!;
+    if (v.policy === 'Pinned' && v.id !== undefined) {
+      delete req.template_id;
+      req.template_version_id = v.id;
+      return;
+    }
+    const templateId = req.template_id ?? (await this.api.getTemplateVersion(req.template_version_id!)).template_id;
+    if (templateId === undefined) return;
+    delete req.template_version_id;
+    if (v.policy === 'Active') {
+      req.template_id = templateId;
+      return;
+    }
+    delete req.template_id;
+    req.template_version_id = (await this.api.getTemplateVersionByName(templateId, v.name!)).id;
   }
 
   organization(org: string): Promise<Organization> {

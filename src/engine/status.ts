@@ -41,6 +41,7 @@ export function computeStatus(input: StatusInput): WorkspaceStatus {
   if (lastDrift.length > 0) status.lastDrift = lastDrift;
   else if (previous?.lastDrift) status.lastDrift = previous.lastDrift;
 
+  Object.assign(status, lifecycleFields(plan, observed, outcomes));
   const synced = syncedCondition(plan, outcomes, result !== undefined);
   const ready = readyCondition(observed, synced);
   let conditions = previous?.conditions ?? [];
@@ -49,6 +50,37 @@ export function computeStatus(input: StatusInput): WorkspaceStatus {
   status.conditions = conditions;
   return status;
 }
+
+/**
+ * status.running / version / rollout / scheduleConflict / parametersChecked.
+ * rollout and scheduleConflict are also the memory lifecycle.ts reads back.
+ */
+function lifecycleFields(plan: WorkspacePlan, observed: ObservedWorkspace | undefined, outcomes: ActionOutcome[]): WorkspaceStatus {
+  const fields: WorkspaceStatus = {};
+  const life = plan.lifecycle;
+  if (observed) {
+    const b = observed.latestBuild;
+    fields.running = b.transition === 'start' && b.status === 'running';
+    fields.version = { current: b.templateVersionId, outdated: observed.outdated };
+    if (b.templateVersionName) fields.version.currentName = b.templateVersionName;
+    if (life?.wanted) {
+      fields.version.wanted = life.wanted.id;
+      if (life.wanted.name) fields.version.wantedName = life.wanted.name;
+    }
+  }
+  if (!life) return fields;
+  if (life.rollout) {
+    const failed = outcomes.find((o) => o.action.kind === 'build' && !o.ok && !o.skipped);
+    fields.rollout = failed
+      ? { state: 'Failed', message: `the update build was refused: ${describeFailure(failed.action, (failed as { error: unknown }).error).message}`, ...(life.rollout.target ? { target: life.rollout.target } : {}) }
+      : life.rollout;
+  }
+  if (life.conflict) fields.scheduleConflict = life.conflict;
+  if (life.parametersChecked) fields.parametersChecked = life.parametersChecked;
+  return fields;
+}
+
+const WAITING = new Set(['WaitingForWindow', 'WaitingForStop', 'WaitingForSlot']);
 
 function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): WorkspaceStatus {
   const fields: WorkspaceStatus = {
@@ -89,6 +121,7 @@ function correctedDrift(plan: WorkspacePlan, outcomes: ActionOutcome[], previous
         dormant: previous.dormant,
         favorite: previous.favorite,
         automaticUpdates: previous.automaticUpdates,
+        running: previous.running,
       }
     : {};
   const now: Record<string, unknown> = {
@@ -97,6 +130,7 @@ function correctedDrift(plan: WorkspacePlan, outcomes: ActionOutcome[], previous
     dormant: obs.dormant,
     favorite: obs.favorite,
     automaticUpdates: obs.automaticUpdates,
+    running: obs.latestBuild.transition === 'start' && obs.latestBuild.status === 'running',
   };
   return plan.drift.filter((field) => {
     if (!corrected.has(field)) return false;
@@ -115,8 +149,13 @@ function syncedCondition(plan: WorkspacePlan, outcomes: ActionOutcome[], applied
   if (blocked) return { type: 'Synced', status: 'False', reason: blocked.reason, message: blocked.message };
   if (!applied && plan.actions.length > 0) {
     const kinds = plan.actions.map((a) => a.kind).join(', ');
+    if (plan.desired.observeOnly)
+      return { type: 'Synced', status: 'False', reason: 'ObserveOnly', message: `managementPolicies is [Observe]: Coder differs from the spec (${kinds}), and nothing is written` };
     return { type: 'Synced', status: 'False', reason: 'Pending', message: `changes to apply: ${kinds}` };
   }
+  const rollout = plan.lifecycle?.rollout;
+  if (rollout && WAITING.has(rollout.state) && !outcomes.some((o) => o.action.kind === 'build'))
+    return { type: 'Synced', status: 'False', reason: rollout.state, message: rollout.message };
   if (outcomes.some((o) => o.ok && o.action.kind === 'create'))
     return { type: 'Synced', status: 'True', reason: 'Created', message: 'workspace created in Coder' };
   if (outcomes.length > 0) {
@@ -136,6 +175,9 @@ function readyCondition(observed: ObservedWorkspace | undefined, synced: Conditi
     return { type: 'Ready', status: 'False', reason: 'BuildFailed', message: `build #${build.number} (${build.transition}) failed in Coder; see the build logs there` };
   if (build.status === 'pending' || build.status === 'starting')
     return { type: 'Ready', status: 'False', reason: 'Provisioning', message: `build #${build.number} is ${build.status}` };
+  // A deferred update or an observed-only difference leaves a usable workspace.
+  if (WAITING.has(synced.reason) || synced.reason === 'ObserveOnly')
+    return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status}; ${synced.message}` };
   if (synced.status !== 'True') return { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message };
   return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status} and matches the spec` };
 }

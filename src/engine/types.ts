@@ -1,6 +1,6 @@
 // The engine's vocabulary: what is wanted (Desired), what Coder has
 // (Observed), and the single API calls that close the gap (Action).
-import type { DeletionPolicy } from '../api/schema.ts';
+import type { DeletionPolicy, RolloutStatus, WorkspaceVersionSpec } from '../api/schema.ts';
 import type { AutomaticUpdates, WorkspaceBuildParameter } from '../coder/types.ts';
 
 /** Where a declaration came from, for messages that name it. */
@@ -41,6 +41,16 @@ export interface DesiredWorkspace {
   deletionPolicy: DeletionPolicy;
   /** The Coder workspace this declaration is bound to (status.id / state file). */
   boundId?: string;
+  /** spec.running; undefined: not managed. */
+  running?: boolean;
+  /** spec.version; undefined: the version is not managed after create. */
+  version?: WorkspaceVersionSpec;
+  /** spec.parameters is set: its values are reconciled after create too. */
+  parametersManaged?: boolean;
+  /** managementPolicies: [Observe]: read and report, never write to Coder. */
+  observeOnly?: boolean;
+  /** A digest of the spec: what "the same spec" means for the once-per-spec rules (lifecycle.ts). */
+  specDigest?: string;
 }
 
 /** The fields of a Coder workspace the engine compares, normalised. */
@@ -63,7 +73,20 @@ export interface ObservedWorkspace {
   automaticUpdates: AutomaticUpdates;
   /** Mirrors the deployment's --allow-workspace-renames. */
   allowRenames: boolean;
-  latestBuild: { number: number; transition: string; status: string; id: string };
+  latestBuild: {
+    number: number;
+    transition: string;
+    status: string;
+    id: string;
+    templateVersionId: string;
+    templateVersionName?: string;
+    /** initiator, autostart, autostop, dormancy, cli, …; Coder's own schedule builds are autostart/autostop/dormancy. */
+    reason?: string;
+  };
+  /** The template's active version, as the workspace object reports it. */
+  activeVersionId: string;
+  /** Coder's outdated flag: the latest build is not on the active version. */
+  outdated: boolean;
   nextStartAt: string | null;
   createdAt: string;
 }
@@ -71,7 +94,7 @@ export interface ObservedWorkspace {
 /** What a create call will carry, before owner/template ids are resolved. */
 export type CreatePlan = Pick<
   DesiredWorkspace,
-  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates'
+  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version'
 > & {
   /** Only a schedule that is on; "off" is Coder's default at create. */
   autostartSchedule?: string;
@@ -89,14 +112,40 @@ export type Action =
   | { kind: 'dormant'; from: boolean; to: boolean }
   | { kind: 'favorite'; from: boolean | undefined; to: boolean }
   | { kind: 'autoupdates'; from: AutomaticUpdates; to: AutomaticUpdates }
-  | { kind: 'delete'; policy: DeletionPolicy };
+  | { kind: 'delete'; policy: DeletionPolicy }
+  /**
+   * A start or stop build (spec.running, spec.version, spec.parameters).
+   * versionId absent: the previous build's version; parameters: only those that change.
+   */
+  | {
+      kind: 'build';
+      transition: 'start' | 'stop';
+      purpose: BuildPurpose;
+      versionId?: string;
+      parameters?: WorkspaceBuildParameter[];
+    };
+
+/**
+ * run: spec.running; update: a build that moves a stopped workspace to the
+ * wanted version or parameters; restart-stop / restart-start: the two builds
+ * of updating a running workspace (as `coder update` does).
+ */
+export type BuildPurpose = 'run' | 'update' | 'restart-stop' | 'restart-start';
 
 export type ActionKind = Action['kind'];
 
 /** A difference the engine will not act on, with the reason a person can act on. */
 export interface Blocked {
   field: string;
-  reason: 'RenamesDisabled' | 'TemplateMismatch' | 'OrganizationMismatch' | 'OwnerMismatch';
+  reason:
+    | 'RenamesDisabled'
+    | 'TemplateMismatch'
+    | 'OrganizationMismatch'
+    | 'OwnerMismatch'
+    | 'ImmutableParameter'
+    | 'VersionNotFound'
+    | 'ScheduleConflict'
+    | 'InvalidRolloutWindow';
   message: string;
 }
 
@@ -109,6 +158,22 @@ export interface WorkspacePlan {
   blocked: Blocked[];
   /** Spec fields whose Coder value differs (excluding create): the drift to correct. */
   drift: string[];
+  /** Run state, version and parameters: what lifecycle.ts decided, for the status. */
+  lifecycle?: LifecycleOutcome;
+}
+
+/** The lifecycle part of a plan (lifecycle.ts), reported in status.rollout / scheduleConflict. */
+export interface LifecycleOutcome {
+  /** Present when spec.version or spec.parameters is managed. */
+  rollout?: RolloutStatus;
+  /** A wish Coder's own schedule undoes (status.scheduleConflict). */
+  conflict?: { message: string; restoredFor?: string };
+  /** The wanted version, once known. */
+  wanted?: { id: string; name?: string };
+  /** This plan's build needs one of the connection's rollout slots. */
+  needsSlot: boolean;
+  /** The parameters were compared against this build's values and matched (status.parametersChecked). */
+  parametersChecked?: { build: string; spec: string };
 }
 
 export type ActionOutcome =

@@ -41,10 +41,10 @@ export async function createUser(b: Bootstrapped, username: string): Promise<str
 }
 
 /** A session for a user (as if they logged in), e.g. to act as the owner. */
-export async function loginAs(b: Bootstrapped, username: string): Promise<CoderApi> {
-  const anonymous = new CoderApi(b.admin.url, '');
+export async function loginAs(url: string, username: string): Promise<CoderApi> {
+  const anonymous = new CoderApi(url, '');
   const login = await anonymous.request('POST', '/api/v2/users/login', { email: `${username}@example.com`, password: PASSWORD });
-  return new CoderApi(b.admin.url, login.session_token);
+  return new CoderApi(url, login.session_token);
 }
 
 export interface TemplateParameter {

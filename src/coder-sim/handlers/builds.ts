@@ -6,6 +6,7 @@ import { canChangeWorkspace, canManageTemplate } from '../authz.ts';
 import { convertBuild } from '../convert.ts';
 import { isJobActive, isWorkspaceDeleted, latestBuild } from '../lifecycle.ts';
 import { isResponse, workspaceParam } from '../params.ts';
+import { buildParameterProblem, sentParameters } from '../build-parameters.ts';
 import { errorResponse, forbidden, json, validationFailed, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
 
@@ -64,7 +65,17 @@ function createBuild(ctx: HandlerContext): SimResponse {
     if (!version || version.templateId !== template.id) {
       return errorResponse(400, 'template version doesn\'t match template');
     }
+    if (version.jobStatus === 'pending' || version.jobStatus === 'running')
+      return errorResponse(406, 'The provided template version is pending. Wait for it to complete importing!');
+    if (version.jobStatus !== 'succeeded')
+      return errorResponse(400, `The provided template version ${JSON.stringify(version.name)} has failed to import. You cannot build workspaces with it!`);
     versionId = version.id;
+  }
+  const previous = latestBuild(ws);
+  const parameters = sentParameters(body.rich_parameter_values);
+  if (transition !== 'delete') {
+    const problem = buildParameterProblem(template, state.versions.get(versionId ?? previous.templateVersionId), previous.parameters, parameters);
+    if (problem) return problem;
   }
   if (transition === 'start' && ws.dormantAt !== null) {
     // A start clears dormancy in the same transaction.
@@ -76,6 +87,7 @@ function createBuild(ctx: HandlerContext): SimResponse {
     initiatorId: actor.id,
     durationMs: orphan ? 0 : state.buildDurationMs,
     templateVersionId: versionId,
+    parameters,
   });
   return json(201, convertBuild(state, ws, build));
 }

@@ -12,6 +12,7 @@ import type { StructSpec } from '../request-body.ts';
 import { errorResponse, json, notFound, validationFailed, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
 import { validateWeeklySchedule } from '../schedule.ts';
+import { sentParameters } from '../build-parameters.ts';
 import { ttlProblem, truncateToMinutes } from './ttl-rules.ts';
 
 const CREATE_SPEC: StructSpec = {
@@ -130,6 +131,7 @@ function createWorkspace(ctx: HandlerContext, pathOrgId: string | undefined): Si
     automaticUpdates,
     initiatorId: actor.id,
     durationMs: state.buildDurationMs,
+    parameters: sentParameters(body.rich_parameter_values),
   });
   return json(201, convertWorkspace(state, ws, actor));
 }

@@ -17,6 +17,7 @@ export const workspaceReadRoutes: Route[] = [
   { method: 'GET', template: '/api/v2/users/{user}/workspace/{workspacename}', auth: true, handler: getWorkspaceByName },
   { method: 'GET', template: '/api/v2/workspaces/{workspace}/builds', auth: true, handler: listBuilds },
   { method: 'GET', template: '/api/v2/workspacebuilds/{workspacebuild}', auth: true, handler: getBuild },
+  { method: 'GET', template: '/api/v2/workspacebuilds/{workspacebuild}/parameters', auth: true, handler: getBuildParameters },
 ];
 
 function listWorkspaces(ctx: HandlerContext): SimResponse {
@@ -151,6 +152,19 @@ function getBuild(ctx: HandlerContext): SimResponse {
     if (!build) continue;
     if (!canReadWorkspace(ctx.actor, ws)) return notFound();
     return json(200, convertBuild(ctx.state, ws, build));
+  }
+  return notFound();
+}
+
+/** The values the build ran with (coderd/workspacebuilds.go, workspaceBuildParameters). */
+function getBuildParameters(ctx: HandlerContext): SimResponse {
+  const id = uuidParam(ctx, 'workspacebuild');
+  if (isResponse(id)) return id;
+  for (const ws of ctx.state.workspaces.values()) {
+    const build = ws.builds.find((b) => b.id === id);
+    if (!build) continue;
+    if (!canReadWorkspace(ctx.actor, ws)) return notFound();
+    return json(200, build.parameters.map((p) => ({ name: p.name, value: p.value })));
   }
   return notFound();
 }

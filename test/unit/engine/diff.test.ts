@@ -194,13 +194,13 @@ describe('diffDelete', () => {
     {
       name: 'Delete while a delete build runs waits instead of starting another',
       policy: 'Delete' as const,
-      have: observed({ latestBuild: { id: 'b', number: 2, transition: 'delete', status: 'deleting' } }),
+      have: observed({ latestBuild: { id: 'b', number: 2, transition: 'delete', status: 'deleting', templateVersionId: 'v1' } }),
       expect: [],
     },
     {
       name: 'Delete after a failed delete build tries again',
       policy: 'Delete' as const,
-      have: observed({ latestBuild: { id: 'b', number: 2, transition: 'delete', status: 'failed' } }),
+      have: observed({ latestBuild: { id: 'b', number: 2, transition: 'delete', status: 'failed', templateVersionId: 'v1' } }),
       expect: [{ kind: 'delete', policy: 'Delete' }],
     },
   ])('$name', ({ policy, have, expect: actions }) => {

@@ -1,7 +1,7 @@
 // A scriptable CoderApi for engine tests: records every call and lets a test
 // make any one of them fail.
 import type { CoderApi } from '../../../src/coder/api.ts';
-import type { APIKey, Workspace } from '../../../src/coder/types.ts';
+import type { APIKey, TemplateVersionParameter, Workspace, WorkspaceBuildParameter } from '../../../src/coder/types.ts';
 
 export interface Call {
   method: keyof CoderApi;
@@ -65,7 +65,7 @@ export class FakeCoder implements CoderApi {
   }
 
   writes(): Call[] {
-    const reads = new Set<keyof CoderApi>(['buildInfo', 'getUser', 'getOrganization', 'getTemplateByName', 'getTemplateVersion', 'listWorkspaces', 'getWorkspace', 'findWorkspace', 'getBuild', 'tokenConfig', 'listTokens', 'getToken', 'withToken']);
+    const reads = new Set<keyof CoderApi>(['buildInfo', 'getUser', 'getOrganization', 'getTemplateByName', 'getTemplateVersion', 'getTemplateVersionByName', 'getTemplateVersionParameters', 'getBuildParameters', 'listWorkspaces', 'getWorkspace', 'findWorkspace', 'getBuild', 'tokenConfig', 'listTokens', 'getToken', 'withToken']);
     return this.calls.filter((c) => !reads.has(c.method));
   }
 
@@ -75,6 +75,13 @@ export class FakeCoder implements CoderApi {
   getTemplateByName = (orgId: string, name: string) =>
     this.call('getTemplateByName', [orgId, name], { id: 'tpl-1', name, organization_id: orgId, organization_name: 'coder', active_version_id: 'v1', default_ttl_ms: 0, allow_user_autostart: true, allow_user_autostop: true, require_active_version: false, deprecated: false, created_at: '', updated_at: '' });
   getTemplateVersion = (id: string) => this.call('getTemplateVersion', [id], { id, name: 'v', archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
+  versionsByName: Record<string, string> = { v1: '77777777-7777-4777-8777-777777777777' };
+  versionParameters: TemplateVersionParameter[] = [];
+  buildParameters: WorkspaceBuildParameter[] = [];
+  getTemplateVersionByName = (templateId: string, name: string) =>
+    this.call('getTemplateVersionByName', [templateId, name], { id: this.versionsByName[name] ?? `id-of-${name}`, name, template_id: templateId, archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
+  getTemplateVersionParameters = (versionId: string) => this.call('getTemplateVersionParameters', [versionId], this.versionParameters);
+  getBuildParameters = (buildId: string) => this.call('getBuildParameters', [buildId], this.buildParameters);
   listWorkspaces = (opts?: { q?: string }) => this.call('listWorkspaces', [opts], this.listed);
   // Recorded as listWorkspaces: for the tests it is the same one list pass.
   forEachWorkspacePage = async (opts: { q?: string } | undefined, onPage: (workspaces: Workspace[]) => void) => {
@@ -89,8 +96,8 @@ export class FakeCoder implements CoderApi {
   setDormant = (id: string, d: boolean) => this.call('setDormant', [id, d], undefined as Workspace | undefined);
   setFavorite = (id: string, f: boolean) => this.call('setFavorite', [id, f, this.identity], undefined);
   setAutomaticUpdates = (id: string, v: 'always' | 'never') => this.call('setAutomaticUpdates', [id, v], undefined);
-  createBuild = (id: string, req: { transition: 'start' | 'stop' | 'delete' }) =>
-    this.call('createBuild', [id, req], { ...this.created.latest_build, id: 'delete-build', build_number: 2, transition: req.transition, status: 'pending' as const });
+  createBuild = (id: string, req: { transition: 'start' | 'stop' | 'delete'; template_version_id?: string }) =>
+    this.call('createBuild', [id, req], { ...this.created.latest_build, id: req.transition === 'delete' ? 'delete-build' : `${req.transition}-build`, build_number: 2, transition: req.transition, status: 'pending' as const, ...(req.template_version_id ? { template_version_id: req.template_version_id } : {}) });
   getBuild = (id: string) => this.call('getBuild', [id], { ...this.created.latest_build, id });
   tokenConfig = (user: string) => this.call('tokenConfig', [user], { max_token_lifetime: 7 * 24 * 3600 * 1e9 });
   createToken = (user: string, req: unknown) => this.call('createToken', [user, req], { key: 'abcdefghij-0123456789012345678901' });

@@ -13,6 +13,7 @@ export function desired(overrides: Partial<DesiredWorkspace> = {}): DesiredWorks
     template: 'docker',
     parameters: [],
     deletionPolicy: 'Orphan',
+    specDigest: 'spec-1',
     ...overrides,
   };
 }
@@ -33,7 +34,15 @@ export function observed(overrides: Partial<ObservedWorkspace> = {}): ObservedWo
     favorite: false,
     automaticUpdates: 'never',
     allowRenames: true,
-    latestBuild: { id: '55555555-5555-4555-8555-555555555555', number: 1, transition: 'start', status: 'running' },
+    latestBuild: {
+      id: '55555555-5555-4555-8555-555555555555',
+      number: 1,
+      transition: 'start',
+      status: 'running',
+      templateVersionId: '77777777-7777-4777-8777-777777777777',
+    },
+    activeVersionId: '77777777-7777-4777-8777-777777777777',
+    outdated: false,
     nextStartAt: null,
     createdAt: '2026-11-01T00:00:00.000Z',
     ...overrides,

@@ -64,7 +64,7 @@ describe('computeStatus', () => {
 
   it('a fresh create is Synced/Created but not Ready while the build runs', () => {
     const plan = diff(desired(), undefined);
-    const o = observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending' } });
+    const o = observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } });
     const status = computeStatus({ plan, result: { key: plan.key, observed: o, outcomes: [{ action: plan.actions[0]!, ok: true }], origin: 'created' }, coderUrl, now });
     expect(condition(status, 'Synced')).toMatchObject({ status: 'True', reason: 'Created' });
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'Provisioning' });

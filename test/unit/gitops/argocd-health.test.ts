@@ -106,9 +106,9 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
   });
 
   it('a failed build is Degraded; a pending build is Progressing', async () => {
-    const failed = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 3, transition: 'start', status: 'failed' } }) }));
+    const failed = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 3, transition: 'start', status: 'failed', templateVersionId: 'v1' } }) }));
     expect(await health(resource(failed))).toMatchObject({ status: 'Degraded', message: expect.stringContaining('build #3 (start) failed') });
-    const pending = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending' } }) }));
+    const pending = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } }) }));
     expect(await health(resource(pending))).toMatchObject({ status: 'Progressing', message: 'Provisioning: build #1 is pending' });
   });
 

@@ -1,0 +1,84 @@
+// The reads planLifecycle() needs, and only when it needs them:
+//   - a Pinned version name: GET /templates/{template}/versions/{name}
+//     (cached for a few minutes: names rarely move, and a rollout of 1,000
+//     workspaces onto one version costs one read);
+//   - the latest build's parameter values: GET /workspacebuilds/{id}/parameters,
+//     only when spec.parameters changed or the latest build is not the one whose
+//     values were last found matching (status.parametersChecked), so an idle
+//     resync makes no per-workspace read;
+//   - which parameters are mutable or ephemeral: GET
+//     /templateversions/{id}/rich-parameters, once per version (a version's
+//     parameters never change).
+import type { WorkspaceStatus } from '../api/schema.ts';
+import type { CoderApi } from '../coder/api.ts';
+import { isNotFound } from '../coder/errors.ts';
+import { parametersDigest } from './desired.ts';
+import type { LifecycleContext, RolloutGate } from './lifecycle.ts';
+import type { DesiredWorkspace, ObservedWorkspace } from './types.ts';
+
+const NAME_TTL_MS = 5 * 60_000;
+const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting']);
+
+export class LifecycleReader {
+  readonly #api: CoderApi;
+  readonly #now: () => number;
+  readonly #names = new Map<string, { at: number; value: Promise<{ id: string; name: string } | { error: string }> }>();
+  readonly #info = new Map<string, Promise<Map<string, { mutable: boolean; ephemeral: boolean }>>>();
+
+  constructor(api: CoderApi, now: () => number = Date.now) {
+    this.#api = api;
+    this.#now = now;
+  }
+
+  async context(
+    desired: DesiredWorkspace,
+    observed: ObservedWorkspace | undefined,
+    previous: WorkspaceStatus | undefined,
+    gate: RolloutGate,
+  ): Promise<LifecycleContext> {
+    const ctx: LifecycleContext = { gate, ...(previous ? { previous } : {}) };
+    if (!observed) return ctx;
+    const v = desired.version;
+    if (v?.policy === 'Pinned' && v.name !== undefined && v.id === undefined) ctx.wantedVersion = await this.versionByName(observed.templateId, v.name);
+    if (needsParameterRead(desired, observed, previous)) {
+      const target = ctx.wantedVersion && 'id' in ctx.wantedVersion ? ctx.wantedVersion.id : v?.policy === 'Active' ? observed.activeVersionId : (v?.id ?? observed.latestBuild.templateVersionId);
+      const [current, info] = await Promise.all([this.#api.getBuildParameters(observed.latestBuild.id), this.parameterInfo(target)]);
+      ctx.currentParameters = current;
+      ctx.parameterInfo = info;
+    }
+    return ctx;
+  }
+
+  versionByName(templateId: string, name: string): Promise<{ id: string; name: string } | { error: string }> {
+    const key = `${templateId}/${name}`;
+    const hit = this.#names.get(key);
+    if (hit && this.#now() - hit.at < NAME_TTL_MS) return hit.value;
+    const value = this.#api.getTemplateVersionByName(templateId, name).then(
+      (version) => ({ id: version.id, name: version.name }),
+      (error: unknown) => {
+        this.#names.delete(key);
+        if (isNotFound(error)) return { error: `spec.version.name: the template has no version named "${name}"` };
+        throw error;
+      },
+    );
+    this.#names.set(key, { at: this.#now(), value });
+    return value;
+  }
+
+  parameterInfo(versionId: string): Promise<Map<string, { mutable: boolean; ephemeral: boolean }>> {
+    let hit = this.#info.get(versionId);
+    if (!hit) {
+      hit = this.#api.getTemplateVersionParameters(versionId).then((list) => new Map(list.map((p) => [p.name, { mutable: p.mutable, ephemeral: p.ephemeral }])));
+      this.#info.set(versionId, hit);
+      hit.catch(() => this.#info.delete(versionId));
+    }
+    return hit;
+  }
+}
+
+/** Read the values only when they may differ from the spec (see the header). */
+export function needsParameterRead(desired: DesiredWorkspace, observed: ObservedWorkspace, previous: WorkspaceStatus | undefined): boolean {
+  if (!desired.parametersManaged || BUSY.has(observed.latestBuild.status) || observed.latestBuild.transition === 'delete') return false;
+  const checked = previous?.parametersChecked;
+  return !(checked && checked.build === observed.latestBuild.id && checked.spec === parametersDigest(desired.parameters));
+}

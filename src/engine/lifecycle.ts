@@ -1,0 +1,249 @@
+// planLifecycle(): pure. The builds that spec.running, spec.version and
+// spec.parameters call for, one at a time: a build takes a while, so each
+// reconcile (or each step of the CLI's apply loop) starts at most one and
+// looks again when it has finished.
+//
+// Never fighting Coder (README "Run state"):
+//   - A workspace a person started or stopped against the spec is set back
+//     at every reconcile (level-based).
+//   - A workspace Coder's own schedule started or stopped (build reason
+//     autostart, autostop, dormancy) against the spec is set back once per
+//     spec: the spec digest is remembered in status.scheduleConflict.restoredFor,
+//     and when the schedule undoes the wish a second time under the same spec,
+//     it is left as Coder made it and reported (Synced=False, ScheduleConflict)
+//     until the spec changes. So a template default TTL stops a `running: true`
+//     workspace at most twice per spec, and there is no start/stop loop.
+//   - A failed or canceled build is reported, never retried by itself.
+//
+// Updates (version, parameters) follow the least disruptive path:
+//   - stopped: one stop build carrying the version and values (stays stopped);
+//   - running, and `running: false` wanted: the stop that is due anyway carries them;
+//   - stopped, and `running: true` wanted: the start that is due anyway carries them;
+//   - running: a stop on the current version, then a start on the new one, like
+//     `coder update` (status.rollout.restart remembers the start is owed).
+//     Only this path is disruptive, so only it waits for the maintenance window
+//     and for "only when stopped"; every update build takes a rollout slot.
+import type { RolloutStatus, WorkspaceStatus } from '../api/schema.ts';
+import { formatDuration } from '../api/duration.ts';
+import type { WorkspaceBuildParameter } from '../coder/types.ts';
+import { parametersDigest } from './desired.ts';
+import type { Action, Blocked, DesiredWorkspace, LifecycleOutcome, ObservedWorkspace } from './types.ts';
+
+export type BuildAction = Extract<Action, { kind: 'build' }>;
+
+export interface RolloutGate {
+  onlyWhenStopped: boolean;
+  /** Absent: no maintenance window, always open. */
+  window?: { open: boolean; message: string } | { error: string };
+  /** A rollout slot is free, or this workspace holds one already. */
+  slot: boolean;
+}
+
+export interface LifecycleContext {
+  /** spec.version resolved (needed for a Pinned name), or why it could not be. */
+  wantedVersion?: { id: string; name?: string } | { error: string };
+  /** The latest build's values; read only when they may differ from spec.parameters. */
+  currentParameters?: WorkspaceBuildParameter[];
+  /** Per parameter name, of the version the next build runs. */
+  parameterInfo?: Map<string, { mutable: boolean; ephemeral: boolean }>;
+  /** The previous status: the memory of the once-per-spec rules and of an owed restart. */
+  previous?: WorkspaceStatus;
+  gate: RolloutGate;
+}
+
+export interface LifecyclePlan {
+  action?: BuildAction;
+  blocked: Blocked[];
+  outcome: LifecycleOutcome;
+}
+
+const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting']);
+/** Builds Coder starts by itself, from the workspace's or template's schedule. */
+const SCHEDULE_REASONS = new Set(['autostart', 'autostop', 'dormancy']);
+
+export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecyclePlan {
+  const b = observed.latestBuild;
+  const managed = desired.version !== undefined || desired.parametersManaged === true;
+  const outcome: LifecycleOutcome = { needsSlot: false };
+  const blocked: Blocked[] = [];
+  if (desired.running === undefined && !managed) return { blocked, outcome };
+  if (b.transition === 'delete') return { blocked, outcome };
+
+  // What the update is: version and parameter values.
+  const wanted = wantedVersion(desired, observed, ctx);
+  if (wanted && 'error' in wanted) blocked.push({ field: 'version', reason: 'VersionNotFound', message: wanted.error });
+  else if (wanted) outcome.wanted = wanted;
+  const target = wanted && !('error' in wanted) ? wanted.id : undefined;
+  const versionChange = target !== undefined && target !== b.templateVersionId ? target : undefined;
+  const params = parameterChanges(desired, observed, ctx);
+  for (const name of params.immutable)
+    blocked.push({
+      field: `parameters[name=${name}]`,
+      reason: 'ImmutableParameter',
+      message: `parameter "${name}" is immutable in the template: Coder keeps its first value; set spec.parameters back or recreate the workspace`,
+    });
+  if (params.checked) outcome.parametersChecked = params.checked;
+  const update = versionChange !== undefined || params.changed.length > 0;
+  const carry = (a: BuildAction): BuildAction => {
+    if (versionChange) a.versionId = versionChange;
+    if (params.changed.length > 0) a.parameters = params.changed;
+    return a;
+  };
+  const restartOwed = ctx.previous?.rollout?.restart === true;
+  const rollout = (state: RolloutStatus['state'], message: string, restart = false): void => {
+    if (!managed && state === 'UpToDate') return;
+    outcome.rollout = { state, message, ...(target ? { target } : {}), ...(restart ? { restart: true } : {}) };
+  };
+
+  // A build under way: wait for it (the front doors look again when it ends).
+  if (BUSY.has(b.status)) {
+    if (update || restartOwed) rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, restartOwed);
+    else rollout('UpToDate', upToDateMessage(observed));
+    return { blocked, outcome };
+  }
+  if (b.status === 'failed' || b.status === 'canceled') {
+    if (update || restartOwed) rollout('Failed', `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there. Not retried until the spec or the workspace changes`);
+    return { blocked, outcome };
+  }
+  const running = b.transition === 'start';
+  const digest = desired.specDigest ?? '';
+  const previousConflict = ctx.previous?.scheduleConflict;
+  const restoredThisSpec = previousConflict?.restoredFor !== undefined && previousConflict.restoredFor === digest;
+  const conflict = scheduleConflict(desired, observed, ctx);
+  if (conflict) outcome.conflict = conflict;
+
+  // The run state the spec wants, and whether Coder's schedule is what moved it.
+  const wantStart = desired.running === true && !running;
+  const wantStop = desired.running === false && running;
+  if (wantStart || wantStop) {
+    // spec.dormant: false wakes it first (diff.ts orders the wake-up before the build).
+    if (wantStart && observed.dormant && desired.dormant !== false) {
+      blocked.push({ field: 'running', reason: 'ScheduleConflict', message: 'the workspace is dormant in Coder and is not started while dormant; set spec.dormant: false to wake it, or drop spec.running' });
+      return { blocked, outcome };
+    }
+    const bySchedule = b.reason !== undefined && SCHEDULE_REASONS.has(b.reason);
+    if (bySchedule && restoredThisSpec) {
+      const message = `Coder's ${b.reason} build #${b.number} ${running ? 'started' : 'stopped'} the workspace again after it was set back once for this spec; it is left ${running ? 'running' : 'stopped'} until the spec changes${conflict ? ` (${conflict.message})` : ''}`;
+      outcome.conflict = { message, restoredFor: digest };
+      blocked.push({ field: 'running', reason: 'ScheduleConflict', message });
+      return { blocked, outcome };
+    }
+    if (bySchedule) outcome.conflict = { message: conflict?.message ?? `Coder's ${b.reason} build went against spec.running`, restoredFor: digest };
+    const action = carry({ kind: 'build', transition: wantStart ? 'start' : 'stop', purpose: 'run' });
+    if (update) rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`);
+    else rollout('UpToDate', upToDateMessage(observed));
+    return { action, blocked, outcome };
+  }
+  // Keep the memory of a restored wish while the spec stays the same.
+  if (restoredThisSpec) outcome.conflict = outcome.conflict ? { ...outcome.conflict, restoredFor: digest } : { ...previousConflict! };
+
+  // The second half of updating a running workspace: start it on the new version.
+  if (restartOwed && !running) {
+    if (desired.running === false) {
+      if (!update) rollout('UpToDate', upToDateMessage(observed));
+    } else {
+      const action = carry({ kind: 'build', transition: 'start', purpose: 'restart-start' });
+      rollout('Updating', 'starting the workspace again after the update stop', true);
+      return { action, blocked, outcome };
+    }
+  }
+  if (!update) {
+    rollout('UpToDate', upToDateMessage(observed));
+    return { blocked, outcome };
+  }
+
+  // An update is due and no run-state build carries it.
+  if (!ctx.gate.slot) {
+    rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
+    return { blocked, outcome };
+  }
+  if (!running) {
+    outcome.needsSlot = true;
+    rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it');
+    return { action: carry({ kind: 'build', transition: 'stop', purpose: 'update' }), blocked, outcome };
+  }
+  if (ctx.gate.onlyWhenStopped) {
+    rollout('WaitingForStop', 'rollout.onlyWhenStopped: the update waits until the workspace is stopped (e.g. by its auto-stop)');
+    return { blocked, outcome };
+  }
+  const window = ctx.gate.window;
+  if (window && 'error' in window) {
+    blocked.push({ field: 'rollout.window', reason: 'InvalidRolloutWindow', message: window.error });
+    rollout('Blocked', window.error);
+    return { blocked, outcome };
+  }
+  if (window && !window.open) {
+    rollout('WaitingForWindow', window.message);
+    return { blocked, outcome };
+  }
+  outcome.needsSlot = true;
+  rollout('Updating', 'stopping the running workspace, then starting it on the wanted version (as coder update does)', true);
+  // The stop runs on the current version: the old template stops what it started.
+  return { action: { kind: 'build', transition: 'stop', purpose: 'restart-stop' }, blocked, outcome };
+}
+
+function wantedVersion(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecycleContext['wantedVersion'] {
+  const v = desired.version;
+  if (v === undefined) return undefined;
+  if (v.policy === 'Active') {
+    const name = observed.activeVersionId === observed.latestBuild.templateVersionId ? observed.latestBuild.templateVersionName : undefined;
+    return { id: observed.activeVersionId, ...(name ? { name } : {}) };
+  }
+  if (v.id !== undefined) return { id: v.id.toLowerCase(), ...(v.name ? { name: v.name } : {}) };
+  return ctx.wantedVersion;
+}
+
+interface ParameterChanges {
+  changed: WorkspaceBuildParameter[];
+  immutable: string[];
+  checked?: { build: string; spec: string };
+}
+
+/**
+ * Compares spec.parameters with the latest build's values when they were
+ * read; ephemeral parameters are never compared (they last one build). Not
+ * read means the front door knew them to match (status.parametersChecked).
+ */
+function parameterChanges(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): ParameterChanges {
+  const none: ParameterChanges = { changed: [], immutable: [] };
+  if (!desired.parametersManaged) return none;
+  const digest = parametersDigest(desired.parameters);
+  if (ctx.currentParameters === undefined) {
+    const known = ctx.previous?.parametersChecked;
+    return known && known.spec === digest ? { ...none, checked: known } : none;
+  }
+  const current = new Map(ctx.currentParameters.map((p) => [p.name, p.value]));
+  const changes: ParameterChanges = { changed: [], immutable: [] };
+  for (const p of desired.parameters) {
+    const info = ctx.parameterInfo?.get(p.name);
+    if (info?.ephemeral) continue;
+    const now = current.get(p.name);
+    if (now === p.value) continue;
+    if (info && !info.mutable && now !== undefined) changes.immutable.push(p.name);
+    else changes.changed.push({ name: p.name, value: p.value });
+  }
+  if (changes.changed.length === 0 && changes.immutable.length === 0) changes.checked = { build: observed.latestBuild.id, spec: digest };
+  return changes;
+}
+
+/** A wish that Coder's own settings (not in the spec) will undo: reported, never fought. */
+function scheduleConflict(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecycleOutcome['conflict'] {
+  const restoredFor = ctx.previous?.scheduleConflict?.restoredFor;
+  const keep = restoredFor !== undefined ? { restoredFor } : {};
+  if (desired.running === true && desired.ttlMs === undefined && observed.ttlMs !== null)
+    return {
+      message: `running: true, but the workspace has an auto-stop TTL of ${formatDuration(observed.ttlMs)} in Coder (not set by this spec, e.g. the template default): Coder will stop it; set spec.ttl: 0s to keep it running`,
+      ...keep,
+    };
+  if (desired.running === false && desired.autostart === undefined && observed.autostartSchedule !== null && !observed.dormant)
+    return {
+      message: `running: false, but the workspace has the autostart schedule "${observed.autostartSchedule}" in Coder (not set by this spec): Coder will start it; set spec.autostart: {enabled: false} to keep it stopped`,
+      ...keep,
+    };
+  return undefined;
+}
+
+function upToDateMessage(observed: ObservedWorkspace): string {
+  const name = observed.latestBuild.templateVersionName;
+  return `on template version ${name ? `${name} (${observed.latestBuild.templateVersionId})` : observed.latestBuild.templateVersionId}, as wanted`;
+}
