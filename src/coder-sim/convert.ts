@@ -14,7 +14,9 @@ import {
 } from './lifecycle.ts';
 import type { SimApiKey, SimBuild, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
 import type { SimState } from './state.ts';
+import { profileOf } from './versions.ts';
 
+/** The build version of the default (`latest`) profile; see versions.ts. */
 export const SIM_VERSION = 'v2.36.1+c9a1e2b';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -56,8 +58,9 @@ export function convertWorkspace(state: SimState, ws: SimWorkspace, requester: S
     is_prebuild: false,
   };
   if (ws.autostartSchedule !== null) out.autostart_schedule = ws.autostartSchedule;
-  // When users may not set autostop, the template's default is what applies (0 stays 0).
-  const ttl = template.allowUserAutostop ? ws.ttlMs : template.defaultTtlMs;
+  // When users may not set autostop, recent servers show the template's default (0 stays 0);
+  // v2.27.0 shows only the workspace's own TTL.
+  const ttl = template.allowUserAutostop || !profileOf(state).ttlFollowsTemplateWhenLocked ? ws.ttlMs : template.defaultTtlMs;
   if (ttl !== null) out.ttl_ms = ttl;
   return out;
 }
@@ -236,10 +239,10 @@ export function convertApiKey(key: SimApiKey, username: string): Record<string, 
   };
 }
 
-export function buildInfo(url: string, deploymentId: string): Record<string, unknown> {
+export function buildInfo(url: string, deploymentId: string, version: string = SIM_VERSION): Record<string, unknown> {
   return {
     external_url: url,
-    version: SIM_VERSION,
+    version,
     dashboard_url: url,
     telemetry: false,
     workspace_proxy: false,

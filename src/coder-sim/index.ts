@@ -17,11 +17,13 @@ import { applySeed, DEFAULT_SEED } from './seed.ts';
 import { listen } from './server.ts';
 import { SimState } from './state.ts';
 import type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
+import { bindProfile, versionProfile } from './versions.ts';
 
 export type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
 export type { SimSeed, SeedUser, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedWorkspace } from './seed.ts';
 export { DEFAULT_SEED, loadSeedFile, parseSeedYaml } from './seed.ts';
 export { SimState } from './state.ts';
+export { DEFAULT_CODER_VERSION, VERSION_PROFILES } from './versions.ts';
 
 export interface CoderSimulator {
   /** Base URL, e.g. http://127.0.0.1:40123 (paths start with /api/v2). */
@@ -39,6 +41,8 @@ export interface CoderSimulator {
   contractViolations: string[];
   /** false when validateResponses is on but swagger.json was not found. */
   contractAvailable: boolean;
+  /** The Coder version played (`latest`, `2.27.0`). */
+  coderVersion: string;
 }
 
 export const SIM_ROUTES = [
@@ -53,13 +57,17 @@ export const SIM_ROUTES = [
 
 export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<CoderSimulator> {
   const clock = opts.clock ?? Date.now;
+  const seed = opts.seed ?? DEFAULT_SEED;
+  // Before anything starts: an unknown version is a usage error naming the known ones.
+  const profile = versionProfile(opts.coderVersion ?? seed.coder_version);
   const state = new SimState({
     clock,
     allowRenames: opts.allowRenames ?? false,
     buildDurationMs: opts.buildDurationMs ?? 200,
     randomSeed: 0x5eed,
   });
-  applySeed(state, opts.seed ?? DEFAULT_SEED);
+  bindProfile(state, profile);
+  applySeed(state, seed);
   state.defaultOrg();
 
   let contract: SwaggerContract | undefined;
@@ -100,6 +108,7 @@ export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<
     setFaults: (f) => faults.set(f),
     contractViolations,
     contractAvailable: contract !== undefined,
+    coderVersion: profile.name,
   };
 }
 

@@ -1,5 +1,5 @@
 // Standalone simulator for manual use:
-//   node src/coder-sim/main.ts --seed examples/coder-sim-seed.yaml --port 0 [--allow-renames]
+//   node src/coder-sim/main.ts --seed examples/coder-sim-seed.yaml --port 0 [--allow-renames] [--coder-version 2.27.0]
 // Prints one JSON line with the URL, then one per seeded user with its token.
 // The tokens are for a throwaway local simulator only.
 import { parseArgs } from 'node:util';
@@ -12,6 +12,8 @@ const { values } = parseArgs({
     'allow-renames': { type: 'boolean', default: false },
     'rate-limit': { type: 'string' },
     'build-duration-ms': { type: 'string' },
+    // latest (default) or 2.27.0; also settable as coder_version in the seed file.
+    'coder-version': { type: 'string' },
   },
 });
 
@@ -19,11 +21,12 @@ const sim = await startCoderSimulator({
   seed: values.seed ? loadSeedFile(values.seed) : DEFAULT_SEED,
   port: Number(values.port),
   allowRenames: values['allow-renames'],
+  ...(values['coder-version'] !== undefined ? { coderVersion: values['coder-version'] } : {}),
   ...(values['rate-limit'] !== undefined ? { rateLimitPerMinute: Number(values['rate-limit']) } : {}),
   ...(values['build-duration-ms'] !== undefined ? { buildDurationMs: Number(values['build-duration-ms']) } : {}),
 });
 
-process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
+process.stdout.write(`${JSON.stringify({ url: sim.url, coderVersion: sim.coderVersion })}\n`);
 for (const user of sim.state.users.values()) {
   process.stdout.write(`${JSON.stringify({ username: user.username, token: sim.tokenFor(user.username) })}\n`);
 }

@@ -1,6 +1,6 @@
 // The route table's types and matcher. Routes are named by their swagger path
 // template, so a recorded call and a contract check speak the same language.
-import type { SimUser } from './model.ts';
+import type { SimApiKey, SimUser } from './model.ts';
 import type { StructSpec } from './request-body.ts';
 import type { SimResponse } from './responses.ts';
 import type { SimState } from './state.ts';
@@ -13,6 +13,8 @@ export interface HandlerContext {
   query: URLSearchParams;
   /** The authenticated caller (every route here needs one except buildinfo). */
   actor: SimUser;
+  /** The caller's API key (its scopes), when authenticated. */
+  key?: SimApiKey;
   /** The decoded JSON body, for routes that declare a body spec. */
   body: Record<string, unknown>;
 }

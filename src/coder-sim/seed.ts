@@ -83,6 +83,8 @@ export interface SeedWorkspace {
 }
 
 export interface SimSeed {
+  /** Which Coder to play (`latest`, `2.27.0`); the simulator option coderVersion wins over it. */
+  coder_version?: string;
   organizations?: SeedOrganization[];
   users?: SeedUser[];
   templates?: SeedTemplate[];

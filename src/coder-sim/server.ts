@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { authenticate, extractToken, type Authenticated } from './auth.ts';
 import { isSiteOwner } from './authz.ts';
 import type { SwaggerContract } from './contract.ts';
-import { SIM_VERSION } from './convert.ts';
 import { FaultInjector, injectedRateLimit, injectedServerError } from './faults.ts';
 import { isResponse } from './params.ts';
 import { bypassRefused, rateLimitKey, RateLimiter } from './rate-limit.ts';
@@ -17,6 +16,7 @@ import { encodeGoJson, errorResponse, routeNotFound, type SimResponse } from './
 import type { Router } from './router.ts';
 import type { SimState } from './state.ts';
 import type { RecordedCall } from './types.ts';
+import { profileOf } from './versions.ts';
 
 export interface PipelineDeps {
   state: SimState;
@@ -43,7 +43,7 @@ export async function listen(deps: PipelineDeps, port: number): Promise<{ server
   const server = createServer((req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
       // A bug in the simulator itself: answer like Go's recoverer would, and keep serving.
-      if (!res.headersSent) writeResponse(res, errorResponse(500, 'Internal error.', { detail: String(err) }), {});
+      if (!res.headersSent) writeResponse(res, errorResponse(500, 'Internal error.', { detail: String(err) }), {}, profileOf(deps.state).buildVersion);
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -92,7 +92,7 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   call.status = outcome.res.status;
   if (outcome.res.body !== undefined) call.responseBody = outcome.res.body;
   deps.calls.push(call);
-  writeResponse(res, outcome.res, outcome.extraHeaders);
+  writeResponse(res, outcome.res, outcome.extraHeaders, profileOf(state).buildVersion);
 }
 
 function decide(
@@ -155,6 +155,7 @@ function decide(
       query: url.searchParams,
       // Unauthenticated routes (buildinfo) never read the actor.
       actor: user?.user as Authenticated['user'],
+      ...(user ? { key: user.key } : {}),
       body,
     });
   } catch (err) {
@@ -163,8 +164,8 @@ function decide(
   return outcome(res, rateHeaders);
 }
 
-function writeResponse(res: ServerResponse, sim: SimResponse, extra: Record<string, string>): void {
-  const headers: Record<string, string> = { 'X-Coder-Build-Version': SIM_VERSION, ...extra, ...(sim.headers ?? {}) };
+function writeResponse(res: ServerResponse, sim: SimResponse, extra: Record<string, string>, buildVersion: string): void {
+  const headers: Record<string, string> = { 'X-Coder-Build-Version': buildVersion, ...extra, ...(sim.headers ?? {}) };
   if (sim.body === undefined) {
     res.writeHead(sim.status, headers);
     res.end();

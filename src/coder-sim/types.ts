@@ -36,6 +36,12 @@ export interface SimulatorOptions {
   seed?: SimSeed;
   /** 0 (default) picks a free port. The host is always 127.0.0.1. */
   port?: number;
+  /**
+   * Which Coder to play: `latest` (default; the recent server of
+   * docs/coder-api.md) or `2.27.0` (the differences of docs/compatibility.md).
+   * Overrides the seed's `coder_version`.
+   */
+  coderVersion?: string;
   /** --allow-workspace-renames; default false, as on a real deployment. */
   allowRenames?: boolean;
   /** --api-rate-limit; default 512 per minute, <= 0 disables. */

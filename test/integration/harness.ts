@@ -40,8 +40,11 @@ const contract = swagger ? new SwaggerContract(swagger) : undefined;
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
+/** CODER_SIM_VERSION=2.27.0 runs the whole tier against that Coder's differences (src/coder-sim/versions.ts). */
+const SIM_VERSION_FROM_ENV = process.env.CODER_SIM_VERSION ? { coderVersion: process.env.CODER_SIM_VERSION } : {};
+
 export async function startHarness(opts: SimulatorOptions = {}): Promise<Harness> {
-  const sim = await startCoderSimulator({ validateResponses: contract !== undefined, ...opts });
+  const sim = await startCoderSimulator({ validateResponses: contract !== undefined, ...SIM_VERSION_FROM_ENV, ...opts });
   const dir = await mkdtemp(join(tmpdir(), 'cwo-it-'));
   let earlier: string[] = [];
   const harness: Harness = {

@@ -1,6 +1,7 @@
 // Read-only lookups: build info, users, organizations, templates and
 // template versions (BEHAVIOUR.md §3, §4).
 import { canReadTemplate } from '../authz.ts';
+import { profileOf } from '../versions.ts';
 import { buildInfo, convertOrganization, convertTemplate, convertTemplateVersion, convertUser } from '../convert.ts';
 import { isResponse, organizationParam, userParam, uuidParam } from '../params.ts';
 import { json, notFound } from '../responses.ts';
@@ -11,7 +12,7 @@ export const lookupRoutes: Route[] = [
     method: 'GET',
     template: '/api/v2/buildinfo',
     auth: false,
-    handler: (ctx) => json(200, buildInfo(ctx.baseUrl, ctx.state.deploymentId)),
+    handler: (ctx) => json(200, buildInfo(ctx.baseUrl, ctx.state.deploymentId, profileOf(ctx.state).buildVersion)),
   },
   {
     method: 'GET',

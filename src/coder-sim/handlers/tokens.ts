@@ -1,11 +1,13 @@
-// API tokens (BEHAVIOUR.md §1; coderd/apikey.go): mint, list, config and
-// delete. A minted token authenticates as its user at once; its scopes are
-// recorded but not enforced.
+// API tokens (docs/coder-api.md; coderd/apikey.go): mint, list, config and
+// delete. A minted token authenticates as its user at once. Which scope
+// names are accepted, and what a narrow scope may read, depend on the Coder
+// version played (versions.ts); `latest` records scopes without enforcing them.
 import { canManageKeysOf, isSiteOwner } from '../authz.ts';
 import { convertApiKey } from '../convert.ts';
 import { isResponse, userParam } from '../params.ts';
 import { errorResponse, forbidden, json, noContent, notFound, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
+import { profileOf } from '../versions.ts';
 import { formatGoDuration } from './go-duration.ts';
 
 const HOUR_NS = 3600 * 1e9;
@@ -15,7 +17,6 @@ export const DEFAULT_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
 export const MAX_ADMIN_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
 /** --max-token-lifetime default (100 years), for everyone else. */
 export const MAX_TOKEN_LIFETIME_NS = 876_600 * HOUR_NS;
-const SCOPE_RE = /^(all|application_connect|[a-z0-9_]+:[a-z0-9_*]+)$/;
 
 export const tokenRoutes: Route[] = [
   {
@@ -51,10 +52,12 @@ function createToken(ctx: HandlerContext): SimResponse {
     });
   }
   const scopes = collectScopes(body.scopes, body.scope);
-  const badScope = scopes.find((s) => !SCOPE_RE.test(s));
-  if (badScope !== undefined) {
-    return errorResponse(400, 'Failed to create API key.', { detail: `invalid API key scope: ${JSON.stringify(badScope)}` });
-  }
+  const profile = profileOf(state);
+  const listed = Array.isArray(body.scopes) ? body.scopes.filter((s): s is string => typeof s === 'string') : [];
+  const refusal =
+    listed.map((s) => profile.refuseScope(s, 'scopes')).find((r) => r !== undefined) ??
+    (typeof body.scope === 'string' && body.scope !== '' ? profile.refuseScope(body.scope, 'scope') : undefined);
+  if (refusal !== undefined) return errorResponse(400, 'Failed to create API key.', { detail: refusal });
   const tokenName = typeof body.token_name === 'string' && body.token_name !== '' ? body.token_name : `token-${state.apiKeys.size + 1}`;
   const duplicate = [...state.apiKeys.values()].some(
     (k) => k.userId === user.id && k.loginType === 'token' && k.tokenName === tokenName,

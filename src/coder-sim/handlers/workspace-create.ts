@@ -13,6 +13,7 @@ import { errorResponse, json, notFound, validationFailed, type SimResponse } fro
 import type { HandlerContext, Route } from '../router.ts';
 import { validateWeeklySchedule } from '../schedule.ts';
 import { sentParameters } from '../build-parameters.ts';
+import { profileOf } from '../versions.ts';
 import { ttlProblem, truncateToMinutes } from './ttl-rules.ts';
 
 const CREATE_SPEC: StructSpec = {
@@ -46,7 +47,12 @@ export const workspaceCreateRoutes: Route[] = [
 function createWorkspace(ctx: HandlerContext, pathOrgId: string | undefined): SimResponse {
   const { state, actor, body } = ctx;
   const owner = userParam(ctx);
-  if (isResponse(owner)) return owner;
+  if (isResponse(owner)) {
+    // v2.27.0 answers a user that does not exist with 400, not 404.
+    const missing = ctx.params.user !== 'me' && state.findUser(ctx.params.user ?? '') === undefined;
+    if (missing && profileOf(state).unknownOwnerCreateStatus === 400) return errorResponse(400, '"user" must be an existing uuid or username.');
+    return owner;
+  }
   // The deprecated route's org only checks membership; the template decides the org.
   if (pathOrgId !== undefined && !isOrgMember(owner, pathOrgId)) {
     return notFound();

@@ -7,9 +7,10 @@ import { deletedAt, isWorkspaceDeleted, jobStatusAt, latestBuild, workspaceStatu
 import type { SimUser, SimWorkspace } from '../model.ts';
 import { isResponse, userParam, uuidParam, workspaceParam } from '../params.ts';
 import { parseGoBool } from '../request-body.ts';
-import { errorResponse, invalidQueryParams, json, notFound, type SimResponse } from '../responses.ts';
+import { errorResponse, forbidden, invalidQueryParams, json, notFound, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
 import { parseWorkspaceQuery, type WorkspaceFilter } from '../search-query.ts';
+import { isFullAccess, profileOf } from '../versions.ts';
 
 export const workspaceReadRoutes: Route[] = [
   { method: 'GET', template: '/api/v2/workspaces', auth: true, handler: listWorkspaces },
@@ -46,7 +47,9 @@ function listWorkspaces(ctx: HandlerContext): SimResponse {
     return 0;
   });
   const sliced = page.limit > 0 ? matches.slice(page.offset, page.offset + page.limit) : matches.slice(page.offset);
-  return json(200, { workspaces: sliced.map((ws) => convertWorkspace(state, ws, actor)), count: matches.length });
+  // v2.27.0: a narrowly scoped token is counted every match and shown none.
+  const shown = profileOf(state).narrowTokensHideWorkspaces && !isFullAccess(ctx.key) ? [] : sliced;
+  return json(200, { workspaces: shown.map((ws) => convertWorkspace(state, ws, actor)), count: matches.length });
 }
 
 function matchesFilter(ctx: HandlerContext, ws: SimWorkspace, f: WorkspaceFilter, actor: SimUser): boolean {
@@ -109,6 +112,7 @@ function getWorkspace(ctx: HandlerContext): SimResponse {
   if (isResponse(ws)) return ws;
   const withDeleted = includeDeleted(ctx.query);
   if (isResponse(withDeleted)) return withDeleted;
+  if (profileOf(ctx.state).narrowTokensHideWorkspaces && !isFullAccess(ctx.key)) return forbidden();
   if (isWorkspaceDeleted(ws, ctx.state.now()) && !withDeleted) {
     return errorResponse(410, `Workspace ${JSON.stringify(ws.id)} was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`);
   }

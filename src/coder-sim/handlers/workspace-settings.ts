@@ -7,9 +7,10 @@ import { isWorkspaceDeleted, latestBuild } from '../lifecycle.ts';
 import type { SimWorkspace } from '../model.ts';
 import { isValidWorkspaceName } from '../names.ts';
 import { isResponse, workspaceParam } from '../params.ts';
-import { errorResponse, forbidden, json, noContent, validationFailed, type SimResponse } from '../responses.ts';
+import { errorResponse, forbidden, json, noContent, notFound, validationFailed, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
 import { nextStartAt, validateWeeklySchedule } from '../schedule.ts';
+import { isFullAccess, profileOf } from '../versions.ts';
 import { ttlProblem, truncateToMinutes } from './ttl-rules.ts';
 
 export const workspaceSettingsRoutes: Route[] = [
@@ -131,6 +132,8 @@ function dormant(ctx: HandlerContext, ws: SimWorkspace): SimResponse {
 function favorite(ctx: HandlerContext, on: boolean): SimResponse {
   const ws = workspaceParam(ctx);
   if (isResponse(ws)) return ws;
+  // v2.27.0: a dormant workspace is out of reach of workspace:* scopes.
+  if (ws.dormantAt !== null && profileOf(ctx.state).narrowTokensHideWorkspaces && !isFullAccess(ctx.key)) return notFound();
   // Owner only, even for a site Owner.
   if (ws.ownerId !== ctx.actor.id) {
     return errorResponse(403, on ? 'You can only favorite workspaces that you own.' : 'You can only un-favorite workspaces that you own.');

@@ -1,0 +1,88 @@
+// Which Coder the simulator plays. `latest` follows the recent server our
+// API notes describe (docs/coder-api.md); `2.27.0` reproduces each difference
+// a real coderd v2.27.0 showed (docs/compatibility.md). A handler asks the
+// profile instead of testing version strings, so adding a version is one
+// entry here.
+import type { SimApiKey } from './model.ts';
+import type { SimState } from './state.ts';
+
+export interface VersionProfile {
+  /** The knob's value: `latest` or a release such as `2.27.0`. */
+  name: string;
+  /** GET /buildinfo `version` and the X-Coder-Build-Version header. */
+  buildVersion: string;
+  /** Why a requested token scope is refused, or undefined when it is accepted. */
+  refuseScope(scope: string, field: 'scopes' | 'scope'): string | undefined;
+  /**
+   * v2.27.0: a token without a full-access scope counts the owner's
+   * workspaces but gets none back, gets 403 on GET /workspaces/{id}, and 404
+   * on a dormant workspace's favorite.
+   */
+  narrowTokensHideWorkspaces: boolean;
+  /** POST /users/{user}/workspaces for a user that does not exist: 404 (latest) or 400 (v2.27.0). */
+  unknownOwnerCreateStatus: 400 | 404;
+  /** latest: when users may not set autostop, ttl_ms shows the template default (0 as 0). v2.27.0: only the workspace's own TTL, absent when off. */
+  ttlFollowsTemplateWhenLocked: boolean;
+}
+
+// Recent servers validate scope names against their catalogue; the
+// simulator accepts anything shaped like one.
+const SCOPE_SHAPE = /^(all|application_connect|[a-z0-9_]+:[a-z0-9_*.]+)$/;
+
+/** What v2.27.0 was seen to accept in `scopes`: these two low-level scopes and the coder:* composites. */
+const V2_27_LOW_LEVEL = new Set(['workspace:read', 'workspace:update']);
+const V2_27_COMPOSITE = /^coder:[a-z_.]+$/;
+const LEGACY_SCOPES = new Set(['all', 'application_connect']);
+
+export const VERSION_PROFILES: Record<string, VersionProfile> = {
+  latest: {
+    name: 'latest',
+    buildVersion: 'v2.36.1+c9a1e2b',
+    refuseScope: (scope) => (SCOPE_SHAPE.test(scope) ? undefined : `invalid API key scope: ${JSON.stringify(scope)}`),
+    narrowTokensHideWorkspaces: false,
+    unknownOwnerCreateStatus: 404,
+    ttlFollowsTemplateWhenLocked: true,
+  },
+  '2.27.0': {
+    name: '2.27.0',
+    // Built from the module source with the release tag and no VCS data: no +revision.
+    buildVersion: 'v2.27.0',
+    refuseScope: (scope, field) => {
+      const ok = field === 'scope' ? LEGACY_SCOPES.has(scope) : V2_27_LOW_LEVEL.has(scope) || V2_27_COMPOSITE.test(scope);
+      return ok ? undefined : `invalid or unsupported API key scope: ${JSON.stringify(scope)}`;
+    },
+    narrowTokensHideWorkspaces: true,
+    unknownOwnerCreateStatus: 400,
+    ttlFollowsTemplateWhenLocked: false,
+  },
+};
+
+export const DEFAULT_CODER_VERSION = 'latest';
+
+/** The profile for a knob value; a leading `v` is allowed. Throws naming the known values. */
+export function versionProfile(name: string | undefined): VersionProfile {
+  const key = (name ?? DEFAULT_CODER_VERSION).replace(/^v(?=\d)/, '');
+  const profile = VERSION_PROFILES[key];
+  if (!profile) {
+    throw new RangeError(`unknown coderVersion ${JSON.stringify(name)}; known: ${Object.keys(VERSION_PROFILES).join(', ')}`);
+  }
+  return profile;
+}
+
+/** A token that may do everything its user may: the `all` scope or the coder:all composite. */
+export function isFullAccess(key: SimApiKey | undefined): boolean {
+  if (!key) return true;
+  return key.scopes.includes('all') || key.scopes.includes('coder:all');
+}
+
+// The profile travels with the state (every handler and converter has it)
+// without SimState itself knowing about versions.
+const PROFILES = new WeakMap<SimState, VersionProfile>();
+
+export function bindProfile(state: SimState, profile: VersionProfile): void {
+  PROFILES.set(state, profile);
+}
+
+export function profileOf(state: SimState): VersionProfile {
+  return PROFILES.get(state) ?? VERSION_PROFILES[DEFAULT_CODER_VERSION]!;
+}
