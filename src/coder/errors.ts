@@ -122,6 +122,18 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 404;
 }
 
+/**
+ * Coder's answer to a create for an owner it cannot resolve: 400 `"user" must
+ * be an existing uuid or username.` (v2.27.0), or the generic 404 (recent
+ * servers; also when the user is not a member of the template's
+ * organization). docs/compatibility.md lists both.
+ */
+export function isUnknownOwnerAnswer(err: unknown): boolean {
+  if (!(err instanceof CoderApiError)) return false;
+  if (err.status === 400) return /"user" must be an existing uuid or username/i.test(err.response.message);
+  return err.status === 404 && /^Resource not found or you do not have access to this resource/i.test(err.response.message);
+}
+
 export function isGone(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 410;
 }

@@ -1,7 +1,7 @@
 // Turns an error from an action into a condition reason and a message a
 // person can act on. Coder's own words are kept; its validation fields are
 // translated back into the spec field the user wrote.
-import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
+import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer } from '../coder/errors.ts';
 import type { Action } from './types.ts';
 
 export type FailureReason =
@@ -68,8 +68,16 @@ export function describeFailure(action: Action, error: unknown): Failure {
   if (!(error instanceof CoderApiError))
     return { reason: 'CoderError', message: `could not ${verb}: ${error instanceof Error ? error.message : String(error)}` };
 
-  const field = fieldOf(action, error);
   const said = error.describe();
+  if (action.kind === 'create' && isUnknownOwnerAnswer(error))
+    return {
+      reason: 'NotFound',
+      field: 'spec.owner',
+      message:
+        `could not create the workspace: Coder knows no user "${action.create.owner}" (spec.owner) who may own it ` +
+        `(${error.status}: ${said}); check the username or UUID, and that the user belongs to the template's organization`,
+    };
+  const field = fieldOf(action, error);
   switch (error.status) {
     case 401:
       return { reason: 'ConnectionNotReady', message: `Coder refused the token (401): ${said}; check the token` };

@@ -62,6 +62,26 @@ describe('computeStatus', () => {
     expect(synced.message).toContain('Error updating workspace time until shutdown.');
   });
 
+  it.each([
+    { server: 'v2.27.0', status: 400, message: '"user" must be an existing uuid or username.' },
+    { server: 'recent', status: 404, message: 'Resource not found or you do not have access to this resource' },
+  ])('a create for an owner Coder does not know ($server, $status) names spec.owner and the owner', ({ status: code, message }) => {
+    const plan = diff(desired({ owner: 'nobody' }), undefined);
+    const error = new CoderApiError({ status: code, method: 'POST', path: '/api/v2/users/nobody/workspaces', response: { message } });
+    const result: ApplyResult = { key: plan.key, observed: undefined, outcomes: [{ action: plan.actions[0]!, ok: false, error }] };
+    const synced = condition(computeStatus({ plan, result, coderUrl, now }), 'Synced')!;
+    expect(synced).toMatchObject({ status: 'False', reason: 'NotFound' });
+    expect(synced.message).toContain('"nobody" (spec.owner)');
+    expect(synced.message).toContain(message);
+  });
+
+  it('a create refused for another reason keeps its own field', () => {
+    const plan = diff(desired(), undefined);
+    const error = new CoderApiError({ status: 404, method: 'POST', path: '/x', response: { message: 'Template "docker" has been deleted!' } });
+    const result: ApplyResult = { key: plan.key, observed: undefined, outcomes: [{ action: plan.actions[0]!, ok: false, error }] };
+    expect(condition(computeStatus({ plan, result, coderUrl, now }), 'Synced')!.message).not.toContain('spec.owner');
+  });
+
   it('a fresh create is Synced/Created but not Ready while the build runs', () => {
     const plan = diff(desired(), undefined);
     const o = observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } });
