@@ -15,6 +15,7 @@ import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection }
 import { ConnectionReconciler } from './connection-reconciler.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
+import { WorkspaceBindings } from './bindings.ts';
 import type { ResourceInformer } from './informer.ts';
 import { informerFor } from './informer-for.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
@@ -55,6 +56,8 @@ export class Operator {
   readonly registry: ConnectionRegistry;
   readonly reconciler: Reconciler;
   readonly connectionReconciler: ConnectionReconciler;
+  /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
+  readonly bindings = new WorkspaceBindings();
   readonly #o: OperatorOptions;
   readonly #stop = new AbortController();
   #leading = false;
@@ -84,6 +87,7 @@ export class Operator {
       workspace: (key) => this.#ws(key),
       ...caches,
       connectionStatus,
+      bindings: this.bindings,
       namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
       connections: this.registry,
       kube,
@@ -105,15 +109,27 @@ export class Operator {
 
   #wire(): void {
     const enqueue = (ws: KubernetesObject | Workspace) => this.queue.add(wsKey(ws));
-    this.workspaceInformer.on('add', enqueue);
+    // Every binding change, status writes included; a Workspace that met this one in a Conflict
+    // is looked at again once this one lets go of the Coder workspace.
+    const observeBinding = (ws: KubernetesObject) => {
+      for (const waiting of this.bindings.observe(wsKey(ws), (ws as Workspace).status?.id)) this.queue.add(waiting);
+    };
+    this.workspaceInformer.on('add', (ws) => {
+      observeBinding(ws);
+      enqueue(ws);
+    });
     // Our own status writes change neither generation, finalizers nor deletion: skip them, or every write would echo.
     this.workspaceInformer.on('update', (ws, old) => {
       this.reconciler.cacheCaughtUp(wsKey(ws), ws.metadata?.resourceVersion);
+      observeBinding(ws);
       const m = ws.metadata ?? {};
       const p = old.metadata ?? {};
       if (m.generation !== p.generation || m.deletionTimestamp !== p.deletionTimestamp || JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) || JSON.stringify(m.labels) !== JSON.stringify(p.labels)) enqueue(ws);
     });
-    this.workspaceInformer.on('delete', enqueue);
+    this.workspaceInformer.on('delete', (ws) => {
+      for (const waiting of this.bindings.forget(wsKey(ws))) this.queue.add(waiting);
+      enqueue(ws);
+    });
     const connectionChanged = (id: string) => {
       this.registry.invalidate(id);
       this.connectionQueue.add(id);

@@ -7,7 +7,9 @@
 //   4. being deleted: Orphan drops the finalizer; Delete starts the delete
 //      build, requeues, and drops the finalizer once Coder has no workspace
 //   5. the finalizer (deletionPolicy Delete only), before the first create
-//   6. desired -> observe (snapshot) -> diff -> apply -> status
+//   6. desired -> observe (snapshot) -> may this Workspace bind it? (another
+//      Workspace holding the same Coder workspace: Conflict, hands off) ->
+//      diff -> apply -> status
 //   7. status merge patch only when it changed (ignoring lastSyncTime);
 //      one Event per change made in Coder and per failure (adopting a
 //      workspace that already matches changes nothing: no Event)
@@ -21,13 +23,14 @@ import type { OperatorMetrics } from '../observability/metrics.ts';
 import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
 import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
+import { nameIdentity, WorkspaceBindings, type BindingConflictError } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
 import { buildInProgress, buildPollDelay, DEFAULT_BUILD_POLL, outcomeEvent, requeueFor, type BuildPoll, type EventSpec } from './outcome-events.ts';
 import type { HandlerResult } from './run-workers.ts';
 import { gateStatus, mergePatch, statusChanged } from './status-patch.ts';
 import { checkTenancy } from './tenancy.ts';
-import { deleteOne, syncOne } from './workspace-sync.ts';
+import { deleteOne, syncOne, type BindingGuard } from './workspace-sync.ts';
 
 export interface ReconcilerDeps extends ConnectionCaches {
   workspace(key: string): Workspace | undefined;
@@ -44,6 +47,8 @@ export interface ReconcilerDeps extends ConnectionCaches {
   recheckMs?: number;
   /** Shared with the connection reconciler, so neither repeats the other's write. Default: its own. */
   connectionStatus?: ConnectionStatusWriter;
+  /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). Default: its own. */
+  bindings?: WorkspaceBindings;
 }
 
 export class Reconciler {
@@ -51,12 +56,14 @@ export class Reconciler {
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connStatus: ConnectionStatusWriter;
+  readonly #bindings: WorkspaceBindings;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
     this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(deps.kube, deps.logger);
+    this.#bindings = deps.bindings ?? new WorkspaceBindings();
   }
 
   /**
@@ -80,6 +87,7 @@ export class Reconciler {
     if (!ws) {
       this.#written.delete(key);
       this.#polls.delete(key);
+      this.#bindings.forget(key);
       return;
     }
     const now = this.#d.now?.() ?? new Date();
@@ -141,7 +149,8 @@ export class Reconciler {
   async #sync(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
     const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
-    const { plan, result } = await syncOne(rt, desired, this.#d.connections.staleMs);
+    const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));
+    if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
     let status = computeStatus({ plan, ...(result ? { result } : {}), ...(previous ? { previous } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
     if (!result) status = keepSettledReason(status, previous);
@@ -160,9 +169,14 @@ export class Reconciler {
   async #delete(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
     const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
-    const step = await deleteOne(rt, desired, this.#d.connections.staleMs);
+    const step = await deleteOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));
     if (step.gone) {
       await this.#events(ws, [{ type: 'Normal', reason: 'Deleted', action: 'Delete', note: 'the workspace is gone from Coder; removing the finalizer' }]);
+      return this.#removeFinalizer(ws);
+    }
+    if ('conflict' in step) {
+      // The Coder workspace is another Workspace's: deleting this resource must not delete it.
+      await this.#events(ws, [{ type: 'Warning', reason: 'Conflict', action: 'Delete', note: `not deleted: ${step.conflict.message.split(';')[0]}; removing the finalizer` }]);
       return this.#removeFinalizer(ws);
     }
     const { plan, result } = step;
@@ -173,6 +187,28 @@ export class Reconciler {
     const next = requeueFor(failures, undefined, 0);
     // Never block a worker on the build: look again shortly.
     return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#nextPoll(key, true) };
+  }
+
+  /**
+   * Asked before anything is done in Coder: may key act on this workspace?
+   * Claims it (or, for a create, its owner + name) when it may.
+   */
+  #guard(key: string, rt: ConnectionRuntime, desired: { owner: string; name: string }): BindingGuard {
+    const b = this.#bindings;
+    const exists = (k: string) => this.#d.workspace(k) !== undefined;
+    const guard = (observed: { id: string } | undefined) =>
+      observed ? b.claim(key, observed.id, exists) : b.claimName(key, nameIdentity(rt.ref.spec.url, desired.owner, desired.name), exists);
+    return Object.assign(guard, { holderOf: (id: string) => b.holderOf(id, key, exists), created: (id: string) => void b.claim(key, id, exists) });
+  }
+
+  /** Another Workspace holds the Coder workspace: say so, let go of any binding, change nothing in Coder. */
+  async #conflicted(ws: Workspace, conflict: BindingConflictError, now: Date): Promise<HandlerResult> {
+    this.#bindings.release(workspaceKey(ws));
+    const kept: WorkspaceStatus = {};
+    if (ws.status?.conditions) kept.conditions = ws.status.conditions;
+    await this.#failed(ws, gateStatus(kept, ws.metadata.generation, now, { status: 'False', reason: 'Conflict', message: conflict.message }));
+    // No requeue: the holder's deletion or release enqueues this one again (operator.ts), and so does each resync.
+    return;
   }
 
   async #removeFinalizer(ws: Workspace): Promise<HandlerResult> {
@@ -217,6 +253,7 @@ export class Reconciler {
       throw error;
     }
     this.#written.set(key, { rv, status: next });
+    this.#bindings.observe(key, next.id);
     return true;
   }
 

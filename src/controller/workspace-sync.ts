@@ -9,8 +9,23 @@ import { diff, diffDelete } from '../engine/diff.ts';
 import { findObserved, toObserved } from '../engine/observe.ts';
 import { CreateResolver } from '../engine/resolve.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
+import type { CoderApi } from '../coder/api.ts';
+import { BindingConflictError } from './bindings.ts';
 import type { ConnectionRuntime } from './connections.ts';
 import { buildInProgress } from './outcome-events.ts';
+
+/**
+ * Asked before anything is done to a workspace (bindings.ts): may this
+ * Workspace act on `observed` (or, undefined, create the one it declares)?
+ * Returns the key of the Workspace that holds it instead.
+ */
+export interface BindingGuard {
+  (observed: ObservedWorkspace | undefined): string | undefined;
+  /** For a workspace found only after a create was refused (409) or lost: its holder, if another. */
+  holderOf(coderId: string): string | undefined;
+  /** The create made this workspace: hold it from this moment, before the status says so. */
+  created(coderId: string): void;
+}
 
 const resolvers = new WeakMap<ConnectionRuntime, CreateResolver>();
 
@@ -24,6 +39,48 @@ export interface SyncOutcome {
   plan: WorkspacePlan;
   /** undefined when there was nothing to do. */
   result: ApplyResult | undefined;
+  /** Set when another Workspace holds the Coder workspace: nothing was done to it. */
+  conflict?: BindingConflictError;
+}
+
+/**
+ * The client applyPlan uses, with one change: the workspace a refused (409)
+ * or lost create finds by owner + name is adopted only when no other
+ * Workspace holds it (owner written by name in one and by UUID in the other
+ * resolves to the same workspace only here).
+ */
+function guardedApi(api: CoderApi, guard: BindingGuard | undefined): CoderApi {
+  if (!guard) return api;
+  return new Proxy(api, {
+    get(target, prop) {
+      if (prop === 'createWorkspace') {
+        return async (...args: Parameters<CoderApi['createWorkspace']>) => {
+          const made = await target.createWorkspace(...args);
+          guard.created(made.id);
+          return made;
+        };
+      }
+      if (prop === 'findWorkspace') {
+        return async (owner: string, name: string) => {
+          const found = await target.findWorkspace(owner, name);
+          const holder = found ? guard.holderOf(found.id) : undefined;
+          if (found && holder !== undefined) throw new BindingConflictError(holder, `Coder workspace ${found.owner_name}/${found.name}`);
+          return found;
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function conflictOf(result: ApplyResult | undefined): BindingConflictError | undefined {
+  for (const o of result?.outcomes ?? []) if (!o.ok && !o.skipped && o.error instanceof BindingConflictError) return o.error;
+  return undefined;
+}
+
+function describeTarget(desired: DesiredWorkspace, observed: ObservedWorkspace | undefined): string {
+  return observed ? `Coder workspace ${observed.ownerName}/${observed.name} (${observed.id})` : `Coder workspace ${desired.owner}/${desired.name}`;
 }
 
 /** The observed workspace, fresh enough to act on. */
@@ -57,20 +114,25 @@ async function reread(rt: ConnectionRuntime, observed: ObservedWorkspace): Promi
 async function withFavorite(rt: ConnectionRuntime, observed: ObservedWorkspace): Promise<ObservedWorkspace> {
   const asOwner = await rt.owners!.forOwner(observed.ownerName);
   const mine = await asOwner.listWorkspaces({ q: `owner:${observed.ownerName}` });
+  const via = asOwner === rt.api ? {} : { favoriteVia: rt.owners!.scopesInUse };
   let found = observed;
   for (const ws of mine) {
     if (ws.owner_id !== observed.ownerId) continue;
     const o = toObserved(ws, true);
-    const merged = ws.id === observed.id ? { ...observed, favorite: o.favorite } : undefined;
+    const merged = ws.id === observed.id ? { ...observed, favorite: o.favorite, ...via } : undefined;
     if (merged) found = merged;
     const known = rt.snapshot.get(ws.id);
-    if (known) rt.snapshot.put({ ...known, favorite: o.favorite });
+    if (known) rt.snapshot.put({ ...known, favorite: o.favorite, ...via });
   }
   return found;
 }
 
-export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number): Promise<SyncOutcome> {
+export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, guard?: BindingGuard): Promise<SyncOutcome> {
   let observed = await observeOne(rt, desired, staleMs);
+  const holder = guard?.(observed);
+  if (holder !== undefined) {
+    return { plan: { key: desired.key, desired, observed, actions: [], blocked: [], drift: [] }, result: undefined, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
+  }
   let favoriteError: unknown;
   let wanted = desired;
   if (desired.favorite !== undefined && observed && observed.favorite === undefined) {
@@ -87,10 +149,12 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
   let result: ApplyResult | undefined;
   if (plan.actions.length > 0) {
     result = await applyPlan(plan, {
-      api: rt.api!,
+      api: guardedApi(rt.api!, guard),
       resolver: resolverFor(rt),
       ownerApi: (owner) => rt.owners!.forOwner(owner.username),
     });
+    const conflict = conflictOf(result);
+    if (conflict) return { plan: { ...plan, desired }, result: undefined, conflict };
     if (result.observed) rt.snapshot.put(result.observed);
   }
   if (favoriteError !== undefined && desired.favorite !== undefined) {
@@ -101,12 +165,18 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
   return { plan: { ...plan, desired }, result };
 }
 
-export type DeleteStep = { gone: true } | { gone: false; plan: WorkspacePlan; result: ApplyResult | undefined };
+export type DeleteStep =
+  | { gone: true }
+  /** Another Workspace holds the Coder workspace: it is not this one's to delete. */
+  | { gone: false; conflict: BindingConflictError }
+  | { gone: false; plan: WorkspacePlan; result: ApplyResult | undefined };
 
 /** deletionPolicy Delete: start the delete build once; gone once Coder no longer has the workspace. */
-export async function deleteOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number): Promise<DeleteStep> {
+export async function deleteOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, guard?: BindingGuard): Promise<DeleteStep> {
   const observed = await observeOne(rt, desired, staleMs);
   if (!observed) return { gone: true };
+  const holder = guard?.(observed);
+  if (holder !== undefined) return { gone: false, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
   const plan: WorkspacePlan = { key: desired.key, desired, observed, actions: diffDelete(observed, 'Delete'), blocked: [], drift: [] };
   if (plan.actions.length === 0) return { gone: false, plan, result: undefined };
   const result = await applyPlan(plan, {
