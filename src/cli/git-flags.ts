@@ -2,8 +2,8 @@
 // become a GitSource plus the declarations at one commit.
 import { Command, Option } from 'commander';
 import { gitEnvironment, type GitCredentialFlags } from '../gitops/git-auth.ts';
-import { defaultCacheRoot, GitSource } from '../gitops/git-source.ts';
-import { loadFromTexts, type LoadResult } from '../gitops/load.ts';
+import { defaultCacheRoot, GitSource, treeSources } from '../gitops/git-source.ts';
+import { loadFromSources, type LoadResult } from '../gitops/load.ts';
 
 export interface GitFlags extends GitCredentialFlags {
   repo?: string;
@@ -49,6 +49,5 @@ export async function loadFromRepo(flags: GitFlags & { repo: string }): Promise<
   const source = await openGitSource(flags, true);
   await source.fetch(flags.ref.startsWith('refs/') ? [flags.ref] : []);
   const commit = await source.resolve(flags.ref);
-  const files = await source.readTree(commit, flags.path);
-  return { loaded: loadFromTexts(files.map((f) => ({ file: f.path, text: f.text }))), commit };
+  return { loaded: loadFromSources(treeSources(await source.readTree(commit, flags.path))), commit };
 }

@@ -4,6 +4,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { DeclarationError } from './declaration.ts';
+import { LIMITS, ReadBudget, size } from './limits.ts';
 
 export type Source = { file: string; text: string } | { error: DeclarationError };
 
@@ -20,6 +21,8 @@ export async function readSources(paths: string[], opts: ReadOptions = {}): Prom
   // A file reached twice (named and inside a named directory) is read once,
   // or every declaration in it would collide with itself.
   const seen = new Set<string>();
+  // Sizes are checked before a file is read: one huge file, or very many, must not cost the memory to read them.
+  const budget = new ReadBudget();
   let stdinRead = false;
 
   if (paths.length === 0) {
@@ -29,7 +32,7 @@ export async function readSources(paths: string[], opts: ReadOptions = {}): Prom
   for (const given of paths) {
     if (given === '-') {
       if (stdinRead) out.push({ error: { file: '-', message: 'stdin (-) given more than once' } });
-      else out.push({ file: '-', text: await readStream(opts.stdin ?? process.stdin) });
+      else out.push(await readStdin(opts.stdin ?? process.stdin, budget));
       stdinRead = true;
       continue;
     }
@@ -38,13 +41,13 @@ export async function readSources(paths: string[], opts: ReadOptions = {}): Prom
     if (info instanceof Error) {
       out.push({ error: { file: given, message: fsMessage(info) } });
     } else if (info.isDirectory()) {
-      const found = await walk(absolute, given, out, seen, new Set());
+      const found = await walk(absolute, given, out, seen, budget, new Set());
       if (found === 0) {
         // An empty directory is most likely a wrong path; with --prune it would delete everything recorded.
         out.push({ error: { file: given, message: 'no .yaml, .yml or .json files in this directory' } });
       }
     } else if (info.isFile()) {
-      await readOne(absolute, given, out, seen);
+      await readOne(absolute, given, out, seen, budget);
     } else {
       out.push({ error: { file: given, message: 'not a file or directory' } });
     }
@@ -57,7 +60,7 @@ export async function readSources(paths: string[], opts: ReadOptions = {}): Prom
  * entries skipped. Returns how many declaration files it found, counting
  * those read before through another path.
  */
-async function walk(dir: string, shown: string, out: Source[], seen: Set<string>, visiting: Set<string>): Promise<number> {
+async function walk(dir: string, shown: string, out: Source[], seen: Set<string>, budget: ReadBudget, visiting: Set<string>): Promise<number> {
   let found = 0;
   let entries;
   let real;
@@ -83,31 +86,45 @@ async function walk(dir: string, shown: string, out: Source[], seen: Set<string>
       isFile = target?.isFile() ?? false;
     }
     if (isDir) {
-      found += await walk(absolute, display, out, seen, visiting);
+      found += await walk(absolute, display, out, seen, budget, visiting);
     } else if (isFile && EXTENSIONS.has(extname(entry.name).toLowerCase())) {
       found += 1;
-      await readOne(absolute, display, out, seen);
+      await readOne(absolute, display, out, seen, budget);
     }
   }
   visiting.delete(real);
   return found;
 }
 
-async function readOne(absolute: string, shown: string, out: Source[], seen: Set<string>): Promise<void> {
+async function readOne(absolute: string, shown: string, out: Source[], seen: Set<string>, budget: ReadBudget): Promise<void> {
   try {
     const real = await realpath(absolute);
     if (seen.has(real)) return;
     seen.add(real);
-    out.push({ file: shown, text: await readFile(real, 'utf8') });
+    const refused = budget.take((await stat(real)).size);
+    if (refused === undefined) out.push({ file: shown, text: await readFile(real, 'utf8') });
+    else if (refused !== '') out.push({ error: { file: shown, message: refused } });
   } catch (e) {
     out.push({ error: { file: shown, message: fsMessage(e as NodeJS.ErrnoException) } });
   }
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+/** Stdin has no size to check first: it is read up to the bound, and refused past it. */
+async function readStdin(stream: NodeJS.ReadableStream, budget: ReadBudget): Promise<Source> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    bytes += buffer.length;
+    if (bytes > LIMITS.fileBytes) {
+      // Stop reading; whatever is still being written to us is dropped when the process exits.
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      return { error: { file: '-', message: `is more than the ${size(LIMITS.fileBytes)} a declaration file may have; split it` } };
+    }
+    chunks.push(buffer);
+  }
+  const refused = budget.take(bytes);
+  return refused === undefined ? { file: '-', text: Buffer.concat(chunks).toString('utf8') } : { error: { file: '-', message: refused || 'not read' } };
 }
 
 /** A short reason without the absolute path Node puts in its messages. */

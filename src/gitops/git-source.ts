@@ -4,11 +4,13 @@
 // ls-tree + cat-file, never checked out, so there is no working tree to get
 // dirty or out of step. Nothing here writes to the repository itself.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { runGit, GitError } from './git.ts';
 import { withoutUserInfo } from './git-auth.ts';
+import type { Source } from './files.ts';
+import { fileTooBig, LIMITS, overRunBounds } from './limits.ts';
 
 /** Why a source could not give a tree: each becomes a reason in the status file. */
 export type SourceFailure = 'FetchFailed' | 'RefNotFound' | 'PathNotFound';
@@ -40,6 +42,14 @@ export interface TreeFile {
   /** Repo-relative, `/`-separated. */
   path: string;
   text: string;
+}
+
+/** A file of the tree, or why it was not read (too large, or the tree is). */
+export type TreeEntry = TreeFile | { path: string; error: string };
+
+/** Tree entries as the loader takes them: a refused file is an error naming it. */
+export function treeSources(entries: TreeEntry[]): Source[] {
+  return entries.map((e) => ('error' in e ? { error: { file: e.path, message: e.error } } : { file: e.path, text: e.text }));
 }
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
@@ -74,15 +84,20 @@ export class GitSource {
     const refspecs = [...REFSPECS, ...extraRefs.map((r) => `+${r}:${r}`)];
     try {
       if (!this.#cloned && !(await exists(join(this.dir, 'HEAD')))) {
+        await removeAbandonedClones(this.dir);
         const temp = `${this.dir}.${process.pid}.tmp`;
         await rm(temp, { recursive: true, force: true });
-        await mkdir(temp, { recursive: true, mode: 0o700 });
-        await this.#git(['init', '--bare', '--quiet'], temp);
-        await this.#git(['fetch', '--quiet', '--prune', '--no-tags', '--', this.url, ...refspecs], temp);
-        await rename(temp, this.dir).catch(async (e) => {
+        try {
+          await mkdir(temp, { recursive: true, mode: 0o700 });
+          await this.#git(['init', '--bare', '--quiet'], temp);
+          await this.#git(['fetch', '--quiet', '--prune', '--no-tags', '--', this.url, ...refspecs], temp);
+          await rename(temp, this.dir).catch(async (e) => {
+            if (!(await exists(join(this.dir, 'HEAD')))) throw e; // else another process won the race
+          });
+        } finally {
+          // A failed clone (unreachable, refused, timed out) or a lost race leaves nothing behind.
           await rm(temp, { recursive: true, force: true });
-          if (!(await exists(join(this.dir, 'HEAD')))) throw e; // else another process won the race
-        });
+        }
       } else {
         // By URL every time: the clone's config never holds the URL or a credential.
         await this.#git(['fetch', '--quiet', '--prune', '--no-tags', '--', this.url, ...refspecs]);
@@ -118,39 +133,52 @@ export class GitSource {
    * below a directory (hidden entries skipped, like the file loader), or the
    * one file `path` names whatever its extension.
    */
-  async readTree(commit: string, path: string): Promise<TreeFile[]> {
+  async readTree(commit: string, path: string): Promise<TreeEntry[]> {
     const dir = normalizePath(path);
     const shown = dir === '' ? '/' : dir;
     if (dir !== '') {
       const type = await this.#git(['cat-file', '-t', `${commit}:${dir}`], this.dir, [1, 128]);
       const kind = type.code === 0 ? type.stdout.toString('utf8').trim() : 'missing';
-      if (kind === 'blob') return this.#readBlobs(commit, [{ path: dir, sha: await this.#blobId(commit, dir) }]);
+      if (kind === 'blob') return this.#readSized(commit, [await this.#blob(commit, dir)], shown);
       if (kind !== 'tree') throw new SourceError('PathNotFound', `path "${shown}" does not exist at ${commit.slice(0, 12)} in ${this.display}`);
     }
-    const listing = await this.#git(['ls-tree', '-r', '-z', '--full-tree', commit, ...(dir ? ['--', `${dir}/`] : [])]);
-    const entries: { path: string; sha: string }[] = [];
+    // -l: each blob's size, so the bounds are checked before a byte of it is read.
+    const listing = await this.#git(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, ...(dir ? ['--', `${dir}/`] : [])]);
+    const entries: Blob[] = [];
     for (const record of listing.stdout.toString('utf8').split('\0')) {
-      const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(record);
+      const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(record);
       if (!m || m[2] !== 'blob' || m[1] === '120000') continue; // trees, submodules and symlinks are not declarations
-      const file = m[4]!;
+      const file = m[5]!;
       const below = dir ? file.slice(dir.length + 1) : file;
       if (below.split('/').some((part) => part.startsWith('.')) || !EXTENSIONS.test(file)) continue;
-      entries.push({ path: file, sha: m[3]! });
+      entries.push({ path: file, sha: m[3]!, size: Number(m[4]) });
     }
     if (entries.length === 0) {
       // With --prune, an empty tree would read as "delete everything": refuse it, as the file loader does.
       throw new SourceError('PathNotFound', `no .yaml, .yml or .json files under "${shown}" at ${commit.slice(0, 12)} in ${this.display}`);
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return this.#readBlobs(commit, entries);
+    return this.#readSized(commit, entries, shown);
   }
 
-  async #blobId(commit: string, path: string): Promise<string> {
-    return (await this.#git(['rev-parse', '--verify', `${commit}:${path}`])).stdout.toString('utf8').trim();
+  /** The blobs within the bounds of one run, read; the rest (or the whole tree, when it is past them) refused by name. */
+  async #readSized(commit: string, entries: Blob[], shown: string): Promise<TreeEntry[]> {
+    const over = overRunBounds(entries.length, entries.reduce((sum, e) => sum + e.size, 0));
+    if (over !== undefined) return [{ path: shown, error: `not read: "${shown}" at ${commit.slice(0, 12)} holds ${over}` }];
+    const fits = entries.filter((e) => e.size <= LIMITS.fileBytes);
+    const read = new Map((await this.#readBlobs(commit, fits)).map((f) => [f.path, f]));
+    return entries.map((e) => read.get(e.path) ?? { path: e.path, error: fileTooBig(e.size) });
+  }
+
+  async #blob(commit: string, path: string): Promise<Blob> {
+    const sha = (await this.#git(['rev-parse', '--verify', `${commit}:${path}`])).stdout.toString('utf8').trim();
+    const size = Number((await this.#git(['cat-file', '-s', sha])).stdout.toString('utf8').trim());
+    return { path, sha, size };
   }
 
   /** All blobs in one `cat-file --batch` process: `<sha> blob <size>\n<bytes>\n` each. */
-  async #readBlobs(_commit: string, entries: { path: string; sha: string }[]): Promise<TreeFile[]> {
+  async #readBlobs(_commit: string, entries: Blob[]): Promise<TreeFile[]> {
+    if (entries.length === 0) return [];
     const out = (await this.#git(['cat-file', '--batch'], this.dir, [], entries.map((e) => e.sha).join('\n') + '\n')).stdout;
     const files: TreeFile[] = [];
     let at = 0;
@@ -194,8 +222,37 @@ export function normalizePath(path: string): string {
     .join('/');
 }
 
+interface Blob {
+  path: string;
+  sha: string;
+  size: number;
+}
+
 function isUrl(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[\w.-]+@[\w.-]+:/.test(repo);
+}
+
+/**
+ * `<dir>.<pid>.tmp` siblings of a process that no longer runs: a clone
+ * interrupted by a kill. Only names of exactly that form are touched.
+ */
+async function removeAbandonedClones(dir: string): Promise<void> {
+  const prefix = `${basename(dir)}.`;
+  const names = await readdir(dirname(dir)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -'.tmp'.length) : '';
+    if (!/^[1-9][0-9]*$/.test(pid) || Number(pid) === process.pid || isRunning(Number(pid))) continue;
+    await rm(join(dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

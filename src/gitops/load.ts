@@ -4,7 +4,7 @@
 // and the user gets every mistake in one run.
 import type { DeclarationError, LoadResult } from './declaration.ts';
 import { findDuplicates } from './duplicates.ts';
-import { readSources, type ReadOptions } from './files.ts';
+import { readSources, type ReadOptions, type Source } from './files.ts';
 import { parseFile, type ParsedFile } from './parse.ts';
 
 export {
@@ -22,8 +22,13 @@ export {
  * against `opts.cwd` and reported as given.
  */
 export async function loadDeclarations(paths: string[], opts?: ReadOptions): Promise<LoadResult> {
+  return loadFromSources(await readSources(paths, opts));
+}
+
+/** Texts read, or the reasons they could not be (a file too large, say), validated together. */
+export function loadFromSources(sources: Source[]): LoadResult {
   const parsed: ParsedFile[] = [];
-  for (const source of await readSources(paths, opts)) {
+  for (const source of sources) {
     if ('error' in source) parsed.push({ declared: [], errors: [source.error], ignored: [] });
     else parsed.push(parseFile(source.file, source.text));
   }

@@ -12,6 +12,7 @@ import {
 import { formatPath } from '../api/field-error.ts';
 import type { DeclarationError, IgnoredDocument, LoadedWorkspace } from './declaration.ts';
 import { locate, parseFieldPath, type PathSegment, type Position } from './locate.ts';
+import { documentLimitErrors } from './limits.ts';
 
 /** A valid Workspace and where its identity fields are, for the cross-document checks. */
 export interface Declared {
@@ -47,6 +48,9 @@ interface Context {
 }
 
 export function parseFile(file: string, text: string): ParsedFile {
+  // Too many or too large documents are refused unparsed: the parser's cost grows with the text.
+  const tooBig = documentLimitErrors(file, text);
+  if (tooBig.length > 0) return { declared: [], errors: tooBig, ignored: [] };
   const out: ParsedFile = { declared: [], errors: [], ignored: [] };
   const lines = new LineCounter();
   // Documents are composed one at a time and dropped once checked, rather than

@@ -9,8 +9,8 @@ import { FIELD_OF } from '../engine/diff.ts';
 import { describeFailure } from '../engine/failure.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import { scrub } from '../observability/logger.ts';
-import { gitSources, normalizePath, SourceError, type GitSource } from './git-source.ts';
-import { formatDeclarationError, loadFromTexts } from './load.ts';
+import { gitSources, normalizePath, SourceError, treeSources, type GitSource } from './git-source.ts';
+import { formatDeclarationError, loadFromSources, type LoadResult } from './load.ts';
 import { runApply, type ApplyReport, type RunOptions } from './run.ts';
 import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type SyncStatusFile } from './sync-status.ts';
 
@@ -55,7 +55,7 @@ export class SyncTicker {
    * changes, so a resync of the same revision skips git and YAML: over
    * 10,000 documents that is most of an idle resync's CPU.
    */
-  #loaded: { commit: string; result: ReturnType<typeof loadFromTexts> } | undefined;
+  #loaded: { commit: string; result: LoadResult } | undefined;
   /** The result and time of the last status-file write. */
   #written: { result: TickResult; at: number } | undefined;
 
@@ -143,16 +143,15 @@ export class SyncTicker {
     return result;
   }
 
-  async #load(commit: string): Promise<ReturnType<typeof loadFromTexts>> {
+  async #load(commit: string): Promise<LoadResult> {
     if (this.#loaded?.commit === commit) return this.#loaded.result;
-    const files = await this.#opts.source.readTree(commit, this.#opts.path);
-    const result = loadFromTexts(files.map((f) => ({ file: f.path, text: f.text })));
+    const result = loadFromSources(treeSources(await this.#opts.source.readTree(commit, this.#opts.path)));
     this.#loaded = { commit, result };
     return result;
   }
 
   /** Plans and applies validated declarations; the one place a tick writes to Coder. */
-  async #converge(loaded: ReturnType<typeof loadFromTexts>, started: Date): Promise<{ report: ApplyReport; errors: SyncError[]; wrote: boolean }> {
+  async #converge(loaded: LoadResult, started: Date): Promise<{ report: ApplyReport; errors: SyncError[]; wrote: boolean }> {
     const session = await this.#opts.connect();
     let report: ApplyReport;
     const timer = this.#opts.metrics?.reconcileDuration.startTimer();

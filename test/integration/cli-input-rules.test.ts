@@ -2,7 +2,9 @@
 // call with the file, document and field: names Coder could never hold
 // (they would reach a URL path or a search query), and sizes that would
 // cost seconds and gigabytes to parse.
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGitFixture, wsYaml } from '../unit/gitops/git-fixture.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { SEED } from './seed.ts';
 
@@ -54,5 +56,43 @@ describe('owner, organization and template names', () => {
     const result = await h.cli(['plan', '-f', 'ok.yaml']);
     expect(result.stdout).toContain('Plan: 2 to create');
     expect(result.code).toBe(2);
+  });
+});
+
+describe('sizes, checked before parsing', () => {
+  const header = 'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x, namespace: team-a}\nspec:\n  owner: alice\n  template: docker\n';
+
+  it('a file over 8 MiB, on disk or on stdin, is refused by name', async () => {
+    const big = `${header}  parameters:\n  - {name: a, value: "${'x'.repeat(9 * 1024 * 1024)}"}\n`;
+    await h.write('ok.yaml', workspaceYaml('ok', { owner: 'alice', template: 'docker' }));
+    await h.write('big.yaml', big);
+    const file = await h.cli(['plan', '-f', 'ok.yaml', 'big.yaml']);
+    expect(file.code).toBe(1);
+    expect(file.stdout).toContain('error: big.yaml: is 9.0 MiB, more than the 8.0 MiB a declaration file may have; split it');
+    const stdin = await h.cli(['plan', '-f', '-'], { stdin: big });
+    expect(stdin.code).toBe(1);
+    expect(stdin.stdout).toContain('error: -: is more than the 8.0 MiB a declaration file may have; split it');
+    expect(h.sim.calls).toEqual([]);
+  });
+
+  it('a document over 2 MiB (200,000 parameters) and a file of over 50,000 documents are refused unparsed', async () => {
+    const params = Array.from({ length: 200_000 }, (_, i) => `  - {name: p${i}, value: v}`).join('\n');
+    await h.write('params.yaml', `${workspaceYaml('first', { owner: 'alice', template: 'docker' })}\n---\n${header}  parameters:\n${params}\n`);
+    await h.write('docs.yaml', '---\n'.repeat(60_000));
+    const result = await h.cli(['plan', '-f', 'params.yaml', 'docs.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/error: params\.yaml: document 1 \(line 2\): the document is 5\.\d MiB, more than the 2\.0 MiB one document may have/);
+    expect(result.stdout).toContain('error: docs.yaml: document 50000 (line 50001): has more than 50000 documents, the most one file may have; split it');
+    expect(result.stdout).not.toContain('must have at most 256 items'); // refused by size, never parsed
+    expect(h.sim.calls).toEqual([]);
+  });
+
+  it('sync refuses a repository file over 8 MiB by name and applies nothing', async () => {
+    const repo = createGitFixture(join(h.dir, 'git'));
+    repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }), 'workspaces/big.yaml': `# ${'x'.repeat(9 * 1024 * 1024)}\n` });
+    const result = await h.cli(['sync', '--once', '--repo', repo.remote, '--path', 'workspaces', '--cache-dir', join(h.dir, 'cache')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('error (InvalidDeclarations): workspaces/big.yaml: is 9.0 MiB, more than the 8.0 MiB a declaration file may have');
+    expect(h.writes()).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // The git source against real repositories: clone into the cache, fetch,
 // resolve refs, read trees without a checkout, and the failures sync reports.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ describe('GitSource', () => {
     expect(await s.resolve('main')).toBe(c1);
     const files = await s.readTree(c1, './workspaces/');
     expect(files.map((f) => f.path)).toEqual(['workspaces/a.json', 'workspaces/b.yaml', 'workspaces/team/c.yml']);
-    expect(files[1]!.text).toBe(wsYaml('b', { owner: 'bob' }));
+    expect(files[1]).toEqual({ path: 'workspaces/b.yaml', text: wsYaml('b', { owner: 'bob' }) });
     expect((await s.readTree(c1, 'other/d.yaml')).map((f) => f.path)).toEqual(['other/d.yaml']);
 
     expect(s.dir.startsWith(cache)).toBe(true);
@@ -76,7 +76,7 @@ describe('GitSource', () => {
     expect(await s.resolve(c1)).toBe(c1);
     expect(await s.resolve(c1.slice(0, 10))).toBe(c1);
     expect(await s.isAncestor(c1, c2)).toBe(true);
-    expect((await s.readTree(c1, 'w'))[0]!.text).toContain('ttl: 8h');
+    expect((await s.readTree(c1, 'w'))[0]).toMatchObject({ text: expect.stringContaining('ttl: 8h') });
   });
 
   it('a force-push leaves a commit that does not descend from the old one; a deleted branch is RefNotFound', async () => {
@@ -118,6 +118,39 @@ describe('GitSource', () => {
     expect(gone.message).toMatch(/cannot fetch .*no-such-repo: git fetch failed: .*does not appear to be a git repository/);
   });
 
+  it('reads no blob past the bounds: a file over 8 MiB is refused by name, a tree over 10,000 files as a whole', async () => {
+    const big = `# ${'x'.repeat(9 * 1024 * 1024)}\n`;
+    const c1 = repo.commit({ 'w/a.yaml': wsYaml('a', { owner: 'alice' }), 'w/big.yaml': big });
+    const s = source();
+    await s.fetch();
+    expect(await s.readTree(c1, 'w')).toEqual([
+      { path: 'w/a.yaml', text: wsYaml('a', { owner: 'alice' }) },
+      { path: 'w/big.yaml', error: 'is 9.0 MiB, more than the 8.0 MiB a declaration file may have; split it' },
+    ]);
+    expect(await s.readTree(c1, 'w/big.yaml')).toEqual([{ path: 'w/big.yaml', error: expect.stringContaining('is 9.0 MiB') }]);
+
+    const many = Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`many/${i}.yaml`, '']));
+    const c2 = repo.commit(many);
+    await s.fetch();
+    expect(await s.readTree(c2, 'many')).toEqual([
+      { path: 'many', error: `not read: "many" at ${c2.slice(0, 12)} holds more than 10000 declaration files, the most one run reads` },
+    ]);
+  });
+
+  it('a failed first clone leaves nothing in the cache, and a clone left by a killed process is cleared', async () => {
+    const gone = source(join(root, 'no-such-repo'));
+    await failure(gone.fetch());
+    expect(await readdir(cache)).toEqual([]);
+
+    // A process killed mid-clone leaves <dir>.<pid>.tmp; a later first clone of the same URL removes it.
+    repo.commit({ 'w/a.yaml': wsYaml('a', { owner: 'alice' }) });
+    const s = source();
+    const dead = `${s.dir}.999999999.tmp`;
+    await mkdir(dead, { recursive: true });
+    await s.fetch();
+    expect(await readdir(cache)).toEqual([s.dir.slice(cache.length + 1)]);
+  });
+
   it('reads a local repository in place (plan in CI): no clone, its own refs', async () => {
     const c1 = repo.commit({ 'w/a.yaml': wsYaml('a', { owner: 'alice' }) });
     const s = source(repo.work, true);
@@ -131,11 +164,15 @@ describe('GitSource', () => {
 describe('git credentials and names', () => {
   it('an https token goes into GIT_CONFIG_* for that URL only, is registered for scrubbing, and is refused for non-https', async () => {
     const token = 'ghp_unit-test-token-123456';
-    const env = await gitEnvironment('https://user:pw-secret-999@git.example.com/org/repo.git', { tokenEnv: 'T' }, { T: token });
+    const env = await gitEnvironment('https://git.example.com/org/repo.git', { tokenEnv: 'T' }, { T: token });
     expect(env.GIT_CONFIG_COUNT).toBe('1');
     expect(env.GIT_CONFIG_KEY_0).toBe('http.https://git.example.com/org/repo.git.extraHeader');
     expect(env.GIT_CONFIG_VALUE_0).toBe(`Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);
     expect(env.GIT_TERMINAL_PROMPT).toBe('0');
+    // A password in the URL is refused (git would show it in `ps`), without being quoted, and scrubbed from then on.
+    const refused = await gitEnvironment('https://user:pw-secret-999@git.example.com/org/repo.git', {}, {}).catch((e: Error) => e);
+    expect(String(refused)).toMatch(/--repo must not contain a user name or password.*--token-env/);
+    expect(String(refused)).not.toContain('pw-secret-999');
     expect(scrub(`x ${token} ${env.GIT_CONFIG_VALUE_0} pw-secret-999`)).not.toMatch(/ghp_|pw-secret|[A-Za-z0-9+/]{30,}=*/);
     await expect(gitEnvironment('/tmp/repo', { tokenEnv: 'T' }, { T: token })).rejects.toThrow(/https:\/\/ repositories only/);
     await expect(gitEnvironment('https://h/r', { tokenEnv: 'MISSING' }, {})).rejects.toThrow(/MISSING/);
