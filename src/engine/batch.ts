@@ -10,6 +10,8 @@ import type { DesiredWorkspace, WorkspacePlan } from './types.ts';
 /** Hands out clients acting as a workspace owner (src/coder/owner-tokens.ts). */
 export interface OwnerApis {
   forOwner(owner: string): Promise<CoderApi>;
+  /** The scopes its minted tokens carry (status says which); undefined before the first mint. */
+  readonly scopesInUse?: string | undefined;
 }
 
 export interface Observation {
@@ -37,7 +39,9 @@ export async function observe(api: CoderApi, owners: OwnerApis, desired: Desired
       try {
         const asOwner = await owners.forOwner(username);
         const mine = await asOwner.listWorkspaces({ q: `owner:${username}` });
-        for (const ws of mine) if (ws.owner_id === ownerId) snapshot.put(toObserved(ws, true));
+        // The connection's own user needs no minted token.
+        const via = asOwner === api ? undefined : owners.scopesInUse;
+        for (const ws of mine) if (ws.owner_id === ownerId) snapshot.put({ ...toObserved(ws, true), ...(via ? { favoriteVia: via } : {}) });
       } catch (error) {
         favoriteErrors.set(ownerId, error);
       }
@@ -60,7 +64,8 @@ export async function applyAll(plans: WorkspacePlan[], deps: ApplyDeps, concurre
       const plan = plans[i];
       if (!plan) return;
       results[i] =
-        plan.actions.length === 0
+        // managementPolicies [Observe]: planned and reported, never applied.
+        plan.actions.length === 0 || plan.desired.observeOnly
           ? { key: plan.key, outcomes: [], observed: plan.observed }
           : await applyPlan(plan, deps);
     }

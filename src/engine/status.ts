@@ -160,9 +160,20 @@ function syncedCondition(plan: WorkspacePlan, outcomes: ActionOutcome[], applied
     return { type: 'Synced', status: 'True', reason: 'Created', message: 'workspace created in Coder' };
   if (outcomes.length > 0) {
     const fields = outcomes.map((o) => o.action.kind).join(', ');
-    return { type: 'Synced', status: 'True', reason: 'Updated', message: `updated in Coder: ${fields}` };
+    return { type: 'Synced', status: 'True', reason: 'Updated', message: `updated in Coder: ${fields}${favoriteNote(plan)}` };
   }
-  return { type: 'Synced', status: 'True', reason: 'UpToDate', message: 'Coder matches the spec' };
+  return { type: 'Synced', status: 'True', reason: 'UpToDate', message: `Coder matches the spec${favoriteNote(plan)}` };
+}
+
+/**
+ * Which scopes the owner token that read (and set) the favorite carried:
+ * they differ between Coder versions (docs/compatibility.md), and an admin
+ * should see how wide a token the tool minted for someone else.
+ */
+function favoriteNote(plan: WorkspacePlan): string {
+  const via = plan.observed?.favoriteVia;
+  if (plan.desired.favorite === undefined || !via) return '';
+  return `; favorite read as the owner with a short-lived token scoped ${via}`;
 }
 
 function readyCondition(observed: ObservedWorkspace | undefined, synced: ConditionInput): ConditionInput {

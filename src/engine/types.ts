@@ -70,6 +70,8 @@ export interface ObservedWorkspace {
   dormant: boolean;
   /** Only known when read with the owner's own token; undefined otherwise. */
   favorite?: boolean;
+  /** The scopes of the minted owner token the favorite was read with; undefined when none was minted. */
+  favoriteVia?: string;
   automaticUpdates: AutomaticUpdates;
   /** Mirrors the deployment's --allow-workspace-renames. */
   allowRenames: boolean;

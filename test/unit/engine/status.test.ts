@@ -75,6 +75,17 @@ describe('computeStatus', () => {
     expect(synced.message).toContain(message);
   });
 
+  it.each([
+    { favorite: true, via: 'coder:all', note: true },
+    { favorite: true, via: undefined, note: false }, // the connection's own user: no minted token
+    { favorite: undefined, via: 'coder:all', note: false }, // favorite not managed
+  ])('favorite $favorite read via $via: the Synced message names the owner token\'s scopes: $note', ({ favorite, via, note }) => {
+    const o = observed({ favorite: true, ...(via ? { favoriteVia: via } : {}) });
+    const synced = condition(computeStatus({ plan: diff(desired(favorite === undefined ? {} : { favorite }), o), coderUrl, now }), 'Synced')!;
+    expect(synced.reason).toBe('UpToDate');
+    expect(synced.message.includes('favorite read as the owner with a short-lived token scoped coder:all')).toBe(note);
+  });
+
   it('a create refused for another reason keeps its own field', () => {
     const plan = diff(desired(), undefined);
     const error = new CoderApiError({ status: 404, method: 'POST', path: '/x', response: { message: 'Template "docker" has been deleted!' } });
