@@ -41,7 +41,7 @@ export async function runSyncIdle(n: number, log: (s: string) => void): Promise<
   git(repo, 'commit', '-q', '-m', 'workspaces');
   const child = spawn(
     process.execPath,
-    [CLI, 'sync', '--repo', repo, '--path', '.', '--interval', '1s', '--resync', `${RESYNC_S}s`, '--state', join(dir, 'state.json'),
+    [CLI, 'sync', '--repo', repo, '--path', '.', '--interval', '1s', '--resync', `${RESYNC_S}s`, '--allow-short-intervals', '--state', join(dir, 'state.json'),
       '--status-file', statusFile, '--cache-dir', join(dir, 'cache'), '--metrics-bind-address', '127.0.0.1:0'],
     { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token }, stdio: ['ignore', 'ignore', 'pipe'] },
   );

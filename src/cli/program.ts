@@ -197,6 +197,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
     .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
     .addOption(new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift').argParser(durationMs).default(600_000, '10m'))
+    .option('--allow-short-intervals', 'allow --interval below 10s and --resync below 1m (tests, benchmarks against a local simulator)')
     .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
     .option('--allow-history-rewrite', 'apply a commit that does not descend from the last applied one (after a force-push)')
     .option('--status-file <file>', 'JSON status written after every tick, read back on start')

@@ -9,11 +9,13 @@ import { createLogger } from '../observability/logger.ts';
 import { OperatorMetrics } from '../observability/metrics.ts';
 import { connect, readUrl, type Connection, type ConnectionFlags } from './connection.ts';
 import { openGitSource, type GitFlags } from './git-flags.ts';
+import { backsOff, checkSyncTiming, MAX_BACKOFF_MS, nextWaitMs } from './sync-timing.ts';
 
 export interface SyncFlags extends ConnectionFlags, GitFlags {
   repo: string;
   interval: number;
   resync: number;
+  allowShortIntervals?: boolean;
   once?: boolean;
   prune?: boolean;
   allowHistoryRewrite?: boolean;
@@ -34,6 +36,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   const metrics = new OperatorMetrics();
   // A malformed Coder URL is no passing outage: refuse it before the first tick, like a bad flag.
   readUrl(flags, process.env);
+  if (!flags.once) checkSyncTiming(flags);
   const source = await openGitSource(flags, false);
   const previous = flags.statusFile ? await readSyncStatus(flags.statusFile) : undefined;
 
@@ -81,7 +84,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   let ticks = 0;
   let tickStarted = Date.now();
   // A tick may take git timeouts plus a delete wait; longer than that and the loop is stuck: let the kubelet restart us.
-  const stallMs = flags.interval + 3 * flags.gitTimeout + flags.deleteTimeout + 60_000;
+  const stallMs = Math.max(flags.interval, MAX_BACKOFF_MS) + 3 * flags.gitTimeout + flags.deleteTimeout + 60_000;
   const server = await startHttpServer({
     address: flags.metricsBindAddress,
     registry: metrics.registry,
@@ -89,15 +92,19 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     readiness: () => (ticks === 0 ? 'the first sync has not finished yet' : undefined),
   });
   if (server) logger.info({ address: server.url }, 'serving /metrics, /healthz and /readyz');
+  let failures = 0;
   try {
     while (!stopping) {
       tickStarted = Date.now();
-      await tick(ticker, flags, logger);
+      const result = await tick(ticker, flags, logger);
       ticks++;
       tickStarted = Date.now();
       if (stopping) break;
+      failures = backsOff(result) ? failures + 1 : 0;
+      const waitMs = nextWaitMs(flags.interval, failures);
+      if (waitMs > flags.interval) logger.warn({ result, failures, nextTickInMs: waitMs }, 'backing off after repeated failures');
       await new Promise<void>((done) => {
-        const timer = setTimeout(done, flags.interval);
+        const timer = setTimeout(done, waitMs);
         wake = () => {
           clearTimeout(timer);
           done();

@@ -25,7 +25,7 @@ describe('the sync loop', () => {
     const c1 = w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
     const child = spawn(
       process.execPath,
-      [CLI, 'sync', '--repo', w.repo.remote, '--path', 'workspaces', '--interval', '200ms', '--status-file', w.statusPath,
+      [CLI, 'sync', '--repo', w.repo.remote, '--path', 'workspaces', '--interval', '200ms', '--allow-short-intervals', '--status-file', w.statusPath,
         '--cache-dir', join(w.h.dir, 'cache'), '--metrics-bind-address', '127.0.0.1:0', '--log-level', 'info'],
       { cwd: w.h.dir, env: { PATH: process.env.PATH ?? '', HOME: w.h.dir, CODER_URL: w.h.sim.url, CODER_SESSION_TOKEN: w.h.sim.tokenFor('admin') } },
     );
@@ -115,5 +115,40 @@ describe('plan --repo', () => {
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('ref "no-such-ref" not found');
     expect(w.h.writes()).toEqual([]);
+  });
+});
+
+describe('loop timing', () => {
+  it('refuses --interval 0s --resync 0s before touching git or Coder', async () => {
+    w = await startSyncWorld({ seed: SEED });
+    w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
+    const r = await w.h.cli(['sync', '--repo', w.repo.remote, '--interval', '0s', '--resync', '0s', '--cache-dir', join(w.h.dir, 'cache')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: --interval must be at least 10s (got 0s); --resync must be at least 1m (got 0s)');
+    expect(await readdir(join(w.h.dir, 'cache')).catch(() => [])).toEqual([]);
+    expect(w.h.sim.calls).toEqual([]);
+  });
+
+  it('a loop that keeps failing (no Coder token) backs off: each wait doubles', async () => {
+    w = await startSyncWorld({ seed: SEED });
+    w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'sync', '--repo', w.repo.remote, '--path', 'workspaces', '--interval', '100ms', '--allow-short-intervals',
+        '--cache-dir', join(w.h.dir, 'cache'), '--metrics-bind-address', '0'],
+      { cwd: w.h.dir, env: { PATH: process.env.PATH ?? '', HOME: w.h.dir, CODER_URL: w.h.sim.url } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const waits = () => [...stderr.matchAll(/"nextTickInMs":(\d+)/g)].map((m) => Number(m[1]));
+    try {
+      await waitFor('four backoffs', async () => (waits().length >= 4 ? true : undefined));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(waits().slice(0, 4)).toEqual([200, 400, 800, 1600]);
+    expect(stderr).toContain('no Coder token');
   });
 });
