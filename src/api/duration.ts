@@ -1,5 +1,5 @@
 // Go-style durations ("8h", "1h30m", "1.5h", "500ms") for spec.ttl and CLI
-// flags, and the TTL rules Coder applies (BEHAVIOUR.md §10). No well-kept npm
+// flags, and the TTL rules Coder applies (docs/coder-api.md, Settings). No well-kept npm
 // package parses Go durations strictly, so this is a deliberately tiny parser
 // whose accepted syntax is exactly the schema's DURATION_PATTERN.
 import { DURATION_PATTERN } from './schema.ts';

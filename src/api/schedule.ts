@@ -1,4 +1,4 @@
-// Coder's weekly autostart schedule (BEHAVIOUR.md §9; coderd/schedule/cron,
+// Coder's weekly autostart schedule (docs/coder-api.md, Settings; coderd/schedule/cron,
 // Weekly): an optional CRON_TZ=<zone> prefix, then exactly five cron fields
 // `min hour dom month dow`, dom and month both `*`, no descriptors. Coder
 // parses with robfig/cron; we expand fields with cron-parser and add the few

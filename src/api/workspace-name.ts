@@ -1,4 +1,4 @@
-// Coder's workspace name rule (codersdk/name.go, NameValid; BEHAVIOUR.md §5),
+// Coder's workspace name rule (codersdk/name.go, NameValid; docs/coder-api.md, Creating a workspace),
 // checked here so a bad name fails at plan time, not at create.
 import { RESERVED_WORKSPACE_NAMES, WORKSPACE_NAME_MAX, WORKSPACE_NAME_PATTERN } from './schema.ts';
 

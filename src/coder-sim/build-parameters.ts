@@ -2,7 +2,7 @@
 // build request may change and how Coder refuses the rest. An immutable
 // parameter keeps its first value; a required one must have a value from
 // this request or an earlier build. Both refusals come in the two shapes of
-// BEHAVIOUR.md §5: classic flow (one parameter, reason in detail) and
+// docs/coder-api.md, Creating a workspace: classic flow (one parameter, reason in detail) and
 // dynamic flow (one validation per parameter).
 import type { ValidationError } from '../coder/types.ts';
 import type { SimTemplate, SimTemplateVersion } from './model.ts';

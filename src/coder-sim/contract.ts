@@ -1,5 +1,5 @@
 // Checks the simulator's answers against the real server's OpenAPI 2 document
-// (../shared/coder-api/swagger.json, or $CODER_SWAGGER). swaggo marks few
+// (Coder's swagger.json: the default path below, or $CODER_SWAGGER). swaggo marks few
 // fields required and no field nullable, so a small, explicit list of
 // relaxations below says where the Go types allow what the document does not.
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const SCHEMA_ID = 'coder-swagger.json';
 
 /**
  * Fields the Go structs send as explicit `null` although swagger gives a bare
- * `type: string` (BEHAVIOUR.md §6 for Workspace; codersdk.NullTime for builds).
+ * `type: string` (docs/coder-api.md, Reading workspaces; codersdk.NullTime for builds).
  */
 const NULLABLE_FIELDS: Record<string, string[]> = {
   'codersdk.Workspace': ['dormant_at', 'deleting_at', 'next_start_at'],

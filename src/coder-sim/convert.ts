@@ -1,5 +1,5 @@
 // Records → codersdk wire shapes (coderd/workspaces.go convertWorkspace and
-// friends). The shape rules of BEHAVIOUR.md §6 live here: nullable pointers
+// friends). The shape rules of docs/coder-api.md (Reading workspaces) live here: nullable pointers
 // with omitempty are left out, nullable times are explicit null, favorite is
 // only ever true for the owner, ttl_ms follows the template when users may not
 // set autostop.

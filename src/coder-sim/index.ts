@@ -1,5 +1,5 @@
 // The Coder API simulator: an in-memory coderd for the endpoints this project
-// uses, faithful to ../shared/coder-api/BEHAVIOUR.md, with fault knobs, call
+// uses, faithful to docs/coder-api.md (per Coder version: versions.ts), with fault knobs, call
 // recording and an optional swagger contract check of every answer.
 import type { Server } from 'node:http';
 import { loadSwagger, SwaggerContract, defaultSwaggerPath } from './contract.ts';

@@ -10,7 +10,7 @@ export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, 
 
 /**
  * Milliseconds a Retry-After header asks for, capped, or undefined when the
- * header is absent or unreadable. Coder sends whole seconds (BEHAVIOUR.md §2);
+ * header is absent or unreadable. Coder sends whole seconds (docs/coder-api.md, Rate limits);
  * an HTTP date is accepted too because a proxy in front of Coder may send one.
  */
 export function retryAfterMs(header: string | null, nowMs: number, capMs: number): number | undefined {

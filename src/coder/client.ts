@@ -99,7 +99,7 @@ export const CODER_CLIENT_DEFAULTS = {
 /** Room per workspace when a page size above 2,000 raises a list page's body limit. */
 const LIST_BYTES_PER_WORKSPACE = 16 * 1024;
 
-/** Coder's own limit per (user, path) per minute (BEHAVIOUR.md §2). */
+/** Coder's own limit per (user, path) per minute (docs/coder-api.md, Rate limits). */
 const SERVER_REQUESTS_PER_MINUTE = 512;
 
 export class CoderClient implements CoderApi {
@@ -202,8 +202,8 @@ export class CoderClient implements CoderApi {
   }
 
   // Coder orders the list by the requester's favorites, then workspaces whose
-  // latest build is a successful start, then owner and name (BEHAVIOUR.md
-  // §7), and pages by offset with no cursor. A workspace that starts or stops
+  // latest build is a successful start, then owner and name (docs/coder-api.md,
+  // Listing workspaces), and pages by offset with no cursor. A workspace that starts or stops
   // while we page can therefore move across a page boundary: it then shows up
   // twice (kept once, by id, the later copy) or not at all (the next resync
   // finds it). Few large pages keep that window, and the rate-limit cost, small.
@@ -260,7 +260,7 @@ export class CoderClient implements CoderApi {
     return (await this.#send({ method: 'POST', route, body: req, idempotent: false })).body as Workspace;
   }
 
-  // Coder treats a rename to the current name as a no-op (BEHAVIOUR.md §8),
+  // Coder treats a rename to the current name as a no-op (docs/coder-api.md, Settings),
   // so sending it again after a lost answer is safe.
   async renameWorkspace(id: string, name: string): Promise<void> {
     const route = routePath('/api/v2/workspaces/{workspace}', { workspace: id });
@@ -268,7 +268,7 @@ export class CoderClient implements CoderApi {
   }
 
   // Off is sent as "" (autostart) and 0 (ttl): both mean off to Coder
-  // (BEHAVIOUR.md §9, §10) and, unlike null, both fit the swagger types.
+  // (docs/coder-api.md, Settings) and, unlike null, both fit the swagger types.
   async setAutostart(id: string, schedule: string | null): Promise<void> {
     const route = routePath('/api/v2/workspaces/{workspace}/autostart', { workspace: id });
     await this.#send({ method: 'PUT', route, body: { schedule: schedule ?? '' }, idempotent: true });
@@ -296,7 +296,7 @@ export class CoderClient implements CoderApi {
   }
 
   // Never retried: a second start or stop would queue a second build
-  // (BEHAVIOUR.md §14). The engine reads the workspace to learn what happened.
+  // (docs/coder-api.md, Builds). The engine reads the workspace to learn what happened.
   async createBuild(id: string, req: CreateWorkspaceBuildRequest): Promise<WorkspaceBuild> {
     const route = routePath('/api/v2/workspaces/{workspace}/builds', { workspace: id });
     return (await this.#send({ method: 'POST', route, body: req, idempotent: false })).body as WorkspaceBuild;

@@ -1,7 +1,7 @@
 // Client-side rate limit: one token bucket per request path.
 //
 // Coder limits each (user, cleaned URL path) to 512 requests in a sliding
-// minute (BEHAVIOUR.md §2), so a workspace id in the path gives that workspace
+// minute (docs/coder-api.md, Rate limits), so a workspace id in the path gives that workspace
 // its own budget, and the one list path is the tight spot. Staying under the
 // limit ourselves is cheaper than collecting 429s with a 60 s Retry-After.
 //

@@ -1,5 +1,5 @@
 // Wire types for the slice of the Coder REST API v2 this project uses.
-// Field names follow ../shared/coder-api/swagger.json (codersdk.*); only the
+// Field names follow Coder's swagger.json (codersdk.*); only the
 // fields we read or write are listed. The contract tests check the simulator's
 // responses against the swagger definitions, so these stay honest.
 

@@ -1,5 +1,5 @@
 // From a Workspace's spec.connectionRef to the connection object in the cache
-// and what tenancy needs to know about it. Default (DESIGN.md): the
+// and what tenancy needs to know about it. Default (docs/architecture.md): the
 // CoderConnection named "default" in the Workspace's namespace.
 import type { ClusterCoderConnection, CoderConnection, Workspace } from '../api/schema.ts';
 import type { ConnectionRef } from './connections.ts';

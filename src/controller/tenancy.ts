@@ -1,4 +1,4 @@
-// Who may use which connection (DESIGN.md "Tenancy and security"). Pure, so
+// Who may use which connection (docs/architecture.md, tenancy and security). Pure, so
 // every allow and deny is a table row in a test. A CoderConnection carries a
 // team's own token and serves only its own namespace; a ClusterCoderConnection
 // carries an admin token and serves only the namespaces its spec.allow rules

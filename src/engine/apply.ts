@@ -148,7 +148,7 @@ export interface WaitOptions {
 }
 
 /**
- * A delete is final only when its build succeeds (BEHAVIOUR.md §14). Polls the
+ * A delete is final only when its build succeeds (docs/coder-api.md: Builds). Polls the
  * build until its job ends; returns the final job status, or 'timeout'.
  */
 export async function waitForBuild(api: CoderApi, buildId: string, opts: WaitOptions): Promise<string> {

@@ -1,6 +1,6 @@
 // Turns Coder's workspace objects into the engine's ObservedWorkspace and
 // indexes one list pass so every declaration finds its workspace without
-// another API call (DESIGN.md: observation is list-based).
+// another API call (docs/architecture.md: observation is list-based).
 import type { CoderApi } from '../coder/api.ts';
 import type { Workspace, WorkspaceBuild } from '../coder/types.ts';
 import type { ObservedWorkspace } from './types.ts';

@@ -1,4 +1,4 @@
-// POST /workspaces/{workspace}/builds (BEHAVIOUR.md §14): start, stop and
+// POST /workspaces/{workspace}/builds (docs/coder-api.md: Builds): start, stop and
 // delete builds. A delete only takes effect when its build succeeds; an
 // orphan delete completes at once because the simulator has no provisioners.
 import type { WorkspaceTransition } from '../../coder/types.ts';

@@ -1,5 +1,5 @@
 // Read-only lookups: build info, users, organizations, templates and
-// template versions (BEHAVIOUR.md §3, §4).
+// template versions (docs/coder-api.md: Build info; Users, organizations, templates).
 import { canReadTemplate } from '../authz.ts';
 import { profileOf } from '../versions.ts';
 import { buildInfo, convertOrganization, convertTemplate, convertTemplateVersion, convertUser } from '../convert.ts';

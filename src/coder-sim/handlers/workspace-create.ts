@@ -1,5 +1,5 @@
 // POST /users/{user}/workspaces and the deprecated org-member route, with
-// the order of checks of BEHAVIOUR.md §5: body validation, template
+// the order of checks of docs/coder-api.md, Creating a workspace: body validation, template
 // resolution, authorization, autostart, ttl, automatic updates, duplicate
 // name, then build errors (version import state, parameters).
 import type { AutomaticUpdates, ValidationError } from '../../coder/types.ts';

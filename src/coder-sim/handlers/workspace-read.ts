@@ -1,4 +1,4 @@
-// Reading workspaces and builds (BEHAVIOUR.md §6, §7): list with search and
+// Reading workspaces and builds (docs/coder-api.md: Reading workspaces, Listing workspaces): list with search and
 // pagination, by id (410 when deleted), by owner and name, and builds.
 import type { ValidationError } from '../../coder/types.ts';
 import { canReadWorkspace } from '../authz.ts';

@@ -1,4 +1,4 @@
-// The per-workspace settings endpoints (BEHAVIOUR.md §8-§13): rename,
+// The per-workspace settings endpoints (docs/coder-api.md: Settings): rename,
 // autostart, ttl, dormant, favorite and automatic updates. None of them
 // touches updated_at.
 import { canChangeWorkspace } from '../authz.ts';
