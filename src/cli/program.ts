@@ -12,11 +12,15 @@ import { loadFromRepo, withGitOptions, type GitFlags } from './git-flags.ts';
 import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from './markdown.ts';
 import { syncCommand, type SyncFlags } from './sync-command.ts';
 import { registerRunCommand } from './run-command.ts';
-import { durationMs, positiveInt } from './arg-parsers.ts';
+import { durationMs, positiveInt, pruneLimit } from './arg-parsers.ts';
+import { DeclarationConflictError } from '../gitops/identity.ts';
+import { PruneLimitError } from '../gitops/run.ts';
+import { DEFAULT_PRUNE_LIMIT, formatPruneLimit, type PruneLimit } from '../gitops/prune-limit.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
+import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
 import { ProgressLine } from './progress.ts';
 
 export const EXIT_OK = 0;
@@ -38,7 +42,7 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
 const FILENAME = ['-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin'] as const;
 
 function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
-  return cmd
+  return withRolloutOptions(cmd)
     .option('--url <url>', 'Coder URL (default: $CODER_URL)')
     .option('--token-file <file>', 'file holding the Coder session token (default: $CODER_SESSION_TOKEN)')
     .option('--state <file>', 'state file recording what this tool manages', '.cwo-state.json')
@@ -74,8 +78,11 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
     else print(flags.output === 'json' ? JSON.stringify(errorsJson(loaded.errors), null, 2) : renderErrors(loaded.errors));
     return undefined;
   }
+  // A bad window is a usage error before any call to Coder.
+  const rollout = rolloutFromFlags(flags as unknown as RolloutFlags);
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const conn = await connect(flags, process.env, logger);
+  for (const warning of connectionRefWarnings(loaded.workspaces)) process.stderr.write(`warning: ${warning}\n`);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
     paths: flags.filename ?? [],
@@ -89,6 +96,7 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   };
   if (fromGit) opts.sources = gitSources(flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
+  opts.rollout = rollout;
   return { conn, opts, where };
 }
 
@@ -131,6 +139,9 @@ async function planOnce(flags: CommonFlags): Promise<number> {
 
 async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
+  } catch (error) {
+    if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
+    throw error;
   if (!ready) return EXIT_ERROR;
   const text = flags.output === 'text';
   const progress = new ProgressLine(process.stdout);
@@ -164,6 +175,13 @@ async function statusCommand(flags: CommonFlags): Promise<number> {
     print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderStatusTable(report));
     return EXIT_OK;
   } finally {
+/** Declarations that contradict each other or the state, found before any write: reported like invalid ones. */
+function printConflicts(flags: CommonFlags, error: DeclarationConflictError, where: string | undefined): number {
+  if (flags.output === 'markdown') print(renderErrorsMarkdown(error.errors, where));
+  else print(flags.output === 'json' ? JSON.stringify(errorsJson(error.errors), null, 2) : renderErrors(error.errors));
+  return EXIT_ERROR;
+}
+
     await ready.conn.owners.release();
   }
 }
@@ -183,6 +201,12 @@ export function buildProgram(run: (code: number) => void): Command {
     .option(...FILENAME)
     .option('--prune', 'also plan deleting/orphaning workspaces no longer declared')
     .action(action(planCommand));
+function maxPruneOption(): Option {
+  return new Option('--max-prune <n|n%|all>', 'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)')
+    .argParser(pruneLimit)
+    .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT));
+}
+
   withCommonOptions(program.command('apply'))
     .description('make Coder match the declarations')
     .requiredOption(...FILENAME)
@@ -197,13 +221,16 @@ export function buildProgram(run: (code: number) => void): Command {
     .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
     .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
     .addOption(new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift').argParser(durationMs).default(600_000, '10m'))
+    .addOption(maxPruneOption())
     .option('--allow-short-intervals', 'allow --interval below 10s and --resync below 1m (tests, benchmarks against a local simulator)')
     .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
     .option('--allow-history-rewrite', 'apply a commit that does not descend from the last applied one (after a force-push)')
     .option('--status-file <file>', 'JSON status written after every tick, read back on start')
     .option('--once', 'run one tick and exit (0: in sync or applied, 1: error); never starts the HTTP server')
+    .addOption(maxPruneOption())
     .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
     .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
   registerRunCommand(program, run);
   return program;
 }
+    .addOption(maxPruneOption())

@@ -88,6 +88,7 @@ export function countPlan(report: PlanReport): PlanCounts {
     else if (p.blocked.length === 0) counts.inSync++;
   }
   for (const prune of report.prunes) {
+    if (prune.keptFor !== undefined) continue; // its workspace stays bound: counted as that declaration's adoption
     if (prune.entry.deletionPolicy === 'Orphan') counts.orphan++;
     else counts.delete++;
   }
@@ -95,8 +96,9 @@ export function countPlan(report: PlanReport): PlanCounts {
 }
 
 /**
- * True when Coder does not match the declarations: applying would call Coder
- * or change what the state records, or a difference is blocked.
+ * True when applying would call Coder or change what the state records (an
+ * adoption, an orphan), or a difference is blocked. Without a state file an
+ * existing workspace that matches is no change: there is nothing to record.
  */
 export function hasChanges(report: PlanReport): boolean {
   const c = countPlan(report);
@@ -108,12 +110,14 @@ export function renderPlanText(report: PlanReport): string {
   for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key)));
   for (const prune of report.prunes) {
     const where = `${prune.entry.owner}/${prune.entry.name}`;
-    if (prune.entry.deletionPolicy === 'Orphan')
+    if (prune.keptFor !== undefined) lines.push(`- forget ${prune.entry.key} (${where} stays: ${prune.keptFor} declares it now)`);
+    else if (prune.entry.deletionPolicy === 'Orphan')
       lines.push(`- orphan ${prune.entry.key} (stop managing ${where}; the workspace stays in Coder)`);
     else if (!prune.observed) lines.push(`- forget ${prune.entry.key} (${where} is already gone from Coder)`);
     else lines.push(`- delete ${prune.entry.key} (${where}: deletionPolicy Delete)`);
   }
   const c = countPlan(report);
+  if (report.pruneRefusal) lines.push(`! ${report.pruneRefusal}`);
   if (lines.length === 0) lines.push('No changes: Coder matches the declarations.');
   lines.push(
     '',
@@ -161,10 +165,13 @@ export function renderOutcome(key: string, outcome: ActionOutcome): string {
 export function renderApplySummary(report: ApplyReport): string {
   let created = 0;
   let updated = 0;
+  let adopted = report.adoptions.size;
   let failed = 0;
   for (const r of report.results) {
     if (r.outcomes.some((o) => !o.ok)) failed++;
-    if (r.outcomes.some((o) => o.ok && o.action.kind === 'create')) created++;
+    // A create that found the name taken adopted what it found: it created nothing.
+    if (r.origin === 'adopted' && r.outcomes.every((o) => o.ok)) adopted++;
+    else if (r.origin === 'created') created++;
     else if (r.outcomes.some((o) => o.ok)) updated++;
   }
   const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
@@ -177,7 +184,7 @@ export function renderApplySummary(report: ApplyReport): string {
   }
   failed += pruned('failed') + pruned('timeout');
   lines.push(
-    `Apply complete: ${created} created, ${report.adoptions.size} adopted, ${updated} updated, ${pruned('deleted')} deleted, ` +
+    `Apply complete: ${created} created, ${adopted} adopted, ${updated} updated, ${pruned('deleted')} deleted, ` +
       `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
   return lines.join('\n');

@@ -10,6 +10,7 @@ import { OperatorMetrics } from '../observability/metrics.ts';
 import { connect, readUrl, type Connection, type ConnectionFlags } from './connection.ts';
 import { openGitSource, type GitFlags } from './git-flags.ts';
 import { backsOff, checkSyncTiming, MAX_BACKOFF_MS, nextWaitMs } from './sync-timing.ts';
+import type { PruneLimit } from '../gitops/prune-limit.ts';
 
 export interface SyncFlags extends ConnectionFlags, GitFlags {
   repo: string;
@@ -18,6 +19,7 @@ export interface SyncFlags extends ConnectionFlags, GitFlags {
   allowShortIntervals?: boolean;
   once?: boolean;
   prune?: boolean;
+  maxPrune: PruneLimit;
   allowHistoryRewrite?: boolean;
   statusFile?: string;
   state: string | false;
@@ -57,6 +59,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     run: {
       ...(flags.state !== false ? { statePath: flags.state } : {}),
       prune: flags.prune === true,
+      maxPrune: flags.maxPrune,
       defaultDeletionPolicy: flags.deletionPolicy,
       concurrency: flags.concurrency,
       deleteTimeoutMs: flags.deleteTimeout,

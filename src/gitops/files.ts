@@ -81,9 +81,17 @@ async function walk(dir: string, shown: string, out: Source[], seen: Set<string>
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
-      const target = await stat(absolute).catch(() => undefined);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
+      const target = await stat(absolute).catch((e: unknown) => e as NodeJS.ErrnoException);
+      if (target instanceof Error) {
+        // A declaration file we cannot reach must not read as "declares nothing": --prune would delete what it declared.
+        if (EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+          found += 1;
+          out.push({ error: { file: display, message: `a symlink whose target cannot be read (${fsMessage(target)})` } });
+        }
+        continue;
+      }
+      isDir = target.isDirectory();
+      isFile = target.isFile();
     }
     if (isDir) {
       found += await walk(absolute, display, out, seen, budget, visiting);

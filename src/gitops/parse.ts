@@ -58,15 +58,21 @@ export function parseFile(file: string, text: string): ParsedFile {
   // never holds 10,000 syntax trees at once, which was most of plan's memory.
   const documents = new Composer().compose(new Parser(lines.addNewLine).parse(text));
   let document = 0;
-  for (const doc of documents) checkDocument({ file, document: document++, doc, lines, out });
+  let declaresSomething = false;
+  for (const doc of documents) declaresSomething = checkDocument({ file, document: document++, doc, lines, out }) || declaresSomething;
+  if (!declaresSomething) {
+    // Read as "nothing declared", an emptied or truncated file would make --prune delete all it used to declare.
+    out.errors.push({ file, message: 'declares nothing (the file is empty, or holds only comments and ---); delete the file if that is meant' });
+  }
   return out;
 }
 
-function checkDocument(ctx: Context): void {
+/** False for an empty document (or one of only comments): it declares nothing, right or wrong. */
+function checkDocument(ctx: Context): boolean {
   const { doc, lines, out } = ctx;
   if (doc.errors.length > 0) {
     for (const e of doc.errors) out.errors.push({ file: ctx.file, document: ctx.document, ...yamlPosition(e, lines), message: yamlMessage(e) });
-    return;
+    return true;
   }
   let value: unknown;
   try {
@@ -74,10 +80,11 @@ function checkDocument(ctx: Context): void {
   } catch (e) {
     // e.g. too many aliases (a "billion laughs" document).
     fail(ctx, [], e instanceof Error ? e.message : String(e));
-    return;
+    return true;
   }
-  if (value === null || value === undefined) return; // empty document (or only comments)
+  if (value === null || value === undefined) return false;
   dispatch(ctx, value, []);
+  return true;
 }
 
 function dispatch(ctx: Context, value: unknown, prefix: PathSegment[]): void {

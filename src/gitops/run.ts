@@ -14,6 +14,9 @@ import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan 
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
 import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
+import { lockState } from './state-lock.ts';
+import { checkBindings, ownerDuplicates, ownerKeys, DeclarationConflictError } from './identity.ts';
+import { DEFAULT_PRUNE_LIMIT, pruneRefusal, type PruneLimit } from './prune-limit.ts';
 
 export interface RunOptions {
   /** Validated declarations (loadDeclarations() ran, and found no error). */
@@ -37,6 +40,8 @@ export interface RunOptions {
   /** Where the CLI records what it manages; undefined keeps no state (no prune, no rename tracking). */
   statePath?: string;
   prune: boolean;
+  /** How many workspaces a prune may delete in one run (prune-limit.ts); default 10. */
+  maxPrune?: PruneLimit;
   defaultDeletionPolicy: DeletionPolicy;
   concurrency: number;
   /** How long apply waits for a delete build. */
@@ -50,14 +55,26 @@ export interface PrunePlan {
   entry: StateEntry;
   observed: ObservedWorkspace | undefined;
   plan: WorkspacePlan;
+  /**
+   * The declaration or state entry that still binds this entry's workspace
+   * (after a metadata.name rename, say): the entry is only forgotten, the
+   * workspace is never deleted.
+   */
+  keptFor?: string;
 }
 
 export interface PlanReport {
   plans: WorkspacePlan[];
   prunes: PrunePlan[];
   statuses: Map<string, WorkspaceStatus>;
-  /** Adoptions: declarations that will bind to a workspace this tool did not record yet. */
+  /**
+   * Adoptions: declarations that apply will record in the state as bound to
+   * a workspace it did not record yet. Empty without a state file, where
+   * there is nothing to record.
+   */
   adoptions: Set<string>;
+  /** Why the prune goes past --max-prune: plan reports it, apply refuses to run at all. */
+  pruneRefusal?: string;
 }
 
 export interface ApplyReport extends PlanReport {
@@ -76,16 +93,25 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
     toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
   );
   const { snapshot } = await observe(opts.api, opts.owners, desired);
+  const duplicates = ownerDuplicates(desired, await ownerKeys(desired, snapshot, opts.api));
+  if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
   const plans = planAll(desired, snapshot);
-  const adoptions = new Set(plans.filter((p) => p.observed && !state?.entries[p.key]).map((p) => p.key));
+  const adoptions = new Set(state ? plans.filter((p) => p.observed && !state.entries[p.key]).map((p) => p.key) : []);
 
   const declared = new Set(desired.map((d) => d.key));
+  const scope = opts.sources?.scope ?? opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
+  const inScope = (entry: StateEntry) => !declared.has(entry.key) && withinScope(entry.source, scope);
+  const { moved } = checkBindings(plans, state, inScope);
+  // Workspaces that stay bound after this run, and to what: a prune never deletes one of them.
+  const liveIds = new Map<string, string>();
+  for (const entry of Object.values(state?.entries ?? {})) if (!inScope(entry)) liveIds.set(entry.id, entry.key);
+  for (const p of plans) if (p.observed) liveIds.set(p.observed.id, p.key);
   const prunes: PrunePlan[] = [];
   if (opts.prune && state) {
-    const scope = opts.sources?.scope ?? opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
     for (const entry of Object.values(state.entries)) {
-      if (declared.has(entry.key) || !withinScope(entry.source, scope)) continue;
-      const observed = snapshot.get(entry.id);
+      if (!inScope(entry)) continue;
+      const keptFor = moved.get(entry.key) ?? liveIds.get(entry.id);
+      const observed = keptFor === undefined ? snapshot.get(entry.id) : undefined;
       const desiredStub: DesiredWorkspace = {
         key: entry.key,
         source: { file: opts.statePath ?? 'state' },
@@ -96,22 +122,41 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
         boundId: entry.id,
       };
       const actions = diffDelete(observed, entry.deletionPolicy);
-      prunes.push({ entry, observed, plan: { key: entry.key, desired: desiredStub, observed, actions, blocked: [], drift: [] } });
+      prunes.push({ entry, observed, plan: { key: entry.key, desired: desiredStub, observed, actions, blocked: [], drift: [] }, ...(keptFor ? { keptFor } : {}) });
     }
   }
   const now = (opts.now ?? (() => new Date()))();
   const statuses = new Map(
     plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now, ...previousOf(opts, p.key) })]),
   );
-  return { report: { plans, prunes, statuses, adoptions }, state };
+  const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
+  const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
+  const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
+  return { report: { plans, prunes, statuses, adoptions, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
   return (await prepare(opts)).report;
 }
 
+/**
+ * With a state file, the whole run holds its lock (state-lock.ts): from
+ * before the state is read, so it sees the last run's entries, until after
+ * it is written. Taking the lock also proves the state can be written,
+ * before the first write to Coder.
+ */
 export async function runApply(opts: RunOptions): Promise<ApplyReport> {
+  const lock = opts.statePath ? await lockState(opts.statePath, 'apply') : undefined;
+  try {
+    return await applyLocked(opts);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const { report, state } = await prepare(opts);
+  if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
   const now = opts.now ?? (() => new Date());
   const deps = {
     api: opts.api,
@@ -120,13 +165,14 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
     ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
   };
   const results = await applyAll(report.plans, deps, opts.concurrency);
+  refuseDoubleBindings(report.plans, results, state, opts.onOutcome);
   const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
     // A plan with nothing to do keeps the status prepare() computed for it.
     if (result.outcomes.length > 0)
       report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now(), ...previousOf(opts, plan.key) }));
-    if (state && result.observed) applied.push(entryFor(plan, result, state, now(), opts));
+    if (state && result.observed && !result.outcomes.some(isBindingRefusal)) applied.push(entryFor(plan, result, state, now(), opts));
   }
   // One copy of the state for all entries: recording them one by one would copy it N times.
   let nextState = state && recordApplied(state, applied);
@@ -140,6 +186,49 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
   }
   if (nextState && opts.statePath) await writeState(opts.statePath, nextState);
   return { ...report, results, pruneResults };
+}
+
+/** --max-prune was exceeded; raised before any write. */
+export class PruneLimitError extends Error {
+  override name = 'PruneLimitError';
+}
+
+class BindingRefused extends Error {
+  override name = 'BindingRefused';
+}
+
+function isBindingRefusal(o: ActionOutcome): boolean {
+  return !o.ok && !o.skipped && o.error instanceof BindingRefused;
+}
+
+/**
+ * The checks before the run cannot see where a create lands: one that got
+ * 409 finds the workspace by owner + name, which may be one that another
+ * declaration created a moment before (or one the state binds). That result
+ * is then not recorded: a failed outcome names the declaration that has it.
+ */
+function refuseDoubleBindings(plans: WorkspacePlan[], results: ApplyResult[], state: StateFile | undefined, onOutcome: RunOptions['onOutcome']): void {
+  const boundBy = new Map<string, string>();
+  for (const e of Object.values(state?.entries ?? {})) boundBy.set(e.id, e.key);
+  for (const p of plans) if (p.observed) boundBy.set(p.observed.id, p.key);
+  // A workspace this run created belongs to the declaration that created it; adoptions come after.
+  const fromCreates = results.filter((r) => r.origin !== undefined && r.observed);
+  fromCreates.sort((a, b) => Number(a.origin === 'adopted') - Number(b.origin === 'adopted'));
+  for (const r of fromCreates) {
+    const ws = r.observed!;
+    const other = boundBy.get(ws.id);
+    if (other === undefined || other === r.key) {
+      boundBy.set(ws.id, r.key);
+      continue;
+    }
+    const outcome: ActionOutcome = {
+      action: r.outcomes[0]!.action,
+      ok: false,
+      error: new BindingRefused(`Coder workspace ${ws.ownerName}/${ws.name} (${ws.id}) is already bound to ${other}; not binding it to ${r.key} too`),
+    };
+    r.outcomes.push(outcome);
+    onOutcome?.(r.key, outcome);
+  }
 }
 
 function previousOf(opts: RunOptions, key: string): { previous?: WorkspaceStatus } {
@@ -186,7 +275,7 @@ async function runPrune(
   opts: RunOptions,
 ): Promise<ApplyReport['pruneResults'][number]> {
   const key = prune.entry.key;
-  if (prune.entry.deletionPolicy === 'Orphan') return { key, outcome: 'orphaned' };
+  if (prune.entry.deletionPolicy === 'Orphan' || prune.keptFor !== undefined) return { key, outcome: 'orphaned' };
   if (!prune.observed) return { key, outcome: 'deleted' }; // already gone
   let buildId: string | undefined;
   if (prune.plan.actions.length === 0) {

@@ -12,6 +12,7 @@ import { scrub } from '../observability/logger.ts';
 import { gitSources, normalizePath, SourceError, treeSources, type GitSource } from './git-source.ts';
 import { formatDeclarationError, loadFromSources, type LoadResult } from './load.ts';
 import { runApply, type ApplyReport, type RunOptions } from './run.ts';
+import { DeclarationConflictError } from './identity.ts';
 import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type SyncStatusFile } from './sync-status.ts';
 
 /** What Coder access a tick needs; connected lazily, so a broken repository costs no Coder call. */
@@ -24,7 +25,7 @@ export interface SyncOptions {
   connect(): Promise<CoderSession>;
   /** Ends a tick's use of the session (owner tokens minted for favorites are deleted). */
   release?(): Promise<void>;
-  run: Pick<RunOptions, 'statePath' | 'prune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome'>;
+  run: Pick<RunOptions, 'statePath' | 'prune' | 'maxPrune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome'>;
   statusPath?: string;
   /** Re-plan an unchanged commit this often, to correct drift made in Coder. */
   resyncMs: number;
@@ -241,6 +242,7 @@ function correctedDrift(report: ApplyReport): string[] {
 
 function classify(e: unknown): SyncReason {
   if (e instanceof SourceError) return e.reason;
+  if (e instanceof DeclarationConflictError) return 'InvalidDeclarations';
   if (e instanceof CoderApiError || e instanceof CoderNetworkError) return 'CoderUnavailable';
   if (e instanceof Error && e.name === 'UsageError') return 'CoderUnavailable';
   return 'ApplyFailed';

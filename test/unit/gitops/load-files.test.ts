@@ -111,6 +111,24 @@ describe('loadDeclarations', () => {
     ]);
   });
 
+  it('a dangling symlink to a declaration file is an error, not a file that declares nothing', async () => {
+    await tree({ 'decl/a.yaml': ws({ name: 'a', owner: 'u1' }) });
+    await symlink(join(root, 'gone.yaml'), join(root, 'decl', 'b.yaml'));
+    await symlink(join(root, 'gone.txt'), join(root, 'decl', 'notes.txt')); // not a declaration: skipped as before
+    const result = await loadDeclarations(['decl'], { cwd: root });
+    expect(result.workspaces.map((w) => w.key)).toEqual(['default/a']);
+    expect(result.errors).toEqual([{ file: join('decl', 'b.yaml'), message: 'a symlink whose target cannot be read (no such file or directory)' }]);
+  });
+
+  it('an empty file, in a directory or named, is an error naming it', async () => {
+    await tree({ 'decl/a.yaml': ws({ name: 'a', owner: 'u1' }), 'decl/b.yaml': '', 'c.yaml': '---\n' });
+    const result = await loadDeclarations(['decl', 'c.yaml'], { cwd: root, stdin: Readable.from(['']) });
+    expect(result.errors.map((e) => [e.file, e.message.split(' (')[0]])).toEqual([
+      [join('decl', 'b.yaml'), 'declares nothing'],
+      ['c.yaml', 'declares nothing'],
+    ]);
+  });
+
   it('reports every error of every file at once', async () => {
     await tree({
       'decl/a.yaml': docs(ws({ name: 'a', owner: 'u1', ttl: 'soon' }), 'kind: [oops\n'),

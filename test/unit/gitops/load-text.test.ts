@@ -44,8 +44,11 @@ const cases: Case[] = [
       ['default/b', 3],
     ],
   },
-  { name: 'empty file', text: '', workspaces: [] },
-  { name: 'only comments', text: '# todo\n', workspaces: [] },
+  // Read as "nothing declared", apply --prune would delete all such a file used to declare.
+  { name: 'empty file', text: '', workspaces: [], errors: [{ message: /^declares nothing/ }] },
+  { name: 'only comments', text: '# todo\n', workspaces: [], errors: [{ message: /^declares nothing/ }] },
+  { name: 'only document separators', text: '---\n---\n', workspaces: [], errors: [{ message: /^declares nothing/ }] },
+  { name: 'a connection alone declares something', text: CONNECTION, workspaces: [], ignored: [{ document: 0, kind: 'CoderConnection' }] },
   {
     name: 'JSON',
     text: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'j' }, spec: { owner: 'alice', template: 'docker' } }, null, '\t'),

@@ -1,0 +1,140 @@
+// An exclusive lock next to the state file (`<state>.lock`), held by apply
+// and each sync tick from before the state is read until after it is
+// written. Without it, two runs on one state file each record only their own
+// workspaces and the last writer wins: the other's workspaces are forgotten
+// and later planned as creates (duplicates). Creating the lock is also the
+// proof that the state's directory is writable, before Coder is touched.
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { StateError } from './state.ts';
+
+/** What the lock file holds: enough for a person to find the holder, and for us to tell a stale lock. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+  /** Random per acquisition: release() removes only its own lock. */
+  token: string;
+}
+
+export interface StateLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export async function lockState(statePath: string, command: string): Promise<StateLock> {
+  const path = `${statePath}.lock`;
+  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, token: randomUUID() };
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw cannotWrite(statePath, e);
+  }
+  // A second attempt only after a stale lock was taken away.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (await create(path, holder, statePath)) return { path, release: () => release(path, holder.token) };
+    const current = await readHolder(path);
+    if (current === 'gone') continue; // released between our create and our read
+    if (current === 'unreadable' || !isStale(current)) throw lockedBy(statePath, path, current);
+    await takeAwayStale(path, current);
+  }
+  throw lockedBy(statePath, path, await readHolder(path));
+}
+
+/** O_EXCL: exactly one process can create the file. Returns false when it exists. */
+async function create(path: string, holder: LockHolder, statePath: string): Promise<boolean> {
+  let file;
+  try {
+    file = await open(path, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw cannotWrite(statePath, e);
+  }
+  try {
+    await file.writeFile(`${JSON.stringify(holder)}\n`, 'utf8');
+    await file.sync();
+  } catch (e) {
+    await file.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw cannotWrite(statePath, e);
+  }
+  await file.close();
+  return true;
+}
+
+async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'unreadable';
+  }
+  try {
+    const data = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof data.pid === 'number' && typeof data.host === 'string') {
+      return { pid: data.pid, host: data.host, startedAt: String(data.startedAt ?? '?'), command: String(data.command ?? '?'), token: String(data.token ?? '') };
+    }
+  } catch {
+    // fall through
+  }
+  // Also what a holder between its create and its write looks like: never taken for stale.
+  return 'unreadable';
+}
+
+/** Only a lock of this host whose process is gone; another host's pids mean nothing here. */
+function isStale(holder: LockHolder): boolean {
+  if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH'; // EPERM: alive, another user's
+  }
+}
+
+/**
+ * Two runs may find the same stale lock at once. Each moves the lock aside
+ * under a name of its own and checks that it moved the stale one: if it
+ * moved a fresh lock instead (the other run already took over), it puts
+ * that back with link(), which never replaces a file.
+ */
+async function takeAwayStale(path: string, stale: LockHolder): Promise<void> {
+  const aside = `${path}.${randomUUID()}.stale`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // someone else moved it first; try to create ours again
+  }
+  const moved = await readHolder(aside);
+  if (typeof moved === 'object' && moved.token === stale.token && moved.pid === stale.pid) {
+    await unlink(aside).catch(() => undefined);
+    return;
+  }
+  await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+async function release(path: string, token: string): Promise<void> {
+  const current = await readHolder(path);
+  if (typeof current === 'object' && current.token === token) await unlink(path).catch(() => undefined);
+}
+
+function lockedBy(statePath: string, path: string, holder: LockHolder | 'gone' | 'unreadable'): StateError {
+  const who =
+    typeof holder === 'object'
+      ? `pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt})`
+      : 'a process whose lock file cannot be read';
+  return new StateError(
+    `state file ${statePath} is locked by ${who}: another apply or sync is using it. ` +
+      `Wait for it to finish; if no such process runs any more, delete ${path}`,
+  );
+}
+
+function cannotWrite(statePath: string, e: unknown): StateError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new StateError(`cannot write state file ${statePath} (${code ?? String(e)}); nothing was changed in Coder`);
+}

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockState } from '../../../src/gitops/state-lock.ts';
+
+let dir: string;
+let state: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cwo-lock-'));
+  state = join(dir, 'state.json');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((done) => child.on('exit', done));
+  return child.pid!;
+}
+
+const lockText = (over: Record<string, unknown>) =>
+  JSON.stringify({ pid: 1, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'sync', token: 't', ...over });
+
+describe('lockState', () => {
+  it('is exclusive: a second taker is told who holds it; after release it can be taken again', async () => {
+    const lock = await lockState(state, 'apply');
+    const holder = JSON.parse(await readFile(`${state}.lock`, 'utf8'));
+    expect(holder).toMatchObject({ pid: process.pid, host: hostname(), command: 'apply' });
+    await expect(lockState(state, 'apply')).rejects.toThrow(`state file ${state} is locked by pid ${process.pid} on ${hostname()} (apply, since ${holder.startedAt})`);
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]);
+    await (await lockState(state, 'apply')).release();
+  });
+
+  it('takes over a lock of a dead process on this host', async () => {
+    await writeFile(`${state}.lock`, lockText({ pid: await deadPid() }));
+    const lock = await lockState(state, 'apply');
+    expect(JSON.parse(await readFile(`${state}.lock`, 'utf8')).pid).toBe(process.pid);
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]); // nothing left aside
+  });
+
+  it('never takes over a lock of another host, or one it cannot read', async () => {
+    await writeFile(`${state}.lock`, lockText({ pid: await deadPid(), host: 'elsewhere' }));
+    await expect(lockState(state, 'apply')).rejects.toThrow(/locked by pid \d+ on elsewhere .*delete .*state\.json\.lock/);
+    await writeFile(`${state}.lock`, '');
+    await expect(lockState(state, 'apply')).rejects.toThrow('locked by a process whose lock file cannot be read');
+  });
+
+  it('release leaves a lock that is no longer its own', async () => {
+    const lock = await lockState(state, 'apply');
+    await writeFile(`${state}.lock`, lockText({ pid: 2, token: 'someone else' }));
+    await lock.release();
+    expect(JSON.parse(await readFile(`${state}.lock`, 'utf8')).token).toBe('someone else');
+  });
+
+  it('a state directory that cannot be written is an error naming the state file', async () => {
+    await symlink(join(dir, 'missing'), join(dir, 'link'));
+    const path = join(dir, 'link', 'state.json');
+    await expect(lockState(path, 'apply')).rejects.toThrow(`cannot write state file ${path} (ENOENT); nothing was changed in Coder`);
+  });
+});
