@@ -73,6 +73,7 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
         : ['🗑️ delete', `${where} (deletionPolicy Delete)`];
     rows.push(`| ${code(prune.entry.key, true)} | ${what[0]} | ${cell(what[1]!)} |`);
   }
+  for (const s of report.suspended ?? []) rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell('spec.suspend: true: not reconciled; its workspace is left as it is')} |`);
   if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
   else if (!hasChanges(report)) lines.push('No changes: Coder matches the declarations.', '');
 

@@ -18,6 +18,7 @@ import { PruneLimitError } from '../gitops/run.ts';
 import { DEFAULT_PRUNE_LIMIT, formatPruneLimit, type PruneLimit } from '../gitops/prune-limit.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
+import { connectionRefWarnings } from '../gitops/operator-fields.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';

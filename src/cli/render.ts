@@ -108,6 +108,7 @@ export function hasChanges(report: PlanReport): boolean {
 export function renderPlanText(report: PlanReport): string {
   const lines: string[] = [];
   for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key)));
+  for (const s of report.suspended ?? []) lines.push(suspendedLine(s.key));
   for (const prune of report.prunes) {
     const where = `${prune.entry.owner}/${prune.entry.name}`;
     if (prune.keptFor !== undefined) lines.push(`- forget ${prune.entry.key} (${where} stays: ${prune.keptFor} declares it now)`);
@@ -177,6 +178,7 @@ export function renderApplySummary(report: ApplyReport): string {
   const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
   const lines: string[] = [];
   for (const plan of report.plans) for (const b of plan.blocked) lines.push(`! blocked ${plan.key}: ${b.message}`);
+  for (const s of report.suspended ?? []) lines.push(suspendedLine(s.key));
   for (const p of report.pruneResults) {
     if (p.outcome === 'failed') lines.push(`✗ prune ${p.key}: ${p.error instanceof Error ? p.error.message : String(p.error)}`);
     else if (p.outcome === 'timeout') lines.push(`✗ prune ${p.key}: the delete build did not finish in time; run apply again`);
@@ -188,6 +190,10 @@ export function renderApplySummary(report: ApplyReport): string {
       `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
   return lines.join('\n');
+}
+
+export function suspendedLine(key: string): string {
+  return `= suspended ${key} (spec.suspend: true: not reconciled; its workspace is left as it is)`;
 }
 
 /** The machine-readable plan (`--output json`). */
@@ -205,6 +211,7 @@ export function planJson(report: PlanReport): unknown {
       status: report.statuses.get(p.key),
     })),
     prune: report.prunes.map((p) => ({ key: p.entry.key, id: p.entry.id, policy: p.entry.deletionPolicy, actions: p.plan.actions })),
+    suspended: report.suspended ?? [],
   };
 }
 

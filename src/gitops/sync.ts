@@ -12,6 +12,7 @@ import { scrub } from '../observability/logger.ts';
 import { gitSources, normalizePath, SourceError, treeSources, type GitSource } from './git-source.ts';
 import { formatDeclarationError, loadFromSources, type LoadResult } from './load.ts';
 import { runApply, type ApplyReport, type RunOptions } from './run.ts';
+import { connectionRefWarnings } from './operator-fields.ts';
 import { DeclarationConflictError } from './identity.ts';
 import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type SyncStatusFile } from './sync-status.ts';
 
@@ -147,6 +148,8 @@ export class SyncTicker {
   async #load(commit: string): Promise<LoadResult> {
     if (this.#loaded?.commit === commit) return this.#loaded.result;
     const result = loadFromSources(treeSources(await this.#opts.source.readTree(commit, this.#opts.path)));
+    // Once per commit read, not every resync: the load is kept below.
+    for (const warning of connectionRefWarnings(result.workspaces)) this.#opts.logger.warn({ revision: commit }, warning);
     this.#loaded = { commit, result };
     return result;
   }

@@ -1,0 +1,78 @@
+// The operator's own fields in files the CLI reads: spec.suspend is
+// honoured (the workspace is left alone, and prune does not take it for
+// undeclared), spec.connectionRef is ignored with a warning.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, workspaceYaml, type Harness } from './harness.ts';
+import { SEED } from './seed.ts';
+
+let h: Harness;
+
+beforeEach(async () => {
+  h = await startHarness({ seed: SEED });
+});
+
+afterEach(async () => {
+  const problems = h.contractProblems();
+  await h.close();
+  expect(problems).toEqual([]);
+});
+
+describe('spec.suspend', () => {
+  it('plan, apply --prune and status leave a suspended workspace alone and say so', async () => {
+    const a = (ttl: string) => workspaceYaml('a', { owner: 'alice', template: 'docker', ttl });
+    const b = (extra: Record<string, unknown>) => workspaceYaml('b', { owner: 'bob', template: 'docker', ttl: '2h', deletionPolicy: 'Delete', ...extra });
+    await h.write('ws.yaml', `${a('2h')}\n---\n${b({})}`);
+    expect((await h.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
+    const before = JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).entries['team-a/b'];
+
+    await h.write('ws.yaml', `${a('3h')}\n---\n${b({ suspend: true, ttl: '5h' })}`);
+    h.resetCalls();
+    const plan = await h.cli(['plan', '-f', 'ws.yaml', '--prune']);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('~ ttl team-a/a: 2h -> 3h');
+    expect(plan.stdout).toContain('= suspended team-a/b (spec.suspend: true: not reconciled; its workspace is left as it is)');
+    expect(plan.stdout).not.toMatch(/ttl team-a\/b|delete team-a\/b/);
+
+    const json = JSON.parse((await h.cli(['plan', '-f', 'ws.yaml', '--prune', '-o', 'json'])).stdout);
+    expect(json.suspended).toEqual([{ key: 'team-a/b', owner: 'bob', name: 'b' }]);
+    expect(json.workspaces.map((w: { key: string }) => w.key)).toEqual(['team-a/a']);
+    expect(json.prune).toEqual([]);
+
+    const apply = await h.cli(['apply', '-f', 'ws.yaml', '--prune']);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('= suspended team-a/b');
+    const bWorkspace = before.id as string;
+    // Only a's TTL was written, and nothing about b was even read.
+    expect(h.writes()).toEqual([{ method: 'PUT', route: '/api/v2/workspaces/{workspace}/ttl', status: 204 }]);
+    expect(h.sim.calls.filter((c) => c.path.includes(bWorkspace))).toEqual([]);
+    expect(JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).entries['team-a/b']).toEqual(before);
+
+    const status = await h.cli(['status', '-f', 'ws.yaml']);
+    expect(status.stdout).toMatch(/^team-a\/b\s+bob\s+b\s+-\s+-\s+-\s+Suspended \(spec\.suspend\)\s+-$/m);
+
+    // Unsuspended, it is reconciled again.
+    await h.write('ws.yaml', `${a('3h')}\n---\n${b({ ttl: '5h' })}`);
+    expect((await h.cli(['plan', '-f', 'ws.yaml'])).stdout).toContain('~ ttl team-a/b: 2h -> 5h');
+  });
+});
+
+describe('spec.connectionRef', () => {
+  it('is ignored with one warning per document, naming file and document', async () => {
+    const ref = { connectionRef: { kind: 'CoderConnection', name: 'coder' } };
+    const list = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [JSON.parse(workspaceYaml('one', { owner: 'alice', template: 'docker', ...ref })), JSON.parse(workspaceYaml('two', { owner: 'bob', template: 'docker', ...ref }))],
+    });
+    await h.write('ws.yaml', `${workspaceYaml('plain', { owner: 'carol', template: 'docker' })}\n---\n${list}`);
+    const plan = await h.cli(['plan', '-f', 'ws.yaml']);
+    expect(plan.code).toBe(2);
+    const warnings = plan.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+    expect(warnings).toEqual([
+      'warning: ws.yaml: document 1: spec.connectionRef is ignored: the CLI uses the Coder of --url / $CODER_URL and the token of $CODER_SESSION_TOKEN / --token-file; connectionRef is read only by the operator',
+    ]);
+    expect(plan.stdout).toContain('Plan: 3 to create');
+  });
+});
