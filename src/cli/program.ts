@@ -18,7 +18,6 @@ import { PruneLimitError } from '../gitops/run.ts';
 import { DEFAULT_PRUNE_LIMIT, formatPruneLimit, type PruneLimit } from '../gitops/prune-limit.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
-import { connectionRefWarnings } from '../gitops/operator-fields.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
@@ -33,6 +32,7 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   statusFile?: string;
   state: string | false;
   prune?: boolean;
+  maxPrune: PruneLimit;
   output: 'text' | 'json' | 'markdown';
   concurrency: number;
   deletionPolicy: 'Delete' | 'Orphan';
@@ -83,7 +83,6 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const rollout = rolloutFromFlags(flags as unknown as RolloutFlags);
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const conn = await connect(flags, process.env, logger);
-  for (const warning of connectionRefWarnings(loaded.workspaces)) process.stderr.write(`warning: ${warning}\n`);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
     paths: flags.filename ?? [],
@@ -91,6 +90,7 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
     owners: conn.owners,
     coderUrl: conn.url,
     prune: withPrune && flags.prune === true,
+    maxPrune: flags.maxPrune,
     defaultDeletionPolicy: flags.deletionPolicy,
     concurrency: flags.concurrency,
     deleteTimeoutMs: flags.deleteTimeout,
@@ -131,8 +131,15 @@ async function planOnce(flags: CommonFlags): Promise<number> {
   try {
     const report = await runPlan(ready.opts);
     if (flags.output === 'markdown') print(renderPlanMarkdown(report, ready.where));
-    else print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderPlanText(report));
+    else print(flags.output === 'json' ? JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2) : renderPlanText(report));
+    if (report.pruneRefusal) {
+      if (flags.output === 'markdown') print(renderFailureMarkdown(report.pruneRefusal));
+      return EXIT_ERROR; // apply would refuse to run
+    }
     return hasChanges(report) ? EXIT_CHANGES : EXIT_OK;
+  } catch (error) {
+    if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
+    throw error;
   } finally {
     await ready.conn.owners.release();
   }
@@ -140,9 +147,6 @@ async function planOnce(flags: CommonFlags): Promise<number> {
 
 async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
-  } catch (error) {
-    if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
-    throw error;
   if (!ready) return EXIT_ERROR;
   const text = flags.output === 'text';
   const progress = new ProgressLine(process.stdout);
@@ -156,9 +160,24 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
       report.plans.some((p) => p.blocked.length > 0) ||
       report.pruneResults.some((p) => p.outcome === 'failed' || p.outcome === 'timeout');
     return failed ? EXIT_ERROR : EXIT_OK;
+  } catch (error) {
+    progress.done();
+    if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
+    if (error instanceof PruneLimitError && flags.output === 'json') {
+      print(JSON.stringify({ errors: [{ message: error.message }] }, null, 2));
+      return EXIT_ERROR;
+    }
+    throw error;
   } finally {
     await ready.conn.owners.release();
   }
+}
+
+/** Declarations that contradict each other or the state, found before any write: reported like invalid ones. */
+function printConflicts(flags: CommonFlags, error: DeclarationConflictError, where: string | undefined): number {
+  if (flags.output === 'markdown') print(renderErrorsMarkdown(error.errors, where));
+  else print(flags.output === 'json' ? JSON.stringify(errorsJson(error.errors), null, 2) : renderErrors(error.errors));
+  return EXIT_ERROR;
 }
 
 async function statusCommand(flags: CommonFlags): Promise<number> {
@@ -176,15 +195,14 @@ async function statusCommand(flags: CommonFlags): Promise<number> {
     print(flags.output === 'json' ? JSON.stringify(planJson(report), null, 2) : renderStatusTable(report));
     return EXIT_OK;
   } finally {
-/** Declarations that contradict each other or the state, found before any write: reported like invalid ones. */
-function printConflicts(flags: CommonFlags, error: DeclarationConflictError, where: string | undefined): number {
-  if (flags.output === 'markdown') print(renderErrorsMarkdown(error.errors, where));
-  else print(flags.output === 'json' ? JSON.stringify(errorsJson(error.errors), null, 2) : renderErrors(error.errors));
-  return EXIT_ERROR;
-}
-
     await ready.conn.owners.release();
   }
+}
+
+function maxPruneOption(): Option {
+  return new Option('--max-prune <n|n%|all>', 'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)')
+    .argParser(pruneLimit)
+    .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT));
 }
 
 function print(text: string): void {
@@ -201,17 +219,13 @@ export function buildProgram(run: (code: number) => void): Command {
     .description('show what apply would change in Coder (exit 0: in sync, 2: changes, 1: error)')
     .option(...FILENAME)
     .option('--prune', 'also plan deleting/orphaning workspaces no longer declared')
+    .addOption(maxPruneOption())
     .action(action(planCommand));
-function maxPruneOption(): Option {
-  return new Option('--max-prune <n|n%|all>', 'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)')
-    .argParser(pruneLimit)
-    .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT));
-}
-
   withCommonOptions(program.command('apply'))
     .description('make Coder match the declarations')
     .requiredOption(...FILENAME)
     .option('--prune', 'delete or orphan (by deletionPolicy) workspaces this tool manages that are no longer declared')
+    .addOption(maxPruneOption())
     .action(action(applyCommand));
   withCommonOptions(program.command('status'))
     .description('table of declared workspaces with their Coder state and drift, or of a sync status file')
@@ -222,16 +236,14 @@ function maxPruneOption(): Option {
     .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
     .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
     .addOption(new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift').argParser(durationMs).default(600_000, '10m'))
-    .addOption(maxPruneOption())
     .option('--allow-short-intervals', 'allow --interval below 10s and --resync below 1m (tests, benchmarks against a local simulator)')
     .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
+    .addOption(maxPruneOption())
     .option('--allow-history-rewrite', 'apply a commit that does not descend from the last applied one (after a force-push)')
     .option('--status-file <file>', 'JSON status written after every tick, read back on start')
     .option('--once', 'run one tick and exit (0: in sync or applied, 1: error); never starts the HTTP server')
-    .addOption(maxPruneOption())
     .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
     .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
   registerRunCommand(program, run);
   return program;
 }
-    .addOption(maxPruneOption())

@@ -4,17 +4,17 @@
 import { resolve, sep } from 'node:path';
 import type { DeletionPolicy } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
-import { applyAll, observe, planAll, type OwnerApis } from '../engine/batch.ts';
+import { applyAll, observe, type OwnerApis } from '../engine/batch.ts';
 import { applyPlan, waitForBuild, type ApplyResult } from '../engine/apply.ts';
 import { toDesired } from '../engine/desired.ts';
 import { diffDelete } from '../engine/diff.ts';
 import { CreateResolver } from '../engine/resolve.ts';
+import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
 import { computeStatus } from '../engine/status.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
 import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
-import { splitSuspended, type SuspendedDeclaration } from './operator-fields.ts';
 import { lockState } from './state-lock.ts';
 import { checkBindings, ownerDuplicates, ownerKeys, DeclarationConflictError } from './identity.ts';
 import { DEFAULT_PRUNE_LIMIT, pruneRefusal, type PruneLimit } from './prune-limit.ts';
@@ -45,6 +45,8 @@ export interface RunOptions {
   maxPrune?: PruneLimit;
   defaultDeletionPolicy: DeletionPolicy;
   concurrency: number;
+  /** Rollout control of version and parameter updates (lifecycle-run.ts); default DEFAULT_ROLLOUT. */
+  rollout?: RolloutOptions;
   /** How long apply waits for a delete build. */
   deleteTimeoutMs: number;
   now?: () => Date;
@@ -68,8 +70,6 @@ export interface PlanReport {
   plans: WorkspacePlan[];
   prunes: PrunePlan[];
   statuses: Map<string, WorkspaceStatus>;
-  /** Declarations with spec.suspend: true, left alone (not observed, planned, applied or pruned). */
-  suspended?: SuspendedDeclaration[];
   /**
    * Adoptions: declarations that apply will record in the state as bound to
    * a workspace it did not record yet. Empty without a state file, where
@@ -90,19 +90,18 @@ interface Prepared {
   state: StateFile | undefined;
 }
 
-async function prepare(opts: RunOptions): Promise<Prepared> {
+async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
   const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
-  const { active, suspended } = splitSuspended(opts.declarations);
-  const desired = active.map((w) =>
+  const desired = opts.declarations.map((w) =>
     toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
   );
   const { snapshot } = await observe(opts.api, opts.owners, desired);
   const duplicates = ownerDuplicates(desired, await ownerKeys(desired, snapshot, opts.api));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
-  const plans = planAll(desired, snapshot);
+  const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
   const adoptions = new Set(state ? plans.filter((p) => p.observed && !state.entries[p.key]).map((p) => p.key) : []);
 
-  const declared = new Set([...desired.map((d) => d.key), ...suspended.map((s) => s.key)]);
+  const declared = new Set(desired.map((d) => d.key));
   const scope = opts.sources?.scope ?? opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
   const inScope = (entry: StateEntry) => !declared.has(entry.key) && withinScope(entry.source, scope);
   const { moved } = checkBindings(plans, state, inScope);
@@ -136,11 +135,11 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
-  return { report: { plans, prunes, statuses, adoptions, suspended, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
+  return { report: { plans, prunes, statuses, adoptions, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
-  return (await prepare(opts)).report;
+  return (await prepare(opts, lifecycleFor(opts), 'plan')).report;
 }
 
 /**
@@ -159,7 +158,8 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
 }
 
 async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
-  const { report, state } = await prepare(opts);
+  const lifecycle = lifecycleFor(opts);
+  const { report, state } = await prepare(opts, lifecycle, 'apply');
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
   const now = opts.now ?? (() => new Date());
   const deps = {
@@ -169,6 +169,8 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
     ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
   };
   const results = await applyAll(report.plans, deps, opts.concurrency);
+  // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
+  await lifecycle.drive(report.plans, results, deps, (key) => opts.previous?.[key]);
   refuseDoubleBindings(report.plans, results, state, opts.onOutcome);
   const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
@@ -233,6 +235,10 @@ function refuseDoubleBindings(plans: WorkspacePlan[], results: ApplyResult[], st
     r.outcomes.push(outcome);
     onOutcome?.(r.key, outcome);
   }
+}
+
+function lifecycleFor(opts: RunOptions): LifecycleRun {
+  return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now);
 }
 
 function previousOf(opts: RunOptions, key: string): { previous?: WorkspaceStatus } {
