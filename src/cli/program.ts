@@ -18,6 +18,7 @@ import { PruneLimitError } from '../gitops/run.ts';
 import { DEFAULT_PRUNE_LIMIT, formatPruneLimit, type PruneLimit } from '../gitops/prune-limit.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
+import { connectionRefWarnings } from '../gitops/operator-fields.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
@@ -81,6 +82,7 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   }
   // A bad window is a usage error before any call to Coder.
   const rollout = rolloutFromFlags(flags as unknown as RolloutFlags);
+  for (const warning of connectionRefWarnings(loaded.workspaces)) process.stderr.write(`warning: ${warning}\n`);
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {

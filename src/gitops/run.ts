@@ -15,6 +15,7 @@ import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan 
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
 import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
+import { splitSuspended, type SuspendedDeclaration } from './operator-fields.ts';
 import { lockState } from './state-lock.ts';
 import { checkBindings, ownerDuplicates, ownerKeys, DeclarationConflictError } from './identity.ts';
 import { DEFAULT_PRUNE_LIMIT, pruneRefusal, type PruneLimit } from './prune-limit.ts';
@@ -70,6 +71,8 @@ export interface PlanReport {
   plans: WorkspacePlan[];
   prunes: PrunePlan[];
   statuses: Map<string, WorkspaceStatus>;
+  /** Declarations with spec.suspend: true, left alone (not observed, planned, applied or pruned). */
+  suspended?: SuspendedDeclaration[];
   /**
    * Adoptions: declarations that apply will record in the state as bound to
    * a workspace it did not record yet. Empty without a state file, where
@@ -92,7 +95,8 @@ interface Prepared {
 
 async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
   const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
-  const desired = opts.declarations.map((w) =>
+  const { active, suspended } = splitSuspended(opts.declarations);
+  const desired = active.map((w) =>
     toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
   );
   const { snapshot } = await observe(opts.api, opts.owners, desired);
@@ -101,7 +105,7 @@ async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' |
   const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
   const adoptions = new Set(state ? plans.filter((p) => p.observed && !state.entries[p.key]).map((p) => p.key) : []);
 
-  const declared = new Set(desired.map((d) => d.key));
+  const declared = new Set([...desired.map((d) => d.key), ...suspended.map((s) => s.key)]);
   const scope = opts.sources?.scope ?? opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
   const inScope = (entry: StateEntry) => !declared.has(entry.key) && withinScope(entry.source, scope);
   const { moved } = checkBindings(plans, state, inScope);
@@ -135,7 +139,7 @@ async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' |
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
-  return { report: { plans, prunes, statuses, adoptions, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
+  return { report: { plans, prunes, statuses, adoptions, suspended, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
