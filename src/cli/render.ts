@@ -117,8 +117,8 @@ export function renderPlanText(report: PlanReport): string {
     else if (!prune.observed) lines.push(`- forget ${prune.entry.key} (${where} is already gone from Coder)`);
     else lines.push(`- delete ${prune.entry.key} (${where}: deletionPolicy Delete)`);
   }
-  const c = countPlan(report);
   if (report.pruneRefusal) lines.push(`! ${report.pruneRefusal}`);
+  const c = countPlan(report);
   if (lines.length === 0) lines.push('No changes: Coder matches the declarations.');
   lines.push(
     '',
@@ -165,8 +165,8 @@ export function renderOutcome(key: string, outcome: ActionOutcome): string {
 
 export function renderApplySummary(report: ApplyReport): string {
   let created = 0;
-  let updated = 0;
   let adopted = report.adoptions.size;
+  let updated = 0;
   let failed = 0;
   for (const r of report.results) {
     if (r.outcomes.some((o) => !o.ok)) failed++;
