@@ -12,6 +12,7 @@ import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
 import { workspaceReadRoutes } from './handlers/workspace-read.ts';
 import { workspaceSettingsRoutes } from './handlers/workspace-settings.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { RetryAfterWindows } from './retry-windows.ts';
 import { Router } from './router.ts';
 import { applySeed, DEFAULT_SEED } from './seed.ts';
 import { listen } from './server.ts';
@@ -91,6 +92,7 @@ export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<
       contract,
       contractViolations,
       baseUrl: () => url,
+      retryWindows: new RetryAfterWindows(),
     },
     opts.port ?? 0,
   );

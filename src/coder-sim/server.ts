@@ -16,6 +16,7 @@ import { encodeGoJson, errorResponse, routeNotFound, type SimResponse } from './
 import type { Router } from './router.ts';
 import type { SimState } from './state.ts';
 import type { RecordedCall } from './types.ts';
+import { RetryAfterWindows, windowKey } from './retry-windows.ts';
 import { profileOf } from './versions.ts';
 
 export interface PipelineDeps {
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   contract: SwaggerContract | undefined;
   contractViolations: string[];
   baseUrl: () => string;
+  /** Injected 429s' Retry-After windows, recorded on each call (RecordedCall.insideRetryAfterOf). */
+  retryWindows: RetryAfterWindows;
 }
 
 interface Outcome {
@@ -40,8 +43,9 @@ interface Outcome {
 }
 
 export async function listen(deps: PipelineDeps, port: number): Promise<{ server: Server; url: string }> {
+  let callIds = 0;
   const server = createServer((req, res) => {
-    handle(deps, req, res).catch((err: unknown) => {
+    handle(deps, ++callIds, req, res).catch((err: unknown) => {
       // A bug in the simulator itself: answer like Go's recoverer would, and keep serving.
       if (!res.headersSent) writeResponse(res, errorResponse(500, 'Internal error.', { detail: String(err) }), {}, profileOf(deps.state).buildVersion);
     });
@@ -55,20 +59,24 @@ export async function listen(deps: PipelineDeps, port: number): Promise<{ server
   return { server, url: `http://127.0.0.1:${actual}` };
 }
 
-async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: PipelineDeps, id: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { state } = deps;
   const at = state.now();
   const parsed = new URL(req.url ?? '/', 'http://sim.invalid');
   const method = (req.method ?? 'GET').toUpperCase();
   const read = await readRawBody(req);
-  const call: RecordedCall = { method, path: parsed.pathname, query: parsed.search.replace(/^\?/, ''), route: '', status: 0, at };
+  const call: RecordedCall = { id, method, path: parsed.pathname, query: parsed.search.replace(/^\?/, ''), route: '', status: 0, at };
   if (read.ok && read.raw !== '') call.requestBody = tryJson(read.raw);
 
   const plan = deps.faults.plan();
   if (plan.stallMs > 0) call.fault = 'stall';
   if (plan.before !== 'none') call.fault = plan.before;
-  if (plan.latencyMs + plan.stallMs > 0) await sleep(plan.latencyMs + plan.stallMs);
+  if (plan.latencyMs + plan.stallMs > 0) {
+    call.heldMs = plan.latencyMs + plan.stallMs;
+    await sleep(call.heldMs);
+  }
   if (plan.before === 'drop') {
+    call.answeredAt = state.now();
     deps.calls.push(call);
     req.socket.destroy();
     return;
@@ -77,8 +85,12 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   const outcome = decide(deps, req, method, parsed, read, plan.before);
   call.route = outcome.route;
   if (outcome.userId !== undefined) call.userId = outcome.userId;
+  const key = windowKey(outcome.userId, parsed.pathname);
+  const inside = deps.retryWindows.inside(key, at);
+  if (inside.length > 0) call.insideRetryAfterOf = inside;
   if (plan.before === 'none' && plan.after !== 'none') call.fault = plan.after === 'drop' ? 'drop-after-commit' : 'error-after-commit';
   if (plan.after === 'drop' || outcome.drop) {
+    call.answeredAt = state.now();
     deps.calls.push(call);
     req.socket.destroy();
     return;
@@ -91,6 +103,8 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   }
   call.status = outcome.res.status;
   if (outcome.res.body !== undefined) call.responseBody = outcome.res.body;
+  call.answeredAt = state.now();
+  if (call.fault === 'burst429' && call.status === 429) deps.retryWindows.open(key, id, call.answeredAt, deps.faults.burstRetryAfterSeconds * 1000);
   deps.calls.push(call);
   writeResponse(res, outcome.res, outcome.extraHeaders, profileOf(state).buildVersion);
 }

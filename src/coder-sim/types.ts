@@ -56,6 +56,8 @@ export interface SimulatorOptions {
 }
 
 export interface RecordedCall {
+  /** Arrival order within this simulator, from 1. */
+  id: number;
   method: string;
   /** The path without the query string. */
   path: string;
@@ -69,7 +71,19 @@ export interface RecordedCall {
   userId?: string;
   requestBody?: unknown;
   responseBody?: unknown;
+  /** Arrival, by the simulator's clock (before any injected hold). */
   at: number;
+  /** When the answer was written or the connection dropped, by the simulator's clock. */
+  answeredAt?: number;
+  /** Milliseconds an injected latency, spike or stall held the request before it was handled. */
+  heldMs?: number;
+  /**
+   * Ids of the injected 429s (same caller, same path) whose Retry-After had
+   * not run out, by the simulator's clock, when this call arrived. A window
+   * opens when its 429 is written, so a request the client sent before it
+   * read that 429 can still fall inside.
+   */
+  insideRetryAfterOf?: number[];
   /**
    * The injected fault this call met, if any, so a test can tell an injected
    * 429 from one the rate limiter sent, and a lost answer from a refused call.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoderSimulator } from '../../../src/coder-sim/index.ts';
 import { FaultInjector } from '../../../src/coder-sim/faults.ts';
-import { apiAs, idOf, startSim, type Api } from './helpers.ts';
+import { apiAs, idOf, manualClock, startSim, type Api } from './helpers.ts';
 
 describe('FaultInjector', () => {
   it('replays the same sequence for the same seed', () => {
@@ -106,5 +106,48 @@ describe('coder-sim faults over HTTP', () => {
     expect((await alice('GET', '/api/v2/users/alice/workspace/s1')).status).toBe(404);
     await new Promise((r) => setTimeout(r, 400));
     expect((await alice('GET', '/api/v2/users/alice/workspace/s1')).status).toBe(200);
+  });
+});
+
+describe('coder-sim records which Retry-After window a call arrived in, by its own clock', () => {
+  it('marks calls on the same caller and path until the window ends, and no others', async () => {
+    const clock = manualClock();
+    const sim = await startSim({ clock: clock.fn, faults: { rateLimitBurst: { every: 1, length: 1, retryAfterSeconds: 2 } } });
+    try {
+      const alice = apiAs(sim, 'alice');
+      const bob = apiAs(sim, 'bob');
+      await alice('GET', '/api/v2/users/me'); // passes
+      await alice('GET', '/api/v2/users/me'); // 429, window [t, t + 2 s)
+      const limited = sim.calls.at(-1)!;
+      expect(limited).toMatchObject({ status: 429, fault: 'burst429', answeredAt: clock.now });
+      sim.setFaults({});
+      clock.advance(1999);
+      await alice('GET', '/api/v2/users/me');
+      await bob('GET', '/api/v2/users/me');
+      await alice('GET', '/api/v2/buildinfo');
+      clock.advance(1);
+      await alice('GET', '/api/v2/users/me');
+      const [inside, otherUser, otherPath, after] = sim.calls.slice(-4);
+      expect(inside!.insideRetryAfterOf).toEqual([limited.id]);
+      expect(otherUser!.insideRetryAfterOf).toBeUndefined();
+      expect(otherPath!.insideRetryAfterOf).toBeUndefined();
+      expect(after!.insideRetryAfterOf).toBeUndefined();
+      expect(new Set(sim.calls.map((c) => c.id)).size).toBe(sim.calls.length);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('records the injected hold, not a measured one', async () => {
+    const sim = await startSim({ faults: { latencyMs: 30 } });
+    try {
+      await apiAs(sim, 'alice')('GET', '/api/v2/users/me');
+      expect(sim.calls.at(-1)!.heldMs).toBe(30);
+      sim.setFaults({});
+      await apiAs(sim, 'alice')('GET', '/api/v2/users/me');
+      expect(sim.calls.at(-1)!.heldMs).toBeUndefined();
+    } finally {
+      await sim.close();
+    }
   });
 });
