@@ -61,6 +61,10 @@ describe('Workspace validation on create', () => {
     { name: 'bad-name', spec: { owner: 'a', template: 'docker', name: '-bad-' }, error: 'spec.name: Invalid value: "-bad-"' },
     { name: 'bad-version', spec: { owner: 'a', templateVersion: 'v1' }, error: 'spec.templateVersion: Invalid value: "v1"' },
     { name: 'autostart-empty', spec: { owner: 'a', template: 'docker', autostart: {} }, error: 'autostart needs a schedule, or enabled: false to turn it off' },
+    { name: 'owner-path', spec: { owner: 'bob/../alice', template: 'docker' }, error: 'owner must be a Coder username' },
+    { name: 'owner-long', spec: { owner: 'a'.repeat(33), template: 'docker' }, error: 'owner must be a Coder username' },
+    { name: 'org-query', spec: { owner: 'a', organization: 'one?x', template: 'docker' }, error: 'organization must be a Coder organization name' },
+    { name: 'template-query', spec: { owner: 'a', template: 'docker#x' }, error: 'template must be a Coder template name' },
     {
       name: 'autostart-off-with-schedule',
       spec: { owner: 'a', template: 'docker', autostart: { enabled: false, schedule: '0 9 * * *' } },
@@ -128,6 +132,21 @@ describe('status subresource and printer columns', () => {
     const ran = await kubectl(['patch', 'cws', 'bad-status', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'Maybe' }] } })]);
     expect(ran.code).not.toBe(0);
     expect(ran.stderr).toContain('Unsupported value: "Maybe"');
+  });
+
+  it('a connection URL with user:password@ is refused without the apiserver quoting it', async () => {
+    const doc = JSON.stringify({
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'CoderConnection',
+      metadata: { name: 'with-password', namespace: ns },
+      spec: { url: 'https://bob:hunter2-e2e@coder.example.com', tokenSecretRef: { name: 'coder-token' } },
+    });
+    const ran = await apply(doc);
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain('url must not contain a user name or password');
+    expect(ran.stderr).not.toContain('hunter2-e2e');
+    // A user UUID is a valid owner.
+    await kubectlOk(['apply', '-f', '-'], { stdin: workspace('owner-uuid', { owner: VERSION, template: 'docker' }) });
   });
 
   it('the connections are served too, ClusterCoderConnection cluster-scoped', async () => {
