@@ -6,6 +6,7 @@
 // with one list and enqueues only what needs it. Workers and resync run only while
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
+import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, DeletionPolicy, Workspace } from '../api/schema.ts';
@@ -124,7 +125,8 @@ export class Operator {
       observeBinding(ws);
       const m = ws.metadata ?? {};
       const p = old.metadata ?? {};
-      if (m.generation !== p.generation || m.deletionTimestamp !== p.deletionTimestamp || JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) || JSON.stringify(m.labels) !== JSON.stringify(p.labels)) enqueue(ws);
+      const requested = m.annotations?.[RECONCILE_REQUESTED_AT] !== p.annotations?.[RECONCILE_REQUESTED_AT];
+      if (requested || m.generation !== p.generation || m.deletionTimestamp !== p.deletionTimestamp || JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) || JSON.stringify(m.labels) !== JSON.stringify(p.labels)) enqueue(ws);
     });
     this.workspaceInformer.on('delete', (ws) => {
       for (const waiting of this.bindings.forget(wsKey(ws))) this.queue.add(waiting);

@@ -23,6 +23,9 @@ import type { OperatorMetrics } from '../observability/metrics.ts';
 import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
 import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
+import { ConnectionRollout, waitRequeueMs } from './rollout.ts';
+import { reconcileRequested, requestedAt } from './reconcile-request.ts';
+import type { RolloutPolicy } from '../api/schema.ts';
 import { nameIdentity, WorkspaceBindings, type BindingConflictError } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
@@ -56,6 +59,8 @@ export class Reconciler {
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connStatus: ConnectionStatusWriter;
+  /** Rollout slots and states per connection id (not per runtime: a spec edit makes a new runtime). */
+  readonly #rollouts = new Map<string, ConnectionRollout>();
   readonly #bindings: WorkspaceBindings;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
@@ -85,6 +90,7 @@ export class Reconciler {
   readonly reconcile = async (key: string): Promise<HandlerResult> => {
     const ws = this.#d.workspace(key);
     if (!ws) {
+      for (const rollout of this.#rollouts.values()) rollout.forget(key);
       this.#written.delete(key);
       this.#polls.delete(key);
       this.#bindings.forget(key);
@@ -149,11 +155,15 @@ export class Reconciler {
   async #sync(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
     const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
-    const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));
+    const rollout = this.rolloutOf(rt.ref.id);
+    const life = { previous: this.#lastStatus(ws), policy: (rt.ref.spec as { rollout?: RolloutPolicy }).rollout, rollout, now, reread: reconcileRequested(ws) };
+    const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired), life);
     if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
     let status = computeStatus({ plan, ...(result ? { result } : {}), ...(previous ? { previous } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
     if (!result) status = keepSettledReason(status, previous);
+    const handled = requestedAt(ws) ?? previous?.lastHandledReconcileAt;
+    if (handled !== undefined) status.lastHandledReconcileAt = handled;
     const events: EventSpec[] = (result?.outcomes ?? []).map((o) => outcomeEvent(o, result?.origin)).filter((e) => e !== undefined);
     // Binding a Workspace to a workspace found by owner + name changes nothing in Coder: the status
     // (id, Synced) records it, and an Event per adopted Workspace was a third write each at scale.
@@ -163,12 +173,34 @@ export class Reconciler {
     const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
     if (failures.some((e) => e instanceof CoderApiError && e.status === 401)) this.#d.connections.invalidate(rt.ref.id);
     const observed = result?.observed ?? plan.observed;
-    return requeueFor(failures, observed, this.#nextPoll(key, failures.length === 0 && buildInProgress(observed)));
+    this.#d.metrics?.recordRollout(rt.ref.id, rollout.byState());
+    const next = requeueFor(failures, observed, this.#nextPoll(key, failures.length === 0 && buildInProgress(observed)));
+    // An update that waits for a slot or a window is looked at again without waiting for the resync.
+    const wait = waitRequeueMs(status.rollout?.state);
+    return wait !== undefined && next && !('error' in next) && next.requeueAfter === undefined ? { requeueAfter: wait } : next;
+  }
+
+  /** The rollout of a connection: its slots and the rollout state of each of its Workspaces. */
+  rolloutOf(connectionId: string): ConnectionRollout {
+    let r = this.#rollouts.get(connectionId);
+    if (!r) this.#rollouts.set(connectionId, (r = new ConnectionRollout()));
+    return r;
+  }
+
+  /** The status as last written, while the cache may still show an older one: the lifecycle's memory. */
+  #lastStatus(ws: Workspace): WorkspaceStatus | undefined {
+    const written = this.#written.get(workspaceKey(ws));
+    return written && written.rv === ws.metadata.resourceVersion ? written.status : ws.status;
   }
 
   async #delete(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
     const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
+    if (desired.observeOnly) {
+      // managementPolicies [Observe] never writes to Coder, not even the delete its policy asks for.
+      this.#d.logger.info({ key }, 'observe only: releasing the workspace without deleting it in Coder');
+      return this.#removeFinalizer(ws);
+    }
     const step = await deleteOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));
     if (step.gone) {
       await this.#events(ws, [{ type: 'Normal', reason: 'Deleted', action: 'Delete', note: 'the workspace is gone from Coder; removing the finalizer' }]);

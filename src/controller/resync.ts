@@ -28,7 +28,8 @@ export function needsReconcile(ws: Workspace, snapshot: Snapshot, opts: { deleti
   if (!observed) return true;
   // Favorites are visible to the owner only: let the reconcile read them (a read, never a write).
   if (desired.favorite !== undefined && observed.favorite === undefined) return true;
-  const plan = diff(desired, observed);
+  // The status is the lifecycle's memory (schedule conflicts, checked parameters): without it an idle pass would differ.
+  const plan = diff(desired, observed, { gate: { onlyWhenStopped: false, slot: true }, ...(ws.status ? { previous: ws.status } : {}) });
   if (plan.actions.length > 0 || plan.blocked.length > 0) return true;
   const generation = ws.metadata.generation;
   const status = keepSettledReason(

@@ -9,10 +9,12 @@
 // Kept: identity (name, namespace, uid), resourceVersion (the cache and
 // ListWatch compare it), generation (observedGeneration), deletionTimestamp and
 // finalizers (deletion), labels (Namespace labels for tenancy; Workspace label
-// changes re-enqueue). Everything outside metadata (spec, status) is kept whole.
+// changes re-enqueue), the coderops.dev/reconcile-requested-at annotation.
+// Everything outside metadata (spec, status) is kept whole.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
 
-type Kept = Pick<V1ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'generation' | 'deletionTimestamp' | 'finalizers' | 'labels'>;
+type Kept = Pick<V1ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'generation' | 'deletionTimestamp' | 'finalizers' | 'labels' | 'annotations'>;
 
 /**
  * Replaces obj.metadata with the fields the operator reads, in place: the
@@ -32,6 +34,9 @@ export function trimForCache<T extends KubernetesObject>(obj: T): T {
   if (m.deletionTimestamp !== undefined) kept.deletionTimestamp = m.deletionTimestamp;
   if (m.finalizers !== undefined) kept.finalizers = m.finalizers;
   if (m.labels !== undefined) kept.labels = m.labels;
+  // Of the annotations, only the reconcile request (reconcile-request.ts).
+  const requested = m.annotations?.[RECONCILE_REQUESTED_AT];
+  if (requested !== undefined) kept.annotations = { [RECONCILE_REQUESTED_AT]: requested };
   obj.metadata = kept;
   return obj;
 }

@@ -10,6 +10,9 @@ import { findObserved, toObserved } from '../engine/observe.ts';
 import { CreateResolver } from '../engine/resolve.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { CoderApi } from '../coder/api.ts';
+import type { RolloutPolicy, WorkspaceStatus } from '../api/schema.ts';
+import { LifecycleReader } from '../engine/lifecycle-context.ts';
+import type { ConnectionRollout } from './rollout.ts';
 import { BindingConflictError } from './bindings.ts';
 import type { ConnectionRuntime } from './connections.ts';
 import { buildInProgress } from './outcome-events.ts';
@@ -28,6 +31,24 @@ export interface BindingGuard {
 }
 
 const resolvers = new WeakMap<ConnectionRuntime, CreateResolver>();
+const readers = new WeakMap<ConnectionRuntime, LifecycleReader>();
+
+function readerFor(rt: ConnectionRuntime): LifecycleReader {
+  let r = readers.get(rt);
+  if (!r) readers.set(rt, (r = new LifecycleReader(rt.api!)));
+  return r;
+}
+
+/** What the lifecycle part of a reconcile needs besides Coder: its memory and the connection's rollout. */
+export interface LifecycleInputs {
+  /** The status last written (or read): status.rollout / scheduleConflict / parametersChecked. */
+  previous: WorkspaceStatus | undefined;
+  policy: RolloutPolicy | undefined;
+  rollout: ConnectionRollout;
+  now: Date;
+  /** A reconcile was requested by annotation: read the workspace from Coder rather than trust the snapshot. */
+  reread?: boolean;
+}
 
 function resolverFor(rt: ConnectionRuntime): CreateResolver {
   let r = resolvers.get(rt);
@@ -84,10 +105,10 @@ function describeTarget(desired: DesiredWorkspace, observed: ObservedWorkspace |
 }
 
 /** The observed workspace, fresh enough to act on. */
-export async function observeOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number): Promise<ObservedWorkspace | undefined> {
+export async function observeOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, fresh = false): Promise<ObservedWorkspace | undefined> {
   let observed = findObserved(rt.snapshot, desired);
-  if (!observed && rt.ageMs() > staleMs) observed = findObserved(await rt.refresh(), desired);
-  if (observed && buildInProgress(observed)) observed = await reread(rt, observed);
+  if (!observed && (fresh || rt.ageMs() > staleMs)) observed = findObserved(await rt.refresh(), desired);
+  if (observed && (fresh || buildInProgress(observed))) observed = await reread(rt, observed);
   return observed;
 }
 
@@ -127,15 +148,16 @@ async function withFavorite(rt: ConnectionRuntime, observed: ObservedWorkspace):
   return found;
 }
 
-export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, guard?: BindingGuard): Promise<SyncOutcome> {
-  let observed = await observeOne(rt, desired, staleMs);
+export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, guard?: BindingGuard, life?: LifecycleInputs): Promise<SyncOutcome> {
+  let observed = await observeOne(rt, desired, staleMs, life?.reread === true);
   const holder = guard?.(observed);
   if (holder !== undefined) {
     return { plan: { key: desired.key, desired, observed, actions: [], blocked: [], drift: [] }, result: undefined, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
   }
   let favoriteError: unknown;
   let wanted = desired;
-  if (desired.favorite !== undefined && observed && observed.favorite === undefined) {
+  // Reading a favorite mints an owner token, a write: not under managementPolicies [Observe].
+  if (desired.favorite !== undefined && observed && observed.favorite === undefined && !desired.observeOnly) {
     try {
       observed = await withFavorite(rt, observed);
     } catch (error) {
@@ -145,9 +167,10 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
       delete wanted.favorite;
     }
   }
-  const plan = diff(wanted, observed);
+  const ctx = observed && life ? await readerFor(rt).context(wanted, observed, life.previous, life.rollout.gate(desired.key, life.policy, life.now, life.previous)) : undefined;
+  const plan = diff(wanted, observed, ctx);
   let result: ApplyResult | undefined;
-  if (plan.actions.length > 0) {
+  if (plan.actions.length > 0 && !desired.observeOnly) {
     result = await applyPlan(plan, {
       api: guardedApi(rt.api!, guard),
       resolver: resolverFor(rt),
@@ -156,6 +179,10 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
     const conflict = conflictOf(result);
     if (conflict) return { plan: { ...plan, desired }, result: undefined, conflict };
     if (result.observed) rt.snapshot.put(result.observed);
+  }
+  if (life) {
+    const refused = result?.outcomes.some((o) => o.action.kind === 'build' && !o.ok && !o.skipped);
+    life.rollout.record(desired.key, plan, result, refused && plan.lifecycle?.rollout ? 'Failed' : plan.lifecycle?.rollout?.state);
   }
   if (favoriteError !== undefined && desired.favorite !== undefined) {
     const failed: ActionOutcome = { action: { kind: 'favorite', from: undefined, to: desired.favorite }, ok: false, error: favoriteError };

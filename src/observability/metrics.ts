@@ -3,7 +3,7 @@
 // either. Each instance has a registry of its own (no prom-client globals),
 // so tests and embedders can create as many as they like.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { WorkspaceStatus } from '../api/schema.ts';
+import { ROLLOUT_STATES, type RolloutState, type WorkspaceStatus } from '../api/schema.ts';
 import type { CoderRequestEvent } from '../coder/client.ts';
 
 export class OperatorMetrics {
@@ -80,6 +80,13 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly rolloutWorkspaces = new Gauge({
+    name: 'cwo_rollout_workspaces',
+    help: 'Workspaces by rollout state (UpToDate, Updating, WaitingForWindow, WaitingForStop, WaitingForSlot, Blocked, Failed), per connection (sync and the CLI: "run")',
+    labelNames: ['connection', 'state'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cwo_' });
   }
@@ -94,12 +101,20 @@ export class OperatorMetrics {
     this.lastAppliedRevision.set({ repo, ref, revision }, 1);
   }
 
+  /** The rollout states of one connection's Workspaces, every state present (0 when none). */
+  recordRollout(connection: string, byState: Map<RolloutState, number>): void {
+    for (const state of ROLLOUT_STATES) this.rolloutWorkspaces.set({ connection, state }, byState.get(state) ?? 0);
+  }
+
   /** Recounts from the statuses of the last pass; counts drift that pass corrected. */
   recordStatuses(statuses: Iterable<WorkspaceStatus>, corrected: string[] = []): void {
     this.workspaces.reset();
+    const rollout = new Map<RolloutState, number>();
     for (const status of statuses) {
       for (const c of status.conditions ?? []) this.workspaces.inc({ condition: c.type, status: c.status });
+      if (status.rollout) rollout.set(status.rollout.state, (rollout.get(status.rollout.state) ?? 0) + 1);
     }
+    this.recordRollout('run', rollout);
     for (const field of corrected) this.driftCorrections.inc({ field });
   }
 }

@@ -1,0 +1,139 @@
+// The operator's lifecycle steps against fakes: run state, a version update
+// of a running workspace across reconciles (the status is its memory), the
+// rollout slot limit, observe-only and reconcile-on-request.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
+import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
+import { ConnectionRegistry } from '../../../src/controller/connections.ts';
+import { RECONCILE_REQUESTED_AT } from '../../../src/controller/reconcile-request.ts';
+import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { FakeKube } from './fake-kube.ts';
+
+const KEY = 'team-a/dev';
+const NOW = new Date('2026-11-10T12:00:00.000Z');
+const V1 = '77777777-7777-4777-8777-777777777777';
+const V2 = '88888888-8888-4888-8888-888888888888';
+const CONN_ID = 'CoderConnection/team-a/default';
+
+function workspace(spec: Partial<Workspace['spec']>, meta: Partial<Workspace['metadata']> = {}): Workspace {
+  return {
+    apiVersion: 'coderops.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1', ...meta },
+    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ...spec },
+  };
+}
+
+function coderWs(transition: 'start' | 'stop', status: 'running' | 'stopped' | 'pending', version = V1, extra: Partial<CoderWorkspace> = {}): CoderWorkspace {
+  const ws = coderWorkspace({ template_active_version_id: V1, ...extra });
+  const job = status === 'pending' ? 'pending' : 'succeeded';
+  return { ...ws, latest_build: { ...ws.latest_build, id: `build-${transition}-${version}`, transition, status, template_version_id: version, job: { ...ws.latest_build.job, status: job } } };
+}
+
+function setup(ws: Workspace, listed: CoderWorkspace, rollout?: CoderConnection['spec']['rollout']) {
+  const kube = new FakeKube([]);
+  kube.put(ws);
+  const coder = new FakeCoder();
+  coder.listed = [listed];
+  coder.created = listed;
+  const connection: CoderConnection = {
+    apiVersion: 'coderops.dev/v1alpha1',
+    kind: 'CoderConnection',
+    metadata: { name: 'default', namespace: 'team-a', generation: 1 },
+    spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' }, ...(rollout ? { rollout } : {}) },
+  };
+  const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger: pino({ level: 'silent' }) });
+  const reconciler = new Reconciler({
+    workspace: (k) => kube.get(k),
+    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
+    clusterCoderConnection: () => undefined,
+    namespaceLabels: () => ({}),
+    connections: registry,
+    kube,
+    deletionPolicy: 'Orphan',
+    logger: pino({ level: 'silent' }),
+    now: () => NOW,
+  });
+  const builds = () => coder.calls.filter((c) => c.method === 'createBuild').map((c) => c.args[1]);
+  /** Coder finished the build: the workspace now looks like `next`. */
+  const coderShows = (next: CoderWorkspace) => {
+    coder.created = next;
+    coder.listed = [next];
+  };
+  return { kube, coder, reconciler, builds, coderShows, reconcile: () => reconciler.reconcile(KEY), status: () => kube.get(KEY)?.status };
+}
+
+const synced = (s: Workspace['status']) => s?.conditions?.find((c) => c.type === 'Synced');
+
+describe('operator lifecycle', () => {
+  it('running: false stops a running workspace once; the next pass, with it stopped, writes nothing', async () => {
+    const t = setup(workspace({ running: false }), coderWs('start', 'running'));
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'stop' }]);
+    t.coderShows(coderWs('stop', 'stopped'));
+    await t.reconcile();
+    expect(t.status()?.running).toBe(false);
+    const before = t.coder.writes().length;
+    const patches = t.kube.statusPatches.length;
+    await t.reconcile();
+    expect(t.coder.writes()).toHaveLength(before);
+    expect(t.kube.statusPatches).toHaveLength(patches);
+  });
+
+  it('updates a running workspace: a stop, then (remembered in the status) a start on the new version, then up to date', async () => {
+    const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'));
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'stop' }]);
+    expect(t.status()?.rollout).toMatchObject({ state: 'Updating', restart: true, target: V2 });
+
+    t.coderShows(coderWs('stop', 'stopped'));
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'stop' }, { transition: 'start', template_version_id: V2 }]);
+
+    t.coderShows(coderWs('start', 'running', V2, { template_active_version_id: V2 }));
+    await t.reconcile();
+    expect(t.builds()).toHaveLength(2);
+    expect(t.status()?.rollout?.state).toBe('UpToDate');
+    expect(t.status()?.version).toMatchObject({ current: V2, wanted: V2, outdated: false });
+    expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(0);
+  });
+
+  it('waits for a slot while the connection updates its maximum, and says so', async () => {
+    const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), { maxUnavailable: 1 });
+    // Another Workspace of the connection is updating.
+    t.reconciler.rolloutOf(CONN_ID).gate('team-a/other', { maxUnavailable: 1 }, NOW, { rollout: { state: 'Updating', message: '' } });
+    const next = await t.reconcile();
+    expect(t.builds()).toEqual([]);
+    expect(t.status()?.rollout?.state).toBe('WaitingForSlot');
+    expect(synced(t.status())).toMatchObject({ status: 'False', reason: 'WaitingForSlot' });
+    expect(t.status()?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(next).toEqual({ requeueAfter: 5_000 });
+  });
+
+  it('defers restarting a running workspace to the maintenance window', async () => {
+    // 02:00 UTC for an hour; NOW is 12:00 UTC.
+    const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), { window: { schedule: '0 2 * * *', duration: '1h' } });
+    await t.reconcile();
+    expect(t.builds()).toEqual([]);
+    expect(t.status()?.rollout).toMatchObject({ state: 'WaitingForWindow', message: expect.stringContaining('2026-11-11T02:00:00.000Z') });
+  });
+
+  it('managementPolicies [Observe]: reports the difference and writes nothing to Coder', async () => {
+    const t = setup(workspace({ running: false, managementPolicies: ['Observe'] }), coderWs('start', 'running'));
+    await t.reconcile();
+    expect(t.coder.writes()).toEqual([]);
+    expect(synced(t.status())).toMatchObject({ status: 'False', reason: 'ObserveOnly' });
+  });
+
+  it('a reconcile request reads the workspace from Coder and is recorded in the status', async () => {
+    const t = setup(workspace({ running: true }, { annotations: { [RECONCILE_REQUESTED_AT]: '2026-11-10T11:59:00Z' } }), coderWs('start', 'running'));
+    const reads = () => t.coder.calls.filter((c) => c.method === 'getWorkspace').length;
+    await t.reconcile();
+    expect(reads()).toBe(1);
+    expect(t.status()?.lastHandledReconcileAt).toBe('2026-11-10T11:59:00Z');
+    await t.reconcile();
+    expect(reads()).toBe(1); // handled: the snapshot answers again
+  });
+});
