@@ -30,7 +30,8 @@ export async function observe(api: CoderApi, owners: OwnerApis, desired: Desired
   const favoriteErrors = new Map<string, unknown>();
   const ownersNeeded = new Map<string, string>(); // owner id -> username
   for (const d of desired) {
-    if (d.favorite === undefined) continue;
+    // Reading a favorite mints an owner token (a write): not for managementPolicies [Observe].
+    if (d.favorite === undefined || d.observeOnly) continue;
     const ws = findObserved(snapshot, d);
     if (ws) ownersNeeded.set(ws.ownerId, ws.ownerName);
   }
