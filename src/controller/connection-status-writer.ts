@@ -11,11 +11,18 @@ import type { ConnectionRuntime } from './connections.ts';
 import type { KubeWriter, ObjectRef } from './kube-writer.ts';
 import { mergePatch } from './status-patch.ts';
 
+type ConnectionStatus = NonNullable<AnyConnection['status']>;
+
 export class ConnectionStatusWriter {
   readonly #kube: Pick<KubeWriter, 'patchStatus'>;
   readonly #logger: Logger;
-  /** The status JSON last written per connection id: the cache may not show it yet. */
-  readonly #written = new Map<string, string>();
+  /**
+   * The status last written per connection id: the cache may not show it yet,
+   * and computing from an older cached status would give a new
+   * lastTransitionTime, so a second write of the same news. Only the operator
+   * writes a connection's status, so what it wrote last is the status.
+   */
+  readonly #written = new Map<string, { uid: string | undefined; status: ConnectionStatus }>();
 
   constructor(kube: Pick<KubeWriter, 'patchStatus'>, logger: Logger) {
     this.#kube = kube;
@@ -26,14 +33,15 @@ export class ConnectionStatusWriter {
   async write(id: string, obj: AnyConnection, rt: ConnectionRuntime, now: Date): Promise<boolean> {
     // Renames are a deployment flag every workspace carries: the snapshot knows it once it has one.
     const state = rt.state.ready && rt.snapshot.allowRenames !== undefined ? { ...rt.state, renamesAllowed: rt.snapshot.allowRenames } : rt.state;
-    const next = connectionStatus(obj.status, state, obj.metadata.generation, now);
+    // A connection deleted and made again under the same name is a new object (uid) with no status.
+    const mine = this.#written.get(id);
+    const previous = mine && mine.uid === obj.metadata.uid ? mine.status : obj.status;
+    const next = connectionStatus(previous, state, obj.metadata.generation, now);
     if (!next) return false;
-    const text = JSON.stringify(next);
-    if (this.#written.get(id) === text) return false;
     const target: ObjectRef = { kind: obj.kind, name: obj.metadata.name, ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}) };
     try {
-      await this.#kube.patchStatus(target, mergePatch(obj.status as Record<string, unknown> | undefined, next as Record<string, unknown>));
-      this.#written.set(id, text);
+      await this.#kube.patchStatus(target, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      this.#written.set(id, { uid: obj.metadata.uid, status: next });
       return true;
     } catch (error) {
       this.#logger.warn({ connection: id, err: error }, 'could not write the connection status');

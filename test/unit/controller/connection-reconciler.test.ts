@@ -120,4 +120,15 @@ describe('ConnectionReconciler', () => {
     await t.reconciler.reconcile(ID);
     expect(t.coder.calls.filter((c) => c.method === 'buildInfo')).toHaveLength(2);
   });
+
+  it('the cache not caught up with our write: a later look (another time, another reconciler) writes nothing', async () => {
+    const t = setup();
+    const rt = await t.registry.runtime({ id: ID, kind: 'CoderConnection', name: 'default', secretNamespace: 'team-a', spec: connection.spec });
+    const writer = new ConnectionStatusWriter(t.kube, pino({ level: 'silent' }));
+    expect(await writer.write(ID, connection, rt, NOW)).toBe(true);
+    // `connection` is the stale cached copy, without the status just written; a second later.
+    expect(await writer.write(ID, connection, rt, new Date(NOW.getTime() + 1000))).toBe(false);
+    // The same name made again is a new object: its status is written.
+    expect(await writer.write(ID, { ...connection, metadata: { ...connection.metadata, uid: 'new' } }, rt, NOW)).toBe(true);
+  });
 });
