@@ -98,6 +98,7 @@ export async function connect(
       throw new UsageError(`Coder at ${url} refused the token (401: ${error.describe()}); check CODER_SESSION_TOKEN or --token-file`);
     throw error;
   }
-  const owners = new OwnerTokenBroker({ admin: client, selfUser: { id: me.id, username: me.username } });
+  // The logger hears when a lost token create could not be cleaned up, or the scopes had to widen.
+  const owners = new OwnerTokenBroker({ admin: client, selfUser: { id: me.id, username: me.username }, logger });
   return { url, client, owners, me };
 }
