@@ -133,12 +133,22 @@ describe('--max-prune', () => {
     expect(apply.stdout + apply.stderr).toContain('would delete 11 workspaces, more than --max-prune 10');
     expect(h.writes()).toEqual([]); // not even the ttl change of `kept`
 
-    expect((await h.cli(['apply', '--prune', '--max-prune', '50%', '-f', 'ws.yaml'])).code).toBe(1);
     const forced = await h.cli(['apply', '--prune', '--max-prune', 'all', '-f', 'ws.yaml']);
     expect(forced.code, forced.stdout + forced.stderr).toBe(0);
     expect(findLive('bob', 'ws-0')).toBeUndefined();
     expect(Object.keys(await stateEntries())).toEqual(['team-a/kept']);
-  });
+  }, 120_000);
+
+  it('a share: of the managed workspaces in the paths given', async () => {
+    await h.write('ws.yaml', docs(...['a', 'b', 'c'].map((n) => workspaceYaml(n, { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }))));
+    expect((await h.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
+    await h.write('ws.yaml', workspaceYaml('c', { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }));
+    h.resetCalls();
+    const plan = await h.cli(['plan', '--prune', '--max-prune', '50%', '-f', 'ws.yaml']);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toContain('would delete 2 workspaces, more than --max-prune 50% (50% of the 3 managed here)');
+    expect((await h.cli(['plan', '--prune', '--max-prune', '67%', '-f', 'ws.yaml'])).code).toBe(2);
+  }, 60_000);
 
   it('orphans do not count: they change nothing in Coder', async () => {
     await h.write('ws.yaml', docs(...Array.from({ length: 3 }, (_, i) => workspaceYaml(`o-${i}`, { owner: 'bob', template: 'kubernetes' })), workspaceYaml('kept', { owner: 'alice', template: 'docker' })));
