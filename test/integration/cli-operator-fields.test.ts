@@ -20,15 +20,20 @@ afterEach(async () => {
 });
 
 describe('spec.suspend', () => {
-  it('plan, apply --prune and status leave a suspended workspace alone and say so', async () => {
-    const a = (ttl: string) => workspaceYaml('a', { owner: 'alice', template: 'docker', ttl });
-    const b = (extra: Record<string, unknown>) => workspaceYaml('b', { owner: 'bob', template: 'docker', ttl: '2h', deletionPolicy: 'Delete', ...extra });
+  const a = (ttl: string) => workspaceYaml('a', { owner: 'alice', template: 'docker', ttl });
+  const b = (extra: Record<string, unknown>) => workspaceYaml('b', { owner: 'bob', template: 'docker', ttl: '2h', deletionPolicy: 'Delete', ...extra });
+  const stateEntry = async (key: string) => JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).entries[key];
+
+  /** a and b applied; then b suspended with a changed TTL, a's TTL changed too. */
+  async function suspendB(): Promise<void> {
     await h.write('ws.yaml', `${a('2h')}\n---\n${b({})}`);
     expect((await h.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
-    const before = JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).entries['team-a/b'];
-
     await h.write('ws.yaml', `${a('3h')}\n---\n${b({ suspend: true, ttl: '5h' })}`);
     h.resetCalls();
+  }
+
+  it('plan (text and json) and status report a suspended workspace, and plan nothing for it, prune included', async () => {
+    await suspendB();
     const plan = await h.cli(['plan', '-f', 'ws.yaml', '--prune']);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('~ ttl team-a/a: 2h -> 3h');
@@ -40,19 +45,21 @@ describe('spec.suspend', () => {
     expect(json.workspaces.map((w: { key: string }) => w.key)).toEqual(['team-a/a']);
     expect(json.prune).toEqual([]);
 
+    const status = await h.cli(['status', '-f', 'ws.yaml']);
+    expect(status.stdout).toMatch(/^team-a\/b\s+bob\s+b\s+-\s+-\s+-\s+Suspended \(spec\.suspend\)\s+-$/m);
+  });
+
+  it('apply --prune neither changes nor deletes it, keeps its state entry, and reconciles it again once unsuspended', async () => {
+    await suspendB();
+    const before = await stateEntry('team-a/b');
     const apply = await h.cli(['apply', '-f', 'ws.yaml', '--prune']);
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain('= suspended team-a/b');
-    const bWorkspace = before.id as string;
     // Only a's TTL was written, and nothing about b was even read.
     expect(h.writes()).toEqual([{ method: 'PUT', route: '/api/v2/workspaces/{workspace}/ttl', status: 204 }]);
-    expect(h.sim.calls.filter((c) => c.path.includes(bWorkspace))).toEqual([]);
-    expect(JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).entries['team-a/b']).toEqual(before);
+    expect(h.sim.calls.filter((c) => c.path.includes(before.id as string))).toEqual([]);
+    expect(await stateEntry('team-a/b')).toEqual(before);
 
-    const status = await h.cli(['status', '-f', 'ws.yaml']);
-    expect(status.stdout).toMatch(/^team-a\/b\s+bob\s+b\s+-\s+-\s+-\s+Suspended \(spec\.suspend\)\s+-$/m);
-
-    // Unsuspended, it is reconciled again.
     await h.write('ws.yaml', `${a('3h')}\n---\n${b({ ttl: '5h' })}`);
     expect((await h.cli(['plan', '-f', 'ws.yaml'])).stdout).toContain('~ ttl team-a/b: 2h -> 5h');
   });
