@@ -2,6 +2,7 @@
 // table row per workspace that would change, blocked items and errors with
 // file:line, and the workspaces in sync folded away so a big repository's
 // comment stays readable.
+import { rolloutSummary } from './rollout-render.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 import type { PlanReport } from '../gitops/run.ts';
 import { countPlan, describeAction, hasChanges } from './render.ts';
@@ -51,6 +52,8 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
       `${c.orphan} to orphan, ${c.blocked} blocked; ${c.inSync} in sync.**`,
     '',
   );
+  const rollout = rolloutSummary(report.plans, 'plan');
+  if (rollout) lines.push(rollout, '');
   const rows: string[] = [];
   const inSync: string[] = [];
   for (const plan of report.plans) {
@@ -79,6 +82,11 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
 
   const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${mdText(b.message)}`));
   if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');
+  const waiting = report.plans.flatMap((p) => {
+    const r = p.lifecycle?.rollout;
+    return r && r.state.startsWith('Waiting') ? [`- ${code(p.key)} (${r.state}): ${mdText(r.message)}`] : [];
+  });
+  if (waiting.length > 0) lines.push('#### ⏳ Updates waiting (rollout control)', '', ...waiting, '');
   if (inSync.length > 0) {
     lines.push(`<details><summary>${inSync.length} workspace(s) in sync</summary>`, '', ...inSync.map((k) => `- ${code(k)}`), '', '</details>', '');
   }

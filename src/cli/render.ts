@@ -1,4 +1,5 @@
 // Human-readable and JSON renderings of plans and apply results.
+import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
 import { formatDuration } from '../api/duration.ts';
 import { describeFailure } from '../engine/failure.ts';
 import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
@@ -125,6 +126,8 @@ export function renderPlanText(report: PlanReport): string {
     `Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
       `${c.orphan} to orphan, ${c.blocked} blocked; ${c.inSync} in sync.`,
   );
+  const rollout = rolloutSummary(report.plans, 'plan');
+  if (rollout) lines.push(rollout);
   return lines.join('\n');
 }
 
@@ -138,6 +141,7 @@ function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
     lines.push(`${creating && action.kind !== 'create' ? '  ' : ''}${marker(action)} ${describeAction(plan.key, action)}${after}`);
   }
   for (const b of plan.blocked) lines.push(`! blocked ${plan.key}: ${b.message}`);
+  lines.push(...rolloutLines(plan));
   return lines;
 }
 
@@ -189,6 +193,9 @@ export function renderApplySummary(report: ApplyReport): string {
     `Apply complete: ${created} created, ${adopted} adopted, ${updated} updated, ${pruned('deleted')} deleted, ` +
       `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
+  for (const plan of report.plans) lines.push(...rolloutLines(plan));
+  const rollout = rolloutSummary(report.plans, 'apply');
+  if (rollout) lines.push(rollout);
   return lines.join('\n');
 }
 
@@ -201,6 +208,7 @@ export function planJson(report: PlanReport): unknown {
   return {
     errors: [],
     counts: countPlan(report),
+    rollout: rolloutCounts(report.plans),
     workspaces: report.plans.map((p) => ({
       key: p.key,
       id: p.observed?.id,

@@ -51,7 +51,7 @@ async function apply(docs: string[], args: string[] = []) {
   return result;
 }
 
-describe('run state', () => {
+describe('run state', { timeout: 120_000 }, () => {
   it('running: false stops a new workspace once it is up, keeps it stopped, and a second apply is quiet', async () => {
     h = await startHarness({ seed: SEED });
     await apply([workspaceYaml('dev', { owner: 'alice', template: 'docker', running: false })]);
@@ -78,7 +78,7 @@ describe('run state', () => {
   });
 });
 
-describe('template version updates', () => {
+describe('template version updates', { timeout: 120_000 }, () => {
   it('moves a stopped workspace with one stop build and a running one with a stop, then a start on the new version', async () => {
     h = await startHarness({ seed: SEED });
     await apply([workspaceYaml('a', { owner: 'alice', template: 'docker' }), workspaceYaml('b', { owner: 'alice', template: 'docker', running: false })]);
@@ -116,6 +116,13 @@ describe('template version updates', () => {
     const status = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'json', '--window-schedule', closed, '--window-duration', '1m']);
     const rollout = (JSON.parse(status.stdout) as { workspaces: { status: { rollout?: { state: string } } }[] }).workspaces.map((w) => w.status.rollout?.state);
     expect(rollout).toEqual(names.map(() => 'WaitingForWindow'));
+    const text = await h.cli(['plan', '-f', 'ws.yaml', '--window-schedule', closed, '--window-duration', '1m']);
+    expect(text.stdout).toContain('. wait team-a/w1 (WaitingForWindow): waiting for the maintenance window');
+    expect(text.stdout).toContain('Rollout: 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.');
+    const md = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'markdown', '--window-schedule', closed, '--window-duration', '1m']);
+    expect(md.stdout).toContain('#### ⏳ Updates waiting (rollout control)');
+    const open = await h.cli(['plan', '-f', 'ws.yaml']);
+    expect(open.stdout).toContain('Rollout: 0 up to date, 5 to update,');
 
     await apply(docs, ['--max-unavailable', '2']);
     for (const n of names) expect(latest(n)).toMatchObject({ transition: 'start', templateVersionId: h.sim.state.templates.get(ws(n).templateId)!.activeVersionId });
@@ -138,10 +145,10 @@ describe('template version updates', () => {
       most = Math.max(most, begun.length);
     });
     expect(most).toBe(2);
-  });
+  }, 120_000);
 });
 
-describe('parameters', () => {
+describe('parameters', { timeout: 120_000 }, () => {
   it('applies a changed parameter with a build, blocks an immutable one, ignores an ephemeral one', async () => {
     h = await startHarness({ seed: SEED });
     await apply([workspaceYaml('p', { owner: 'alice', template: 'docker', running: false, parameters: [{ name: 'size', value: 'small' }, { name: 'debug', value: 'true' }] })]);
@@ -159,7 +166,7 @@ describe('parameters', () => {
   });
 });
 
-describe('observe only', () => {
+describe('observe only', { timeout: 120_000 }, () => {
   it('plans the differences and writes nothing', async () => {
     h = await startHarness({ seed: SEED });
     await apply([workspaceYaml('o', { owner: 'alice', template: 'docker' })]);
