@@ -25,6 +25,9 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
     await client.buildInfo();
     await client.getUser('me');
     await client.getTemplateVersion(template.active_version_id);
+    const active = await client.getTemplateVersion(template.active_version_id);
+    expect((await client.getTemplateVersionByName(template.id, active.name)).id).toBe(active.id);
+    await client.getTemplateVersionParameters(template.active_version_id);
     const ws = await client.createWorkspace('alice', {
       name: 'contract',
       template_id: template.id,
@@ -52,6 +55,8 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
     await asAlice.setFavorite(ws.id, true);
     await asAlice.setFavorite(ws.id, false);
     await client.deleteToken('alice', key.split('-')[0]!);
+    await client.getBuildParameters(ws.latest_build.id);
+    await client.createBuild(ws.id, { transition: 'stop', template_version_id: template.active_version_id, rich_parameter_values: [] });
     const build = await client.createBuild(ws.id, { transition: 'delete' });
     await client.getBuild(build.id);
 

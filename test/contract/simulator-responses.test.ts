@@ -55,6 +55,11 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
     await alice('GET', `/api/v2/templateversions/${versionId(sim, 'broken')}`);
     await alice('GET', `/api/v2/templateversions/${versionId(sim, 'importing')}`);
     await alice('GET', '/api/v2/templateversions/bad');
+    await alice('GET', `/api/v2/templates/${docker}/versions`);
+    await alice('GET', `/api/v2/templates/${docker}/versions?include_archived=true&limit=2&offset=1`);
+    await alice('GET', `/api/v2/templates/${docker}/versions/archived`);
+    await alice('GET', `/api/v2/templates/${docker}/versions/nope`);
+    await alice('GET', `/api/v2/templateversions/${versionId(sim, 'archived')}/rich-parameters`);
     await alice('GET', '/api/v2/nope');
     // Auth failures.
     await call(sim, 'GET', '/api/v2/users/me');
@@ -133,6 +138,7 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
     }
     const stop = await alice('POST', `/api/v2/workspaces/${id}/builds`, { transition: 'stop' });
     await alice('GET', `/api/v2/workspacebuilds/${stop.body.id}`);
+    await alice('GET', `/api/v2/workspacebuilds/${stop.body.id}/parameters`);
     await alice('GET', '/api/v2/workspacebuilds/00000000-0000-4000-8000-0000000fffff');
     await alice('POST', `/api/v2/workspaces/${id}/builds`, { transition: 'reboot' });
     await alice('POST', `/api/v2/workspaces/${id}/builds`, { transition: 'stop', orphan: true });
