@@ -14,6 +14,8 @@ interface SwaggerOperation {
 }
 
 export interface SwaggerDoc {
+  /** "/api/v2" in the document coderd serves; "/" (paths carry the prefix) in the published one. */
+  basePath?: string;
   paths: Record<string, Record<string, SwaggerOperation>>;
   definitions: Record<string, Record<string, unknown>>;
 }
@@ -49,6 +51,19 @@ const LENIENT_FORMATS = ['url', 'float64', 'int64', 'key=value', 'number', 'stri
  */
 const SINGLE_OBJECT_ROUTES = new Set(['GET /api/v2/templates/{template}/versions/{templateversionname}']);
 
+/**
+ * The same document with every path as the client sends it. The swagger that
+ * a running coderd serves (CODER_SWAGGER_ENABLE) says basePath "/api/v2" and
+ * leaves the prefix out of its paths; the published file puts it in.
+ */
+function withFullPaths(doc: SwaggerDoc): SwaggerDoc {
+  const base = (doc.basePath ?? '/').replace(/\/+$/, '');
+  if (base === '') return doc;
+  const paths: SwaggerDoc['paths'] = {};
+  for (const [route, ops] of Object.entries(doc.paths)) paths[route.startsWith(`${base}/`) ? route : `${base}${route}`] = ops;
+  return { ...doc, basePath: '/', paths };
+}
+
 function itemsOf(schema: unknown): unknown {
   const s = schema as { type?: string; items?: unknown };
   return s.type === 'array' && s.items !== undefined ? s.items : schema;
@@ -74,12 +89,12 @@ export class SwaggerContract {
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(doc: SwaggerDoc) {
-    this.doc = doc;
+    this.doc = withFullPaths(doc);
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormatsModule.default(this.ajv, ['date-time', 'uuid', 'email', 'uri']);
     for (const f of LENIENT_FORMATS) this.ajv.addFormat(f, true);
     this.ajv.addSchema({ $id: SCHEMA_ID, definitions: relaxDefinitions(doc.definitions) });
-    this.matchers = Object.keys(doc.paths)
+    this.matchers = Object.keys(this.doc.paths)
       .map((route) => {
         const names: string[] = [];
         const pattern = route

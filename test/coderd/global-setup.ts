@@ -6,7 +6,7 @@
 // for the operator's tests. Everything is torn down afterwards, also when
 // tests failed.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -34,6 +34,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'cwo-coderd-'));
+  // PostgreSQL runs as its own user and must reach its directory below this one.
+  await chmod(dir, 0o755);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e) => process.stderr.write(`[coderd] teardown: ${e}\n`));
