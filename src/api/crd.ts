@@ -53,7 +53,10 @@ const INPUTS: CrdInput[] = [
       // (defaulting to metadata.name) or not yet applied.
       { name: 'Coder Name', type: 'string', jsonPath: '.status.name' },
       { name: 'Template', type: 'string', jsonPath: '.spec.template' },
+      { name: 'Running', type: 'boolean', jsonPath: '.status.running' },
       READY,
+      // `kubectl get cws -o wide`: where a version or parameter update stands.
+      { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state', priority: 1 },
       AGE,
     ],
   },

@@ -95,7 +95,9 @@ describe('CRD structure', () => {
       { name: 'Owner', type: 'string', jsonPath: '.spec.owner' },
       { name: 'Coder Name', type: 'string', jsonPath: '.status.name' },
       { name: 'Template', type: 'string', jsonPath: '.spec.template' },
+      { name: 'Running', type: 'boolean', jsonPath: '.status.running' },
       { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state', priority: 1 },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ]);
   });
