@@ -23,5 +23,7 @@ export function connectionStatus(previous: ConnectionStatus | undefined, state: 
     if (previous?.version !== undefined) next.version = previous.version;
     if (previous?.renamesAllowed !== undefined) next.renamesAllowed = previous.renamesAllowed;
   }
+  // The Workspace reconciler keeps the rollout summary (reconciler.ts): carry it over.
+  if (previous?.rollout !== undefined) next.rollout = previous.rollout;
   return statusChanged(previous as never, next as never) ? next : undefined;
 }

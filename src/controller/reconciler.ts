@@ -24,6 +24,7 @@ import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
 import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRollout, waitRequeueMs } from './rollout.ts';
+import type { AnyConnection } from './connection-lookup.ts';
 import { reconcileRequested, requestedAt } from './reconcile-request.ts';
 import type { RolloutPolicy } from '../api/schema.ts';
 import { nameIdentity, WorkspaceBindings, type BindingConflictError } from './bindings.ts';
@@ -61,6 +62,7 @@ export class Reconciler {
   readonly #connStatus: ConnectionStatusWriter;
   /** Rollout slots and states per connection id (not per runtime: a spec edit makes a new runtime). */
   readonly #rollouts = new Map<string, ConnectionRollout>();
+  readonly #rolloutWritten = new Map<string, string>();
   readonly #bindings: WorkspaceBindings;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
@@ -114,8 +116,30 @@ export class Reconciler {
       await this.#connStatus.write(conn.ref.id, conn.object, rt, now);
       decision = decide({ ...base, connection: rt.state.ready ? { ready: true } : { ready: false, message: rt.state.message } });
     }
-    return this.#act(ws, decision, rt, now);
+    const handled = await this.#act(ws, decision, rt, now);
+    if (rt && !('missing' in conn)) await this.#writeRolloutSummary(conn.ref.id, conn.object);
+    return handled;
   };
+
+  /**
+   * status.rollout on the connection: its Workspaces per rollout state, patched only when the
+   * counts changed (an idle resync writes nothing; a connection without updates never gets one).
+   */
+  async #writeRolloutSummary(id: string, obj: AnyConnection): Promise<void> {
+    const rollout = this.#rollouts.get(id);
+    if (!rollout) return;
+    const counts = rollout.counts();
+    const text = JSON.stringify(counts);
+    const before = this.#rolloutWritten.get(id) ?? (obj.status?.rollout ? JSON.stringify(obj.status.rollout) : JSON.stringify({ upToDate: 0, updating: 0, waiting: 0, blocked: 0, failed: 0 }));
+    if (before === text) return;
+    const target: ObjectRef = { kind: obj.kind, name: obj.metadata.name, ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}) };
+    try {
+      await this.#d.kube.patchStatus(target, { rollout: counts });
+      this.#rolloutWritten.set(id, text);
+    } catch (error) {
+      this.#d.logger.warn({ connection: id, err: error }, 'could not write the rollout summary of the connection');
+    }
+  }
 
   async #act(ws: Workspace, decision: Decision, rt: ConnectionRuntime | undefined, now: Date): Promise<HandlerResult> {
     const gen = ws.metadata.generation;

@@ -98,6 +98,12 @@ describe('operator lifecycle', () => {
     expect(t.status()?.rollout?.state).toBe('UpToDate');
     expect(t.status()?.version).toMatchObject({ current: V2, wanted: V2, outdated: false });
     expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(0);
+    // Summed on the connection, written only when the counts changed.
+    const summaries = t.kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection' && 'rollout' in p.patch).map((p) => p.patch['rollout']);
+    expect(summaries).toEqual([
+      { upToDate: 0, updating: 1, waiting: 0, blocked: 0, failed: 0 },
+      { upToDate: 1, updating: 0, waiting: 0, blocked: 0, failed: 0 },
+    ]);
   });
 
   it('waits for a slot while the connection updates its maximum, and says so', async () => {
