@@ -50,8 +50,9 @@ export async function ownerKeys(desired: DesiredWorkspace[], snapshot: Snapshot,
         try {
           keys.set(owner, (await api.getUser(owner)).id.toLowerCase());
         } catch (e) {
-          // No such user: nothing can collide with it, and its create fails with Coder's 404.
-          if (e instanceof CoderApiError && (e.status === 404 || e.status === 400)) keys.set(owner, `unknown:${owner}`);
+          // No such user (its create fails with Coder's 404), or one this token may not read: compared as
+          // written. The checks on workspace ids (checkBindings, and after the creates) still hold.
+          if (e instanceof CoderApiError && [400, 403, 404].includes(e.status)) keys.set(owner, `unknown:${owner}`);
           else throw e;
         }
       }),
