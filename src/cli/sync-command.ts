@@ -12,6 +12,8 @@ import { openGitSource, type GitFlags } from './git-flags.ts';
 import { backsOff, checkSyncTiming, MAX_BACKOFF_MS, nextWaitMs } from './sync-timing.ts';
 import type { PruneLimit } from '../gitops/prune-limit.ts';
 
+import { rolloutFromFlags, type RolloutFlags } from './rollout-flags.ts';
+
 export interface SyncFlags extends ConnectionFlags, GitFlags {
   repo: string;
   interval: number;
@@ -63,6 +65,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
       defaultDeletionPolicy: flags.deletionPolicy,
       concurrency: flags.concurrency,
       deleteTimeoutMs: flags.deleteTimeout,
+      rollout: rolloutFromFlags(flags as unknown as RolloutFlags),
     },
     ...(flags.statusFile ? { statusPath: flags.statusFile } : {}),
     ...(previous ? { previous } : {}),

@@ -26,7 +26,7 @@ export interface SyncOptions {
   connect(): Promise<CoderSession>;
   /** Ends a tick's use of the session (owner tokens minted for favorites are deleted). */
   release?(): Promise<void>;
-  run: Pick<RunOptions, 'statePath' | 'prune' | 'maxPrune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome'>;
+  run: Pick<RunOptions, 'statePath' | 'prune' | 'maxPrune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome' | 'rollout'>;
   statusPath?: string;
   /** Re-plan an unchanged commit this often, to correct drift made in Coder. */
   resyncMs: number;
