@@ -108,6 +108,30 @@ describe('SyncTicker', () => {
     expect(JSON.parse(await readFile(statusPath, 'utf8')).result).toBe('Applied');
   });
 
+  it('a commit whose prune goes past --max-prune applies nothing, the tick fails naming the bound', async () => {
+    const api = new CoderClient({ url: sim.url, token: sim.tokenFor('admin') });
+    const me = await api.getUser('me');
+    const owners = new OwnerTokenBroker({ admin: api, selfUser: { id: me.id, username: me.username } });
+    const pruning = new SyncTicker({
+      source: source as unknown as GitSource,
+      ref: 'main',
+      path: 'w',
+      connect: async () => ({ api, owners, coderUrl: sim.url }),
+      run: { statePath: join(dir, 'state.json'), prune: true, maxPrune: { count: 0 }, defaultDeletionPolicy: 'Delete', concurrency: 4, deleteTimeoutMs: 10_000 },
+      resyncMs: 0,
+      allowHistoryRewrite: false,
+      logger: pino({ level: 'silent' }),
+    });
+    expect(await pruning.tick()).toBe('Applied');
+    source.trees.set('c3', [{ path: 'w/b.yaml', text: wsYaml('b', { owner: 'bob', ttl: '8h' }) }]);
+    source.head = 'c3';
+    expect(await pruning.tick()).toBe('ApplyFailed');
+    expect(pruning.status.errors.map((e) => e.message).join()).toContain('prune would delete 1 workspace, more than --max-prune 0');
+    expect(workspaceA()).toBeDefined();
+    expect(sim.state.findLiveWorkspace(sim.state.findUser('bob')!.id, 'b')).toBeUndefined(); // not even the create
+    expect(pruning.status.lastAppliedRevision).toBe('c1');
+  });
+
   it('a new commit is read and applied', async () => {
     await ticker.tick();
     source.head = 'c2';
