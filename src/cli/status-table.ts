@@ -19,7 +19,7 @@ export function renderStatusTable(report: PlanReport): string {
       plan.drift.length > 0 ? plan.drift.join(',') : plan.blocked.map((b) => `blocked:${b.field}`).join(',') || '-',
     ];
   });
-  for (const s of report.suspended ?? []) rows.push([s.key, s.owner, s.name, '-', '-', '-', 'Suspended (spec.suspend)', '-']);
+  for (const s of report.suspended ?? []) rows.push([s.key, s.owner, s.name, '-', '-', '-', 'False (Suspended)', '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');

@@ -2,6 +2,8 @@
 // spec.connectionRef (which Coder, with which token). The CLI honours the
 // first, since a paused workspace must not be changed by whoever runs it,
 // and says that it ignores the second, since it always uses its own flags.
+import type { WorkspaceStatus } from '../api/schema.ts';
+import { setCondition } from '../engine/status.ts';
 import type { LoadedWorkspace } from './declaration.ts';
 
 export interface SuspendedDeclaration {
@@ -23,6 +25,15 @@ export function splitSuspended(declarations: LoadedWorkspace[]): { active: Loade
     else active.push(d);
   }
   return { active, suspended };
+}
+
+/**
+ * What sync records for a suspended workspace: its last status as it was,
+ * with Synced=False, reason Suspended, as the operator reports it.
+ */
+export function suspendedStatus(previous: WorkspaceStatus | undefined, now: Date): WorkspaceStatus {
+  const synced = { type: 'Synced', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: not reconciled until it is false' } as const;
+  return { ...previous, conditions: setCondition(previous?.conditions ?? [], synced, now) };
 }
 
 /** One warning per document that sets spec.connectionRef (a List's items share one document). */

@@ -15,7 +15,7 @@ import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan 
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
 import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
-import { splitSuspended, type SuspendedDeclaration } from './operator-fields.ts';
+import { splitSuspended, suspendedStatus, type SuspendedDeclaration } from './operator-fields.ts';
 import { lockState } from './state-lock.ts';
 import { checkBindings, ownerDuplicates, ownerKeys, DeclarationConflictError } from './identity.ts';
 import { DEFAULT_PRUNE_LIMIT, pruneRefusal, type PruneLimit } from './prune-limit.ts';
@@ -136,6 +136,7 @@ async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' |
   const statuses = new Map(
     plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now, ...previousOf(opts, p.key) })]),
   );
+  for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);

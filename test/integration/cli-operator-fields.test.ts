@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGitFixture } from '../unit/gitops/git-fixture.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { SEED } from './seed.ts';
 
@@ -46,7 +47,7 @@ describe('spec.suspend', () => {
     expect(json.prune).toEqual([]);
 
     const status = await h.cli(['status', '-f', 'ws.yaml']);
-    expect(status.stdout).toMatch(/^team-a\/b\s+bob\s+b\s+-\s+-\s+-\s+Suspended \(spec\.suspend\)\s+-$/m);
+    expect(status.stdout).toMatch(/^team-a\/b\s+bob\s+b\s+-\s+-\s+-\s+False \(Suspended\)\s+-$/m);
   });
 
   it('apply --prune neither changes nor deletes it, keeps its state entry, and reconciles it again once unsuspended', async () => {
@@ -62,6 +63,28 @@ describe('spec.suspend', () => {
 
     await h.write('ws.yaml', `${a('3h')}\n---\n${b({ ttl: '5h' })}`);
     expect((await h.cli(['plan', '-f', 'ws.yaml'])).stdout).toContain('~ ttl team-a/b: 2h -> 5h');
+  });
+});
+
+describe('spec.suspend in sync', () => {
+  it('a suspended workspace is left alone, its state kept, and the status file says Suspended', async () => {
+    const repo = createGitFixture(join(h.dir, 'git'));
+    const ws = (suspend: boolean) =>
+      `${workspaceYaml('a', { owner: 'alice', template: 'docker', ttl: suspend ? '5h' : '2h', ...(suspend ? { suspend } : {}) })}\n`;
+    const sync = () =>
+      h.cli(['sync', '--once', '--prune', '--repo', repo.remote, '--path', 'w', '--cache-dir', join(h.dir, 'cache'), '--status-file', 'status.json', '--deletion-policy', 'Delete']);
+    repo.commit({ 'w/a.yaml': ws(false) });
+    expect((await sync()).code).toBe(0);
+    const before = await readFile(join(h.dir, '.cwo-state.json'), 'utf8');
+    repo.commit({ 'w/a.yaml': ws(true) });
+    h.resetCalls();
+    expect((await sync()).code).toBe(0);
+    expect(h.writes()).toEqual([]);
+    expect(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).toBe(before);
+    const status = JSON.parse(await readFile(join(h.dir, 'status.json'), 'utf8'));
+    expect(status.workspaces['team-a/a'].conditions).toContainEqual(expect.objectContaining({ type: 'Synced', status: 'False', reason: 'Suspended' }));
+    expect(status.workspaces['team-a/a'].ttl).toBe('2h'); // as last observed, not the suspended spec's 5h
+    expect((await h.cli(['status', '--status-file', 'status.json'])).stdout).toMatch(/^team-a\/a\s.*False \(Suspended\)/m);
   });
 });
 
