@@ -25,6 +25,9 @@ export interface StateLock {
   release(): Promise<void>;
 }
 
+/** Tokens of the locks this process holds now. */
+const held = new Set<string>();
+
 export async function lockState(statePath: string, command: string): Promise<StateLock> {
   const path = `${statePath}.lock`;
   const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, token: randomUUID() };
@@ -35,7 +38,10 @@ export async function lockState(statePath: string, command: string): Promise<Sta
   }
   // A second attempt only after a stale lock was taken away.
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await create(path, holder, statePath)) return { path, release: () => release(path, holder.token) };
+    if (await create(path, holder, statePath)) {
+      held.add(holder.token);
+      return { path, release: () => release(path, holder.token) };
+    }
     const current = await readHolder(path);
     if (current === 'gone') continue; // released between our create and our read
     if (current === 'unreadable' || !isStale(current)) throw lockedBy(statePath, path, current);
@@ -84,10 +90,15 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
   return 'unreadable';
 }
 
-/** Only a lock of this host whose process is gone; another host's pids mean nothing here. */
+/**
+ * Only a lock of this host whose process is gone; another host's pids mean
+ * nothing here. A lock with our own pid that we do not hold was left by an
+ * earlier process that had the same pid: a container restarted keeps its
+ * hostname and often its pid (1).
+ */
 function isStale(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return false;
-  if (holder.pid === process.pid) return false;
+  if (holder.pid === process.pid) return !held.has(holder.token);
   try {
     process.kill(holder.pid, 0);
     return false;
@@ -119,6 +130,7 @@ async function takeAwayStale(path: string, stale: LockHolder): Promise<void> {
 }
 
 async function release(path: string, token: string): Promise<void> {
+  held.delete(token);
   const current = await readHolder(path);
   if (typeof current === 'object' && current.token === token) await unlink(path).catch(() => undefined);
 }

@@ -43,6 +43,13 @@ describe('lockState', () => {
     expect(await readdir(dir)).toEqual([]); // nothing left aside
   });
 
+  it('takes over a lock with its own pid that it does not hold (a restarted container keeps pid and hostname)', async () => {
+    await writeFile(`${state}.lock`, lockText({ pid: process.pid, token: 'left by the last container' }));
+    const lock = await lockState(state, 'sync');
+    await expect(lockState(state, 'sync')).rejects.toThrow(`locked by pid ${process.pid}`); // but never one it holds
+    await lock.release();
+  });
+
   it('never takes over a lock of another host, or one it cannot read', async () => {
     await writeFile(`${state}.lock`, lockText({ pid: await deadPid(), host: 'elsewhere' }));
     await expect(lockState(state, 'apply')).rejects.toThrow(/locked by pid \d+ on elsewhere .*delete .*state\.json\.lock/);
