@@ -5,6 +5,7 @@
 // and later planned as creates (duplicates). Creating the lock is also the
 // proof that the state's directory is writable, before Coder is touched.
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -14,6 +15,8 @@ import { StateError } from './state.ts';
 export interface LockHolder {
   pid: number;
   host: string;
+  /** The pid namespace (Linux): containers sharing a hostname (host network) do not share pids. */
+  pidNamespace: string;
   startedAt: string;
   command: string;
   /** Random per acquisition: release() removes only its own lock. */
@@ -25,12 +28,20 @@ export interface StateLock {
   release(): Promise<void>;
 }
 
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+})();
+
 /** Tokens of the locks this process holds now. */
 const held = new Set<string>();
 
 export async function lockState(statePath: string, command: string): Promise<StateLock> {
   const path = `${statePath}.lock`;
-  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, token: randomUUID() };
+  const holder: LockHolder = { pid: process.pid, host: hostname(), pidNamespace: PID_NAMESPACE, startedAt: new Date().toISOString(), command, token: randomUUID() };
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -81,7 +92,7 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
   try {
     const data = JSON.parse(text) as Partial<LockHolder>;
     if (typeof data.pid === 'number' && typeof data.host === 'string') {
-      return { pid: data.pid, host: data.host, startedAt: String(data.startedAt ?? '?'), command: String(data.command ?? '?'), token: String(data.token ?? '') };
+      return { pid: data.pid, host: data.host, pidNamespace: String(data.pidNamespace ?? ''), startedAt: String(data.startedAt ?? '?'), command: String(data.command ?? '?'), token: String(data.token ?? '') };
     }
   } catch {
     // fall through
@@ -97,7 +108,7 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
  * hostname and often its pid (1).
  */
 function isStale(holder: LockHolder): boolean {
-  if (holder.host !== hostname()) return false;
+  if (holder.host !== hostname() || holder.pidNamespace !== PID_NAMESPACE) return false;
   if (holder.pid === process.pid) return !held.has(holder.token);
   try {
     process.kill(holder.pid, 0);

@@ -1,6 +1,7 @@
 // The data-loss cases of issue 12, as a user meets them: the real CLI against
 // the simulator. Each asserts what Coder and the state file hold afterwards.
 import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -160,7 +161,14 @@ describe('--max-prune', () => {
 });
 
 describe('the state file lock', () => {
-  const lockOf = (pid: number, host = hostname()) => JSON.stringify({ pid, host, startedAt: '2026-01-01T00:00:00.000Z', command: 'apply', token: 'x' });
+  const pidNamespace = (() => {
+    try {
+      return readlinkSync('/proc/self/ns/pid');
+    } catch {
+      return '';
+    }
+  })();
+  const lockOf = (pid: number, host = hostname()) => JSON.stringify({ pid, host, pidNamespace, startedAt: '2026-01-01T00:00:00.000Z', command: 'apply', token: 'x' });
 
   it('an apply refuses a state file another live process holds, saying who holds it; plan reads on', async () => {
     await h.write('ws.yaml', workspaceYaml('ws', { owner: 'alice', template: 'docker' }));

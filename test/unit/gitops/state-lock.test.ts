@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +22,15 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+const pidNamespace = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+})();
 const lockText = (over: Record<string, unknown>) =>
-  JSON.stringify({ pid: 1, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'sync', token: 't', ...over });
+  JSON.stringify({ pid: 1, host: hostname(), pidNamespace, startedAt: '2026-01-01T00:00:00.000Z', command: 'sync', token: 't', ...over });
 
 describe('lockState', () => {
   it('is exclusive: a second taker is told who holds it; after release it can be taken again', async () => {
@@ -53,6 +61,9 @@ describe('lockState', () => {
   it('never takes over a lock of another host, or one it cannot read', async () => {
     await writeFile(`${state}.lock`, lockText({ pid: await deadPid(), host: 'elsewhere' }));
     await expect(lockState(state, 'apply')).rejects.toThrow(/locked by pid \d+ on elsewhere .*delete .*state\.json\.lock/);
+    // Same hostname, another pid namespace (containers on the host network): its pids are not ours to judge.
+    await writeFile(`${state}.lock`, lockText({ pid: await deadPid(), pidNamespace: 'pid:[1]' }));
+    await expect(lockState(state, 'apply')).rejects.toThrow(/locked by pid \d+ on /);
     await writeFile(`${state}.lock`, '');
     await expect(lockState(state, 'apply')).rejects.toThrow('locked by a process whose lock file cannot be read');
   });
