@@ -64,6 +64,18 @@ function withFullPaths(doc: SwaggerDoc): SwaggerDoc {
   return { ...doc, basePath: '/', paths };
 }
 
+/**
+ * Creates that coderd answers with 201 while the swagger it serves (seen on
+ * v2.27.0) documents 200; the published document for later versions says 201.
+ * The server is the final word (docs/compatibility.md), so a 201 is checked
+ * against the documented 200 body.
+ */
+const CREATED_DOCUMENTED_AS_OK = new Set([
+  'POST /api/v2/users/{user}/workspaces',
+  'POST /api/v2/organizations/{organization}/members/{user}/workspaces',
+  'POST /api/v2/workspaces/{workspace}/builds',
+]);
+
 function itemsOf(schema: unknown): unknown {
   const s = schema as { type?: string; items?: unknown };
   return s.type === 'array' && s.items !== undefined ? s.items : schema;
@@ -134,7 +146,9 @@ export class SwaggerContract {
    */
   responseSchemaFor(method: string, route: string, status: number): unknown {
     if (status >= 400) return { $ref: `${SCHEMA_ID}#/definitions/codersdk.Response` };
-    const response = this.doc.paths[route]?.[method.toLowerCase()]?.responses?.[String(status)];
+    const responses = this.doc.paths[route]?.[method.toLowerCase()]?.responses;
+    const documented = responses?.[String(status)] ? status : CREATED_DOCUMENTED_AS_OK.has(`${method.toUpperCase()} ${route}`) && status === 201 ? 200 : status;
+    const response = responses?.[String(documented)];
     if (!response) return undefined;
     if (response.schema === undefined) return null;
     return rebase(SINGLE_OBJECT_ROUTES.has(`${method.toUpperCase()} ${route}`) ? itemsOf(response.schema) : response.schema);

@@ -130,8 +130,21 @@ export function isNotFound(err: unknown): boolean {
  */
 export function isUnknownOwnerAnswer(err: unknown): boolean {
   if (!(err instanceof CoderApiError)) return false;
+  // Only the create call itself names the owner: a 404 from the template or
+  // organization lookup before it carries the same generic message.
+  if (err.method !== 'POST' || !/\/users\/[^/]+\/workspaces$/.test(err.path.split('?')[0]!)) return false;
   if (err.status === 400) return /"user" must be an existing uuid or username/i.test(err.response.message);
   return err.status === 404 && /^Resource not found or you do not have access to this resource/i.test(err.response.message);
+}
+
+/** A 404 from looking a template up by name (GET …/organizations/{org}/templates/{name}). */
+export function isUnknownTemplateAnswer(err: unknown): boolean {
+  return (
+    err instanceof CoderApiError &&
+    err.status === 404 &&
+    err.method === 'GET' &&
+    /\/organizations\/[^/]+\/templates\/[^/]+$/.test(err.path.split('?')[0]!)
+  );
 }
 
 export function isGone(err: unknown): boolean {

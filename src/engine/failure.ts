@@ -1,7 +1,7 @@
 // Turns an error from an action into a condition reason and a message a
 // person can act on. Coder's own words are kept; its validation fields are
 // translated back into the spec field the user wrote.
-import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer } from '../coder/errors.ts';
+import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer, isUnknownTemplateAnswer } from '../coder/errors.ts';
 import type { Action } from './types.ts';
 
 export type FailureReason =
@@ -76,6 +76,14 @@ export function describeFailure(action: Action, error: unknown): Failure {
       message:
         `could not create the workspace: Coder knows no user "${action.create.owner}" (spec.owner) who may own it ` +
         `(${error.status}: ${said}); check the username or UUID, and that the user belongs to the template's organization`,
+    };
+  if (action.kind === 'create' && isUnknownTemplateAnswer(error))
+    return {
+      reason: 'NotFound',
+      field: 'spec.template',
+      message:
+        `could not create the workspace: Coder has no template "${action.create.template}" (spec.template) in organization ` +
+        `"${action.create.organization ?? 'default'}" that the token may read (${error.status}: ${said})`,
     };
   const field = fieldOf(action, error);
   switch (error.status) {

@@ -6,10 +6,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwaggerContract } from '../../src/coder-sim/contract.ts';
+import { coderdBinaries } from './coderd.ts';
 import { startCoderdCli, uniqueName, workspaceYaml, type CoderdCli } from './cli-harness.ts';
 import { server, world } from './world.ts';
 
@@ -26,6 +27,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cwo-served-swagger-'));
   servedPath = join(dir, 'swagger.json');
   await writeFile(servedPath, text);
+  // Kept beside the binary too, to run the contract suite by hand:
+  // CODER_SWAGGER=<that file> npx vitest run test/contract
+  await writeFile(join(dirname(coderdBinaries(world().version).coder), 'swagger.json'), text);
   served = new SwaggerContract(JSON.parse(text));
 });
 

@@ -2,7 +2,7 @@
 // validation on, and expects no answer to contradict swagger.json.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultSwaggerPath, loadSwagger, matchOperation, responseSchemaFor } from '../../src/coder-sim/contract.ts';
+import { defaultSwaggerPath, loadSwagger, matchOperation, responseSchemaFor, SwaggerContract } from '../../src/coder-sim/contract.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
 import { apiAs, call, idOf, manualClock, TEST_SEED, versionId, type Api } from '../unit/coder-sim/helpers.ts';
 
@@ -37,7 +37,8 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
 
   it('every simulator route is a swagger operation', async () => {
     const { SIM_ROUTES } = await import('../../src/coder-sim/index.ts');
-    const doc = loadSwagger()!;
+    // Through the contract, which gives the served document's paths their /api/v2 prefix.
+    const doc = new SwaggerContract(loadSwagger()!).doc;
     for (const r of SIM_ROUTES) expect(doc.paths[r.template]?.[r.method.toLowerCase()], `${r.method} ${r.template}`).toBeDefined();
   });
 
