@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoderApi } from './coder-api.ts';
+import { eventually, GiveUp } from '../support/eventually.ts';
 
 const run = promisify(execFile);
 const PASSWORD = 'cwo-Test-passw0rd-7f3k2';
@@ -79,14 +80,17 @@ export async function createTemplateVersion(
     ...(opts.templateId ? { template_id: opts.templateId } : {}),
     ...(opts.name ? { name: opts.name } : {}),
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const v = await b.admin.get(`/api/v2/templateversions/${version.id}`);
-    if (v.job.status === 'succeeded') return v;
-    if (['failed', 'canceled'].includes(v.job.status)) throw new Error(`template version import ${v.job.status}: ${v.job.error}`);
-    if (Date.now() > deadline) throw new Error(`template version import still ${v.job.status}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return eventually(
+    `template version ${version.id} to import`,
+    async () => {
+      const v = await b.admin.get(`/api/v2/templateversions/${version.id}`);
+      if (['failed', 'canceled'].includes(v.job.status)) throw new GiveUp(`template version import ${v.job.status}: ${v.job.error}`);
+      if (v.job.status !== 'succeeded') throw new Error(`template version import still ${v.job.status}`);
+      return v;
+    },
+    60_000,
+    { everyMs: 200 },
+  );
 }
 
 export async function createTemplate(

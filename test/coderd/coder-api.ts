@@ -2,6 +2,8 @@
 // coderd answers, read with plain fetch, never through the product's client.
 // The admin token is a site Owner's; requests carry the rate-limit bypass
 // header so assertions and bootstrap never eat into the product's budget.
+import { eventually } from '../support/eventually.ts';
+
 export class CoderApiError extends Error {
   readonly status: number;
   readonly body: string;
@@ -73,13 +75,16 @@ export class CoderApi {
 
   /** Waits for the workspace's latest build to leave pending/running states. */
   async waitBuild(id: string, timeoutMs = 60_000): Promise<any> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ws = await this.get(`/api/v2/workspaces/${id}?include_deleted=true`);
-      const status = ws.latest_build.status;
-      if (!['pending', 'starting', 'stopping', 'deleting', 'canceling'].includes(status)) return ws;
-      if (Date.now() > deadline) throw new Error(`workspace ${id}: build still ${status} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    return eventually(
+      `workspace ${id}'s build to end`,
+      async () => {
+        const ws = await this.get(`/api/v2/workspaces/${id}?include_deleted=true`);
+        const status = ws.latest_build.status;
+        if (['pending', 'starting', 'stopping', 'deleting', 'canceling'].includes(status)) throw new Error(`build still ${status}`);
+        return ws;
+      },
+      timeoutMs,
+      { everyMs: 250 },
+    );
   }
 }

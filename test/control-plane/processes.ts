@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { eventually, GiveUp } from '../support/eventually.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,14 +36,17 @@ export function tail(child: ChildProcess): string {
   return (child as ChildProcess & { tail?: () => string }).tail?.() ?? '';
 }
 
+/** Until the probe says the process is ready; at once if it exits first. Errors carry its output's tail. */
 export async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${tail(child).slice(-4000)}`);
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} not ready after ${timeoutMs} ms:\n${tail(child).slice(-4000)}`);
+  await eventually(
+    `${what} to be ready`,
+    async () => {
+      if (child.exitCode !== null) throw new GiveUp(`${what} exited with ${child.exitCode}`);
+      return probe();
+    },
+    timeoutMs,
+    { everyMs: 250, detail: () => tail(child).slice(-4000) },
+  );
 }
 
 export async function killGroup(child: ChildProcess, graceMs: number): Promise<void> {

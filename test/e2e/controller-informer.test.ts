@@ -11,7 +11,12 @@ import { ResilientInformer, type ResourceInformer } from '../../src/controller/i
 import { informerFor } from '../../src/controller/informer-for.ts';
 import { listerFor } from '../../src/controller/listers.ts';
 import { NAMESPACES, resourcePath, WORKSPACES } from '../../src/controller/resources.ts';
+import { eventually } from '../support/eventually.ts';
 import { freshNamespace, installCrds, kubectlOk } from './kubectl.ts';
+
+/** How long an informer event may take to show (a hang guard), and how often to look: the events are in this process. */
+const WAIT_MS = 20_000;
+const POLL = { everyMs: 50 };
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 let ns: string;
@@ -55,14 +60,6 @@ function record(informer: ResourceInformer<KubernetesObject>): string[] {
   informer.on('update', (o) => events.push(`update ${key(o)}`));
   informer.on('delete', (o) => events.push(`delete ${key(o)}`));
   return events;
-}
-
-async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -161,15 +158,15 @@ describe('informer', () => {
     events.length = 0;
 
     await create(ns, 'new-a');
-    await eventually('the add', () => events.includes(`add ${ns}/new-a`));
+    await eventually('the add', () => events.includes(`add ${ns}/new-a`), WAIT_MS, POLL);
     await label(other, 'pre-c', 'one');
-    await eventually('the update', () => events.includes(`update ${other}/pre-c`));
+    await eventually('the update', () => events.includes(`update ${other}/pre-c`), WAIT_MS, POLL);
     expect(informer.get(`${other}/pre-c`)?.metadata?.labels?.e2e).toBe('one');
     await remove(ns, 'pre-b');
-    await eventually('the delete', () => events.includes(`delete ${ns}/pre-b`));
+    await eventually('the delete', () => events.includes(`delete ${ns}/pre-b`), WAIT_MS, POLL);
     await create(outside, 'still-not-mine');
     await label(ns, 'pre-a', 'two');
-    await eventually('the last update', () => events.includes(`update ${ns}/pre-a`));
+    await eventually('the last update', () => events.includes(`update ${ns}/pre-a`), WAIT_MS, POLL);
     // One event per change, nothing from the namespace outside the scope.
     expect(events).toEqual([`add ${ns}/new-a`, `update ${other}/pre-c`, `delete ${ns}/pre-b`, `update ${ns}/pre-a`]);
     expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['new-a', 'pre-a', 'pre-c']);
@@ -195,24 +192,24 @@ describe('informer', () => {
     informer.start();
     await informer.waitForSync(AbortSignal.timeout(30_000));
     await label(ns, 'err-keep', 'before');
-    await eventually('the watch to work', () => events.includes(`update ${ns}/err-keep`));
+    await eventually('the watch to work', () => events.includes(`update ${ns}/err-keep`), WAIT_MS, POLL);
     events.length = 0;
 
     proxy.refuse = true;
     proxy.breakAll();
-    await eventually('the watch error', () => informer.stats().errors >= 1);
+    await eventually('the watch error', () => informer.stats().errors >= 1, WAIT_MS, POLL);
     // Changes while no watch runs: seen only because the restart relists.
     await create(ns, 'err-new');
     await remove(ns, 'err-gone');
     proxy.refuse = false;
-    await eventually('the restart to catch up', () => events.includes(`add ${ns}/err-new`) && events.includes(`delete ${ns}/err-gone`), 40_000);
+    await eventually('the restart to catch up', () => events.includes(`add ${ns}/err-new`) && events.includes(`delete ${ns}/err-gone`), 40_000, POLL);
     expect(informer.stats().restarts).toBeGreaterThanOrEqual(1);
     expect(events.sort()).toEqual([`add ${ns}/err-new`, `delete ${ns}/err-gone`].sort());
 
     // And the new watch delivers again.
     events.length = 0;
     await label(ns, 'err-keep', 'after');
-    await eventually('an event on the restarted watch', () => events.includes(`update ${ns}/err-keep`));
+    await eventually('an event on the restarted watch', () => events.includes(`update ${ns}/err-keep`), WAIT_MS, POLL);
     expect(events).toEqual([`update ${ns}/err-keep`]);
   });
 
@@ -223,14 +220,14 @@ describe('informer', () => {
     informer.start();
     await informer.waitForSync(AbortSignal.timeout(30_000));
     await create(ns, 'quiet-one');
-    await eventually('the watch to work', () => events.includes(`add ${ns}/quiet-one`));
+    await eventually('the watch to work', () => events.includes(`add ${ns}/quiet-one`), WAIT_MS, POLL);
     const before = informer.stats();
     events.length = 0;
 
     // The watch connection stays open and says nothing, as a stalled one does.
     proxy.freezeAll();
     await label(ns, 'quiet-one', 'stalled');
-    await eventually('the watchdog relist', () => events.includes(`update ${ns}/quiet-one`), 25_000);
+    await eventually('the watchdog relist', () => events.includes(`update ${ns}/quiet-one`), 25_000, POLL);
     const after = informer.stats();
     expect(after.quietRelists).toBeGreaterThan(before.quietRelists);
     expect(after.lists).toBeGreaterThan(before.lists);
@@ -239,6 +236,6 @@ describe('informer', () => {
 
     // The relisted informer watches again.
     await remove(ns, 'quiet-one');
-    await eventually('the delete', () => events.includes(`delete ${ns}/quiet-one`));
+    await eventually('the delete', () => events.includes(`delete ${ns}/quiet-one`), WAIT_MS, POLL);
   });
 });

@@ -7,7 +7,11 @@ import { pino } from 'pino';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { LeaderElector } from '../../src/controller/leader-election.ts';
 import { kubeLeaseClient } from '../../src/controller/lease-client.ts';
+import { eventually } from '../support/eventually.ts';
 import { freshNamespace, kubectlOk } from './kubectl.ts';
+
+/** The electors' state is in this process: look often. */
+const POLL = { everyMs: 20 };
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const LEASE_MS = 15_000;
@@ -59,14 +63,6 @@ function election(lease: string) {
   return { start, leading, maxLeaders: () => maxLeaders };
 }
 
-async function eventually(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function leaseSpec(name: string): Promise<{ holderIdentity?: string; renewTime?: string; acquireTime?: string; leaseTransitions?: number }> {
   return JSON.parse(await kubectlOk(['get', 'lease', name, '-n', ns, '-o', 'json'])).spec;
 }
@@ -75,7 +71,7 @@ describe('leader election', () => {
   it('elects exactly one leader, shows it on the Lease, and hands over within the lease duration after a release', async () => {
     const e = election('release');
     const a = e.start('a');
-    await eventually('a leader', () => e.leading.size === 1, 20_000);
+    await eventually('a leader', () => e.leading.size === 1, 20_000, POLL);
     const b = e.start('b');
     // Both campaign for a while: still exactly one leader.
     await new Promise((r) => setTimeout(r, 3 * RETRY_MS));
@@ -89,7 +85,7 @@ describe('leader election', () => {
     const releasedAt = Date.now();
     a.stop.abort();
     await a.run;
-    await eventually('b to take over', () => b.startedAt !== undefined, LEASE_MS);
+    await eventually('b to take over', () => b.startedAt !== undefined, LEASE_MS, POLL);
     const takeoverMs = b.startedAt! - releasedAt;
     process.stdout.write(`[e2e] takeover after release: ${takeoverMs} ms\n`);
     expect(takeoverMs).toBeLessThan(LEASE_MS);
@@ -105,7 +101,7 @@ describe('leader election', () => {
   it('takes over from a leader that stopped renewing only after its lease expired', async () => {
     const e = election('crash');
     const a = e.start('a', { releaseOnCancel: false });
-    await eventually('a leader', () => e.leading.size === 1, 20_000);
+    await eventually('a leader', () => e.leading.size === 1, 20_000, POLL);
     const b = e.start('b');
     await new Promise((r) => setTimeout(r, 2 * RETRY_MS));
     expect([...e.leading]).toEqual(['a']);

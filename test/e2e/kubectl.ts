@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { binaries } from '../control-plane/control-plane.ts';
+import { eventually, GiveUp } from '../support/eventually.ts';
 
 export interface Ran {
   code: number;
@@ -57,12 +58,16 @@ export async function installCrds(): Promise<void> {
   ];
   // Just after the first apply a CRD can have no status.conditions yet, and
   // kubectl wait then fails at once ("accessor error") instead of waiting.
-  for (let attempt = 1; ; attempt += 1) {
-    const ran = await kubectl(wait);
-    if (ran.code === 0) return;
-    if (attempt >= 20 || !ran.stderr.includes('accessor error')) throw new Error(`kubectl ${wait.join(' ')} failed (${ran.code}): ${ran.stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    'the CRDs to be Established',
+    async () => {
+      const ran = await kubectl(wait);
+      if (ran.code === 0) return true;
+      const failed = `kubectl ${wait.join(' ')} failed (${ran.code}): ${ran.stderr}`;
+      throw ran.stderr.includes('accessor error') ? new Error(failed) : new GiveUp(failed);
+    },
+    60_000,
+  );
 }
 
 /**

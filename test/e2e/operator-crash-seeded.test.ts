@@ -42,7 +42,7 @@ beforeAll(async () => {
   env = await setUpOperatorEnv({ sim: seededSim(300) });
   ns = env.teams[0]!;
   leader = await spawn();
-  await eventually('the first operator leads', async () => (await leaseHolder()).startsWith(`${leader.name}_`), 20_000, 100);
+  await eventually('the first operator leads', async () => (await leaseHolder()).startsWith(`${leader.name}_`), 20_000, { everyMs: 100 });
   standby = await spawn();
 }, 60_000);
 
@@ -105,7 +105,7 @@ async function takeOver(): Promise<void> {
       return both.find((p) => h.startsWith(`${p.name}_`));
     },
     20_000,
-    100,
+    { everyMs: 100 },
   );
   leader = holder;
   standby = both.find((p) => p !== holder)!;

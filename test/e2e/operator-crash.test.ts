@@ -89,10 +89,10 @@ describe('crashes and lost answers around the Coder create', () => {
     env.sim.resetCalls();
     const names = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
     await apply(...names.map((n, i) => workspace(ns, n, { owner: i % 2 ? 'alice' : 'bob', template: 'docker' })));
-    await eventually('creates under way', async () => createsByName(env.sim).size >= 3, 20_000, 20);
+    await eventually('creates under way', async () => createsByName(env.sim).size >= 3, 20_000, { everyMs: 20 });
     leader.child.kill('SIGKILL');
     const killedAt = Date.now();
-    await eventually('standby leads', async () => (await leaseHolder()).startsWith('standby_'), 20_000, 100);
+    await eventually('standby leads', async () => (await leaseHolder()).startsWith('standby_'), 20_000, { everyMs: 100 });
     measure(`crash: leader SIGKILLed -> standby holds the Lease after ${Date.now() - killedAt} ms (lease ${LEASE.duration}, not released)`);
     const waited = await kubectl(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, ...names.map((n) => `workspaces.coderops.dev/${n}`)]);
     expect(waited.code, waited.stderr).toBe(0);

@@ -16,6 +16,10 @@ import { parseAllDocuments } from 'yaml';
 import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from '../../src/coder-sim/index.ts';
 export { freePort };
 import { freshNamespace, helm, installCrds, kubectl, kubectlOk, serviceAccountKubeconfig } from './kubectl.ts';
+import { eventually } from '../support/eventually.ts';
+
+/** The tests' one wait helper, re-exported for the e2e files that import it from here. */
+export { eventually };
 
 const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
 const CHART = resolve(import.meta.dirname, '../../helm/coder-workspace-operator');
@@ -79,21 +83,6 @@ export function httpGetText(url: string): Promise<{ status: number; body: string
       res.on('end', () => done({ status: res.statusCode ?? 0, body }));
     }).on('error', (e) => done({ status: 0, body: String(e) }));
   });
-}
-
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Objects as one multi-document stream for kubectl apply -f -. */

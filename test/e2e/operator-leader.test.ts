@@ -77,11 +77,11 @@ describe('leader election with two operator processes', () => {
     env.sim.setFaults({ latencyMs: 150 });
     env.sim.resetCalls();
     await apply(...many('two', 12));
-    await eventually('the leader started creating', async () => createsByName(env.sim).size >= 3, 20_000, 20);
+    await eventually('the leader started creating', async () => createsByName(env.sim).size >= 3, 20_000, { everyMs: 20 });
     const termAt = Date.now();
     const createdAtTerm = createsByName(env.sim).size;
     const stopping = a.stop('SIGTERM');
-    const newHolder = await eventually('replica-b holds the Lease', async () => ((await holder()).startsWith('replica-b_') ? Date.now() : undefined), LEASE_MS + 5_000, 100);
+    const newHolder = await eventually('replica-b holds the Lease', async () => ((await holder()).startsWith('replica-b_') ? Date.now() : undefined), LEASE_MS + 5_000, { everyMs: 100 });
     const exit = await stopping;
     const takeoverMs = newHolder - termAt;
     const createdAtTakeover = createsByName(env.sim).size;

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
 import { freshNamespace, installCrds, kubectl, kubectlOk } from './kubectl.ts';
+import { eventually } from '../support/eventually.ts';
 
 let sim: CoderSimulator;
 let ns: string;
@@ -41,10 +42,7 @@ afterAll(async () => {
 describe('operator smoke', () => {
   it('kubectl apply -> Ready, and the workspace exists in the simulator', async () => {
     // Measure from a running operator, not from process start.
-    for (const deadline = Date.now() + 30_000; !stderr.includes('workers started'); ) {
-      if (Date.now() > deadline) throw new Error(`operator did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually('the operator to start its workers', () => stderr.includes('workers started'), 30_000, { everyMs: 50, detail: () => stderr });
     const started = Date.now();
     await kubectlOk(['apply', '-n', ns, '-f', '-'], {
       stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'smoke' }, spec: { owner: 'alice', template: 'docker', ttl: '2h' } }),

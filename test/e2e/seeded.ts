@@ -200,7 +200,7 @@ export async function waitConverged(sim: CoderSimulator, ns: string, declared: r
         return off.length === 0 ? items : undefined;
       },
       timeoutMs,
-      400,
+      { everyMs: 400 },
     );
   } catch (error) {
     throw new Error(`${(error as Error).message}\nstill off (${last.length}): ${last.slice(0, 15).join('; ')}`);

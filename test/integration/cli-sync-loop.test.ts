@@ -9,7 +9,12 @@ import { wsYaml } from '../unit/gitops/git-fixture.ts';
 import { CLI } from './harness.ts';
 import { startGitHttpServer } from './git-http.ts';
 import { SEED } from './seed.ts';
-import { startSyncWorld, waitFor, type SyncWorld } from './sync-helpers.ts';
+import { eventually } from '../support/eventually.ts';
+import { startSyncWorld, type SyncWorld } from './sync-helpers.ts';
+
+/** Hang guards for the waits and the tests around them, not measures: a loaded machine is slow. */
+const WAIT_MS = 60_000;
+const TEST_MS = 120_000;
 
 let w: SyncWorld;
 
@@ -19,7 +24,7 @@ afterEach(async () => {
   expect(problems).toEqual([]);
 });
 
-describe('the sync loop', () => {
+describe('the sync loop', { timeout: TEST_MS }, () => {
   it('applies each new commit, serves metrics and health, and exits 0 on SIGTERM', async () => {
     w = await startSyncWorld({ seed: SEED });
     const c1 = w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
@@ -35,13 +40,13 @@ describe('the sync loop', () => {
     child.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     try {
-      const base = await waitFor('the metrics address', async () => /"address":"(http:\/\/[^"]+)"/.exec(stderr)?.[1]);
-      await waitFor('c1 applied', async () => ((await w.status()).lastAppliedRevision === c1 ? true : undefined));
+      const base = await eventually('the metrics address', async () => /"address":"(http:\/\/[^"]+)"/.exec(stderr)?.[1], WAIT_MS);
+      await eventually('c1 applied', async () => ((await w.status()).lastAppliedRevision === c1 ? true : undefined), WAIT_MS);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect(await (await fetch(`${base}/readyz`)).text()).toBe('ok');
 
       const c2 = w.repo.commit({ 'workspaces/b.yaml': wsYaml('b', { owner: 'bob' }) });
-      await waitFor('c2 applied', async () => ((await w.status()).lastAppliedRevision === c2 ? true : undefined));
+      await eventually('c2 applied', async () => ((await w.status()).lastAppliedRevision === c2 ? true : undefined), WAIT_MS);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/cwo_sync_runs_total\{result="Applied"\} 2/);
       expect(metrics).toContain(`cwo_sync_last_applied_revision_info{repo="${w.repo.remote}",ref="main",revision="${c2}"} 1`);
@@ -50,7 +55,7 @@ describe('the sync loop', () => {
       expect(metrics).toContain('cwo_reconcile_duration_seconds_count{result="Applied"} 2');
       // Same commit from then on: ticks go on without a Coder write.
       w.h.resetCalls();
-      await waitFor('an Unchanged tick', async () => (/Unchanged/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined));
+      await eventually('an Unchanged tick', async () => (/Unchanged/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined), WAIT_MS);
       expect(w.h.writes()).toEqual([]);
     } finally {
       child.kill('SIGTERM');
@@ -143,7 +148,7 @@ describe('loop timing', () => {
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     const waits = () => [...stderr.matchAll(/"nextTickInMs":(\d+)/g)].map((m) => Number(m[1]));
     try {
-      await waitFor('four backoffs', async () => (waits().length >= 4 ? true : undefined));
+      await eventually('four backoffs', async () => (waits().length >= 4 ? true : undefined), WAIT_MS);
     } finally {
       child.kill('SIGTERM');
     }
