@@ -62,14 +62,21 @@ export class LifecycleRun {
    * order (the rest wait for one); `plan` shows every update as it will run.
    */
   async planAll(desired: DesiredWorkspace[], snapshot: Snapshot, previous: (key: string) => WorkspaceStatus | undefined, mode: 'plan' | 'apply'): Promise<WorkspacePlan[]> {
+    // The reads (version names, parameter values) in parallel; the client's rate limiter paces them.
+    const gate = this.gate(true); // one window check for the whole pass
+    const contexts = await Promise.all(
+      desired.map((d) => {
+        const observed = findObserved(snapshot, d);
+        return observed ? this.#reader.context(d, observed, previous(d.key), gate) : undefined;
+      }),
+    );
     const plans: WorkspacePlan[] = [];
-    for (const d of desired) {
+    for (const [i, d] of desired.entries()) {
       const observed = findObserved(snapshot, d);
-      const before = previous(d.key);
       // A workspace whose update is under way holds its slot from the run that started it.
-      const holds = before?.rollout?.state === 'Updating';
+      const holds = previous(d.key)?.rollout?.state === 'Updating';
       if (holds && mode === 'apply') this.#free--;
-      const ctx = observed ? await this.#reader.context(d, observed, before, this.gate(true)) : undefined;
+      const ctx = contexts[i];
       let plan = diff(d, observed, ctx);
       if (mode === 'apply' && plan.lifecycle?.needsSlot && !holds) {
         if (this.#free > 0) this.#free--;
