@@ -82,6 +82,29 @@ describe('operator lifecycle', () => {
     expect(t.kube.statusPatches).toHaveLength(patches);
   });
 
+  it('no start/stop loop: an autostop is set back once per spec, then left and reported until the spec changes', async () => {
+    const t = setup(workspace({ running: true, ttl: '0s' }), coderWs('stop', 'stopped', V1, { latest_build: { ...coderWs('stop', 'stopped').latest_build, reason: 'autostop' } }));
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'start' }]);
+    t.coderShows(coderWs('start', 'running'));
+    await t.reconcile();
+    // Coder's schedule stops it again (a new build), under the same spec.
+    const again = coderWs('stop', 'stopped');
+    t.coderShows({ ...again, latest_build: { ...again.latest_build, id: 'build-autostop-2', reason: 'autostop' } });
+    // The next resync would list it; a reconcile request reads it now.
+    const current = t.kube.get(KEY)!;
+    t.kube.put({ ...current, metadata: { ...current.metadata, annotations: { [RECONCILE_REQUESTED_AT]: 'now' } } });
+    await t.reconcile();
+    await t.reconcile();
+    expect(t.builds()).toHaveLength(1);
+    expect(synced(t.status())).toMatchObject({ status: 'False', reason: 'ScheduleConflict' });
+    // A new spec (generation) gets one more try.
+    const ws = t.kube.get(KEY)!;
+    t.kube.put({ ...ws, metadata: { ...ws.metadata, generation: 2 }, spec: { ...ws.spec, autostart: { enabled: false } } });
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'start' }, { transition: 'start' }]);
+  });
+
   it('updates a running workspace: a stop, then (remembered in the status) a start on the new version, then up to date', async () => {
     const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'));
     await t.reconcile();
