@@ -32,7 +32,7 @@ import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
 import { buildInProgress, buildPollDelay, DEFAULT_BUILD_POLL, outcomeEvent, requeueFor, type BuildPoll, type EventSpec } from './outcome-events.ts';
 import type { HandlerResult } from './run-workers.ts';
-import { gateStatus, mergePatch, statusChanged } from './status-patch.ts';
+import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
 import { checkTenancy } from './tenancy.ts';
 import { deleteOne, syncOne, type BindingGuard } from './workspace-sync.ts';
 
@@ -151,7 +151,7 @@ export class Reconciler {
         this.#d.logger.info({ key: workspaceKey(ws), why: decision.why }, 'releasing the workspace: removing the finalizer');
         return this.#removeFinalizer(ws);
       case 'suspended':
-        await this.#writeStatus(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'Suspended', message: 'spec.suspend is true: the operator makes no Coder call until it is false' }, 'keep'));
+        await this.#writeStatus(ws, suspendedStatus(ws.status, gen, now));
         return;
       case 'invalid': {
         const message = decision.errors.map((e) => `${e.path}: ${e.message}`).join('; ');

@@ -16,7 +16,7 @@ export function gateStatus(
 ): WorkspaceStatus {
   const status: WorkspaceStatus = { ...(previous ?? {}) };
   if (generation !== undefined) status.observedGeneration = generation;
-  let conditions = previous?.conditions ?? [];
+  let conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Suspended');
   const hasReady = conditions.some((c) => c.type === 'Ready');
   if (ready !== 'keep' || !hasReady) conditions = setCondition(conditions, { type: 'Ready', ...(ready === 'keep' ? synced : ready) }, now, generation);
   else conditions = conditions.map((c) => (c.type === 'Ready' && generation !== undefined ? { ...c, observedGeneration: generation } : c));
@@ -80,4 +80,17 @@ export function mergePatch(previous: Record<string, unknown> | undefined, next: 
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * spec.suspend: true. observedGeneration follows the generation (so kstatus,
+ * Flux and Argo CD do not wait for a reconcile that will not come), Ready keeps
+ * what was last known, Synced says Suspended, and a Suspended=True condition
+ * says so in a form tools can select on.
+ */
+export function suspendedStatus(previous: WorkspaceStatus | undefined, generation: number | undefined, now: Date): WorkspaceStatus {
+  const message = 'spec.suspend is true: the operator makes no Coder call until it is false';
+  const status = gateStatus(previous, generation, now, { status: 'False', reason: 'Suspended', message }, 'keep');
+  status.conditions = setCondition(status.conditions ?? [], { type: 'Suspended', status: 'True', reason: 'Suspended', message }, now, generation);
+  return status;
 }

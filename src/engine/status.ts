@@ -22,7 +22,7 @@ export interface StatusInput {
 }
 
 export interface ConditionInput {
-  type: 'Ready' | 'Synced';
+  type: 'Ready' | 'Synced' | 'Suspended';
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;
@@ -44,7 +44,8 @@ export function computeStatus(input: StatusInput): WorkspaceStatus {
   Object.assign(status, lifecycleFields(plan, observed, outcomes));
   const synced = syncedCondition(plan, outcomes, result !== undefined);
   const ready = readyCondition(observed, synced);
-  let conditions = previous?.conditions ?? [];
+  // Suspended is there only while spec.suspend is true (controller/status-patch.ts).
+  let conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Suspended');
   conditions = setCondition(conditions, ready, now, input.generation);
   conditions = setCondition(conditions, synced, now, input.generation);
   status.conditions = conditions;

@@ -156,6 +156,21 @@ describe('operator lifecycle', () => {
     expect(synced(t.status())).toMatchObject({ status: 'False', reason: 'ObserveOnly' });
   });
 
+  it('suspended: observedGeneration follows the generation and a Suspended condition says so; it goes once resumed', async () => {
+    const t = setup(workspace({ running: true, ttl: '0s' }), coderWs('start', 'running'));
+    await t.reconcile();
+    const ws = t.kube.get(KEY)!;
+    t.kube.put({ ...ws, metadata: { ...ws.metadata, generation: 2 }, spec: { ...ws.spec, suspend: true } });
+    await t.reconcile();
+    expect(t.status()?.observedGeneration).toBe(2);
+    expect(t.status()?.conditions?.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'True', observedGeneration: 2 });
+    expect(t.status()?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', observedGeneration: 2 });
+    const suspended = t.kube.get(KEY)!;
+    t.kube.put({ ...suspended, metadata: { ...suspended.metadata, generation: 3 }, spec: { ...suspended.spec, suspend: false } });
+    await t.reconcile();
+    expect(t.status()?.conditions?.map((c) => c.type)).toEqual(['Ready', 'Synced']);
+  });
+
   it('a reconcile request reads the workspace from Coder and is recorded in the status', async () => {
     const t = setup(workspace({ running: true }, { annotations: { [RECONCILE_REQUESTED_AT]: '2026-11-10T11:59:00Z' } }), coderWs('start', 'running'));
     const reads = () => t.coder.calls.filter((c) => c.method === 'getWorkspace').length;
