@@ -75,9 +75,9 @@ export class LifecycleRun {
       const observed = findObserved(snapshot, d);
       // A workspace whose update is under way holds its slot from the run that started it.
       const holds = previous(d.key)?.rollout?.state === 'Updating';
-      if (holds && mode === 'apply') this.#free--;
       const ctx = contexts[i];
       let plan = diff(d, observed, ctx);
+      if (holds && mode === 'apply' && plan.lifecycle?.rollout?.state === 'Updating') this.#free--;
       if (mode === 'apply' && plan.lifecycle?.needsSlot && !holds) {
         if (this.#free > 0) this.#free--;
         else plan = diff(d, observed, { ...ctx!, gate: { ...ctx!.gate, slot: false } });
@@ -95,10 +95,12 @@ export class LifecycleRun {
   async drive(plans: WorkspacePlan[], results: ApplyResult[], deps: ApplyDeps, previous: (key: string) => WorkspaceStatus | undefined): Promise<void> {
     // A create starts a build too: a new workspace with spec.running: false is stopped once it is up.
     const started = results.map((r, i) => r.outcomes.some((o) => o.ok && (o.action.kind === 'build' || (o.action.kind === 'create' && lifecycleManaged(plans[i]!.desired)))));
-    const holds = plans.map((p, i) => (started[i] && p.lifecycle?.needsSlot === true) || previous(p.key)?.rollout?.state === 'Updating');
+    // Counted as planAll counted: a slot taken for this run's update build, or kept from an earlier run's.
+    const carried = (p: WorkspacePlan) => previous(p.key)?.rollout?.state === 'Updating' && p.lifecycle?.rollout?.state === 'Updating';
+    const holds = plans.map((p, i) => (started[i] && p.lifecycle?.needsSlot === true) || carried(p));
     // A slot taken for a build that was refused goes back at once.
     plans.forEach((p, i) => {
-      if (p.lifecycle?.needsSlot && !started[i] && previous(p.key)?.rollout?.state !== 'Updating') this.#give();
+      if (p.lifecycle?.needsSlot && !started[i] && !carried(p)) this.#give();
     });
     this.#holders = plans.filter((p, i) => started[i] && holds[i]).length;
     const tasks = plans.map(async (plan, i) => {
