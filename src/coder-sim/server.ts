@@ -44,8 +44,14 @@ interface Outcome {
 
 export async function listen(deps: PipelineDeps, port: number): Promise<{ server: Server; url: string }> {
   let callIds = 0;
+  // Connections numbered as they are first seen: a later request on the
+  // connection that carried an answer shows the client read that answer.
+  let connectionIds = 0;
+  const connections = new WeakMap<object, number>();
   const server = createServer((req, res) => {
-    handle(deps, ++callIds, req, res).catch((err: unknown) => {
+    let connection = connections.get(req.socket);
+    if (connection === undefined) connections.set(req.socket, (connection = ++connectionIds));
+    handle(deps, { id: ++callIds, connection }, req, res).catch((err: unknown) => {
       // A bug in the simulator itself: answer like Go's recoverer would, and keep serving.
       if (!res.headersSent) writeResponse(res, errorResponse(500, 'Internal error.', { detail: String(err) }), {}, profileOf(deps.state).buildVersion);
     });
@@ -59,13 +65,14 @@ export async function listen(deps: PipelineDeps, port: number): Promise<{ server
   return { server, url: `http://127.0.0.1:${actual}` };
 }
 
-async function handle(deps: PipelineDeps, id: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: PipelineDeps, ids: { id: number; connection: number }, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { id } = ids;
   const { state } = deps;
   const at = state.now();
   const parsed = new URL(req.url ?? '/', 'http://sim.invalid');
   const method = (req.method ?? 'GET').toUpperCase();
   const read = await readRawBody(req);
-  const call: RecordedCall = { id, method, path: parsed.pathname, query: parsed.search.replace(/^\?/, ''), route: '', status: 0, at };
+  const call: RecordedCall = { ...ids, method, path: parsed.pathname, query: parsed.search.replace(/^\?/, ''), route: '', status: 0, at };
   if (read.ok && read.raw !== '') call.requestBody = tryJson(read.raw);
 
   const plan = deps.faults.plan();

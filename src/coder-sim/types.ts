@@ -58,6 +58,13 @@ export interface SimulatorOptions {
 export interface RecordedCall {
   /** Arrival order within this simulator, from 1. */
   id: number;
+  /**
+   * The TCP connection it came on, numbered from 1. A client sends on a
+   * keep-alive connection only after reading the previous answer on it, so a
+   * later call on the same connection proves that answer was read (a client
+   * that timed out closes the connection instead).
+   */
+  connection: number;
   method: string;
   /** The path without the query string. */
   path: string;

@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoderSimulator } from '../../../src/coder-sim/index.ts';
 import { FaultInjector } from '../../../src/coder-sim/faults.ts';
@@ -138,6 +139,22 @@ describe('coder-sim records which Retry-After window a call arrived in, by its o
     }
   });
 
+  it('numbers the connections calls came on', async () => {
+    const sim = await startSim();
+    const one = new Agent({ keepAlive: true, maxSockets: 1 });
+    const two = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (const agent of [one, one, two]) await getVia(agent, `${sim.url}/api/v2/buildinfo`);
+      const [a, b, c] = sim.calls.map((x) => x.connection);
+      expect(a).toBe(b);
+      expect(c).not.toBe(a);
+    } finally {
+      one.destroy();
+      two.destroy();
+      await sim.close();
+    }
+  });
+
   it('records the injected hold, not a measured one', async () => {
     const sim = await startSim({ faults: { latencyMs: 30 } });
     try {
@@ -151,3 +168,12 @@ describe('coder-sim records which Retry-After window a call arrived in, by its o
     }
   });
 });
+
+function getVia(agent: Agent, url: string): Promise<void> {
+  return new Promise((done, fail) => {
+    get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => done());
+    }).on('error', fail);
+  });
+}
