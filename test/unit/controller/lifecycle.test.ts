@@ -8,6 +8,8 @@ import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { ConnectionRegistry } from '../../../src/controller/connections.ts';
 import { RECONCILE_REQUESTED_AT } from '../../../src/controller/reconcile-request.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { needsReconcile } from '../../../src/controller/resync.ts';
+import { Snapshot, toObserved } from '../../../src/engine/observe.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 
@@ -169,6 +171,27 @@ describe('operator lifecycle', () => {
     t.kube.put({ ...suspended, metadata: { ...suspended.metadata, generation: 3 }, spec: { ...suspended.spec, suspend: false } });
     await t.reconcile();
     expect(t.status()?.conditions?.map((c) => c.type)).toEqual(['Ready', 'Synced']);
+  });
+
+  it('parameters: a changed value is built in; the values are read once per build, not on an idle pass', async () => {
+    const t = setup(workspace({ running: false, parameters: [{ name: 'size', value: 'large' }] }), coderWs('stop', 'stopped'));
+    t.coder.buildParameters = [{ name: 'size', value: 'small' }];
+    t.coder.versionParameters = [{ name: 'size', mutable: true, ephemeral: false, required: false, default_value: 'small' }];
+    const reads = () => t.coder.calls.filter((c) => c.method === 'getBuildParameters').length;
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'stop', rich_parameter_values: [{ name: 'size', value: 'large' }] }]);
+    expect(reads()).toBe(1);
+    t.coder.buildParameters = [{ name: 'size', value: 'large' }];
+    t.coderShows({ ...coderWs('stop', 'stopped'), latest_build: { ...coderWs('stop', 'stopped').latest_build, id: 'build-with-large' } });
+    await t.reconcile();
+    expect(reads()).toBe(2);
+    expect(t.status()?.parametersChecked?.build).toBe('build-with-large');
+    for (let i = 0; i < 3; i++) await t.reconcile();
+    expect(reads()).toBe(2);
+    expect(t.builds()).toHaveLength(1);
+    // The resync pass would not even queue it.
+    const snapshot = new Snapshot([toObserved(t.coder.created, false)]);
+    expect(needsReconcile(t.kube.get(KEY)!, snapshot, { deletionPolicy: 'Orphan', coderUrl: 'https://coder.example.com', now: NOW })).toBe(false);
   });
 
   it('a reconcile request reads the workspace from Coder and is recorded in the status', async () => {
