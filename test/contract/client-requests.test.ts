@@ -6,9 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoderClient } from '../../src/coder/client.ts';
 import { defaultSwaggerPath, loadSwagger, SwaggerContract } from '../../src/coder-sim/contract.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
+import { requiredOnCi } from '../support/real-part.ts';
+import { SWAGGER_HINT } from '../support/swagger.ts';
 import { TEST_SEED } from '../unit/coder-sim/helpers.ts';
 
 const haveSwagger = existsSync(defaultSwaggerPath());
+requiredOnCi('swagger.json', haveSwagger, SWAGGER_HINT);
 
 describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defines', () => {
   let sim: CoderSimulator;

@@ -4,13 +4,13 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSwaggerPath, loadSwagger, matchOperation, responseSchemaFor, SwaggerContract } from '../../src/coder-sim/contract.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
+import { requiredOnCi } from '../support/real-part.ts';
+import { SWAGGER_HINT } from '../support/swagger.ts';
 import { apiAs, call, idOf, manualClock, TEST_SEED, versionId, type Api } from '../unit/coder-sim/helpers.ts';
 
 const swaggerPath = defaultSwaggerPath();
 const haveSwagger = existsSync(swaggerPath);
-if (!haveSwagger) {
-  console.warn(`[contract] swagger.json not found at ${swaggerPath}: put the real server's coderd/apidoc/swagger.json there (or set CODER_SWAGGER) to run the contract tests.`);
-}
+requiredOnCi('swagger.json', haveSwagger, SWAGGER_HINT);
 
 describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
   let sim: CoderSimulator;

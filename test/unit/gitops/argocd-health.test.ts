@@ -11,6 +11,7 @@ import type { WorkspaceStatus } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import { computeStatus, setCondition } from '../../../src/engine/status.ts';
 import type { WorkspacePlan } from '../../../src/engine/types.ts';
+import { requiredOnCi } from '../../support/real-part.ts';
 import { desired, observed } from '../engine/fixtures.ts';
 
 const LUA = ['lua5.4', 'lua'].find((bin) => spawnSync(bin, ['-v']).status === 0);
@@ -128,6 +129,4 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
 });
 
 // .ci/run installs lua5.4; on CI a missing interpreter is a failure, not a skip.
-it.runIf(process.env.CI === 'true')('a Lua interpreter is installed on CI', () => {
-  expect(LUA, 'install lua5.4 (apt-get install -y lua5.4)').toBeDefined();
-});
+requiredOnCi('a Lua interpreter', LUA !== undefined, 'install lua5.4 (apt-get install -y lua5.4)');
