@@ -19,7 +19,8 @@ export class CreateResolver {
     if (plan.templateVersion !== undefined) {
       // Coder takes the template (and so the organization) from the version.
       req.template_version_id = plan.templateVersion;
-    } else if (plan.template !== undefined) {
+    } else if (plan.template !== undefined && !(plan.version?.policy === 'Pinned' && plan.version.id !== undefined)) {
+      // (A pinned version id names its template itself: no lookup.)
       const template = await this.template(plan.organization ?? 'default', plan.template);
       req.template_id = template.id;
     }
