@@ -37,6 +37,10 @@ local needsAction = {
   FavoriteNeedsOwnerToken = true,
   CoderRejected = true,
   NotFound = true,
+  ImmutableParameter = true,
+  VersionNotFound = true,
+  ScheduleConflict = true,
+  InvalidRolloutWindow = true,
 }
 if synced ~= nil and synced.status == "False" and needsAction[synced.reason] then
   hs.status = "Degraded"

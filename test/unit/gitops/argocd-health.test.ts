@@ -123,6 +123,13 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
     expect((await health(resource(undefined))).status).toBe('Progressing');
   });
 
+  it('an update waiting for its window is Healthy; an immutable parameter change is Degraded', async () => {
+    const waiting = status(plan({ lifecycle: { needsSlot: false, rollout: { state: 'WaitingForWindow', message: 'waiting for the maintenance window' } } }));
+    expect(await health(resource(waiting))).toMatchObject({ status: 'Healthy' });
+    const immutable = status(plan({ blocked: [{ field: 'parameters[name=region]', reason: 'ImmutableParameter', message: 'parameter "region" is immutable' }] }));
+    expect(await health(resource(immutable))).toEqual({ status: 'Degraded', message: 'ImmutableParameter: parameter "region" is immutable' });
+  });
+
   it('spec.suspend is Suspended whatever the status says', async () => {
     expect((await health(resource(status(plan()), { suspend: true }))).status).toBe('Suspended');
   });
