@@ -38,7 +38,26 @@ export class ConnectionRollout {
     return gate;
   }
 
-  /** After the reconcile: take the slot for an update build that started, free it once the rollout moved on. */
+  /**
+   * Takes a slot for an update the plan is about to start; false when all are
+   * held. Called synchronously right after the diff: workers interleave at
+   * every await, and the gate alone (read before the context's reads) let
+   * several of them see the same free slot (seen on a real coderd: 8 updates
+   * at once under a limit of 5).
+   */
+  claim(key: string, policy: RolloutPolicy | undefined): boolean {
+    if (this.#slots.has(key)) return true;
+    if (this.#slots.size >= (policy?.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE)) return false;
+    this.#slots.add(key);
+    return true;
+  }
+
+  /** Gives back a slot claimed for a reconcile that ended without recording (a binding conflict). */
+  release(key: string): void {
+    this.#slots.delete(key);
+  }
+
+  /** After the reconcile: keep the slot for an update build that started, free it once the rollout moved on. */
   record(key: string, plan: WorkspacePlan, result: ApplyResult | undefined, state: RolloutState | undefined): void {
     const started = result?.outcomes.some((o) => o.ok && o.action.kind === 'build') ?? false;
     if (started && plan.lifecycle?.needsSlot) this.#slots.add(key);

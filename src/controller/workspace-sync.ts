@@ -168,7 +168,11 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
     }
   }
   const ctx = observed && life ? await readerFor(rt).context(wanted, observed, life.previous, life.rollout.gate(desired.key, life.policy, life.now, life.previous)) : undefined;
-  const plan = diff(wanted, observed, ctx);
+  let plan = diff(wanted, observed, ctx);
+  // No await between the diff and the claim: the slot check and the taking are one step.
+  if (life && ctx && plan.lifecycle?.needsSlot && !life.rollout.claim(desired.key, life.policy)) {
+    plan = diff(wanted, observed, { ...ctx, gate: { ...ctx.gate, slot: false } });
+  }
   let result: ApplyResult | undefined;
   if (plan.actions.length > 0 && !desired.observeOnly) {
     result = await applyPlan(plan, {
@@ -177,7 +181,10 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
       ownerApi: (owner) => rt.owners!.forOwner(owner.username),
     });
     const conflict = conflictOf(result);
-    if (conflict) return { plan: { ...plan, desired }, result: undefined, conflict };
+    if (conflict) {
+      life?.rollout.release(desired.key);
+      return { plan: { ...plan, desired }, result: undefined, conflict };
+    }
     if (result.observed) rt.snapshot.put(result.observed);
   }
   if (life) {

@@ -143,6 +143,18 @@ describe('operator lifecycle', () => {
     expect(next).toEqual({ requeueAfter: 5_000 });
   });
 
+  it('two workers that see the same free slot: only one starts an update', async () => {
+    const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), { maxUnavailable: 1 });
+    const other = workspace({ version: { policy: 'Pinned', id: V2 }, name: 'alice-dev2' }, { name: 'dev2', uid: 'uid-2' });
+    t.kube.put(other);
+    t.coder.listed = [coderWs('start', 'running'), coderWs('start', 'running', V1, { id: '99999999-9999-4999-8999-999999999999', name: 'alice-dev2' })];
+    await Promise.all([t.reconciler.reconcile(KEY), t.reconciler.reconcile('team-a/dev2')]);
+    expect(t.builds()).toEqual([{ transition: 'stop' }]);
+    const states = [t.status()?.rollout?.state, t.kube.get('team-a/dev2')?.status?.rollout?.state].sort();
+    expect(states).toEqual(['Updating', 'WaitingForSlot']);
+    expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(1);
+  });
+
   it('defers restarting a running workspace to the maintenance window', async () => {
     // 02:00 UTC for an hour; NOW is 12:00 UTC.
     const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), { window: { schedule: '0 2 * * *', duration: '1h' } });
