@@ -43,8 +43,11 @@ export async function applyPlan(plan: WorkspacePlan, deps: ApplyDeps): Promise<A
     try {
       const { workspace, origin } = await createOrFind(first, plan, deps);
       result.origin = origin;
-      result.observed = toObserved(workspace, origin === 'created');
-      if (origin === 'created') result.observed.favorite = false; // a new workspace is nobody's favorite
+      result.observed = toObserved(workspace, false);
+      // A new workspace is nobody's favorite. Say so only when the declaration
+      // manages it: a list cannot see favorites, so the next look would find
+      // it unknown again and the status would change for nothing.
+      if (origin === 'created' && plan.desired.favorite !== undefined) result.observed.favorite = false;
       record({ action: first, ok: true });
     } catch (error) {
       record({ action: first, ok: false, error });

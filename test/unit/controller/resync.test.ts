@@ -7,6 +7,9 @@ import { needsReconcile } from '../../../src/controller/resync.ts';
 import { toDesired } from '../../../src/engine/desired.ts';
 import { diff } from '../../../src/engine/diff.ts';
 import { findObserved, Snapshot, toObserved } from '../../../src/engine/observe.ts';
+import type { CoderApi } from '../../../src/coder/api.ts';
+import { applyPlan } from '../../../src/engine/apply.ts';
+import type { CreateResolver } from '../../../src/engine/resolve.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
 import { coderWorkspace } from '../engine/fake-coder.ts';
 
@@ -54,5 +57,24 @@ describe('needsReconcile', () => {
     ['favorite managed: only the owner can read it', settled(resource({ favorite: true }), running()), [running()], true],
   ])('%s', (_name, ws, coder, expected) => {
     expect(needsReconcile(ws, new Snapshot(coder.map((w) => toObserved(w, false))), opts)).toBe(expected);
+  });
+});
+
+describe('after the operator created the workspace', () => {
+  // The create answer is the one time a favorite is known without the owner's
+  // token; the next list cannot see it. Claiming `favorite: false` in the status
+  // then made the first resync after every create rewrite the status.
+  it.each<[string, Partial<Workspace['spec']>, boolean]>([
+    ['favorite not managed: the next resync finds nothing to do', {}, false],
+    ['favorite managed: the resync lets the reconcile read it as the owner', { favorite: false }, true],
+  ])('%s', async (_name, spec, expected) => {
+    const ws = resource(spec);
+    const created = running();
+    const api = { createWorkspace: async () => created, getWorkspace: async () => created } as unknown as CoderApi;
+    const desired = toDesired(ws, { file: 'team-a/dev' }, { deletionPolicy: 'Orphan' });
+    const plan = diff(desired, undefined);
+    const result = await applyPlan(plan, { api, resolver: { createRequest: async () => ({}) } as unknown as CreateResolver, ownerApi: async () => api });
+    const status = computeStatus({ plan, result, generation: 1, coderUrl: URL, now: NOW });
+    expect(needsReconcile({ ...ws, status }, new Snapshot([toObserved(created, false)]), opts)).toBe(expected);
   });
 });
