@@ -44,6 +44,11 @@ describe('Workspace validation on create', () => {
       },
     },
     { name: 'autostart-off', spec: { owner: 'alice', template: 'docker', autostart: { enabled: false } } },
+    {
+      name: 'lifecycle',
+      spec: { owner: 'alice', template: 'docker', running: true, ttl: '0s', version: { policy: 'Pinned', name: 'v2' }, managementPolicies: ['Observe'] },
+    },
+    { name: 'stopped', spec: { owner: 'alice', template: 'docker', running: false, autostart: { enabled: false }, version: { policy: 'Active' } } },
   ])('accepts $name', async ({ name, spec }) => {
     const ran = await apply(workspace(`ok-${name}`, spec));
     expect(ran.stderr).toBe('');
@@ -70,6 +75,11 @@ describe('Workspace validation on create', () => {
       spec: { owner: 'a', template: 'docker', autostart: { enabled: false, schedule: '0 9 * * *' } },
       error: 'autostart with enabled: false takes no schedule or timezone',
     },
+    { name: 'stopped-with-autostart', spec: { owner: 'a', template: 'docker', running: false, autostart: { schedule: '0 9 * * 1-5' } }, error: 'running: false conflicts with an autostart schedule' },
+    { name: 'running-dormant', spec: { owner: 'a', template: 'docker', running: true, dormant: true }, error: 'running: true conflicts with dormant: true' },
+    { name: 'running-ttl', spec: { owner: 'a', template: 'docker', running: true, ttl: '8h' }, error: 'running: true conflicts with a non-zero ttl' },
+    { name: 'version-active-name', spec: { owner: 'a', template: 'docker', version: { policy: 'Active', name: 'v2' } }, error: 'version with policy Active takes no name or id' },
+    { name: 'version-pinned-none', spec: { owner: 'a', template: 'docker', version: { policy: 'Pinned' } }, error: 'version with policy Pinned needs exactly one of name and id' },
   ])('rejects $name with a readable message', async ({ name, spec, error }) => {
     const ran = await apply(workspace(`bad-${name}`, spec));
     expect(ran.code).not.toBe(0);
@@ -113,6 +123,7 @@ describe('status subresource and printer columns', () => {
     const status = {
       status: {
         name: 'alice-shown',
+        running: true,
         conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', lastTransitionTime: '2026-11-23T10:00:00Z' }],
       },
     };
@@ -123,8 +134,8 @@ describe('status subresource and printer columns', () => {
     await kubectlOk(['patch', 'cws', 'shown', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
     const table = await kubectlOk(['get', 'cws', 'shown', '-n', ns]);
     const [header, row] = table.trim().split('\n');
-    expect(header).toMatch(/^NAME\s+OWNER\s+CODER NAME\s+TEMPLATE\s+READY\s+AGE$/);
-    expect(row).toMatch(/^shown\s+alice\s+alice-shown\s+docker\s+True\s+\S+$/);
+    expect(header).toMatch(/^NAME\s+OWNER\s+CODER NAME\s+TEMPLATE\s+RUNNING\s+READY\s+AGE$/);
+    expect(row).toMatch(/^shown\s+alice\s+alice-shown\s+docker\s+true\s+True\s+\S+$/);
   });
 
   it('an invalid condition is refused on the status subresource too', async () => {
