@@ -90,13 +90,21 @@ export class ConnectionRuntime {
     if (!this.api) return Promise.resolve(this.snapshot);
     this.#refreshing ??= (async () => {
       const started = this.#now();
+      // Reconciles keep writing to the current snapshot while the list is in
+      // flight; what they learned may be newer than the list's answer. Replay
+      // it, or the next look would act on a stale copy (write again, or find a
+      // workspace just created missing and create it again).
+      const current = this.snapshot;
+      current.recordChanges();
       try {
         const snapshot = await Snapshot.list(this.api!);
+        current.replayChanges(snapshot);
         this.snapshot = snapshot;
         this.snapshotAt = started;
         if (this.state.ready && snapshot.allowRenames !== undefined) this.state = { ...this.state, renamesAllowed: snapshot.allowRenames };
         return snapshot;
       } finally {
+        current.stopRecording();
         this.#refreshing = undefined;
       }
     })();

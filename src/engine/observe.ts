@@ -69,6 +69,8 @@ export class Snapshot {
   private readonly byOwnerIdName = new Map<string, ObservedWorkspace>();
   /** The deployment's rename flag as the last workspace showed it; undefined with no workspaces. */
   allowRenames: boolean | undefined;
+  /** Changes made since recordChanges(), in order; undefined when not recording. */
+  #changes: Array<{ put: ObservedWorkspace } | { remove: string }> | undefined;
 
   constructor(workspaces: Iterable<ObservedWorkspace> = []) {
     for (const ws of workspaces) this.put(ws);
@@ -87,9 +89,33 @@ export class Snapshot {
     return snapshot;
   }
 
+  /**
+   * Starts recording the changes made to this snapshot, to play them onto a
+   * fresher one with replayChanges(): what a reconcile learned from its own
+   * write while a list was in flight is not in that list.
+   */
+  recordChanges(): void {
+    this.#changes = [];
+  }
+
+  /** Plays the changes recorded since recordChanges() onto `next`, in order, and stops recording. */
+  replayChanges(next: Snapshot): void {
+    for (const change of this.#changes ?? []) {
+      if ('put' in change) next.put(change.put);
+      else next.remove(change.remove);
+    }
+    this.#changes = undefined;
+  }
+
+  /** Stops recording without replaying (the fresher snapshot never came). */
+  stopRecording(): void {
+    this.#changes = undefined;
+  }
+
   put(ws: ObservedWorkspace): void {
+    this.#changes?.push({ put: ws });
     const previous = this.byId.get(ws.id);
-    if (previous) this.remove(previous.id);
+    if (previous) this.#unindex(previous);
     this.byId.set(ws.id, ws);
     this.byOwnerName.set(ownerNameKey(ws.ownerName, ws.name), ws);
     this.byOwnerIdName.set(ownerNameKey(ws.ownerId, ws.name), ws);
@@ -97,9 +123,13 @@ export class Snapshot {
   }
 
   remove(id: string): void {
+    this.#changes?.push({ remove: id });
     const ws = this.byId.get(id);
-    if (!ws) return;
-    this.byId.delete(id);
+    if (ws) this.#unindex(ws);
+  }
+
+  #unindex(ws: ObservedWorkspace): void {
+    this.byId.delete(ws.id);
     this.byOwnerName.delete(ownerNameKey(ws.ownerName, ws.name));
     this.byOwnerIdName.delete(ownerNameKey(ws.ownerId, ws.name));
   }

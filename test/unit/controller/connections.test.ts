@@ -149,3 +149,29 @@ describe('ConnectionRegistry', () => {
     }
   });
 });
+
+describe('a refresh while reconciles write', () => {
+  it('keeps what they learned while the list was in flight: the list may predate their writes', async () => {
+    const t = setup();
+    const rt = await t.registry.runtime(ref);
+    const before = coderWorkspace({ ttl_ms: 3_600_000 });
+    // The list answers with the workspace as it was before the write below landed.
+    t.coder.listed = [before];
+    let answer!: () => void;
+    const listed = new Promise<void>((r) => (answer = r));
+    const list = t.coder.forEachWorkspacePage;
+    t.coder.forEachWorkspacePage = async (opts, onPage) => {
+      await listed;
+      return list(opts, onPage);
+    };
+    const refreshing = rt.refresh();
+    // A reconcile set the TTL and put the result into the snapshot in use.
+    rt.snapshot.put({ ...rt.snapshot.get(before.id)!, ttlMs: 7_200_000 });
+    answer();
+    const fresh = await refreshing;
+    expect(fresh.get(before.id)?.ttlMs).toBe(7_200_000);
+    // Recording stopped with the refresh: a later change to the old snapshot is not carried anywhere.
+    const another = await rt.refresh();
+    expect(another.get(before.id)?.ttlMs).toBe(3_600_000);
+  });
+});
