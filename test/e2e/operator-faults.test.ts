@@ -6,21 +6,21 @@
 // specs. After every phase the cluster and Coder must converge: every
 // declared field in Coder, exactly one Coder workspace per declaration, the
 // same one as before (nothing deleted or replaced), no 429 from Coder's real
-// limiter, and nothing sent on a (user, path) an injected 429 held back.
+// limiter, and no refused write sent again inside the Retry-After of the
+// injected 429 it read (by the simulator's clock). Then, faults off, two whole
+// resyncs change nothing in Coder or Kubernetes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultOptions } from '../../src/coder-sim/types.ts';
-import { apply, measure, setUpOperatorEnv, snapshot, workspace, type OperatorEnv } from './operator-harness.ts';
+import { apply, eventually, measure, setUpOperatorEnv, snapshot, workspace, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
 import {
   between,
   coderMismatches,
-  heldMs,
   liveFor,
   liveWorkspaces,
   OWNERS,
   pick,
   prng,
   realLimiter429s,
-  recordAnswerTimes,
   retryAfterViolations,
   seededSim,
   waitConverged,
@@ -53,6 +53,7 @@ const CRONS = ['0 8 * * 1-5', '30 7 * * 1-5', '15 9 * * *', '0 6 * * 1,3,5'];
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York'];
 
 let env: OperatorEnv;
+let op: OperatorProcess;
 let ns: string;
 const declared = new Map<string, Declared>();
 /** Declaration -> the Coder workspace id it was bound to when it first converged. */
@@ -61,8 +62,7 @@ const ids = new Map<string, string>();
 beforeAll(async () => {
   env = await setUpOperatorEnv({ sim: seededSim() });
   ns = env.teams[0]!;
-  recordAnswerTimes(env.sim);
-  await env.start({ name: 'faults', coderTimeout: `${CODER_TIMEOUT_MS}ms`, resync: `${RESYNC_MS / 1000}s` });
+  op = await env.start({ name: 'faults', coderTimeout: `${CODER_TIMEOUT_MS}ms`, resync: `${RESYNC_MS / 1000}s` });
 }, 60_000);
 
 afterAll(async () => {
@@ -120,16 +120,19 @@ function mutate(rand: () => number, seed: number): { changed: Declared[]; text: 
   return { changed: [...changed], text: JSON.stringify(counts) };
 }
 
-/** What the phase met, per fault kind (a latency spike shows as a call held 2 s), and what the client sent. */
+/** What the phase met, per fault kind (a latency spike is a call the simulator held 2 s), and what the client sent. */
 function phaseCalls(): { text: string; byFault: Record<string, number> } {
   const byFault: Record<string, number> = {};
   for (const c of env.sim.calls) {
-    const kind = c.fault ?? ((heldMs(env.sim, c) ?? 0) >= SPIKE_MS - 100 ? 'spike' : undefined);
+    const kind = c.fault ?? ((c.heldMs ?? 0) >= SPIKE_MS ? 'spike' : undefined);
     if (kind) byFault[kind] = (byFault[kind] ?? 0) + 1;
   }
   const writes = env.sim.calls.filter((c) => c.method !== 'GET').length;
   return { byFault, text: `${env.sim.calls.length} Coder calls (${writes} writes), faults ${JSON.stringify(byFault)}` };
 }
+
+/** Refused writes whose retry the Retry-After check looked at, over all phases: it must not be vacuous. */
+let retriesChecked = 0;
 
 function checkPhase(seed: number, items: any[]): void {
   const why = `fault seed ${seed}`;
@@ -148,7 +151,59 @@ function checkPhase(seed: number, items: any[]): void {
   expect(statusIds, `${why}: status.id of every Workspace`).toEqual(Object.fromEntries([...declared.keys()].map((n) => [n, ids.get(n)])));
   // The client's side of the rate limit.
   expect(realLimiter429s(env.sim).map((c) => `${c.method} ${c.path}`), `${why}: 429s from Coder's real limiter`).toEqual([]);
-  expect(retryAfterViolations(env.sim, RETRY_AFTER_S * 1000, CODER_TIMEOUT_MS), `${why}: requests inside an injected 429's Retry-After`).toEqual([]);
+  const retries = retryAfterViolations(env.sim);
+  retriesChecked += retries.checked;
+  expect(retries.problems, `${why}: refused writes sent again inside their injected 429's Retry-After`).toEqual([]);
+}
+
+async function logLength(): Promise<number> {
+  return (await op.logs()).split('\n').length;
+}
+
+/** The first resync the operator logs after line `from` of its log: its line and how many Workspaces it queued. */
+async function nextResync(from: number): Promise<{ line: number; queued: number }> {
+  return eventually(
+    `a resync logged after line ${from}`,
+    async () => {
+      const lines = (await op.logs()).split('\n');
+      for (let i = from; i < lines.length; i++) {
+        const entry = parseLine(lines[i]!);
+        if (entry?.msg === 'resync') return { line: i + 1, queued: Number(entry.queued) };
+      }
+      return undefined;
+    },
+    RESYNC_MS * 5,
+    { everyMs: 250 },
+  );
+}
+
+/** Until the work queue is empty and nothing is in flight, in two metrics samples (taken each second) in a row. */
+async function queueIdle(): Promise<void> {
+  let idleSamples = 0;
+  await eventually(
+    'an idle work queue',
+    async () => {
+      const text = await op.metrics();
+      const idle = gauge(text, 'cwo_workqueue_depth') === 0 && gauge(text, 'cwo_workqueue_in_flight') === 0;
+      idleSamples = idle ? idleSamples + 1 : 0;
+      return idleSamples >= 2;
+    },
+    60_000,
+    { everyMs: 1_100 },
+  );
+}
+
+function gauge(metrics: string, name: string): number | undefined {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+function parseLine(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 describe(`${WORKSPACES} Workspaces, ${SEEDS.length} fault seeds`, () => {
@@ -180,26 +235,33 @@ describe(`${WORKSPACES} Workspaces, ${SEEDS.length} fault seeds`, () => {
       checkPhase(seed, items);
     }
 
-    // Every kind of fault was met, in some phase.
+    // Every kind of fault was met, in some phase, and the Retry-After check had refused writes to look at.
     expect(Object.keys(met).sort(), 'fault kinds the operator met').toEqual(
       ['burst429', 'drop', 'drop-after-commit', 'error', 'error-after-commit', 'spike', 'stall'],
     );
+    expect(retriesChecked, 'refused writes sent again after an injected 429').toBeGreaterThan(0);
 
-    // Late writes (a stalled request commits after the client gave up) must not undo anything.
+    // Late writes (a stalled request commits after the client gave up) must not undo anything. The
+    // simulator holds requests with timers in this process, set before this one and shorter (a spike
+    // and a stall together at most): when it fires, every held request has landed, however slow the machine.
     env.sim.setFaults({});
-    await new Promise((r) => setTimeout(r, STALL_MS + 500));
+    await new Promise((r) => setTimeout(r, SPIKE_MS + STALL_MS + 500));
     expect(coderMismatches(env.sim, [...declared.values()]), 'after the last stalled request landed').toEqual([]);
 
-    // And quiet: a resync with faults off changes nothing in Coder or in Kubernetes.
+    // And quiet: with everything converged and faults off, resyncs change nothing in Coder or in
+    // Kubernetes. The window is two whole resyncs, by the operator's own log, and the work they
+    // queued, not a guess at how long one takes: on a loaded machine a resync can run late.
     env.sim.resetCalls();
     const before = await snapshot(ns);
-    await new Promise((r) => setTimeout(r, RESYNC_MS + 1_000));
+    const first = await nextResync(await logLength());
+    const second = await nextResync(first.line);
+    await queueIdle();
     const after = await snapshot(ns);
     const writes = env.sim.calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);
     expect(writes, 'Coder writes in a quiet resync').toEqual([]);
-    expect([...after.versions].filter(([k, v]) => before.versions.get(k) !== v).map(([k]) => k), 'objects changed in a quiet resync').toEqual([]);
-    expect(after.events - before.events, 'new Events in a quiet resync').toBe(0);
-    expect(env.sim.calls.some((c) => c.route === '/api/v2/workspaces'), 'a resync ran').toBe(true);
+    const queued = `the two resyncs queued ${first.queued} and ${second.queued} Workspaces`;
+    expect([...after.versions].filter(([k, v]) => before.versions.get(k) !== v).map(([k]) => k), `objects changed in a quiet resync (${queued})`).toEqual([]);
+    expect(after.events - before.events, `new Events in a quiet resync (${queued})`).toBe(0);
     measure(`faults: ${declared.size} Workspaces, ${SEEDS.length} seeds, injected faults met ${JSON.stringify(met)}, all converged; file wall ${Date.now() - started} ms`);
   }, 600_000);
 });

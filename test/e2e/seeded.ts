@@ -5,6 +5,7 @@
 import type { CoderSimulator, RecordedCall } from '../../src/coder-sim/index.ts';
 import { isWorkspaceDeleted } from '../../src/coder-sim/lifecycle.ts';
 import type { SimWorkspace } from '../../src/coder-sim/model.ts';
+import { retryAfterCheck, type RetryAfterCheck } from '../support/retry-after.ts';
 import { kubectlOk } from './kubectl.ts';
 import { condition, eventually } from './operator-harness.ts';
 
@@ -32,44 +33,25 @@ export function pick<T>(rand: () => number, items: readonly T[]): T {
 // ---- the simulator's call log --------------------------------------------
 
 type Listener = (call: RecordedCall) => void;
-const hooks = new WeakMap<CoderSimulator, { listeners: Set<Listener>; answeredAt: WeakMap<RecordedCall, number> }>();
-
-function hookOf(sim: CoderSimulator) {
-  let hook = hooks.get(sim);
-  if (hook) return hook;
-  const made = { listeners: new Set<Listener>(), answeredAt: new WeakMap<RecordedCall, number>() };
-  hook = made;
-  hooks.set(sim, made);
-  // The simulator records a call after committing it and just before it
-  // answers, in this process: a listener runs exactly in that window.
-  const push = sim.calls.push.bind(sim.calls);
-  sim.calls.push = (...items: RecordedCall[]) => {
-    const now = Date.now();
-    for (const c of items) {
-      made.answeredAt.set(c, now);
-      for (const l of made.listeners) l(c);
-    }
-    return push(...items);
-  };
-  return made;
-}
+const hooks = new WeakMap<CoderSimulator, Set<Listener>>();
 
 /** Calls `listener` for every call the simulator records from now on; returns the unsubscribe. */
 export function onCall(sim: CoderSimulator, listener: Listener): () => void {
-  const hook = hookOf(sim);
-  hook.listeners.add(listener);
-  return () => hook.listeners.delete(listener);
-}
-
-/** Starts stamping answer times (needed by retryAfterViolations). */
-export function recordAnswerTimes(sim: CoderSimulator): void {
-  hookOf(sim);
-}
-
-/** Milliseconds the simulator held a call before answering (latency, spikes, stalls); needs recordAnswerTimes. */
-export function heldMs(sim: CoderSimulator, c: RecordedCall): number | undefined {
-  const answered = hookOf(sim).answeredAt.get(c);
-  return answered === undefined ? undefined : answered - c.at;
+  let listeners = hooks.get(sim);
+  if (!listeners) {
+    const made = new Set<Listener>();
+    listeners = made;
+    hooks.set(sim, made);
+    // The simulator records a call after committing it and just before it
+    // answers, in this process: a listener runs exactly in that window.
+    const push = sim.calls.push.bind(sim.calls);
+    sim.calls.push = (...items: RecordedCall[]) => {
+      for (const c of items) for (const l of made) l(c);
+      return push(...items);
+    };
+  }
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 export function isWrite(c: RecordedCall): boolean {
@@ -82,35 +64,11 @@ export function realLimiter429s(sim: CoderSimulator): RecordedCall[] {
 }
 
 /**
- * Calls that reached the server on the (user, path) of an injected 429 before
- * its Retry-After ran out, counted from when the 429 was answered. A request
- * that arrives within `graceMs` of the answer was on its way (or queued in
- * the client's event loop) before the client could read the 429. A 429 held
- * (spike, stall) until about the client's timeout went to a client that had
- * already given up on it, so it binds nobody.
+ * Refused writes the operator sent again inside the Retry-After of the
+ * injected 429 it read, by the simulator's clock (test/support/retry-after.ts).
  */
-export function retryAfterViolations(sim: CoderSimulator, retryAfterMs: number, clientTimeoutMs: number, graceMs = 100): string[] {
-  const { answeredAt } = hookOf(sim);
-  const byKey = new Map<string, RecordedCall[]>();
-  for (const c of sim.calls) {
-    const key = `${c.userId ?? '?'}|${c.path}`;
-    const list = byKey.get(key);
-    if (list) list.push(c);
-    else byKey.set(key, [c]);
-  }
-  const out: string[] = [];
-  for (const [key, calls] of byKey) {
-    for (const limited of calls.filter((c) => c.fault === 'burst429' && c.status === 429)) {
-      const answered = answeredAt.get(limited);
-      if (answered === undefined || answered - limited.at >= clientTimeoutMs - graceMs) continue;
-      for (const c of calls) {
-        if (c.at > answered + graceMs && c.at < answered + retryAfterMs) {
-          out.push(`${c.method} ${key} arrived ${c.at - answered} ms after a 429 (held ${answered - limited.at} ms) with Retry-After ${retryAfterMs / 1000}s`);
-        }
-      }
-    }
-  }
-  return out;
+export function retryAfterViolations(sim: CoderSimulator): RetryAfterCheck {
+  return retryAfterCheck(sim.calls);
 }
 
 // ---- what Coder holds ----------------------------------------------------

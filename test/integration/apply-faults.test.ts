@@ -9,9 +9,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type ExpectStatic } from 'vitest';
-import type { FaultOptions, RecordedCall } from '../../src/coder-sim/index.ts';
+import type { FaultOptions } from '../../src/coder-sim/index.ts';
 import { declarationProblems, fleetFiles, liveCount, makeFleet, snapshot, untouchedProblems, type Snapshot } from './convergence.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { retryAfterCheck } from '../support/retry-after.ts';
+import { startHarness } from './harness.ts';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => 7001 + i * 104_729);
 const DECLARED = 210;
@@ -42,45 +43,6 @@ function faults(seed: number): FaultOptions {
     latencySpikeRate: 0.004,
     rateLimitBurst: { every: 150, length: 3, retryAfterSeconds: 1 },
   };
-}
-
-/**
- * After a 429 it read, the same CLI process sends the refused write again
- * only once Retry-After has passed: the simulator records, by its own clock,
- * which injected 429's window each call arrived in, and the retry must be in
- * none of its own. Other calls may arrive inside a window (they were on their
- * way before the client read the 429), so the check follows the refused
- * request itself: writes only, as no write is ever in flight twice. Only 429s
- * the client is known to have read count: a later call on the same
- * connection shows it (a client that timed out, say on a stalled 429 or on a
- * simulator slowed by a loaded machine, closes the connection instead). A
- * process that ends cannot pass the wait on: when to run apply again is its
- * caller's business. Returns the problems and how many retries it checked.
- */
-function retryAfterProblems(calls: readonly RecordedCall[], runs: readonly Run[]): { problems: string[]; checked: number } {
-  const problems: string[] = [];
-  let checked = 0;
-  // Runs follow one another: a call belongs to the last run started before it arrived.
-  const runOf = (c: RecordedCall) => runs.findLastIndex((r) => r.start <= c.at);
-  const identity = (c: RecordedCall) => `${runOf(c)} ${c.userId ?? '-'} ${c.method} ${c.path}?${c.query} ${JSON.stringify(c.requestBody)}`;
-  const lastOnConnection = new Map<number, number>();
-  for (const c of calls) lastOnConnection.set(c.connection, Math.max(c.id, lastOnConnection.get(c.connection) ?? 0));
-  // Refused writes the client read, by identity, until their retry shows up (calls are recorded in answer order).
-  const waiting = new Map<string, RecordedCall>();
-  for (const c of calls) {
-    const key = identity(c);
-    const limited = waiting.get(key);
-    if (limited) {
-      waiting.delete(key);
-      checked += 1;
-      if (c.insideRetryAfterOf?.includes(limited.id)) {
-        problems.push(`run ${runOf(c)}: ${c.method} ${c.path} sent again ${c.at - limited.answeredAt!} ms after the 429 it read (call ${limited.id}), inside its Retry-After`);
-      }
-    }
-    const read = (lastOnConnection.get(c.connection) ?? 0) > c.id;
-    if (c.fault === 'burst429' && c.status === 429 && c.method !== 'GET' && read) waiting.set(key, c);
-  }
-  return { problems, checked };
 }
 
 interface Run {
@@ -144,7 +106,8 @@ async function runSeed(seed: number, expect: ExpectStatic): Promise<void> {
 
     const limiterRefusals = calls.filter((c) => c.status === 429 && c.fault === undefined);
     for (const c of limiterRefusals) problems.push(`the server's rate limiter refused ${c.method} ${c.path}`);
-    const retries = retryAfterProblems(calls, runs);
+    // A CLI process cannot pass a wait on to the next: runs follow one another, and a call belongs to the last run started before it arrived.
+    const retries = retryAfterCheck(calls, (c) => `run ${runs.findLastIndex((r) => r.start <= c.at)}`);
     problems.push(...retries.problems);
     problems.push(...h.contractProblems());
     expect(problems, why).toEqual([]);
