@@ -297,6 +297,8 @@ export const RolloutStatus = Type.Object({
   target: Type.Optional(Type.String()),
   /** An update stopped the running workspace; it is started again on the new version. */
   restart: Type.Optional(Type.Boolean()),
+  /** The spec digest an update was already tried for: one that does not take is Failed, not retried. */
+  attemptedFor: Type.Optional(Type.String()),
 });
 
 export const WorkspaceStatus = Type.Object({

@@ -90,14 +90,20 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return a;
   };
   const restartOwed = ctx.previous?.rollout?.restart === true;
-  const rollout = (state: RolloutStatus['state'], message: string, restart = false): void => {
+  const digest = desired.specDigest ?? '';
+  // The same spec and the same target version: a new active version is a new update.
+  const attempt = `${digest}/${target ?? ''}`;
+  const before = ctx.previous?.rollout;
+  // An update already carried out for this spec (its builds done) that is still due did not take.
+  const tried = before?.attemptedFor === attempt && (before.state === 'Updating' || before.state === 'Failed');
+  const rollout = (state: RolloutStatus['state'], message: string, restart = false, attempted = false): void => {
     if (!managed && state === 'UpToDate') return;
-    outcome.rollout = { state, message, ...(target ? { target } : {}), ...(restart ? { restart: true } : {}) };
+    outcome.rollout = { state, message, ...(target ? { target } : {}), ...(restart ? { restart: true } : {}), ...(attempted ? { attemptedFor: attempt } : {}) };
   };
 
   // A build under way: wait for it (the front doors look again when it ends).
   if (BUSY.has(b.status)) {
-    if (update || restartOwed) rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, restartOwed);
+    if (update || restartOwed) rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, restartOwed, tried);
     else rollout('UpToDate', upToDateMessage(observed));
     return { blocked, outcome };
   }
@@ -106,7 +112,6 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return { blocked, outcome };
   }
   const running = b.transition === 'start';
-  const digest = desired.specDigest ?? '';
   const previousConflict = ctx.previous?.scheduleConflict;
   const restoredThisSpec = previousConflict?.restoredFor !== undefined && previousConflict.restoredFor === digest;
   const conflict = scheduleConflict(desired, observed, ctx);
@@ -130,7 +135,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     }
     if (bySchedule) outcome.conflict = { message: conflict?.message ?? `Coder's ${b.reason} build went against spec.running`, restoredFor: digest };
     const action = carry({ kind: 'build', transition: wantStart ? 'start' : 'stop', purpose: 'run' });
-    if (update) rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`);
+    if (update) rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`, false, true);
     else rollout('UpToDate', upToDateMessage(observed));
     return { action, blocked, outcome };
   }
@@ -143,12 +148,17 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       if (!update) rollout('UpToDate', upToDateMessage(observed));
     } else {
       const action = carry({ kind: 'build', transition: 'start', purpose: 'restart-start' });
-      rollout('Updating', 'starting the workspace again after the update stop', true);
+      rollout('Updating', 'starting the workspace again after the update stop', false, true);
       return { action, blocked, outcome };
     }
   }
   if (!update) {
     rollout('UpToDate', upToDateMessage(observed));
+    return { blocked, outcome };
+  }
+  if (tried) {
+    const what = [versionChange ? `template version ${versionChange}` : '', params.changed.length > 0 ? `parameters ${params.changed.map((p) => p.name).join(', ')}` : ''].filter(Boolean).join(' and ');
+    rollout('Failed', `Coder did not apply the update (${what}) although its builds succeeded; not retried until the spec changes`, false, true);
     return { blocked, outcome };
   }
 
@@ -159,7 +169,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   }
   if (!running) {
     outcome.needsSlot = true;
-    rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it');
+    rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it', false, true);
     return { action: carry({ kind: 'build', transition: 'stop', purpose: 'update' }), blocked, outcome };
   }
   if (ctx.gate.onlyWhenStopped) {
@@ -177,7 +187,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return { blocked, outcome };
   }
   outcome.needsSlot = true;
-  rollout('Updating', 'stopping the running workspace, then starting it on the wanted version (as coder update does)', true);
+  rollout('Updating', 'stopping the running workspace, then starting it on the wanted version (as coder update does)', true, true);
   // The stop runs on the current version: the old template stops what it started.
   return { action: { kind: 'build', transition: 'stop', purpose: 'restart-stop' }, blocked, outcome };
 }
@@ -201,8 +211,9 @@ interface ParameterChanges {
 
 /**
  * Compares spec.parameters with the latest build's values when they were
- * read; ephemeral parameters are never compared (they last one build). Not
- * read means the front door knew them to match (status.parametersChecked).
+ * read; ephemeral parameters are never compared (they last one build), nor
+ * are parameters the template version does not define (Coder drops them).
+ * Not read means the front door knew them to match (status.parametersChecked).
  */
 function parameterChanges(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): ParameterChanges {
   const none: ParameterChanges = { changed: [], immutable: [] };
@@ -216,6 +227,8 @@ function parameterChanges(desired: DesiredWorkspace, observed: ObservedWorkspace
   const changes: ParameterChanges = { changed: [], immutable: [] };
   for (const p of desired.parameters) {
     const info = ctx.parameterInfo?.get(p.name);
+    // A parameter the version does not define is dropped by Coder at every build: comparing it would never settle.
+    if (ctx.parameterInfo && !info) continue;
     if (info?.ephemeral) continue;
     const now = current.get(p.name);
     if (now === p.value) continue;

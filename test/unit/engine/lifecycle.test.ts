@@ -140,6 +140,22 @@ const rows: Row[] = [
     rollout: 'Failed',
   },
 
+  {
+    name: 'an update whose builds succeeded but did not take: Failed, not tried again',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: STOPPED,
+    ctx: { previous: { rollout: { state: 'Updating', message: '', target: V2, attemptedFor: `spec-1/${V2}` } } },
+    action: null,
+    rollout: 'Failed',
+  },
+  {
+    name: 'after such a failure, a newly promoted version is a new update',
+    want: { version: { policy: 'Active' } },
+    have: { ...STOPPED, activeVersionId: V2 },
+    ctx: { previous: { rollout: { state: 'Failed', message: '', target: V1, attemptedFor: `spec-1/${V1}` } } },
+    action: { transition: 'stop', purpose: 'update', versionId: V2 },
+  },
+
   // The rollout gate (only restarting a running workspace is disruptive).
   { name: 'no slot: waits', want: { version: { policy: 'Pinned', id: V2 } }, have: RUNNING, ctx: { gate: { ...OPEN, slot: false } }, action: null, rollout: 'WaitingForSlot' },
   { name: 'no slot, stopped: waits too', want: { version: { policy: 'Pinned', id: V2 } }, have: STOPPED, ctx: { gate: { ...OPEN, slot: false } }, action: null, rollout: 'WaitingForSlot' },
@@ -203,6 +219,14 @@ const rows: Row[] = [
     want: { parametersManaged: true, parameters: [{ name: 'debug', value: 'true' }] },
     have: STOPPED,
     ctx: { currentParameters: [{ name: 'debug', value: 'false' }], parameterInfo: new Map([['debug', { mutable: true, ephemeral: true }]]) },
+    action: null,
+    rollout: 'UpToDate',
+  },
+  {
+    name: 'a parameter the template does not define is never compared (Coder drops it)',
+    want: { parametersManaged: true, parameters: [{ name: 'cpu', value: '2' }] },
+    have: STOPPED,
+    ctx: { currentParameters: [], parameterInfo: new Map([['size', { mutable: true, ephemeral: false }]]) },
     action: null,
     rollout: 'UpToDate',
   },
