@@ -162,12 +162,15 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return { blocked, outcome };
   }
 
-  // An update is due and no run-state build carries it.
-  if (!ctx.gate.slot) {
+  // An update is due and no run-state build carries it. A slot is asked for
+  // last: a workspace that waits for its window or for a stop says so, not
+  // that the connection is busy.
+  const noSlot = () => {
     rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
     return { blocked, outcome };
-  }
+  };
   if (!running) {
+    if (!ctx.gate.slot) return noSlot();
     outcome.needsSlot = true;
     rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it', false, true);
     return { action: carry({ kind: 'build', transition: 'stop', purpose: 'update' }), blocked, outcome };
@@ -186,6 +189,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     rollout('WaitingForWindow', window.message);
     return { blocked, outcome };
   }
+  if (!ctx.gate.slot) return noSlot();
   outcome.needsSlot = true;
   rollout('Updating', 'stopping the running workspace, then starting it on the wanted version (as coder update does)', true, true);
   // The stop runs on the current version: the old template stops what it started.

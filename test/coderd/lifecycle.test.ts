@@ -63,8 +63,10 @@ async function fleetSettled(what: string, timeoutMs: number, ok: (ws: any) => bo
   }, timeoutMs, { everyMs: 1_000 });
 }
 
+/** Replaces the connection's whole rollout policy (a merge patch would keep fields left out). */
 async function setRollout(rollout: Record<string, unknown>): Promise<void> {
-  await kubectlOk(['patch', 'coderconnections.coderops.dev', 'default', '-n', team, '--type=merge', '-p', JSON.stringify({ spec: { rollout } })]);
+  const patch = [{ op: 'add', path: '/spec/rollout', value: rollout }];
+  await kubectlOk(['patch', 'coderconnections.coderops.dev', 'default', '-n', team, '--type=json', '-p', JSON.stringify(patch)]);
 }
 
 /** Every build of a workspace, oldest first, as coderd records them. */
@@ -175,14 +177,15 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
       return true;
     }, 120_000);
     // Running ones wait: WaitingForWindow, still on v1, no new build.
-    const waiting = await getWorkspace(team, names[STOPPED]!);
-    expect(waiting.status.rollout?.state).toBe('WaitingForWindow');
+    await eventually('WaitingForWindow', async () => (await getWorkspace(team, names[STOPPED]!)).status?.rollout?.state === 'WaitingForWindow', 60_000);
     for (const name of names.slice(STOPPED)) {
       const ws = await coder.admin.get(`/api/v2/workspaces/${ids.get(name)}`);
       expect(ws.latest_build.build_number, name).toBe(before.get(name));
     }
-    const cc = JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', 'default', '-n', team, '-o', 'json']));
-    expect(cc.status.rollout).toMatchObject({ waiting: FLEET - STOPPED });
+    await eventually('the connection sums the waiting', async () => {
+      const cc = JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', 'default', '-n', team, '-o', 'json']));
+      return cc.status?.rollout?.waiting === FLEET - STOPPED && cc.status.rollout.upToDate === STOPPED;
+    }, 60_000);
 
     // The window opens (every minute, for an hour): the rest rolls, never more than the limit at once.
     await setRollout({ maxUnavailable: LIMIT, window: { schedule: '* * * * *', duration: '1h', timezone: 'UTC' } });

@@ -159,6 +159,22 @@ const rows: Row[] = [
   // The rollout gate (only restarting a running workspace is disruptive).
   { name: 'no slot: waits', want: { version: { policy: 'Pinned', id: V2 } }, have: RUNNING, ctx: { gate: { ...OPEN, slot: false } }, action: null, rollout: 'WaitingForSlot' },
   { name: 'no slot, stopped: waits too', want: { version: { policy: 'Pinned', id: V2 } }, have: STOPPED, ctx: { gate: { ...OPEN, slot: false } }, action: null, rollout: 'WaitingForSlot' },
+  {
+    name: 'window closed and no slot, running: waits for the window, not the slot',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: RUNNING,
+    ctx: { gate: { ...OPEN, slot: false, window: { open: false, message: 'closed' } } },
+    action: null,
+    rollout: 'WaitingForWindow',
+  },
+  {
+    name: 'only when stopped and no slot, running: waits for the stop',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: RUNNING,
+    ctx: { gate: { ...OPEN, slot: false, onlyWhenStopped: true } },
+    action: null,
+    rollout: 'WaitingForStop',
+  },
   { name: 'only when stopped, running: waits', want: { version: { policy: 'Pinned', id: V2 } }, have: RUNNING, ctx: { gate: { ...OPEN, onlyWhenStopped: true } }, action: null, rollout: 'WaitingForStop' },
   {
     name: 'only when stopped, stopped: updated',
