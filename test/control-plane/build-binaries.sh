@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the pinned kube-apiserver, kubectl, etcd and helm for the
-# e2e tier, from the Go module proxy with the plain go client: no container
+# e2e tier, and our kstatus probe (test/e2e/kstatus), from the Go module proxy with the plain go client: no container
 # engine, no release downloads. Idempotent: a binary whose --version already
 # prints the pin is kept. Binaries go to the user's cache, never the repo:
 #   ${XDG_CACHE_HOME:-~/.cache}/coder-workspace-operator/test-bin/<name>-<version>/
@@ -100,8 +100,28 @@ build_helm() {
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
+# Our kstatus probe: its own module (test/e2e/kstatus/go.mod pins cli-utils),
+# so the stamp is the hash of its sources and go.sum, not a version.
+build_kstatus() {
+  local src="$here/../e2e/kstatus" stamp
+  stamp=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)
+  local out="$cache/kstatus-$stamp"
+  if have "$out" "$stamp" kstatus; then log "kstatus probe $stamp: cached"; return; fi
+  log "building the kstatus probe $stamp (sigs.k8s.io/cli-utils from the module proxy)"
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  (cd "$src" && quiet go build -mod=readonly -trimpath -ldflags "-s -w" -o "$out.tmp/kstatus" .)
+  # Answers a Workspace that has not observed its generation with InProgress.
+  echo '{"apiVersion":"coderops.dev/v1alpha1","kind":"Workspace","metadata":{"name":"probe","generation":2},"status":{"observedGeneration":1}}' \
+    | "$out.tmp/kstatus" | grep -q "^probe	InProgress	"
+  echo "$stamp" > "$out.tmp/.built"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  # control-plane.ts finds it by this name, whatever the stamp.
+  ln -sfn "kstatus-$stamp" "$cache/kstatus"
+}
+
 command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
 build_etcd
 build_helm
 build_kube
+build_kstatus
 echo "$cache"

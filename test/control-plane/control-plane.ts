@@ -30,6 +30,8 @@ export interface Binaries {
   kubeApiserver: string;
   kubectl: string;
   helm: string;
+  /** Our probe on sigs.k8s.io/cli-utils' kstatus (test/e2e/kstatus): stdin JSON -> name, status, message lines. */
+  kstatus: string;
 }
 
 /** Env vars override the cache paths that build-binaries.sh fills. */
@@ -42,6 +44,8 @@ export function binaries(): Binaries {
     kubeApiserver: process.env.KUBE_APISERVER_BIN ?? join(cache, `kube-${v.KUBE_VERSION}`, 'kube-apiserver'),
     kubectl: process.env.KUBECTL_BIN ?? join(cache, `kube-${v.KUBE_VERSION}`, 'kubectl'),
     helm: process.env.HELM_BIN ?? join(cache, `helm-${v.HELM_VERSION}`, 'helm'),
+    // A link to the build of the current sources (build-binaries.sh stamps it by their hash).
+    kstatus: process.env.KSTATUS_BIN ?? join(cache, 'kstatus', 'kstatus'),
   };
 }
 
