@@ -112,11 +112,6 @@ export class CoderTransport {
     this.#config = config;
   }
 
-  /** The same settings, limiter and hooks acting as another identity. */
-  withToken(token: string): CoderTransport {
-    return new CoderTransport({ ...this.#config, token });
-  }
-
   async send(req: CoderRequest): Promise<CoderAnswer> {
     const c = this.#config;
     const url = this.#url(req);

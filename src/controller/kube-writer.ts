@@ -105,11 +105,6 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
   };
 }
 
-/** A 409 from a conditional write: someone changed the object; retry from the cache. */
-export function isConflict(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 409;
-}
-
 /** The object is gone (deleted while we worked). */
 export function isKubeNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;

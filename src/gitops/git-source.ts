@@ -166,7 +166,7 @@ export class GitSource {
     const over = overRunBounds(entries.length, entries.reduce((sum, e) => sum + e.size, 0));
     if (over !== undefined) return [{ path: shown, error: `not read: "${shown}" at ${commit.slice(0, 12)} holds ${over}` }];
     const fits = entries.filter((e) => e.size <= LIMITS.fileBytes);
-    const read = new Map((await this.#readBlobs(commit, fits)).map((f) => [f.path, f]));
+    const read = new Map((await this.#readBlobs(fits)).map((f) => [f.path, f]));
     return entries.map((e) => read.get(e.path) ?? { path: e.path, error: fileTooBig(e.size) });
   }
 
@@ -177,7 +177,7 @@ export class GitSource {
   }
 
   /** All blobs in one `cat-file --batch` process: `<sha> blob <size>\n<bytes>\n` each. */
-  async #readBlobs(_commit: string, entries: Blob[]): Promise<TreeFile[]> {
+  async #readBlobs(entries: Blob[]): Promise<TreeFile[]> {
     if (entries.length === 0) return [];
     const out = (await this.#git(['cat-file', '--batch'], this.dir, [], entries.map((e) => e.sha).join('\n') + '\n')).stdout;
     const files: TreeFile[] = [];
