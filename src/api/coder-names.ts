@@ -5,14 +5,12 @@
 // search query. Refusing it here reports it at plan time, with the field,
 // instead of as a 404 from Coder after a path-encoded request.
 import type { FieldError } from './field-error.ts';
-import { UUID_PATTERN } from './schema.ts';
+import { isUuid } from './patterns.ts';
 import { workspaceNameError } from './workspace-name.ts';
-
-const UUID = new RegExp(UUID_PATTERN);
 
 /** Why Coder has no user, organization or template by this name; undefined when it may. */
 function nameError(value: string, uuidToo: boolean): string | undefined {
-  if (uuidToo && UUID.test(value)) return undefined;
+  if (uuidToo && isUuid(value)) return undefined;
   return workspaceNameError(value);
 }
 

@@ -6,10 +6,9 @@ import {
   DNS_LABEL_PATTERN,
   DURATION_PATTERN,
   K8S_NAME_PATTERN,
-  URL_PATTERN,
-  UUID_PATTERN,
   WORKSPACE_NAME_PATTERN,
 } from './schema.ts';
+import { URL_PATTERN, UUID_PATTERN } from './patterns.ts';
 
 // Patterns get an explanation; any other pattern is quoted as is.
 const PATTERN_WORDS: Record<string, string> = {

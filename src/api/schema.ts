@@ -6,6 +6,7 @@
 // `x-kubernetes-validations`, which the apiserver enforces; ./validate.ts
 // enforces the same cross-field rules for files, since no apiserver sees those.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { URL_PATTERN, UUID_PATTERN } from './patterns.ts';
 
 export const GROUP = 'coderops.dev';
 export const VERSION = 'v1alpha1';
@@ -31,12 +32,10 @@ export const RESERVED_WORKSPACE_NAMES = ['new', 'create'] as const;
 /** A Go duration: one or more <number><unit>, e.g. 8h, 90m, 1h30m, 0s. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 /** A Kubernetes object name (RFC 1123 subdomain). */
 export const K8S_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A Kubernetes namespace (RFC 1123 label). */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-export const URL_PATTERN = '^https?://';
 /**
  * A URL with a user name or password before the host (`http://bob:secret@host`).
  * Refused: the password would be shown wherever the URL is (errors, status,

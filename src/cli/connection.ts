@@ -3,6 +3,7 @@
 // spec and is registered for scrubbing the moment it is read.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { isHttpUrl } from '../api/patterns.ts';
 import { CoderClient, type CoderRequestEvent } from '../coder/client.ts';
 import { CoderApiError } from '../coder/errors.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
@@ -62,7 +63,7 @@ export function readUrl(flags: ConnectionFlags, env: NodeJS.ProcessEnv): string 
         'give the session token with CODER_SESSION_TOKEN or --token-file',
     );
   }
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`${from} must start with http:// or https://, got "${url}"`);
+  if (!isHttpUrl(url)) throw new UsageError(`${from} must start with http:// or https://, got "${url}"`);
   return url.replace(/\/+$/, '');
 }
 

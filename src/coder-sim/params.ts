@@ -5,7 +5,7 @@ import { canReadOrganization, canReadUser, canReadWorkspace } from './authz.ts';
 import type { SimOrganization, SimUser, SimWorkspace } from './model.ts';
 import type { HandlerContext } from './router.ts';
 import { invalidUuid, notFound, type SimResponse } from './responses.ts';
-import { isUuid } from './state.ts';
+import { isUuid } from '../api/patterns.ts';
 
 export function isResponse(value: unknown): value is SimResponse {
   return typeof value === 'object' && value !== null && 'status' in value && typeof (value as SimResponse).status === 'number';

@@ -3,7 +3,7 @@
 // field has the wrong JSON type.
 import type { IncomingMessage } from 'node:http';
 import { errorResponse, type SimResponse } from './responses.ts';
-import { isUuid } from './state.ts';
+import { isUuid } from '../api/patterns.ts';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
 

@@ -3,7 +3,7 @@
 // double quotes group, bare words form one name term, `owner/name` splits.
 import type { ValidationError, WorkspaceStatus } from '../coder/types.ts';
 import { parseGoBool } from './request-body.ts';
-import { isUuid } from './state.ts';
+import { isUuid } from '../api/patterns.ts';
 
 export interface WorkspaceFilter {
   owner?: string;

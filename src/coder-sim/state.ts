@@ -1,6 +1,7 @@
 // The simulator's in-memory store. Handlers read and change it; tests reach it
 // through CoderSimulator.state to change things out of band (a rename in the
 // UI, a TTL set by hand, a workspace deleted by someone else).
+import { isUuid } from '../api/patterns.ts';
 import type { AutomaticUpdates } from '../coder/types.ts';
 import { isWorkspaceDeleted, latestBuild } from './lifecycle.ts';
 import type {
@@ -16,13 +17,8 @@ import { createRandom, randomAlphanumeric, type Random } from './random.ts';
 import { nextStartAt } from './schedule.ts';
 import type { SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Seeded session tokens do not expire, so tests may move the clock freely. */
 const FAR_FUTURE = Date.parse('9999-12-31T00:00:00Z');
-
-export function isUuid(value: string): boolean {
-  return UUID_RE.test(value);
-}
 
 export interface SimStateInit {
   clock: () => number;

@@ -7,6 +7,7 @@
 //     bounded, stripped of control characters and of anything token-like;
 //   - anything else becomes our own sentence naming the host and the status,
 //     and quotes nothing of the body.
+import { isUuid } from '../api/patterns.ts';
 import { scrub } from '../observability/logger.ts';
 import type { CoderResponse, ValidationError } from './types.ts';
 
@@ -52,12 +53,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u20
 // 10 + 1 + 22 characters, JWTs and other keys are longer. Workspace and user
 // names are at most 32 characters, so they survive; UUIDs are kept on purpose.
 const TOKEN_LIKE = /[A-Za-z0-9_\-+=.~]{32,}/g;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One line, no control characters, no token-like runs, at most `max` characters. */
 export function cleanText(text: string, max = MAX_MESSAGE_CHARS): string {
   let out = scrub(text.slice(0, max * 4)).replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
-  out = out.replace(TOKEN_LIKE, (run) => (UUID.test(run) || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run) ? run : '[REDACTED]'));
+  out = out.replace(TOKEN_LIKE, (run) => (isUuid(run) || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run) ? run : '[REDACTED]'));
   return out.length > max ? `${out.slice(0, max - 1)}…` : out;
 }
 

@@ -3,7 +3,8 @@
 // that is safe. No IO and no clock: the same inputs always give the same plan.
 import { sameSchedule } from '../api/schedule.ts';
 import { planLifecycle, type LifecycleContext } from './lifecycle.ts';
-import { isUuid, ownedBy } from './observe.ts';
+import { isUuid } from '../api/patterns.ts';
+import { ownedBy } from './observe.ts';
 import type {
   Action,
   ActionKind,

@@ -1,15 +1,10 @@
 // Turns Coder's workspace objects into the engine's ObservedWorkspace and
 // indexes one list pass so every declaration finds its workspace without
 // another API call (docs/architecture.md: observation is list-based).
+import { isUuid } from '../api/patterns.ts';
 import type { CoderApi } from '../coder/api.ts';
 import type { Workspace, WorkspaceBuild } from '../coder/types.ts';
 import type { ObservedWorkspace } from './types.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(text: string): boolean {
-  return UUID.test(text);
-}
 
 /**
  * `favoriteKnown` is true only when the object was read with the owner's own

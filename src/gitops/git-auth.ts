@@ -5,6 +5,7 @@
 // An ssh key goes into GIT_SSH_COMMAND. Every secret is registered for
 // scrubbing the moment it is read.
 import { readFile } from 'node:fs/promises';
+import { isHttpUrl } from '../api/patterns.ts';
 import { registerSecret } from '../observability/logger.ts';
 
 export interface GitCredentialFlags {
@@ -36,7 +37,7 @@ export async function gitEnvironment(repo: string, flags: GitCredentialFlags, ba
   delete env.GIT_CONFIG_COUNT;
   const token = await readGitToken(flags, base);
   if (token) {
-    if (!/^https?:\/\//.test(repo)) throw new GitCredentialError('--token-env / --git-token-file work with https:// repositories only');
+    if (!isHttpUrl(repo)) throw new GitCredentialError('--token-env / --git-token-file work with https:// repositories only');
     const basic = Buffer.from(`${flags.gitUsername ?? 'x-access-token'}:${token}`).toString('base64');
     registerSecret(basic);
     env.GIT_CONFIG_COUNT = '1';

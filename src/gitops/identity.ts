@@ -6,7 +6,8 @@
 // pruning one of them would delete the workspace the other still declares.
 import type { CoderApi } from '../coder/api.ts';
 import { CoderApiError } from '../coder/errors.ts';
-import { isUuid, type Snapshot } from '../engine/observe.ts';
+import { isUuid } from '../api/patterns.ts';
+import type { Snapshot } from '../engine/observe.ts';
 import type { DesiredWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { DeclarationError } from './declaration.ts';
 import type { StateEntry, StateFile } from './state.ts';

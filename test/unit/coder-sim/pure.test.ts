@@ -3,7 +3,8 @@ import { isValidWorkspaceName } from '../../../src/coder-sim/names.ts';
 import { nextStartAt, validateWeeklySchedule } from '../../../src/coder-sim/schedule.ts';
 import { parseWorkspaceQuery } from '../../../src/coder-sim/search-query.ts';
 import { applySeed, parseSeedYaml } from '../../../src/coder-sim/seed.ts';
-import { SimState, isUuid } from '../../../src/coder-sim/state.ts';
+import { isUuid } from '../../../src/api/patterns.ts';
+import { SimState } from '../../../src/coder-sim/state.ts';
 import { readFileSync } from 'node:fs';
 
 describe('workspace name rules', () => {
