@@ -8,6 +8,7 @@ import { CoderClient, type CoderRequestEvent } from '../coder/client.ts';
 import { CoderApiError } from '../coder/errors.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import type { User } from '../coder/types.ts';
+import { UsageError } from './usage-error.ts';
 import { URL_USERINFO_PATTERN } from '../api/schema.ts';
 import { registerSecret } from '../observability/logger.ts';
 
@@ -17,10 +18,6 @@ export interface ConnectionFlags {
   requestsPerMinute?: number;
   bypassRateLimit?: boolean;
   coderTimeout?: number;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 export interface Connection {

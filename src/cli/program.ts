@@ -4,7 +4,8 @@
 import { Command, Option } from 'commander';
 import { createLogger } from '../observability/logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
-import { connect, UsageError, type ConnectionFlags } from './connection.ts';
+import { connect, type ConnectionFlags } from './connection.ts';
+import { UsageError } from './usage-error.ts';
 import { gitSources } from '../gitops/git-source.ts';
 import { readSyncStatus } from '../gitops/sync-status.ts';
 import { scrub } from '../observability/logger.ts';

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { durationMs, positiveInt } from './arg-parsers.ts';
 import { windowError } from '../engine/rollout-window.ts';
 import { DEFAULT_ROLLOUT, type RolloutOptions } from '../gitops/lifecycle-run.ts';
-import { UsageError } from './connection.ts';
+import { UsageError } from './usage-error.ts';
 
 export interface RolloutFlags {
   maxUnavailable: number;

@@ -155,7 +155,7 @@ export function isGone(err: unknown): boolean {
  * Getting a token to act as a workspace owner failed, or every scope set we
  * may ask for was too narrow (favorites are owner-only, docs/coder-api.md).
  * Carries the owner and what Coder said; never a token. The engine recognises
- * it by name and reports FavoriteNeedsOwnerToken.
+ * it by type and reports FavoriteNeedsOwnerToken.
  */
 export class OwnerTokenError extends Error {
   override readonly name = 'OwnerTokenError';

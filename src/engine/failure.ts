@@ -1,7 +1,7 @@
 // Turns an error from an action into a condition reason and a message a
 // person can act on. Coder's own words are kept; its validation fields are
 // translated back into the spec field the user wrote.
-import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer, isUnknownTemplateAnswer } from '../coder/errors.ts';
+import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer, isUnknownTemplateAnswer, OwnerTokenError } from '../coder/errors.ts';
 import type { Action } from './types.ts';
 
 export type FailureReason =
@@ -43,11 +43,6 @@ const SPEC_FIELD_OF_ACTION: Record<Action['kind'], string> = {
   build: 'spec.running',
 };
 
-/** Marks errors from minting an owner token, whatever module raised them. */
-export function isOwnerTokenError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'OwnerTokenError';
-}
-
 export function describeFailure(action: Action, error: unknown): Failure {
   const verb =
     action.kind === 'create'
@@ -55,7 +50,7 @@ export function describeFailure(action: Action, error: unknown): Failure {
       : action.kind === 'build'
         ? `start a ${action.transition} build (${buildFields(action)})`
         : `update ${SPEC_FIELD_OF_ACTION[action.kind]}`;
-  if (isOwnerTokenError(error))
+  if (error instanceof OwnerTokenError)
     return {
       reason: 'FavoriteNeedsOwnerToken',
       field: 'spec.favorite',

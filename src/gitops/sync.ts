@@ -4,6 +4,7 @@
 // itself and leaves the last applied revision in force; the next tick tries
 // again, so the loop recovers on its own once the repository is fixed.
 import type { Logger } from 'pino';
+import { UsageError } from '../cli/usage-error.ts';
 import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
 import { FIELD_OF } from '../engine/diff.ts';
 import { describeFailure } from '../engine/failure.ts';
@@ -247,7 +248,7 @@ function classify(e: unknown): SyncReason {
   if (e instanceof SourceError) return e.reason;
   if (e instanceof DeclarationConflictError) return 'InvalidDeclarations';
   if (e instanceof CoderApiError || e instanceof CoderNetworkError) return 'CoderUnavailable';
-  if (e instanceof Error && e.name === 'UsageError') return 'CoderUnavailable';
+  if (e instanceof UsageError) return 'CoderUnavailable';
   return 'ApplyFailed';
 }
 
