@@ -223,7 +223,7 @@ export function convertTemplateVersion(version: SimTemplateVersion): Record<stri
   };
 }
 
-export function convertApiKey(key: SimApiKey, username: string): Record<string, unknown> {
+export function convertApiKey(key: SimApiKey, username: string, scopes: 'list' | 'single' = 'list'): Record<string, unknown> {
   return {
     id: key.id,
     user_id: key.userId,
@@ -233,7 +233,7 @@ export function convertApiKey(key: SimApiKey, username: string): Record<string, 
     created_at: iso(key.createdAt),
     updated_at: iso(key.createdAt),
     login_type: key.loginType,
-    scopes: key.scopes,
+    ...(scopes === 'list' ? { scopes: key.scopes } : { scope: key.scopes[0] ?? 'all' }),
     token_name: key.tokenName,
     lifetime_seconds: key.lifetimeSeconds,
   };

@@ -23,6 +23,13 @@ export interface VersionProfile {
   unknownOwnerCreateStatus: 400 | 404;
   /** latest: when users may not set autostop, ttl_ms shows the template default (0 as 0). v2.27.0: only the workspace's own TTL, absent when off. */
   ttlFollowsTemplateWhenLocked: boolean;
+  /**
+   * How API keys carry their scope. v2.24.0 knows only the single `scope`
+   * (`all` or `application_connect`): it ignores a `scopes` list in a token
+   * request, so every token it mints may do all its user may, and its key
+   * JSON has `scope`, not `scopes`.
+   */
+  apiKeyScopes: 'list' | 'single';
 }
 
 // Recent servers validate scope names against their catalogue; the
@@ -42,6 +49,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     narrowTokensHideWorkspaces: false,
     unknownOwnerCreateStatus: 404,
     ttlFollowsTemplateWhenLocked: true,
+    apiKeyScopes: 'list',
   },
   '2.27.0': {
     name: '2.27.0',
@@ -54,6 +62,19 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     narrowTokensHideWorkspaces: true,
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
+    apiKeyScopes: 'list',
+  },
+  '2.24.0': {
+    name: '2.24.0',
+    buildVersion: 'v2.24.0',
+    // `scopes` is not a field it knows (ignored); `scope` must be one of its two values.
+    refuseScope: (scope, field) =>
+      field === 'scopes' || LEGACY_SCOPES.has(scope) ? undefined : `invalid API key scope: ${JSON.stringify(scope)}`,
+    narrowTokensHideWorkspaces: false,
+    // The same "user" parameter check as v2.27.0 (coderd/httpmw/userparam.go of that tag).
+    unknownOwnerCreateStatus: 400,
+    ttlFollowsTemplateWhenLocked: false,
+    apiKeyScopes: 'single',
   },
 };
 

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwaggerContract } from '../../src/coder-sim/contract.ts';
+import { VERSION_PROFILES } from '../../src/coder-sim/versions.ts';
 import { coderdBinaries } from './coderd.ts';
 import { startCoderdCli, uniqueName, workspaceYaml, type CoderdCli } from './cli-harness.ts';
 import { server, world } from './world.ts';
@@ -35,12 +36,19 @@ beforeAll(async () => {
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+/** The simulator plays the version under test: every version this tier runs has a profile. */
+function simulatedVersion(): string {
+  const version = world().version.replace(/^v/, '');
+  if (!(version in VERSION_PROFILES)) throw new Error(`the simulator has no profile for Coder ${version} (src/coder-sim/versions.ts)`);
+  return version;
+}
+
 describe(`the swagger coderd ${world().version} serves`, () => {
   it('the contract suite passes with it', async () => {
     const vitest = join(ROOT, 'node_modules', '.bin', 'vitest');
     const result = await run(vitest, ['run', 'test/contract', '--reporter=dot'], {
       cwd: ROOT,
-      env: { ...process.env, CODER_SWAGGER: servedPath, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, CODER_SWAGGER: servedPath, CODER_SIM_VERSION: simulatedVersion(), CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
       maxBuffer: 16 << 20,
     }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),

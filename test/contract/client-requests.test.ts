@@ -8,7 +8,7 @@ import { defaultSwaggerPath, loadSwagger, SwaggerContract } from '../../src/code
 import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
 import { requiredOnCi } from '../support/real-part.ts';
 import { SWAGGER_HINT } from '../support/swagger.ts';
-import { TEST_SEED } from '../unit/coder-sim/helpers.ts';
+import { SIM_VERSION_FROM_ENV, TEST_SEED } from '../unit/coder-sim/helpers.ts';
 
 const haveSwagger = existsSync(defaultSwaggerPath());
 requiredOnCi('swagger.json', haveSwagger, SWAGGER_HINT);
@@ -17,7 +17,7 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
   let sim: CoderSimulator;
   let client: CoderClient;
   beforeAll(async () => {
-    sim = await startCoderSimulator({ seed: TEST_SEED, validateResponses: true, buildDurationMs: 0 });
+    sim = await startCoderSimulator({ seed: TEST_SEED, validateResponses: true, buildDurationMs: 0, ...SIM_VERSION_FROM_ENV });
     client = new CoderClient({ url: sim.url, token: sim.tokenFor('admin') });
   });
   afterAll(() => sim.close());

@@ -6,7 +6,7 @@ import { defaultSwaggerPath, loadSwagger, matchOperation, responseSchemaFor, Swa
 import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/index.ts';
 import { requiredOnCi } from '../support/real-part.ts';
 import { SWAGGER_HINT } from '../support/swagger.ts';
-import { apiAs, call, idOf, manualClock, TEST_SEED, versionId, type Api } from '../unit/coder-sim/helpers.ts';
+import { apiAs, call, idOf, manualClock, SIM_VERSION_FROM_ENV, TEST_SEED, versionId, type Api } from '../unit/coder-sim/helpers.ts';
 
 const swaggerPath = defaultSwaggerPath();
 const haveSwagger = existsSync(swaggerPath);
@@ -19,7 +19,7 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
   let bob: Api;
   const clock = manualClock();
   beforeAll(async () => {
-    sim = await startCoderSimulator({ seed: TEST_SEED, clock: clock.fn, buildDurationMs: 1000, rateLimitPerMinute: 20, validateResponses: true });
+    sim = await startCoderSimulator({ seed: TEST_SEED, clock: clock.fn, buildDurationMs: 1000, rateLimitPerMinute: 20, validateResponses: true, ...SIM_VERSION_FROM_ENV });
     admin = apiAs(sim, 'admin');
     alice = apiAs(sim, 'alice');
     bob = apiAs(sim, 'bob');

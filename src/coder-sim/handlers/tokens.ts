@@ -51,8 +51,8 @@ function createToken(ctx: HandlerContext): SimResponse {
       detail: lifetimeNs <= 0 ? 'lifetime must be positive number greater than 0' : `lifetime must be less than ${formatGoDuration(max)}`,
     });
   }
-  const scopes = collectScopes(body.scopes, body.scope);
   const profile = profileOf(state);
+  const scopes = collectScopes(profile.apiKeyScopes === 'list' ? body.scopes : undefined, body.scope);
   const listed = Array.isArray(body.scopes) ? body.scopes.filter((s): s is string => typeof s === 'string') : [];
   const refusal =
     listed.map((s) => profile.refuseScope(s, 'scopes')).find((r) => r !== undefined) ??
@@ -91,7 +91,7 @@ function listTokens(ctx: HandlerContext): SimResponse {
   if (!canManageKeysOf(ctx.actor, user)) return forbidden();
   const now = ctx.state.now();
   const keys = [...ctx.state.apiKeys.values()].filter((k) => k.userId === user.id && k.loginType === 'token' && k.expiresAt > now);
-  return json(200, keys.map((k) => convertApiKey(k, user.username)));
+  return json(200, keys.map((k) => convertApiKey(k, user.username, profileOf(ctx.state).apiKeyScopes)));
 }
 
 function tokenConfig(ctx: HandlerContext): SimResponse {
@@ -105,7 +105,7 @@ function getKey(ctx: HandlerContext): SimResponse {
   if (isResponse(user)) return user;
   const key = ctx.state.apiKeys.get(ctx.params.keyid ?? '');
   if (!key || key.userId !== user.id || !canManageKeysOf(ctx.actor, user)) return notFound();
-  return json(200, convertApiKey(key, user.username));
+  return json(200, convertApiKey(key, user.username, profileOf(ctx.state).apiKeyScopes));
 }
 
 function deleteKey(ctx: HandlerContext): SimResponse {

@@ -77,7 +77,7 @@ afterEach(() => {
 });
 
 /** CODER_SIM_VERSION=2.27.0 runs these tests against that Coder's differences; a test's own coderVersion wins. */
-const SIM_VERSION_FROM_ENV = process.env.CODER_SIM_VERSION ? { coderVersion: process.env.CODER_SIM_VERSION } : {};
+export const SIM_VERSION_FROM_ENV = process.env.CODER_SIM_VERSION ? { coderVersion: process.env.CODER_SIM_VERSION } : {};
 
 export async function startSim(opts: SimulatorOptions = {}): Promise<CoderSimulator> {
   const sim = await startCoderSimulator({ seed: TEST_SEED, rateLimitPerMinute: 0, validateResponses: true, ...SIM_VERSION_FROM_ENV, ...opts });

@@ -37,6 +37,7 @@ describe('coderVersion knob', () => {
     { coderVersion: 'latest', version: 'v2.36.1+c9a1e2b' },
     { coderVersion: '2.27.0', version: 'v2.27.0' },
     { coderVersion: 'v2.27.0', version: 'v2.27.0' },
+    { coderVersion: '2.24.0', version: 'v2.24.0' },
   ])('$coderVersion: buildinfo and X-Coder-Build-Version say $version', async ({ coderVersion, version }) => {
     sim = await startSim(coderVersion === undefined ? {} : { coderVersion });
     const info = await call(sim, 'GET', '/api/v2/buildinfo');
@@ -45,7 +46,7 @@ describe('coderVersion knob', () => {
   });
 
   it('refuses an unknown version before starting, naming the known ones', async () => {
-    await expect(startSim({ coderVersion: '1.0.0' })).rejects.toThrow(/unknown coderVersion "1.0.0"; known: latest, 2.27.0/);
+    await expect(startSim({ coderVersion: '1.0.0' })).rejects.toThrow(/unknown coderVersion "1.0.0"; known: latest, 2.27.0, 2.24.0/);
   });
 
   it('reads coder_version from the seed; the option wins over it', async () => {
@@ -90,6 +91,26 @@ describe('token scopes by version', () => {
       if (version === '2.27.0' && row.detail) expect(res.body.detail).toBe(row.detail);
     });
   }
+});
+
+describe('v2.24.0: one scope per key', () => {
+  it.each([
+    { request: { scopes: [...NARROW, 'workspace_dormant:read'] }, status: 201, scope: 'all' },
+    { request: { scopes: NARROW }, status: 201, scope: 'all' },
+    { request: { scope: 'all' }, status: 201, scope: 'all' },
+    { request: { scope: 'application_connect' }, status: 201, scope: 'application_connect' },
+    { request: { scope: 'coder:all' }, status: 400, scope: undefined },
+  ])('$request: $status, key scope $scope', async ({ request, status, scope }) => {
+    sim = await startSim({ coderVersion: '2.24.0' });
+    const res = await mintFor(sim, 'alice', request);
+    expect(res.status).toBe(status);
+    if (status !== 201) return;
+    const keys = await apiAs(sim, 'admin')('GET', '/api/v2/users/alice/keys/tokens');
+    const key = (keys.body as Record<string, unknown>[]).at(-1)!;
+    // Its key JSON has the single `scope` field, and no `scopes` list.
+    expect(key.scope).toBe(scope);
+    expect(key).not.toHaveProperty('scopes');
+  });
 });
 
 describe('what a narrowly scoped owner token may do', () => {
