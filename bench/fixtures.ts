@@ -37,5 +37,5 @@ export function workspaceDoc(i: number, owners: number, ttl = '8h', namespace = 
 }
 
 export function multiDoc(objects: object[]): string {
-  return objects.map((o) => JSON.stringify(o)).join('\n---\n') + '\n';
+  return `${objects.map((o) => JSON.stringify(o)).join('\n---\n')}\n`;
 }

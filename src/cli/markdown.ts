@@ -84,7 +84,7 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
   if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');
   const waiting = report.plans.flatMap((p) => {
     const r = p.lifecycle?.rollout;
-    return r && r.state.startsWith('Waiting') ? [`- ${code(p.key)} (${r.state}): ${mdText(r.message)}`] : [];
+    return r?.state.startsWith('Waiting') ? [`- ${code(p.key)} (${r.state}): ${mdText(r.message)}`] : [];
   });
   if (waiting.length > 0) lines.push('#### ⏳ Updates waiting (rollout control)', '', ...waiting, '');
   if (inSync.length > 0) {

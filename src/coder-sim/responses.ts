@@ -74,11 +74,11 @@ export function invalidQueryParams(validations: ValidationError[]): SimResponse 
  */
 export function encodeGoJson(body: unknown): string {
   return (
-    JSON.stringify(body)
+    `${JSON.stringify(body)
       .replace(/</g, '\\u003c')
       .replace(/>/g, '\\u003e')
       .replace(/&/g, '\\u0026')
       .replace(/\u2028/g, '\\u2028')
-      .replace(/\u2029/g, '\\u2029') + '\n'
+      .replace(/\u2029/g, '\\u2029')}\n`
   );
 }

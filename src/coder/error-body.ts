@@ -48,6 +48,7 @@ export function redirectResponse(status: number, location: string | null, baseUr
 
 // C0 and C1 controls, DEL, and the bidirectional overrides that can make a
 // status line read differently from what it says.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 // A long run without spaces that mixes letters and digits: a Coder API key is
 // 10 + 1 + 22 characters, JWTs and other keys are longer. Workspace and user

@@ -254,7 +254,7 @@ export class Operator {
     const now = new Date();
     for (const ws of all) {
       const rt = runtimes.get(connectionIdOf(ws));
-      const need = !rt || !rt.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
+      const need = !rt?.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
       if (need) {
         this.queue.add(wsKey(ws));
         queued++;

@@ -147,7 +147,7 @@ export class GitSource {
     const entries: Blob[] = [];
     for (const record of listing.stdout.toString('utf8').split('\0')) {
       const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(record);
-      if (!m || m[2] !== 'blob' || m[1] === '120000') continue; // trees, submodules and symlinks are not declarations
+      if (m?.[2] !== 'blob' || m[1] === '120000') continue; // trees, submodules and symlinks are not declarations
       const file = m[5]!;
       const below = dir ? file.slice(dir.length + 1) : file;
       if (below.split('/').some((part) => part.startsWith('.')) || !EXTENSIONS.test(file)) continue;
@@ -179,7 +179,7 @@ export class GitSource {
   /** All blobs in one `cat-file --batch` process: `<sha> blob <size>\n<bytes>\n` each. */
   async #readBlobs(entries: Blob[]): Promise<TreeFile[]> {
     if (entries.length === 0) return [];
-    const out = (await this.#git(['cat-file', '--batch'], this.dir, [], entries.map((e) => e.sha).join('\n') + '\n')).stdout;
+    const out = (await this.#git(['cat-file', '--batch'], this.dir, [], `${entries.map((e) => e.sha).join('\n')}\n`)).stdout;
     const files: TreeFile[] = [];
     let at = 0;
     for (const entry of entries) {

@@ -102,7 +102,7 @@ export class LifecycleRun {
     plans.forEach((p, i) => {
       if (p.lifecycle?.needsSlot && !started[i] && !carried(p)) this.#give();
     });
-    this.#holders = plans.filter((p, i) => started[i] && holds[i]).length;
+    this.#holders = plans.filter((_p, i) => started[i] && holds[i]).length;
     const tasks = plans.map(async (plan, i) => {
       const waiting = plan.lifecycle?.rollout?.state === 'WaitingForSlot';
       if (!started[i] && !waiting) return;

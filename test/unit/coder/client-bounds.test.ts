@@ -85,7 +85,7 @@ describe('response body limits', () => {
 
   it('a list page may be larger than other answers (32 MiB), and is bounded too', async () => {
     const page = (bytes: number) => JSON.stringify({ workspaces: [{ id: 'w1', name: 'x'.repeat(bytes) }], count: 1 });
-    server = await startServer((req, res, i) => (i === 0 ? sendJson(res, 200, JSON.parse(page(6 * MiB))) : endless(res, 200, '{"workspaces":[', 64 * MiB)));
+    server = await startServer((_req, res, i) => (i === 0 ? sendJson(res, 200, JSON.parse(page(6 * MiB))) : endless(res, 200, '{"workspaces":[', 64 * MiB)));
     const client = testClient(server.url, fakeTime());
     expect(await client.listWorkspaces()).toHaveLength(1);
     const error = await client.listWorkspaces().catch((e: unknown) => e);
@@ -96,7 +96,7 @@ describe('response body limits', () => {
 
   it('a huge error body: read only to its limit, not quoted, and the 5xx retried as usual', async () => {
     const sent = sentCounter();
-    server = await startServer((req, res, i) => (i === 0 ? endless(res, 503, '{"message":"', 256 * MiB, sent) : sendJson(res, 200, { id: 'u1', username: 'alice' })));
+    server = await startServer((_req, res, i) => (i === 0 ? endless(res, 503, '{"message":"', 256 * MiB, sent) : sendJson(res, 200, { id: 'u1', username: 'alice' })));
     const time = fakeTime();
     expect((await testClient(server.url, time).getUser('me')).username).toBe('alice');
     expect(server.requests).toHaveLength(2);

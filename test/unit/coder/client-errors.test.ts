@@ -72,6 +72,7 @@ describe('error mapping', () => {
     expect(detail).toBe('key [REDACTED] and more');
     expect(validations).toHaveLength(10);
     expect(validations![0]).toEqual({ field: 'f0', detail: `${'d'.repeat(199)}…` });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the check is that no control character is left
     expect(JSON.stringify(error.response)).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 

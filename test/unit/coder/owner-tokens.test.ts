@@ -70,7 +70,7 @@ async function startCoder(opts: FakeOptions = {}): Promise<FakeCoder> {
     const key = /^\/api\/v2\/users\/([^/]+)\/keys\/([^/]+)$/.exec(req.path);
     if (req.path === '/api/v2/buildinfo')
       return sendJson(res, 200, { version: opts.version ?? 'v2.36.1', deployment_id: opts.deployment ?? 'dep-1', external_url: '', dashboard_url: '' });
-    if (token && token[2] && req.method === 'GET') return sendJson(res, 200, { max_token_lifetime: opts.maxLifetimeNs ?? 7 * DAY_NS });
+    if (token?.[2] && req.method === 'GET') return sendJson(res, 200, { max_token_lifetime: opts.maxLifetimeNs ?? 7 * DAY_NS });
     if (token && req.method === 'GET') {
       if (opts.listTokensStatus) return sendJson(res, opts.listTokensStatus, { message: 'nope' });
       const owner = decodeURIComponent(token[1]!);
