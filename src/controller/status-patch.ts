@@ -4,7 +4,8 @@
 // resync writes nothing), and the JSON merge patch that turns one into the
 // other (fields that disappeared are sent as null).
 import type { WorkspaceStatus } from '../api/schema.ts';
-import { setCondition, type ConditionInput } from '../engine/status.ts';
+import { setCondition, type ConditionInput } from '../engine/conditions.ts';
+import { withoutProgressConditions, withProgressConditions } from '../engine/progress-conditions.ts';
 
 /** Both conditions for an outcome decided before any Coder call. */
 export function gateStatus(
@@ -21,7 +22,7 @@ export function gateStatus(
   if (ready !== 'keep' || !hasReady) conditions = setCondition(conditions, { type: 'Ready', ...(ready === 'keep' ? synced : ready) }, now, generation);
   else conditions = conditions.map((c) => (c.type === 'Ready' && generation !== undefined ? { ...c, observedGeneration: generation } : c));
   conditions = setCondition(conditions, { type: 'Synced', ...synced }, now, generation);
-  status.conditions = conditions;
+  status.conditions = withProgressConditions(conditions, status.rollout, now, generation);
   return status;
 }
 
@@ -84,13 +85,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * spec.suspend: true. observedGeneration follows the generation (so kstatus,
- * Flux and Argo CD do not wait for a reconcile that will not come), Ready keeps
- * what was last known, Synced says Suspended, and a Suspended=True condition
- * says so in a form tools can select on.
+ * Flux and Argo CD do not wait for a reconcile that will not come), Synced
+ * says Suspended, and a Suspended=True condition says so in a form tools can
+ * select on. A Ready=True is kept (what was last known); any other Ready goes,
+ * and Reconciling and Stalled with it: the operator no longer looks, and
+ * kstatus reads a Ready=False as InProgress, so a Workspace suspended before
+ * it was ever Ready would hold a Flux health check until its timeout. All are
+ * computed again at the first reconcile after spec.suspend goes false.
  */
 export function suspendedStatus(previous: WorkspaceStatus | undefined, generation: number | undefined, now: Date): WorkspaceStatus {
   const message = 'spec.suspend is true: the operator makes no Coder call until it is false';
   const status = gateStatus(previous, generation, now, { status: 'False', reason: 'Suspended', message }, 'keep');
-  status.conditions = setCondition(status.conditions ?? [], { type: 'Suspended', status: 'True', reason: 'Suspended', message }, now, generation);
+  const kept = withoutProgressConditions(status.conditions ?? []).filter((c) => c.type !== 'Ready' || c.status === 'True');
+  // gateStatus dropped the previous Suspended: give it back so its lastTransitionTime stays put.
+  const before = previous?.conditions?.find((c) => c.type === 'Suspended' && c.status === 'True');
+  status.conditions = setCondition(before ? [...kept, before] : kept, { type: 'Suspended', status: 'True', reason: 'Suspended', message }, now, generation);
   return status;
 }

@@ -2,13 +2,17 @@
 // status, compute the status to report (on the resource, or in the CLI's
 // status output). Conditions follow the Kubernetes API conventions so kstatus,
 // Argo CD and `kubectl wait --for=condition=Ready` read them.
-import type { Condition, WorkspaceStatus } from '../api/schema.ts';
+import type { WorkspaceStatus } from '../api/schema.ts';
 import { formatDuration } from '../api/duration.ts';
 import { nextAutostart } from '../api/schedule.ts';
 import type { ApplyResult } from './apply.ts';
 import { FIELD_OF } from './diff.ts';
 import { describeFailure } from './failure.ts';
 import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
+import { setCondition, type ConditionInput } from './conditions.ts';
+import { withProgressConditions } from './progress-conditions.ts';
+
+export { setCondition, type ConditionInput } from './conditions.ts';
 
 export interface StatusInput {
   plan: WorkspacePlan;
@@ -19,13 +23,6 @@ export interface StatusInput {
   /** Base URL of the Coder deployment, for status.url. */
   coderUrl: string;
   now: Date;
-}
-
-export interface ConditionInput {
-  type: 'Ready' | 'Synced' | 'Suspended';
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
 }
 
 export function computeStatus(input: StatusInput): WorkspaceStatus {
@@ -48,7 +45,7 @@ export function computeStatus(input: StatusInput): WorkspaceStatus {
   let conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Suspended');
   conditions = setCondition(conditions, ready, now, input.generation);
   conditions = setCondition(conditions, synced, now, input.generation);
-  status.conditions = conditions;
+  status.conditions = withProgressConditions(conditions, status.rollout, now, input.generation);
   return status;
 }
 
@@ -192,24 +189,4 @@ function readyCondition(observed: ObservedWorkspace | undefined, synced: Conditi
     return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status}; ${synced.message}` };
   if (synced.status !== 'True') return { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message };
   return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status} and matches the spec` };
-}
-
-/** Upsert a condition; lastTransitionTime moves only when the status flips. */
-export function setCondition(
-  conditions: Condition[],
-  next: ConditionInput,
-  now: Date,
-  generation?: number,
-): Condition[] {
-  const existing = conditions.find((c) => c.type === next.type);
-  const condition: Condition = {
-    type: next.type,
-    status: next.status,
-    reason: next.reason,
-    message: next.message,
-    lastTransitionTime:
-      existing && existing.status === next.status ? existing.lastTransitionTime : now.toISOString(),
-  };
-  if (generation !== undefined) condition.observedGeneration = generation;
-  return [...conditions.filter((c) => c.type !== next.type), condition].sort((a, b) => a.type.localeCompare(b.type));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
-import { gateStatus, mergePatch, sameJson, statusChanged } from '../../../src/controller/status-patch.ts';
+import { gateStatus, mergePatch, sameJson, statusChanged, suspendedStatus } from '../../../src/controller/status-patch.ts';
 
 const cond = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: reason, lastTransitionTime: '2026-11-01T00:00:00.000Z', observedGeneration: 1 });
 const settled: WorkspaceStatus = { observedGeneration: 1, id: 'w1', ttl: '1h', lastSyncTime: '2026-11-01T00:00:00.000Z', conditions: [cond('Ready', 'True', 'Ready'), cond('Synced', 'True', 'UpToDate')] };
@@ -65,6 +65,8 @@ describe('gateStatus', () => {
     expect(s.observedGeneration).toBe(2);
     expect(s.conditions?.map((c) => [c.type, c.status, c.reason, c.observedGeneration])).toEqual([
       ['Ready', 'False', 'Forbidden', 2],
+      // A rule a person must add: kstatus (Flux) reads Stalled=True as Failed.
+      ['Stalled', 'True', 'Forbidden', 2],
       ['Synced', 'False', 'Forbidden', 2],
     ]);
     expect(s.id).toBe('w1');
@@ -78,5 +80,47 @@ describe('gateStatus', () => {
     const once = gateStatus(settled, 1, now, { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
     const twice = gateStatus(once, 1, new Date('2026-11-04T00:00:00.000Z'), { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
     expect(statusChanged(once, twice)).toBe(false);
+  });
+});
+
+describe('gateStatus: Reconciling and Stalled for kstatus', () => {
+  const now = new Date('2026-11-03T00:00:00.000Z');
+  const types = (s: WorkspaceStatus) => s.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`);
+  it('InvalidSpec stalls (Failed); a connection that is not ready is retried (Reconciling, InProgress)', () => {
+    expect(types(gateStatus(settled, 1, now, { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' }))).toEqual([
+      'Ready=False/InvalidSpec', 'Stalled=True/InvalidSpec', 'Synced=False/InvalidSpec',
+    ]);
+    expect(types(gateStatus(settled, 1, now, { status: 'False', reason: 'ConnectionNotReady', message: 'Coder unreachable' }))).toEqual([
+      'Ready=False/ConnectionNotReady', 'Reconciling=True/ConnectionNotReady', 'Synced=False/ConnectionNotReady',
+    ]);
+  });
+  it('a fixed spec drops Stalled again', () => {
+    const invalid = gateStatus(settled, 1, now, { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
+    const forbidden = gateStatus(invalid, 2, now, { status: 'False', reason: 'ConnectionNotReady', message: 'Coder unreachable' });
+    expect(forbidden.conditions?.some((c) => c.type === 'Stalled')).toBe(false);
+  });
+});
+
+describe('suspendedStatus', () => {
+  const now = new Date('2026-11-03T00:00:00.000Z');
+  const types = (s: WorkspaceStatus) => s.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`);
+  it('keeps a Ready=True, follows the generation, and says Suspended', () => {
+    const s = suspendedStatus(settled, 2, now);
+    expect(s.observedGeneration).toBe(2);
+    expect(types(s)).toEqual(['Ready=True/Ready', 'Suspended=True/Suspended', 'Synced=False/Suspended']);
+  });
+  it('never reconciled: no Ready at all (kstatus would read Ready=False as InProgress until resumed)', () => {
+    expect(types(suspendedStatus(undefined, 1, now))).toEqual(['Suspended=True/Suspended', 'Synced=False/Suspended']);
+  });
+  it('after a failed build or mid-build: Ready, Stalled and Reconciling go while suspended', () => {
+    const failed = gateStatus({ ...settled, conditions: [cond('Ready', 'False', 'BuildFailed'), cond('Synced', 'True', 'Created')] }, 1, now, { status: 'True', reason: 'Created', message: 'x' }, 'keep');
+    expect(types(failed)).toContain('Stalled=True/BuildFailed');
+    expect(types(suspendedStatus(failed, 2, now))).toEqual(['Suspended=True/Suspended', 'Synced=False/Suspended']);
+    const building = { ...settled, conditions: [cond('Ready', 'False', 'Provisioning'), cond('Reconciling', 'True', 'Provisioning'), cond('Synced', 'True', 'Created')] };
+    expect(types(suspendedStatus(building, 2, now))).toEqual(['Suspended=True/Suspended', 'Synced=False/Suspended']);
+  });
+  it('is stable: a second suspended pass changes nothing', () => {
+    const once = suspendedStatus(undefined, 1, now);
+    expect(statusChanged(once, suspendedStatus(once, 1, new Date('2026-11-04T00:00:00.000Z')))).toBe(false);
   });
 });

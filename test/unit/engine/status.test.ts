@@ -127,3 +127,68 @@ describe('setCondition', () => {
     expect(conditions[0]).toMatchObject({ lastTransitionTime: t2.toISOString(), status: 'False' });
   });
 });
+
+// What kstatus (Flux's health checks) reads first: Stalled=True is Failed, Reconciling=True is
+// InProgress; neither present falls back to Ready (True: Current). test/e2e/kstatus.test.ts asks the
+// real library about live Workspaces; these pin which conditions each state carries.
+describe('computeStatus: Reconciling and Stalled', () => {
+  const progress = (s: ReturnType<typeof computeStatus>) =>
+    s.conditions!.filter((c) => c.type === 'Reconciling' || c.type === 'Stalled').map((c) => `${c.type}/${c.reason}`);
+  const build = (status: string, transition: 'start' | 'stop' | 'delete' = 'start') => ({ id: 'b', number: 2, transition, status, templateVersionId: 'v1' }) as const;
+
+  it('in sync: neither (Current)', () => {
+    expect(progress(computeStatus({ plan: diff(desired(), observed()), coderUrl, now }))).toEqual([]);
+  });
+
+  it.each([
+    { name: 'a build under way', o: observed({ latestBuild: build('starting') }), want: ['Reconciling/Provisioning'] },
+    { name: 'a delete build', o: observed({ latestBuild: build('deleting', 'delete') }), want: ['Reconciling/Deleting'] },
+    { name: 'a failed build', o: observed({ latestBuild: build('failed') }), want: ['Stalled/BuildFailed'] },
+  ])('$name: $want', ({ o, want }) => {
+    const s = computeStatus({ plan: diff(desired(), o), coderUrl, now, generation: 4 });
+    expect(progress(s)).toEqual(want);
+    const c = s.conditions!.find((x) => x.type === want[0]!.split('/')[0])!;
+    expect(c).toMatchObject({ status: 'True', observedGeneration: 4, message: condition(s, 'Ready')!.message });
+  });
+
+  it('changes not applied yet: Reconciling/Pending; a blocked change a person must fix: Stalled', () => {
+    expect(progress(computeStatus({ plan: diff(desired({ ttlMs: HOUR }), observed()), coderUrl, now }))).toEqual(['Reconciling/Pending']);
+    expect(progress(computeStatus({ plan: diff(desired({ name: 'x' }), observed({ allowRenames: false })), coderUrl, now }))).toEqual(['Stalled/RenamesDisabled']);
+  });
+
+  it.each([
+    { code: 400, want: 'Stalled/CoderRejected' },
+    { code: 429, want: 'Reconciling/RateLimited' },
+    { code: 503, want: 'Reconciling/CoderError' },
+  ])('a $code from Coder: $want', ({ code, want }) => {
+    const plan = diff(desired({ ttlMs: HOUR }), observed());
+    const error = new CoderApiError({ status: code, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'no.' } });
+    const status = computeStatus({ plan, result: { key: plan.key, observed: plan.observed, outcomes: [{ action: plan.actions[0]!, ok: false, error }] }, coderUrl, now });
+    expect(progress(status)).toEqual([want]);
+  });
+
+  it('an update waiting for its window: Ready=True and Reconciling/WaitingForWindow (InProgress until it is on the new version)', () => {
+    const plan = { ...diff(desired(), observed()), lifecycle: { needsSlot: false, rollout: { state: 'WaitingForWindow' as const, message: 'waiting for the maintenance window' } } };
+    const s = computeStatus({ plan, coderUrl, now });
+    expect(condition(s, 'Ready')?.status).toBe('True');
+    expect(progress(s)).toEqual(['Reconciling/WaitingForWindow']);
+    expect(condition(s, 'Reconciling')?.message).toBe('waiting for the maintenance window');
+  });
+
+  it('an update whose builds ran and did not take: Stalled/UpdateFailed; observe-only differences: neither', () => {
+    const failed = { ...diff(desired(), observed()), lifecycle: { needsSlot: false, rollout: { state: 'Failed' as const, message: 'Coder did not apply the update', attemptedFor: 'd/v2' } } };
+    expect(progress(computeStatus({ plan: failed, coderUrl, now }))).toEqual(['Stalled/UpdateFailed']);
+    const observeOnly = diff(desired({ ttlMs: HOUR, observeOnly: true }), observed());
+    expect(condition(computeStatus({ plan: observeOnly, coderUrl, now }), 'Synced')?.reason).toBe('ObserveOnly');
+    expect(progress(computeStatus({ plan: observeOnly, coderUrl, now }))).toEqual([]);
+  });
+
+  it('goes once the work is done, and keeps its lastTransitionTime while it stays True', () => {
+    const later = new Date(now.getTime() + 60_000);
+    const building = computeStatus({ plan: diff(desired(), observed({ latestBuild: build('pending') })), coderUrl, now });
+    const still = computeStatus({ plan: diff(desired(), observed({ latestBuild: build('starting') })), previous: building, coderUrl, now: later });
+    expect(condition(still, 'Reconciling')?.lastTransitionTime).toBe(now.toISOString());
+    const done = computeStatus({ plan: diff(desired(), observed()), previous: still, coderUrl, now: later });
+    expect(progress(done)).toEqual([]);
+  });
+});
