@@ -324,6 +324,8 @@ export class CoderClient implements CoderApi {
 
   async listTokens(user: string): Promise<APIKey[]> {
     const body = await this.#get(routePath('/api/v2/users/{user}/keys/tokens', { user }));
+    // No tokens is `null` on a real coderd (a nil Go slice), not [] (docs/coder-api.md).
+    if (body === null) return [];
     if (!Array.isArray(body)) throw new TypeError('GET /api/v2/users/{user}/keys/tokens answered without a list');
     return body as APIKey[];
   }

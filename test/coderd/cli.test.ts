@@ -66,9 +66,18 @@ describe(`cwo on a real coderd ${world().version}`, () => {
     const creates = t.proxy.writes().filter((c) => c.method === 'POST' && c.path === '/api/v2/users/ann/workspaces');
     expect(creates).toEqual([{ method: 'POST', path: '/api/v2/users/ann/workspaces', status: 201 }]);
 
+    // The status says which scopes the owner token had (docs/compatibility.md).
+    const status = await t.cli(['status', '-f', 'ws.yaml', '-o', 'json']);
+    expect(status.stdout).toMatch(/favorite read as the owner with a short-lived token scoped/);
+    if (world().version === 'v2.27.0') expect(status.stdout).toContain('coder:all');
+
     t.proxy.reset();
     await applyOk();
     expect(workspaceWrites()).toEqual([]);
+    // No owner token outlives the run.
+    // coderd answers null, not [], when the user has no tokens.
+    const tokens = (await t.coder.admin.get<any[] | null>('/api/v2/users/ann/keys/tokens')) ?? [];
+    expect(tokens.filter((k) => String(k.token_name).startsWith('cwo-'))).toEqual([]);
     const again = await t.cli(['plan', '-f', 'ws.yaml']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
   });

@@ -91,6 +91,8 @@ function listTokens(ctx: HandlerContext): SimResponse {
   if (!canManageKeysOf(ctx.actor, user)) return forbidden();
   const now = ctx.state.now();
   const keys = [...ctx.state.apiKeys.values()].filter((k) => k.userId === user.id && k.loginType === 'token' && k.expiresAt > now);
+  // coderd's handler writes a nil slice, which Go encodes as null, when the user has no tokens.
+  if (keys.length === 0) return json(200, null);
   return json(200, keys.map((k) => convertApiKey(k, user.username, profileOf(ctx.state).apiKeyScopes)));
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoderClient } from '../../../src/coder/client.ts';
 import type { CoderSimulator } from '../../../src/coder-sim/index.ts';
 import { apiAs, call, idOf, startSim, type Api } from './helpers.ts';
 
@@ -17,6 +18,14 @@ describe('coder-sim API tokens', () => {
     bob = apiAs(sim, 'bob');
   });
   afterAll(() => sim.close());
+
+  it('lists no tokens as null, as coderd does, and the client reads that as none', async () => {
+    const res = await admin('GET', '/api/v2/users/bob/keys/tokens');
+    expect(res.status).toBe(200);
+    expect(res.body).toBeNull();
+    const client = new CoderClient({ url: sim.url, token: sim.tokenFor('admin') });
+    expect(await client.listTokens('bob')).toEqual([]);
+  });
 
   it('reports the max lifetime: 7 days for a site Owner', async () => {
     const res = await admin('GET', '/api/v2/users/alice/keys/tokens/tokenconfig');
