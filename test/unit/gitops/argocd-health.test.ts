@@ -3,12 +3,14 @@
 // status is computed at test time, written out as a Lua table, and the check
 // is loaded as a function of `obj`, as Argo CD does.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
+import { NEEDS_ACTION } from '../../../src/engine/progress-conditions.ts';
 import { computeStatus, setCondition } from '../../../src/engine/status.ts';
 import type { WorkspacePlan } from '../../../src/engine/types.ts';
 import { requiredOnCi } from '../../support/real-part.ts';
@@ -133,6 +135,14 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
   it('spec.suspend is Suspended whatever the status says', async () => {
     expect((await health(resource(status(plan()), { suspend: true }))).status).toBe('Suspended');
   });
+});
+
+it("Degraded's reasons are the operator's Stalled reasons (kstatus Failed), so Argo CD and Flux agree", () => {
+  const lua = readFileSync(CHECK, 'utf8');
+  const table = /local needsAction = \{([^}]*)\}/.exec(lua)?.[1] ?? '';
+  const reasons = [...table.matchAll(/(\w+) = true/g)].map((m) => m[1]);
+  expect(reasons.length).toBeGreaterThan(0);
+  expect(new Set(reasons)).toEqual(NEEDS_ACTION);
 });
 
 // .ci/run installs lua5.4; on CI a missing interpreter is a failure, not a skip.
