@@ -20,6 +20,7 @@ import {
   setUpOperatorEnv,
   waitSettled,
   workspace,
+  TEST_RESYNC_MS,
   type OperatorEnv,
   type OperatorProcess,
 } from './operator-harness.ts';
@@ -197,6 +198,19 @@ describe('kstatus (sigs.k8s.io/cli-utils) on live Workspaces', () => {
       rolling: 'InProgress',
       deleting: 'Terminating',
     });
+  });
+
+  it('idle resyncs rewrite none of them: Reconciling and Stalled stay as they are', async () => {
+    const versions = async () => {
+      const list = JSON.parse(await kubectlOk(['get', 'workspaces.coderops.dev', '-n', ns, '-o', 'json']));
+      return Object.fromEntries(list.items.map((w: any) => [w.metadata.name, w.metadata.resourceVersion]));
+    };
+    const before = await versions();
+    env.sim.resetCalls();
+    await new Promise((r) => setTimeout(r, 2 * TEST_RESYNC_MS + 1_000));
+    const lists = env.sim.calls.filter((c) => c.method === 'GET' && c.route === '/api/v2/workspaces').length;
+    expect(lists, 'resyncs ran').toBeGreaterThanOrEqual(1);
+    expect(await versions()).toEqual(before);
   });
 
   it('the creating one, once its build ends: Current; the deleting one, once Coder deleted it: gone', async () => {
