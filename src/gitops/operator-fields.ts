@@ -4,6 +4,7 @@
 // and says that it ignores the second, since it always uses its own flags.
 import type { WorkspaceStatus } from '../api/schema.ts';
 import { setCondition } from '../engine/status.ts';
+import { withoutProgressConditions } from '../engine/progress-conditions.ts';
 import type { LoadedWorkspace } from './declaration.ts';
 
 export interface SuspendedDeclaration {
@@ -29,11 +30,12 @@ export function splitSuspended(declarations: LoadedWorkspace[]): { active: Loade
 
 /**
  * What sync records for a suspended workspace: its last status as it was,
- * with Synced=False, reason Suspended, as the operator reports it.
+ * with Synced=False, reason Suspended, as the operator reports it, and
+ * neither Reconciling nor Stalled (nothing is being done about it).
  */
 export function suspendedStatus(previous: WorkspaceStatus | undefined, now: Date): WorkspaceStatus {
   const synced = { type: 'Synced', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: not reconciled until it is false' } as const;
-  return { ...previous, conditions: setCondition(previous?.conditions ?? [], synced, now) };
+  return { ...previous, conditions: setCondition(withoutProgressConditions(previous?.conditions ?? []), synced, now) };
 }
 
 /** One warning per document that sets spec.connectionRef (a List's items share one document). */
