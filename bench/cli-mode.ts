@@ -32,21 +32,38 @@ function docs(n: number, ttlFor: (i: number) => string, from = 0): string {
   return multiDoc(out);
 }
 
-export async function runCliMode(n: number, latencyMs: number, scenarios: Set<string>, log: (s: string) => void): Promise<ScenarioResult[]> {
+export async function runCliMode(
+  n: number,
+  latencyMs: number,
+  scenarios: Set<string>,
+  log: (s: string) => void,
+): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const sim = await startSim({ n, owners: OWNERS, latencyMs, existing: n, buildDurationMs: 200 });
   const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-'));
   const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token };
   const cli = (args: string[]) => runMeasuredCli(args, { cwd: dir, env });
   const base = (scenario: string, m: Measured, ok: boolean): ScenarioResult => ({
-    mode: 'cli', scenario, n, latencyMs, ok, wallMs: m.wallMs, cpuMs: m.cpuMs, peakRssMb: m.maxRssMb, extra: { exitCode: m.code }, notes: [],
+    mode: 'cli',
+    scenario,
+    n,
+    latencyMs,
+    ok,
+    wallMs: m.wallMs,
+    cpuMs: m.cpuMs,
+    peakRssMb: m.maxRssMb,
+    extra: { exitCode: m.code },
+    notes: [],
   });
   const failNote = (r: ScenarioResult, m: Measured) => {
     if (m.code !== 0) r.notes.push(`exit ${m.code}: ${m.stderrTail.slice(-400) || m.stdoutTail.slice(-400)}`);
   };
   try {
     const file = join(dir, 'workspaces.yaml');
-    await writeFile(file, docs(n, () => '8h'));
+    await writeFile(
+      file,
+      docs(n, () => '8h'),
+    );
     const apply = ['apply', '-f', file, '--state', join(dir, 'state.json'), '-o', 'json'];
 
     // cold adopt: everything exists and matches, the state is empty.
@@ -88,7 +105,10 @@ export async function runCliMode(n: number, latencyMs: number, scenarios: Set<st
     // burst: the first 1,000 specs change TTL at once; one apply converges them.
     if (scenarios.has('burst')) {
       const changed = Math.min(BURST, n);
-      await writeFile(file, docs(n, (i) => (i < changed ? '4h' : '8h')));
+      await writeFile(
+        file,
+        docs(n, (i) => (i < changed ? '4h' : '8h')),
+      );
       await sim.reset();
       log(`cli n=${n} latency=${latencyMs}: burst`);
       const burst = await cli(apply);
@@ -99,7 +119,14 @@ export async function runCliMode(n: number, latencyMs: number, scenarios: Set<st
       const distinct = new Set(ttlWrites.map((w) => w[4])).size;
       const r = base('burst', burst, burst.code === 0 && c.writes === changed && distinct === changed);
       Object.assign(r, { reads: c.reads, writes: c.writes, byRoute: c.byRoute });
-      Object.assign(r.extra, { changed, ttlWrites: ttlWrites.length, distinctWorkspacesWritten: distinct, p50ChangeToWriteMs: percentile(delays, 50), p99ChangeToWriteMs: percentile(delays, 99), lastWriteMs: percentile(delays, 100) });
+      Object.assign(r.extra, {
+        changed,
+        ttlWrites: ttlWrites.length,
+        distinctWorkspacesWritten: distinct,
+        p50ChangeToWriteMs: percentile(delays, 50),
+        p99ChangeToWriteMs: percentile(delays, 99),
+        lastWriteMs: percentile(delays, 100),
+      });
       r.notes.push('change time = the moment apply is started on the edited files');
       failNote(r, burst);
       results.push(r);
@@ -107,7 +134,10 @@ export async function runCliMode(n: number, latencyMs: number, scenarios: Set<st
 
     // creates: 1,000 declarations that do not exist yet (same owners).
     if (scenarios.has('creates')) {
-      await writeFile(file, docs(n + CREATES, (i) => (i < Math.min(BURST, n) && scenarios.has('burst') ? '4h' : '8h')));
+      await writeFile(
+        file,
+        docs(n + CREATES, (i) => (i < Math.min(BURST, n) && scenarios.has('burst') ? '4h' : '8h')),
+      );
       const before = await sim.census();
       await sim.reset();
       log(`cli n=${n} latency=${latencyMs}: creates`);

@@ -33,7 +33,12 @@ export function wsName(i: number): string {
 
 /** One Workspace document (JSON is YAML); ttl as a Go duration. */
 export function workspaceDoc(i: number, owners: number, ttl = '8h', namespace = 'bench'): object {
-  return { apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: wsName(i), namespace }, spec: { owner: ownerName(i % owners), template: 'docker', ttl } };
+  return {
+    apiVersion: 'coderops.dev/v1alpha1',
+    kind: 'Workspace',
+    metadata: { name: wsName(i), namespace },
+    spec: { owner: ownerName(i % owners), template: 'docker', ttl },
+  };
 }
 
 export function multiDoc(objects: object[]): string {

@@ -24,7 +24,8 @@ export function imageRuntime(): { nodeFlags: string[]; env: Record<string, strin
   const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(runtime)?.[1];
   const entrypoint = line ? (JSON.parse(line) as string[]) : [];
   const main = entrypoint.indexOf('dist/cli/main.js');
-  if (entrypoint[0] !== 'node' || main < 0) throw new Error(`Dockerfile: expected ENTRYPOINT ["node", ...flags, "dist/cli/main.js"], found ${line ?? 'none'}`);
+  if (entrypoint[0] !== 'node' || main < 0)
+    throw new Error(`Dockerfile: expected ENTRYPOINT ["node", ...flags, "dist/cli/main.js"], found ${line ?? 'none'}`);
   const env = Object.fromEntries([...runtime.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
   return { nodeFlags: entrypoint.slice(1, main), env };
 }
@@ -106,7 +107,15 @@ export async function runMeasuredCli(args: string[], opts: { cwd: string; env: R
   const wallMs = performance.now() - t0;
   const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { userMs: number; systemMs: number; maxRssKb: number };
   await rm(usageFile, { force: true });
-  return { code, wallMs, cpuMs: usage.userMs + usage.systemMs, maxRssMb: usage.maxRssKb / 1024, startedAt, stdoutTail: stdout.slice(-1500), stderrTail: stderr.slice(-1500) };
+  return {
+    code,
+    wallMs,
+    cpuMs: usage.userMs + usage.systemMs,
+    maxRssMb: usage.maxRssKb / 1024,
+    startedAt,
+    stdoutTail: stdout.slice(-1500),
+    stderrTail: stderr.slice(-1500),
+  };
 }
 
 /** utime + stime of a live process, in ms (from /proc/<pid>/stat, 100 ticks/s). */
@@ -150,7 +159,11 @@ export function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-export function run(file: string, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     const out: Buffer[] = [];

@@ -27,7 +27,11 @@ const { values } = parseArgs({
   },
 });
 
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const ns = list(values.n).map(Number);
 const latencies = list(values.latency).map(Number);
 const scenarios = new Set(list(values.scenarios));
@@ -43,7 +47,9 @@ if (build.code !== 0) throw new Error(`build failed:\n${build.stdout}${build.std
 const results: ScenarioResult[] = [];
 const outDir = resolve(ROOT, values.out);
 await mkdir(outDir, { recursive: true });
-const commit = await new Promise<string>((done) => execFile('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }, (_e, out) => done(String(out).trim() || 'unknown')));
+const commit = await new Promise<string>((done) =>
+  execFile('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }, (_e, out) => done(String(out).trim() || 'unknown')),
+);
 const machine = {
   commit,
   cpus: cpus().length,
@@ -53,7 +59,14 @@ const machine = {
   platform: `${process.platform} ${process.arch}`,
 };
 const save = async (finished: boolean) => {
-  const doc = { startedAt: started.toISOString(), finished, wallSeconds: (Date.now() - started.getTime()) / 1000, machine, options: values, results };
+  const doc = {
+    startedAt: started.toISOString(),
+    finished,
+    wallSeconds: (Date.now() - started.getTime()) / 1000,
+    machine,
+    options: values,
+    results,
+  };
   await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
   await writeFile(join(outDir, 'latest.md'), renderMarkdown(doc));
 };
@@ -80,13 +93,41 @@ if (modes.has('cli')) {
 if (modes.has('operator')) {
   for (const n of operatorNs) {
     try {
-      results.push(...(await runOperatorMode(n, scenarios, { resync: values.resync, deadlineS: Number(values['operator-deadline']), nodeArgs: values['operator-node-args']?.split(' ').filter(Boolean) ?? [] }, log)));
+      results.push(
+        ...(await runOperatorMode(
+          n,
+          scenarios,
+          {
+            resync: values.resync,
+            deadlineS: Number(values['operator-deadline']),
+            nodeArgs: values['operator-node-args']?.split(' ').filter(Boolean) ?? [],
+          },
+          log,
+        )),
+      );
     } catch (error) {
-      results.push({ mode: 'operator', scenario: 'setup', n, latencyMs: 0, ok: false, extra: {}, notes: [String((error as Error).stack ?? error)] });
+      results.push({
+        mode: 'operator',
+        scenario: 'setup',
+        n,
+        latencyMs: 0,
+        ok: false,
+        extra: {},
+        notes: [String((error as Error).stack ?? error)],
+      });
     }
     await save(false);
   }
 }
 await save(true);
 log(`wrote ${join(values.out, 'latest.md')} and latest.json`);
-process.stdout.write(renderMarkdown({ startedAt: started.toISOString(), finished: true, wallSeconds: (Date.now() - started.getTime()) / 1000, machine, options: values, results }));
+process.stdout.write(
+  renderMarkdown({
+    startedAt: started.toISOString(),
+    finished: true,
+    wallSeconds: (Date.now() - started.getTime()) / 1000,
+    machine,
+    options: values,
+    results,
+  }),
+);

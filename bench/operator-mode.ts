@@ -48,7 +48,8 @@ export async function runOperatorMode(
   const results: ScenarioResult[] = [];
   log(`operator n=${n}: starting control plane`);
   const cp = await startControlPlane();
-  const kubectl = (args: string[], stdin?: string) => run(binaries().kubectl, ['--kubeconfig', cp.kubeconfig, ...args], stdin === undefined ? {} : { stdin });
+  const kubectl = (args: string[], stdin?: string) =>
+    run(binaries().kubectl, ['--kubeconfig', cp.kubeconfig, ...args], stdin === undefined ? {} : { stdin });
   const ok = async (args: string[], stdin?: string) => {
     const r = await kubectl(args, stdin);
     if (r.code !== 0) throw new Error(`kubectl ${args.slice(0, 4).join(' ')}: ${r.stderr.slice(0, 800)}`);
@@ -64,17 +65,43 @@ export async function runOperatorMode(
     const rendered = await run(binaries().helm, ['template', 'bench', join(ROOT, 'helm/coder-workspace-operator'), '-n', OP_NS]);
     if (rendered.code !== 0) throw new Error(`helm template: ${rendered.stderr}`);
     const keep = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
-    const rbac = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind?: string; metadata: { name: string } } | null).filter((d) => d && keep.has(d.kind ?? ''));
+    const rbac = parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS() as { kind?: string; metadata: { name: string } } | null)
+      .filter((d) => d && keep.has(d.kind ?? ''));
     await ok(['apply', '--server-side', '-f', '-'], multiDoc(rbac as object[]));
     const sa = rbac.find((d) => d!.kind === 'ServiceAccount')!.metadata.name;
     const token = (await ok(['create', 'token', sa, '-n', OP_NS, '--duration=2h'])).trim();
     const admin = JSON.parse(await readFile(cp.kubeconfig, 'utf8')) as { clusters: unknown };
     const saKubeconfig = join(cp.dir, 'sa.kubeconfig');
-    await writeFile(saKubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, users: [{ name: 'sa', user: { token } }], contexts: [{ name: 'sa', context: { cluster: 'test', user: 'sa' } }], 'current-context': 'sa' }), { mode: 0o600 });
-    await ok(['apply', '--server-side', '-f', '-'], multiDoc([
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'coder-token', namespace: NS, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: sim.token } },
-      { apiVersion: API, kind: 'CoderConnection', metadata: { name: 'default', namespace: NS }, spec: { url: sim.url, tokenSecretRef: { name: 'coder-token', key: 'token' } } },
-    ]));
+    await writeFile(
+      saKubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: admin.clusters,
+        users: [{ name: 'sa', user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: 'test', user: 'sa' } }],
+        'current-context': 'sa',
+      }),
+      { mode: 0o600 },
+    );
+    await ok(
+      ['apply', '--server-side', '-f', '-'],
+      multiDoc([
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'coder-token', namespace: NS, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+          stringData: { token: sim.token },
+        },
+        {
+          apiVersion: API,
+          kind: 'CoderConnection',
+          metadata: { name: 'default', namespace: NS },
+          spec: { url: sim.url, tokenSecretRef: { name: 'coder-token', key: 'token' } },
+        },
+      ]),
+    );
 
     log(`operator n=${n}: applying ${n} Workspaces in chunks of ${CHUNK}`);
     const applyStart = performance.now();
@@ -96,11 +123,27 @@ export async function runOperatorMode(
     operator = spawn(
       process.execPath,
       [
-        ...image.nodeFlags, ...(opts.nodeArgs ?? []), CLI, 'run', '--kubeconfig', saKubeconfig, `--namespaces=${NS}`, '--leader-elect', `--leader-election-namespace=${OP_NS}`,
-        '--leader-election-id=bench', '--concurrency=4', `--resync=${opts.resync}`, '--deletion-policy=Orphan',
-        `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=info',
+        ...image.nodeFlags,
+        ...(opts.nodeArgs ?? []),
+        CLI,
+        'run',
+        '--kubeconfig',
+        saKubeconfig,
+        `--namespaces=${NS}`,
+        '--leader-elect',
+        `--leader-election-namespace=${OP_NS}`,
+        '--leader-election-id=bench',
+        '--concurrency=4',
+        `--resync=${opts.resync}`,
+        '--deletion-policy=Orphan',
+        `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+        `--health-probe-bind-address=127.0.0.1:${probesPort}`,
+        '--log-level=info',
       ],
-      { env: { ...image.env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POD_NAME: 'bench-op', POD_NAMESPACE: OP_NS }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: { ...image.env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', POD_NAME: 'bench-op', POD_NAMESPACE: OP_NS },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     operator.stdout!.pipe(logStream, { end: false });
     operator.stderr!.pipe(logStream, { end: false });
@@ -114,8 +157,17 @@ export async function runOperatorMode(
     let ready = 0;
     let readyMs: number | undefined;
     while (performance.now() < deadline) {
-      if (operator.exitCode !== null) throw new Error(`operator exited ${operator.exitCode}: ${(await readFile(logFile, 'utf8')).slice(-2000)}`);
-      const out = await kubectl(['get', 'workspaces.coderops.dev', '-n', NS, '--chunk-size=2000', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+      if (operator.exitCode !== null)
+        throw new Error(`operator exited ${operator.exitCode}: ${(await readFile(logFile, 'utf8')).slice(-2000)}`);
+      const out = await kubectl([
+        'get',
+        'workspaces.coderops.dev',
+        '-n',
+        NS,
+        '--chunk-size=2000',
+        '-o',
+        'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+      ]);
       ready = out.stdout.split('\n').filter((l) => l === 'True').length;
       const at = performance.now() - t0;
       progress.push([Math.round(at / 1000), ready]);
@@ -133,8 +185,17 @@ export async function runOperatorMode(
     log(`operator n=${n}: ${ready}/${n} Ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     if (scenarios.has('cold-adopt')) {
       results.push({
-        mode: 'operator', scenario: 'cold-adopt', n, latencyMs: 0, ok: readyMs !== undefined && coldCalls.writes === 0,
-        wallMs: readyMs ?? performance.now() - t0, cpuMs: coldCpu, peakRssMb: coldRss.peak, reads: coldCalls.reads, writes: coldCalls.writes, byRoute: coldCalls.byRoute,
+        mode: 'operator',
+        scenario: 'cold-adopt',
+        n,
+        latencyMs: 0,
+        ok: readyMs !== undefined && coldCalls.writes === 0,
+        wallMs: readyMs ?? performance.now() - t0,
+        cpuMs: coldCpu,
+        peakRssMb: coldRss.peak,
+        reads: coldCalls.reads,
+        writes: coldCalls.writes,
+        byRoute: coldCalls.byRoute,
         extra: { ready, kubectlApplySeconds: Number((applyMs / 1000).toFixed(1)), k8sWrites: sum(coldK8s), duplicates: census.duplicates },
         notes: [
           `time from operator start to all Ready (polled with kubectl every ${n > 2000 ? 5 : 2} s); Kubernetes writes by the operator: ${JSON.stringify(coldK8s)}`,
@@ -175,11 +236,27 @@ export async function runOperatorMode(
       const calls = await sim.calls();
       const c = summarize(calls);
       const k8s = diffCounts(before, await apiserverWrites(ok));
-      const passes = calls.filter(([m, route, , , path]) => m === 'GET' && route === '/api/v2/workspaces' && !/[?&]offset=[1-9]/.test(path)).length;
+      const passes = calls.filter(
+        ([m, route, , , path]) => m === 'GET' && route === '/api/v2/workspaces' && !/[?&]offset=[1-9]/.test(path),
+      ).length;
       results.push({
-        mode: 'operator', scenario: 'idle', n, latencyMs: 0, ok: c.writes === 0 && sum(k8s) === 0 && passes >= 1,
-        wallMs: resyncMs + 10_000, cpuMs: cpu, peakRssMb: procRssMb(pid).peak, reads: c.reads, writes: c.writes, byRoute: c.byRoute,
-        extra: { listPasses: passes, readsPerPass: Number((c.reads / Math.max(1, passes)).toFixed(1)), cpuPassOnlyMs: passOnlyMs ?? 'n/a', k8sWrites: sum(k8s) },
+        mode: 'operator',
+        scenario: 'idle',
+        n,
+        latencyMs: 0,
+        ok: c.writes === 0 && sum(k8s) === 0 && passes >= 1,
+        wallMs: resyncMs + 10_000,
+        cpuMs: cpu,
+        peakRssMb: procRssMb(pid).peak,
+        reads: c.reads,
+        writes: c.writes,
+        byRoute: c.byRoute,
+        extra: {
+          listPasses: passes,
+          readsPerPass: Number((c.reads / Math.max(1, passes)).toFixed(1)),
+          cpuPassOnlyMs: passOnlyMs ?? 'n/a',
+          k8sWrites: sum(k8s),
+        },
         notes: [
           `window = --resync ${opts.resync} + 10 s (CPU s = the whole window, Lease renewals every 2 s included); cpuPassOnlyMs = from the pass's first list read to 1.5 s after its last page`,
           `Kubernetes writes by the operator (Leases excluded): ${JSON.stringify(k8s)}`,
@@ -191,9 +268,16 @@ export async function runOperatorMode(
       const rss = procRssMb(pid);
       const heap = await heapFromMetrics(`http://127.0.0.1:${metricsPort}/metrics`);
       results.push({
-        mode: 'operator', scenario: 'rss', n, latencyMs: 0, ok: readyMs !== undefined, peakRssMb: rss.peak,
+        mode: 'operator',
+        scenario: 'rss',
+        n,
+        latencyMs: 0,
+        ok: readyMs !== undefined,
+        peakRssMb: rss.peak,
         extra: { rssNowMb: Math.round(rss.now), ready, ...heap },
-        notes: ['VmHWM of the operator process after cold adopt (+ idle window when run); heap figures from its own /metrics (prom-client process metrics) at that moment'],
+        notes: [
+          'VmHWM of the operator process after cold adopt (+ idle window when run); heap figures from its own /metrics (prom-client process metrics) at that moment',
+        ],
       });
     }
     process.off('exit', reap);
@@ -219,7 +303,11 @@ async function heapFromMetrics(url: string): Promise<Record<string, number>> {
       const m = new RegExp(`^cwo_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
       return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
     };
-    return { heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+    return {
+      heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+      heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+      externalMb: mb('nodejs_external_memory_bytes'),
+    };
   } catch {
     return {};
   }

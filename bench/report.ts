@@ -36,13 +36,17 @@ export function renderMarkdown(doc: Doc): string {
   lines.push('', '## Calls by route', '');
   for (const r of doc.results) {
     if (!r.byRoute || Object.keys(r.byRoute).length === 0) continue;
-    const routes = Object.entries(r.byRoute).sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(' · ');
+    const routes = Object.entries(r.byRoute)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `\`${k}\` ${v}`)
+      .join(' · ');
     lines.push(`- ${r.mode} ${r.scenario} N=${r.n} ${r.latencyMs} ms: ${routes}`);
   }
   const notes = doc.results.filter((r) => r.notes.length > 0);
   if (notes.length > 0) {
     lines.push('', '## Notes', '');
-    for (const r of notes) for (const n of r.notes) lines.push(`- ${r.mode} ${r.scenario} N=${r.n} ${r.latencyMs} ms: ${n.replace(/\n/g, ' ')}`);
+    for (const r of notes)
+      for (const n of r.notes) lines.push(`- ${r.mode} ${r.scenario} N=${r.n} ${r.latencyMs} ms: ${n.replace(/\n/g, ' ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

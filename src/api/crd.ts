@@ -3,13 +3,7 @@
 // crds/; a test fails when the checked-in files differ from these.
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import {
-  ClusterCoderConnectionResource,
-  CoderConnectionResource,
-  GROUP,
-  VERSION,
-  WorkspaceResource,
-} from './schema.ts';
+import { ClusterCoderConnectionResource, CoderConnectionResource, GROUP, VERSION, WorkspaceResource } from './schema.ts';
 import type { JsonSchema } from './plain-schema.ts';
 import { structuralSchema } from './structural.ts';
 

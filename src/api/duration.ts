@@ -14,7 +14,7 @@ const TERM = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/gu;
 // Units in milliseconds. Sub-millisecond units divide instead of multiply,
 // so "100us" is exactly 0.1 rather than 100 * 0.001.
 const MS_PER: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-const PER_MS: Record<string, number> = { us: 1000, 'µs': 1000, ns: 1_000_000 };
+const PER_MS: Record<string, number> = { us: 1000, µs: 1000, ns: 1_000_000 };
 
 // Go's time.Duration is an int64 of nanoseconds; anything longer overflows there.
 const MAX_MS = 9_223_372_036_854.775;

@@ -29,8 +29,7 @@ export interface WeeklySchedule {
 const PREFIX = 'CRON_TZ=';
 // Coder's own detail texts (coderd/schedule/cron/cron.go), prefixed the way
 // its handler prefixes them.
-const FIELDS_MESSAGE =
-  'validate weekly schedule: expected schedule to consist of 5 fields with an optional CRON_TZ=<timezone> prefix';
+const FIELDS_MESSAGE = 'validate weekly schedule: expected schedule to consist of 5 fields with an optional CRON_TZ=<timezone> prefix';
 const DOM_MONTH_MESSAGE = 'validate weekly schedule: expected day-of-month and month to be *';
 
 /** The schedule string we send to Coder: always with an explicit CRON_TZ. */
@@ -59,12 +58,7 @@ export function sameSchedule(a: string | null, b: string | null): boolean {
   const x = tryParse(a);
   const y = tryParse(b);
   if (x === undefined || y === undefined) return false;
-  return (
-    x.timezone === y.timezone &&
-    sameList(x.minutes, y.minutes) &&
-    sameList(x.hours, y.hours) &&
-    sameList(x.weekdays, y.weekdays)
-  );
+  return x.timezone === y.timezone && sameList(x.minutes, y.minutes) && sameList(x.hours, y.hours) && sameList(x.weekdays, y.weekdays);
 }
 
 /** The first start strictly after `from`, or undefined when `raw` does not parse. */
@@ -199,11 +193,12 @@ function robfigItems(name: string, field: string, weekday: boolean, coderStrict:
       throw new ScheduleError(`parse schedule: unsupported syntax ${JSON.stringify(item)} in the ${name} field`);
     }
     if (weekday && coderStrict) {
-      const over = item.split('/')[0]!.split('-').find((v) => /^\d+$/.test(v) && Number(v) > 6);
+      const over = item
+        .split('/')[0]!
+        .split('-')
+        .find((v) => /^\d+$/.test(v) && Number(v) > 6);
       if (over !== undefined) {
-        throw new ScheduleError(
-          `parse schedule: end of range (${Number(over)}) above maximum (6): ${item} (Sunday is 0)`,
-        );
+        throw new ScheduleError(`parse schedule: end of range (${Number(over)}) above maximum (6): ${item} (Sunday is 0)`);
       }
     }
   }

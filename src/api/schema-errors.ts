@@ -2,20 +2,14 @@
 // what is wrong with it, instead of JSON pointers and keyword names.
 import type { ErrorObject } from 'ajv';
 import { formatPath, pointerSegments, type FieldError } from './field-error.ts';
-import {
-  DNS_LABEL_PATTERN,
-  DURATION_PATTERN,
-  K8S_NAME_PATTERN,
-  WORKSPACE_NAME_PATTERN,
-} from './schema.ts';
+import { DNS_LABEL_PATTERN, DURATION_PATTERN, K8S_NAME_PATTERN, WORKSPACE_NAME_PATTERN } from './schema.ts';
 import { URL_PATTERN, UUID_PATTERN } from './patterns.ts';
 
 // Patterns get an explanation; any other pattern is quoted as is.
 const PATTERN_WORDS: Record<string, string> = {
   [DURATION_PATTERN]: 'must be a duration such as 8h, 90m, 1h30m or 0s (numbers with units h, m, s, ms, us, ns)',
   [WORKSPACE_NAME_PATTERN]: 'must be letters and digits, with single hyphens only between them',
-  [K8S_NAME_PATTERN]:
-    "must be a lowercase DNS name: a-z, 0-9, '-' and '.', starting and ending with a letter or digit",
+  [K8S_NAME_PATTERN]: "must be a lowercase DNS name: a-z, 0-9, '-' and '.', starting and ending with a letter or digit",
   [DNS_LABEL_PATTERN]: "must be a lowercase DNS label: a-z, 0-9 and '-', starting and ending with a letter or digit",
   [UUID_PATTERN]: 'must be a UUID such as 0b5a9f1c-4a5e-4f3b-9c8d-2e7f6a1b3c4d',
   [URL_PATTERN]: 'must be an http:// or https:// URL',
@@ -59,7 +53,10 @@ function fieldError(e: ErrorObject, data: unknown): FieldError {
       return { path: formatPath(at), message: PATTERN_WORDS[pattern] ?? `must match the pattern ${pattern}` };
     }
     case 'minLength':
-      return { path: formatPath(at), message: p['limit'] === 1 ? 'must not be empty' : `must be at least ${String(p['limit'])} characters` };
+      return {
+        path: formatPath(at),
+        message: p['limit'] === 1 ? 'must not be empty' : `must be at least ${String(p['limit'])} characters`,
+      };
     case 'maxLength':
       return { path: formatPath(at), message: `must be at most ${String(p['limit'])} characters` };
     case 'minItems':

@@ -49,7 +49,7 @@ export const CEL_MESSAGES = {
   autostartNeedsSchedule: 'autostart needs a schedule, or enabled: false to turn it off',
   autostartOffTakesNothing: 'autostart with enabled: false takes no schedule or timezone',
   secretNamespaceForbidden:
-    "tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace",
+    'tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace',
   secretNamespaceRequired: 'a ClusterCoderConnection must say which namespace tokenSecretRef is in',
   stoppedWithAutostart:
     'running: false conflicts with an autostart schedule (Coder would start the workspace at every schedule); set autostart to {enabled: false} or drop running',
@@ -87,9 +87,7 @@ export const ConnectionRef = Type.Object(
 export const Autostart = cel(
   Type.Object(
     {
-      enabled: Type.Optional(
-        Type.Boolean({ description: 'false turns autostart off; a schedule must then be absent.' }),
-      ),
+      enabled: Type.Optional(Type.Boolean({ description: 'false turns autostart off; a schedule must then be absent.' })),
       schedule: Type.Optional(
         Type.String({
           minLength: 1,
@@ -152,10 +150,10 @@ export const WorkspaceSpec = cel(
   Type.Object(
     {
       connectionRef: Type.Optional(ConnectionRef),
-      owner: cel(
-        Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }),
-        [{ rule: 'self == oldSelf', message: 'owner is immutable' }, coderNameRule(true, CEL_MESSAGES.ownerName)],
-      ),
+      owner: cel(Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }), [
+        { rule: 'self == oldSelf', message: 'owner is immutable' },
+        coderNameRule(true, CEL_MESSAGES.ownerName),
+      ]),
       organization: Type.Optional(
         cel(
           Type.String({
@@ -285,12 +283,23 @@ export const LatestBuild = Type.Object({
   status: Type.String(),
 });
 
-export const ROLLOUT_STATES = ['UpToDate', 'Updating', 'WaitingForWindow', 'WaitingForStop', 'WaitingForSlot', 'Blocked', 'Failed'] as const;
+export const ROLLOUT_STATES = [
+  'UpToDate',
+  'Updating',
+  'WaitingForWindow',
+  'WaitingForStop',
+  'WaitingForSlot',
+  'Blocked',
+  'Failed',
+] as const;
 
 export const RolloutStatus = Type.Object({
-  state: Type.Union(ROLLOUT_STATES.map((s) => Type.Literal(s)), {
-    description: 'Where the update of this workspace (template version, parameters) stands.',
-  }),
+  state: Type.Union(
+    ROLLOUT_STATES.map((s) => Type.Literal(s)),
+    {
+      description: 'Where the update of this workspace (template version, parameters) stands.',
+    },
+  ),
   message: Type.String({ maxLength: 32768 }),
   /** The template version being rolled out, when one is. */
   target: Type.Optional(Type.String()),
@@ -376,16 +385,19 @@ export const SecretKeyRef = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 253 }),
     key: Type.String({ minLength: 1, maxLength: 253, default: 'token' }),
-    namespace: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 63, description: 'Only for ClusterCoderConnection.' }),
-    ),
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Only for ClusterCoderConnection.' })),
   },
   { additionalProperties: false },
 );
 
 const connectionSpecFields = {
   url: cel(
-    Type.String({ minLength: 1, maxLength: 2048, pattern: URL_PATTERN, description: 'Base URL of the Coder deployment, without user:password@.' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      pattern: URL_PATTERN,
+      description: 'Base URL of the Coder deployment, without user:password@.',
+    }),
     // A CEL rule rather than a stricter pattern: the apiserver quotes the value for a pattern mismatch, not for a rule.
     [{ rule: `!self.matches('${URL_USERINFO_PATTERN}')`, message: CEL_MESSAGES.urlUserInfo }],
   ),
@@ -397,9 +409,7 @@ const connectionSpecFields = {
       description: 'Client-side rate limit per path; default 400, below the server default of 512.',
     }),
   ),
-  bypassRateLimit: Type.Optional(
-    Type.Boolean({ description: 'Send X-Coder-Bypass-Ratelimit (the token must belong to a site Owner).' }),
-  ),
+  bypassRateLimit: Type.Optional(Type.Boolean({ description: 'Send X-Coder-Bypass-Ratelimit (the token must belong to a site Owner).' })),
   rollout: Type.Optional(
     Type.Object(
       {
@@ -410,10 +420,17 @@ const connectionSpecFields = {
           Type.Object(
             {
               schedule: Type.String({ minLength: 1, maxLength: 256, description: 'Cron of the window openings, e.g. "0 22 * * 1-5".' }),
-              duration: Type.String({ pattern: DURATION_PATTERN, maxLength: 64, description: 'How long the window stays open (Go duration).' }),
+              duration: Type.String({
+                pattern: DURATION_PATTERN,
+                maxLength: 64,
+                description: 'How long the window stays open (Go duration).',
+              }),
               timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone. Default UTC.' })),
             },
-            { additionalProperties: false, description: 'Disruptive builds (restarting a running workspace) start only inside this window.' },
+            {
+              additionalProperties: false,
+              description: 'Disruptive builds (restarting a running workspace) start only inside this window.',
+            },
           ),
         ),
         onlyWhenStopped: Type.Optional(

@@ -9,16 +9,52 @@ import { plainSchema, type JsonSchema } from './plain-schema.ts';
 // Formats the apiserver knows (k8s.io/kube-openapi, validate/strfmt); others
 // would be rejected or ignored, so they are left out.
 const K8S_FORMATS = new Set([
-  'bsonobjectid', 'uri', 'email', 'hostname', 'ipv4', 'ipv6', 'cidr', 'mac', 'uuid', 'uuid3', 'uuid4', 'uuid5',
-  'isbn', 'isbn10', 'isbn13', 'creditcard', 'ssn', 'hexcolor', 'rgbcolor', 'byte', 'password', 'date', 'duration',
-  'datetime', 'date-time',
+  'bsonobjectid',
+  'uri',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'cidr',
+  'mac',
+  'uuid',
+  'uuid3',
+  'uuid4',
+  'uuid5',
+  'isbn',
+  'isbn10',
+  'isbn13',
+  'creditcard',
+  'ssn',
+  'hexcolor',
+  'rgbcolor',
+  'byte',
+  'password',
+  'date',
+  'duration',
+  'datetime',
+  'date-time',
 ]);
 
 // Key order in the output, so the generated YAML reads top-down; keys not
 // listed follow in their original order.
 const KEY_ORDER = [
-  'description', 'type', 'format', 'enum', 'default', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum',
-  'minItems', 'maxItems', 'items', 'properties', 'additionalProperties', 'required',
+  'description',
+  'type',
+  'format',
+  'enum',
+  'default',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+  'items',
+  'properties',
+  'additionalProperties',
+  'required',
 ];
 
 /** A resource's schema as a CRD's openAPIV3Schema. */
@@ -29,9 +65,7 @@ export function structuralSchema(resource: TSchema): JsonSchema {
   properties['apiVersion'] = { type: 'string' };
   properties['kind'] = { type: 'string' };
   properties['metadata'] = { type: 'object' };
-  const required = ((root['required'] as string[] | undefined) ?? []).filter(
-    (r) => !['apiVersion', 'kind', 'metadata'].includes(r),
-  );
+  const required = ((root['required'] as string[] | undefined) ?? []).filter((r) => !['apiVersion', 'kind', 'metadata'].includes(r));
   const out: JsonSchema = { ...root, properties };
   if (required.length > 0) out['required'] = required;
   else delete out['required'];

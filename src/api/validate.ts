@@ -77,7 +77,10 @@ function validate<T>(checker: () => ValidateFunction, doc: unknown, rules: (doc:
   // Defaults are written into a copy: the caller's document stays as read.
   const value = structuredClone(doc);
   check(value);
-  const schemaErrors = fieldErrors((check.errors ?? []).filter((e) => !coveredByRules(e)), value);
+  const schemaErrors = fieldErrors(
+    (check.errors ?? []).filter((e) => !coveredByRules(e)),
+    value,
+  );
   const taken = new Set(schemaErrors.map((e) => e.path));
   // A field the schema already faulted gets no second, derived complaint.
   const ruleErrors = rules(value).filter((e) => !taken.has(e.path));

@@ -1,6 +1,6 @@
 // The flags that name a git source (`sync`, `plan --repo`) and how they
 // become a GitSource plus the declarations at one commit.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { gitEnvironment, type GitCredentialFlags } from '../gitops/git-auth.ts';
 import { defaultCacheRoot, GitSource, treeSources } from '../gitops/git-source.ts';
 import { loadFromSources, type LoadResult } from '../gitops/load.ts';

@@ -76,7 +76,8 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
         : ['🗑️ delete', `${where} (deletionPolicy Delete)`];
     rows.push(`| ${code(prune.entry.key, true)} | ${what[0]} | ${cell(what[1]!)} |`);
   }
-  for (const s of report.suspended ?? []) rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell('spec.suspend: true: not reconciled; its workspace is left as it is')} |`);
+  for (const s of report.suspended ?? [])
+    rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell('spec.suspend: true: not reconciled; its workspace is left as it is')} |`);
   if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
   else if (!hasChanges(report)) lines.push('No changes: Coder matches the declarations.', '');
 
@@ -88,7 +89,14 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
   });
   if (waiting.length > 0) lines.push('#### ⏳ Updates waiting (rollout control)', '', ...waiting, '');
   if (inSync.length > 0) {
-    lines.push(`<details><summary>${inSync.length} workspace(s) in sync</summary>`, '', ...inSync.map((k) => `- ${code(k)}`), '', '</details>', '');
+    lines.push(
+      `<details><summary>${inSync.length} workspace(s) in sync</summary>`,
+      '',
+      ...inSync.map((k) => `- ${code(k)}`),
+      '',
+      '</details>',
+      '',
+    );
   }
   return lines.join('\n');
 }
@@ -108,5 +116,7 @@ export function renderErrorsMarkdown(errors: DeclarationError[], source?: string
 
 /** A failure before any plan (unreachable repository, unknown ref, Coder down). */
 export function renderFailureMarkdown(message: string, source?: string): string {
-  return [`${TITLE}: ❌ failed`, '', ...(source ? [`Source: ${source}`, ''] : []), '```', message.replace(/```/g, "'''"), '```', ''].join('\n');
+  return [`${TITLE}: ❌ failed`, '', ...(source ? [`Source: ${source}`, ''] : []), '```', message.replace(/```/g, "'''"), '```', ''].join(
+    '\n',
+  );
 }

@@ -110,8 +110,13 @@ function code(text: string): string {
 
 /** Exactly one source of declarations. */
 function checkSources(flags: CommonFlags, others: string[]): void {
-  const given = [flags.filename ? '-f' : undefined, flags.repo !== undefined ? '--repo' : undefined, flags.statusFile ? '--status-file' : undefined].filter(Boolean);
-  if (given.length !== 1) throw new UsageError(`give exactly one of ${others.join(', ')}${given.length > 1 ? ` (got ${given.join(' and ')})` : ''}`);
+  const given = [
+    flags.filename ? '-f' : undefined,
+    flags.repo !== undefined ? '--repo' : undefined,
+    flags.statusFile ? '--status-file' : undefined,
+  ].filter(Boolean);
+  if (given.length !== 1)
+    throw new UsageError(`give exactly one of ${others.join(', ')}${given.length > 1 ? ` (got ${given.join(' and ')})` : ''}`);
 }
 
 async function planCommand(flags: CommonFlags): Promise<number> {
@@ -134,7 +139,12 @@ async function planOnce(flags: CommonFlags): Promise<number> {
   try {
     const report = await runPlan(ready.opts);
     if (flags.output === 'markdown') print(renderPlanMarkdown(report, ready.where));
-    else print(flags.output === 'json' ? JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2) : renderPlanText(report));
+    else
+      print(
+        flags.output === 'json'
+          ? JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2)
+          : renderPlanText(report),
+      );
     if (report.pruneRefusal) {
       if (flags.output === 'markdown') print(renderFailureMarkdown(report.pruneRefusal));
       return EXIT_ERROR; // apply would refuse to run
@@ -203,7 +213,10 @@ async function statusCommand(flags: CommonFlags): Promise<number> {
 }
 
 function maxPruneOption(): Option {
-  return new Option('--max-prune <n|n%|all>', 'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)')
+  return new Option(
+    '--max-prune <n|n%|all>',
+    'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)',
+  )
     .argParser(pruneLimit)
     .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT));
 }
@@ -238,7 +251,11 @@ export function buildProgram(run: (code: number) => void): Command {
   withGitOptions(withCommonOptions(program.command('sync')), durationMs, true)
     .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
     .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
-    .addOption(new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift').argParser(durationMs).default(600_000, '10m'))
+    .addOption(
+      new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift')
+        .argParser(durationMs)
+        .default(600_000, '10m'),
+    )
     .option('--allow-short-intervals', 'allow --interval below 10s and --resync below 1m (tests, benchmarks against a local simulator)')
     .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
     .addOption(maxPruneOption())

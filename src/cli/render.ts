@@ -50,7 +50,8 @@ export function describeAction(key: string, action: Action): string {
 export function buildPurpose(action: Extract<Action, { kind: 'build' }>): string {
   const carries: string[] = [];
   if (action.versionId) carries.push(`template version ${action.versionId}`);
-  if (action.parameters?.length) carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
+  if (action.parameters?.length)
+    carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
   const what = carries.length > 0 ? ` onto ${carries.join(' and ')}` : '';
   switch (action.purpose) {
     case 'run':
@@ -133,8 +134,7 @@ export function renderPlanText(report: PlanReport): string {
 
 function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
   const lines: string[] = [];
-  if (adopting && plan.observed)
-    lines.push(`= adopt ${plan.key} (existing workspace ${plan.observed.ownerName}/${plan.observed.name})`);
+  if (adopting && plan.observed) lines.push(`= adopt ${plan.key} (existing workspace ${plan.observed.ownerName}/${plan.observed.name})`);
   const creating = plan.actions[0]?.kind === 'create';
   for (const action of plan.actions) {
     const after = creating && action.kind !== 'create' ? ' (after create)' : '';
@@ -237,6 +237,10 @@ export function applyJson(report: ApplyReport): unknown {
       })),
       status: report.statuses.get(r.key),
     })),
-    prune: report.pruneResults.map((p) => ({ key: p.key, outcome: p.outcome, error: p.error instanceof Error ? p.error.message : undefined })),
+    prune: report.pruneResults.map((p) => ({
+      key: p.key,
+      outcome: p.outcome,
+      error: p.error instanceof Error ? p.error.message : undefined,
+    })),
   };
 }

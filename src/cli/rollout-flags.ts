@@ -20,12 +20,17 @@ export interface RolloutFlags {
 export function withRolloutOptions(cmd: Command): Command {
   return cmd
     .option('--max-unavailable <n>', 'workspaces updated (version, parameters) at once', positiveInt, DEFAULT_ROLLOUT.maxUnavailable)
-    .option('--window-schedule <cron>', 'maintenance window openings, e.g. "0 22 * * 1-5"; running workspaces are restarted for an update only inside it')
+    .option(
+      '--window-schedule <cron>',
+      'maintenance window openings, e.g. "0 22 * * 1-5"; running workspaces are restarted for an update only inside it',
+    )
     .addOption(new Option('--window-duration <duration>', 'how long the window stays open (e.g. 2h)').argParser(goDuration))
     .option('--window-timezone <tz>', 'IANA time zone of --window-schedule (default UTC)')
     .option('--only-when-stopped', 'update only workspaces that are not running')
     .addOption(
-      new Option('--build-timeout <duration>', 'how long apply waits for one start or stop build').argParser(durationMs).default(DEFAULT_ROLLOUT.buildTimeoutMs, '10m'),
+      new Option('--build-timeout <duration>', 'how long apply waits for one start or stop build')
+        .argParser(durationMs)
+        .default(DEFAULT_ROLLOUT.buildTimeoutMs, '10m'),
     );
 }
 
@@ -44,7 +49,11 @@ export function rolloutFromFlags(flags: RolloutFlags): RolloutOptions {
   }
   if (flags.windowSchedule === undefined || flags.windowDuration === undefined)
     throw new UsageError('a maintenance window needs both --window-schedule and --window-duration');
-  const window = { schedule: flags.windowSchedule, duration: flags.windowDuration, ...(flags.windowTimezone ? { timezone: flags.windowTimezone } : {}) };
+  const window = {
+    schedule: flags.windowSchedule,
+    duration: flags.windowDuration,
+    ...(flags.windowTimezone ? { timezone: flags.windowTimezone } : {}),
+  };
   const problem = windowError(window);
   if (problem) throw new UsageError(problem.replace(/^rollout\.window\.(\w+)/, (_m, f: string) => `--window-${f}`));
   opts.window = window;

@@ -28,7 +28,15 @@ const KEY_OF: Record<RolloutState, keyof RolloutCounts> = {
 /** undefined when no declaration manages a version or parameters. */
 export function rolloutCounts(plans: WorkspacePlan[]): RolloutCounts | undefined {
   let any = false;
-  const counts: RolloutCounts = { upToDate: 0, updating: 0, waitingForWindow: 0, waitingForStop: 0, waitingForSlot: 0, blocked: 0, failed: 0 };
+  const counts: RolloutCounts = {
+    upToDate: 0,
+    updating: 0,
+    waitingForWindow: 0,
+    waitingForStop: 0,
+    waitingForSlot: 0,
+    blocked: 0,
+    failed: 0,
+  };
   for (const p of plans) {
     const state = p.lifecycle?.rollout?.state;
     if (state === undefined) continue;
@@ -52,7 +60,8 @@ export function rolloutSummary(plans: WorkspacePlan[], verb: 'plan' | 'apply'): 
 export function rolloutLines(plan: WorkspacePlan): string[] {
   const lines: string[] = [];
   const r = plan.lifecycle?.rollout;
-  if (r && r.state !== 'UpToDate' && r.state !== 'Updating' && r.state !== 'Blocked') lines.push(`. wait ${plan.key} (${r.state}): ${r.message}`);
+  if (r && r.state !== 'UpToDate' && r.state !== 'Updating' && r.state !== 'Blocked')
+    lines.push(`. wait ${plan.key} (${r.state}): ${r.message}`);
   if (r?.state === 'Failed') lines[lines.length - 1] = `! failed ${plan.key}: ${r.message}`;
   const conflict = plan.lifecycle?.conflict;
   if (conflict && !plan.blocked.some((b) => b.reason === 'ScheduleConflict')) lines.push(`. note ${plan.key}: ${conflict.message}`);

@@ -3,7 +3,7 @@
 // (kubeconfig, servers, signals) is in ./run-operator.ts, loaded when `run`
 // runs, so the other commands never load the Kubernetes client library
 // (about 130 MB and 0.6 s of CPU, measured by the benchmark).
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { durationMs, positiveInt } from './arg-parsers.ts';
 
 export interface RunFlags {
@@ -24,7 +24,11 @@ export interface RunFlags {
   coderTimeout?: number;
 }
 
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 export function registerRunCommand(program: Command, run: (code: number) => void): Command {
   return program
@@ -36,15 +40,26 @@ export function registerRunCommand(program: Command, run: (code: number) => void
     .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE)')
     .option('--leader-election-id <name>', 'name of the Lease', 'coder-workspace-operator')
     .addOption(new Option('--lease-duration <duration>', 'how long a lease is valid').argParser(durationMs).default(15_000, '15s'))
-    .addOption(new Option('--renew-deadline <duration>', 'the leader gives up if it cannot renew for this long').argParser(durationMs).default(10_000, '10s'))
+    .addOption(
+      new Option('--renew-deadline <duration>', 'the leader gives up if it cannot renew for this long')
+        .argParser(durationMs)
+        .default(10_000, '10s'),
+    )
     .addOption(new Option('--retry-period <duration>', 'how often to try to acquire or renew').argParser(durationMs).default(2_000, '2s'))
     .option('--concurrency <n>', 'Workspaces reconciled in parallel', positiveInt, 4)
-    .addOption(new Option('--resync <duration>', 'refresh every Coder snapshot and correct drift this often').argParser(durationMs).default(600_000, '10m'))
-    .addOption(new Option('--deletion-policy <policy>', 'what deleting a Workspace does when its spec does not say').choices(['Orphan', 'Delete']).default('Orphan'))
+    .addOption(
+      new Option('--resync <duration>', 'refresh every Coder snapshot and correct drift this often')
+        .argParser(durationMs)
+        .default(600_000, '10m'),
+    )
+    .addOption(
+      new Option('--deletion-policy <policy>', 'what deleting a Workspace does when its spec does not say')
+        .choices(['Orphan', 'Delete'])
+        .default('Orphan'),
+    )
     .option('--metrics-bind-address <addr>', 'address for /metrics (0 disables)', ':8080')
     .option('--health-probe-bind-address <addr>', 'address for /healthz and /readyz (0 disables)', ':8081')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', process.env.LOG_LEVEL || 'info')
     .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs))
     .action(async (flags: RunFlags) => run(await (await import('./run-operator.ts')).runCommand(flags)));
 }
-

@@ -16,7 +16,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, else in-cluster
   const leNamespace = flags.leaderElectionNamespace || process.env.POD_NAMESPACE;
-  if (flags.leaderElect && !leNamespace) throw new InvalidArgumentError('--leader-elect needs --leader-election-namespace or $POD_NAMESPACE');
+  if (flags.leaderElect && !leNamespace)
+    throw new InvalidArgumentError('--leader-elect needs --leader-election-namespace or $POD_NAMESPACE');
   let exitCode = 0;
   const operator = new Operator({
     kubeConfig,
@@ -25,7 +26,15 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     resyncMs: flags.resync,
     deletionPolicy: flags.deletionPolicy,
     ...(flags.leaderElect
-      ? { leaderElection: { namespace: leNamespace!, id: flags.leaderElectionId, leaseDurationMs: flags.leaseDuration, renewDeadlineMs: flags.renewDeadline, retryPeriodMs: flags.retryPeriod } }
+      ? {
+          leaderElection: {
+            namespace: leNamespace!,
+            id: flags.leaderElectionId,
+            leaseDurationMs: flags.leaseDuration,
+            renewDeadlineMs: flags.renewDeadline,
+            retryPeriodMs: flags.retryPeriod,
+          },
+        }
       : {}),
     ...(flags.coderTimeout ? { coderTimeoutMs: flags.coderTimeout } : {}),
     logger,
@@ -44,7 +53,15 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   if (metricsServer) servers.push(metricsServer);
   const probeServer = await startHttpServer({ address: flags.healthProbeBindAddress, registry: metrics.registry, ...checks });
   if (probeServer) servers.push(probeServer);
-  logger.info({ metrics: metricsServer?.url, probes: probeServer?.url, namespaces: flags.namespaces.length > 0 ? flags.namespaces : 'all', leaderElect: flags.leaderElect === true }, 'operator starting');
+  logger.info(
+    {
+      metrics: metricsServer?.url,
+      probes: probeServer?.url,
+      namespaces: flags.namespaces.length > 0 ? flags.namespaces : 'all',
+      leaderElect: flags.leaderElect === true,
+    },
+    'operator starting',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {

@@ -21,6 +21,10 @@ export function renderStatusTable(report: PlanReport): string {
   });
   for (const s of report.suspended ?? []) rows.push([s.key, s.owner, s.name, '-', '-', '-', 'False (Suspended)', '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

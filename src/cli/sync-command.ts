@@ -94,7 +94,8 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   const server = await startHttpServer({
     address: flags.metricsBindAddress,
     registry: metrics.registry,
-    liveness: () => (Date.now() - tickStarted > stallMs ? `no tick has finished for ${Math.round((Date.now() - tickStarted) / 1000)}s` : undefined),
+    liveness: () =>
+      Date.now() - tickStarted > stallMs ? `no tick has finished for ${Math.round((Date.now() - tickStarted) / 1000)}s` : undefined,
     readiness: () => (ticks === 0 ? 'the first sync has not finished yet' : undefined),
   });
   if (server) logger.info({ address: server.url }, 'serving /metrics, /healthz and /readyz');

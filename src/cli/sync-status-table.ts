@@ -29,7 +29,11 @@ export function renderSyncStatus(status: SyncStatusFile): string {
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   lines.push(line(header), ...rows.map(line));
   if (rows.length === 0) lines.push('(no workspaces recorded yet)');
   return lines.join('\n');

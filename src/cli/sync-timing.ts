@@ -22,10 +22,15 @@ export interface SyncTiming {
 export function checkSyncTiming(flags: SyncTiming): void {
   if (flags.allowShortIntervals) return;
   const low = [
-    flags.interval < SYNC_FLOORS.intervalMs ? `--interval must be at least ${formatDuration(SYNC_FLOORS.intervalMs)} (got ${formatDuration(flags.interval)})` : undefined,
-    flags.resync < SYNC_FLOORS.resyncMs ? `--resync must be at least ${formatDuration(SYNC_FLOORS.resyncMs)} (got ${formatDuration(flags.resync)})` : undefined,
+    flags.interval < SYNC_FLOORS.intervalMs
+      ? `--interval must be at least ${formatDuration(SYNC_FLOORS.intervalMs)} (got ${formatDuration(flags.interval)})`
+      : undefined,
+    flags.resync < SYNC_FLOORS.resyncMs
+      ? `--resync must be at least ${formatDuration(SYNC_FLOORS.resyncMs)} (got ${formatDuration(flags.resync)})`
+      : undefined,
   ].filter((m) => m !== undefined);
-  if (low.length > 0) throw new UsageError(`${low.join('; ')}: each resync lists every workspace in Coder; --allow-short-intervals lifts the floors`);
+  if (low.length > 0)
+    throw new UsageError(`${low.join('; ')}: each resync lists every workspace in Coder; --allow-short-intervals lifts the floors`);
 }
 
 /**
@@ -33,7 +38,13 @@ export function checkSyncTiming(flags: SyncTiming): void {
  * an invalid or rewritten commit is not re-read until the next resync, so
  * such a tick costs one fetch and needs no backing off).
  */
-const BACKS_OFF: ReadonlySet<TickResult> = new Set<TickResult>(['FetchFailed', 'RefNotFound', 'PathNotFound', 'CoderUnavailable', 'ApplyFailed']);
+const BACKS_OFF: ReadonlySet<TickResult> = new Set<TickResult>([
+  'FetchFailed',
+  'RefNotFound',
+  'PathNotFound',
+  'CoderUnavailable',
+  'ApplyFailed',
+]);
 
 export function backsOff(result: TickResult): boolean {
   return BACKS_OFF.has(result);

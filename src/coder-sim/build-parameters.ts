@@ -37,9 +37,17 @@ export function buildParameterProblem(
     const value = given.get(p.name);
     const old = before.get(p.name);
     if (!p.mutable && value !== undefined && old !== undefined && value !== old)
-      problems.push({ name: p.name, summary: 'Immutable parameter changed', detail: `Parameter ${JSON.stringify(p.name)} is not mutable, so it can't be updated after creating a workspace.` });
+      problems.push({
+        name: p.name,
+        summary: 'Immutable parameter changed',
+        detail: `Parameter ${JSON.stringify(p.name)} is not mutable, so it can't be updated after creating a workspace.`,
+      });
     else if (p.required && value === undefined && old === undefined)
-      problems.push({ name: p.name, summary: 'Required parameter not provided', detail: `parameter ${JSON.stringify(p.name)} is required but not provided` });
+      problems.push({
+        name: p.name,
+        summary: 'Required parameter not provided',
+        detail: `parameter ${JSON.stringify(p.name)} is required but not provided`,
+      });
   }
   problems.sort((a, b) => a.name.localeCompare(b.name));
   const [first] = problems;

@@ -147,7 +147,11 @@ export class SwaggerContract {
   responseSchemaFor(method: string, route: string, status: number): unknown {
     if (status >= 400) return { $ref: `${SCHEMA_ID}#/definitions/codersdk.Response` };
     const responses = this.doc.paths[route]?.[method.toLowerCase()]?.responses;
-    const documented = responses?.[String(status)] ? status : CREATED_DOCUMENTED_AS_OK.has(`${method.toUpperCase()} ${route}`) && status === 201 ? 200 : status;
+    const documented = responses?.[String(status)]
+      ? status
+      : CREATED_DOCUMENTED_AS_OK.has(`${method.toUpperCase()} ${route}`) && status === 201
+        ? 200
+        : status;
     const response = responses?.[String(documented)];
     if (!response) return undefined;
     if (response.schema === undefined) return null;

@@ -4,14 +4,7 @@
 // only ever true for the owner, ttl_ms follows the template when users may not
 // set autostop.
 import type { ProvisionerJob, Workspace, WorkspaceBuild } from '../coder/types.ts';
-import {
-  buildDeadline,
-  jobCompletedAt,
-  jobStartedAt,
-  jobStatusAt,
-  latestBuild,
-  workspaceStatusAt,
-} from './lifecycle.ts';
+import { buildDeadline, jobCompletedAt, jobStartedAt, jobStatusAt, latestBuild, workspaceStatusAt } from './lifecycle.ts';
 import type { SimApiKey, SimBuild, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
 import type { SimState } from './state.ts';
 import { profileOf } from './versions.ts';

@@ -42,7 +42,14 @@ export class FaultInjector {
   get active(): boolean {
     const o = this.options;
     return Boolean(
-      o.latencyMs || o.latencySpikeMs || o.stallRate || o.errorRate || o.errorAfterCommitRate || o.dropRate || o.dropAfterCommitRate || o.rateLimitBurst,
+      o.latencyMs ||
+        o.latencySpikeMs ||
+        o.stallRate ||
+        o.errorRate ||
+        o.errorAfterCommitRate ||
+        o.dropRate ||
+        o.dropAfterCommitRate ||
+        o.rateLimitBurst,
     );
   }
 
@@ -82,7 +89,7 @@ export function injectedServerError(): SimResponse {
 
 export function injectedRateLimit(retryAfterSeconds = 60): SimResponse {
   return {
-    ...errorResponse(429, 'You\'ve been rate limited for sending more than 512 requests in 1m0s.'),
+    ...errorResponse(429, "You've been rate limited for sending more than 512 requests in 1m0s."),
     headers: { 'Retry-After': String(retryAfterSeconds) },
   };
 }

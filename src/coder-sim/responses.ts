@@ -73,12 +73,10 @@ export function invalidQueryParams(validations: ValidationError[]): SimResponse 
  * trailing newline (json.Encoder).
  */
 export function encodeGoJson(body: unknown): string {
-  return (
-    `${JSON.stringify(body)
-      .replace(/</g, '\\u003c')
-      .replace(/>/g, '\\u003e')
-      .replace(/&/g, '\\u0026')
-      .replace(/\u2028/g, '\\u2028')
-      .replace(/\u2029/g, '\\u2029')}\n`
-  );
+  return `${JSON.stringify(body)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')}\n`;
 }

@@ -21,13 +21,39 @@ export interface WorkspaceFilter {
 }
 
 const STATUSES: WorkspaceStatus[] = [
-  'pending', 'starting', 'running', 'stopping', 'stopped', 'failed', 'canceling', 'canceled', 'deleting', 'deleted',
+  'pending',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'failed',
+  'canceling',
+  'canceled',
+  'deleting',
+  'deleted',
 ];
-const SINGLE_KEYS = new Set(['owner', 'name', 'template', 'status', 'dormant', 'organization', 'outdated', 'last_used_after', 'last_used_before']);
+const SINGLE_KEYS = new Set([
+  'owner',
+  'name',
+  'template',
+  'status',
+  'dormant',
+  'organization',
+  'outdated',
+  'last_used_after',
+  'last_used_before',
+]);
 // Accepted like the server does, but the simulator has no agents, AI tasks or sharing to filter on.
 const IGNORED_KEYS = new Set([
-  'has-agent', 'param', 'has-ai-task', 'has_external_agent', 'healthy', 'shared', 'shared_with_user',
-  'shared_with_group', 'include_agent_metadata',
+  'has-agent',
+  'param',
+  'has-ai-task',
+  'has_external_agent',
+  'healthy',
+  'shared',
+  'shared_with_user',
+  'shared_with_group',
+  'include_agent_metadata',
 ]);
 
 export function parseWorkspaceQuery(query: string): WorkspaceFilter | ValidationError[] {
@@ -76,26 +102,36 @@ export function parseWorkspaceQuery(query: string): WorkspaceFilter | Validation
         break;
       case 'status':
         if ((STATUSES as string[]).includes(value)) filter.status = value as WorkspaceStatus;
-        else errors.push({ field: key, detail: `Query param "status" has invalid value: ${JSON.stringify(value)} is not a valid workspace status` });
+        else
+          errors.push({
+            field: key,
+            detail: `Query param "status" has invalid value: ${JSON.stringify(value)} is not a valid workspace status`,
+          });
         break;
       case 'dormant':
       case 'outdated': {
         const b = parseGoBool(value);
-        if (b === undefined) errors.push({ field: key, detail: `Query param ${JSON.stringify(key)} must be a valid boolean: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax` });
+        if (b === undefined)
+          errors.push({
+            field: key,
+            detail: `Query param ${JSON.stringify(key)} must be a valid boolean: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
+          });
         else filter[key] = b;
         break;
       }
       case 'id': {
         const ids = list.flatMap((v) => v.split(',')).filter((v) => v !== '');
         const bad = ids.find((v) => !isUuid(v));
-        if (bad !== undefined) errors.push({ field: key, detail: `Query param "id" must be a valid uuid: invalid UUID length: ${bad.length}` });
+        if (bad !== undefined)
+          errors.push({ field: key, detail: `Query param "id" must be a valid uuid: invalid UUID length: ${bad.length}` });
         else filter.ids = ids;
         break;
       }
       case 'last_used_after':
       case 'last_used_before': {
         const t = Date.parse(value.toUpperCase());
-        if (Number.isNaN(t)) errors.push({ field: key, detail: `Query param ${JSON.stringify(key)} must be a valid date format (2006-01-02T15:04:05Z07:00)` });
+        if (Number.isNaN(t))
+          errors.push({ field: key, detail: `Query param ${JSON.stringify(key)} must be a valid date format (2006-01-02T15:04:05Z07:00)` });
         else if (key === 'last_used_after') filter.lastUsedAfter = t;
         else filter.lastUsedBefore = t;
         break;

@@ -94,11 +94,7 @@ export interface SimSeed {
 
 /** The seed used when none is given: one owner and two members, one template. */
 export const DEFAULT_SEED: SimSeed = {
-  users: [
-    { username: 'admin', roles: ['owner'] },
-    { username: 'alice' },
-    { username: 'bob' },
-  ],
+  users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }, { username: 'bob' }],
   templates: [{ name: 'docker', default_ttl_ms: 8 * 3600_000 }],
 };
 

@@ -8,15 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { authenticate, extractToken, type Authenticated } from './auth.ts';
 import { isSiteOwner } from './authz.ts';
 import type { SwaggerContract } from './contract.ts';
-import { FaultInjector, injectedRateLimit, injectedServerError } from './faults.ts';
+import { type FaultInjector, injectedRateLimit, injectedServerError } from './faults.ts';
 import { isResponse } from './params.ts';
-import { bypassRefused, rateLimitKey, RateLimiter } from './rate-limit.ts';
+import { bypassRefused, rateLimitKey, type RateLimiter } from './rate-limit.ts';
 import { bodyTooLarge, decodeBody, parseGoBool, readRawBody } from './request-body.ts';
 import { encodeGoJson, errorResponse, routeNotFound, type SimResponse } from './responses.ts';
 import type { Router } from './router.ts';
 import type { SimState } from './state.ts';
 import type { RecordedCall } from './types.ts';
-import { RetryAfterWindows, windowKey } from './retry-windows.ts';
+import { type RetryAfterWindows, windowKey } from './retry-windows.ts';
 import { profileOf } from './versions.ts';
 
 export interface PipelineDeps {
@@ -53,7 +53,8 @@ export async function listen(deps: PipelineDeps, port: number): Promise<{ server
     if (connection === undefined) connections.set(req.socket, (connection = ++connectionIds));
     handle(deps, { id: ++callIds, connection }, req, res).catch((err: unknown) => {
       // A bug in the simulator itself: answer like Go's recoverer would, and keep serving.
-      if (!res.headersSent) writeResponse(res, errorResponse(500, 'Internal error.', { detail: String(err) }), {}, profileOf(deps.state).buildVersion);
+      if (!res.headersSent)
+        writeResponse(res, errorResponse(500, 'Internal error.', { detail: String(err) }), {}, profileOf(deps.state).buildVersion);
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -65,7 +66,12 @@ export async function listen(deps: PipelineDeps, port: number): Promise<{ server
   return { server, url: `http://127.0.0.1:${actual}` };
 }
 
-async function handle(deps: PipelineDeps, ids: { id: number; connection: number }, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  deps: PipelineDeps,
+  ids: { id: number; connection: number },
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const { id } = ids;
   const { state } = deps;
   const at = state.now();
@@ -111,7 +117,8 @@ async function handle(deps: PipelineDeps, ids: { id: number; connection: number 
   call.status = outcome.res.status;
   if (outcome.res.body !== undefined) call.responseBody = outcome.res.body;
   call.answeredAt = state.now();
-  if (call.fault === 'burst429' && call.status === 429) deps.retryWindows.open(key, id, call.answeredAt, deps.faults.burstRetryAfterSeconds * 1000);
+  if (call.fault === 'burst429' && call.status === 429)
+    deps.retryWindows.open(key, id, call.answeredAt, deps.faults.burstRetryAfterSeconds * 1000);
   deps.calls.push(call);
   writeResponse(res, outcome.res, outcome.extraHeaders, profileOf(state).buildVersion);
 }

@@ -4,15 +4,7 @@
 import { isUuid } from '../api/patterns.ts';
 import type { AutomaticUpdates } from '../coder/types.ts';
 import { isWorkspaceDeleted, latestBuild } from './lifecycle.ts';
-import type {
-  SimApiKey,
-  SimBuild,
-  SimOrganization,
-  SimTemplate,
-  SimTemplateVersion,
-  SimUser,
-  SimWorkspace,
-} from './model.ts';
+import type { SimApiKey, SimBuild, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
 import { createRandom, randomAlphanumeric, type Random } from './random.ts';
 import { nextStartAt } from './schedule.ts';
 import type { SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';

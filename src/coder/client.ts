@@ -130,7 +130,7 @@ export class CoderClient implements CoderApi {
     if (!opts.bypassRateLimit && this.rateLimiter.requestsPerMinute + this.rateLimiter.burst > SERVER_REQUESTS_PER_MINUTE) {
       opts.logger?.warn(
         { requestsPerMinute: this.rateLimiter.requestsPerMinute, burst: this.rateLimiter.burst },
-        'client rate limit can exceed Coder\'s 512 requests per minute per path; expect 429s',
+        "client rate limit can exceed Coder's 512 requests per minute per path; expect 429s",
       );
     }
     this.#options = opts;
@@ -183,7 +183,10 @@ export class CoderClient implements CoderApi {
   }
 
   async getTemplateVersionByName(templateId: string, name: string): Promise<TemplateVersion> {
-    const route = routePath('/api/v2/templates/{template}/versions/{templateversionname}', { template: templateId, templateversionname: name });
+    const route = routePath('/api/v2/templates/{template}/versions/{templateversionname}', {
+      template: templateId,
+      templateversionname: name,
+    });
     const body = await this.#get(route);
     // swagger.json documents an array; coderd's handler writes the one version. Accept both.
     const version = Array.isArray(body) ? body[0] : body;

@@ -23,18 +23,24 @@ export function toCoderResponse(status: number, body: string, host: string): Cod
     const detail = typeof parsed.detail === 'string' ? cleanText(parsed.detail) : '';
     if (detail !== '') response.detail = detail;
     const validations = Array.isArray(parsed.validations) ? parsed.validations.filter(isValidation).slice(0, MAX_VALIDATIONS) : [];
-    if (validations.length > 0) response.validations = validations.map((v) => ({ field: cleanText(v.field, MAX_FIELD_CHARS), detail: cleanText(v.detail) }));
+    if (validations.length > 0)
+      response.validations = validations.map((v) => ({ field: cleanText(v.field, MAX_FIELD_CHARS), detail: cleanText(v.detail) }));
     return response;
   }
   // Coder's rate-limit middleware refuses a bypass by a non-Owner in plain text.
-  if (status === 428) return { message: `server at ${host} refused X-Coder-Bypass-Ratelimit (HTTP 428): only a site Owner's token may bypass the rate limit` };
+  if (status === 428)
+    return {
+      message: `server at ${host} refused X-Coder-Bypass-Ratelimit (HTTP 428): only a site Owner's token may bypass the rate limit`,
+    };
   if (body.trim() === '') return { message: `server at ${host} answered HTTP ${status} with an empty body` };
   return { message: `server at ${host} did not answer like a Coder API (HTTP ${status})` };
 }
 
 /** A redirect: where to, as origin and path only (a query may carry anything). */
 export function redirectResponse(status: number, location: string | null, baseUrl: string): CoderResponse {
-  const response: CoderResponse = { message: `Coder answered with a redirect (${status}); set the connection URL to the address Coder serves the API on.` };
+  const response: CoderResponse = {
+    message: `Coder answered with a redirect (${status}); set the connection URL to the address Coder serves the API on.`,
+  };
   if (location) {
     try {
       const to = new URL(location, baseUrl);
@@ -57,7 +63,10 @@ const TOKEN_LIKE = /[A-Za-z0-9_\-+=.~]{32,}/g;
 
 /** One line, no control characters, no token-like runs, at most `max` characters. */
 export function cleanText(text: string, max = MAX_MESSAGE_CHARS): string {
-  let out = scrub(text.slice(0, max * 4)).replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  let out = scrub(text.slice(0, max * 4))
+    .replace(CONTROL, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   out = out.replace(TOKEN_LIKE, (run) => (isUuid(run) || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run) ? run : '[REDACTED]'));
   return out.length > max ? `${out.slice(0, max - 1)}…` : out;
 }

@@ -88,7 +88,9 @@ export class CoderResponseTooLargeError extends Error {
   readonly limitBytes: number;
 
   constructor(init: { method: string; path: string; status: number; limitBytes: number; limitText: string; hint: string }) {
-    super(`the answer to ${init.method} ${init.path} (HTTP ${init.status}) is larger than ${init.limitText}, the most the client reads for it; not retried (${init.hint})`);
+    super(
+      `the answer to ${init.method} ${init.path} (HTTP ${init.status}) is larger than ${init.limitText}, the most the client reads for it; not retried (${init.hint})`,
+    );
     this.method = init.method;
     this.path = init.path;
     this.status = init.status;
@@ -170,8 +172,7 @@ export class OwnerTokenError extends Error {
   constructor(init: { owner: string; cause: unknown; scopesTried?: string[]; tooNarrow?: boolean }) {
     const { owner, cause } = init;
     const status = cause instanceof CoderApiError ? cause.status : undefined;
-    const said =
-      cause instanceof CoderApiError ? cause.describe() : cause instanceof Error ? cause.message : String(cause);
+    const said = cause instanceof CoderApiError ? cause.describe() : cause instanceof Error ? cause.message : String(cause);
     const tried = init.scopesTried ?? [];
     const triedText = tried.length > 0 ? `; scopes tried: ${tried.join(' | ')}` : '';
     const what = init.tooNarrow

@@ -104,7 +104,9 @@ export class OwnerTokenBroker {
     this.#clock = opts.clock ?? Date.now;
     this.#prefix = opts.tokenNamePrefix ?? OWNER_TOKEN_DEFAULTS.tokenNamePrefix;
     if (!/^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/.test(this.#prefix) || this.#prefix.length > MAX_TOKEN_NAME - SUFFIX_LENGTH - 1) {
-      throw new RangeError(`tokenNamePrefix must be letters, digits and single hyphens, at most ${MAX_TOKEN_NAME - SUFFIX_LENGTH - 1} characters`);
+      throw new RangeError(
+        `tokenNamePrefix must be letters, digits and single hyphens, at most ${MAX_TOKEN_NAME - SUFFIX_LENGTH - 1} characters`,
+      );
     }
     this.#self = opts.selfUser;
     this.#logger = opts.logger;
@@ -224,7 +226,11 @@ export class OwnerTokenBroker {
     const name = `${this.#prefix}-${randomBytes(SUFFIX_LENGTH / 2).toString('hex')}`;
     let key: unknown;
     try {
-      const answer = await this.#admin.createToken(owner, { token_name: name, lifetime: lifetimeMs * NS_PER_MS, ...this.#sets[level]!.request });
+      const answer = await this.#admin.createToken(owner, {
+        token_name: name,
+        lifetime: lifetimeMs * NS_PER_MS,
+        ...this.#sets[level]!.request,
+      });
       key = answer?.key;
     } catch (error) {
       // No answer, or a 5xx: the token may exist all the same. Find it by the

@@ -162,7 +162,10 @@ export class CoderTransport {
             status,
             limitBytes,
             limitText: formatBytes(limitBytes),
-            hint: req.maxBodyBytes === undefined ? 'check that the URL is a Coder deployment' : 'use a smaller page size, or check that the URL is a Coder deployment',
+            hint:
+              req.maxBodyBytes === undefined
+                ? 'check that the URL is a Coder deployment'
+                : 'use a smaller page size, or check that the URL is a Coder deployment',
           });
         }
         return { status, body: this.#parseSuccess(req, status, text) };
@@ -186,7 +189,10 @@ export class CoderTransport {
         status,
         method: req.method,
         path: req.route.path,
-        response: status >= 300 && status < 400 ? redirectResponse(status, response.headers.get('location'), c.baseUrl) : toCoderResponse(status, this.#scrub(text), this.#host()),
+        response:
+          status >= 300 && status < 400
+            ? redirectResponse(status, response.headers.get('location'), c.baseUrl)
+            : toCoderResponse(status, this.#scrub(text), this.#host()),
         retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
       });
     }
@@ -194,7 +200,11 @@ export class CoderTransport {
 
   /** Logs when the deadline, not the count, ends the retries. */
   #beforeDeadline(req: CoderRequest, inTime: boolean): boolean {
-    if (!inTime) this.#config.logger?.warn({ method: req.method, route: req.route.template, retryDeadlineMs: this.#config.retryDeadlineMs }, 'not retrying: the retry deadline has passed');
+    if (!inTime)
+      this.#config.logger?.warn(
+        { method: req.method, route: req.route.template, retryDeadlineMs: this.#config.retryDeadlineMs },
+        'not retrying: the retry deadline has passed',
+      );
     return inTime;
   }
 

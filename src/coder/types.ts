@@ -19,14 +19,7 @@ export type WorkspaceStatus =
 
 export type WorkspaceTransition = 'start' | 'stop' | 'delete';
 
-export type ProvisionerJobStatus =
-  | 'pending'
-  | 'running'
-  | 'succeeded'
-  | 'canceling'
-  | 'canceled'
-  | 'failed'
-  | 'unknown';
+export type ProvisionerJobStatus = 'pending' | 'running' | 'succeeded' | 'canceling' | 'canceled' | 'failed' | 'unknown';
 
 /** codersdk.ValidationError */
 export interface ValidationError {

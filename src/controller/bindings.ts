@@ -21,7 +21,9 @@ export class BindingConflictError extends Error {
   readonly holder: string;
 
   constructor(holder: string, what: string) {
-    super(`${what} is already managed by Workspace ${holder}; this Workspace will not change it. Delete one of the two resources, or give this one another spec.name`);
+    super(
+      `${what} is already managed by Workspace ${holder}; this Workspace will not change it. Delete one of the two resources, or give this one another spec.name`,
+    );
     this.holder = holder;
   }
 }

@@ -13,7 +13,11 @@ const VERSION = /^v?\d{1,4}\.\d{1,4}\.\d{1,4}(?:[-+][0-9A-Za-z.+-]{1,64})?$/;
 
 export async function checkCoder(api: Pick<CoderApi, 'buildInfo' | 'getUser'>, url: string, secret: string): Promise<ConnectionState> {
   const host = hostOf(url);
-  const notCoder = (what: string): ConnectionState => ({ ready: false, reason: 'NotCoder', message: `server at ${host} did not answer like a Coder API (${what}); check the connection URL` });
+  const notCoder = (what: string): ConnectionState => ({
+    ready: false,
+    reason: 'NotCoder',
+    message: `server at ${host} did not answer like a Coder API (${what}); check the connection URL`,
+  });
   let step = 'GET /api/v2/buildinfo';
   try {
     const info: unknown = await api.buildInfo();
@@ -25,11 +29,20 @@ export async function checkCoder(api: Pick<CoderApi, 'buildInfo' | 'getUser'>, u
     return { ready: true, version };
   } catch (error) {
     if (error instanceof CoderApiError && error.status === 401)
-      return { ready: false, reason: 'Unauthorized', message: `Coder at ${url} refused the token from Secret ${secret} (401); put a valid token in the Secret` };
+      return {
+        ready: false,
+        reason: 'Unauthorized',
+        message: `Coder at ${url} refused the token from Secret ${secret} (401); put a valid token in the Secret`,
+      };
     // A 2xx that is not JSON, or a refusal of the public /buildinfo that is no overload: not Coder.
-    const answeredOddly = error instanceof CoderApiError && (error.status < 300 || (step.endsWith('buildinfo') && error.status !== 429 && error.status < 500));
+    const answeredOddly =
+      error instanceof CoderApiError && (error.status < 300 || (step.endsWith('buildinfo') && error.status !== 429 && error.status < 500));
     if (answeredOddly) return notCoder(`${step}, HTTP ${error.status}`);
-    return { ready: false, reason: 'Unreachable', message: `cannot reach Coder at ${url}: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ready: false,
+      reason: 'Unreachable',
+      message: `cannot reach Coder at ${url}: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 

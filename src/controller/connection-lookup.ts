@@ -36,7 +36,13 @@ export function connectionRefOf(object: AnyConnection): ConnectionRef {
     return { id: connectionId('CoderConnection', ns, name), kind: 'CoderConnection', name, secretNamespace: ns, spec: object.spec };
   }
   // The schema requires the namespace on a ClusterCoderConnection's Secret reference.
-  return { id: connectionId('ClusterCoderConnection', undefined, name), kind: 'ClusterCoderConnection', name, secretNamespace: object.spec.tokenSecretRef.namespace ?? 'default', spec: object.spec };
+  return {
+    id: connectionId('ClusterCoderConnection', undefined, name),
+    kind: 'ClusterCoderConnection',
+    name,
+    secretNamespace: object.spec.tokenSecretRef.namespace ?? 'default',
+    spec: object.spec,
+  };
 }
 
 /** The object behind a connection id, from the caches; undefined when it is gone. */
@@ -53,7 +59,10 @@ export function lookupConnection(ws: Workspace, caches: ConnectionCaches): Resol
   const name = ws.spec.connectionRef?.name ?? 'default';
   if (kind === 'CoderConnection') {
     const object = caches.coderConnection(`${ns}/${name}`);
-    if (!object) return { missing: `CoderConnection "${name}" not found in namespace "${ns}"${ws.spec.connectionRef ? '' : ' (spec.connectionRef defaults to the CoderConnection named "default")'}` };
+    if (!object)
+      return {
+        missing: `CoderConnection "${name}" not found in namespace "${ns}"${ws.spec.connectionRef ? '' : ' (spec.connectionRef defaults to the CoderConnection named "default")'}`,
+      };
     return { object, ref: connectionRefOf(object), tenancy: { kind, namespace: ns, name } };
   }
   const object = caches.clusterCoderConnection(name);

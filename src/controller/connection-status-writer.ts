@@ -32,13 +32,18 @@ export class ConnectionStatusWriter {
   /** true when a patch was sent. A failed write is logged, not thrown: the next look writes it. */
   async write(id: string, obj: AnyConnection, rt: ConnectionRuntime, now: Date): Promise<boolean> {
     // Renames are a deployment flag every workspace carries: the snapshot knows it once it has one.
-    const state = rt.state.ready && rt.snapshot.allowRenames !== undefined ? { ...rt.state, renamesAllowed: rt.snapshot.allowRenames } : rt.state;
+    const state =
+      rt.state.ready && rt.snapshot.allowRenames !== undefined ? { ...rt.state, renamesAllowed: rt.snapshot.allowRenames } : rt.state;
     // A connection deleted and made again under the same name is a new object (uid) with no status.
     const mine = this.#written.get(id);
     const previous = mine && mine.uid === obj.metadata.uid ? mine.status : obj.status;
     const next = connectionStatus(previous, state, obj.metadata.generation, now);
     if (!next) return false;
-    const target: ObjectRef = { kind: obj.kind, name: obj.metadata.name, ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}) };
+    const target: ObjectRef = {
+      kind: obj.kind,
+      name: obj.metadata.name,
+      ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
+    };
     try {
       await this.#kube.patchStatus(target, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
       this.#written.set(id, { uid: obj.metadata.uid, status: next });

@@ -8,7 +8,12 @@ import { statusChanged } from './status-patch.ts';
 
 type ConnectionStatus = NonNullable<ClusterCoderConnection['status']>;
 
-export function connectionStatus(previous: ConnectionStatus | undefined, state: ConnectionState, generation: number | undefined, now: Date): ConnectionStatus | undefined {
+export function connectionStatus(
+  previous: ConnectionStatus | undefined,
+  state: ConnectionState,
+  generation: number | undefined,
+  now: Date,
+): ConnectionStatus | undefined {
   const next: ConnectionStatus = {};
   if (generation !== undefined) next.observedGeneration = generation;
   const ready = state.ready

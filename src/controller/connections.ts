@@ -143,7 +143,8 @@ export class ConnectionRegistry {
     const existing = this.#runtimes.get(ref.id);
     if (existing) {
       const rt = await existing.catch(() => undefined);
-      const retry = rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' && this.#now() - rt.checkedAt >= (this.#deps.recheckMs ?? 15_000);
+      const retry =
+        rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' && this.#now() - rt.checkedAt >= (this.#deps.recheckMs ?? 15_000);
       if (rt && rt.specKey === specKey && !retry) return rt;
       if (this.#runtimes.get(ref.id) === existing) this.#runtimes.delete(ref.id);
       if (rt) void rt.owners?.release();
@@ -152,7 +153,10 @@ export class ConnectionRegistry {
     if (!building) {
       building = this.#build(ref);
       this.#runtimes.set(ref.id, building);
-      building.then(() => this.#settled.add(ref.id), () => this.#runtimes.delete(ref.id));
+      building.then(
+        () => this.#settled.add(ref.id),
+        () => this.#runtimes.delete(ref.id),
+      );
     }
     return building;
   }
@@ -214,7 +218,8 @@ export class ConnectionRegistry {
       token = await this.#token(ref);
       if (!token) throw new Error(`key "${ref.spec.tokenSecretRef.key ?? 'token'}" is empty`);
     } catch (error) {
-      if (error instanceof SecretNotLabelledError) return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotLabelled', message: error.message }, now });
+      if (error instanceof SecretNotLabelledError)
+        return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotLabelled', message: error.message }, now });
       const message = `cannot read the token from Secret ${secret}: ${error instanceof Error ? error.message : String(error)}`;
       return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotFound', message }, now });
     }
@@ -237,7 +242,11 @@ export class ConnectionRegistry {
       try {
         await rt.refresh();
       } catch (error) {
-        rt.state = { ready: false, reason: 'Unreachable', message: `Coder at ${ref.spec.url} accepted the token but listing its workspaces failed: ${error instanceof Error ? error.message : String(error)}` };
+        rt.state = {
+          ready: false,
+          reason: 'Unreachable',
+          message: `Coder at ${ref.spec.url} accepted the token but listing its workspaces failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
       }
     }
     this.#deps.logger.info({ connection: ref.id, ready: rt.state.ready, workspaces: rt.snapshot.size }, 'connection checked');

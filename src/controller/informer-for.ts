@@ -9,7 +9,9 @@ import { MultiNamespaceInformer } from './multi-namespace-informer.ts';
 import { resourcePath, type ResourceType } from './resources.ts';
 import { trimForCache } from './trim.ts';
 
-export interface InformerForOptions extends Selectors, Pick<InformerOptions<KubernetesObject>, 'quietRelistMs' | 'listTimeoutMs' | 'restartBackoff' | 'clock' | 'random'> {
+export interface InformerForOptions
+  extends Selectors,
+    Pick<InformerOptions<KubernetesObject>, 'quietRelistMs' | 'listTimeoutMs' | 'restartBackoff' | 'clock' | 'random'> {
   /** --namespaces; undefined or empty: all namespaces. */
   namespaces?: readonly string[];
   logger: Logger;
@@ -21,15 +23,17 @@ export function informerFor<T extends KubernetesObject>(
   opts: InformerForOptions,
 ): MultiNamespaceInformer<T> {
   const { namespaces, ...rest } = opts;
-  return new MultiNamespaceInformer<T>(type.namespaced ? namespaces : undefined, (namespace) =>
-    new ResilientInformer<T>({
-      ...rest,
-      kubeConfig,
-      path: resourcePath(type, namespace),
-      // The operator reads little of each object's metadata; caching all of it cost ~14 KB per
-      // Workspace. Trimmed page by page while listing, and each watch event as it comes.
-      list: listerFor<T>(kubeConfig, type, namespace, trimForCache),
-      trim: trimForCache,
-    }),
+  return new MultiNamespaceInformer<T>(
+    type.namespaced ? namespaces : undefined,
+    (namespace) =>
+      new ResilientInformer<T>({
+        ...rest,
+        kubeConfig,
+        path: resourcePath(type, namespace),
+        // The operator reads little of each object's metadata; caching all of it cost ~14 KB per
+        // Workspace. Trimmed page by page while listing, and each watch event as it comes.
+        list: listerFor<T>(kubeConfig, type, namespace, trimForCache),
+        trim: trimForCache,
+      }),
   );
 }

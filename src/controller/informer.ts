@@ -183,14 +183,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     this.#listedAt = undefined;
     const { kubeConfig, path, labelSelector, fieldSelector } = this.#opts;
     const current = () => generation === this.#generation;
-    const listWatch = new ListWatch<T>(
-      path,
-      new Watch(kubeConfig),
-      () => this.#list(generation),
-      false,
-      labelSelector,
-      fieldSelector,
-    );
+    const listWatch = new ListWatch<T>(path, new Watch(kubeConfig), () => this.#list(generation), false, labelSelector, fieldSelector);
     this.#listWatch = listWatch;
     const trim = this.#opts.trim;
     const ingest = (o: T) => (trim?.(o), this.#cache.upsert(o));

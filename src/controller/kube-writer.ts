@@ -4,7 +4,15 @@
 // finalizer), status through the status subresource with a merge patch, and
 // events.k8s.io/v1 Events. Secrets are read by GET only (RBAC: get, never list).
 import { randomBytes } from 'node:crypto';
-import { ApiException, CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema.ts';
 import { formatMicroTime } from './lease-record.ts';
 
@@ -95,7 +103,8 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
         secret = await core.readNamespacedSecret({ namespace, name });
       } catch (error) {
         if (error instanceof ApiException && error.code === 404) throw new Error(`Secret ${namespace}/${name} not found`);
-        if (error instanceof ApiException && error.code === 403) throw new Error(`the operator may not read Secret ${namespace}/${name} (403)`);
+        if (error instanceof ApiException && error.code === 403)
+          throw new Error(`the operator may not read Secret ${namespace}/${name} (403)`);
         throw error;
       }
       const value = secret.data?.[key];

@@ -171,7 +171,12 @@ export class LeaderElector {
     this.#leading = false;
     try {
       const record = releasedRecord(observed.record, this.#clock.now());
-      const resourceVersion = await withTimeout(this.#opts.lease.update(record, observed.resourceVersion), this.#renewDeadlineMs, 'lease release', this.#clock);
+      const resourceVersion = await withTimeout(
+        this.#opts.lease.update(record, observed.resourceVersion),
+        this.#renewDeadlineMs,
+        'lease release',
+        this.#clock,
+      );
       this.#observed = { record, resourceVersion };
       this.#logger.info('released the lease');
       return true;
@@ -221,7 +226,10 @@ export class LeaderElector {
       : await this.#opts.lease.create(record);
     this.#observed = { record, resourceVersion };
     if (decision.action === 'takeover' || decision.action === 'create') {
-      this.#logger.info({ reason: decision.action === 'takeover' ? decision.reason : 'created', transitions: record.leaseTransitions }, 'acquired the lease');
+      this.#logger.info(
+        { reason: decision.action === 'takeover' ? decision.reason : 'created', transitions: record.leaseTransitions },
+        'acquired the lease',
+      );
     }
     this.#report(this.identity);
     return { ok: true, renewedAt: now };

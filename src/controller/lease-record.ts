@@ -26,7 +26,10 @@ export type LeaseDecision =
 
 /** When the lease stops protecting its holder. */
 export function leaseExpiresAt(record: LeaseRecord, observedChangeAt?: number): number {
-  const renewed = Math.max(record.renewTime ?? record.acquireTime ?? Number.NEGATIVE_INFINITY, observedChangeAt ?? Number.NEGATIVE_INFINITY);
+  const renewed = Math.max(
+    record.renewTime ?? record.acquireTime ?? Number.NEGATIVE_INFINITY,
+    observedChangeAt ?? Number.NEGATIVE_INFINITY,
+  );
   return renewed + record.leaseDurationSeconds * 1000;
 }
 

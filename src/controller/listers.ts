@@ -55,7 +55,12 @@ function continueToken(list: KubernetesListObject<KubernetesObject>): string | u
 }
 
 /** The list function for a kind, cluster-wide or in one namespace. */
-export function listerFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string, trim?: (item: T) => void): ListFn<T> {
+export function listerFor<T extends KubernetesObject>(
+  kc: KubeConfig,
+  type: ResourceType,
+  namespace?: string,
+  trim?: (item: T) => void,
+): ListFn<T> {
   if (namespace !== undefined && !type.namespaced) throw new Error(`${type.plural} is cluster-scoped; it has no namespace`);
   return (selectors) => listAllPages(pageFor<T>(kc, type, namespace), selectors, PAGE_SIZE, trim);
 }

@@ -4,10 +4,7 @@
 // the watch was down), never a flood of spurious adds.
 import type { KubernetesObject } from '@kubernetes/client-node';
 
-export type CacheEvent<T> =
-  | { type: 'add'; object: T }
-  | { type: 'update'; object: T; old: T }
-  | { type: 'delete'; object: T };
+export type CacheEvent<T> = { type: 'add'; object: T } | { type: 'update'; object: T; old: T } | { type: 'delete'; object: T };
 
 /** "namespace/name", or "name" for cluster-scoped objects (client-go's MetaNamespaceKeyFunc). */
 export function objectKey(obj: KubernetesObject): string {

@@ -34,7 +34,14 @@ export interface OperatorOptions {
   concurrency: number;
   resyncMs: number;
   deletionPolicy: DeletionPolicy;
-  leaderElection?: { namespace: string; id: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number; identity?: string };
+  leaderElection?: {
+    namespace: string;
+    id: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+    identity?: string;
+  };
   coderTimeoutMs?: number;
   logger: Logger;
   metrics: OperatorMetrics;
@@ -75,7 +82,13 @@ export class Operator {
     const kube = o.kube ?? kubeWriter(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity());
     this.registry = new ConnectionRegistry({
       readSecret: (ns, name, key) => kube.readSecret(ns, name, key),
-      makeApi: (c) => new CoderClient({ ...c, logger: o.logger, onResponse: o.metrics.onCoderResponse, ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}) }),
+      makeApi: (c) =>
+        new CoderClient({
+          ...c,
+          logger: o.logger,
+          onResponse: o.metrics.onCoderResponse,
+          ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}),
+        }),
       logger: o.logger,
     });
     const caches = {
@@ -126,7 +139,14 @@ export class Operator {
       const m = ws.metadata ?? {};
       const p = old.metadata ?? {};
       const requested = m.annotations?.[RECONCILE_REQUESTED_AT] !== p.annotations?.[RECONCILE_REQUESTED_AT];
-      if (requested || m.generation !== p.generation || m.deletionTimestamp !== p.deletionTimestamp || JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) || JSON.stringify(m.labels) !== JSON.stringify(p.labels)) enqueue(ws);
+      if (
+        requested ||
+        m.generation !== p.generation ||
+        m.deletionTimestamp !== p.deletionTimestamp ||
+        JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) ||
+        JSON.stringify(m.labels) !== JSON.stringify(p.labels)
+      )
+        enqueue(ws);
     });
     this.workspaceInformer.on('delete', (ws) => {
       for (const waiting of this.bindings.forget(wsKey(ws))) this.queue.add(waiting);
@@ -139,9 +159,16 @@ export class Operator {
     };
     const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
       if (old && old.metadata?.generation === c.metadata?.generation) return; // a status write
-      connectionChanged(kind === 'CoderConnection' ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}` : `ClusterCoderConnection/${c.metadata?.name}`);
+      connectionChanged(
+        kind === 'CoderConnection'
+          ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}`
+          : `ClusterCoderConnection/${c.metadata?.name}`,
+      );
     };
-    for (const [informer, kind] of [[this.connectionsInformer, 'CoderConnection'], [this.clusterConnections, 'ClusterCoderConnection']] as const) {
+    for (const [informer, kind] of [
+      [this.connectionsInformer, 'CoderConnection'],
+      [this.clusterConnections, 'ClusterCoderConnection'],
+    ] as const) {
       const handler = onConn(kind);
       informer.on('add', (c) => handler(c));
       informer.on('update', (c, old) => handler(c, old));
@@ -205,26 +232,40 @@ export class Operator {
         .finally(() => (resyncing = false));
     }, this.#o.resyncMs);
     const gauges = setInterval(() => this.#recordGauges(), 1000);
-    signal.addEventListener('abort', () => {
-      clearInterval(timer);
-      clearInterval(gauges);
-      void this.queue.shutDownWithDrain();
-      void this.connectionQueue.shutDownWithDrain();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer);
+        clearInterval(gauges);
+        void this.queue.shutDownWithDrain();
+        void this.connectionQueue.shutDownWithDrain();
+      },
+      { once: true },
+    );
     this.#o.logger.info({ concurrency: this.#o.concurrency }, 'workers started');
     const m = this.#o.metrics;
     // Connections are few and each check is a couple of Coder calls: two workers, so one slow
     // server does not hold up the others' status.
-    const connectionWorkers = runWorkers(this.connectionQueue, 2, (id) => this.connectionReconciler.reconcile(id), this.#o.logger.child({ queue: 'connections' }));
-    await runWorkers(this.queue, this.#o.concurrency, async (key) => {
-      const end = m.reconcileDuration.startTimer();
-      const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
-      const label = result && 'error' in result ? 'error' : result && result.requeueAfter !== undefined ? 'requeue' : 'success';
-      end({ result: label });
-      m.reconciles.inc({ result: label });
-      if (label === 'error') m.reconcileErrors.inc();
-      return result;
-    }, this.#o.logger);
+    const connectionWorkers = runWorkers(
+      this.connectionQueue,
+      2,
+      (id) => this.connectionReconciler.reconcile(id),
+      this.#o.logger.child({ queue: 'connections' }),
+    );
+    await runWorkers(
+      this.queue,
+      this.#o.concurrency,
+      async (key) => {
+        const end = m.reconcileDuration.startTimer();
+        const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
+        const label = result && 'error' in result ? 'error' : result && result.requeueAfter !== undefined ? 'requeue' : 'success';
+        end({ result: label });
+        m.reconciles.inc({ result: label });
+        if (label === 'error') m.reconcileErrors.inc();
+        return result;
+      },
+      this.#o.logger,
+    );
     await connectionWorkers;
     this.#o.logger.info('workers stopped; in-flight reconciles finished');
   }
@@ -254,7 +295,8 @@ export class Operator {
     const now = new Date();
     for (const ws of all) {
       const rt = runtimes.get(connectionIdOf(ws));
-      const need = !rt?.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
+      const need =
+        !rt?.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
       if (need) {
         this.queue.add(wsKey(ws));
         queued++;
@@ -268,18 +310,25 @@ export class Operator {
     const m = this.#o.metrics;
     m.queueDepth.set(this.queue.len());
     m.queueInFlight.set(this.queue.inFlight());
-    for (const [name, i] of this.informers()) for (const [stat, v] of Object.entries(i.stats())) m.informerEvents.set({ resource: name, stat }, v);
+    for (const [name, i] of this.informers())
+      for (const [stat, v] of Object.entries(i.stats())) m.informerEvents.set({ resource: name, stat }, v);
   }
 
   /** undefined when alive: the informers have synced, or it is still early. */
   liveness(): string | undefined {
-    const stuck = this.informers().filter(([, i]) => !i.hasSynced()).map(([n]) => n);
-    return stuck.length > 0 && Date.now() - this.#startedAt > 5 * 60_000 ? `informers not synced after 5 minutes: ${stuck.join(', ')}` : undefined;
+    const stuck = this.informers()
+      .filter(([, i]) => !i.hasSynced())
+      .map(([n]) => n);
+    return stuck.length > 0 && Date.now() - this.#startedAt > 5 * 60_000
+      ? `informers not synced after 5 minutes: ${stuck.join(', ')}`
+      : undefined;
   }
 
   /** undefined when ready: caches synced and, on the leader, every connection in use checked once. */
   readiness(): string | undefined {
-    const unsynced = this.informers().filter(([, i]) => !i.hasSynced()).map(([n]) => n);
+    const unsynced = this.informers()
+      .filter(([, i]) => !i.hasSynced())
+      .map(([n]) => n);
     if (unsynced.length > 0) return `caches not synced: ${unsynced.join(', ')}`;
     if (!this.#leading) return undefined;
     const unchecked = new Set<string>();
@@ -292,7 +341,9 @@ export class Operator {
 
   #connectionExists(id: string): boolean {
     const [kind, a, b] = id.split('/');
-    return kind === 'CoderConnection' ? this.connectionsInformer.get(`${a}/${b}`) !== undefined : this.clusterConnections.get(a!) !== undefined;
+    return kind === 'CoderConnection'
+      ? this.connectionsInformer.get(`${a}/${b}`) !== undefined
+      : this.clusterConnections.get(a!) !== undefined;
   }
 
   isLeader(): boolean {

@@ -18,12 +18,29 @@ export function outcomeEvent(outcome: ActionOutcome, origin: ApplyResult['origin
   if (!outcome.ok) {
     if (outcome.skipped) return undefined;
     const f = describeFailure(a, outcome.error);
-    return { type: 'Warning', reason: f.reason, action: a.kind === 'create' ? 'Create' : a.kind === 'delete' ? 'Delete' : 'Update', note: f.message };
+    return {
+      type: 'Warning',
+      reason: f.reason,
+      action: a.kind === 'create' ? 'Create' : a.kind === 'delete' ? 'Delete' : 'Update',
+      note: f.message,
+    };
   }
   switch (a.kind) {
     case 'create':
-      if (a.recreate) return { type: 'Normal', reason: 'Recreated', action: 'Create', note: `the bound workspace was gone from Coder; created ${a.create.owner}/${a.create.name} again` };
-      if (origin === 'adopted') return { type: 'Normal', reason: 'Adopted', action: 'Create', note: `adopted the existing workspace ${a.create.owner}/${a.create.name}` };
+      if (a.recreate)
+        return {
+          type: 'Normal',
+          reason: 'Recreated',
+          action: 'Create',
+          note: `the bound workspace was gone from Coder; created ${a.create.owner}/${a.create.name} again`,
+        };
+      if (origin === 'adopted')
+        return {
+          type: 'Normal',
+          reason: 'Adopted',
+          action: 'Create',
+          note: `adopted the existing workspace ${a.create.owner}/${a.create.name}`,
+        };
       return { type: 'Normal', reason: 'Created', action: 'Create', note: `created workspace ${a.create.owner}/${a.create.name} in Coder` };
     case 'delete':
       return { type: 'Normal', reason: 'Deleting', action: 'Delete', note: 'started the delete build in Coder (deletionPolicy Delete)' };
@@ -40,7 +57,12 @@ export function outcomeEvent(outcome: ActionOutcome, origin: ApplyResult['origin
     case 'autoupdates':
       return updated('automaticUpdates', a.from, a.to);
     case 'build':
-      return { type: 'Normal', reason: a.purpose === 'run' ? (a.transition === 'start' ? 'Starting' : 'Stopping') : 'Updating', action: a.transition === 'start' ? 'Start' : 'Stop', note: `started a ${a.transition} build in Coder: ${buildNote(a)}` };
+      return {
+        type: 'Normal',
+        reason: a.purpose === 'run' ? (a.transition === 'start' ? 'Starting' : 'Stopping') : 'Updating',
+        action: a.transition === 'start' ? 'Start' : 'Stop',
+        note: `started a ${a.transition} build in Coder: ${buildNote(a)}`,
+      };
   }
 }
 
@@ -91,7 +113,13 @@ export function requeueFor(failures: unknown[], observed: ObservedWorkspace | un
 }
 
 function buildNote(a: Extract<ActionOutcome['action'], { kind: 'build' }>): string {
-  const parts = [a.purpose === 'run' ? `spec.running is ${a.transition === 'start'}` : a.purpose === 'restart-stop' ? 'update of a running workspace (stop, then start)' : 'update'];
+  const parts = [
+    a.purpose === 'run'
+      ? `spec.running is ${a.transition === 'start'}`
+      : a.purpose === 'restart-stop'
+        ? 'update of a running workspace (stop, then start)'
+        : 'update',
+  ];
   if (a.versionId) parts.push(`template version ${a.versionId}`);
   if (a.parameters?.length) parts.push(`parameters ${a.parameters.map((p) => p.name).join(', ')}`);
   return parts.join('; ');

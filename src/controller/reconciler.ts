@@ -30,7 +30,15 @@ import type { RolloutPolicy } from '../api/schema.ts';
 import { nameIdentity, WorkspaceBindings, type BindingConflictError } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
-import { buildInProgress, buildPollDelay, DEFAULT_BUILD_POLL, outcomeEvent, requeueFor, type BuildPoll, type EventSpec } from './outcome-events.ts';
+import {
+  buildInProgress,
+  buildPollDelay,
+  DEFAULT_BUILD_POLL,
+  outcomeEvent,
+  requeueFor,
+  type BuildPoll,
+  type EventSpec,
+} from './outcome-events.ts';
 import type { HandlerResult } from './run-workers.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
 import { checkTenancy } from './tenancy.ts';
@@ -100,14 +108,27 @@ export class Reconciler {
     }
     const now = this.#d.now?.() ?? new Date();
     const conn = lookupConnection(ws, this.#d);
-    const valid = validateWorkspace({ apiVersion: ws.apiVersion, kind: ws.kind, metadata: { name: ws.metadata.name, namespace: ws.metadata.namespace }, spec: ws.spec });
+    const valid = validateWorkspace({
+      apiVersion: ws.apiVersion,
+      kind: ws.kind,
+      metadata: { name: ws.metadata.name, namespace: ws.metadata.namespace },
+      spec: ws.spec,
+    });
     const base = {
       deleting: ws.metadata.deletionTimestamp !== undefined,
       hasFinalizer: (ws.metadata.finalizers ?? []).includes(FINALIZER),
       suspended: ws.spec.suspend === true,
       invalid: valid.ok ? [] : valid.errors,
       policy: ws.spec.deletionPolicy ?? this.#d.deletionPolicy,
-      tenancy: 'missing' in conn ? undefined : checkTenancy({ connection: conn.tenancy, workspaceNamespace: ws.metadata.namespace ?? 'default', namespaceLabels: this.#d.namespaceLabels(ws.metadata.namespace ?? 'default'), owner: ws.spec.owner }),
+      tenancy:
+        'missing' in conn
+          ? undefined
+          : checkTenancy({
+              connection: conn.tenancy,
+              workspaceNamespace: ws.metadata.namespace ?? 'default',
+              namespaceLabels: this.#d.namespaceLabels(ws.metadata.namespace ?? 'default'),
+              owner: ws.spec.owner,
+            }),
     };
     let decision = decide({ ...base, connection: 'missing' in conn ? conn : 'unchecked' });
     let rt: ConnectionRuntime | undefined;
@@ -130,9 +151,17 @@ export class Reconciler {
     if (!rollout) return;
     const counts = rollout.counts();
     const text = JSON.stringify(counts);
-    const before = this.#rolloutWritten.get(id) ?? (obj.status?.rollout ? JSON.stringify(obj.status.rollout) : JSON.stringify({ upToDate: 0, updating: 0, waiting: 0, blocked: 0, failed: 0 }));
+    const before =
+      this.#rolloutWritten.get(id) ??
+      (obj.status?.rollout
+        ? JSON.stringify(obj.status.rollout)
+        : JSON.stringify({ upToDate: 0, updating: 0, waiting: 0, blocked: 0, failed: 0 }));
     if (before === text) return;
-    const target: ObjectRef = { kind: obj.kind, name: obj.metadata.name, ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}) };
+    const target: ObjectRef = {
+      kind: obj.kind,
+      name: obj.metadata.name,
+      ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
+    };
     try {
       await this.#d.kube.patchStatus(target, { rollout: counts });
       this.#rolloutWritten.set(id, text);
@@ -162,7 +191,10 @@ export class Reconciler {
         await this.#failed(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'Forbidden', message: decision.message }));
         return;
       case 'connectionNotReady':
-        await this.#failed(ws, gateStatus(ws.status, gen, now, { status: 'False', reason: 'ConnectionNotReady', message: decision.message }));
+        await this.#failed(
+          ws,
+          gateStatus(ws.status, gen, now, { status: 'False', reason: 'ConnectionNotReady', message: decision.message }),
+        );
         // A refused token waits for the connection to change or the resync to re-read its Secret (no
         // Coder calls meanwhile); an unreadable Secret or an unreachable Coder is looked at again soon.
         return rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' ? { requeueAfter: this.#d.recheckMs ?? 15_000 } : undefined;
@@ -180,18 +212,32 @@ export class Reconciler {
     const key = workspaceKey(ws);
     const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
     const rollout = this.rolloutOf(rt.ref.id);
-    const life = { previous: this.#lastStatus(ws), policy: (rt.ref.spec as { rollout?: RolloutPolicy }).rollout, rollout, now, reread: reconcileRequested(ws) };
+    const life = {
+      previous: this.#lastStatus(ws),
+      policy: (rt.ref.spec as { rollout?: RolloutPolicy }).rollout,
+      rollout,
+      now,
+      reread: reconcileRequested(ws),
+    };
     const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired), life);
     if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
-    let status = computeStatus({ plan, ...(result ? { result } : {}), ...(previous ? { previous } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
+    let status = computeStatus({
+      plan,
+      ...(result ? { result } : {}),
+      ...(previous ? { previous } : {}),
+      ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}),
+      coderUrl: rt.ref.spec.url,
+      now,
+    });
     if (!result) status = keepSettledReason(status, previous);
     const handled = requestedAt(ws) ?? previous?.lastHandledReconcileAt;
     if (handled !== undefined) status.lastHandledReconcileAt = handled;
     const events: EventSpec[] = (result?.outcomes ?? []).map((o) => outcomeEvent(o, result?.origin)).filter((e) => e !== undefined);
     // Binding a Workspace to a workspace found by owner + name changes nothing in Coder: the status
     // (id, Synced) records it, and an Event per adopted Workspace was a third write each at scale.
-    for (const field of status.lastDrift && status.lastDrift !== previous?.lastDrift && result ? status.lastDrift : []) this.#d.metrics?.driftCorrections.inc({ field });
+    for (const field of status.lastDrift && status.lastDrift !== previous?.lastDrift && result ? status.lastDrift : [])
+      this.#d.metrics?.driftCorrections.inc({ field });
     await this.#writeStatus(ws, status);
     await this.#events(ws, events);
     const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
@@ -227,18 +273,37 @@ export class Reconciler {
     }
     const step = await deleteOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));
     if (step.gone) {
-      await this.#events(ws, [{ type: 'Normal', reason: 'Deleted', action: 'Delete', note: 'the workspace is gone from Coder; removing the finalizer' }]);
+      await this.#events(ws, [
+        { type: 'Normal', reason: 'Deleted', action: 'Delete', note: 'the workspace is gone from Coder; removing the finalizer' },
+      ]);
       return this.#removeFinalizer(ws);
     }
     if ('conflict' in step) {
       // The Coder workspace is another Workspace's: deleting this resource must not delete it.
-      await this.#events(ws, [{ type: 'Warning', reason: 'Conflict', action: 'Delete', note: `not deleted: ${step.conflict.message.split(';')[0]}; removing the finalizer` }]);
+      await this.#events(ws, [
+        {
+          type: 'Warning',
+          reason: 'Conflict',
+          action: 'Delete',
+          note: `not deleted: ${step.conflict.message.split(';')[0]}; removing the finalizer`,
+        },
+      ]);
       return this.#removeFinalizer(ws);
     }
     const { plan, result } = step;
-    const status = computeStatus({ plan, ...(result ? { result } : {}), ...(ws.status ? { previous: ws.status } : {}), ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}), coderUrl: rt.ref.spec.url, now });
+    const status = computeStatus({
+      plan,
+      ...(result ? { result } : {}),
+      ...(ws.status ? { previous: ws.status } : {}),
+      ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}),
+      coderUrl: rt.ref.spec.url,
+      now,
+    });
     await this.#writeStatus(ws, status);
-    await this.#events(ws, (result?.outcomes ?? []).map((o) => outcomeEvent(o, undefined)).filter((e) => e !== undefined));
+    await this.#events(
+      ws,
+      (result?.outcomes ?? []).map((o) => outcomeEvent(o, undefined)).filter((e) => e !== undefined),
+    );
     const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
     const next = requeueFor(failures, undefined, 0);
     // Never block a worker on the build: look again shortly.
@@ -254,7 +319,10 @@ export class Reconciler {
     const exists = (k: string) => this.#d.workspace(k) !== undefined;
     const guard = (observed: { id: string } | undefined) =>
       observed ? b.claim(key, observed.id, exists) : b.claimName(key, nameIdentity(rt.ref.spec.url, desired.owner, desired.name), exists);
-    return Object.assign(guard, { holderOf: (id: string) => b.holderOf(id, key, exists), created: (id: string) => void b.claim(key, id, exists) });
+    return Object.assign(guard, {
+      holderOf: (id: string) => b.holderOf(id, key, exists),
+      created: (id: string) => void b.claim(key, id, exists),
+    });
   }
 
   /** Another Workspace holds the Coder workspace: say so, let go of any binding, change nothing in Coder. */
@@ -262,14 +330,21 @@ export class Reconciler {
     this.#bindings.release(workspaceKey(ws));
     const kept: WorkspaceStatus = {};
     if (ws.status?.conditions) kept.conditions = ws.status.conditions;
-    await this.#failed(ws, gateStatus(kept, ws.metadata.generation, now, { status: 'False', reason: 'Conflict', message: conflict.message }));
+    await this.#failed(
+      ws,
+      gateStatus(kept, ws.metadata.generation, now, { status: 'False', reason: 'Conflict', message: conflict.message }),
+    );
     // No requeue: the holder's deletion or release enqueues this one again (operator.ts), and so does each resync.
     return;
   }
 
   async #removeFinalizer(ws: Workspace): Promise<HandlerResult> {
     try {
-      await this.#d.kube.setFinalizers(ref(ws), (ws.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), ws.metadata.resourceVersion);
+      await this.#d.kube.setFinalizers(
+        ref(ws),
+        (ws.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+        ws.metadata.resourceVersion,
+      );
     } catch (error) {
       if (!isKubeNotFound(error)) throw error;
     }
@@ -326,7 +401,12 @@ export class Reconciler {
 }
 
 function ref(ws: Workspace): ObjectRef {
-  return { kind: 'Workspace', namespace: ws.metadata.namespace ?? 'default', name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
+  return {
+    kind: 'Workspace',
+    namespace: ws.metadata.namespace ?? 'default',
+    name: ws.metadata.name,
+    ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}),
+  };
 }
 
 /**
@@ -337,5 +417,12 @@ export function keepSettledReason(status: WorkspaceStatus, previous: WorkspaceSt
   const before = previous?.conditions?.find((c) => c.type === 'Synced');
   const now = status.conditions?.find((c) => c.type === 'Synced');
   if (!before || !now || before.status !== 'True' || now.status !== 'True' || now.reason !== 'UpToDate') return status;
-  return { ...status, conditions: status.conditions!.map((c) => (c.type === 'Synced' ? { ...before, ...(now.observedGeneration !== undefined ? { observedGeneration: now.observedGeneration } : {}) } : c)) };
+  return {
+    ...status,
+    conditions: status.conditions!.map((c) =>
+      c.type === 'Synced'
+        ? { ...before, ...(now.observedGeneration !== undefined ? { observedGeneration: now.observedGeneration } : {}) }
+        : c,
+    ),
+  };
 }

@@ -12,7 +12,11 @@ import { FINALIZER } from './decide.ts';
 import { keepSettledReason } from './reconciler.ts';
 import { statusChanged } from './status-patch.ts';
 
-export function needsReconcile(ws: Workspace, snapshot: Snapshot, opts: { deletionPolicy: DeletionPolicy; coderUrl: string; now: Date }): boolean {
+export function needsReconcile(
+  ws: Workspace,
+  snapshot: Snapshot,
+  opts: { deletionPolicy: DeletionPolicy; coderUrl: string; now: Date },
+): boolean {
   if (ws.metadata.deletionTimestamp !== undefined || ws.spec.suspend === true) return ws.metadata.deletionTimestamp !== undefined;
   // Turned to Delete (e.g. a new --deletion-policy) without our finalizer yet: add it now.
   if ((ws.spec.deletionPolicy ?? opts.deletionPolicy) === 'Delete' && !(ws.metadata.finalizers ?? []).includes(FINALIZER)) return true;
@@ -33,7 +37,13 @@ export function needsReconcile(ws: Workspace, snapshot: Snapshot, opts: { deleti
   if (plan.actions.length > 0 || plan.blocked.length > 0) return true;
   const generation = ws.metadata.generation;
   const status = keepSettledReason(
-    computeStatus({ plan, ...(ws.status ? { previous: ws.status } : {}), ...(generation !== undefined ? { generation } : {}), coderUrl: opts.coderUrl, now: opts.now }),
+    computeStatus({
+      plan,
+      ...(ws.status ? { previous: ws.status } : {}),
+      ...(generation !== undefined ? { generation } : {}),
+      coderUrl: opts.coderUrl,
+      now: opts.now,
+    }),
     ws.status,
   );
   return statusChanged(ws.status, status);

@@ -19,7 +19,8 @@ export function gateStatus(
   if (generation !== undefined) status.observedGeneration = generation;
   let conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Suspended');
   const hasReady = conditions.some((c) => c.type === 'Ready');
-  if (ready !== 'keep' || !hasReady) conditions = setCondition(conditions, { type: 'Ready', ...(ready === 'keep' ? synced : ready) }, now, generation);
+  if (ready !== 'keep' || !hasReady)
+    conditions = setCondition(conditions, { type: 'Ready', ...(ready === 'keep' ? synced : ready) }, now, generation);
   else conditions = conditions.map((c) => (c.type === 'Ready' && generation !== undefined ? { ...c, observedGeneration: generation } : c));
   conditions = setCondition(conditions, { type: 'Synced', ...synced }, now, generation);
   status.conditions = withProgressConditions(conditions, status.rollout, now, generation);
@@ -44,7 +45,8 @@ export function sameJson(a: unknown, b: unknown): boolean {
     return true;
   }
   // A Date or anything else with its own JSON form: compare that form.
-  if (typeof (a as { toJSON?: unknown }).toJSON === 'function' || typeof (b as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof (a as { toJSON?: unknown }).toJSON === 'function' || typeof (b as { toJSON?: unknown }).toJSON === 'function')
+    return JSON.stringify(a) === JSON.stringify(b);
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   let keys = 0;
@@ -99,6 +101,11 @@ export function suspendedStatus(previous: WorkspaceStatus | undefined, generatio
   const kept = withoutProgressConditions(status.conditions ?? []).filter((c) => c.type !== 'Ready' || c.status === 'True');
   // gateStatus dropped the previous Suspended: give it back so its lastTransitionTime stays put.
   const before = previous?.conditions?.find((c) => c.type === 'Suspended' && c.status === 'True');
-  status.conditions = setCondition(before ? [...kept, before] : kept, { type: 'Suspended', status: 'True', reason: 'Suspended', message }, now, generation);
+  status.conditions = setCondition(
+    before ? [...kept, before] : kept,
+    { type: 'Suspended', status: 'True', reason: 'Suspended', message },
+    now,
+    generation,
+  );
   return status;
 }

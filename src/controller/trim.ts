@@ -14,7 +14,10 @@
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
 
-type Kept = Pick<V1ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'generation' | 'deletionTimestamp' | 'finalizers' | 'labels' | 'annotations'>;
+type Kept = Pick<
+  V1ObjectMeta,
+  'name' | 'namespace' | 'uid' | 'resourceVersion' | 'generation' | 'deletionTimestamp' | 'finalizers' | 'labels' | 'annotations'
+>;
 
 /**
  * Replaces obj.metadata with the fields the operator reads, in place: the

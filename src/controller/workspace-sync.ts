@@ -101,11 +101,18 @@ function conflictOf(result: ApplyResult | undefined): BindingConflictError | und
 }
 
 function describeTarget(desired: DesiredWorkspace, observed: ObservedWorkspace | undefined): string {
-  return observed ? `Coder workspace ${observed.ownerName}/${observed.name} (${observed.id})` : `Coder workspace ${desired.owner}/${desired.name}`;
+  return observed
+    ? `Coder workspace ${observed.ownerName}/${observed.name} (${observed.id})`
+    : `Coder workspace ${desired.owner}/${desired.name}`;
 }
 
 /** The observed workspace, fresh enough to act on. */
-export async function observeOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, fresh = false): Promise<ObservedWorkspace | undefined> {
+export async function observeOne(
+  rt: ConnectionRuntime,
+  desired: DesiredWorkspace,
+  staleMs: number,
+  fresh = false,
+): Promise<ObservedWorkspace | undefined> {
   let observed = findObserved(rt.snapshot, desired);
   if (!observed && (fresh || rt.ageMs() > staleMs)) observed = findObserved(await rt.refresh(), desired);
   if (observed && (fresh || buildInProgress(observed))) observed = await reread(rt, observed);
@@ -148,11 +155,21 @@ async function withFavorite(rt: ConnectionRuntime, observed: ObservedWorkspace):
   return found;
 }
 
-export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, guard?: BindingGuard, life?: LifecycleInputs): Promise<SyncOutcome> {
+export async function syncOne(
+  rt: ConnectionRuntime,
+  desired: DesiredWorkspace,
+  staleMs: number,
+  guard?: BindingGuard,
+  life?: LifecycleInputs,
+): Promise<SyncOutcome> {
   let observed = await observeOne(rt, desired, staleMs, life?.reread === true);
   const holder = guard?.(observed);
   if (holder !== undefined) {
-    return { plan: { key: desired.key, desired, observed, actions: [], blocked: [], drift: [] }, result: undefined, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
+    return {
+      plan: { key: desired.key, desired, observed, actions: [], blocked: [], drift: [] },
+      result: undefined,
+      conflict: new BindingConflictError(holder, describeTarget(desired, observed)),
+    };
   }
   let favoriteError: unknown;
   let wanted = desired;
@@ -167,7 +184,10 @@ export async function syncOne(rt: ConnectionRuntime, desired: DesiredWorkspace, 
       delete wanted.favorite;
     }
   }
-  const ctx = observed && life ? await readerFor(rt).context(wanted, observed, life.previous, life.rollout.gate(desired.key, life.policy, life.now, life.previous)) : undefined;
+  const ctx =
+    observed && life
+      ? await readerFor(rt).context(wanted, observed, life.previous, life.rollout.gate(desired.key, life.policy, life.now, life.previous))
+      : undefined;
   let plan = diff(wanted, observed, ctx);
   // No await between the diff and the claim: the slot check and the taking are one step.
   if (life && ctx && plan.lifecycle?.needsSlot && !life.rollout.claim(desired.key, life.policy)) {
@@ -206,7 +226,12 @@ export type DeleteStep =
   | { gone: false; plan: WorkspacePlan; result: ApplyResult | undefined };
 
 /** deletionPolicy Delete: start the delete build once; gone once Coder no longer has the workspace. */
-export async function deleteOne(rt: ConnectionRuntime, desired: DesiredWorkspace, staleMs: number, guard?: BindingGuard): Promise<DeleteStep> {
+export async function deleteOne(
+  rt: ConnectionRuntime,
+  desired: DesiredWorkspace,
+  staleMs: number,
+  guard?: BindingGuard,
+): Promise<DeleteStep> {
   const observed = await observeOne(rt, desired, staleMs);
   if (!observed) return { gone: true };
   const holder = guard?.(observed);

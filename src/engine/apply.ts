@@ -89,8 +89,7 @@ async function createOrFind(
   try {
     return { workspace: await deps.api.createWorkspace(action.create.owner, request), origin: 'created' };
   } catch (error) {
-    const outcomeUnknown =
-      error instanceof CoderNetworkError || (error instanceof CoderApiError && error.status >= 500);
+    const outcomeUnknown = error instanceof CoderNetworkError || (error instanceof CoderApiError && error.status >= 500);
     const nameTaken = error instanceof CoderApiError && error.status === 409;
     if (!outcomeUnknown && !nameTaken) throw error;
     const found = await deps.api.findWorkspace(action.create.owner, plan.desired.name);
@@ -136,7 +135,12 @@ async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps)
       if (action.parameters !== undefined && action.parameters.length > 0) req.rich_parameter_values = action.parameters;
       const build = await api.createBuild(ws.id, req);
       const latestBuild = buildOf(build);
-      return { ...ws, latestBuild, outdated: latestBuild.templateVersionId !== ws.activeVersionId, ...(action.transition === 'start' ? { dormant: false } : {}) };
+      return {
+        ...ws,
+        latestBuild,
+        outdated: latestBuild.templateVersionId !== ws.activeVersionId,
+        ...(action.transition === 'start' ? { dormant: false } : {}),
+      };
     }
     case 'create':
       throw new Error('create is handled before the other actions');

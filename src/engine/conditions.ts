@@ -10,20 +10,14 @@ export interface ConditionInput {
 }
 
 /** Upsert a condition; lastTransitionTime moves only when the status flips. */
-export function setCondition(
-  conditions: Condition[],
-  next: ConditionInput,
-  now: Date,
-  generation?: number,
-): Condition[] {
+export function setCondition(conditions: Condition[], next: ConditionInput, now: Date, generation?: number): Condition[] {
   const existing = conditions.find((c) => c.type === next.type);
   const condition: Condition = {
     type: next.type,
     status: next.status,
     reason: next.reason,
     message: next.message,
-    lastTransitionTime:
-      existing && existing.status === next.status ? existing.lastTransitionTime : now.toISOString(),
+    lastTransitionTime: existing && existing.status === next.status ? existing.lastTransitionTime : now.toISOString(),
   };
   if (generation !== undefined) condition.observedGeneration = generation;
   return [...conditions.filter((c) => c.type !== next.type), condition].sort((a, b) => a.type.localeCompare(b.type));

@@ -16,12 +16,7 @@ export function workspaceKey(ws: Workspace): string {
   return `${ws.metadata.namespace ?? 'default'}/${ws.metadata.name}`;
 }
 
-export function toDesired(
-  ws: Workspace,
-  source: SourceRef,
-  defaults: DesiredDefaults,
-  boundId?: string,
-): DesiredWorkspace {
+export function toDesired(ws: Workspace, source: SourceRef, defaults: DesiredDefaults, boundId?: string): DesiredWorkspace {
   const spec = ws.spec;
   const desired: DesiredWorkspace = {
     key: workspaceKey(ws),

@@ -5,15 +5,7 @@ import { sameSchedule } from '../api/schedule.ts';
 import { planLifecycle, type LifecycleContext } from './lifecycle.ts';
 import { isUuid } from '../api/patterns.ts';
 import { ownedBy } from './observe.ts';
-import type {
-  Action,
-  ActionKind,
-  Blocked,
-  CreatePlan,
-  DesiredWorkspace,
-  ObservedWorkspace,
-  WorkspacePlan,
-} from './types.ts';
+import type { Action, ActionKind, Blocked, CreatePlan, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
 /**
  * The order actions run in. Waking a dormant workspace comes first and putting
@@ -96,8 +88,7 @@ function settingsActions(desired: DesiredWorkspace, observed: ObservedWorkspace)
   const actions: Action[] = [];
   if (desired.autostart !== undefined) {
     const want = desired.autostart.enabled ? desired.autostart.schedule : null;
-    if (!sameSchedule(want, observed.autostartSchedule))
-      actions.push({ kind: 'autostart', from: observed.autostartSchedule, to: want });
+    if (!sameSchedule(want, observed.autostartSchedule)) actions.push({ kind: 'autostart', from: observed.autostartSchedule, to: want });
   }
   if (desired.ttlMs !== undefined) {
     // Coder reports "off" as an absent ttl_ms; 0 in the spec means off.
@@ -151,9 +142,7 @@ function identityConflicts(desired: DesiredWorkspace, observed: ObservedWorkspac
     });
   if (desired.organization !== undefined) {
     const org = desired.organization.toLowerCase();
-    const matches = isUuid(org)
-      ? observed.organizationId.toLowerCase() === org
-      : observed.organizationName.toLowerCase() === org;
+    const matches = isUuid(org) ? observed.organizationId.toLowerCase() === org : observed.organizationName.toLowerCase() === org;
     if (!matches)
       blocked.push({
         field: 'organization',

@@ -58,8 +58,7 @@ export function describeFailure(action: Action, error: unknown): Failure {
         `${(error as Error).message}. Coder lets only the owner set a favorite; give the connection a site Owner ` +
         'token so the operator can mint a short-lived token for the owner, or remove spec.favorite',
     };
-  if (error instanceof CoderNetworkError)
-    return { reason: 'ConnectionNotReady', message: `could not ${verb}: ${error.message}` };
+  if (error instanceof CoderNetworkError) return { reason: 'ConnectionNotReady', message: `could not ${verb}: ${error.message}` };
   if (!(error instanceof CoderApiError))
     return { reason: 'CoderError', message: `could not ${verb}: ${error instanceof Error ? error.message : String(error)}` };
 
@@ -87,7 +86,11 @@ export function describeFailure(action: Action, error: unknown): Failure {
     case 403:
       return { reason: 'Forbidden', field, message: `Coder refused to ${verb} (403): ${said}` };
     case 404:
-      return { reason: 'NotFound', field, message: `could not ${verb}: ${said} (check owner, organization and template names and the token's access)` };
+      return {
+        reason: 'NotFound',
+        field,
+        message: `could not ${verb}: ${said} (check owner, organization and template names and the token's access)`,
+      };
     case 429:
       return { reason: 'RateLimited', message: `Coder rate-limited the request to ${verb} (429); it is retried on the next run: ${said}` };
     default:
@@ -104,7 +107,8 @@ function fieldOf(action: Action, error: CoderApiError): string {
     const sent = action.kind === 'create' ? action.create.parameters : action.kind === 'build' ? (action.parameters ?? []) : [];
     if (sent.some((p) => p.name === v.field)) return `spec.parameters[name=${v.field}]`;
   }
-  if (action.kind === 'build') return action.purpose === 'run' ? 'spec.running' : action.parameters?.length ? 'spec.parameters' : 'spec.version';
+  if (action.kind === 'build')
+    return action.purpose === 'run' ? 'spec.running' : action.parameters?.length ? 'spec.parameters' : 'spec.version';
   return SPEC_FIELD_OF_ACTION[action.kind];
 }
 

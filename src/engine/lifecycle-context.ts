@@ -39,9 +39,15 @@ export class LifecycleReader {
     const ctx: LifecycleContext = { gate, ...(previous ? { previous } : {}) };
     if (!observed) return ctx;
     const v = desired.version;
-    if (v?.policy === 'Pinned' && v.name !== undefined && v.id === undefined) ctx.wantedVersion = await this.versionByName(observed.templateId, v.name);
+    if (v?.policy === 'Pinned' && v.name !== undefined && v.id === undefined)
+      ctx.wantedVersion = await this.versionByName(observed.templateId, v.name);
     if (needsParameterRead(desired, observed, previous)) {
-      const target = ctx.wantedVersion && 'id' in ctx.wantedVersion ? ctx.wantedVersion.id : v?.policy === 'Active' ? observed.activeVersionId : (v?.id ?? observed.latestBuild.templateVersionId);
+      const target =
+        ctx.wantedVersion && 'id' in ctx.wantedVersion
+          ? ctx.wantedVersion.id
+          : v?.policy === 'Active'
+            ? observed.activeVersionId
+            : (v?.id ?? observed.latestBuild.templateVersionId);
       const [current, info] = await Promise.all([this.#api.getBuildParameters(observed.latestBuild.id), this.parameterInfo(target)]);
       ctx.currentParameters = current;
       ctx.parameterInfo = info;
@@ -68,7 +74,9 @@ export class LifecycleReader {
   parameterInfo(versionId: string): Promise<Map<string, { mutable: boolean; ephemeral: boolean }>> {
     let hit = this.#info.get(versionId);
     if (!hit) {
-      hit = this.#api.getTemplateVersionParameters(versionId).then((list) => new Map(list.map((p) => [p.name, { mutable: p.mutable, ephemeral: p.ephemeral }])));
+      hit = this.#api
+        .getTemplateVersionParameters(versionId)
+        .then((list) => new Map(list.map((p) => [p.name, { mutable: p.mutable, ephemeral: p.ephemeral }])));
       this.#info.set(versionId, hit);
       hit.catch(() => this.#info.delete(versionId));
     }

@@ -98,7 +98,13 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   const tried = before?.attemptedFor === attempt && (before.state === 'Updating' || before.state === 'Failed');
   const rollout = (state: RolloutStatus['state'], message: string, restart = false, attempted = false): void => {
     if (!managed && state === 'UpToDate') return;
-    outcome.rollout = { state, message, ...(target ? { target } : {}), ...(restart ? { restart: true } : {}), ...(attempted ? { attemptedFor: attempt } : {}) };
+    outcome.rollout = {
+      state,
+      message,
+      ...(target ? { target } : {}),
+      ...(restart ? { restart: true } : {}),
+      ...(attempted ? { attemptedFor: attempt } : {}),
+    };
   };
 
   // A build under way: wait for it (the front doors look again when it ends).
@@ -108,7 +114,11 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return { blocked, outcome };
   }
   if (b.status === 'failed' || b.status === 'canceled') {
-    if (update || restartOwed) rollout('Failed', `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there. Not retried until the spec or the workspace changes`);
+    if (update || restartOwed)
+      rollout(
+        'Failed',
+        `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there. Not retried until the spec or the workspace changes`,
+      );
     return { blocked, outcome };
   }
   const running = b.transition === 'start';
@@ -123,7 +133,12 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   if (wantStart || wantStop) {
     // spec.dormant: false wakes it first (diff.ts orders the wake-up before the build).
     if (wantStart && observed.dormant && desired.dormant !== false) {
-      blocked.push({ field: 'running', reason: 'ScheduleConflict', message: 'the workspace is dormant in Coder and is not started while dormant; set spec.dormant: false to wake it, or drop spec.running' });
+      blocked.push({
+        field: 'running',
+        reason: 'ScheduleConflict',
+        message:
+          'the workspace is dormant in Coder and is not started while dormant; set spec.dormant: false to wake it, or drop spec.running',
+      });
       return { blocked, outcome };
     }
     const bySchedule = b.reason !== undefined && SCHEDULE_REASONS.has(b.reason);
@@ -133,7 +148,8 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       blocked.push({ field: 'running', reason: 'ScheduleConflict', message });
       return { blocked, outcome };
     }
-    if (bySchedule) outcome.conflict = { message: conflict?.message ?? `Coder's ${b.reason} build went against spec.running`, restoredFor: digest };
+    if (bySchedule)
+      outcome.conflict = { message: conflict?.message ?? `Coder's ${b.reason} build went against spec.running`, restoredFor: digest };
     const action = carry({ kind: 'build', transition: wantStart ? 'start' : 'stop', purpose: 'run' });
     if (update) rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`, false, true);
     else rollout('UpToDate', upToDateMessage(observed));
@@ -157,8 +173,18 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return { blocked, outcome };
   }
   if (tried) {
-    const what = [versionChange ? `template version ${versionChange}` : '', params.changed.length > 0 ? `parameters ${params.changed.map((p) => p.name).join(', ')}` : ''].filter(Boolean).join(' and ');
-    rollout('Failed', `Coder did not apply the update (${what}) although its builds succeeded; not retried until the spec changes`, false, true);
+    const what = [
+      versionChange ? `template version ${versionChange}` : '',
+      params.changed.length > 0 ? `parameters ${params.changed.map((p) => p.name).join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    rollout(
+      'Failed',
+      `Coder did not apply the update (${what}) although its builds succeeded; not retried until the spec changes`,
+      false,
+      true,
+    );
     return { blocked, outcome };
   }
 

@@ -52,9 +52,7 @@ export function buildOf(b: WorkspaceBuild): ObservedWorkspace['latestBuild'] {
 
 /** Does this observed workspace belong to `owner` (a username or a user UUID)? */
 export function ownedBy(observed: ObservedWorkspace, owner: string): boolean {
-  return isUuid(owner)
-    ? observed.ownerId.toLowerCase() === owner.toLowerCase()
-    : observed.ownerName.toLowerCase() === owner.toLowerCase();
+  return isUuid(owner) ? observed.ownerId.toLowerCase() === owner.toLowerCase() : observed.ownerName.toLowerCase() === owner.toLowerCase();
 }
 
 /** One list pass, indexed by id and by owner + name (Coder compares names ignoring case). */

@@ -63,7 +63,10 @@ export function withProgressConditions(
   const stall = stalled(ready, synced, rollout);
   const busy = stall ? undefined : reconciling(ready, synced, rollout);
   let next = conditions;
-  for (const [type, verdict] of [['Stalled', stall], ['Reconciling', busy]] as const) {
+  for (const [type, verdict] of [
+    ['Stalled', stall],
+    ['Reconciling', busy],
+  ] as const) {
     next = verdict
       ? setCondition(next, { type, status: 'True', reason: verdict.reason, message: verdict.message }, now, generation)
       : next.filter((c) => c.type !== type);

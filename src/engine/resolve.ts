@@ -57,9 +57,7 @@ export class CreateResolver {
 
   async template(org: string, name: string): Promise<Template> {
     const organization = await this.organization(org);
-    return cached(this.templates, `${organization.id}/${name.toLowerCase()}`, () =>
-      this.api.getTemplateByName(organization.id, name),
-    );
+    return cached(this.templates, `${organization.id}/${name.toLowerCase()}`, () => this.api.getTemplateByName(organization.id, name));
   }
 }
 

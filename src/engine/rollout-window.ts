@@ -32,10 +32,11 @@ export function windowState(spec: WindowSpec, now: Date): WindowState {
   }
   const { durationMs, tz } = compiled;
   // One second past now, so an opening at exactly `now` counts as the latest one.
-  const latest = CronExpressionParser.parse(spec.schedule, { currentDate: new Date(now.getTime() + 1000), tz }).prev().getTime();
+  const latest = CronExpressionParser.parse(spec.schedule, { currentDate: new Date(now.getTime() + 1000), tz })
+    .prev()
+    .getTime();
   const closes = latest + durationMs;
-  if (now.getTime() < closes)
-    return { open: true, message: `maintenance window open until ${new Date(closes).toISOString()}` };
+  if (now.getTime() < closes) return { open: true, message: `maintenance window open until ${new Date(closes).toISOString()}` };
   const next = CronExpressionParser.parse(spec.schedule, { currentDate: now, tz }).next().getTime();
   return {
     open: false,
@@ -58,7 +59,10 @@ function compile(spec: WindowSpec): { durationMs: number; tz: string } {
   }
   if (durationMs < 60_000) throw new Error('rollout.window.duration: a window must last at least 1m');
   const fields = spec.schedule.trim().split(/\s+/);
-  if (fields.length !== 5) throw new Error(`rollout.window.schedule: expected 5 cron fields "min hour day-of-month month weekday", got ${JSON.stringify(spec.schedule)}`);
+  if (fields.length !== 5)
+    throw new Error(
+      `rollout.window.schedule: expected 5 cron fields "min hour day-of-month month weekday", got ${JSON.stringify(spec.schedule)}`,
+    );
   try {
     CronExpressionParser.parse(spec.schedule, { tz });
   } catch (err) {

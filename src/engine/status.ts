@@ -70,7 +70,11 @@ function lifecycleFields(plan: WorkspacePlan, observed: ObservedWorkspace | unde
   if (life.rollout) {
     const failed = outcomes.find((o) => o.action.kind === 'build' && !o.ok && !o.skipped);
     fields.rollout = failed
-      ? { state: 'Failed', message: `the update build was refused: ${describeFailure(failed.action, (failed as { error: unknown }).error).message}`, ...(life.rollout.target ? { target: life.rollout.target } : {}) }
+      ? {
+          state: 'Failed',
+          message: `the update build was refused: ${describeFailure(failed.action, (failed as { error: unknown }).error).message}`,
+          ...(life.rollout.target ? { target: life.rollout.target } : {}),
+        }
       : life.rollout;
   }
   if (life.conflict) fields.scheduleConflict = life.conflict;
@@ -108,9 +112,7 @@ function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): Wor
  */
 function correctedDrift(plan: WorkspacePlan, outcomes: ActionOutcome[], previous?: WorkspaceStatus): string[] {
   if (!plan.observed) return [];
-  const corrected = new Set(
-    outcomes.filter((o) => o.ok).map((o) => FIELD_OF[o.action.kind as keyof typeof FIELD_OF]),
-  );
+  const corrected = new Set(outcomes.filter((o) => o.ok).map((o) => FIELD_OF[o.action.kind as keyof typeof FIELD_OF]));
   const obs = plan.observed;
   const before: Record<string, unknown> = previous
     ? {
@@ -148,7 +150,12 @@ function syncedCondition(plan: WorkspacePlan, outcomes: ActionOutcome[], applied
   if (!applied && plan.actions.length > 0) {
     const kinds = plan.actions.map((a) => a.kind).join(', ');
     if (plan.desired.observeOnly)
-      return { type: 'Synced', status: 'False', reason: 'ObserveOnly', message: `managementPolicies is [Observe]: Coder differs from the spec (${kinds}), and nothing is written` };
+      return {
+        type: 'Synced',
+        status: 'False',
+        reason: 'ObserveOnly',
+        message: `managementPolicies is [Observe]: Coder differs from the spec (${kinds}), and nothing is written`,
+      };
     return { type: 'Synced', status: 'False', reason: 'Pending', message: `changes to apply: ${kinds}` };
   }
   const rollout = plan.lifecycle?.rollout;
@@ -176,12 +183,22 @@ function favoriteNote(plan: WorkspacePlan): string {
 
 function readyCondition(observed: ObservedWorkspace | undefined, synced: ConditionInput): ConditionInput {
   if (!observed)
-    return { type: 'Ready', status: 'False', reason: synced.status === 'False' ? synced.reason : 'NotCreated', message: synced.status === 'False' ? synced.message : 'the workspace does not exist in Coder yet' };
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: synced.status === 'False' ? synced.reason : 'NotCreated',
+      message: synced.status === 'False' ? synced.message : 'the workspace does not exist in Coder yet',
+    };
   const build = observed.latestBuild;
   if (build.transition === 'delete')
     return { type: 'Ready', status: 'False', reason: 'Deleting', message: `delete build #${build.number} is ${build.status}` };
   if (build.status === 'failed')
-    return { type: 'Ready', status: 'False', reason: 'BuildFailed', message: `build #${build.number} (${build.transition}) failed in Coder; see the build logs there` };
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'BuildFailed',
+      message: `build #${build.number} (${build.transition}) failed in Coder; see the build logs there`,
+    };
   if (build.status === 'pending' || build.status === 'starting')
     return { type: 'Ready', status: 'False', reason: 'Provisioning', message: `build #${build.number} is ${build.status}` };
   // A deferred update or an observed-only difference leaves a usable workspace.

@@ -60,7 +60,14 @@ export async function readSources(paths: string[], opts: ReadOptions = {}): Prom
  * entries skipped. Returns how many declaration files it found, counting
  * those read before through another path.
  */
-async function walk(dir: string, shown: string, out: Source[], seen: Set<string>, budget: ReadBudget, visiting: Set<string>): Promise<number> {
+async function walk(
+  dir: string,
+  shown: string,
+  out: Source[],
+  seen: Set<string>,
+  budget: ReadBudget,
+  visiting: Set<string>,
+): Promise<number> {
   let found = 0;
   let entries;
   let real;
@@ -132,7 +139,9 @@ async function readStdin(stream: NodeJS.ReadableStream, budget: ReadBudget): Pro
     chunks.push(buffer);
   }
   const refused = budget.take(bytes);
-  return refused === undefined ? { file: '-', text: Buffer.concat(chunks).toString('utf8') } : { error: { file: '-', message: refused || 'not read' } };
+  return refused === undefined
+    ? { file: '-', text: Buffer.concat(chunks).toString('utf8') }
+    : { error: { file: '-', message: refused || 'not read' } };
 }
 
 /** A short reason without the absolute path Node puts in its messages. */

@@ -140,7 +140,8 @@ export class GitSource {
       const type = await this.#git(['cat-file', '-t', `${commit}:${dir}`], this.dir, [1, 128]);
       const kind = type.code === 0 ? type.stdout.toString('utf8').trim() : 'missing';
       if (kind === 'blob') return this.#readSized(commit, [await this.#blob(commit, dir)], shown);
-      if (kind !== 'tree') throw new SourceError('PathNotFound', `path "${shown}" does not exist at ${commit.slice(0, 12)} in ${this.display}`);
+      if (kind !== 'tree')
+        throw new SourceError('PathNotFound', `path "${shown}" does not exist at ${commit.slice(0, 12)} in ${this.display}`);
     }
     // -l: each blob's size, so the bounds are checked before a byte of it is read.
     const listing = await this.#git(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, ...(dir ? ['--', `${dir}/`] : [])]);
@@ -163,7 +164,10 @@ export class GitSource {
 
   /** The blobs within the bounds of one run, read; the rest (or the whole tree, when it is past them) refused by name. */
   async #readSized(commit: string, entries: Blob[], shown: string): Promise<TreeEntry[]> {
-    const over = overRunBounds(entries.length, entries.reduce((sum, e) => sum + e.size, 0));
+    const over = overRunBounds(
+      entries.length,
+      entries.reduce((sum, e) => sum + e.size, 0),
+    );
     if (over !== undefined) return [{ path: shown, error: `not read: "${shown}" at ${commit.slice(0, 12)} holds ${over}` }];
     const fits = entries.filter((e) => e.size <= LIMITS.fileBytes);
     const read = new Map((await this.#readBlobs(fits)).map((f) => [f.path, f]));

@@ -28,7 +28,11 @@ export class DeclarationConflictError extends Error {
  * owner is written indirectly (a UUID or `me`), else the lower-cased
  * username, which needs no lookup (usernames are unique ignoring case).
  */
-export async function ownerKeys(desired: DesiredWorkspace[], snapshot: Snapshot, api: Pick<CoderApi, 'getUser'>): Promise<Map<string, string>> {
+export async function ownerKeys(
+  desired: DesiredWorkspace[],
+  snapshot: Snapshot,
+  api: Pick<CoderApi, 'getUser'>,
+): Promise<Map<string, string>> {
   const owners = [...new Set(desired.map((d) => d.owner.toLowerCase()))];
   const keys = new Map<string, string>();
   if (!owners.some(indirect)) {

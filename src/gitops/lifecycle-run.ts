@@ -61,7 +61,12 @@ export class LifecycleRun {
    * Plans every declaration. `apply` hands out rollout slots in declaration
    * order (the rest wait for one); `plan` shows every update as it will run.
    */
-  async planAll(desired: DesiredWorkspace[], snapshot: Snapshot, previous: (key: string) => WorkspaceStatus | undefined, mode: 'plan' | 'apply'): Promise<WorkspacePlan[]> {
+  async planAll(
+    desired: DesiredWorkspace[],
+    snapshot: Snapshot,
+    previous: (key: string) => WorkspaceStatus | undefined,
+    mode: 'plan' | 'apply',
+  ): Promise<WorkspacePlan[]> {
     // The reads (version names, parameter values) in parallel; the client's rate limiter paces them.
     const gate = this.gate(true); // one window check for the whole pass
     const contexts = await Promise.all(
@@ -92,9 +97,16 @@ export class LifecycleRun {
    * started, or that waits for a slot, through its remaining builds. Returns
    * the last plan and the result of all its steps per index.
    */
-  async drive(plans: WorkspacePlan[], results: ApplyResult[], deps: ApplyDeps, previous: (key: string) => WorkspaceStatus | undefined): Promise<void> {
+  async drive(
+    plans: WorkspacePlan[],
+    results: ApplyResult[],
+    deps: ApplyDeps,
+    previous: (key: string) => WorkspaceStatus | undefined,
+  ): Promise<void> {
     // A create starts a build too: a new workspace with spec.running: false is stopped once it is up.
-    const started = results.map((r, i) => r.outcomes.some((o) => o.ok && (o.action.kind === 'build' || (o.action.kind === 'create' && lifecycleManaged(plans[i]!.desired)))));
+    const started = results.map((r, i) =>
+      r.outcomes.some((o) => o.ok && (o.action.kind === 'build' || (o.action.kind === 'create' && lifecycleManaged(plans[i]!.desired)))),
+    );
     // Counted as planAll counted: a slot taken for this run's update build, or kept from an earlier run's.
     const carried = (p: WorkspacePlan) => previous(p.key)?.rollout?.state === 'Updating' && p.lifecycle?.rollout?.state === 'Updating';
     const holds = plans.map((p, i) => (started[i] && p.lifecycle?.needsSlot === true) || carried(p));
@@ -123,15 +135,29 @@ export class LifecycleRun {
     await Promise.all(tasks);
   }
 
-  async #follow(first: WorkspacePlan, firstResult: ApplyResult, deps: ApplyDeps, before: WorkspaceStatus | undefined, i: number, plans: WorkspacePlan[], results: ApplyResult[]): Promise<void> {
+  async #follow(
+    first: WorkspacePlan,
+    firstResult: ApplyResult,
+    deps: ApplyDeps,
+    before: WorkspaceStatus | undefined,
+    i: number,
+    plans: WorkspacePlan[],
+    results: ApplyResult[],
+  ): Promise<void> {
     let plan = first;
     let result = firstResult;
     let memory = before;
     const outcomes = [...result.outcomes];
     for (let step = 0; step < MAX_STEPS; step++) {
-      const buildId = result.outcomes.some((o) => o.ok && (o.action.kind === 'build' || o.action.kind === 'create')) ? result.observed?.latestBuild.id : undefined;
+      const buildId = result.outcomes.some((o) => o.ok && (o.action.kind === 'build' || o.action.kind === 'create'))
+        ? result.observed?.latestBuild.id
+        : undefined;
       if (buildId !== undefined) {
-        const ended = await waitForBuild(this.#api, buildId, { timeoutMs: this.#opts.buildTimeoutMs, pollMs: 250, now: () => this.#now().getTime() });
+        const ended = await waitForBuild(this.#api, buildId, {
+          timeoutMs: this.#opts.buildTimeoutMs,
+          pollMs: 250,
+          now: () => this.#now().getTime(),
+        });
         if (ended === 'timeout') break;
       }
       const id = result.observed?.id ?? plan.observed?.id;

@@ -102,7 +102,12 @@ export function documentLimitErrors(file: string, text: string): DeclarationErro
     close(m.index);
     document++;
     if (document >= LIMITS.documentsPerFile) {
-      errors.push({ file, document, line: lineOf(m.index), message: `has more than ${LIMITS.documentsPerFile} documents, the most one file may have; split it` });
+      errors.push({
+        file,
+        document,
+        line: lineOf(m.index),
+        message: `has more than ${LIMITS.documentsPerFile} documents, the most one file may have; split it`,
+      });
       return errors;
     }
     start = m.index;

@@ -29,11 +29,7 @@ export function parseFieldPath(path: string): PathSegment[] {
 }
 
 /** Where `path` is in `doc`: the key of a mapping entry, or the item of a sequence. */
-export function locate(
-  doc: Document.Parsed,
-  lines: LineCounter,
-  path: PathSegment[] | string,
-): Position | undefined {
+export function locate(doc: Document.Parsed, lines: LineCounter, path: PathSegment[] | string): Position | undefined {
   const segments = typeof path === 'string' ? parseFieldPath(path) : path;
   let node: unknown = doc.contents;
   let offset = startOf(node);

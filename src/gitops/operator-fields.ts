@@ -34,7 +34,12 @@ export function splitSuspended(declarations: LoadedWorkspace[]): { active: Loade
  * neither Reconciling nor Stalled (nothing is being done about it).
  */
 export function suspendedStatus(previous: WorkspaceStatus | undefined, now: Date): WorkspaceStatus {
-  const synced = { type: 'Synced', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: not reconciled until it is false' } as const;
+  const synced = {
+    type: 'Synced',
+    status: 'False',
+    reason: 'Suspended',
+    message: 'spec.suspend is true: not reconciled until it is false',
+  } as const;
   return { ...previous, conditions: setCondition(withoutProgressConditions(previous?.conditions ?? []), synced, now) };
 }
 

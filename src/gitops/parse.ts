@@ -62,7 +62,10 @@ export function parseFile(file: string, text: string): ParsedFile {
   for (const doc of documents) declaresSomething = checkDocument({ file, document: document++, doc, lines, out }) || declaresSomething;
   if (!declaresSomething) {
     // Read as "nothing declared", an emptied or truncated file would make --prune delete all it used to declare.
-    out.errors.push({ file, message: 'declares nothing (the file is empty, or holds only comments and ---); delete the file if that is meant' });
+    out.errors.push({
+      file,
+      message: 'declares nothing (the file is empty, or holds only comments and ---); delete the file if that is meant',
+    });
   }
   return out;
 }
@@ -71,7 +74,8 @@ export function parseFile(file: string, text: string): ParsedFile {
 function checkDocument(ctx: Context): boolean {
   const { doc, lines, out } = ctx;
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) out.errors.push({ file: ctx.file, document: ctx.document, ...yamlPosition(e, lines), message: yamlMessage(e) });
+    for (const e of doc.errors)
+      out.errors.push({ file: ctx.file, document: ctx.document, ...yamlPosition(e, lines), message: yamlMessage(e) });
     return true;
   }
   let value: unknown;

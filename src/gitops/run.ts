@@ -129,13 +129,16 @@ async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' |
         boundId: entry.id,
       };
       const actions = diffDelete(observed, entry.deletionPolicy);
-      prunes.push({ entry, observed, plan: { key: entry.key, desired: desiredStub, observed, actions, blocked: [], drift: [] }, ...(keptFor ? { keptFor } : {}) });
+      prunes.push({
+        entry,
+        observed,
+        plan: { key: entry.key, desired: desiredStub, observed, actions, blocked: [], drift: [] },
+        ...(keptFor ? { keptFor } : {}),
+      });
     }
   }
   const now = (opts.now ?? (() => new Date()))();
-  const statuses = new Map(
-    plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now, ...previousOf(opts, p.key) })]),
-  );
+  const statuses = new Map(plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now, ...previousOf(opts, p.key) })]));
   for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
@@ -192,8 +195,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   for (const prune of report.prunes) {
     const outcome = await runPrune(prune, deps, opts);
     pruneResults.push(outcome);
-    if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned'))
-      nextState = forget(nextState, prune.entry.key);
+    if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned')) nextState = forget(nextState, prune.entry.key);
   }
   if (nextState && opts.statePath) await writeState(opts.statePath, nextState);
   return { ...report, results, pruneResults };
@@ -218,7 +220,12 @@ function isBindingRefusal(o: ActionOutcome): boolean {
  * declaration created a moment before (or one the state binds). That result
  * is then not recorded: a failed outcome names the declaration that has it.
  */
-function refuseDoubleBindings(plans: WorkspacePlan[], results: ApplyResult[], state: StateFile | undefined, onOutcome: RunOptions['onOutcome']): void {
+function refuseDoubleBindings(
+  plans: WorkspacePlan[],
+  results: ApplyResult[],
+  state: StateFile | undefined,
+  onOutcome: RunOptions['onOutcome'],
+): void {
   const boundBy = new Map<string, string>();
   for (const e of Object.values(state?.entries ?? {})) boundBy.set(e.id, e.key);
   for (const p of plans) if (p.observed) boundBy.set(p.observed.id, p.key);
@@ -235,7 +242,9 @@ function refuseDoubleBindings(plans: WorkspacePlan[], results: ApplyResult[], st
     const outcome: ActionOutcome = {
       action: r.outcomes[0]!.action,
       ok: false,
-      error: new BindingRefused(`Coder workspace ${ws.ownerName}/${ws.name} (${ws.id}) is already bound to ${other}; not binding it to ${r.key} too`),
+      error: new BindingRefused(
+        `Coder workspace ${ws.ownerName}/${ws.name} (${ws.id}) is already bound to ${other}; not binding it to ${r.key} too`,
+      ),
     };
     r.outcomes.push(outcome);
     onOutcome?.(r.key, outcome);

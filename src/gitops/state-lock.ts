@@ -41,7 +41,14 @@ const held = new Set<string>();
 
 export async function lockState(statePath: string, command: string): Promise<StateLock> {
   const path = `${statePath}.lock`;
-  const holder: LockHolder = { pid: process.pid, host: hostname(), pidNamespace: PID_NAMESPACE, startedAt: new Date().toISOString(), command, token: randomUUID() };
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    pidNamespace: PID_NAMESPACE,
+    startedAt: new Date().toISOString(),
+    command,
+    token: randomUUID(),
+  };
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -92,7 +99,14 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
   try {
     const data = JSON.parse(text) as Partial<LockHolder>;
     if (typeof data.pid === 'number' && typeof data.host === 'string') {
-      return { pid: data.pid, host: data.host, pidNamespace: String(data.pidNamespace ?? ''), startedAt: String(data.startedAt ?? '?'), command: String(data.command ?? '?'), token: String(data.token ?? '') };
+      return {
+        pid: data.pid,
+        host: data.host,
+        pidNamespace: String(data.pidNamespace ?? ''),
+        startedAt: String(data.startedAt ?? '?'),
+        command: String(data.command ?? '?'),
+        token: String(data.token ?? ''),
+      };
     }
   } catch {
     // fall through

@@ -76,7 +76,8 @@ export async function readSyncStatus(path: string): Promise<SyncStatusFile | und
   if (d['version'] !== 1) throw bad('version must be 1');
   for (const field of ['repo', 'ref', 'path'] as const) if (typeof d[field] !== 'string') throw bad(`${field} must be a string`);
   for (const field of ['lastAppliedRevision', 'lastAttemptedRevision'] as const) {
-    if (d[field] !== undefined && (typeof d[field] !== 'string' || !/^[0-9a-f]{40,64}$/.test(d[field]))) throw bad(`${field} must be a commit id`);
+    if (d[field] !== undefined && (typeof d[field] !== 'string' || !/^[0-9a-f]{40,64}$/.test(d[field])))
+      throw bad(`${field} must be a commit id`);
   }
   if (!Array.isArray(d['errors'])) throw bad('errors must be an array');
   if (typeof d['workspaces'] !== 'object' || d['workspaces'] === null) throw bad('workspaces must be an object');

@@ -27,7 +27,10 @@ export interface SyncOptions {
   connect(): Promise<CoderSession>;
   /** Ends a tick's use of the session (owner tokens minted for favorites are deleted). */
   release?(): Promise<void>;
-  run: Pick<RunOptions, 'statePath' | 'prune' | 'maxPrune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome' | 'rollout'>;
+  run: Pick<
+    RunOptions,
+    'statePath' | 'prune' | 'maxPrune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome' | 'rollout'
+  >;
   statusPath?: string;
   /** Re-plan an unchanged commit this often, to correct drift made in Coder. */
   resyncMs: number;
@@ -67,8 +70,14 @@ export class SyncTicker {
     this.#now = opts.now ?? (() => new Date());
     const p = opts.previous;
     const same = p && p.repo === opts.source.display && p.ref === opts.ref && normalizePath(p.path) === normalizePath(opts.path);
-    if (p && !same) opts.logger.warn({ was: { repo: p.repo, ref: p.ref, path: p.path } }, 'the status file was written for another repository, ref or path; starting afresh');
-    this.status = same ? { ...p, errors: [...p.errors], workspaces: { ...p.workspaces } } : emptySyncStatus(opts.source.display, opts.ref, opts.path);
+    if (p && !same)
+      opts.logger.warn(
+        { was: { repo: p.repo, ref: p.ref, path: p.path } },
+        'the status file was written for another repository, ref or path; starting afresh',
+      );
+    this.status = same
+      ? { ...p, errors: [...p.errors], workspaces: { ...p.workspaces } }
+      : emptySyncStatus(opts.source.display, opts.ref, opts.path);
   }
 
   async tick(): Promise<TickResult> {
@@ -128,7 +137,12 @@ export class SyncTicker {
     if (loaded.errors.length > 0) {
       const errors = loaded.errors.map((e): SyncError => ({ ...e, reason: 'InvalidDeclarations', message: e.message }));
       for (const e of loaded.errors) logger.error({ revision: commit }, `invalid declaration: ${formatDeclarationError(e)}`);
-      const rejected = this.#reject(commit, 'InvalidDeclarations', errors, `${commit.slice(0, 12)}: ${loaded.errors.length} invalid document error(s); nothing applied`);
+      const rejected = this.#reject(
+        commit,
+        'InvalidDeclarations',
+        errors,
+        `${commit.slice(0, 12)}: ${loaded.errors.length} invalid document error(s); nothing applied`,
+      );
       if (applied) await this.#keepInForce(applied, resyncDue, started);
       return rejected;
     }
@@ -136,7 +150,8 @@ export class SyncTicker {
     const { report, errors, wrote } = await this.#converge(loaded, started);
     this.#rejected = undefined;
     const result: TickResult = errors.length > 0 ? 'ApplyFailed' : wrote ? 'Applied' : 'UpToDate';
-    if (errors.length > 0) return this.#fail('ApplyFailed', errors, `${commit.slice(0, 12)}: ${errors.length} workspace(s) could not be converged`);
+    if (errors.length > 0)
+      return this.#fail('ApplyFailed', errors, `${commit.slice(0, 12)}: ${errors.length} workspace(s) could not be converged`);
 
     this.status.lastAppliedRevision = commit;
     this.status.lastAppliedTime = this.#now().toISOString();
@@ -221,15 +236,25 @@ function applyErrors(report: ApplyReport): SyncError[] {
     for (const o of r.outcomes) {
       if (o.ok || o.skipped) continue;
       const f = describeFailure(o.action, o.error);
-      errors.push({ reason: 'ApplyFailed', workspace: r.key, message: `${f.reason}: ${f.message}`, ...(f.field ? { field: f.field } : {}) });
+      errors.push({
+        reason: 'ApplyFailed',
+        workspace: r.key,
+        message: `${f.reason}: ${f.message}`,
+        ...(f.field ? { field: f.field } : {}),
+      });
     }
   }
   for (const p of report.plans) {
-    for (const b of p.blocked) errors.push({ reason: 'ApplyFailed', workspace: p.key, field: b.field, message: `${b.reason}: ${b.message}` });
+    for (const b of p.blocked)
+      errors.push({ reason: 'ApplyFailed', workspace: p.key, field: b.field, message: `${b.reason}: ${b.message}` });
   }
   for (const p of report.pruneResults) {
     if (p.outcome === 'failed' || p.outcome === 'timeout')
-      errors.push({ reason: 'ApplyFailed', workspace: p.key, message: `prune ${p.outcome}${p.error instanceof Error ? `: ${p.error.message}` : ''}` });
+      errors.push({
+        reason: 'ApplyFailed',
+        workspace: p.key,
+        message: `prune ${p.outcome}${p.error instanceof Error ? `: ${p.error.message}` : ''}`,
+      });
   }
   return errors.map((e) => ({ ...e, message: scrub(e.message) }));
 }

@@ -118,10 +118,11 @@ describe(`cwo on a real coderd ${world().version}`, () => {
     expect(plan.stdout).toMatch(/ttl/);
     t.proxy.reset();
     await applyOk();
-    expect(workspaceWrites().map((c) => `${c.method} ${c.path} ${c.status}`).sort()).toEqual([
-      `PUT /api/v2/workspaces/${ws.id}/autoupdates 204`,
-      `PUT /api/v2/workspaces/${ws.id}/ttl 204`,
-    ]);
+    expect(
+      workspaceWrites()
+        .map((c) => `${c.method} ${c.path} ${c.status}`)
+        .sort(),
+    ).toEqual([`PUT /api/v2/workspaces/${ws.id}/autoupdates 204`, `PUT /api/v2/workspaces/${ws.id}/ttl 204`]);
     const after = await t.coder.admin.get(`/api/v2/workspaces/${ws.id}`);
     expect(after.ttl_ms).toBe(4 * HOUR);
     expect(after.automatic_updates).toBe('never');

@@ -5,7 +5,7 @@
 // off, Swagger on (the contract test reads the server's own spec), the real
 // rate limits. It runs inside a loopback-only network namespace; its API port
 // is bridged to the host's 127.0.0.1.
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -22,7 +22,8 @@ export function pinnedCoderdVersions(): string[] {
 }
 
 export function coderdBinaries(version: string): { coder: string; echotar: string } {
-  const cache = process.env.CWO_TEST_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coder-workspace-operator', 'test-bin');
+  const cache =
+    process.env.CWO_TEST_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coder-workspace-operator', 'test-bin');
   const dir = join(cache, `coderd-${version}`);
   return { coder: join(dir, 'coder'), echotar: join(dir, 'echotar') };
 }

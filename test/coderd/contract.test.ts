@@ -48,7 +48,14 @@ describe(`the swagger coderd ${world().version} serves`, () => {
     const vitest = join(ROOT, 'node_modules', '.bin', 'vitest');
     const result = await run(vitest, ['run', 'test/contract', '--reporter=dot'], {
       cwd: ROOT,
-      env: { ...process.env, CODER_SWAGGER: servedPath, CODER_SIM_VERSION: simulatedVersion(), CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: {
+        ...process.env,
+        CODER_SWAGGER: servedPath,
+        CODER_SIM_VERSION: simulatedVersion(),
+        CI: 'true',
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+      },
       maxBuffer: 16 << 20,
     }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
@@ -65,9 +72,13 @@ describe(`the swagger coderd ${world().version} serves`, () => {
     const t: CoderdCli = await startCoderdCli();
     try {
       const name = uniqueName('contract');
-      await t.declare(workspaceYaml(name, { owner: 'ann', template: 'plain', ttl: '2h', favorite: true, autostart: { schedule: '0 9 * * 1-5' } }));
+      await t.declare(
+        workspaceYaml(name, { owner: 'ann', template: 'plain', ttl: '2h', favorite: true, autostart: { schedule: '0 9 * * 1-5' } }),
+      );
       expect((await t.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
-      await t.declare(workspaceYaml(name, { owner: 'ann', template: 'plain', ttl: '3h', favorite: false, dormant: true, deletionPolicy: 'Delete' }));
+      await t.declare(
+        workspaceYaml(name, { owner: 'ann', template: 'plain', ttl: '3h', favorite: false, dormant: true, deletionPolicy: 'Delete' }),
+      );
       expect((await t.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
       await t.declare(workspaceYaml(uniqueName('other'), { owner: 'ann', template: 'plain' }));
       expect((await t.cli(['apply', '-f', 'ws.yaml', '--prune'])).code).toBe(0);

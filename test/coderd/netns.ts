@@ -47,14 +47,22 @@ export async function createNetns(): Promise<Netns> {
         join(dir, `bridge-${innerPort}-out.log`),
       );
       children.push(outer);
-      await waitFor(`socat bridge ${outerPort}->${innerPort}`, outer, async () => {
-        const { stdout } = await run('ss', ['-Hltn', `sport = :${outerPort}`]);
-        return stdout.trim() !== '';
-      }, 10_000);
+      await waitFor(
+        `socat bridge ${outerPort}->${innerPort}`,
+        outer,
+        async () => {
+          const { stdout } = await run('ss', ['-Hltn', `sport = :${outerPort}`]);
+          return stdout.trim() !== '';
+        },
+        10_000,
+      );
     },
     async links() {
       const { stdout } = await run('ip', ['-n', name, '-o', 'link']);
-      return stdout.trim().split('\n').map((l) => l.split(':')[1]!.trim());
+      return stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[1]!.trim());
     },
     async close() {
       for (const child of children.reverse()) await killGroup(child, 5_000);

@@ -8,7 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlOk } from '../e2e/kubectl.ts';
 import {
-  apply, condition, eventually, getWorkspace, setToken, setUpOperatorBase, TEST_RESYNC_MS, waitSettled, workspace, type OperatorBase,
+  apply,
+  condition,
+  eventually,
+  getWorkspace,
+  setToken,
+  setUpOperatorBase,
+  TEST_RESYNC_MS,
+  waitSettled,
+  workspace,
+  type OperatorBase,
 } from '../e2e/operator-harness.ts';
 import { loginAs } from './bootstrap.ts';
 import { uniqueName } from './cli-harness.ts';
@@ -41,10 +50,14 @@ async function coderWorkspace(owner: string, name: string): Promise<any> {
 
 describe(`operator on a real coderd ${world().version}`, () => {
   it('a CoderConnection reports Ready with the server version before any Workspace uses it', async () => {
-    const cc = await eventually('CoderConnection Ready', async () => {
-      const c = JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', 'default', '-n', other, '-o', 'json']));
-      return condition(c, 'Ready')?.status === 'True' ? c : undefined;
-    }, 30_000);
+    const cc = await eventually(
+      'CoderConnection Ready',
+      async () => {
+        const c = JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', 'default', '-n', other, '-o', 'json']));
+        return condition(c, 'Ready')?.status === 'True' ? c : undefined;
+      },
+      30_000,
+    );
     expect(JSON.stringify(cc.status)).toContain(world().version);
   });
 
@@ -57,14 +70,22 @@ describe(`operator on a real coderd ${world().version}`, () => {
     expect(ws.ttl_ms).toBe(4 * HOUR);
 
     await apply(workspace(team, name, { owner: 'ann', template: 'docker', ttl: '2h', automaticUpdates: 'always' }));
-    await eventually('edit reached coderd', async () => {
-      const w = await coder.admin.get(`/api/v2/workspaces/${ws.id}`);
-      return w.ttl_ms === 2 * HOUR && w.automatic_updates === 'always';
-    }, 30_000);
+    await eventually(
+      'edit reached coderd',
+      async () => {
+        const w = await coder.admin.get(`/api/v2/workspaces/${ws.id}`);
+        return w.ttl_ms === 2 * HOUR && w.automatic_updates === 'always';
+      },
+      30_000,
+    );
     await waitSettled(team, name, undefined, 30_000);
 
     await coder.admin.request('PUT', `/api/v2/workspaces/${ws.id}/ttl`, { ttl_ms: HOUR });
-    await eventually('drift corrected on resync', async () => (await coder.admin.get(`/api/v2/workspaces/${ws.id}`)).ttl_ms === 2 * HOUR, 4 * TEST_RESYNC_MS + 20_000);
+    await eventually(
+      'drift corrected on resync',
+      async () => (await coder.admin.get(`/api/v2/workspaces/${ws.id}`)).ttl_ms === 2 * HOUR,
+      4 * TEST_RESYNC_MS + 20_000,
+    );
 
     // Quiet: two whole resync periods with nothing to change make no write call.
     await waitSettled(team, name, undefined, 30_000);
@@ -83,10 +104,14 @@ describe(`operator on a real coderd ${world().version}`, () => {
     const bob = await loginAs(coder.url, 'bob');
     expect((await bob.get(`/api/v2/workspaces/${ws.id}`)).favorite).toBe(true);
     await apply(workspace(team, name, { owner: 'bob', template: 'plain', favorite: false, dormant: true }));
-    await eventually('unfavorited while dormant', async () => {
-      const w = await bob.get(`/api/v2/workspaces/${ws.id}`);
-      return w.favorite === false && Boolean(w.dormant_at);
-    }, 30_000);
+    await eventually(
+      'unfavorited while dormant',
+      async () => {
+        const w = await bob.get(`/api/v2/workspaces/${ws.id}`);
+        return w.favorite === false && Boolean(w.dormant_at);
+      },
+      30_000,
+    );
     const settled = await waitSettled(team, name, undefined, 30_000);
     expect(condition(settled, 'Ready')?.status).toBe('True');
   });
@@ -111,13 +136,16 @@ describe(`operator on a real coderd ${world().version}`, () => {
   it('tenancy: a ClusterCoderConnection denies an owner its rule does not list, and nothing reaches coderd', async () => {
     const cluster = `coderd-${randomBytes(3).toString('hex')}`;
     await apply({
-      apiVersion: 'v1', kind: 'Secret',
+      apiVersion: 'v1',
+      kind: 'Secret',
       metadata: { name: 'cluster-token', namespace: env.operatorNs, labels: { 'coderops.dev/secret-type': 'coder-token' } },
       stringData: { token: '' },
     });
     await setToken(env.operatorNs, coder.adminToken, 'cluster-token');
     await apply({
-      apiVersion: 'coderops.dev/v1alpha1', kind: 'ClusterCoderConnection', metadata: { name: cluster },
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'ClusterCoderConnection',
+      metadata: { name: cluster },
       spec: {
         url: proxy.url,
         tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs },
@@ -126,16 +154,24 @@ describe(`operator on a real coderd ${world().version}`, () => {
     });
     try {
       const name = uniqueName('deny');
-      await apply(workspace(other, name, { owner: 'dora', template: 'plain', connectionRef: { kind: 'ClusterCoderConnection', name: cluster } }));
-      const ws = await eventually('Forbidden', async () => {
-        const w = await getWorkspace(other, name);
-        return condition(w, 'Ready')?.reason === 'Forbidden' ? w : undefined;
-      }, 30_000);
+      await apply(
+        workspace(other, name, { owner: 'dora', template: 'plain', connectionRef: { kind: 'ClusterCoderConnection', name: cluster } }),
+      );
+      const ws = await eventually(
+        'Forbidden',
+        async () => {
+          const w = await getWorkspace(other, name);
+          return condition(w, 'Ready')?.reason === 'Forbidden' ? w : undefined;
+        },
+        30_000,
+      );
       expect(condition(ws, 'Ready')?.status).toBe('False');
       expect(await coder.admin.workspaceByName('dora', name)).toBeUndefined();
       expect(proxy.calls.some((c) => c.path.includes(name))).toBe(false);
     } finally {
-      await kubectlOk(['delete', 'clustercoderconnections.coderops.dev', cluster, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+      await kubectlOk(['delete', 'clustercoderconnections.coderops.dev', cluster, '--ignore-not-found', '--wait=false']).catch(
+        () => undefined,
+      );
     }
   });
 });

@@ -47,16 +47,45 @@ export async function startPostgres(dir: string): Promise<Postgres> {
   const server: ChildProcess = startDetached(
     'runuser',
     [
-      '-u', 'postgres', '--', join(bin, 'postgres'), '-D', data,
-      '-c', 'listen_addresses=', '-c', `unix_socket_directories=${dir}`,
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+      '-u',
+      'postgres',
+      '--',
+      join(bin, 'postgres'),
+      '-D',
+      data,
+      '-c',
+      'listen_addresses=',
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
       // Two coderd servers keep pools of their own.
-      '-c', 'max_connections=300',
+      '-c',
+      'max_connections=300',
     ],
     join(dir, 'postgres.log'),
   );
   const psql = (sql: string) =>
-    run('runuser', ['-u', 'postgres', '--', join(bin, 'psql'), '-h', dir, '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+    run('runuser', [
+      '-u',
+      'postgres',
+      '--',
+      join(bin, 'psql'),
+      '-h',
+      dir,
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      sql,
+    ]);
   await waitFor('postgres', server, () => psql('select 1').then(() => true), 30_000);
   return {
     socketDir: dir,

@@ -53,7 +53,11 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
     await client.setDormant(ws.id, true); // 304
     await client.setDormant(ws.id, false);
     await client.tokenConfig('alice');
-    const { key } = await client.createToken('alice', { token_name: 'contract-test', lifetime: 600e9, scopes: ['workspace:read', 'workspace:update'] });
+    const { key } = await client.createToken('alice', {
+      token_name: 'contract-test',
+      lifetime: 600e9,
+      scopes: ['workspace:read', 'workspace:update'],
+    });
     const asAlice = client.withToken(key);
     await asAlice.setFavorite(ws.id, true);
     await asAlice.setFavorite(ws.id, false);
@@ -73,6 +77,6 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
     expect(problems).toEqual([]);
     // Every method above reached the server, and every route it used is distinct enough to count.
     expect(new Set(sim.calls.map((c) => `${c.method} ${c.route}`)).size).toBeGreaterThanOrEqual(20);
-    expect(sim.calls.every((c) => c.status >= 200 && c.status < 400 || c.status === 404)).toBe(true);
+    expect(sim.calls.every((c) => (c.status >= 200 && c.status < 400) || c.status === 404)).toBe(true);
   });
 });

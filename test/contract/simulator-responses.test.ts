@@ -19,7 +19,14 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
   let bob: Api;
   const clock = manualClock();
   beforeAll(async () => {
-    sim = await startCoderSimulator({ seed: TEST_SEED, clock: clock.fn, buildDurationMs: 1000, rateLimitPerMinute: 20, validateResponses: true, ...SIM_VERSION_FROM_ENV });
+    sim = await startCoderSimulator({
+      seed: TEST_SEED,
+      clock: clock.fn,
+      buildDurationMs: 1000,
+      rateLimitPerMinute: 20,
+      validateResponses: true,
+      ...SIM_VERSION_FROM_ENV,
+    });
     admin = apiAs(sim, 'admin');
     alice = apiAs(sim, 'alice');
     bob = apiAs(sim, 'bob');
@@ -29,10 +36,15 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
   it('matches operations to swagger path templates', () => {
     expect(matchOperation('GET', '/api/v2/users/alice/keys/tokens')?.route).toBe('/api/v2/users/{user}/keys/tokens');
     expect(matchOperation('DELETE', '/api/v2/users/alice/keys/abcdefghij')?.route).toBe('/api/v2/users/{user}/keys/{keyid}');
-    expect(matchOperation('PUT', '/api/v2/workspaces/x/ttl')).toMatchObject({ route: '/api/v2/workspaces/{workspace}/ttl', params: { workspace: 'x' } });
+    expect(matchOperation('PUT', '/api/v2/workspaces/x/ttl')).toMatchObject({
+      route: '/api/v2/workspaces/{workspace}/ttl',
+      params: { workspace: 'x' },
+    });
     expect(matchOperation('PATCH', '/api/v2/workspaces/x/ttl')).toBeUndefined();
     expect(responseSchemaFor('PUT', '/api/v2/workspaces/{workspace}/ttl', 204)).toBeNull();
-    expect(responseSchemaFor('GET', '/api/v2/workspaces', 200)).toEqual({ $ref: 'coder-swagger.json#/definitions/codersdk.WorkspacesResponse' });
+    expect(responseSchemaFor('GET', '/api/v2/workspaces', 200)).toEqual({
+      $ref: 'coder-swagger.json#/definitions/codersdk.WorkspacesResponse',
+    });
   });
 
   it('every simulator route is a swagger operation', async () => {
@@ -68,7 +80,9 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
 
     // Create: success and every error.
     const created = await alice('POST', '/api/v2/users/alice/workspaces', {
-      name: 'main', template_id: docker, autostart_schedule: 'CRON_TZ=UTC 0 9 * * 1-5',
+      name: 'main',
+      template_id: docker,
+      autostart_schedule: 'CRON_TZ=UTC 0 9 * * 1-5',
     });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -156,7 +170,11 @@ describe.skipIf(!haveSwagger)('simulator responses match swagger.json', () => {
 
     // Tokens.
     await admin('GET', '/api/v2/users/alice/keys/tokens/tokenconfig');
-    const minted = await admin('POST', '/api/v2/users/alice/keys/tokens', { token_name: 'op', lifetime: 600e9, scopes: ['workspace:read'] });
+    const minted = await admin('POST', '/api/v2/users/alice/keys/tokens', {
+      token_name: 'op',
+      lifetime: 600e9,
+      scopes: ['workspace:read'],
+    });
     await admin('POST', '/api/v2/users/alice/keys/tokens', { token_name: 'op', lifetime: 600e9 });
     await admin('POST', '/api/v2/users/alice/keys/tokens', { token_name: 'long', lifetime: 1e18 });
     await bob('POST', '/api/v2/users/alice/keys/tokens', { token_name: 'x', lifetime: 600e9 });

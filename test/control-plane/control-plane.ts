@@ -70,7 +70,24 @@ async function makeCertificates(dir: string): Promise<void> {
   const sign = async (name: string, subject: string, extensions: string) => {
     await writeFile(join(dir, `${name}.ext`), extensions);
     await openssl(dir, 'req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`);
-    await openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+    await openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
   };
   await key('ca');
   await openssl(dir, 'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=cwo-test-ca', '-days', '2', '-out', 'ca.crt');
@@ -115,9 +132,15 @@ export async function startControlPlane(opts: { readyTimeoutMs?: number } = {}):
     const etcd = startDetached(
       bin.etcd,
       [
-        '--name=t', `--data-dir=${join(dir, 'etcd')}`, '--log-level=warn', '--unsafe-no-fsync',
-        `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`, `--initial-cluster=t=${peerUrl}`,
+        '--name=t',
+        `--data-dir=${join(dir, 'etcd')}`,
+        '--log-level=warn',
+        '--unsafe-no-fsync',
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=t=${peerUrl}`,
       ],
       join(dir, 'etcd.log'),
     );
@@ -128,12 +151,19 @@ export async function startControlPlane(opts: { readyTimeoutMs?: number } = {}):
     const apiserver = startDetached(
       bin.kubeApiserver,
       [
-        `--etcd-servers=${etcdUrl}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`, `--cert-dir=${dir}`,
-        `--tls-cert-file=${join(dir, 'serving.crt')}`, `--tls-private-key-file=${join(dir, 'serving.key')}`,
-        `--client-ca-file=${join(dir, 'ca.crt')}`, '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true',
-        `--service-account-issuer=${server}`, `--service-account-key-file=${join(dir, 'sa.pub')}`,
+        `--etcd-servers=${etcdUrl}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${dir}`,
+        `--tls-cert-file=${join(dir, 'serving.crt')}`,
+        `--tls-private-key-file=${join(dir, 'serving.key')}`,
+        `--client-ca-file=${join(dir, 'ca.crt')}`,
+        '--authorization-mode=RBAC',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        `--service-account-issuer=${server}`,
+        `--service-account-key-file=${join(dir, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
         // Nothing here creates default ServiceAccounts (that is the controller manager's job).
         '--disable-admission-plugins=ServiceAccount',

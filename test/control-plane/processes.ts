@@ -18,7 +18,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function startDetached(command: string, args: string[], logFile: string, opts: Pick<SpawnOptions, 'env' | 'cwd'> = {}): ChildProcess {
+export function startDetached(
+  command: string,
+  args: string[],
+  logFile: string,
+  opts: Pick<SpawnOptions, 'env' | 'cwd'> = {},
+): ChildProcess {
   // Own process group (detached), so stop() can kill it and anything it spawned.
   const child = spawn(command, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

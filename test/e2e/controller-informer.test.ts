@@ -169,7 +169,12 @@ describe('informer', () => {
     await eventually('the last update', () => events.includes(`update ${ns}/pre-a`), WAIT_MS, POLL);
     // One event per change, nothing from the namespace outside the scope.
     expect(events).toEqual([`add ${ns}/new-a`, `update ${other}/pre-c`, `delete ${ns}/pre-b`, `update ${ns}/pre-a`]);
-    expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['new-a', 'pre-a', 'pre-c']);
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(['new-a', 'pre-a', 'pre-c']);
     expect(informer.stats()).toMatchObject({ errors: 0, restarts: 0 });
   });
 
@@ -202,7 +207,12 @@ describe('informer', () => {
     await create(ns, 'err-new');
     await remove(ns, 'err-gone');
     proxy.refuse = false;
-    await eventually('the restart to catch up', () => events.includes(`add ${ns}/err-new`) && events.includes(`delete ${ns}/err-gone`), 40_000, POLL);
+    await eventually(
+      'the restart to catch up',
+      () => events.includes(`add ${ns}/err-new`) && events.includes(`delete ${ns}/err-gone`),
+      40_000,
+      POLL,
+    );
     expect(informer.stats().restarts).toBeGreaterThanOrEqual(1);
     expect(events.sort()).toEqual([`add ${ns}/err-new`, `delete ${ns}/err-gone`].sort());
 

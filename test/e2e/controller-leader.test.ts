@@ -63,7 +63,9 @@ function election(lease: string) {
   return { start, leading, maxLeaders: () => maxLeaders };
 }
 
-async function leaseSpec(name: string): Promise<{ holderIdentity?: string; renewTime?: string; acquireTime?: string; leaseTransitions?: number }> {
+async function leaseSpec(
+  name: string,
+): Promise<{ holderIdentity?: string; renewTime?: string; acquireTime?: string; leaseTransitions?: number }> {
   return JSON.parse(await kubectlOk(['get', 'lease', name, '-n', ns, '-o', 'json'])).spec;
 }
 

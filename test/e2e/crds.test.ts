@@ -46,9 +46,19 @@ describe('Workspace validation on create', () => {
     { name: 'autostart-off', spec: { owner: 'alice', template: 'docker', autostart: { enabled: false } } },
     {
       name: 'lifecycle',
-      spec: { owner: 'alice', template: 'docker', running: true, ttl: '0s', version: { policy: 'Pinned', name: 'v2' }, managementPolicies: ['Observe'] },
+      spec: {
+        owner: 'alice',
+        template: 'docker',
+        running: true,
+        ttl: '0s',
+        version: { policy: 'Pinned', name: 'v2' },
+        managementPolicies: ['Observe'],
+      },
     },
-    { name: 'stopped', spec: { owner: 'alice', template: 'docker', running: false, autostart: { enabled: false }, version: { policy: 'Active' } } },
+    {
+      name: 'stopped',
+      spec: { owner: 'alice', template: 'docker', running: false, autostart: { enabled: false }, version: { policy: 'Active' } },
+    },
   ])('accepts $name', async ({ name, spec }) => {
     const ran = await apply(workspace(`ok-${name}`, spec));
     expect(ran.stderr).toBe('');
@@ -57,29 +67,65 @@ describe('Workspace validation on create', () => {
 
   it.each([
     { name: 'unknown-field', spec: { owner: 'a', template: 'docker', color: 'blue' }, error: '.spec.color: field not declared in schema' },
-    { name: 'both-templates', spec: { owner: 'a', template: 'docker', templateVersion: VERSION }, error: 'exactly one of template and templateVersion must be set' },
+    {
+      name: 'both-templates',
+      spec: { owner: 'a', template: 'docker', templateVersion: VERSION },
+      error: 'exactly one of template and templateVersion must be set',
+    },
     { name: 'no-template', spec: { owner: 'a' }, error: 'exactly one of template and templateVersion must be set' },
     { name: 'no-owner', spec: { template: 'docker' }, error: 'spec.owner: Required value' },
     { name: 'bad-ttl', spec: { owner: 'a', template: 'docker', ttl: '45d' }, error: 'spec.ttl: Invalid value: "45d"' },
     { name: 'wrong-type', spec: { owner: 'a', template: 'docker', dormant: 'yes' }, error: '.spec.dormant: expected boolean' },
-    { name: 'bad-enum', spec: { owner: 'a', template: 'docker', automaticUpdates: 'sometimes' }, error: 'spec.automaticUpdates: Unsupported value: "sometimes"' },
+    {
+      name: 'bad-enum',
+      spec: { owner: 'a', template: 'docker', automaticUpdates: 'sometimes' },
+      error: 'spec.automaticUpdates: Unsupported value: "sometimes"',
+    },
     { name: 'bad-name', spec: { owner: 'a', template: 'docker', name: '-bad-' }, error: 'spec.name: Invalid value: "-bad-"' },
     { name: 'bad-version', spec: { owner: 'a', templateVersion: 'v1' }, error: 'spec.templateVersion: Invalid value: "v1"' },
-    { name: 'autostart-empty', spec: { owner: 'a', template: 'docker', autostart: {} }, error: 'autostart needs a schedule, or enabled: false to turn it off' },
+    {
+      name: 'autostart-empty',
+      spec: { owner: 'a', template: 'docker', autostart: {} },
+      error: 'autostart needs a schedule, or enabled: false to turn it off',
+    },
     { name: 'owner-path', spec: { owner: 'bob/../alice', template: 'docker' }, error: 'owner must be a Coder username' },
     { name: 'owner-long', spec: { owner: 'a'.repeat(33), template: 'docker' }, error: 'owner must be a Coder username' },
-    { name: 'org-query', spec: { owner: 'a', organization: 'one?x', template: 'docker' }, error: 'organization must be a Coder organization name' },
+    {
+      name: 'org-query',
+      spec: { owner: 'a', organization: 'one?x', template: 'docker' },
+      error: 'organization must be a Coder organization name',
+    },
     { name: 'template-query', spec: { owner: 'a', template: 'docker#x' }, error: 'template must be a Coder template name' },
     {
       name: 'autostart-off-with-schedule',
       spec: { owner: 'a', template: 'docker', autostart: { enabled: false, schedule: '0 9 * * *' } },
       error: 'autostart with enabled: false takes no schedule or timezone',
     },
-    { name: 'stopped-with-autostart', spec: { owner: 'a', template: 'docker', running: false, autostart: { schedule: '0 9 * * 1-5' } }, error: 'running: false conflicts with an autostart schedule' },
-    { name: 'running-dormant', spec: { owner: 'a', template: 'docker', running: true, dormant: true }, error: 'running: true conflicts with dormant: true' },
-    { name: 'running-ttl', spec: { owner: 'a', template: 'docker', running: true, ttl: '8h' }, error: 'running: true conflicts with a non-zero ttl' },
-    { name: 'version-active-name', spec: { owner: 'a', template: 'docker', version: { policy: 'Active', name: 'v2' } }, error: 'version with policy Active takes no name or id' },
-    { name: 'version-pinned-none', spec: { owner: 'a', template: 'docker', version: { policy: 'Pinned' } }, error: 'version with policy Pinned needs exactly one of name and id' },
+    {
+      name: 'stopped-with-autostart',
+      spec: { owner: 'a', template: 'docker', running: false, autostart: { schedule: '0 9 * * 1-5' } },
+      error: 'running: false conflicts with an autostart schedule',
+    },
+    {
+      name: 'running-dormant',
+      spec: { owner: 'a', template: 'docker', running: true, dormant: true },
+      error: 'running: true conflicts with dormant: true',
+    },
+    {
+      name: 'running-ttl',
+      spec: { owner: 'a', template: 'docker', running: true, ttl: '8h' },
+      error: 'running: true conflicts with a non-zero ttl',
+    },
+    {
+      name: 'version-active-name',
+      spec: { owner: 'a', template: 'docker', version: { policy: 'Active', name: 'v2' } },
+      error: 'version with policy Active takes no name or id',
+    },
+    {
+      name: 'version-pinned-none',
+      spec: { owner: 'a', template: 'docker', version: { policy: 'Pinned' } },
+      error: 'version with policy Pinned needs exactly one of name and id',
+    },
   ])('rejects $name with a readable message', async ({ name, spec, error }) => {
     const ran = await apply(workspace(`bad-${name}`, spec));
     expect(ran.code).not.toBe(0);
@@ -88,7 +134,9 @@ describe('Workspace validation on create', () => {
   });
 
   it('defaults connectionRef.kind', async () => {
-    await kubectlOk(['apply', '-f', '-'], { stdin: workspace('defaulted', { owner: 'a', template: 'docker', connectionRef: { name: 'main' } }) });
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: workspace('defaulted', { owner: 'a', template: 'docker', connectionRef: { name: 'main' } }),
+    });
     const kind = await kubectlOk(['get', 'cws', 'defaulted', '-n', ns, '-o', 'jsonpath={.spec.connectionRef.kind}']);
     expect(kind).toBe('CoderConnection');
   });
@@ -96,11 +144,36 @@ describe('Workspace validation on create', () => {
 
 describe('immutable fields (CEL transition rules)', () => {
   it.each([
-    { field: 'owner', before: { owner: 'alice', template: 'docker' }, after: { owner: 'bob', template: 'docker' }, error: 'owner is immutable' },
-    { field: 'organization', before: { owner: 'a', organization: 'one', template: 'docker' }, after: { owner: 'a', organization: 'two', template: 'docker' }, error: 'organization is immutable' },
-    { field: 'organization-removed', before: { owner: 'a', organization: 'one', template: 'docker' }, after: { owner: 'a', template: 'docker' }, error: 'organization cannot be added or removed after creation' },
-    { field: 'template', before: { owner: 'a', template: 'docker' }, after: { owner: 'a', template: 'kubernetes' }, error: 'template is immutable' },
-    { field: 'template-to-version', before: { owner: 'a', template: 'docker' }, after: { owner: 'a', templateVersion: VERSION }, error: 'template and templateVersion cannot be added or removed after creation' },
+    {
+      field: 'owner',
+      before: { owner: 'alice', template: 'docker' },
+      after: { owner: 'bob', template: 'docker' },
+      error: 'owner is immutable',
+    },
+    {
+      field: 'organization',
+      before: { owner: 'a', organization: 'one', template: 'docker' },
+      after: { owner: 'a', organization: 'two', template: 'docker' },
+      error: 'organization is immutable',
+    },
+    {
+      field: 'organization-removed',
+      before: { owner: 'a', organization: 'one', template: 'docker' },
+      after: { owner: 'a', template: 'docker' },
+      error: 'organization cannot be added or removed after creation',
+    },
+    {
+      field: 'template',
+      before: { owner: 'a', template: 'docker' },
+      after: { owner: 'a', template: 'kubernetes' },
+      error: 'template is immutable',
+    },
+    {
+      field: 'template-to-version',
+      before: { owner: 'a', template: 'docker' },
+      after: { owner: 'a', templateVersion: VERSION },
+      error: 'template and templateVersion cannot be added or removed after creation',
+    },
   ])('$field cannot change', async ({ field, before, after, error }) => {
     const name = `immutable-${field}`;
     await kubectlOk(['apply', '--server-side', '--field-manager=e2e', '-f', '-'], { stdin: workspace(name, before) });
@@ -110,7 +183,9 @@ describe('immutable fields (CEL transition rules)', () => {
   });
 
   it('mutable fields can change', async () => {
-    await kubectlOk(['apply', '--server-side', '--field-manager=e2e', '-f', '-'], { stdin: workspace('mutable', { owner: 'a', template: 'docker', ttl: '1h' }) });
+    await kubectlOk(['apply', '--server-side', '--field-manager=e2e', '-f', '-'], {
+      stdin: workspace('mutable', { owner: 'a', template: 'docker', ttl: '1h' }),
+    });
     const ran = await apply(workspace('mutable', { owner: 'a', template: 'docker', ttl: '2h', name: 'renamed', dormant: true }));
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
@@ -140,7 +215,17 @@ describe('status subresource and printer columns', () => {
 
   it('an invalid condition is refused on the status subresource too', async () => {
     await kubectlOk(['apply', '-f', '-'], { stdin: workspace('bad-status', { owner: 'alice', template: 'docker' }) });
-    const ran = await kubectl(['patch', 'cws', 'bad-status', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'Maybe' }] } })]);
+    const ran = await kubectl([
+      'patch',
+      'cws',
+      'bad-status',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'Maybe' }] } }),
+    ]);
     expect(ran.code).not.toBe(0);
     expect(ran.stderr).toContain('Unsupported value: "Maybe"');
   });

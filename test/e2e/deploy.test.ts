@@ -30,9 +30,14 @@ describe('manifests/', () => {
     const text = (await Promise.all(files.map((f) => readFile(join('manifests', f), 'utf8')))).join('\n---\n');
     const objects = kinds(text);
     for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service'])
-      expect(objects.some((o) => o.startsWith(`${kind}/`)), `manifests/ has a ${kind}`).toBe(true);
+      expect(
+        objects.some((o) => o.startsWith(`${kind}/`)),
+        `manifests/ has a ${kind}`,
+      ).toBe(true);
     // The namespace must exist for namespaced objects to dry-run; create it for real first.
-    const ns = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o?.kind === 'Namespace');
+    const ns = parseAllDocuments(text)
+      .map((d) => d.toJS())
+      .find((o) => o?.kind === 'Namespace');
     await kubectl(['apply', '--server-side', '-f', '-'], { stdin: JSON.stringify(ns) });
     const ran = await dryRun(text);
     expect(ran.stderr).toBe('');
@@ -41,14 +46,20 @@ describe('manifests/', () => {
 
   it('runs the operator hardened: non-root, read-only root, no privilege escalation, probes, limits, leader election', async () => {
     const files = await readdir('manifests');
-    const docs = (await Promise.all(files.map((f) => readFile(join('manifests', f), 'utf8')))).flatMap((t) => parseAllDocuments(t).map((d) => d.toJS()));
+    const docs = (await Promise.all(files.map((f) => readFile(join('manifests', f), 'utf8')))).flatMap((t) =>
+      parseAllDocuments(t).map((d) => d.toJS()),
+    );
     const deployment = docs.find((d) => d?.kind === 'Deployment');
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
     expect(deployment.spec.replicas).toBe(2);
     expect(container.args).toEqual(expect.arrayContaining(['run', '--leader-elect']));
     expect(pod.securityContext.runAsNonRoot).toBe(true);
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.resources.limits).toBeDefined();
@@ -97,11 +108,14 @@ describe('helm chart', () => {
     const ran = await dryRun(rendered.stdout);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
-    for (const doc of parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter(Boolean)) {
+    for (const doc of parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean)) {
       expect(doc.metadata.labels?.['app.kubernetes.io/name'], `${doc.kind}/${doc.metadata.name} labels`).toBe('coder-workspace-operator');
       expect(doc.metadata.labels?.['app.kubernetes.io/managed-by'], `${doc.kind}/${doc.metadata.name} labels`).toBe('Helm');
       // The operator uses a Secret as a token only with this opt-in label.
-      if (doc.kind === 'Secret') expect(doc.metadata.labels?.['coderops.dev/secret-type'], `${doc.metadata.name} opt-in label`).toBe('coder-token');
+      if (doc.kind === 'Secret')
+        expect(doc.metadata.labels?.['coderops.dev/secret-type'], `${doc.metadata.name} opt-in label`).toBe('coder-token');
     }
   });
 

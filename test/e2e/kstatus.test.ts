@@ -38,15 +38,32 @@ beforeAll(async () => {
       seed: {
         users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }],
         templates: [{ name: 'docker' }],
-        template_versions: [{ template: 'docker', name: 'v1', active: true }, { template: 'docker', name: 'v2' }],
+        template_versions: [
+          { template: 'docker', name: 'v1', active: true },
+          { template: 'docker', name: 'v2' },
+        ],
       },
     },
   });
   ns = env.teams[0]!;
   // A connection whose maintenance window is closed on any day but January 1st.
   await apply(
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'windowed-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: '' } },
-    { apiVersion: API, kind: 'CoderConnection', metadata: { name: 'windowed', namespace: ns }, spec: { url: env.sim.url, tokenSecretRef: { name: 'windowed-token', key: 'token' }, rollout: { window: { schedule: '0 3 1 1 *', duration: '1m', timezone: 'UTC' } } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'windowed-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+      stringData: { token: '' },
+    },
+    {
+      apiVersion: API,
+      kind: 'CoderConnection',
+      metadata: { name: 'windowed', namespace: ns },
+      spec: {
+        url: env.sim.url,
+        tokenSecretRef: { name: 'windowed-token', key: 'token' },
+        rollout: { window: { schedule: '0 3 1 1 *', duration: '1m', timezone: 'UTC' } },
+      },
+    },
   );
   await setToken(ns, env.sim.tokenFor('admin'), 'windowed-token');
   op = await env.start({ name: 'kstatus' });
@@ -66,7 +83,9 @@ interface KStatus {
 async function kstatus(): Promise<Map<string, KStatus>> {
   const list = await kubectlOk(['get', 'workspaces.coderops.dev', '-n', ns, '-o', 'json']);
   const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(binaries().kstatus, [], (error, stdout, stderr) => (error ? reject(new Error(`kstatus: ${stderr || error.message}`)) : resolve(stdout)));
+    const child = execFile(binaries().kstatus, [], (error, stdout, stderr) =>
+      error ? reject(new Error(`kstatus: ${stderr || error.message}`)) : resolve(stdout),
+    );
     child.stdin!.end(list);
   });
   const results = new Map<string, KStatus>();
@@ -83,10 +102,14 @@ async function kstatusOf(name: string): Promise<KStatus | undefined> {
 
 /** The latest build of the Coder workspace alice/name, once the operator created it. */
 async function latestBuild(name: string): Promise<SimBuild> {
-  return eventually(`alice/${name} in Coder`, () => {
-    const ws = env.sim.state.findLiveWorkspace(env.sim.state.findUser('alice')!.id, name);
-    return ws ? env.sim.state.latestBuildOf(ws.id) : undefined;
-  }, 20_000);
+  return eventually(
+    `alice/${name} in Coder`,
+    () => {
+      const ws = env.sim.state.findLiveWorkspace(env.sim.state.findUser('alice')!.id, name);
+      return ws ? env.sim.state.latestBuildOf(ws.id) : undefined;
+    },
+    20_000,
+  );
 }
 
 /** Coder finishes the running build now, as it would after its provisioner ran. */
@@ -143,7 +166,13 @@ describe('kstatus (sigs.k8s.io/cli-utils) on live Workspaces', () => {
   });
 
   it('InvalidSpec (a time zone the CRD admits and the operator refuses): Failed, naming the field', async () => {
-    await apply(workspace(ns, 'invalid', { owner: 'alice', template: 'docker', autostart: { schedule: '0 9 * * 1-5', timezone: 'Mars/Olympus_Mons' } }));
+    await apply(
+      workspace(ns, 'invalid', {
+        owner: 'alice',
+        template: 'docker',
+        autostart: { schedule: '0 9 * * 1-5', timezone: 'Mars/Olympus_Mons' },
+      }),
+    );
     const k = await expectKstatus('invalid', 'Failed', reason('Synced', 'InvalidSpec'));
     expect(k.message).toMatch(/spec\.autostart\.timezone/);
   });
@@ -218,6 +247,10 @@ describe('kstatus (sigs.k8s.io/cli-utils) on live Workspaces', () => {
     await waitSettled(ns, 'creating', undefined, 30_000);
     expect((await kstatusOf('creating'))?.status).toBe('Current');
     await finishBuild('deleting');
-    await eventually('deleting gone', async () => (await kubectl(['get', 'workspaces.coderops.dev', 'deleting', '-n', ns])).code !== 0, 30_000);
+    await eventually(
+      'deleting gone',
+      async () => (await kubectl(['get', 'workspaces.coderops.dev', 'deleting', '-n', ns])).code !== 0,
+      30_000,
+    );
   });
 });

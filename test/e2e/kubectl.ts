@@ -53,8 +53,12 @@ export async function freshNamespace(prefix: string): Promise<string> {
 export async function installCrds(): Promise<void> {
   await kubectlOk(['apply', '--server-side', '-f', 'crds/']);
   const wait = [
-    'wait', '--for=condition=Established', '--timeout=60s',
-    'crd/workspaces.coderops.dev', 'crd/coderconnections.coderops.dev', 'crd/clustercoderconnections.coderops.dev',
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/workspaces.coderops.dev',
+    'crd/coderconnections.coderops.dev',
+    'crd/clustercoderconnections.coderops.dev',
   ];
   // Just after the first apply a CRD can have no status.conditions yet, and
   // kubectl wait then fails at once ("accessor error") instead of waiting.

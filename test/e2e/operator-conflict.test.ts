@@ -6,7 +6,18 @@
 // other is the same workspace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlOk } from './kubectl.ts';
-import { apply, coderWrites, condition, eventually, getWorkspace, setUpOperatorEnv, TEST_RESYNC_MS, waitSettled, workspace, type OperatorEnv } from './operator-harness.ts';
+import {
+  apply,
+  coderWrites,
+  condition,
+  eventually,
+  getWorkspace,
+  setUpOperatorEnv,
+  TEST_RESYNC_MS,
+  waitSettled,
+  workspace,
+  type OperatorEnv,
+} from './operator-harness.ts';
 
 let env: OperatorEnv;
 let first: string;
@@ -25,10 +36,14 @@ afterAll(async () => {
 const live = (name: string) => env.sim.state.findLiveWorkspace(env.sim.state.findUser('alice')!.id, name);
 
 async function conflicted(ns: string, name: string): Promise<any> {
-  return eventually(`${ns}/${name} Conflict`, async () => {
-    const ws = await getWorkspace(ns, name);
-    return condition(ws, 'Synced')?.reason === 'Conflict' ? ws : undefined;
-  }, 20_000);
+  return eventually(
+    `${ns}/${name} Conflict`,
+    async () => {
+      const ws = await getWorkspace(ns, name);
+      return condition(ws, 'Synced')?.reason === 'Conflict' ? ws : undefined;
+    },
+    20_000,
+  );
 }
 
 describe('one Coder workspace, two Workspace resources', () => {
@@ -47,7 +62,7 @@ describe('one Coder workspace, two Workspace resources', () => {
     expect(live('shared-dev')?.ttlMs).toBe(3_600_000);
   });
 
-  it('deleting the second with deletionPolicy Delete does not delete the first one\'s workspace', async () => {
+  it("deleting the second with deletionPolicy Delete does not delete the first one's workspace", async () => {
     env.sim.resetCalls();
     await kubectlOk(['delete', 'workspaces.coderops.dev', 'dev', '-n', second, '--wait=true', '--timeout=30s']);
     expect(coderWrites(env.sim).filter((c) => c.route.endsWith('/builds'))).toEqual([]);

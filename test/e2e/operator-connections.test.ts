@@ -8,7 +8,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlOk } from './kubectl.ts';
-import { API, apply, condition, eventually, setToken, setUpOperatorEnv, TEST_RESYNC_MS, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
+import {
+  API,
+  apply,
+  condition,
+  eventually,
+  setToken,
+  setUpOperatorEnv,
+  TEST_RESYNC_MS,
+  type OperatorEnv,
+  type OperatorProcess,
+} from './operator-harness.ts';
 
 let env: OperatorEnv;
 let ns: string;
@@ -16,7 +26,8 @@ let notCoder: Server;
 let notCoderUrl: string;
 let operator: OperatorProcess;
 
-const getConnection = async (name: string) => JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', name, '-n', ns, '-o', 'json']));
+const getConnection = async (name: string) =>
+  JSON.parse(await kubectlOk(['get', 'coderconnections.coderops.dev', name, '-n', ns, '-o', 'json']));
 
 beforeAll(async () => {
   env = await setUpOperatorEnv({ teams: 1 });
@@ -54,11 +65,26 @@ describe('CoderConnection status without any Workspace', () => {
   });
 
   it('a spec change is observed: observedGeneration follows the generation', async () => {
-    await kubectlOk(['patch', 'coderconnections.coderops.dev', 'default', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { requestsPerMinute: 300 } })]);
-    const conn = await eventually('observedGeneration 2', async () => {
-      const c = await getConnection('default');
-      return c.metadata.generation === 2 && c.status?.observedGeneration === 2 && condition(c, 'Ready')?.status === 'True' ? c : undefined;
-    }, 20_000);
+    await kubectlOk([
+      'patch',
+      'coderconnections.coderops.dev',
+      'default',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { requestsPerMinute: 300 } }),
+    ]);
+    const conn = await eventually(
+      'observedGeneration 2',
+      async () => {
+        const c = await getConnection('default');
+        return c.metadata.generation === 2 && c.status?.observedGeneration === 2 && condition(c, 'Ready')?.status === 'True'
+          ? c
+          : undefined;
+      },
+      20_000,
+    );
     expect(condition(conn, 'Ready')?.observedGeneration).toBe(2);
   });
 });
@@ -68,13 +94,22 @@ describe('the Secret opt-in', () => {
     const token = env.sim.tokenFor('admin');
     await apply(
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plain', namespace: ns }, stringData: { token: '' } },
-      { apiVersion: API, kind: 'CoderConnection', metadata: { name: 'unlabelled', namespace: ns }, spec: { url: env.sim.url, tokenSecretRef: { name: 'plain', key: 'token' } } },
+      {
+        apiVersion: API,
+        kind: 'CoderConnection',
+        metadata: { name: 'unlabelled', namespace: ns },
+        spec: { url: env.sim.url, tokenSecretRef: { name: 'plain', key: 'token' } },
+      },
     );
     await setToken(ns, token, 'plain');
-    const conn = await eventually('SecretNotLabelled', async () => {
-      const c = await getConnection('unlabelled');
-      return condition(c, 'Ready')?.reason === 'SecretNotLabelled' ? c : undefined;
-    }, 20_000);
+    const conn = await eventually(
+      'SecretNotLabelled',
+      async () => {
+        const c = await getConnection('unlabelled');
+        return condition(c, 'Ready')?.reason === 'SecretNotLabelled' ? c : undefined;
+      },
+      20_000,
+    );
     expect(condition(conn, 'Ready')?.status).toBe('False');
     expect(condition(conn, 'Ready')?.message).toContain(`kubectl label secret -n ${ns} plain coderops.dev/secret-type=coder-token`);
     expect(JSON.stringify(conn)).not.toContain(token);
@@ -86,15 +121,31 @@ describe('the Secret opt-in', () => {
 
   it('a server that is not Coder: our own words in the status and Events, nothing of its page, never the token', async () => {
     await apply(
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'elsewhere', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: '' } },
-      { apiVersion: API, kind: 'CoderConnection', metadata: { name: 'elsewhere', namespace: ns }, spec: { url: notCoderUrl, tokenSecretRef: { name: 'elsewhere', key: 'token' } } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'elsewhere', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+        stringData: { token: '' },
+      },
+      {
+        apiVersion: API,
+        kind: 'CoderConnection',
+        metadata: { name: 'elsewhere', namespace: ns },
+        spec: { url: notCoderUrl, tokenSecretRef: { name: 'elsewhere', key: 'token' } },
+      },
     );
     await setToken(ns, 'abcdefghij-0123456789abcdefghijkl', 'elsewhere');
-    const conn = await eventually('NotCoder', async () => {
-      const c = await getConnection('elsewhere');
-      return condition(c, 'Ready')?.reason === 'NotCoder' ? c : undefined;
-    }, 20_000);
-    expect(condition(conn, 'Ready')?.message).toBe(`server at ${new URL(notCoderUrl).host} did not answer like a Coder API (GET /api/v2/buildinfo, HTTP 200); check the connection URL`);
+    const conn = await eventually(
+      'NotCoder',
+      async () => {
+        const c = await getConnection('elsewhere');
+        return condition(c, 'Ready')?.reason === 'NotCoder' ? c : undefined;
+      },
+      20_000,
+    );
+    expect(condition(conn, 'Ready')?.message).toBe(
+      `server at ${new URL(notCoderUrl).host} did not answer like a Coder API (GET /api/v2/buildinfo, HTTP 200); check the connection URL`,
+    );
     const all = JSON.stringify(conn) + (await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']));
     expect(all).not.toContain('hunter2');
     expect(all).not.toContain('abcdefghij-0123456789abcdefghijkl');

@@ -16,7 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../../src/coder-sim/index.ts';
 import { isWorkspaceDeleted } from '../../src/coder-sim/lifecycle.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
-import { apply, createsByName, eventually, measure, setUpOperatorEnv, workspace, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
+import {
+  apply,
+  createsByName,
+  eventually,
+  measure,
+  setUpOperatorEnv,
+  workspace,
+  type OperatorEnv,
+  type OperatorProcess,
+} from './operator-harness.ts';
 import { between, isWrite, liveFor, onCall, OWNERS, pick, prng, seededSim, waitConverged, type Declared } from './seeded.ts';
 
 const SEED = 20261123;
@@ -67,7 +76,11 @@ async function leaseHolder(): Promise<string> {
  * creates, the delete builds), so each scenario kills where it matters.
  * `fired` describes the kill once it happened.
  */
-function armKill(label: string, focus?: (c: RecordedCall) => boolean, writesOnly = false): { fired: () => string | undefined; disarm: () => void } {
+function armKill(
+  label: string,
+  focus?: (c: RecordedCall) => boolean,
+  writesOnly = false,
+): { fired: () => string | undefined; disarm: () => void } {
   const victim = leader;
   let fired: string | undefined;
   const kill = (how: string) => {
@@ -127,7 +140,10 @@ async function killUntilConverged(
   const current = () => [...declared.values()];
   for (let first = true; ; first = false) {
     // Every other kill of a focused scenario lands anywhere, so restarts also meet the other writes.
-    const trap = kills.length < killBudget ? armKill(label, n % 2 ? undefined : focus, writesOnly) : { fired: () => undefined, disarm: () => undefined };
+    const trap =
+      kills.length < killBudget
+        ? armKill(label, n % 2 ? undefined : focus, writesOnly)
+        : { fired: () => undefined, disarm: () => undefined };
     if (first) await change();
     let converged = false;
     while (trap.fired() === undefined && !converged && Date.now() - started < 90_000) {
@@ -161,14 +177,18 @@ function spec(i: number): Declared['spec'] {
 }
 
 const isCreate = (c: RecordedCall) => c.method === 'POST' && c.route === '/api/v2/users/{user}/workspaces';
-const isDeleteBuild = (c: RecordedCall) => c.method === 'POST' && c.route.endsWith('/builds') && (c.requestBody as { transition?: string })?.transition === 'delete';
+const isDeleteBuild = (c: RecordedCall) =>
+  c.method === 'POST' && c.route.endsWith('/builds') && (c.requestBody as { transition?: string })?.transition === 'delete';
 const toObject = (d: Declared) => workspace(ns, d.name, { template: 'docker', ...d.spec });
 
 function updateRound(round: number): Declared[] {
   const changed: Declared[] = [];
   for (const d of declared.values()) {
     if (rand() < 0.4) continue;
-    d.spec.ttl = pick(rand, TTLS.filter((t) => t !== d.spec.ttl));
+    d.spec.ttl = pick(
+      rand,
+      TTLS.filter((t) => t !== d.spec.ttl),
+    );
     if (rand() < 0.5) d.spec.autostart = { schedule: pick(rand, CRONS), timezone: pick(rand, ['UTC', 'Asia/Tokyo']) };
     if (rand() < 0.3) d.spec.automaticUpdates = d.spec.automaticUpdates === 'always' ? 'never' : 'always';
     if (rand() < 0.2) d.spec.dormant = !d.spec.dormant;
@@ -181,7 +201,10 @@ function updateRound(round: number): Declared[] {
 function expectIdsStable(why: string): void {
   for (const d of declared.values()) {
     const live = liveFor(env.sim, d);
-    expect(live.map((w) => w.id), `seed ${SEED}, ${why}: ${d.name}'s Coder workspace`).toEqual([ids.get(d.name) ?? live[0]?.id]);
+    expect(
+      live.map((w) => w.id),
+      `seed ${SEED}, ${why}: ${d.name}'s Coder workspace`,
+    ).toEqual([ids.get(d.name) ?? live[0]?.id]);
     if (!ids.has(d.name)) ids.set(d.name, live[0]!.id);
   }
 }
@@ -220,7 +243,10 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
     // and then the round ends without one.
     for (let round = 3; kills.length < MIN_KILLS; round += 1) {
       expect(round, `seed ${SEED}: kills so far ${kills.length}`).toBeLessThan(20);
-      await killUntilConverged(`updates ${round}`, () => apply(...updateRound(round).map(toObject)), { killBudget: MIN_KILLS + 2, writesOnly: true });
+      await killUntilConverged(`updates ${round}`, () => apply(...updateRound(round).map(toObject)), {
+        killBudget: MIN_KILLS + 2,
+        writesOnly: true,
+      });
       expectIdsStable(`after updates ${round}`);
     }
 
@@ -235,17 +261,28 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
     }
     const now = env.sim.state.now();
     const deletedInCoder = [...env.sim.state.workspaces.values()].filter((w) => isWorkspaceDeleted(w, now)).map((w) => w.id);
-    expect(deletedInCoder.sort(), `seed ${SEED}: deleted in Coder: exactly the Delete-policy Workspaces deleted in Kubernetes`).toEqual([...deleteIds].sort());
-    for (const d of orphans) expect(liveFor(env.sim, d).map((w) => w.id), `seed ${SEED}: orphaned ${d.name} kept`).toEqual([ids.get(d.name)]);
+    expect(deletedInCoder.sort(), `seed ${SEED}: deleted in Coder: exactly the Delete-policy Workspaces deleted in Kubernetes`).toEqual(
+      [...deleteIds].sort(),
+    );
+    for (const d of orphans)
+      expect(
+        liveFor(env.sim, d).map((w) => w.id),
+        `seed ${SEED}: orphaned ${d.name} kept`,
+      ).toEqual([ids.get(d.name)]);
     expect(env.sim.state.workspaces.size, `seed ${SEED}: Coder workspaces ever (no duplicate was ever made)`).toBe(ids.size);
     const left = JSON.parse(await kubectlOk(['get', 'workspaces.coderops.dev', '-n', ns, '-o', 'json'])).items;
-    expect(left.filter((w: any) => w.metadata.deletionTimestamp).map((w: any) => w.metadata.name), 'stuck on the finalizer').toEqual([]);
+    expect(
+      left.filter((w: any) => w.metadata.deletionTimestamp).map((w: any) => w.metadata.name),
+      'stuck on the finalizer',
+    ).toEqual([]);
     expect(kills.length).toBeGreaterThanOrEqual(MIN_KILLS);
     const where: Record<string, number> = {};
     for (const k of kills) {
       const at = /\((\S+ \S+)\)$/.exec(k)?.[1] ?? 'at a time offset';
       where[at] = (where[at] ?? 0) + 1;
     }
-    measure(`crash-seeded: seed ${SEED}, ${kills.length} SIGKILLs ${JSON.stringify(where)}, ${spawned} processes, ${ids.size} Workspaces; file wall ${Date.now() - started} ms`);
+    measure(
+      `crash-seeded: seed ${SEED}, ${kills.length} SIGKILLs ${JSON.stringify(where)}, ${spawned} processes, ${ids.size} Workspaces; file wall ${Date.now() - started} ms`,
+    );
   }, 400_000);
 });

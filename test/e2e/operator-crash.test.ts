@@ -7,7 +7,20 @@ import type { RecordedCall } from '../../src/coder-sim/index.ts';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { kubectl } from './kubectl.ts';
-import { apply, connection, createsByName, eventually, getWorkspace, measure, setToken, setUpOperatorEnv, waitSettled, workspace, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
+import {
+  apply,
+  connection,
+  createsByName,
+  eventually,
+  getWorkspace,
+  measure,
+  setToken,
+  setUpOperatorEnv,
+  waitSettled,
+  workspace,
+  type OperatorEnv,
+  type OperatorProcess,
+} from './operator-harness.ts';
 
 // Short lease timings, so the restarted process waits seconds (not 15) for the dead one's lease to expire.
 const LEASE = { duration: '4s', renewDeadline: '3s', retryPeriod: '1s' };
@@ -94,7 +107,14 @@ describe('crashes and lost answers around the Coder create', () => {
     const killedAt = Date.now();
     await eventually('standby leads', async () => (await leaseHolder()).startsWith('standby_'), 20_000, { everyMs: 100 });
     measure(`crash: leader SIGKILLed -> standby holds the Lease after ${Date.now() - killedAt} ms (lease ${LEASE.duration}, not released)`);
-    const waited = await kubectl(['wait', '--for=condition=Ready', '--timeout=60s', '-n', ns, ...names.map((n) => `workspaces.coderops.dev/${n}`)]);
+    const waited = await kubectl([
+      'wait',
+      '--for=condition=Ready',
+      '--timeout=60s',
+      '-n',
+      ns,
+      ...names.map((n) => `workspaces.coderops.dev/${n}`),
+    ]);
     expect(waited.code, waited.stderr).toBe(0);
     env.sim.setFaults({});
     const creates = createsByName(env.sim);
@@ -117,7 +137,9 @@ describe('crashes and lost answers around the Coder create', () => {
         if (isCreate) {
           lost += 1;
           up.resume();
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal error.', detail: 'answer lost (test proxy)' }));
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ message: 'Internal error.', detail: 'answer lost (test proxy)' }));
           return;
         }
         res.writeHead(up.statusCode ?? 502, up.headers);
@@ -132,7 +154,9 @@ describe('crashes and lost answers around the Coder create', () => {
       await setToken(ns, env.sim.tokenFor('admin'), 'lossy-token');
       const op = await env.start({ name: 'lossy', lease: LEASE });
       env.sim.resetCalls();
-      await apply(workspace(ns, 'lost-answer', { owner: 'bob', template: 'docker', connectionRef: { kind: 'CoderConnection', name: 'lossy' } }));
+      await apply(
+        workspace(ns, 'lost-answer', { owner: 'bob', template: 'docker', connectionRef: { kind: 'CoderConnection', name: 'lossy' } }),
+      );
       const ws = await waitSettled(ns, 'lost-answer', undefined, 40_000);
       const bob = env.sim.state.findUser('bob')!.id;
       const mine = [...env.sim.state.workspaces.values()].filter((w) => w.ownerId === bob && w.name === 'lost-answer');

@@ -55,10 +55,14 @@ describe('out-of-band changes in Coder', () => {
     await eventually('the TTL set back', async () => env.sim.state.mustWorkspace(id).ttlMs === 2 * 3600_000, 20_000);
     measure(`drift: out-of-band TTL change corrected after ${Date.now() - changedAt} ms (resync ${TEST_RESYNC})`);
     expect(writesTo(/^PUT .*\/ttl$/)).toBe(1);
-    const ws = await eventually('status.lastDrift', async () => {
-      const w = await getWorkspace(ns, 'drift');
-      return (w.status.lastDrift ?? []).length > 0 ? w : undefined;
-    }, 10_000);
+    const ws = await eventually(
+      'status.lastDrift',
+      async () => {
+        const w = await getWorkspace(ns, 'drift');
+        return (w.status.lastDrift ?? []).length > 0 ? w : undefined;
+      },
+      10_000,
+    );
     expect(ws.status.lastDrift.join(' ')).toMatch(/ttl/i);
     expect(ws.status.ttl).toMatch(/^2h/);
   });
@@ -71,15 +75,23 @@ describe('out-of-band changes in Coder', () => {
     env.sim.resetCalls();
     env.sim.state.renameWorkspace(id, 'someone-else-named-it');
     env.sim.state.setAutostart(id, null);
-    await eventually('both set back', async () => {
-      const s = env.sim.state.mustWorkspace(id);
-      return s.name === 'drift2' && s.autostartSchedule === schedule;
-    }, 20_000);
-    const ws = await eventually('lastDrift with both fields', async () => {
-      const w = await getWorkspace(ns, 'drift2');
-      const drift = (w.status.lastDrift ?? []).join(' ');
-      return /name/i.test(drift) && /autostart/i.test(drift) ? w : undefined;
-    }, 10_000);
+    await eventually(
+      'both set back',
+      async () => {
+        const s = env.sim.state.mustWorkspace(id);
+        return s.name === 'drift2' && s.autostartSchedule === schedule;
+      },
+      20_000,
+    );
+    const ws = await eventually(
+      'lastDrift with both fields',
+      async () => {
+        const w = await getWorkspace(ns, 'drift2');
+        const drift = (w.status.lastDrift ?? []).join(' ');
+        return /name/i.test(drift) && /autostart/i.test(drift) ? w : undefined;
+      },
+      10_000,
+    );
     expect(ws.status.name).toBe('drift2');
     expect(writesTo(/^PATCH \/api\/v2\/workspaces\/\{workspace\}$/)).toBe(1);
     expect(writesTo(/^PUT .*\/autostart$/)).toBe(1);
@@ -93,10 +105,14 @@ describe('out-of-band changes in Coder', () => {
     const deletedAt = Date.now();
     env.sim.state.deleteWorkspace(oldId);
     const again = await eventually('a new workspace', async () => live('alice', 'phoenix'), 20_000);
-    const ws = await eventually('status names the new one', async () => {
-      const w = await getWorkspace(ns, 'phoenix');
-      return w.status.id === again.id && w.status.observedGeneration === w.metadata.generation ? w : undefined;
-    }, 15_000);
+    const ws = await eventually(
+      'status names the new one',
+      async () => {
+        const w = await getWorkspace(ns, 'phoenix');
+        return w.status.id === again.id && w.status.observedGeneration === w.metadata.generation ? w : undefined;
+      },
+      15_000,
+    );
     measure(`drift: deleted in Coder -> recreated and in status ${Date.now() - deletedAt} ms (resync ${TEST_RESYNC})`);
     expect(ws.status.id).not.toBe(oldId);
     expect(createsByName(env.sim).get('phoenix')).toBe(1);

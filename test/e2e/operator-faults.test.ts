@@ -11,7 +11,16 @@
 // resyncs change nothing in Coder or Kubernetes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultOptions } from '../../src/coder-sim/types.ts';
-import { apply, eventually, measure, setUpOperatorEnv, snapshot, workspace, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
+import {
+  apply,
+  eventually,
+  measure,
+  setUpOperatorEnv,
+  snapshot,
+  workspace,
+  type OperatorEnv,
+  type OperatorProcess,
+} from './operator-harness.ts';
 import {
   between,
   coderMismatches,
@@ -84,7 +93,13 @@ function freshSpec(rand: () => number, i: number): Declared['spec'] {
 
 /** A workspace someone made in Coder by hand before it was declared: the operator must adopt it. */
 function preexisting(d: Declared): string {
-  return env.sim.state.addWorkspace({ owner: d.spec.owner, name: d.name, template: 'docker', ttl_ms: 24 * 3600_000, automatic_updates: 'never' }).id;
+  return env.sim.state.addWorkspace({
+    owner: d.spec.owner,
+    name: d.name,
+    template: 'docker',
+    ttl_ms: 24 * 3600_000,
+    automatic_updates: 'never',
+  }).id;
 }
 
 /** A seeded change of the specs; returns what it changed, for the log. */
@@ -98,7 +113,11 @@ function mutate(rand: () => number, seed: number): { changed: Declared[]; text: 
     if (rand() >= share) continue;
     for (let k = between(rand, 1, 2); k > 0; k -= 1) {
       const field = pick(rand, ['ttl', 'ttl', 'autostart', 'automaticUpdates', 'dormant'] as const);
-      if (field === 'ttl') d.spec.ttl = pick(rand, TTLS.filter((t) => t !== d.spec.ttl));
+      if (field === 'ttl')
+        d.spec.ttl = pick(
+          rand,
+          TTLS.filter((t) => t !== d.spec.ttl),
+        );
       if (field === 'autostart') d.spec.autostart = { schedule: pick(rand, CRONS), timezone: pick(rand, ZONES) };
       if (field === 'automaticUpdates') d.spec.automaticUpdates = d.spec.automaticUpdates === 'always' ? 'never' : 'always';
       if (field === 'dormant') d.spec.dormant = !d.spec.dormant;
@@ -150,7 +169,10 @@ function checkPhase(seed: number, items: any[]): void {
   const statusIds = Object.fromEntries(items.map((ws) => [ws.metadata.name, ws.status?.id]));
   expect(statusIds, `${why}: status.id of every Workspace`).toEqual(Object.fromEntries([...declared.keys()].map((n) => [n, ids.get(n)])));
   // The client's side of the rate limit.
-  expect(realLimiter429s(env.sim).map((c) => `${c.method} ${c.path}`), `${why}: 429s from Coder's real limiter`).toEqual([]);
+  expect(
+    realLimiter429s(env.sim).map((c) => `${c.method} ${c.path}`),
+    `${why}: 429s from Coder's real limiter`,
+  ).toEqual([]);
   const retries = retryAfterViolations(env.sim);
   retriesChecked += retries.checked;
   expect(retries.problems, `${why}: refused writes sent again inside their injected 429's Retry-After`).toEqual([]);
@@ -231,14 +253,22 @@ describe(`${WORKSPACES} Workspaces, ${SEEDS.length} fault seeds`, () => {
       const items = await waitConverged(env.sim, ns, [...declared.values()], `phase ${phase + 1}, fault seed ${seed}: convergence`, 90_000);
       const calls = phaseCalls();
       for (const [kind, n] of Object.entries(calls.byFault)) met[kind] = (met[kind] ?? 0) + n;
-      measure(`faults phase ${phase + 1} seed ${seed}: ${text}; ${changed.length} applied -> converged in ${Date.now() - t0} ms; ${calls.text}`);
+      measure(
+        `faults phase ${phase + 1} seed ${seed}: ${text}; ${changed.length} applied -> converged in ${Date.now() - t0} ms; ${calls.text}`,
+      );
       checkPhase(seed, items);
     }
 
     // Every kind of fault was met, in some phase, and the Retry-After check had refused writes to look at.
-    expect(Object.keys(met).sort(), 'fault kinds the operator met').toEqual(
-      ['burst429', 'drop', 'drop-after-commit', 'error', 'error-after-commit', 'spike', 'stall'],
-    );
+    expect(Object.keys(met).sort(), 'fault kinds the operator met').toEqual([
+      'burst429',
+      'drop',
+      'drop-after-commit',
+      'error',
+      'error-after-commit',
+      'spike',
+      'stall',
+    ]);
     expect(retriesChecked, 'refused writes sent again after an injected 429').toBeGreaterThan(0);
 
     // Late writes (a stalled request commits after the client gave up) must not undo anything. The
@@ -260,8 +290,13 @@ describe(`${WORKSPACES} Workspaces, ${SEEDS.length} fault seeds`, () => {
     const writes = env.sim.calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);
     expect(writes, 'Coder writes in a quiet resync').toEqual([]);
     const queued = `the two resyncs queued ${first.queued} and ${second.queued} Workspaces`;
-    expect([...after.versions].filter(([k, v]) => before.versions.get(k) !== v).map(([k]) => k), `objects changed in a quiet resync (${queued})`).toEqual([]);
+    expect(
+      [...after.versions].filter(([k, v]) => before.versions.get(k) !== v).map(([k]) => k),
+      `objects changed in a quiet resync (${queued})`,
+    ).toEqual([]);
     expect(after.events - before.events, `new Events in a quiet resync (${queued})`).toBe(0);
-    measure(`faults: ${declared.size} Workspaces, ${SEEDS.length} seeds, injected faults met ${JSON.stringify(met)}, all converged; file wall ${Date.now() - started} ms`);
+    measure(
+      `faults: ${declared.size} Workspaces, ${SEEDS.length} seeds, injected faults met ${JSON.stringify(met)}, all converged; file wall ${Date.now() - started} ms`,
+    );
   }, 600_000);
 });

@@ -98,8 +98,18 @@ export function workspace(ns: string, name: string, spec: Record<string, unknown
 export function connection(ns: string, url: string, name = 'default', secret = 'coder-token'): object[] {
   return [
     // Labelled: the operator uses no other Secret as a Coder token (src/controller/token-secret.ts).
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: '' } },
-    { apiVersion: API, kind: 'CoderConnection', metadata: { name, namespace: ns }, spec: { url, tokenSecretRef: { name: secret, key: 'token' } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secret, namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+      stringData: { token: '' },
+    },
+    {
+      apiVersion: API,
+      kind: 'CoderConnection',
+      metadata: { name, namespace: ns },
+      spec: { url, tokenSecretRef: { name: secret, key: 'token' } },
+    },
   ];
 }
 
@@ -155,7 +165,9 @@ export async function setUpOperatorBase(
     if (rendered.code !== 0) throw new Error(`helm template: ${rendered.stderr}`);
     // Only the identity and its permissions: the Deployment is what this process replaces.
     const keep = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
-    const rbac = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter((d) => d && keep.has(d.kind));
+    const rbac = parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS())
+      .filter((d) => d && keep.has(d.kind));
     await kubectlOk(['apply', '--server-side', '-f', '-'], { stdin: docs(...rbac) });
     const sa = rbac.find((d) => d.kind === 'ServiceAccount').metadata.name;
     env.saKubeconfig = await serviceAccountKubeconfig(env.operatorNs, sa);
@@ -185,11 +197,23 @@ async function startOperator(env: OperatorBase, o: StartOptions = {}): Promise<O
   const lease = o.lease ?? { duration: '15s', renewDeadline: '10s', retryPeriod: '2s' };
   // The chart's flags (templates/deployment.yaml), with loopback ports and a short resync.
   const args = [
-    CLI, 'run', '--kubeconfig', env.saKubeconfig, `--namespaces=${env.teams.join(',')}`,
-    '--leader-elect', `--leader-election-namespace=${env.operatorNs}`, `--leader-election-id=${env.leaseName}`,
-    `--lease-duration=${lease.duration}`, `--renew-deadline=${lease.renewDeadline}`, `--retry-period=${lease.retryPeriod}`,
-    '--concurrency=4', `--resync=${o.resync ?? TEST_RESYNC}`, `--deletion-policy=${o.deletionPolicy ?? 'Orphan'}`,
-    `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${probesPort}`, '--log-level=debug',
+    CLI,
+    'run',
+    '--kubeconfig',
+    env.saKubeconfig,
+    `--namespaces=${env.teams.join(',')}`,
+    '--leader-elect',
+    `--leader-election-namespace=${env.operatorNs}`,
+    `--leader-election-id=${env.leaseName}`,
+    `--lease-duration=${lease.duration}`,
+    `--renew-deadline=${lease.renewDeadline}`,
+    `--retry-period=${lease.retryPeriod}`,
+    '--concurrency=4',
+    `--resync=${o.resync ?? TEST_RESYNC}`,
+    `--deletion-policy=${o.deletionPolicy ?? 'Orphan'}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    `--health-probe-bind-address=127.0.0.1:${probesPort}`,
+    '--log-level=debug',
     ...(o.coderTimeout ? [`--coder-timeout=${o.coderTimeout}`] : []),
   ];
   const log = createWriteStream(logFile);
@@ -267,7 +291,8 @@ export async function waitSettled(ns: string, name: string, reason?: string, tim
     async () => {
       const ws = await getWorkspace(ns, name);
       const synced = condition(ws, 'Synced');
-      const ok = ws.status?.observedGeneration === ws.metadata.generation && condition(ws, 'Ready')?.status === 'True' && synced?.status === 'True';
+      const ok =
+        ws.status?.observedGeneration === ws.metadata.generation && condition(ws, 'Ready')?.status === 'True' && synced?.status === 'True';
       return ok && (!reason || synced?.reason === reason) ? ws : undefined;
     },
     timeoutMs,
@@ -279,12 +304,16 @@ export async function eventsFor(ns: string, name: string): Promise<any[]> {
   const list = JSON.parse(await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']));
   return list.items
     .filter((e: any) => e.regarding?.kind === 'Workspace' && e.regarding?.name === name)
-    .sort((a: any, b: any) => String(a.eventTime ?? a.metadata.creationTimestamp).localeCompare(String(b.eventTime ?? b.metadata.creationTimestamp)));
+    .sort((a: any, b: any) =>
+      String(a.eventTime ?? a.metadata.creationTimestamp).localeCompare(String(b.eventTime ?? b.metadata.creationTimestamp)),
+    );
 }
 
 /** Simulator calls that change something (not GET/HEAD). */
 export function coderWrites(sim: CoderSimulator): { method: string; route: string; path: string; status: number }[] {
-  return sim.calls.filter((c) => c.method !== 'GET' && c.method !== 'HEAD').map((c) => ({ method: c.method, route: c.route, path: c.path, status: c.status }));
+  return sim.calls
+    .filter((c) => c.method !== 'GET' && c.method !== 'HEAD')
+    .map((c) => ({ method: c.method, route: c.route, path: c.path, status: c.status }));
 }
 
 /** Create requests per requested workspace name (whatever their answer). */

@@ -41,7 +41,9 @@ async function metricSum(p: OperatorProcess, name: string, keep: (line: string) 
 const coderWriteRequests = (p: OperatorProcess) => metricSum(p, 'cwo_coder_requests_total', (l) => !/method="(GET|HEAD)"/.test(l));
 
 function many(prefix: string, n: number): object[] {
-  return Array.from({ length: n }, (_, i) => workspace(ns, `${prefix}-${i}`, { owner: i % 2 ? 'alice' : 'bob', template: 'docker', ttl: '5h' }));
+  return Array.from({ length: n }, (_, i) =>
+    workspace(ns, `${prefix}-${i}`, { owner: i % 2 ? 'alice' : 'bob', template: 'docker', ttl: '5h' }),
+  );
 }
 
 beforeAll(async () => {
@@ -81,12 +83,19 @@ describe('leader election with two operator processes', () => {
     const termAt = Date.now();
     const createdAtTerm = createsByName(env.sim).size;
     const stopping = a.stop('SIGTERM');
-    const newHolder = await eventually('replica-b holds the Lease', async () => ((await holder()).startsWith('replica-b_') ? Date.now() : undefined), LEASE_MS + 5_000, { everyMs: 100 });
+    const newHolder = await eventually(
+      'replica-b holds the Lease',
+      async () => ((await holder()).startsWith('replica-b_') ? Date.now() : undefined),
+      LEASE_MS + 5_000,
+      { everyMs: 100 },
+    );
     const exit = await stopping;
     const takeoverMs = newHolder - termAt;
     const createdAtTakeover = createsByName(env.sim).size;
-    measure(`leader: SIGTERM -> replica-b holds the Lease after ${takeoverMs} ms (lease ${LEASE_MS} ms); old leader exited code=${exit.code} signal=${exit.signal}; ` +
-      `creates of 12: ${createdAtTerm} at SIGTERM, ${createdAtTakeover} at takeover (in-flight ones finished by the old leader)`);
+    measure(
+      `leader: SIGTERM -> replica-b holds the Lease after ${takeoverMs} ms (lease ${LEASE_MS} ms); old leader exited code=${exit.code} signal=${exit.signal}; ` +
+        `creates of 12: ${createdAtTerm} at SIGTERM, ${createdAtTakeover} at takeover (in-flight ones finished by the old leader)`,
+    );
     expect(exit.code, `replica-a exits cleanly on SIGTERM:\n${(await a.logs()).slice(-2000)}`).toBe(0);
     expect(takeoverMs).toBeLessThan(LEASE_MS);
 

@@ -51,10 +51,14 @@ function writesTo(route: RegExp): number {
 
 /** Waits for one more Event than `before`, then checks that no second one follows. */
 async function expectOneNewEvent(name: string, before: number): Promise<any> {
-  const events = await eventually('an Event', async () => {
-    const list = await eventsFor(ns, name);
-    return list.length > before ? list : undefined;
-  }, 10_000);
+  const events = await eventually(
+    'an Event',
+    async () => {
+      const list = await eventsFor(ns, name);
+      return list.length > before ? list : undefined;
+    },
+    10_000,
+  );
   await new Promise((r) => setTimeout(r, 1_000));
   const after = await eventsFor(ns, name);
   expect(after.map((e) => `${e.reason}: ${e.note}`).slice(before), 'exactly one new Event').toHaveLength(1);
@@ -152,13 +156,23 @@ describe('operator lifecycle', () => {
   it('an invalid spec the CRD admits (unknown time zone) -> InvalidSpec naming the field, no Coder call', async () => {
     env.sim.resetCalls();
     const ran = await kubectl(['apply', '-f', '-'], {
-      stdin: JSON.stringify(workspace(ns, 'badtz', { owner: 'alice', template: 'docker', autostart: { schedule: '0 9 * * 1-5', timezone: 'Mars/Olympus_Mons' } })),
+      stdin: JSON.stringify(
+        workspace(ns, 'badtz', {
+          owner: 'alice',
+          template: 'docker',
+          autostart: { schedule: '0 9 * * 1-5', timezone: 'Mars/Olympus_Mons' },
+        }),
+      ),
     });
     expect(ran.code, `the apiserver admits it: ${ran.stderr}`).toBe(0);
-    const ws = await eventually('InvalidSpec', async () => {
-      const w = await getWorkspace(ns, 'badtz');
-      return condition(w, 'Ready')?.reason === 'InvalidSpec' || condition(w, 'Synced')?.reason === 'InvalidSpec' ? w : undefined;
-    }, 15_000);
+    const ws = await eventually(
+      'InvalidSpec',
+      async () => {
+        const w = await getWorkspace(ns, 'badtz');
+        return condition(w, 'Ready')?.reason === 'InvalidSpec' || condition(w, 'Synced')?.reason === 'InvalidSpec' ? w : undefined;
+      },
+      15_000,
+    );
     expect(condition(ws, 'Ready')?.status).toBe('False');
     const invalid = [condition(ws, 'Ready'), condition(ws, 'Synced')].find((c) => c?.reason === 'InvalidSpec')!;
     expect(invalid.message).toMatch(/spec\.autostart\.timezone/);
@@ -196,10 +210,14 @@ describe('operator lifecycle', () => {
     await setToken(ns, 'abcdefghij-0123456789abcdefghijkl', 'bad-token');
     env.sim.resetCalls();
     await apply(workspace(ns, 'nokey', { owner: 'alice', template: 'docker', connectionRef: { kind: 'CoderConnection', name: 'broken' } }));
-    const ws = await eventually('ConnectionNotReady', async () => {
-      const w = await getWorkspace(ns, 'nokey');
-      return condition(w, 'Ready')?.reason === 'ConnectionNotReady' ? w : undefined;
-    }, 15_000);
+    const ws = await eventually(
+      'ConnectionNotReady',
+      async () => {
+        const w = await getWorkspace(ns, 'nokey');
+        return condition(w, 'Ready')?.reason === 'ConnectionNotReady' ? w : undefined;
+      },
+      15_000,
+    );
     expect(condition(ws, 'Ready')?.status).toBe('False');
     expect(condition(ws, 'Ready')?.message).toBeTruthy();
     expect(createsByName(env.sim).get('nokey')).toBeUndefined();
@@ -239,7 +257,11 @@ describe('operator lifecycle', () => {
     await waitSettled(ns, 'switch');
     expect((await getWorkspace(ns, 'switch')).metadata.finalizers ?? []).toEqual([]);
     await apply(workspace(ns, 'switch', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }));
-    await eventually('the finalizer', async () => ((await getWorkspace(ns, 'switch')).metadata.finalizers ?? []).includes('coderops.dev/finalizer'), 20_000);
+    await eventually(
+      'the finalizer',
+      async () => ((await getWorkspace(ns, 'switch')).metadata.finalizers ?? []).includes('coderops.dev/finalizer'),
+      20_000,
+    );
     const id = (await getWorkspace(ns, 'switch')).status.id as string;
     await kubectlOk(['delete', 'workspaces.coderops.dev', 'switch', '-n', ns, '--timeout=30s']);
     expect(live('alice', 'switch')).toBeUndefined();

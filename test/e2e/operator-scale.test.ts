@@ -96,7 +96,9 @@ describe('operator figures', () => {
 
     const windowMs = 2 * RESYNC_MS + 1_000;
     const w = await countWrites(ns, () => sleep(windowMs));
-    measure(`idle resync over ${COUNT} Workspaces (+20 idle in another namespace), ${windowMs} ms window, resync ${RESYNC_MS} ms: ${w.text}`);
+    measure(
+      `idle resync over ${COUNT} Workspaces (+20 idle in another namespace), ${windowMs} ms window, resync ${RESYNC_MS} ms: ${w.text}`,
+    );
     expect(w.lists, 'a resync ran in the window (a workspace list)').toBeGreaterThanOrEqual(1);
     expectNoWrites(w);
     // The snapshot is a paginated list per connection, not a call per workspace.
@@ -140,7 +142,9 @@ async function countWrites(ns: string, during: () => Promise<void>): Promise<Wri
   const snapAfter = await snapshot(ns);
   const reads = env.sim.calls.filter((c) => c.method === 'GET');
   const lists = reads.filter((c) => c.route === '/api/v2/workspaces').length;
-  const perWorkspace = reads.filter((c) => c.route.startsWith('/api/v2/workspaces/{workspace}') || c.route.includes('{workspacename}')).length;
+  const perWorkspace = reads.filter(
+    (c) => c.route.startsWith('/api/v2/workspaces/{workspace}') || c.route.includes('{workspacename}'),
+  ).length;
   const changed = [...snapAfter.versions].filter(([k, v]) => snapBefore.versions.get(k) !== v).map(([k]) => k);
   const newEvents = snapAfter.events - snapBefore.events;
   const k8sWrites = Object.values(k8s).reduce((a, b) => a + b, 0);

@@ -23,11 +23,29 @@ beforeAll(async () => {
   // The opt-in the operator needs before it uses a Secret as a Coder token (README, security notes).
   await kubectlOk(['label', 'secret', 'coder-token', '-n', ns, 'coderops.dev/secret-type=coder-token']);
   await kubectlOk(['apply', '-n', ns, '-f', '-'], {
-    stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'default' }, spec: { url: sim.url, tokenSecretRef: { name: 'coder-token' } } }),
+    stdin: JSON.stringify({
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'CoderConnection',
+      metadata: { name: 'default' },
+      spec: { url: sim.url, tokenSecretRef: { name: 'coder-token' } },
+    }),
   });
   operator = spawn(
     process.execPath,
-    ['src/cli/main.ts', 'run', '--kubeconfig', inject('kubeconfig'), '--namespaces', ns, '--metrics-bind-address', '0', '--health-probe-bind-address', '0', '--log-level', 'info'],
+    [
+      'src/cli/main.ts',
+      'run',
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '--namespaces',
+      ns,
+      '--metrics-bind-address',
+      '0',
+      '--health-probe-bind-address',
+      '0',
+      '--log-level',
+      'info',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   operator.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -42,10 +60,18 @@ afterAll(async () => {
 describe('operator smoke', () => {
   it('kubectl apply -> Ready, and the workspace exists in the simulator', async () => {
     // Measure from a running operator, not from process start.
-    await eventually('the operator to start its workers', () => stderr.includes('workers started'), 30_000, { everyMs: 50, detail: () => stderr });
+    await eventually('the operator to start its workers', () => stderr.includes('workers started'), 30_000, {
+      everyMs: 50,
+      detail: () => stderr,
+    });
     const started = Date.now();
     await kubectlOk(['apply', '-n', ns, '-f', '-'], {
-      stdin: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'smoke' }, spec: { owner: 'alice', template: 'docker', ttl: '2h' } }),
+      stdin: JSON.stringify({
+        apiVersion: 'coderops.dev/v1alpha1',
+        kind: 'Workspace',
+        metadata: { name: 'smoke' },
+        spec: { owner: 'alice', template: 'docker', ttl: '2h' },
+      }),
     });
     const waited = await kubectl(['wait', '-n', ns, '--for=condition=Ready', '--timeout=45s', 'cws/smoke']);
     expect(waited.code, `${waited.stderr}\noperator log:\n${stderr}`).toBe(0);

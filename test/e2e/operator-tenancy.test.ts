@@ -5,7 +5,18 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlOk } from './kubectl.ts';
-import { apply, condition, createsByName, eventually, getWorkspace, setToken, setUpOperatorEnv, waitSettled, workspace, type OperatorEnv } from './operator-harness.ts';
+import {
+  apply,
+  condition,
+  createsByName,
+  eventually,
+  getWorkspace,
+  setToken,
+  setUpOperatorEnv,
+  waitSettled,
+  workspace,
+  type OperatorEnv,
+} from './operator-harness.ts';
 
 let env: OperatorEnv;
 let allowed: string;
@@ -17,11 +28,25 @@ beforeAll(async () => {
   env = await setUpOperatorEnv({ teams: 2 });
   [allowed, denied] = env.teams as [string, string];
   // The cluster token lives in the operator's namespace, where team members cannot read it.
-  await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cluster-token', namespace: env.operatorNs, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: '' } });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'cluster-token', namespace: env.operatorNs, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+    stringData: { token: '' },
+  });
   await setToken(env.operatorNs, env.sim.tokenFor('admin'), 'cluster-token');
-  const spec = (allow: object[]) => ({ url: env.sim.url, tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs }, allow });
+  const spec = (allow: object[]) => ({
+    url: env.sim.url,
+    tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs },
+    allow,
+  });
   await apply(
-    { apiVersion: 'coderops.dev/v1alpha1', kind: 'ClusterCoderConnection', metadata: { name: shared }, spec: spec([{ namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] }]) },
+    {
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'ClusterCoderConnection',
+      metadata: { name: shared },
+      spec: spec([{ namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] }]),
+    },
     { apiVersion: 'coderops.dev/v1alpha1', kind: 'ClusterCoderConnection', metadata: { name: closed }, spec: spec([]) },
   );
   await env.start({ name: 'tenancy' });
@@ -29,16 +54,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.close();
-  await kubectlOk(['delete', 'clustercoderconnections.coderops.dev', shared, closed, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+  await kubectlOk(['delete', 'clustercoderconnections.coderops.dev', shared, closed, '--ignore-not-found', '--wait=false']).catch(
+    () => undefined,
+  );
 });
 
 const ref = (name: string) => ({ connectionRef: { kind: 'ClusterCoderConnection', name } });
 
 async function expectForbidden(ns: string, name: string): Promise<void> {
-  const ws = await eventually(`${ns}/${name} Forbidden`, async () => {
-    const w = await getWorkspace(ns, name);
-    return condition(w, 'Ready')?.reason === 'Forbidden' ? w : undefined;
-  }, 15_000);
+  const ws = await eventually(
+    `${ns}/${name} Forbidden`,
+    async () => {
+      const w = await getWorkspace(ns, name);
+      return condition(w, 'Ready')?.reason === 'Forbidden' ? w : undefined;
+    },
+    15_000,
+  );
   expect(condition(ws, 'Ready')?.status).toBe('False');
   expect(condition(ws, 'Ready')?.message, 'says why').toBeTruthy();
   expect(ws.status.id).toBeUndefined();
@@ -78,7 +109,10 @@ describe('ClusterCoderConnection tenancy', () => {
       spec: {
         url: env.sim.url,
         tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs },
-        allow: [{ namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] }, { namespaceSelector: { matchLabels: { [label]: 'yes' } }, owners: ['alice'] }],
+        allow: [
+          { namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] },
+          { namespaceSelector: { matchLabels: { [label]: 'yes' } }, owners: ['alice'] },
+        ],
       },
     });
     await kubectlOk(['label', 'namespace', denied, `${label}=yes`]);

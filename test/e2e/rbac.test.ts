@@ -20,7 +20,9 @@ async function install(values: string[], team: string, other: string): Promise<I
   const operatorNs = await freshNamespace('cwo-system');
   const rendered = await helm(['template', 'cwo', CHART, '-n', operatorNs, ...values.flatMap((v) => ['--set', v])]);
   expect(rendered.stderr).toBe('');
-  const docs = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).filter(Boolean);
+  const docs = parseAllDocuments(rendered.stdout)
+    .map((d) => d.toJS())
+    .filter(Boolean);
   const sa = docs.find((d) => d.kind === 'ServiceAccount')?.metadata?.name;
   expect(sa).toBeTruthy();
   await kubectlOk(['apply', '--server-side', '-f', '-'], { stdin: rendered.stdout });
@@ -30,9 +32,24 @@ async function install(values: string[], team: string, other: string): Promise<I
 /** Objects the operator works on: a Workspace, a CoderConnection and the Secret it names. */
 async function seedTeam(ns: string): Promise<void> {
   const objects = [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'coder-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } }, stringData: { token: 'abcdefghij-0123456789abcdefghijkl' } },
-    { apiVersion: 'coderops.dev/v1alpha1', kind: 'CoderConnection', metadata: { name: 'default', namespace: ns }, spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder-token', key: 'token' } } },
-    { apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'dev', namespace: ns }, spec: { owner: 'alice', template: 'docker' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'coder-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+      stringData: { token: 'abcdefghij-0123456789abcdefghijkl' },
+    },
+    {
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'CoderConnection',
+      metadata: { name: 'default', namespace: ns },
+      spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder-token', key: 'token' } },
+    },
+    {
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'Workspace',
+      metadata: { name: 'dev', namespace: ns },
+      spec: { owner: 'alice', template: 'docker' },
+    },
   ];
   await kubectlOk(['apply', '-f', '-'], { stdin: objects.map((o) => JSON.stringify(o)).join('\n---\n') });
 }
@@ -67,24 +84,65 @@ type Call = { name: string; run: (kc: string, i: Install) => Promise<Ran> };
 
 /** Every Kubernetes call the operator makes in the namespaces it serves. */
 const OPERATOR_CALLS: Call[] = [
-  { name: 'watch workspaces', run: (kc, i) => kubectlWith(kc, ['get', '--raw', `${GROUP}/namespaces/${i.team}/workspaces?watch=1&timeoutSeconds=1`]) },
+  {
+    name: 'watch workspaces',
+    run: (kc, i) => kubectlWith(kc, ['get', '--raw', `${GROUP}/namespaces/${i.team}/workspaces?watch=1&timeoutSeconds=1`]),
+  },
   { name: 'list workspaces', run: (kc, i) => kubectlWith(kc, ['get', 'cws', '-n', i.team]) },
   { name: 'list connections', run: (kc, i) => kubectlWith(kc, ['get', 'coderconnections', '-n', i.team]) },
-  { name: 'watch connections', run: (kc, i) => kubectlWith(kc, ['get', '--raw', `${GROUP}/namespaces/${i.team}/coderconnections?watch=1&timeoutSeconds=1`]) },
+  {
+    name: 'watch connections',
+    run: (kc, i) => kubectlWith(kc, ['get', '--raw', `${GROUP}/namespaces/${i.team}/coderconnections?watch=1&timeoutSeconds=1`]),
+  },
   { name: 'list cluster connections', run: (kc) => kubectlWith(kc, ['get', 'clustercoderconnections']) },
-  { name: 'watch cluster connections', run: (kc) => kubectlWith(kc, ['get', '--raw', `${GROUP}/clustercoderconnections?watch=1&timeoutSeconds=1`]) },
+  {
+    name: 'watch cluster connections',
+    run: (kc) => kubectlWith(kc, ['get', '--raw', `${GROUP}/clustercoderconnections?watch=1&timeoutSeconds=1`]),
+  },
   { name: 'list and watch namespaces', run: (kc) => kubectlWith(kc, ['get', '--raw', '/api/v1/namespaces?watch=1&timeoutSeconds=1']) },
   {
     name: 'add a finalizer',
-    run: (kc, i) => kubectlWith(kc, ['patch', 'cws', 'dev', '-n', i.team, '--type=merge', '-p', '{"metadata":{"finalizers":["coderops.dev/workspace"]}}']),
+    run: (kc, i) =>
+      kubectlWith(kc, [
+        'patch',
+        'cws',
+        'dev',
+        '-n',
+        i.team,
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":["coderops.dev/workspace"]}}',
+      ]),
   },
   {
     name: 'patch workspace status',
-    run: (kc, i) => kubectlWith(kc, ['patch', 'cws', 'dev', '-n', i.team, '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1}}']),
+    run: (kc, i) =>
+      kubectlWith(kc, [
+        'patch',
+        'cws',
+        'dev',
+        '-n',
+        i.team,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"observedGeneration":1}}',
+      ]),
   },
   {
     name: 'patch connection status',
-    run: (kc, i) => kubectlWith(kc, ['patch', 'coderconnection', 'default', '-n', i.team, '--subresource=status', '--type=merge', '-p', '{"status":{"version":"v2.36.1"}}']),
+    run: (kc, i) =>
+      kubectlWith(kc, [
+        'patch',
+        'coderconnection',
+        'default',
+        '-n',
+        i.team,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"version":"v2.36.1"}}',
+      ]),
   },
   { name: 'get the named Secret', run: (kc, i) => kubectlWith(kc, ['get', 'secret', 'coder-token', '-n', i.team, '-o', 'name']) },
   { name: 'create an Event', run: (kc, i) => kubectlWith(kc, ['create', '-f', '-'], event(i.team)) },
@@ -97,7 +155,10 @@ const OPERATOR_CALLS: Call[] = [
 const FORBIDDEN_CALLS: Call[] = [
   { name: 'list all Secrets cluster-wide', run: (kc) => kubectlWith(kc, ['get', '--raw', '/api/v1/secrets']) },
   { name: 'list Secrets in a served namespace', run: (kc, i) => kubectlWith(kc, ['get', 'secrets', '-n', i.team]) },
-  { name: 'watch Secrets', run: (kc, i) => kubectlWith(kc, ['get', '--raw', `/api/v1/namespaces/${i.team}/secrets?watch=1&timeoutSeconds=1`]) },
+  {
+    name: 'watch Secrets',
+    run: (kc, i) => kubectlWith(kc, ['get', '--raw', `/api/v1/namespaces/${i.team}/secrets?watch=1&timeoutSeconds=1`]),
+  },
   { name: 'create a Secret', run: (kc, i) => kubectlWith(kc, ['create', 'secret', 'generic', 'x', '-n', i.team, '--from-literal=a=b']) },
   { name: 'delete a namespace', run: (kc, i) => kubectlWith(kc, ['delete', 'namespace', i.team, '--wait=false']) },
   { name: 'delete a Workspace', run: (kc, i) => kubectlWith(kc, ['delete', 'cws', 'dev', '-n', i.team, '--wait=false']) },

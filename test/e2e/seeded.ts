@@ -76,7 +76,15 @@ export function retryAfterViolations(sim: CoderSimulator): RetryAfterCheck {
 /** A Workspace as declared in the test: its Kubernetes name and spec. */
 export interface Declared {
   name: string;
-  spec: { owner: string; name?: string; ttl?: string; autostart?: { schedule: string; timezone?: string }; dormant?: boolean; automaticUpdates?: string; [k: string]: unknown };
+  spec: {
+    owner: string;
+    name?: string;
+    ttl?: string;
+    autostart?: { schedule: string; timezone?: string };
+    dormant?: boolean;
+    automaticUpdates?: string;
+    [k: string]: unknown;
+  };
 }
 
 export function liveWorkspaces(sim: CoderSimulator): SimWorkspace[] {
@@ -117,7 +125,8 @@ export function coderMismatches(sim: CoderSimulator, declared: readonly Declared
       const want = `CRON_TZ=${s.autostart.timezone ?? 'UTC'} ${s.autostart.schedule}`;
       if (ws.autostartSchedule !== want) out.push(`${d.name}: autostart ${ws.autostartSchedule}, declared ${want}`);
     }
-    if (s.dormant !== undefined && (ws.dormantAt !== null) !== s.dormant) out.push(`${d.name}: dormant ${ws.dormantAt !== null}, declared ${s.dormant}`);
+    if (s.dormant !== undefined && (ws.dormantAt !== null) !== s.dormant)
+      out.push(`${d.name}: dormant ${ws.dormantAt !== null}, declared ${s.dormant}`);
     if (s.automaticUpdates !== undefined && ws.automaticUpdates !== s.automaticUpdates) {
       out.push(`${d.name}: automaticUpdates ${ws.automaticUpdates}, declared ${s.automaticUpdates}`);
     }
@@ -134,8 +143,18 @@ export async function listWorkspaces(ns: string): Promise<any[]> {
 /** Workspaces not yet Ready and Synced for their current generation, with why. */
 export function unsettled(items: readonly any[]): string[] {
   return items
-    .filter((ws) => !(ws.status?.observedGeneration === ws.metadata.generation && condition(ws, 'Ready')?.status === 'True' && condition(ws, 'Synced')?.status === 'True'))
-    .map((ws) => `${ws.metadata.name} (gen ${ws.metadata.generation}, observed ${ws.status?.observedGeneration}, Synced ${condition(ws, 'Synced')?.reason ?? '-'})`);
+    .filter(
+      (ws) =>
+        !(
+          ws.status?.observedGeneration === ws.metadata.generation &&
+          condition(ws, 'Ready')?.status === 'True' &&
+          condition(ws, 'Synced')?.status === 'True'
+        ),
+    )
+    .map(
+      (ws) =>
+        `${ws.metadata.name} (gen ${ws.metadata.generation}, observed ${ws.status?.observedGeneration}, Synced ${condition(ws, 'Synced')?.reason ?? '-'})`,
+    );
 }
 
 /**
@@ -143,16 +162,28 @@ export function unsettled(items: readonly any[]): string[] {
  * exactly `declared`, and Coder holds what they declare. The error says what
  * was still off, under `what` (which names the seed).
  */
-export async function waitConverged(sim: CoderSimulator, ns: string, declared: readonly Declared[], what: string, timeoutMs: number): Promise<any[]> {
+export async function waitConverged(
+  sim: CoderSimulator,
+  ns: string,
+  declared: readonly Declared[],
+  what: string,
+  timeoutMs: number,
+): Promise<any[]> {
   let last: string[] = [];
-  const names = declared.map((d) => d.name).sort().join(',');
+  const names = declared
+    .map((d) => d.name)
+    .sort()
+    .join(',');
   try {
     return await eventually(
       what,
       async () => {
         const items = await listWorkspaces(ns);
         const off = [...unsettled(items), ...coderMismatches(sim, declared)];
-        const present = items.map((i) => i.metadata.name).sort().join(',');
+        const present = items
+          .map((i) => i.metadata.name)
+          .sort()
+          .join(',');
         if (present !== names) off.push(`Workspaces present: ${items.length}, declared ${declared.length}`);
         last = off;
         return off.length === 0 ? items : undefined;

@@ -11,7 +11,18 @@ import { describe, it, type ExpectStatic } from 'vitest';
 import type { RecordedCall } from '../../src/coder-sim/index.ts';
 import { createRandom, type Random } from '../../src/coder-sim/random.ts';
 import { readState } from '../../src/gitops/state.ts';
-import { declarationProblems, fleetFiles, makeFleet, pick, randomSpec, recordsFor, snapshot, untouchedProblems, type Declaration, type Snapshot } from './convergence.ts';
+import {
+  declarationProblems,
+  fleetFiles,
+  makeFleet,
+  pick,
+  randomSpec,
+  recordsFor,
+  snapshot,
+  untouchedProblems,
+  type Declaration,
+  type Snapshot,
+} from './convergence.ts';
 import { spawnCli, startHarness, type Harness } from './harness.ts';
 
 const SCENARIOS = [31_337, 27_182, 16_180, 14_142];
@@ -40,7 +51,12 @@ function matches(kind: KillPoint['kind'], c: RecordedCall): boolean {
  * call or a moment can be hit, and a call kill always lands.
  */
 function killPoint(random: Random, deletesLeft: boolean, quietCalls: number | undefined): KillPoint {
-  const kinds = quietCalls !== undefined ? (['call', 'call', 'time'] as const) : deletesLeft ? (['write', 'create', 'delete', 'delete', 'call', 'time'] as const) : (['write', 'create', 'call', 'time'] as const);
+  const kinds =
+    quietCalls !== undefined
+      ? (['call', 'call', 'time'] as const)
+      : deletesLeft
+        ? (['write', 'create', 'delete', 'delete', 'call', 'time'] as const)
+        : (['write', 'create', 'call', 'time'] as const);
   const kind = pick(random, kinds);
   if (kind === 'time') return { kind, ms: 50 + Math.floor(random() * 700) };
   const most = kind === 'call' ? Math.min(12, quietCalls ?? 12) : kind === 'delete' ? 2 : 4;
@@ -82,7 +98,10 @@ class Scenario {
   /** One apply; killed at `point` if it gets there. Returns whether it was killed. */
   async apply(prune: boolean, point?: KillPoint): Promise<{ killed: boolean; code: number; output: string }> {
     const args = ['apply', '-f', 'decl', ...(prune ? ['--prune'] : [])];
-    const { child, result } = spawnCli(args, { cwd: this.h.dir, env: { CODER_URL: this.h.sim.url, CODER_SESSION_TOKEN: this.h.sim.tokenFor('admin'), ...ENV } });
+    const { child, result } = spawnCli(args, {
+      cwd: this.h.dir,
+      env: { CODER_URL: this.h.sim.url, CODER_SESSION_TOKEN: this.h.sim.tokenFor('admin'), ...ENV },
+    });
     const kill = () => child.kill('SIGKILL');
     const timer = point?.kind === 'time' ? setTimeout(kill, point.ms) : undefined;
     this.trap = point && point.kind !== 'time' ? { point, seen: 0, kill } : undefined;
@@ -150,7 +169,15 @@ async function runScenario(seed: number, expect: ExpectStatic): Promise<void> {
   for (let i = 0; i < 10; i++) {
     const owner = pick(random, ['alice', 'bob', 'carol', 'dave']);
     const name = `late-${i}`;
-    second.push({ key: `team-${owner}/${name}`, namespace: `team-${owner}`, metaName: name, owner, name, preexisting: false, ...randomSpec(random, owner, 'docker') });
+    second.push({
+      key: `team-${owner}/${name}`,
+      namespace: `team-${owner}`,
+      metaName: name,
+      owner,
+      name,
+      preexisting: false,
+      ...randomSpec(random, owner, 'docker'),
+    });
   }
 
   const h = await startHarness({ seed: fleet.seed });
@@ -166,7 +193,9 @@ async function runScenario(seed: number, expect: ExpectStatic): Promise<void> {
 
     await s.write(second);
     const toDelete = first.filter((d) => removed.get(d.key) === 'Delete');
-    await s.phase('phase B (change, create, prune)', true, second, () => toDelete.some((d) => snapshot(h.sim, d.owner, d.name) !== undefined));
+    await s.phase('phase B (change, create, prune)', true, second, () =>
+      toDelete.some((d) => snapshot(h.sim, d.owner, d.name) !== undefined),
+    );
 
     const why = `seed ${seed}`;
     problems.push(...second.flatMap((d) => declarationProblems(h.sim, d)));
@@ -174,7 +203,9 @@ async function runScenario(seed: number, expect: ExpectStatic): Promise<void> {
       if (snapshot(h.sim, d.owner, d.name)?.id !== idAfterA.get(d.key)) problems.push(`${d.key}: id changed in phase B`);
     }
     const deleted = [...liveAfterA].filter((id) => !isLive(h, id)).sort();
-    expect(deleted, `${why}: deleted exactly the pruned Delete-policy workspaces`).toEqual(toDelete.map((d) => idAfterA.get(d.key)!).sort());
+    expect(deleted, `${why}: deleted exactly the pruned Delete-policy workspaces`).toEqual(
+      toDelete.map((d) => idAfterA.get(d.key)!).sort(),
+    );
     for (const d of first.filter((x) => removed.get(x.key) === 'Orphan')) {
       if (snapshot(h.sim, d.owner, d.name)?.id !== idAfterA.get(d.key)) problems.push(`${d.key}: orphaned workspace gone`);
     }
@@ -194,7 +225,11 @@ function isLive(h: Harness, id: string): boolean {
 }
 
 describe.concurrent('cwo apply SIGKILLed and restarted', () => {
-  it.for(SCENARIOS)(`scenario seed %i: ${2 * KILLS_PER_PHASE} SIGKILLs, converges`, { timeout: SCENARIO_TIMEOUT_MS }, async (seed, { expect }) => {
-    await runScenario(seed, expect);
-  });
+  it.for(SCENARIOS)(
+    `scenario seed %i: ${2 * KILLS_PER_PHASE} SIGKILLs, converges`,
+    { timeout: SCENARIO_TIMEOUT_MS },
+    async (seed, { expect }) => {
+      await runScenario(seed, expect);
+    },
+  );
 });

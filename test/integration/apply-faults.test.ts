@@ -88,7 +88,8 @@ async function runSeed(seed: number, expect: ExpectStatic): Promise<void> {
     }
     for (const [before, owner] of untouched) problems.push(...untouchedProblems(h.sim, before, owner));
     const created = fleet.declarations.length - adopted.size;
-    if (liveCount(h.sim) !== liveBefore + created) problems.push(`${liveCount(h.sim)} live workspaces, expected ${liveBefore} + ${created}`);
+    if (liveCount(h.sim) !== liveBefore + created)
+      problems.push(`${liveCount(h.sim)} live workspaces, expected ${liveBefore} + ${created}`);
 
     // A create whose answer was lost is looked up by owner and name (and,
     // above, never committed twice). Not ordered by arrival: a create can

@@ -73,10 +73,12 @@ describe('create and converge', () => {
     expect((await h.cli(['plan', '-f', 'ws.yaml'])).code).toBe(0);
   });
 
-  it('a Coder refusal fails that workspace only, with Coder\'s message and the field', async () => {
+  it("a Coder refusal fails that workspace only, with Coder's message and the field", async () => {
     await h.write(
       'ws.yaml',
-      [workspaceYaml('gpu', { owner: 'alice', template: 'gpu' }), workspaceYaml('ok', { owner: 'bob', template: 'docker' })].join('\n---\n'),
+      [workspaceYaml('gpu', { owner: 'alice', template: 'gpu' }), workspaceYaml('ok', { owner: 'bob', template: 'docker' })].join(
+        '\n---\n',
+      ),
     );
     const apply = await h.cli(['apply', '-f', 'ws.yaml']);
     expect(apply.code).toBe(1);
@@ -101,7 +103,12 @@ describe('each managed field', () => {
   });
 
   it.each([
-    { name: 'autostart set', spec: { autostart: { schedule: '30 9 * * 1-5', timezone: 'Europe/Berlin' } }, route: '/autostart', stored: { autostartSchedule: 'CRON_TZ=Europe/Berlin 30 9 * * 1-5' } },
+    {
+      name: 'autostart set',
+      spec: { autostart: { schedule: '30 9 * * 1-5', timezone: 'Europe/Berlin' } },
+      route: '/autostart',
+      stored: { autostartSchedule: 'CRON_TZ=Europe/Berlin 30 9 * * 1-5' },
+    },
     { name: 'ttl set', spec: { ttl: '90m' }, route: '/ttl', stored: { ttlMs: 90 * 60_000 } },
     { name: 'ttl off', spec: { ttl: '0s' }, route: '/ttl', stored: { ttlMs: null } },
     { name: 'dormant on', spec: { dormant: true }, route: '/dormant', stored: { dormant: true } },
@@ -119,7 +126,9 @@ describe('each managed field', () => {
 
   it('autostart change and off; an equal schedule written differently is left alone', async () => {
     await applySpec({ owner: 'alice', template: 'docker', autostart: { schedule: '0 9 * * 1-5' } });
-    expect(await applySpec({ owner: 'alice', template: 'docker', autostart: { schedule: '0 9 * * MON-FRI', timezone: 'UTC' } })).toEqual([]);
+    expect(await applySpec({ owner: 'alice', template: 'docker', autostart: { schedule: '0 9 * * MON-FRI', timezone: 'UTC' } })).toEqual(
+      [],
+    );
     expect((await applySpec({ owner: 'alice', template: 'docker', autostart: { schedule: '0 10 * * 1-5' } })).map((w) => w.route)).toEqual([
       '/api/v2/workspaces/{workspace}/autostart',
     ]);
@@ -151,7 +160,9 @@ describe('each managed field', () => {
     expect((mint.requestBody as { lifetime: number }).lifetime).toBeLessThanOrEqual(3600 * 1e9);
 
     // Steady state: the favorite has to be read as the owner (mint, read, delete), but no workspace write.
-    expect((await applySpec({ owner: 'alice', template: 'docker', favorite: true })).filter((w) => !w.route.includes('/keys/'))).toEqual([]);
+    expect((await applySpec({ owner: 'alice', template: 'docker', favorite: true })).filter((w) => !w.route.includes('/keys/'))).toEqual(
+      [],
+    );
     expect((await applySpec({ owner: 'alice', template: 'docker', favorite: false })).map((w) => `${w.method} ${w.route}`)).toContain(
       'DELETE /api/v2/workspaces/{workspace}/favorite',
     );
@@ -236,7 +247,7 @@ describe('prune', () => {
     expect(h.writes()).toEqual([]);
   });
 
-  it('prunes only within the paths it was given: applying one file never prunes another file\'s workspaces', async () => {
+  it("prunes only within the paths it was given: applying one file never prunes another file's workspaces", async () => {
     await h.write('a.yaml', workspaceYaml('a', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }));
     await h.write('b.yaml', workspaceYaml('b', { owner: 'bob', template: 'docker', deletionPolicy: 'Delete' }));
     expect((await h.cli(['apply', '-f', 'a.yaml', 'b.yaml'])).code).toBe(0);

@@ -42,7 +42,13 @@ describe.each(VERSIONS)('favorites on Coder $coderVersion', ({ coderVersion, min
   it('sets them on a dormant and an awake workspace, then plans in sync, with no token left behind', async () => {
     h = await startHarness({
       coderVersion,
-      seed: { ...SEED, workspaces: [{ owner: 'alice', name: 'awake', template: 'docker' }, { owner: 'alice', name: 'sleepy', template: 'docker', dormant: true }] },
+      seed: {
+        ...SEED,
+        workspaces: [
+          { owner: 'alice', name: 'awake', template: 'docker' },
+          { owner: 'alice', name: 'sleepy', template: 'docker', dormant: true },
+        ],
+      },
     });
     await h.write('ws.yaml', SPECS);
 
@@ -61,7 +67,12 @@ describe.each(VERSIONS)('favorites on Coder $coderVersion', ({ coderVersion, min
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
     expect(plan.stdout).not.toContain('unknown');
     // What plan writes: the owner token's mint and delete, nothing else.
-    expect(h.writes().filter((w) => !w.route.startsWith('/api/v2/users/{user}/keys')).map((w) => w.route)).toEqual([]);
+    expect(
+      h
+        .writes()
+        .filter((w) => !w.route.startsWith('/api/v2/users/{user}/keys'))
+        .map((w) => w.route),
+    ).toEqual([]);
     expect(h.writes().some((w) => w.method === 'DELETE' && w.route === '/api/v2/users/{user}/keys/{keyid}')).toBe(true);
     expect(liveTokensOf('alice')).toEqual([]);
 
@@ -72,7 +83,10 @@ describe.each(VERSIONS)('favorites on Coder $coderVersion', ({ coderVersion, min
   });
 
   it('takes a favorite that is set out of band as drift, and unset again', async () => {
-    h = await startHarness({ coderVersion, seed: { ...SEED, workspaces: [{ owner: 'alice', name: 'sleepy', template: 'docker', dormant: true, favorite: true }] } });
+    h = await startHarness({
+      coderVersion,
+      seed: { ...SEED, workspaces: [{ owner: 'alice', name: 'sleepy', template: 'docker', dormant: true, favorite: true }] },
+    });
     await h.write('ws.yaml', workspaceYaml('sleepy', { owner: 'alice', template: 'docker', dormant: true, favorite: false }));
     const plan = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);

@@ -32,7 +32,8 @@ describe('owner, organization and template names', () => {
     const result = await h.cli(['plan', '-f', 'bad.yaml']);
     expect(result.code).toBe(1);
     const lines = result.stdout.split('\n');
-    const errorFor = (doc: number, field: string) => lines.find((l) => l.startsWith(`error: bad.yaml: document ${doc} (`) && l.includes(`): ${field}: `));
+    const errorFor = (doc: number, field: string) =>
+      lines.find((l) => l.startsWith(`error: bad.yaml: document ${doc} (`) && l.includes(`): ${field}: `));
     expect(errorFor(0, 'spec.owner')).toContain('must be a Coder username or a user UUID: must be ASCII letters and digits');
     expect(errorFor(1, 'spec.owner')).toBeDefined();
     expect(errorFor(2, 'spec.owner')).toBeDefined();
@@ -60,7 +61,8 @@ describe('owner, organization and template names', () => {
 });
 
 describe('sizes, checked before parsing', () => {
-  const header = 'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x, namespace: team-a}\nspec:\n  owner: alice\n  template: docker\n';
+  const header =
+    'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x, namespace: team-a}\nspec:\n  owner: alice\n  template: docker\n';
 
   it('a file over 8 MiB, on disk or on stdin, is refused by name', async () => {
     const big = `${header}  parameters:\n  - {name: a, value: "${'x'.repeat(9 * 1024 * 1024)}"}\n`;
@@ -77,12 +79,19 @@ describe('sizes, checked before parsing', () => {
 
   it('a document over 2 MiB (200,000 parameters) and a file of over 50,000 documents are refused unparsed', async () => {
     const params = Array.from({ length: 200_000 }, (_, i) => `  - {name: p${i}, value: v}`).join('\n');
-    await h.write('params.yaml', `${workspaceYaml('first', { owner: 'alice', template: 'docker' })}\n---\n${header}  parameters:\n${params}\n`);
+    await h.write(
+      'params.yaml',
+      `${workspaceYaml('first', { owner: 'alice', template: 'docker' })}\n---\n${header}  parameters:\n${params}\n`,
+    );
     await h.write('docs.yaml', '---\n'.repeat(60_000));
     const result = await h.cli(['plan', '-f', 'params.yaml', 'docs.yaml']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/error: params\.yaml: document 1 \(line 2\): the document is 5\.\d MiB, more than the 2\.0 MiB one document may have/);
-    expect(result.stdout).toContain('error: docs.yaml: document 50000 (line 50001): has more than 50000 documents, the most one file may have; split it');
+    expect(result.stdout).toMatch(
+      /error: params\.yaml: document 1 \(line 2\): the document is 5\.\d MiB, more than the 2\.0 MiB one document may have/,
+    );
+    expect(result.stdout).toContain(
+      'error: docs.yaml: document 50000 (line 50001): has more than 50000 documents, the most one file may have; split it',
+    );
     expect(result.stdout).not.toContain('must have at most 256 items'); // refused by size, never parsed
     expect(h.sim.calls).toEqual([]);
   });
@@ -92,7 +101,9 @@ describe('sizes, checked before parsing', () => {
     repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }), 'workspaces/big.yaml': `# ${'x'.repeat(9 * 1024 * 1024)}\n` });
     const result = await h.cli(['sync', '--once', '--repo', repo.remote, '--path', 'workspaces', '--cache-dir', join(h.dir, 'cache')]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('error (InvalidDeclarations): workspaces/big.yaml: is 9.0 MiB, more than the 8.0 MiB a declaration file may have');
+    expect(result.stdout).toContain(
+      'error (InvalidDeclarations): workspaces/big.yaml: is 9.0 MiB, more than the 8.0 MiB a declaration file may have',
+    );
     expect(h.writes()).toEqual([]);
   });
 });

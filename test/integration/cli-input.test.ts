@@ -29,7 +29,9 @@ describe('bad input', () => {
       const result = await h.cli([command, '-f', 'bad.yaml', 'dup.yaml']);
       expect(result.code).toBe(1);
       expect(result.stdout).toContain('bad.yaml: document 1 (line 9:3): spec.ttl: must be a duration');
-      expect(result.stdout).toContain('bad.yaml: document 1 (line 10:15): spec.autostart.schedule: validate weekly schedule: expected day-of-month and month to be *');
+      expect(result.stdout).toContain(
+        'bad.yaml: document 1 (line 10:15): spec.autostart.schedule: validate weekly schedule: expected day-of-month and month to be *',
+      );
       expect(result.stdout).toMatch(/alice\/good is declared twice/i);
       expect(result.stdout).toContain('nothing was changed in Coder');
     }
@@ -78,7 +80,12 @@ describe('connection problems', () => {
   });
 
   it("a member's own token creates the member's own workspace and is refused for others", async () => {
-    await h.write('ws.yaml', [workspaceYaml('mine', { owner: 'alice', template: 'docker' }), workspaceYaml('theirs', { owner: 'bob', template: 'docker' })].join('\n---\n'));
+    await h.write(
+      'ws.yaml',
+      [workspaceYaml('mine', { owner: 'alice', template: 'docker' }), workspaceYaml('theirs', { owner: 'bob', template: 'docker' })].join(
+        '\n---\n',
+      ),
+    );
     const result = await h.cli(['apply', '-f', 'ws.yaml'], { user: 'alice' });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('✓ create team-a/mine');
@@ -88,14 +95,22 @@ describe('connection problems', () => {
 
 describe('input and output forms', () => {
   it('reads - from stdin, Lists and multi-document files; --output json is machine-readable', async () => {
-    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [JSON.parse(workspaceYaml('one', { owner: 'alice', template: 'docker' }))] });
-    const result = await h.cli(['plan', '-f', '-', '-o', 'json'], { stdin: `${list}\n---\n${workspaceYaml('two', { owner: 'bob', template: 'docker' })}` });
+    const list = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [JSON.parse(workspaceYaml('one', { owner: 'alice', template: 'docker' }))],
+    });
+    const result = await h.cli(['plan', '-f', '-', '-o', 'json'], {
+      stdin: `${list}\n---\n${workspaceYaml('two', { owner: 'bob', template: 'docker' })}`,
+    });
     expect(result.code).toBe(2);
     const plan = JSON.parse(result.stdout);
     expect(plan.counts).toMatchObject({ create: 2, change: 0 });
     expect(plan.workspaces.map((w: { key: string }) => w.key)).toEqual(['team-a/one', 'team-a/two']);
 
-    const applied = await h.cli(['apply', '-f', '-', '-o', 'json', '--no-state'], { stdin: workspaceYaml('one', { owner: 'alice', template: 'docker' }) });
+    const applied = await h.cli(['apply', '-f', '-', '-o', 'json', '--no-state'], {
+      stdin: workspaceYaml('one', { owner: 'alice', template: 'docker' }),
+    });
     expect(applied.code).toBe(0);
     const report = JSON.parse(applied.stdout);
     expect(report.results[0]).toMatchObject({ key: 'team-a/one', origin: 'created', outcomes: [{ ok: true, action: { kind: 'create' } }] });
@@ -120,6 +135,8 @@ describe('input and output forms', () => {
     expect(result.code).toBe(0);
     const [header, row] = result.stdout.trim().split('\n');
     expect(header).toMatch(/^WORKSPACE\s+OWNER\s+CODER NAME\s+ID\s+BUILD\s+READY\s+SYNCED\s+DRIFT$/);
-    expect(row).toMatch(/^team-b\/carol-scratch\s+carol\s+carol-scratch\s+\S+\s+start\/running\s+False \(Pending\)\s+False \(Pending\)\s+ttl$/);
+    expect(row).toMatch(
+      /^team-b\/carol-scratch\s+carol\s+carol-scratch\s+\S+\s+start\/running\s+False \(Pending\)\s+False \(Pending\)\s+ttl$/,
+    );
   });
 });

@@ -25,7 +25,16 @@ const SEED: SimSeed = {
       ],
     },
   ],
-  template_versions: [{ template: 'docker', name: 'v2', parameters: [{ name: 'size', required: false, default_value: 'small' }, { name: 'region', required: false, mutable: false, default_value: 'eu' }] }],
+  template_versions: [
+    {
+      template: 'docker',
+      name: 'v2',
+      parameters: [
+        { name: 'size', required: false, default_value: 'small' },
+        { name: 'region', required: false, mutable: false, default_value: 'eu' },
+      ],
+    },
+  ],
 };
 
 function ws(name: string) {
@@ -69,7 +78,10 @@ describe('run state', { timeout: 120_000 }, () => {
 
   it('refuses running: false with an autostart schedule before any call to Coder', async () => {
     h = await startHarness({ seed: SEED });
-    await h.write('ws.yaml', workspaceYaml('dev', { owner: 'alice', template: 'docker', running: false, autostart: { schedule: '0 9 * * 1-5' } }));
+    await h.write(
+      'ws.yaml',
+      workspaceYaml('dev', { owner: 'alice', template: 'docker', running: false, autostart: { schedule: '0 9 * * 1-5' } }),
+    );
     h.resetCalls();
     const result = await h.cli(['apply', '-f', 'ws.yaml']);
     expect(result.code).toBe(1);
@@ -81,16 +93,28 @@ describe('run state', { timeout: 120_000 }, () => {
 describe('template version updates', { timeout: 120_000 }, () => {
   it('moves a stopped workspace with one stop build and a running one with a stop, then a start on the new version', async () => {
     h = await startHarness({ seed: SEED });
-    await apply([workspaceYaml('a', { owner: 'alice', template: 'docker' }), workspaceYaml('b', { owner: 'alice', template: 'docker', running: false })]);
+    await apply([
+      workspaceYaml('a', { owner: 'alice', template: 'docker' }),
+      workspaceYaml('b', { owner: 'alice', template: 'docker', running: false }),
+    ]);
     const v2 = [...h.sim.state.versions.values()].find((v) => v.name === 'v2')!.id;
 
-    await h.write('ws.yaml', [workspaceYaml('a', { owner: 'alice', template: 'docker', version: { policy: 'Pinned', name: 'v2' } }), workspaceYaml('b', { owner: 'alice', template: 'docker', running: false, version: { policy: 'Pinned', name: 'v2' } })].join('\n---\n'));
+    await h.write(
+      'ws.yaml',
+      [
+        workspaceYaml('a', { owner: 'alice', template: 'docker', version: { policy: 'Pinned', name: 'v2' } }),
+        workspaceYaml('b', { owner: 'alice', template: 'docker', running: false, version: { policy: 'Pinned', name: 'v2' } }),
+      ].join('\n---\n'),
+    );
     const plan = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('~ stop team-a/a (update: stop first, then start on the wanted version)');
     expect(plan.stdout).toContain(`~ stop team-a/b (update while stopped onto template version ${v2}; stays stopped)`);
 
-    await apply([workspaceYaml('a', { owner: 'alice', template: 'docker', version: { policy: 'Pinned', name: 'v2' } }), workspaceYaml('b', { owner: 'alice', template: 'docker', running: false, version: { policy: 'Pinned', name: 'v2' } })]);
+    await apply([
+      workspaceYaml('a', { owner: 'alice', template: 'docker', version: { policy: 'Pinned', name: 'v2' } }),
+      workspaceYaml('b', { owner: 'alice', template: 'docker', running: false, version: { policy: 'Pinned', name: 'v2' } }),
+    ]);
     expect(latest('a')).toMatchObject({ transition: 'start', templateVersionId: v2 });
     expect(latest('b')).toMatchObject({ transition: 'stop', templateVersionId: v2 });
     const byWorkspace = (name: string) =>
@@ -114,18 +138,26 @@ describe('template version updates', { timeout: 120_000 }, () => {
     await apply(docs, ['--window-schedule', closed, '--window-duration', '1m']);
     expect(buildBodies()).toEqual([]);
     const status = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'json', '--window-schedule', closed, '--window-duration', '1m']);
-    const rollout = (JSON.parse(status.stdout) as { workspaces: { status: { rollout?: { state: string } } }[] }).workspaces.map((w) => w.status.rollout?.state);
+    const rollout = (JSON.parse(status.stdout) as { workspaces: { status: { rollout?: { state: string } } }[] }).workspaces.map(
+      (w) => w.status.rollout?.state,
+    );
     expect(rollout).toEqual(names.map(() => 'WaitingForWindow'));
     const text = await h.cli(['plan', '-f', 'ws.yaml', '--window-schedule', closed, '--window-duration', '1m']);
     expect(text.stdout).toContain('. wait team-a/w1 (WaitingForWindow): waiting for the maintenance window');
-    expect(text.stdout).toContain('Rollout: 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.');
+    expect(text.stdout).toContain(
+      'Rollout: 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.',
+    );
     const md = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'markdown', '--window-schedule', closed, '--window-duration', '1m']);
     expect(md.stdout).toContain('#### ⏳ Updates waiting (rollout control)');
     const open = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(open.stdout).toContain('Rollout: 0 up to date, 5 to update,');
 
     await apply(docs, ['--max-unavailable', '2']);
-    for (const n of names) expect(latest(n)).toMatchObject({ transition: 'start', templateVersionId: h.sim.state.templates.get(ws(n).templateId)!.activeVersionId });
+    for (const n of names)
+      expect(latest(n)).toMatchObject({
+        transition: 'start',
+        templateVersionId: h.sim.state.templates.get(ws(n).templateId)!.activeVersionId,
+      });
     // In call order: a workspace's update begins with its stop build and ends with its last call;
     // no stop may begin while two others are between those.
     const ids = new Map(names.map((n) => [ws(n).id, n]));
@@ -151,13 +183,44 @@ describe('template version updates', { timeout: 120_000 }, () => {
 describe('parameters', { timeout: 120_000 }, () => {
   it('applies a changed parameter with a build, blocks an immutable one, ignores an ephemeral one', async () => {
     h = await startHarness({ seed: SEED });
-    await apply([workspaceYaml('p', { owner: 'alice', template: 'docker', running: false, parameters: [{ name: 'size', value: 'small' }, { name: 'debug', value: 'true' }] })]);
+    await apply([
+      workspaceYaml('p', {
+        owner: 'alice',
+        template: 'docker',
+        running: false,
+        parameters: [
+          { name: 'size', value: 'small' },
+          { name: 'debug', value: 'true' },
+        ],
+      }),
+    ]);
     h.resetCalls();
-    await apply([workspaceYaml('p', { owner: 'alice', template: 'docker', running: false, parameters: [{ name: 'size', value: 'large' }, { name: 'debug', value: 'true' }] })]);
+    await apply([
+      workspaceYaml('p', {
+        owner: 'alice',
+        template: 'docker',
+        running: false,
+        parameters: [
+          { name: 'size', value: 'large' },
+          { name: 'debug', value: 'true' },
+        ],
+      }),
+    ]);
     expect(buildBodies()).toEqual([{ transition: 'stop', rich_parameter_values: [{ name: 'size', value: 'large' }] }]);
     expect(latest('p').parameters).toContainEqual({ name: 'size', value: 'large' });
 
-    await h.write('ws.yaml', workspaceYaml('p', { owner: 'alice', template: 'docker', running: false, parameters: [{ name: 'size', value: 'large' }, { name: 'region', value: 'us' }] }));
+    await h.write(
+      'ws.yaml',
+      workspaceYaml('p', {
+        owner: 'alice',
+        template: 'docker',
+        running: false,
+        parameters: [
+          { name: 'size', value: 'large' },
+          { name: 'region', value: 'us' },
+        ],
+      }),
+    );
     h.resetCalls();
     const blocked = await h.cli(['apply', '-f', 'ws.yaml']);
     expect(blocked.code).toBe(1);

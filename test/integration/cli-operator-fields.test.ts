@@ -22,7 +22,8 @@ afterEach(async () => {
 
 describe('spec.suspend', () => {
   const a = (ttl: string) => workspaceYaml('a', { owner: 'alice', template: 'docker', ttl });
-  const b = (extra: Record<string, unknown>) => workspaceYaml('b', { owner: 'bob', template: 'docker', ttl: '2h', deletionPolicy: 'Delete', ...extra });
+  const b = (extra: Record<string, unknown>) =>
+    workspaceYaml('b', { owner: 'bob', template: 'docker', ttl: '2h', deletionPolicy: 'Delete', ...extra });
   const stateEntry = async (key: string) => JSON.parse(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).entries[key];
 
   /** a and b applied; then b suspended with a changed TTL, a's TTL changed too. */
@@ -72,7 +73,21 @@ describe('spec.suspend in sync', () => {
     const ws = (suspend: boolean) =>
       `${workspaceYaml('a', { owner: 'alice', template: 'docker', ttl: suspend ? '5h' : '2h', ...(suspend ? { suspend } : {}) })}\n`;
     const sync = () =>
-      h.cli(['sync', '--once', '--prune', '--repo', repo.remote, '--path', 'w', '--cache-dir', join(h.dir, 'cache'), '--status-file', 'status.json', '--deletion-policy', 'Delete']);
+      h.cli([
+        'sync',
+        '--once',
+        '--prune',
+        '--repo',
+        repo.remote,
+        '--path',
+        'w',
+        '--cache-dir',
+        join(h.dir, 'cache'),
+        '--status-file',
+        'status.json',
+        '--deletion-policy',
+        'Delete',
+      ]);
     repo.commit({ 'w/a.yaml': ws(false) });
     expect((await sync()).code).toBe(0);
     const before = await readFile(join(h.dir, '.cwo-state.json'), 'utf8');
@@ -82,7 +97,9 @@ describe('spec.suspend in sync', () => {
     expect(h.writes()).toEqual([]);
     expect(await readFile(join(h.dir, '.cwo-state.json'), 'utf8')).toBe(before);
     const status = JSON.parse(await readFile(join(h.dir, 'status.json'), 'utf8'));
-    expect(status.workspaces['team-a/a'].conditions).toContainEqual(expect.objectContaining({ type: 'Synced', status: 'False', reason: 'Suspended' }));
+    expect(status.workspaces['team-a/a'].conditions).toContainEqual(
+      expect.objectContaining({ type: 'Synced', status: 'False', reason: 'Suspended' }),
+    );
     expect(status.workspaces['team-a/a'].ttl).toBe('2h'); // as last observed, not the suspended spec's 5h
     expect((await h.cli(['status', '--status-file', 'status.json'])).stdout).toMatch(/^team-a\/a\s.*False \(Suspended\)/m);
   });
@@ -94,7 +111,10 @@ describe('spec.connectionRef', () => {
     const list = JSON.stringify({
       apiVersion: 'v1',
       kind: 'List',
-      items: [JSON.parse(workspaceYaml('one', { owner: 'alice', template: 'docker', ...ref })), JSON.parse(workspaceYaml('two', { owner: 'bob', template: 'docker', ...ref }))],
+      items: [
+        JSON.parse(workspaceYaml('one', { owner: 'alice', template: 'docker', ...ref })),
+        JSON.parse(workspaceYaml('two', { owner: 'bob', template: 'docker', ...ref })),
+      ],
     });
     await h.write('ws.yaml', `${workspaceYaml('plain', { owner: 'carol', template: 'docker' })}\n---\n${list}`);
     const plan = await h.cli(['plan', '-f', 'ws.yaml']);

@@ -50,7 +50,13 @@ describe('one owner written two ways (name and UUID)', () => {
 
   it('over an existing workspace too', async () => {
     const carol = h.sim.state.findUser('carol')!;
-    await h.write('a.yaml', docs(workspaceYaml('one', { owner: 'carol', name: 'carol-scratch', template: 'docker' }), workspaceYaml('two', { owner: carol.id, name: 'carol-scratch', template: 'docker', ttl: '1h' })));
+    await h.write(
+      'a.yaml',
+      docs(
+        workspaceYaml('one', { owner: 'carol', name: 'carol-scratch', template: 'docker' }),
+        workspaceYaml('two', { owner: carol.id, name: 'carol-scratch', template: 'docker', ttl: '1h' }),
+      ),
+    );
     const result = await h.cli(['apply', '-f', 'a.yaml']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/declared twice/);
@@ -58,7 +64,10 @@ describe('one owner written two ways (name and UUID)', () => {
   });
 
   it('a workspace bound in the state to a declaration of another file is not bound a second time', async () => {
-    await h.write('team-b.yaml', workspaceYaml('theirs', { owner: 'alice', name: 'dev', template: 'docker', deletionPolicy: 'Delete' }, 'team-b'));
+    await h.write(
+      'team-b.yaml',
+      workspaceYaml('theirs', { owner: 'alice', name: 'dev', template: 'docker', deletionPolicy: 'Delete' }, 'team-b'),
+    );
     expect((await h.cli(['apply', '-f', 'team-b.yaml'])).code).toBe(0);
     const alice = h.sim.state.findUser('alice')!;
     await h.write('team-a.yaml', workspaceYaml('mine', { owner: alice.id, name: 'dev', template: 'docker', ttl: '1h' }));
@@ -93,18 +102,29 @@ describe('a source that reads as "nothing declared" never prunes', () => {
   beforeEach(async () => {
     await mkdir(join(h.dir, 'decl'));
     await h.write('decl/keep.yaml', workspaceYaml('kept', { owner: 'carol', template: 'docker' }));
-    await h.write('decl/ws.yaml', docs(
-      workspaceYaml('one', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }),
-      workspaceYaml('two', { owner: 'bob', template: 'docker', deletionPolicy: 'Delete' }),
-    ));
+    await h.write(
+      'decl/ws.yaml',
+      docs(
+        workspaceYaml('one', { owner: 'alice', template: 'docker', deletionPolicy: 'Delete' }),
+        workspaceYaml('two', { owner: 'bob', template: 'docker', deletionPolicy: 'Delete' }),
+      ),
+    );
     expect((await h.cli(['apply', '-f', 'decl'])).code).toBe(0);
     h.resetCalls();
   });
 
   it.each([
-    { name: 'a dangling symlink', make: async () => symlink(join(h.dir, 'nowhere.yaml'), join(h.dir, 'decl', 'ws.yaml')), message: 'decl/ws.yaml: a symlink whose target cannot be read' },
+    {
+      name: 'a dangling symlink',
+      make: async () => symlink(join(h.dir, 'nowhere.yaml'), join(h.dir, 'decl', 'ws.yaml')),
+      message: 'decl/ws.yaml: a symlink whose target cannot be read',
+    },
     { name: 'a 0-byte file', make: async () => writeFile(join(h.dir, 'decl', 'ws.yaml'), ''), message: 'decl/ws.yaml: declares nothing' },
-    { name: 'a file of only ---', make: async () => writeFile(join(h.dir, 'decl', 'ws.yaml'), '---\n---\n'), message: 'decl/ws.yaml: declares nothing' },
+    {
+      name: 'a file of only ---',
+      make: async () => writeFile(join(h.dir, 'decl', 'ws.yaml'), '---\n---\n'),
+      message: 'decl/ws.yaml: declares nothing',
+    },
   ])('$name is an error naming the file', async ({ make, message }) => {
     await import('node:fs/promises').then((fs) => fs.rm(join(h.dir, 'decl', 'ws.yaml')));
     await make();
@@ -120,7 +140,9 @@ describe('a source that reads as "nothing declared" never prunes', () => {
 
 describe('--max-prune', () => {
   it('refuses to delete more workspaces than the bound (default 10), before any write; all lifts it', async () => {
-    const many = Array.from({ length: 11 }, (_, i) => workspaceYaml(`ws-${i}`, { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }));
+    const many = Array.from({ length: 11 }, (_, i) =>
+      workspaceYaml(`ws-${i}`, { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }),
+    );
     await h.write('ws.yaml', docs(...many, workspaceYaml('kept', { owner: 'alice', template: 'docker' })));
     expect((await h.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
     await h.write('ws.yaml', docs(workspaceYaml('kept', { owner: 'alice', template: 'docker', ttl: '1h' })));
@@ -141,7 +163,10 @@ describe('--max-prune', () => {
   }, 120_000);
 
   it('a share: of the managed workspaces in the paths given', async () => {
-    await h.write('ws.yaml', docs(...['a', 'b', 'c'].map((n) => workspaceYaml(n, { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }))));
+    await h.write(
+      'ws.yaml',
+      docs(...['a', 'b', 'c'].map((n) => workspaceYaml(n, { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }))),
+    );
     expect((await h.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
     await h.write('ws.yaml', workspaceYaml('c', { owner: 'bob', template: 'kubernetes', deletionPolicy: 'Delete' }));
     h.resetCalls();
@@ -152,7 +177,13 @@ describe('--max-prune', () => {
   }, 60_000);
 
   it('orphans do not count: they change nothing in Coder', async () => {
-    await h.write('ws.yaml', docs(...Array.from({ length: 3 }, (_, i) => workspaceYaml(`o-${i}`, { owner: 'bob', template: 'kubernetes' })), workspaceYaml('kept', { owner: 'alice', template: 'docker' })));
+    await h.write(
+      'ws.yaml',
+      docs(
+        ...Array.from({ length: 3 }, (_, i) => workspaceYaml(`o-${i}`, { owner: 'bob', template: 'kubernetes' })),
+        workspaceYaml('kept', { owner: 'alice', template: 'docker' }),
+      ),
+    );
     expect((await h.cli(['apply', '-f', 'ws.yaml'])).code).toBe(0);
     await h.write('ws.yaml', workspaceYaml('kept', { owner: 'alice', template: 'docker' }));
     expect((await h.cli(['apply', '--prune', '--max-prune', '0', '-f', 'ws.yaml'])).code).toBe(0);
@@ -168,7 +199,8 @@ describe('the state file lock', () => {
       return '';
     }
   })();
-  const lockOf = (pid: number, host = hostname()) => JSON.stringify({ pid, host, pidNamespace, startedAt: '2026-01-01T00:00:00.000Z', command: 'apply', token: 'x' });
+  const lockOf = (pid: number, host = hostname()) =>
+    JSON.stringify({ pid, host, pidNamespace, startedAt: '2026-01-01T00:00:00.000Z', command: 'apply', token: 'x' });
 
   it('an apply refuses a state file another live process holds, saying who holds it; plan reads on', async () => {
     await h.write('ws.yaml', workspaceYaml('ws', { owner: 'alice', template: 'docker' }));
@@ -194,13 +226,21 @@ describe('the state file lock', () => {
   it('two applies at once on one state file: every workspace either created is recorded', async () => {
     // Slow answers, one workspace at a time: the two runs overlap.
     h.sim.setFaults({ latencyMs: 150 });
-    const batch = (team: string) => docs(...Array.from({ length: 5 }, (_, i) => workspaceYaml(`${team}-${i}`, { owner: 'bob', template: 'kubernetes' }, team)));
+    const batch = (team: string) =>
+      docs(...Array.from({ length: 5 }, (_, i) => workspaceYaml(`${team}-${i}`, { owner: 'bob', template: 'kubernetes' }, team)));
     await h.write('a.yaml', batch('team-a'));
     await h.write('b.yaml', batch('team-b'));
-    const [a, b] = await Promise.all([h.cli(['apply', '--concurrency', '1', '-f', 'a.yaml']), h.cli(['apply', '--concurrency', '1', '-f', 'b.yaml'])]);
+    const [a, b] = await Promise.all([
+      h.cli(['apply', '--concurrency', '1', '-f', 'a.yaml']),
+      h.cli(['apply', '--concurrency', '1', '-f', 'b.yaml']),
+    ]);
     const entries = await stateEntries();
     const created = [...h.sim.state.workspaces.values()].filter((w) => /^team-[ab]-/.test(w.name)).map((w) => w.id);
-    expect(Object.values(entries).map((e) => e.id).sort()).toEqual(created.sort());
+    expect(
+      Object.values(entries)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(created.sort());
     for (const r of [a, b]) if (r.code !== 0) expect(r.stderr).toContain('is locked by pid');
   });
 });

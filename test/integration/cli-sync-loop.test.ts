@@ -30,9 +30,29 @@ describe('the sync loop', { timeout: TEST_MS }, () => {
     const c1 = w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
     const child = spawn(
       process.execPath,
-      [CLI, 'sync', '--repo', w.repo.remote, '--path', 'workspaces', '--interval', '200ms', '--allow-short-intervals', '--status-file', w.statusPath,
-        '--cache-dir', join(w.h.dir, 'cache'), '--metrics-bind-address', '127.0.0.1:0', '--log-level', 'info'],
-      { cwd: w.h.dir, env: { PATH: process.env.PATH ?? '', HOME: w.h.dir, CODER_URL: w.h.sim.url, CODER_SESSION_TOKEN: w.h.sim.tokenFor('admin') } },
+      [
+        CLI,
+        'sync',
+        '--repo',
+        w.repo.remote,
+        '--path',
+        'workspaces',
+        '--interval',
+        '200ms',
+        '--allow-short-intervals',
+        '--status-file',
+        w.statusPath,
+        '--cache-dir',
+        join(w.h.dir, 'cache'),
+        '--metrics-bind-address',
+        '127.0.0.1:0',
+        '--log-level',
+        'info',
+      ],
+      {
+        cwd: w.h.dir,
+        env: { PATH: process.env.PATH ?? '', HOME: w.h.dir, CODER_URL: w.h.sim.url, CODER_SESSION_TOKEN: w.h.sim.tokenFor('admin') },
+      },
     );
     let stderr = '';
     let stdout = '';
@@ -55,7 +75,11 @@ describe('the sync loop', { timeout: TEST_MS }, () => {
       expect(metrics).toContain('cwo_reconcile_duration_seconds_count{result="Applied"} 2');
       // Same commit from then on: ticks go on without a Coder write.
       w.h.resetCalls();
-      await eventually('an Unchanged tick', async () => (/Unchanged/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined), WAIT_MS);
+      await eventually(
+        'an Unchanged tick',
+        async () => (/Unchanged/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined),
+        WAIT_MS,
+      );
       expect(w.h.writes()).toEqual([]);
     } finally {
       child.kill('SIGTERM');
@@ -106,7 +130,8 @@ describe('plan --repo', () => {
     const broken = w.repo.commit({ 'workspaces/c.yaml': wsYaml('c', { owner: 'carol', ttl: 'soon' }) });
     w.h.resetCalls();
 
-    const plan = (ref: string, ...extra: string[]) => w.h.cli(['plan', '--repo', w.repo.work, '--ref', ref, '--path', 'workspaces', ...extra]);
+    const plan = (ref: string, ...extra: string[]) =>
+      w.h.cli(['plan', '--repo', w.repo.work, '--ref', ref, '--path', 'workspaces', ...extra]);
     expect((await plan(c1)).code).toBe(0);
     const md = await plan(c2, '--prune', '-o', 'markdown');
     expect(md.code).toBe(2);
@@ -139,8 +164,21 @@ describe('loop timing', () => {
     w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
     const child = spawn(
       process.execPath,
-      [CLI, 'sync', '--repo', w.repo.remote, '--path', 'workspaces', '--interval', '100ms', '--allow-short-intervals',
-        '--cache-dir', join(w.h.dir, 'cache'), '--metrics-bind-address', '0'],
+      [
+        CLI,
+        'sync',
+        '--repo',
+        w.repo.remote,
+        '--path',
+        'workspaces',
+        '--interval',
+        '100ms',
+        '--allow-short-intervals',
+        '--cache-dir',
+        join(w.h.dir, 'cache'),
+        '--metrics-bind-address',
+        '0',
+      ],
       { cwd: w.h.dir, env: { PATH: process.env.PATH ?? '', HOME: w.h.dir, CODER_URL: w.h.sim.url } },
     );
     let stderr = '';

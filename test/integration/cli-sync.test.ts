@@ -146,7 +146,18 @@ describe('prune', () => {
     await w.h.write('manual.yaml', wsYaml('manual', { owner: 'bob', deletionPolicy: 'Delete' }));
     expect((await w.h.cli(['apply', '-f', 'manual.yaml'])).code).toBe(0);
     expect((await w.sync()).code).toBe(0);
-    const other = await w.h.cli(['sync', '--repo', w.repo.remote, '--path', 'other', '--once', '--cache-dir', join(w.h.dir, 'cache'), '--deletion-policy', 'Delete']);
+    const other = await w.h.cli([
+      'sync',
+      '--repo',
+      w.repo.remote,
+      '--path',
+      'other',
+      '--once',
+      '--cache-dir',
+      join(w.h.dir, 'cache'),
+      '--deletion-policy',
+      'Delete',
+    ]);
     expect(other.code, other.stdout + other.stderr).toBe(0);
 
     w.repo.commit({ 'workspaces/b.yaml': null });
@@ -155,7 +166,12 @@ describe('prune', () => {
     expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
     expect(routes()).toEqual(['POST /api/v2/workspaces/{workspace}/builds']);
     expect(live('bob', 'b')).toBeUndefined();
-    for (const [owner, name] of [['alice', 'a'], ['bob', 'manual'], ['carol', 'o'], ['carol', 'carol-scratch']] as const)
+    for (const [owner, name] of [
+      ['alice', 'a'],
+      ['bob', 'manual'],
+      ['carol', 'o'],
+      ['carol', 'carol-scratch'],
+    ] as const)
       expect(live(owner, name), `${owner}/${name}`).toBeDefined();
   });
 });
@@ -216,7 +232,13 @@ describe('restart and history', () => {
 
 describe('bad sources', () => {
   it.each([
-    { name: 'an unreachable repository', args: [], repo: '/nonexistent/repo.git', reason: 'FetchFailed', text: 'cannot fetch /nonexistent/repo.git' },
+    {
+      name: 'an unreachable repository',
+      args: [],
+      repo: '/nonexistent/repo.git',
+      reason: 'FetchFailed',
+      text: 'cannot fetch /nonexistent/repo.git',
+    },
     { name: 'a wrong ref', args: ['--ref', 'no-such-branch'], reason: 'RefNotFound', text: 'ref "no-such-branch" not found' },
     { name: 'a missing path', args: ['--path', 'nowhere'], reason: 'PathNotFound', text: 'path "nowhere" does not exist' },
   ])('$name: a clear message, status recorded, no Coder call', async ({ args, repo, reason, text }) => {

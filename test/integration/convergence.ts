@@ -57,7 +57,12 @@ function ttlMs(ttl: string): number | null {
 }
 
 /** A random spec; each managed field is set with probability `p`. */
-export function randomSpec(random: Random, owner: string, template: string, p = 0.6): { spec: Record<string, unknown>; expected: Expected } {
+export function randomSpec(
+  random: Random,
+  owner: string,
+  template: string,
+  p = 0.6,
+): { spec: Record<string, unknown>; expected: Expected } {
   const spec: Record<string, unknown> = { owner, template };
   const expected: Expected = {};
   if (random() < p) {

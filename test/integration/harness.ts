@@ -92,10 +92,7 @@ export async function startHarness(opts: SimulatorOptions = {}): Promise<Harness
   return harness;
 }
 
-export function runCli(
-  args: string[],
-  opts: { cwd: string; env: Record<string, string>; stdin?: string | undefined },
-): Promise<CliResult> {
+export function runCli(args: string[], opts: { cwd: string; env: Record<string, string>; stdin?: string | undefined }): Promise<CliResult> {
   return spawnCli(args, opts).result;
 }
 

@@ -33,10 +33,14 @@ export async function eventually<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
-      if (error instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${error.message}${await detailOf(opts)}`, { cause: error });
+      if (error instanceof GiveUp)
+        throw new Error(`gave up waiting for ${what}: ${error.message}${await detailOf(opts)}`, { cause: error });
       last = error;
     }
-    if (late) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}${await detailOf(opts)}`);
+    if (late)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}${await detailOf(opts)}`,
+      );
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 100));
   }
 }

@@ -14,7 +14,8 @@ export const ON_CI = process.env.CI === 'true';
  * level of every file whose tests skip without the part.
  */
 export function requiredOnCi(part: string, present: boolean, howToGet: string): void {
-  if (!present) console.warn(`[${part}] missing: ${howToGet}. The tests that need it are skipped${ON_CI ? '; on CI that fails the run' : ''}.`);
+  if (!present)
+    console.warn(`[${part}] missing: ${howToGet}. The tests that need it are skipped${ON_CI ? '; on CI that fails the run' : ''}.`);
   it.runIf(ON_CI)(`${part} is present on CI (its tests must not skip there)`, () => {
     expect(present, `${part} is missing: ${howToGet}`).toBe(true);
   });

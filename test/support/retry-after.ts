@@ -39,7 +39,9 @@ export function retryAfterCheck(calls: readonly RecordedCall[], client: (c: Reco
       checked += 1;
       if (c.insideRetryAfterOf?.includes(limited.id)) {
         const who = client(c);
-        problems.push(`${who ? `${who}: ` : ''}${c.method} ${c.path} sent again ${c.at - (limited.answeredAt ?? limited.at)} ms after the 429 it read (call ${limited.id}), inside its Retry-After`);
+        problems.push(
+          `${who ? `${who}: ` : ''}${c.method} ${c.path} sent again ${c.at - (limited.answeredAt ?? limited.at)} ms after the 429 it read (call ${limited.id}), inside its Retry-After`,
+        );
       }
     }
     const read = (lastOnConnection.get(c.connection) ?? 0) > c.id;

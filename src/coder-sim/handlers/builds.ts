@@ -63,18 +63,26 @@ function createBuild(ctx: HandlerContext): SimResponse {
   if (typeof body.template_version_id === 'string') {
     const version = state.versions.get(body.template_version_id.toLowerCase());
     if (!version || version.templateId !== template.id) {
-      return errorResponse(400, 'template version doesn\'t match template');
+      return errorResponse(400, "template version doesn't match template");
     }
     if (version.jobStatus === 'pending' || version.jobStatus === 'running')
       return errorResponse(406, 'The provided template version is pending. Wait for it to complete importing!');
     if (version.jobStatus !== 'succeeded')
-      return errorResponse(400, `The provided template version ${JSON.stringify(version.name)} has failed to import. You cannot build workspaces with it!`);
+      return errorResponse(
+        400,
+        `The provided template version ${JSON.stringify(version.name)} has failed to import. You cannot build workspaces with it!`,
+      );
     versionId = version.id;
   }
   const previous = latestBuild(ws);
   const parameters = sentParameters(body.rich_parameter_values);
   if (transition !== 'delete') {
-    const problem = buildParameterProblem(template, state.versions.get(versionId ?? previous.templateVersionId), previous.parameters, parameters);
+    const problem = buildParameterProblem(
+      template,
+      state.versions.get(versionId ?? previous.templateVersionId),
+      previous.parameters,
+      parameters,
+    );
     if (problem) return problem;
   }
   if (transition === 'start' && ws.dormantAt !== null) {

@@ -59,9 +59,7 @@ function createToken(ctx: HandlerContext): SimResponse {
     (typeof body.scope === 'string' && body.scope !== '' ? profile.refuseScope(body.scope, 'scope') : undefined);
   if (refusal !== undefined) return errorResponse(400, 'Failed to create API key.', { detail: refusal });
   const tokenName = typeof body.token_name === 'string' && body.token_name !== '' ? body.token_name : `token-${state.apiKeys.size + 1}`;
-  const duplicate = [...state.apiKeys.values()].some(
-    (k) => k.userId === user.id && k.loginType === 'token' && k.tokenName === tokenName,
-  );
+  const duplicate = [...state.apiKeys.values()].some((k) => k.userId === user.id && k.loginType === 'token' && k.tokenName === tokenName);
   if (duplicate) {
     return errorResponse(409, `A token with name ${JSON.stringify(tokenName)} already exists.`, {
       validations: [{ field: 'name', detail: 'This value is already in use and should be unique.' }],
@@ -93,7 +91,10 @@ function listTokens(ctx: HandlerContext): SimResponse {
   const keys = [...ctx.state.apiKeys.values()].filter((k) => k.userId === user.id && k.loginType === 'token' && k.expiresAt > now);
   // coderd's handler writes a nil slice, which Go encodes as null, when the user has no tokens.
   if (keys.length === 0) return json(200, null);
-  return json(200, keys.map((k) => convertApiKey(k, user.username, profileOf(ctx.state).apiKeyScopes)));
+  return json(
+    200,
+    keys.map((k) => convertApiKey(k, user.username, profileOf(ctx.state).apiKeyScopes)),
+  );
 }
 
 function tokenConfig(ctx: HandlerContext): SimResponse {

@@ -31,7 +31,13 @@ const CREATE_SPEC: StructSpec = {
 };
 
 export const workspaceCreateRoutes: Route[] = [
-  { method: 'POST', template: '/api/v2/users/{user}/workspaces', auth: true, bodySpec: CREATE_SPEC, handler: (ctx) => createWorkspace(ctx, undefined) },
+  {
+    method: 'POST',
+    template: '/api/v2/users/{user}/workspaces',
+    auth: true,
+    bodySpec: CREATE_SPEC,
+    handler: (ctx) => createWorkspace(ctx, undefined),
+  },
   {
     method: 'POST',
     template: '/api/v2/organizations/{organization}/members/{user}/workspaces',
@@ -50,7 +56,8 @@ function createWorkspace(ctx: HandlerContext, pathOrgId: string | undefined): Si
   if (isResponse(owner)) {
     // v2.27.0 answers a user that does not exist with 400, not 404.
     const missing = ctx.params.user !== 'me' && state.findUser(ctx.params.user ?? '') === undefined;
-    if (missing && profileOf(state).unknownOwnerCreateStatus === 400) return errorResponse(400, '"user" must be an existing uuid or username.');
+    if (missing && profileOf(state).unknownOwnerCreateStatus === 400)
+      return errorResponse(400, '"user" must be an existing uuid or username.');
     return owner;
   }
   // The deprecated route's org only checks membership; the template decides the org.
@@ -86,7 +93,10 @@ function createWorkspace(ctx: HandlerContext, pathOrgId: string | undefined): Si
     return errorResponse(403, `Unauthorized access to use the template ${JSON.stringify(template.name)}.`);
   }
   if (template.deprecated) {
-    return errorResponse(400, `Template ${JSON.stringify(template.name)} has been deprecated, and cannot be used to create a new workspace.`);
+    return errorResponse(
+      400,
+      `Template ${JSON.stringify(template.name)} has been deprecated, and cannot be used to create a new workspace.`,
+    );
   }
 
   // 5. Autostart: format only; the template's allow_user_autostart is not checked on create.
@@ -175,7 +185,10 @@ function versionProblem(version: SimTemplateVersion): SimResponse | undefined {
     return errorResponse(406, 'The provided template version is pending. Wait for it to complete importing!');
   }
   if (version.jobStatus !== 'succeeded') {
-    return errorResponse(400, `The provided template version ${JSON.stringify(version.name)} has failed to import. You cannot build workspaces with it!`);
+    return errorResponse(
+      400,
+      `The provided template version ${JSON.stringify(version.name)} has failed to import. You cannot build workspaces with it!`,
+    );
   }
   return undefined;
 }

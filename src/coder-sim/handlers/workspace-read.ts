@@ -82,12 +82,18 @@ function pagination(query: URLSearchParams): { limit: number; offset: number } |
     const raw = query.get(name);
     if (raw === null || raw === '') return 0;
     if (!/^-?\d+$/.test(raw)) {
-      errors.push({ field: name, detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax` });
+      errors.push({
+        field: name,
+        detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
+      });
       return 0;
     }
     const n = Number(raw);
     if (n < 0 || n > 2 ** 31 - 1) {
-      errors.push({ field: name, detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: value out of range` });
+      errors.push({
+        field: name,
+        detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: value out of range`,
+      });
       return 0;
     }
     return n;
@@ -114,7 +120,10 @@ function getWorkspace(ctx: HandlerContext): SimResponse {
   if (isResponse(withDeleted)) return withDeleted;
   if (profileOf(ctx.state).narrowTokensHideWorkspaces && !isFullAccess(ctx.key)) return forbidden();
   if (isWorkspaceDeleted(ws, ctx.state.now()) && !withDeleted) {
-    return errorResponse(410, `Workspace ${JSON.stringify(ws.id)} was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`);
+    return errorResponse(
+      410,
+      `Workspace ${JSON.stringify(ws.id)} was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`,
+    );
   }
   return json(200, convertWorkspace(ctx.state, ws, ctx.actor));
 }
@@ -145,7 +154,10 @@ function listBuilds(ctx: HandlerContext): SimResponse {
   if (isResponse(page)) return page;
   const newestFirst = [...ws.builds].reverse();
   const sliced = page.limit > 0 ? newestFirst.slice(page.offset, page.offset + page.limit) : newestFirst.slice(page.offset);
-  return json(200, sliced.map((b) => convertBuild(ctx.state, ws, b)));
+  return json(
+    200,
+    sliced.map((b) => convertBuild(ctx.state, ws, b)),
+  );
 }
 
 function getBuild(ctx: HandlerContext): SimResponse {
@@ -168,7 +180,10 @@ function getBuildParameters(ctx: HandlerContext): SimResponse {
     const build = ws.builds.find((b) => b.id === id);
     if (!build) continue;
     if (!canReadWorkspace(ctx.actor, ws)) return notFound();
-    return json(200, build.parameters.map((p) => ({ name: p.name, value: p.value })));
+    return json(
+      200,
+      build.parameters.map((p) => ({ name: p.name, value: p.value })),
+    );
   }
   return notFound();
 }

@@ -14,7 +14,7 @@ function version(crd: Node): Node {
 }
 
 function openAPI(crd: Node): Node {
-  return ((version(crd)['schema'] as Node)['openAPIV3Schema'] as Node);
+  return (version(crd)['schema'] as Node)['openAPIV3Schema'] as Node;
 }
 
 // Every schema node with its path, depth first.
@@ -37,7 +37,9 @@ describe('checked-in CRDs', () => {
   });
 
   // The chart ships its own copy (Helm installs CRDs only from the chart's crds/).
-  const copies = files.flatMap((f) => [CRDS_DIR, join(CRDS_DIR, '..', 'helm', 'coder-workspace-operator', 'crds')].map((dir) => [dir, f.file, f.text] as const));
+  const copies = files.flatMap((f) =>
+    [CRDS_DIR, join(CRDS_DIR, '..', 'helm', 'coder-workspace-operator', 'crds')].map((dir) => [dir, f.file, f.text] as const),
+  );
   it.each(copies)('%s/%s matches the schema byte for byte', (dir, file, text) => {
     let onDisk: string | undefined;
     try {
@@ -147,7 +149,9 @@ describe('CRD structure', () => {
 
   it('connection specs carry the Secret namespace rules and maps become additionalProperties', () => {
     const rules = (f: number) =>
-      (((openAPI(files[f]!.crd as Node)['properties'] as Record<string, Node>)['spec']!)['x-kubernetes-validations'] as Node[]).map((r) => r['rule']);
+      ((openAPI(files[f]!.crd as Node)['properties'] as Record<string, Node>)['spec']!['x-kubernetes-validations'] as Node[]).map(
+        (r) => r['rule'],
+      );
     expect(rules(1)).toEqual(['!has(self.tokenSecretRef.namespace)']);
     expect(rules(2)).toEqual(['has(self.tokenSecretRef.namespace)']);
     const selector = [...nodes(openAPI(files[2]!.crd as Node))].find(([p]) => p.endsWith('namespaceSelector.matchLabels'))![1];

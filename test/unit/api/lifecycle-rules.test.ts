@@ -28,7 +28,12 @@ describe('spec.running and spec.version', () => {
   });
 
   it.each<[string, Record<string, unknown>, string, RegExp]>([
-    ['running: false with an autostart schedule', { running: false, autostart: { schedule: '0 9 * * 1-5' } }, 'spec.running', /conflicts with an autostart schedule/],
+    [
+      'running: false with an autostart schedule',
+      { running: false, autostart: { schedule: '0 9 * * 1-5' } },
+      'spec.running',
+      /conflicts with an autostart schedule/,
+    ],
     ['running: true while dormant', { running: true, dormant: true }, 'spec.running', /conflicts with dormant: true/],
     ['running: true with a TTL', { running: true, ttl: '8h' }, 'spec.running', /conflicts with a non-zero ttl/],
     ['Active with a name', { version: { policy: 'Active', name: 'v2' } }, 'spec.version', /takes no name or id/],

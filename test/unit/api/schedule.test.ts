@@ -51,8 +51,7 @@ describe('parseWeeklySchedule accepts what Coder accepts', () => {
 });
 
 describe('parseWeeklySchedule rejects what Coder rejects', () => {
-  const FIVE =
-    'validate weekly schedule: expected schedule to consist of 5 fields with an optional CRON_TZ=<timezone> prefix';
+  const FIVE = 'validate weekly schedule: expected schedule to consist of 5 fields with an optional CRON_TZ=<timezone> prefix';
   const DOM = 'validate weekly schedule: expected day-of-month and month to be *';
   it.each([
     ['', FIVE, 'fields'],

@@ -46,7 +46,9 @@ describe('plan -o markdown', () => {
     const report: PlanReport = { plans: [plan, blocked], prunes: [], statuses: new Map(), adoptions: new Set() };
     const md = renderPlanMarkdown(report);
     expectInert(md);
-    expect(md).toContain('| `team-a/x` | ➕ create | create (owner alice, template d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>, name x) |');
+    expect(md).toContain(
+      '| `team-a/x` | ➕ create | create (owner alice, template d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>, name x) |',
+    );
     expect(md).toContain('- `team-a/y` (`spec.template`): the workspace uses d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t> not docker');
   });
 

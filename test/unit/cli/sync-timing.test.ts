@@ -13,7 +13,9 @@ describe('sync timing', () => {
   });
 
   it('waits the interval after one failure, then doubles up to 5 minutes (or the interval, if longer)', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 50].map((n) => nextWaitMs(10_000, n))).toEqual([10_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 50].map((n) => nextWaitMs(10_000, n))).toEqual([
+      10_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000,
+    ]);
     expect(nextWaitMs(600_000, 5)).toBe(600_000);
   });
 

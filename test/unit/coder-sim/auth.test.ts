@@ -15,7 +15,10 @@ describe('coder-sim authentication', () => {
   it.each([
     ['Coder-Session-Token header', (t: string) => ({ path: '/api/v2/users/me', headers: { 'Coder-Session-Token': t } })],
     ['Authorization Bearer', (t: string) => ({ path: '/api/v2/users/me', headers: { Authorization: `Bearer ${t}` } })],
-    ['Authorization bearer (scheme case-insensitive)', (t: string) => ({ path: '/api/v2/users/me', headers: { Authorization: `BEARER ${t}` } })],
+    [
+      'Authorization bearer (scheme case-insensitive)',
+      (t: string) => ({ path: '/api/v2/users/me', headers: { Authorization: `BEARER ${t}` } }),
+    ],
     ['cookie', (t: string) => ({ path: '/api/v2/users/me', headers: { Cookie: `other=1; coder_session_token=${t}` } })],
     ['query coder_session_token', (t: string) => ({ path: `/api/v2/users/me?coder_session_token=${t}`, headers: {} })],
     ['query access_token', (t: string) => ({ path: `/api/v2/users/me?access_token=${t}`, headers: {} })],
@@ -70,9 +73,15 @@ describe('coder-sim authentication', () => {
   });
 
   it('expires a minted token at its lifetime', async () => {
-    const minted = await call(sim, 'POST', '/api/v2/users/alice/keys/tokens', { token_name: 'short', lifetime: 60e9 }, {
-      'Coder-Session-Token': sim.tokenFor('alice'),
-    });
+    const minted = await call(
+      sim,
+      'POST',
+      '/api/v2/users/alice/keys/tokens',
+      { token_name: 'short', lifetime: 60e9 },
+      {
+        'Coder-Session-Token': sim.tokenFor('alice'),
+      },
+    );
     expect(minted.status).toBe(201);
     const ok = await call(sim, 'GET', '/api/v2/users/me', undefined, { 'Coder-Session-Token': minted.body.key });
     expect(ok.body.username).toBe('alice');

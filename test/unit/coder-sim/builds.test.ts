@@ -94,7 +94,9 @@ describe('coder-sim builds and their lifecycle', () => {
     const ws = await create(`v-${tagName}`);
     const res = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, body);
     expect(res.status).toBe(400);
-    expect(res.body.validations).toEqual([{ field: 'transition', detail: `Validation failed for tag "${tagName}" with value: "${value}"` }]);
+    expect(res.body.validations).toEqual([
+      { field: 'transition', detail: `Validation failed for tag "${tagName}" with value: "${value}"` },
+    ]);
   });
 
   it('lets template admins read but not build; other members get 404', async () => {

@@ -31,7 +31,16 @@ describe('FaultInjector', () => {
   it('answers 429 bursts on a fixed rhythm', () => {
     const f = new FaultInjector({ rateLimitBurst: { every: 3, length: 2 } });
     expect(Array.from({ length: 10 }, () => f.plan().before)).toEqual([
-      'none', 'none', 'none', 'burst429', 'burst429', 'none', 'none', 'none', 'burst429', 'burst429',
+      'none',
+      'none',
+      'none',
+      'burst429',
+      'burst429',
+      'none',
+      'none',
+      'none',
+      'burst429',
+      'burst429',
     ]);
   });
 });
@@ -69,10 +78,14 @@ describe('coder-sim faults over HTTP', () => {
   it('drops the connection before or after commit, recorded with status 0', async () => {
     sim.setFaults({ dropRate: 1 });
     sim.resetCalls();
-    await expect(alice('POST', '/api/v2/users/alice/workspaces', { name: 'd1', template_id: idOf(sim, 'template', 'docker') })).rejects.toThrow();
+    await expect(
+      alice('POST', '/api/v2/users/alice/workspaces', { name: 'd1', template_id: idOf(sim, 'template', 'docker') }),
+    ).rejects.toThrow();
     expect(sim.calls.at(-1)).toMatchObject({ status: 0, fault: 'drop' });
     sim.setFaults({ dropAfterCommitRate: 1 });
-    await expect(alice('POST', '/api/v2/users/alice/workspaces', { name: 'd2', template_id: idOf(sim, 'template', 'docker') })).rejects.toThrow();
+    await expect(
+      alice('POST', '/api/v2/users/alice/workspaces', { name: 'd2', template_id: idOf(sim, 'template', 'docker') }),
+    ).rejects.toThrow();
     sim.setFaults({});
     expect((await alice('GET', '/api/v2/users/alice/workspace/d1')).status).toBe(404);
     expect((await alice('GET', '/api/v2/users/alice/workspace/d2')).status).toBe(200);

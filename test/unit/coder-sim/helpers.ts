@@ -80,7 +80,13 @@ afterEach(() => {
 export const SIM_VERSION_FROM_ENV = process.env.CODER_SIM_VERSION ? { coderVersion: process.env.CODER_SIM_VERSION } : {};
 
 export async function startSim(opts: SimulatorOptions = {}): Promise<CoderSimulator> {
-  const sim = await startCoderSimulator({ seed: TEST_SEED, rateLimitPerMinute: 0, validateResponses: true, ...SIM_VERSION_FROM_ENV, ...opts });
+  const sim = await startCoderSimulator({
+    seed: TEST_SEED,
+    rateLimitPerMinute: 0,
+    validateResponses: true,
+    ...SIM_VERSION_FROM_ENV,
+    ...opts,
+  });
   watched.add(sim);
   return sim;
 }

@@ -17,7 +17,11 @@ const SEED: SimSeed = {
         { name: 'debug', required: false, ephemeral: true, default_value: 'false' },
       ],
     },
-    { name: 'classic', use_classic_parameter_flow: true, parameters: [{ name: 'region', required: false, mutable: false, default_value: 'eu' }] },
+    {
+      name: 'classic',
+      use_classic_parameter_flow: true,
+      parameters: [{ name: 'region', required: false, mutable: false, default_value: 'eu' }],
+    },
   ],
   template_versions: [
     { template: 'docker', name: 'v2', parameters: [{ name: 'size', required: false, default_value: 'small' }] },
@@ -31,7 +35,14 @@ async function setup(template = 'docker') {
   const sim = await startSim({ seed: SEED, clock: clock.fn, buildDurationMs: 1000 });
   const alice = apiAs(sim, 'alice');
   const t = [...sim.state.templates.values()].find((x) => x.name === template)!;
-  const created = await alice('POST', '/api/v2/users/me/workspaces', { name: 'dev', template_id: t.id, rich_parameter_values: [{ name: 'size', value: 'medium' }, { name: 'debug', value: 'true' }] });
+  const created = await alice('POST', '/api/v2/users/me/workspaces', {
+    name: 'dev',
+    template_id: t.id,
+    rich_parameter_values: [
+      { name: 'size', value: 'medium' },
+      { name: 'debug', value: 'true' },
+    ],
+  });
   expect(created.status).toBe(201);
   clock.advance(1000);
   const versionId = (name: string) => [...sim.state.versions.values()].find((v) => v.templateId === t.id && v.name === name)!.id;
@@ -42,12 +53,23 @@ describe('builds after the first', () => {
   it('records the values: sent wins, others carry over, ephemeral ones fall back to their default', async () => {
     const { alice, ws, clock } = await setup();
     const first = await alice('GET', `/api/v2/workspacebuilds/${ws.latest_build.id}/parameters`);
-    expect(first.body).toEqual([{ name: 'size', value: 'medium' }, { name: 'region', value: 'eu' }, { name: 'debug', value: 'true' }]);
-    const stop = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'stop', rich_parameter_values: [{ name: 'size', value: 'large' }] });
+    expect(first.body).toEqual([
+      { name: 'size', value: 'medium' },
+      { name: 'region', value: 'eu' },
+      { name: 'debug', value: 'true' },
+    ]);
+    const stop = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      transition: 'stop',
+      rich_parameter_values: [{ name: 'size', value: 'large' }],
+    });
     expect(stop.status).toBe(201);
     clock.advance(1000);
     const after = await alice('GET', `/api/v2/workspacebuilds/${stop.body.id}/parameters`);
-    expect(after.body).toEqual([{ name: 'size', value: 'large' }, { name: 'region', value: 'eu' }, { name: 'debug', value: 'false' }]);
+    expect(after.body).toEqual([
+      { name: 'size', value: 'large' },
+      { name: 'region', value: 'eu' },
+      { name: 'debug', value: 'false' },
+    ]);
   });
 
   it('a stop build on another version moves a stopped workspace without starting it', async () => {
@@ -65,23 +87,41 @@ describe('builds after the first', () => {
   });
 
   it.each([
-    ['dynamic', 'docker', { message: 'Unable to validate parameters', validations: [{ field: 'region', detail: expect.stringContaining('Parameter "region" is not mutable') }] }],
+    [
+      'dynamic',
+      'docker',
+      {
+        message: 'Unable to validate parameters',
+        validations: [{ field: 'region', detail: expect.stringContaining('Parameter "region" is not mutable') }],
+      },
+    ],
     ['classic', 'classic', { message: 'Unable to validate parameter "region"', detail: expect.stringContaining('is not mutable') }],
   ])('refuses a changed immutable parameter (%s flow) with 400', async (_flow, template, body) => {
     const { alice, ws } = await setup(template);
-    const refused = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'start', rich_parameter_values: [{ name: 'region', value: 'us' }] });
+    const refused = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      transition: 'start',
+      rich_parameter_values: [{ name: 'region', value: 'us' }],
+    });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject(body);
     // The same value is no change: accepted.
-    const same = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'start', rich_parameter_values: [{ name: 'region', value: 'eu' }] });
+    const same = await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      transition: 'start',
+      rich_parameter_values: [{ name: 'region', value: 'eu' }],
+    });
     expect(same.status).toBe(201);
   });
 
   it('refuses a version of another template, and a version still importing', async () => {
     const { alice, ws, versionId, sim } = await setup();
     const other = [...sim.state.versions.values()].find((v) => v.templateId !== ws.template_id)!.id;
-    expect((await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'stop', template_version_id: other })).status).toBe(400);
-    expect((await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'stop', template_version_id: versionId('importing') })).status).toBe(406);
+    expect((await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'stop', template_version_id: other })).status).toBe(
+      400,
+    );
+    expect(
+      (await alice('POST', `/api/v2/workspaces/${ws.id}/builds`, { transition: 'stop', template_version_id: versionId('importing') }))
+        .status,
+    ).toBe(406);
   });
 
   it('records the reason of builds Coder starts itself', async () => {
@@ -95,7 +135,8 @@ describe('builds after the first', () => {
 describe('template versions', () => {
   it('lists a template’s versions oldest first, archived ones only when asked', async () => {
     const { alice, template } = await setup();
-    const names = async (q = '') => ((await alice('GET', `/api/v2/templates/${template.id}/versions${q}`)).body as { name: string }[]).map((v) => v.name);
+    const names = async (q = '') =>
+      ((await alice('GET', `/api/v2/templates/${template.id}/versions${q}`)).body as { name: string }[]).map((v) => v.name);
     expect(await names()).toEqual(['v1', 'v2', 'importing']);
     expect(await names('?include_archived=true')).toEqual(['v1', 'v2', 'old', 'importing']);
   });

@@ -36,11 +36,14 @@ describe('coder-sim lookups', () => {
     expect((await admin('GET', '/api/v2/users/rita')).status).toBe(200);
   });
 
-  it.each(['default', 'coder', 'CODER', '00000000-0000-0000-0000-000000000000'])('GET /organizations/%s is the default org', async (ref) => {
-    const res = await alice('GET', `/api/v2/organizations/${ref}`);
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'coder', is_default: true });
-  });
+  it.each(['default', 'coder', 'CODER', '00000000-0000-0000-0000-000000000000'])(
+    'GET /organizations/%s is the default org',
+    async (ref) => {
+      const res = await alice('GET', `/api/v2/organizations/${ref}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ name: 'coder', is_default: true });
+    },
+  );
 
   it('404s an unknown org and an org the caller is not a member of', async () => {
     expect((await alice('GET', '/api/v2/organizations/nope')).status).toBe(404);

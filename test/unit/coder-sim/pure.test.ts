@@ -9,8 +9,18 @@ import { readFileSync } from 'node:fs';
 
 describe('workspace name rules', () => {
   it.each([
-    ['a', true], ['dev-1', true], ['A1-b2-C3', true], ['x'.repeat(32), true],
-    ['', false], ['x'.repeat(33), false], ['-a', false], ['a-', false], ['a--b', false], ['a_b', false], ['new', false], ['create', false],
+    ['a', true],
+    ['dev-1', true],
+    ['A1-b2-C3', true],
+    ['x'.repeat(32), true],
+    ['', false],
+    ['x'.repeat(33), false],
+    ['-a', false],
+    ['a-', false],
+    ['a--b', false],
+    ['a_b', false],
+    ['new', false],
+    ['create', false],
   ])('%s → %s', (name, ok) => expect(isValidWorkspaceName(name)).toBe(ok));
 });
 

@@ -73,7 +73,12 @@ describe('coderVersion knob', () => {
 
 describe('token scopes by version', () => {
   const rows: { request: Record<string, unknown>; latest: number; v2_27: number; detail?: string }[] = [
-    { request: { scopes: [...NARROW, 'workspace_dormant:read', 'workspace_dormant:update'] }, latest: 201, v2_27: 400, detail: 'invalid or unsupported API key scope: "workspace_dormant:read"' },
+    {
+      request: { scopes: [...NARROW, 'workspace_dormant:read', 'workspace_dormant:update'] },
+      latest: 201,
+      v2_27: 400,
+      detail: 'invalid or unsupported API key scope: "workspace_dormant:read"',
+    },
     { request: { scopes: NARROW }, latest: 201, v2_27: 201 },
     { request: { scopes: ['coder:all'] }, latest: 201, v2_27: 201 },
     { request: { scope: 'all' }, latest: 201, v2_27: 201 },
@@ -115,14 +120,26 @@ describe('v2.24.0: one scope per key', () => {
 
 describe('what a narrowly scoped owner token may do', () => {
   // Each case: one owner token, then one request as the owner; the status per version.
-  const cases: { what: string; scopes: Record<string, unknown>; latest: number; v2_27: number; check: 'list' | 'get' | 'favorite' | 'favorite-dormant' }[] = [
+  const cases: {
+    what: string;
+    scopes: Record<string, unknown>;
+    latest: number;
+    v2_27: number;
+    check: 'list' | 'get' | 'favorite' | 'favorite-dormant';
+  }[] = [
     { what: 'list own workspaces', scopes: { scopes: NARROW }, check: 'list', latest: 2, v2_27: 0 },
     { what: 'GET a workspace by id', scopes: { scopes: NARROW }, check: 'get', latest: 200, v2_27: 403 },
     { what: 'favorite a workspace', scopes: { scopes: NARROW }, check: 'favorite', latest: 204, v2_27: 204 },
     { what: 'favorite a dormant workspace', scopes: { scopes: NARROW }, check: 'favorite-dormant', latest: 204, v2_27: 404 },
     { what: 'list with coder:all', scopes: { scopes: ['coder:all'] }, check: 'list', latest: 2, v2_27: 2 },
     { what: 'GET with coder:all', scopes: { scopes: ['coder:all'] }, check: 'get', latest: 200, v2_27: 200 },
-    { what: 'favorite a dormant workspace with coder:all', scopes: { scopes: ['coder:all'] }, check: 'favorite-dormant', latest: 204, v2_27: 204 },
+    {
+      what: 'favorite a dormant workspace with coder:all',
+      scopes: { scopes: ['coder:all'] },
+      check: 'favorite-dormant',
+      latest: 204,
+      v2_27: 204,
+    },
     { what: 'favorite a dormant workspace with scope=all', scopes: { scope: 'all' }, check: 'favorite-dormant', latest: 204, v2_27: 204 },
   ];
   for (const version of ['latest', '2.27.0'] as const) {
@@ -172,7 +189,10 @@ describe('other differences', () => {
     { version: '2.27.0', status: 400 },
   ])('$version: POST /users/{user}/workspaces for an unknown user answers $status', async ({ version, status }) => {
     sim = await startSim({ coderVersion: version });
-    const res = await apiAs(sim, 'admin')('POST', '/api/v2/users/nobody/workspaces', { name: 'x', template_id: idOf(sim, 'template', 'docker') });
+    const res = await apiAs(sim, 'admin')('POST', '/api/v2/users/nobody/workspaces', {
+      name: 'x',
+      template_id: idOf(sim, 'template', 'docker'),
+    });
     expect(res.status).toBe(status);
     if (status === 400) expect(res.body.message).toBe('"user" must be an existing uuid or username.');
   });

@@ -14,7 +14,12 @@ describe('coder-sim reading and listing workspaces', () => {
     alice = apiAs(sim, 'alice');
     bob = apiAs(sim, 'bob');
     const docker = idOf(sim, 'template', 'docker');
-    for (const [who, name] of [['alice', 'zeta'], ['alice', 'Alpha'], ['bob', 'alpha-two'], ['bob', 'mid']] as const) {
+    for (const [who, name] of [
+      ['alice', 'zeta'],
+      ['alice', 'Alpha'],
+      ['bob', 'alpha-two'],
+      ['bob', 'mid'],
+    ] as const) {
       expect((await admin('POST', `/api/v2/users/${who}/workspaces`, { name, template_id: docker })).status).toBe(201);
     }
     clock.advance(1000);
@@ -23,8 +28,7 @@ describe('coder-sim reading and listing workspaces', () => {
   });
   afterAll(() => sim.close());
 
-  const names = (body: { workspaces: { owner_name: string; name: string }[] }) =>
-    body.workspaces.map((w) => `${w.owner_name}/${w.name}`);
+  const names = (body: { workspaces: { owner_name: string; name: string }[] }) => body.workspaces.map((w) => `${w.owner_name}/${w.name}`);
 
   it('orders started workspaces first, then owner and name ignoring case', async () => {
     const res = await admin('GET', '/api/v2/workspaces');
@@ -33,7 +37,7 @@ describe('coder-sim reading and listing workspaces', () => {
     expect(res.body.count).toBe(5);
   });
 
-  it('puts the requester\'s own favorites first, and only the owner sees favorite=true', async () => {
+  it("puts the requester's own favorites first, and only the owner sees favorite=true", async () => {
     const zeta = workspaceId(sim, 'alice', 'zeta');
     expect((await alice('PUT', `/api/v2/workspaces/${zeta}/favorite`)).status).toBe(204);
     const mine = await alice('GET', '/api/v2/workspaces');
@@ -94,7 +98,7 @@ describe('coder-sim reading and listing workspaces', () => {
     expect(res.body.validations[0].field).toBe(field);
   });
 
-  it('refuses an unknown key with the server\'s wording', async () => {
+  it("refuses an unknown key with the server's wording", async () => {
     const res = await admin('GET', '/api/v2/workspaces?q=color:red');
     expect(res.body.validations).toEqual([{ field: 'color', detail: '"color" is not a valid query param' }]);
   });
@@ -112,7 +116,10 @@ describe('coder-sim reading and listing workspaces', () => {
     const res = await admin('GET', `/api/v2/workspaces?limit=${limit}`);
     expect(res.status).toBe(400);
     expect(res.body.message).toBe('Query parameters have invalid values.');
-    expect(res.body.validations[0]).toMatchObject({ field: 'limit', detail: expect.stringMatching(/^Query param "limit" must be a valid 32-bit positive integer/) });
+    expect(res.body.validations[0]).toMatchObject({
+      field: 'limit',
+      detail: expect.stringMatching(/^Query param "limit" must be a valid 32-bit positive integer/),
+    });
   });
 
   it('answers 410 for a deleted workspace unless include_deleted=true, and never lists it', async () => {
@@ -121,7 +128,9 @@ describe('coder-sim reading and listing workspaces', () => {
     sim.state.deleteWorkspace(id);
     const gone = await alice('GET', `/api/v2/workspaces/${id}`);
     expect(gone.status).toBe(410);
-    expect(gone.body.message).toBe(`Workspace "${id}" was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`);
+    expect(gone.body.message).toBe(
+      `Workspace "${id}" was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`,
+    );
     const shown = await alice('GET', `/api/v2/workspaces/${id}?include_deleted=true`);
     expect(shown.status).toBe(200);
     expect(shown.body.latest_build.status).toBe('deleted');

@@ -21,7 +21,10 @@ describe('coder-sim workspace settings', () => {
   let seq = 0;
   beforeEach(async () => {
     sim.state.allowRenames = false;
-    const res = await alice('POST', '/api/v2/users/alice/workspaces', { name: `ws-${++seq}`, template_id: idOf(sim, 'template', 'docker') });
+    const res = await alice('POST', '/api/v2/users/alice/workspaces', {
+      name: `ws-${++seq}`,
+      template_id: idOf(sim, 'template', 'docker'),
+    });
     id = res.body.id;
     clock.advance(10_000);
   });
@@ -145,7 +148,11 @@ describe('coder-sim workspace settings', () => {
     });
 
     it('shows the template default when the template forbids user autostop', async () => {
-      const res = await alice('POST', '/api/v2/users/alice/workspaces', { name: `locked-${seq}`, template_id: idOf(sim, 'template', 'locked'), ttl_ms: 3_600_000 });
+      const res = await alice('POST', '/api/v2/users/alice/workspaces', {
+        name: `locked-${seq}`,
+        template_id: idOf(sim, 'template', 'locked'),
+        ttl_ms: 3_600_000,
+      });
       expect(res.body.ttl_ms).toBe(0);
     });
   });
@@ -194,7 +201,10 @@ describe('coder-sim workspace settings', () => {
       for (const value of ['', 'sometimes', undefined]) {
         const res = await alice('PUT', `/api/v2/workspaces/${id}/autoupdates`, value === undefined ? {} : { automatic_updates: value });
         expect(res.status).toBe(400);
-        expect(res.body).toEqual({ message: 'Invalid request', validations: [{ field: 'automatic_updates', detail: 'must be always or never' }] });
+        expect(res.body).toEqual({
+          message: 'Invalid request',
+          validations: [{ field: 'automatic_updates', detail: 'must be always or never' }],
+        });
       }
     });
   });

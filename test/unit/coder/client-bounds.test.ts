@@ -31,7 +31,14 @@ function sentCounter(): Sent {
 }
 
 /** Streams `prefix` then filler until the client hangs up or `total` bytes went out; records how much was written. */
-function endless(res: ServerResponse, status: number, prefix: string, total: number, sent: Sent = sentCounter(), headers: Record<string, string> = {}): void {
+function endless(
+  res: ServerResponse,
+  status: number,
+  prefix: string,
+  total: number,
+  sent: Sent = sentCounter(),
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   res.write(prefix);
@@ -55,7 +62,9 @@ describe('response body limits', () => {
     const sent = sentCounter();
     // 3 GiB announced by nothing: chunked, as the server in the issue did.
     server = await startServer((_req, res) => endless(res, 200, '{"id":"', 3 * 1024 * MiB, sent));
-    const error = await testClient(server.url, fakeTime()).getUser('me').catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime())
+      .getUser('me')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderResponseTooLargeError);
     expect((error as Error).message).toBe(
       'the answer to GET /api/v2/users/me (HTTP 200) is larger than 4 MiB, the most the client reads for it; not retried (check that the URL is a Coder deployment)',
@@ -72,7 +81,9 @@ describe('response body limits', () => {
       res.write('{');
       // Never finishes: only the header can have ended the call.
     });
-    const error = await testClient(server.url, fakeTime()).buildInfo().catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime())
+      .buildInfo()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderResponseTooLargeError);
     expect(server.requests).toHaveLength(1);
   });
@@ -85,7 +96,9 @@ describe('response body limits', () => {
 
   it('a list page may be larger than other answers (32 MiB), and is bounded too', async () => {
     const page = (bytes: number) => JSON.stringify({ workspaces: [{ id: 'w1', name: 'x'.repeat(bytes) }], count: 1 });
-    server = await startServer((_req, res, i) => (i === 0 ? sendJson(res, 200, JSON.parse(page(6 * MiB))) : endless(res, 200, '{"workspaces":[', 64 * MiB)));
+    server = await startServer((_req, res, i) =>
+      i === 0 ? sendJson(res, 200, JSON.parse(page(6 * MiB))) : endless(res, 200, '{"workspaces":[', 64 * MiB),
+    );
     const client = testClient(server.url, fakeTime());
     expect(await client.listWorkspaces()).toHaveLength(1);
     const error = await client.listWorkspaces().catch((e: unknown) => e);
@@ -96,7 +109,9 @@ describe('response body limits', () => {
 
   it('a huge error body: read only to its limit, not quoted, and the 5xx retried as usual', async () => {
     const sent = sentCounter();
-    server = await startServer((_req, res, i) => (i === 0 ? endless(res, 503, '{"message":"', 256 * MiB, sent) : sendJson(res, 200, { id: 'u1', username: 'alice' })));
+    server = await startServer((_req, res, i) =>
+      i === 0 ? endless(res, 503, '{"message":"', 256 * MiB, sent) : sendJson(res, 200, { id: 'u1', username: 'alice' }),
+    );
     const time = fakeTime();
     expect((await testClient(server.url, time).getUser('me')).username).toBe('alice');
     expect(server.requests).toHaveLength(2);
@@ -106,7 +121,9 @@ describe('response body limits', () => {
 
   it('a huge error body that is Coder-shaped in its first bytes still gives a bounded message', async () => {
     server = await startServer((_req, res) => endless(res, 400, `{"message":"${'y'.repeat(100)}`, 8 * MiB));
-    const error = await testClient(server.url, fakeTime(), { maxRetries: 0 }).getUser('me').catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime(), { maxRetries: 0 })
+      .getUser('me')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderApiError);
     // Cut off at 64 KiB the JSON does not parse, so nothing of it is quoted.
     expect((error as CoderApiError).response.message).toContain('did not answer like a Coder API (HTTP 400)');
@@ -118,7 +135,9 @@ describe('retry deadline', () => {
     server = await startServer((_req, res) => sendJson(res, 503, { message: 'Service unavailable.' }));
     const time = fakeTime();
     // Backoff ceilings 200, 400, 800, 1600: 200 + 400 = 600 fits in 1000, + 800 does not.
-    const error = await testClient(server.url, time, { maxRetries: 10, retryDeadlineMs: 1000 }).getWorkspace('w1').catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { maxRetries: 10, retryDeadlineMs: 1000 })
+      .getWorkspace('w1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderApiError);
     expect((error as CoderApiError).status).toBe(503);
     expect(time.sleeps).toEqual([200, 400]);
@@ -128,7 +147,9 @@ describe('retry deadline', () => {
   it('counts a Retry-After wait against the deadline', async () => {
     server = await startServer((_req, res) => sendJson(res, 429, { message: 'rate limited' }, { 'Retry-After': '60' }));
     const time = fakeTime();
-    const error = await testClient(server.url, time, { retryDeadlineMs: 90_000 }).getWorkspace('w1').catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { retryDeadlineMs: 90_000 })
+      .getWorkspace('w1')
+      .catch((e: unknown) => e);
     expect((error as CoderApiError).status).toBe(429);
     // One 60 s wait fits in 90 s; a second would end at 120 s. (The limiter holds the path for the same 60 s.)
     expect(server.requests).toHaveLength(2);
@@ -137,7 +158,9 @@ describe('retry deadline', () => {
   it('network failures too', async () => {
     server = await startServer((_req, res) => res.socket?.destroy());
     const time = fakeTime();
-    const error = await testClient(server.url, time, { retryDeadlineMs: 500 }).getWorkspace('w1').catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { retryDeadlineMs: 500 })
+      .getWorkspace('w1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderNetworkError);
     expect(time.sleeps).toEqual([200]);
     expect(server.requests).toHaveLength(2);

@@ -11,7 +11,9 @@ afterEach(async () => {
 
 async function errorFrom(respond: Parameters<typeof startServer>[0]): Promise<CoderApiError> {
   server = await startServer(respond);
-  const error = await testClient(server.url, fakeTime(), { maxRetries: 0 }).getWorkspace('w1').catch((e: unknown) => e);
+  const error = await testClient(server.url, fakeTime(), { maxRetries: 0 })
+    .getWorkspace('w1')
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(CoderApiError);
   return error as CoderApiError;
 }
@@ -29,22 +31,40 @@ describe('error mapping', () => {
     expect(error.path).toBe('/api/v2/workspaces/w1');
     expect(error.response).toEqual(body);
     expect(error.validations).toEqual(body.validations);
-    expect(error.describe()).toBe('Validation failed.; Key: name Error: workspace_name; name: Validation failed for tag "workspace_name" with value: "a--b"');
+    expect(error.describe()).toBe(
+      'Validation failed.; Key: name Error: workspace_name; name: Validation failed for tag "workspace_name" with value: "a--b"',
+    );
     expect(error.message).toContain('Validation failed. (Key: name Error: workspace_name)');
   });
 
   it('drops malformed validations and empty details', async () => {
     const error = await errorFrom((_req, res) =>
-      sendJson(res, 409, { message: 'Workspace "x" already exists.', detail: '', validations: [{ field: 'name' }, 'junk', { field: 'name', detail: 'in use' }] }),
+      sendJson(res, 409, {
+        message: 'Workspace "x" already exists.',
+        detail: '',
+        validations: [{ field: 'name' }, 'junk', { field: 'name', detail: 'in use' }],
+      }),
     );
     expect(error.response).toEqual({ message: 'Workspace "x" already exists.', validations: [{ field: 'name', detail: 'in use' }] });
   });
 
   it.each([
-    ['plain text (428 for a refused bypass)', 428, 'text/plain', '  Only owners may bypass the rate limit.\n', "refused X-Coder-Bypass-Ratelimit (HTTP 428): only a site Owner's token may bypass the rate limit"],
+    [
+      'plain text (428 for a refused bypass)',
+      428,
+      'text/plain',
+      '  Only owners may bypass the rate limit.\n',
+      "refused X-Coder-Bypass-Ratelimit (HTTP 428): only a site Owner's token may bypass the rate limit",
+    ],
     ['JSON without a message', 500, 'application/json', '{"error":"x"}', 'did not answer like a Coder API (HTTP 500)'],
     ['JSON with an empty message', 500, 'application/json', '{"message":" \\u0007 "}', 'did not answer like a Coder API (HTTP 500)'],
-    ['HTML from a proxy', 502, 'text/html', '<html><body>internal admin page: db password hunter2</body></html>', 'did not answer like a Coder API (HTTP 502)'],
+    [
+      'HTML from a proxy',
+      502,
+      'text/html',
+      '<html><body>internal admin page: db password hunter2</body></html>',
+      'did not answer like a Coder API (HTTP 502)',
+    ],
     ['empty body', 502, 'text/plain', '', 'answered HTTP 502 with an empty body'],
   ])('%s: our own words, naming the host, quoting nothing', async (_name, status, type, text, message) => {
     const error = await errorFrom((_req, res) => res.writeHead(status, { 'Content-Type': type }).end(text));
@@ -53,7 +73,9 @@ describe('error mapping', () => {
   });
 
   it('a long non-JSON body is not quoted at all', async () => {
-    const error = await errorFrom((_req, res) => res.writeHead(400, { 'Content-Type': 'text/html' }).end(`<html>${'x'.repeat(5000)}</html>`));
+    const error = await errorFrom((_req, res) =>
+      res.writeHead(400, { 'Content-Type': 'text/html' }).end(`<html>${'x'.repeat(5000)}</html>`),
+    );
     expect(error.response.message).not.toContain('xxx');
     expect(error.response.message).toContain('did not answer like a Coder API (HTTP 400)');
   });
@@ -79,7 +101,9 @@ describe('error mapping', () => {
   it('does not follow redirects (the token would go with them)', async () => {
     const elsewhere = await startServer((_req, res) => sendJson(res, 200, workspace('w1')));
     try {
-      const error = await errorFrom((_req, res) => res.writeHead(307, { Location: `${elsewhere.url}/api/v2/workspaces/w1?session=abc` }).end());
+      const error = await errorFrom((_req, res) =>
+        res.writeHead(307, { Location: `${elsewhere.url}/api/v2/workspaces/w1?session=abc` }).end(),
+      );
       expect(error.status).toBe(307);
       expect(error.response.detail).toBe(`Location: ${elsewhere.url}/api/v2/workspaces/w1`);
       expect(elsewhere.requests).toHaveLength(0);
@@ -90,7 +114,9 @@ describe('error mapping', () => {
 
   it('a 2xx that is not JSON is an error that does not quote the body', async () => {
     server = await startServer((_req, res) => res.writeHead(201, { 'Content-Type': 'text/plain' }).end('abcdef1234-notjson'));
-    const error = await testClient(server.url, fakeTime()).createToken('alice', { token_name: 'n', lifetime: 1 }).catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime())
+      .createToken('alice', { token_name: 'n', lifetime: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderApiError);
     expect(JSON.stringify(error)).not.toContain('notjson');
     expect((error as Error).message).not.toContain('notjson');
@@ -99,7 +125,9 @@ describe('error mapping', () => {
 
 describe('answers that are not errors', () => {
   it('setDormant: 304 is undefined, 200 is the workspace', async () => {
-    server = await startServer((_req, res, i) => (i === 0 ? sendJson(res, 304) : sendJson(res, 200, workspace('w1', { dormant_at: 'now' }))));
+    server = await startServer((_req, res, i) =>
+      i === 0 ? sendJson(res, 304) : sendJson(res, 200, workspace('w1', { dormant_at: 'now' })),
+    );
     const client = testClient(server.url, fakeTime());
     expect(await client.setDormant('w1', true)).toBeUndefined();
     expect(await client.setDormant('w1', true)).toMatchObject({ id: 'w1', dormant_at: 'now' });

@@ -95,7 +95,9 @@ describe('listWorkspaces pagination', () => {
   it('an empty first page with a count is an incomplete list, never an empty one', async () => {
     // Coder v2.27.0 answers a token scoped workspace:read this way: it counts what it will not show.
     server = await startServer((_req, res) => sendJson(res, 200, { workspaces: [], count: 80 }));
-    const error = await testClient(server.url, fakeTime()).listWorkspaces({ q: 'owner:alice' }).catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime())
+      .listWorkspaces({ q: 'owner:alice' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'CoderIncompleteListError', count: 80, offset: 0 });
     expect(server.requests).toHaveLength(1);
   });

@@ -34,14 +34,16 @@ describe('CoderClient requests', () => {
     expect(server.requests[0]?.headers['x-coder-bypass-ratelimit']).toBe('true');
   });
 
-  it.each([['', '/'], ['/', '/'], ['/coder', '/coder/'], ['/coder/', '/coder/']])(
-    'joins base URL suffix %j with /api/v2 paths',
-    async (suffix, prefix) => {
-      server = await startServer((_req, res) => sendJson(res, 200, { version: 'v2' }));
-      await testClient(`${server.url}${suffix}`, fakeTime()).buildInfo();
-      expect(server.requests[0]?.path).toBe(`${prefix}api/v2/buildinfo`);
-    },
-  );
+  it.each([
+    ['', '/'],
+    ['/', '/'],
+    ['/coder', '/coder/'],
+    ['/coder/', '/coder/'],
+  ])('joins base URL suffix %j with /api/v2 paths', async (suffix, prefix) => {
+    server = await startServer((_req, res) => sendJson(res, 200, { version: 'v2' }));
+    await testClient(`${server.url}${suffix}`, fakeTime()).buildInfo();
+    expect(server.requests[0]?.path).toBe(`${prefix}api/v2/buildinfo`);
+  });
 
   it('percent-encodes every path parameter', async () => {
     server = await startServer((_req, res) => sendJson(res, 200, {}));
@@ -69,15 +71,51 @@ describe('CoderClient requests', () => {
   });
 
   it.each([
-    ['setAutostart on', (c: ReturnType<typeof testClient>) => c.setAutostart('w1', 'CRON_TZ=Europe/Berlin 30 9 * * 1-5'), 'PUT', '/api/v2/workspaces/w1/autostart', { schedule: 'CRON_TZ=Europe/Berlin 30 9 * * 1-5' }],
-    ['setAutostart off', (c: ReturnType<typeof testClient>) => c.setAutostart('w1', null), 'PUT', '/api/v2/workspaces/w1/autostart', { schedule: '' }],
-    ['setTtl on', (c: ReturnType<typeof testClient>) => c.setTtl('w1', 3_600_000), 'PUT', '/api/v2/workspaces/w1/ttl', { ttl_ms: 3_600_000 }],
+    [
+      'setAutostart on',
+      (c: ReturnType<typeof testClient>) => c.setAutostart('w1', 'CRON_TZ=Europe/Berlin 30 9 * * 1-5'),
+      'PUT',
+      '/api/v2/workspaces/w1/autostart',
+      { schedule: 'CRON_TZ=Europe/Berlin 30 9 * * 1-5' },
+    ],
+    [
+      'setAutostart off',
+      (c: ReturnType<typeof testClient>) => c.setAutostart('w1', null),
+      'PUT',
+      '/api/v2/workspaces/w1/autostart',
+      { schedule: '' },
+    ],
+    [
+      'setTtl on',
+      (c: ReturnType<typeof testClient>) => c.setTtl('w1', 3_600_000),
+      'PUT',
+      '/api/v2/workspaces/w1/ttl',
+      { ttl_ms: 3_600_000 },
+    ],
     ['setTtl off', (c: ReturnType<typeof testClient>) => c.setTtl('w1', null), 'PUT', '/api/v2/workspaces/w1/ttl', { ttl_ms: 0 }],
-    ['rename', (c: ReturnType<typeof testClient>) => c.renameWorkspace('w1', 'new-name'), 'PATCH', '/api/v2/workspaces/w1', { name: 'new-name' }],
-    ['autoupdates', (c: ReturnType<typeof testClient>) => c.setAutomaticUpdates('w1', 'always'), 'PUT', '/api/v2/workspaces/w1/autoupdates', { automatic_updates: 'always' }],
+    [
+      'rename',
+      (c: ReturnType<typeof testClient>) => c.renameWorkspace('w1', 'new-name'),
+      'PATCH',
+      '/api/v2/workspaces/w1',
+      { name: 'new-name' },
+    ],
+    [
+      'autoupdates',
+      (c: ReturnType<typeof testClient>) => c.setAutomaticUpdates('w1', 'always'),
+      'PUT',
+      '/api/v2/workspaces/w1/autoupdates',
+      { automatic_updates: 'always' },
+    ],
     ['favorite', (c: ReturnType<typeof testClient>) => c.setFavorite('w1', true), 'PUT', '/api/v2/workspaces/w1/favorite', undefined],
     ['unfavorite', (c: ReturnType<typeof testClient>) => c.setFavorite('w1', false), 'DELETE', '/api/v2/workspaces/w1/favorite', undefined],
-    ['delete token', (c: ReturnType<typeof testClient>) => c.deleteToken('alice', 'abcdef1234'), 'DELETE', '/api/v2/users/alice/keys/abcdef1234', undefined],
+    [
+      'delete token',
+      (c: ReturnType<typeof testClient>) => c.deleteToken('alice', 'abcdef1234'),
+      'DELETE',
+      '/api/v2/users/alice/keys/abcdef1234',
+      undefined,
+    ],
     ['dormant', (c: ReturnType<typeof testClient>) => c.setDormant('w1', true), 'PUT', '/api/v2/workspaces/w1/dormant', { dormant: true }],
   ] as const)('%s: %s %s', async (_name, call, method, path, body) => {
     server = await startServer((_req, res) => sendJson(res, 204));

@@ -69,7 +69,9 @@ describe('retries', () => {
   it('gives up after maxRetries with full-jitter exponential backoff capped at retryMaxMs', async () => {
     server = await startServer((_req, res) => sendJson(res, 503, { message: 'down' }));
     const time = fakeTime();
-    const error = await testClient(server.url, time, { retryMaxMs: 1000 }).getUser('me').catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { retryMaxMs: 1000 })
+      .getUser('me')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderApiError);
     expect((error as CoderApiError).status).toBe(503);
     expect(server.requests).toHaveLength(5);
@@ -118,7 +120,9 @@ describe('429', () => {
     const message = "You've been rate limited for sending more than 512 requests in 1m0s.";
     server = await startServer((_req, res) => sendJson(res, 429, { message }, { 'Retry-After': '60' }));
     const time = fakeTime();
-    const error = await testClient(server.url, time, { maxRetries: 2 }).listWorkspaces().catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { maxRetries: 2 })
+      .listWorkspaces()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderApiError);
     expect(error).toMatchObject({ status: 429, retryAfterSeconds: 60, response: { message } });
     expect(server.requests).toHaveLength(3);
@@ -128,7 +132,9 @@ describe('429', () => {
   it('a 429 to a create is sent again after Retry-After, and says when to come back once retries are spent', async () => {
     server = await startServer((_req, res) => sendJson(res, 429, { message: 'slow down' }, { 'Retry-After': '60' }));
     const time = fakeTime();
-    const error = await testClient(server.url, time, { maxRetries: 2 }).createWorkspace('alice', { name: 'x', template_id: 't' }).catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { maxRetries: 2 })
+      .createWorkspace('alice', { name: 'x', template_id: 't' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 429, retryAfterSeconds: 60 });
     expect(server.requests).toHaveLength(3);
     expect(time.sleeps).toEqual([60_000, 60_000]);
@@ -181,7 +187,9 @@ describe('timeouts and lost connections', () => {
   it('a GET that times out every time ends in CoderNetworkError with timedOut', async () => {
     server = await startServer(() => {}); // never answers
     const time = fakeTime();
-    const error = await testClient(server.url, time, { timeoutMs: 100, maxRetries: 1 }).getWorkspace('w1').catch((e: unknown) => e);
+    const error = await testClient(server.url, time, { timeoutMs: 100, maxRetries: 1 })
+      .getWorkspace('w1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderNetworkError);
     expect(error).toMatchObject({ timedOut: true, method: 'GET', path: '/api/v2/workspaces/w1' });
     expect(server.requests).toHaveLength(2);
@@ -202,13 +210,17 @@ describe('timeouts and lost connections', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write('{"id":'); // and never the rest
     });
-    const error = await testClient(server.url, fakeTime(), { timeoutMs: 100, maxRetries: 0 }).getWorkspace('w1').catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime(), { timeoutMs: 100, maxRetries: 0 })
+      .getWorkspace('w1')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'CoderNetworkError', timedOut: true });
   });
 
   it('a dropped connection is a CoderNetworkError without timedOut', async () => {
     server = await startServer((_req, res) => res.socket?.destroy());
-    const error = await testClient(server.url, fakeTime(), { maxRetries: 2 }).getWorkspace('w1').catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime(), { maxRetries: 2 })
+      .getWorkspace('w1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderNetworkError);
     expect(error).toMatchObject({ timedOut: false });
     expect(server.requests).toHaveLength(3);
@@ -217,7 +229,9 @@ describe('timeouts and lost connections', () => {
   it('a refused connection is a CoderNetworkError', async () => {
     const closed = await startServer(() => {});
     await closed.close();
-    const error = await testClient(closed.url, fakeTime(), { maxRetries: 0 }).buildInfo().catch((e: unknown) => e);
+    const error = await testClient(closed.url, fakeTime(), { maxRetries: 0 })
+      .buildInfo()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'CoderNetworkError', timedOut: false });
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
   });

@@ -69,12 +69,23 @@ async function startCoder(opts: FakeOptions = {}): Promise<FakeCoder> {
     const token = /^\/api\/v2\/users\/([^/]+)\/keys\/tokens(\/tokenconfig)?$/.exec(req.path);
     const key = /^\/api\/v2\/users\/([^/]+)\/keys\/([^/]+)$/.exec(req.path);
     if (req.path === '/api/v2/buildinfo')
-      return sendJson(res, 200, { version: opts.version ?? 'v2.36.1', deployment_id: opts.deployment ?? 'dep-1', external_url: '', dashboard_url: '' });
+      return sendJson(res, 200, {
+        version: opts.version ?? 'v2.36.1',
+        deployment_id: opts.deployment ?? 'dep-1',
+        external_url: '',
+        dashboard_url: '',
+      });
     if (token?.[2] && req.method === 'GET') return sendJson(res, 200, { max_token_lifetime: opts.maxLifetimeNs ?? 7 * DAY_NS });
     if (token && req.method === 'GET') {
       if (opts.listTokensStatus) return sendJson(res, opts.listTokensStatus, { message: 'nope' });
       const owner = decodeURIComponent(token[1]!);
-      return sendJson(res, 200, [...live.entries()].filter(([, m]) => m.owner === owner).map(([id, m]) => ({ id, token_name: m.name, user_id: owner, expires_at: '', created_at: '', scopes: m.scopes })));
+      return sendJson(
+        res,
+        200,
+        [...live.entries()]
+          .filter(([, m]) => m.owner === owner)
+          .map(([id, m]) => ({ id, token_name: m.name, user_id: owner, expires_at: '', created_at: '', scopes: m.scopes })),
+      );
     }
     if (token && req.method === 'POST') {
       posts++;
@@ -82,33 +93,48 @@ async function startCoder(opts: FakeOptions = {}): Promise<FakeCoder> {
       const body = JSON.parse(req.body) as { token_name: string; scopes?: string[]; scope?: string };
       const asked = body.scopes ?? (body.scope ? [`scope=${body.scope}`] : []);
       const bad = asked.find((s) => opts.unsupported?.includes(s));
-      if (bad) return sendJson(res, 400, { message: 'Failed to create API key.', detail: `invalid or unsupported API key scope: "${bad}"` });
+      if (bad)
+        return sendJson(res, 400, { message: 'Failed to create API key.', detail: `invalid or unsupported API key scope: "${bad}"` });
       const id = `key${String(minted++).padStart(7, '0')}`;
       const secret = `${id}-secretsecretsecretsecr${minted}`;
-      live.set(id, { owner: decodeURIComponent(token[1]!), key: secret, name: body.token_name, scopes: opts.grants ?? body.scopes ?? [body.scope ?? 'all'] });
+      live.set(id, {
+        owner: decodeURIComponent(token[1]!),
+        key: secret,
+        name: body.token_name,
+        scopes: opts.grants ?? body.scopes ?? [body.scope ?? 'all'],
+      });
       if (posts <= (opts.loseAnswers ?? 0)) return sendJson(res, 500, { message: 'Internal error.' });
       return sendJson(res, 201, { key: secret });
     }
     if (key && req.method === 'GET') {
       const m = live.get(key[2]!);
-      return m ? sendJson(res, 200, { id: key[2], token_name: m.name, user_id: m.owner, expires_at: '', created_at: '', scopes: m.scopes }) : sendJson(res, 404, { message: 'not found' });
+      return m
+        ? sendJson(res, 200, { id: key[2], token_name: m.name, user_id: m.owner, expires_at: '', created_at: '', scopes: m.scopes })
+        : sendJson(res, 404, { message: 'not found' });
     }
     if (key && req.method === 'DELETE') {
       if (opts.deleteStatus) return sendJson(res, opts.deleteStatus, { message: 'nope' });
-      return live.delete(key[2]!) ? sendJson(res, 204) : sendJson(res, 404, { message: 'Resource not found or you do not have access to this resource' });
+      return live.delete(key[2]!)
+        ? sendJson(res, 204)
+        : sendJson(res, 404, { message: 'Resource not found or you do not have access to this resource' });
     }
     const caller = byToken(req.headers['coder-session-token']);
     const wide = caller ? WIDE(caller.scopes) : true;
     const all = opts.workspaces ?? [];
     if (req.path === '/api/v2/workspaces') {
       const hidden = opts.narrowReadsHidden && !wide;
-      return sendJson(res, 200, { workspaces: hidden ? [] : all.map((w) => ({ id: w.id, owner_id: 'alice-id', favorite: false })), count: all.length });
+      return sendJson(res, 200, {
+        workspaces: hidden ? [] : all.map((w) => ({ id: w.id, owner_id: 'alice-id', favorite: false })),
+        count: all.length,
+      });
     }
     const fav = /^\/api\/v2\/workspaces\/([^/]+)\/favorite$/.exec(req.path);
     if (fav) {
       const ws = all.find((w) => w.id === fav[1]);
       const dormantHidden = ws?.dormant && opts.narrowReadsHidden && !wide;
-      return !ws || dormantHidden ? sendJson(res, 404, { message: 'Resource not found or you do not have access to this resource' }) : sendJson(res, 204);
+      return !ws || dormantHidden
+        ? sendJson(res, 404, { message: 'Resource not found or you do not have access to this resource' })
+        : sendJson(res, 204);
     }
     return sendJson(res, 404, { message: 'Route not found.' });
   });
@@ -205,7 +231,9 @@ describe('OwnerTokenBroker', () => {
     coder = await startCoder();
     await broker(coder).b.forOwner('bob');
     const paths = coder.server.requests.map((r) => `${r.method} ${r.path}`);
-    expect(paths.indexOf('GET /api/v2/users/bob/keys/tokens/tokenconfig')).toBeLessThan(paths.indexOf('POST /api/v2/users/bob/keys/tokens'));
+    expect(paths.indexOf('GET /api/v2/users/bob/keys/tokens/tokenconfig')).toBeLessThan(
+      paths.indexOf('POST /api/v2/users/bob/keys/tokens'),
+    );
   });
 
   it('release deletes every minted token, forgets them, and mints afresh afterwards', async () => {
@@ -241,7 +269,7 @@ describe('OwnerTokenBroker', () => {
     expect(JSON.stringify(warnings)).not.toContain('secret');
   });
 
-  it('a refused mint is an OwnerTokenError with Coder\'s message and no token', async () => {
+  it("a refused mint is an OwnerTokenError with Coder's message and no token", async () => {
     const refusal = { message: 'Forbidden.', detail: 'You do not have permission to create tokens for other users.' };
     coder = await startCoder({ refuse: { status: 403, body: refusal } });
     const { b } = broker(coder);
@@ -267,7 +295,7 @@ describe('OwnerTokenBroker', () => {
     await expect(b.forOwner('alice')).rejects.toMatchObject({ name: 'OwnerTokenError', owner: 'alice', status: undefined });
   });
 
-  it('the connection\'s own user needs no token', async () => {
+  it("the connection's own user needs no token", async () => {
     coder = await startCoder();
     const admin = testClient(coder.server.url, fakeTime());
     const b = new OwnerTokenBroker({ admin, selfUser: { id: 'AAAA-1111', username: 'Admin' } });
@@ -287,7 +315,12 @@ describe('OwnerTokenBroker', () => {
   describe('scope sets, narrowest first', () => {
     it.each([
       { server: 'recent (accepts workspace_dormant:*)', unsupported: [], asked: [RECENT], used: RECENT.join(',') },
-      { server: 'v2.27.0 (refuses workspace_dormant:*)', unsupported: V2_27_UNSUPPORTED, asked: [RECENT, ['coder:all']], used: 'coder:all' },
+      {
+        server: 'v2.27.0 (refuses workspace_dormant:*)',
+        unsupported: V2_27_UNSUPPORTED,
+        asked: [RECENT, ['coder:all']],
+        used: 'coder:all',
+      },
       {
         server: 'knows only the legacy single scope',
         unsupported: [...V2_27_UNSUPPORTED, 'coder:all'],
@@ -305,7 +338,9 @@ describe('OwnerTokenBroker', () => {
 
     it('refused everywhere: an OwnerTokenError naming every set tried', async () => {
       coder = await startCoder({ unsupported: [...V2_27_UNSUPPORTED, 'coder:all', 'scope=all'] });
-      const error = (await broker(coder).b.forOwner('alice').catch((e: unknown) => e)) as OwnerTokenError;
+      const error = (await broker(coder)
+        .b.forOwner('alice')
+        .catch((e: unknown) => e)) as OwnerTokenError;
       expect(error).toBeInstanceOf(OwnerTokenError);
       expect(error.status).toBe(400);
       expect(error.scopesTried).toEqual(OWNER_TOKEN_SCOPE_SETS.map((s) => s.label));
@@ -314,7 +349,12 @@ describe('OwnerTokenBroker', () => {
     });
 
     it('a 400 that names no scope is not climbed', async () => {
-      coder = await startCoder({ refuse: { status: 400, body: { message: 'Failed to validate create API key request.', detail: 'lifetime must be less than 168h0m0s' } } });
+      coder = await startCoder({
+        refuse: {
+          status: 400,
+          body: { message: 'Failed to validate create API key request.', detail: 'lifetime must be less than 168h0m0s' },
+        },
+      });
       await expect(broker(coder).b.forOwner('alice')).rejects.toBeInstanceOf(OwnerTokenError);
       expect(coder.asked()).toEqual([RECENT]);
     });

@@ -14,11 +14,7 @@ afterEach(async () => {
 
 /** Every way an error or object might be written out. */
 function renderings(value: unknown): string[] {
-  const out = [
-    inspect(value, { depth: Infinity, showHidden: true, getters: true }),
-    inspect(value, { depth: Infinity }),
-    String(value),
-  ];
+  const out = [inspect(value, { depth: Infinity, showHidden: true, getters: true }), inspect(value, { depth: Infinity }), String(value)];
   try {
     out.push(JSON.stringify(value));
   } catch {
@@ -48,7 +44,8 @@ const SCENARIOS: Record<string, { handler: Handler; timeoutMs?: number }> = {
       }),
   },
   'plain-text 428 that echoes the token': {
-    handler: (req, res) => res.writeHead(428, { 'Content-Type': 'text/plain' }).end(`bad token ${String(req.headers['coder-session-token'])}`),
+    handler: (req, res) =>
+      res.writeHead(428, { 'Content-Type': 'text/plain' }).end(`bad token ${String(req.headers['coder-session-token'])}`),
   },
   '503 until retries run out': { handler: (_req, res) => sendJson(res, 503, { message: 'down' }) },
   '429 with Retry-After': { handler: (_req, res) => sendJson(res, 429, { message: 'slow' }, { 'Retry-After': '1' }) },
@@ -73,7 +70,9 @@ describe('the token stays secret', () => {
 
   it('the echoed token is replaced, the rest of the message kept', async () => {
     server = await startServer(SCENARIOS['401 that echoes the token']!.handler);
-    const error = await testClient(server.url, fakeTime()).getUser('me').catch((e: unknown) => e);
+    const error = await testClient(server.url, fakeTime())
+      .getUser('me')
+      .catch((e: unknown) => e);
     expect((error as Error).message).toContain('API key secret is invalid: [REDACTED]');
   });
 

@@ -20,7 +20,12 @@ const A = 'team-a/dev';
 const B = 'team-b/dev';
 const ALICE_ID = '22222222-2222-4222-8222-222222222222';
 
-function workspace(key: string, spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}, status?: Workspace['status']): Workspace {
+function workspace(
+  key: string,
+  spec: Partial<Workspace['spec']> = {},
+  meta: Partial<Workspace['metadata']> = {},
+  status?: Workspace['status'],
+): Workspace {
   const [namespace, name] = key.split('/') as [string, string];
   return {
     apiVersion: 'coderops.dev/v1alpha1',
@@ -96,7 +101,9 @@ describe('two Workspace resources, one Coder workspace', () => {
     );
     expect(b.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
     expect(t.coder.writes().length).toBe(written);
-    expect(t.kube.events.filter((e) => e.regarding.name === 'dev' && e.regarding.namespace === 'team-b').map((e) => [e.type, e.reason])).toEqual([['Warning', 'Conflict']]);
+    expect(
+      t.kube.events.filter((e) => e.regarding.name === 'dev' && e.regarding.namespace === 'team-b').map((e) => [e.type, e.reason]),
+    ).toEqual([['Warning', 'Conflict']]);
     // Quiet: looking again writes nothing anywhere.
     const patches = t.kube.statusPatches.length;
     await t.reconcile(B);
@@ -133,7 +140,12 @@ describe('two Workspace resources, one Coder workspace', () => {
     // B's connection listed before A's workspace existed: B's snapshot does not know it, its create meets 409.
     t.coder.listed = [];
     const t2 = t;
-    t2.coder.failures.createWorkspace = new CoderApiError({ status: 409, method: 'POST', path: '/api/v2/users/x/workspaces', response: { message: 'Workspace "alice-dev" already exists.' } });
+    t2.coder.failures.createWorkspace = new CoderApiError({
+      status: 409,
+      method: 'POST',
+      path: '/api/v2/users/x/workspaces',
+      response: { message: 'Workspace "alice-dev" already exists.' },
+    });
     t2.coder.found = running();
     await t2.reconcile(B);
     expect(t2.coder.calls.filter((c) => c.method === 'findWorkspace')).toHaveLength(1); // the 409 path ran
@@ -152,7 +164,7 @@ describe('two Workspace resources, one Coder workspace', () => {
     expect(t.kube.get(B)?.status?.id).toBeUndefined();
   });
 
-  it('the second one deleted with deletionPolicy Delete: the first one\'s workspace is not deleted', async () => {
+  it("the second one deleted with deletionPolicy Delete: the first one's workspace is not deleted", async () => {
     const t = setup([workspace(A, { deletionPolicy: 'Delete' }), workspace(B, { deletionPolicy: 'Delete' })], [running()], 'Delete');
     await t.reconcile(A);
     await t.reconcile(B);

@@ -66,7 +66,16 @@ describe('ConnectionReconciler', () => {
       observedGeneration: 3,
       version: 'v2.36.1',
       renamesAllowed: true,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'Connected', message: 'Coder v2.36.1 accepted the token', lastTransitionTime: NOW.toISOString(), observedGeneration: 3 }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Connected',
+          message: 'Coder v2.36.1 accepted the token',
+          lastTransitionTime: NOW.toISOString(),
+          observedGeneration: 3,
+        },
+      ],
     });
   });
 
@@ -123,7 +132,13 @@ describe('ConnectionReconciler', () => {
 
   it('the cache not caught up with our write: a later look (another time, another reconciler) writes nothing', async () => {
     const t = setup();
-    const rt = await t.registry.runtime({ id: ID, kind: 'CoderConnection', name: 'default', secretNamespace: 'team-a', spec: connection.spec });
+    const rt = await t.registry.runtime({
+      id: ID,
+      kind: 'CoderConnection',
+      name: 'default',
+      secretNamespace: 'team-a',
+      spec: connection.spec,
+    });
     const writer = new ConnectionStatusWriter(t.kube, pino({ level: 'silent' }));
     expect(await writer.write(ID, connection, rt, NOW)).toBe(true);
     // `connection` is the stale cached copy, without the status just written; a second later.

@@ -11,7 +11,13 @@ import { scrub } from '../../../src/observability/logger.ts';
 import { startServer } from '../coder/http-fixture.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 
-const ref: ConnectionRef = { id: 'CoderConnection/a/default', kind: 'CoderConnection', name: 'default', secretNamespace: 'a', spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } } };
+const ref: ConnectionRef = {
+  id: 'CoderConnection/a/default',
+  kind: 'CoderConnection',
+  name: 'default',
+  secretNamespace: 'a',
+  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } },
+};
 
 function setup() {
   const coder = new FakeCoder();
@@ -126,7 +132,11 @@ describe('ConnectionRegistry', () => {
     if ('buildInfo' in answers) fake.buildInfo = async () => answers.buildInfo;
     if ('me' in answers) fake.getUser = async () => answers.me;
     const rt = await t.registry.runtime(ref);
-    expect(rt.state).toEqual({ ready: false, reason: 'NotCoder', message: `server at coder.example.com did not answer like a Coder API (${what}); check the connection URL` });
+    expect(rt.state).toEqual({
+      ready: false,
+      reason: 'NotCoder',
+      message: `server at coder.example.com did not answer like a Coder API (${what}); check the connection URL`,
+    });
     expect(t.coder.calls.filter((c) => c.method === 'listWorkspaces')).toEqual([]);
   });
 
@@ -134,7 +144,9 @@ describe('ConnectionRegistry', () => {
     ['an HTML page (200) to everything', 200, 'GET /api/v2/buildinfo, HTTP 200'],
     ['an HTML 404 to everything', 404, 'GET /api/v2/buildinfo, HTTP 404'],
   ])('a real client against a server that is not Coder, %s: NotCoder, nothing of the page', async (_name, status, what) => {
-    const server = await startServer((_req, res) => res.writeHead(status, { 'Content-Type': 'text/html' }).end('<html>internal admin console: hunter2</html>'));
+    const server = await startServer((_req, res) =>
+      res.writeHead(status, { 'Content-Type': 'text/html' }).end('<html>internal admin console: hunter2</html>'),
+    );
     try {
       const registry = new ConnectionRegistry({
         readSecret: async () => ({ value: 'abcdefghij-0123456789abcdefghijkl', labels: { [SECRET_TYPE_LABEL]: 'coder-token' } }),
@@ -142,7 +154,11 @@ describe('ConnectionRegistry', () => {
         logger: pino({ level: 'silent' }),
       });
       const rt = await registry.runtime({ ...ref, spec: { ...ref.spec, url: server.url } });
-      expect(rt.state).toEqual({ ready: false, reason: 'NotCoder', message: `server at ${new URL(server.url).host} did not answer like a Coder API (${what}); check the connection URL` });
+      expect(rt.state).toEqual({
+        ready: false,
+        reason: 'NotCoder',
+        message: `server at ${new URL(server.url).host} did not answer like a Coder API (${what}); check the connection URL`,
+      });
       expect(server.requests.map((r) => r.path)).toEqual(['/api/v2/buildinfo']);
     } finally {
       await server.close();

@@ -47,7 +47,12 @@ export class FakeKube implements KubeWriter {
     if (ref.kind !== 'Workspace') {
       const id = ref.kind === 'CoderConnection' ? `CoderConnection/${ref.namespace}/${ref.name}` : `ClusterCoderConnection/${ref.name}`;
       const c = this.connections.get(id);
-      if (c) this.connections.set(id, { ...c, status: applyMerge((c.status ?? {}) as Record<string, unknown>, patch), metadata: { ...c.metadata, resourceVersion: String(++this.#rv) } } as typeof c);
+      if (c)
+        this.connections.set(id, {
+          ...c,
+          status: applyMerge((c.status ?? {}) as Record<string, unknown>, patch),
+          metadata: { ...c.metadata, resourceVersion: String(++this.#rv) },
+        } as typeof c);
       return;
     }
     const ws = this.store.get(`${ref.namespace}/${ref.name}`);
@@ -73,7 +78,8 @@ function applyMerge(target: Record<string, unknown>, patch: Record<string, unkno
   const out = { ...target };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object') out[k] = applyMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>);
+    else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object')
+      out[k] = applyMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>);
     else out[k] = v;
   }
   return out;

@@ -83,10 +83,14 @@ describe('listAllPages', () => {
       { items: [obj('b', '2')], metadata: { resourceVersion: '42', continue: 't2' } as never },
       { items: [obj('c', '3')], metadata: { resourceVersion: '42' } },
     ];
-    const list = await listAllPages(async (params) => {
-      calls.push(params);
-      return pages[calls.length - 1]!;
-    }, { labelSelector: 'x=y' }, 1);
+    const list = await listAllPages(
+      async (params) => {
+        calls.push(params);
+        return pages[calls.length - 1]!;
+      },
+      { labelSelector: 'x=y' },
+      1,
+    );
     expect(list.items.map((o) => o.metadata?.name)).toEqual(['a', 'b', 'c']);
     expect(list.metadata?.resourceVersion).toBe('42');
     expect(calls).toEqual([
@@ -97,7 +101,8 @@ describe('listAllPages', () => {
   });
 
   it('trims each page as it arrives, before the next page is asked for', async () => {
-    const heavy = (name: string) => ({ metadata: { name, resourceVersion: '1', managedFields: [{ manager: 'kubectl' }] } }) as KubernetesObject;
+    const heavy = (name: string) =>
+      ({ metadata: { name, resourceVersion: '1', managedFields: [{ manager: 'kubectl' }] } }) as KubernetesObject;
     const pages = [
       { items: [heavy('a'), heavy('b')], metadata: { resourceVersion: '7', _continue: 't1' } },
       { items: [heavy('c')], metadata: { resourceVersion: '7' } },
@@ -111,7 +116,11 @@ describe('listAllPages', () => {
       (item) => (trimmed++, trimForCache(item)),
     );
     expect(trimmedBefore).toEqual([0, 2]);
-    expect(list.items.map((o) => o.metadata)).toEqual([{ name: 'a', resourceVersion: '1' }, { name: 'b', resourceVersion: '1' }, { name: 'c', resourceVersion: '1' }]);
+    expect(list.items.map((o) => o.metadata)).toEqual([
+      { name: 'a', resourceVersion: '1' },
+      { name: 'b', resourceVersion: '1' },
+      { name: 'c', resourceVersion: '1' },
+    ]);
   });
 });
 
@@ -120,7 +129,9 @@ function fixed(objects: KubernetesObject[], synced: boolean): ResourceInformer<K
   const stats: InformerStats = { lists: 1, errors: 2, restarts: 1, quietRelists: 0 };
   const fake = {
     started: false,
-    on: <E extends keyof InformerListeners<KubernetesObject>>(_e: E, _l: InformerListeners<KubernetesObject>[E]) => () => {},
+    on:
+      <E extends keyof InformerListeners<KubernetesObject>>(_e: E, _l: InformerListeners<KubernetesObject>[E]) =>
+      () => {},
     start: () => void (fake.started = true),
     stop: async () => {},
     hasSynced: () => synced,

@@ -27,11 +27,36 @@ describe('decide', () => {
     { name: 'no lease: create it', record: undefined, now: T, expected: { action: 'create' } },
     { name: 'our lease: renew', record: held('me', T - 5000), now: T, expected: { action: 'renew' } },
     { name: 'our expired lease: still renew (nobody took it)', record: held('me', T - 60_000), now: T, expected: { action: 'renew' } },
-    { name: 'released lease: take it at once', record: { ...held('', T), leaseDurationSeconds: 1 }, now: T, expected: { action: 'takeover', reason: 'released' } },
-    { name: "another's fresh lease: wait", record: held('other', T - 1000), now: T, expected: { action: 'wait', holder: 'other', expiresAt: T + 14_000 } },
-    { name: "another's lease at exactly its expiry: still wait", record: held('other', T - 15_000), now: T, expected: { action: 'wait', holder: 'other', expiresAt: T } },
-    { name: "another's lease 1 ms past expiry: take over", record: held('other', T - 15_001), now: T, expected: { action: 'takeover', reason: 'expired' } },
-    { name: 'the lease duration comes from the lease', record: held('other', T - 20_000, 30), now: T, expected: { action: 'wait', holder: 'other', expiresAt: T + 10_000 } },
+    {
+      name: 'released lease: take it at once',
+      record: { ...held('', T), leaseDurationSeconds: 1 },
+      now: T,
+      expected: { action: 'takeover', reason: 'released' },
+    },
+    {
+      name: "another's fresh lease: wait",
+      record: held('other', T - 1000),
+      now: T,
+      expected: { action: 'wait', holder: 'other', expiresAt: T + 14_000 },
+    },
+    {
+      name: "another's lease at exactly its expiry: still wait",
+      record: held('other', T - 15_000),
+      now: T,
+      expected: { action: 'wait', holder: 'other', expiresAt: T },
+    },
+    {
+      name: "another's lease 1 ms past expiry: take over",
+      record: held('other', T - 15_001),
+      now: T,
+      expected: { action: 'takeover', reason: 'expired' },
+    },
+    {
+      name: 'the lease duration comes from the lease',
+      record: held('other', T - 20_000, 30),
+      now: T,
+      expected: { action: 'wait', holder: 'other', expiresAt: T + 10_000 },
+    },
     {
       name: 'an old renewTime but a change we saw recently: wait (the holder is alive, its clock behind)',
       record: held('other', T - 60_000),
@@ -65,7 +90,11 @@ describe('decide', () => {
 describe('nextRecord and releasedRecord', () => {
   it('creates with no transitions', () => {
     expect(nextRecord({ action: 'create' }, undefined, 'me', 15, T)).toEqual({
-      holderIdentity: 'me', leaseDurationSeconds: 15, acquireTime: T, renewTime: T, leaseTransitions: 0,
+      holderIdentity: 'me',
+      leaseDurationSeconds: 15,
+      acquireTime: T,
+      renewTime: T,
+      leaseTransitions: 0,
     });
   });
 
@@ -75,7 +104,11 @@ describe('nextRecord and releasedRecord', () => {
 
   it('takes over: a new holder counts one transition', () => {
     expect(nextRecord({ action: 'takeover', reason: 'expired' }, held('other', T - 20_000), 'me', 15, T)).toEqual({
-      holderIdentity: 'me', leaseDurationSeconds: 15, acquireTime: T, renewTime: T, leaseTransitions: 4,
+      holderIdentity: 'me',
+      leaseDurationSeconds: 15,
+      acquireTime: T,
+      renewTime: T,
+      leaseTransitions: 4,
     });
   });
 
@@ -86,7 +119,11 @@ describe('nextRecord and releasedRecord', () => {
 
   it('releases: no holder, a 1 s lease, transitions kept', () => {
     expect(releasedRecord(held('me', T - 1000), T)).toEqual({
-      holderIdentity: '', leaseDurationSeconds: 1, acquireTime: T, renewTime: T, leaseTransitions: 3,
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      acquireTime: T,
+      renewTime: T,
+      leaseTransitions: 3,
     });
     expect(decide(releasedRecord(held('me', T - 1000), T), 'other', T).action).toBe('takeover');
   });

@@ -28,10 +28,25 @@ function workspace(spec: Partial<Workspace['spec']>, meta: Partial<Workspace['me
   };
 }
 
-function coderWs(transition: 'start' | 'stop', status: 'running' | 'stopped' | 'pending', version = V1, extra: Partial<CoderWorkspace> = {}): CoderWorkspace {
+function coderWs(
+  transition: 'start' | 'stop',
+  status: 'running' | 'stopped' | 'pending',
+  version = V1,
+  extra: Partial<CoderWorkspace> = {},
+): CoderWorkspace {
   const ws = coderWorkspace({ template_active_version_id: V1, ...extra });
   const job = status === 'pending' ? 'pending' : 'succeeded';
-  return { ...ws, latest_build: { ...ws.latest_build, id: `build-${transition}-${version}`, transition, status, template_version_id: version, job: { ...ws.latest_build.job, status: job } } };
+  return {
+    ...ws,
+    latest_build: {
+      ...ws.latest_build,
+      id: `build-${transition}-${version}`,
+      transition,
+      status,
+      template_version_id: version,
+      job: { ...ws.latest_build.job, status: job },
+    },
+  };
 }
 
 function setup(ws: Workspace, listed: CoderWorkspace, rollout?: CoderConnection['spec']['rollout']) {
@@ -85,7 +100,10 @@ describe('operator lifecycle', () => {
   });
 
   it('no start/stop loop: an autostop is set back once per spec, then left and reported until the spec changes', async () => {
-    const t = setup(workspace({ running: true, ttl: '0s' }), coderWs('stop', 'stopped', V1, { latest_build: { ...coderWs('stop', 'stopped').latest_build, reason: 'autostop' } }));
+    const t = setup(
+      workspace({ running: true, ttl: '0s' }),
+      coderWs('stop', 'stopped', V1, { latest_build: { ...coderWs('stop', 'stopped').latest_build, reason: 'autostop' } }),
+    );
     await t.reconcile();
     expect(t.builds()).toEqual([{ transition: 'start' }]);
     t.coderShows(coderWs('start', 'running'));
@@ -124,7 +142,9 @@ describe('operator lifecycle', () => {
     expect(t.status()?.version).toMatchObject({ current: V2, wanted: V2, outdated: false });
     expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(0);
     // Summed on the connection, written only when the counts changed.
-    const summaries = t.kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection' && 'rollout' in p.patch).map((p) => p.patch['rollout']);
+    const summaries = t.kube.statusPatches
+      .filter((p) => p.ref.kind === 'CoderConnection' && 'rollout' in p.patch)
+      .map((p) => p.patch['rollout']);
     expect(summaries).toEqual([
       { upToDate: 0, updating: 1, waiting: 0, blocked: 0, failed: 0 },
       { upToDate: 1, updating: 0, waiting: 0, blocked: 0, failed: 0 },
@@ -147,7 +167,10 @@ describe('operator lifecycle', () => {
     const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), { maxUnavailable: 1 });
     const other = workspace({ version: { policy: 'Pinned', id: V2 }, name: 'alice-dev2' }, { name: 'dev2', uid: 'uid-2' });
     t.kube.put(other);
-    t.coder.listed = [coderWs('start', 'running'), coderWs('start', 'running', V1, { id: '99999999-9999-4999-8999-999999999999', name: 'alice-dev2' })];
+    t.coder.listed = [
+      coderWs('start', 'running'),
+      coderWs('start', 'running', V1, { id: '99999999-9999-4999-8999-999999999999', name: 'alice-dev2' }),
+    ];
     await Promise.all([t.reconciler.reconcile(KEY), t.reconciler.reconcile('team-a/dev2')]);
     expect(t.builds()).toEqual([{ transition: 'stop' }]);
     const states = [t.status()?.rollout?.state, t.kube.get('team-a/dev2')?.status?.rollout?.state].sort();
@@ -157,7 +180,9 @@ describe('operator lifecycle', () => {
 
   it('defers restarting a running workspace to the maintenance window', async () => {
     // 02:00 UTC for an hour; NOW is 12:00 UTC.
-    const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), { window: { schedule: '0 2 * * *', duration: '1h' } });
+    const t = setup(workspace({ version: { policy: 'Pinned', id: V2 } }), coderWs('start', 'running'), {
+      window: { schedule: '0 2 * * *', duration: '1h' },
+    });
     await t.reconcile();
     expect(t.builds()).toEqual([]);
     expect(t.status()?.rollout).toMatchObject({ state: 'WaitingForWindow', message: expect.stringContaining('2026-11-11T02:00:00.000Z') });
@@ -203,11 +228,16 @@ describe('operator lifecycle', () => {
     expect(t.builds()).toHaveLength(1);
     // The resync pass would not even queue it.
     const snapshot = new Snapshot([toObserved(t.coder.created, false)]);
-    expect(needsReconcile(t.kube.get(KEY)!, snapshot, { deletionPolicy: 'Orphan', coderUrl: 'https://coder.example.com', now: NOW })).toBe(false);
+    expect(needsReconcile(t.kube.get(KEY)!, snapshot, { deletionPolicy: 'Orphan', coderUrl: 'https://coder.example.com', now: NOW })).toBe(
+      false,
+    );
   });
 
   it('a reconcile request reads the workspace from Coder and is recorded in the status', async () => {
-    const t = setup(workspace({ running: true }, { annotations: { [RECONCILE_REQUESTED_AT]: '2026-11-10T11:59:00Z' } }), coderWs('start', 'running'));
+    const t = setup(
+      workspace({ running: true }, { annotations: { [RECONCILE_REQUESTED_AT]: '2026-11-10T11:59:00Z' } }),
+      coderWs('start', 'running'),
+    );
     const reads = () => t.coder.calls.filter((c) => c.method === 'getWorkspace').length;
     await t.reconcile();
     expect(reads()).toBe(1);

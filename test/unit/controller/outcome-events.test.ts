@@ -36,7 +36,13 @@ describe('requeueFor', () => {
   const building = toObserved({ ...coderWorkspace(), latest_build: { ...coderWorkspace().latest_build, status: 'starting' } }, false);
   const settled = toObserved({ ...coderWorkspace(), latest_build: { ...coderWorkspace().latest_build, status: 'running' } }, false);
   const limited = (retryAfter?: string) =>
-    new CoderApiError({ status: 429, method: 'PUT', path: '/x', response: { message: 'slow down' }, ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}) } as never);
+    new CoderApiError({
+      status: 429,
+      method: 'PUT',
+      path: '/x',
+      response: { message: 'slow down' },
+      ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}),
+    } as never);
   const boom = new CoderApiError({ status: 500, method: 'PUT', path: '/x', response: { message: 'boom' } });
 
   it.each<[string, unknown[], typeof building | undefined, unknown]>([

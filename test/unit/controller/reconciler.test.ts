@@ -14,7 +14,11 @@ import { FakeKube } from './fake-kube.ts';
 const KEY = 'team-a/dev';
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 
-function workspace(spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}, status?: Workspace['status']): Workspace {
+function workspace(
+  spec: Partial<Workspace['spec']> = {},
+  meta: Partial<Workspace['metadata']> = {},
+  status?: Workspace['status'],
+): Workspace {
   return {
     apiVersion: 'coderops.dev/v1alpha1',
     kind: 'Workspace',
@@ -36,7 +40,13 @@ const connection: CoderConnection = {
   spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
 };
 
-function setup(opts: { ws: Workspace; listed?: CoderWorkspace[]; created?: CoderWorkspace; policy?: 'Orphan' | 'Delete'; cluster?: ClusterCoderConnection }) {
+function setup(opts: {
+  ws: Workspace;
+  listed?: CoderWorkspace[];
+  created?: CoderWorkspace;
+  policy?: 'Orphan' | 'Delete';
+  cluster?: ClusterCoderConnection;
+}) {
   const log: string[] = [];
   const kube = new FakeKube(log);
   kube.put(opts.ws);
@@ -49,7 +59,11 @@ function setup(opts: { ws: Workspace; listed?: CoderWorkspace[]; created?: Coder
     return created(owner, req);
   };
   let apis = 0;
-  const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => (apis++, coder), logger: pino({ level: 'silent' }) });
+  const registry = new ConnectionRegistry({
+    readSecret: () => kube.readSecret(),
+    makeApi: () => (apis++, coder),
+    logger: pino({ level: 'silent' }),
+  });
   const reconciler = new Reconciler({
     workspace: (k) => kube.get(k),
     coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
@@ -65,7 +79,13 @@ function setup(opts: { ws: Workspace; listed?: CoderWorkspace[]; created?: Coder
   return { kube, coder, log, registry, reconciler, reconcile: () => reconciler.reconcile(KEY), apis: () => apis, writesBefore };
 }
 
-const ref = { id: 'CoderConnection/team-a/default', kind: 'CoderConnection' as const, name: 'default', secretNamespace: 'team-a', spec: connection.spec };
+const ref = {
+  id: 'CoderConnection/team-a/default',
+  kind: 'CoderConnection' as const,
+  name: 'default',
+  secretNamespace: 'team-a',
+  spec: connection.spec,
+};
 
 const cond = (ws: Workspace | undefined, type: string) => ws?.status?.conditions?.find((c) => c.type === type);
 
@@ -73,7 +93,12 @@ describe('Reconciler', () => {
   it('create with Delete: finalizer first, then the create call, then the status, then the Event', async () => {
     const t = setup({ ws: workspace(), policy: 'Delete' });
     expect(await t.reconcile()).toEqual({});
-    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(['kube:finalizers', 'coder:createWorkspace', 'kube:status:Workspace', 'event:Created']);
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual([
+      'kube:finalizers',
+      'coder:createWorkspace',
+      'kube:status:Workspace',
+      'event:Created',
+    ]);
     const ws = t.kube.get(KEY)!;
     expect(ws.metadata.finalizers).toEqual([FINALIZER]);
     expect(ws.status?.id).toBe(running().id);
@@ -83,7 +108,11 @@ describe('Reconciler', () => {
   it('create with Orphan: no finalizer (its deletion needs no cleanup), the create call, the status, the Event', async () => {
     const t = setup({ ws: workspace() });
     expect(await t.reconcile()).toEqual({});
-    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(['coder:createWorkspace', 'kube:status:Workspace', 'event:Created']);
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual([
+      'coder:createWorkspace',
+      'kube:status:Workspace',
+      'event:Created',
+    ]);
     const ws = t.kube.get(KEY)!;
     expect(ws.metadata.finalizers).toBeUndefined();
     expect(ws.status?.id).toBe(running().id);
@@ -164,7 +193,12 @@ describe('Reconciler', () => {
     await (await t.registry.runtime(ref)).refresh();
     const writes = t.coder.writes().length;
     expect(await t.reconcile()).toEqual({});
-    expect(t.coder.writes().slice(writes).map((c) => [c.method, c.args[1]])).toEqual([['setTtl', 3_600_000]]);
+    expect(
+      t.coder
+        .writes()
+        .slice(writes)
+        .map((c) => [c.method, c.args[1]]),
+    ).toEqual([['setTtl', 3_600_000]]);
     const ws = t.kube.get(KEY)!;
     expect(ws.status?.lastDrift).toEqual(['ttl']);
     expect(ws.status?.ttl).toBe('1h');
@@ -182,7 +216,13 @@ describe('Reconciler', () => {
 
   it('429: requeue after Retry-After, status RateLimited', async () => {
     const t = setup({ ws: workspace({}, { finalizers: [FINALIZER] }), listed: [running({ ttl_ms: 7_200_000 })] });
-    t.coder.failures.setTtl = new CoderApiError({ status: 429, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'slow down' }, retryAfterSeconds: 7 });
+    t.coder.failures.setTtl = new CoderApiError({
+      status: 429,
+      method: 'PUT',
+      path: '/api/v2/workspaces/x/ttl',
+      response: { message: 'slow down' },
+      retryAfterSeconds: 7,
+    });
     expect(await t.reconcile()).toEqual({ requeueAfter: 7000 });
     expect(cond(t.kube.get(KEY), 'Synced')?.reason).toBe('RateLimited');
     expect(t.kube.events.map((e) => [e.type, e.reason])).toContainEqual(['Warning', 'RateLimited']);
@@ -211,7 +251,10 @@ describe('Reconciler', () => {
   });
 
   it('delete with Orphan: drops the finalizer, no Coder call at all', async () => {
-    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }), listed: [running()] });
+    const t = setup({
+      ws: workspace({}, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }),
+      listed: [running()],
+    });
     await t.reconcile();
     expect(t.log).toEqual(['kube:finalizers']);
     expect(t.coder.calls).toEqual([]);
@@ -219,7 +262,10 @@ describe('Reconciler', () => {
   });
 
   it('delete with Delete: starts the delete build, requeues, drops the finalizer once Coder has no workspace', async () => {
-    const t = setup({ ws: workspace({ deletionPolicy: 'Delete' }, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }), listed: [running()] });
+    const t = setup({
+      ws: workspace({ deletionPolicy: 'Delete' }, { finalizers: [FINALIZER], deletionTimestamp: NOW.toISOString() }, { id: running().id }),
+      listed: [running()],
+    });
     expect(await t.reconcile()).toEqual({ requeueAfter: 250 });
     expect(t.coder.writes().map((c) => [c.method, c.args[1]])).toEqual([['createBuild', { transition: 'delete' }]]);
     expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('Deleting');
@@ -260,7 +306,11 @@ describe('Reconciler', () => {
       apiVersion: 'coderops.dev/v1alpha1',
       kind: 'ClusterCoderConnection',
       metadata: { name: 'shared' },
-      spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token', namespace: 'ops' }, allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }] },
+      spec: {
+        url: 'https://coder.example.com',
+        tokenSecretRef: { name: 'coder', key: 'token', namespace: 'ops' },
+        allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
+      },
     };
     const t = setup({ ws: workspace({ connectionRef: { kind: 'ClusterCoderConnection', name: 'shared' } }), cluster });
     await t.reconcile();
@@ -271,7 +321,12 @@ describe('Reconciler', () => {
 
   it('a bad token: connection Ready=False, Workspace ConnectionNotReady, no workspace call', async () => {
     const t = setup({ ws: workspace() });
-    t.coder.failures.getUser = new CoderApiError({ status: 401, method: 'GET', path: '/api/v2/users/me', response: { message: 'unauthorized' } });
+    t.coder.failures.getUser = new CoderApiError({
+      status: 401,
+      method: 'GET',
+      path: '/api/v2/users/me',
+      response: { message: 'unauthorized' },
+    });
     await t.reconcile();
     expect(cond(t.kube.get(KEY), 'Ready')?.reason).toBe('ConnectionNotReady');
     expect(t.coder.calls.map((c) => c.method)).toEqual(['buildInfo', 'getUser']);

@@ -53,7 +53,12 @@ describe('needsReconcile', () => {
     ['suspended', { ...idle, spec: { ...idle.spec, suspend: true } }, [running({ ttl_ms: 7_200_000 })], false],
     ['Orphan without a finalizer: idle (it needs none)', idle, [running()], false],
     ['turned to Delete without our finalizer yet: add it', settled(resource({ deletionPolicy: 'Delete' }), running()), [running()], true],
-    ['Delete with our finalizer: idle', settled(resource({ deletionPolicy: 'Delete' }, { finalizers: ['coderops.dev/finalizer'] }), running()), [running()], false],
+    [
+      'Delete with our finalizer: idle',
+      settled(resource({ deletionPolicy: 'Delete' }, { finalizers: ['coderops.dev/finalizer'] }), running()),
+      [running()],
+      false,
+    ],
     ['favorite managed: only the owner can read it', settled(resource({ favorite: true }), running()), [running()], true],
   ])('%s', (_name, ws, coder, expected) => {
     expect(needsReconcile(ws, new Snapshot(coder.map((w) => toObserved(w, false))), opts)).toBe(expected);
@@ -73,7 +78,11 @@ describe('after the operator created the workspace', () => {
     const api = { createWorkspace: async () => created, getWorkspace: async () => created } as unknown as CoderApi;
     const desired = toDesired(ws, { file: 'team-a/dev' }, { deletionPolicy: 'Orphan' });
     const plan = diff(desired, undefined);
-    const result = await applyPlan(plan, { api, resolver: { createRequest: async () => ({}) } as unknown as CreateResolver, ownerApi: async () => api });
+    const result = await applyPlan(plan, {
+      api,
+      resolver: { createRequest: async () => ({}) } as unknown as CreateResolver,
+      ownerApi: async () => api,
+    });
     const status = computeStatus({ plan, result, generation: 1, coderUrl: URL, now: NOW });
     expect(needsReconcile({ ...ws, status }, new Snapshot([toObserved(created, false)]), opts)).toBe(expected);
   });

@@ -30,11 +30,16 @@ describe('runWorkers', () => {
       const queue = new WorkQueue({ clock });
       const calls: number[] = [];
       const requeuesSeen: number[] = [];
-      const running = runWorkers(queue, 1, (key) => {
-        calls.push(clock.now());
-        requeuesSeen.push(queue.numRequeues(key));
-        return calls.length <= 3 ? c.fail(calls.length) : undefined;
-      }, logger);
+      const running = runWorkers(
+        queue,
+        1,
+        (key) => {
+          calls.push(clock.now());
+          requeuesSeen.push(queue.numRequeues(key));
+          return calls.length <= 3 ? c.fail(calls.length) : undefined;
+        },
+        logger,
+      );
       queue.add('a');
       for (let i = 0; i < 10; i++) {
         await flush();
@@ -54,10 +59,15 @@ describe('runWorkers', () => {
     const clock = fakeClock();
     const queue = new WorkQueue({ clock });
     const calls: number[] = [];
-    const running = runWorkers(queue, 1, () => {
-      calls.push(clock.now());
-      return calls.length === 1 ? { requeueAfter: 30_000 } : undefined;
-    }, logger);
+    const running = runWorkers(
+      queue,
+      1,
+      () => {
+        calls.push(clock.now());
+        return calls.length === 1 ? { requeueAfter: 30_000 } : undefined;
+      },
+      logger,
+    );
     queue.add('a');
     await flush();
     clock.advance(29_999);
@@ -80,13 +90,18 @@ describe('runWorkers', () => {
     let active = 0;
     let peak = 0;
     let finished = 0;
-    const running = runWorkers(queue, 3, async () => {
-      active++;
-      peak = Math.max(peak, active);
-      await release.promise;
-      active--;
-      finished++;
-    }, logger);
+    const running = runWorkers(
+      queue,
+      3,
+      async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await release.promise;
+        active--;
+        finished++;
+      },
+      logger,
+    );
     for (let i = 0; i < 10; i++) queue.add(`k${i}`);
     await flush();
     expect(active).toBe(3);
@@ -105,14 +120,19 @@ describe('runWorkers', () => {
     const handled: string[] = [];
     const activeByKey = new Map<string, number>();
     let overlap = 0;
-    const running = runWorkers(queue, 2, async (key) => {
-      const active = (activeByKey.get(key) ?? 0) + 1;
-      activeByKey.set(key, active);
-      if (active > 1) overlap++;
-      if (key === 'slow' && !handled.includes('slow')) await slow.promise;
-      handled.push(key);
-      activeByKey.set(key, active - 1);
-    }, logger);
+    const running = runWorkers(
+      queue,
+      2,
+      async (key) => {
+        const active = (activeByKey.get(key) ?? 0) + 1;
+        activeByKey.set(key, active);
+        if (active > 1) overlap++;
+        if (key === 'slow' && !handled.includes('slow')) await slow.promise;
+        handled.push(key);
+        activeByKey.set(key, active - 1);
+      },
+      logger,
+    );
     queue.add('slow');
     await flush();
     for (const key of ['a', 'b', 'c']) queue.add(key);
@@ -132,10 +152,15 @@ describe('runWorkers', () => {
     const release = gate();
     let finished = 0;
     let stopped = false;
-    const running = runWorkers(queue, 2, async () => {
-      await release.promise;
-      finished++;
-    }, logger).then(() => (stopped = true));
+    const running = runWorkers(
+      queue,
+      2,
+      async () => {
+        await release.promise;
+        finished++;
+      },
+      logger,
+    ).then(() => (stopped = true));
     queue.add('a');
     queue.add('b');
     queue.add('c');

@@ -2,18 +2,41 @@ import { describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
 import { gateStatus, mergePatch, sameJson, statusChanged, suspendedStatus } from '../../../src/controller/status-patch.ts';
 
-const cond = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: reason, lastTransitionTime: '2026-11-01T00:00:00.000Z', observedGeneration: 1 });
-const settled: WorkspaceStatus = { observedGeneration: 1, id: 'w1', ttl: '1h', lastSyncTime: '2026-11-01T00:00:00.000Z', conditions: [cond('Ready', 'True', 'Ready'), cond('Synced', 'True', 'UpToDate')] };
+const cond = (type: string, status: 'True' | 'False', reason: string) => ({
+  type,
+  status,
+  reason,
+  message: reason,
+  lastTransitionTime: '2026-11-01T00:00:00.000Z',
+  observedGeneration: 1,
+});
+const settled: WorkspaceStatus = {
+  observedGeneration: 1,
+  id: 'w1',
+  ttl: '1h',
+  lastSyncTime: '2026-11-01T00:00:00.000Z',
+  conditions: [cond('Ready', 'True', 'Ready'), cond('Synced', 'True', 'UpToDate')],
+};
 
 describe('statusChanged', () => {
   it.each<[string, WorkspaceStatus | undefined, WorkspaceStatus, boolean]>([
     ['identical', settled, { ...settled }, false],
     ['only lastSyncTime moved', settled, { ...settled, lastSyncTime: '2026-11-02T00:00:00.000Z' }, false],
-    ['key order differs', settled, { conditions: settled.conditions!, ttl: '1h', id: 'w1', observedGeneration: 1, lastSyncTime: 'x' }, false],
+    [
+      'key order differs',
+      settled,
+      { conditions: settled.conditions!, ttl: '1h', id: 'w1', observedGeneration: 1, lastSyncTime: 'x' },
+      false,
+    ],
     ['a field changed', settled, { ...settled, ttl: '2h' }, true],
     ['a field appeared', settled, { ...settled, dormant: true }, true],
     ['a field disappeared', settled, { ...settled, id: undefined } as WorkspaceStatus, true],
-    ['a condition flipped', settled, { ...settled, conditions: [cond('Ready', 'False', 'Provisioning'), cond('Synced', 'True', 'UpToDate')] }, true],
+    [
+      'a condition flipped',
+      settled,
+      { ...settled, conditions: [cond('Ready', 'False', 'Provisioning'), cond('Synced', 'True', 'UpToDate')] },
+      true,
+    ],
     ['observedGeneration moved', settled, { ...settled, observedGeneration: 2 }, true],
     ['no previous status', undefined, settled, true],
   ])('%s', (_name, previous, next, changed) => {
@@ -24,7 +47,9 @@ describe('statusChanged', () => {
 describe('sameJson', () => {
   // The oracle: what comparing key-sorted JSON (the former implementation) says.
   const sorted = (v: unknown): string | undefined =>
-    JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+    JSON.stringify(v, (_k, x: unknown) =>
+      x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+    );
   it.each<[string, unknown, unknown, boolean]>([
     ['same primitives', 'a', 'a', true],
     ['different primitives', 1, '1', false],
@@ -51,7 +76,11 @@ describe('sameJson', () => {
 
 describe('mergePatch', () => {
   it('sends only what changed, and null for what disappeared', () => {
-    expect(mergePatch({ a: 1, b: { c: 1, d: 2 }, gone: 'x' }, { a: 1, b: { c: 1, d: 3 }, e: [1] })).toEqual({ b: { d: 3 }, gone: null, e: [1] });
+    expect(mergePatch({ a: 1, b: { c: 1, d: 2 }, gone: 'x' }, { a: 1, b: { c: 1, d: 3 }, e: [1] })).toEqual({
+      b: { d: 3 },
+      gone: null,
+      e: [1],
+    });
   });
   it('replaces arrays wholesale', () => {
     expect(mergePatch({ list: [1, 2] }, { list: [1] })).toEqual({ list: [1] });
@@ -78,7 +107,11 @@ describe('gateStatus', () => {
   });
   it('is stable: the same gate twice is no change', () => {
     const once = gateStatus(settled, 1, now, { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
-    const twice = gateStatus(once, 1, new Date('2026-11-04T00:00:00.000Z'), { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' });
+    const twice = gateStatus(once, 1, new Date('2026-11-04T00:00:00.000Z'), {
+      status: 'False',
+      reason: 'InvalidSpec',
+      message: 'spec.ttl: bad',
+    });
     expect(statusChanged(once, twice)).toBe(false);
   });
 });
@@ -88,10 +121,14 @@ describe('gateStatus: Reconciling and Stalled for kstatus', () => {
   const types = (s: WorkspaceStatus) => s.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`);
   it('InvalidSpec stalls (Failed); a connection that is not ready is retried (Reconciling, InProgress)', () => {
     expect(types(gateStatus(settled, 1, now, { status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' }))).toEqual([
-      'Ready=False/InvalidSpec', 'Stalled=True/InvalidSpec', 'Synced=False/InvalidSpec',
+      'Ready=False/InvalidSpec',
+      'Stalled=True/InvalidSpec',
+      'Synced=False/InvalidSpec',
     ]);
     expect(types(gateStatus(settled, 1, now, { status: 'False', reason: 'ConnectionNotReady', message: 'Coder unreachable' }))).toEqual([
-      'Ready=False/ConnectionNotReady', 'Reconciling=True/ConnectionNotReady', 'Synced=False/ConnectionNotReady',
+      'Ready=False/ConnectionNotReady',
+      'Reconciling=True/ConnectionNotReady',
+      'Synced=False/ConnectionNotReady',
     ]);
   });
   it('a fixed spec drops Stalled again', () => {
@@ -113,10 +150,19 @@ describe('suspendedStatus', () => {
     expect(types(suspendedStatus(undefined, 1, now))).toEqual(['Suspended=True/Suspended', 'Synced=False/Suspended']);
   });
   it('after a failed build or mid-build: Ready, Stalled and Reconciling go while suspended', () => {
-    const failed = gateStatus({ ...settled, conditions: [cond('Ready', 'False', 'BuildFailed'), cond('Synced', 'True', 'Created')] }, 1, now, { status: 'True', reason: 'Created', message: 'x' }, 'keep');
+    const failed = gateStatus(
+      { ...settled, conditions: [cond('Ready', 'False', 'BuildFailed'), cond('Synced', 'True', 'Created')] },
+      1,
+      now,
+      { status: 'True', reason: 'Created', message: 'x' },
+      'keep',
+    );
     expect(types(failed)).toContain('Stalled=True/BuildFailed');
     expect(types(suspendedStatus(failed, 2, now))).toEqual(['Suspended=True/Suspended', 'Synced=False/Suspended']);
-    const building = { ...settled, conditions: [cond('Ready', 'False', 'Provisioning'), cond('Reconciling', 'True', 'Provisioning'), cond('Synced', 'True', 'Created')] };
+    const building = {
+      ...settled,
+      conditions: [cond('Ready', 'False', 'Provisioning'), cond('Reconciling', 'True', 'Provisioning'), cond('Synced', 'True', 'Created')],
+    };
     expect(types(suspendedStatus(building, 2, now))).toEqual(['Suspended=True/Suspended', 'Synced=False/Suspended']);
   });
   it('is stable: a second suspended pass changes nothing', () => {

@@ -8,7 +8,13 @@ import { trimForCache } from '../../../src/controller/trim.ts';
 import { fakeClock } from './fake-clock.ts';
 
 const managedFields = [
-  { manager: 'kubectl', operation: 'Apply', apiVersion: 'coderops.dev/v1alpha1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:owner': {}, 'f:template': {} } } },
+  {
+    manager: 'kubectl',
+    operation: 'Apply',
+    apiVersion: 'coderops.dev/v1alpha1',
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:spec': { 'f:owner': {}, 'f:template': {} } },
+  },
   { manager: 'cwo', operation: 'Update', subresource: 'status', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:conditions': {} } } },
 ];
 
@@ -37,7 +43,20 @@ function incoming(): KubernetesObject & { spec: unknown; status: unknown } {
 
 describe('trimForCache', () => {
   it.each([
-    ['a full Workspace', incoming(), { name: 'ws-1', namespace: 'team', uid: 'u-1', resourceVersion: '42', generation: 3, deletionTimestamp: new Date('2026-01-02T00:00:00Z'), finalizers: ['coderops.dev/finalizer'], labels: { team: 'a' } }],
+    [
+      'a full Workspace',
+      incoming(),
+      {
+        name: 'ws-1',
+        namespace: 'team',
+        uid: 'u-1',
+        resourceVersion: '42',
+        generation: 3,
+        deletionTimestamp: new Date('2026-01-02T00:00:00Z'),
+        finalizers: ['coderops.dev/finalizer'],
+        labels: { team: 'a' },
+      },
+    ],
     ['a cluster-scoped object with only a name', { metadata: { name: 'conn', managedFields: managedFields as never } }, { name: 'conn' }],
     ['no metadata', {}, undefined],
   ] as Array<[string, KubernetesObject, unknown]>)('%s: keeps only what the operator reads', (_name, obj, metadata) => {

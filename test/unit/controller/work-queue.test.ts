@@ -18,17 +18,75 @@ async function play(queue: WorkQueue, ops: Op[]): Promise<void> {
 
 describe('WorkQueue de-duplication', () => {
   const cases: Array<{ name: string; ops: Op[] }> = [
-    { name: 'hands keys out in order', ops: [['add', 'a'], ['add', 'b'], ['add', 'c'], ['get', 'a'], ['get', 'b'], ['get', 'c'], ['len', 0]] },
-    { name: 'queues a key added twice once', ops: [['add', 'a'], ['add', 'a'], ['len', 1], ['get', 'a'], ['len', 0]] },
-    { name: 'keeps the first position of a duplicate', ops: [['add', 'a'], ['add', 'b'], ['add', 'a'], ['len', 2], ['get', 'a'], ['get', 'b']] },
+    {
+      name: 'hands keys out in order',
+      ops: [
+        ['add', 'a'],
+        ['add', 'b'],
+        ['add', 'c'],
+        ['get', 'a'],
+        ['get', 'b'],
+        ['get', 'c'],
+        ['len', 0],
+      ],
+    },
+    {
+      name: 'queues a key added twice once',
+      ops: [
+        ['add', 'a'],
+        ['add', 'a'],
+        ['len', 1],
+        ['get', 'a'],
+        ['len', 0],
+      ],
+    },
+    {
+      name: 'keeps the first position of a duplicate',
+      ops: [
+        ['add', 'a'],
+        ['add', 'b'],
+        ['add', 'a'],
+        ['len', 2],
+        ['get', 'a'],
+        ['get', 'b'],
+      ],
+    },
     {
       name: 'holds back a key added while it is processed, and queues it once on done',
-      ops: [['add', 'a'], ['get', 'a'], ['add', 'a'], ['add', 'a'], ['len', 0], ['done', 'a'], ['len', 1], ['get', 'a'], ['done', 'a'], ['len', 0]],
+      ops: [
+        ['add', 'a'],
+        ['get', 'a'],
+        ['add', 'a'],
+        ['add', 'a'],
+        ['len', 0],
+        ['done', 'a'],
+        ['len', 1],
+        ['get', 'a'],
+        ['done', 'a'],
+        ['len', 0],
+      ],
     },
-    { name: 'does not re-queue a key done without a new add', ops: [['add', 'a'], ['get', 'a'], ['done', 'a'], ['len', 0]] },
+    {
+      name: 'does not re-queue a key done without a new add',
+      ops: [
+        ['add', 'a'],
+        ['get', 'a'],
+        ['done', 'a'],
+        ['len', 0],
+      ],
+    },
     {
       name: 'lets other keys pass a key in flight',
-      ops: [['add', 'a'], ['get', 'a'], ['add', 'b'], ['add', 'a'], ['get', 'b'], ['len', 0], ['done', 'a'], ['get', 'a']],
+      ops: [
+        ['add', 'a'],
+        ['get', 'a'],
+        ['add', 'b'],
+        ['add', 'a'],
+        ['get', 'b'],
+        ['len', 0],
+        ['done', 'a'],
+        ['get', 'a'],
+      ],
     },
   ];
   for (const c of cases) it(c.name, () => play(new WorkQueue({ clock: fakeClock() }), c.ops));

@@ -96,8 +96,16 @@ describe('applyPlan: create', () => {
   });
 
   it.each([
-    { name: 'a lost answer (no response)', error: new CoderNetworkError({ method: 'POST', path: '/x', cause: new Error('socket hang up'), timedOut: false }), origin: 'created' },
-    { name: 'a timeout', error: new CoderNetworkError({ method: 'POST', path: '/x', cause: undefined, timedOut: true }), origin: 'created' },
+    {
+      name: 'a lost answer (no response)',
+      error: new CoderNetworkError({ method: 'POST', path: '/x', cause: new Error('socket hang up'), timedOut: false }),
+      origin: 'created',
+    },
+    {
+      name: 'a timeout',
+      error: new CoderNetworkError({ method: 'POST', path: '/x', cause: undefined, timedOut: true }),
+      origin: 'created',
+    },
     { name: 'a 500 after commit', error: serverError(500), origin: 'created' },
     { name: 'a 409 (someone made it first)', error: serverError(409, 'Workspace "alice-dev" already exists.'), origin: 'adopted' },
   ])('never retries a create blindly: after $name it looks up owner + name', async ({ error, origin }) => {
@@ -138,7 +146,11 @@ describe('applyPlan: delete and waitForBuild', () => {
     const opts = { timeoutMs: 10_000, pollMs: 100, sleep: async (ms: number) => void (t += ms), now: () => t };
     expect(await waitForBuild(coder, 'b', opts)).toBe('succeeded');
     expect(i).toBe(3);
-    coder.getBuild = async (id: string) => ({ ...coder.created.latest_build, id, job: { id: 'j', created_at: '', status: 'running' as const } });
+    coder.getBuild = async (id: string) => ({
+      ...coder.created.latest_build,
+      id,
+      job: { id: 'j', created_at: '', status: 'running' as const },
+    });
     expect(await waitForBuild(coder, 'b', { ...opts, timeoutMs: 1_000 })).toBe('timeout');
   });
 });

@@ -16,7 +16,12 @@ interface FieldCase {
 // reach diff(): validation rejects them (test/unit/api).
 const fieldCases: FieldCase[] = [
   { name: 'autostart absent: unmanaged even if Coder has one', want: {}, have: { autostartSchedule: BERLIN_9 }, expect: [] },
-  { name: 'autostart equal as written', want: { autostart: { enabled: true, schedule: BERLIN_9 } }, have: { autostartSchedule: BERLIN_9 }, expect: [] },
+  {
+    name: 'autostart equal as written',
+    want: { autostart: { enabled: true, schedule: BERLIN_9 } },
+    have: { autostartSchedule: BERLIN_9 },
+    expect: [],
+  },
   {
     name: 'autostart equal semantically (list vs range, spacing)',
     want: { autostart: { enabled: true, schedule: BERLIN_9 } },
@@ -35,13 +40,28 @@ const fieldCases: FieldCase[] = [
     have: { autostartSchedule: 'CRON_TZ=UTC 0 9 * * 1-5' },
     expect: [{ kind: 'autostart', from: 'CRON_TZ=UTC 0 9 * * 1-5', to: BERLIN_9 }],
   },
-  { name: 'autostart set where none', want: { autostart: { enabled: true, schedule: BERLIN_9 } }, have: {}, expect: [{ kind: 'autostart', from: null, to: BERLIN_9 }] },
+  {
+    name: 'autostart set where none',
+    want: { autostart: { enabled: true, schedule: BERLIN_9 } },
+    have: {},
+    expect: [{ kind: 'autostart', from: null, to: BERLIN_9 }],
+  },
   { name: 'autostart off, already off', want: { autostart: { enabled: false } }, have: { autostartSchedule: null }, expect: [] },
-  { name: 'autostart off, on in Coder', want: { autostart: { enabled: false } }, have: { autostartSchedule: BERLIN_9 }, expect: [{ kind: 'autostart', from: BERLIN_9, to: null }] },
+  {
+    name: 'autostart off, on in Coder',
+    want: { autostart: { enabled: false } },
+    have: { autostartSchedule: BERLIN_9 },
+    expect: [{ kind: 'autostart', from: BERLIN_9, to: null }],
+  },
 
   { name: 'ttl absent', want: {}, have: { ttlMs: 4 * HOUR }, expect: [] },
   { name: 'ttl equal', want: { ttlMs: 8 * HOUR }, have: { ttlMs: 8 * HOUR }, expect: [] },
-  { name: 'ttl different', want: { ttlMs: 8 * HOUR }, have: { ttlMs: 4 * HOUR }, expect: [{ kind: 'ttl', fromMs: 4 * HOUR, toMs: 8 * HOUR }] },
+  {
+    name: 'ttl different',
+    want: { ttlMs: 8 * HOUR },
+    have: { ttlMs: 4 * HOUR },
+    expect: [{ kind: 'ttl', fromMs: 4 * HOUR, toMs: 8 * HOUR }],
+  },
   { name: 'ttl set where off', want: { ttlMs: 8 * HOUR }, have: { ttlMs: null }, expect: [{ kind: 'ttl', fromMs: null, toMs: 8 * HOUR }] },
   { name: 'ttl 0s, already off', want: { ttlMs: 0 }, have: { ttlMs: null }, expect: [] },
   { name: 'ttl 0s turns off', want: { ttlMs: 0 }, have: { ttlMs: 4 * HOUR }, expect: [{ kind: 'ttl', fromMs: 4 * HOUR, toMs: null }] },
@@ -72,7 +92,12 @@ const fieldCases: FieldCase[] = [
   },
 
   { name: 'name equal', want: { name: 'alice-dev' }, have: { name: 'alice-dev' }, expect: [] },
-  { name: 'name different, renames allowed', want: { name: 'alice-main' }, have: { name: 'alice-dev' }, expect: [{ kind: 'rename', from: 'alice-dev', to: 'alice-main' }] },
+  {
+    name: 'name different, renames allowed',
+    want: { name: 'alice-main' },
+    have: { name: 'alice-dev' },
+    expect: [{ kind: 'rename', from: 'alice-dev', to: 'alice-main' }],
+  },
 ];
 
 describe('diff: one field at a time', () => {
@@ -114,7 +139,12 @@ describe('diff: identity is immutable', () => {
 describe('diff: create', () => {
   it('puts schedule, a non-zero TTL and automatic updates into the create call', () => {
     const plan = diff(
-      desired({ autostart: { enabled: true, schedule: BERLIN_9 }, ttlMs: 8 * HOUR, automaticUpdates: 'always', parameters: [{ name: 'cpu', value: '2' }] }),
+      desired({
+        autostart: { enabled: true, schedule: BERLIN_9 },
+        ttlMs: 8 * HOUR,
+        automaticUpdates: 'always',
+        parameters: [{ name: 'cpu', value: '2' }],
+      }),
       undefined,
     );
     expect(plan.actions).toEqual([
@@ -165,7 +195,14 @@ describe('diff: create', () => {
 describe('diff: ordering', () => {
   it('wakes a dormant workspace first and renames before settings', () => {
     const plan = diff(
-      desired({ name: 'alice-main', dormant: false, ttlMs: HOUR, autostart: { enabled: false }, automaticUpdates: 'always', favorite: true }),
+      desired({
+        name: 'alice-main',
+        dormant: false,
+        ttlMs: HOUR,
+        autostart: { enabled: false },
+        automaticUpdates: 'always',
+        favorite: true,
+      }),
       observed({ dormant: true, autostartSchedule: BERLIN_9 }),
     );
     expect(plan.actions.map((a) => a.kind)).toEqual(['rename', 'dormant', 'autostart', 'ttl', 'autoupdates', 'favorite']);

@@ -17,7 +17,12 @@ const answer = (status: number, method: string, path: string, message: string) =
 
 describe('describeFailure of a create', () => {
   it.each([
-    ['template lookup 404', answer(404, 'GET', '/api/v2/organizations/0000/templates/no-such', NOT_FOUND), 'spec.template', /no template "no-such"/],
+    [
+      'template lookup 404',
+      answer(404, 'GET', '/api/v2/organizations/0000/templates/no-such', NOT_FOUND),
+      'spec.template',
+      /no template "no-such"/,
+    ],
     ['create 404 (recent Coder)', answer(404, 'POST', '/api/v2/users/ann/workspaces', NOT_FOUND), 'spec.owner', /no user "ann"/],
     [
       'create 400 (v2.27.0)',

@@ -65,21 +65,84 @@ export class FakeCoder implements CoderApi {
   }
 
   writes(): Call[] {
-    const reads = new Set<keyof CoderApi>(['buildInfo', 'getUser', 'getOrganization', 'getTemplateByName', 'getTemplateVersion', 'getTemplateVersionByName', 'getTemplateVersionParameters', 'getBuildParameters', 'listWorkspaces', 'getWorkspace', 'findWorkspace', 'getBuild', 'tokenConfig', 'listTokens', 'getToken', 'withToken']);
+    const reads = new Set<keyof CoderApi>([
+      'buildInfo',
+      'getUser',
+      'getOrganization',
+      'getTemplateByName',
+      'getTemplateVersion',
+      'getTemplateVersionByName',
+      'getTemplateVersionParameters',
+      'getBuildParameters',
+      'listWorkspaces',
+      'getWorkspace',
+      'findWorkspace',
+      'getBuild',
+      'tokenConfig',
+      'listTokens',
+      'getToken',
+      'withToken',
+    ]);
     return this.calls.filter((c) => !reads.has(c.method));
   }
 
   buildInfo = () => this.call('buildInfo', [], { version: 'v2.36.1', external_url: '', dashboard_url: '', deployment_id: 'd' });
-  getUser = (user: string) => this.call('getUser', [user], { id: 'u', username: user, email: `${user}@example.com`, created_at: '', status: 'active' as const, roles: [], organization_ids: [] });
-  getOrganization = (org: string) => this.call('getOrganization', [org], { id: 'org-1', name: 'coder', display_name: 'Coder', is_default: true, created_at: '', updated_at: '' });
+  getUser = (user: string) =>
+    this.call('getUser', [user], {
+      id: 'u',
+      username: user,
+      email: `${user}@example.com`,
+      created_at: '',
+      status: 'active' as const,
+      roles: [],
+      organization_ids: [],
+    });
+  getOrganization = (org: string) =>
+    this.call('getOrganization', [org], {
+      id: 'org-1',
+      name: 'coder',
+      display_name: 'Coder',
+      is_default: true,
+      created_at: '',
+      updated_at: '',
+    });
   getTemplateByName = (orgId: string, name: string) =>
-    this.call('getTemplateByName', [orgId, name], { id: 'tpl-1', name, organization_id: orgId, organization_name: 'coder', active_version_id: 'v1', default_ttl_ms: 0, allow_user_autostart: true, allow_user_autostop: true, require_active_version: false, deprecated: false, created_at: '', updated_at: '' });
-  getTemplateVersion = (id: string) => this.call('getTemplateVersion', [id], { id, name: 'v', archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
+    this.call('getTemplateByName', [orgId, name], {
+      id: 'tpl-1',
+      name,
+      organization_id: orgId,
+      organization_name: 'coder',
+      active_version_id: 'v1',
+      default_ttl_ms: 0,
+      allow_user_autostart: true,
+      allow_user_autostop: true,
+      require_active_version: false,
+      deprecated: false,
+      created_at: '',
+      updated_at: '',
+    });
+  getTemplateVersion = (id: string) =>
+    this.call('getTemplateVersion', [id], {
+      id,
+      name: 'v',
+      archived: false,
+      job: { id: 'j', status: 'succeeded' as const, created_at: '' },
+      created_at: '',
+      updated_at: '',
+    });
   versionsByName: Record<string, string> = { v1: '77777777-7777-4777-8777-777777777777' };
   versionParameters: TemplateVersionParameter[] = [];
   buildParameters: WorkspaceBuildParameter[] = [];
   getTemplateVersionByName = (templateId: string, name: string) =>
-    this.call('getTemplateVersionByName', [templateId, name], { id: this.versionsByName[name] ?? `id-of-${name}`, name, template_id: templateId, archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
+    this.call('getTemplateVersionByName', [templateId, name], {
+      id: this.versionsByName[name] ?? `id-of-${name}`,
+      name,
+      template_id: templateId,
+      archived: false,
+      job: { id: 'j', status: 'succeeded' as const, created_at: '' },
+      created_at: '',
+      updated_at: '',
+    });
   getTemplateVersionParameters = (versionId: string) => this.call('getTemplateVersionParameters', [versionId], this.versionParameters);
   getBuildParameters = (buildId: string) => this.call('getBuildParameters', [buildId], this.buildParameters);
   listWorkspaces = (opts?: { q?: string }) => this.call('listWorkspaces', [opts], this.listed);
@@ -97,7 +160,14 @@ export class FakeCoder implements CoderApi {
   setFavorite = (id: string, f: boolean) => this.call('setFavorite', [id, f, this.identity], undefined);
   setAutomaticUpdates = (id: string, v: 'always' | 'never') => this.call('setAutomaticUpdates', [id, v], undefined);
   createBuild = (id: string, req: { transition: 'start' | 'stop' | 'delete'; template_version_id?: string }) =>
-    this.call('createBuild', [id, req], { ...this.created.latest_build, id: req.transition === 'delete' ? 'delete-build' : `${req.transition}-build`, build_number: 2, transition: req.transition, status: 'pending' as const, ...(req.template_version_id ? { template_version_id: req.template_version_id } : {}) });
+    this.call('createBuild', [id, req], {
+      ...this.created.latest_build,
+      id: req.transition === 'delete' ? 'delete-build' : `${req.transition}-build`,
+      build_number: 2,
+      transition: req.transition,
+      status: 'pending' as const,
+      ...(req.template_version_id ? { template_version_id: req.template_version_id } : {}),
+    });
   getBuild = (id: string) => this.call('getBuild', [id], { ...this.created.latest_build, id });
   tokenConfig = (user: string) => this.call('tokenConfig', [user], { max_token_lifetime: 7 * 24 * 3600 * 1e9 });
   createToken = (user: string, req: unknown) => this.call('createToken', [user, req], { key: 'abcdefghij-0123456789012345678901' });

@@ -32,8 +32,18 @@ interface Row {
 const rows: Row[] = [
   { name: 'unmanaged: nothing', want: {}, have: STOPPED, action: null },
   { name: 'running: true, running', want: { running: true }, have: RUNNING, action: null },
-  { name: 'running: true, stopped by hand: start', want: { running: true }, have: STOPPED, action: { transition: 'start', purpose: 'run' } },
-  { name: 'running: false, started by hand: stop', want: { running: false }, have: RUNNING, action: { transition: 'stop', purpose: 'run' } },
+  {
+    name: 'running: true, stopped by hand: start',
+    want: { running: true },
+    have: STOPPED,
+    action: { transition: 'start', purpose: 'run' },
+  },
+  {
+    name: 'running: false, started by hand: stop',
+    want: { running: false },
+    have: RUNNING,
+    action: { transition: 'stop', purpose: 'run' },
+  },
   { name: 'running: false, stopped', want: { running: false }, have: STOPPED, action: null },
   { name: 'a build under way is waited for', want: { running: false }, have: build('start', 'starting'), action: null },
   { name: 'a failed build is not retried', want: { running: true }, have: build('start', 'failed'), action: null },
@@ -75,7 +85,13 @@ const rows: Row[] = [
   },
 
   // Versions.
-  { name: 'Active, on the active version', want: { version: { policy: 'Active' } }, have: { ...RUNNING, activeVersionId: V1 }, action: null, rollout: 'UpToDate' },
+  {
+    name: 'Active, on the active version',
+    want: { version: { policy: 'Active' } },
+    have: { ...RUNNING, activeVersionId: V1 },
+    action: null,
+    rollout: 'UpToDate',
+  },
   {
     name: 'Active, stopped and outdated: one stop build onto the new version',
     want: { version: { policy: 'Active' } },
@@ -157,8 +173,22 @@ const rows: Row[] = [
   },
 
   // The rollout gate (only restarting a running workspace is disruptive).
-  { name: 'no slot: waits', want: { version: { policy: 'Pinned', id: V2 } }, have: RUNNING, ctx: { gate: { ...OPEN, slot: false } }, action: null, rollout: 'WaitingForSlot' },
-  { name: 'no slot, stopped: waits too', want: { version: { policy: 'Pinned', id: V2 } }, have: STOPPED, ctx: { gate: { ...OPEN, slot: false } }, action: null, rollout: 'WaitingForSlot' },
+  {
+    name: 'no slot: waits',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: RUNNING,
+    ctx: { gate: { ...OPEN, slot: false } },
+    action: null,
+    rollout: 'WaitingForSlot',
+  },
+  {
+    name: 'no slot, stopped: waits too',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: STOPPED,
+    ctx: { gate: { ...OPEN, slot: false } },
+    action: null,
+    rollout: 'WaitingForSlot',
+  },
   {
     name: 'window closed and no slot, running: waits for the window, not the slot',
     want: { version: { policy: 'Pinned', id: V2 } },
@@ -175,7 +205,14 @@ const rows: Row[] = [
     action: null,
     rollout: 'WaitingForStop',
   },
-  { name: 'only when stopped, running: waits', want: { version: { policy: 'Pinned', id: V2 } }, have: RUNNING, ctx: { gate: { ...OPEN, onlyWhenStopped: true } }, action: null, rollout: 'WaitingForStop' },
+  {
+    name: 'only when stopped, running: waits',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: RUNNING,
+    ctx: { gate: { ...OPEN, onlyWhenStopped: true } },
+    action: null,
+    rollout: 'WaitingForStop',
+  },
   {
     name: 'only when stopped, stopped: updated',
     want: { version: { policy: 'Pinned', id: V2 } },
@@ -226,7 +263,10 @@ const rows: Row[] = [
     name: 'an immutable parameter changed: blocked with its own reason',
     want: { parametersManaged: true, parameters: [{ name: 'region', value: 'us' }] },
     have: STOPPED,
-    ctx: { currentParameters: [{ name: 'region', value: 'eu' }], parameterInfo: new Map([['region', { mutable: false, ephemeral: false }]]) },
+    ctx: {
+      currentParameters: [{ name: 'region', value: 'eu' }],
+      parameterInfo: new Map([['region', { mutable: false, ephemeral: false }]]),
+    },
     action: null,
     blocked: 'ImmutableParameter',
   },
@@ -234,7 +274,10 @@ const rows: Row[] = [
     name: 'an ephemeral parameter is never compared',
     want: { parametersManaged: true, parameters: [{ name: 'debug', value: 'true' }] },
     have: STOPPED,
-    ctx: { currentParameters: [{ name: 'debug', value: 'false' }], parameterInfo: new Map([['debug', { mutable: true, ephemeral: true }]]) },
+    ctx: {
+      currentParameters: [{ name: 'debug', value: 'false' }],
+      parameterInfo: new Map([['debug', { mutable: true, ephemeral: true }]]),
+    },
     action: null,
     rollout: 'UpToDate',
   },
@@ -269,7 +312,11 @@ describe('planLifecycle', () => {
   });
 
   it('remembers a restored schedule build under the spec digest', () => {
-    const plan = planLifecycle(desired({ specDigest: 'spec-9', running: true, ttlMs: 0 }), observed(build('stop', 'stopped', { reason: 'autostop' })), { gate: OPEN });
+    const plan = planLifecycle(
+      desired({ specDigest: 'spec-9', running: true, ttlMs: 0 }),
+      observed(build('stop', 'stopped', { reason: 'autostop' })),
+      { gate: OPEN },
+    );
     expect(plan.outcome.conflict?.restoredFor).toBe('spec-9');
   });
 
@@ -282,7 +329,10 @@ describe('planLifecycle', () => {
 
   it('records the checked parameters so the next pass need not read them', () => {
     const params = [{ name: 'size', value: 'large' }];
-    const plan = planLifecycle(desired({ parametersManaged: true, parameters: params }), observed(STOPPED), { gate: OPEN, currentParameters: params });
+    const plan = planLifecycle(desired({ parametersManaged: true, parameters: params }), observed(STOPPED), {
+      gate: OPEN,
+      currentParameters: params,
+    });
     expect(plan.outcome.parametersChecked).toEqual({ build: 'b-1', spec: parametersDigest(params) });
     const previous: WorkspaceStatus = { parametersChecked: plan.outcome.parametersChecked! };
     const again = planLifecycle(desired({ parametersManaged: true, parameters: params }), observed(STOPPED), { gate: OPEN, previous });

@@ -16,7 +16,12 @@ describe('CreateResolver and spec.version', () => {
     ['no version: the template (its active version)', {}, { template_id: 'tpl-1' }, ['getOrganization', 'getTemplateByName']],
     ['Active: the template', { version: { policy: 'Active' } }, { template_id: 'tpl-1' }, ['getOrganization', 'getTemplateByName']],
     ['Pinned id: that version, no lookup', { version: { policy: 'Pinned', id: V2 } }, { template_version_id: V2 }, []],
-    ['Pinned name: looked up on the template', { version: { policy: 'Pinned', name: 'v2' } }, { template_version_id: V2 }, ['getOrganization', 'getTemplateByName', 'getTemplateVersionByName']],
+    [
+      'Pinned name: looked up on the template',
+      { version: { policy: 'Pinned', name: 'v2' } },
+      { template_version_id: V2 },
+      ['getOrganization', 'getTemplateByName', 'getTemplateVersionByName'],
+    ],
     [
       'templateVersion with Active: the template of that version',
       { template: undefined, templateVersion: TV, version: { policy: 'Active' } },
@@ -28,7 +33,15 @@ describe('CreateResolver and spec.version', () => {
     coder.versionsByName = { v2: V2 };
     coder.getTemplateVersion = (id: string) => {
       coder.calls.push({ method: 'getTemplateVersion', args: [id] });
-      return Promise.resolve({ id, name: 'tv', template_id: 'tpl-of-tv', archived: false, job: { id: 'j', status: 'succeeded' as const, created_at: '' }, created_at: '', updated_at: '' });
+      return Promise.resolve({
+        id,
+        name: 'tv',
+        template_id: 'tpl-of-tv',
+        archived: false,
+        job: { id: 'j', status: 'succeeded' as const, created_at: '' },
+        created_at: '',
+        updated_at: '',
+      });
     };
     const p = plan(overrides);
     if (p.template === undefined) delete p.template;

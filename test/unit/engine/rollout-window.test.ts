@@ -11,7 +11,12 @@ describe('windowState', () => {
     ['closed, at the closing minute', { schedule: '0 22 * * *', duration: '2h' }, '2026-11-11T00:00:00Z', false],
     ['closed, before the opening', { schedule: '0 22 * * *', duration: '2h' }, '2026-11-10T21:59:59Z', false],
     ['weekdays only: closed on Saturday night', { schedule: '0 22 * * 1-5', duration: '2h' }, '2026-11-14T22:30:00Z', false],
-    ['in the window\'s own zone (22:00 Berlin is 21:00 UTC in November)', { schedule: '0 22 * * *', duration: '1h', timezone: 'Europe/Berlin' }, '2026-11-10T21:30:00Z', true],
+    [
+      "in the window's own zone (22:00 Berlin is 21:00 UTC in November)",
+      { schedule: '0 22 * * *', duration: '1h', timezone: 'Europe/Berlin' },
+      '2026-11-10T21:30:00Z',
+      true,
+    ],
     ['the same instant in UTC is closed', { schedule: '0 22 * * *', duration: '1h' }, '2026-11-10T21:30:00Z', false],
   ])('%s', (_name, spec, now, open) => {
     const state = windowState(spec, at(now));
@@ -20,7 +25,10 @@ describe('windowState', () => {
 
   it('says when a closed window opens next', () => {
     const state = windowState({ schedule: '0 22 * * 1-5', duration: '2h' }, at('2026-11-14T12:00:00Z'));
-    expect(state).toEqual({ open: false, message: 'waiting for the maintenance window "0 22 * * 1-5" (UTC, 2h); it next opens at 2026-11-16T22:00:00.000Z' });
+    expect(state).toEqual({
+      open: false,
+      message: 'waiting for the maintenance window "0 22 * * 1-5" (UTC, 2h); it next opens at 2026-11-16T22:00:00.000Z',
+    });
   });
 
   it.each([

@@ -47,7 +47,7 @@ describe('computeStatus', () => {
     { status: 429, reason: 'RateLimited' },
     { status: 400, reason: 'CoderRejected' },
     { status: 500, reason: 'CoderError' },
-  ])('a $status from Coder is Synced=False/$reason with Coder\'s message', ({ status: code, reason }) => {
+  ])("a $status from Coder is Synced=False/$reason with Coder's message", ({ status: code, reason }) => {
     const plan = diff(desired({ ttlMs: HOUR }), observed());
     const error = new CoderApiError({
       status: code,
@@ -79,16 +79,24 @@ describe('computeStatus', () => {
     { favorite: true, via: 'coder:all', note: true },
     { favorite: true, via: undefined, note: false }, // the connection's own user: no minted token
     { favorite: undefined, via: 'coder:all', note: false }, // favorite not managed
-  ])('favorite $favorite read via $via: the Synced message names the owner token\'s scopes: $note', ({ favorite, via, note }) => {
+  ])("favorite $favorite read via $via: the Synced message names the owner token's scopes: $note", ({ favorite, via, note }) => {
     const o = observed({ favorite: true, ...(via ? { favoriteVia: via } : {}) });
-    const synced = condition(computeStatus({ plan: diff(desired(favorite === undefined ? {} : { favorite }), o), coderUrl, now }), 'Synced')!;
+    const synced = condition(
+      computeStatus({ plan: diff(desired(favorite === undefined ? {} : { favorite }), o), coderUrl, now }),
+      'Synced',
+    )!;
     expect(synced.reason).toBe('UpToDate');
     expect(synced.message.includes('favorite read as the owner with a short-lived token scoped coder:all')).toBe(note);
   });
 
   it('a create refused for another reason keeps its own field', () => {
     const plan = diff(desired(), undefined);
-    const error = new CoderApiError({ status: 404, method: 'POST', path: '/x', response: { message: 'Template "docker" has been deleted!' } });
+    const error = new CoderApiError({
+      status: 404,
+      method: 'POST',
+      path: '/x',
+      response: { message: 'Template "docker" has been deleted!' },
+    });
     const result: ApplyResult = { key: plan.key, observed: undefined, outcomes: [{ action: plan.actions[0]!, ok: false, error }] };
     expect(condition(computeStatus({ plan, result, coderUrl, now }), 'Synced')!.message).not.toContain('spec.owner');
   });
@@ -96,7 +104,12 @@ describe('computeStatus', () => {
   it('a fresh create is Synced/Created but not Ready while the build runs', () => {
     const plan = diff(desired(), undefined);
     const o = observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } });
-    const status = computeStatus({ plan, result: { key: plan.key, observed: o, outcomes: [{ action: plan.actions[0]!, ok: true }], origin: 'created' }, coderUrl, now });
+    const status = computeStatus({
+      plan,
+      result: { key: plan.key, observed: o, outcomes: [{ action: plan.actions[0]!, ok: true }], origin: 'created' },
+      coderUrl,
+      now,
+    });
     expect(condition(status, 'Synced')).toMatchObject({ status: 'True', reason: 'Created' });
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'Provisioning' });
   });
@@ -105,13 +118,21 @@ describe('computeStatus', () => {
     const previous = computeStatus({ plan: diff(desired({ ttlMs: HOUR }), observed({ ttlMs: HOUR })), coderUrl, now });
     // Someone changed the TTL in the UI; the spec also changed automatic updates.
     const plan = diff(desired({ ttlMs: HOUR, automaticUpdates: 'always' }), observed({ ttlMs: 2 * HOUR }));
-    const result: ApplyResult = { key: plan.key, observed: plan.observed, outcomes: plan.actions.map((action) => ({ action, ok: true as const })) };
+    const result: ApplyResult = {
+      key: plan.key,
+      observed: plan.observed,
+      outcomes: plan.actions.map((action) => ({ action, ok: true as const })),
+    };
     const status = computeStatus({ plan, result, previous, coderUrl, now });
     expect(status.lastDrift).toEqual(['ttl']);
   });
 
   it('shows no next autostart for a dormant workspace (Coder never starts one)', () => {
-    const status = computeStatus({ plan: diff(desired(), observed({ dormant: true, autostartSchedule: 'CRON_TZ=UTC 0 9 * * *' })), coderUrl, now });
+    const status = computeStatus({
+      plan: diff(desired(), observed({ dormant: true, autostartSchedule: 'CRON_TZ=UTC 0 9 * * *' })),
+      coderUrl,
+      now,
+    });
     expect(status.nextAutostart).toBeUndefined();
   });
 });
@@ -134,7 +155,8 @@ describe('setCondition', () => {
 describe('computeStatus: Reconciling and Stalled', () => {
   const progress = (s: ReturnType<typeof computeStatus>) =>
     s.conditions!.filter((c) => c.type === 'Reconciling' || c.type === 'Stalled').map((c) => `${c.type}/${c.reason}`);
-  const build = (status: string, transition: 'start' | 'stop' | 'delete' = 'start') => ({ id: 'b', number: 2, transition, status, templateVersionId: 'v1' }) as const;
+  const build = (status: string, transition: 'start' | 'stop' | 'delete' = 'start') =>
+    ({ id: 'b', number: 2, transition, status, templateVersionId: 'v1' }) as const;
 
   it('in sync: neither (Current)', () => {
     expect(progress(computeStatus({ plan: diff(desired(), observed()), coderUrl, now }))).toEqual([]);
@@ -153,7 +175,9 @@ describe('computeStatus: Reconciling and Stalled', () => {
 
   it('changes not applied yet: Reconciling/Pending; a blocked change a person must fix: Stalled', () => {
     expect(progress(computeStatus({ plan: diff(desired({ ttlMs: HOUR }), observed()), coderUrl, now }))).toEqual(['Reconciling/Pending']);
-    expect(progress(computeStatus({ plan: diff(desired({ name: 'x' }), observed({ allowRenames: false })), coderUrl, now }))).toEqual(['Stalled/RenamesDisabled']);
+    expect(progress(computeStatus({ plan: diff(desired({ name: 'x' }), observed({ allowRenames: false })), coderUrl, now }))).toEqual([
+      'Stalled/RenamesDisabled',
+    ]);
   });
 
   it.each([
@@ -163,12 +187,20 @@ describe('computeStatus: Reconciling and Stalled', () => {
   ])('a $code from Coder: $want', ({ code, want }) => {
     const plan = diff(desired({ ttlMs: HOUR }), observed());
     const error = new CoderApiError({ status: code, method: 'PUT', path: '/api/v2/workspaces/x/ttl', response: { message: 'no.' } });
-    const status = computeStatus({ plan, result: { key: plan.key, observed: plan.observed, outcomes: [{ action: plan.actions[0]!, ok: false, error }] }, coderUrl, now });
+    const status = computeStatus({
+      plan,
+      result: { key: plan.key, observed: plan.observed, outcomes: [{ action: plan.actions[0]!, ok: false, error }] },
+      coderUrl,
+      now,
+    });
     expect(progress(status)).toEqual([want]);
   });
 
   it('an update waiting for its window: Ready=True and Reconciling/WaitingForWindow (InProgress until it is on the new version)', () => {
-    const plan = { ...diff(desired(), observed()), lifecycle: { needsSlot: false, rollout: { state: 'WaitingForWindow' as const, message: 'waiting for the maintenance window' } } };
+    const plan = {
+      ...diff(desired(), observed()),
+      lifecycle: { needsSlot: false, rollout: { state: 'WaitingForWindow' as const, message: 'waiting for the maintenance window' } },
+    };
     const s = computeStatus({ plan, coderUrl, now });
     expect(condition(s, 'Ready')?.status).toBe('True');
     expect(progress(s)).toEqual(['Reconciling/WaitingForWindow']);
@@ -176,7 +208,13 @@ describe('computeStatus: Reconciling and Stalled', () => {
   });
 
   it('an update whose builds ran and did not take: Stalled/UpdateFailed; observe-only differences: neither', () => {
-    const failed = { ...diff(desired(), observed()), lifecycle: { needsSlot: false, rollout: { state: 'Failed' as const, message: 'Coder did not apply the update', attemptedFor: 'd/v2' } } };
+    const failed = {
+      ...diff(desired(), observed()),
+      lifecycle: {
+        needsSlot: false,
+        rollout: { state: 'Failed' as const, message: 'Coder did not apply the update', attemptedFor: 'd/v2' },
+      },
+    };
     expect(progress(computeStatus({ plan: failed, coderUrl, now }))).toEqual(['Stalled/UpdateFailed']);
     const observeOnly = diff(desired({ ttlMs: HOUR, observeOnly: true }), observed());
     expect(condition(computeStatus({ plan: observeOnly, coderUrl, now }), 'Synced')?.reason).toBe('ObserveOnly');
@@ -186,7 +224,12 @@ describe('computeStatus: Reconciling and Stalled', () => {
   it('goes once the work is done, and keeps its lastTransitionTime while it stays True', () => {
     const later = new Date(now.getTime() + 60_000);
     const building = computeStatus({ plan: diff(desired(), observed({ latestBuild: build('pending') })), coderUrl, now });
-    const still = computeStatus({ plan: diff(desired(), observed({ latestBuild: build('starting') })), previous: building, coderUrl, now: later });
+    const still = computeStatus({
+      plan: diff(desired(), observed({ latestBuild: build('starting') })),
+      previous: building,
+      coderUrl,
+      now: later,
+    });
     expect(condition(still, 'Reconciling')?.lastTransitionTime).toBe(now.toISOString());
     const done = computeStatus({ plan: diff(desired(), observed()), previous: still, coderUrl, now: later });
     expect(progress(done)).toEqual([]);

@@ -35,7 +35,9 @@ function toLua(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value); // a JSON string of ASCII + \\uXXXX-free text is a Lua string
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
+    .join(', ')}}`;
 }
 
 let dir: string;
@@ -81,7 +83,10 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
 
   it.each([
     { name: 'RenamesDisabled', p: plan({ blocked: [{ field: 'spec.name', reason: 'RenamesDisabled', message: 'renames are disabled' }] }) },
-    { name: 'TemplateMismatch', p: plan({ blocked: [{ field: 'spec.template', reason: 'TemplateMismatch', message: 'template differs' }] }) },
+    {
+      name: 'TemplateMismatch',
+      p: plan({ blocked: [{ field: 'spec.template', reason: 'TemplateMismatch', message: 'template differs' }] }),
+    },
     { name: 'OwnerMismatch', p: plan({ blocked: [{ field: 'spec.owner', reason: 'OwnerMismatch', message: 'owner differs' }] }) },
   ])('Synced=False $name is Degraded', async ({ name, p }) => {
     const hs = await health(resource(status(p)));
@@ -105,18 +110,35 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
 
   it('InvalidSpec (set by the operator through setCondition) is Degraded', async () => {
     const conditions = setCondition([], { type: 'Synced', status: 'False', reason: 'InvalidSpec', message: 'spec.ttl: bad' }, NOW, 1);
-    expect(await health(resource({ observedGeneration: 1, conditions }))).toEqual({ status: 'Degraded', message: 'InvalidSpec: spec.ttl: bad' });
+    expect(await health(resource({ observedGeneration: 1, conditions }))).toEqual({
+      status: 'Degraded',
+      message: 'InvalidSpec: spec.ttl: bad',
+    });
   });
 
   it('a failed build is Degraded; a pending build is Progressing', async () => {
-    const failed = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 3, transition: 'start', status: 'failed', templateVersionId: 'v1' } }) }));
-    expect(await health(resource(failed))).toMatchObject({ status: 'Degraded', message: expect.stringContaining('build #3 (start) failed') });
-    const pending = status(plan({ observed: observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } }) }));
+    const failed = status(
+      plan({ observed: observed({ latestBuild: { id: 'b', number: 3, transition: 'start', status: 'failed', templateVersionId: 'v1' } }) }),
+    );
+    expect(await health(resource(failed))).toMatchObject({
+      status: 'Degraded',
+      message: expect.stringContaining('build #3 (start) failed'),
+    });
+    const pending = status(
+      plan({
+        observed: observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } }),
+      }),
+    );
     expect(await health(resource(pending))).toMatchObject({ status: 'Progressing', message: 'Provisioning: build #1 is pending' });
   });
 
   it('changes not applied yet (Pending), a stale observedGeneration and no status are Progressing', async () => {
-    const pending = status(plan({ observed: undefined, actions: [{ kind: 'create', recreate: false, create: { owner: 'alice', name: 'alice-dev', parameters: [] } }] }));
+    const pending = status(
+      plan({
+        observed: undefined,
+        actions: [{ kind: 'create', recreate: false, create: { owner: 'alice', name: 'alice-dev', parameters: [] } }],
+      }),
+    );
     expect((await health(resource(pending))).status).toBe('Progressing');
     expect(await health(resource(status(plan()), { generation: 2 }))).toEqual({
       status: 'Progressing',
@@ -126,10 +148,17 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
   });
 
   it('an update waiting for its window is Healthy; an immutable parameter change is Degraded', async () => {
-    const waiting = status(plan({ lifecycle: { needsSlot: false, rollout: { state: 'WaitingForWindow', message: 'waiting for the maintenance window' } } }));
+    const waiting = status(
+      plan({ lifecycle: { needsSlot: false, rollout: { state: 'WaitingForWindow', message: 'waiting for the maintenance window' } } }),
+    );
     expect(await health(resource(waiting))).toMatchObject({ status: 'Healthy' });
-    const immutable = status(plan({ blocked: [{ field: 'parameters[name=region]', reason: 'ImmutableParameter', message: 'parameter "region" is immutable' }] }));
-    expect(await health(resource(immutable))).toEqual({ status: 'Degraded', message: 'ImmutableParameter: parameter "region" is immutable' });
+    const immutable = status(
+      plan({ blocked: [{ field: 'parameters[name=region]', reason: 'ImmutableParameter', message: 'parameter "region" is immutable' }] }),
+    );
+    expect(await health(resource(immutable))).toEqual({
+      status: 'Degraded',
+      message: 'ImmutableParameter: parameter "region" is immutable',
+    });
   });
 
   it('spec.suspend is Suspended whatever the status says', async () => {

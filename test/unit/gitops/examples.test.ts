@@ -21,7 +21,13 @@ describe('examples', () => {
 
   it('every Flux and Argo CD example is valid YAML with the expected kinds', async () => {
     const kinds: string[] = [];
-    for (const file of ['flux/gitrepository.yaml', 'flux/kustomization.yaml', 'flux/coderconnection.yaml', 'argocd/application.yaml', 'argocd/argocd-cm.yaml']) {
+    for (const file of [
+      'flux/gitrepository.yaml',
+      'flux/kustomization.yaml',
+      'flux/coderconnection.yaml',
+      'argocd/application.yaml',
+      'argocd/argocd-cm.yaml',
+    ]) {
       for (const doc of parseAllDocuments(await read(file))) {
         expect(doc.errors, file).toEqual([]);
         kinds.push(`${doc.get('apiVersion')}/${doc.get('kind')}`);
@@ -35,7 +41,11 @@ describe('examples', () => {
       'v1/ConfigMap',
     ]);
     const ks = parse(await read('flux/kustomization.yaml'));
-    expect(ks.spec.healthChecks.every((c: { apiVersion: string; kind: string }) => c.apiVersion === 'coderops.dev/v1alpha1' && c.kind === 'Workspace')).toBe(true);
+    expect(
+      ks.spec.healthChecks.every(
+        (c: { apiVersion: string; kind: string }) => c.apiVersion === 'coderops.dev/v1alpha1' && c.kind === 'Workspace',
+      ),
+    ).toBe(true);
   });
 
   it('argocd-cm.yaml carries workspace-health.lua verbatim', async () => {

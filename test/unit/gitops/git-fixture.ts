@@ -68,7 +68,10 @@ export function createGitFixture(root: string): GitFixture {
 }
 
 /** A Workspace document as YAML, with a known line layout: spec.ttl is on line 8. */
-export function wsYaml(name: string, spec: { owner: string; template?: string; ttl?: string; name?: string; deletionPolicy?: string }): string {
+export function wsYaml(
+  name: string,
+  spec: { owner: string; template?: string; ttl?: string; name?: string; deletionPolicy?: string },
+): string {
   return [
     'apiVersion: coderops.dev/v1alpha1',
     'kind: Workspace',

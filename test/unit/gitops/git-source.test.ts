@@ -179,7 +179,11 @@ describe('git credentials and names', () => {
   });
 
   it('an ssh key becomes a quoted GIT_SSH_COMMAND with strict host checking', async () => {
-    const env = await gitEnvironment('git@github.com:org/repo.git', { sshKeyFile: "/keys/it's key", sshKnownHosts: '/keys/known_hosts' }, {});
+    const env = await gitEnvironment(
+      'git@github.com:org/repo.git',
+      { sshKeyFile: "/keys/it's key", sshKnownHosts: '/keys/known_hosts' },
+      {},
+    );
     expect(env.GIT_SSH_COMMAND).toBe(
       "ssh -i '/keys/it'\\''s key' -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=/keys/known_hosts -o StrictHostKeyChecking=yes",
     );

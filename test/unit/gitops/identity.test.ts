@@ -9,7 +9,15 @@ const ALICE = '22222222-2222-4222-8222-222222222222';
 const BOB = 'bbbbbbbb-2222-4222-8222-222222222222';
 
 function desired(file: string, owner: string, name = 'dev'): DesiredWorkspace {
-  return { key: `default/${file}`, source: { file: `${file}.yaml`, document: 0 }, owner, name, parameters: [], deletionPolicy: 'Orphan', specDigest: '' } as DesiredWorkspace;
+  return {
+    key: `default/${file}`,
+    source: { file: `${file}.yaml`, document: 0 },
+    owner,
+    name,
+    parameters: [],
+    deletionPolicy: 'Orphan',
+    specDigest: '',
+  } as DesiredWorkspace;
 }
 
 function users(known: Record<string, string>) {
@@ -39,7 +47,14 @@ describe('owners compared as Coder resolves them', () => {
 
   it('a UUID and a name of one user are one owner; only owners the list did not show are looked up', async () => {
     const api = users({ bob: BOB });
-    const list = [desired('a', 'alice'), desired('b', ALICE.toUpperCase()), desired('c', 'bob'), desired('d', BOB), desired('e', 'bob', 'other'), desired('f', 'nobody')];
+    const list = [
+      desired('a', 'alice'),
+      desired('b', ALICE.toUpperCase()),
+      desired('c', 'bob'),
+      desired('d', BOB),
+      desired('e', 'bob', 'other'),
+      desired('f', 'nobody'),
+    ];
     const errors = ownerDuplicates(list, await ownerKeys(list, snapshot, api));
     expect(api.asked.sort()).toEqual(['bob', 'nobody']);
     expect(errors.map((e) => [e.file, e.field])).toEqual([

@@ -34,7 +34,12 @@ describe('documentLimitErrors', () => {
     expect(documentLimitErrors('f.yaml', `a: "x --- y"\n${'b: ---\n'.repeat(LIMITS.documentsPerFile)}`)).toEqual([]);
     expect(documentLimitErrors('f.yaml', '---\n'.repeat(LIMITS.documentsPerFile))).toEqual([]);
     expect(documentLimitErrors('f.yaml', '---\n'.repeat(LIMITS.documentsPerFile + 1))).toEqual([
-      { file: 'f.yaml', document: LIMITS.documentsPerFile, line: LIMITS.documentsPerFile + 1, message: 'has more than 50000 documents, the most one file may have; split it' },
+      {
+        file: 'f.yaml',
+        document: LIMITS.documentsPerFile,
+        line: LIMITS.documentsPerFile + 1,
+        message: 'has more than 50000 documents, the most one file may have; split it',
+      },
     ]);
   });
 });

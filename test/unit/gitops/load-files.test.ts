@@ -106,9 +106,7 @@ describe('loadDeclarations', () => {
     expect((await loadDeclarations(['empty'], { cwd: root })).errors).toEqual([
       { file: 'empty', message: 'no .yaml, .yml or .json files in this directory' },
     ]);
-    expect((await loadDeclarations([], { cwd: root })).errors).toEqual([
-      { file: '-', message: 'no files or directories given' },
-    ]);
+    expect((await loadDeclarations([], { cwd: root })).errors).toEqual([{ file: '-', message: 'no files or directories given' }]);
   });
 
   it('a dangling symlink to a declaration file is an error, not a file that declares nothing', async () => {
@@ -117,7 +115,9 @@ describe('loadDeclarations', () => {
     await symlink(join(root, 'gone.txt'), join(root, 'decl', 'notes.txt')); // not a declaration: skipped as before
     const result = await loadDeclarations(['decl'], { cwd: root });
     expect(result.workspaces.map((w) => w.key)).toEqual(['default/a']);
-    expect(result.errors).toEqual([{ file: join('decl', 'b.yaml'), message: 'a symlink whose target cannot be read (no such file or directory)' }]);
+    expect(result.errors).toEqual([
+      { file: join('decl', 'b.yaml'), message: 'a symlink whose target cannot be read (no such file or directory)' },
+    ]);
   });
 
   it('an empty file, in a directory or named, is an error naming it', async () => {
@@ -164,8 +164,18 @@ describe('loadDeclarations', () => {
     await tree({ 'a.yaml': ws({ owner: 'alice' }), 'b.yaml': ws({ owner: 'bob' }) });
     const result = await loadDeclarations(['a.yaml', 'b.yaml'], { cwd: root });
     expect(result.errors.map((e) => [e.file, e.field, e.line, e.message])).toEqual([
-      ['a.yaml', 'metadata.name', 4, 'default/dev is declared twice: a.yaml document 0 and b.yaml document 0 (namespace/name must be unique)'],
-      ['b.yaml', 'metadata.name', 4, 'default/dev is declared twice: a.yaml document 0 and b.yaml document 0 (namespace/name must be unique)'],
+      [
+        'a.yaml',
+        'metadata.name',
+        4,
+        'default/dev is declared twice: a.yaml document 0 and b.yaml document 0 (namespace/name must be unique)',
+      ],
+      [
+        'b.yaml',
+        'metadata.name',
+        4,
+        'default/dev is declared twice: a.yaml document 0 and b.yaml document 0 (namespace/name must be unique)',
+      ],
     ]);
   });
 

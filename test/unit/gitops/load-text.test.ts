@@ -51,7 +51,11 @@ const cases: Case[] = [
   { name: 'a connection alone declares something', text: CONNECTION, workspaces: [], ignored: [{ document: 0, kind: 'CoderConnection' }] },
   {
     name: 'JSON',
-    text: JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'j' }, spec: { owner: 'alice', template: 'docker' } }, null, '\t'),
+    text: JSON.stringify(
+      { apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: 'j' }, spec: { owner: 'alice', template: 'docker' } },
+      null,
+      '\t',
+    ),
     workspaces: [['default/j', 0]],
   },
   {
@@ -171,8 +175,20 @@ const cases: Case[] = [
       ['default/dev', 1],
     ],
     errors: [
-      { document: 0, field: 'metadata.name', line: 5, column: 3, message: 'default/dev is declared twice: f.yaml document 0 and f.yaml document 1 (namespace/name must be unique)' },
-      { document: 1, field: 'metadata.name', line: 14, column: 3, message: 'default/dev is declared twice: f.yaml document 0 and f.yaml document 1 (namespace/name must be unique)' },
+      {
+        document: 0,
+        field: 'metadata.name',
+        line: 5,
+        column: 3,
+        message: 'default/dev is declared twice: f.yaml document 0 and f.yaml document 1 (namespace/name must be unique)',
+      },
+      {
+        document: 1,
+        field: 'metadata.name',
+        line: 14,
+        column: 3,
+        message: 'default/dev is declared twice: f.yaml document 0 and f.yaml document 1 (namespace/name must be unique)',
+      },
     ],
   },
   {
@@ -191,7 +207,13 @@ const cases: Case[] = [
       ['default/b', 1],
     ],
     errors: [
-      { document: 0, field: 'spec.name', line: 9, column: 3, message: /^Alice\/Dev is declared twice: f\.yaml document 0 and f\.yaml document 1/ },
+      {
+        document: 0,
+        field: 'spec.name',
+        line: 9,
+        column: 3,
+        message: /^Alice\/Dev is declared twice: f\.yaml document 0 and f\.yaml document 1/,
+      },
       { document: 1, field: 'spec.name', line: 19, column: 3 },
     ],
   },
@@ -207,7 +229,12 @@ const cases: Case[] = [
     name: 'three resources for one workspace, one of them inside a List',
     text: docs(ws({ name: 'a', coderName: 'one' }), ws({ name: 'b', coderName: 'one' }), LIST.replace('ttl: forever', 'ttl: 8h')),
     errors: [
-      { document: 0, field: 'spec.name', line: 9, message: /^alice\/one is declared 3 times: f\.yaml document 0, f\.yaml document 1 and f\.yaml document 2 items\[0\]/ },
+      {
+        document: 0,
+        field: 'spec.name',
+        line: 9,
+        message: /^alice\/one is declared 3 times: f\.yaml document 0, f\.yaml document 1 and f\.yaml document 2 items\[0\]/,
+      },
       { document: 1, field: 'spec.name', line: 19 },
       { document: 2, field: 'items[0].metadata.name', line: 27, column: 17 },
     ],
@@ -259,7 +286,12 @@ describe('loadFromText', () => {
 
   it('survives an alias bomb', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i++) bomb.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10).fill(`*${'abcdefgh'[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10)
+          .fill(`*${'abcdefgh'[i - 1]}`)
+          .join(', ')}]`,
+      );
     const { errors, workspaces } = loadFromText('bomb.yaml', `${bomb.join('\n')}\n`);
     expect(workspaces).toEqual([]);
     expect(errors).toHaveLength(1);

@@ -51,7 +51,12 @@ describe('runApply bindings', () => {
 
   it('a create answered 409 that finds the workspace counts as adopted, not created', async () => {
     const api = new FakeCoder();
-    api.failures.createWorkspace = new CoderApiError({ status: 409, method: 'POST', path: '/api/v2/users/alice/workspaces', response: { message: 'exists' } });
+    api.failures.createWorkspace = new CoderApiError({
+      status: 409,
+      method: 'POST',
+      path: '/api/v2/users/alice/workspaces',
+      response: { message: 'exists' },
+    });
     api.found = coderWorkspace({ name: 'dev' });
     const report = await runApply(options(api, ws({ owner: 'alice' })));
     expect(renderApplySummary(report)).toContain('Apply complete: 0 created, 1 adopted,');

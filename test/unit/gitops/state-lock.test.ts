@@ -37,7 +37,9 @@ describe('lockState', () => {
     const lock = await lockState(state, 'apply');
     const holder = JSON.parse(await readFile(`${state}.lock`, 'utf8'));
     expect(holder).toMatchObject({ pid: process.pid, host: hostname(), command: 'apply' });
-    await expect(lockState(state, 'apply')).rejects.toThrow(`state file ${state} is locked by pid ${process.pid} on ${hostname()} (apply, since ${holder.startedAt})`);
+    await expect(lockState(state, 'apply')).rejects.toThrow(
+      `state file ${state} is locked by pid ${process.pid} on ${hostname()} (apply, since ${holder.startedAt})`,
+    );
     await lock.release();
     expect(await readdir(dir)).toEqual([]);
     await (await lockState(state, 'apply')).release();

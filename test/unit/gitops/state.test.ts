@@ -83,7 +83,12 @@ describe('state file', () => {
     const before = await readFile(path, 'utf8');
     // An entry that cannot be serialised: the failure comes after the temp file exists.
     const bad = entry('ns/b');
-    Object.defineProperty(bad, 'id', { enumerable: true, get: () => { throw new Error('boom'); } });
+    Object.defineProperty(bad, 'id', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     await expect(writeState(path, { version: 1, coderUrl: URL, entries: { 'ns/b': bad } })).rejects.toThrow('boom');
     expect(await readFile(path, 'utf8')).toBe(before);
     expect(await readdir(dir)).toEqual(['state.json']);
@@ -101,14 +106,21 @@ describe('state file', () => {
     await writeState(path, recordApplied(emptyState(URL), entry('ns/a')));
     const read = readState(path, url);
     if (accepted) await expect(read).resolves.toMatchObject({ entries: { 'ns/a': { id: 'id-ns/a' } } });
-    else await expect(read).rejects.toThrow(new StateError(`state file ${path} records workspaces of ${URL}, not ${url}; use one state file per Coder deployment`));
+    else
+      await expect(read).rejects.toThrow(
+        new StateError(`state file ${path} records workspaces of ${URL}, not ${url}; use one state file per Coder deployment`),
+      );
   });
 
   it.each<[string, string, RegExp]>([
     ['not JSON', '{"version": 1,', /^state file .*state\.json is not valid JSON: /],
     ['an array', '[]', /state\.json is not a state file this tool wrote: expected a JSON object/],
     ['no version', '{"coderUrl": "https://coder.example.com", "entries": {}}', /version must be 1/],
-    ['a newer version', '{"version": 2, "coderUrl": "https://coder.example.com", "entries": {}}', /has version 2, written by a newer version/],
+    [
+      'a newer version',
+      '{"version": 2, "coderUrl": "https://coder.example.com", "entries": {}}',
+      /has version 2, written by a newer version/,
+    ],
     ['no coderUrl', '{"version": 1, "entries": {}}', /coderUrl must be a string/],
     ['entries not an object', '{"version": 1, "coderUrl": "https://coder.example.com", "entries": []}', /entries must be an object/],
     [

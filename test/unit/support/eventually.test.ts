@@ -22,20 +22,30 @@ describe('eventually', () => {
 
   it('stops at once on GiveUp, with the detail', async () => {
     let tries = 0;
-    const wait = eventually('the job', () => {
-      tries += 1;
-      throw new GiveUp('it failed');
-    }, 60_000, { detail: () => 'log tail' });
+    const wait = eventually(
+      'the job',
+      () => {
+        tries += 1;
+        throw new GiveUp('it failed');
+      },
+      60_000,
+      { detail: () => 'log tail' },
+    );
     await expect(wait).rejects.toThrow('gave up waiting for the job: it failed\nlog tail');
     expect(tries).toBe(1);
   });
 
   it('times out naming what it waited for and the last error', async () => {
     let tries = 0;
-    const wait = eventually('the moon', async () => {
-      tries += 1;
-      throw new Error(`try ${tries}`);
-    }, 0, { everyMs: 1 });
+    const wait = eventually(
+      'the moon',
+      async () => {
+        tries += 1;
+        throw new Error(`try ${tries}`);
+      },
+      0,
+      { everyMs: 1 },
+    );
     await expect(wait).rejects.toThrow(/^timed out after 0 ms waiting for the moon: Error: try \d+$/);
   });
 });
