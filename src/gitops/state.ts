@@ -64,7 +64,7 @@ export async function readState(path: string, coderUrl: string): Promise<StateFi
   const state = checkShape(path, data);
   if (sameDeployment(state.coderUrl, coderUrl)) return state;
   throw new StateError(
-    `state file ${path} records workspaces of ${state.coderUrl}, not ${coderUrl}; ` + 'use one state file per Coder deployment',
+    `state file ${path} records workspaces of ${state.coderUrl}, not ${coderUrl}; use one state file per Coder deployment`,
   );
 }
 
