@@ -391,16 +391,12 @@ export const SecretKeyRef = Type.Object(
 );
 
 const connectionSpecFields = {
-  url: cel(
-    Type.String({
-      minLength: 1,
-      maxLength: 2048,
-      pattern: URL_PATTERN,
-      description: 'Base URL of the Coder deployment, without user:password@.',
-    }),
-    // A CEL rule rather than a stricter pattern: the apiserver quotes the value for a pattern mismatch, not for a rule.
-    [{ rule: `!self.matches('${URL_USERINFO_PATTERN}')`, message: CEL_MESSAGES.urlUserInfo }],
-  ),
+  url: Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    pattern: URL_PATTERN,
+    description: 'Base URL of the Coder deployment, without user:password@.',
+  }),
   tokenSecretRef: SecretKeyRef,
   requestsPerMinute: Type.Optional(
     Type.Integer({
@@ -458,8 +454,16 @@ export const ConnectionStatus = Type.Object({
   ),
 });
 
+/**
+ * On the spec, not on spec.url: the apiserver quotes a string field's value in
+ * the error of a rule on that field (seen on 1.36), which would print the
+ * password; for a rule on an object it prints only "object".
+ */
+const URL_WITHOUT_USERINFO = { rule: `!self.url.matches('${URL_USERINFO_PATTERN}')`, message: CEL_MESSAGES.urlUserInfo };
+
 export const CoderConnectionSpec = cel(Type.Object(connectionSpecFields, { additionalProperties: false }), [
   { rule: '!has(self.tokenSecretRef.namespace)', message: CEL_MESSAGES.secretNamespaceForbidden },
+  URL_WITHOUT_USERINFO,
 ]);
 
 export const OwnerRule = Type.Object(
@@ -494,7 +498,7 @@ export const ClusterCoderConnectionSpec = cel(
     { additionalProperties: false },
   ),
   // A cluster-scoped object has no namespace of its own to default to.
-  [{ rule: 'has(self.tokenSecretRef.namespace)', message: CEL_MESSAGES.secretNamespaceRequired }],
+  [{ rule: 'has(self.tokenSecretRef.namespace)', message: CEL_MESSAGES.secretNamespaceRequired }, URL_WITHOUT_USERINFO],
 );
 
 export const CoderConnectionResource = Type.Object(
