@@ -64,7 +64,9 @@ build_one() {
       -o "$out.tmp/coder" ./enterprise/cmd/coder
     GOFLAGS=-mod=mod quiet go build -trimpath -o "$out.tmp/echotar" ./cmd/cwo-echotar
   )
-  "$out.tmp/coder" --version | grep -qF "Coder ${version}"
+  # Read whole first: `| grep -q` under pipefail can fail on SIGPIPE.
+  local said; said=$("$out.tmp/coder" --version)
+  grep -qF "Coder ${version}" <<<"$said"
   echo "$version" > "$out.tmp/.built"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }

@@ -28,6 +28,16 @@ have() { # have DIR VERSION BINARY...
   for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
 }
 
+# version_has WANT CMD...: CMD's output contains WANT. The output is read
+# whole first: `CMD | grep -q` under pipefail fails at random when grep
+# exits before CMD has written its last line (SIGPIPE), which aborted cold
+# builds without a word.
+version_has() {
+  local want=$1 out; shift
+  out=$("$@" 2>&1) || return 1
+  grep -qF -- "$want" <<<"$out"
+}
+
 # go's download and build chatter goes to a log, shown only when a step fails.
 buildlog="$cache/build.log"
 quiet() {
@@ -65,8 +75,8 @@ build_kube() {
     quiet go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ldflags" -o "$out.tmp/" \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
   )
-  "$out.tmp/kube-apiserver" --version | grep -qF "Kubernetes $KUBE_VERSION"
-  "$out.tmp/kubectl" version --client | grep -qF "$KUBE_VERSION"
+  version_has "Kubernetes $KUBE_VERSION" "$out.tmp/kube-apiserver" --version
+  version_has "$KUBE_VERSION" "$out.tmp/kubectl" version --client
   echo "$KUBE_VERSION" > "$out.tmp/.built"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
@@ -83,7 +93,7 @@ build_etcd() {
     rm -rf "$out.tmp"; mkdir -p "$out.tmp"
     quiet go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3
   )
-  "$out.tmp/etcd" --version | grep -qF "${ETCD_VERSION#v}"
+  version_has "${ETCD_VERSION#v}" "$out.tmp/etcd" --version
   echo "$ETCD_VERSION" > "$out.tmp/.built"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
@@ -95,7 +105,7 @@ build_helm() {
   rm -rf "$out.tmp"; mkdir -p "$out.tmp"
   GOBIN="$out.tmp" quiet go install -trimpath -ldflags "-s -w" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
   # helm prints only major.minor (e.g. v4.2) as its version.
-  "$out.tmp/helm" version --short | grep -qF "${HELM_VERSION%.*}"
+  version_has "${HELM_VERSION%.*}" "$out.tmp/helm" version --short
   echo "$HELM_VERSION" > "$out.tmp/.built"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
@@ -111,8 +121,10 @@ build_kstatus() {
   rm -rf "$out.tmp"; mkdir -p "$out.tmp"
   (cd "$src" && quiet go build -mod=readonly -trimpath -ldflags "-s -w" -o "$out.tmp/kstatus" .)
   # Answers a Workspace that has not observed its generation with InProgress.
-  echo '{"apiVersion":"coderops.dev/v1alpha1","kind":"Workspace","metadata":{"name":"probe","generation":2},"status":{"observedGeneration":1}}' \
-    | "$out.tmp/kstatus" | grep -q "^probe	InProgress	"
+  local said
+  said=$(echo '{"apiVersion":"coderops.dev/v1alpha1","kind":"Workspace","metadata":{"name":"probe","generation":2},"status":{"observedGeneration":1}}' \
+    | "$out.tmp/kstatus")
+  grep -q "^probe	InProgress	" <<<"$said"
   echo "$stamp" > "$out.tmp/.built"
   rm -rf "$out"; mv "$out.tmp" "$out"
   # control-plane.ts finds it by this name, whatever the stamp.
