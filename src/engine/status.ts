@@ -83,6 +83,7 @@ function lifecycleFields(plan: WorkspacePlan, observed: ObservedWorkspace | unde
 }
 
 const WAITING = new Set(['WaitingForWindow', 'WaitingForStop', 'WaitingForSlot']);
+const BUILD_UNDER_WAY = new Set(['pending', 'starting', 'stopping', 'canceling']);
 
 function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): WorkspaceStatus {
   const fields: WorkspaceStatus = {
@@ -199,8 +200,15 @@ function readyCondition(observed: ObservedWorkspace | undefined, synced: Conditi
       reason: 'BuildFailed',
       message: `build #${build.number} (${build.transition}) failed in Coder; see the build logs there`,
     };
-  if (build.status === 'pending' || build.status === 'starting')
-    return { type: 'Ready', status: 'False', reason: 'Provisioning', message: `build #${build.number} is ${build.status}` };
+  // Any build under way, a stop or a cancel as much as a start: the workspace has
+  // not reached what the spec asks yet, and kstatus must read it as InProgress.
+  if (BUILD_UNDER_WAY.has(build.status))
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'Provisioning',
+      message: `build #${build.number} (${build.transition}) is ${build.status}`,
+    };
   // A deferred update or an observed-only difference leaves a usable workspace.
   if (WAITING.has(synced.reason) || synced.reason === 'ObserveOnly')
     return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status}; ${synced.message}` };

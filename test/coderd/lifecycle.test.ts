@@ -70,7 +70,12 @@ async function fleetSettled(what: string, timeoutMs: number, ok: (ws: any) => bo
     async () => {
       const list = JSON.parse(await kubectlOk(['get', 'workspaces.coderops.dev', '-n', team, '-o', 'json'])).items as any[];
       const done = list.filter(
-        (w) => w.status?.observedGeneration === w.metadata.generation && condition(w, 'Synced')?.status === 'True' && ok(w),
+        (w) =>
+          w.status?.observedGeneration === w.metadata.generation &&
+          condition(w, 'Synced')?.status === 'True' &&
+          // Ready too: Synced says the spec was applied, Ready that Coder's builds have finished.
+          condition(w, 'Ready')?.status === 'True' &&
+          ok(w),
       );
       return done.length === FLEET ? list : undefined;
     },
@@ -153,11 +158,15 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
     async () => {
       await apply(...names.map((n) => workspace(team, n, spec(n))));
       await fleetSettled('fleet created', 240_000);
+      // Every id first: the later tests need them even when one status below is wrong.
+      const found = new Map<string, any>();
       for (const name of names) {
         const ws = await coder.admin.workspaceByName(owners.get(name)!, name);
         ids.set(name, ws.id);
-        expect(ws.latest_build.status, name).toBe(names.indexOf(name) < STOPPED ? 'stopped' : 'running');
+        found.set(name, ws);
       }
+      for (const name of names)
+        expect(found.get(name).latest_build.status, name).toBe(names.indexOf(name) < STOPPED ? 'stopped' : 'running');
       // Started by hand: stopped again at the next reconcile.
       const victim = names[0]!;
       const started = await coder.admin.request('POST', `/api/v2/workspaces/${ids.get(victim)}/builds`, { transition: 'start' });
@@ -184,6 +193,8 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
       // Closed window: it opens 12 hours from now.
       const closedHour = (new Date().getUTCHours() + 12) % 24;
       await setRollout({ maxUnavailable: LIMIT, window: { schedule: `0 ${closedHour} * * *`, duration: '1h', timezone: 'UTC' } });
+      // Build numbers while the fleet is settled and nothing is building.
+      const before = await latestBuildNumbers();
       await op.stop();
       const v2 = await createTemplateVersion(b(), world().echotar, PARAMS, { templateId });
       await coder.admin.request('PATCH', `/api/v2/templates/${templateId}/versions`, { id: v2.id });
@@ -210,10 +221,10 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
         expect(cli.proxy.writes()).toEqual([]);
       } finally {
         await cli.close();
+        // Back up even when the plan's assertions fail, so the tests after this one still have an operator.
+        op = await env.start({ name: 'coderd-fleet-2' });
       }
 
-      const before = await latestBuildNumbers();
-      op = await env.start({ name: 'coderd-fleet-2' });
       // The stopped ones move without starting.
       await eventually(
         'stopped workspaces on v2',

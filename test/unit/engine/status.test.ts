@@ -164,6 +164,10 @@ describe('computeStatus: Reconciling and Stalled', () => {
 
   it.each([
     { name: 'a build under way', o: observed({ latestBuild: build('starting') }), want: ['Reconciling/Provisioning'] },
+    // A stop is as much under way as a start: Ready=True while "stopping" let a waiter read a
+    // workspace as done before Coder had stopped it (seen on a real coderd v2.27.0).
+    { name: 'a stop build under way', o: observed({ latestBuild: build('stopping', 'stop') }), want: ['Reconciling/Provisioning'] },
+    { name: 'a build being canceled', o: observed({ latestBuild: build('canceling') }), want: ['Reconciling/Provisioning'] },
     { name: 'a delete build', o: observed({ latestBuild: build('deleting', 'delete') }), want: ['Reconciling/Deleting'] },
     { name: 'a failed build', o: observed({ latestBuild: build('failed') }), want: ['Stalled/BuildFailed'] },
   ])('$name: $want', ({ o, want }) => {

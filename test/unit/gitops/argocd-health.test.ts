@@ -129,7 +129,7 @@ describe.skipIf(!LUA)('Argo CD health check (Lua)', () => {
         observed: observed({ latestBuild: { id: 'b', number: 1, transition: 'start', status: 'pending', templateVersionId: 'v1' } }),
       }),
     );
-    expect(await health(resource(pending))).toMatchObject({ status: 'Progressing', message: 'Provisioning: build #1 is pending' });
+    expect(await health(resource(pending))).toMatchObject({ status: 'Progressing', message: 'Provisioning: build #1 (start) is pending' });
   });
 
   it('changes not applied yet (Pending), a stale observedGeneration and no status are Progressing', async () => {
