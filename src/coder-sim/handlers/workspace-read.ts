@@ -161,29 +161,29 @@ function listBuilds(ctx: HandlerContext): SimResponse {
 }
 
 function getBuild(ctx: HandlerContext): SimResponse {
-  const id = uuidParam(ctx, 'workspacebuild');
-  if (isResponse(id)) return id;
-  for (const ws of ctx.state.workspaces.values()) {
-    const build = ws.builds.find((b) => b.id === id);
-    if (!build) continue;
-    if (!canReadWorkspace(ctx.actor, ws)) return notFound();
-    return json(200, convertBuild(ctx.state, ws, build));
-  }
-  return notFound();
+  const found = readableBuild(ctx);
+  return isResponse(found) ? found : json(200, convertBuild(ctx.state, found.ws, found.build));
 }
 
 /** The values the build ran with (coderd/workspacebuilds.go, workspaceBuildParameters). */
 function getBuildParameters(ctx: HandlerContext): SimResponse {
+  const found = readableBuild(ctx);
+  return isResponse(found)
+    ? found
+    : json(
+        200,
+        found.build.parameters.map((p) => ({ name: p.name, value: p.value })),
+      );
+}
+
+/** The build named by the path and its workspace; a build the actor may not read is a 404, as if it did not exist. */
+function readableBuild(ctx: HandlerContext): { ws: SimWorkspace; build: SimWorkspace['builds'][number] } | SimResponse {
   const id = uuidParam(ctx, 'workspacebuild');
   if (isResponse(id)) return id;
   for (const ws of ctx.state.workspaces.values()) {
     const build = ws.builds.find((b) => b.id === id);
     if (!build) continue;
-    if (!canReadWorkspace(ctx.actor, ws)) return notFound();
-    return json(
-      200,
-      build.parameters.map((p) => ({ name: p.name, value: p.value })),
-    );
+    return canReadWorkspace(ctx.actor, ws) ? { ws, build } : notFound();
   }
   return notFound();
 }
