@@ -17,16 +17,16 @@ import { ConnectionReconciler } from './connection-reconciler.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
 import { WorkspaceBindings } from './bindings.ts';
-import type { ResourceInformer } from './informer.ts';
+import type { ResourceInformer } from '../kube/informer.ts';
 import { informerFor } from './informer-for.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
-import { defaultIdentity, LeaderElector } from './leader-election.ts';
-import { kubeLeaseClient } from './lease-client.ts';
+import { defaultIdentity, LeaderElector } from '../kube/leader-election.ts';
+import { kubeLeaseClient } from '../kube/lease-client.ts';
 import { Reconciler } from './reconciler.ts';
 import { CLUSTER_CODER_CONNECTIONS, CODER_CONNECTIONS, NAMESPACES, WORKSPACES } from './resources.ts';
 import { needsReconcile } from './resync.ts';
-import { runWorkers } from './run-workers.ts';
-import { WorkQueue } from './work-queue.ts';
+import { runWorkers } from '../kube/run-workers.ts';
+import { WorkQueue } from '../kube/work-queue.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;

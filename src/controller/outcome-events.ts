@@ -4,7 +4,7 @@ import { CoderApiError } from '../coder/errors.ts';
 import type { ApplyResult } from '../engine/apply.ts';
 import { describeFailure } from '../engine/failure.ts';
 import type { ActionOutcome, ObservedWorkspace } from '../engine/types.ts';
-import type { HandlerResult } from './run-workers.ts';
+import type { HandlerResult } from '../kube/run-workers.ts';
 
 export interface EventSpec {
   type: 'Normal' | 'Warning';

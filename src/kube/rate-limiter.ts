@@ -2,7 +2,7 @@
 // default (workqueue.DefaultTypedControllerRateLimiter), i.e. the larger of a
 // per-key exponential backoff and an overall token bucket. The backoff keeps a
 // broken object from spinning; the bucket keeps many failing objects at once
-// from flooding the apiserver and Coder.
+// from flooding the apiserver and whatever the reconciler calls.
 import { systemClock, type Clock } from './clock.ts';
 
 export interface RateLimiter {

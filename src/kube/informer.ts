@@ -57,7 +57,7 @@ export interface ResourceInformer<T extends KubernetesObject> {
 
 export interface InformerOptions<T extends KubernetesObject> extends Selectors {
   kubeConfig: KubeConfig;
-  /** e.g. /apis/coderops.dev/v1alpha1/workspaces or .../namespaces/NS/workspaces (./resources.ts). */
+  /** e.g. /apis/coderops.dev/v1alpha1/workspaces or .../namespaces/NS/workspaces (./resource-type.ts). */
   path: string;
   /** Lists what path watches, with the same selectors (./listers.ts). */
   list: ListFn<T>;
