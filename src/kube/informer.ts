@@ -1,19 +1,27 @@
-// A resilient informer: list + watch of one resource path into a cache, with
-// add/update/delete for subscribers. It runs client-node 2.x's ListWatch (the
-// class makeInformer returns; used directly because makeInformer cannot pass a
-// field selector) and covers what ListWatch leaves to its caller:
-//   - on an 'error' event ListWatch stops for good: we restart it, after a
-//     jittered exponential backoff (./restart-backoff.ts);
-//   - a watch can stall silently (a list that never answers, a connection that
-//     stays open and delivers nothing): a watchdog relists when nothing was
-//     heard for quietRelistMs;
-//   - 410 Gone: ListWatch relists itself; we see it as a list like any other.
-// Every (re)start is a fresh ListWatch with a fresh list, diffed against our own
-// cache (./object-cache.ts), so subscribers see only real changes, including
-// deletes that happened while no watch was running. Callbacks from a replaced
-// ListWatch are ignored by generation: stopping one makes it report its own
-// abort as an error.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// A resilient informer in client-go's Reflector shape: one cache
+// (./object-cache.ts), filled by a list, then kept by a watch that starts at
+// the list's resourceVersion. client-node's Watch is driven directly (its
+// ListWatch kept a second copy of every object and ingested every relist
+// twice). What each way a watch ends leads to:
+//   - a clean end, or client-node's own timeout (a watch that delivered
+//     nothing for 30 s is aborted as 'TimeoutError'): watch again from the
+//     last resourceVersion seen, with no list;
+//   - 410 Gone (the resourceVersion was compacted away), as a status or as an
+//     ERROR event: list again at once, then watch from the new list;
+//   - any other error, or a list that fails or takes longer than
+//     listTimeoutMs: list again after a jittered exponential backoff
+//     (./restart-backoff.ts);
+//   - quiet for quietRelistMs (no list, no event, no bookmark): list again.
+//     Re-watching after a timeout does not count as hearing from the server:
+//     a connection that is accepted and then stays silent is exactly the
+//     stall this guards against, so a resource that never changes is relisted
+//     once per quietRelistMs, and re-watched every 30 s in between.
+// Bookmarks (on by default) move the resourceVersion on while nothing
+// changes, so a re-watch is less likely to meet 410. A relist is diffed
+// against the cache, so subscribers see only real changes, including deletes
+// missed while no watch ran. Callbacks of an older list or watch are ignored
+// by generation.
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { ListFn, Selectors } from './listers.ts';
@@ -21,8 +29,13 @@ import { ObjectCache, type CacheEvent } from './object-cache.ts';
 import { DEFAULT_RESTART_BACKOFF, failuresAfterError, restartDelay, type RestartBackoff } from './restart-backoff.ts';
 import { withTimeout } from './with-timeout.ts';
 
+/** What an add is: part of the first list (controller-runtime's IsInInitialList), or news after it. */
+export interface AddInfo {
+  inInitialList: boolean;
+}
+
 export interface InformerListeners<T> {
-  add: (object: T) => void;
+  add: (object: T, info: AddInfo) => void;
   update: (object: T, old: T) => void;
   delete: (object: T) => void;
 }
@@ -30,14 +43,18 @@ export interface InformerListeners<T> {
 export type InformerEvent = keyof InformerListeners<unknown>;
 
 export interface InformerStats {
-  /** Lists that completed (initial, after restarts, watchdog, 410). */
+  /** Lists that completed (initial, after errors, 410, quiet). */
   lists: number;
-  /** Errors ListWatch reported (each leads to a restart). */
+  /** Errors from a list or a watch (each leads to a restart after backoff). */
   errors: number;
   /** Restarts after an error. */
   restarts: number;
   /** Relists because the watch was quiet for quietRelistMs. */
   quietRelists: number;
+  /** Relists because the resourceVersion was gone (410). */
+  expired: number;
+  /** Watches started again from the last resourceVersion, with no list (timeouts, clean ends). */
+  rewatches: number;
 }
 
 /** What the controller needs from an informer; MultiNamespaceInformer has the same shape. */
@@ -55,29 +72,44 @@ export interface ResourceInformer<T extends KubernetesObject> {
   stats(): InformerStats;
 }
 
+/** client-node's Watch#watch; a fake in tests. done is called once, when the watch ends for any reason. */
+export interface Watcher {
+  watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController>;
+}
+
 export interface InformerOptions<T extends KubernetesObject> extends Selectors {
   kubeConfig: KubeConfig;
-  /** e.g. /apis/coderops.dev/v1alpha1/workspaces or .../namespaces/NS/workspaces (./resource-type.ts). */
+  /** e.g. /apis/G/V/PLURAL or /apis/G/V/namespaces/NS/PLURAL (./resource-type.ts). */
   path: string;
-  /** Lists what path watches, with the same selectors (./listers.ts). */
+  /** Lists what path watches; called with this informer's selectors (./listers.ts). */
   list: ListFn<T>;
   logger: Logger;
-  /** Relist when no list or watch event came for this long. Default 5 min. */
+  /** Relist when no list, event or bookmark came for this long. Default 5 min. */
   quietRelistMs?: number;
   /** A list that takes longer is abandoned and counts as an error. Default 60 s. */
   listTimeoutMs?: number;
   restartBackoff?: Partial<RestartBackoff>;
+  /** Ask the apiserver for BOOKMARK events, as client-go does. Default true. */
+  bookmarks?: boolean;
   clock?: Clock;
   random?: () => number;
-  /**
-   * Shrinks each listed or watched object in place before it is cached (./trim.ts).
-   * In place, because client-node's ListWatch keeps its own reference to every object.
-   */
+  /** Shrinks each listed or watched object before it is cached (e.g. drops managedFields). */
   trim?: (object: T) => void;
+  /** Default: client-node's Watch on kubeConfig. */
+  watcher?: Watcher;
 }
 
 export const DEFAULT_QUIET_RELIST_MS = 5 * 60_000;
 export const DEFAULT_LIST_TIMEOUT_MS = 60_000;
+/** A watch that ends cleanly sooner than this with no event is treated as an error, so it cannot spin. */
+export const MIN_CLEAN_WATCH_MS = 1000;
+
+type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 export class ResilientInformer<T extends KubernetesObject> implements ResourceInformer<T> {
   readonly #opts: InformerOptions<T>;
@@ -86,21 +118,24 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
   readonly #backoff: RestartBackoff;
   readonly #quietRelistMs: number;
   readonly #logger: Logger;
+  readonly #watcher: Watcher;
   readonly #cache = new ObjectCache<T>();
   readonly #listeners: { [E in InformerEvent]: Set<InformerListeners<T>[E]> } = {
     add: new Set(),
     update: new Set(),
     delete: new Set(),
   };
-  readonly #stats: InformerStats = { lists: 0, errors: 0, restarts: 0, quietRelists: 0 };
+  readonly #stats: InformerStats = { lists: 0, errors: 0, restarts: 0, quietRelists: 0, expired: 0, rewatches: 0 };
   #syncWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #synced = false;
   #running = false;
-  /** Bumped on every (re)start and on stop; callbacks of older ListWatches are ignored. */
+  /** Bumped by every list, watch, error and stop; callbacks of older ones are ignored. */
   #generation = 0;
-  #listWatch: ListWatch<T> | undefined;
+  #request: AbortController | undefined;
+  /** Where the next watch starts: the last list's, event's or bookmark's resourceVersion. */
+  #resourceVersion = '';
   #failures = 0;
-  /** When the current ListWatch last listed successfully. */
+  /** When the current run last listed successfully (for the backoff's healthy reset). */
   #listedAt: number | undefined;
   #lastHeard = 0;
   #restartTimer: TimerHandle | undefined;
@@ -113,6 +148,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     this.#backoff = { ...DEFAULT_RESTART_BACKOFF, ...opts.restartBackoff };
     this.#quietRelistMs = opts.quietRelistMs ?? DEFAULT_QUIET_RELIST_MS;
     this.#logger = opts.logger.child({ informer: opts.path });
+    this.#watcher = opts.watcher ?? new Watch(opts.kubeConfig);
   }
 
   on<E extends InformerEvent>(event: E, listener: InformerListeners<T>[E]): () => void {
@@ -123,7 +159,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#launch('start');
+    this.#relist('start');
   }
 
   async stop(): Promise<void> {
@@ -134,9 +170,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     const waiters = this.#syncWaiters;
     this.#syncWaiters = [];
     for (const w of waiters) w.reject(new Error(`informer for ${this.#opts.path} stopped before it synced`));
-    const listWatch = this.#listWatch;
-    this.#listWatch = undefined;
-    await listWatch?.stop();
+    this.#abortWatch();
   }
 
   hasSynced(): boolean {
@@ -175,49 +209,45 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     return { ...this.#stats };
   }
 
-  /** A fresh ListWatch: lists, then watches from the list's resourceVersion. */
-  #launch(reason: 'start' | 'error' | 'quiet'): void {
+  /** Drops the current watch, lists, then watches from the list's resourceVersion. */
+  #relist(reason: 'start' | 'error' | 'quiet' | 'expired'): void {
     const generation = ++this.#generation;
-    const previous = this.#listWatch;
-    void previous?.stop();
+    this.#abortWatch();
     this.#listedAt = undefined;
-    const { kubeConfig, path, labelSelector, fieldSelector } = this.#opts;
-    const current = () => generation === this.#generation;
-    const listWatch = new ListWatch<T>(path, new Watch(kubeConfig), () => this.#list(generation), false, labelSelector, fieldSelector);
-    this.#listWatch = listWatch;
-    const trim = this.#opts.trim;
-    const ingest = (o: T) => (trim?.(o), this.#cache.upsert(o));
-    listWatch.on('add', (o) => current() && this.#heard(ingest(o)));
-    listWatch.on('update', (o) => current() && this.#heard(ingest(o)));
-    listWatch.on('delete', (o) => current() && this.#heard(this.#cache.remove(o)));
-    listWatch.on('error', (err) => current() && this.#onError(err));
-    listWatch.on('connect', () => current() && this.#logger.debug('watch connecting'));
-    this.#logger.debug({ reason }, 'informer listing and watching');
+    this.#logger.debug({ reason }, 'informer listing');
     this.#lastHeard = this.#clock.now();
     this.#clearTimers();
     this.#armWatchdog(this.#quietRelistMs);
-    listWatch.start().catch((err: unknown) => current() && this.#onError(err));
+    void this.#listThenWatch(generation);
   }
 
-  async #list(generation: number): Promise<KubernetesListObject<T>> {
-    const { labelSelector, fieldSelector, listTimeoutMs } = this.#opts;
+  async #listThenWatch(generation: number): Promise<void> {
+    const { labelSelector, fieldSelector, listTimeoutMs, trim } = this.#opts;
     const selectors: Selectors = {
       ...(labelSelector !== undefined ? { labelSelector } : {}),
       ...(fieldSelector !== undefined ? { fieldSelector } : {}),
     };
-    const list = await withTimeout(
-      this.#opts.list(selectors),
-      listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS,
-      `list ${this.#opts.path}`,
-      this.#clock,
-    );
-    // A superseded ListWatch: throwing stops it; its error is ignored by generation.
-    if (generation !== this.#generation) throw new Error('superseded by a newer list');
+    let list;
+    try {
+      list = await withTimeout(
+        this.#opts.list(selectors),
+        listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS,
+        `list ${this.#opts.path}`,
+        this.#clock,
+      );
+    } catch (err) {
+      if (generation === this.#generation) this.#onError(err);
+      return;
+    }
+    if (generation !== this.#generation) return;
     this.#stats.lists++;
     this.#listedAt = this.#clock.now();
     this.#lastHeard = this.#listedAt;
-    if (this.#opts.trim) for (const item of list.items) this.#opts.trim(item);
-    for (const event of this.#cache.replace(list.items)) this.#emit(event);
+    const items = list.items ?? [];
+    if (trim) for (const item of items) trim(item);
+    const inInitialList = !this.#synced;
+    for (const event of this.#cache.replace(items)) this.#emit(event, inInitialList);
+    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
     if (!this.#synced) {
       this.#synced = true;
       const waiters = this.#syncWaiters;
@@ -225,19 +255,86 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
       for (const w of waiters) w.resolve();
       this.#logger.info({ objects: this.#cache.size }, 'informer synced');
     }
-    return list;
+    void this.#watch();
   }
 
-  #heard(event: CacheEvent<T> | undefined): void {
+  async #watch(): Promise<void> {
+    const generation = ++this.#generation;
+    const current = () => generation === this.#generation && this.#running;
+    const { labelSelector, fieldSelector, path } = this.#opts;
+    const params = {
+      resourceVersion: this.#resourceVersion,
+      ...(this.#opts.bookmarks === false ? {} : { allowWatchBookmarks: true }),
+      ...(labelSelector !== undefined ? { labelSelector } : {}),
+      ...(fieldSelector !== undefined ? { fieldSelector } : {}),
+    };
+    const startedAt = this.#clock.now();
+    let events = 0;
+    const onEvent = (phase: string, obj: unknown) => {
+      if (!current()) return;
+      events++;
+      this.#onWatchEvent(phase as WatchPhase, obj as T);
+    };
+    const onDone = (err: unknown) => {
+      if (current()) this.#onWatchEnd(err, this.#clock.now() - startedAt, events);
+    };
+    try {
+      const request = await this.#watcher.watch(path, params, onEvent, onDone);
+      if (current()) this.#request = request;
+      else request.abort();
+    } catch (err) {
+      if (current()) this.#onError(err);
+    }
+  }
+
+  #onWatchEvent(phase: WatchPhase, obj: T): void {
     this.#lastHeard = this.#clock.now();
-    if (event) this.#emit(event);
+    if (phase === 'ERROR') {
+      // A Status; the server ends the watch after it. Act now rather than wait for the close.
+      const status = obj as { code?: number; message?: string };
+      if (status.code === 410) return this.#expire();
+      return this.#onError(new Error(`watch of ${this.#opts.path} failed: ${status.code ?? ''} ${status.message ?? 'error event'}`));
+    }
+    const resourceVersion = obj?.metadata?.resourceVersion;
+    if (resourceVersion) this.#resourceVersion = resourceVersion;
+    if (phase === 'BOOKMARK') return;
+    if (phase === 'DELETED') return this.#emitIf(this.#cache.remove(obj));
+    if (phase === 'ADDED' || phase === 'MODIFIED') {
+      this.#opts.trim?.(obj);
+      return this.#emitIf(this.#cache.upsert(obj));
+    }
   }
 
-  #emit(event: CacheEvent<T>): void {
+  #onWatchEnd(err: unknown, lastedMs: number, events: number): void {
+    const code = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
+    if (code === 410) return this.#expire();
+    const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
+    if (err && !timedOut) return this.#onError(err);
+    if (!timedOut && events === 0 && lastedMs < MIN_CLEAN_WATCH_MS) {
+      return this.#onError(new Error(`watch of ${this.#opts.path} closed at once with no event`));
+    }
+    this.#request = undefined;
+    this.#stats.rewatches++;
+    this.#logger.debug({ timedOut }, 'watch ended; watching again from the last resourceVersion');
+    void this.#watch();
+  }
+
+  #expire(): void {
+    this.#stats.expired++;
+    this.#logger.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion gone (410); relisting');
+    this.#relist('expired');
+  }
+
+  #emitIf(event: CacheEvent<T> | undefined): void {
+    if (event) this.#emit(event, false);
+  }
+
+  #emit(event: CacheEvent<T>, inInitialList: boolean): void {
     for (const listener of [...this.#listeners[event.type]]) {
       try {
         if (event.type === 'update') (listener as InformerListeners<T>['update'])(event.object, event.old);
-        else (listener as InformerListeners<T>['add'])(event.object);
+        else if (event.type === 'add') (listener as InformerListeners<T>['add'])(event.object, { inInitialList });
+        else (listener as InformerListeners<T>['delete'])(event.object);
       } catch (err) {
         // A subscriber's bug must not stop the informer or starve the other subscribers.
         this.#logger.error({ err, event: event.type }, 'informer listener threw');
@@ -249,9 +346,9 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     if (!this.#running) return;
     this.#stats.errors++;
     this.#clearTimers();
-    // Nothing of this ListWatch may count any more, not even a late list result.
+    // Nothing of this run may count any more, not even a late list result.
     const generation = ++this.#generation;
-    void this.#listWatch?.stop();
+    this.#abortWatch();
     this.#failures = failuresAfterError(this.#failures, this.#listedAt, this.#clock.now(), this.#backoff);
     const delay = restartDelay(this.#failures - 1, this.#backoff, this.#random);
     this.#logger.warn({ err, restartInMs: delay, failures: this.#failures }, 'informer failed; restarting');
@@ -259,8 +356,14 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
       this.#restartTimer = undefined;
       if (!this.#running || generation !== this.#generation) return;
       this.#stats.restarts++;
-      this.#launch('error');
+      this.#relist('error');
     }, delay);
+  }
+
+  #abortWatch(): void {
+    const request = this.#request;
+    this.#request = undefined;
+    request?.abort();
   }
 
   #armWatchdog(ms: number): void {
@@ -274,7 +377,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ResourceIn
     if (quietFor < this.#quietRelistMs) return this.#armWatchdog(this.#quietRelistMs - quietFor);
     this.#stats.quietRelists++;
     this.#logger.info({ quietForMs: quietFor }, 'watch quiet for too long; relisting');
-    this.#launch('quiet');
+    this.#relist('quiet');
   }
 
   #clearTimers(): void {

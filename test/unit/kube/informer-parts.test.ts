@@ -133,7 +133,7 @@ describe('listAllPages', () => {
 
 /** An informer stand-in holding fixed objects. */
 function fixed(objects: KubernetesObject[], synced: boolean): ResourceInformer<KubernetesObject> & { started: boolean } {
-  const stats: InformerStats = { lists: 1, errors: 2, restarts: 1, quietRelists: 0 };
+  const stats: InformerStats = { lists: 1, errors: 2, restarts: 1, quietRelists: 0, expired: 3, rewatches: 5 };
   const fake = {
     started: false,
     on:
@@ -168,7 +168,7 @@ describe('MultiNamespaceInformer', () => {
     expect(multi.get('c/w-c')).toBeUndefined();
     expect(multi.list()).toHaveLength(2);
     expect(multi.hasSynced()).toBe(false);
-    expect(multi.stats()).toEqual({ lists: 2, errors: 4, restarts: 2, quietRelists: 0 });
+    expect(multi.stats()).toEqual({ lists: 2, errors: 4, restarts: 2, quietRelists: 0, expired: 6, rewatches: 10 });
   });
 
   it('runs one cluster-wide informer without --namespaces', () => {
