@@ -12,10 +12,11 @@
 // write came back through the watch). --root loads the operator from another
 // checkout (e.g. an unpacked `git archive` of the commit before the priority
 // queue), so before and after run the same scenario on the same machine.
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { Workspace } from '../src/api/schema.ts';
@@ -57,12 +58,19 @@ const { SharedConnectionsKubeConfig } = await load<{ SharedConnectionsKubeConfig
   'src/controller/shared-connections.ts',
 );
 const { OperatorMetrics } = await load<{ OperatorMetrics: new () => object }>('src/observability/metrics.ts');
-const commit = (await run('git', ['-C', ROOT_UNDER_TEST, 'rev-parse', '--short', 'HEAD'])).stdout.trim() || values.root;
+// Commands that read no stdin go through execFile: lib.ts's run() writes stdin, which fails (EPIPE) when the command exits first.
+const exec = promisify(execFile);
+const commit = await exec('git', ['-C', ROOT_UNDER_TEST, 'rev-parse', '--short', 'HEAD']).then(
+  (r) => r.stdout.trim(),
+  () => values.root,
+);
 
 const cp = await startControlPlane();
 const sim = await startCoderSimulator({ seed: benchSeed({ owners: OWNERS, existing: N }), rateLimitPerMinute: 0, buildDurationMs: 200 });
-const kubectl = async (args: string[], stdin?: string) => {
-  const r = await run(binaries().kubectl, ['--kubeconfig', cp.kubeconfig, ...args], stdin === undefined ? {} : { stdin });
+const kubectl = async (args: string[], stdin?: string): Promise<string> => {
+  const full = ['--kubeconfig', cp.kubeconfig, ...args];
+  if (stdin === undefined) return (await exec(binaries().kubectl, full, { maxBuffer: 64 << 20 })).stdout;
+  const r = await run(binaries().kubectl, full, { stdin });
   if (r.code !== 0) throw new Error(`kubectl ${args.slice(0, 4).join(' ')}: ${r.stderr.slice(0, 800)}`);
   return r.stdout;
 };
