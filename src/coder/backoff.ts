@@ -1,11 +1,13 @@
 // Delays between retries. Full jitter (AWS architecture blog, "Exponential
 // Backoff and Jitter") spreads the retries of many reconcilers that failed
-// together, which matters when a Coder restart fails every call at once.
+// together, which matters when a Coder restart fails every call at once. The
+// formula is the runtime's one backoff (src/kube/backoff.ts, which imports
+// nothing, so the CLI loads no Kubernetes code for it).
+import { backoffDelay } from '../kube/backoff.ts';
 
 /** random() * min(maxMs, baseMs * 2^attempt); attempt 0 is the first retry. */
 export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
+  return backoffDelay(attempt, { initialMs: baseMs, maxMs, jitter: 'full' }, random);
 }
 
 /**

@@ -14,7 +14,7 @@
 import type { ConnectionRegistry } from './connections.ts';
 import { connectionById, connectionRefOf, type ConnectionCaches } from './connection-lookup.ts';
 import type { ConnectionStatusWriter } from './connection-status-writer.ts';
-import type { HandlerResult } from './run-workers.ts';
+import type { HandlerResult } from '../kube/run-workers.ts';
 
 export interface ConnectionReconcilerDeps extends ConnectionCaches {
   connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate'>;

@@ -3,10 +3,10 @@
 // (cluster-scoped kinds always are). Cached objects are trimmed (./trim.ts).
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ResilientInformer, type InformerOptions } from './informer.ts';
-import { listerFor, type Selectors } from './listers.ts';
-import { MultiNamespaceInformer } from './multi-namespace-informer.ts';
-import { resourcePath, type ResourceType } from './resources.ts';
+import { ResilientInformer, type InformerOptions } from '../kube/informer.ts';
+import { listerFor, type Selectors } from '../kube/listers.ts';
+import { MultiNamespaceInformer } from '../kube/multi-namespace-informer.ts';
+import { resourcePath, type ResourceType } from '../kube/resource-type.ts';
 import { trimForCache } from './trim.ts';
 
 export interface InformerForOptions

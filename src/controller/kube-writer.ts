@@ -14,7 +14,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema.ts';
-import { formatMicroTime } from './lease-record.ts';
+import { formatMicroTime } from '../kube/lease-record.ts';
 
 export const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
 

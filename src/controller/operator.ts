@@ -17,16 +17,17 @@ import { ConnectionReconciler } from './connection-reconciler.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
 import { WorkspaceBindings } from './bindings.ts';
-import type { ResourceInformer } from './informer.ts';
+import type { ResourceInformer } from '../kube/informer.ts';
 import { informerFor } from './informer-for.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
-import { defaultIdentity, LeaderElector } from './leader-election.ts';
-import { kubeLeaseClient } from './lease-client.ts';
+import { defaultIdentity, LeaderElector } from '../kube/leader-election.ts';
+import { kubeLeaseClient } from '../kube/lease-client.ts';
 import { Reconciler } from './reconciler.ts';
 import { CLUSTER_CODER_CONNECTIONS, CODER_CONNECTIONS, NAMESPACES, WORKSPACES } from './resources.ts';
 import { needsReconcile } from './resync.ts';
-import { runWorkers } from './run-workers.ts';
-import { WorkQueue } from './work-queue.ts';
+import { LOW_PRIORITY } from '../kube/priority-fifo.ts';
+import { runWorkers } from '../kube/run-workers.ts';
+import { WorkQueue } from '../kube/work-queue.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -128,9 +129,12 @@ export class Operator {
     const observeBinding = (ws: KubernetesObject) => {
       for (const waiting of this.bindings.observe(wsKey(ws), (ws as Workspace).status?.id)) this.queue.add(waiting);
     };
-    this.workspaceInformer.on('add', (ws) => {
+    // The initial list goes in at low priority, as the resync does: a Workspace applied while
+    // thousands of those wait is reconciled next (controller-runtime's priority queue).
+    this.workspaceInformer.on('add', (ws, { inInitialList }) => {
       observeBinding(ws);
-      enqueue(ws);
+      if (inInitialList) this.queue.add(wsKey(ws), LOW_PRIORITY);
+      else enqueue(ws);
     });
     // Our own status writes change neither generation, finalizers nor deletion: skip them, or every write would echo.
     this.workspaceInformer.on('update', (ws, old) => {
@@ -298,7 +302,7 @@ export class Operator {
       const need =
         !rt?.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
       if (need) {
-        this.queue.add(wsKey(ws));
+        this.queue.add(wsKey(ws), LOW_PRIORITY);
         queued++;
       }
     }

@@ -4,7 +4,8 @@ import { CoderApiError } from '../coder/errors.ts';
 import type { ApplyResult } from '../engine/apply.ts';
 import { describeFailure } from '../engine/failure.ts';
 import type { ActionOutcome, ObservedWorkspace } from '../engine/types.ts';
-import type { HandlerResult } from './run-workers.ts';
+import { backoffDelay } from '../kube/backoff.ts';
+import type { HandlerResult } from '../kube/run-workers.ts';
 
 export interface EventSpec {
   type: 'Normal' | 'Warning';
@@ -95,7 +96,7 @@ export const DEFAULT_BUILD_POLL: BuildPoll = { firstMs: 250, maxMs: 2000 };
 
 /** The delay before look number `attempt` (0-based) at a build that is still running. */
 export function buildPollDelay(attempt: number, poll: BuildPoll = DEFAULT_BUILD_POLL): number {
-  return Math.min(poll.maxMs, poll.firstMs * 2 ** Math.min(attempt, 30));
+  return backoffDelay(attempt, { initialMs: poll.firstMs, maxMs: poll.maxMs });
 }
 
 /**

@@ -39,7 +39,7 @@ import {
   type BuildPoll,
   type EventSpec,
 } from './outcome-events.ts';
-import type { HandlerResult } from './run-workers.ts';
+import type { HandlerResult } from '../kube/run-workers.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
 import { checkTenancy } from './tenancy.ts';
 import { deleteOne, syncOne, type BindingGuard } from './workspace-sync.ts';

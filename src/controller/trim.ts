@@ -6,8 +6,8 @@
 // Workspace. The operator reads none of that, so it is dropped as each object
 // comes in from a list or a watch event, like client-go's informer transforms.
 //
-// Kept: identity (name, namespace, uid), resourceVersion (the cache and
-// ListWatch compare it), generation (observedGeneration), deletionTimestamp and
+// Kept: identity (name, namespace, uid), resourceVersion (the cache compares
+// it; the watch resumes from it), generation (observedGeneration), deletionTimestamp and
 // finalizers (deletion), labels (Namespace labels for tenancy; Workspace label
 // changes re-enqueue), the coderops.dev/reconcile-requested-at annotation.
 // Everything outside metadata (spec, status) is kept whole.
@@ -20,10 +20,10 @@ type Kept = Pick<
 >;
 
 /**
- * Replaces obj.metadata with the fields the operator reads, in place: the
- * object is also held by client-node's ListWatch, which must shrink with it.
- * A fresh metadata object rather than `delete`, which would leave V8 a slower,
- * larger dictionary-mode object.
+ * Replaces obj.metadata with the fields the operator reads, in place (the
+ * informer caches the object it was handed, and the lister trims each page
+ * as it arrives). A fresh metadata object rather than `delete`, which would
+ * leave V8 a slower, larger dictionary-mode object.
  */
 export function trimForCache<T extends KubernetesObject>(obj: T): T {
   const m = obj.metadata;

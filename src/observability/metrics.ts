@@ -75,7 +75,7 @@ export class OperatorMetrics {
   });
   readonly informerEvents = new Gauge({
     name: 'cwo_informer_stats',
-    help: 'informer lists, errors, restarts and quiet relists so far, by resource',
+    help: 'informer lists, errors, restarts, quiet relists, 410 relists (expired) and re-watches so far, by resource',
     labelNames: ['resource', 'stat'] as const,
     registers: [this.registry],
   });

@@ -7,10 +7,11 @@ import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ResilientInformer, type ResourceInformer } from '../../src/controller/informer.ts';
+import { ResilientInformer, type ResourceInformer } from '../../src/kube/informer.ts';
 import { informerFor } from '../../src/controller/informer-for.ts';
-import { listerFor } from '../../src/controller/listers.ts';
-import { NAMESPACES, resourcePath, WORKSPACES } from '../../src/controller/resources.ts';
+import { listerFor } from '../../src/kube/listers.ts';
+import { NAMESPACES, WORKSPACES } from '../../src/controller/resources.ts';
+import { resourcePath } from '../../src/kube/resource-type.ts';
 import { eventually } from '../support/eventually.ts';
 import { freshNamespace, installCrds, kubectlOk } from './kubectl.ts';
 

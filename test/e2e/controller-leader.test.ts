@@ -5,8 +5,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { LeaderElector } from '../../src/controller/leader-election.ts';
-import { kubeLeaseClient } from '../../src/controller/lease-client.ts';
+import { LeaderElector } from '../../src/kube/leader-election.ts';
+import { kubeLeaseClient } from '../../src/kube/lease-client.ts';
 import { eventually } from '../support/eventually.ts';
 import { freshNamespace, kubectlOk } from './kubectl.ts';
 

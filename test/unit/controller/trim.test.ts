@@ -3,9 +3,9 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ResilientInformer } from '../../../src/controller/informer.ts';
+import { ResilientInformer } from '../../../src/kube/informer.ts';
 import { trimForCache } from '../../../src/controller/trim.ts';
-import { fakeClock } from './fake-clock.ts';
+import { fakeClock } from '../kube/fake-clock.ts';
 
 const managedFields = [
   {

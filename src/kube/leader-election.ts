@@ -8,7 +8,7 @@
 //     request hangs. renewDeadline < leaseDuration, so it stops before any
 //     other candidate can see the lease expire: two leaders never overlap;
 //   - on shutdown (run's signal) the leader tells its work to stop, keeps
-//     renewing until that work has finished (in-flight Coder calls complete
+//     renewing until that work has finished (in-flight external calls complete
 //     under the lease), then releases the lease so another replica takes over
 //     on its next try instead of after leaseDuration.
 import { randomBytes } from 'node:crypto';

@@ -2,7 +2,8 @@
 // default (workqueue.DefaultTypedControllerRateLimiter), i.e. the larger of a
 // per-key exponential backoff and an overall token bucket. The backoff keeps a
 // broken object from spinning; the bucket keeps many failing objects at once
-// from flooding the apiserver and Coder.
+// from flooding the apiserver and whatever the reconciler calls.
+import { backoffDelay } from './backoff.ts';
 import { systemClock, type Clock } from './clock.ts';
 
 export interface RateLimiter {
@@ -27,8 +28,7 @@ export class ItemExponentialFailureRateLimiter implements RateLimiter {
   when(key: string): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
-    // 2 ** 1024 is Infinity; min() still caps it, so long failure runs cannot overflow.
-    return Math.min(this.#maxMs, this.#baseMs * 2 ** failures);
+    return backoffDelay(failures, { initialMs: this.#baseMs, maxMs: this.#maxMs });
   }
 
   forget(key: string): void {

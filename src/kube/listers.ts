@@ -3,7 +3,7 @@
 // Pages of one list share a snapshot (the continue token pins it), so the
 // resourceVersion the watch resumes from covers every page.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import type { ResourceType } from './resources.ts';
+import type { ResourceType } from './resource-type.ts';
 
 export interface Selectors {
   labelSelector?: string;
@@ -23,7 +23,7 @@ export const PAGE_SIZE = 500;
 
 /**
  * Follows continue tokens; the result carries the snapshot's resourceVersion.
- * trim (./trim.ts) shrinks each page's objects as the page arrives, so a large
+ * trim (e.g. src/controller/trim.ts) shrinks each page's objects as the page arrives, so a large
  * list never holds more than one page of full objects (managedFields and all):
  * that transient was most of the operator's peak memory at start-up.
  */

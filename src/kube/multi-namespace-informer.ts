@@ -57,13 +57,10 @@ export class MultiNamespaceInformer<T extends KubernetesObject> implements Resou
   }
 
   stats(): InformerStats {
-    const total: InformerStats = { lists: 0, errors: 0, restarts: 0, quietRelists: 0 };
+    const total: InformerStats = { lists: 0, errors: 0, restarts: 0, quietRelists: 0, expired: 0, rewatches: 0 };
     for (const i of this.#byNamespace.values()) {
       const s = i.stats();
-      total.lists += s.lists;
-      total.errors += s.errors;
-      total.restarts += s.restarts;
-      total.quietRelists += s.quietRelists;
+      for (const stat of Object.keys(total) as Array<keyof InformerStats>) total[stat] += s[stat];
     }
     return total;
   }

@@ -1,7 +1,7 @@
 // WorkQueue semantics (client-go workqueue) on a fake clock.
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../src/controller/work-queue.ts';
-import { ItemExponentialFailureRateLimiter } from '../../../src/controller/rate-limiter.ts';
+import { WorkQueue } from '../../../src/kube/work-queue.ts';
+import { ItemExponentialFailureRateLimiter } from '../../../src/kube/rate-limiter.ts';
 import { fakeClock, flush } from './fake-clock.ts';
 
 type Op = ['add', string] | ['get', string] | ['done', string] | ['len', number];

@@ -11,7 +11,7 @@ import {
   specFromRecord,
   type LeaseDecision,
   type LeaseRecord,
-} from '../../../src/controller/lease-record.ts';
+} from '../../../src/kube/lease-record.ts';
 
 const T = 1_700_000_000_000;
 const held = (holder: string, renewTime: number, leaseDurationSeconds = 15): LeaseRecord => ({

@@ -2,13 +2,12 @@
 // backoff, paths, paginated lists, and the per-namespace fan-out.
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { InformerListeners, InformerStats, ResourceInformer } from '../../../src/controller/informer.ts';
-import { listAllPages } from '../../../src/controller/listers.ts';
-import { MultiNamespaceInformer } from '../../../src/controller/multi-namespace-informer.ts';
-import { ObjectCache, objectKey } from '../../../src/controller/object-cache.ts';
-import { CLUSTER_CODER_CONNECTIONS, NAMESPACES, resourcePath, SECRETS, WORKSPACES } from '../../../src/controller/resources.ts';
-import { DEFAULT_RESTART_BACKOFF, failuresAfterError, restartDelay } from '../../../src/controller/restart-backoff.ts';
-import { trimForCache } from '../../../src/controller/trim.ts';
+import type { InformerListeners, InformerStats, ResourceInformer } from '../../../src/kube/informer.ts';
+import { listAllPages } from '../../../src/kube/listers.ts';
+import { MultiNamespaceInformer } from '../../../src/kube/multi-namespace-informer.ts';
+import { ObjectCache, objectKey } from '../../../src/kube/object-cache.ts';
+import { resourcePath, type ResourceType } from '../../../src/kube/resource-type.ts';
+import { DEFAULT_RESTART_BACKOFF, failuresAfterError, restartDelay } from '../../../src/kube/restart-backoff.ts';
 
 const obj = (name: string, rv: string, namespace?: string): KubernetesObject => ({
   metadata: { name, resourceVersion: rv, ...(namespace ? { namespace } : {}) },
@@ -62,10 +61,15 @@ describe('restart backoff', () => {
 });
 
 describe('resourcePath', () => {
+  const WIDGETS: ResourceType = { group: 'example.dev', version: 'v1', plural: 'widgets', namespaced: true };
+  const GADGETS: ResourceType = { group: 'example.dev', version: 'v1', plural: 'gadgets', namespaced: false };
+  const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+  const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
   it.each([
-    { type: WORKSPACES, ns: undefined, path: '/apis/coderops.dev/v1alpha1/workspaces' },
-    { type: WORKSPACES, ns: 'team-a', path: '/apis/coderops.dev/v1alpha1/namespaces/team-a/workspaces' },
-    { type: CLUSTER_CODER_CONNECTIONS, ns: undefined, path: '/apis/coderops.dev/v1alpha1/clustercoderconnections' },
+    { type: WIDGETS, ns: undefined, path: '/apis/example.dev/v1/widgets' },
+    { type: WIDGETS, ns: 'team-a', path: '/apis/example.dev/v1/namespaces/team-a/widgets' },
+    { type: WIDGETS, ns: 'a b', path: '/apis/example.dev/v1/namespaces/a%20b/widgets' },
+    { type: GADGETS, ns: undefined, path: '/apis/example.dev/v1/gadgets' },
     { type: NAMESPACES, ns: undefined, path: '/api/v1/namespaces' },
     { type: SECRETS, ns: 'ops', path: '/api/v1/namespaces/ops/secrets' },
   ])('$path', ({ type, ns, path }) => expect(resourcePath(type, ns)).toBe(path));
@@ -113,7 +117,10 @@ describe('listAllPages', () => {
       async () => (trimmedBefore.push(trimmed), pages[trimmedBefore.length - 1]!),
       {},
       2,
-      (item) => (trimmed++, trimForCache(item)),
+      (item) => {
+        trimmed++;
+        item.metadata = { name: item.metadata?.name, resourceVersion: item.metadata?.resourceVersion };
+      },
     );
     expect(trimmedBefore).toEqual([0, 2]);
     expect(list.items.map((o) => o.metadata)).toEqual([
@@ -126,7 +133,7 @@ describe('listAllPages', () => {
 
 /** An informer stand-in holding fixed objects. */
 function fixed(objects: KubernetesObject[], synced: boolean): ResourceInformer<KubernetesObject> & { started: boolean } {
-  const stats: InformerStats = { lists: 1, errors: 2, restarts: 1, quietRelists: 0 };
+  const stats: InformerStats = { lists: 1, errors: 2, restarts: 1, quietRelists: 0, expired: 3, rewatches: 5 };
   const fake = {
     started: false,
     on:
@@ -161,7 +168,7 @@ describe('MultiNamespaceInformer', () => {
     expect(multi.get('c/w-c')).toBeUndefined();
     expect(multi.list()).toHaveLength(2);
     expect(multi.hasSynced()).toBe(false);
-    expect(multi.stats()).toEqual({ lists: 2, errors: 4, restarts: 2, quietRelists: 0 });
+    expect(multi.stats()).toEqual({ lists: 2, errors: 4, restarts: 2, quietRelists: 0, expired: 6, rewatches: 10 });
   });
 
   it('runs one cluster-wide informer without --namespaces', () => {

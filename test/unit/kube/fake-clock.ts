@@ -1,6 +1,6 @@
 // A clock that moves only when a test says so. Timers fire in due order
 // (ties in the order they were set), so delays are asserted exactly.
-import type { Clock, TimerHandle } from '../../../src/controller/clock.ts';
+import type { Clock, TimerHandle } from '../../../src/kube/clock.ts';
 
 interface Timer {
   id: number;

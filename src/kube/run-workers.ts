@@ -1,7 +1,7 @@
 // n workers pulling keys from a WorkQueue, as controller-runtime's
 // reconcileHandler does: an error retries the key with backoff, a success
 // resets its backoff, and requeueAfter schedules the next look (e.g. while a
-// Coder build runs) without holding a worker. The queue never hands one key
+// long-running external job runs) without holding a worker. The queue never hands one key
 // to two workers, so a slow key occupies one worker and never blocks others.
 import type { Logger } from 'pino';
 import type { WorkQueue } from './work-queue.ts';

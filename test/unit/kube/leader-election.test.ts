@@ -2,9 +2,9 @@
 // resourceVersion checks, as the apiserver does them.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { LeaderElector } from '../../../src/controller/leader-election.ts';
-import { LeaseConflictError, type LeaseClient, type ObservedLease } from '../../../src/controller/lease-client.ts';
-import type { LeaseRecord } from '../../../src/controller/lease-record.ts';
+import { LeaderElector } from '../../../src/kube/leader-election.ts';
+import { LeaseConflictError, type LeaseClient, type ObservedLease } from '../../../src/kube/lease-client.ts';
+import type { LeaseRecord } from '../../../src/kube/lease-record.ts';
 import { fakeClock, flush, type FakeClock } from './fake-clock.ts';
 
 const logger = pino({ level: 'silent' });

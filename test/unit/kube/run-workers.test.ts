@@ -1,8 +1,8 @@
 // runWorkers: what a handler's result does to the key, and how many run at once.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { runWorkers, type HandlerResult } from '../../../src/controller/run-workers.ts';
-import { WorkQueue } from '../../../src/controller/work-queue.ts';
+import { runWorkers, type HandlerResult } from '../../../src/kube/run-workers.ts';
+import { WorkQueue } from '../../../src/kube/work-queue.ts';
 import { fakeClock, flush } from './fake-clock.ts';
 
 const logger = pino({ level: 'silent' });

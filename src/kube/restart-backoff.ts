@@ -3,6 +3,7 @@
 // together (an apiserver restart) do not all come back in the same instant.
 // The failure count resets once an informer has run healthy for a while, so
 // one blip an hour does not slowly push restarts to a minute.
+import { backoffDelay } from './backoff.ts';
 
 export interface RestartBackoff {
   initialMs: number;
@@ -17,8 +18,7 @@ export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 1000, maxMs:
 
 /** Delay before restart number failures+1; random() in [0, 1). Never above maxMs. */
 export function restartDelay(failures: number, backoff: RestartBackoff, random: () => number): number {
-  const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, failures));
-  return Math.min(backoff.maxMs, Math.round(base * (1 + backoff.jitter * random())));
+  return backoffDelay(failures, backoff, random);
 }
 
 /** Failures to count after this error: reset when the run before it was healthy. */
