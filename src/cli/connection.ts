@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isHttpUrl } from '../api/patterns.ts';
 import { CoderClient, type CoderRequestEvent } from '../coder/client.ts';
-import { CoderApiError } from '../coder/errors.ts';
+import { isTokenRefused } from '../coder/errors.ts';
+import { acceptToken } from '../coder/session-token.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import type { User } from '../coder/types.ts';
 import { UsageError } from './usage-error.ts';
@@ -28,18 +29,18 @@ export interface Connection {
 }
 
 export async function readToken(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<string> {
-  let token: string | undefined;
+  let raw: string | undefined;
   if (flags.tokenFile) {
     try {
-      token = (await readFile(flags.tokenFile, 'utf8')).trim();
+      raw = await readFile(flags.tokenFile, 'utf8');
     } catch (error) {
       throw new UsageError(`cannot read --token-file ${flags.tokenFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   } else {
-    token = env.CODER_SESSION_TOKEN?.trim();
+    raw = env.CODER_SESSION_TOKEN;
   }
+  const token = acceptToken(raw);
   if (!token) throw new UsageError('no Coder token: set CODER_SESSION_TOKEN or pass --token-file');
-  registerSecret(token);
   return token;
 }
 
@@ -92,7 +93,7 @@ export async function connect(
   try {
     me = await client.getUser('me');
   } catch (error) {
-    if (error instanceof CoderApiError && error.status === 401)
+    if (isTokenRefused(error))
       throw new UsageError(`Coder at ${url} refused the token (401: ${error.describe()}); check CODER_SESSION_TOKEN or --token-file`);
     throw error;
   }

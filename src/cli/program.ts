@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { createLogger } from '../observability/logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
+import { applyErrors } from '../gitops/apply-errors.ts';
 import { connect, type ConnectionFlags } from './connection.ts';
 import { UsageError } from './usage-error.ts';
 import { gitSources } from '../gitops/git-source.ts';
@@ -168,11 +169,7 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
     const report = await runApply(ready.opts);
     progress.done();
     print(text ? renderApplySummary(report) : JSON.stringify(applyJson(report), null, 2));
-    const failed =
-      report.results.some((r) => r.outcomes.some((o) => !o.ok)) ||
-      report.plans.some((p) => p.blocked.length > 0) ||
-      report.pruneResults.some((p) => p.outcome === 'failed' || p.outcome === 'timeout');
-    return failed ? EXIT_ERROR : EXIT_OK;
+    return applyErrors(report).length > 0 ? EXIT_ERROR : EXIT_OK;
   } catch (error) {
     progress.done();
     if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);

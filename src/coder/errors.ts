@@ -149,6 +149,11 @@ export function isUnknownTemplateAnswer(err: unknown): boolean {
   );
 }
 
+/** Coder refused the token itself (401): the token is wrong, expired or revoked, whatever the call was. */
+export function isTokenRefused(err: unknown): err is CoderApiError {
+  return err instanceof CoderApiError && err.status === 401;
+}
+
 export function isGone(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 410;
 }

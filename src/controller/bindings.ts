@@ -28,6 +28,19 @@ export class BindingConflictError extends Error {
   }
 }
 
+/**
+ * Asked before anything is done to a workspace: may this Workspace act on
+ * `observed` (or, undefined, create the one it declares)? Returns the key of
+ * the Workspace that holds it instead.
+ */
+export interface BindingGuard {
+  (observed: { id: string } | undefined): string | undefined;
+  /** For a workspace found only after a create was refused (409) or lost: its holder, if another. */
+  holderOf(coderId: string): string | undefined;
+  /** The create made this workspace: hold it from this moment, before the status says so. */
+  created(coderId: string): void;
+}
+
 export class WorkspaceBindings {
   /** Coder workspace id -> keys whose cached status.id is it. */
   readonly #bound = new Map<string, Set<string>>();
@@ -101,6 +114,16 @@ export class WorkspaceBindings {
     this.#names.set(identity, key);
     this.#nameOf.set(key, identity);
     return undefined;
+  }
+
+  /** The guard of one reconcile of key, whose workspace not made yet is `identity` (nameIdentity()). */
+  guardFor(key: string, identity: string, exists: (key: string) => boolean): BindingGuard {
+    const guard = (observed: { id: string } | undefined) =>
+      observed ? this.claim(key, observed.id, exists) : this.claimName(key, identity, exists);
+    return Object.assign(guard, {
+      holderOf: (id: string) => this.holderOf(id, key, exists),
+      created: (id: string) => void this.claim(key, id, exists),
+    });
   }
 
   /** Who holds coderId (cache or claim), other than key; for the 409 path of a create. */

@@ -5,7 +5,7 @@
 // (coder/error-body.ts), and a version that looks like a version: a server
 // that is not Coder must not be able to write its content into a status.
 import type { CoderApi } from '../coder/api.ts';
-import { CoderApiError } from '../coder/errors.ts';
+import { CoderApiError, isTokenRefused } from '../coder/errors.ts';
 import type { ConnectionState } from './connections.ts';
 
 // v2.27.0, 2.27.0-rc.1, v2.28.0-devel+a1b2c3d: what coderd's buildinfo.Version() gives.
@@ -28,7 +28,7 @@ export async function checkCoder(api: Pick<CoderApi, 'buildInfo' | 'getUser'>, u
     if (!isRecord(me) || typeof me.id !== 'string' || typeof me.username !== 'string') return notCoder(step);
     return { ready: true, version };
   } catch (error) {
-    if (error instanceof CoderApiError && error.status === 401)
+    if (isTokenRefused(error))
       return {
         ready: false,
         reason: 'Unauthorized',

@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoderApi } from '../coder/api.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
+import { WorkspaceEngine } from '../engine/engine.ts';
+import { CoderWorkspaces } from '../engine/external.ts';
 import { Snapshot } from '../engine/observe.ts';
-import { registerSecret } from '../observability/logger.ts';
+import { acceptToken } from '../coder/session-token.ts';
 import { checkCoder } from './coder-check.ts';
 import type { SecretRead } from './kube-writer.ts';
 import { notLabelledMessage, optedIn } from './token-secret.ts';
@@ -63,6 +65,8 @@ export class ConnectionRuntime {
   readonly ref: ConnectionRef;
   readonly api: CoderApi | undefined;
   readonly owners: OwnerTokenBroker | undefined;
+  /** The engine entry for this connection's Workspaces (engine/engine.ts); undefined without a client. */
+  readonly engine: WorkspaceEngine | undefined;
   state: ConnectionState;
   snapshot = new Snapshot();
   snapshotAt = 0;
@@ -83,11 +87,16 @@ export class ConnectionRuntime {
     this.#now = init.now;
     this.checkedAt = init.now();
     this.owners = init.api ? new OwnerTokenBroker({ admin: init.api }) : undefined;
+    this.engine =
+      init.api && this.owners
+        ? new WorkspaceEngine(new CoderWorkspaces(init.api, this.owners), { coderUrl: init.ref.spec.url })
+        : undefined;
   }
 
   /** One list; callers arriving while it runs share it. */
   refresh(): Promise<Snapshot> {
-    if (!this.api) return Promise.resolve(this.snapshot);
+    const engine = this.engine;
+    if (!engine) return Promise.resolve(this.snapshot);
     this.#refreshing ??= (async () => {
       const started = this.#now();
       // Reconciles keep writing to the current snapshot while the list is in
@@ -97,7 +106,7 @@ export class ConnectionRuntime {
       const current = this.snapshot;
       current.recordChanges();
       try {
-        const snapshot = await Snapshot.list(this.api!);
+        const snapshot = await engine.external.list();
         current.replayChanges(snapshot);
         this.snapshot = snapshot;
         this.snapshotAt = started;
@@ -205,8 +214,8 @@ export class ConnectionRegistry {
     const key = ref.spec.tokenSecretRef.key ?? 'token';
     const read = await this.#deps.readSecret(ref.secretNamespace, ref.spec.tokenSecretRef.name, key);
     if (!optedIn(read.labels)) throw new SecretNotLabelledError(notLabelledMessage(ref.secretNamespace, ref.spec.tokenSecretRef.name));
-    const token = read.value.trim();
-    registerSecret(token);
+    const token = acceptToken(read.value);
+    if (!token) throw new Error(`key "${key}" is empty`);
     return token;
   }
 
@@ -216,7 +225,6 @@ export class ConnectionRegistry {
     let token: string;
     try {
       token = await this.#token(ref);
-      if (!token) throw new Error(`key "${ref.spec.tokenSecretRef.key ?? 'token'}" is empty`);
     } catch (error) {
       if (error instanceof SecretNotLabelledError)
         return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotLabelled', message: error.message }, now });

@@ -16,9 +16,11 @@
 import type { Logger } from 'pino';
 import type { DeletionPolicy, Workspace, WorkspaceStatus } from '../api/schema.ts';
 import { validateWorkspace } from '../api/validate.ts';
-import { CoderApiError } from '../coder/errors.ts';
+import { isTokenRefused } from '../coder/errors.ts';
+import type { ApplyResult } from '../engine/apply.ts';
 import { toDesired, workspaceKey } from '../engine/desired.ts';
-import { computeStatus } from '../engine/status.ts';
+import { failuresOf } from '../engine/engine.ts';
+import type { WorkspacePlan } from '../engine/types.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
 import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
@@ -27,7 +29,7 @@ import { ConnectionRollout, waitRequeueMs } from './rollout.ts';
 import type { AnyConnection } from './connection-lookup.ts';
 import { reconcileRequested, requestedAt } from './reconcile-request.ts';
 import type { RolloutPolicy } from '../api/schema.ts';
-import { nameIdentity, WorkspaceBindings, type BindingConflictError } from './bindings.ts';
+import { nameIdentity, WorkspaceBindings, type BindingConflictError, type BindingGuard } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
 import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
 import {
@@ -42,7 +44,7 @@ import {
 import type { HandlerResult } from '../kube/run-workers.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
 import { checkTenancy } from './tenancy.ts';
-import { deleteOne, syncOne, type BindingGuard } from './workspace-sync.ts';
+import { deleteOne, syncOne } from './workspace-sync.ts';
 
 export interface ReconcilerDeps extends ConnectionCaches {
   workspace(key: string): Workspace | undefined;
@@ -222,32 +224,30 @@ export class Reconciler {
     const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired), life);
     if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
-    let status = computeStatus({
-      plan,
-      ...(result ? { result } : {}),
-      ...(previous ? { previous } : {}),
-      ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}),
-      coderUrl: rt.ref.spec.url,
-      now,
-    });
-    if (!result) status = keepSettledReason(status, previous);
+    const status = this.#statusOf(ws, rt, plan, result, now);
     const handled = requestedAt(ws) ?? previous?.lastHandledReconcileAt;
     if (handled !== undefined) status.lastHandledReconcileAt = handled;
-    const events: EventSpec[] = (result?.outcomes ?? []).map((o) => outcomeEvent(o, result?.origin)).filter((e) => e !== undefined);
+    const events = eventsOf(result, result?.origin);
     // Binding a Workspace to a workspace found by owner + name changes nothing in Coder: the status
     // (id, Synced) records it, and an Event per adopted Workspace was a third write each at scale.
     for (const field of status.lastDrift && status.lastDrift !== previous?.lastDrift && result ? status.lastDrift : [])
       this.#d.metrics?.driftCorrections.inc({ field });
     await this.#writeStatus(ws, status);
     await this.#events(ws, events);
-    const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
-    if (failures.some((e) => e instanceof CoderApiError && e.status === 401)) this.#d.connections.invalidate(rt.ref.id);
+    const failures = failuresOf(result).map((f) => f.error);
+    if (failures.some(isTokenRefused)) this.#d.connections.invalidate(rt.ref.id);
     const observed = result?.observed ?? plan.observed;
     this.#d.metrics?.recordRollout(rt.ref.id, rollout.byState());
     const next = requeueFor(failures, observed, this.#nextPoll(key, failures.length === 0 && buildInProgress(observed)));
     // An update that waits for a slot or a window is looked at again without waiting for the resync.
     const wait = waitRequeueMs(status.rollout?.state);
     return wait !== undefined && next && !('error' in next) && next.requeueAfter === undefined ? { requeueAfter: wait } : next;
+  }
+
+  /** The status both doors report (engine/engine.ts), from what this reconcile planned and applied. */
+  #statusOf(ws: Workspace, rt: ConnectionRuntime, plan: WorkspacePlan, result: ApplyResult | undefined, now: Date): WorkspaceStatus {
+    const engine = rt.engine!; // a sync or a delete runs only on a Ready connection, which has a client
+    return engine.status(plan, result, { previous: ws.status, generation: ws.metadata.generation, now });
   }
 
   /** The rollout of a connection: its slots and the rollout state of each of its Workspaces. */
@@ -291,38 +291,21 @@ export class Reconciler {
       return this.#removeFinalizer(ws);
     }
     const { plan, result } = step;
-    const status = computeStatus({
-      plan,
-      ...(result ? { result } : {}),
-      ...(ws.status ? { previous: ws.status } : {}),
-      ...(ws.metadata.generation !== undefined ? { generation: ws.metadata.generation } : {}),
-      coderUrl: rt.ref.spec.url,
-      now,
-    });
-    await this.#writeStatus(ws, status);
-    await this.#events(
-      ws,
-      (result?.outcomes ?? []).map((o) => outcomeEvent(o, undefined)).filter((e) => e !== undefined),
+    await this.#writeStatus(ws, this.#statusOf(ws, rt, plan, result, now));
+    await this.#events(ws, eventsOf(result));
+    const next = requeueFor(
+      failuresOf(result).map((f) => f.error),
+      undefined,
+      0,
     );
-    const failures = (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [o.error] : []));
-    const next = requeueFor(failures, undefined, 0);
     // Never block a worker on the build: look again shortly.
     return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#nextPoll(key, true) };
   }
 
-  /**
-   * Asked before anything is done in Coder: may key act on this workspace?
-   * Claims it (or, for a create, its owner + name) when it may.
-   */
+  /** Asked before anything is done in Coder: may key act on this workspace? Claims it when it may. */
   #guard(key: string, rt: ConnectionRuntime, desired: { owner: string; name: string }): BindingGuard {
-    const b = this.#bindings;
-    const exists = (k: string) => this.#d.workspace(k) !== undefined;
-    const guard = (observed: { id: string } | undefined) =>
-      observed ? b.claim(key, observed.id, exists) : b.claimName(key, nameIdentity(rt.ref.spec.url, desired.owner, desired.name), exists);
-    return Object.assign(guard, {
-      holderOf: (id: string) => b.holderOf(id, key, exists),
-      created: (id: string) => void b.claim(key, id, exists),
-    });
+    const identity = nameIdentity(rt.ref.spec.url, desired.owner, desired.name);
+    return this.#bindings.guardFor(key, identity, (k) => this.#d.workspace(k) !== undefined);
   }
 
   /** Another Workspace holds the Coder workspace: say so, let go of any binding, change nothing in Coder. */
@@ -400,29 +383,16 @@ export class Reconciler {
   }
 }
 
+/** One Event per change made in Coder and per failure (outcome-events.ts). */
+function eventsOf(result: ApplyResult | undefined, origin?: ApplyResult['origin']): EventSpec[] {
+  return (result?.outcomes ?? []).map((o) => outcomeEvent(o, origin)).filter((e) => e !== undefined);
+}
+
 function ref(ws: Workspace): ObjectRef {
   return {
     kind: 'Workspace',
     namespace: ws.metadata.namespace ?? 'default',
     name: ws.metadata.name,
     ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}),
-  };
-}
-
-/**
- * With nothing applied, computeStatus says UpToDate; a previous True Synced
- * (Created, Updated) says the same thing, so keep it and write nothing.
- */
-export function keepSettledReason(status: WorkspaceStatus, previous: WorkspaceStatus | undefined): WorkspaceStatus {
-  const before = previous?.conditions?.find((c) => c.type === 'Synced');
-  const now = status.conditions?.find((c) => c.type === 'Synced');
-  if (!before || !now || before.status !== 'True' || now.status !== 'True' || now.reason !== 'UpToDate') return status;
-  return {
-    ...status,
-    conditions: status.conditions!.map((c) =>
-      c.type === 'Synced'
-        ? { ...before, ...(now.observedGeneration !== undefined ? { observedGeneration: now.observedGeneration } : {}) }
-        : c,
-    ),
   };
 }

@@ -9,7 +9,6 @@ import { diff } from '../engine/diff.ts';
 import { findObserved, type Snapshot } from '../engine/observe.ts';
 import { computeStatus } from '../engine/status.ts';
 import { FINALIZER } from './decide.ts';
-import { keepSettledReason } from './reconciler.ts';
 import { statusChanged } from './status-patch.ts';
 
 export function needsReconcile(
@@ -35,16 +34,7 @@ export function needsReconcile(
   // The status is the lifecycle's memory (schedule conflicts, checked parameters): without it an idle pass would differ.
   const plan = diff(desired, observed, { gate: { onlyWhenStopped: false, slot: true }, ...(ws.status ? { previous: ws.status } : {}) });
   if (plan.actions.length > 0 || plan.blocked.length > 0) return true;
-  const generation = ws.metadata.generation;
-  const status = keepSettledReason(
-    computeStatus({
-      plan,
-      ...(ws.status ? { previous: ws.status } : {}),
-      ...(generation !== undefined ? { generation } : {}),
-      coderUrl: opts.coderUrl,
-      now: opts.now,
-    }),
-    ws.status,
-  );
+  // The status a reconcile would report (engine.ts status(), nothing applied): the same pure function.
+  const status = computeStatus({ plan, previous: ws.status, generation: ws.metadata.generation, coderUrl: opts.coderUrl, now: opts.now });
   return statusChanged(ws.status, status);
 }

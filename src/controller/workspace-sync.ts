@@ -1,36 +1,23 @@
-// The Coder side of one reconcile, against a connection's runtime: find the
-// workspace in the snapshot (refreshing it only when the workspace is missing
-// and the snapshot is stale, or re-reading the one workspace while a build
-// runs), read favorites as the owner when the spec manages them, diff, apply,
-// and put the result back into the snapshot (no read-back).
-import { isGone, isNotFound } from '../coder/errors.ts';
-import { applyPlan, type ApplyResult } from '../engine/apply.ts';
-import { diff, diffDelete } from '../engine/diff.ts';
-import { findObserved, toObserved } from '../engine/observe.ts';
-import { CreateResolver } from '../engine/resolve.ts';
+// The Coder side of one reconcile, through the connection's engine entry
+// (engine/engine.ts): find the workspace in the snapshot (refreshing it only
+// when the workspace is missing and the snapshot is stale, or re-reading the
+// one workspace while a build runs), read favorites as the owner when the
+// spec manages them, plan, apply, and put the result back into the snapshot
+// (no read-back). What is the operator's own: the snapshot's freshness, the
+// binding guard and the connection's rollout slots.
+import type { ApplyResult } from '../engine/apply.ts';
+import { diffDelete } from '../engine/diff.ts';
+import type { WorkspaceEngine } from '../engine/engine.ts';
+import { findObserved } from '../engine/observe.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { CoderApi } from '../coder/api.ts';
 import type { RolloutPolicy, WorkspaceStatus } from '../api/schema.ts';
 import { LifecycleReader } from '../engine/lifecycle-context.ts';
 import type { ConnectionRollout } from './rollout.ts';
-import { BindingConflictError } from './bindings.ts';
+import { BindingConflictError, type BindingGuard } from './bindings.ts';
 import type { ConnectionRuntime } from './connections.ts';
 import { buildInProgress } from './outcome-events.ts';
 
-/**
- * Asked before anything is done to a workspace (bindings.ts): may this
- * Workspace act on `observed` (or, undefined, create the one it declares)?
- * Returns the key of the Workspace that holds it instead.
- */
-export interface BindingGuard {
-  (observed: ObservedWorkspace | undefined): string | undefined;
-  /** For a workspace found only after a create was refused (409) or lost: its holder, if another. */
-  holderOf(coderId: string): string | undefined;
-  /** The create made this workspace: hold it from this moment, before the status says so. */
-  created(coderId: string): void;
-}
-
-const resolvers = new WeakMap<ConnectionRuntime, CreateResolver>();
 const readers = new WeakMap<ConnectionRuntime, LifecycleReader>();
 
 function readerFor(rt: ConnectionRuntime): LifecycleReader {
@@ -48,12 +35,6 @@ export interface LifecycleInputs {
   now: Date;
   /** A reconcile was requested by annotation: read the workspace from Coder rather than trust the snapshot. */
   reread?: boolean;
-}
-
-function resolverFor(rt: ConnectionRuntime): CreateResolver {
-  let r = resolvers.get(rt);
-  if (!r) resolvers.set(rt, (r = new CreateResolver(rt.api!)));
-  return r;
 }
 
 export interface SyncOutcome {
@@ -121,38 +102,21 @@ export async function observeOne(
 
 /** One GET while a build runs, so a requeue sees it finish without a full list. */
 async function reread(rt: ConnectionRuntime, observed: ObservedWorkspace): Promise<ObservedWorkspace | undefined> {
-  try {
-    const fresh = await rt.api!.getWorkspace(observed.id);
-    if (fresh.latest_build.transition === 'delete' && fresh.latest_build.status === 'deleted') {
-      rt.snapshot.remove(observed.id);
-      return undefined;
-    }
-    const next = toObserved(fresh, false);
-    if (observed.favorite !== undefined) next.favorite = observed.favorite;
-    rt.snapshot.put(next);
-    return next;
-  } catch (error) {
-    if (!isNotFound(error) && !isGone(error)) throw error;
+  const next = await engineOf(rt).external.get(observed.id);
+  if (!next) {
     rt.snapshot.remove(observed.id);
     return undefined;
   }
+  // A GET is not the owner's view: the favorite stays what the owner's list said.
+  if (observed.favorite !== undefined) next.favorite = observed.favorite;
+  rt.snapshot.put(next);
+  return next;
 }
 
-/** Favorites are visible only to their owner: one list as that owner (batch.ts observe(), for one owner). */
-async function withFavorite(rt: ConnectionRuntime, observed: ObservedWorkspace): Promise<ObservedWorkspace> {
-  const asOwner = await rt.owners!.forOwner(observed.ownerName);
-  const mine = await asOwner.listWorkspaces({ q: `owner:${observed.ownerName}` });
-  const via = asOwner === rt.api ? {} : { favoriteVia: rt.owners!.scopesInUse };
-  let found = observed;
-  for (const ws of mine) {
-    if (ws.owner_id !== observed.ownerId) continue;
-    const o = toObserved(ws, true);
-    const merged = ws.id === observed.id ? { ...observed, favorite: o.favorite, ...via } : undefined;
-    if (merged) found = merged;
-    const known = rt.snapshot.get(ws.id);
-    if (known) rt.snapshot.put({ ...known, favorite: o.favorite, ...via });
-  }
-  return found;
+/** A runtime reaches a sync or a delete only once its connection is Ready, which needs a client. */
+function engineOf(rt: ConnectionRuntime): WorkspaceEngine {
+  if (!rt.engine) throw new Error(`connection ${rt.ref.id} has no Coder client; it must be Ready before Workspaces sync`);
+  return rt.engine;
 }
 
 export async function syncOne(
@@ -162,6 +126,7 @@ export async function syncOne(
   guard?: BindingGuard,
   life?: LifecycleInputs,
 ): Promise<SyncOutcome> {
+  const engine = engineOf(rt);
   let observed = await observeOne(rt, desired, staleMs, life?.reread === true);
   const holder = guard?.(observed);
   if (holder !== undefined) {
@@ -173,10 +138,9 @@ export async function syncOne(
   }
   let favoriteError: unknown;
   let wanted = desired;
-  // Reading a favorite mints an owner token, a write: not under managementPolicies [Observe].
-  if (desired.favorite !== undefined && observed && observed.favorite === undefined && !desired.observeOnly) {
+  if (observed) {
     try {
-      observed = await withFavorite(rt, observed);
+      observed = await engine.observeFavorite(rt.snapshot, desired, observed);
     } catch (error) {
       favoriteError = error;
       // Everything else still syncs; the favorite is reported as failed below.
@@ -188,18 +152,13 @@ export async function syncOne(
     observed && life
       ? await readerFor(rt).context(wanted, observed, life.previous, life.rollout.gate(desired.key, life.policy, life.now, life.previous))
       : undefined;
-  let plan = diff(wanted, observed, ctx);
+  let plan = engine.plan(wanted, observed, ctx);
   // No await between the diff and the claim: the slot check and the taking are one step.
   if (life && ctx && plan.lifecycle?.needsSlot && !life.rollout.claim(desired.key, life.policy)) {
-    plan = diff(wanted, observed, { ...ctx, gate: { ...ctx.gate, slot: false } });
+    plan = engine.plan(wanted, observed, { ...ctx, gate: { ...ctx.gate, slot: false } });
   }
-  let result: ApplyResult | undefined;
-  if (plan.actions.length > 0 && !desired.observeOnly) {
-    result = await applyPlan(plan, {
-      api: guardedApi(rt.api!, guard),
-      resolver: resolverFor(rt),
-      ownerApi: (owner) => rt.owners!.forOwner(owner.username),
-    });
+  let result = await engine.apply(plan, (api) => guardedApi(api, guard));
+  if (result) {
     const conflict = conflictOf(result);
     if (conflict) {
       life?.rollout.release(desired.key);
@@ -238,11 +197,7 @@ export async function deleteOne(
   if (holder !== undefined) return { gone: false, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
   const plan: WorkspacePlan = { key: desired.key, desired, observed, actions: diffDelete(observed, 'Delete'), blocked: [], drift: [] };
   if (plan.actions.length === 0) return { gone: false, plan, result: undefined };
-  const result = await applyPlan(plan, {
-    api: rt.api!,
-    resolver: resolverFor(rt),
-    ownerApi: (owner) => rt.owners!.forOwner(owner.username),
-  });
+  const result = await engineOf(rt).external.apply(plan);
   if (result.observed) rt.snapshot.put(result.observed);
   return { gone: false, plan, result };
 }

@@ -2,7 +2,7 @@
 // status, compute the status to report (on the resource, or in the CLI's
 // status output). Conditions follow the Kubernetes API conventions so kstatus,
 // Argo CD and `kubectl wait --for=condition=Ready` read them.
-import type { WorkspaceStatus } from '../api/schema.ts';
+import type { Condition, WorkspaceStatus } from '../api/schema.ts';
 import { formatDuration } from '../api/duration.ts';
 import { nextAutostart } from '../api/schedule.ts';
 import type { ApplyResult } from './apply.ts';
@@ -16,10 +16,10 @@ export { setCondition, type ConditionInput } from './conditions.ts';
 
 export interface StatusInput {
   plan: WorkspacePlan;
-  /** Absent when nothing was applied (a plan, or a suspended resource). */
-  result?: ApplyResult;
-  previous?: WorkspaceStatus;
-  generation?: number;
+  /** Absent when nothing was applied (a plan, a no-op pass, or a suspended resource). */
+  result?: ApplyResult | undefined;
+  previous?: WorkspaceStatus | undefined;
+  generation?: number | undefined;
   /** Base URL of the Coder deployment, for status.url. */
   coderUrl: string;
   now: Date;
@@ -45,8 +45,23 @@ export function computeStatus(input: StatusInput): WorkspaceStatus {
   let conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Suspended');
   conditions = setCondition(conditions, ready, now, input.generation);
   conditions = setCondition(conditions, synced, now, input.generation);
-  status.conditions = withProgressConditions(conditions, status.rollout, now, input.generation);
+  conditions = withProgressConditions(conditions, status.rollout, now, input.generation);
+  status.conditions = result ? conditions : keepSettledReason(conditions, previous);
   return status;
+}
+
+/**
+ * With nothing applied, Synced says UpToDate; a previous True Synced
+ * (Created, Updated) says the same thing, so it is kept and a pass with
+ * nothing to do changes nothing. Both doors report through here, so the
+ * cluster and the status file agree after such a pass.
+ */
+function keepSettledReason(conditions: Condition[], previous: WorkspaceStatus | undefined): Condition[] {
+  const before = previous?.conditions?.find((c) => c.type === 'Synced');
+  const now = conditions.find((c) => c.type === 'Synced');
+  if (!before || !now || before.status !== 'True' || now.status !== 'True' || now.reason !== 'UpToDate') return conditions;
+  const generation = now.observedGeneration !== undefined ? { observedGeneration: now.observedGeneration } : {};
+  return conditions.map((c) => (c.type === 'Synced' ? { ...before, ...generation } : c));
 }
 
 /**

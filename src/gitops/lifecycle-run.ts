@@ -8,8 +8,9 @@
 // run (status.rollout says which).
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
-import { applyPlan, waitForBuild, type ApplyDeps, type ApplyResult } from '../engine/apply.ts';
+import { waitForBuild, type ApplyResult } from '../engine/apply.ts';
 import { diff } from '../engine/diff.ts';
+import type { ExternalWorkspaces } from '../engine/external.ts';
 import type { LifecycleContext, RolloutGate } from '../engine/lifecycle.ts';
 import { LifecycleReader } from '../engine/lifecycle-context.ts';
 import { findObserved, toObserved, type Snapshot } from '../engine/observe.ts';
@@ -100,7 +101,7 @@ export class LifecycleRun {
   async drive(
     plans: WorkspacePlan[],
     results: ApplyResult[],
-    deps: ApplyDeps,
+    external: Pick<ExternalWorkspaces, 'apply'>,
     previous: (key: string) => WorkspaceStatus | undefined,
   ): Promise<void> {
     // A create starts a build too: a new workspace with spec.running: false is stopped once it is up.
@@ -124,7 +125,7 @@ export class LifecycleRun {
           if (!(await this.#take())) return; // nobody in this run frees a slot: a later run updates it
           holding = true;
         }
-        await this.#follow(plan, results[i]!, deps, previous(plan.key), i, plans, results);
+        await this.#follow(plan, results[i]!, external, previous(plan.key), i, plans, results);
       } finally {
         if (holding) {
           this.#holders--;
@@ -138,7 +139,7 @@ export class LifecycleRun {
   async #follow(
     first: WorkspacePlan,
     firstResult: ApplyResult,
-    deps: ApplyDeps,
+    external: Pick<ExternalWorkspaces, 'apply'>,
     before: WorkspaceStatus | undefined,
     i: number,
     plans: WorkspacePlan[],
@@ -162,7 +163,7 @@ export class LifecycleRun {
       }
       const id = result.observed?.id ?? plan.observed?.id;
       if (id === undefined) break;
-      memory = computeStatus({ plan, result, coderUrl: this.#coderUrl, now: this.#now(), ...(memory ? { previous: memory } : {}) });
+      memory = computeStatus({ plan, result, coderUrl: this.#coderUrl, now: this.#now(), previous: memory });
       const observed = toObserved(await this.#api.getWorkspace(id), false);
       if (plan.observed?.favorite !== undefined) observed.favorite = plan.observed.favorite;
       const ctx: LifecycleContext = await this.#reader.context(plan.desired, observed, memory, this.gate(true));
@@ -172,7 +173,7 @@ export class LifecycleRun {
         result = { key: plan.key, outcomes: [], observed };
         break;
       }
-      result = await applyPlan({ ...plan, actions: builds }, deps);
+      result = await external.apply({ ...plan, actions: builds });
       outcomes.push(...result.outcomes);
       if (result.outcomes.some((o) => !o.ok)) break;
     }

@@ -4,13 +4,12 @@
 import { resolve, sep } from 'node:path';
 import type { DeletionPolicy } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
-import { applyAll, observe, type OwnerApis } from '../engine/batch.ts';
-import { applyPlan, waitForBuild, type ApplyResult } from '../engine/apply.ts';
+import { waitForBuild, type ApplyResult } from '../engine/apply.ts';
 import { toDesired } from '../engine/desired.ts';
 import { diffDelete } from '../engine/diff.ts';
-import { CreateResolver } from '../engine/resolve.ts';
+import { failuresOf, WorkspaceEngine } from '../engine/engine.ts';
+import { CoderWorkspaces, type ExternalWorkspaces, type OwnerApis } from '../engine/external.ts';
 import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
-import { computeStatus } from '../engine/status.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
@@ -93,13 +92,13 @@ interface Prepared {
   state: StateFile | undefined;
 }
 
-async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
+async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
   const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
   const { active, suspended } = splitSuspended(opts.declarations);
   const desired = active.map((w) =>
     toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
   );
-  const { snapshot } = await observe(opts.api, opts.owners, desired);
+  const { snapshot } = await engine.observe(desired);
   const duplicates = ownerDuplicates(desired, await ownerKeys(desired, snapshot, opts.api));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
   const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
@@ -138,7 +137,7 @@ async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' |
     }
   }
   const now = (opts.now ?? (() => new Date()))();
-  const statuses = new Map(plans.map((p) => [p.key, computeStatus({ plan: p, coderUrl: opts.coderUrl, now, ...previousOf(opts, p.key) })]));
+  const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: opts.previous?.[p.key], now })]));
   for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
@@ -147,7 +146,7 @@ async function prepare(opts: RunOptions, lifecycle: LifecycleRun, mode: 'plan' |
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
-  return (await prepare(opts, lifecycleFor(opts), 'plan')).report;
+  return (await prepare(opts, engineFor(opts), lifecycleFor(opts), 'plan')).report;
 }
 
 /**
@@ -166,26 +165,21 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
 }
 
 async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
+  const engine = engineFor(opts);
   const lifecycle = lifecycleFor(opts);
-  const { report, state } = await prepare(opts, lifecycle, 'apply');
+  const { report, state } = await prepare(opts, engine, lifecycle, 'apply');
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
   const now = opts.now ?? (() => new Date());
-  const deps = {
-    api: opts.api,
-    resolver: new CreateResolver(opts.api),
-    ownerApi: (owner: { username: string }) => opts.owners.forOwner(owner.username),
-    ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
-  };
-  const results = await applyAll(report.plans, deps, opts.concurrency);
+  const results = await engine.applyAll(report.plans, opts.concurrency);
   // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
-  await lifecycle.drive(report.plans, results, deps, (key) => opts.previous?.[key]);
+  await lifecycle.drive(report.plans, results, engine.external, (key) => opts.previous?.[key]);
   refuseDoubleBindings(report.plans, results, state, opts.onOutcome);
   const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
     // A plan with nothing to do keeps the status prepare() computed for it.
     if (result.outcomes.length > 0)
-      report.statuses.set(plan.key, computeStatus({ plan, result, coderUrl: opts.coderUrl, now: now(), ...previousOf(opts, plan.key) }));
+      report.statuses.set(plan.key, engine.status(plan, result, { previous: opts.previous?.[plan.key], now: now() }));
     if (state && result.observed && !result.outcomes.some(isBindingRefusal)) applied.push(entryFor(plan, result, state, now(), opts));
   }
   // One copy of the state for all entries: recording them one by one would copy it N times.
@@ -193,7 +187,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
 
   const pruneResults: ApplyReport['pruneResults'] = [];
   for (const prune of report.prunes) {
-    const outcome = await runPrune(prune, deps, opts);
+    const outcome = await runPrune(prune, engine.external, opts);
     pruneResults.push(outcome);
     if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned')) nextState = forget(nextState, prune.entry.key);
   }
@@ -255,9 +249,9 @@ function lifecycleFor(opts: RunOptions): LifecycleRun {
   return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now);
 }
 
-function previousOf(opts: RunOptions, key: string): { previous?: WorkspaceStatus } {
-  const previous = opts.previous?.[key];
-  return previous ? { previous } : {};
+function engineFor(opts: RunOptions): WorkspaceEngine {
+  const onOutcome = opts.onOutcome ? { onOutcome: opts.onOutcome } : {};
+  return new WorkspaceEngine(new CoderWorkspaces(opts.api, opts.owners, onOutcome), { coderUrl: opts.coderUrl });
 }
 
 /** Is a declaration's file one of, or inside one of, the paths this run was given? */
@@ -293,11 +287,7 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
   };
 }
 
-async function runPrune(
-  prune: PrunePlan,
-  deps: Parameters<typeof applyPlan>[1],
-  opts: RunOptions,
-): Promise<ApplyReport['pruneResults'][number]> {
+async function runPrune(prune: PrunePlan, external: ExternalWorkspaces, opts: RunOptions): Promise<ApplyReport['pruneResults'][number]> {
   const key = prune.entry.key;
   if (prune.entry.deletionPolicy === 'Orphan' || prune.keptFor !== undefined) return { key, outcome: 'orphaned' };
   if (!prune.observed) return { key, outcome: 'deleted' }; // already gone
@@ -305,9 +295,9 @@ async function runPrune(
   if (prune.plan.actions.length === 0) {
     buildId = prune.observed.latestBuild.id; // a delete build is already under way
   } else {
-    const result = await applyPlan(prune.plan, deps);
-    const failed = result.outcomes.find((o) => !o.ok);
-    if (failed && !failed.ok && !failed.skipped) return { key, outcome: 'failed', error: failed.error };
+    const result = await external.apply(prune.plan);
+    const [failed] = failuresOf(result);
+    if (failed) return { key, outcome: 'failed', error: failed.error };
     buildId = result.deleteBuildId;
   }
   if (!buildId) return { key, outcome: 'failed', error: new Error('no delete build was started') };

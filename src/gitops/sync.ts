@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import { UsageError } from '../cli/usage-error.ts';
 import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
 import { FIELD_OF } from '../engine/diff.ts';
-import { describeFailure } from '../engine/failure.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import { scrub } from '../observability/logger.ts';
 import { gitSources, normalizePath, SourceError, treeSources, type GitSource } from './git-source.ts';
 import { formatDeclarationError, loadFromSources, type LoadResult } from './load.ts';
+import { applyErrors } from './apply-errors.ts';
 import { runApply, type ApplyReport, type RunOptions } from './run.ts';
 import { connectionRefWarnings } from './operator-fields.ts';
 import { DeclarationConflictError } from './identity.ts';
@@ -228,35 +228,6 @@ export class SyncTicker {
     );
     return reason;
   }
-}
-
-function applyErrors(report: ApplyReport): SyncError[] {
-  const errors: SyncError[] = [];
-  for (const r of report.results) {
-    for (const o of r.outcomes) {
-      if (o.ok || o.skipped) continue;
-      const f = describeFailure(o.action, o.error);
-      errors.push({
-        reason: 'ApplyFailed',
-        workspace: r.key,
-        message: `${f.reason}: ${f.message}`,
-        ...(f.field ? { field: f.field } : {}),
-      });
-    }
-  }
-  for (const p of report.plans) {
-    for (const b of p.blocked)
-      errors.push({ reason: 'ApplyFailed', workspace: p.key, field: b.field, message: `${b.reason}: ${b.message}` });
-  }
-  for (const p of report.pruneResults) {
-    if (p.outcome === 'failed' || p.outcome === 'timeout')
-      errors.push({
-        reason: 'ApplyFailed',
-        workspace: p.key,
-        message: `prune ${p.outcome}${p.error instanceof Error ? `: ${p.error.message}` : ''}`,
-      });
-  }
-  return errors.map((e) => ({ ...e, message: scrub(e.message) }));
 }
 
 /** Drift fields of existing workspaces whose correcting call succeeded. */

@@ -190,9 +190,11 @@ describe('restart and history', () => {
     expect(w.h.sim.calls.filter((c) => c.route === '/api/v2/workspaces')).toHaveLength(1);
     const after = await w.status();
     expect(after.lastAppliedRevision).toBe(c1);
-    // Conditions carry over from the status file: Synced stayed True, so its transition time did not move.
+    // Conditions carry over from the status file: Synced stayed True, so its transition time did not move, and a
+    // pass with nothing to do keeps the reason the create gave, as the operator does (engine/status.ts).
     const synced = (s: typeof before) => s.workspaces['team-a/a']!.conditions!.find((c) => c.type === 'Synced')!;
-    expect(synced(after)).toMatchObject({ status: 'True', reason: 'UpToDate', lastTransitionTime: synced(before).lastTransitionTime });
+    expect(synced(before).reason).toBe('Created');
+    expect(synced(after)).toMatchObject({ status: 'True', reason: 'Created', lastTransitionTime: synced(before).lastTransitionTime });
   });
 
   it('a force-push is reported and changes nothing; a descendant or --allow-history-rewrite applies again', async () => {

@@ -7,11 +7,11 @@ import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { ConnectionRegistry } from '../../../src/controller/connections.ts';
 import { RECONCILE_REQUESTED_AT } from '../../../src/controller/reconcile-request.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { needsReconcile } from '../../../src/controller/resync.ts';
 import { Snapshot, toObserved } from '../../../src/engine/observe.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
+import { teamReconciler } from './team-reconciler.ts';
 
 const KEY = 'team-a/dev';
 const NOW = new Date('2026-11-10T12:00:00.000Z');
@@ -62,17 +62,7 @@ function setup(ws: Workspace, listed: CoderWorkspace, rollout?: CoderConnection[
     spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' }, ...(rollout ? { rollout } : {}) },
   };
   const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger: pino({ level: 'silent' }) });
-  const reconciler = new Reconciler({
-    workspace: (k) => kube.get(k),
-    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
-    clusterCoderConnection: () => undefined,
-    namespaceLabels: () => ({}),
-    connections: registry,
-    kube,
-    deletionPolicy: 'Orphan',
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
-  });
+  const reconciler = teamReconciler(kube, connection, registry, () => NOW);
   const builds = () => coder.calls.filter((c) => c.method === 'createBuild').map((c) => c.args[1]);
   /** Coder finished the build: the workspace now looks like `next`. */
   const coderShows = (next: CoderWorkspace) => {

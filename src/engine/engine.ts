@@ -1,0 +1,126 @@
+// The one entry both front doors call: observe, plan, apply and status, for a
+// batch of declarations (the CLI's plan/apply/sync) or for one (the operator's
+// reconcile), against an ExternalWorkspaces adapter (external.ts). What stays
+// with each door is only its own: where declarations come from, where the
+// status goes, when it looks again. Because both report through status()
+// here, a pass with nothing to do says the same in the cluster and in the
+// status file.
+import type { WorkspaceStatus } from '../api/schema.ts';
+import type { CoderApi } from '../coder/api.ts';
+import type { ApplyResult } from './apply.ts';
+import { diff } from './diff.ts';
+import type { ExternalWorkspaces, WorkspaceOwner } from './external.ts';
+import type { LifecycleContext } from './lifecycle.ts';
+import { findObserved, type Snapshot } from './observe.ts';
+import { computeStatus } from './status.ts';
+import type { Action, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
+
+export interface Observation {
+  snapshot: Snapshot;
+  /** Owners whose favorites could not be read, with the error (usually a refused token mint). */
+  favoriteErrors: Map<string, unknown>;
+}
+
+/** What the status of one declaration is computed from besides the plan and the outcomes. */
+export interface StatusMemory {
+  /** The status last reported: conditions keep their transition times, drift is judged against it. */
+  previous: WorkspaceStatus | undefined;
+  /** metadata.generation of the resource (the operator); the CLI has none. */
+  generation?: number | undefined;
+  now: Date;
+}
+
+export class WorkspaceEngine {
+  readonly external: ExternalWorkspaces;
+  readonly #coderUrl: string;
+
+  constructor(external: ExternalWorkspaces, opts: { coderUrl: string }) {
+    this.external = external;
+    this.#coderUrl = opts.coderUrl;
+  }
+
+  /**
+   * Observe, for a batch: one paginated list for every workspace the token
+   * can see; then, only for owners whose declarations manage `favorite`, one
+   * list as that owner, since nobody else can see an owner's favorites.
+   */
+  async observe(desired: DesiredWorkspace[]): Promise<Observation> {
+    const snapshot = await this.external.list();
+    const favoriteErrors = new Map<string, unknown>();
+    const owners = new Map<string, WorkspaceOwner>();
+    for (const d of desired) {
+      const ws = readsFavorite(d) ? findObserved(snapshot, d) : undefined;
+      if (ws) owners.set(ws.ownerId, { id: ws.ownerId, username: ws.ownerName });
+    }
+    await Promise.all(
+      [...owners.values()].map((owner) =>
+        this.#readFavorites(snapshot, owner).catch((error: unknown) => void favoriteErrors.set(owner.id, error)),
+      ),
+    );
+    return { snapshot, favoriteErrors };
+  }
+
+  /**
+   * Observe, for one workspace already found in `snapshot`: its favorite, when
+   * the declaration manages it and the snapshot does not know it. Throws when
+   * the owner's list cannot be read; the caller reports the favorite failed.
+   */
+  async observeFavorite(snapshot: Snapshot, desired: DesiredWorkspace, observed: ObservedWorkspace): Promise<ObservedWorkspace> {
+    if (!readsFavorite(desired) || observed.favorite !== undefined) return observed;
+    await this.#readFavorites(snapshot, { id: observed.ownerId, username: observed.ownerName });
+    return snapshot.get(observed.id) ?? observed;
+  }
+
+  /** Plan: pure (diff.ts). */
+  plan(desired: DesiredWorkspace, observed: ObservedWorkspace | undefined, ctx?: LifecycleContext): WorkspacePlan {
+    return diff(desired, observed, ctx);
+  }
+
+  /** Apply one plan; undefined when there is nothing to apply (no action, or managementPolicies [Observe]). */
+  async apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult | undefined> {
+    if (plan.actions.length === 0 || plan.desired.observeOnly) return undefined;
+    return this.external.apply(plan, through);
+  }
+
+  /**
+   * Apply, for a batch: at most `concurrency` workspaces in flight; one
+   * workspace's failure stops only its own actions. A plan with nothing to
+   * apply gets a result without outcomes.
+   */
+  async applyAll(plans: WorkspacePlan[], concurrency: number): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = new Array(plans.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < plans.length; i = next++) {
+        const plan = plans[i]!;
+        results[i] = (await this.apply(plan)) ?? { key: plan.key, outcomes: [], observed: plan.observed };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, plans.length)) }, worker));
+    return results;
+  }
+
+  /** Status: the one computation both doors report (status.ts). `result` undefined: nothing was applied. */
+  status(plan: WorkspacePlan, result: ApplyResult | undefined, memory: StatusMemory): WorkspaceStatus {
+    return computeStatus({ plan, result, coderUrl: this.#coderUrl, ...memory });
+  }
+
+  /** The owner's view merged into the snapshot: what it knows of each workspace, plus the favorite. */
+  async #readFavorites(snapshot: Snapshot, owner: WorkspaceOwner): Promise<void> {
+    for (const seen of await this.external.favorites(owner)) {
+      const known = snapshot.get(seen.id);
+      const via = seen.favoriteVia !== undefined ? { favoriteVia: seen.favoriteVia } : {};
+      snapshot.put(known ? { ...known, favorite: seen.favorite, ...via } : seen);
+    }
+  }
+}
+
+/** Reading a favorite mints an owner token (a write): not under managementPolicies [Observe]. */
+function readsFavorite(desired: DesiredWorkspace): boolean {
+  return desired.favorite !== undefined && !desired.observeOnly;
+}
+
+/** The actions that failed, with their errors; not the ones skipped because an earlier one failed. */
+export function failuresOf(result: ApplyResult | undefined): Array<{ action: Action; error: unknown }> {
+  return (result?.outcomes ?? []).flatMap((o) => (!o.ok && !o.skipped ? [{ action: o.action, error: o.error }] : []));
+}

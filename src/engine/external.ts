@@ -1,0 +1,96 @@
+// The external-client side of the engine, in the shape of Crossplane's
+// managed-resource contract: the engine observes the external system and then
+// creates, updates or deletes through one small adapter, and never talks to
+// Coder any other way. CoderWorkspaces is that adapter for Coder; both front
+// doors hand the engine one (the CLI per run, the operator per connection).
+import type { CoderApi } from '../coder/api.ts';
+import { isGone, isNotFound } from '../coder/errors.ts';
+import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
+import { Snapshot, toObserved } from './observe.ts';
+import { CreateResolver } from './resolve.ts';
+import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
+
+/** Hands out clients acting as a workspace owner (src/coder/owner-tokens.ts). */
+export interface OwnerApis {
+  forOwner(owner: string): Promise<CoderApi>;
+  /** The scopes its minted tokens carry (status says which); undefined before the first mint. */
+  readonly scopesInUse?: string | undefined;
+}
+
+/** Who a workspace belongs to, by id and by name (favorites are read as that user). */
+export interface WorkspaceOwner {
+  id: string;
+  username: string;
+}
+
+/**
+ * Observe (list, get, favorites), then create, update and delete: each is an
+ * action of a plan, run by apply() with one Coder call per action.
+ */
+export interface ExternalWorkspaces {
+  /** Every workspace the token can see, in one paginated list. */
+  list(): Promise<Snapshot>;
+  /** One workspace read again (while a build runs); undefined once Coder no longer has it. */
+  get(id: string): Promise<ObservedWorkspace | undefined>;
+  /** The owner's workspaces as the owner sees them, favorites known; throws when no owner client can be had. */
+  favorites(owner: WorkspaceOwner): Promise<ObservedWorkspace[]>;
+  /**
+   * Runs one plan's actions (create, settings updates, builds, delete).
+   * `through` wraps the client for this plan only (the operator's binding guard).
+   */
+  apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult>;
+}
+
+export interface CoderWorkspacesOptions {
+  /** Called after every action, for progress output, events and metrics. */
+  onOutcome?: (key: string, outcome: ActionOutcome) => void;
+}
+
+export class CoderWorkspaces implements ExternalWorkspaces {
+  readonly api: CoderApi;
+  readonly #owners: OwnerApis;
+  /** One per adapter: it caches template and organization lookups for the creates it resolves. */
+  readonly #resolver: CreateResolver;
+  readonly #onOutcome: CoderWorkspacesOptions['onOutcome'];
+
+  constructor(api: CoderApi, owners: OwnerApis, opts: CoderWorkspacesOptions = {}) {
+    this.api = api;
+    this.#owners = owners;
+    this.#resolver = new CreateResolver(api);
+    this.#onOutcome = opts.onOutcome;
+  }
+
+  list(): Promise<Snapshot> {
+    return Snapshot.list(this.api);
+  }
+
+  async get(id: string): Promise<ObservedWorkspace | undefined> {
+    try {
+      const ws = await this.api.getWorkspace(id);
+      // A finished delete build: Coder still answers for a moment, but the workspace is gone.
+      if (ws.latest_build.transition === 'delete' && ws.latest_build.status === 'deleted') return undefined;
+      return toObserved(ws, false);
+    } catch (error) {
+      if (isNotFound(error) || isGone(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async favorites(owner: WorkspaceOwner): Promise<ObservedWorkspace[]> {
+    const asOwner = await this.#owners.forOwner(owner.username);
+    const mine = await asOwner.listWorkspaces({ q: `owner:${owner.username}` });
+    // The connection's own user needs no minted token, so there are no scopes to report.
+    const via = asOwner === this.api ? undefined : this.#owners.scopesInUse;
+    return mine.filter((ws) => ws.owner_id === owner.id).map((ws) => ({ ...toObserved(ws, true), ...(via ? { favoriteVia: via } : {}) }));
+  }
+
+  apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult> {
+    const deps: ApplyDeps = {
+      api: through ? through(this.api) : this.api,
+      resolver: this.#resolver,
+      ownerApi: (owner) => this.#owners.forOwner(owner.username),
+      ...(this.#onOutcome ? { onOutcome: this.#onOutcome } : {}),
+    };
+    return applyPlan(plan, deps);
+  }
+}

@@ -1,0 +1,218 @@
+// The engine entry (engine.ts) and its Coder adapter (external.ts) over the
+// scriptable FakeCoder: which reads each observe makes, what apply skips,
+// how a batch is applied, and what a status keeps after a pass with nothing to do.
+import { describe, expect, it } from 'vitest';
+import type { WorkspaceStatus } from '../../../src/api/schema.ts';
+import type { CoderApi } from '../../../src/coder/api.ts';
+import { CoderApiError } from '../../../src/coder/errors.ts';
+import { diff } from '../../../src/engine/diff.ts';
+import { failuresOf, WorkspaceEngine } from '../../../src/engine/engine.ts';
+import { CoderWorkspaces, type OwnerApis } from '../../../src/engine/external.ts';
+import type { ApplyResult } from '../../../src/engine/apply.ts';
+import type { DesiredWorkspace } from '../../../src/engine/types.ts';
+import { coderWorkspace, FakeCoder } from './fake-coder.ts';
+import { desired, HOUR } from './fixtures.ts';
+
+const coderUrl = 'https://coder.example.com';
+const now = new Date('2026-11-10T12:00:00.000Z');
+const ALICE = '22222222-2222-4222-8222-222222222222';
+
+/** An owner client that is another FakeCoder (a minted token), so favoriteVia is reported. */
+function setup(opts: { ownerFails?: unknown } = {}) {
+  const admin = new FakeCoder();
+  const asOwner = new FakeCoder();
+  const minted: string[] = [];
+  const owners: OwnerApis = {
+    scopesInUse: 'coder:all',
+    forOwner: async (owner) => {
+      minted.push(owner);
+      if (opts.ownerFails !== undefined) throw opts.ownerFails;
+      return asOwner;
+    },
+  };
+  const engine = new WorkspaceEngine(new CoderWorkspaces(admin, owners), { coderUrl });
+  return { admin, asOwner, minted, engine };
+}
+
+const notFound = (status: number) =>
+  new CoderApiError({ status, method: 'GET', path: '/api/v2/workspaces/x', response: { message: 'gone' } });
+
+describe('WorkspaceEngine.observe (a batch)', () => {
+  it.each<{ name: string; decl: Partial<DesiredWorkspace>; mints: string[] }>([
+    { name: 'favorite managed: one list as the owner', decl: { favorite: true }, mints: ['alice'] },
+    { name: 'favorite not managed: no owner read', decl: {}, mints: [] },
+    { name: 'managementPolicies [Observe]: no owner token is minted', decl: { favorite: true, observeOnly: true }, mints: [] },
+  ])('$name', async ({ decl, mints }) => {
+    const t = setup();
+    t.admin.listed = [coderWorkspace({ ttl_ms: 8 * HOUR })];
+    t.asOwner.listed = [coderWorkspace({ ttl_ms: 8 * HOUR, favorite: true })];
+    const { snapshot, favoriteErrors } = await t.engine.observe([desired(decl)]);
+    expect(t.minted).toEqual(mints);
+    expect(favoriteErrors.size).toBe(0);
+    const seen = snapshot.get(coderWorkspace().id)!;
+    expect(seen.favorite).toBe(mints.length > 0 ? true : undefined);
+    expect(seen.favoriteVia).toBe(mints.length > 0 ? 'coder:all' : undefined);
+  });
+
+  it('an owner whose favorites cannot be read is reported, the list still stands', async () => {
+    const refused = new Error('token mint refused');
+    const t = setup({ ownerFails: refused });
+    t.admin.listed = [coderWorkspace()];
+    const { snapshot, favoriteErrors } = await t.engine.observe([desired({ favorite: true })]);
+    expect([...favoriteErrors]).toEqual([[ALICE, refused]]);
+    expect(snapshot.get(coderWorkspace().id)?.favorite).toBeUndefined();
+  });
+});
+
+describe('WorkspaceEngine.observeFavorite (one workspace)', () => {
+  it('reads the owner list once and merges the favorite into what the snapshot knows', async () => {
+    const t = setup();
+    t.admin.listed = [coderWorkspace({ ttl_ms: 8 * HOUR })];
+    t.asOwner.listed = [coderWorkspace({ ttl_ms: 1, favorite: true })];
+    const { snapshot } = await t.engine.observe([desired()]);
+    const before = snapshot.get(coderWorkspace().id)!;
+    const after = await t.engine.observeFavorite(snapshot, desired({ favorite: true }), before);
+    expect(t.minted).toEqual(['alice']);
+    // The admin's copy stays; only what the owner alone sees is taken from the owner's list.
+    expect(after).toEqual({ ...before, favorite: true, favoriteVia: 'coder:all' });
+    expect(snapshot.get(before.id)).toEqual(after);
+  });
+
+  it('a favorite already known, or not managed, costs no read', async () => {
+    const t = setup();
+    t.admin.listed = [coderWorkspace()];
+    const { snapshot } = await t.engine.observe([desired()]);
+    const seen = snapshot.get(coderWorkspace().id)!;
+    expect(await t.engine.observeFavorite(snapshot, desired(), seen)).toBe(seen);
+    const known = { ...seen, favorite: false };
+    expect(await t.engine.observeFavorite(snapshot, desired({ favorite: true }), known)).toBe(known);
+    expect(t.minted).toEqual([]);
+  });
+});
+
+describe('WorkspaceEngine.apply', () => {
+  it.each([
+    { name: 'no action', decl: desired({ ttlMs: 8 * HOUR }) },
+    { name: 'managementPolicies [Observe]', decl: desired({ ttlMs: 4 * HOUR, observeOnly: true }) },
+  ])('$name: nothing applied, no Coder call', async ({ decl }) => {
+    const t = setup();
+    t.admin.listed = [coderWorkspace({ ttl_ms: 8 * HOUR })];
+    const { snapshot } = await t.engine.observe([decl]);
+    const calls = t.admin.calls.length;
+    const plan = t.engine.plan(decl, snapshot.get(coderWorkspace().id));
+    expect(await t.engine.apply(plan)).toBeUndefined();
+    expect(t.admin.calls.length).toBe(calls);
+  });
+
+  it('`through` wraps the client for this plan only', async () => {
+    const t = setup();
+    const wrapped: string[] = [];
+    const through = (api: CoderApi): CoderApi =>
+      new Proxy(api, {
+        get: (target, prop) => {
+          if (prop === 'setTtl') wrapped.push('setTtl');
+          return Reflect.get(target, prop, target);
+        },
+      });
+    t.admin.listed = [coderWorkspace({ ttl_ms: 8 * HOUR })];
+    const { snapshot } = await t.engine.observe([desired()]);
+    const plan = t.engine.plan(desired({ ttlMs: 4 * HOUR }), snapshot.get(coderWorkspace().id));
+    const result = await t.engine.apply(plan, through);
+    expect(result?.outcomes.map((o) => [o.action.kind, o.ok])).toEqual([['ttl', true]]);
+    expect(wrapped).toEqual(['setTtl']);
+    await t.engine.apply(t.engine.plan(desired({ ttlMs: 2 * HOUR }), result?.observed));
+    expect(wrapped).toEqual(['setTtl']);
+  });
+
+  it('applyAll keeps plan order, gives a no-op plan an empty result and runs at most `concurrency` at once', async () => {
+    const t = setup();
+    let inFlight = 0;
+    let most = 0;
+    const setTtl = t.admin.setTtl;
+    t.admin.setTtl = async (id, ms) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return setTtl(id, ms);
+    };
+    const ws = (i: number) => coderWorkspace({ id: `ws-${i}`, name: `w${i}`, ttl_ms: HOUR });
+    t.admin.listed = [0, 1, 2, 3, 4].map(ws);
+    const decls = [0, 1, 2, 3, 4].map((i) => desired({ key: `k${i}`, name: `w${i}`, ttlMs: i === 2 ? HOUR : 4 * HOUR }));
+    const { snapshot } = await t.engine.observe(decls);
+    const plans = decls.map((d, i) => t.engine.plan(d, snapshot.get(`ws-${i}`)));
+    const results = await t.engine.applyAll(plans, 2);
+    expect(results.map((r) => [r.key, r.outcomes.length])).toEqual([
+      ['k0', 1],
+      ['k1', 1],
+      ['k2', 0],
+      ['k3', 1],
+      ['k4', 1],
+    ]);
+    expect(most).toBe(2);
+  });
+});
+
+describe('WorkspaceEngine.status', () => {
+  const settled = (reason: string): WorkspaceStatus => ({
+    conditions: [{ type: 'Synced', status: 'True', reason, message: 'earlier', lastTransitionTime: '2026-11-01T00:00:00.000Z' }],
+  });
+
+  it.each([
+    { name: 'nothing applied after a create: Created stays', previous: settled('Created'), applied: false, reason: 'Created' },
+    { name: 'nothing applied after an update: Updated stays', previous: settled('Updated'), applied: false, reason: 'Updated' },
+    { name: 'nothing applied, no earlier status: UpToDate', previous: undefined, applied: false, reason: 'UpToDate' },
+    { name: 'an update applied: Updated, whatever came before', previous: settled('Created'), applied: true, reason: 'Updated' },
+  ])('$name', async ({ previous, applied, reason }) => {
+    const t = setup();
+    t.admin.listed = [coderWorkspace({ ttl_ms: 8 * HOUR })];
+    const { snapshot } = await t.engine.observe([desired()]);
+    const observed = snapshot.get(coderWorkspace().id)!;
+    const plan = t.engine.plan(desired({ ttlMs: applied ? 4 * HOUR : 8 * HOUR }), observed);
+    const result = await t.engine.apply(plan);
+    expect(result !== undefined).toBe(applied);
+    const status = t.engine.status(plan, result, { previous, generation: 2, now });
+    expect(status.conditions?.find((c) => c.type === 'Synced')).toMatchObject({ reason, observedGeneration: 2 });
+  });
+});
+
+describe('failuresOf', () => {
+  it('lists failed actions with their errors, not the ones skipped after them', () => {
+    const error = new Error('create failed');
+    const plan = diff(desired(), undefined);
+    const [create, ...rest] = plan.actions;
+    const result: ApplyResult = {
+      key: plan.key,
+      observed: undefined,
+      outcomes: [
+        { action: create!, ok: false, error },
+        ...rest.map((action) => ({ action, ok: false as const, skipped: true as const, because: 'create' as const })),
+      ],
+    };
+    expect(failuresOf(result)).toEqual([{ action: create, error }]);
+    expect(failuresOf(undefined)).toEqual([]);
+  });
+});
+
+describe('CoderWorkspaces.get', () => {
+  it.each([
+    { name: '404', answer: () => Promise.reject(notFound(404)) },
+    { name: '410', answer: () => Promise.reject(notFound(410)) },
+    {
+      name: 'a finished delete build',
+      answer: () => {
+        const ws = coderWorkspace();
+        return Promise.resolve({ ...ws, latest_build: { ...ws.latest_build, transition: 'delete' as const, status: 'deleted' as const } });
+      },
+    },
+  ])('$name: the workspace is gone', async ({ answer }) => {
+    const api = new FakeCoder();
+    api.getWorkspace = answer;
+    expect(await new CoderWorkspaces(api, { forOwner: async () => api }).get('x')).toBeUndefined();
+  });
+
+  it('any other failure is the caller’s to handle', async () => {
+    const api = new FakeCoder();
+    api.getWorkspace = () => Promise.reject(notFound(500));
+    await expect(new CoderWorkspaces(api, { forOwner: async () => api }).get('x')).rejects.toThrow('500');
+  });
+});
