@@ -54,6 +54,10 @@ export interface StartOptions {
   waitReady?: boolean;
   /** --coder-timeout: one Coder API attempt (default the CLI's 30s). */
   coderTimeout?: string;
+  /** --watch-label-selector: run as one shard (src/controller/shard.ts). */
+  watchLabelSelector?: string;
+  /** --leader-election-id (default env.leaseName); 'derived' passes none, so the operator derives it from the selector. */
+  leaseName?: string | 'derived';
 }
 
 /** The operator's surroundings in the cluster, for any Coder server. */
@@ -204,7 +208,8 @@ async function startOperator(env: OperatorBase, o: StartOptions = {}): Promise<O
     `--namespaces=${env.teams.join(',')}`,
     '--leader-elect',
     `--leader-election-namespace=${env.operatorNs}`,
-    `--leader-election-id=${env.leaseName}`,
+    ...(o.leaseName === 'derived' ? [] : [`--leader-election-id=${o.leaseName ?? env.leaseName}`]),
+    ...(o.watchLabelSelector !== undefined ? [`--watch-label-selector=${o.watchLabelSelector}`] : []),
     `--lease-duration=${lease.duration}`,
     `--renew-deadline=${lease.renewDeadline}`,
     `--retry-period=${lease.retryPeriod}`,
