@@ -43,11 +43,6 @@ export class Shard {
   ownsConnection(labels: Readonly<Record<string, string>> | undefined): boolean {
     return matchesLabels(this.selector, labels);
   }
-
-  /** Whether a Workspace with these labels belongs to this instance. */
-  ownsWorkspace(labels: Readonly<Record<string, string>> | undefined): boolean {
-    return matchesLabels(this.selector, labels);
-  }
 }
 
 /**
