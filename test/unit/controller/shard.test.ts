@@ -105,12 +105,12 @@ const running = (): CoderWorkspace => {
   return { ...ws, latest_build: { ...ws.latest_build, status: 'running', job: { ...ws.latest_build.job, status: 'succeeded' } } };
 };
 
-function workspace(shard: string): Workspace {
+function workspace(shard: string, spec: Partial<Workspace['spec']> = {}): Workspace {
   return {
     apiVersion: 'coderops.dev/v1alpha1',
     kind: 'Workspace',
     metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1', labels: { [SHARD_LABEL]: shard } },
-    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', deletionPolicy: 'Delete' },
+    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', deletionPolicy: 'Delete', ...spec },
   };
 }
 
@@ -171,19 +171,23 @@ describe('handing a Workspace over between shards', () => {
     expect(kube.get(KEY)?.status?.id).toBe(running().id);
   });
 
-  it('a shard writes no status on a connection it does not own, even while its Workspaces use it; its owner does', async () => {
+  it('a shard writes no status on a connection it does not own (Ready nor rollout summary), even while its Workspaces use it; its owner does', async () => {
     const log: string[] = [];
     const kube = new FakeKube(log);
     const coder = new FakeCoder();
     coder.listed = [running()];
-    kube.put(workspace('shard1'));
+    // A pinned version gives the Workspace a rollout state, so the connection would get a rollout summary.
+    const pinned = { version: { policy: 'Pinned' as const, id: running().latest_build.template_version_id } };
+    kube.put(workspace('shard1', pinned));
     // The connection is unlabelled: the main instance's.
     await shardReconciler(shard1, kube, coder, new Map([[KEY, kube.get(KEY)!]])).reconcile(KEY);
     expect(kube.get(KEY)?.status?.id, 'the Workspace itself is reconciled').toBe(running().id);
+    expect(kube.get(KEY)?.status?.rollout?.state).toBe('UpToDate');
     expect(kube.statusPatches.map((p) => p.ref.kind)).toEqual(['Workspace']);
-    // The main instance, reconciling one of its own Workspaces on the same connection, writes it.
-    const other = { ...workspace('x'), metadata: { ...workspace('x').metadata, labels: {} } };
+    // The main instance, reconciling one of its own Workspaces on the same connection, writes both.
+    const other = { ...workspace('x', pinned), metadata: { ...workspace('x').metadata, labels: {} } };
     await shardReconciler(main, kube, coder, new Map([[KEY, other]])).reconcile(KEY);
-    expect(kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection')).toHaveLength(1);
+    const written = kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection').map((p) => Object.keys(p.patch).sort());
+    expect(written).toEqual([['conditions', 'observedGeneration', 'renamesAllowed', 'version'], ['rollout']]);
   });
 });
