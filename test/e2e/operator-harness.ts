@@ -52,6 +52,8 @@ export interface StartOptions {
   lease?: { duration: string; renewDeadline: string; retryPeriod: string };
   /** Wait for /readyz (default true). */
   waitReady?: boolean;
+  /** How long to wait for /readyz (default 30 s); a test starting several processes at once waits longer. */
+  readyTimeoutMs?: number;
   /** --coder-timeout: one Coder API attempt (default the CLI's 30s). */
   coderTimeout?: string;
   /** --watch-label-selector: run as one shard (src/controller/shard.ts). */
@@ -258,7 +260,11 @@ async function startOperator(env: OperatorBase, o: StartOptions = {}): Promise<O
     const died = exited.then(async (e) => {
       throw new Error(`${name} exited (${e.code ?? e.signal}) before /readyz:\n${(await p.logs()).slice(-3000)}`);
     });
-    const ready = eventually(`${name} /readyz`, async () => (await httpGetText(`${p.probesUrl}/readyz`)).status === 200, 30_000);
+    const ready = eventually(
+      `${name} /readyz`,
+      async () => (await httpGetText(`${p.probesUrl}/readyz`)).status === 200,
+      o.readyTimeoutMs ?? 30_000,
+    );
     await Promise.race([ready, died]).catch(async (error: Error) => {
       await p.stop('SIGKILL');
       throw error;

@@ -4,8 +4,9 @@
 // `!coderops.dev/shard`), Workspaces labelled across them. Every Workspace is
 // created by exactly one process, the one its label names (the Created
 // Event's reportingInstance, the create count in the simulator, each
-// process's own Coder write count); a relabel hands a Workspace over with no
-// write at all, and its next edit is applied once, by the new shard; a
+// process's own Coder write count); a relabel, made while both shards are
+// busy creating others, hands a Workspace over with no write for it at all,
+// and its next edit is applied once, by the new shard; a
 // SIGKILLed shard's Workspaces wait for it and converge once it is back,
 // while the other shards go on serving theirs.
 import { execFile } from 'node:child_process';
@@ -29,9 +30,9 @@ import {
 
 const LABEL = 'coderops.dev/shard';
 const SHARDS = ['shard-a', 'shard-b', 'shard-c'] as const;
-// The crash tests' reasoning: short enough that a restarted shard waits little for its old Lease
-// to expire, a renew deadline a loaded 2-core machine meets (1.5 s lost the lease before).
-const LEASE = { duration: '8s', renewDeadline: '5s', retryPeriod: '1s' };
+// The chart's timings, as the leader test uses: four processes beside other work on 2 cores lost
+// a 5 s renew deadline (the apiserver took longer than that to answer a Lease update).
+const LEASE = { duration: '15s', renewDeadline: '10s', retryPeriod: '2s' };
 const PER_SHARD = 4;
 
 let env: OperatorEnv;
@@ -51,7 +52,8 @@ function labelled(name: string, owner: string, spec: Record<string, unknown> = {
 }
 
 function start(owner: string): Promise<OperatorProcess> {
-  return env.start({ name: owner, watchLabelSelector: selectorOf(owner), leaseName: 'derived', lease: LEASE });
+  // Four processes start on a shared 2-core machine: /readyz may take well over the harness's 30 s.
+  return env.start({ name: owner, watchLabelSelector: selectorOf(owner), leaseName: 'derived', lease: LEASE, readyTimeoutMs: 120_000 });
 }
 
 /** Sum of a series in a process's own /metrics, over the lines `keep` accepts. */
@@ -107,7 +109,7 @@ beforeAll(async () => {
     60_000,
     { everyMs: 250 },
   );
-}, 180_000);
+}, 540_000);
 
 afterAll(async () => {
   await env?.close();
@@ -152,34 +154,55 @@ describe('sharding by label, one Lease per shard', () => {
     const [a, b] = [procs.get('shard-a')!, procs.get('shard-b')!];
     const [aWrites, bWrites] = [await coderWriteRequests(a), await coderWriteRequests(b)];
     env.sim.resetCalls();
+    // Mid-run: both shards are busy creating other Workspaces when a-0 (settled) changes hands.
+    const busy = ['shard-a', 'shard-b'].flatMap((o) => [0, 1, 2].map((i) => labelled(`${prefixOf(o)}-busy-${i}`, o)));
+    await apply(...busy);
     await kubectlOk(['label', '--overwrite', '-n', ns, 'workspaces.coderops.dev/a-0', `${LABEL}=shard-b`]);
     const relabelled = await getWorkspace(ns, 'a-0');
+    const id = relabelled.status.id;
     await eventually(
       'shard-a lets go of a-0',
       async () => (await a.logs()).split('\n').some((l) => l.includes('workspace left the cache') && l.includes(`"${ns}/a-0"`)),
       60_000,
       { everyMs: 250 },
     );
-    // Both shards have looked at everything since: neither wrote a-0, neither wrote to Coder.
+    // Both shards have looked at everything since: neither wrote a-0, in Kubernetes or in Coder.
+    const waited = await kubectl([
+      'wait',
+      '--for=condition=Ready',
+      '--timeout=120s',
+      '-n',
+      ns,
+      ...busy.map((w: any) => `workspaces.coderops.dev/${w.metadata.name}`),
+    ]);
+    expect(waited.code, waited.stderr).toBe(0);
     await afterResyncs([a, b]);
     const after = await getWorkspace(ns, 'a-0');
     expect(after.metadata.resourceVersion, 'no status rewrite by either shard').toBe(relabelled.metadata.resourceVersion);
     expect(after.metadata.finalizers ?? [], 'nothing removed or added').toEqual(relabelled.metadata.finalizers ?? []);
-    expect(coderWrites(env.sim), 'no Coder write on handover').toEqual([]);
-    expect(env.sim.state.workspaces.get(after.status.id)?.name).toBe('a-0');
+    expect(
+      coderWrites(env.sim).filter((w) => w.path.includes(id)),
+      'no Coder write for a-0 on handover',
+    ).toEqual([]);
+    expect(createsByName(env.sim).get('a-0'), 'and no create').toBeUndefined();
+    expect(env.sim.state.workspaces.get(id)?.name).toBe('a-0');
+    // Meanwhile the busy ones were each created once, each by its own shard.
+    for (const w of busy as any[]) expect(createsByName(env.sim).get(w.metadata.name), w.metadata.name).toBe(1);
+    const [aNow, bNow] = [await coderWriteRequests(a), await coderWriteRequests(b)];
+    expect([aNow - aWrites, bNow - bWrites], 'creates by shard-a, shard-b').toEqual([3, 3]);
 
     const edited = Date.now();
     await apply(labelled('a-0', 'shard-b', { ttl: '3h' }));
     const settled = await waitSettled(ns, 'a-0', 'Updated', 60_000);
     measure(`shards: edit after a relabel -> Synced on the new shard ${Date.now() - edited} ms`);
-    expect(settled.status.id, 'the same Coder workspace, bound by status.id').toBe(relabelled.status.id);
-    const ttlWrites = coderWrites(env.sim).filter((w) => w.path.includes(relabelled.status.id));
+    expect(settled.status.id, 'the same Coder workspace, bound by status.id').toBe(id);
+    const ttlWrites = coderWrites(env.sim).filter((w) => w.path.includes(id));
     expect(
       ttlWrites.map((w) => w.route),
       'one TTL write',
     ).toEqual(['/api/v2/workspaces/{workspace}/ttl']);
-    expect(await coderWriteRequests(b), 'written by shard-b').toBe(bWrites + 1);
-    expect(await coderWriteRequests(a), 'not by shard-a').toBe(aWrites);
+    expect(await coderWriteRequests(b), 'written by shard-b').toBe(bNow + 1);
+    expect(await coderWriteRequests(a), 'not by shard-a').toBe(aNow);
     const updated = (await eventsFor(ns, 'a-0')).filter((e) => e.reason === 'Updated');
     expect(updated.map((e) => String(e.reportingInstance).split('_')[0])).toEqual(['shard-b']);
   }, 180_000);
@@ -229,5 +252,5 @@ describe('sharding by label, one Lease per shard', () => {
     expect(holders.get(cLease)!.startsWith('shard-c_')).toBe(true);
     expect(holders.get(cLease), 'the new shard-c process took its Lease over').not.toBe(holdersBefore.get(cLease));
     for (const p of others) expect(p.child.exitCode, `${p.name} still running`).toBeNull();
-  }, 240_000);
+  }, 360_000);
 });
