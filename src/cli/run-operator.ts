@@ -2,6 +2,7 @@
 // /metrics and health servers, and signals. The controller is src/controller/operator.ts.
 import { InvalidArgumentError } from 'commander';
 import { Operator } from '../controller/operator.ts';
+import { leaseNameFor, Shard } from '../controller/shard.ts';
 import { SharedConnectionsKubeConfig } from '../controller/shared-connections.ts';
 import { startHttpServer, type RunningHttpServer } from '../observability/http-server.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -18,6 +19,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const leNamespace = flags.leaderElectionNamespace || process.env.POD_NAMESPACE;
   if (flags.leaderElect && !leNamespace)
     throw new InvalidArgumentError('--leader-elect needs --leader-election-namespace or $POD_NAMESPACE');
+  // The flag's parser already refused a bad selector; this cannot throw for one it let through.
+  const shard = new Shard(flags.watchLabelSelector);
+  const leaseName = leaseNameFor(flags.leaderElectionId, shard);
   let exitCode = 0;
   const operator = new Operator({
     kubeConfig,
@@ -25,11 +29,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     concurrency: flags.concurrency,
     resyncMs: flags.resync,
     deletionPolicy: flags.deletionPolicy,
+    shard,
     ...(flags.leaderElect
       ? {
           leaderElection: {
             namespace: leNamespace!,
-            id: flags.leaderElectionId,
+            id: leaseName,
             leaseDurationMs: flags.leaseDuration,
             renewDeadlineMs: flags.renewDeadline,
             retryPeriodMs: flags.retryPeriod,
@@ -59,6 +64,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       probes: probeServer?.url,
       namespaces: flags.namespaces.length > 0 ? flags.namespaces : 'all',
       leaderElect: flags.leaderElect === true,
+      ...(flags.leaderElect ? { lease: leaseName } : {}),
+      ...(shard.sharded ? { watchLabelSelector: shard.selector.text } : {}),
     },
     'operator starting',
   );

@@ -20,17 +20,23 @@ export class ConnectionStatusWriter {
    * The status last written per connection id: the cache may not show it yet,
    * and computing from an older cached status would give a new
    * lastTransitionTime, so a second write of the same news. Only the operator
-   * writes a connection's status, so what it wrote last is the status.
+   * (with shards: the one shard that owns the connection) writes a connection's
+   * status, so what it wrote last is the status.
    */
   readonly #written = new Map<string, { uid: string | undefined; status: ConnectionStatus }>();
 
-  constructor(kube: Pick<KubeWriter, 'patchStatus'>, logger: Logger) {
+  /** Sharded (./shard.ts): another shard's connection is read, never written. */
+  readonly #owns: (obj: AnyConnection) => boolean;
+
+  constructor(kube: Pick<KubeWriter, 'patchStatus'>, logger: Logger, owns: (obj: AnyConnection) => boolean = () => true) {
     this.#kube = kube;
     this.#logger = logger;
+    this.#owns = owns;
   }
 
   /** true when a patch was sent. A failed write is logged, not thrown: the next look writes it. */
   async write(id: string, obj: AnyConnection, rt: ConnectionRuntime, now: Date): Promise<boolean> {
+    if (!this.#owns(obj)) return false;
     // Renames are a deployment flag every workspace carries: the snapshot knows it once it has one.
     const state =
       rt.state.ready && rt.snapshot.allowRenames !== undefined ? { ...rt.state, renamesAllowed: rt.snapshot.allowRenames } : rt.state;

@@ -28,6 +28,7 @@ import { needsReconcile } from './resync.ts';
 import { LOW_PRIORITY } from '../kube/priority-fifo.ts';
 import { runWorkers } from '../kube/run-workers.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
+import { departureOf, Shard } from './shard.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -48,6 +49,8 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   /** Replaces the Kubernetes writes (tests). */
   kube?: KubeWriter;
+  /** --watch-label-selector (./shard.ts): the Workspaces and connection statuses this instance owns. Default: all. */
+  shard?: Shard;
   /** Called when the lease is lost (not on stop): the process should exit, as client-go's do. */
   onLostLease?: () => void;
 }
@@ -67,6 +70,7 @@ export class Operator {
   readonly connectionReconciler: ConnectionReconciler;
   /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
   readonly bindings = new WorkspaceBindings();
+  readonly shard: Shard;
   readonly #o: OperatorOptions;
   readonly #stop = new AbortController();
   #leading = false;
@@ -75,8 +79,14 @@ export class Operator {
 
   constructor(o: OperatorOptions) {
     this.#o = o;
+    this.shard = o.shard ?? new Shard();
     const inf = { logger: o.logger, ...(o.namespaces && o.namespaces.length > 0 ? { namespaces: o.namespaces } : {}) };
-    this.workspaceInformer = informerFor<KubernetesObject>(o.kubeConfig, WORKSPACES, inf);
+    // Only the Workspaces go through the shard's selector; connections are read whole (./shard.ts).
+    const selector = this.shard.labelSelector;
+    this.workspaceInformer = informerFor<KubernetesObject>(o.kubeConfig, WORKSPACES, {
+      ...inf,
+      ...(selector ? { labelSelector: selector } : {}),
+    });
     this.connectionsInformer = informerFor<KubernetesObject>(o.kubeConfig, CODER_CONNECTIONS, inf);
     this.clusterConnections = informerFor<KubernetesObject>(o.kubeConfig, CLUSTER_CODER_CONNECTIONS, { logger: o.logger });
     this.namespaceInformer = informerFor<KubernetesObject>(o.kubeConfig, NAMESPACES, { logger: o.logger });
@@ -96,7 +106,8 @@ export class Operator {
       coderConnection: (key: string) => this.connectionsInformer.get(key) as CoderConnection | undefined,
       clusterCoderConnection: (name: string) => this.clusterConnections.get(name) as ClusterCoderConnection | undefined,
     };
-    const connectionStatus = new ConnectionStatusWriter(kube, o.logger);
+    const ownsConnection = (c: AnyConnection) => this.shard.ownsConnection(c.metadata.labels);
+    const connectionStatus = new ConnectionStatusWriter(kube, o.logger, ownsConnection);
     this.connectionReconciler = new ConnectionReconciler({ ...caches, connections: this.registry, statusWriter: connectionStatus });
     this.reconciler = new Reconciler({
       workspace: (key) => this.#ws(key),
@@ -109,6 +120,7 @@ export class Operator {
       deletionPolicy: o.deletionPolicy,
       logger: o.logger,
       metrics: o.metrics,
+      ownsConnection,
     });
     this.#wire();
   }
@@ -153,12 +165,18 @@ export class Operator {
         enqueue(ws);
     });
     this.workspaceInformer.on('delete', (ws) => {
+      // Gone from the cache, whichever way (./shard.ts): the reconcile then only forgets it; no deletion runs.
+      if (departureOf(ws).kind === 'left')
+        this.#o.logger[this.shard.sharded ? 'info' : 'debug'](
+          { workspace: wsKey(ws) }, // not `key`: the logger redacts that field
+          'workspace left the cache (deleted, or relabelled out of this shard): forgotten, finalizer untouched',
+        );
       for (const waiting of this.bindings.forget(wsKey(ws))) this.queue.add(waiting);
       enqueue(ws);
     });
-    const connectionChanged = (id: string) => {
+    const connectionChanged = (id: string, c: KubernetesObject) => {
       this.registry.invalidate(id);
-      this.connectionQueue.add(id);
+      if (this.shard.ownsConnection(c.metadata?.labels)) this.connectionQueue.add(id);
       for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
     };
     const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
@@ -167,6 +185,7 @@ export class Operator {
         kind === 'CoderConnection'
           ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}`
           : `ClusterCoderConnection/${c.metadata?.name}`,
+        c,
       );
     };
     for (const [informer, kind] of [
@@ -281,10 +300,14 @@ export class Operator {
   async resync(): Promise<number> {
     const all = this.workspaces();
     const refs = new Map<string, ConnectionRef>();
-    // Every connection, used or not: a connection's status is checked periodically too.
+    // Every connection this instance owns, used or not: a connection's status is checked periodically
+    // too. Another shard's connection is refreshed here only if this shard's Workspaces use it (below).
+    const owned = new Set<string>();
     for (const c of [...this.connectionsInformer.list(), ...this.clusterConnections.list()] as AnyConnection[]) {
+      if (!this.shard.ownsConnection(c.metadata.labels)) continue;
       const ref = connectionRefOf(c);
       refs.set(ref.id, ref);
+      owned.add(ref.id);
     }
     for (const ws of all) {
       const c = lookupConnection(ws, {
@@ -294,7 +317,7 @@ export class Operator {
       if (!('missing' in c)) refs.set(c.ref.id, c.ref);
     }
     const runtimes = new Map((await this.registry.resync([...refs.values()])).map((rt) => [rt.ref.id, rt]));
-    for (const id of refs.keys()) this.connectionQueue.add(id);
+    for (const id of owned) this.connectionQueue.add(id);
     let queued = 0;
     const now = new Date();
     for (const ws of all) {

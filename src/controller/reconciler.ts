@@ -63,6 +63,8 @@ export interface ReconcilerDeps extends ConnectionCaches {
   connectionStatus?: ConnectionStatusWriter;
   /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). Default: its own. */
   bindings?: WorkspaceBindings;
+  /** Sharded (./shard.ts): whether this instance writes the connection's status. Default: every connection. */
+  ownsConnection?: (connection: AnyConnection) => boolean;
 }
 
 export class Reconciler {
@@ -150,7 +152,7 @@ export class Reconciler {
    */
   async #writeRolloutSummary(id: string, obj: AnyConnection): Promise<void> {
     const rollout = this.#rollouts.get(id);
-    if (!rollout) return;
+    if (!rollout || this.#d.ownsConnection?.(obj) === false) return;
     const counts = rollout.counts();
     const text = JSON.stringify(counts);
     const before =

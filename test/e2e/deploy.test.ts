@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { parseLabelSelector } from '../../src/controller/label-selector.ts';
 import { freshNamespace, helm, installCrds, kubectl, kubectlOk } from './kubectl.ts';
 
 const CHART = 'helm/coder-workspace-operator';
@@ -129,10 +130,79 @@ describe('helm chart', () => {
     { name: 'an unknown deletion policy', values: ['deletionPolicy=Sometimes'] },
     { name: 'an unknown value key', values: ['replicas=3'] },
     { name: 'two replicas without leader election', values: ['replicaCount=2', 'leaderElection.enabled=false'] },
+    { name: 'a shard listed twice', values: ['shards[0].name=a', 'shards[1].name=a'] },
+    { name: 'a shard name that is not a DNS label', values: ['shards[0].name=Shard_1'] },
+    {
+      name: 'a shard of two replicas without leader election',
+      values: ['replicaCount=1', 'leaderElection.enabled=false', 'shards[0].name=a', 'shards[0].replicaCount=2'],
+    },
   ])('refuses $name with a message', async ({ values }) => {
     const rendered = await helm(['template', 'cwo', CHART, ...values.flatMap((v) => ['--set', v])]);
     expect(rendered.code).not.toBe(0);
     expect(rendered.stderr.length).toBeGreaterThan(0);
+  });
+
+  it('shards: one Deployment per shard plus the main one, each with its selector and Lease, on shared RBAC', async () => {
+    const values = ['shards[0].name=shard1', 'shards[1].name=shard2', 'shards[1].replicaCount=1'];
+    const plain = parseAllDocuments((await helm(['template', 'cwo', CHART])).stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    const rendered = await helm(['template', 'cwo', CHART, '-n', 'cwo-sharded', ...values.flatMap((v) => ['--set', v])]);
+    expect(rendered.stderr).toBe('');
+    expect(rendered.code).toBe(0);
+    const docs = parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    const deployments = docs.filter((d) => d.kind === 'Deployment');
+    const args = (d: any): string[] => d.spec.template.spec.containers[0].args;
+    const flag = (d: any, name: string) =>
+      args(d)
+        .find((a) => a.startsWith(`--${name}=`))
+        ?.slice(name.length + 3);
+    expect(
+      deployments.map((d) => [d.metadata.name, flag(d, 'watch-label-selector'), flag(d, 'leader-election-id'), d.spec.replicas]),
+    ).toEqual([
+      ['cwo-coder-workspace-operator', '!coderops.dev/shard', 'coder-workspace-operator', 2],
+      ['cwo-coder-workspace-operator-shard1', 'coderops.dev/shard=shard1', 'coder-workspace-operator-shard1', 2],
+      ['cwo-coder-workspace-operator-shard2', 'coderops.dev/shard=shard2', 'coder-workspace-operator-shard2', 1],
+    ]);
+    // Every selector is one the operator accepts.
+    for (const d of deployments) expect(() => parseLabelSelector(flag(d, 'watch-label-selector')!)).not.toThrow();
+    // No Deployment's selector (nor metrics Service's) takes another Deployment's Pods.
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const services = docs.filter((d) => d.kind === 'Service');
+    expect(services).toHaveLength(3);
+    for (const selector of [...deployments.map((d) => d.spec.selector.matchLabels), ...services.map((s) => s.spec.selector)])
+      expect(
+        deployments.filter((d) => matches(selector, d.spec.template.metadata.labels)),
+        JSON.stringify(selector),
+      ).toHaveLength(1);
+    // One identity for all: the same ServiceAccount, and the RBAC of an unsharded install, no more.
+    expect(new Set(deployments.map((d) => d.spec.template.spec.serviceAccountName)).size).toBe(1);
+    const rbac = (ds: any[]) =>
+      ds
+        .filter((d) => /^(ServiceAccount|ClusterRole|ClusterRoleBinding|Role|RoleBinding)$/.test(d.kind))
+        .map((d) => `${d.kind}/${d.metadata.name}`);
+    expect(rbac(docs)).toEqual(rbac(plain));
+    // The main Deployment is the unsharded one plus its selector and explicit Lease: an upgrade keeps its Pods' identity.
+    const before = plain.find((d) => d.kind === 'Deployment');
+    expect(deployments[0].spec.selector).toEqual(before.spec.selector);
+    expect(args(deployments[0]).filter((a) => !args(before).includes(a))).toEqual([
+      '--leader-election-id=coder-workspace-operator',
+      '--watch-label-selector=!coderops.dev/shard',
+    ]);
+
+    const ns = await freshNamespace('sharded');
+    const installed = await helm(['install', ns, CHART, '-n', ns, ...values.flatMap((v) => ['--set', v])]);
+    expect(installed.stderr).toBe('');
+    expect(installed.code).toBe(0);
+    const names = (await kubectlOk(['get', 'deployments', '-n', ns, '-o', 'name'])).trim().split('\n').sort();
+    expect(names).toEqual([
+      `deployment.apps/${ns}-coder-workspace-operator`,
+      `deployment.apps/${ns}-coder-workspace-operator-shard1`,
+      `deployment.apps/${ns}-coder-workspace-operator-shard2`,
+    ]);
   });
 
   it('installs for real, and the release shows up', async () => {

@@ -52,8 +52,14 @@ export interface StartOptions {
   lease?: { duration: string; renewDeadline: string; retryPeriod: string };
   /** Wait for /readyz (default true). */
   waitReady?: boolean;
+  /** How long to wait for /readyz (default 30 s); a test starting several processes at once waits longer. */
+  readyTimeoutMs?: number;
   /** --coder-timeout: one Coder API attempt (default the CLI's 30s). */
   coderTimeout?: string;
+  /** --watch-label-selector: run as one shard (src/controller/shard.ts). */
+  watchLabelSelector?: string;
+  /** --leader-election-id (default env.leaseName); 'derived' passes none, so the operator derives it from the selector. */
+  leaseName?: string | 'derived';
 }
 
 /** The operator's surroundings in the cluster, for any Coder server. */
@@ -204,7 +210,8 @@ async function startOperator(env: OperatorBase, o: StartOptions = {}): Promise<O
     `--namespaces=${env.teams.join(',')}`,
     '--leader-elect',
     `--leader-election-namespace=${env.operatorNs}`,
-    `--leader-election-id=${env.leaseName}`,
+    ...(o.leaseName === 'derived' ? [] : [`--leader-election-id=${o.leaseName ?? env.leaseName}`]),
+    ...(o.watchLabelSelector !== undefined ? [`--watch-label-selector=${o.watchLabelSelector}`] : []),
     `--lease-duration=${lease.duration}`,
     `--renew-deadline=${lease.renewDeadline}`,
     `--retry-period=${lease.retryPeriod}`,
@@ -253,7 +260,11 @@ async function startOperator(env: OperatorBase, o: StartOptions = {}): Promise<O
     const died = exited.then(async (e) => {
       throw new Error(`${name} exited (${e.code ?? e.signal}) before /readyz:\n${(await p.logs()).slice(-3000)}`);
     });
-    const ready = eventually(`${name} /readyz`, async () => (await httpGetText(`${p.probesUrl}/readyz`)).status === 200, 30_000);
+    const ready = eventually(
+      `${name} /readyz`,
+      async () => (await httpGetText(`${p.probesUrl}/readyz`)).status === 200,
+      o.readyTimeoutMs ?? 30_000,
+    );
     await Promise.race([ready, died]).catch(async (error: Error) => {
       await p.stop('SIGKILL');
       throw error;

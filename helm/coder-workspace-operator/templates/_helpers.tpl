@@ -60,6 +60,47 @@ ServiceAccount name.
 {{- end }}
 
 {{/*
+Name of one operator Deployment (dict "root" $ "shard" <entry or nil>): the main one keeps
+the release's full name; a shard's adds its name.
+*/}}
+{{- define "cwo.deploymentName" -}}
+{{- if .shard }}
+{{- printf "%s-%s" (include "cwo.fullname" .root) .shard.name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- include "cwo.fullname" .root }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels of one operator Deployment. The main one's are the release's, unchanged
+since before sharding (a Deployment's selector is immutable); a shard's name the shard in
+app.kubernetes.io/instance, so no Deployment's selector matches another one's Pods.
+*/}}
+{{- define "cwo.deploymentSelectorLabels" -}}
+{{- if .shard -}}
+app.kubernetes.io/name: {{ include "cwo.name" .root }}
+app.kubernetes.io/instance: {{ printf "%s-%s" .root.Release.Name .shard.name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- include "cwo.selectorLabels" .root }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels of one operator Deployment's Pods: the standard ones, with its selector labels.
+*/}}
+{{- define "cwo.podLabels" -}}
+helm.sh/chart: {{ include "cwo.chart" .root }}
+{{ include "cwo.deploymentSelectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/part-of: coder-workspace-operator
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- with .shard }}
+coderops.dev/operator-shard: {{ .name }}
+{{- end }}
+{{- end }}
+
+{{/*
 Image reference: repository@digest, or repository:tag (tag defaults to appVersion).
 */}}
 {{- define "cwo.image" -}}
@@ -117,6 +158,16 @@ Checks of combinations the schema cannot express; included by the Deployment.
 {{- end }}
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.enabled=true." }}
+{{- end }}
+{{- $shardNames := list }}
+{{- range .Values.shards }}
+{{- if has .name $shardNames }}
+{{- fail (printf "shards: %q is listed twice; each shard needs a name of its own (its Deployment and Lease are named after it)." .name) }}
+{{- end }}
+{{- $shardNames = append $shardNames .name }}
+{{- if and (gt (int (.replicaCount | default 1)) 1) (not $.Values.leaderElection.enabled) }}
+{{- fail (printf "shards: %q has replicaCount %d but leaderElection.enabled is false: its replicas would reconcile the same Workspaces at once." .name (int .replicaCount)) }}
+{{- end }}
 {{- end }}
 {{- if eq (int .Values.metrics.port) (int .Values.healthProbe.port) }}
 {{- fail "metrics.port and healthProbe.port must differ." }}
