@@ -21,6 +21,7 @@ COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts \
  && test -f dist/cli/main.js \
+ && test ! -e dist/coder-sim \
  && test ! -e node_modules/node \
  && test ! -e node_modules/typescript
 
