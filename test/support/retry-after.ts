@@ -40,7 +40,8 @@ export function retryAfterCheck(calls: readonly RecordedCall[], client: (c: Reco
       if (c.insideRetryAfterOf?.includes(limited.id)) {
         const who = client(c);
         problems.push(
-          `${who ? `${who}: ` : ''}${c.method} ${c.path} sent again ${c.at - (limited.answeredAt ?? limited.at)} ms after the 429 it read (call ${limited.id}), inside its Retry-After`,
+          `${who ? `${who}: ` : ''}${c.method} ${c.path} sent again ${c.at - (limited.answeredAt ?? limited.at)} ms ` +
+            `after the 429 it read (call ${limited.id}), inside its Retry-After`,
         );
       }
     }
