@@ -52,7 +52,8 @@ export const CEL_MESSAGES = {
     'tokenSecretRef.namespace is only for a ClusterCoderConnection; a CoderConnection reads the Secret from its own namespace',
   secretNamespaceRequired: 'a ClusterCoderConnection must say which namespace tokenSecretRef is in',
   stoppedWithAutostart:
-    'running: false conflicts with an autostart schedule (Coder would start the workspace at every schedule); set autostart to {enabled: false} or drop running',
+    'running: false conflicts with an autostart schedule (Coder would start the workspace at every schedule); ' +
+    'set autostart to {enabled: false} or drop running',
   runningWhileDormant: 'running: true conflicts with dormant: true (Coder never runs a dormant workspace); drop one of them',
   runningWithTtl:
     'running: true conflicts with a non-zero ttl (Coder would stop the workspace when it runs out); set ttl: 0s or drop running',
@@ -69,7 +70,8 @@ export const CEL_MESSAGES = {
  * workspace name rule; ./coder-names.ts is the same for files, with reasons.
  */
 function coderNameRule(uuidToo: boolean, message: string): CelRule {
-  const name = `size(self) <= ${WORKSPACE_NAME_MAX} && self.matches('${WORKSPACE_NAME_PATTERN}') && !(self in [${RESERVED_WORKSPACE_NAMES.map((n) => `'${n}'`).join(', ')}])`;
+  const reserved = RESERVED_WORKSPACE_NAMES.map((n) => `'${n}'`).join(', ');
+  const name = `size(self) <= ${WORKSPACE_NAME_MAX} && self.matches('${WORKSPACE_NAME_PATTERN}') && !(self in [${reserved}])`;
   return { rule: uuidToo ? `self.matches('${UUID_PATTERN}') || (${name})` : name, message };
 }
 
@@ -137,7 +139,8 @@ export const WorkspaceVersion = cel(
     {
       additionalProperties: false,
       description:
-        'The template version the workspace should be on; changing it updates the workspace with a build (see spec.rollout on the connection).',
+        'The template version the workspace should be on; ' +
+        'changing it updates the workspace with a build (see spec.rollout on the connection).',
     },
   ),
   [
@@ -223,7 +226,8 @@ export const WorkspaceSpec = cel(
       running: Type.Optional(
         Type.Boolean({
           description:
-            'true: keep the workspace started; false: keep it stopped (a start made by hand is undone at the next reconcile). Absent: not managed.',
+            'true: keep the workspace started; false: keep it stopped (a start made by hand is undone at the next reconcile). ' +
+            'Absent: not managed.',
         }),
       ),
       version: Type.Optional(WorkspaceVersion),

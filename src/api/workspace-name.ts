@@ -13,7 +13,10 @@ export function workspaceNameError(name: string): string | undefined {
     return `cannot be "${name}": Coder reserves ${RESERVED_WORKSPACE_NAMES.map((n) => `"${n}"`).join(' and ')}`;
   }
   if (!PATTERN.test(name)) {
-    return 'must be ASCII letters and digits with single hyphens between them: no dots, underscores, spaces, or leading, trailing or double hyphens';
+    return (
+      'must be ASCII letters and digits with single hyphens between them: ' +
+      'no dots, underscores, spaces, or leading, trailing or double hyphens'
+    );
   }
   return undefined;
 }

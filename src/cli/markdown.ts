@@ -8,6 +8,7 @@ import type { PlanReport } from '../gitops/run.ts';
 import { countPlan, describeAction, hasChanges } from './render.ts';
 
 const TITLE = '### coder-workspace-operator plan';
+const SUSPENDED_DETAIL = 'spec.suspend: true: not reconciled; its workspace is left as it is';
 
 // Everything below quotes text from the pull request (spec values, field
 // names, Coder's messages about them), and GitHub renders the comment as
@@ -76,8 +77,7 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
         : ['🗑️ delete', `${where} (deletionPolicy Delete)`];
     rows.push(`| ${code(prune.entry.key, true)} | ${what[0]} | ${cell(what[1]!)} |`);
   }
-  for (const s of report.suspended ?? [])
-    rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell('spec.suspend: true: not reconciled; its workspace is left as it is')} |`);
+  for (const s of report.suspended ?? []) rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell(SUSPENDED_DETAIL)} |`);
   if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
   else if (!hasChanges(report)) lines.push('No changes: Coder matches the declarations.', '');
 

@@ -2,9 +2,11 @@
 // chart passes them). This file only declares the flags; the process itself
 // (kubeconfig, servers, signals) is in ./run-operator.ts, loaded when `run`
 // runs, so the other commands never load the Kubernetes client library
-// (about 130 MB and 0.6 s of CPU, measured by the benchmark).
+// (about 130 MB and 0.6 s of CPU, measured by the benchmark), and `run` loads
+// only the part of it the operator uses (../kube/slim-client-node.ts).
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { LabelSelectorError, parseLabelSelector } from '../controller/label-selector.ts';
+import { useSlimClientNode } from '../kube/slim-client-node.ts';
 import { durationMs, positiveInt } from './arg-parsers.ts';
 
 export interface RunFlags {
@@ -86,5 +88,8 @@ export function registerRunCommand(program: Command, run: (code: number) => void
     .option('--health-probe-bind-address <addr>', 'address for /healthz and /readyz (0 disables)', ':8081')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', process.env.LOG_LEVEL || 'info')
     .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs))
-    .action(async (flags: RunFlags) => run(await (await import('./run-operator.ts')).runCommand(flags)));
+    .action(async (flags: RunFlags) => {
+      useSlimClientNode();
+      return run(await (await import('./run-operator.ts')).runCommand(flags));
+    });
 }

@@ -138,7 +138,8 @@ async function tick(ticker: SyncTicker, flags: SyncFlags, logger: Logger): Promi
     return result;
   }
   const rev = (s.lastAttemptedRevision ?? '').slice(0, 12) || '-';
-  const line = `${s.lastAttemptTime} ${rev} ${result}${result === 'Unchanged' ? '' : ` (${Object.keys(s.workspaces).length} workspace(s))`}`;
+  const count = result === 'Unchanged' ? '' : ` (${Object.keys(s.workspaces).length} workspace(s))`;
+  const line = `${s.lastAttemptTime} ${rev} ${result}${count}`;
   const key = `${rev} ${result} ${s.errors.length}`;
   if (result !== 'Unchanged' || key !== lastPrinted) {
     process.stdout.write(`${line}\n`);

@@ -6,7 +6,8 @@ export function renderSyncStatus(status: SyncStatusFile): string {
   const lines = [
     `Repository:  ${status.repo}  ref ${status.ref}  path ${status.path}`,
     `Applied:     ${short(status.lastAppliedRevision)}${status.lastAppliedTime ? ` at ${status.lastAppliedTime}` : ''}`,
-    `Last run:    ${short(status.lastAttemptedRevision)}${status.lastAttemptTime ? ` at ${status.lastAttemptTime}` : ''}: ${status.result ?? '-'}`,
+    `Last run:    ${short(status.lastAttemptedRevision)}${status.lastAttemptTime ? ` at ${status.lastAttemptTime}` : ''}: ` +
+      (status.result ?? '-'),
   ];
   for (const e of status.errors) {
     const where = e.file ? `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ` : e.workspace ? `${e.workspace}: ` : '';

@@ -13,7 +13,8 @@ export interface SimResponse {
 
 export const NOT_FOUND_MESSAGE = 'Resource not found or you do not have access to this resource';
 const FORBIDDEN_DETAIL =
-  "You don't have permission to view this content. If you believe this is a mistake, please contact your administrator or try signing in with different credentials.";
+  "You don't have permission to view this content. If you believe this is a mistake, " +
+  'please contact your administrator or try signing in with different credentials.';
 
 export function json(status: number, body: unknown): SimResponse {
   return { status, body };

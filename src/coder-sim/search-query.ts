@@ -114,7 +114,9 @@ export function parseWorkspaceQuery(query: string): WorkspaceFilter | Validation
         if (b === undefined)
           errors.push({
             field: key,
-            detail: `Query param ${JSON.stringify(key)} must be a valid boolean: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
+            detail:
+              `Query param ${JSON.stringify(key)} must be a valid boolean: ` +
+              `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
           });
         else filter[key] = b;
         break;

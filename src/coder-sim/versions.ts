@@ -21,7 +21,10 @@ export interface VersionProfile {
   narrowTokensHideWorkspaces: boolean;
   /** POST /users/{user}/workspaces for a user that does not exist: 404 (latest) or 400 (v2.27.0). */
   unknownOwnerCreateStatus: 400 | 404;
-  /** latest: when users may not set autostop, ttl_ms shows the template default (0 as 0). v2.27.0: only the workspace's own TTL, absent when off. */
+  /**
+   * latest: when users may not set autostop, ttl_ms shows the template default (0 as 0).
+   * v2.27.0: only the workspace's own TTL, absent when off.
+   */
   ttlFollowsTemplateWhenLocked: boolean;
   /**
    * How API keys carry their scope. v2.24.0 knows only the single `scope`

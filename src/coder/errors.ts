@@ -89,7 +89,8 @@ export class CoderResponseTooLargeError extends Error {
 
   constructor(init: { method: string; path: string; status: number; limitBytes: number; limitText: string; hint: string }) {
     super(
-      `the answer to ${init.method} ${init.path} (HTTP ${init.status}) is larger than ${init.limitText}, the most the client reads for it; not retried (${init.hint})`,
+      `the answer to ${init.method} ${init.path} (HTTP ${init.status}) is larger than ${init.limitText}, ` +
+        `the most the client reads for it; not retried (${init.hint})`,
     );
     this.method = init.method;
     this.path = init.path;

@@ -4,16 +4,9 @@
 // finalizer), status through the status subresource with a merge patch, and
 // events.k8s.io/v1 Events. Secrets are read by GET only (RBAC: get, never list).
 import { randomBytes } from 'node:crypto';
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema.ts';
+import { ApiException, kubeRequest, MERGE_PATCH } from '../kube/api-request.ts';
 import { formatMicroTime } from '../kube/lease-record.ts';
 
 export const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
@@ -56,21 +49,13 @@ const PLURAL: Record<ObjectRef['kind'], string> = {
 };
 
 export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const events = kc.makeApiClient(EventsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const target = (ref: ObjectRef) => ({ group: GROUP, version: VERSION, plural: PLURAL[ref.kind], name: ref.name });
+  const mergePatch = (path: string, body: unknown) => kubeRequest(kc, { method: 'PATCH', path, body, contentType: MERGE_PATCH });
   return {
     async setFinalizers(ref, finalizers, resourceVersion) {
-      const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
-      if (ref.namespace === undefined) await custom.patchClusterCustomObject({ ...target(ref), body }, merge);
-      else await custom.patchNamespacedCustomObject({ ...target(ref), namespace: ref.namespace, body }, merge);
+      await mergePatch(objectPath(ref), { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } });
     },
     async patchStatus(ref, status) {
-      const body = { status };
-      if (ref.namespace === undefined) await custom.patchClusterCustomObjectStatus({ ...target(ref), body }, merge);
-      else await custom.patchNamespacedCustomObjectStatus({ ...target(ref), namespace: ref.namespace, body }, merge);
+      await mergePatch(`${objectPath(ref)}/status`, { status });
     },
     async event(input) {
       const namespace = input.regarding.namespace ?? 'default';
@@ -95,12 +80,13 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
           ...(input.regarding.uid ? { uid: input.regarding.uid } : {}),
         },
       };
-      await events.createNamespacedEvent({ namespace, body: body as never });
+      await kubeRequest(kc, { method: 'POST', path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, body });
     },
     async readSecret(namespace, name, key) {
-      let secret;
+      let secret: RawSecret;
       try {
-        secret = await core.readNamespacedSecret({ namespace, name });
+        const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
+        secret = await kubeRequest<RawSecret>(kc, { method: 'GET', path });
       } catch (error) {
         if (error instanceof ApiException && error.code === 404) throw new Error(`Secret ${namespace}/${name} not found`);
         if (error instanceof ApiException && error.code === 403)
@@ -112,6 +98,18 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
       return { value: Buffer.from(value, 'base64').toString('utf8'), labels: secret.metadata?.labels ?? {} };
     },
   };
+}
+
+/** A Secret as the apiserver sends it: data values are base64. */
+interface RawSecret {
+  metadata?: { labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+/** /apis/G/V[/namespaces/NS]/PLURAL/NAME of one of our objects. */
+function objectPath(ref: ObjectRef): string {
+  const ns = ref.namespace === undefined ? '' : `/namespaces/${encodeURIComponent(ref.namespace)}`;
+  return `/apis/${GROUP}/${VERSION}${ns}/${PLURAL[ref.kind]}/${encodeURIComponent(ref.name)}`;
 }
 
 /** The object is gone (deleted while we worked). */

@@ -9,8 +9,9 @@
 // much of its native memory in the benchmark (docs/performance.md).
 //
 // applySecurityAuthentication is the public SecurityAuthentication hook that
-// both the generated API clients (makeApiClient) and Watch call, so overriding
-// it here covers every call without touching node_modules. We let client-node
+// Watch, the generated API clients and our own requests (../kube/api-request.ts)
+// all call, so overriding it here covers every call without touching
+// node_modules. We let client-node
 // do all of its work first (headers, tokens refreshed by exec/file auth, the
 // Agent built from exactly its own TLS options), then keep the first Agent it
 // built and hand that same Agent to every later request with the same TLS

@@ -72,7 +72,8 @@ export function refuseCredentialsInUrl(repo: string): void {
   withoutUserInfo(repo); // registers both parts for scrubbing, should anything still quote them
   throw new GitCredentialError(
     '--repo must not contain a user name or password (user:password@host): git would show it in the process list. ' +
-      'Put the token in an environment variable and pass --token-env NAME (or --git-token-file FILE, and --git-username if the server wants one)',
+      'Put the token in an environment variable and pass --token-env NAME ' +
+      '(or --git-token-file FILE, and --git-username if the server wants one)',
   );
 }
 

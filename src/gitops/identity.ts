@@ -107,7 +107,9 @@ export function checkBindings(plans: WorkspacePlan[], state: StateFile | undefin
   for (const group of byId.values()) {
     if (group.length < 2) continue;
     const ws = group[0]!.observed!;
-    const what = `${group.map((p) => p.key).join(' and ')} all mean Coder workspace ${ws.ownerName}/${ws.name} (${ws.id}): ${places(group.map((p) => p.desired))}; a workspace can be managed by one declaration only`;
+    const what =
+      `${group.map((p) => p.key).join(' and ')} all mean Coder workspace ${ws.ownerName}/${ws.name} (${ws.id}): ` +
+      `${places(group.map((p) => p.desired))}; a workspace can be managed by one declaration only`;
     for (const p of group) errors.push(at(p.desired, 'spec.name', what));
   }
 

@@ -89,7 +89,9 @@ export function documentLimitErrors(file: string, text: string): DeclarationErro
         file,
         document: Math.max(document, 0),
         line: startLine,
-        message: `the document is ${size(end - start)}, more than the ${size(LIMITS.documentBytes)} one document may have; split it into documents separated by ---`,
+        message:
+          `the document is ${size(end - start)}, more than the ${size(LIMITS.documentBytes)} one document may have; ` +
+          'split it into documents separated by ---',
       });
     }
   };

@@ -37,7 +37,8 @@ const OUR_KINDS: Record<string, (doc: unknown) => Validated<unknown>> = {
   ClusterCoderConnection: validateClusterCoderConnection,
 };
 
-const SUPPORTED = `supported are Workspace, CoderConnection and ClusterCoderConnection (apiVersion ${API_VERSION}), and List (apiVersion v1)`;
+const OUR_KIND_NAMES = `Workspace, CoderConnection and ClusterCoderConnection (apiVersion ${API_VERSION})`;
+const SUPPORTED = `supported are ${OUR_KIND_NAMES}, and List (apiVersion v1)`;
 
 interface Context {
   file: string;

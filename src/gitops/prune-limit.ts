@@ -34,7 +34,8 @@ export function pruneRefusal(limit: PruneLimit, deletes: number, managed: number
   if (deletes <= bound) return undefined;
   const share = 'percent' in limit ? ` (${limit.percent}% of the ${managed} managed here)` : '';
   return (
-    `prune would delete ${deletes} workspace${deletes === 1 ? '' : 's'}, more than --max-prune ${formatPruneLimit(limit)}${share}; nothing was changed in Coder. ` +
+    `prune would delete ${deletes} workspace${deletes === 1 ? '' : 's'}, ` +
+    `more than --max-prune ${formatPruneLimit(limit)}${share}; nothing was changed in Coder. ` +
     'If that is meant, run again with a higher --max-prune, or --max-prune all'
   );
 }

@@ -1,8 +1,15 @@
 // Reads and writes the election's Lease (coordination.k8s.io/v1). Updates
 // carry the resourceVersion last read, so of two candidates writing at once
 // exactly one succeeds; the other gets 409 and LeaseConflictError.
-import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { recordFromSpec, specFromRecord, type LeaseRecord } from './lease-record.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiException, kubeRequest } from '../kube/api-request.ts';
+import { recordFromSpec, specFromRecord, type LeaseRecord, type LeaseSpecLike } from './lease-record.ts';
+
+/** A Lease as the apiserver sends it (raw JSON: MicroTimes are strings). */
+interface RawLease {
+  metadata?: { resourceVersion?: string };
+  spec?: LeaseSpecLike;
+}
 
 export class LeaseConflictError extends Error {
   constructor(message: string) {
@@ -28,21 +35,21 @@ export interface LeaseClient {
 }
 
 export function kubeLeaseClient(kubeConfig: KubeConfig, namespace: string, name: string): LeaseClient {
-  const api = kubeConfig.makeApiClient(CoordinationV1Api);
-  const body = (record: LeaseRecord, resourceVersion?: string) =>
-    ({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
-      // MicroTime strings (./lease-record.ts); client-node passes them through as they are.
-      spec: specFromRecord(record),
-    }) as unknown as V1Lease;
-  const rv = (lease: V1Lease) => lease.metadata?.resourceVersion ?? '';
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  const path = `${leases}/${encodeURIComponent(name)}`;
+  const body = (record: LeaseRecord, resourceVersion?: string) => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
+    // MicroTime strings (./lease-record.ts), sent as they are.
+    spec: specFromRecord(record),
+  });
+  const rv = (lease: RawLease) => lease.metadata?.resourceVersion ?? '';
   return {
     name: `${namespace}/${name}`,
     async get() {
       try {
-        const lease = await api.readNamespacedLease({ name, namespace });
+        const lease = await kubeRequest<RawLease>(kubeConfig, { method: 'GET', path });
         return { record: recordFromSpec(lease.spec), resourceVersion: rv(lease) };
       } catch (error) {
         if (error instanceof ApiException && error.code === 404) return undefined;
@@ -51,14 +58,14 @@ export function kubeLeaseClient(kubeConfig: KubeConfig, namespace: string, name:
     },
     async create(record) {
       try {
-        return rv(await api.createNamespacedLease({ namespace, body: body(record) }));
+        return rv(await kubeRequest<RawLease>(kubeConfig, { method: 'POST', path: leases, body: body(record) }));
       } catch (error) {
         throw conflict(error, 'the lease was created by someone else');
       }
     },
     async update(record, resourceVersion) {
       try {
-        return rv(await api.replaceNamespacedLease({ name, namespace, body: body(record, resourceVersion) }));
+        return rv(await kubeRequest<RawLease>(kubeConfig, { method: 'PUT', path, body: body(record, resourceVersion) }));
       } catch (error) {
         throw conflict(error, 'the lease was written by someone else since it was read');
       }

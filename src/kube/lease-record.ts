@@ -78,7 +78,7 @@ export function parseMicroTime(value: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-interface LeaseSpecLike {
+export interface LeaseSpecLike {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
   acquireTime?: unknown;

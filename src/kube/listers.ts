@@ -2,8 +2,9 @@
 // core kinds, paginated so a large list never arrives as one giant response.
 // Pages of one list share a snapshot (the continue token pins it), so the
 // resourceVersion the watch resumes from covers every page.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import type { ResourceType } from './resource-type.ts';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { kubeRequest } from './api-request.ts';
+import { resourcePath, type ResourceType } from './resource-type.ts';
 
 export interface Selectors {
   labelSelector?: string;
@@ -48,7 +49,7 @@ export async function listAllPages<T extends KubernetesObject>(
   return { items, metadata: { resourceVersion } };
 }
 
-/** The generated core types call it _continue; raw custom-object JSON says continue. */
+/** Raw JSON says continue; client-node's generated list types call it _continue. */
 function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
   const meta = list.metadata as { _continue?: string; continue?: string } | undefined;
   return meta?._continue || meta?.continue || undefined;
@@ -65,21 +66,12 @@ export function listerFor<T extends KubernetesObject>(
   return (selectors) => listAllPages(pageFor<T>(kc, type, namespace), selectors, PAGE_SIZE, trim);
 }
 
+/**
+ * One page as the apiserver sends it, custom resources and core kinds alike:
+ * raw JSON, not client-node's generated models (../kube/api-request.ts).
+ */
 function pageFor<T extends KubernetesObject>(kc: KubeConfig, type: ResourceType, namespace?: string): ListPage<T> {
-  if (type.group !== '') {
-    const api = kc.makeApiClient(CustomObjectsApi);
-    const { group, version, plural } = type;
-    return (params) =>
-      namespace === undefined
-        ? api.listClusterCustomObject({ group, version, plural, ...params })
-        : api.listNamespacedCustomObject({ group, version, plural, namespace, ...params });
-  }
-  const core = kc.makeApiClient(CoreV1Api);
-  const typed = <L>(p: Promise<L>) => p as unknown as Promise<KubernetesListObject<T>>;
-  if (type.plural === 'namespaces') return (params) => typed(core.listNamespace(params));
-  if (type.plural === 'secrets') {
-    return (params) =>
-      typed(namespace === undefined ? core.listSecretForAllNamespaces(params) : core.listNamespacedSecret({ namespace, ...params }));
-  }
-  throw new Error(`no lister for core kind ${type.plural}`);
+  const path = resourcePath(type, namespace);
+  return ({ _continue, ...params }) =>
+    kubeRequest<KubernetesListObject<T>>(kc, { method: 'GET', path, query: { ...params, continue: _continue } });
 }

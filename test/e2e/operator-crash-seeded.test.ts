@@ -284,7 +284,8 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
       where[at] = (where[at] ?? 0) + 1;
     }
     measure(
-      `crash-seeded: seed ${SEED}, ${kills.length} SIGKILLs ${JSON.stringify(where)}, ${spawned} processes, ${ids.size} Workspaces; file wall ${Date.now() - started} ms`,
+      `crash-seeded: seed ${SEED}, ${kills.length} SIGKILLs ${JSON.stringify(where)}, ${spawned} processes, ` +
+        `${ids.size} Workspaces; file wall ${Date.now() - started} ms`,
     );
   }, 400_000);
 });

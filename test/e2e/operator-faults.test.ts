@@ -296,7 +296,8 @@ describe(`${WORKSPACES} Workspaces, ${SEEDS.length} fault seeds`, () => {
     ).toEqual([]);
     expect(after.events - before.events, `new Events in a quiet resync (${queued})`).toBe(0);
     measure(
-      `faults: ${declared.size} Workspaces, ${SEEDS.length} seeds, injected faults met ${JSON.stringify(met)}, all converged; file wall ${Date.now() - started} ms`,
+      `faults: ${declared.size} Workspaces, ${SEEDS.length} seeds, injected faults met ${JSON.stringify(met)}, ` +
+        `all converged; file wall ${Date.now() - started} ms`,
     );
   }, 600_000);
 });

@@ -93,7 +93,8 @@ describe('leader election with two operator processes', () => {
     const takeoverMs = newHolder - termAt;
     const createdAtTakeover = createsByName(env.sim).size;
     measure(
-      `leader: SIGTERM -> replica-b holds the Lease after ${takeoverMs} ms (lease ${LEASE_MS} ms); old leader exited code=${exit.code} signal=${exit.signal}; ` +
+      `leader: SIGTERM -> replica-b holds the Lease after ${takeoverMs} ms (lease ${LEASE_MS} ms); ` +
+        `old leader exited code=${exit.code} signal=${exit.signal}; ` +
         `creates of 12: ${createdAtTerm} at SIGTERM, ${createdAtTakeover} at takeover (in-flight ones finished by the old leader)`,
     );
     expect(exit.code, `replica-a exits cleanly on SIGTERM:\n${(await a.logs()).slice(-2000)}`).toBe(0);

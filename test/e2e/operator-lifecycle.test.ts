@@ -195,9 +195,11 @@ describe('operator lifecycle', () => {
     const seen = new Set([...before.dev.events, ...before.badtz.events]);
     const changedEvents = [...after.dev.events, ...after.badtz.events].filter((e) => !seen.has(e)).length;
     measure(
-      `lifecycle: idle ${2 * TEST_RESYNC_MS + 1_000} ms (resync ${TEST_RESYNC_MS} ms) over an edited (renamed, favorite, dormant) and an InvalidSpec ` +
+      `lifecycle: idle ${2 * TEST_RESYNC_MS + 1_000} ms (resync ${TEST_RESYNC_MS} ms) ` +
+        'over an edited (renamed, favorite, dormant) and an InvalidSpec ' +
         `Workspace: Coder writes ${coderWrites(env.sim).length}, workspace lists ${lists}, ` +
-        `status rewrites ${Number(after.dev.ws !== before.dev.ws) + Number(after.badtz.ws !== before.badtz.ws)}, Events new or patched ${changedEvents}`,
+        `status rewrites ${Number(after.dev.ws !== before.dev.ws) + Number(after.badtz.ws !== before.badtz.ws)}, ` +
+        `Events new or patched ${changedEvents}`,
     );
     expect(lists, 'resyncs ran').toBeGreaterThanOrEqual(1);
     expect(coderWrites(env.sim)).toEqual([]);

@@ -151,7 +151,8 @@ async function countWrites(ns: string, during: () => Promise<void>): Promise<Wri
   const text =
     `Coder writes ${coder.length}, Kubernetes writes ${k8sWrites} ${JSON.stringify(k8s)} ` +
     `(apiserver request counter, resources the operator may write; Lease renewals and other actors' ${JSON.stringify(others)} excluded), ` +
-    `objects changed ${changed.length}, new Events ${newEvents}; Coder reads ${reads.length} (workspace lists ${lists}, per-workspace reads ${perWorkspace})`;
+    `objects changed ${changed.length}, new Events ${newEvents}; ` +
+    `Coder reads ${reads.length} (workspace lists ${lists}, per-workspace reads ${perWorkspace})`;
   return { coder, k8s, changed, newEvents, lists, perWorkspace, text };
 }
 

@@ -153,7 +153,8 @@ export function unsettled(items: readonly any[]): string[] {
     )
     .map(
       (ws) =>
-        `${ws.metadata.name} (gen ${ws.metadata.generation}, observed ${ws.status?.observedGeneration}, Synced ${condition(ws, 'Synced')?.reason ?? '-'})`,
+        `${ws.metadata.name} (gen ${ws.metadata.generation}, observed ${ws.status?.observedGeneration}, ` +
+        `Synced ${condition(ws, 'Synced')?.reason ?? '-'})`,
     );
 }
 

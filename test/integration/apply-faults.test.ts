@@ -107,7 +107,8 @@ async function runSeed(seed: number, expect: ExpectStatic): Promise<void> {
 
     const limiterRefusals = calls.filter((c) => c.status === 429 && c.fault === undefined);
     for (const c of limiterRefusals) problems.push(`the server's rate limiter refused ${c.method} ${c.path}`);
-    // A CLI process cannot pass a wait on to the next: runs follow one another, and a call belongs to the last run started before it arrived.
+    // A CLI process cannot pass a wait on to the next: runs follow one another,
+    // and a call belongs to the last run started before it arrived.
     const retries = retryAfterCheck(calls, (c) => `run ${runs.findLastIndex((r) => r.start <= c.at)}`);
     problems.push(...retries.problems);
     problems.push(...h.contractProblems());

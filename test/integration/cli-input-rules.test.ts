@@ -62,7 +62,8 @@ describe('owner, organization and template names', () => {
 
 describe('sizes, checked before parsing', () => {
   const header =
-    'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x, namespace: team-a}\nspec:\n  owner: alice\n  template: docker\n';
+    'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x, namespace: team-a}\n' +
+    'spec:\n  owner: alice\n  template: docker\n';
 
   it('a file over 8 MiB, on disk or on stdin, is refused by name', async () => {
     const big = `${header}  parameters:\n  - {name: a, value: "${'x'.repeat(9 * 1024 * 1024)}"}\n`;

@@ -21,7 +21,8 @@ describe('bad input', () => {
       'bad.yaml',
       [
         workspaceYaml('good', { owner: 'alice', template: 'docker' }),
-        'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: bad, namespace: team-a}\nspec:\n  owner: bob\n  template: docker\n  ttl: 31d\n  autostart: {schedule: "0 9 1 * *"}\n',
+        'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: bad, namespace: team-a}\n' +
+          'spec:\n  owner: bob\n  template: docker\n  ttl: 31d\n  autostart: {schedule: "0 9 1 * *"}\n',
       ].join('\n---\n'),
     );
     await h.write('dup.yaml', workspaceYaml('other', { owner: 'ALICE', name: 'Good', template: 'docker' }));

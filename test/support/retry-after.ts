@@ -40,7 +40,8 @@ export function retryAfterCheck(calls: readonly RecordedCall[], client: (c: Reco
       if (c.insideRetryAfterOf?.includes(limited.id)) {
         const who = client(c);
         problems.push(
-          `${who ? `${who}: ` : ''}${c.method} ${c.path} sent again ${c.at - (limited.answeredAt ?? limited.at)} ms after the 429 it read (call ${limited.id}), inside its Retry-After` +
+          `${who ? `${who}: ` : ''}${c.method} ${c.path} sent again ${c.at - (limited.answeredAt ?? limited.at)} ms ` +
+            `after the 429 it read (call ${limited.id}), inside its Retry-After` +
             ` [429: call ${limited.id} on connection ${limited.connection}, arrived ${limited.at}, answered ${limited.answeredAt};` +
             ` again: call ${c.id} on connection ${c.connection}, arrived ${c.at}, ${c.status}${c.fault ? ` ${c.fault}` : ''}]`,
         );

@@ -84,7 +84,9 @@ function pagination(query: URLSearchParams): { limit: number; offset: number } |
     if (!/^-?\d+$/.test(raw)) {
       errors.push({
         field: name,
-        detail: `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
+        detail:
+          `Query param ${JSON.stringify(name)} must be a valid 32-bit positive integer: ` +
+          `strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
       });
       return 0;
     }

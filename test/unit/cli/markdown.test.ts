@@ -53,13 +53,16 @@ describe('plan -o markdown', () => {
   });
 
   it('escapes what the loader quotes from a document (an unknown field) in the errors table', () => {
-    const doc = `apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x}\nspec:\n  owner: alice\n  template: docker\n  "${EVIL}\`y": 1\n`;
+    const doc =
+      'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x}\n' +
+      `spec:\n  owner: alice\n  template: docker\n  "${EVIL}\`y": 1\n`;
     const { errors } = loadFromText('evil|`x`.yaml', doc);
     expect(errors.length).toBeGreaterThan(0);
     const md = renderErrorsMarkdown(errors);
     expectInert(md);
     expect(md).toContain(
-      '| `evil\\|\'x\'.yaml:7:3` | `spec["d\\|x</code>**b**<img src=//e.x/t>\'y"]` | unknown field "d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>\\`y" |',
+      "| `evil\\|'x'.yaml:7:3` | `spec[\"d\\|x</code>**b**<img src=//e.x/t>'y\"]` | " +
+        'unknown field "d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>\\`y" |',
     );
   });
 });

@@ -5,7 +5,8 @@ import { backsOff, checkSyncTiming, nextWaitMs } from '../../../src/cli/sync-tim
 describe('sync timing', () => {
   it('refuses an interval under 10s or a resync under 1m, naming both, unless told', () => {
     expect(() => checkSyncTiming({ interval: 0, resync: 0 })).toThrow(
-      '--interval must be at least 10s (got 0s); --resync must be at least 1m (got 0s): each resync lists every workspace in Coder; --allow-short-intervals lifts the floors',
+      '--interval must be at least 10s (got 0s); --resync must be at least 1m (got 0s): ' +
+        'each resync lists every workspace in Coder; --allow-short-intervals lifts the floors',
     );
     expect(() => checkSyncTiming({ interval: 10_000, resync: 59_000 })).toThrow(/^--resync must be at least/);
     expect(() => checkSyncTiming({ interval: 10_000, resync: 60_000 })).not.toThrow();

@@ -67,7 +67,8 @@ describe('response body limits', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoderResponseTooLargeError);
     expect((error as Error).message).toBe(
-      'the answer to GET /api/v2/users/me (HTTP 200) is larger than 4 MiB, the most the client reads for it; not retried (check that the URL is a Coder deployment)',
+      'the answer to GET /api/v2/users/me (HTTP 200) is larger than 4 MiB, ' +
+        'the most the client reads for it; not retried (check that the URL is a Coder deployment)',
     );
     expect(server.requests).toHaveLength(1);
     // The client hung up (the server did not finish its 3 GiB): it wrote little more than the limit plus socket buffers.

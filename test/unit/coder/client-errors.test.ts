@@ -83,7 +83,8 @@ describe('error mapping', () => {
   it("Coder's message and detail: bounded, one line, no control characters, no token-like runs", async () => {
     const secret = 'Zx9yW8vU7tS6rR5qQ4pP3oO2nN1mM0lLkKjJ';
     const body = {
-      message: `Bad \u001b[31mred\u001b[0m\nline \u202eevil ${secret} for workspace 3f2504e0-4f89-41d3-9a0c-0305e82c3301 ${'m'.repeat(400)}`,
+      message:
+        `Bad \u001b[31mred\u001b[0m\nline \u202eevil ${secret} ` + `for workspace 3f2504e0-4f89-41d3-9a0c-0305e82c3301 ${'m'.repeat(400)}`,
       detail: `key ${secret}\r\nand more`,
       validations: Array.from({ length: 30 }, (_, i) => ({ field: `f${i}\u0000`, detail: 'd'.repeat(300) })),
     };

@@ -97,7 +97,8 @@ describe('two Workspace resources, one Coder workspace', () => {
     expect(b.status?.id).toBeUndefined();
     expect(synced(b)).toMatchObject({ status: 'False', reason: 'Conflict' });
     expect(synced(b)?.message).toBe(
-      `Coder workspace alice/alice-dev (${running().id}) is already managed by Workspace team-a/dev; this Workspace will not change it. Delete one of the two resources, or give this one another spec.name`,
+      `Coder workspace alice/alice-dev (${running().id}) is already managed by Workspace team-a/dev; ` +
+        'this Workspace will not change it. Delete one of the two resources, or give this one another spec.name',
     );
     expect(b.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
     expect(t.coder.writes().length).toBe(written);

@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SharedConnectionsKubeConfig } from '../../../src/controller/shared-connections.ts';
+import { kubeRequest } from '../../../src/kube/api-request.ts';
 
 /** A self-signed certificate for 127.0.0.1, made with openssl (as the e2e control plane does). */
 function selfSigned(dir: string, name: string): { cert: Buffer; key: Buffer } {
@@ -80,10 +81,12 @@ function load<T extends KubeConfig>(kc: T, ca: Buffer, token = 't0k3n'): T {
   return kc;
 }
 
+/** One GET, the way every operator call is sent (src/kube/api-request.ts). */
+const readDefault = (kc: KubeConfig) => kubeRequest(kc, { method: 'GET', path: '/api/v1/namespaces/default' });
+
 async function sequential(kc: KubeConfig, n: number): Promise<typeof counts> {
   Object.assign(counts, { connections: 0, handshakes: 0, requests: 0 });
-  const api = kc.makeApiClient(CoreV1Api);
-  for (let i = 0; i < n; i++) await api.readNamespace({ name: 'default' });
+  for (let i = 0; i < n; i++) await readDefault(kc);
   return { ...counts };
 }
 
@@ -99,11 +102,10 @@ describe('SharedConnectionsKubeConfig', () => {
     expect(seen.connections).toBe(seen.handshakes);
     expect(new Set(tokens)).toEqual(new Set(['Bearer t0k3n']));
     // Concurrent requests open a few more connections; each is kept and reused afterwards.
-    const api = kc.makeApiClient(CoreV1Api);
-    await Promise.all(Array.from({ length: 4 }, () => api.readNamespace({ name: 'default' })));
+    await Promise.all(Array.from({ length: 4 }, () => readDefault(kc)));
     const pooled = counts.handshakes;
     expect(pooled).toBeLessThanOrEqual(1 + 4);
-    for (let i = 0; i < 10; i++) await api.readNamespace({ name: 'default' });
+    for (let i = 0; i < 10; i++) await readDefault(kc);
     expect(counts.handshakes).toBe(pooled);
   });
 
@@ -114,17 +116,16 @@ describe('SharedConnectionsKubeConfig', () => {
 
   it('keeps verification as strict: a server the CA did not sign is refused, every time', async () => {
     counts.requests = 0;
-    const api = load(new SharedConnectionsKubeConfig(), otherCa).makeApiClient(CoreV1Api);
-    for (let i = 0; i < 3; i++) await expect(api.readNamespace({ name: 'default' })).rejects.toThrow();
+    const kc = load(new SharedConnectionsKubeConfig(), otherCa);
+    for (let i = 0; i < 3; i++) await expect(readDefault(kc)).rejects.toThrow();
     expect(counts.requests).toBe(0);
   });
 
   it('starts a new pool when the TLS material changes, and keeps serving', async () => {
     const kc = load(new SharedConnectionsKubeConfig(), otherCa);
-    const api = kc.makeApiClient(CoreV1Api);
-    await expect(api.readNamespace({ name: 'default' })).rejects.toThrow();
+    await expect(readDefault(kc)).rejects.toThrow();
     // The cluster's CA is corrected in place (as a rotated CA file would be re-read).
     kc.clusters[0] = { ...kc.clusters[0]!, caData: serverCert.toString('base64') };
-    await expect(api.readNamespace({ name: 'default' })).resolves.toMatchObject({ metadata: { name: 'default' } });
+    await expect(readDefault(kc)).resolves.toMatchObject({ metadata: { name: 'default' } });
   });
 });

@@ -185,7 +185,8 @@ describe('git credentials and names', () => {
       {},
     );
     expect(env.GIT_SSH_COMMAND).toBe(
-      "ssh -i '/keys/it'\\''s key' -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=/keys/known_hosts -o StrictHostKeyChecking=yes",
+      "ssh -i '/keys/it'\\''s key' -o IdentitiesOnly=yes -o BatchMode=yes " +
+        '-o UserKnownHostsFile=/keys/known_hosts -o StrictHostKeyChecking=yes',
     );
   });
 

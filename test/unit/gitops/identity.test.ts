@@ -64,7 +64,8 @@ describe('owners compared as Coder resolves them', () => {
       ['d.yaml', 'spec.owner'],
     ]);
     expect(errors[0]!.message).toBe(
-      `alice/dev is declared twice: a.yaml document 0 and b.yaml document 0 (owners "alice", "${ALICE.toUpperCase()}" are one Coder user, and a Coder workspace name is unique per owner, ignoring case)`,
+      `alice/dev is declared twice: a.yaml document 0 and b.yaml document 0 (owners "alice", "${ALICE.toUpperCase()}" ` +
+        'are one Coder user, and a Coder workspace name is unique per owner, ignoring case)',
     );
   });
 

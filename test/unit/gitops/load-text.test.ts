@@ -122,7 +122,8 @@ const cases: Case[] = [
         line: 12,
         column: 1,
         message:
-          'unsupported kind "Deployment" (apiVersion "apps/v1"); supported are Workspace, CoderConnection and ClusterCoderConnection (apiVersion coderops.dev/v1alpha1), and List (apiVersion v1)',
+          'unsupported kind "Deployment" (apiVersion "apps/v1"); supported are Workspace, CoderConnection and ' +
+          'ClusterCoderConnection (apiVersion coderops.dev/v1alpha1), and List (apiVersion v1)',
       },
     ],
   },
