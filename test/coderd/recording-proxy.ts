@@ -3,6 +3,7 @@
 // assert on a real server what the simulator tests assert on the simulator
 // (which calls were made, and that a quiet pass makes no write call).
 import { createServer, request, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 
 export interface RecordedCall {
   method: string;
@@ -40,6 +41,41 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     });
     req.pipe(forward);
   });
+  // WebSockets (the coder CLI follows build logs over one): forwarded as
+  // raw sockets once coderd answered 101, recorded like any other call.
+  const upgraded = new Set<Socket>();
+  server.on('upgrade', (req, client: Socket, head: Buffer) => {
+    upgraded.add(client);
+    client.on('close', () => upgraded.delete(client));
+    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers });
+    const record = (status: number) => calls.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status });
+    forward.on('upgrade', (answer, socket, answerHead) => {
+      record(answer.statusCode ?? 101);
+      const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage}`];
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) lines.push(`${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}`);
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (answerHead.length > 0) client.write(answerHead);
+      if (head.length > 0) socket.write(head);
+      socket.pipe(client).pipe(socket);
+      socket.on('error', () => client.destroy());
+      client.on('error', () => socket.destroy());
+      socket.on('close', () => client.destroy());
+      client.on('close', () => socket.destroy());
+    });
+    forward.on('response', (answer) => {
+      // coderd refused the upgrade: pass its plain answer on.
+      record(answer.statusCode ?? 0);
+      const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage}`];
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) lines.push(`${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}`);
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      answer.pipe(client);
+    });
+    forward.on('error', () => {
+      record(502);
+      client.destroy();
+    });
+    forward.end();
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return {
@@ -50,6 +86,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
         server.close(() => r());
       }),
   };
