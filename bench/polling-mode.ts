@@ -22,7 +22,7 @@ import { passesPerHour, ratio } from './peers.ts';
 
 /** Crossplane's default poll interval (every managed resource observed each minute). */
 const POLL_INTERVAL = '1m';
-/** Observations in flight at once, as a provider's default max reconcile rate of 10 allows. */
+/** Observations in flight at once: it sets a pass's wall time, not its calls or CPU. */
 const POLL_CONCURRENCY = 10;
 /** The operator's default --resync (README, `cwo run` flags). */
 const OPERATOR_RESYNC = '10m';
