@@ -141,7 +141,7 @@ export async function runCoderdPeers(n: number, log: (s: string) => void): Promi
     const parameters = [{ name: PARAMETER.name, type: 'string' as const, default: 'us-east', mutable: true }];
     await createTemplate(b, bin.echotar, TEMPLATE, { parameters }, { default_ttl_ms: 8 * HOUR });
 
-    const proxy = await startRecordingProxy(server.url);
+    const proxy = await startRecordingProxy(server.url, { webSockets: true });
     stops.push(() => proxy.close());
     await netns.expose(Number(new URL(proxy.url).port), PROXY_INNER_PORT, dir);
     const inner = `http://127.0.0.1:${PROXY_INNER_PORT}`;
