@@ -37,6 +37,8 @@ export interface SimHandle {
   calls(): Promise<CompactCall[]>;
   reset(): Promise<void>;
   census(): Promise<{ workspaces: number; duplicates: number }>;
+  /** The simulator process's own CPU time and peak RSS so far. */
+  usage(): Promise<{ userMs: number; systemMs: number; maxRssKb: number }>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startSim(config: SimChildConfig): Promise<SimHandle> {
     calls: async () => (await ask('calls')).calls as CompactCall[],
     reset: async () => void (await ask('reset')),
     census: async () => (await ask('census')) as unknown as { workspaces: number; duplicates: number },
+    usage: async () => (await ask('usage')) as unknown as { userMs: number; systemMs: number; maxRssKb: number },
     close: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -90,11 +93,21 @@ export interface Measured {
 }
 
 /** Runs `cwo <args>` as a child with its own resource usage reported back on exit. */
-export async function runMeasuredCli(args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<Measured> {
+export async function runMeasuredCli(
+  args: string[],
+  opts: {
+    cwd: string;
+    env: Record<string, string>;
+    /** Wraps the command, e.g. to run it inside a network namespace (`ip netns exec …`). */
+    wrap?: (command: string, args: string[]) => { command: string; args: string[] };
+  },
+): Promise<Measured> {
   const usageFile = join(opts.cwd, `usage-${process.hrtime.bigint()}.json`);
   const startedAt = Date.now();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', USAGE, CLI, ...args], {
+  const argv = ['--import', USAGE, CLI, ...args];
+  const cmd = opts.wrap ? opts.wrap(process.execPath, argv) : { command: process.execPath, args: argv };
+  const child = spawn(cmd.command, cmd.args, {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BENCH_USAGE_FILE: usageFile, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,14 +1,20 @@
-// npm run bench [-- --n 1000,10000 --latency 0,20 --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss --mode cli,operator --out bench/results]
+// npm run bench [-- --n 1000,10000 --latency 0,20 --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss --mode cli,operator,peers,polling,plan-scale --out bench/results]
 // Runs the scale scenarios of issue 6 against the Coder simulator on
-// 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json.
+// 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
+// and issue 14's peers side by side: the coder CLI against cwo on a real
+// coderd (peers), per-resource polling against list resync (polling), and
+// `plan` over 100,000 documents (plan-scale).
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCliMode, type ScenarioResult } from './cli-mode.ts';
 import { runOperatorMode } from './operator-mode.ts';
 import { runSyncIdle } from './sync-mode.ts';
+import { runCoderdPeers } from './coderd-peer-mode.ts';
+import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
+import { runPlanScale } from './plan-scale-mode.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
 
@@ -17,7 +23,11 @@ const { values } = parseArgs({
     n: { type: 'string', default: '1000,10000' },
     latency: { type: 'string', default: '0,20' },
     scenarios: { type: 'string', default: 'cold-adopt,idle,burst,creates,plan,sync-idle,rss' },
-    mode: { type: 'string', default: 'cli,operator' },
+    mode: { type: 'string', default: 'cli,operator,peers,polling,plan-scale' },
+    /** Workspaces each client creates and changes on the real coderd (mode peers). */
+    'peer-n': { type: 'string', default: '40' },
+    'polling-n': { type: 'string', default: '1000,10000' },
+    'plan-docs': { type: 'string', default: '100000' },
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
@@ -38,6 +48,7 @@ const scenarios = new Set(list(values.scenarios));
 const modes = new Set(list(values.mode));
 const operatorNs = values['operator-n'] ? list(values['operator-n']).map(Number) : ns;
 const started = new Date();
+const loadAtStart = loadavg()[0]!;
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${s}\n`);
 
 log('building dist/ (tsc -p tsconfig.build.json): the bench measures the compiled CLI and operator');
@@ -64,6 +75,7 @@ const save = async (finished: boolean) => {
     finished,
     wallSeconds: (Date.now() - started.getTime()) / 1000,
     machine,
+    load: { atStart: loadAtStart, atEnd: loadavg()[0]! },
     options: values,
     results,
   };
@@ -119,6 +131,29 @@ if (modes.has('operator')) {
     await save(false);
   }
 }
+// Each part on its own: one that cannot start (no coderd built, no netns) is a failed row, not a lost run.
+const part = async (mode: string, n: number, body: () => Promise<ScenarioResult[]>) => {
+  try {
+    results.push(...(await body()));
+  } catch (error) {
+    results.push({
+      mode: 'peers',
+      scenario: `${mode} setup`,
+      n,
+      latencyMs: 0,
+      ok: false,
+      extra: {},
+      notes: [String((error as Error).stack ?? error)],
+    });
+  }
+  await save(false);
+};
+if (modes.has('peers')) for (const n of list(values['peer-n']).map(Number)) await part('peers', n, () => runCoderdPeers(n, log));
+if (modes.has('polling')) {
+  for (const n of list(values['polling-n']).map(Number)) await part('polling', n, () => runPollingComparison(n, log));
+  results.push(...operatorResyncRows(results));
+}
+if (modes.has('plan-scale')) for (const n of list(values['plan-docs']).map(Number)) await part('plan-scale', n, () => runPlanScale(n, log));
 await save(true);
 log(`wrote ${join(values.out, 'latest.md')} and latest.json`);
 process.stdout.write(
@@ -127,6 +162,7 @@ process.stdout.write(
     finished: true,
     wallSeconds: (Date.now() - started.getTime()) / 1000,
     machine,
+    load: { atStart: loadAtStart, atEnd: loadavg()[0]! },
     options: values,
     results,
   }),

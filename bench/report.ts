@@ -1,11 +1,14 @@
 // latest.md: one row per scenario run, then the calls by route.
 import type { ScenarioResult } from './cli-mode.ts';
+import { renderPeers } from './peers-report.ts';
 
 export interface Doc {
   startedAt: string;
   finished: boolean;
   wallSeconds: number;
   machine: { commit: string; cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  /** 1-minute load average when the run started and when this was written (the machine is shared). */
+  load?: { atStart: number; atEnd: number };
   options: Record<string, unknown>;
   results: ScenarioResult[];
 }
@@ -19,6 +22,9 @@ export function renderMarkdown(doc: Doc): string {
     '',
     `${doc.startedAt} · commit ${m.commit} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGb} GB · Node ${m.node} · ${m.platform} · ${doc.finished ? 'complete' : 'PARTIAL (still running or interrupted)'} in ${doc.wallSeconds.toFixed(0)} s`,
     '',
+    ...(doc.load
+      ? [`Load average (1 min): ${doc.load.atStart.toFixed(1)} at start, ${doc.load.atEnd.toFixed(1)} at the end, on ${m.cpus} CPUs.`, '']
+      : []),
     `Simulator on 127.0.0.1 in its own process (rate limit off); 500 owners; wall/CPU/RSS are the measured child's (CLI or operator) alone.`,
     '',
     '| mode | scenario | N | latency | ok | wall s | CPU s | peak RSS MB | Coder reads | Coder writes | details |',
@@ -27,12 +33,13 @@ export function renderMarkdown(doc: Doc): string {
   for (const r of doc.results) {
     const details = Object.entries(r.extra)
       .filter(([k]) => k !== 'exitCode' || r.extra[k] !== 0)
-      .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`)
+      .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(Math.abs(v) < 10 ? 2 : 1) : String(v)}`)
       .join(', ');
     lines.push(
       `| ${r.mode} | ${r.scenario} | ${r.n} | ${r.latencyMs} ms | ${r.ok ? 'yes' : '**no**'} | ${fmt(r.wallMs === undefined ? undefined : r.wallMs / 1000, 2)} | ${fmt(r.cpuMs === undefined ? undefined : r.cpuMs / 1000, 2)} | ${fmt(r.peakRssMb)} | ${fmt(r.reads)} | ${fmt(r.writes)} | ${details} |`,
     );
   }
+  lines.push(...renderPeers(doc.results));
   lines.push('', '## Calls by route', '');
   for (const r of doc.results) {
     if (!r.byRoute || Object.keys(r.byRoute).length === 0) continue;

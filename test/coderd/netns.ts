@@ -6,6 +6,7 @@
 // between namespaces, the network is not).
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { killGroup, startDetached, waitFor } from '../control-plane/processes.ts';
@@ -18,6 +19,12 @@ export interface Netns {
   exec(command: string, args: string[]): { command: string; args: string[] };
   /** Makes 127.0.0.1:innerPort inside reachable at 127.0.0.1:outerPort outside. */
   bridge(innerPort: number, outerPort: number, dir: string): Promise<void>;
+  /**
+   * The other way round: makes the host's 127.0.0.1:outerPort reachable at
+   * 127.0.0.1:innerPort inside, for a client in the namespace that must talk
+   * through something running on the host (the bench's recording proxy).
+   */
+  expose(outerPort: number, innerPort: number, dir: string): Promise<void>;
   /** The namespace's interfaces, as `ip -o link` prints them (a test asserts only lo). */
   links(): Promise<string[]>;
   close(): Promise<void>;
@@ -52,6 +59,29 @@ export async function createNetns(): Promise<Netns> {
         outer,
         async () => {
           const { stdout } = await run('ss', ['-Hltn', `sport = :${outerPort}`]);
+          return stdout.trim() !== '';
+        },
+        10_000,
+      );
+    },
+    async expose(outerPort, innerPort, dir) {
+      const socket = join(dir, `expose-${outerPort}.sock`);
+      children.push(
+        startDetached(
+          'socat',
+          [`UNIX-LISTEN:${socket},fork,mode=600,unlink-early`, `TCP:127.0.0.1:${outerPort}`],
+          join(dir, `expose-${outerPort}-out.log`),
+        ),
+      );
+      await waitFor(`socat socket ${socket}`, children.at(-1)!, async () => existsSync(socket), 10_000);
+      const inner = exec('socat', [`TCP-LISTEN:${innerPort},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`]);
+      const listener = startDetached(inner.command, inner.args, join(dir, `expose-${outerPort}-in.log`));
+      children.push(listener);
+      await waitFor(
+        `socat bridge ${outerPort}->${innerPort} in ${name}`,
+        listener,
+        async () => {
+          const { stdout } = await run('ip', ['netns', 'exec', name, 'ss', '-Hltn', `sport = :${innerPort}`]);
           return stdout.trim() !== '';
         },
         10_000,
