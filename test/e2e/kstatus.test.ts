@@ -155,7 +155,7 @@ describe('kstatus (sigs.k8s.io/cli-utils) on live Workspaces', () => {
   it('creating (the create build runs): InProgress', async () => {
     await apply(workspace(ns, 'creating', { owner: 'alice', template: 'docker' }));
     const k = await expectKstatus('creating', 'InProgress', reason('Ready', 'Provisioning'));
-    expect(k.message).toMatch(/build #1 is (pending|starting)/);
+    expect(k.message).toMatch(/build #1 \(start\) is (pending|starting)/);
   });
 
   it('a failed build: Failed (Stalled), not InProgress forever', async () => {
