@@ -2,6 +2,7 @@ import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoderSimulator } from '../../../src/coder-sim/index.ts';
 import { FaultInjector } from '../../../src/coder-sim/faults.ts';
+import { eventually } from '../../support/eventually.ts';
 import { apiAs, idOf, manualClock, startSim, type Api } from './helpers.ts';
 
 describe('FaultInjector', () => {
@@ -106,8 +107,10 @@ describe('coder-sim faults over HTTP', () => {
     sim.setFaults({});
   });
 
+  // By order, not by a race of two short timers: the stall outlasts any lag of a
+  // loaded machine between the client giving up and the first look.
   it('a stalled request commits after a client that gave up', async () => {
-    sim.setFaults({ stallRate: 1, stallMs: 300 });
+    sim.setFaults({ stallRate: 1, stallMs: 3000 });
     const gaveUp = fetch(`${sim.url}/api/v2/users/alice/workspaces`, {
       method: 'POST',
       headers: { 'Coder-Session-Token': sim.tokenFor('alice'), 'Content-Type': 'application/json' },
@@ -117,8 +120,11 @@ describe('coder-sim faults over HTTP', () => {
     await expect(gaveUp).rejects.toThrow();
     sim.setFaults({});
     expect((await alice('GET', '/api/v2/users/alice/workspace/s1')).status).toBe(404);
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await alice('GET', '/api/v2/users/alice/workspace/s1')).status).toBe(200);
+    await eventually(
+      'the stalled create to land',
+      async () => (await alice('GET', '/api/v2/users/alice/workspace/s1')).status === 200,
+      30_000,
+    );
   });
 });
 
