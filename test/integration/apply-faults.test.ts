@@ -23,8 +23,14 @@ const SEED_TIMEOUT_MS = 600_000;
 /**
  * --coder-timeout: above the 2 s latency spikes (slow answers the client
  * waits for), below the stalls (the client gives up, then the write lands).
+ * Far above the spikes, because a CLI starved of CPU (two cores, five seeds
+ * and the rest of the suite) can sit longer than a short timeout between
+ * sending a request and running its callbacks: its timer then fires before it
+ * reads an answer that has arrived (a 429, say), it retries as after a timeout,
+ * and the Retry-After check below sees a 429 that was "read" on its connection
+ * followed by a quick retry. At 2.5 s that happened on a machine at load 40.
  */
-const TIMEOUT_MS = 2500;
+const TIMEOUT_MS = 8000;
 /** Node's compile cache, shared by every CLI process this file starts: startup is most of a short run's CPU. */
 const ENV = { NODE_COMPILE_CACHE: join(tmpdir(), 'cwo-it-compile-cache') };
 const CREATE_ROUTE = '/api/v2/users/{user}/workspaces';

@@ -10,6 +10,10 @@
 // connection shows it, since a client sends on a keep-alive connection only
 // after reading the answer before (a client that timed out, on a stalled 429
 // or on a simulator slowed by a loaded machine, closes the connection instead).
+// One case this cannot see: a client starved of CPU whose own timeout fires
+// after the answer arrived but before it ran; the connection is reused, yet the
+// client never saw the 429. Tests give the client a timeout well above any
+// stall of its event loop (test/integration/apply-faults.test.ts).
 import type { RecordedCall } from '../../src/coder-sim/index.ts';
 
 export interface RetryAfterCheck {
