@@ -1,4 +1,6 @@
-// npm run bench [-- --n 1000,10000 --latency 0,20 --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss --mode cli,operator,peers,polling,plan-scale --out bench/results]
+// npm run bench [-- --n 1000,10000 --latency 0,20
+//   --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss
+//   --mode cli,operator,peers,polling,plan-scale --out bench/results]
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real

@@ -184,6 +184,9 @@ export async function runOperatorMode(
     const census = await sim.census();
     log(`operator n=${n}: ${ready}/${n} Ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     if (scenarios.has('cold-adopt')) {
+      const progressSample = progress.filter(
+        (_, i) => i % Math.max(1, Math.floor(progress.length / 12)) === 0 || i === progress.length - 1,
+      );
       results.push({
         mode: 'operator',
         scenario: 'cold-adopt',
@@ -198,8 +201,9 @@ export async function runOperatorMode(
         byRoute: coldCalls.byRoute,
         extra: { ready, kubectlApplySeconds: Number((applyMs / 1000).toFixed(1)), k8sWrites: sum(coldK8s), duplicates: census.duplicates },
         notes: [
-          `time from operator start to all Ready (polled with kubectl every ${n > 2000 ? 5 : 2} s); Kubernetes writes by the operator: ${JSON.stringify(coldK8s)}`,
-          `Ready over time [s, count]: ${JSON.stringify(progress.filter((_, i) => i % Math.max(1, Math.floor(progress.length / 12)) === 0 || i === progress.length - 1))}`,
+          `time from operator start to all Ready (polled with kubectl every ${n > 2000 ? 5 : 2} s); ` +
+            `Kubernetes writes by the operator: ${JSON.stringify(coldK8s)}`,
+          `Ready over time [s, count]: ${JSON.stringify(progressSample)}`,
           ...(readyMs === undefined ? [`deadline of ${opts.deadlineS} s reached with ${ready}/${n} Ready`] : []),
         ],
       });
@@ -258,7 +262,8 @@ export async function runOperatorMode(
           k8sWrites: sum(k8s),
         },
         notes: [
-          `window = --resync ${opts.resync} + 10 s (CPU s = the whole window, Lease renewals every 2 s included); cpuPassOnlyMs = from the pass's first list read to 1.5 s after its last page`,
+          `window = --resync ${opts.resync} + 10 s (CPU s = the whole window, Lease renewals every 2 s included); ` +
+            "cpuPassOnlyMs = from the pass's first list read to 1.5 s after its last page",
           `Kubernetes writes by the operator (Leases excluded): ${JSON.stringify(k8s)}`,
         ],
       });
@@ -276,7 +281,8 @@ export async function runOperatorMode(
         peakRssMb: rss.peak,
         extra: { rssNowMb: Math.round(rss.now), ready, ...heap },
         notes: [
-          'VmHWM of the operator process after cold adopt (+ idle window when run); heap figures from its own /metrics (prom-client process metrics) at that moment',
+          'VmHWM of the operator process after cold adopt (+ idle window when run); ' +
+            'heap figures from its own /metrics (prom-client process metrics) at that moment',
         ],
       });
     }

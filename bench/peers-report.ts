@@ -15,12 +15,19 @@ function coderdTable(results: readonly ScenarioResult[]): string[] {
       if (!cwo) continue;
       if (lines.length === 0) {
         lines.push(
-          '| work | N | coder CLI: wall s | calls (reads/writes) | cwo apply: wall s | calls (reads/writes) | wall ratio | call ratio | both ok |',
+          '| work | N | coder CLI: wall s | calls (reads/writes) | cwo apply: wall s | calls (reads/writes) | ' +
+            'wall ratio | call ratio | both ok |',
           '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         );
       }
+      const label = work === 'ttl' ? 'TTL changes' : 'creates';
+      const buildsEnded = cwo.extra.allBuildsEndedMs === undefined ? '' : ` (all builds ended ${s(Number(cwo.extra.allBuildsEndedMs))})`;
+      const wallRatio = num(ratio(cli.wallMs ?? 0, cwo.wallMs ?? 0));
+      const callRatio = num(ratio(calls(cli), calls(cwo)));
       lines.push(
-        `| ${work === 'ttl' ? 'TTL changes' : 'creates'} | ${cli.n} | ${s(cli.wallMs)} | ${calls(cli)} (${cli.reads}/${cli.writes}) | ${s(cwo.wallMs)}${cwo.extra.allBuildsEndedMs === undefined ? '' : ` (all builds ended ${s(Number(cwo.extra.allBuildsEndedMs))})`} | ${calls(cwo)} (${cwo.reads}/${cwo.writes}) | ${num(ratio(cli.wallMs ?? 0, cwo.wallMs ?? 0))}× | ${num(ratio(calls(cli), calls(cwo)))}× | ${cli.ok && cwo.ok ? 'yes' : '**no**'} |`,
+        `| ${label} | ${cli.n} | ${s(cli.wallMs)} | ${calls(cli)} (${cli.reads}/${cli.writes}) | ` +
+          `${s(cwo.wallMs)}${buildsEnded} | ${calls(cwo)} (${cwo.reads}/${cwo.writes}) | ` +
+          `${wallRatio}× | ${callRatio}× | ${cli.ok && cwo.ok ? 'yes' : '**no**'} |`,
       );
     }
   }
@@ -31,14 +38,19 @@ function pollingTable(results: readonly ScenarioResult[]): string[] {
   const rows = results.filter((r) => r.mode === 'peers' && /^(per-resource poll|list resync|operator resync)/.test(r.scenario));
   if (rows.length === 0) return [];
   const lines = [
-    '| N | observation | Coder calls / hour | client CPU s / hour | Coder-side CPU s / hour | calls: poll ÷ this | CPU (both sides): poll ÷ this |',
+    '| N | observation | Coder calls / hour | client CPU s / hour | Coder-side CPU s / hour | ' +
+      'calls: poll ÷ this | CPU (both sides): poll ÷ this |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const server = r.extra.serverCpuSPerHour;
     const cpuRatio = r.extra.cpuRatio ?? (r.extra.clientCpuRatio === undefined ? undefined : r.extra.clientCpuRatio);
+    const serverCell = server === undefined ? 'not measured' : num(server, 2);
+    const callRatioCell = r.extra.callRatio === undefined ? '—' : `${num(r.extra.callRatio)}×`;
+    const cpuRatioCell = cpuRatio === undefined ? '—' : `${num(cpuRatio)}×${r.extra.cpuRatio === undefined ? ' (client only)' : ''}`;
     lines.push(
-      `| ${r.n} | ${r.scenario} | ${Math.round(Number(r.extra.callsPerHour))} | ${num(r.extra.clientCpuSPerHour, 2)} | ${server === undefined ? 'not measured' : num(server, 2)} | ${r.extra.callRatio === undefined ? '—' : `${num(r.extra.callRatio)}×`} | ${cpuRatio === undefined ? '—' : `${num(cpuRatio)}×${r.extra.cpuRatio === undefined ? ' (client only)' : ''}`} |`,
+      `| ${r.n} | ${r.scenario} | ${Math.round(Number(r.extra.callsPerHour))} | ${num(r.extra.clientCpuSPerHour, 2)} | ` +
+        `${serverCell} | ${callRatioCell} | ${cpuRatioCell} |`,
     );
   }
   return lines;

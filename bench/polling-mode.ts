@@ -109,7 +109,8 @@ export async function runPollingComparison(n: number, log: (s: string) => void):
       byRoute: poll.byRoute,
       extra: { ...pollHour, serverCpuMsPerPass: Math.round(poll.serverCpuMs / poll.passes), passesMeasured: poll.passes },
       notes: [
-        `one GET /api/v2/workspaces/{id} per workspace, ${POLL_CONCURRENCY} in flight; hour = ${passesPerHour(parseDuration(POLL_INTERVAL))} passes`,
+        `one GET /api/v2/workspaces/{id} per workspace, ${POLL_CONCURRENCY} in flight; ` +
+          `hour = ${passesPerHour(parseDuration(POLL_INTERVAL))} passes`,
       ],
     };
     const listRow: ScenarioResult = {

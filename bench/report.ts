@@ -20,12 +20,14 @@ export function renderMarkdown(doc: Doc): string {
   const lines = [
     `# Benchmark results`,
     '',
-    `${doc.startedAt} · commit ${m.commit} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGb} GB · Node ${m.node} · ${m.platform} · ${doc.finished ? 'complete' : 'PARTIAL (still running or interrupted)'} in ${doc.wallSeconds.toFixed(0)} s`,
+    `${doc.startedAt} · commit ${m.commit} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGb} GB · Node ${m.node} · ${m.platform} · ` +
+      `${doc.finished ? 'complete' : 'PARTIAL (still running or interrupted)'} in ${doc.wallSeconds.toFixed(0)} s`,
     '',
     ...(doc.load
       ? [`Load average (1 min): ${doc.load.atStart.toFixed(1)} at start, ${doc.load.atEnd.toFixed(1)} at the end, on ${m.cpus} CPUs.`, '']
       : []),
-    `Simulator on 127.0.0.1 in its own process (rate limit off); 500 owners; wall/CPU/RSS are the measured child's (CLI or operator) alone.`,
+    'Simulator on 127.0.0.1 in its own process (rate limit off); 500 owners; ' +
+      "wall/CPU/RSS are the measured child's (CLI or operator) alone.",
     '',
     '| mode | scenario | N | latency | ok | wall s | CPU s | peak RSS MB | Coder reads | Coder writes | details |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -35,8 +37,11 @@ export function renderMarkdown(doc: Doc): string {
       .filter(([k]) => k !== 'exitCode' || r.extra[k] !== 0)
       .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(Math.abs(v) < 10 ? 2 : 1) : String(v)}`)
       .join(', ');
+    const wallS = fmt(r.wallMs === undefined ? undefined : r.wallMs / 1000, 2);
+    const cpuS = fmt(r.cpuMs === undefined ? undefined : r.cpuMs / 1000, 2);
     lines.push(
-      `| ${r.mode} | ${r.scenario} | ${r.n} | ${r.latencyMs} ms | ${r.ok ? 'yes' : '**no**'} | ${fmt(r.wallMs === undefined ? undefined : r.wallMs / 1000, 2)} | ${fmt(r.cpuMs === undefined ? undefined : r.cpuMs / 1000, 2)} | ${fmt(r.peakRssMb)} | ${fmt(r.reads)} | ${fmt(r.writes)} | ${details} |`,
+      `| ${r.mode} | ${r.scenario} | ${r.n} | ${r.latencyMs} ms | ${r.ok ? 'yes' : '**no**'} | ${wallS} | ${cpuS} | ` +
+        `${fmt(r.peakRssMb)} | ${fmt(r.reads)} | ${fmt(r.writes)} | ${details} |`,
     );
   }
   lines.push(...renderPeers(doc.results));

@@ -61,7 +61,8 @@ export function registerRunCommand(program: Command, run: (code: number) => void
     .addOption(
       new Option(
         '--watch-label-selector <selector>',
-        'reconcile only the Workspaces (and write the status only of the connections) whose labels match, e.g. coderops.dev/shard=shard1 on a shard, !coderops.dev/shard on the main instance',
+        'reconcile only the Workspaces (and write the status only of the connections) whose labels match, ' +
+          'e.g. coderops.dev/shard=shard1 on a shard, !coderops.dev/shard on the main instance',
       )
         .env('WATCH_LABEL_SELECTOR')
         .argParser(labelSelectorArg),

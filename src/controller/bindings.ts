@@ -22,7 +22,8 @@ export class BindingConflictError extends Error {
 
   constructor(holder: string, what: string) {
     super(
-      `${what} is already managed by Workspace ${holder}; this Workspace will not change it. Delete one of the two resources, or give this one another spec.name`,
+      `${what} is already managed by Workspace ${holder}; this Workspace will not change it. ` +
+        'Delete one of the two resources, or give this one another spec.name',
     );
     this.holder = holder;
   }

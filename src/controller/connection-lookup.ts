@@ -59,10 +59,10 @@ export function lookupConnection(ws: Workspace, caches: ConnectionCaches): Resol
   const name = ws.spec.connectionRef?.name ?? 'default';
   if (kind === 'CoderConnection') {
     const object = caches.coderConnection(`${ns}/${name}`);
-    if (!object)
-      return {
-        missing: `CoderConnection "${name}" not found in namespace "${ns}"${ws.spec.connectionRef ? '' : ' (spec.connectionRef defaults to the CoderConnection named "default")'}`,
-      };
+    if (!object) {
+      const defaulted = ws.spec.connectionRef ? '' : ' (spec.connectionRef defaults to the CoderConnection named "default")';
+      return { missing: `CoderConnection "${name}" not found in namespace "${ns}"${defaulted}` };
+    }
     return { object, ref: connectionRefOf(object), tenancy: { kind, namespace: ns, name } };
   }
   const object = caches.clusterCoderConnection(name);

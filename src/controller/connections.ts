@@ -250,10 +250,11 @@ export class ConnectionRegistry {
       try {
         await rt.refresh();
       } catch (error) {
+        const cause = error instanceof Error ? error.message : String(error);
         rt.state = {
           ready: false,
           reason: 'Unreachable',
-          message: `Coder at ${ref.spec.url} accepted the token but listing its workspaces failed: ${error instanceof Error ? error.message : String(error)}`,
+          message: `Coder at ${ref.spec.url} accepted the token but listing its workspaces failed: ${cause}`,
         };
       }
     }

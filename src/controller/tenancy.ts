@@ -46,18 +46,26 @@ export function checkTenancy(input: TenancyInput): TenancyVerdict {
   if (rules.length === 0)
     return {
       allowed: false,
-      message: `ClusterCoderConnection "${c.name}" has no spec.allow rules, so it serves no namespace (default deny); ask the cluster admin to add a rule selecting namespace "${ns}" with owner "${owner}"`,
+      message:
+        `ClusterCoderConnection "${c.name}" has no spec.allow rules, so it serves no namespace (default deny); ` +
+        `ask the cluster admin to add a rule selecting namespace "${ns}" with owner "${owner}"`,
     };
   const selecting = rules.filter((r) => ruleSelects(r, ns, input.namespaceLabels));
-  if (selecting.length === 0)
+  if (selecting.length === 0) {
+    const labelsUnknown = input.namespaceLabels === undefined ? ' (its labels are not known yet)' : '';
     return {
       allowed: false,
-      message: `no spec.allow rule of ClusterCoderConnection "${c.name}" selects namespace "${ns}"${input.namespaceLabels === undefined ? ' (its labels are not known yet)' : ''}; ask the cluster admin to add one (namespaceSelector.matchNames or matchLabels)`,
+      message:
+        `no spec.allow rule of ClusterCoderConnection "${c.name}" selects namespace "${ns}"${labelsUnknown}; ` +
+        'ask the cluster admin to add one (namespaceSelector.matchNames or matchLabels)',
     };
+  }
   if (selecting.some((r) => ruleAllowsOwner(r, owner))) return { allowed: true };
   const listed = [...new Set(selecting.flatMap((r) => r.owners))].join(', ');
   return {
     allowed: false,
-    message: `the spec.allow rules of ClusterCoderConnection "${c.name}" that select namespace "${ns}" do not list owner "${owner}" (they allow: ${listed}); ask the cluster admin to add the owner to a rule`,
+    message:
+      `the spec.allow rules of ClusterCoderConnection "${c.name}" that select namespace "${ns}" do not list owner "${owner}" ` +
+      `(they allow: ${listed}); ask the cluster admin to add the owner to a rule`,
   };
 }

@@ -16,7 +16,8 @@ export function optedIn(labels: Readonly<Record<string, string>> | undefined): b
 /** Says what is missing and the one command that fixes it. */
 export function notLabelledMessage(namespace: string, name: string): string {
   return (
-    `Secret ${namespace}/${name} is not labelled ${SECRET_TYPE_LABEL}=${SECRET_TYPE_CODER_TOKEN}, so the operator will not use it as a Coder token; ` +
+    `Secret ${namespace}/${name} is not labelled ${SECRET_TYPE_LABEL}=${SECRET_TYPE_CODER_TOKEN}, ` +
+    'so the operator will not use it as a Coder token; ' +
     `if it holds one, label it: kubectl label secret -n ${namespace} ${name} ${SECRET_TYPE_LABEL}=${SECRET_TYPE_CODER_TOKEN}`
   );
 }

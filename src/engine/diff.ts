@@ -147,14 +147,18 @@ function identityConflicts(desired: DesiredWorkspace, observed: ObservedWorkspac
       blocked.push({
         field: 'organization',
         reason: 'OrganizationMismatch',
-        message: `workspace "${observed.ownerName}/${observed.name}" is in organization "${observed.organizationName}", not "${desired.organization}"`,
+        message:
+          `workspace "${observed.ownerName}/${observed.name}" is in organization "${observed.organizationName}", ` +
+          `not "${desired.organization}"`,
       });
   }
   if (desired.template !== undefined && observed.templateName.toLowerCase() !== desired.template.toLowerCase())
     blocked.push({
       field: 'template',
       reason: 'TemplateMismatch',
-      message: `workspace "${observed.ownerName}/${observed.name}" uses template "${observed.templateName}", not "${desired.template}"; the template cannot change after create`,
+      message:
+        `workspace "${observed.ownerName}/${observed.name}" uses template "${observed.templateName}", not "${desired.template}"; ` +
+        'the template cannot change after create',
     });
   return blocked;
 }

@@ -80,7 +80,9 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     blocked.push({
       field: `parameters[name=${name}]`,
       reason: 'ImmutableParameter',
-      message: `parameter "${name}" is immutable in the template: Coder keeps its first value; set spec.parameters back or recreate the workspace`,
+      message:
+        `parameter "${name}" is immutable in the template: Coder keeps its first value; ` +
+        'set spec.parameters back or recreate the workspace',
     });
   if (params.checked) outcome.parametersChecked = params.checked;
   const update = versionChange !== undefined || params.changed.length > 0;
@@ -117,7 +119,8 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     if (update || restartOwed)
       rollout(
         'Failed',
-        `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there. Not retried until the spec or the workspace changes`,
+        `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there. ` +
+          'Not retried until the spec or the workspace changes',
       );
     return { blocked, outcome };
   }
@@ -143,7 +146,10 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     }
     const bySchedule = b.reason !== undefined && SCHEDULE_REASONS.has(b.reason);
     if (bySchedule && restoredThisSpec) {
-      const message = `Coder's ${b.reason} build #${b.number} ${running ? 'started' : 'stopped'} the workspace again after it was set back once for this spec; it is left ${running ? 'running' : 'stopped'} until the spec changes${conflict ? ` (${conflict.message})` : ''}`;
+      const conflictNote = conflict ? ` (${conflict.message})` : '';
+      const message =
+        `Coder's ${b.reason} build #${b.number} ${running ? 'started' : 'stopped'} the workspace again after it was set back once ` +
+        `for this spec; it is left ${running ? 'running' : 'stopped'} until the spec changes${conflictNote}`;
       outcome.conflict = { message, restoredFor: digest };
       blocked.push({ field: 'running', reason: 'ScheduleConflict', message });
       return { blocked, outcome };
@@ -275,12 +281,16 @@ function scheduleConflict(desired: DesiredWorkspace, observed: ObservedWorkspace
   const keep = restoredFor !== undefined ? { restoredFor } : {};
   if (desired.running === true && desired.ttlMs === undefined && observed.ttlMs !== null)
     return {
-      message: `running: true, but the workspace has an auto-stop TTL of ${formatDuration(observed.ttlMs)} in Coder (not set by this spec, e.g. the template default): Coder will stop it; set spec.ttl: 0s to keep it running`,
+      message:
+        `running: true, but the workspace has an auto-stop TTL of ${formatDuration(observed.ttlMs)} in Coder ` +
+        '(not set by this spec, e.g. the template default): Coder will stop it; set spec.ttl: 0s to keep it running',
       ...keep,
     };
   if (desired.running === false && desired.autostart === undefined && observed.autostartSchedule !== null && !observed.dormant)
     return {
-      message: `running: false, but the workspace has the autostart schedule "${observed.autostartSchedule}" in Coder (not set by this spec): Coder will start it; set spec.autostart: {enabled: false} to keep it stopped`,
+      message:
+        `running: false, but the workspace has the autostart schedule "${observed.autostartSchedule}" in Coder ` +
+        '(not set by this spec): Coder will start it; set spec.autostart: {enabled: false} to keep it stopped',
       ...keep,
     };
   return undefined;
@@ -288,5 +298,6 @@ function scheduleConflict(desired: DesiredWorkspace, observed: ObservedWorkspace
 
 function upToDateMessage(observed: ObservedWorkspace): string {
   const name = observed.latestBuild.templateVersionName;
-  return `on template version ${name ? `${name} (${observed.latestBuild.templateVersionId})` : observed.latestBuild.templateVersionId}, as wanted`;
+  const id = observed.latestBuild.templateVersionId;
+  return `on template version ${name ? `${name} (${id})` : id}, as wanted`;
 }

@@ -40,7 +40,9 @@ export function windowState(spec: WindowSpec, now: Date): WindowState {
   const next = CronExpressionParser.parse(spec.schedule, { currentDate: now, tz }).next().getTime();
   return {
     open: false,
-    message: `waiting for the maintenance window "${spec.schedule}" (${tz}, ${formatDuration(durationMs)}); it next opens at ${new Date(next).toISOString()}`,
+    message:
+      `waiting for the maintenance window "${spec.schedule}" (${tz}, ${formatDuration(durationMs)}); ` +
+      `it next opens at ${new Date(next).toISOString()}`,
   };
 }
 

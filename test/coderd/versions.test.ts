@@ -30,7 +30,10 @@ describe(`version pins and owner UUIDs on a real coderd ${world().version}`, () 
   });
   afterEach(() => t.close());
 
-  it('creates on a pinned version by name for an owner given by UUID, then moves the stopped workspace to the active version without starting it', async () => {
+  const pinThenMove =
+    'creates on a pinned version by name for an owner given by UUID, ' +
+    'then moves the stopped workspace to the active version without starting it';
+  it(pinThenMove, async () => {
     const template = await createTemplate(bootstrapped(), world().echotar, uniqueName('pin'));
     const pinnedName = uniqueName('v2');
     // Imported under the template but never promoted: the active version stays the first one.

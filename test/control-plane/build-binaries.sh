@@ -122,7 +122,9 @@ build_kstatus() {
   (cd "$src" && quiet go build -mod=readonly -trimpath -ldflags "-s -w" -o "$out.tmp/kstatus" .)
   # Answers a Workspace that has not observed its generation with InProgress.
   local said
-  said=$(echo '{"apiVersion":"coderops.dev/v1alpha1","kind":"Workspace","metadata":{"name":"probe","generation":2},"status":{"observedGeneration":1}}' \
+  local probe='{"apiVersion":"coderops.dev/v1alpha1","kind":"Workspace",'
+  probe+='"metadata":{"name":"probe","generation":2},"status":{"observedGeneration":1}}'
+  said=$(echo "$probe" \
     | "$out.tmp/kstatus")
   grep -q "^probe	InProgress	" <<<"$said"
   echo "$stamp" > "$out.tmp/.built"

@@ -171,7 +171,10 @@ describe('handing a Workspace over between shards', () => {
     expect(kube.get(KEY)?.status?.id).toBe(running().id);
   });
 
-  it('a shard writes no status on a connection it does not own (Ready nor rollout summary), even while its Workspaces use it; its owner does', async () => {
+  const noStatusOnForeignConnection =
+    'a shard writes no status on a connection it does not own (Ready nor rollout summary), ' +
+    'even while its Workspaces use it; its owner does';
+  it(noStatusOnForeignConnection, async () => {
     const log: string[] = [];
     const kube = new FakeKube(log);
     const coder = new FakeCoder();
