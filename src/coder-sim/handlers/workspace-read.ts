@@ -31,25 +31,25 @@ function listWorkspaces(ctx: HandlerContext): SimResponse {
   const matches = [...state.workspaces.values()].filter(
     (ws) => !isWorkspaceDeleted(ws, now) && canReadWorkspace(actor, ws) && matchesFilter(ctx, ws, filter, actor),
   );
-  const sortKey = (ws: SimWorkspace) => {
+  // Keys computed once per match, not once per comparison: a 100,000-workspace list is read in 50 pages and
+  // each page sorts the whole set, as coderd's ORDER BY does before its OFFSET.
+  const keyed = matches.map((ws) => {
     const build = latestBuild(ws);
     const favorite = ws.favorite && ws.ownerId === actor.id ? 0 : 1;
     const started = build.transition === 'start' && jobStatusAt(build, now) === 'succeeded' ? 0 : 1;
-    return [favorite, started, state.mustUser(ws.ownerId).username.toLowerCase(), ws.name.toLowerCase()] as const;
-  };
-  matches.sort((a, b) => {
-    const ka = sortKey(a);
-    const kb = sortKey(b);
-    for (let i = 0; i < ka.length; i++) {
-      if (ka[i]! < kb[i]!) return -1;
-      if (ka[i]! > kb[i]!) return 1;
-    }
-    return 0;
+    return { ws, rank: favorite * 2 + started, owner: state.mustUser(ws.ownerId).username.toLowerCase(), name: ws.name.toLowerCase() };
   });
-  const sliced = page.limit > 0 ? matches.slice(page.offset, page.offset + page.limit) : matches.slice(page.offset);
+  keyed.sort((a, b) => a.rank - b.rank || compareText(a.owner, b.owner) || compareText(a.name, b.name));
+  const sorted = keyed.map((k) => k.ws);
+  const sliced = page.limit > 0 ? sorted.slice(page.offset, page.offset + page.limit) : sorted.slice(page.offset);
   // v2.27.0: a narrowly scoped token is counted every match and shown none.
   const shown = profileOf(state).narrowTokensHideWorkspaces && !isFullAccess(ctx.key) ? [] : sliced;
   return json(200, { workspaces: shown.map((ws) => convertWorkspace(state, ws, actor)), count: matches.length });
+}
+
+/** Code-unit order, as the comparison of the two strings with < and > gives. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function matchesFilter(ctx: HandlerContext, ws: SimWorkspace, f: WorkspaceFilter, actor: SimUser): boolean {
