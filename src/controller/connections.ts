@@ -106,7 +106,7 @@ export class ConnectionRuntime {
       const current = this.snapshot;
       current.recordChanges();
       try {
-        const snapshot = await engine.external.list();
+        const snapshot = await engine.list();
         current.replayChanges(snapshot);
         this.snapshot = snapshot;
         this.snapshotAt = started;

@@ -102,7 +102,7 @@ export async function observeOne(
 
 /** One GET while a build runs, so a requeue sees it finish without a full list. */
 async function reread(rt: ConnectionRuntime, observed: ObservedWorkspace): Promise<ObservedWorkspace | undefined> {
-  const next = await engineOf(rt).external.get(observed.id);
+  const next = await engineOf(rt).get(observed.id);
   if (!next) {
     rt.snapshot.remove(observed.id);
     return undefined;
@@ -197,7 +197,7 @@ export async function deleteOne(
   if (holder !== undefined) return { gone: false, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
   const plan: WorkspacePlan = { key: desired.key, desired, observed, actions: diffDelete(observed, 'Delete'), blocked: [], drift: [] };
   if (plan.actions.length === 0) return { gone: false, plan, result: undefined };
-  const result = await engineOf(rt).external.apply(plan);
-  if (result.observed) rt.snapshot.put(result.observed);
+  const result = await engineOf(rt).apply(plan);
+  if (result?.observed) rt.snapshot.put(result.observed);
   return { gone: false, plan, result };
 }

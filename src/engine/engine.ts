@@ -31,11 +31,13 @@ export interface StatusMemory {
 }
 
 export class WorkspaceEngine {
-  readonly external: ExternalWorkspaces;
+  // Private: every read and write of Coder goes through the methods below, so
+  // both doors observe, apply and report alike (docs/architecture.md).
+  readonly #external: ExternalWorkspaces;
   readonly #coderUrl: string;
 
   constructor(external: ExternalWorkspaces, opts: { coderUrl: string }) {
-    this.external = external;
+    this.#external = external;
     this.#coderUrl = opts.coderUrl;
   }
 
@@ -45,7 +47,7 @@ export class WorkspaceEngine {
    * list as that owner, since nobody else can see an owner's favorites.
    */
   async observe(desired: DesiredWorkspace[]): Promise<Observation> {
-    const snapshot = await this.external.list();
+    const snapshot = await this.list();
     const favoriteErrors = new Map<string, unknown>();
     const owners = new Map<string, WorkspaceOwner>();
     for (const d of desired) {
@@ -58,6 +60,16 @@ export class WorkspaceEngine {
       ),
     );
     return { snapshot, favoriteErrors };
+  }
+
+  /** Every workspace the token can see, in one paginated list (the operator's resync reads only this). */
+  list(): Promise<Snapshot> {
+    return this.#external.list();
+  }
+
+  /** One workspace by id, read fresh (a GET); undefined once Coder no longer has it. */
+  get(id: string): Promise<ObservedWorkspace | undefined> {
+    return this.#external.get(id);
   }
 
   /**
@@ -79,7 +91,7 @@ export class WorkspaceEngine {
   /** Apply one plan; undefined when there is nothing to apply (no action, or managementPolicies [Observe]). */
   async apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult | undefined> {
     if (plan.actions.length === 0 || plan.desired.observeOnly) return undefined;
-    return this.external.apply(plan, through);
+    return this.#external.apply(plan, through);
   }
 
   /**
@@ -107,7 +119,7 @@ export class WorkspaceEngine {
 
   /** The owner's view merged into the snapshot: what it knows of each workspace, plus the favorite. */
   async #readFavorites(snapshot: Snapshot, owner: WorkspaceOwner): Promise<void> {
-    for (const seen of await this.external.favorites(owner)) {
+    for (const seen of await this.#external.favorites(owner)) {
       const known = snapshot.get(seen.id);
       const via = seen.favoriteVia !== undefined ? { favoriteVia: seen.favoriteVia } : {};
       snapshot.put(known ? { ...known, favorite: seen.favorite, ...via } : seen);

@@ -10,7 +10,7 @@ import type { WorkspaceStatus } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
 import { waitForBuild, type ApplyResult } from '../engine/apply.ts';
 import { diff } from '../engine/diff.ts';
-import type { ExternalWorkspaces } from '../engine/external.ts';
+import type { WorkspaceEngine } from '../engine/engine.ts';
 import type { LifecycleContext, RolloutGate } from '../engine/lifecycle.ts';
 import { LifecycleReader } from '../engine/lifecycle-context.ts';
 import { findObserved, toObserved, type Snapshot } from '../engine/observe.ts';
@@ -101,7 +101,7 @@ export class LifecycleRun {
   async drive(
     plans: WorkspacePlan[],
     results: ApplyResult[],
-    external: Pick<ExternalWorkspaces, 'apply'>,
+    engine: Pick<WorkspaceEngine, 'apply'>,
     previous: (key: string) => WorkspaceStatus | undefined,
   ): Promise<void> {
     // A create starts a build too: a new workspace with spec.running: false is stopped once it is up.
@@ -125,7 +125,7 @@ export class LifecycleRun {
           if (!(await this.#take())) return; // nobody in this run frees a slot: a later run updates it
           holding = true;
         }
-        await this.#follow(plan, results[i]!, external, previous(plan.key), i, plans, results);
+        await this.#follow(plan, results[i]!, engine, previous(plan.key), i, plans, results);
       } finally {
         if (holding) {
           this.#holders--;
@@ -139,7 +139,7 @@ export class LifecycleRun {
   async #follow(
     first: WorkspacePlan,
     firstResult: ApplyResult,
-    external: Pick<ExternalWorkspaces, 'apply'>,
+    engine: Pick<WorkspaceEngine, 'apply'>,
     before: WorkspaceStatus | undefined,
     i: number,
     plans: WorkspacePlan[],
@@ -173,7 +173,7 @@ export class LifecycleRun {
         result = { key: plan.key, outcomes: [], observed };
         break;
       }
-      result = await external.apply({ ...plan, actions: builds });
+      result = (await engine.apply({ ...plan, actions: builds })) ?? { key: plan.key, outcomes: [], observed };
       outcomes.push(...result.outcomes);
       if (result.outcomes.some((o) => !o.ok)) break;
     }

@@ -8,7 +8,7 @@ import { waitForBuild, type ApplyResult } from '../engine/apply.ts';
 import { toDesired } from '../engine/desired.ts';
 import { diffDelete } from '../engine/diff.ts';
 import { failuresOf, WorkspaceEngine } from '../engine/engine.ts';
-import { CoderWorkspaces, type ExternalWorkspaces, type OwnerApis } from '../engine/external.ts';
+import { CoderWorkspaces, type OwnerApis } from '../engine/external.ts';
 import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
@@ -172,7 +172,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const now = opts.now ?? (() => new Date());
   const results = await engine.applyAll(report.plans, opts.concurrency);
   // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
-  await lifecycle.drive(report.plans, results, engine.external, (key) => opts.previous?.[key]);
+  await lifecycle.drive(report.plans, results, engine, (key) => opts.previous?.[key]);
   refuseDoubleBindings(report.plans, results, state, opts.onOutcome);
   const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
@@ -187,7 +187,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
 
   const pruneResults: ApplyReport['pruneResults'] = [];
   for (const prune of report.prunes) {
-    const outcome = await runPrune(prune, engine.external, opts);
+    const outcome = await runPrune(prune, engine, opts);
     pruneResults.push(outcome);
     if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned')) nextState = forget(nextState, prune.entry.key);
   }
@@ -287,7 +287,7 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
   };
 }
 
-async function runPrune(prune: PrunePlan, external: ExternalWorkspaces, opts: RunOptions): Promise<ApplyReport['pruneResults'][number]> {
+async function runPrune(prune: PrunePlan, engine: WorkspaceEngine, opts: RunOptions): Promise<ApplyReport['pruneResults'][number]> {
   const key = prune.entry.key;
   if (prune.entry.deletionPolicy === 'Orphan' || prune.keptFor !== undefined) return { key, outcome: 'orphaned' };
   if (!prune.observed) return { key, outcome: 'deleted' }; // already gone
@@ -295,10 +295,10 @@ async function runPrune(prune: PrunePlan, external: ExternalWorkspaces, opts: Ru
   if (prune.plan.actions.length === 0) {
     buildId = prune.observed.latestBuild.id; // a delete build is already under way
   } else {
-    const result = await external.apply(prune.plan);
+    const result = await engine.apply(prune.plan);
     const [failed] = failuresOf(result);
     if (failed) return { key, outcome: 'failed', error: failed.error };
-    buildId = result.deleteBuildId;
+    buildId = result?.deleteBuildId;
   }
   if (!buildId) return { key, outcome: 'failed', error: new Error('no delete build was started') };
   const status = await waitForBuild(opts.api, buildId, { timeoutMs: opts.deleteTimeoutMs, pollMs: 250 });
