@@ -49,9 +49,19 @@ const kills: string[] = [];
 const declared = new Map<string, Declared>();
 const ids = new Map<string, string>();
 
+/** Declarations that adopt a workspace already in Coder; their owners follow spec(i)'s rule. */
+const ADOPTED = [4, 9];
+
 beforeAll(async () => {
   env = await setUpOperatorEnv({ sim: seededSim(300) });
   ns = env.teams[0]!;
+  // In Coder before any operator starts, so every operator's first list has them. Added later, a
+  // snapshot listed just before (younger than its 3 s staleness) would not, and the create would
+  // reach Coder and be answered 409 (then adopted): safe, but not the "no create request" asked below.
+  for (const i of ADOPTED) {
+    const name = `cr-${i}`;
+    ids.set(name, env.sim.state.addWorkspace({ owner: OWNERS[i % OWNERS.length]!, name, template: 'docker', ttl_ms: 24 * 3600_000 }).id);
+  }
   leader = await spawn();
   await eventually('the first operator leads', async () => (await leaseHolder()).startsWith(`${leader.name}_`), 20_000, { everyMs: 100 });
   standby = await spawn();
@@ -214,12 +224,9 @@ function expectIdsStable(why: string): void {
 describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`, () => {
   it('converges after every restart: no duplicates, exactly the Delete-policy deletions, no stuck finalizers', async () => {
     const started = Date.now();
-    // Creates: two of them already exist in Coder and are adopted.
+    // Creates: two of them already exist in Coder (added in beforeAll) and are adopted.
     for (let i = 0; i < COUNT; i += 1) declared.set(`cr-${i}`, { name: `cr-${i}`, spec: spec(i) });
-    for (const name of ['cr-4', 'cr-9']) {
-      const d = declared.get(name)!;
-      ids.set(name, env.sim.state.addWorkspace({ owner: d.spec.owner, name, template: 'docker', ttl_ms: 24 * 3600_000 }).id);
-    }
+    for (const i of ADOPTED) expect(declared.get(`cr-${i}`)!.spec.owner, `cr-${i}'s owner`).toBe(OWNERS[i % OWNERS.length]);
     await killUntilConverged('creates', () => apply(...[...declared.values()].map(toObject)), { focus: isCreate });
     expectIdsStable('after the creates');
 
@@ -258,7 +265,7 @@ describe(`SIGKILL at seeded points (seed ${SEED}), at least ${MIN_KILLS} kills`,
     expectIdsStable('at the end');
     const creates = createsByName(env.sim);
     for (const name of new Set([...ids.keys(), ...creates.keys()])) {
-      const adopted = name === 'cr-4' || name === 'cr-9';
+      const adopted = ADOPTED.some((i) => name === `cr-${i}`);
       expect(creates.get(name) ?? 0, `seed ${SEED}: create requests for ${name}`).toBe(adopted ? 0 : 1);
     }
     const now = env.sim.state.now();
