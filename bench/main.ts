@@ -2,7 +2,7 @@
 //   --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss
 //   --mode cli,operator,peers,polling,plan-scale --out bench/results]
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
-//   modes: tens of minutes at 40,000; bench/shards-mode.ts says what it measures)
+//   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real

@@ -1,10 +1,12 @@
 // Issue 14 item 4: N Workspaces over S shards on the real control plane (etcd +
 // kube-apiserver from test/control-plane), the simulator for Coder.
 //
-//   npm run bench -- --mode shards --shard-n 40000 --shards 4   (the issue's case: tens of minutes on 2 cores)
-//   npm run bench -- --mode shards --shard-n 400 --shards 4     (a smoke run: about 2 minutes)
+//   npm run bench -- --mode shards --shard-n 40000 --shards 4   (the issue's case; not timed yet)
+//   npm run bench -- --mode shards --shard-n 400 --shards 4     (a smoke run: about 1.5 min)
 //
-// Not in the default --mode list: at 40,000 it runs far longer than the rest.
+// Not in the default --mode list: at 40,000 the apply alone should take minutes
+// (operator mode applies 10,000 in about 42 s), then the adopt, the idle
+// window (up to 3 resync periods + 60 s) and the set-up: likely well over 10 min.
 // How it runs: the simulator is seeded with the N workspaces (a cold adopt, as
 // operator mode's), S operator processes start first, shard i with
 // --watch-label-selector coderops.dev/shard=shard<i> and a ServiceAccount and
