@@ -1,11 +1,14 @@
 // npm run bench [-- --n 1000,10000 --latency 0,20
 //   --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss
 //   --mode cli,operator,peers,polling,plan-scale --out bench/results]
+// npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
+//   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real
 // coderd (peers), per-resource polling against list resync (polling), and
-// `plan` over 100,000 documents (plan-scale).
+// `plan` over 100,000 documents (plan-scale); N Workspaces over S operator
+// shards on the real control plane (shards).
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -17,6 +20,7 @@ import { runSyncIdle } from './sync-mode.ts';
 import { runCoderdPeers } from './coderd-peer-mode.ts';
 import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
+import { runShardsMode } from './shards-mode.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
 
@@ -35,6 +39,10 @@ const { values } = parseArgs({
     resync: { type: 'string', default: '30s' },
     /** Extra node flags for the operator child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" (profiles are written when it exits). */
     'operator-node-args': { type: 'string' },
+    /** Mode shards: total Workspaces, shard processes, and seconds from the start of the apply to wait for all Ready. */
+    'shard-n': { type: 'string', default: '40000' },
+    shards: { type: 'string', default: '4' },
+    'shard-deadline': { type: 'string', default: '3600' },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -154,6 +162,18 @@ if (modes.has('peers')) for (const n of list(values['peer-n']).map(Number)) awai
 if (modes.has('polling')) {
   for (const n of list(values['polling-n']).map(Number)) await part('polling', n, () => runPollingComparison(n, log));
   results.push(...operatorResyncRows(results));
+}
+if (modes.has('shards')) {
+  const shards = { shards: Number(values.shards), resync: values.resync, deadlineS: Number(values['shard-deadline']) };
+  for (const n of list(values['shard-n']).map(Number)) {
+    try {
+      results.push(...(await runShardsMode(n, shards, log)));
+    } catch (error) {
+      const notes = [String((error as Error).stack ?? error)];
+      results.push({ mode: 'shards', scenario: 'setup', n, latencyMs: 0, ok: false, extra: {}, notes });
+    }
+    await save(false);
+  }
 }
 if (modes.has('plan-scale')) for (const n of list(values['plan-docs']).map(Number)) await part('plan-scale', n, () => runPlanScale(n, log));
 await save(true);

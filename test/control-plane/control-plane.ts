@@ -57,6 +57,8 @@ export interface ControlPlane {
   dir: string;
   caPem: string;
   startupMs: number;
+  /** For readings of their own CPU and memory from /proc (the benchmark's). */
+  pids: { etcd: number; apiserver: number };
   stop(): Promise<void>;
 }
 
@@ -115,7 +117,13 @@ function httpsOk(url: string, ca: string): Promise<boolean> {
   });
 }
 
-export async function startControlPlane(opts: { readyTimeoutMs?: number } = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  opts: {
+    readyTimeoutMs?: number;
+    /** Appended to kube-apiserver's flags, e.g. an audit policy (the benchmark's shards mode). */
+    apiserverArgs?: string[];
+  } = {},
+): Promise<ControlPlane> {
   const started = Date.now();
   const bin = binaries();
   const dir = await mkdtemp(join(tmpdir(), 'cwo-control-plane-'));
@@ -167,6 +175,7 @@ export async function startControlPlane(opts: { readyTimeoutMs?: number } = {}):
         `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
         // Nothing here creates default ServiceAccounts (that is the controller manager's job).
         '--disable-admission-plugins=ServiceAccount',
+        ...(opts.apiserverArgs ?? []),
       ],
       join(dir, 'apiserver.log'),
     );
@@ -188,7 +197,8 @@ export async function startControlPlane(opts: { readyTimeoutMs?: number } = {}):
       }),
       { mode: 0o600 },
     );
-    return { server, kubeconfig, dir, caPem, startupMs: Date.now() - started, stop };
+    const pids = { etcd: etcd.pid!, apiserver: apiserver.pid! };
+    return { server, kubeconfig, dir, caPem, startupMs: Date.now() - started, pids, stop };
   } catch (error) {
     await stop();
     throw error;
