@@ -196,7 +196,7 @@ export async function deleteOne(
   const holder = guard?.(observed);
   if (holder !== undefined) return { gone: false, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };
   const plan: WorkspacePlan = { key: desired.key, desired, observed, actions: diffDelete(observed, 'Delete'), blocked: [], drift: [] };
-  if (plan.actions.length === 0) return { gone: false, plan, result: undefined };
+  // No action (a delete build already under way): the engine applies nothing and the result is undefined.
   const result = await engineOf(rt).apply(plan);
   if (result?.observed) rt.snapshot.put(result.observed);
   return { gone: false, plan, result };
