@@ -5,7 +5,11 @@
 // when it is not the active one; an owner given by UUID is the same Coder user
 // as by name; moving a stopped workspace to the active version is one stop build
 // that carries the version (README "Template version updates and rollouts").
+// And the answer a create gets when the owner already has a workspace of that
+// name, which the engine reads as "maybe my own lost create" and looks up.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CoderClient } from '../../src/coder/client.ts';
+import { CoderApiError } from '../../src/coder/errors.ts';
 import { createTemplate, createTemplateVersion } from './bootstrap.ts';
 import { startCoderdCli, uniqueName, workspaceYaml, type CoderdCli } from './cli-harness.ts';
 import { world } from './world.ts';
@@ -81,5 +85,19 @@ describe(`version pins and owner UUIDs on a real coderd ${world().version}`, () 
     expect(result.stdout + result.stderr).toContain('no-such-version');
     expect(await t.coder.admin.workspaceByName('ann', name)).toBeUndefined();
     expect(t.proxy.writes()).toEqual([]);
+  });
+
+  // The simulator answers 409 with a validation on `name` (src/coder-sim/handlers/workspace-create.ts);
+  // the engine's lost-create handling (src/engine/apply.ts) relies on the 409.
+  it('a create of a name the owner already has is refused with 409 through the product client, nothing made', async () => {
+    const name = uniqueName('taken');
+    const first = await t.coder.admin.request('POST', '/api/v2/users/ann/workspaces', { name, template_id: t.coder.templates.plain });
+    const client = new CoderClient({ url: t.coder.url, token: t.coder.adminToken, maxRetries: 0 });
+    const refused = await client.createWorkspace('ann', { name, template_id: t.coder.templates.plain! }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CoderApiError);
+    expect((refused as CoderApiError).status).toBe(409);
+    expect((refused as CoderApiError).validations.map((v) => v.field)).toContain('name');
+    const ann = (await t.coder.admin.workspaces('owner:ann')).filter((w) => w.name === name);
+    expect(ann.map((w) => w.id)).toEqual([first.id]);
   });
 });
