@@ -11,7 +11,7 @@
 // skipped local time opens the window at the end of the gap, a repeated one
 // opens it once, at its first occurrence. The duration is elapsed time from
 // the opening.
-import { CronExpressionParser } from 'cron-parser';
+import { type CronExpression, CronExpressionParser } from 'cron-parser';
 import { formatDuration, parseDuration } from '../api/duration.ts';
 import { canonicalTimeZone } from '../api/schedule.ts';
 import { instantOf, wallClock } from './zone-clock.ts';
@@ -88,6 +88,10 @@ interface Compiled {
   schedule: string;
   durationMs: number;
   tz: string;
+  /** Parsed once, on floating local time (UTC); moved with reset(). */
+  cron: CronExpression;
+  /** The last openings found: valid for every instant from `latest` up to (not including) `next`. */
+  last?: Openings;
 }
 
 /**
@@ -98,22 +102,27 @@ interface Compiled {
 const WALK_LIMIT = 5000;
 
 function openings(c: Compiled, now: number): Openings {
+  // The answer only changes at an opening: a connection's Workspaces all ask within the same interval.
+  if (c.last && c.last.latest.getTime() <= now && now < c.last.next.getTime()) return c.last;
   const wallNow = wallClock(c.tz, now);
   // The last match at or before the local time now (prev() is strictly before its start).
-  const back = CronExpressionParser.parse(c.schedule, { tz: 'UTC', currentDate: new Date(Math.floor(wallNow / 1000) * 1000 + 1000) });
-  let wall = back.prev().getTime();
+  c.cron.reset(new Date(Math.floor(wallNow / 1000) * 1000 + 1000));
+  let wall = c.cron.prev().getTime();
   let latest = instantOf(c.tz, wall);
   for (let i = 0; latest > now; i++) {
     if (i === WALK_LIMIT) throw new Error('too many matches before the latest opening');
-    wall = back.prev().getTime();
+    wall = c.cron.prev().getTime();
     latest = instantOf(c.tz, wall);
   }
   // Walk forward: in a repeated hour, local times after now's reading can
   // stand for instants before now (their first occurrence).
-  const forward = CronExpressionParser.parse(c.schedule, { tz: 'UTC', currentDate: new Date(wall) });
+  c.cron.reset(new Date(wall));
   for (let i = 0; i < WALK_LIMIT; i++) {
-    const t = instantOf(c.tz, forward.next().getTime());
-    if (t > now) return { latest: new Date(latest), next: new Date(t) };
+    const t = instantOf(c.tz, c.cron.next().getTime());
+    if (t > now) {
+      c.last = { latest: new Date(latest), next: new Date(t) };
+      return c.last;
+    }
     latest = Math.max(latest, t);
   }
   throw new Error('too many matches before the next opening');
@@ -154,13 +163,14 @@ function compile(spec: WindowSpec): Compiled {
   if (fields.some((f) => f.split(',').some((item) => /^H(?:\(|\/|$)/i.test(item))))
     throw new Error('rollout.window.schedule: H (hashed values) is not supported: a window must open at the same times on every run');
   const schedule = fields.join(' ');
+  let cron: CronExpression;
   try {
-    CronExpressionParser.parse(schedule, { tz: 'UTC' });
+    cron = CronExpressionParser.parse(schedule, { tz: 'UTC' });
   } catch (err) {
     throw new Error(`rollout.window.schedule: ${err instanceof Error ? err.message : String(err)}`);
   }
-  checkOpensEveryYear(schedule);
-  const compiled = { schedule, durationMs, tz };
+  checkOpensEveryYear(schedule, cron);
+  const compiled: Compiled = { schedule, durationMs, tz, cron };
   if (compiledSpecs.size >= COMPILED_LIMIT) compiledSpecs.clear();
   compiledSpecs.set(key, compiled);
   return compiled;
@@ -172,14 +182,12 @@ function compile(spec: WindowSpec): Compiled {
  * limit): `0 0 29 2 *` (leap days) or `0 0 * 2 1#5` (a fifth Monday in
  * February) are refused rather than waited for.
  */
-function checkOpensEveryYear(schedule: string): void {
+function checkOpensEveryYear(schedule: string, cron: CronExpression): void {
   for (let year = FIRST_YEAR_CHECKED; year < FIRST_YEAR_CHECKED + YEARS_CHECKED; year++) {
-    const start = Date.UTC(year, 0, 1);
     let found: number | undefined;
     try {
-      found = CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: new Date(start - 1000) })
-        .next()
-        .getTime();
+      cron.reset(new Date(Date.UTC(year, 0, 1) - 1000));
+      found = cron.next().getTime();
     } catch {
       found = undefined;
     }
