@@ -15,7 +15,7 @@
 // each of the zone's transitions, and a fast-check property over generated
 // schedules (the validator's grammar) x zones x instants, seed printed on
 // failure. CWO_WINDOW_RUNS sets the property's runs (default 1000);
-// CWO_WINDOW_EXHAUSTIVE=1 sweeps every minute of every transition too.
+// CWO_WINDOW_EXHAUSTIVE=1 adds a denser sweep of every transition.
 import { type CronExpression, CronExpressionParser } from 'cron-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -172,10 +172,10 @@ describe('maintenance windows in every zone, across two years of DST changes', (
           // Schedules at every local minute the change skips or repeats, and the hour either side.
           const wallAt = x.at + x.before;
           const span = Math.abs(x.after - x.before);
-          for (let w = wallAt - HOUR; w <= wallAt + span + HOUR; w += 5 * 60_000) {
+          for (let w = wallAt - HOUR; w <= wallAt + span + HOUR; w += 15 * 60_000) {
             const d = new Date(w);
             const schedule = `${d.getUTCMinutes()} ${d.getUTCHours()} * * *`;
-            for (let now = x.at - 3 * HOUR; now <= x.at + 3 * HOUR; now += 60_000) {
+            for (let now = x.at - 3 * HOUR; now <= x.at + 3 * HOUR; now += 15 * 60_000) {
               check({ schedule, duration: '1h', timezone }, now);
               checks++;
             }
