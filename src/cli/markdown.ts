@@ -2,10 +2,11 @@
 // table row per workspace that would change, blocked items and errors with
 // file:line, and the workspaces in sync folded away so a big repository's
 // comment stays readable.
-import { rolloutSummary } from './rollout-render.ts';
+import { rolloutSummary, updateWhat } from './rollout-render.ts';
+import { pendingOf } from '../engine/pending-reason.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 import type { PlanReport } from '../gitops/run.ts';
-import { countPlan, describeAction, hasChanges } from './render.ts';
+import { countPlan, countsLine, describeAction, hasChanges, windowLine } from './render.ts';
 
 const TITLE = '### coder-workspace-operator plan';
 const SUSPENDED_DETAIL = 'spec.suspend: true: not reconciled; its workspace is left as it is';
@@ -48,25 +49,28 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
   const c = countPlan(report);
   const lines = [TITLE, ''];
   if (source) lines.push(`Source: ${source}`, '');
-  lines.push(
-    `**Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
-      `${c.orphan} to orphan, ${c.blocked} blocked; ${c.inSync} in sync.**`,
-    '',
-  );
+  lines.push(`**${countsLine(c)}**`, '');
   const rollout = rolloutSummary(report.plans, 'plan');
-  if (rollout) lines.push(rollout, '');
+  if (rollout) lines.push(mdText(rollout), '');
+  const window = windowLine(report);
+  if (window) lines.push(mdText(window), '');
   const rows: string[] = [];
   const inSync: string[] = [];
+  const observed: string[] = [];
   for (const plan of report.plans) {
     const changes: string[] = [];
     if (report.adoptions.has(plan.key) && plan.observed)
       changes.push(`adopt existing workspace ${plan.observed.ownerName}/${plan.observed.name}`);
-    for (const action of plan.actions) changes.push(describeAction(plan.key, action).replace(` ${plan.key}`, ''));
+    const described = plan.actions.map((action) => describeAction(plan.key, action, report.versions).replace(` ${plan.key}`, ''));
+    // Observe only: drift nothing writes, listed apart from the changes.
+    const writes = plan.desired.observeOnly ? [] : described;
+    if (plan.desired.observeOnly && described.length > 0) observed.push(`- ${code(plan.key)}: ${mdText(described.join('; '))}`);
+    changes.push(...writes);
     if (changes.length === 0) {
-      if (plan.blocked.length === 0) inSync.push(plan.key);
+      if (plan.blocked.length === 0 && !pendingOf(plan) && writes.length === described.length) inSync.push(plan.key);
       continue;
     }
-    const kind = plan.actions[0]?.kind === 'create' ? '➕ create' : plan.actions.length > 0 ? '✏️ change' : '🔗 adopt';
+    const kind = writes.length === 0 ? '🔗 adopt' : plan.actions[0]?.kind === 'create' ? '➕ create' : '✏️ change';
     rows.push(`| ${code(plan.key, true)} | ${kind} | ${cell(changes.join('\n'))} |`);
   }
   for (const prune of report.prunes) {
@@ -84,10 +88,11 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
   const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${mdText(b.message)}`));
   if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');
   const waiting = report.plans.flatMap((p) => {
-    const r = p.lifecycle?.rollout;
-    return r?.state.startsWith('Waiting') ? [`- ${code(p.key)} (${r.state}): ${mdText(r.message)}`] : [];
+    const pending = pendingOf(p);
+    return pending ? [`- ${code(p.key)} (${mdText(updateWhat(p, report.versions))}; ${pending.reason}): ${mdText(pending.message)}`] : [];
   });
-  if (waiting.length > 0) lines.push('#### ⏳ Updates waiting (rollout control)', '', ...waiting, '');
+  if (waiting.length > 0) lines.push('#### ⏳ Updates waiting (rollout control; pending changes)', '', ...waiting, '');
+  if (observed.length > 0) lines.push('#### 👁️ Drift not written (managementPolicies: [Observe])', '', ...observed, '');
   if (inSync.length > 0) {
     lines.push(
       `<details><summary>${inSync.length} workspace(s) in sync</summary>`,

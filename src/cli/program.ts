@@ -25,6 +25,7 @@ import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, render
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
 import { ProgressLine } from './progress.ts';
+import { VersionNames } from '../engine/version-names.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -164,7 +165,10 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   if (!ready) return EXIT_ERROR;
   const text = flags.output === 'text';
   const progress = new ProgressLine(process.stdout);
-  if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome));
+  // The names the plan resolves (`v1 → v2`) serve apply's lines as they print.
+  const versions = new VersionNames(ready.opts.api);
+  ready.opts.versionNames = versions;
+  if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome, versions));
   try {
     const report = await runApply(ready.opts);
     progress.done();

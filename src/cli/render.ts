@@ -2,7 +2,9 @@
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
 import { formatDuration } from '../api/duration.ts';
 import { describeFailure } from '../engine/failure.ts';
+import { pendingOf } from '../engine/pending-reason.ts';
 import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
+import type { VersionChange, VersionNames } from '../engine/version-names.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
 
@@ -19,8 +21,11 @@ function onOff(b: boolean | undefined): string {
   return b === undefined ? 'unknown' : String(b);
 }
 
-/** One line per action, without the marker. */
-export function describeAction(key: string, action: Action): string {
+/**
+ * One line per action, without the marker. With the run's version names,
+ * a build says which template versions it moves between (`v1 → v2`).
+ */
+export function describeAction(key: string, action: Action, versions?: VersionNames): string {
   switch (action.kind) {
     case 'create': {
       const c = action.create;
@@ -42,26 +47,45 @@ export function describeAction(key: string, action: Action): string {
     case 'delete':
       return `delete ${key}`;
     case 'build':
-      return `${action.transition} ${key} (${buildPurpose(action)})`;
+      return `${action.transition} ${key} (${buildPurpose(action, versions?.change(key), versions)})`;
   }
 }
 
-/** Why a build runs, for plan lines, progress and Events. */
-export function buildPurpose(action: Extract<Action, { kind: 'build' }>): string {
+/** `v1 → v2` by name where known, by id where not. */
+export function versionMove(change: VersionChange, versions?: VersionNames): string {
+  const label = (v: VersionChange['from']) => v.name ?? versions?.label(v.id) ?? v.id;
+  return `${label(change.from)} → ${label(change.to)}`;
+}
+
+/**
+ * Why a build runs, for plan lines, progress and Events. `change` is the
+ * plan's version change (version-names.ts): it names both versions, and it
+ * is what a restart's stop (which runs on the current version) is for.
+ */
+export function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?: VersionChange, versions?: VersionNames): string {
+  const carried = action.versionId;
+  const matching = change && carried && change.to.id.toLowerCase() === carried.toLowerCase() ? change : undefined;
+  const version = matching
+    ? `template version ${versionMove(matching, versions)}`
+    : carried
+      ? `template version ${versions?.label(carried) ?? carried}`
+      : undefined;
   const carries: string[] = [];
-  if (action.versionId) carries.push(`template version ${action.versionId}`);
+  if (version) carries.push(version);
   if (action.parameters?.length)
     carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
-  const what = carries.length > 0 ? ` onto ${carries.join(' and ')}` : '';
+  const what = carries.join(' and ');
   switch (action.purpose) {
     case 'run':
-      return `running: ${action.transition === 'start'}${what}`;
+      return `running: ${action.transition === 'start'}${what ? `; ${what}` : ''}`;
     case 'update':
-      return `update while stopped${what}; stays stopped`;
+      return `update while stopped${what ? `: ${what}` : ''}; stays stopped`;
     case 'restart-stop':
-      return 'update: stop first, then start on the wanted version';
+      return change
+        ? `update to template version ${versionMove(change, versions)}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`
+        : 'update: stop first, then start on the wanted version';
     case 'restart-start':
-      return `update: start again${what}`;
+      return `update: start again${what ? `, ${what}` : ''}`;
   }
 }
 
@@ -78,15 +102,31 @@ export interface PlanCounts {
   orphan: number;
   adopt: number;
   blocked: number;
+  /** Updates that are due but wait (window, slot, stop, idleness, canary step, halted rollout): changes still to come. */
+  pending: number;
+  /** managementPolicies [Observe] workspaces that differ from their spec: reported, never written, not a change. */
+  observedDrift: number;
   inSync: number;
 }
 
 export function countPlan(report: PlanReport): PlanCounts {
-  const counts: PlanCounts = { create: 0, change: 0, delete: 0, orphan: 0, adopt: report.adoptions.size, blocked: 0, inSync: 0 };
+  const counts: PlanCounts = {
+    create: 0,
+    change: 0,
+    delete: 0,
+    orphan: 0,
+    adopt: report.adoptions.size,
+    blocked: 0,
+    pending: 0,
+    observedDrift: 0,
+    inSync: 0,
+  };
   for (const p of report.plans) {
     if (p.blocked.length > 0) counts.blocked++;
-    if (p.actions.some((a) => a.kind === 'create')) counts.create++;
+    if (p.desired.observeOnly && p.actions.length > 0) counts.observedDrift++;
+    else if (p.actions.some((a) => a.kind === 'create')) counts.create++;
     else if (p.actions.length > 0) counts.change++;
+    else if (pendingOf(p)) counts.pending++;
     else if (p.blocked.length === 0) counts.inSync++;
   }
   for (const prune of report.prunes) {
@@ -99,17 +139,28 @@ export function countPlan(report: PlanReport): PlanCounts {
 
 /**
  * True when applying would call Coder or change what the state records (an
- * adoption, an orphan), or a difference is blocked. Without a state file an
- * existing workspace that matches is no change: there is nothing to record.
+ * adoption, an orphan), a difference is blocked, or an update is pending
+ * (it will be written, only not yet). Without a state file an existing
+ * workspace that matches is no change: there is nothing to record. Drift of
+ * an observe-only workspace is no change: nothing will write it.
  */
 export function hasChanges(report: PlanReport): boolean {
   const c = countPlan(report);
-  return c.create + c.change + c.delete + c.orphan + c.adopt + c.blocked > 0;
+  return c.create + c.change + c.delete + c.orphan + c.adopt + c.blocked + c.pending > 0;
+}
+
+/** The counts line shared by text and markdown. */
+export function countsLine(c: PlanCounts): string {
+  const observed = c.observedDrift > 0 ? `; ${c.observedDrift} observe-only drifted (not written)` : '';
+  return (
+    `Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
+    `${c.orphan} to orphan, ${c.blocked} blocked, ${c.pending} pending; ${c.inSync} in sync${observed}.`
+  );
 }
 
 export function renderPlanText(report: PlanReport): string {
   const lines: string[] = [];
-  for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key)));
+  for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key), report.versions));
   for (const s of report.suspended ?? []) lines.push(suspendedLine(s.key));
   for (const prune of report.prunes) {
     const where = `${prune.entry.owner}/${prune.entry.name}`;
@@ -122,26 +173,40 @@ export function renderPlanText(report: PlanReport): string {
   if (report.pruneRefusal) lines.push(`! ${report.pruneRefusal}`);
   const c = countPlan(report);
   if (lines.length === 0) lines.push('No changes: Coder matches the declarations.');
-  lines.push(
-    '',
-    `Plan: ${c.create} to create, ${c.adopt} to adopt, ${c.change} to change, ${c.delete} to delete, ` +
-      `${c.orphan} to orphan, ${c.blocked} blocked; ${c.inSync} in sync.`,
-  );
+  lines.push('', countsLine(c));
   const rollout = rolloutSummary(report.plans, 'plan');
   if (rollout) lines.push(rollout);
+  const window = windowLine(report);
+  if (window) lines.push(window);
   return lines.join('\n');
 }
 
-function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
+/** The maintenance window of the run, when one is set: open until when, or when it opens next. */
+export function windowLine(report: PlanReport): string | undefined {
+  if (!report.window) return undefined;
+  const { spec, state } = report.window;
+  const what = `"${spec.schedule}" (${spec.timezone ?? 'UTC'}, ${spec.duration})`;
+  if ('error' in state) return `Window ${what}: ${state.error}`;
+  return state.open ? `Window ${what}: open until ${state.closesAt}.` : `Window ${what}: closed; it next opens at ${state.opensAt}.`;
+}
+
+function planLines(plan: WorkspacePlan, adopting: boolean, versions?: VersionNames): string[] {
   const lines: string[] = [];
   if (adopting && plan.observed) lines.push(`= adopt ${plan.key} (existing workspace ${plan.observed.ownerName}/${plan.observed.name})`);
-  const creating = plan.actions[0]?.kind === 'create';
-  for (const action of plan.actions) {
-    const after = creating && action.kind !== 'create' ? ' (after create)' : '';
-    lines.push(`${creating && action.kind !== 'create' ? '  ' : ''}${marker(action)} ${describeAction(plan.key, action)}${after}`);
+  if (plan.desired.observeOnly) {
+    // Observe only: what differs, said plainly as drift nothing will write.
+    for (const action of plan.actions) lines.push(`≠ drift ${describeAction(plan.key, action, versions)} (observe only: not written)`);
+  } else {
+    const creating = plan.actions[0]?.kind === 'create';
+    for (const action of plan.actions) {
+      const after = creating && action.kind !== 'create' ? ' (after create)' : '';
+      lines.push(
+        `${creating && action.kind !== 'create' ? '  ' : ''}${marker(action)} ${describeAction(plan.key, action, versions)}${after}`,
+      );
+    }
   }
   for (const b of plan.blocked) lines.push(`! blocked ${plan.key}: ${b.message}`);
-  lines.push(...rolloutLines(plan));
+  lines.push(...rolloutLines(plan, versions));
   return lines;
 }
 
@@ -160,8 +225,8 @@ export function errorsJson(errors: DeclarationError[]): unknown {
   return { errors };
 }
 
-export function renderOutcome(key: string, outcome: ActionOutcome): string {
-  const what = describeAction(key, outcome.action);
+export function renderOutcome(key: string, outcome: ActionOutcome, versions?: VersionNames): string {
+  const what = describeAction(key, outcome.action, versions);
   if (outcome.ok) return `✓ ${what}`;
   if (outcome.skipped) return `- skipped ${what} (${outcome.because} failed)`;
   return `✗ ${what}: ${describeFailure(outcome.action, outcome.error).message}`;
@@ -193,7 +258,7 @@ export function renderApplySummary(report: ApplyReport): string {
     `Apply complete: ${created} created, ${adopted} adopted, ${updated} updated, ${pruned('deleted')} deleted, ` +
       `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
-  for (const plan of report.plans) lines.push(...rolloutLines(plan));
+  for (const plan of report.plans) lines.push(...rolloutLines(plan, report.versions));
   const rollout = rolloutSummary(report.plans, 'apply');
   if (rollout) lines.push(rollout);
   return lines.join('\n');
@@ -209,18 +274,33 @@ export function planJson(report: PlanReport): unknown {
     errors: [],
     counts: countPlan(report),
     rollout: rolloutCounts(report.plans),
-    workspaces: report.plans.map((p) => ({
-      key: p.key,
-      id: p.observed?.id,
-      adopt: report.adoptions.has(p.key),
-      actions: p.actions,
-      blocked: p.blocked,
-      drift: p.drift,
-      status: report.statuses.get(p.key),
-    })),
+    ...(report.window ? { window: { ...report.window.spec, ...report.window.state } } : {}),
+    workspaces: report.plans.map((p) => {
+      const version = report.versions.change(p.key);
+      const pending = pendingOf(p);
+      return {
+        key: p.key,
+        id: p.observed?.id,
+        adopt: report.adoptions.has(p.key),
+        // Observe only: the differences are drift nothing writes, not actions.
+        actions: p.desired.observeOnly ? [] : p.actions,
+        ...(p.desired.observeOnly ? { observeOnly: true, notWritten: p.actions } : {}),
+        ...(version ? { version } : {}),
+        ...(pending ? { pending: { ...pending, ...pendingWindow(pending.reason, report) } } : {}),
+        blocked: p.blocked,
+        drift: p.drift,
+        status: report.statuses.get(p.key),
+      };
+    }),
     prune: report.prunes.map((p) => ({ key: p.entry.key, id: p.entry.id, policy: p.entry.deletionPolicy, actions: p.plan.actions })),
     suspended: report.suspended ?? [],
   };
+}
+
+/** A window-pending update says when the window opens. */
+function pendingWindow(reason: string, report: PlanReport): { opensAt?: string } {
+  const state = report.window?.state;
+  return reason === 'window' && state && 'opensAt' in state && state.opensAt ? { opensAt: state.opensAt } : {};
 }
 
 export function applyJson(report: ApplyReport): unknown {

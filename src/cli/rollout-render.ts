@@ -1,9 +1,11 @@
 // How plan and apply show the rollout of version and parameter updates:
-// one line per workspace whose update waits, is blocked or failed, one note
-// per wish Coder's own schedule will undo, and a summary by state (text,
-// markdown and the JSON counts share it).
-import type { RolloutState } from '../api/schema.ts';
+// one line per workspace whose update is pending (with its reason and the
+// versions it moves between), blocked or failed, one note per wish Coder's
+// own schedule will undo, and a summary by state (text, markdown and the
+// JSON counts share it).
+import { PENDING_SUMMARY, pendingOf, pendingReasonOf, type PendingReason } from '../engine/pending-reason.ts';
 import type { WorkspacePlan } from '../engine/types.ts';
+import { versionChangeOf, type VersionNames } from '../engine/version-names.ts';
 
 export interface RolloutCounts {
   upToDate: number;
@@ -11,16 +13,26 @@ export interface RolloutCounts {
   waitingForWindow: number;
   waitingForStop: number;
   waitingForSlot: number;
+  /** The rollout waits for these only when the connection asks for it: absent while 0. */
+  waitingForIdle?: number;
+  waitingForStep?: number;
+  halted?: number;
   blocked: number;
   failed: number;
 }
 
-const KEY_OF: Record<RolloutState, keyof RolloutCounts> = {
+const PENDING_KEY: Record<PendingReason, keyof RolloutCounts> = {
+  window: 'waitingForWindow',
+  stop: 'waitingForStop',
+  slot: 'waitingForSlot',
+  idle: 'waitingForIdle',
+  step: 'waitingForStep',
+  halted: 'halted',
+};
+
+const OTHER_KEY: Readonly<Record<string, keyof RolloutCounts>> = {
   UpToDate: 'upToDate',
   Updating: 'updating',
-  WaitingForWindow: 'waitingForWindow',
-  WaitingForStop: 'waitingForStop',
-  WaitingForSlot: 'waitingForSlot',
   Blocked: 'blocked',
   Failed: 'failed',
 };
@@ -41,7 +53,9 @@ export function rolloutCounts(plans: WorkspacePlan[]): RolloutCounts | undefined
     const state = p.lifecycle?.rollout?.state;
     if (state === undefined) continue;
     any = true;
-    counts[KEY_OF[state]]++;
+    const reason = pendingReasonOf(state);
+    const key = reason ? PENDING_KEY[reason] : OTHER_KEY[state];
+    if (key) counts[key] = (counts[key] ?? 0) + 1;
   }
   return any ? counts : undefined;
 }
@@ -49,20 +63,38 @@ export function rolloutCounts(plans: WorkspacePlan[]): RolloutCounts | undefined
 export function rolloutSummary(plans: WorkspacePlan[], verb: 'plan' | 'apply'): string | undefined {
   const c = rolloutCounts(plans);
   if (!c) return undefined;
+  const extra = (['idle', 'step', 'halted'] as const)
+    .filter((r) => (c[PENDING_KEY[r]] ?? 0) > 0)
+    .map((r) => `${c[PENDING_KEY[r]]} ${PENDING_SUMMARY[r]}, `)
+    .join('');
   return (
     `Rollout: ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
-    `${c.waitingForWindow} waiting for the window, ${c.waitingForStop} waiting for a stop, ${c.waitingForSlot} waiting for a slot, ` +
-    `${c.blocked} blocked, ${c.failed} failed.`
+    `${c.waitingForWindow} ${PENDING_SUMMARY.window}, ${c.waitingForStop} ${PENDING_SUMMARY.stop}, ` +
+    `${c.waitingForSlot} ${PENDING_SUMMARY.slot}, ${extra}${c.blocked} blocked, ${c.failed} failed.`
   );
 }
 
+/** What a pending or failed update is: `template version v1 → v2`, the parameters it changes. */
+export function updateWhat(plan: WorkspacePlan, versions?: VersionNames): string {
+  const change = versions?.change(plan.key) ?? versionChangeOf(plan);
+  const parts: string[] = [];
+  if (change) {
+    const label = (v: { id: string; name?: string }) => v.name ?? versions?.label(v.id) ?? v.id;
+    parts.push(`template version ${label(change.from)} → ${label(change.to)}`);
+  }
+  const params = plan.desired.parametersManaged && !change ? 'parameters' : undefined;
+  if (params) parts.push(params);
+  return parts.join(' and ') || 'update';
+}
+
 /** Lines for updates that do not go ahead now, and for schedule conflicts worth knowing. */
-export function rolloutLines(plan: WorkspacePlan): string[] {
+export function rolloutLines(plan: WorkspacePlan, versions?: VersionNames): string[] {
   const lines: string[] = [];
   const r = plan.lifecycle?.rollout;
-  if (r && r.state !== 'UpToDate' && r.state !== 'Updating' && r.state !== 'Blocked')
-    lines.push(`. wait ${plan.key} (${r.state}): ${r.message}`);
-  if (r?.state === 'Failed') lines[lines.length - 1] = `! failed ${plan.key}: ${r.message}`;
+  const pending = pendingOf(plan);
+  if (pending) lines.push(`~ pending ${plan.key} (${updateWhat(plan, versions)}; ${pending.reason}): ${pending.message}`);
+  else if (r?.state === 'Failed') lines.push(`! failed ${plan.key}: ${r.message}`);
+  else if (r && !['UpToDate', 'Updating', 'Blocked'].includes(r.state)) lines.push(`. ${r.state} ${plan.key}: ${r.message}`);
   const conflict = plan.lifecycle?.conflict;
   if (conflict && !plan.blocked.some((b) => b.reason === 'ScheduleConflict')) lines.push(`. note ${plan.key}: ${conflict.message}`);
   return lines;

@@ -13,6 +13,8 @@ import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
+import { VersionNames } from '../engine/version-names.ts';
+import { windowState, type WindowSpec, type WindowState } from '../engine/rollout-window.ts';
 import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
 import { splitSuspended, suspendedStatus, type SuspendedDeclaration } from './operator-fields.ts';
 import { lockState } from './state-lock.ts';
@@ -51,6 +53,8 @@ export interface RunOptions {
   deleteTimeoutMs: number;
   now?: () => Date;
   onOutcome?: (key: string, outcome: ActionOutcome) => void;
+  /** Where the run keeps the template version names it prints (version-names.ts); the CLI passes one to render apply's lines too. */
+  versionNames?: VersionNames;
 }
 
 /** A workspace the state records but no declaration names any more. */
@@ -80,6 +84,10 @@ export interface PlanReport {
   adoptions: Set<string>;
   /** Why the prune goes past --max-prune: plan reports it, apply refuses to run at all. */
   pruneRefusal?: string;
+  /** Names of the template versions the plans move between. */
+  versions: VersionNames;
+  /** The run's maintenance window and its state at plan time, when one is set. */
+  window?: { spec: WindowSpec; state: WindowState };
 }
 
 export interface ApplyReport extends PlanReport {
@@ -102,6 +110,8 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
   const duplicates = ownerDuplicates(desired, await ownerKeys(desired, snapshot, opts.api));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
   const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
+  const versions = opts.versionNames ?? new VersionNames(opts.api);
+  await versions.resolve(plans);
   const adoptions = new Set(state ? plans.filter((p) => p.observed && !state.entries[p.key]).map((p) => p.key) : []);
 
   const declared = new Set([...desired.map((d) => d.key), ...suspended.map((s) => s.key)]);
@@ -142,7 +152,21 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
-  return { report: { plans, prunes, statuses, adoptions, suspended, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
+  const spec = opts.rollout?.window;
+  const window = spec ? { spec, state: windowState(spec, now) } : undefined;
+  return {
+    report: {
+      plans,
+      prunes,
+      statuses,
+      adoptions,
+      suspended,
+      versions,
+      ...(window ? { window } : {}),
+      ...(refusal ? { pruneRefusal: refusal } : {}),
+    },
+    state,
+  };
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {

@@ -106,23 +106,33 @@ describe('template version updates', { timeout: 120_000 }, () => {
         workspaceYaml('b', { owner: 'alice', template: 'docker', running: false, version: { policy: 'Pinned', name: 'v2' } }),
       ].join('\n---\n'),
     );
+    const v1 = latest('a').templateVersionId;
+    const v1Name = h.sim.state.versions.get(v1)!.name;
     const plan = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('~ stop team-a/a (update: stop first, then start on the wanted version)');
-    expect(plan.stdout).toContain(`~ stop team-a/b (update while stopped onto template version ${v2}; stays stopped)`);
+    // Versions by name in text; by id and name in JSON.
+    expect(plan.stdout).toContain(`~ stop team-a/a (update to template version ${v1Name} → v2: stop first, then start on v2)`);
+    expect(plan.stdout).toContain(`~ stop team-a/b (update while stopped: template version ${v1Name} → v2; stays stopped)`);
+    const json = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'json']);
+    const versions = (JSON.parse(json.stdout) as { workspaces: { version?: unknown }[] }).workspaces.map((w) => w.version);
+    expect(versions).toEqual([0, 1].map(() => ({ from: { id: v1, name: v1Name }, to: { id: v2, name: 'v2' } })));
 
-    await apply([
+    const applied = await apply([
       workspaceYaml('a', { owner: 'alice', template: 'docker', version: { policy: 'Pinned', name: 'v2' } }),
       workspaceYaml('b', { owner: 'alice', template: 'docker', running: false, version: { policy: 'Pinned', name: 'v2' } }),
     ]);
+    // Apply's lines name the versions too.
+    expect(applied.stdout).toContain(`✓ stop team-a/a (update to template version ${v1Name} → v2: stop first, then start on v2)`);
+    expect(applied.stdout).toContain(`✓ start team-a/a (update: start again, template version ${v1Name} → v2)`);
     expect(latest('a')).toMatchObject({ transition: 'start', templateVersionId: v2 });
     expect(latest('b')).toMatchObject({ transition: 'stop', templateVersionId: v2 });
     const byWorkspace = (name: string) =>
       h.sim.calls.filter((c) => c.method === 'POST' && c.path === `/api/v2/workspaces/${ws(name).id}/builds`).map((c) => c.requestBody);
     expect(byWorkspace('a')).toEqual([{ transition: 'stop' }, { transition: 'start', template_version_id: v2 }]);
     expect(byWorkspace('b')).toEqual([{ transition: 'stop', template_version_id: v2 }]);
-    // The version name is looked up once for both.
+    // The version name is looked up once for both, and no other read is needed for the names printed.
     expect(h.sim.calls.filter((c) => c.route === '/api/v2/templates/{template}/versions/{templateversionname}')).toHaveLength(1);
+    expect(h.sim.calls.filter((c) => c.route === '/api/v2/templateversions/{templateversion}')).toEqual([]);
   });
 
   it('never updates more than --max-unavailable at once, and a window that is closed defers running workspaces', async () => {
@@ -142,13 +152,27 @@ describe('template version updates', { timeout: 120_000 }, () => {
       (w) => w.status.rollout?.state,
     );
     expect(rollout).toEqual(names.map(() => 'WaitingForWindow'));
+    h.resetCalls();
     const text = await h.cli(['plan', '-f', 'ws.yaml', '--window-schedule', closed, '--window-duration', '1m']);
-    expect(text.stdout).toContain('. wait team-a/w1 (WaitingForWindow): waiting for the maintenance window');
+    // Waiting updates are pending changes, not "in sync": exit 2, with the versions, the reason and the next opening.
+    expect(text.code).toBe(2);
+    const v1Name = h.sim.state.versions.get(latest('w1').templateVersionId)!.name;
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `~ pending team-a/w1 \\(template version ${v1Name} → v2; window\\): waiting for the maintenance window .*; it next opens at \\d{4}-`,
+      ),
+    );
+    expect(text.stdout).toContain('0 blocked, 5 pending; 0 in sync.');
+    expect(text.stdout).toMatch(/Window "[^"]+" \(UTC, 1m\): closed; it next opens at \d{4}-/);
     expect(text.stdout).toContain(
       'Rollout: 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.',
     );
+    // The promoted version's name: one read for all five workspaces.
+    expect(h.sim.calls.filter((c) => c.route === '/api/v2/templateversions/{templateversion}')).toHaveLength(1);
     const md = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'markdown', '--window-schedule', closed, '--window-duration', '1m']);
-    expect(md.stdout).toContain('#### ⏳ Updates waiting (rollout control)');
+    expect(md.code).toBe(2);
+    expect(md.stdout).toContain('#### ⏳ Updates waiting (rollout control; pending changes)');
+    expect(md.stdout).toContain(`- \`team-a/w1\` (template version ${v1Name} → v2; window): waiting for the maintenance window`);
     const open = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(open.stdout).toContain('Rollout: 0 up to date, 5 to update,');
 
@@ -236,5 +260,19 @@ describe('observe only', { timeout: 120_000 }, () => {
     await apply([workspaceYaml('o', { owner: 'alice', template: 'docker', running: false, ttl: '2h', managementPolicies: ['Observe'] })]);
     expect(h.writes()).toEqual([]);
     expect(latest('o')).toMatchObject({ transition: 'start' });
+    // Plan shows the drift as drift nothing writes, and it is no change: exit 0.
+    const plan = await h.cli(['plan', '-f', 'ws.yaml']);
+    expect(plan.stdout).toContain('≠ drift ttl team-a/o: off -> 2h (observe only: not written)');
+    expect(plan.stdout).toContain(
+      '0 to change, 0 to delete, 0 to orphan, 0 blocked, 0 pending; 0 in sync; 1 observe-only drifted (not written).',
+    );
+    expect(plan.code).toBe(0);
+    const json = JSON.parse((await h.cli(['plan', '-f', 'ws.yaml', '-o', 'json'])).stdout) as {
+      counts: { change: number; observedDrift: number };
+      workspaces: { actions: unknown[]; observeOnly?: boolean; notWritten?: { kind: string }[] }[];
+    };
+    expect(json.counts).toMatchObject({ change: 0, observedDrift: 1 });
+    expect(json.workspaces[0]).toMatchObject({ actions: [], observeOnly: true });
+    expect(json.workspaces[0]!.notWritten!.map((a) => a.kind).sort()).toEqual(['build', 'ttl']);
   });
 });

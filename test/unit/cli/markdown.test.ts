@@ -5,6 +5,7 @@ import { renderErrorsMarkdown, renderPlanMarkdown } from '../../../src/cli/markd
 import { loadFromText } from '../../../src/gitops/load.ts';
 import type { PlanReport } from '../../../src/gitops/run.ts';
 import { desired, observed } from '../engine/fixtures.ts';
+import { VersionNames } from '../../../src/engine/version-names.ts';
 
 const EVIL = 'd|x</code>**b**<img src=//e.x/t>';
 
@@ -43,7 +44,13 @@ describe('plan -o markdown', () => {
       blocked: [{ field: 'spec.template', reason: 'TemplateMismatch' as const, message: `the workspace uses ${EVIL}\nnot docker` }],
       drift: [],
     };
-    const report: PlanReport = { plans: [plan, blocked], prunes: [], statuses: new Map(), adoptions: new Set() };
+    const report: PlanReport = {
+      plans: [plan, blocked],
+      prunes: [],
+      statuses: new Map(),
+      adoptions: new Set(),
+      versions: new VersionNames({ getTemplateVersion: () => Promise.reject(new Error('not read')) }),
+    };
     const md = renderPlanMarkdown(report);
     expectInert(md);
     expect(md).toContain(
