@@ -41,7 +41,7 @@ interface Timed {
 }
 
 /** N commands one after another, as a shell loop runs them; the first failures are kept. */
-async function loop(n: number, command: (i: number) => Promise<{ code: number; output: string }>): Promise<Timed> {
+export async function loop(n: number, command: (i: number) => Promise<{ code: number; output: string }>): Promise<Timed> {
   const failures: string[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i += 1) {
@@ -51,7 +51,7 @@ async function loop(n: number, command: (i: number) => Promise<{ code: number; o
   return { wallMs: performance.now() - t0, failures };
 }
 
-function runIn(netns: Netns, file: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+export function runIn(netns: Netns, file: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
   const cmd = netns.exec(file, args);
   return new Promise((done) => {
     const child = spawn(cmd.command, cmd.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

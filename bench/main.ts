@@ -1,6 +1,6 @@
 // npm run bench [-- --n 1000,10000 --latency 0,20
 //   --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss
-//   --mode cli,operator,peers,polling,plan-scale --out bench/results]
+//   --mode cli,operator,peers,rollout-peers,polling,plan-scale --out bench/results]
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
@@ -8,7 +8,8 @@
 // and issue 14's peers side by side: the coder CLI against cwo on a real
 // coderd (peers), per-resource polling against list resync (polling), and
 // `plan` over 100,000 documents (plan-scale); N Workspaces over S operator
-// shards on the real control plane (shards).
+// shards on the real control plane (shards); and issue 19's rollout of a
+// promoted version, a `coder update` loop against one `cwo apply` (rollout-peers).
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -18,6 +19,7 @@ import { runCliMode, type ScenarioResult } from './cli-mode.ts';
 import { runOperatorMode } from './operator-mode.ts';
 import { runSyncIdle } from './sync-mode.ts';
 import { runCoderdPeers } from './coderd-peer-mode.ts';
+import { runCoderdRolloutPeers } from './coderd-rollout-peer-mode.ts';
 import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
@@ -29,9 +31,11 @@ const { values } = parseArgs({
     n: { type: 'string', default: '1000,10000' },
     latency: { type: 'string', default: '0,20' },
     scenarios: { type: 'string', default: 'cold-adopt,idle,burst,creates,plan,sync-idle,rss' },
-    mode: { type: 'string', default: 'cli,operator,peers,polling,plan-scale' },
+    mode: { type: 'string', default: 'cli,operator,peers,rollout-peers,polling,plan-scale' },
     /** Workspaces each client creates and changes on the real coderd (mode peers). */
     'peer-n': { type: 'string', default: '40' },
+    /** Running workspaces each side moves to a promoted version on the real coderd (mode rollout-peers). */
+    'rollout-peer-n': { type: 'string', default: '50' },
     'polling-n': { type: 'string', default: '1000,10000' },
     'plan-docs': { type: 'string', default: '100000' },
     'operator-n': { type: 'string' },
@@ -159,6 +163,8 @@ const part = async (mode: string, n: number, body: () => Promise<ScenarioResult[
   await save(false);
 };
 if (modes.has('peers')) for (const n of list(values['peer-n']).map(Number)) await part('peers', n, () => runCoderdPeers(n, log));
+if (modes.has('rollout-peers'))
+  for (const n of list(values['rollout-peer-n']).map(Number)) await part('rollout-peers', n, () => runCoderdRolloutPeers(n, log));
 if (modes.has('polling')) {
   for (const n of list(values['polling-n']).map(Number)) await part('polling', n, () => runPollingComparison(n, log));
   results.push(...operatorResyncRows(results));

@@ -9,7 +9,7 @@ const calls = (r: ScenarioResult) => (r.reads ?? 0) + (r.writes ?? 0);
 
 function coderdTable(results: readonly ScenarioResult[]): string[] {
   const lines: string[] = [];
-  for (const work of ['creates', 'ttl']) {
+  for (const work of ['creates', 'ttl', 'rollout']) {
     for (const cli of results.filter((r) => r.mode === 'peers' && r.scenario === `${work}: coder CLI loop`)) {
       const cwo = results.find((r) => r.mode === 'peers' && r.scenario === `${work}: one cwo apply` && r.n === cli.n);
       if (!cwo) continue;
@@ -20,7 +20,12 @@ function coderdTable(results: readonly ScenarioResult[]): string[] {
           '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         );
       }
-      const label = work === 'ttl' ? 'TTL changes' : 'creates';
+      const label =
+        work === 'ttl'
+          ? 'TTL changes'
+          : work === 'rollout'
+            ? `rollout to a promoted version (builds per workspace: ${num(cli.extra.buildsPerWorkspace)} vs ${num(cwo.extra.buildsPerWorkspace)})`
+            : 'creates';
       const buildsEnded = cwo.extra.allBuildsEndedMs === undefined ? '' : ` (all builds ended ${s(Number(cwo.extra.allBuildsEndedMs))})`;
       const wallRatio = num(ratio(cli.wallMs ?? 0, cwo.wallMs ?? 0));
       const callRatio = num(ratio(calls(cli), calls(cwo)));

@@ -120,6 +120,16 @@ describe('renderPeers', () => {
     expect(text).toContain('| TTL changes | 40 | 5.00 | 120 (80/40) | 1.00 | 83 (43/40) | 5.0× | 1.4× | **no** |');
   });
 
+  it('sets a coder update loop against one cwo apply rollout, with builds per workspace', () => {
+    const text = renderPeers([
+      row('rollout: coder CLI loop', { n: 50, wallMs: 200_000, reads: 3_000, writes: 100, extra: { buildsPerWorkspace: 2 } }),
+      row('rollout: one cwo apply', { n: 50, wallMs: 25_000, reads: 600, writes: 100, extra: { buildsPerWorkspace: 2 } }),
+    ]).join('\n');
+    expect(text).toContain(
+      '| rollout to a promoted version (builds per workspace: 2.0 vs 2.0) | 50 | 200.00 | 3100 (3000/100) | 25.00 | 700 (600/100) | 8.0× | 4.4× | yes |',
+    );
+  });
+
   it('lists the polling rows with calls and CPU per hour', () => {
     const text = renderPeers([
       row('per-resource poll every 1m', { n: 1000, extra: { callsPerHour: 60_000, clientCpuSPerHour: 24.3, serverCpuSPerHour: 11.5 } }),

@@ -1,0 +1,183 @@
+// A rollout side by side on a real coderd (issue 19 item 8): N running
+// workspaces moved to a newly promoted template version
+//   - by a script as platform teams run one today: `coder update <owner>/<name>`
+//     for one workspace after the other (it stops the workspace, starts it on
+//     the active version and follows both builds to their end);
+//   - by one `cwo apply --max-unavailable 10` of declarations with
+//     `version: {policy: Active}` and `running: true`.
+// Each side has N workspaces of its own (cli-*, cwo-*), created running on
+// v1 before the clock starts. Measured: wall time until every workspace runs
+// on the new version, the Coder calls (the tier's recording proxy), the
+// builds per workspace, and that every workspace ended running on v2. Same
+// tier as coderd-peer-mode.ts: coderd, PostgreSQL and both clients in a
+// loopback-only network namespace; nothing leaves the machine.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrapCoderd, createTemplate, createTemplateVersion, createUser } from '../test/coderd/bootstrap.ts';
+import type { CoderApi } from '../test/coderd/coder-api.ts';
+import { coderdBinaries, pinnedCoderdVersions, startCoderd } from '../test/coderd/coderd.ts';
+import { createNetns } from '../test/coderd/netns.ts';
+import { startPostgres } from '../test/coderd/postgres.ts';
+import { startRecordingProxy, type RecordingProxy } from '../test/coderd/recording-proxy.ts';
+import { eventually } from '../test/support/eventually.ts';
+import type { ScenarioResult } from './cli-mode.ts';
+import { loop, runIn } from './coderd-peer-mode.ts';
+import { runMeasuredCli } from './lib.ts';
+import { ratio, tallyCalls } from './peers.ts';
+
+const OWNERS = 5;
+const TEMPLATE = 'docker';
+const MAX_UNAVAILABLE = 10;
+const PROXY_INNER_PORT = 3901;
+const owner = (i: number) => `roll${i % OWNERS}`;
+
+interface LiveWorkspace {
+  id: string;
+  name: string;
+  latest_build: { status: string; transition: string; template_version_id: string };
+}
+
+function declarations(prefix: string, n: number): string {
+  const docs = [];
+  for (let i = 0; i < n; i += 1)
+    docs.push(
+      JSON.stringify({
+        apiVersion: 'coderops.dev/v1alpha1',
+        kind: 'Workspace',
+        metadata: { name: `${prefix}${i}`, namespace: 'rollout' },
+        spec: { owner: owner(i), template: TEMPLATE, running: true, version: { policy: 'Active' } },
+      }),
+    );
+  return `${docs.join('\n---\n')}\n`;
+}
+
+async function settled(admin: CoderApi, prefix: string, n: number): Promise<LiveWorkspace[]> {
+  return eventually(
+    `${n} workspaces ${prefix}* with their builds ended`,
+    async () => {
+      const mine = ((await admin.workspaces()) as LiveWorkspace[]).filter((w) => w.name.startsWith(prefix));
+      if (mine.length !== n) throw new Error(`${mine.length} of ${n} exist`);
+      const busy = mine.filter((w) => ['pending', 'starting', 'stopping'].includes(w.latest_build.status));
+      if (busy.length > 0) throw new Error(`${busy.length} builds under way`);
+      return mine;
+    },
+    600_000,
+    { everyMs: 500 },
+  );
+}
+
+const onVersion = (ws: LiveWorkspace[], version: string) =>
+  ws.filter(
+    (w) => w.latest_build.template_version_id === version && w.latest_build.transition === 'start' && w.latest_build.status === 'running',
+  ).length;
+
+function row(scenario: string, n: number, wallMs: number, proxy: RecordingProxy, ok: boolean): ScenarioResult {
+  const t = tallyCalls(proxy.calls);
+  const builds = t.byRoute['POST /api/v2/workspaces/{id}/builds'] ?? 0;
+  return {
+    mode: 'peers',
+    scenario,
+    n,
+    latencyMs: 0,
+    ok,
+    wallMs,
+    reads: t.reads,
+    writes: t.writes,
+    byRoute: t.byRoute,
+    extra: { calls: t.total, builds, buildsPerWorkspace: builds / n, callsPerWorkspace: Math.round((t.total / n) * 10) / 10 },
+    notes: [],
+  };
+}
+
+export async function runCoderdRolloutPeers(n: number, log: (s: string) => void): Promise<ScenarioResult[]> {
+  const version = process.env.CWO_CODERD_VERSION ?? pinnedCoderdVersions()[0]!;
+  const bin = coderdBinaries(version);
+  if (!existsSync(bin.coder) || !existsSync(bin.echotar)) {
+    throw new Error(`coderd ${version} is not built: run bash test/coderd/build-coderd.sh ${version}`);
+  }
+  const results: ScenarioResult[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-rollout-'));
+  await chmod(dir, 0o755); // PostgreSQL runs as its own user and must reach its directory below this one
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const netns = await createNetns();
+    stops.push(() => netns.close());
+    const pg = await startPostgres(join(dir, 'pg'));
+    stops.push(() => pg.stop());
+    log(`rollout-peers: coderd ${version} in ${netns.name}`);
+    const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase('coder_rollout'), dir, allowRenames: false });
+    stops.push(() => server.stop());
+    const b = await bootstrapCoderd(server.url);
+    for (let o = 0; o < OWNERS; o += 1) await createUser(b, owner(o));
+    const template = await createTemplate(b, bin.echotar, TEMPLATE, {}, { default_ttl_ms: 0 });
+
+    const proxy = await startRecordingProxy(server.url, { webSockets: true });
+    stops.push(() => proxy.close());
+    await netns.expose(Number(new URL(proxy.url).port), PROXY_INNER_PORT, dir);
+    const home = join(dir, 'client-home');
+    await mkdir(home, { recursive: true });
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      CODER_CONFIG_DIR: join(home, 'coder-config'),
+      CODER_URL: `http://127.0.0.1:${PROXY_INNER_PORT}`,
+      CODER_SESSION_TOKEN: b.admin.token,
+    };
+    const coder = (args: string[]) => runIn(netns, bin.coder, args, env);
+    const cwo = (file: string, state: string, extra: string[] = []) =>
+      runMeasuredCli(['apply', '-f', file, '--state', join(home, state), ...extra], { cwd: home, env, wrap: netns.exec });
+
+    // Untimed setup: both fleets running on v1, created by cwo (each side's own file and state).
+    const cliFile = join(home, 'cli.yaml');
+    const cwoFile = join(home, 'cwo.yaml');
+    await writeFile(cliFile, declarations('cli-', n));
+    await writeFile(cwoFile, declarations('cwo-', n));
+    log(`rollout-peers n=${n}: creating 2 × ${n} running workspaces on v1`);
+    for (const [file, state] of [
+      [cliFile, 'cli-state.json'],
+      [cwoFile, 'cwo-state.json'],
+    ] as const) {
+      const created = await cwo(file, state, ['--concurrency', '8']);
+      if (created.code !== 0) throw new Error(`setup apply failed (exit ${created.code}): ${created.stderrTail.slice(-400)}`);
+    }
+    await settled(b.admin, 'cli-', n);
+    await settled(b.admin, 'cwo-', n);
+    await coder(['whoami']); // coderd's first-request warm-up, untimed
+
+    const v2 = await createTemplateVersion(b, bin.echotar, {}, { templateId: template.id, name: 'v2' });
+    await b.admin.request('PATCH', `/api/v2/templates/${template.id}/versions`, { id: v2.id });
+    log(`rollout-peers n=${n}: v2 promoted; coder update × ${n}, one after another`);
+
+    proxy.reset();
+    const cliRun = await loop(n, (i) => coder(['update', `${owner(i)}/cli-${i}`]));
+    const cliAfter = await settled(b.admin, 'cli-', n);
+    const cliRow = row('rollout: coder CLI loop', n, cliRun.wallMs, proxy, cliRun.failures.length === 0);
+    cliRow.notes.push(...cliRun.failures, '`coder update <owner>/<name>` per workspace, sequentially');
+    cliRow.extra.onNewVersion = onVersion(cliAfter, v2.id);
+    cliRow.ok &&= cliRow.extra.onNewVersion === n;
+
+    log(`rollout-peers n=${n}: one cwo apply --max-unavailable ${MAX_UNAVAILABLE}`);
+    proxy.reset();
+    const cwoRun = await cwo(cwoFile, 'cwo-state.json', ['--max-unavailable', String(MAX_UNAVAILABLE)]);
+    const cwoAfter = await settled(b.admin, 'cwo-', n);
+    const cwoRow = row('rollout: one cwo apply', n, cwoRun.wallMs, proxy, cwoRun.code === 0);
+    if (cwoRun.code !== 0) cwoRow.notes.push(`exit ${cwoRun.code}: ${cwoRun.stderrTail.slice(-400)}`);
+    cwoRow.notes.push(`\`cwo apply --max-unavailable ${MAX_UNAVAILABLE}\` of ${n} declarations with version: {policy: Active}`);
+    Object.assign(cwoRow, { cpuMs: cwoRun.cpuMs, peakRssMb: cwoRun.maxRssMb });
+    Object.assign(cwoRow.extra, {
+      onNewVersion: onVersion(cwoAfter, v2.id),
+      wallRatio: ratio(cliRun.wallMs, cwoRun.wallMs),
+      callRatio: ratio(cliRow.reads! + cliRow.writes!, cwoRow.reads! + cwoRow.writes!),
+    });
+    cwoRow.ok &&= cwoRow.extra.onNewVersion === n;
+    results.push(cliRow, cwoRow);
+    const links = await netns.links();
+    for (const r of results) r.notes.push(`coderd ${version}; clients in netns ${netns.name} (links: ${links.join(', ')})`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch((e) => log(`rollout-peers teardown: ${e}`));
+    await rm(dir, { recursive: true, force: true });
+  }
+  return results;
+}
