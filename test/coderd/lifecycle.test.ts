@@ -216,7 +216,11 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
           '1h',
         ]);
         expect(plan.code, plan.stderr).toBe(2);
-        expect(plan.stdout.match(/^\. wait .*WaitingForWindow/gm) ?? [], plan.stdout).toHaveLength(FLEET - STOPPED);
+        // Waiting updates are pending changes, with both version names and the reason.
+        expect(
+          plan.stdout.match(/^~ pending .*\(template version .+ → .+; window\): waiting for the maintenance window/gm) ?? [],
+          plan.stdout,
+        ).toHaveLength(FLEET - STOPPED);
         expect(plan.stdout).toMatch(/Rollout: /);
         expect(cli.proxy.writes()).toEqual([]);
       } finally {
