@@ -83,7 +83,13 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
   }
   for (const s of report.suspended ?? []) rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell(SUSPENDED_DETAIL)} |`);
   if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
-  else if (!hasChanges(report)) lines.push('No changes: Coder matches the declarations.', '');
+  else if (!hasChanges(report))
+    lines.push(
+      c.observedDrift > 0
+        ? 'No changes to apply (the observe-only drift below is not written).'
+        : 'No changes: Coder matches the declarations.',
+      '',
+    );
 
   const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${mdText(b.message)}`));
   if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');

@@ -153,6 +153,7 @@ describe('observe only', () => {
     expect(json.workspaces[0]!.notWritten.map((a) => a.kind)).toEqual(['ttl', 'build']);
     const md = renderPlanMarkdown(r);
     expect(md).toContain('#### 👁️ Drift not written (managementPolicies: [Observe])');
+    expect(md).toContain('No changes to apply (the observe-only drift below is not written).');
     expect(md).not.toContain('✏️ change');
   });
 
