@@ -164,7 +164,7 @@ describe('maintenance windows in every zone, across two years of DST changes', (
   }, 300_000);
 
   it.runIf(EXHAUSTIVE)(
-    'exhaustive: every minute of the 3 hours around every transition, schedules at each affected local time',
+    'exhaustive: instants every 15 minutes of the 6 hours around every transition, schedules every 15 minutes of the affected local hours',
     () => {
       let checks = 0;
       for (const timezone of ZONES)
@@ -186,72 +186,76 @@ describe('maintenance windows in every zone, across two years of DST changes', (
     3_600_000,
   );
 
-  it(`holds for generated schedules, zones and instants (fast-check, ${RUNS} runs, seed ${SEED})`, () => {
-    const n = (lo: number, hi: number) => fc.integer({ min: lo, max: hi });
-    const field = (lo: number, hi: number) =>
-      fc.oneof(
-        fc.constant('*'),
-        n(lo, hi).map(String),
-        fc.tuple(n(lo, hi), n(lo, hi)).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`),
-        n(1, Math.max(1, Math.floor((hi - lo) / 2))).map((s) => `*/${s}`),
-        fc.tuple(n(lo, hi), n(lo, hi), n(1, 10)).map(([a, b, s]) => `${Math.min(a, b)}-${Math.max(a, b)}/${s}`),
-        fc.uniqueArray(n(lo, hi), { minLength: 2, maxLength: 4 }).map((xs) => xs.sort((a, b) => a - b).join(',')),
+  it(
+    `holds for generated schedules, zones and instants (fast-check, ${RUNS} runs, seed ${SEED})`,
+    () => {
+      const n = (lo: number, hi: number) => fc.integer({ min: lo, max: hi });
+      const field = (lo: number, hi: number) =>
+        fc.oneof(
+          fc.constant('*'),
+          n(lo, hi).map(String),
+          fc.tuple(n(lo, hi), n(lo, hi)).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`),
+          n(1, Math.max(1, Math.floor((hi - lo) / 2))).map((s) => `*/${s}`),
+          fc.tuple(n(lo, hi), n(lo, hi), n(1, 10)).map(([a, b, s]) => `${Math.min(a, b)}-${Math.max(a, b)}/${s}`),
+          fc.uniqueArray(n(lo, hi), { minLength: 2, maxLength: 4 }).map((xs) => xs.sort((a, b) => a - b).join(',')),
+        );
+      const dayOfMonth = fc.oneof(
+        { weight: 6, arbitrary: fc.constant('*') },
+        { weight: 1, arbitrary: fc.constant('L') },
+        { weight: 2, arbitrary: field(1, 31) },
       );
-    const dayOfMonth = fc.oneof(
-      { weight: 6, arbitrary: fc.constant('*') },
-      { weight: 1, arbitrary: fc.constant('L') },
-      { weight: 2, arbitrary: field(1, 31) },
-    );
-    const month = fc.oneof(
-      { weight: 6, arbitrary: fc.constant('*') },
-      { weight: 1, arbitrary: fc.constantFrom('JAN-JUN', 'MAR,OCT', 'NOV') },
-      { weight: 2, arbitrary: field(1, 12) },
-    );
-    const weekday = fc.oneof(
-      { weight: 4, arbitrary: fc.constant('*') },
-      { weight: 1, arbitrary: fc.constantFrom('MON-FRI', 'SAT,SUN', '7') },
-      { weight: 1, arbitrary: fc.tuple(n(0, 6), n(1, 4)).map(([d, k]) => `${d}#${k}`) },
-      { weight: 1, arbitrary: n(0, 6).map((d) => `${d}L`) },
-      { weight: 3, arbitrary: field(0, 6) },
-    );
-    const generated = fc.tuple(field(0, 59), field(0, 23), dayOfMonth, month, weekday).map((f) => f.join(' '));
-    const zone = fc.constantFrom(...ZONES);
-    // Near a transition half of the time, where the zone has one; anywhere in the two years otherwise.
-    const scenario = zone.chain((timezone) => {
-      const xs = transitions(timezone);
-      const anywhere = n(FROM, TO - 1);
-      const near = xs.length === 0 ? anywhere : fc.tuple(fc.constantFrom(...xs), n(-26 * 60, 26 * 60)).map(([x, m]) => x.at + m * 60_000);
-      // A schedule at a local time the change skips or repeats, to hit the rules head on.
-      const atChange =
-        xs.length === 0
-          ? generated
-          : fc.tuple(fc.constantFrom(...xs), n(0, 59)).map(([x, k]) => {
-              const span = Math.max(60_000, Math.abs(x.after - x.before));
-              const w = new Date(x.at + Math.min(x.before, x.after) + Math.floor((span * k) / 60));
-              return `${w.getUTCMinutes()} ${w.getUTCHours()} * * *`;
-            });
-      return fc.record({
-        timezone: fc.constant(timezone),
-        schedule: fc.oneof({ weight: 3, arbitrary: generated }, { weight: 1, arbitrary: atChange }),
-        duration: fc.constantFrom('1m', '30m', '2h', '9h'),
-        now: fc.oneof(near, anywhere),
+      const month = fc.oneof(
+        { weight: 6, arbitrary: fc.constant('*') },
+        { weight: 1, arbitrary: fc.constantFrom('JAN-JUN', 'MAR,OCT', 'NOV') },
+        { weight: 2, arbitrary: field(1, 12) },
+      );
+      const weekday = fc.oneof(
+        { weight: 4, arbitrary: fc.constant('*') },
+        { weight: 1, arbitrary: fc.constantFrom('MON-FRI', 'SAT,SUN', '7') },
+        { weight: 1, arbitrary: fc.tuple(n(0, 6), n(1, 4)).map(([d, k]) => `${d}#${k}`) },
+        { weight: 1, arbitrary: n(0, 6).map((d) => `${d}L`) },
+        { weight: 3, arbitrary: field(0, 6) },
+      );
+      const generated = fc.tuple(field(0, 59), field(0, 23), dayOfMonth, month, weekday).map((f) => f.join(' '));
+      const zone = fc.constantFrom(...ZONES);
+      // Near a transition half of the time, where the zone has one; anywhere in the two years otherwise.
+      const scenario = zone.chain((timezone) => {
+        const xs = transitions(timezone);
+        const anywhere = n(FROM, TO - 1);
+        const near = xs.length === 0 ? anywhere : fc.tuple(fc.constantFrom(...xs), n(-26 * 60, 26 * 60)).map(([x, m]) => x.at + m * 60_000);
+        // A schedule at a local time the change skips or repeats, to hit the rules head on.
+        const atChange =
+          xs.length === 0
+            ? generated
+            : fc.tuple(fc.constantFrom(...xs), n(0, 59)).map(([x, k]) => {
+                const span = Math.max(60_000, Math.abs(x.after - x.before));
+                const w = new Date(x.at + Math.min(x.before, x.after) + Math.floor((span * k) / 60));
+                return `${w.getUTCMinutes()} ${w.getUTCHours()} * * *`;
+              });
+        return fc.record({
+          timezone: fc.constant(timezone),
+          schedule: fc.oneof({ weight: 3, arbitrary: generated }, { weight: 1, arbitrary: atChange }),
+          duration: fc.constantFrom('1m', '30m', '2h', '9h'),
+          now: fc.oneof(near, anywhere),
+        });
       });
-    });
-    let checked = 0;
-    let refused = 0;
-    fc.assert(
-      fc.property(scenario, ({ now, ...spec }) => {
-        if (windowError(spec) !== undefined) {
-          refused++;
-          return; // outside the validator's grammar: nothing to promise
-        }
-        check(spec, now);
-        checked++;
-      }),
-      { seed: SEED, numRuns: RUNS },
-    );
-    process.stderr.write(`rollout-window property: ${checked} checked, ${refused} refused by validation (seed ${SEED})\n`);
-    // Most generated schedules must be valid, or the property would test little.
-    expect(checked).toBeGreaterThan(RUNS * 0.6);
-  }, 300_000);
+      let checked = 0;
+      let refused = 0;
+      fc.assert(
+        fc.property(scenario, ({ now, ...spec }) => {
+          if (windowError(spec) !== undefined) {
+            refused++;
+            return; // outside the validator's grammar: nothing to promise
+          }
+          check(spec, now);
+          checked++;
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+      process.stderr.write(`rollout-window property: ${checked} checked, ${refused} refused by validation (seed ${SEED})\n`);
+      // Most generated schedules must be valid, or the property would test little.
+      expect(checked).toBeGreaterThan(RUNS * 0.6);
+    },
+    300_000 + RUNS * 100,
+  ); // a larger CWO_WINDOW_RUNS gets the time it needs on a loaded machine
 });
