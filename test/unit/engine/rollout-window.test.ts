@@ -1,6 +1,9 @@
 // Maintenance windows: a cron of openings, a duration, a time zone.
 import { describe, expect, it } from 'vitest';
+import type { CoderApi } from '../../../src/coder/api.ts';
+import { ConnectionRollout } from '../../../src/controller/rollout.ts';
 import { windowError, windowOpenings, windowState } from '../../../src/engine/rollout-window.ts';
+import { LifecycleRun } from '../../../src/gitops/lifecycle-run.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -97,5 +100,22 @@ describe('windowState across DST changes', () => {
     // 01:30Z reads 02:30 for the second time: the latest opening is the first 02:40 (00:40Z), the next is tomorrow.
     const o = windowOpenings(spec, at('2026-10-25T01:30:00Z'));
     expect([o.latest.toISOString(), o.next.toISOString()]).toEqual(['2026-10-25T00:40:00.000Z', '2026-10-26T01:00:00.000Z']);
+  });
+});
+
+describe('the gates of both front doors in a zone that skips midnight', () => {
+  // 2026-09-06 12:00Z: Santiago skipped that day's midnight; cron-parser threw here for 23 hours,
+  // out of every reconcile of the connection (the operator) and out of plan/apply (the CLI).
+  const window = { schedule: '0 0 * * *', duration: '2h', timezone: 'America/Santiago' };
+  const now = at('2026-09-06T12:00:00Z');
+  const closed = expect.objectContaining({ open: false, opensAt: '2026-09-07T03:00:00.000Z' });
+
+  it("the operator's connection gate", () => {
+    expect(new ConnectionRollout().gate('team-a/dev', { window }, now, undefined).window).toEqual(closed);
+  });
+
+  it("the CLI's run gate", () => {
+    const run = new LifecycleRun({} as CoderApi, { maxUnavailable: 1, buildTimeoutMs: 1000, window }, 'https://coder.example', () => now);
+    expect(run.gate(true).window).toEqual(closed);
   });
 });
