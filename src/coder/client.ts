@@ -5,6 +5,7 @@ import type { CoderApi } from './api.ts';
 import { CoderIncompleteListError, isNotFound } from './errors.ts';
 import { PathRateLimiter } from './rate-limit.ts';
 import { routePath } from './route.ts';
+import { tokenFormProblem } from './session-token.ts';
 import {
   CoderTransport,
   DEFAULT_MAX_RETRY_AFTER_MS,
@@ -114,6 +115,9 @@ export class CoderClient implements CoderApi {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`Coder URL must be http(s), got ${url.protocol}`);
     if (url.search || url.hash) throw new TypeError('Coder URL must not carry a query or fragment');
     if (opts.token.trim() === '') throw new TypeError('Coder token is empty');
+    // fetch would quote the whole header value in its error: refuse it here, without the value.
+    const problem = tokenFormProblem(opts.token);
+    if (problem) throw new TypeError(`the Coder token is not usable: ${problem}`);
     const d = CODER_CLIENT_DEFAULTS;
     this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.listPageSize = positiveInteger('listPageSize', opts.listPageSize ?? d.listPageSize);

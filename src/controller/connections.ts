@@ -12,7 +12,7 @@ import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import { WorkspaceEngine } from '../engine/engine.ts';
 import { CoderWorkspaces } from '../engine/external.ts';
 import { Snapshot } from '../engine/observe.ts';
-import { acceptToken } from '../coder/session-token.ts';
+import { acceptToken, tokenFormProblem } from '../coder/session-token.ts';
 import { checkCoder } from './coder-check.ts';
 import type { SecretRead } from './kube-writer.ts';
 import { notLabelledMessage, optedIn } from './token-secret.ts';
@@ -41,13 +41,18 @@ export type ConnectionState =
 /**
  * SecretNotFound: the Secret or key cannot be read. SecretNotLabelled: the
  * Secret lacks the opt-in label (token-secret.ts) and was not used.
+ * InvalidToken: the key holds something no session token looks like (a second
+ * line, white space, a control character): never sent, never quoted.
  * Unauthorized: Coder refused the token. Unreachable: no usable answer.
  * NotCoder: the server answered, but not like Coder.
  */
-export type NotReadyReason = 'SecretNotFound' | 'SecretNotLabelled' | 'Unauthorized' | 'Unreachable' | 'NotCoder';
+export type NotReadyReason = 'SecretNotFound' | 'SecretNotLabelled' | 'InvalidToken' | 'Unauthorized' | 'Unreachable' | 'NotCoder';
 
 /** The Secret was read but lacks the opt-in label: its value is never used. */
 class SecretNotLabelledError extends Error {}
+
+/** The Secret's key holds no usable token; the message names the Secret and key, never the value. */
+class InvalidTokenError extends Error {}
 
 export interface ConnectionDeps {
   /** GET of one Secret key and the Secret's labels (RBAC allows get only); throws when absent. */
@@ -216,6 +221,12 @@ export class ConnectionRegistry {
     if (!optedIn(read.labels)) throw new SecretNotLabelledError(notLabelledMessage(ref.secretNamespace, ref.spec.tokenSecretRef.name));
     const token = acceptToken(read.value);
     if (!token) throw new Error(`key "${key}" is empty`);
+    const problem = tokenFormProblem(token);
+    if (problem)
+      throw new InvalidTokenError(
+        `key "${key}" of Secret ${ref.secretNamespace}/${ref.spec.tokenSecretRef.name} does not hold a usable Coder token: ${problem}; ` +
+          'store the token alone in it',
+      );
     return token;
   }
 
@@ -228,6 +239,8 @@ export class ConnectionRegistry {
     } catch (error) {
       if (error instanceof SecretNotLabelledError)
         return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotLabelled', message: error.message }, now });
+      if (error instanceof InvalidTokenError)
+        return new ConnectionRuntime({ ref, state: { ready: false, reason: 'InvalidToken', message: error.message }, now });
       const message = `cannot read the token from Secret ${secret}: ${error instanceof Error ? error.message : String(error)}`;
       return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotFound', message }, now });
     }

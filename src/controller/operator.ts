@@ -20,6 +20,7 @@ import { WorkspaceBindings } from './bindings.ts';
 import type { ResourceInformer } from '../kube/informer.ts';
 import { informerFor } from './informer-for.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
+import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { defaultIdentity, LeaderElector } from '../kube/leader-election.ts';
 import { kubeLeaseClient } from '../kube/lease-client.ts';
 import { Reconciler } from './reconciler.ts';
@@ -90,7 +91,7 @@ export class Operator {
     this.connectionsInformer = informerFor<KubernetesObject>(o.kubeConfig, CODER_CONNECTIONS, inf);
     this.clusterConnections = informerFor<KubernetesObject>(o.kubeConfig, CLUSTER_CODER_CONNECTIONS, { logger: o.logger });
     this.namespaceInformer = informerFor<KubernetesObject>(o.kubeConfig, NAMESPACES, { logger: o.logger });
-    const kube = o.kube ?? kubeWriter(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity());
+    const kube = scrubbingKubeWriter(o.kube ?? kubeWriter(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity()));
     this.registry = new ConnectionRegistry({
       readSecret: (ns, name, key) => kube.readSecret(ns, name, key),
       makeApi: (c) =>

@@ -43,6 +43,7 @@ import {
 } from './outcome-events.ts';
 import type { HandlerResult } from '../kube/run-workers.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
+import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { checkTenancy } from './tenancy.ts';
 import { deleteOne, syncOne } from './workspace-sync.ts';
 
@@ -69,6 +70,8 @@ export interface ReconcilerDeps extends ConnectionCaches {
 
 export class Reconciler {
   readonly #d: ReconcilerDeps;
+  /** deps.kube, with every status patch and Event scrubbed of tokens (scrubbing-kube-writer.ts). */
+  readonly #kube: KubeWriter;
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connStatus: ConnectionStatusWriter;
@@ -81,7 +84,8 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
-    this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(deps.kube, deps.logger);
+    this.#kube = scrubbingKubeWriter(deps.kube);
+    this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(this.#kube, deps.logger);
     this.#bindings = deps.bindings ?? new WorkspaceBindings();
   }
 
@@ -167,7 +171,7 @@ export class Reconciler {
       ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
     };
     try {
-      await this.#d.kube.patchStatus(target, { rollout: counts });
+      await this.#kube.patchStatus(target, { rollout: counts });
       this.#rolloutWritten.set(id, text);
     } catch (error) {
       this.#d.logger.warn({ connection: id, err: error }, 'could not write the rollout summary of the connection');
@@ -203,7 +207,7 @@ export class Reconciler {
         // Coder calls meanwhile); an unreadable Secret or an unreachable Coder is looked at again soon.
         return rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' ? { requeueAfter: this.#d.recheckMs ?? 15_000 } : undefined;
       case 'addFinalizer':
-        await this.#d.kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
+        await this.#kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
         return this.#sync(ws, rt!, now);
       case 'delete':
         return this.#delete(ws, rt!, now);
@@ -325,7 +329,7 @@ export class Reconciler {
 
   async #removeFinalizer(ws: Workspace): Promise<HandlerResult> {
     try {
-      await this.#d.kube.setFinalizers(
+      await this.#kube.setFinalizers(
         ref(ws),
         (ws.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
         ws.metadata.resourceVersion,
@@ -363,7 +367,7 @@ export class Reconciler {
     const previous = written && written.rv === rv ? written.status : ws.status;
     if (!statusChanged(previous, next)) return false;
     try {
-      await this.#d.kube.patchStatus(ref(ws), mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      await this.#kube.patchStatus(ref(ws), mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
     } catch (error) {
       if (isKubeNotFound(error)) return false;
       throw error;
@@ -376,7 +380,7 @@ export class Reconciler {
   async #events(ws: Workspace, events: EventSpec[]): Promise<void> {
     for (const e of events) {
       try {
-        await this.#d.kube.event({ regarding: ref(ws), ...e });
+        await this.#kube.event({ regarding: ref(ws), ...e });
       } catch (error) {
         // An Event is a courtesy: losing one must not fail or repeat the reconcile.
         this.#d.logger.warn({ key: workspaceKey(ws), reason: e.reason, err: error }, 'could not record an Event');
