@@ -40,6 +40,8 @@ export interface KubeWriter {
 export interface SecretRead {
   value: string;
   labels: Record<string, string>;
+  /** coderops.dev/allowed-urls binds the token to Coder URLs (token-secret.ts). */
+  annotations?: Record<string, string>;
 }
 
 const PLURAL: Record<ObjectRef['kind'], string> = {
@@ -95,14 +97,18 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
       }
       const value = secret.data?.[key];
       if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
-      return { value: Buffer.from(value, 'base64').toString('utf8'), labels: secret.metadata?.labels ?? {} };
+      return {
+        value: Buffer.from(value, 'base64').toString('utf8'),
+        labels: secret.metadata?.labels ?? {},
+        annotations: secret.metadata?.annotations ?? {},
+      };
     },
   };
 }
 
 /** A Secret as the apiserver sends it: data values are base64. */
 interface RawSecret {
-  metadata?: { labels?: Record<string, string> };
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   data?: Record<string, string>;
 }
 

@@ -3,7 +3,7 @@
 // status writes to it and logs every write in order, with the Coder calls.
 import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import type { EventInput, KubeWriter, ObjectRef, SecretRead } from '../../../src/controller/kube-writer.ts';
-import { SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
+import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
 
 export class FakeKube implements KubeWriter {
   readonly store = new Map<string, Workspace>();
@@ -69,8 +69,11 @@ export class FakeKube implements KubeWriter {
   /** The token Secret's labels: opted in unless a test says otherwise. */
   secretLabels: Record<string, string> = { [SECRET_TYPE_LABEL]: SECRET_TYPE_CODER_TOKEN };
 
+  /** The token Secret's annotations: it allows the URLs the tests use unless a test says otherwise. */
+  secretAnnotations: Record<string, string> = { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com, http://127.0.0.1:9' };
+
   async readSecret(): Promise<SecretRead> {
-    return { value: 'test-token-0123456789', labels: this.secretLabels };
+    return { value: 'test-token-0123456789', labels: this.secretLabels, annotations: this.secretAnnotations };
   }
 }
 
