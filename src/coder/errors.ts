@@ -121,6 +121,23 @@ export class CoderIncompleteListError extends Error {
   }
 }
 
+/**
+ * A workspace list that would not end, or not in time: the server reports or
+ * sends more workspaces than the client lists, more pages than those could
+ * fill, or paging took longer than the whole-list deadline. One tenant's
+ * hostile or broken server must not grow the process without bound. Names
+ * the connection (or the CLI's URL) and the bound to raise.
+ */
+export class CoderListBoundError extends Error {
+  override readonly name = 'CoderListBoundError';
+  readonly bound: 'items' | 'pages' | 'deadline';
+
+  constructor(init: { source: string; bound: 'items' | 'pages' | 'deadline'; detail: string; raise: string }) {
+    super(`listing the workspaces of ${init.source} stopped: ${init.detail}; ${init.raise}`);
+    this.bound = init.bound;
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof CoderApiError && err.status === 404;
 }

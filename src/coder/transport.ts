@@ -74,6 +74,11 @@ export interface CoderRequest {
   alsoOk?: readonly number[];
   /** The largest success body accepted, in bytes. Default MAX_BODY_BYTES. */
   maxBodyBytes?: number;
+  /**
+   * A deadline (the transport's clock) this request belongs to, e.g. a whole
+   * list's: no attempt runs past it and no retry starts after it.
+   */
+  deadlineAt?: number;
 }
 
 export interface CoderAnswer {
@@ -118,13 +123,16 @@ export class CoderTransport {
     const retries = req.idempotent ? c.maxRetries : 0;
     const startedAt = c.now();
     // Another try only when its wait still ends inside the deadline.
-    const inTime = (delayMs: number) => c.now() - startedAt + delayMs <= c.retryDeadlineMs;
+    const inTime = (delayMs: number) =>
+      c.now() - startedAt + delayMs <= c.retryDeadlineMs && (req.deadlineAt === undefined || c.now() + delayMs < req.deadlineAt);
     for (let attempt = 0; ; attempt++) {
       await c.limiter.acquire(req.route.path);
       const started = performance.now();
       let response: Response;
       let body: { text: string; over: boolean };
-      const timeout = AbortSignal.timeout(c.timeoutMs);
+      const timeout = AbortSignal.timeout(
+        req.deadlineAt === undefined ? c.timeoutMs : Math.max(1, Math.min(c.timeoutMs, req.deadlineAt - c.now())),
+      );
       try {
         response = await fetch(url, {
           method: req.method,

@@ -69,7 +69,8 @@ class InvalidTokenError extends Error {}
 export interface ConnectionDeps {
   /** GET of one Secret key and the Secret's labels (RBAC allows get only); throws when absent. */
   readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
-  makeApi(opts: { url: string; token: string; requestsPerMinute?: number; bypassRateLimit?: boolean }): CoderApi;
+  /** `source` names the connection in the client's errors (a list bound, say). */
+  makeApi(opts: { url: string; token: string; source: string; requestsPerMinute?: number; bypassRateLimit?: boolean }): CoderApi;
   logger: Logger;
   now?: () => number;
   /** A missing workspace triggers a refresh only when the snapshot is older than this. Default 3 s. */
@@ -276,6 +277,7 @@ export class ConnectionRegistry {
       api = this.#deps.makeApi({
         url: ref.spec.url,
         token,
+        source: `connection ${ref.id}`,
         ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
         ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
       });

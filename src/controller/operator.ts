@@ -46,6 +46,8 @@ export interface OperatorOptions {
     identity?: string;
   };
   coderTimeoutMs?: number;
+  /** --max-list-items, --list-deadline: bounds on each connection's workspace list (src/coder/client.ts). */
+  coderListBounds?: { maxItems?: number; deadlineMs?: number };
   logger: Logger;
   metrics: OperatorMetrics;
   /** Replaces the Kubernetes writes (tests). */
@@ -100,6 +102,8 @@ export class Operator {
           logger: o.logger,
           onResponse: o.metrics.onCoderResponse,
           ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}),
+          ...(o.coderListBounds?.maxItems ? { listMaxItems: o.coderListBounds.maxItems } : {}),
+          ...(o.coderListBounds?.deadlineMs ? { listDeadlineMs: o.coderListBounds.deadlineMs } : {}),
         }),
       logger: o.logger,
     });
