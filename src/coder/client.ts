@@ -2,6 +2,7 @@
 // Each method states its route, body and whether a retry is safe; headers,
 // retries, rate limits and errors are ./transport.ts's business.
 import type { CoderApi } from './api.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
 import { CoderIncompleteListError, CoderListBoundError, isNotFound } from './errors.ts';
 import { PathRateLimiter } from './rate-limit.ts';
 import { routePath } from './route.ts';
@@ -95,6 +96,12 @@ export interface CoderClientOptions {
   userAgent?: string;
   /** Share one limiter between clients; withToken does this. Default: a new one. */
   rateLimiter?: PathRateLimiter;
+  /**
+   * The connection's circuit breaker (circuit-breaker.ts), shared by withToken:
+   * a timeout opens it, and nothing is sent (or retried) while it is open.
+   * Default: none (the CLI retries a timed-out read; the operator passes one).
+   */
+  circuitBreaker?: CircuitBreaker;
 }
 
 export const CODER_CLIENT_DEFAULTS = {
@@ -175,6 +182,7 @@ export class CoderClient implements CoderApi {
       retryDeadlineMs: nonNegativeInteger('retryDeadlineMs', opts.retryDeadlineMs ?? d.retryDeadlineMs),
       bypassRateLimit: opts.bypassRateLimit ?? false,
       limiter: this.rateLimiter,
+      breaker: opts.circuitBreaker,
       logger: opts.logger,
       onResponse: opts.onResponse,
       random: opts.random ?? Math.random,

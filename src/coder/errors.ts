@@ -65,6 +65,27 @@ export class CoderNetworkError extends Error {
   }
 }
 
+/**
+ * Not sent: the connection's server let a request time out a moment ago, and
+ * the circuit breaker (circuit-breaker.ts) holds further requests until its
+ * cool-down ends. Nothing reached the server, so even a create is safe to try
+ * again later.
+ */
+export class CoderCircuitOpenError extends CoderNetworkError {
+  readonly retryInMs: number;
+
+  constructor(init: { method: string; path: string; retryInMs: number }) {
+    const seconds = Math.max(1, Math.ceil(init.retryInMs / 1000));
+    super({
+      method: init.method,
+      path: init.path,
+      timedOut: false,
+      cause: new Error(`not sent: the server let a request time out, so no request goes to it for ${seconds}s more`),
+    });
+    this.retryInMs = init.retryInMs;
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;

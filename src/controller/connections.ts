@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoderApi } from '../coder/api.ts';
+import { CircuitBreaker } from '../coder/circuit-breaker.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import { WorkspaceEngine } from '../engine/engine.ts';
 import { CoderWorkspaces } from '../engine/external.ts';
@@ -70,13 +71,23 @@ export interface ConnectionDeps {
   /** GET of one Secret key and the Secret's labels (RBAC allows get only); throws when absent. */
   readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
   /** `source` names the connection in the client's errors (a list bound, say). */
-  makeApi(opts: { url: string; token: string; source: string; requestsPerMinute?: number; bypassRateLimit?: boolean }): CoderApi;
+  makeApi(opts: {
+    url: string;
+    token: string;
+    source: string;
+    /** The connection's breaker, kept across rebuilds (a rebuild while it is open sends nothing). */
+    breaker: CircuitBreaker;
+    requestsPerMinute?: number;
+    bypassRateLimit?: boolean;
+  }): CoderApi;
   logger: Logger;
   now?: () => number;
   /** A missing workspace triggers a refresh only when the snapshot is older than this. Default 3 s. */
   staleMs?: number;
   /** A check that failed for a reason other than the token is retried after this. Default 15 s. */
   recheckMs?: number;
+  /** How long a connection whose server let a request time out gets no requests. Default 30 s (one request timeout). */
+  breakerCooldownMs?: number;
 }
 
 export class ConnectionRuntime {
@@ -149,6 +160,8 @@ export class ConnectionRegistry {
   readonly #runtimes = new Map<string, Promise<ConnectionRuntime>>();
   /** Ids whose check has finished at least once (for /readyz). */
   readonly #settled = new Set<string>();
+  /** One circuit breaker per connection id, for the life of the process (src/coder/circuit-breaker.ts). */
+  readonly #breakers = new Map<string, CircuitBreaker>();
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
@@ -186,6 +199,23 @@ export class ConnectionRegistry {
       );
     }
     return building;
+  }
+
+  /**
+   * Is this connection's server suspected of hanging (its breaker is open or
+   * half-open)? The operator then lets only one reconcile of it hold a worker
+   * at a time (connection-slots.ts).
+   */
+  suspect(id: string): boolean {
+    const breaker = this.#breakers.get(id);
+    return breaker !== undefined && breaker.state !== 'closed';
+  }
+
+  #breaker(id: string): CircuitBreaker {
+    let breaker = this.#breakers.get(id);
+    if (!breaker)
+      this.#breakers.set(id, (breaker = new CircuitBreaker({ cooldownMs: this.#deps.breakerCooldownMs ?? 30_000, now: this.#now })));
+    return breaker;
   }
 
   /** Has this connection been checked (ready or not) since it was last built? */
@@ -278,6 +308,7 @@ export class ConnectionRegistry {
         url: ref.spec.url,
         token,
         source: `connection ${ref.id}`,
+        breaker: this.#breaker(ref.id),
         ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
         ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
       });

@@ -14,6 +14,7 @@ import { CoderClient } from '../coder/client.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection-lookup.ts';
 import { ConnectionReconciler } from './connection-reconciler.ts';
+import { ConnectionSlots } from './connection-slots.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
 import { WorkspaceBindings } from './bindings.ts';
@@ -73,6 +74,8 @@ export class Operator {
   readonly connectionReconciler: ConnectionReconciler;
   /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
   readonly bindings = new WorkspaceBindings();
+  /** Reconciles per connection holding a worker: one while its server is suspected of hanging. */
+  readonly slots: ConnectionSlots;
   readonly shard: Shard;
   readonly #o: OperatorOptions;
   readonly #stop = new AbortController();
@@ -101,12 +104,16 @@ export class Operator {
           ...c,
           logger: o.logger,
           onResponse: o.metrics.onCoderResponse,
+          circuitBreaker: c.breaker,
           ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}),
           ...(o.coderListBounds?.maxItems ? { listMaxItems: o.coderListBounds.maxItems } : {}),
           ...(o.coderListBounds?.deadlineMs ? { listDeadlineMs: o.coderListBounds.deadlineMs } : {}),
         }),
       logger: o.logger,
+      // A hanging server is left alone for one request timeout before a trial request.
+      breakerCooldownMs: o.coderTimeoutMs ?? 30_000,
     });
+    this.slots = new ConnectionSlots({ suspect: (id) => this.registry.suspect(id), requeue: (key) => this.queue.add(key) });
     const caches = {
       coderConnection: (key: string) => this.connectionsInformer.get(key) as CoderConnection | undefined,
       clusterCoderConnection: (name: string) => this.clusterConnections.get(name) as ClusterCoderConnection | undefined,
@@ -284,8 +291,15 @@ export class Operator {
       this.queue,
       this.#o.concurrency,
       async (key) => {
-        const end = m.reconcileDuration.startTimer();
-        const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
+        const ws = this.#ws(key);
+        // One tenant's hanging server holds at most one worker (connection-slots.ts).
+        const slotted = await this.slots.run(ws ? connectionIdOf(ws) : undefined, key, async () => {
+          const end = m.reconcileDuration.startTimer();
+          const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
+          return { end, result };
+        });
+        if (!slotted) return; // parked: queued again when the connection's running reconcile ends
+        const { end, result } = slotted;
         const label = result && 'error' in result ? 'error' : result && result.requeueAfter !== undefined ? 'requeue' : 'success';
         end({ result: label });
         m.reconciles.inc({ result: label });
