@@ -87,6 +87,8 @@ async function run(guarded: boolean): Promise<{ waitedMs: number; requestsInWind
     setFinalizers: async () => undefined,
     patchStatus: async () => undefined,
     event: async () => undefined,
+    secretFinalizers: async () => undefined,
+    setSecretFinalizers: async () => undefined,
     readSecret: async () => ({
       value: 'bench-token-0123456789',
       labels: { [SECRET_TYPE_LABEL]: SECRET_TYPE_CODER_TOKEN },

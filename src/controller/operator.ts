@@ -15,6 +15,7 @@ import type { OperatorMetrics } from '../observability/metrics.ts';
 import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection-lookup.ts';
 import { ConnectionReconciler } from './connection-reconciler.ts';
 import { ConnectionSlots } from './connection-slots.ts';
+import { ConnectionUsage } from './connection-usage.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
 import { WorkspaceBindings } from './bindings.ts';
@@ -120,7 +121,15 @@ export class Operator {
     };
     const ownsConnection = (c: AnyConnection) => this.shard.ownsConnection(c.metadata.labels);
     const connectionStatus = new ConnectionStatusWriter(kube, o.logger, ownsConnection);
-    this.connectionReconciler = new ConnectionReconciler({ ...caches, connections: this.registry, statusWriter: connectionStatus });
+    // Sharded, an instance sees only its share of the Workspaces and could not tell when a
+    // connection is no longer needed: connections are not kept then (README, Sharding).
+    const usage = this.shard.sharded ? undefined : new ConnectionUsage(kube);
+    this.connectionReconciler = new ConnectionReconciler({
+      ...caches,
+      connections: this.registry,
+      statusWriter: connectionStatus,
+      ...(usage ? { usage, neededForDelete: (id: string) => this.#neededForDelete(id) } : {}),
+    });
     this.reconciler = new Reconciler({
       workspace: (key) => this.#ws(key),
       ...caches,
@@ -133,8 +142,19 @@ export class Operator {
       logger: o.logger,
       metrics: o.metrics,
       ownsConnection,
+      usage,
     });
     this.#wire();
+  }
+
+  /** A Workspace that will delete its Coder workspace (deletionPolicy Delete, not observe-only) uses this connection. */
+  #neededForDelete(id: string): boolean {
+    return this.workspaces().some(
+      (ws) =>
+        connectionIdOf(ws) === id &&
+        (ws.spec.deletionPolicy ?? this.#o.deletionPolicy) === 'Delete' &&
+        !ws.spec.managementPolicies?.includes('Observe'),
+    );
   }
 
   #ws(key: string): Workspace | undefined {
@@ -175,8 +195,15 @@ export class Operator {
         JSON.stringify(m.labels) !== JSON.stringify(p.labels)
       )
         enqueue(ws);
+      // A policy or connection change may free the old connection or need the new one kept.
+      if (m.generation !== p.generation) {
+        this.connectionQueue.add(connectionIdOf(ws as Workspace));
+        this.connectionQueue.add(connectionIdOf(old as Workspace));
+      }
     });
     this.workspaceInformer.on('delete', (ws) => {
+      // The connection may no longer be needed for a delete: let it go (connection-usage.ts).
+      this.connectionQueue.add(connectionIdOf(ws as Workspace));
       // Gone from the cache, whichever way (./shard.ts): the reconcile then only forgets it; no deletion runs.
       if (departureOf(ws).kind === 'left')
         this.#o.logger[this.shard.sharded ? 'info' : 'debug'](

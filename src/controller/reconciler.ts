@@ -22,7 +22,8 @@ import { toDesired, workspaceKey } from '../engine/desired.ts';
 import { failuresOf } from '../engine/engine.ts';
 import type { WorkspacePlan } from '../engine/types.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
-import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
+import type { ConnectionRef, ConnectionRegistry, ConnectionRuntime } from './connections.ts';
+import { ConnectionUsage } from './connection-usage.ts';
 import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRollout, waitRequeueMs } from './rollout.ts';
@@ -66,6 +67,12 @@ export interface ReconcilerDeps extends ConnectionCaches {
   bindings?: WorkspaceBindings;
   /** Sharded (./shard.ts): whether this instance writes the connection's status. Default: every connection. */
   ownsConnection?: (connection: AnyConnection) => boolean;
+  /**
+   * Keeps a connection and its Secret while a Delete-policy Workspace needs them
+   * (connection-usage.ts); undefined: not kept (a sharded instance sees only its
+   * share of the Workspaces, so it could not tell when to let go). Default: its own.
+   */
+  usage?: ConnectionUsage | undefined;
 }
 
 export class Reconciler {
@@ -79,6 +86,7 @@ export class Reconciler {
   readonly #rollouts = new Map<string, ConnectionRollout>();
   readonly #rolloutWritten = new Map<string, string>();
   readonly #bindings: WorkspaceBindings;
+  readonly #usage: ConnectionUsage | undefined;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
 
@@ -87,6 +95,7 @@ export class Reconciler {
     this.#kube = scrubbingKubeWriter(deps.kube);
     this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(this.#kube, deps.logger);
     this.#bindings = deps.bindings ?? new WorkspaceBindings();
+    this.#usage = 'usage' in deps ? deps.usage : new ConnectionUsage(this.#kube);
   }
 
   /**
@@ -145,10 +154,33 @@ export class Reconciler {
       await this.#connStatus.write(conn.ref.id, conn.object, rt, now);
       decision = decide({ ...base, connection: rt.state.ready ? { ready: true } : { ready: false, message: rt.state.message } });
     }
+    if (!('missing' in conn)) await this.#protectConnection(ws, decision, base.policy, conn);
     const handled = await this.#act(ws, decision, rt, now);
     if (rt && !('missing' in conn)) await this.#writeRolloutSummary(conn.ref.id, conn.object);
     return handled;
   };
+
+  /**
+   * A Workspace that will delete its Coder workspace when it is deleted needs
+   * its connection and token Secret until then (connection-usage.ts): both
+   * finalizers go on before the first create or adoption, as the Workspace's
+   * own does. A failure stops the reconcile (nothing is created that a
+   * namespace deletion could strand), except for a delete already under way,
+   * which must not wait for it.
+   */
+  async #protectConnection(
+    ws: Workspace,
+    decision: Decision,
+    policy: DeletionPolicy,
+    conn: { object: AnyConnection; ref: ConnectionRef },
+  ): Promise<void> {
+    if (!this.#usage || policy !== 'Delete' || ws.spec.managementPolicies?.includes('Observe')) return;
+    if (decision.kind === 'addFinalizer' || decision.kind === 'sync') await this.#usage.protect(conn.object, conn.ref);
+    else if (decision.kind === 'delete')
+      await this.#usage.protect(conn.object, conn.ref).catch((err: unknown) => {
+        this.#d.logger.warn({ workspace: workspaceKey(ws), connection: conn.ref.id, err }, 'could not keep the connection for the delete');
+      });
+  }
 
   /**
    * status.rollout on the connection: its Workspaces per rollout state, patched only when the

@@ -2,7 +2,7 @@
 // reconcile by more than one request timeout. Tenant A's Coder accepts and
 // never answers; tenant B's answers at once. Two workers, A's four Workspaces
 // queued ahead of B's one. Proven by counts and order, not by timings: the
-// request timeout (300 ms) only bounds how long a hanging request lives.
+// request timeout (1 s) only bounds how long a hanging request lives.
 //   - first look: A's server gets ONE request (the timeout opens A's circuit
 //     breaker; no retry, no further call), and B is reconciled before A's
 //     server sees a second one. On main A's check was retried 5 times, with
@@ -10,6 +10,8 @@
 //   - after the cool-down: one trial request to A; while it hangs, A holds one
 //     worker (its other reconciles are parked), and B is reconciled before
 //     the trial ends.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
@@ -21,11 +23,22 @@ import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { ALLOWED_URLS_ANNOTATION } from '../../../src/controller/token-secret.ts';
 import { runWorkers } from '../../../src/kube/run-workers.ts';
 import { WorkQueue } from '../../../src/kube/work-queue.ts';
-import { startServer, type TestServer } from '../coder/http-fixture.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 
-let hanging: TestServer | undefined;
+/** Accepts and never answers; counts requests as soon as their headers arrive. */
+async function hangingServer(): Promise<{ url: string; requests: unknown[]; close(): Promise<void> }> {
+  const requests: unknown[] = [];
+  const server = createServer((req) => void requests.push(req.url));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+let hanging: Awaited<ReturnType<typeof hangingServer>> | undefined;
 let queue: WorkQueue | undefined;
 afterEach(async () => {
   queue?.shutDown();
@@ -50,7 +63,7 @@ const connectionFor = (ns: string, url: string): CoderConnection => ({
 
 describe('a tenant whose Coder never answers', () => {
   it('costs other tenants at most one request timeout, and then holds one worker at most', async () => {
-    hanging = await startServer(() => undefined); // accepts, never answers
+    hanging = await hangingServer();
     const slowUrl = hanging.url;
     const kube = new FakeKube([]);
     kube.secretAnnotations = { [ALLOWED_URLS_ANNOTATION]: `${slowUrl} ${FAST}` };
@@ -67,7 +80,9 @@ describe('a tenant whose Coder never answers', () => {
     const registry = new ConnectionRegistry({
       readSecret: () => kube.readSecret(),
       makeApi: (c) =>
-        c.url === FAST ? fast : new CoderClient({ url: c.url, token: c.token, timeoutMs: 300, random: () => 0, circuitBreaker: c.breaker }),
+        c.url === FAST
+          ? fast
+          : new CoderClient({ url: c.url, token: c.token, timeoutMs: 1_000, random: () => 0, circuitBreaker: c.breaker }),
       logger: pino({ level: 'silent' }),
       now: () => clock,
       recheckMs: 1_000,
