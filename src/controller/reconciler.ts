@@ -303,10 +303,25 @@ export class Reconciler {
 
   async #delete(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
-    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
+    // The status as last written: the cache may not show our latest status.id yet.
+    const boundId = this.#lastStatus(ws)?.id ?? ws.status?.id;
+    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, boundId);
     if (desired.observeOnly) {
       // managementPolicies [Observe] never writes to Coder, not even the delete its policy asks for.
       this.#d.logger.info({ key }, 'observe only: releasing the workspace without deleting it in Coder');
+      return this.#removeFinalizer(ws);
+    }
+    if (boundId === undefined) {
+      // Never bound (e.g. the process died between adding the finalizer and the first create or
+      // adoption): a workspace found by owner and name is not this resource's to delete.
+      await this.#events(ws, [
+        {
+          type: 'Warning',
+          reason: 'NotDeleted',
+          action: 'Delete',
+          note: 'not deleted: no Coder workspace is recorded as bound to this Workspace (status.id); removing the finalizer',
+        },
+      ]);
       return this.#removeFinalizer(ws);
     }
     const step = await deleteOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));

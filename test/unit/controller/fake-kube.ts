@@ -5,6 +5,9 @@ import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../.
 import type { EventInput, KubeWriter, ObjectRef, SecretFinalizers, SecretRead } from '../../../src/controller/kube-writer.ts';
 import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
 
+/** coderops.dev/allowed-urls naming the URLs the controller tests use (a ClusterCoderConnection's Secret needs it). */
+export const CLUSTER_TEST_URLS = { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com, http://127.0.0.1:9' };
+
 export class FakeKube implements KubeWriter {
   readonly store = new Map<string, Workspace>();
   readonly log: string[];
@@ -78,8 +81,11 @@ export class FakeKube implements KubeWriter {
   /** The token Secret's labels: opted in unless a test says otherwise. */
   secretLabels: Record<string, string> = { [SECRET_TYPE_LABEL]: SECRET_TYPE_CODER_TOKEN };
 
-  /** The token Secret's annotations: it allows the URLs the tests use unless a test says otherwise. */
-  secretAnnotations: Record<string, string> = { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com, http://127.0.0.1:9' };
+  /**
+   * The token Secret's annotations: none by default (a CoderConnection then works, with a
+   * TokenURLUnbound warning); CLUSTER_TEST_URLS for tests of a ClusterCoderConnection, which needs it.
+   */
+  secretAnnotations: Record<string, string> = {};
 
   /** Token Secrets' metadata by ns/name: absent means it exists with no finalizers (unless listed in `gone`). */
   readonly secrets = new Map<string, SecretFinalizers>();

@@ -13,7 +13,7 @@ import { ConnectionRegistry } from '../../../src/controller/connections.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { FakeCoder } from '../engine/fake-coder.ts';
-import { FakeKube } from './fake-kube.ts';
+import { CLUSTER_TEST_URLS, FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
 
@@ -39,6 +39,7 @@ const admin: ClusterCoderConnection = {
 /** Runs one reconcile of the tenant's Workspace with `secretValue` in the admin Secret; returns everything written. */
 async function reconcileWith(secretValue: string, makeApi?: (token: string) => FakeCoder) {
   const kube = new FakeKube([]);
+  kube.secretAnnotations = CLUSTER_TEST_URLS;
   kube.put(tenantWorkspace);
   kube.connections.set('ClusterCoderConnection/admin', admin);
   const lines: string[] = [];
