@@ -59,6 +59,10 @@ export const CEL_MESSAGES = {
     'running: true conflicts with a non-zero ttl (Coder would stop the workspace when it runs out); set ttl: 0s or drop running',
   versionActiveTakesNothing: 'version with policy Active takes no name or id',
   versionPinnedNeedsOne: 'version with policy Pinned needs exactly one of name and id',
+  pinnedWithAutomaticUpdates:
+    "version policy Pinned conflicts with automaticUpdates: always (Coder's autostart would move the workspace to the active " +
+    'version and the operator would move it back, every day); drop automaticUpdates: always (or set it to never), ' +
+    'or drop the Pinned version',
   ownerName: 'owner must be a Coder username (1-32 ASCII letters and digits, single hyphens between them) or a user UUID',
   organizationName: 'organization must be a Coder organization name (1-32 ASCII letters and digits, single hyphens between them) or a UUID',
   templateName: 'template must be a Coder template name (1-32 ASCII letters and digits, single hyphens between them)',
@@ -256,6 +260,11 @@ export const WorkspaceSpec = cel(
       rule: `!(has(self.running) && self.running && has(self.ttl) && !self.ttl.matches('${ZERO_DURATION_PATTERN}'))`,
       message: CEL_MESSAGES.runningWithTtl,
       fieldPath: '.running',
+    },
+    {
+      rule: "!(has(self.version) && self.version.policy == 'Pinned' && has(self.automaticUpdates) && self.automaticUpdates == 'always')",
+      message: CEL_MESSAGES.pinnedWithAutomaticUpdates,
+      fieldPath: '.automaticUpdates',
     },
     {
       rule: 'has(self.template) != has(self.templateVersion)',

@@ -24,6 +24,7 @@ export function workspaceRuleErrors(doc: unknown): FieldError[] {
     ...coderNameErrors(spec),
     ...runStateErrors(spec),
     ...versionErrors(field(spec, 'version')),
+    ...pinnedUpdateErrors(spec),
   ];
 }
 
@@ -51,6 +52,18 @@ function versionErrors(version: Obj | undefined): FieldError[] {
   if (version['policy'] === 'Pinned' && has('name') === has('id'))
     return [{ path: 'spec.version', message: CEL_MESSAGES.versionPinnedNeedsOne }];
   return [];
+}
+
+/**
+ * The CEL rule on a Pinned version with automaticUpdates: always: Coder's
+ * autostart moves such a workspace to the active version, the operator moves
+ * it back, every day.
+ */
+function pinnedUpdateErrors(spec: Obj): FieldError[] {
+  const pinned = field(spec, 'version')?.['policy'] === 'Pinned';
+  return pinned && spec['automaticUpdates'] === 'always'
+    ? [{ path: 'spec.automaticUpdates', message: CEL_MESSAGES.pinnedWithAutomaticUpdates }]
+    : [];
 }
 
 function templateErrors(spec: Obj): FieldError[] {

@@ -19,6 +19,9 @@ export interface ConnectionFlags {
   requestsPerMinute?: number;
   bypassRateLimit?: boolean;
   coderTimeout?: number;
+  /** Bounds on the workspace list (src/coder/client.ts). */
+  maxListItems?: number;
+  listDeadline?: number;
 }
 
 export interface Connection {
@@ -87,6 +90,8 @@ export async function connect(
     ...(flags.requestsPerMinute !== undefined ? { requestsPerMinute: flags.requestsPerMinute } : {}),
     ...(flags.bypassRateLimit ? { bypassRateLimit: true } : {}),
     ...(flags.coderTimeout !== undefined ? { timeoutMs: flags.coderTimeout } : {}),
+    ...(flags.maxListItems !== undefined ? { listMaxItems: flags.maxListItems } : {}),
+    ...(flags.listDeadline !== undefined ? { listDeadlineMs: flags.listDeadline } : {}),
     ...(onResponse ? { onResponse } : {}),
   });
   let me: User;

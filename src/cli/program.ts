@@ -57,6 +57,12 @@ function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
     .option('--requests-per-minute <n>', 'client-side rate limit per API path (server default is 512)', positiveInt)
     .option('--bypass-rate-limit', 'send X-Coder-Bypass-Ratelimit (site Owner tokens only)')
     .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs).default(30_000, '30s'))
+    .option('--max-list-items <n>', 'most workspaces the list may hold (a server reporting more is refused)', positiveInt, 100_000)
+    .addOption(
+      new Option('--list-deadline <duration>', 'the whole workspace list (every page) must end within this')
+        .argParser(durationMs)
+        .default(300_000, '5m'),
+    )
     .addOption(
       new Option('--deletion-policy <policy>', 'deletionPolicy for specs that do not set one')
         .choices(['Orphan', 'Delete'])

@@ -28,6 +28,8 @@ export interface RunFlags {
   healthProbeBindAddress: string;
   logLevel: string;
   coderTimeout?: number;
+  maxListItems: number;
+  listDeadline: number;
 }
 
 /** Refused at start-up, not by the apiserver on every list. */
@@ -89,6 +91,17 @@ export function registerRunCommand(program: Command, run: (code: number) => void
     .option('--health-probe-bind-address <addr>', 'address for /healthz and /readyz (0 disables)', ':8081')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', process.env.LOG_LEVEL || 'info')
     .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs))
+    .option(
+      '--max-list-items <n>',
+      "most workspaces one connection's list may hold (a server reporting more is refused)",
+      positiveInt,
+      100_000,
+    )
+    .addOption(
+      new Option('--list-deadline <duration>', "one connection's whole workspace list (every page) must end within this")
+        .argParser(durationMs)
+        .default(300_000, '5m'),
+    )
     .action(async (flags: RunFlags) => {
       useSlimClientNode();
       return run(await (await import('./run-operator.ts')).runCommand(flags));

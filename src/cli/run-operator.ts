@@ -42,6 +42,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         }
       : {}),
     ...(flags.coderTimeout ? { coderTimeoutMs: flags.coderTimeout } : {}),
+    coderListBounds: { maxItems: flags.maxListItems, deadlineMs: flags.listDeadline },
     logger,
     metrics,
     onLostLease: () => {

@@ -2,9 +2,11 @@
 // Each method states its route, body and whether a retry is safe; headers,
 // retries, rate limits and errors are ./transport.ts's business.
 import type { CoderApi } from './api.ts';
-import { CoderIncompleteListError, isNotFound } from './errors.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import { CoderIncompleteListError, CoderListBoundError, isNotFound } from './errors.ts';
 import { PathRateLimiter } from './rate-limit.ts';
 import { routePath } from './route.ts';
+import { tokenFormProblem } from './session-token.ts';
 import {
   CoderTransport,
   DEFAULT_MAX_RETRY_AFTER_MS,
@@ -71,6 +73,18 @@ export interface CoderClientOptions {
    * so few, large pages (Coder has no maximum; 10,000 workspaces are 5 reads).
    */
   listPageSize?: number;
+  /**
+   * Bounds on one workspace list, whatever the server says (a hostile one may
+   * claim `count: 1e15` and send new workspaces on every page): at most this
+   * many workspaces (reported by `count` or received). Default 100,000.
+   */
+  listMaxItems?: number;
+  /** At most this many pages per list. Default: enough for listMaxItems, plus one. */
+  listMaxPages?: number;
+  /** A whole list (all its pages, retries included) ends within this. Default 5 minutes. */
+  listDeadlineMs?: number;
+  /** Names this client's deployment in errors, e.g. `connection CoderConnection/ns/name`. Default `Coder at URL`. */
+  source?: string;
   logger?: CoderClientLogger;
   /** Called after every attempt, e.g. for prom-client metrics. */
   onResponse?: (event: CoderRequestEvent) => void;
@@ -82,6 +96,12 @@ export interface CoderClientOptions {
   userAgent?: string;
   /** Share one limiter between clients; withToken does this. Default: a new one. */
   rateLimiter?: PathRateLimiter;
+  /**
+   * The connection's circuit breaker (circuit-breaker.ts), shared by withToken:
+   * a timeout opens it, and nothing is sent (or retried) while it is open.
+   * Default: none (the CLI retries a timed-out read; the operator passes one).
+   */
+  circuitBreaker?: CircuitBreaker;
 }
 
 export const CODER_CLIENT_DEFAULTS = {
@@ -93,6 +113,9 @@ export const CODER_CLIENT_DEFAULTS = {
   retryDeadlineMs: DEFAULT_RETRY_DEADLINE_MS,
   requestsPerMinute: 400,
   listPageSize: 2000,
+  // 40,000 workspaces (the largest fleet measured, docs/performance.md) fit 2.5 times.
+  listMaxItems: 100_000,
+  listDeadlineMs: 300_000,
   userAgent: 'coder-workspace-operator',
 } as const;
 
@@ -105,19 +128,32 @@ const SERVER_REQUESTS_PER_MINUTE = 512;
 export class CoderClient implements CoderApi {
   readonly baseUrl: string;
   readonly listPageSize: number;
+  readonly listMaxItems: number;
+  readonly listDeadlineMs: number;
+  /** How errors name this deployment (listing bounds). */
+  readonly source: string;
   readonly rateLimiter: PathRateLimiter;
   readonly #options: CoderClientOptions;
   readonly #transport: CoderTransport;
+  readonly #now: () => number;
 
   constructor(opts: CoderClientOptions) {
     const url = new URL(opts.url); // throws on a malformed URL, before any request
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`Coder URL must be http(s), got ${url.protocol}`);
     if (url.search || url.hash) throw new TypeError('Coder URL must not carry a query or fragment');
     if (opts.token.trim() === '') throw new TypeError('Coder token is empty');
+    // fetch would quote the whole header value in its error: refuse it here, without the value.
+    const problem = tokenFormProblem(opts.token);
+    if (problem) throw new TypeError(`the Coder token is not usable: ${problem}`);
     const d = CODER_CLIENT_DEFAULTS;
     this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.listPageSize = positiveInteger('listPageSize', opts.listPageSize ?? d.listPageSize);
+    this.listMaxItems = positiveInteger('listMaxItems', opts.listMaxItems ?? d.listMaxItems);
+    this.listDeadlineMs = positiveInteger('listDeadlineMs', opts.listDeadlineMs ?? d.listDeadlineMs);
+    if (opts.listMaxPages !== undefined) positiveInteger('listMaxPages', opts.listMaxPages);
+    this.source = opts.source ?? `Coder at ${this.baseUrl}`;
     const now = opts.now ?? Date.now;
+    this.#now = now;
     const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     this.rateLimiter =
       opts.rateLimiter ??
@@ -146,6 +182,7 @@ export class CoderClient implements CoderApi {
       retryDeadlineMs: nonNegativeInteger('retryDeadlineMs', opts.retryDeadlineMs ?? d.retryDeadlineMs),
       bypassRateLimit: opts.bypassRateLimit ?? false,
       limiter: this.rateLimiter,
+      breaker: opts.circuitBreaker,
       logger: opts.logger,
       onResponse: opts.onResponse,
       random: opts.random ?? Math.random,
@@ -218,18 +255,55 @@ export class CoderClient implements CoderApi {
     return [...byId.values()];
   }
 
+  // Bounded three ways (issue 18 item 5), each failing with the bound to raise:
+  // the server's count and the workspaces received against listMaxItems (a
+  // count above it fails at the first page, before anything piles up), the
+  // pages against listMaxPages, and the whole list against listDeadlineMs.
   async forEachWorkspacePage(opts: { q?: string; pageSize?: number } = {}, onPage: (workspaces: Workspace[]) => void): Promise<void> {
     const pageSize = positiveInteger('pageSize', opts.pageSize ?? this.listPageSize);
+    const maxItems = this.listMaxItems;
+    const maxPages = this.#options.listMaxPages ?? Math.ceil(maxItems / pageSize) + 1;
+    const deadlineAt = this.#now() + this.listDeadlineMs;
     const route = routePath('/api/v2/workspaces');
     const seen = new Set<string>();
-    for (let offset = 0; ; ) {
+    const bound = (b: 'items' | 'pages' | 'deadline', detail: string, raise: string) =>
+      new CoderListBoundError({ source: this.source, bound: b, detail, raise });
+    const tooMany = (n: number, what: string) =>
+      bound(
+        'items',
+        `${what} ${n} workspaces, more than the ${maxItems} a list may hold`,
+        'if the deployment really has that many, raise the bound (--max-list-items)',
+      );
+    for (let offset = 0, pages = 0; ; pages++) {
+      if (pages >= maxPages)
+        throw bound(
+          'pages',
+          `${pages} pages of up to ${pageSize} did not reach the end of the list`,
+          'check that the URL is a Coder deployment, or raise --max-list-items',
+        );
       const query: Record<string, string> = {};
       if (opts.q !== undefined) query.q = opts.q; // verbatim: Coder lowercases it itself
       query.limit = String(pageSize);
       query.offset = String(offset);
       // A page's body may be large (~2.4 KB per workspace): its own limit, growing with the page size.
       const maxBodyBytes = Math.max(MAX_LIST_BODY_BYTES, pageSize * LIST_BYTES_PER_WORKSPACE);
-      const page = asWorkspacesResponse((await this.#send({ method: 'GET', route, query, idempotent: true, maxBodyBytes })).body);
+      const lateBy = () =>
+        bound(
+          'deadline',
+          `${pages} pages (${seen.size} workspaces) took longer than ${Math.round(this.listDeadlineMs / 1000)}s`,
+          'if the deployment is that slow to list, raise the bound (--list-deadline)',
+        );
+      if (this.#now() >= deadlineAt) throw lateBy();
+      let answer: CoderAnswer;
+      try {
+        answer = await this.#send({ method: 'GET', route, query, idempotent: true, maxBodyBytes, deadlineAt });
+      } catch (error) {
+        // An attempt cut short by the list's deadline is the deadline's failure, not the network's.
+        if (this.#now() >= deadlineAt) throw Object.assign(lateBy(), { cause: error });
+        throw error;
+      }
+      const page = asWorkspacesResponse(answer.body);
+      if (page.count > maxItems) throw tooMany(page.count, 'the server reports');
       // Count and rows come from one query, so an empty first page with a
       // count means rows hidden from this token (v2.27.0 with workspace:read),
       // not an empty list. A later empty page ends the list as before.
@@ -237,6 +311,7 @@ export class CoderClient implements CoderApi {
         throw new CoderIncompleteListError({ path: route.template, count: page.count, offset });
       }
       for (const ws of page.workspaces) seen.add(ws.id);
+      if (seen.size > maxItems) throw tooMany(seen.size, 'the server sent');
       onPage(page.workspaces);
       offset += page.workspaces.length;
       if (page.workspaces.length < pageSize || seen.size >= page.count || offset >= page.count) break;

@@ -65,6 +65,27 @@ export class CoderNetworkError extends Error {
   }
 }
 
+/**
+ * Not sent: the connection's server let a request time out a moment ago, and
+ * the circuit breaker (circuit-breaker.ts) holds further requests until its
+ * cool-down ends. Nothing reached the server, so even a create is safe to try
+ * again later.
+ */
+export class CoderCircuitOpenError extends CoderNetworkError {
+  readonly retryInMs: number;
+
+  constructor(init: { method: string; path: string; retryInMs: number }) {
+    const seconds = Math.max(1, Math.ceil(init.retryInMs / 1000));
+    super({
+      method: init.method,
+      path: init.path,
+      timedOut: false,
+      cause: new Error(`not sent: the server let a request time out, so no request goes to it for ${seconds}s more`),
+    });
+    this.retryInMs = init.retryInMs;
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
@@ -118,6 +139,23 @@ export class CoderIncompleteListError extends Error {
     );
     this.count = init.count;
     this.offset = init.offset;
+  }
+}
+
+/**
+ * A workspace list that would not end, or not in time: the server reports or
+ * sends more workspaces than the client lists, more pages than those could
+ * fill, or paging took longer than the whole-list deadline. One tenant's
+ * hostile or broken server must not grow the process without bound. Names
+ * the connection (or the CLI's URL) and the bound to raise.
+ */
+export class CoderListBoundError extends Error {
+  override readonly name = 'CoderListBoundError';
+  readonly bound: 'items' | 'pages' | 'deadline';
+
+  constructor(init: { source: string; bound: 'items' | 'pages' | 'deadline'; detail: string; raise: string }) {
+    super(`listing the workspaces of ${init.source} stopped: ${init.detail}; ${init.raise}`);
+    this.bound = init.bound;
   }
 }
 

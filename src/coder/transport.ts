@@ -15,7 +15,8 @@
 import { fullJitterDelay, retryAfterMs } from './backoff.ts';
 import { formatBytes, readBounded } from './bounded-body.ts';
 import { redirectResponse, toCoderResponse } from './error-body.ts';
-import { CoderApiError, CoderNetworkError, CoderResponseTooLargeError } from './errors.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import { CoderApiError, CoderCircuitOpenError, CoderNetworkError, CoderResponseTooLargeError } from './errors.ts';
 import type { PathRateLimiter } from './rate-limit.ts';
 import type { RoutePath } from './route.ts';
 
@@ -52,6 +53,8 @@ export interface TransportConfig {
   retryDeadlineMs: number;
   bypassRateLimit: boolean;
   limiter: PathRateLimiter;
+  /** The connection's breaker (circuit-breaker.ts); undefined: none (the CLI). */
+  breaker: CircuitBreaker | undefined;
   logger: CoderClientLogger | undefined;
   onResponse: ((event: CoderRequestEvent) => void) | undefined;
   random: () => number;
@@ -74,6 +77,11 @@ export interface CoderRequest {
   alsoOk?: readonly number[];
   /** The largest success body accepted, in bytes. Default MAX_BODY_BYTES. */
   maxBodyBytes?: number;
+  /**
+   * A deadline (the transport's clock) this request belongs to, e.g. a whole
+   * list's: no attempt runs past it and no retry starts after it.
+   */
+  deadlineAt?: number;
 }
 
 export interface CoderAnswer {
@@ -118,13 +126,19 @@ export class CoderTransport {
     const retries = req.idempotent ? c.maxRetries : 0;
     const startedAt = c.now();
     // Another try only when its wait still ends inside the deadline.
-    const inTime = (delayMs: number) => c.now() - startedAt + delayMs <= c.retryDeadlineMs;
+    const inTime = (delayMs: number) =>
+      c.now() - startedAt + delayMs <= c.retryDeadlineMs && (req.deadlineAt === undefined || c.now() + delayMs < req.deadlineAt);
     for (let attempt = 0; ; attempt++) {
       await c.limiter.acquire(req.route.path);
+      // A server that just let a request time out gets no more until its cool-down ends.
+      if (c.breaker && !c.breaker.admit())
+        throw new CoderCircuitOpenError({ method: req.method, path: req.route.path, retryInMs: c.breaker.remainingMs() });
       const started = performance.now();
       let response: Response;
       let body: { text: string; over: boolean };
-      const timeout = AbortSignal.timeout(c.timeoutMs);
+      const timeout = AbortSignal.timeout(
+        req.deadlineAt === undefined ? c.timeoutMs : Math.max(1, Math.min(c.timeoutMs, req.deadlineAt - c.now())),
+      );
       try {
         response = await fetch(url, {
           method: req.method,
@@ -139,15 +153,20 @@ export class CoderTransport {
         body = await readBounded(response, success ? (req.maxBodyBytes ?? MAX_BODY_BYTES) : MAX_ERROR_BODY_BYTES);
       } catch (cause) {
         const timedOut = timeout.aborted;
+        if (timedOut) c.breaker?.timedOut();
+        else c.breaker?.failedFast();
         this.#report(req, 0, started, attempt, timedOut ? 'timeout' : 'network');
         const error = new CoderNetworkError({ method: req.method, path: req.route.path, cause: plainCause(cause), timedOut });
         const delay = fullJitterDelay(attempt, c.retryBaseMs, c.retryMaxMs, c.random);
-        if (attempt < retries && this.#beforeDeadline(req, inTime(delay))) {
+        // With the breaker open a retry would not be sent: one timeout is all a hanging server costs.
+        const breakerOpen = c.breaker !== undefined && c.breaker.state !== 'closed';
+        if (attempt < retries && !breakerOpen && this.#beforeDeadline(req, inTime(delay))) {
           await this.#backoff(req, attempt, delay, error.message);
           continue;
         }
         throw error;
       }
+      c.breaker?.answered();
       this.#report(req, response.status, started, attempt);
       this.#throttleFrom(req, response.headers);
 

@@ -8,12 +8,16 @@
 //   2. the runtime: Secret read, buildinfo + users/me, first list (shared with
 //      any Workspace reconcile that needs it at the same moment)
 //   3. status merge patch only when it changed (quiet in steady state)
-//   4. not ready for a reason that may pass by itself (Secret missing or not
+//   4. usage (connection-usage.ts): while a Workspace with deletionPolicy
+//      Delete uses it, the connection and its Secret carry finalizers; once
+//      none does, they are removed (a connection being deleted then goes)
+//   5. not ready for a reason that may pass by itself (Secret missing or not
 //      labelled yet, Coder unreachable): look again after recheckMs. A refused
 //      token waits for the next resync or a change to the connection.
 import type { ConnectionRegistry } from './connections.ts';
 import { connectionById, connectionRefOf, type ConnectionCaches } from './connection-lookup.ts';
 import type { ConnectionStatusWriter } from './connection-status-writer.ts';
+import { IN_USE_FINALIZER, type ConnectionUsage } from './connection-usage.ts';
 import type { HandlerResult } from '../kube/run-workers.ts';
 
 export interface ConnectionReconcilerDeps extends ConnectionCaches {
@@ -22,6 +26,10 @@ export interface ConnectionReconcilerDeps extends ConnectionCaches {
   now?: () => Date;
   /** Default 15 s, the registry's own recheck period. */
   recheckMs?: number;
+  /** Keeps a connection in use by Delete-policy Workspaces (connection-usage.ts); undefined: sharded, not kept. */
+  usage?: ConnectionUsage;
+  /** Does a Workspace with an effective deletionPolicy Delete use this connection id? (from the Workspace cache) */
+  neededForDelete?: (id: string) => boolean;
 }
 
 export class ConnectionReconciler {
@@ -38,7 +46,17 @@ export class ConnectionReconciler {
       this.#d.statusWriter.forget(id);
       return;
     }
-    const rt = await this.#d.connections.runtime(connectionRefOf(object));
+    const ref = connectionRefOf(object);
+    const { usage, neededForDelete } = this.#d;
+    if (usage && neededForDelete) {
+      if (neededForDelete(id))
+        await usage.protect(object, ref).catch(() => undefined); // the Workspace reconciles insist
+      else if (object.metadata.finalizers?.includes(IN_USE_FINALIZER)) {
+        await usage.release(object, ref);
+        if (object.metadata.deletionTimestamp) return; // it goes now: nothing left to report
+      }
+    }
+    const rt = await this.#d.connections.runtime(ref);
     await this.#d.statusWriter.write(id, object, rt, this.#d.now?.() ?? new Date());
     if (!rt.state.ready && rt.state.reason !== 'Unauthorized') return { requeueAfter: this.#d.recheckMs ?? 15_000 };
     return;

@@ -9,6 +9,7 @@ import type { AnyConnection } from './connection-lookup.ts';
 import { connectionStatus } from './connection-status.ts';
 import type { ConnectionRuntime } from './connections.ts';
 import type { KubeWriter, ObjectRef } from './kube-writer.ts';
+import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { mergePatch } from './status-patch.ts';
 
 type ConnectionStatus = NonNullable<AnyConnection['status']>;
@@ -29,7 +30,7 @@ export class ConnectionStatusWriter {
   readonly #owns: (obj: AnyConnection) => boolean;
 
   constructor(kube: Pick<KubeWriter, 'patchStatus'>, logger: Logger, owns: (obj: AnyConnection) => boolean = () => true) {
-    this.#kube = kube;
+    this.#kube = scrubbingKubeWriter(kube);
     this.#logger = logger;
     this.#owns = owns;
   }

@@ -8,6 +8,9 @@ import { statusChanged } from './status-patch.ts';
 
 type ConnectionStatus = NonNullable<ClusterCoderConnection['status']>;
 
+/** The warning condition of a CoderConnection whose Secret lacks coderops.dev/allowed-urls (token-secret.ts). */
+export const TOKEN_URL_UNBOUND = 'TokenURLUnbound';
+
 export function connectionStatus(
   previous: ConnectionStatus | undefined,
   state: ConnectionState,
@@ -20,6 +23,17 @@ export function connectionStatus(
     ? { type: 'Ready' as const, status: 'True' as const, reason: 'Connected', message: `Coder ${state.version} accepted the token` }
     : { type: 'Ready' as const, status: 'False' as const, reason: state.reason, message: state.message };
   next.conditions = setCondition(previous?.conditions ?? [], ready, now, generation);
+  // Present only while true (as kstatus's Stalled): the token's Secret names no URL it may go to.
+  const warning = state.ready ? state.warning : undefined;
+  next.conditions =
+    warning === undefined
+      ? next.conditions.filter((c) => c.type !== TOKEN_URL_UNBOUND)
+      : setCondition(
+          next.conditions,
+          { type: TOKEN_URL_UNBOUND, status: 'True', reason: 'AllowedURLsMissing', message: warning },
+          now,
+          generation,
+        );
   if (state.ready) {
     next.version = state.version;
     const renames = state.renamesAllowed ?? previous?.renamesAllowed;

@@ -8,14 +8,15 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoderApi } from '../coder/api.ts';
+import { CircuitBreaker } from '../coder/circuit-breaker.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import { WorkspaceEngine } from '../engine/engine.ts';
 import { CoderWorkspaces } from '../engine/external.ts';
 import { Snapshot } from '../engine/observe.ts';
-import { acceptToken } from '../coder/session-token.ts';
+import { acceptToken, tokenFormProblem } from '../coder/session-token.ts';
 import { checkCoder } from './coder-check.ts';
 import type { SecretRead } from './kube-writer.ts';
-import { notLabelledMessage, optedIn } from './token-secret.ts';
+import { notLabelledMessage, optedIn, urlBinding } from './token-secret.ts';
 
 export interface ConnectionSpecLike {
   url: string;
@@ -35,30 +36,58 @@ export interface ConnectionRef {
 }
 
 export type ConnectionState =
-  | { ready: true; version: string; renamesAllowed?: boolean }
-  | { ready: false; reason: NotReadyReason; message: string };
+  /** warning: the Secret does not name its allowed URLs (a CoderConnection may still use it: token-secret.ts). */
+  { ready: true; version: string; renamesAllowed?: boolean; warning?: string } | { ready: false; reason: NotReadyReason; message: string };
 
 /**
  * SecretNotFound: the Secret or key cannot be read. SecretNotLabelled: the
  * Secret lacks the opt-in label (token-secret.ts) and was not used.
+ * URLNotAllowed: the Secret's coderops.dev/allowed-urls does not name the
+ * connection's URL (or, for a ClusterCoderConnection, names none): no request sent.
+ * InvalidToken: the key holds something no session token looks like (a second
+ * line, white space, a control character): never sent, never quoted.
  * Unauthorized: Coder refused the token. Unreachable: no usable answer.
  * NotCoder: the server answered, but not like Coder.
  */
-export type NotReadyReason = 'SecretNotFound' | 'SecretNotLabelled' | 'Unauthorized' | 'Unreachable' | 'NotCoder';
+export type NotReadyReason =
+  | 'SecretNotFound'
+  | 'SecretNotLabelled'
+  | 'URLNotAllowed'
+  | 'InvalidToken'
+  | 'Unauthorized'
+  | 'Unreachable'
+  | 'NotCoder';
 
 /** The Secret was read but lacks the opt-in label: its value is never used. */
 class SecretNotLabelledError extends Error {}
 
+/** The Secret does not allow its token to go to the connection's URL. */
+class UrlNotAllowedError extends Error {}
+
+/** The Secret's key holds no usable token; the message names the Secret and key, never the value. */
+class InvalidTokenError extends Error {}
+
 export interface ConnectionDeps {
   /** GET of one Secret key and the Secret's labels (RBAC allows get only); throws when absent. */
   readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
-  makeApi(opts: { url: string; token: string; requestsPerMinute?: number; bypassRateLimit?: boolean }): CoderApi;
+  /** `source` names the connection in the client's errors (a list bound, say). */
+  makeApi(opts: {
+    url: string;
+    token: string;
+    source: string;
+    /** The connection's breaker, kept across rebuilds (a rebuild while it is open sends nothing). */
+    breaker: CircuitBreaker;
+    requestsPerMinute?: number;
+    bypassRateLimit?: boolean;
+  }): CoderApi;
   logger: Logger;
   now?: () => number;
   /** A missing workspace triggers a refresh only when the snapshot is older than this. Default 3 s. */
   staleMs?: number;
   /** A check that failed for a reason other than the token is retried after this. Default 15 s. */
   recheckMs?: number;
+  /** How long a connection whose server let a request time out gets no requests. Default 30 s (one request timeout). */
+  breakerCooldownMs?: number;
 }
 
 export class ConnectionRuntime {
@@ -131,6 +160,8 @@ export class ConnectionRegistry {
   readonly #runtimes = new Map<string, Promise<ConnectionRuntime>>();
   /** Ids whose check has finished at least once (for /readyz). */
   readonly #settled = new Set<string>();
+  /** One circuit breaker per connection id, for the life of the process (src/coder/circuit-breaker.ts). */
+  readonly #breakers = new Map<string, CircuitBreaker>();
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
@@ -170,6 +201,23 @@ export class ConnectionRegistry {
     return building;
   }
 
+  /**
+   * Is this connection's server suspected of hanging (its breaker is open or
+   * half-open)? The operator then lets only one reconcile of it hold a worker
+   * at a time (connection-slots.ts).
+   */
+  suspect(id: string): boolean {
+    const breaker = this.#breakers.get(id);
+    return breaker !== undefined && breaker.state !== 'closed';
+  }
+
+  #breaker(id: string): CircuitBreaker {
+    let breaker = this.#breakers.get(id);
+    if (!breaker)
+      this.#breakers.set(id, (breaker = new CircuitBreaker({ cooldownMs: this.#deps.breakerCooldownMs ?? 30_000, now: this.#now })));
+    return breaker;
+  }
+
   /** Has this connection been checked (ready or not) since it was last built? */
   checked(id: string): boolean {
     return this.#settled.has(id);
@@ -191,7 +239,10 @@ export class ConnectionRegistry {
     for (const ref of refs) {
       try {
         const current = await this.#runtimes.get(ref.id)?.catch(() => undefined);
-        const token = await this.#token(ref).catch(() => undefined);
+        const token = await this.#token(ref).then(
+          (t) => t.token,
+          () => undefined,
+        );
         if (current && (!current.state.ready || token === undefined || current.tokenHash !== hashToken(token))) this.invalidate(ref.id);
         const rt = await this.runtime(ref);
         if (rt.state.ready && rt === current) await rt.refresh();
@@ -209,25 +260,45 @@ export class ConnectionRegistry {
     await Promise.all(all.map((rt) => rt?.owners?.release()));
   }
 
-  /** The token, only from a Secret that opted in; throws SecretNotLabelledError otherwise. */
-  async #token(ref: ConnectionRef): Promise<string> {
+  /**
+   * The token, only from a Secret that opted in (else SecretNotLabelledError) and allows the
+   * connection's URL (else UrlNotAllowedError); `warning` when the Secret names no URL at all
+   * and the connection is a CoderConnection, which the migration still lets through.
+   */
+  async #token(ref: ConnectionRef): Promise<{ token: string; warning?: string }> {
     const key = ref.spec.tokenSecretRef.key ?? 'token';
-    const read = await this.#deps.readSecret(ref.secretNamespace, ref.spec.tokenSecretRef.name, key);
-    if (!optedIn(read.labels)) throw new SecretNotLabelledError(notLabelledMessage(ref.secretNamespace, ref.spec.tokenSecretRef.name));
+    const name = ref.spec.tokenSecretRef.name;
+    const read = await this.#deps.readSecret(ref.secretNamespace, name, key);
+    if (!optedIn(read.labels)) throw new SecretNotLabelledError(notLabelledMessage(ref.secretNamespace, name));
+    const binding = urlBinding(read.annotations, ref.spec.url, { namespace: ref.secretNamespace, name });
+    if (binding.kind === 'refused') throw new UrlNotAllowedError(binding.message);
+    if (binding.kind === 'unbound' && ref.kind === 'ClusterCoderConnection')
+      throw new UrlNotAllowedError(`${binding.message} (required for a ClusterCoderConnection)`);
     const token = acceptToken(read.value);
     if (!token) throw new Error(`key "${key}" is empty`);
-    return token;
+    const problem = tokenFormProblem(token);
+    if (problem)
+      throw new InvalidTokenError(
+        `key "${key}" of Secret ${ref.secretNamespace}/${ref.spec.tokenSecretRef.name} does not hold a usable Coder token: ${problem}; ` +
+          'store the token alone in it',
+      );
+    return binding.kind === 'unbound' ? { token, warning: binding.message } : { token };
   }
 
   async #build(ref: ConnectionRef): Promise<ConnectionRuntime> {
     const now = this.#now;
     const secret = `${ref.secretNamespace}/${ref.spec.tokenSecretRef.name}`;
     let token: string;
+    let warning: string | undefined;
     try {
-      token = await this.#token(ref);
+      ({ token, warning } = await this.#token(ref));
     } catch (error) {
+      if (error instanceof UrlNotAllowedError)
+        return new ConnectionRuntime({ ref, state: { ready: false, reason: 'URLNotAllowed', message: error.message }, now });
       if (error instanceof SecretNotLabelledError)
         return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotLabelled', message: error.message }, now });
+      if (error instanceof InvalidTokenError)
+        return new ConnectionRuntime({ ref, state: { ready: false, reason: 'InvalidToken', message: error.message }, now });
       const message = `cannot read the token from Secret ${secret}: ${error instanceof Error ? error.message : String(error)}`;
       return new ConnectionRuntime({ ref, state: { ready: false, reason: 'SecretNotFound', message }, now });
     }
@@ -236,6 +307,8 @@ export class ConnectionRegistry {
       api = this.#deps.makeApi({
         url: ref.spec.url,
         token,
+        source: `connection ${ref.id}`,
+        breaker: this.#breaker(ref.id),
         ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
         ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
       });
@@ -244,7 +317,9 @@ export class ConnectionRegistry {
       const message = `cannot use the connection URL: ${error instanceof Error ? error.message : String(error)}`;
       return new ConnectionRuntime({ ref, tokenHash: hashToken(token), state: { ready: false, reason: 'Unreachable', message }, now });
     }
-    const state = await checkCoder(api, ref.spec.url, secret);
+    const checked = await checkCoder(api, ref.spec.url, secret);
+    const state: ConnectionState = checked.ready && warning ? { ...checked, warning } : checked;
+    if (warning) this.#deps.logger.warn({ connection: ref.id }, warning);
     const rt = new ConnectionRuntime({ ref, tokenHash: hashToken(token), api, state, now });
     if (state.ready) {
       try {

@@ -35,11 +35,23 @@ export interface KubeWriter {
   event(input: EventInput): Promise<void>;
   /** One key of one Secret, and the Secret's labels (the opt-in a connection needs, connections.ts). */
   readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
+  /** A Secret's finalizers (connection-usage.ts); undefined when it is gone. */
+  secretFinalizers(namespace: string, name: string): Promise<SecretFinalizers | undefined>;
+  /** Replaces a Secret's metadata.finalizers, conditional on resourceVersion (never touches its data). */
+  setSecretFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
+}
+
+export interface SecretFinalizers {
+  finalizers: string[];
+  resourceVersion: string | undefined;
+  deleting: boolean;
 }
 
 export interface SecretRead {
   value: string;
   labels: Record<string, string>;
+  /** coderops.dev/allowed-urls binds the token to Coder URLs (token-secret.ts). */
+  annotations?: Record<string, string>;
 }
 
 const PLURAL: Record<ObjectRef['kind'], string> = {
@@ -82,6 +94,22 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
       };
       await kubeRequest(kc, { method: 'POST', path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, body });
     },
+    async secretFinalizers(namespace, name) {
+      try {
+        const secret = await kubeRequest<RawSecret>(kc, { method: 'GET', path: secretPath(namespace, name) });
+        return {
+          finalizers: secret.metadata?.finalizers ?? [],
+          resourceVersion: secret.metadata?.resourceVersion,
+          deleting: secret.metadata?.deletionTimestamp !== undefined,
+        };
+      } catch (error) {
+        if (error instanceof ApiException && error.code === 404) return undefined;
+        throw error;
+      }
+    },
+    async setSecretFinalizers(namespace, name, finalizers, resourceVersion) {
+      await mergePatch(secretPath(namespace, name), { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } });
+    },
     async readSecret(namespace, name, key) {
       let secret: RawSecret;
       try {
@@ -95,15 +123,29 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
       }
       const value = secret.data?.[key];
       if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
-      return { value: Buffer.from(value, 'base64').toString('utf8'), labels: secret.metadata?.labels ?? {} };
+      return {
+        value: Buffer.from(value, 'base64').toString('utf8'),
+        labels: secret.metadata?.labels ?? {},
+        annotations: secret.metadata?.annotations ?? {},
+      };
     },
   };
 }
 
 /** A Secret as the apiserver sends it: data values are base64. */
 interface RawSecret {
-  metadata?: { labels?: Record<string, string> };
+  metadata?: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    resourceVersion?: string;
+    deletionTimestamp?: string;
+  };
   data?: Record<string, string>;
+}
+
+function secretPath(namespace: string, name: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
 }
 
 /** /apis/G/V[/namespaces/NS]/PLURAL/NAME of one of our objects. */

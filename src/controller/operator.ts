@@ -14,12 +14,15 @@ import { CoderClient } from '../coder/client.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection-lookup.ts';
 import { ConnectionReconciler } from './connection-reconciler.ts';
+import { ConnectionSlots } from './connection-slots.ts';
+import { ConnectionUsage } from './connection-usage.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
 import { WorkspaceBindings } from './bindings.ts';
 import type { ResourceInformer } from '../kube/informer.ts';
 import { informerFor } from './informer-for.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
+import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { defaultIdentity, LeaderElector } from '../kube/leader-election.ts';
 import { kubeLeaseClient } from '../kube/lease-client.ts';
 import { Reconciler } from './reconciler.ts';
@@ -45,6 +48,8 @@ export interface OperatorOptions {
     identity?: string;
   };
   coderTimeoutMs?: number;
+  /** --max-list-items, --list-deadline: bounds on each connection's workspace list (src/coder/client.ts). */
+  coderListBounds?: { maxItems?: number; deadlineMs?: number };
   logger: Logger;
   metrics: OperatorMetrics;
   /** Replaces the Kubernetes writes (tests). */
@@ -70,6 +75,8 @@ export class Operator {
   readonly connectionReconciler: ConnectionReconciler;
   /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
   readonly bindings = new WorkspaceBindings();
+  /** Reconciles per connection holding a worker: one while its server is suspected of hanging. */
+  readonly slots: ConnectionSlots;
   readonly shard: Shard;
   readonly #o: OperatorOptions;
   readonly #stop = new AbortController();
@@ -90,7 +97,7 @@ export class Operator {
     this.connectionsInformer = informerFor<KubernetesObject>(o.kubeConfig, CODER_CONNECTIONS, inf);
     this.clusterConnections = informerFor<KubernetesObject>(o.kubeConfig, CLUSTER_CODER_CONNECTIONS, { logger: o.logger });
     this.namespaceInformer = informerFor<KubernetesObject>(o.kubeConfig, NAMESPACES, { logger: o.logger });
-    const kube = o.kube ?? kubeWriter(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity());
+    const kube = scrubbingKubeWriter(o.kube ?? kubeWriter(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity()));
     this.registry = new ConnectionRegistry({
       readSecret: (ns, name, key) => kube.readSecret(ns, name, key),
       makeApi: (c) =>
@@ -98,17 +105,31 @@ export class Operator {
           ...c,
           logger: o.logger,
           onResponse: o.metrics.onCoderResponse,
+          circuitBreaker: c.breaker,
           ...(o.coderTimeoutMs ? { timeoutMs: o.coderTimeoutMs } : {}),
+          ...(o.coderListBounds?.maxItems ? { listMaxItems: o.coderListBounds.maxItems } : {}),
+          ...(o.coderListBounds?.deadlineMs ? { listDeadlineMs: o.coderListBounds.deadlineMs } : {}),
         }),
       logger: o.logger,
+      // A hanging server is left alone for one request timeout before a trial request.
+      breakerCooldownMs: o.coderTimeoutMs ?? 30_000,
     });
+    this.slots = new ConnectionSlots({ suspect: (id) => this.registry.suspect(id), requeue: (key) => this.queue.add(key) });
     const caches = {
       coderConnection: (key: string) => this.connectionsInformer.get(key) as CoderConnection | undefined,
       clusterCoderConnection: (name: string) => this.clusterConnections.get(name) as ClusterCoderConnection | undefined,
     };
     const ownsConnection = (c: AnyConnection) => this.shard.ownsConnection(c.metadata.labels);
     const connectionStatus = new ConnectionStatusWriter(kube, o.logger, ownsConnection);
-    this.connectionReconciler = new ConnectionReconciler({ ...caches, connections: this.registry, statusWriter: connectionStatus });
+    // Sharded, an instance sees only its share of the Workspaces and could not tell when a
+    // connection is no longer needed: connections are not kept then (README, Sharding).
+    const usage = this.shard.sharded ? undefined : new ConnectionUsage(kube);
+    this.connectionReconciler = new ConnectionReconciler({
+      ...caches,
+      connections: this.registry,
+      statusWriter: connectionStatus,
+      ...(usage ? { usage, neededForDelete: (id: string) => this.#neededForDelete(id) } : {}),
+    });
     this.reconciler = new Reconciler({
       workspace: (key) => this.#ws(key),
       ...caches,
@@ -121,8 +142,19 @@ export class Operator {
       logger: o.logger,
       metrics: o.metrics,
       ownsConnection,
+      usage,
     });
     this.#wire();
+  }
+
+  /** A Workspace that will delete its Coder workspace (deletionPolicy Delete, not observe-only) uses this connection. */
+  #neededForDelete(id: string): boolean {
+    return this.workspaces().some(
+      (ws) =>
+        connectionIdOf(ws) === id &&
+        (ws.spec.deletionPolicy ?? this.#o.deletionPolicy) === 'Delete' &&
+        !ws.spec.managementPolicies?.includes('Observe'),
+    );
   }
 
   #ws(key: string): Workspace | undefined {
@@ -163,8 +195,15 @@ export class Operator {
         JSON.stringify(m.labels) !== JSON.stringify(p.labels)
       )
         enqueue(ws);
+      // A policy or connection change may free the old connection or need the new one kept.
+      if (m.generation !== p.generation) {
+        this.connectionQueue.add(connectionIdOf(ws as Workspace));
+        this.connectionQueue.add(connectionIdOf(old as Workspace));
+      }
     });
     this.workspaceInformer.on('delete', (ws) => {
+      // The connection may no longer be needed for a delete: let it go (connection-usage.ts).
+      this.connectionQueue.add(connectionIdOf(ws as Workspace));
       // Gone from the cache, whichever way (./shard.ts): the reconcile then only forgets it; no deletion runs.
       if (departureOf(ws).kind === 'left')
         this.#o.logger[this.shard.sharded ? 'info' : 'debug'](
@@ -279,8 +318,15 @@ export class Operator {
       this.queue,
       this.#o.concurrency,
       async (key) => {
-        const end = m.reconcileDuration.startTimer();
-        const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
+        const ws = this.#ws(key);
+        // One tenant's hanging server holds at most one worker (connection-slots.ts).
+        const slotted = await this.slots.run(ws ? connectionIdOf(ws) : undefined, key, async () => {
+          const end = m.reconcileDuration.startTimer();
+          const result = await this.reconciler.reconcile(key).catch((error: unknown) => ({ error }));
+          return { end, result };
+        });
+        if (!slotted) return; // parked: queued again when the connection's running reconcile ends
+        const { end, result } = slotted;
         const label = result && 'error' in result ? 'error' : result && result.requeueAfter !== undefined ? 'requeue' : 'success';
         end({ result: label });
         m.reconciles.inc({ result: label });

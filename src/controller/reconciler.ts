@@ -22,7 +22,8 @@ import { toDesired, workspaceKey } from '../engine/desired.ts';
 import { failuresOf } from '../engine/engine.ts';
 import type { WorkspacePlan } from '../engine/types.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
-import type { ConnectionRegistry, ConnectionRuntime } from './connections.ts';
+import type { ConnectionRef, ConnectionRegistry, ConnectionRuntime } from './connections.ts';
+import { ConnectionUsage } from './connection-usage.ts';
 import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
 import { ConnectionRollout, waitRequeueMs } from './rollout.ts';
@@ -43,6 +44,7 @@ import {
 } from './outcome-events.ts';
 import type { HandlerResult } from '../kube/run-workers.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
+import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { checkTenancy } from './tenancy.ts';
 import { deleteOne, syncOne } from './workspace-sync.ts';
 
@@ -65,10 +67,18 @@ export interface ReconcilerDeps extends ConnectionCaches {
   bindings?: WorkspaceBindings;
   /** Sharded (./shard.ts): whether this instance writes the connection's status. Default: every connection. */
   ownsConnection?: (connection: AnyConnection) => boolean;
+  /**
+   * Keeps a connection and its Secret while a Delete-policy Workspace needs them
+   * (connection-usage.ts); undefined: not kept (a sharded instance sees only its
+   * share of the Workspaces, so it could not tell when to let go). Default: its own.
+   */
+  usage?: ConnectionUsage | undefined;
 }
 
 export class Reconciler {
   readonly #d: ReconcilerDeps;
+  /** deps.kube, with every status patch and Event scrubbed of tokens (scrubbing-kube-writer.ts). */
+  readonly #kube: KubeWriter;
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connStatus: ConnectionStatusWriter;
@@ -76,13 +86,16 @@ export class Reconciler {
   readonly #rollouts = new Map<string, ConnectionRollout>();
   readonly #rolloutWritten = new Map<string, string>();
   readonly #bindings: WorkspaceBindings;
+  readonly #usage: ConnectionUsage | undefined;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
-    this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(deps.kube, deps.logger);
+    this.#kube = scrubbingKubeWriter(deps.kube);
+    this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(this.#kube, deps.logger);
     this.#bindings = deps.bindings ?? new WorkspaceBindings();
+    this.#usage = 'usage' in deps ? deps.usage : new ConnectionUsage(this.#kube);
   }
 
   /**
@@ -141,10 +154,33 @@ export class Reconciler {
       await this.#connStatus.write(conn.ref.id, conn.object, rt, now);
       decision = decide({ ...base, connection: rt.state.ready ? { ready: true } : { ready: false, message: rt.state.message } });
     }
+    if (!('missing' in conn)) await this.#protectConnection(ws, decision, base.policy, conn);
     const handled = await this.#act(ws, decision, rt, now);
     if (rt && !('missing' in conn)) await this.#writeRolloutSummary(conn.ref.id, conn.object);
     return handled;
   };
+
+  /**
+   * A Workspace that will delete its Coder workspace when it is deleted needs
+   * its connection and token Secret until then (connection-usage.ts): both
+   * finalizers go on before the first create or adoption, as the Workspace's
+   * own does. A failure stops the reconcile (nothing is created that a
+   * namespace deletion could strand), except for a delete already under way,
+   * which must not wait for it.
+   */
+  async #protectConnection(
+    ws: Workspace,
+    decision: Decision,
+    policy: DeletionPolicy,
+    conn: { object: AnyConnection; ref: ConnectionRef },
+  ): Promise<void> {
+    if (!this.#usage || policy !== 'Delete' || ws.spec.managementPolicies?.includes('Observe')) return;
+    if (decision.kind === 'addFinalizer' || decision.kind === 'sync') await this.#usage.protect(conn.object, conn.ref);
+    else if (decision.kind === 'delete')
+      await this.#usage.protect(conn.object, conn.ref).catch((err: unknown) => {
+        this.#d.logger.warn({ workspace: workspaceKey(ws), connection: conn.ref.id, err }, 'could not keep the connection for the delete');
+      });
+  }
 
   /**
    * status.rollout on the connection: its Workspaces per rollout state, patched only when the
@@ -167,7 +203,7 @@ export class Reconciler {
       ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
     };
     try {
-      await this.#d.kube.patchStatus(target, { rollout: counts });
+      await this.#kube.patchStatus(target, { rollout: counts });
       this.#rolloutWritten.set(id, text);
     } catch (error) {
       this.#d.logger.warn({ connection: id, err: error }, 'could not write the rollout summary of the connection');
@@ -203,7 +239,7 @@ export class Reconciler {
         // Coder calls meanwhile); an unreadable Secret or an unreachable Coder is looked at again soon.
         return rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' ? { requeueAfter: this.#d.recheckMs ?? 15_000 } : undefined;
       case 'addFinalizer':
-        await this.#d.kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
+        await this.#kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
         return this.#sync(ws, rt!, now);
       case 'delete':
         return this.#delete(ws, rt!, now);
@@ -267,10 +303,25 @@ export class Reconciler {
 
   async #delete(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
-    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
+    // The status as last written: the cache may not show our latest status.id yet.
+    const boundId = this.#lastStatus(ws)?.id ?? ws.status?.id;
+    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, boundId);
     if (desired.observeOnly) {
       // managementPolicies [Observe] never writes to Coder, not even the delete its policy asks for.
       this.#d.logger.info({ key }, 'observe only: releasing the workspace without deleting it in Coder');
+      return this.#removeFinalizer(ws);
+    }
+    if (boundId === undefined) {
+      // Never bound (e.g. the process died between adding the finalizer and the first create or
+      // adoption): a workspace found by owner and name is not this resource's to delete.
+      await this.#events(ws, [
+        {
+          type: 'Warning',
+          reason: 'NotDeleted',
+          action: 'Delete',
+          note: 'not deleted: no Coder workspace is recorded as bound to this Workspace (status.id); removing the finalizer',
+        },
+      ]);
       return this.#removeFinalizer(ws);
     }
     const step = await deleteOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired));
@@ -325,7 +376,7 @@ export class Reconciler {
 
   async #removeFinalizer(ws: Workspace): Promise<HandlerResult> {
     try {
-      await this.#d.kube.setFinalizers(
+      await this.#kube.setFinalizers(
         ref(ws),
         (ws.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
         ws.metadata.resourceVersion,
@@ -363,7 +414,7 @@ export class Reconciler {
     const previous = written && written.rv === rv ? written.status : ws.status;
     if (!statusChanged(previous, next)) return false;
     try {
-      await this.#d.kube.patchStatus(ref(ws), mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      await this.#kube.patchStatus(ref(ws), mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
     } catch (error) {
       if (isKubeNotFound(error)) return false;
       throw error;
@@ -376,7 +427,7 @@ export class Reconciler {
   async #events(ws: Workspace, events: EventSpec[]): Promise<void> {
     for (const e of events) {
       try {
-        await this.#d.kube.event({ regarding: ref(ws), ...e });
+        await this.#kube.event({ regarding: ref(ws), ...e });
       } catch (error) {
         // An Event is a courtesy: losing one must not fail or repeat the reconcile.
         this.#d.logger.warn({ key: workspaceKey(ws), reason: e.reason, err: error }, 'could not record an Event');

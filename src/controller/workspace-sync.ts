@@ -191,7 +191,13 @@ export async function deleteOne(
   staleMs: number,
   guard?: BindingGuard,
 ): Promise<DeleteStep> {
-  const observed = await observeOne(rt, desired, staleMs);
+  // Positive evidence only: the workspace this resource recorded as bound (status.id), never
+  // one found by owner and name, which may be a workspace it never created or adopted.
+  const boundId = desired.boundId;
+  if (boundId === undefined) return { gone: true };
+  let observed = rt.snapshot.get(boundId);
+  if (!observed && rt.ageMs() > staleMs) observed = (await rt.refresh()).get(boundId);
+  if (observed && buildInProgress(observed)) observed = await reread(rt, observed);
   if (!observed) return { gone: true };
   const holder = guard?.(observed);
   if (holder !== undefined) return { gone: false, conflict: new BindingConflictError(holder, describeTarget(desired, observed)) };

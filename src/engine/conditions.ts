@@ -3,7 +3,7 @@
 import type { Condition } from '../api/schema.ts';
 
 export interface ConditionInput {
-  type: 'Ready' | 'Synced' | 'Suspended' | 'Reconciling' | 'Stalled';
+  type: 'Ready' | 'Synced' | 'Suspended' | 'Reconciling' | 'Stalled' | 'TokenURLUnbound';
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;

@@ -138,7 +138,13 @@ describe(`operator on a real coderd ${world().version}`, () => {
     await apply({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'cluster-token', namespace: env.operatorNs, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+      metadata: {
+        name: 'cluster-token',
+        namespace: env.operatorNs,
+        labels: { 'coderops.dev/secret-type': 'coder-token' },
+        // Required for a ClusterCoderConnection: the URL its admin token may be sent to.
+        annotations: { 'coderops.dev/allowed-urls': proxy.url },
+      },
       stringData: { token: '' },
     });
     await setToken(env.operatorNs, coder.adminToken, 'cluster-token');

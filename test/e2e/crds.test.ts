@@ -126,6 +126,11 @@ describe('Workspace validation on create', () => {
       spec: { owner: 'a', template: 'docker', version: { policy: 'Pinned' } },
       error: 'version with policy Pinned needs exactly one of name and id',
     },
+    {
+      name: 'pinned-auto-updates',
+      spec: { owner: 'a', template: 'docker', version: { policy: 'Pinned', name: 'v2' }, automaticUpdates: 'always' },
+      error: 'version policy Pinned conflicts with automaticUpdates: always',
+    },
   ])('rejects $name with a readable message', async ({ name, spec, error }) => {
     const ran = await apply(workspace(`bad-${name}`, spec));
     expect(ran.code).not.toBe(0);

@@ -107,7 +107,12 @@ export function connection(ns: string, url: string, name = 'default', secret = '
     {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: secret, namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+      metadata: {
+        name: secret,
+        namespace: ns,
+        labels: { 'coderops.dev/secret-type': 'coder-token' },
+        annotations: { 'coderops.dev/allowed-urls': url },
+      },
       stringData: { token: '' },
     },
     {

@@ -31,7 +31,13 @@ beforeAll(async () => {
   await apply({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'cluster-token', namespace: env.operatorNs, labels: { 'coderops.dev/secret-type': 'coder-token' } },
+    metadata: {
+      name: 'cluster-token',
+      namespace: env.operatorNs,
+      labels: { 'coderops.dev/secret-type': 'coder-token' },
+      // Required for a ClusterCoderConnection: the URL its admin token may be sent to.
+      annotations: { 'coderops.dev/allowed-urls': env.sim.url },
+    },
     stringData: { token: '' },
   });
   await setToken(env.operatorNs, env.sim.tokenFor('admin'), 'cluster-token');

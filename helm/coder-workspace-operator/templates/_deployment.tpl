@@ -82,6 +82,8 @@ spec:
             - --concurrency={{ $root.Values.concurrency }}
             - --resync={{ $root.Values.resync }}
             - --deletion-policy={{ $root.Values.deletionPolicy }}
+            - --max-list-items={{ $root.Values.coderList.maxItems }}
+            - --list-deadline={{ $root.Values.coderList.deadline }}
             {{- if $root.Values.metrics.enabled }}
             - --metrics-bind-address=:{{ $root.Values.metrics.port }}
             {{- else }}

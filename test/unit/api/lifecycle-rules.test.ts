@@ -23,6 +23,8 @@ describe('spec.running and spec.version', () => {
     ['version Pinned by name', { version: { policy: 'Pinned', name: 'v2' } }],
     ['version Pinned by id', { version: { policy: 'Pinned', id: UUID } }],
     ['observe only', { managementPolicies: ['Observe'] }],
+    ['Pinned with automaticUpdates never', { version: { policy: 'Pinned', name: 'v2' }, automaticUpdates: 'never' }],
+    ['Active with automaticUpdates always', { version: { policy: 'Active' }, automaticUpdates: 'always' }],
   ])('accepts %s', (_name, spec) => {
     expect(validateWorkspace(doc(spec))).toMatchObject({ ok: true });
   });
@@ -39,6 +41,12 @@ describe('spec.running and spec.version', () => {
     ['Active with a name', { version: { policy: 'Active', name: 'v2' } }, 'spec.version', /takes no name or id/],
     ['Pinned with neither', { version: { policy: 'Pinned' } }, 'spec.version', /exactly one of name and id/],
     ['Pinned with both', { version: { policy: 'Pinned', name: 'v2', id: UUID } }, 'spec.version', /exactly one of name and id/],
+    [
+      'Pinned with automaticUpdates always (issue 18 item 7)',
+      { version: { policy: 'Pinned', id: UUID }, automaticUpdates: 'always' },
+      'spec.automaticUpdates',
+      /^version policy Pinned conflicts with automaticUpdates: always .*; drop automaticUpdates: always \(or set it to never\), or drop the Pinned version$/,
+    ],
     ['an unknown policy', { version: { policy: 'Latest' } }, 'spec.version.policy', /./],
     ['an unknown management policy', { managementPolicies: ['Delete'] }, 'spec.managementPolicies[0]', /./],
   ])('refuses %s', (_name, spec, path, message) => {

@@ -11,7 +11,7 @@ import { ConnectionReconciler } from '../../../src/controller/connection-reconci
 import { ConnectionStatusWriter } from '../../../src/controller/connection-status-writer.ts';
 import { ConnectionRegistry } from '../../../src/controller/connections.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
-import { FakeKube } from './fake-kube.ts';
+import { CLUSTER_TEST_URLS, FakeKube } from './fake-kube.ts';
 
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 const ID = 'CoderConnection/team-a/default';
@@ -33,6 +33,7 @@ const cluster: ClusterCoderConnection = {
 function setup() {
   const log: string[] = [];
   const kube = new FakeKube(log);
+  kube.secretAnnotations = CLUSTER_TEST_URLS;
   kube.connections.set(ID, connection);
   kube.connections.set(CLUSTER_ID, cluster);
   const coder = new FakeCoder();

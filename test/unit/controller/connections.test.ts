@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connections.ts';
-import { SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
+import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
 import { CoderClient } from '../../../src/coder/client.ts';
 import { scrub } from '../../../src/observability/logger.ts';
 import { startServer } from '../coder/http-fixture.ts';
@@ -27,7 +27,10 @@ function setup() {
   const tokens: string[] = [];
   const secretReads: string[] = [];
   const registry = new ConnectionRegistry({
-    readSecret: async (ns, name, key) => (secretReads.push(`${ns}/${name}/${key}`), { value: token, labels }),
+    readSecret: async (ns, name, key) => (
+      secretReads.push(`${ns}/${name}/${key}`),
+      { value: token, labels, annotations: { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com' } }
+    ),
     makeApi: (o) => (tokens.push(o.token), coder),
     logger: pino({ level: 'silent' }),
   });

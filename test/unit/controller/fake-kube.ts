@@ -2,8 +2,11 @@
 // reconciler reads as its cache, and a KubeWriter that applies finalizer and
 // status writes to it and logs every write in order, with the Coder calls.
 import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
-import type { EventInput, KubeWriter, ObjectRef, SecretRead } from '../../../src/controller/kube-writer.ts';
-import { SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
+import type { EventInput, KubeWriter, ObjectRef, SecretFinalizers, SecretRead } from '../../../src/controller/kube-writer.ts';
+import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
+
+/** coderops.dev/allowed-urls naming the URLs the controller tests use (a ClusterCoderConnection's Secret needs it). */
+export const CLUSTER_TEST_URLS = { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com, http://127.0.0.1:9' };
 
 export class FakeKube implements KubeWriter {
   readonly store = new Map<string, Workspace>();
@@ -31,6 +34,15 @@ export class FakeKube implements KubeWriter {
   }
 
   async setFinalizers(ref: ObjectRef, finalizers: string[]): Promise<void> {
+    if (ref.kind !== 'Workspace') {
+      this.log.push(`kube:finalizers:${ref.kind}`);
+      const id = ref.kind === 'CoderConnection' ? `CoderConnection/${ref.namespace}/${ref.name}` : `ClusterCoderConnection/${ref.name}`;
+      const c = this.connections.get(id);
+      if (!c) return;
+      if (c.metadata.deletionTimestamp && finalizers.length === 0) this.connections.delete(id);
+      else this.connections.set(id, { ...c, metadata: { ...c.metadata, finalizers, resourceVersion: String(++this.#rv) } } as typeof c);
+      return;
+    }
     this.log.push('kube:finalizers');
     const ws = this.store.get(`${ref.namespace}/${ref.name}`);
     if (!ws) return;
@@ -69,8 +81,36 @@ export class FakeKube implements KubeWriter {
   /** The token Secret's labels: opted in unless a test says otherwise. */
   secretLabels: Record<string, string> = { [SECRET_TYPE_LABEL]: SECRET_TYPE_CODER_TOKEN };
 
+  /**
+   * The token Secret's annotations: none by default (a CoderConnection then works, with a
+   * TokenURLUnbound warning); CLUSTER_TEST_URLS for tests of a ClusterCoderConnection, which needs it.
+   */
+  secretAnnotations: Record<string, string> = {};
+
+  /** Token Secrets' metadata by ns/name: absent means it exists with no finalizers (unless listed in `gone`). */
+  readonly secrets = new Map<string, SecretFinalizers>();
+  readonly goneSecrets = new Set<string>();
+
+  async secretFinalizers(namespace: string, name: string): Promise<SecretFinalizers | undefined> {
+    const key = `${namespace}/${name}`;
+    if (this.goneSecrets.has(key)) return undefined;
+    return this.secrets.get(key) ?? { finalizers: [], resourceVersion: '1', deleting: false };
+  }
+
+  async setSecretFinalizers(namespace: string, name: string, finalizers: string[]): Promise<void> {
+    this.log.push('kube:finalizers:Secret');
+    const key = `${namespace}/${name}`;
+    const current = await this.secretFinalizers(namespace, name);
+    if (current?.deleting && finalizers.length === 0) {
+      this.secrets.delete(key);
+      this.goneSecrets.add(key);
+      return;
+    }
+    this.secrets.set(key, { finalizers, resourceVersion: String(++this.#rv), deleting: current?.deleting ?? false });
+  }
+
   async readSecret(): Promise<SecretRead> {
-    return { value: 'test-token-0123456789', labels: this.secretLabels };
+    return { value: 'test-token-0123456789', labels: this.secretLabels, annotations: this.secretAnnotations };
   }
 }
 

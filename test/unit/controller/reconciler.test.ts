@@ -94,6 +94,9 @@ describe('Reconciler', () => {
     const t = setup({ ws: workspace(), policy: 'Delete' });
     expect(await t.reconcile()).toEqual({});
     expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual([
+      // The connection and its token Secret are kept while this Workspace may need them to delete (issue 18 item 8).
+      'kube:finalizers:CoderConnection',
+      'kube:finalizers:Secret',
       'kube:finalizers',
       'coder:createWorkspace',
       'kube:status:Workspace',
@@ -139,7 +142,7 @@ describe('Reconciler', () => {
   ] as const)('adopting a matching workspace (%s): the writes that carry information, no Event', async (policy, writes, finalizers) => {
     const t = setup({ ws: workspace(), listed: [running()], policy });
     expect(await t.reconcile()).toEqual({});
-    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')).toEqual(writes);
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection' && !l.startsWith('kube:finalizers:'))).toEqual(writes);
     expect(t.kube.events).toEqual([]);
     expect(t.coder.writes()).toEqual([]);
     const ws = t.kube.get(KEY)!;
@@ -156,7 +159,7 @@ describe('Reconciler', () => {
     t.kube.put({ ...adopted, metadata: { ...adopted.metadata, generation: 2 }, spec: { ...adopted.spec, deletionPolicy: 'Delete' } });
     t.log.length = 0;
     await t.reconcile();
-    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection')[0]).toBe('kube:finalizers');
+    expect(t.log.filter((l) => l !== 'kube:status:CoderConnection' && !l.startsWith('kube:finalizers:'))[0]).toBe('kube:finalizers');
     expect(t.kube.get(KEY)?.metadata.finalizers).toEqual([FINALIZER]);
     expect(t.coder.writes()).toEqual([]);
   });

@@ -126,6 +126,7 @@ function shardReconciler(shard: Shard, kube: FakeKube, coder: FakeCoder, cache: 
     connections: new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger }),
     connectionStatus: new ConnectionStatusWriter(kube, logger, owns),
     ownsConnection: owns,
+    usage: undefined, // sharded: connections are not kept (operator.ts)
     kube,
     deletionPolicy: 'Orphan',
     logger,

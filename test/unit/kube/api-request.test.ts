@@ -159,8 +159,11 @@ describe('the operator calls on kubeRequest', () => {
 
   it('reads one Secret key, and says which Secret is missing or forbidden', async () => {
     const writer = kubeWriter(kc, 'pod-1');
-    answers.push({ status: 200, body: { metadata: { labels: { l: '1' } }, data: { token: Buffer.from('s3cr3t').toString('base64') } } });
-    expect(await writer.readSecret('ns', 'tok', 'token')).toEqual({ value: 's3cr3t', labels: { l: '1' } });
+    answers.push({
+      status: 200,
+      body: { metadata: { labels: { l: '1' }, annotations: { a: '2' } }, data: { token: Buffer.from('s3cr3t').toString('base64') } },
+    });
+    expect(await writer.readSecret('ns', 'tok', 'token')).toEqual({ value: 's3cr3t', labels: { l: '1' }, annotations: { a: '2' } });
     expect(seen[0]!.path).toBe('/api/v1/namespaces/ns/secrets/tok');
     answers.push({ status: 404, body: { kind: 'Status', code: 404 } }, { status: 403, body: { kind: 'Status', code: 403 } });
     await expect(writer.readSecret('ns', 'gone', 'token')).rejects.toThrow('Secret ns/gone not found');
