@@ -152,13 +152,17 @@ function runningOf(ws: ObservedWorkspace, notes: string[]): boolean | undefined 
     return undefined;
   }
   if (b.transition === 'start') {
+    if (ws.dormant) {
+      notes.push('running left out: the workspace is dormant, and running: true conflicts with dormant: true');
+      return undefined;
+    }
     if (ws.ttlMs !== null) {
       notes.push(`running left out: the auto-stop TTL (${formatDuration(ws.ttlMs)}) stops it, and running: true needs ttl: 0s`);
       return undefined;
     }
     return true;
   }
-  if (ws.autostartSchedule !== null && !ws.dormant) {
+  if (ws.autostartSchedule !== null) {
     notes.push('running left out: the autostart schedule starts it, and running: false needs autostart off');
     return undefined;
   }
