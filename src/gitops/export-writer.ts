@@ -19,7 +19,8 @@ export async function writeChunk(stream: Writable, text: string): Promise<void> 
 /** One document with its notes as comments above it, starting with `---`. */
 export function renderDocument(document: Workspace, notes: string[]): string {
   const comments = notes.map((n) => `# ${oneLine(n)}\n`).join('');
-  return `---\n${comments}${stringify(document, { lineWidth: 0 })}`;
+  // No anchors and aliases (a declaration is read by people), and not looking for them is half the cost.
+  return `---\n${comments}${stringify(document, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
 /** The comment every output starts with: where the declarations came from. */
