@@ -89,6 +89,11 @@ export function registerExportCommand(program: Command, run: (code: number) => v
 
 async function exportCommand(flags: ExportFlags): Promise<number> {
   if (flags.overwrite && flags.outDir === undefined) throw new UsageError('--overwrite needs --out-dir');
+  // Observe-only declarations never mint an owner token, so nothing could compare an exported favorite: plan would show it as drift.
+  if (flags.observe && flags.includeFavorites)
+    throw new UsageError(
+      '--include-favorites cannot go with --observe: observe-only declarations never read favorites; export them when you drop --observe',
+    );
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
   const conn = await connect(flags, process.env, logger);
   const engine = new WorkspaceEngine(new CoderWorkspaces(conn.client, conn.owners), { coderUrl: conn.url });

@@ -221,6 +221,11 @@ describe('cwo export', { timeout: 120_000 }, () => {
       // Not asked for: favorites, parameters and run state stay unmanaged.
       expect(d.spec.favorite ?? d.spec.parameters ?? d.spec.running).toBeUndefined();
     }
+    // Observe-only declarations never read favorites, so a favorite in them could not round-trip.
+    const both = await h.cli(['export', '--observe', '--include-favorites']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('--include-favorites cannot go with --observe');
+    expect(both.stdout).toBe('');
     await h.write('stream.yaml', out.stdout);
     h.resetCalls();
     const plan = await h.cli(['plan', '-f', 'stream.yaml', '--no-state']);
