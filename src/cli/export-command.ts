@@ -162,6 +162,10 @@ async function exportCommand(flags: ExportFlags): Promise<number> {
       process.stderr.write(
         `warning: the stream is ${size(bytes)}; plan and apply read at most ${size(LIMITS.fileBytes)} per file: use --out-dir (one file per owner)\n`,
       );
+    if (files && files.written.length > LIMITS.files)
+      process.stderr.write(
+        `warning: ${files.written.length} files; plan and apply read at most ${LIMITS.files} in one run: split the export with --query (e.g. by organization or template)\n`,
+      );
     if (incomplete > 0) {
       process.stderr.write(`error: ${incomplete} workspace(s) exported incompletely or not at all (see above)\n`);
       return 1;

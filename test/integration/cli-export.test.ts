@@ -108,7 +108,7 @@ function workspaceWrites() {
   return h.writes().filter((c) => !c.route.startsWith('/api/v2/users/{user}/keys'));
 }
 
-describe('cwo export', { timeout: 120_000 }, () => {
+describe('cwo export', { timeout: 300_000 }, () => {
   it('writes every managed field as Coder has it, and plan on the output only adopts; apply writes nothing', async () => {
     await fleet();
     const out = await h.cli(['export', '--out-dir', 'fleet', '--parameters', '--include-favorites', '--running']);
