@@ -22,6 +22,7 @@ interface ExportFlags extends ConnectionFlags {
   outDir?: string;
   overwrite?: boolean;
   namespace?: string;
+  connectionRef?: { kind: 'CoderConnection' | 'ClusterCoderConnection'; name: string };
   observe?: boolean;
   versionPolicy: VersionPolicy;
   omit: OmittableField[];
@@ -38,6 +39,19 @@ function namespaceArg(value: string): string {
   if (value.length > 63 || !NAMESPACE.test(value))
     throw new InvalidArgumentError('must be a Kubernetes namespace name (lower-case letters, digits and hyphens, at most 63)');
   return value;
+}
+
+/** `NAME` (a CoderConnection in the namespace) or `ClusterCoderConnection/NAME`. */
+function connectionRefArg(value: string): ExportFlags['connectionRef'] {
+  const [kind, name] = value.includes('/') ? value.split('/', 2) : ['CoderConnection', value];
+  if (
+    (kind !== 'CoderConnection' && kind !== 'ClusterCoderConnection') ||
+    !name ||
+    name.length > 253 ||
+    !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)
+  )
+    throw new InvalidArgumentError('must be NAME, CoderConnection/NAME or ClusterCoderConnection/NAME (a Kubernetes object name)');
+  return { kind, name };
 }
 
 function omitArg(value: string, previous: OmittableField[] = []): OmittableField[] {
@@ -63,6 +77,12 @@ export function registerExportCommand(program: Command, run: (code: number) => v
     .option('--out-dir <dir>', 'one file per owner (<owner>.yaml) in this directory instead of one stream on stdout')
     .option('--overwrite', 'with --out-dir: replace owner files that already exist (default: refuse before writing any)')
     .addOption(new Option('--namespace <ns>', 'custom resources for this namespace (sets metadata.namespace)').argParser(namespaceArg))
+    .addOption(
+      new Option(
+        '--connection-ref <ref>',
+        'with --namespace: spec.connectionRef, NAME or ClusterCoderConnection/NAME (default: the namespace\'s "default")',
+      ).argParser(connectionRefArg),
+    )
     .option('--observe', 'add managementPolicies: [Observe]: the tool reports drift and writes nothing until you remove it')
     .addOption(
       new Option('--version-policy <policy>', 'spec.version: auto (Active when on the active version, else Pinned), pinned, or none')
@@ -89,6 +109,9 @@ export function registerExportCommand(program: Command, run: (code: number) => v
 
 async function exportCommand(flags: ExportFlags): Promise<number> {
   if (flags.overwrite && flags.outDir === undefined) throw new UsageError('--overwrite needs --out-dir');
+  // The CLI ignores connectionRef (and warns per document): it is for resources the operator reads.
+  if (flags.connectionRef && flags.namespace === undefined)
+    throw new UsageError('--connection-ref needs --namespace (it is for custom resources)');
   // Observe-only declarations never mint an owner token, so nothing could compare an exported favorite: plan would show it as drift.
   if (flags.observe && flags.includeFavorites)
     throw new UsageError(
@@ -109,6 +132,7 @@ async function exportCommand(flags: ExportFlags): Promise<number> {
       omit: new Set(flags.omit),
       running: flags.running === true,
       ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+      ...(flags.connectionRef ? { connectionRef: flags.connectionRef } : {}),
     }).catch((error: unknown) => {
       // Coder parses the query: its 400 names the term it refused.
       if (error instanceof CoderApiError && error.status === 400)

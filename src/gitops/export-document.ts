@@ -30,6 +30,8 @@ export type VersionPolicy = 'auto' | 'pinned' | 'none';
 export interface DocumentOptions {
   /** metadata.namespace (custom resources for a namespace); absent in plain files. */
   namespace?: string;
+  /** spec.connectionRef, for custom resources that use another connection than the namespace's `default`. */
+  connectionRef?: { kind: 'CoderConnection' | 'ClusterCoderConnection'; name: string };
   /** managementPolicies: [Observe]. */
   observe: boolean;
   versionPolicy: VersionPolicy;
@@ -82,6 +84,7 @@ export function toDocument(input: ExportInput, opts: DocumentOptions): ExportedD
     return { ref, reason: `its latest build is a delete (${ws.latestBuild.status}): a declaration of it would create it again` };
   const notes: string[] = [];
   const spec: WorkspaceSpec = {
+    ...(opts.connectionRef ? { connectionRef: { ...opts.connectionRef } } : {}),
     owner: ws.ownerName,
     organization: ws.organizationName,
     name: ws.name,

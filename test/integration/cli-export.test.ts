@@ -208,13 +208,25 @@ describe('cwo export', { timeout: 300_000 }, () => {
 
   it('streams custom resources for a namespace, observe-only, that plan adopts without a change', async () => {
     await fleet();
-    const out = await h.cli(['export', '--namespace', 'team-a', '--observe', '--version-policy', 'none', '--omit', 'dormant']);
+    const out = await h.cli([
+      'export',
+      '--namespace',
+      'team-a',
+      '--connection-ref',
+      'ClusterCoderConnection/shared',
+      '--observe',
+      '--version-policy',
+      'none',
+      '--omit',
+      'dormant',
+    ]);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout.startsWith('# Workspace declarations exported by cwo export from http://127.0.0.1:')).toBe(true);
     const docs = documents(out.stdout);
     expect(docs).toHaveLength(9);
     for (const d of docs) {
       expect(d.metadata.namespace).toBe('team-a');
+      expect(d.spec.connectionRef).toEqual({ kind: 'ClusterCoderConnection', name: 'shared' });
       expect(d.spec.managementPolicies).toEqual(['Observe']);
       expect(d.spec.version).toBeUndefined();
       expect(d.spec.dormant).toBeUndefined();

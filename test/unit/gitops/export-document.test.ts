@@ -158,6 +158,26 @@ describe('export document', () => {
     expect(deleting).toMatchObject({ reason: expect.stringContaining('would create it again') });
   });
 
+  it('writes custom resources for a namespace and, when asked, the connection they use', () => {
+    const opts: DocumentOptions = {
+      observe: true,
+      versionPolicy: 'none',
+      running: false,
+      omit: new Set(['dormant']),
+      namespace: 'team-a',
+      connectionRef: { kind: 'ClusterCoderConnection', name: 'shared' },
+    };
+    const result = toDocument({ workspace: observed() }, opts);
+    if (!('document' in result)) throw new Error(result.reason);
+    expect(result.document.metadata).toEqual({ name: 'alice--alice-dev', namespace: 'team-a' });
+    expect(result.document.spec).toMatchObject({
+      connectionRef: { kind: 'ClusterCoderConnection', name: 'shared' },
+      managementPolicies: ['Observe'],
+    });
+    expect(result.document.spec.dormant).toBeUndefined();
+    expect(validateWorkspace(structuredClone(result.document))).toMatchObject({ ok: true });
+  });
+
   it('names each workspace after owner and name: the same for the same one, never for two', () => {
     fc.assert(
       fc.property(coderName, coderName, coderName, coderName, (o1, n1, o2, n2) => {
