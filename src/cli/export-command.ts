@@ -69,10 +69,11 @@ export function registerExportCommand(program: Command, run: (code: number) => v
   return program
     .command('export')
     .description('write Workspace declarations for existing Coder workspaces (take over a fleet; exit 0: written, 1: error or incomplete)')
-    .option(
-      '-q, --query <query>',
-      'Coder workspace search query, e.g. "owner:alice template:go-dev outdated:true" (default: every workspace)',
-      '',
+    .addOption(
+      new Option('-q, --query <query>', 'Coder workspace search query, e.g. "owner:alice template:go-dev outdated:true"').default(
+        '',
+        'every workspace the token can see',
+      ),
     )
     .option('--out-dir <dir>', 'one file per owner (<owner>.yaml) in this directory instead of one stream on stdout')
     .option('--overwrite', 'with --out-dir: replace owner files that already exist (default: refuse before writing any)')
@@ -92,7 +93,7 @@ export function registerExportCommand(program: Command, run: (code: number) => v
     .addOption(
       new Option('--omit <fields>', `leave these fields unmanaged (comma-separated: ${OMITTABLE_FIELDS.join(', ')})`)
         .argParser(omitArg)
-        .default([]),
+        .default([], 'none'),
     )
     .option('--running', "also export spec.running from the latest build (where Coder's own schedule would not undo it)")
     .option('--parameters', "also export the latest build's parameters: one GET per workspace (10,000 workspaces, 10,000 reads)")
