@@ -3,6 +3,7 @@
 //   --mode cli,operator,peers,rollout-peers,polling,plan-scale --out bench/results]
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
+// npm run bench -- --mode export [--export-n 10000]   (issue 21 item 5: cwo export, bench/export-mode.ts)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real
@@ -23,6 +24,7 @@ import { runCoderdRolloutPeers } from './coderd-rollout-peer-mode.ts';
 import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
+import { runExportMode } from './export-mode.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
 
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     'rollout-peer-n': { type: 'string', default: '50' },
     'polling-n': { type: 'string', default: '1000,10000' },
     'plan-docs': { type: 'string', default: '100000' },
+    /** Mode export: workspaces in the simulator that `cwo export` writes out. */
+    'export-n': { type: 'string', default: '10000' },
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
@@ -182,6 +186,7 @@ if (modes.has('shards')) {
   }
 }
 if (modes.has('plan-scale')) for (const n of list(values['plan-docs']).map(Number)) await part('plan-scale', n, () => runPlanScale(n, log));
+if (modes.has('export')) for (const n of list(values['export-n']).map(Number)) await part('export', n, () => runExportMode(n, log));
 await save(true);
 log(`wrote ${join(values.out, 'latest.md')} and latest.json`);
 process.stdout.write(

@@ -14,6 +14,7 @@ import { loadFromRepo, withGitOptions, type GitFlags } from './git-flags.ts';
 import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from './markdown.ts';
 import { syncCommand, type SyncFlags } from './sync-command.ts';
 import { registerRunCommand } from './run-command.ts';
+import { registerExportCommand } from './export-command.ts';
 import { durationMs, positiveInt, pruneLimit } from './arg-parsers.ts';
 import { DeclarationConflictError } from '../gitops/identity.ts';
 import { PruneLimitError } from '../gitops/run.ts';
@@ -272,5 +273,6 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
     .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
   registerRunCommand(program, run);
+  registerExportCommand(program, run);
   return program;
 }

@@ -14,7 +14,8 @@ export interface WorkspaceFilter {
   /** true keeps dormant workspaces only; false does not filter. */
   dormant?: boolean;
   ids?: string[];
-  organization?: string;
+  /** The organization, resolved from its name or UUID as coderd does while parsing. */
+  organizationId?: string;
   outdated?: boolean;
   lastUsedAfter?: number;
   lastUsedBefore?: number;
@@ -56,7 +57,15 @@ const IGNORED_KEYS = new Set([
   'include_agent_metadata',
 ]);
 
-export function parseWorkspaceQuery(query: string): WorkspaceFilter | ValidationError[] {
+/** What the parse needs to know of the deployment: coderd resolves an organization name while parsing. */
+export interface QueryLookups {
+  /** The id of the (not deleted) organization with this name, compared ignoring case. */
+  organizationId(name: string): string | undefined;
+}
+
+const NO_LOOKUPS: QueryLookups = { organizationId: () => undefined };
+
+export function parseWorkspaceQuery(query: string, lookups: QueryLookups = NO_LOOKUPS): WorkspaceFilter | ValidationError[] {
   const values = new Map<string, string[]>();
   const errors: ValidationError[] = [];
   const add = (key: string, value: string) => values.set(key, [...(values.get(key) ?? []), value]);
@@ -97,9 +106,20 @@ export function parseWorkspaceQuery(query: string): WorkspaceFilter | Validation
       case 'owner':
       case 'name':
       case 'template':
-      case 'organization':
         filter[key] = value;
         break;
+      case 'organization': {
+        // coderd's parseOrganization: a UUID is taken as is (an unknown one just matches nothing);
+        // a name must be an organization's, or the whole query is refused.
+        const id = isUuid(value) ? value : lookups.organizationId(value);
+        if (id === undefined)
+          errors.push({
+            field: key,
+            detail: `Query param "organization" has invalid value: organization ${JSON.stringify(value)} either does not exist, or you are unauthorized to view it`,
+          });
+        else filter.organizationId = id.toLowerCase();
+        break;
+      }
       case 'status':
         if ((STATUSES as string[]).includes(value)) filter.status = value as WorkspaceStatus;
         else

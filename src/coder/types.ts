@@ -75,6 +75,8 @@ export interface Workspace {
   template_id: string;
   template_name: string;
   template_active_version_id: string;
+  /** Every start must use the active version (absent on servers that do not send it). */
+  template_require_active_version?: boolean;
   created_at: string;
   updated_at: string;
   last_used_at: string;

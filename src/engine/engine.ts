@@ -7,6 +7,7 @@
 // status file.
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
+import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
 import type { ApplyResult } from './apply.ts';
 import { diff } from './diff.ts';
 import type { ExternalWorkspaces, WorkspaceOwner } from './external.ts';
@@ -48,23 +49,45 @@ export class WorkspaceEngine {
    */
   async observe(desired: DesiredWorkspace[]): Promise<Observation> {
     const snapshot = await this.list();
-    const favoriteErrors = new Map<string, unknown>();
     const owners = new Map<string, WorkspaceOwner>();
     for (const d of desired) {
       const ws = readsFavorite(d) ? findObserved(snapshot, d) : undefined;
       if (ws) owners.set(ws.ownerId, { id: ws.ownerId, username: ws.ownerName });
     }
-    await Promise.all(
-      [...owners.values()].map((owner) =>
-        this.#readFavorites(snapshot, owner).catch((error: unknown) => void favoriteErrors.set(owner.id, error)),
-      ),
-    );
+    const favoriteErrors = await this.observeFavorites(snapshot, [...owners.values()]);
     return { snapshot, favoriteErrors };
   }
 
-  /** Every workspace the token can see, in one paginated list (the operator's resync reads only this). */
-  list(): Promise<Snapshot> {
-    return this.#external.list();
+  /**
+   * Every workspace the token can see, in one paginated list (the operator's
+   * resync reads only this); with `query`, only those a Coder search query
+   * selects (`GET /workspaces?q=`, as `cwo export` reads them).
+   */
+  list(query?: string): Promise<Snapshot> {
+    return this.#external.list(query);
+  }
+
+  /**
+   * The favorites of these owners, each read as that owner (a short-lived
+   * owner token, except for the token's own user), merged into `snapshot`.
+   * Returns the owners (by id) whose favorites could not be read, with the error.
+   */
+  async observeFavorites(snapshot: Snapshot, owners: WorkspaceOwner[]): Promise<Map<string, unknown>> {
+    const errors = new Map<string, unknown>();
+    await Promise.all(
+      owners.map((owner) => this.#readFavorites(snapshot, owner).catch((error: unknown) => void errors.set(owner.id, error))),
+    );
+    return errors;
+  }
+
+  /** The parameter values a build ran with (`GET /workspacebuilds/{id}/parameters`). */
+  buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]> {
+    return this.#external.buildParameters(buildId);
+  }
+
+  /** A template version's parameters: which exist, which are mutable or ephemeral. */
+  templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
+    return this.#external.templateVersionParameters(versionId);
   }
 
   /** One workspace by id, read fresh (a GET); undefined once Coder no longer has it. */

@@ -4,6 +4,7 @@
 // Coder any other way. CoderWorkspaces is that adapter for Coder; both front
 // doors hand the engine one (the CLI per run, the operator per connection).
 import type { CoderApi } from '../coder/api.ts';
+import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
 import { isGone, isNotFound } from '../coder/errors.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
@@ -28,12 +29,16 @@ export interface WorkspaceOwner {
  * action of a plan, run by apply() with one Coder call per action.
  */
 export interface ExternalWorkspaces {
-  /** Every workspace the token can see, in one paginated list. */
-  list(): Promise<Snapshot>;
+  /** Every workspace the token can see (or those a Coder search query selects), in one paginated list. */
+  list(query?: string): Promise<Snapshot>;
   /** One workspace read again (while a build runs); undefined once Coder no longer has it. */
   get(id: string): Promise<ObservedWorkspace | undefined>;
   /** The owner's workspaces as the owner sees them, favorites known; throws when no owner client can be had. */
   favorites(owner: WorkspaceOwner): Promise<ObservedWorkspace[]>;
+  /** The parameter values one build ran with. */
+  buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
+  /** The parameters a template version defines. */
+  templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
   /**
    * Runs one plan's actions (create, settings updates, builds, delete).
    * `through` wraps the client for this plan only (the operator's binding guard).
@@ -60,8 +65,16 @@ export class CoderWorkspaces implements ExternalWorkspaces {
     this.#onOutcome = opts.onOutcome;
   }
 
-  list(): Promise<Snapshot> {
-    return Snapshot.list(this.api);
+  list(query?: string): Promise<Snapshot> {
+    return Snapshot.list(this.api, query);
+  }
+
+  buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]> {
+    return this.api.getBuildParameters(buildId);
+  }
+
+  templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
+    return this.api.getTemplateVersionParameters(versionId);
   }
 
   async get(id: string): Promise<ObservedWorkspace | undefined> {

@@ -32,6 +32,8 @@ export function toObserved(ws: Workspace, favoriteKnown: boolean): ObservedWorks
     nextStartAt: ws.next_start_at,
     createdAt: ws.created_at,
   };
+  // Only when set, so observed workspaces of ordinary templates keep their shape.
+  if (ws.template_require_active_version === true) observed.requireActiveVersion = true;
   if (favoriteKnown) observed.favorite = ws.favorite;
   return observed;
 }
@@ -74,9 +76,9 @@ export class Snapshot {
    * raw objects (builds, resources, agents) of 10,000 workspaces are never
    * all in memory together. put() keeps the later copy of a duplicate.
    */
-  static async list(api: Pick<CoderApi, 'forEachWorkspacePage'>): Promise<Snapshot> {
+  static async list(api: Pick<CoderApi, 'forEachWorkspacePage'>, query?: string): Promise<Snapshot> {
     const snapshot = new Snapshot();
-    await api.forEachWorkspacePage(undefined, (page) => {
+    await api.forEachWorkspacePage(query !== undefined ? { q: query } : undefined, (page) => {
       for (const ws of page) snapshot.put(toObserved(ws, false));
     });
     return snapshot;

@@ -89,6 +89,8 @@ export interface ObservedWorkspace {
   activeVersionId: string;
   /** Coder's outdated flag: the latest build is not on the active version. */
   outdated: boolean;
+  /** The template makes every start use its active version (template_require_active_version). */
+  requireActiveVersion?: boolean;
   nextStartAt: string | null;
   createdAt: string;
 }

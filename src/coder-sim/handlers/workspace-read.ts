@@ -24,7 +24,9 @@ export const workspaceReadRoutes: Route[] = [
 function listWorkspaces(ctx: HandlerContext): SimResponse {
   const page = pagination(ctx.query);
   if (isResponse(page)) return page;
-  const filter = parseWorkspaceQuery(ctx.query.get('q') ?? '');
+  const filter = parseWorkspaceQuery(ctx.query.get('q') ?? '', {
+    organizationId: (name) => [...ctx.state.organizations.values()].find((o) => o.name.toLowerCase() === name.toLowerCase())?.id,
+  });
   if (Array.isArray(filter)) return errorResponse(400, 'Invalid workspace search query.', { validations: filter });
   const { state, actor } = ctx;
   const now = state.now();
@@ -61,14 +63,12 @@ function matchesFilter(ctx: HandlerContext, ws: SimWorkspace, f: WorkspaceFilter
   }
   if (f.name !== undefined && !ws.name.toLowerCase().includes(f.name)) return false;
   const template = state.mustTemplate(ws.templateId);
-  if (f.template !== undefined && template.name.toLowerCase() !== f.template) return false;
+  // coderd matches the names of templates that are not deleted, in every organization.
+  if (f.template !== undefined && (template.deleted || template.name.toLowerCase() !== f.template)) return false;
   if (f.status !== undefined && workspaceStatusAt(latestBuild(ws), state.now()) !== f.status) return false;
   if (f.dormant === true && ws.dormantAt === null) return false;
   if (f.ids !== undefined && !f.ids.includes(ws.id)) return false;
-  if (f.organization !== undefined) {
-    const org = state.mustOrg(ws.orgId);
-    if (org.id !== f.organization && org.name.toLowerCase() !== f.organization) return false;
-  }
+  if (f.organizationId !== undefined && ws.orgId.toLowerCase() !== f.organizationId) return false;
   if (f.outdated !== undefined && (latestBuild(ws).templateVersionId !== template.activeVersionId) !== f.outdated) return false;
   if (f.lastUsedAfter !== undefined && ws.lastUsedAt <= f.lastUsedAfter) return false;
   if (f.lastUsedBefore !== undefined && ws.lastUsedAt >= f.lastUsedBefore) return false;
