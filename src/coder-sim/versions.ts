@@ -1,8 +1,8 @@
 // Which Coder the simulator plays. `latest` follows the recent server our
-// API notes describe (docs/coder-api.md); `2.27.0` reproduces each difference
-// a real coderd v2.27.0 showed (docs/compatibility.md). A handler asks the
-// profile instead of testing version strings, so adding a version is one
-// entry here.
+// API notes describe (docs/coder-api.md); `2.30.0`, `2.27.0` and `2.24.0`
+// reproduce each difference a real coderd of that version showed
+// (docs/compatibility.md). A handler asks the profile instead of testing
+// version strings, so adding a version is one entry here.
 import type { SimApiKey } from './model.ts';
 import type { SimState } from './state.ts';
 
@@ -44,6 +44,30 @@ const V2_27_LOW_LEVEL = new Set(['workspace:read', 'workspace:update']);
 const V2_27_COMPOSITE = /^coder:[a-z_.]+$/;
 const LEGACY_SCOPES = new Set(['all', 'application_connect']);
 
+/**
+ * What v2.30.0 accepts in `scopes` or `scope`: its catalogue of external
+ * scopes (coderd/rbac/scopes_catalog.go of the tag, including its literal
+ * `user.*`) and the special ones. No `workspace_dormant:*`.
+ */
+const V2_30_SCOPES = new Set([
+  'all',
+  'coder:all',
+  'application_connect',
+  'coder:application_connect',
+  ...['read', 'create', 'update', 'delete', 'ssh', 'start', 'stop', 'application_connect', '*'].map((a) => `workspace:${a}`),
+  ...['read', 'create', 'update', 'delete', 'use', '*'].map((a) => `template:${a}`),
+  ...['read', 'create', 'update', 'delete', '*'].map((a) => `api_key:${a}`),
+  ...['read', 'create', '*'].map((a) => `file:${a}`),
+  'user:read_personal',
+  'user:update_personal',
+  'user.*',
+  ...['read', 'create', 'update', 'delete', '*'].map((a) => `user_secret:${a}`),
+  ...['create', 'read', 'update', 'delete', '*'].map((a) => `task:${a}`),
+  ...['read', 'update', 'delete', '*'].map((a) => `organization:${a}`),
+  ...['workspaces.create', 'workspaces.operate', 'workspaces.delete', 'workspaces.access'].map((c) => `coder:${c}`),
+  ...['templates.build', 'templates.author', 'apikeys.manage_self'].map((c) => `coder:${c}`),
+]);
+
 export const VERSION_PROFILES: Record<string, VersionProfile> = {
   latest: {
     name: 'latest',
@@ -52,6 +76,16 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     narrowTokensHideWorkspaces: false,
     unknownOwnerCreateStatus: 404,
     ttlFollowsTemplateWhenLocked: true,
+    apiKeyScopes: 'list',
+  },
+  '2.30.0': {
+    name: '2.30.0',
+    buildVersion: 'v2.30.0',
+    refuseScope: (scope) => (V2_30_SCOPES.has(scope) ? undefined : `invalid or unsupported API key scope: ${JSON.stringify(scope)}`),
+    narrowTokensHideWorkspaces: true,
+    // coderd/httpmw/userparam.go is unchanged since v2.24.0.
+    unknownOwnerCreateStatus: 400,
+    ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
   },
   '2.27.0': {

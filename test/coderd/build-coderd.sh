@@ -48,14 +48,19 @@ build_one() {
   cp -r "$dir" "$work/coder"; chmod -R u+w "$work/coder"
   (
     cd "$work/coder"
-    # The proxy refuses the pseudo-version of github.com/coder/boundary that
-    # v2.27 pins; only an experimental subcommand imports it (see the stub).
-    if grep -q 'github.com/coder/boundary ' go.mod; then
-      mkdir -p "$work/boundary"; cp -r "$here/go/boundary-stub/." "$work/boundary/"
-      serpent=$(awk '$1 == "github.com/coder/serpent" {print $2; exit}' go.mod)
-      printf 'module github.com/coder/boundary\n\ngo 1.24\n\nrequire github.com/coder/serpent %s\n' "$serpent" > "$work/boundary/go.mod"
-      go mod edit -replace="github.com/coder/boundary=$work/boundary"
-    fi
+    # Modules the Go module proxy refuses (403) are replaced by stubs of our
+    # own, one per module in go/stubs/ (its go.mod names the module, its
+    # package comments say why nothing we test needs the real one). A stub is
+    # used only by a version that requires its module, at whatever version.
+    for stub in "$here"/go/stubs/*/; do
+      local module name
+      module=$(awk '$1 == "module" {print $2; exit}' "$stub/go.mod")
+      awk -v m="$module" '$1 == m || ($1 == "require" && $2 == m) {found = 1} END {exit !found}' go.mod || continue
+      name=$(basename "$stub")
+      mkdir -p "$work/stubs"; cp -r "$stub" "$work/stubs/$name"
+      go mod edit -replace="$module=$work/stubs/$name"
+      log "coderd $version: $module replaced by the stub in go/stubs/$name"
+    done
     mkdir -p cmd/cwo-echotar; cp "$here/go/echotar/main.go" cmd/cwo-echotar/main.go
     rm -rf "$out.tmp"; mkdir -p "$out.tmp"
     # Without the tag the binary reports v0.0.0-devel and runs in dev mode.

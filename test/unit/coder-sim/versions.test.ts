@@ -46,7 +46,9 @@ describe('coderVersion knob', () => {
   });
 
   it('refuses an unknown version before starting, naming the known ones', async () => {
-    await expect(startSim({ coderVersion: '1.0.0' })).rejects.toThrow(/unknown coderVersion "1.0.0"; known: latest, 2.27.0, 2.24.0/);
+    await expect(startSim({ coderVersion: '1.0.0' })).rejects.toThrow(
+      /unknown coderVersion "1.0.0"; known: latest, 2.30.0, 2.27.0, 2.24.0/,
+    );
   });
 
   it('reads coder_version from the seed; the option wins over it', async () => {
