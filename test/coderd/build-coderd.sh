@@ -23,6 +23,15 @@ mkdir -p "$cache"
 
 log() { printf '[build-coderd] %s\n' "$*" >&2; }
 
+# A version already built is found without the lock, so a tier waiting for
+# the newest version can start while an older one is still being built.
+built() { [ "$(cat "$cache/coderd-$1/.built" 2>/dev/null)" = "$1" ] && [ -x "$cache/coderd-$1/coder" ] && [ -x "$cache/coderd-$1/echotar" ]; }
+todo=""
+for v in $versions; do
+  if built "$v"; then log "coderd $v: cached"; else todo="$todo $v"; fi
+done
+if [ -z "$todo" ]; then echo "$cache"; exit 0; fi
+
 exec 9>"$cache/.coderd-lock"
 flock 9
 
@@ -35,10 +44,10 @@ quiet() {
 
 build_one() {
   local version=$1 out="$cache/coderd-$1"
-  if [ "$(cat "$out/.built" 2>/dev/null)" = "$version" ] && [ -x "$out/coder" ] && [ -x "$out/echotar" ]; then
-    log "coderd $version: cached"; return
-  fi
+  # Again under the lock: another run may have built it while we waited.
+  if built "$version"; then log "coderd $version: cached"; return; fi
   log "building coderd $version (cold: about 20 min on 2 cores)"
+  local started=$SECONDS
   local work dir
   work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
   dir=$(go mod download -json "github.com/coder/coder/v2@$version" 2>>"$buildlog" |
@@ -74,8 +83,9 @@ build_one() {
   grep -qF "Coder ${version}" <<<"$said"
   echo "$version" > "$out.tmp/.built"
   rm -rf "$out"; mv "$out.tmp" "$out"
+  log "coderd $version built in $((SECONDS - started)) s"
 }
 
 command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
-for v in $versions; do build_one "$v"; done
+for v in $todo; do build_one "$v"; done
 echo "$cache"
