@@ -33,6 +33,36 @@ export interface VersionProfile {
    * JSON has `scope`, not `scopes`.
    */
   apiKeyScopes: 'list' | 'single';
+  /**
+   * The scopes a token request records, once refuseScope let it through:
+   * `listed` is its `scopes` list (empty where apiKeyScopes is `single`),
+   * `scope` its single field. A string instead is the detail of the 500
+   * coderd answers for a name its catalogue accepts but its key generation
+   * does not.
+   */
+  recordScopes(listed: string[], scope: string | undefined): string[] | string;
+}
+
+/** Both fields together, as asked; `all` when neither is given. */
+function scopesAsAsked(listed: string[], scope: string | undefined): string[] {
+  const out = [...listed];
+  if (scope && !out.includes(scope)) out.push(scope);
+  return out.length > 0 ? out : ['all'];
+}
+
+/**
+ * coderd/apikey of v2.30.0: a `scopes` list wins over `scope`; the legacy
+ * names given as `scope` are stored as their `coder:` forms, and `coder:all`
+ * when neither is given. In the list they pass the catalogue check but are no
+ * database scope, so key generation fails.
+ */
+function scopesAsV2_30Records(listed: string[], scope: string | undefined): string[] | string {
+  if (listed.length > 0) {
+    const legacy = listed.find((s) => LEGACY_SCOPES.has(s));
+    return legacy === undefined ? listed : `generate API key: invalid API key scope: ${JSON.stringify(legacy)}`;
+  }
+  if (!scope) return ['coder:all'];
+  return [LEGACY_SCOPES.has(scope) ? `coder:${scope}` : scope];
 }
 
 // Recent servers validate scope names against their catalogue; the
@@ -77,6 +107,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 404,
     ttlFollowsTemplateWhenLocked: true,
     apiKeyScopes: 'list',
+    recordScopes: scopesAsAsked,
   },
   '2.30.0': {
     name: '2.30.0',
@@ -87,6 +118,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
+    recordScopes: scopesAsV2_30Records,
   },
   '2.27.0': {
     name: '2.27.0',
@@ -100,6 +132,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
+    recordScopes: scopesAsAsked,
   },
   '2.24.0': {
     name: '2.24.0',
@@ -112,6 +145,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'single',
+    recordScopes: scopesAsAsked,
   },
 };
 

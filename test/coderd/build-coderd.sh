@@ -70,13 +70,16 @@ build_one() {
       go mod edit -replace="$module=$work/stubs/$name"
       log "coderd $version: $module replaced by the stub in go/stubs/$name"
     done
-    mkdir -p cmd/cwo-echotar; cp "$here/go/echotar/main.go" cmd/cwo-echotar/main.go
+    mkdir -p cmd/cwo-echotar; cp "$here"/go/echotar/*.go cmd/cwo-echotar/
+    # From v2.30 the provisioner reports parameters in a graph step of its own.
+    local echotags=""
+    if grep -q '^type GraphComplete struct' provisionersdk/proto/provisioner.pb.go; then echotags=cwo_graph; fi
     rm -rf "$out.tmp"; mkdir -p "$out.tmp"
     # Without the tag the binary reports v0.0.0-devel and runs in dev mode.
     GOFLAGS=-mod=mod quiet go build -trimpath \
       -ldflags "-s -w -X 'github.com/coder/coder/v2/buildinfo.tag=${version#v}'" \
       -o "$out.tmp/coder" ./enterprise/cmd/coder
-    GOFLAGS=-mod=mod quiet go build -trimpath -o "$out.tmp/echotar" ./cmd/cwo-echotar
+    GOFLAGS=-mod=mod quiet go build -trimpath -tags "$echotags" -o "$out.tmp/echotar" ./cmd/cwo-echotar
   )
   # Read whole first: `| grep -q` under pipefail can fail on SIGPIPE.
   local said; said=$("$out.tmp/coder" --version)
