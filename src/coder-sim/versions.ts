@@ -41,6 +41,12 @@ export interface VersionProfile {
    * does not.
    */
   recordScopes(listed: string[], scope: string | undefined): string[] | string;
+  /**
+   * A start build on a dormant workspace clears its dormancy in the same
+   * transaction (coder#20925, in v2.30.0); before, the workspace started and
+   * stayed dormant.
+   */
+  startWakesDormant: boolean;
 }
 
 /** Both fields together, as asked; `all` when neither is given. */
@@ -108,6 +114,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: true,
     apiKeyScopes: 'list',
     recordScopes: scopesAsAsked,
+    startWakesDormant: true,
   },
   '2.30.0': {
     name: '2.30.0',
@@ -119,6 +126,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
     recordScopes: scopesAsV2_30Records,
+    startWakesDormant: true,
   },
   '2.27.0': {
     name: '2.27.0',
@@ -133,6 +141,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
     recordScopes: scopesAsAsked,
+    startWakesDormant: false,
   },
   '2.24.0': {
     name: '2.24.0',
@@ -146,6 +155,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'single',
     recordScopes: scopesAsAsked,
+    startWakesDormant: false,
   },
 };
 

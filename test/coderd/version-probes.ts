@@ -119,6 +119,13 @@ export async function probe(send: Send, templateId: string) {
     await send('DELETE', `/api/v2/users/${OWNER}/keys/${minted.id}`);
   }
 
+  // A start build on a dormant (stopped) workspace, as the site Owner: is it still dormant afterwards?
+  await send('POST', `/api/v2/workspaces/${sleepy}/builds`, { transition: 'stop' });
+  await settled(send, sleepy);
+  const start = await send('POST', `/api/v2/workspaces/${sleepy}/builds`, { transition: 'start' });
+  await settled(send, sleepy);
+  const afterStart = (await send('GET', `/api/v2/workspaces/${sleepy}`)).body;
+
   const unknownOwner = await send('POST', `/api/v2/users/${uniqueName('nobody')}/workspaces`, {
     name: `${prefix}-x`,
     template_id: templateId,
@@ -128,6 +135,7 @@ export async function probe(send: Send, templateId: string) {
     scopes,
     dormant: dormant.status,
     access,
+    startOnDormant: { status: start.status, stillDormant: afterStart.dormant_at != null },
     unknownOwner: { status: unknownOwner.status, message: unknownOwner.body?.message },
   };
 }

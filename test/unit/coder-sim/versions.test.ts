@@ -255,6 +255,22 @@ describe('other differences', () => {
     expect('ttl_ms' in read.body).toBe(ttl !== undefined);
   });
 
+  it.each([
+    { version: 'latest', stillDormant: false },
+    { version: '2.30.0', stillDormant: false },
+    { version: '2.27.0', stillDormant: true },
+    { version: '2.24.0', stillDormant: true },
+  ])('$version: a start build on a dormant workspace leaves it dormant: $stillDormant', async ({ version, stillDormant }) => {
+    sim = await startSim({ coderVersion: version, buildDurationMs: 0 });
+    const admin = apiAs(sim, 'admin');
+    const ws = await admin('POST', '/api/v2/users/alice/workspaces', { name: 'sleepy', template_id: idOf(sim, 'template', 'docker') });
+    expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'stop' })).status).toBe(201);
+    expect((await admin('PUT', `/api/v2/workspaces/${ws.body.id}/dormant`, { dormant: true })).status).toBe(200);
+    expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'start' })).status).toBe(201);
+    const read = await admin('GET', `/api/v2/workspaces/${ws.body.id}`);
+    expect(read.body.dormant_at != null).toBe(stillDormant);
+  });
+
   it.each(['latest', '2.27.0'])('%s: auto-stop off on an ordinary template leaves ttl_ms out', async (version) => {
     sim = await startSim({ coderVersion: version });
     const alice = apiAs(sim, 'alice');
