@@ -46,7 +46,7 @@ build_one() {
   local version=$1 out="$cache/coderd-$1"
   # Again under the lock: another run may have built it while we waited.
   if built "$version"; then log "coderd $version: cached"; return; fi
-  log "building coderd $version (cold: about 20 min on 2 cores)"
+  log "building coderd $version (cold: about 9 CPU-minutes, 2 GB of memory)"
   local started=$SECONDS
   local work dir
   work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
