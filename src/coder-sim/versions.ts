@@ -1,8 +1,8 @@
 // Which Coder the simulator plays. `latest` follows the recent server our
-// API notes describe (docs/coder-api.md); `2.27.0` reproduces each difference
-// a real coderd v2.27.0 showed (docs/compatibility.md). A handler asks the
-// profile instead of testing version strings, so adding a version is one
-// entry here.
+// API notes describe (docs/coder-api.md); `2.30.0`, `2.27.0` and `2.24.0`
+// reproduce each difference a real coderd of that version showed
+// (docs/compatibility.md). A handler asks the profile instead of testing
+// version strings, so adding a version is one entry here.
 import type { SimApiKey } from './model.ts';
 import type { SimState } from './state.ts';
 
@@ -33,6 +33,42 @@ export interface VersionProfile {
    * JSON has `scope`, not `scopes`.
    */
   apiKeyScopes: 'list' | 'single';
+  /**
+   * The scopes a token request records, once refuseScope let it through:
+   * `listed` is its `scopes` list (empty where apiKeyScopes is `single`),
+   * `scope` its single field. A string instead is the detail of the 500
+   * coderd answers for a name its catalogue accepts but its key generation
+   * does not.
+   */
+  recordScopes(listed: string[], scope: string | undefined): string[] | string;
+  /**
+   * A start build on a dormant workspace clears its dormancy in the same
+   * transaction (coder#20925, in v2.30.0); before, the workspace started and
+   * stayed dormant.
+   */
+  startWakesDormant: boolean;
+}
+
+/** Both fields together, as asked; `all` when neither is given. */
+function scopesAsAsked(listed: string[], scope: string | undefined): string[] {
+  const out = [...listed];
+  if (scope && !out.includes(scope)) out.push(scope);
+  return out.length > 0 ? out : ['all'];
+}
+
+/**
+ * coderd/apikey of v2.30.0: a `scopes` list wins over `scope`; the legacy
+ * names given as `scope` are stored as their `coder:` forms, and `coder:all`
+ * when neither is given. In the list they pass the catalogue check but are no
+ * database scope, so key generation fails.
+ */
+function scopesAsV2_30Records(listed: string[], scope: string | undefined): string[] | string {
+  if (listed.length > 0) {
+    const legacy = listed.find((s) => LEGACY_SCOPES.has(s));
+    return legacy === undefined ? listed : `generate API key: invalid API key scope: ${JSON.stringify(legacy)}`;
+  }
+  if (!scope) return ['coder:all'];
+  return [LEGACY_SCOPES.has(scope) ? `coder:${scope}` : scope];
 }
 
 // Recent servers validate scope names against their catalogue; the
@@ -44,6 +80,30 @@ const V2_27_LOW_LEVEL = new Set(['workspace:read', 'workspace:update']);
 const V2_27_COMPOSITE = /^coder:[a-z_.]+$/;
 const LEGACY_SCOPES = new Set(['all', 'application_connect']);
 
+/**
+ * What v2.30.0 accepts in `scopes` or `scope`: its catalogue of external
+ * scopes (coderd/rbac/scopes_catalog.go of the tag, including its literal
+ * `user.*`) and the special ones. No `workspace_dormant:*`.
+ */
+const V2_30_SCOPES = new Set([
+  'all',
+  'coder:all',
+  'application_connect',
+  'coder:application_connect',
+  ...['read', 'create', 'update', 'delete', 'ssh', 'start', 'stop', 'application_connect', '*'].map((a) => `workspace:${a}`),
+  ...['read', 'create', 'update', 'delete', 'use', '*'].map((a) => `template:${a}`),
+  ...['read', 'create', 'update', 'delete', '*'].map((a) => `api_key:${a}`),
+  ...['read', 'create', '*'].map((a) => `file:${a}`),
+  'user:read_personal',
+  'user:update_personal',
+  'user.*',
+  ...['read', 'create', 'update', 'delete', '*'].map((a) => `user_secret:${a}`),
+  ...['create', 'read', 'update', 'delete', '*'].map((a) => `task:${a}`),
+  ...['read', 'update', 'delete', '*'].map((a) => `organization:${a}`),
+  ...['workspaces.create', 'workspaces.operate', 'workspaces.delete', 'workspaces.access'].map((c) => `coder:${c}`),
+  ...['templates.build', 'templates.author', 'apikeys.manage_self'].map((c) => `coder:${c}`),
+]);
+
 export const VERSION_PROFILES: Record<string, VersionProfile> = {
   latest: {
     name: 'latest',
@@ -53,6 +113,20 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 404,
     ttlFollowsTemplateWhenLocked: true,
     apiKeyScopes: 'list',
+    recordScopes: scopesAsAsked,
+    startWakesDormant: true,
+  },
+  '2.30.0': {
+    name: '2.30.0',
+    buildVersion: 'v2.30.0',
+    refuseScope: (scope) => (V2_30_SCOPES.has(scope) ? undefined : `invalid or unsupported API key scope: ${JSON.stringify(scope)}`),
+    narrowTokensHideWorkspaces: true,
+    // coderd/httpmw/userparam.go is unchanged since v2.24.0.
+    unknownOwnerCreateStatus: 400,
+    ttlFollowsTemplateWhenLocked: false,
+    apiKeyScopes: 'list',
+    recordScopes: scopesAsV2_30Records,
+    startWakesDormant: true,
   },
   '2.27.0': {
     name: '2.27.0',
@@ -66,6 +140,8 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
+    recordScopes: scopesAsAsked,
+    startWakesDormant: false,
   },
   '2.24.0': {
     name: '2.24.0',
@@ -78,6 +154,8 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'single',
+    recordScopes: scopesAsAsked,
+    startWakesDormant: false,
   },
 };
 

@@ -269,6 +269,13 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
         expect(ws.outdated, name).toBe(false);
         expect(ws.latest_build.status, name).toBe(names.indexOf(name) < STOPPED ? 'stopped' : 'running');
       }
+      // How each one moved, as coderd recorded it: a stopped one by one stop build carrying v2; a running one
+      // by a stop on its old version, then a start carrying v2, as Coder's own clients update (docs/lifecycle.md).
+      for (const name of names) {
+        const later = (await builds(ids.get(name)!)).filter((x) => x.build_number > before.get(name)!);
+        const steps = later.map((x) => `${x.transition}@${x.template_version_id === v2.id ? 'v2' : 'v1'}`);
+        expect(steps, name).toEqual(names.indexOf(name) < STOPPED ? ['stop@v2'] : ['stop@v1', 'start@v2']);
+      }
       const overlap = maxOverlap(await updateIntervals(before));
       process.stdout.write(`[coderd-fleet] version rollout: at most ${overlap} workspaces updating at once (limit ${LIMIT})\n`);
       expect(overlap).toBeGreaterThan(0);

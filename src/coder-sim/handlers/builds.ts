@@ -9,6 +9,7 @@ import { isResponse, workspaceParam } from '../params.ts';
 import { buildParameterProblem, sentParameters } from '../build-parameters.ts';
 import { errorResponse, forbidden, json, validationFailed, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
+import { profileOf } from '../versions.ts';
 
 const TRANSITIONS: WorkspaceTransition[] = ['start', 'stop', 'delete'];
 
@@ -85,7 +86,7 @@ function createBuild(ctx: HandlerContext): SimResponse {
     );
     if (problem) return problem;
   }
-  if (transition === 'start' && ws.dormantAt !== null) {
+  if (transition === 'start' && ws.dormantAt !== null && profileOf(state).startWakesDormant) {
     // A start clears dormancy in the same transaction.
     ws.dormantAt = null;
     ws.deletingAt = null;

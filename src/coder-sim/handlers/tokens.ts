@@ -52,12 +52,14 @@ function createToken(ctx: HandlerContext): SimResponse {
     });
   }
   const profile = profileOf(state);
-  const scopes = collectScopes(profile.apiKeyScopes === 'list' ? body.scopes : undefined, body.scope);
   const listed = Array.isArray(body.scopes) ? body.scopes.filter((s): s is string => typeof s === 'string') : [];
+  const scope = typeof body.scope === 'string' && body.scope !== '' ? body.scope : undefined;
   const refusal =
     listed.map((s) => profile.refuseScope(s, 'scopes')).find((r) => r !== undefined) ??
-    (typeof body.scope === 'string' && body.scope !== '' ? profile.refuseScope(body.scope, 'scope') : undefined);
+    (scope !== undefined ? profile.refuseScope(scope, 'scope') : undefined);
   if (refusal !== undefined) return errorResponse(400, 'Failed to create API key.', { detail: refusal });
+  const scopes = profile.recordScopes(profile.apiKeyScopes === 'list' ? listed : [], scope);
+  if (typeof scopes === 'string') return errorResponse(500, 'Failed to create API key.', { detail: scopes });
   const tokenName = typeof body.token_name === 'string' && body.token_name !== '' ? body.token_name : `token-${state.apiKeys.size + 1}`;
   const duplicate = [...state.apiKeys.values()].some((k) => k.userId === user.id && k.loginType === 'token' && k.tokenName === tokenName);
   if (duplicate) {
@@ -68,19 +70,13 @@ function createToken(ctx: HandlerContext): SimResponse {
   const { token } = state.issueKey(user.id, {
     loginType: 'token',
     tokenName,
-    scopes: scopes.length > 0 ? scopes : ['all'],
+    scopes,
     expiresAt: state.now() + Math.floor(lifetimeNs / 1e6),
     // Coder stores the asked-for lifetime (in whole seconds), not a difference
     // of two clock reads, which could lose a second to the tick between them.
     lifetimeSeconds: Math.floor(lifetimeNs / 1e9),
   });
   return json(201, { key: token });
-}
-
-function collectScopes(scopes: unknown, scope: unknown): string[] {
-  const out = Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : [];
-  if (typeof scope === 'string' && scope !== '' && !out.includes(scope)) out.push(scope);
-  return out;
 }
 
 function listTokens(ctx: HandlerContext): SimResponse {

@@ -38,6 +38,7 @@ describe('coderVersion knob', () => {
     { coderVersion: '2.27.0', version: 'v2.27.0' },
     { coderVersion: 'v2.27.0', version: 'v2.27.0' },
     { coderVersion: '2.24.0', version: 'v2.24.0' },
+    { coderVersion: '2.30.0', version: 'v2.30.0' },
   ])('$coderVersion: buildinfo and X-Coder-Build-Version say $version', async ({ coderVersion, version }) => {
     sim = await startSim(coderVersion === undefined ? {} : { coderVersion });
     const info = await call(sim, 'GET', '/api/v2/buildinfo');
@@ -46,7 +47,9 @@ describe('coderVersion knob', () => {
   });
 
   it('refuses an unknown version before starting, naming the known ones', async () => {
-    await expect(startSim({ coderVersion: '1.0.0' })).rejects.toThrow(/unknown coderVersion "1.0.0"; known: latest, 2.27.0, 2.24.0/);
+    await expect(startSim({ coderVersion: '1.0.0' })).rejects.toThrow(
+      /unknown coderVersion "1.0.0"; known: latest, 2.30.0, 2.27.0, 2.24.0/,
+    );
   });
 
   it('reads coder_version from the seed; the option wins over it', async () => {
@@ -72,20 +75,46 @@ describe('coderVersion knob', () => {
 });
 
 describe('token scopes by version', () => {
-  const rows: { request: Record<string, unknown>; latest: number; v2_27: number; detail?: string }[] = [
+  // v2_30: what a real coderd v2.30.0 answered (test/coderd/sim-parity.test.ts), with the scopes it recorded.
+  const rows: {
+    request: Record<string, unknown>;
+    latest: number;
+    v2_27: number;
+    v2_30: number | [number, string[]];
+    detail?: string;
+    detail30?: string;
+  }[] = [
     {
       request: { scopes: [...NARROW, 'workspace_dormant:read', 'workspace_dormant:update'] },
       latest: 201,
       v2_27: 400,
+      v2_30: 400,
       detail: 'invalid or unsupported API key scope: "workspace_dormant:read"',
+      detail30: 'invalid or unsupported API key scope: "workspace_dormant:read"',
     },
-    { request: { scopes: NARROW }, latest: 201, v2_27: 201 },
-    { request: { scopes: ['coder:all'] }, latest: 201, v2_27: 201 },
-    { request: { scope: 'all' }, latest: 201, v2_27: 201 },
-    { request: { scopes: ['all'] }, latest: 201, v2_27: 400, detail: 'invalid or unsupported API key scope: "all"' },
-    { request: { scopes: ['user:read'] }, latest: 201, v2_27: 400 },
-    { request: { scopes: ['workspace:*'] }, latest: 201, v2_27: 400 },
-    { request: { scopes: ['not a scope'] }, latest: 400, v2_27: 400 },
+    { request: { scopes: NARROW }, latest: 201, v2_27: 201, v2_30: [201, NARROW] },
+    { request: { scopes: ['coder:all'] }, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
+    { request: { scope: 'all' }, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
+    { request: {}, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
+    {
+      request: { scopes: ['all'] },
+      latest: 201,
+      v2_27: 400,
+      v2_30: 500,
+      detail: 'invalid or unsupported API key scope: "all"',
+      detail30: 'generate API key: invalid API key scope: "all"',
+    },
+    {
+      request: { scopes: ['user:read'] },
+      latest: 201,
+      v2_27: 400,
+      v2_30: 400,
+      detail30: 'invalid or unsupported API key scope: "user:read"',
+    },
+    { request: { scopes: ['workspace:*'] }, latest: 201, v2_27: 400, v2_30: [201, ['workspace:*']] },
+    { request: { scope: 'workspace:read' }, latest: 201, v2_27: 400, v2_30: [201, ['workspace:read']] },
+    { request: { scopes: ['coder:all'], scope: 'application_connect' }, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
+    { request: { scopes: ['not a scope'] }, latest: 400, v2_27: 400, v2_30: 400 },
   ];
   for (const version of ['latest', '2.27.0'] as const) {
     it.each(rows)(`${version}: $request`, async (row) => {
@@ -96,6 +125,20 @@ describe('token scopes by version', () => {
       if (version === '2.27.0' && row.detail) expect(res.body.detail).toBe(row.detail);
     });
   }
+  it.each(rows)('2.30.0: $request', async (row) => {
+    sim = await startSim({ coderVersion: '2.30.0' });
+    const res = await mintFor(sim, 'alice', row.request);
+    const [status, recorded] = Array.isArray(row.v2_30) ? row.v2_30 : [row.v2_30, undefined];
+    expect(res.status).toBe(status);
+    if (status !== 201) {
+      expect(res.body.message).toBe('Failed to create API key.');
+      if (row.detail30) expect(res.body.detail).toBe(row.detail30);
+      return;
+    }
+    const id = (res.body.key as string).split('-')[0];
+    const key = await apiAs(sim, 'admin')('GET', `/api/v2/users/alice/keys/${id}`);
+    expect(key.body.scopes).toEqual(recorded);
+  });
 });
 
 describe('v2.24.0: one scope per key', () => {
@@ -142,7 +185,8 @@ describe('what a narrowly scoped owner token may do', () => {
     },
     { what: 'favorite a dormant workspace with scope=all', scopes: { scope: 'all' }, check: 'favorite-dormant', latest: 204, v2_27: 204 },
   ];
-  for (const version of ['latest', '2.27.0'] as const) {
+  // A real coderd v2.30.0 answered each of these as v2.27.0 did (test/coderd/sim-parity.test.ts).
+  for (const version of ['latest', '2.27.0', '2.30.0'] as const) {
     it.each(cases)(`${version}: $what`, async (c) => {
       sim = await startSim({ coderVersion: version });
       const alice = apiAs(sim, 'alice');
@@ -187,6 +231,7 @@ describe('other differences', () => {
   it.each([
     { version: 'latest', status: 404 },
     { version: '2.27.0', status: 400 },
+    { version: '2.30.0', status: 400 },
   ])('$version: POST /users/{user}/workspaces for an unknown user answers $status', async ({ version, status }) => {
     sim = await startSim({ coderVersion: version });
     const res = await apiAs(sim, 'admin')('POST', '/api/v2/users/nobody/workspaces', {
@@ -208,6 +253,22 @@ describe('other differences', () => {
     const read = await alice('GET', `/api/v2/workspaces/${ws.body.id}`);
     expect(read.body.ttl_ms).toBe(ttl);
     expect('ttl_ms' in read.body).toBe(ttl !== undefined);
+  });
+
+  it.each([
+    { version: 'latest', stillDormant: false },
+    { version: '2.30.0', stillDormant: false },
+    { version: '2.27.0', stillDormant: true },
+    { version: '2.24.0', stillDormant: true },
+  ])('$version: a start build on a dormant workspace leaves it dormant: $stillDormant', async ({ version, stillDormant }) => {
+    sim = await startSim({ coderVersion: version, buildDurationMs: 0 });
+    const admin = apiAs(sim, 'admin');
+    const ws = await admin('POST', '/api/v2/users/alice/workspaces', { name: 'sleepy', template_id: idOf(sim, 'template', 'docker') });
+    expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'stop' })).status).toBe(201);
+    expect((await admin('PUT', `/api/v2/workspaces/${ws.body.id}/dormant`, { dormant: true })).status).toBe(200);
+    expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'start' })).status).toBe(201);
+    const read = await admin('GET', `/api/v2/workspaces/${ws.body.id}`);
+    expect(read.body.dormant_at != null).toBe(stillDormant);
   });
 
   it.each(['latest', '2.27.0'])('%s: auto-stop off on an ordinary template leaves ttl_ms out', async (version) => {

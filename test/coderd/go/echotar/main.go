@@ -5,6 +5,8 @@
 //
 // It is compiled inside the downloaded coder module (build-coderd.sh copies it
 // there), so it uses that exact version's provisioner/echo and proto packages.
+// Where the parameters go depends on the provisioner protocol of that version
+// (responses_*.go; build-coderd.sh sets the build tag).
 //
 // Input on stdin, JSON:
 //
@@ -66,18 +68,7 @@ func main() {
 		}
 		params = append(params, rp)
 	}
-	apply := &proto.ApplyComplete{Parameters: params}
-	if in.FailApply {
-		apply.Error = "failed by the test template"
-	}
-	responses := &echo.Responses{
-		Parse:          echo.ParseComplete,
-		ProvisionApply: []*proto.Response{{Type: &proto.Response_Apply{Apply: apply}}},
-		ProvisionPlan: []*proto.Response{{Type: &proto.Response_Plan{Plan: &proto.PlanComplete{
-			Parameters: params,
-			Plan:       []byte("{}"),
-		}}}},
-	}
+	responses := echoResponses(params, in.FailApply)
 	archive, err := echo.Tar(responses)
 	if err != nil {
 		fail("write archive: %v", err)

@@ -1,0 +1,3 @@
+module github.com/coder/aibridge
+
+go 1.24

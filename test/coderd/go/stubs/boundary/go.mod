@@ -1,0 +1,3 @@
+module github.com/coder/boundary
+
+go 1.24
