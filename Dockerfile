@@ -1,14 +1,23 @@
 # syntax=docker/dockerfile:1
 # coder-workspace-operator image: `docker build -t ghcr.io/coderops/coder-workspace-operator:0.1.0 .`
-# Runs `node dist/cli/main.js run` as the non-root user 65532. Pin the base images by
-# digest (node:24-slim@sha256:...) in a release build.
+# Runs `node dist/cli/main.js run` as the non-root user 65532.
+
+# The base, pinned by digest so a rebuild gets the same Node and Debian. Any
+# image with Debian's apt and Node 24 + npm in /usr/local fits: CI, which
+# reaches no image registry, passes --build-arg NODE_IMAGE=<a base it made from
+# Debian's packages and the npm `node` package> (scripts/image/local-base.sh).
+ARG NODE_IMAGE=docker.io/library/node:24-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
 
 # ---- build: compile TypeScript, then drop devDependencies ----
-FROM node:24-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV npm_config_update_notifier=false \
     npm_config_fund=false \
     npm_config_audit=false
+# Behind a TLS-inspecting proxy: --build-arg NODE_EXTRA_CA_CERTS=<path of a CA bundle
+# mounted into the build> lets npm trust it. A build argument of this stage only: it
+# is not in the runtime image.
+ARG NODE_EXTRA_CA_CERTS
 COPY package.json package-lock.json ./
 # --ignore-scripts: the only install script in the tree is the `node` devDependency's,
 # which downloads a second Node 24 for machines whose system Node is older. This image
@@ -26,7 +35,7 @@ RUN npm run build \
  && test ! -e node_modules/typescript
 
 # ---- runtime: dist/ + production node_modules + package.json only ----
-FROM node:24-slim
+FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="coder-workspace-operator" \
       org.opencontainers.image.description="Declarative management of Coder workspaces: Kubernetes operator and GitOps CLI" \
       org.opencontainers.image.source="https://github.com/coderops/coder-workspace-operator" \
