@@ -27,8 +27,11 @@ RUN npm ci --ignore-scripts \
  && rm -f node_modules/.bin/node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# Type declarations and source maps are for editors and debuggers, not for node: 51 MB
+# of the production node_modules (34 MB .d.ts, 17 MB .map, mostly @kubernetes/client-node).
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete \
  && test -f dist/cli/main.js \
  && test ! -e dist/coder-sim \
  && test ! -e node_modules/node \
@@ -55,9 +58,11 @@ ENV MALLOC_ARENA_MAX=2
 ENV MALLOC_TRIM_THRESHOLD_=131072
 ENV MALLOC_MMAP_THRESHOLD_=131072
 # `sync` follows git repositories with the real git client (https and ssh).
+# `apt-get clean` too: a base without Debian's docker-clean hook would keep the .debs.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 WORKDIR /app
 # Owned by root and not writable by the runtime user; the Pod mounts an emptyDir at /tmp
 # and runs with a read-only root filesystem.
