@@ -23,7 +23,7 @@ async function operatorSeries(): Promise<Map<string, Set<string>>> {
     const labels = (metrics.registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? [];
     const seen = new Set(m.values.flatMap((v) => Object.keys(v.labels)));
     const all = new Set([...labels, ...seen, ...SCRAPE_LABELS]);
-    if (m.type === 'histogram') {
+    if (String(m.type) === 'histogram') {
       out.set(`${m.name}_bucket`, new Set([...all, 'le']));
       out.set(`${m.name}_sum`, all);
       out.set(`${m.name}_count`, all);
