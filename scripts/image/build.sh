@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the operator image from our Dockerfile with buildah (no Docker
-# engine), on the local base of scripts/image/local-base.sh, and prints what
+# engine; scripts/image/engine.sh picks the storage), on the local base of
+# scripts/image/local-base.sh, and prints what
 # it measured: build time, size on disk, compressed size (the layers gzipped,
 # as a registry stores them) and layer count. The image name is the last line
 # of stdout. Usage: scripts/image/build.sh [IMAGE] (default localhost/coder-workspace-operator:ci)
@@ -18,12 +19,15 @@ ca=()
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
   ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/host-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt)
 fi
-buildah --storage-driver vfs bud --quiet --network host --layers "${ca[@]}" \
+bash scripts/image/engine.sh buildah bud --quiet --network host --layers "${ca[@]}" \
   --build-arg "NODE_IMAGE=$base" -t "$IMAGE" -f Dockerfile . >/dev/null
 built=$(($(date +%s) - start))
 
-size=$(podman --storage-driver vfs image inspect --format '{{.Size}}' "$IMAGE")
-layers=$(podman --storage-driver vfs image inspect --format '{{len .RootFS.Layers}}' "$IMAGE")
-gz=$(podman --storage-driver vfs save --format oci-archive "$IMAGE" | gzip -1 | wc -c)
-log "$IMAGE built in ${built} s on $base: $((size / 1000000)) MB on disk, $((gz / 1000000)) MB gzipped (oci-archive, gzip -1), $layers layers"
+podman() { bash scripts/image/engine.sh podman "$@"; }
+size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
+layers=$(podman image inspect --format '{{len .RootFS.Layers}}' "$IMAGE")
+# What a registry would store: the layers gzipped (docker-archive of the image, gzip -6).
+gz=$(podman save --format docker-archive "$IMAGE" | gzip -6 | wc -c)
+driver=$(podman info --format '{{.Store.GraphDriverName}}')
+log "$IMAGE built in ${built} s on $base ($driver storage): $((size / 1000000)) MB on disk, $((gz / 1000000)) MB gzipped, $layers layers"
 echo "$IMAGE"

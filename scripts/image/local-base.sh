@@ -9,7 +9,7 @@
 #
 # Idempotent: an image whose label names the same Node, npm and Debian suite is
 # kept. Prints the image name on the last line of stdout. Needs root, debootstrap
-# and podman (storage driver vfs: this machine has no overlay for containers).
+# and podman (run on the project's container storage by scripts/image/engine.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,7 +27,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 IMAGE=localhost/cwo-node-base:${NODE_VERSION}-${SUITE}
 stamp="node=$NODE_VERSION npm=$NPM_VERSION suite=$SUITE"
-podman() { command podman --storage-driver vfs "$@"; }
+podman() { bash scripts/image/engine.sh podman "$@"; }
 log() { printf '[image-base] %s\n' "$*" >&2; }
 
 if [ "$(podman image inspect --format '{{ index .Labels "dev.coderops.base" }}' "$IMAGE" 2>/dev/null)" = "$stamp" ]; then

@@ -113,7 +113,7 @@ describe.runIf(have.image)('the operator image, run as the chart runs it', { tim
       },
       150_000,
     );
-    measure(`image: podman run -> /readyz in ${Date.now() - started} ms (vfs storage; args ${JSON.stringify(args)})`);
+    measure(`image: podman run -> /readyz in ${Date.now() - started} ms (args ${JSON.stringify(args)})`);
   }, 300_000);
 
   afterAll(async () => {

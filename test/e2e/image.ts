@@ -1,12 +1,13 @@
 // The operator image under podman, as the e2e tier runs it: no Docker engine,
-// Debian's podman as root with the vfs storage driver and runc (crun refuses
-// this machine's hybrid cgroups). The image is built by scripts/image/build.sh
-// (.ci/run does it before this tier); CWO_IMAGE names another one.
+// Debian's podman as root on the storage scripts/image/engine.sh picks, and
+// runc (crun refuses this machine's hybrid cgroups). The image is built by
+// scripts/image/build.sh (.ci/run does it before this tier); CWO_IMAGE names another one.
 import { execFile, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export const IMAGE = process.env.CWO_IMAGE ?? 'localhost/coder-workspace-operator:ci';
-const PODMAN = ['--storage-driver', 'vfs'];
+const ENGINE = resolve(import.meta.dirname, '../../scripts/image/engine.sh');
 /** podman's defaults ask for more open files and processes than this host allows (20,000). */
 const RUN_DEFAULTS = ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096'];
 
@@ -18,7 +19,7 @@ export interface Ran {
 
 export function podman(args: string[], timeoutMs = 180_000): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile('podman', [...PODMAN, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile('bash', [ENGINE, 'podman', ...args], { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -34,7 +35,7 @@ export async function podmanOk(args: string[], timeoutMs?: number): Promise<stri
 export function imagePresent(): { podman: boolean; image: boolean } {
   const version = spawnSync('podman', ['--version'], { encoding: 'utf8' });
   if (version.status !== 0) return { podman: false, image: false };
-  const exists = spawnSync('podman', [...PODMAN, 'image', 'exists', IMAGE]);
+  const exists = spawnSync('bash', [ENGINE, 'podman', 'image', 'exists', IMAGE]);
   return { podman: true, image: exists.status === 0 };
 }
 
