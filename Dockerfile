@@ -6,6 +6,8 @@
 # image with Debian's apt and Node 24 + npm in /usr/local fits: CI, which
 # reaches no image registry, passes --build-arg NODE_IMAGE=<a base it made from
 # Debian's packages and the npm `node` package> (scripts/image/local-base.sh).
+# The digest is the multi-platform index of node:24-slim; refresh it deliberately
+# (`docker buildx imagetools inspect node:24-slim`, or `crane digest node:24-slim`).
 ARG NODE_IMAGE=docker.io/library/node:24-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
 
 # ---- build: compile TypeScript, then drop devDependencies ----
