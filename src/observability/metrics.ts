@@ -26,6 +26,15 @@ export class OperatorMetrics {
     labelNames: ['method', 'route', 'code'] as const,
     registers: [this.registry],
   });
+  // The latency panel and the dashboards' Coder view need more than the counter: how long
+  // each attempt took (retries are separate observations), by route template, never by id.
+  readonly coderRequestDuration = new Histogram({
+    name: 'cwo_coder_request_duration_seconds',
+    help: 'time of one Coder API attempt until its answer (or timeout or network error), by method and route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly reconcileDuration = new Histogram({
     name: 'cwo_reconcile_duration_seconds',
     help: 'time to observe, plan and apply one reconcile pass',
@@ -96,6 +105,7 @@ export class OperatorMetrics {
   /** For CoderClient's onResponse: routes are templates, so the label set stays small and holds no ids. */
   readonly onCoderResponse = (event: CoderRequestEvent): void => {
     this.coderRequests.inc({ method: event.method, route: event.route, code: String(event.status) });
+    this.coderRequestDuration.observe({ method: event.method, route: event.route }, event.durationMs / 1000);
   };
 
   setLastAppliedRevision(repo: string, ref: string, revision: string): void {

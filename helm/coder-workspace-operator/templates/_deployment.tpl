@@ -46,6 +46,14 @@ spec:
       {{- with $root.Values.priorityClassName }}
       priorityClassName: {{ . }}
       {{- end }}
+      {{- /* An entry without a labelSelector gets this Deployment's own selector labels,
+      so the replicas of one Deployment (not of every shard together) are spread. */}}
+      {{- with $root.Values.topologySpreadConstraints }}
+      topologySpreadConstraints:
+        {{- range . }}
+        - {{ toYaml (merge (deepCopy .) (dict "labelSelector" (dict "matchLabels" (include "cwo.deploymentSelectorLabels" $ | fromYaml)))) | indent 10 | trim }}
+        {{- end }}
+      {{- end }}
       {{- with $root.Values.image.pullSecrets }}
       imagePullSecrets:
         {{- range . }}

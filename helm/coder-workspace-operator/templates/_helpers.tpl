@@ -169,6 +169,9 @@ Checks of combinations the schema cannot express; included by the Deployment.
 {{- fail (printf "shards: %q has replicaCount %d but leaderElection.enabled is false: its replicas would reconcile the same Workspaces at once." .name (int .replicaCount)) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.prometheusRule.enabled (not .Values.metrics.enabled) }}
+{{- fail "prometheusRule.enabled needs metrics.enabled=true: the alerts read the operator's metrics." }}
+{{- end }}
 {{- if eq (int .Values.metrics.port) (int .Values.healthProbe.port) }}
 {{- fail "metrics.port and healthProbe.port must differ." }}
 {{- end }}
