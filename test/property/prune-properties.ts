@@ -1,0 +1,47 @@
+// The prune and identity invariants of issue 18 as fast-check properties,
+// shared by the unit tier (test/property/prune.test.ts, 1,000 sequences
+// each) and the benchmark (npm run bench -- --mode properties, 100,000).
+import fc from 'fast-check';
+import { scenarios } from './prune-arbitraries.ts';
+import { playScenario, type RunStats } from './prune-world.ts';
+
+/** The seed the unit tier runs with: a failure prints it, and its path, to replay exactly that sequence. */
+export const PROPERTY_SEED = 0x18_2026;
+
+export function emptyStats(): RunStats {
+  return { runs: 0, crashes: 0, deletes: 0, refused: 0 };
+}
+
+/**
+ * A Coder workspace is deleted only if it was created or adopted by the
+ * same source, is declared nowhere (in the run or the state), its last
+ * declaration said Delete and not Observe, and the run was within
+ * --max-prune; nothing else is ever deleted, and nothing declared is ever
+ * left undeclared in the state.
+ */
+export function pruneProperty(stats: RunStats): fc.IAsyncPropertyWithHooks<[Parameters<typeof playScenario>[0]]> {
+  return fc.asyncProperty(scenarios, async (scenario) => {
+    await playScenario(scenario, stats);
+  });
+}
+
+export interface PropertyRun {
+  numRuns: number;
+  seed?: number;
+  path?: string;
+}
+
+/** Runs the property; on failure the error names seed and path (fast-check's report), so the sequence can be replayed. */
+export async function checkPruneProperty(run: PropertyRun): Promise<{ stats: RunStats; ms: number }> {
+  const stats = emptyStats();
+  const started = performance.now();
+  await fc.assert(pruneProperty(stats), {
+    numRuns: run.numRuns,
+    seed: run.seed ?? PROPERTY_SEED,
+    ...(run.path ? { path: run.path } : {}),
+    // Shrinking replays many sequences; keep it, but bounded, so a failure is small and still reported promptly.
+    endOnFailure: false,
+    interruptAfterTimeLimit: undefined,
+  });
+  return { stats, ms: performance.now() - started };
+}
