@@ -25,13 +25,24 @@ export type User = (typeof USERS)[number];
 /** The tokens runs use: a site Owner's, and a member's (who sees only her own workspaces). */
 export const TOKENS = ['admin', 'alice'] as const;
 export const META_NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
-/** Coder names; `hand` is also the name of a workspace made by hand before any run. */
-export const CODER_NAMES = ['w1', 'w2', 'w3', 'hand'] as const;
+/**
+ * Coder names: one per metadata.name (what a declaration mostly uses), and two
+ * that declarations share now and then; `hand` is also the name of a
+ * workspace made by hand before any run.
+ */
+export const CODER_NAMES = ['wa', 'wb', 'wc', 'wd', 'we', 'w1', 'hand'] as const;
+export const SHARED_NAMES = ['w1', 'hand'] as const;
 
 export const SEED: SimSeed = {
   users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }, { username: 'bob' }],
   templates: [{ name: 'docker', default_ttl_ms: 0 }],
-  workspaces: [{ owner: 'bob', name: 'hand', template: 'docker' }],
+  // Made by hand before any run: declarations adopt (or only observe) them, and none may be deleted unless adopted.
+  workspaces: [
+    { owner: 'admin', name: 'hand', template: 'docker' },
+    { owner: 'alice', name: 'hand', template: 'docker' },
+    { owner: 'bob', name: 'hand', template: 'docker' },
+    { owner: 'bob', name: 'w1', template: 'docker' },
+  ],
 };
 
 export interface SourceDef {
@@ -71,7 +82,7 @@ export interface Decl {
 export type Command =
   | { kind: 'declare'; source: number; decl: Decl }
   | { kind: 'remove'; source: number; meta: Decl['meta'] }
-  | { kind: 'rename'; source: number; from: Decl['meta']; to: Decl['meta'] }
+  | { kind: 'rename'; source: number; from: Decl['meta']; to: Decl['meta']; spelling?: Spelling }
   | { kind: 'rename-coder'; source: number; meta: Decl['meta']; to: Decl['name'] }
   | {
       kind: 'run';
@@ -135,7 +146,7 @@ export async function playScenario(scenario: Scenario, stats: RunStats): Promise
         const d = from && mine.get(from);
         if (d && !mine.has(command.to)) {
           mine.delete(from);
-          mine.set(command.to, { ...d, meta: command.to });
+          mine.set(command.to, { ...d, meta: command.to, ...(command.spelling ? { spelling: command.spelling } : {}) });
         }
       } else if (command.kind === 'rename-coder') {
         const meta = present(mine, command.meta);
