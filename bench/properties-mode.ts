@@ -10,7 +10,14 @@ export async function runPropertiesMode(numRuns: number, seed: number, log: (s: 
   log(`properties: ${numRuns} generated sequences of runs, seed ${seed}`);
   const cpuBefore = process.cpuUsage();
   try {
-    const { stats, ms } = await checkPruneProperty({ numRuns, seed });
+    const started = performance.now();
+    const { stats, ms } = await checkPruneProperty({
+      numRuns,
+      seed,
+      progress: (n, s) =>
+        n % 5000 === 0 &&
+        log(`properties: ${n} sequences, ${s.runs} runs, ${s.deletes} deletes, ${((performance.now() - started) / 1000).toFixed(0)} s`),
+    });
     const cpu = process.cpuUsage(cpuBefore);
     log(`properties: passed in ${(ms / 1000).toFixed(1)} s (${stats.runs} runs, ${stats.crashes} crashes, ${stats.deletes} deletes)`);
     return [
