@@ -368,12 +368,15 @@ async function runOnce(
 
   if (!tookEffect) return;
   // The model learns what this run declared: which workspace each declaration meant, and what it said about it.
-  const bindings = model.keyBinding.get(sourceName) ?? new Map<string, string>();
+  // Keys this run does not declare are bound to nothing from now on: the state forgets them (a metadata.name rename
+  // moved them, or prune dropped them), and a later declaration of the same key is a new one.
+  const previousBindings = model.keyBinding.get(sourceName) ?? new Map<string, string>();
+  const bindings = new Map<string, string>();
   const current: { key: string; ownerId: string; name: string }[] = [];
   const saidNow = new Map<string, { policy: 'Delete' | 'Orphan'; observe: boolean; by: string }>();
   for (const d of declared) {
     const ownerId = ownerIdOf(sim, d, command.token);
-    const bound = bindings.get(d.meta);
+    const bound = previousBindings.get(d.meta);
     const ids = new Set<string>();
     for (const id of [
       lookup(after, ownerId, d.name),
@@ -397,7 +400,6 @@ async function runOnce(
     }
     const first = lookup(after, ownerId, d.name) ?? (bound !== undefined && after.has(bound) ? bound : lookup(before, ownerId, d.name));
     if (first !== undefined) bindings.set(d.meta, first);
-    else bindings.delete(d.meta);
   }
   for (const [id, said] of saidNow) model.lastSaid.set(id, said);
   model.keyBinding.set(sourceName, bindings);
