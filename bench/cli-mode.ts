@@ -7,7 +7,7 @@ import { multiDoc, workspaceDoc } from './fixtures.ts';
 import { percentile, runMeasuredCli, startSim, summarize, type Measured } from './lib.ts';
 
 export interface ScenarioResult {
-  mode: 'cli' | 'operator' | 'peers' | 'shards';
+  mode: 'cli' | 'operator' | 'peers' | 'shards' | 'properties';
   scenario: string;
   n: number;
   latencyMs: number;

@@ -1,6 +1,8 @@
 // npm run bench [-- --n 1000,10000 --latency 0,20
 //   --scenarios cold-adopt,idle,burst,creates,plan,sync-idle,rss
 //   --mode cli,operator,peers,rollout-peers,polling,plan-scale --out bench/results]
+// npm run bench -- --mode properties [--property-runs 100000]   (issue 18: the prune and identity
+//   invariants over generated sequences; not in the default modes; writes bench/results/properties/)
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // npm run bench -- --mode export [--export-n 10000]   (issue 21 item 5: cwo export, bench/export-mode.ts)
@@ -25,6 +27,7 @@ import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
 import { runExportMode } from './export-mode.ts';
+import { DEFAULT_PROPERTY_SEED, runPropertiesMode } from './properties-mode.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
 
@@ -51,7 +54,10 @@ const { values } = parseArgs({
     'shard-n': { type: 'string', default: '40000' },
     shards: { type: 'string', default: '4' },
     'shard-deadline': { type: 'string', default: '3600' },
-    out: { type: 'string', default: 'bench/results' },
+    /** Mode properties: generated sequences, and the seed (a failure names seed and path to replay). */
+    'property-runs': { type: 'string', default: '100000' },
+    'property-seed': { type: 'string' },
+    out: { type: 'string' },
   },
 });
 
@@ -65,16 +71,20 @@ const latencies = list(values.latency).map(Number);
 const scenarios = new Set(list(values.scenarios));
 const modes = new Set(list(values.mode));
 const operatorNs = values['operator-n'] ? list(values['operator-n']).map(Number) : ns;
+// The property run alone writes beside the scale results, not over them.
+const outPath = values.out ?? (modes.size === 1 && modes.has('properties') ? 'bench/results/properties' : 'bench/results');
 const started = new Date();
 const loadAtStart = loadavg()[0]!;
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${s}\n`);
 
-log('building dist/ (tsc -p tsconfig.build.json): the bench measures the compiled CLI and operator');
-const build = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')]);
-if (build.code !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+if ([...modes].some((m) => m !== 'properties')) {
+  log('building dist/ (tsc -p tsconfig.build.json): the bench measures the compiled CLI and operator');
+  const build = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')]);
+  if (build.code !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+}
 
 const results: ScenarioResult[] = [];
-const outDir = resolve(ROOT, values.out);
+const outDir = resolve(ROOT, outPath);
 await mkdir(outDir, { recursive: true });
 const commit = await new Promise<string>((done) =>
   execFile('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }, (_e, out) => done(String(out).trim() || 'unknown')),
@@ -187,8 +197,12 @@ if (modes.has('shards')) {
 }
 if (modes.has('plan-scale')) for (const n of list(values['plan-docs']).map(Number)) await part('plan-scale', n, () => runPlanScale(n, log));
 if (modes.has('export')) for (const n of list(values['export-n']).map(Number)) await part('export', n, () => runExportMode(n, log));
+if (modes.has('properties')) {
+  const seed = values['property-seed'] !== undefined ? Number(values['property-seed']) : DEFAULT_PROPERTY_SEED;
+  results.push(...(await runPropertiesMode(Number(values['property-runs']), seed, log)));
+}
 await save(true);
-log(`wrote ${join(values.out, 'latest.md')} and latest.json`);
+log(`wrote ${join(outPath, 'latest.md')} and latest.json`);
 process.stdout.write(
   renderMarkdown({
     startedAt: started.toISOString(),

@@ -45,9 +45,11 @@ export async function openGitSource(flags: GitFlags & { repo: string }, inPlaceI
 }
 
 /** The declarations at `--ref` (for plan): fetch, resolve, read and validate the whole tree. */
-export async function loadFromRepo(flags: GitFlags & { repo: string }): Promise<{ loaded: LoadResult; commit: string }> {
+export async function loadFromRepo(
+  flags: GitFlags & { repo: string },
+): Promise<{ loaded: LoadResult; commit: string; repository: string }> {
   const source = await openGitSource(flags, true);
   await source.fetch(flags.ref.startsWith('refs/') ? [flags.ref] : []);
   const commit = await source.resolve(flags.ref);
-  return { loaded: loadFromSources(treeSources(await source.readTree(commit, flags.path))), commit };
+  return { loaded: loadFromSources(treeSources(await source.readTree(commit, flags.path))), commit, repository: source.display };
 }

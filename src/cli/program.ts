@@ -36,6 +36,7 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   filename?: string[];
   statusFile?: string;
   state: string | false;
+  stateSourceTakeover?: string[];
   prune?: boolean;
   maxPrune: PruneLimit;
   output: 'text' | 'json' | 'markdown';
@@ -45,6 +46,12 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   logLevel: string;
 }
 
+/** Shared with sync: the one way to let a source use a state file another source recorded. */
+export const STATE_SOURCE_TAKEOVER = [
+  '--state-source-takeover <source...>',
+  'take over the state entries another source recorded (`files`, `legacy-git`, or `<repository>#<ref>` as the refusal names it)',
+] as const;
+
 const FILENAME = ['-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin'] as const;
 
 function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
@@ -53,6 +60,7 @@ function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
     .option('--token-file <file>', 'file holding the Coder session token (default: $CODER_SESSION_TOKEN)')
     .option('--state <file>', 'state file recording what this tool manages', '.cwo-state.json')
     .option('--no-state', 'keep no state file (no prune; renames are then planned by name)')
+    .option(STATE_SOURCE_TAKEOVER[0], STATE_SOURCE_TAKEOVER[1])
     .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
     .option('--concurrency <n>', 'workspaces changed in parallel', positiveInt, 8)
     .option('--requests-per-minute <n>', 'client-side rate limit per API path (server default is 512)', positiveInt)
@@ -101,14 +109,16 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
     api: conn.client,
     owners: conn.owners,
     coderUrl: conn.url,
+    me: { id: conn.me.id, username: conn.me.username },
     prune: withPrune && flags.prune === true,
     maxPrune: flags.maxPrune,
     defaultDeletionPolicy: flags.deletionPolicy,
     concurrency: flags.concurrency,
     deleteTimeoutMs: flags.deleteTimeout,
   };
-  if (fromGit) opts.sources = gitSources(flags.path ?? '.');
+  if (fromGit) opts.sources = gitSources(fromGit.repository, flags.ref ?? '', flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
+  if (flags.stateSourceTakeover) opts.stateSourceTakeover = flags.stateSourceTakeover;
   opts.rollout = rollout;
   return { conn, opts, where };
 }

@@ -25,6 +25,7 @@ export interface SyncFlags extends ConnectionFlags, GitFlags {
   allowHistoryRewrite?: boolean;
   statusFile?: string;
   state: string | false;
+  stateSourceTakeover?: string[];
   output: 'text' | 'json';
   concurrency: number;
   deletionPolicy: 'Delete' | 'Orphan';
@@ -50,7 +51,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   let conn: Connection | undefined;
   const session = async (): Promise<CoderSession> => {
     conn ??= await connect(flags, process.env, logger, metrics.onCoderResponse);
-    return { api: conn.client, owners: conn.owners, coderUrl: conn.url };
+    return { api: conn.client, owners: conn.owners, coderUrl: conn.url, me: { id: conn.me.id, username: conn.me.username } };
   };
   const ticker = new SyncTicker({
     source,
@@ -60,6 +61,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     release: async () => conn?.owners.release(),
     run: {
       ...(flags.state !== false ? { statePath: flags.state } : {}),
+      ...(flags.stateSourceTakeover ? { stateSourceTakeover: flags.stateSourceTakeover } : {}),
       prune: flags.prune === true,
       maxPrune: flags.maxPrune,
       defaultDeletionPolicy: flags.deletionPolicy,

@@ -4,7 +4,8 @@
 import { isUuid } from '../api/patterns.ts';
 import type { CoderApi } from '../coder/api.ts';
 import type { Workspace, WorkspaceBuild } from '../coder/types.ts';
-import type { ObservedWorkspace } from './types.ts';
+import type { WorkspaceOwner } from './external.ts';
+import type { DesiredWorkspace, ObservedWorkspace } from './types.ts';
 
 /**
  * `favoriteKnown` is true only when the object was read with the owner's own
@@ -52,7 +53,30 @@ export function buildOf(b: WorkspaceBuild): ObservedWorkspace['latestBuild'] {
   return build;
 }
 
-/** Does this observed workspace belong to `owner` (a username or a user UUID)? */
+/** `owner: me` (Coder takes it in any case) is the user of the token the request is sent with. */
+export function isMe(owner: string): boolean {
+  return owner.toLowerCase() === 'me';
+}
+
+/** The token's own user (GET /api/v2/users/me): asked once per run, and only when a declaration says `me`. */
+export async function resolveMe(api: Pick<CoderApi, 'getUser'>): Promise<WorkspaceOwner> {
+  const user = await api.getUser('me');
+  return { id: user.id, username: user.username };
+}
+
+/**
+ * `me` replaced by the token's username, before anything compares owners:
+ * the lookup by owner and name, the owner check of a bound workspace, the
+ * duplicate and binding checks and prune then all see one user, whatever
+ * the spelling. Without it, `me` matched no workspace: a declaration with
+ * `owner: me` was planned as a create over its own workspace, and its
+ * workspace reported as belonging to another owner.
+ */
+export function withOwnerResolved(desired: DesiredWorkspace, me: WorkspaceOwner | undefined): DesiredWorkspace {
+  return me && isMe(desired.owner) ? { ...desired, owner: me.username } : desired;
+}
+
+/** Does this observed workspace belong to `owner` (a username or a user UUID; `me` must be resolved first)? */
 export function ownedBy(observed: ObservedWorkspace, owner: string): boolean {
   return isUuid(owner) ? observed.ownerId.toLowerCase() === owner.toLowerCase() : observed.ownerName.toLowerCase() === owner.toLowerCase();
 }

@@ -11,6 +11,7 @@ import { runGit, GitError } from './git.ts';
 import { withoutUserInfo } from './git-auth.ts';
 import type { Source } from './files.ts';
 import { fileTooBig, LIMITS, overRunBounds } from './limits.ts';
+import { gitSourceName, normalizeRef, type RunSource } from './source-identity.ts';
 
 /** Why a source could not give a tree: each becomes a reason in the status file. */
 export type SourceFailure = 'FetchFailed' | 'RefNotFound' | 'PathNotFound';
@@ -209,13 +210,20 @@ export class GitSource {
 }
 
 /**
- * How files read from git are named in the state, and the prune scope in the
- * same terms: `git:<repo-relative path>`, the same for sync and plan whatever
- * the clone's location, and only ever within --path.
+ * The source of a run over `path` of a repository at a ref, as the state
+ * records it: the repository (shown without credentials) and ref in every
+ * entry, files named `git:<repo-relative path>` whatever the clone's
+ * location, and the prune scope in the same terms, only ever within --path.
  */
-export function gitSources(path: string): { record(file: string): string; scope: string[] } {
+export function gitSources(repository: string, ref: string, path: string): RunSource {
   const dir = normalizePath(path);
-  return { record: (file) => `git:${file}`, scope: [dir === '' ? 'git:' : `git:${dir}`] };
+  const normalized = normalizeRef(ref);
+  return {
+    name: gitSourceName(repository, normalized),
+    repository: { url: repository, ref: normalized },
+    record: (file) => `git:${file}`,
+    scope: [dir === '' ? 'git:' : `git:${dir}`],
+  };
 }
 
 /** `./workspaces/` -> `workspaces`; `.` or `/` -> the whole repository (''). */

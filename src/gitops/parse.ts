@@ -65,13 +65,14 @@ export function parseFile(file: string, text: string): ParsedFile {
     // Read as "nothing declared", an emptied or truncated file would make --prune delete all it used to declare.
     out.errors.push({
       file,
-      message: 'declares nothing (the file is empty, or holds only comments and ---); delete the file if that is meant',
+      message:
+        'declares nothing (the file is empty, or holds only comments, --- and Lists without items); delete the file if that is meant',
     });
   }
   return out;
 }
 
-/** False for an empty document (or one of only comments): it declares nothing, right or wrong. */
+/** False for an empty document (or one of only comments, or a List without items): it declares nothing, right or wrong. */
 function checkDocument(ctx: Context): boolean {
   const { doc, lines, out } = ctx;
   if (doc.errors.length > 0) {
@@ -88,43 +89,48 @@ function checkDocument(ctx: Context): boolean {
     return true;
   }
   if (value === null || value === undefined) return false;
-  dispatch(ctx, value, []);
-  return true;
+  return dispatch(ctx, value, []);
 }
 
-function dispatch(ctx: Context, value: unknown, prefix: PathSegment[]): void {
+/** False only for a List whose items (and their items) declare nothing: `items: []` is an empty file in disguise. */
+function dispatch(ctx: Context, value: unknown, prefix: PathSegment[]): boolean {
   if (!isObject(value)) {
     fail(ctx, prefix, `expected a mapping with apiVersion and kind, found ${describe(value)}`);
-    return;
+    return true;
   }
   const { apiVersion, kind } = value;
   if (kind === 'List' && apiVersion === 'v1') {
     const items = value['items'];
     if (!Array.isArray(items)) {
       fail(ctx, [...prefix, 'items'], 'a List needs an items sequence');
-      return;
+      return true;
     }
-    items.forEach((item, i) => dispatch(ctx, item, [...prefix, 'items', i]));
-    return;
+    let declares = false;
+    items.forEach((item, i) => {
+      declares = dispatch(ctx, item, [...prefix, 'items', i]) || declares;
+    });
+    return declares;
   }
   const validate = typeof kind === 'string' ? OUR_KINDS[kind] : undefined;
   if (typeof kind !== 'string' || !Object.hasOwn(OUR_KINDS, kind) || !validate) {
     const what = kind === undefined ? 'missing kind' : `unsupported kind ${quote(kind)}`;
     const at = kind === undefined ? prefix : [...prefix, 'kind'];
     fail(ctx, at, `${what} (apiVersion ${quote(apiVersion)}); ${SUPPORTED}`);
-    return;
+    return true;
   }
   if (apiVersion !== API_VERSION) {
     fail(ctx, [...prefix, 'apiVersion'], `${kind} needs apiVersion ${API_VERSION}, found ${quote(apiVersion)}`);
-    return;
+    return true;
   }
   const result = validate(value);
   if (!result.ok) {
     for (const e of result.errors) fieldError(ctx, prefix, e);
-    return;
+    return true;
   }
+  // A connection is a declaration (of the operator's); a run of only connections declares no Workspace, which prune refuses (run.ts).
   if (kind === 'Workspace') declare(ctx, result.value as Workspace, prefix);
   else ctx.out.ignored.push({ file: ctx.file, document: ctx.document, kind });
+  return true;
 }
 
 function declare(ctx: Context, workspace: Workspace, prefix: PathSegment[]): void {

@@ -1,21 +1,25 @@
 // plan / apply over declarations from files: load and validate everything,
 // observe Coder once, diff, and (for apply) converge and record what this
 // tool manages. Nothing is written to Coder unless every document is valid.
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { DeletionPolicy } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
 import { waitForBuild, type ApplyResult } from '../engine/apply.ts';
 import { toDesired } from '../engine/desired.ts';
 import { diffDelete } from '../engine/diff.ts';
 import { failuresOf, WorkspaceEngine } from '../engine/engine.ts';
-import { CoderWorkspaces, type OwnerApis } from '../engine/external.ts';
+import { CoderWorkspaces, type OwnerApis, type WorkspaceOwner } from '../engine/external.ts';
 import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
 import { VersionNames } from '../engine/version-names.ts';
 import { windowState, type WindowSpec, type WindowState } from '../engine/rollout-window.ts';
-import { forget, readState, recordApplied, writeState, type StateEntry, type StateFile } from './state.ts';
+import { forget, readState, recordApplied, writeState, type Management, type StateEntry, type StateFile } from './state.ts';
+import { claimState, FILES_SOURCE, withinScope, type RunSource } from './source-identity.ts';
+import { resolveStatePath } from './state-path.ts';
+import { isMe, resolveMe, withOwnerResolved } from '../engine/observe.ts';
+import type { DeclarationError } from './declaration.ts';
 import { splitSuspended, suspendedStatus, type SuspendedDeclaration } from './operator-fields.ts';
 import { lockState } from './state-lock.ts';
 import { checkBindings, ownerDuplicates, ownerKeys, DeclarationConflictError } from './identity.ts';
@@ -29,17 +33,23 @@ export interface RunOptions {
   /** Directory relative paths are resolved against; default process.cwd(). */
   cwd?: string;
   /**
-   * How a declaration's file is named in the state (`source`) and which
-   * recorded sources prune may touch. Default: absolute file paths, scope =
-   * `paths` resolved against cwd. Git sources pass `git:<path>` names here,
-   * so the state does not depend on where a clone happens to live.
+   * The source of the declarations (source-identity.ts): its name, how a
+   * declaration's file is named in the state (`source`) and which recorded
+   * files prune may touch. Default: local files, absolute paths, scope =
+   * `paths` resolved against cwd. Git sources (gitSources()) record
+   * repository and ref, and `git:<path>` names, so the state does not
+   * depend on where a clone happens to live.
    */
-  sources?: { record(file: string): string; scope: string[] };
+  sources?: RunSource;
+  /** Sources (by name) whose entries in the state this run may take over (--state-source-takeover). */
+  stateSourceTakeover?: string[];
   /** Statuses of the previous run (sync): conditions keep their transition times, drift is judged against them. */
   previous?: Record<string, WorkspaceStatus>;
   api: CoderApi;
   owners: OwnerApis;
   coderUrl: string;
+  /** The token's user, when the caller knows it already (the CLI checks the token with GET /users/me); else asked for `owner: me`. */
+  me?: WorkspaceOwner;
   /** Where the CLI records what it manages; undefined keeps no state (no prune, no rename tracking). */
   statePath?: string;
   prune: boolean;
@@ -98,48 +108,73 @@ export interface ApplyReport extends PlanReport {
 interface Prepared {
   report: PlanReport;
   state: StateFile | undefined;
+  /** The state narrows what a declaration of this run said no longer to delete: written before any Coder write. */
+  writeAhead: boolean;
 }
 
 async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
-  const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
+  const source = runSource(opts);
+  const statePath = opts.statePath;
+  const read = statePath ? await readState(statePath, opts.coderUrl) : undefined;
+  const claimed = read && statePath ? claimState(read, statePath, source, opts.stateSourceTakeover ?? []) : undefined;
+  if (opts.prune && opts.declarations.length === 0) throw nothingDeclared(opts);
   const { active, suspended } = splitSuspended(opts.declarations);
-  const desired = active.map((w) =>
-    toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
-  );
+  const scope = source.scope;
+  const inRun = (entry: StateEntry) => withinScope(entry.source, scope);
+  if (claimed) checkRecordedElsewhere(opts.declarations, claimed, inRun);
+  // `me` is the token's user: resolved once per run, so owners compare, find and bind alike whatever the spelling.
+  const me = opts.declarations.some((w) => isMe(w.workspace.spec.owner)) ? (opts.me ?? (await resolveMe(opts.api))) : undefined;
+  const toResolved = (w: LoadedWorkspace) =>
+    withOwnerResolved(toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, claimed?.entries[w.key]?.id), me);
+  const desired = active.map(toResolved);
   const { snapshot } = await engine.observe(desired);
-  const duplicates = ownerDuplicates(desired, await ownerKeys(desired, snapshot, opts.api));
+  // A suspended declaration still declares its workspace: one that another declaration names too is a duplicate.
+  const everyDeclaration = [...desired, ...opts.declarations.filter((w) => w.workspace.spec.suspend === true).map(toResolved)];
+  const duplicates = ownerDuplicates(everyDeclaration, await ownerKeys(everyDeclaration, snapshot, opts.api));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
   const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
   const versions = opts.versionNames ?? new VersionNames(opts.api);
   await versions.resolve(plans);
-  const adoptions = new Set(state ? plans.filter((p) => p.observed && !state.entries[p.key]).map((p) => p.key) : []);
+  const adoptions = new Set(claimed ? plans.filter((p) => p.observed && !claimed.entries[p.key]).map((p) => p.key) : []);
 
   const declared = new Set([...desired.map((d) => d.key), ...suspended.map((s) => s.key)]);
-  const scope = opts.sources?.scope ?? opts.paths.map((p) => (p === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), p)));
-  const inScope = (entry: StateEntry) => !declared.has(entry.key) && withinScope(entry.source, scope);
-  const { moved } = checkBindings(plans, state, inScope);
+  const inScope = (entry: StateEntry) => !declared.has(entry.key) && inRun(entry);
+  const { moved } = checkBindings(plans, claimed, inScope);
+  const state = claimed && narrowToDeclared(claimed, plans, opts, suspended);
   // Workspaces that stay bound after this run, and to what: a prune never deletes one of them.
   const liveIds = new Map<string, string>();
   for (const entry of Object.values(state?.entries ?? {})) if (!inScope(entry)) liveIds.set(entry.id, entry.key);
   for (const p of plans) if (p.observed) liveIds.set(p.observed.id, p.key);
+  // A workspace a declaration names by owner and name is declared, even when that declaration is bound to
+  // another one (its old entry moved elsewhere, say): which of the two the user meant is not for prune to guess.
+  for (const d of [
+    ...desired,
+    ...suspended.map((s) => ({ key: s.key, owner: me && isMe(s.owner) ? me.username : s.owner, name: s.name })),
+  ]) {
+    const named = snapshot.find(d.owner, d.name);
+    if (named && !liveIds.has(named.id)) liveIds.set(named.id, d.key);
+  }
   const prunes: PrunePlan[] = [];
   if (opts.prune && state) {
     for (const entry of Object.values(state.entries)) {
       if (!inScope(entry)) continue;
       const keptFor = moved.get(entry.key) ?? liveIds.get(entry.id);
       const observed = keptFor === undefined ? snapshot.get(entry.id) : undefined;
+      // The policy prune acts on: Delete only on positive evidence (deletable()); renderers read it from the entry.
+      const policy = deletable(entry) ? 'Delete' : 'Orphan';
+      const acted = { ...entry, deletionPolicy: policy } satisfies StateEntry;
       const desiredStub: DesiredWorkspace = {
         key: entry.key,
         source: { file: opts.statePath ?? 'state' },
         owner: entry.owner,
         name: entry.name,
         parameters: [],
-        deletionPolicy: entry.deletionPolicy,
+        deletionPolicy: policy,
         boundId: entry.id,
       };
-      const actions = diffDelete(observed, entry.deletionPolicy);
+      const actions = diffDelete(observed, policy);
       prunes.push({
-        entry,
+        entry: acted,
         observed,
         plan: { key: entry.key, desired: desiredStub, observed, actions, blocked: [], drift: [] },
         ...(keptFor ? { keptFor } : {}),
@@ -150,7 +185,7 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
   const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: opts.previous?.[p.key], now })]));
   for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
-  const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
+  const managed = Object.values(state?.entries ?? {}).filter(inRun).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
   const spec = opts.rollout?.window;
   const window = spec ? { spec, state: windowState(spec, now) } : undefined;
@@ -166,11 +201,117 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
       ...(refusal ? { pruneRefusal: refusal } : {}),
     },
     state,
+    writeAhead: state !== claimed,
   };
 }
 
+/**
+ * Positive evidence that prune may delete: the last declaration recorded
+ * for it said `deletionPolicy: Delete` and let this tool write (not
+ * managementPolicies [Observe]). An entry of state version 1 has no record
+ * of the second, so it is only forgotten.
+ */
+export function deletable(entry: StateEntry): boolean {
+  return entry.deletionPolicy === 'Delete' && entry.management === 'Full';
+}
+
+function runSource(opts: RunOptions): RunSource {
+  if (opts.sources) return opts.sources;
+  const cwd = opts.cwd ?? process.cwd();
+  return {
+    name: FILES_SOURCE,
+    record: (file) => (file === '-' ? '-' : resolve(cwd, file)),
+    scope: opts.paths.map((p) => (p === '-' ? '-' : resolve(cwd, p))),
+  };
+}
+
+/** Under --prune, a run that declares no Workspace at all would read as "delete everything recorded here". */
+function nothingDeclared(opts: RunOptions): DeclarationConflictError {
+  const paths = opts.paths.length > 0 ? opts.paths : ['-'];
+  return new DeclarationConflictError(
+    paths.map(
+      (file): DeclarationError => ({
+        file,
+        message:
+          'declares no Workspace (only CoderConnections, or Lists without items); with --prune that would delete ' +
+          'everything recorded under it, so nothing was changed in Coder',
+      }),
+    ),
+  );
+}
+
+/**
+ * A declaration whose state entry was recorded from a file outside this
+ * run's paths may still be declared there: binding it here would let either
+ * run's prune delete what the other declares.
+ */
+function checkRecordedElsewhere(declarations: LoadedWorkspace[], state: StateFile, inRun: (entry: StateEntry) => boolean): void {
+  const errors: DeclarationError[] = [];
+  for (const d of declarations) {
+    const entry = state.entries[d.key];
+    if (!entry || inRun(entry)) continue;
+    errors.push({
+      file: d.source.file,
+      document: d.source.document,
+      field: 'metadata.name',
+      message:
+        `${d.key} is recorded in the state as declared in ${entry.source}, which this run did not read; ` +
+        'apply both paths together, or give this declaration another metadata.name',
+    });
+  }
+  if (errors.length > 0) throw new DeclarationConflictError(errors);
+}
+
+/**
+ * What the declarations of this run say about prune, recorded before any
+ * write to Coder: a policy that became Orphan, or managementPolicies that
+ * became [Observe], narrows every entry bound to that declaration's
+ * workspace (the old entry of a metadata.name rename too). Were it recorded
+ * only at the end, a run that dies on the way would leave Delete in the
+ * state, and a later prune would delete what the last declaration said to
+ * keep. Only ever narrowed here, never widened: a suspended declaration,
+ * which is not applied, gains nothing.
+ */
+function narrowToDeclared(state: StateFile, plans: WorkspacePlan[], opts: RunOptions, suspended: SuspendedDeclaration[]): StateFile {
+  const byId = new Map<string, Said[]>();
+  const byKey = new Map<string, Said[]>();
+  const add = (map: Map<string, Said[]>, at: string, said: Said) => map.set(at, [...(map.get(at) ?? []), said]);
+  for (const p of plans) {
+    const said: Said = { policy: p.desired.deletionPolicy, management: p.desired.observeOnly ? 'Observe' : 'Full' };
+    add(byKey, p.key, said);
+    if (p.observed) add(byId, p.observed.id, said);
+  }
+  const suspendedKeys = new Set(suspended.map((s) => s.key));
+  for (const d of opts.declarations) {
+    if (!suspendedKeys.has(d.key)) continue;
+    const spec = d.workspace.spec;
+    const observeOnly = spec.managementPolicies?.includes('Observe') === true && !spec.managementPolicies.includes('*');
+    add(byKey, d.key, { policy: spec.deletionPolicy ?? opts.defaultDeletionPolicy, management: observeOnly ? 'Observe' : 'Full' });
+  }
+  const narrowed: StateEntry[] = [];
+  for (const entry of Object.values(state.entries)) {
+    const said = [...(byKey.get(entry.key) ?? []), ...(byId.get(entry.id) ?? [])];
+    const orphan = entry.deletionPolicy === 'Delete' && said.some((w) => w.policy === 'Orphan');
+    const observe = entry.management === 'Full' && said.some((w) => w.management === 'Observe');
+    if (orphan || observe)
+      narrowed.push({ ...entry, ...(orphan ? { deletionPolicy: 'Orphan' } : {}), ...(observe ? { management: 'Observe' } : {}) });
+  }
+  return narrowed.length > 0 ? recordApplied(state, narrowed) : state;
+}
+
+interface Said {
+  policy: DeletionPolicy;
+  management: Management;
+}
+
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
-  return (await prepare(opts, engineFor(opts), lifecycleFor(opts), 'plan')).report;
+  const resolved = await withResolvedStatePath(opts);
+  return (await prepare(resolved, engineFor(resolved), lifecycleFor(resolved), 'plan')).report;
+}
+
+/** A state path that is a symlink is locked, read and written where it points: one state, one lock. */
+async function withResolvedStatePath(opts: RunOptions): Promise<RunOptions> {
+  return opts.statePath ? { ...opts, statePath: await resolveStatePath(opts.statePath) } : opts;
 }
 
 /**
@@ -179,7 +320,8 @@ export async function runPlan(opts: RunOptions): Promise<PlanReport> {
  * it is written. Taking the lock also proves the state can be written,
  * before the first write to Coder.
  */
-export async function runApply(opts: RunOptions): Promise<ApplyReport> {
+export async function runApply(given: RunOptions): Promise<ApplyReport> {
+  const opts = await withResolvedStatePath(given);
   const lock = opts.statePath ? await lockState(opts.statePath, 'apply') : undefined;
   try {
     return await applyLocked(opts);
@@ -191,8 +333,9 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
 async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const engine = engineFor(opts);
   const lifecycle = lifecycleFor(opts);
-  const { report, state } = await prepare(opts, engine, lifecycle, 'apply');
+  const { report, state, writeAhead } = await prepare(opts, engine, lifecycle, 'apply');
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
+  if (writeAhead && state && opts.statePath) await writeState(opts.statePath, state);
   const now = opts.now ?? (() => new Date());
   const results = await engine.applyAll(report.plans, opts.concurrency);
   // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
@@ -209,8 +352,13 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   // One copy of the state for all entries: recording them one by one would copy it N times.
   let nextState = state && recordApplied(state, applied);
 
+  // A create of this run can land on a workspace a pruned entry binds (a 409 answered by it): it stays.
+  const boundNow = new Map<string, string>();
+  for (const r of results) if (r.observed) boundNow.set(r.observed.id, r.key);
   const pruneResults: ApplyReport['pruneResults'] = [];
-  for (const prune of report.prunes) {
+  for (const planned of report.prunes) {
+    const heldBy = planned.keptFor ?? boundNow.get(planned.entry.id);
+    const prune = heldBy !== undefined ? { ...planned, keptFor: heldBy } : planned;
     const outcome = await runPrune(prune, engine, opts);
     pruneResults.push(outcome);
     if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned')) nextState = forget(nextState, prune.entry.key);
@@ -278,25 +426,10 @@ function engineFor(opts: RunOptions): WorkspaceEngine {
   return new WorkspaceEngine(new CoderWorkspaces(opts.api, opts.owners, onOutcome), { coderUrl: opts.coderUrl });
 }
 
-/** Is a declaration's file one of, or inside one of, the paths this run was given? */
-function withinScope(source: string, scope: string[]): boolean {
-  return scope.some((p) => source === p || (p !== '-' && source.startsWith(directoryPrefix(p))));
-}
-
-/** Git scopes (`git:dir`, `git:` for the whole repository) always use `/`; files use the platform's separator. */
-function directoryPrefix(p: string): string {
-  if (p === 'git:' || p.endsWith(sep) || p.endsWith('/')) return p;
-  return p + (p.startsWith('git:') ? '/' : sep);
-}
-
-function sourcePath(file: string, opts: RunOptions): string {
-  if (opts.sources) return opts.sources.record(file);
-  return file === '-' ? '-' : resolve(opts.cwd ?? process.cwd(), file);
-}
-
 function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date, opts: RunOptions): StateEntry {
   const ws = result.observed!;
   const previous = state.entries[plan.key];
+  const source = runSource(opts);
   return {
     key: plan.key,
     id: ws.id,
@@ -306,14 +439,17 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
     organizationId: ws.organizationId,
     origin: previous?.origin ?? result.origin ?? 'adopted',
     deletionPolicy: plan.desired.deletionPolicy,
-    source: sourcePath(plan.desired.source.file, opts),
+    management: plan.desired.observeOnly ? 'Observe' : 'Full',
+    source: source.record(plan.desired.source.file),
+    ...(source.repository ? { repository: source.repository.url, ref: source.repository.ref } : {}),
     lastAppliedAt: at.toISOString(),
   };
 }
 
 async function runPrune(prune: PrunePlan, engine: WorkspaceEngine, opts: RunOptions): Promise<ApplyReport['pruneResults'][number]> {
   const key = prune.entry.key;
-  if (prune.entry.deletionPolicy === 'Orphan' || prune.keptFor !== undefined) return { key, outcome: 'orphaned' };
+  // prepare() put the policy prune acts on into the entry; the evidence is checked again at the one place that deletes.
+  if (!deletable(prune.entry) || prune.keptFor !== undefined) return { key, outcome: 'orphaned' };
   if (!prune.observed) return { key, outcome: 'deleted' }; // already gone
   let buildId: string | undefined;
   if (prune.plan.actions.length === 0) {

@@ -6,7 +6,7 @@
 // proof that the state's directory is writable, before Coder is touched.
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { StateError } from './state.ts';
@@ -39,6 +39,15 @@ const PID_NAMESPACE = (() => {
 /** Tokens of the locks this process holds now. */
 const held = new Set<string>();
 
+/** How old an empty lock file must be to be taken for the leftover of a crash. */
+export const EMPTY_LOCK_STALE_MS = 60_000;
+
+/** A lock file with nothing in it, and when it was last changed. */
+interface EmptyLock {
+  empty: true;
+  mtimeMs: number;
+}
+
 export async function lockState(statePath: string, command: string): Promise<StateLock> {
   const path = `${statePath}.lock`;
   const holder: LockHolder = {
@@ -68,8 +77,30 @@ export async function lockState(statePath: string, command: string): Promise<Sta
   throw lockedBy(statePath, path, await readHolder(path));
 }
 
-/** O_EXCL: exactly one process can create the file. Returns false when it exists. */
+/**
+ * Exactly one process can create the lock, and it is complete when it
+ * appears: written to a file of our own, then linked to its name. Returns
+ * false when the lock exists. Where hard links are not supported, O_EXCL.
+ */
 async function create(path: string, holder: LockHolder, statePath: string): Promise<boolean> {
+  const own = `${path}.${holder.token}.new`;
+  if (!(await createExclusive(own, holder, statePath))) throw cannotWrite(statePath, new Error('a lock file of this run exists'));
+  try {
+    await link(own, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP')
+      return createExclusive(path, holder, statePath);
+    throw cannotWrite(statePath, e);
+  } finally {
+    await unlink(own).catch(() => undefined);
+  }
+}
+
+/** O_EXCL: exactly one process can create the file. Returns false when it exists. */
+async function createExclusive(path: string, holder: LockHolder, statePath: string): Promise<boolean> {
   let file;
   try {
     file = await open(path, 'wx', 0o600);
@@ -89,13 +120,16 @@ async function create(path: string, holder: LockHolder, statePath: string): Prom
   return true;
 }
 
-async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadable'> {
+async function readHolder(path: string): Promise<LockHolder | EmptyLock | 'gone' | 'unreadable'> {
   let text: string;
+  let mtimeMs: number;
   try {
+    mtimeMs = (await stat(path)).mtimeMs;
     text = await readFile(path, 'utf8');
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'unreadable';
   }
+  if (text === '') return { empty: true, mtimeMs };
   try {
     const data = JSON.parse(text) as Partial<LockHolder>;
     if (typeof data.pid === 'number' && typeof data.host === 'string') {
@@ -111,7 +145,7 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
   } catch {
     // fall through
   }
-  // Also what a holder between its create and its write looks like: never taken for stale.
+  // Half a lock (a crash of an earlier version in the middle of its write): never taken for stale.
   return 'unreadable';
 }
 
@@ -121,7 +155,8 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
  * earlier process that had the same pid: a container restarted keeps its
  * hostname and often its pid (1).
  */
-function isStale(holder: LockHolder): boolean {
+function isStale(holder: LockHolder | EmptyLock): boolean {
+  if ('empty' in holder) return Date.now() - holder.mtimeMs > EMPTY_LOCK_STALE_MS;
   if (holder.host !== hostname() || holder.pidNamespace !== PID_NAMESPACE) return false;
   if (holder.pid === process.pid) return !held.has(holder.token);
   try {
@@ -138,7 +173,7 @@ function isStale(holder: LockHolder): boolean {
  * moved a fresh lock instead (the other run already took over), it puts
  * that back with link(), which never replaces a file.
  */
-async function takeAwayStale(path: string, stale: LockHolder): Promise<void> {
+async function takeAwayStale(path: string, stale: LockHolder | EmptyLock): Promise<void> {
   const aside = `${path}.${randomUUID()}.stale`;
   try {
     await rename(path, aside);
@@ -146,7 +181,7 @@ async function takeAwayStale(path: string, stale: LockHolder): Promise<void> {
     return; // someone else moved it first; try to create ours again
   }
   const moved = await readHolder(aside);
-  if (typeof moved === 'object' && moved.token === stale.token && moved.pid === stale.pid) {
+  if (typeof moved === 'object' && sameLock(moved, stale)) {
     await unlink(aside).catch(() => undefined);
     return;
   }
@@ -154,17 +189,24 @@ async function takeAwayStale(path: string, stale: LockHolder): Promise<void> {
   await unlink(aside).catch(() => undefined);
 }
 
+function sameLock(a: LockHolder | EmptyLock, b: LockHolder | EmptyLock): boolean {
+  if ('empty' in a || 'empty' in b) return 'empty' in a && 'empty' in b && a.mtimeMs === b.mtimeMs;
+  return a.token === b.token && a.pid === b.pid;
+}
+
 async function release(path: string, token: string): Promise<void> {
   held.delete(token);
   const current = await readHolder(path);
-  if (typeof current === 'object' && current.token === token) await unlink(path).catch(() => undefined);
+  if (typeof current === 'object' && !('empty' in current) && current.token === token) await unlink(path).catch(() => undefined);
 }
 
-function lockedBy(statePath: string, path: string, holder: LockHolder | 'gone' | 'unreadable'): StateError {
+function lockedBy(statePath: string, path: string, holder: LockHolder | EmptyLock | 'gone' | 'unreadable'): StateError {
   const who =
-    typeof holder === 'object'
-      ? `pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt})`
-      : 'a process whose lock file cannot be read';
+    typeof holder !== 'object'
+      ? 'a process whose lock file cannot be read'
+      : 'empty' in holder
+        ? `a process that has not written its lock file yet (it is empty; one older than ${EMPTY_LOCK_STALE_MS / 1000} s is taken for a crash's leftover)`
+        : `pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt})`;
   return new StateError(
     `state file ${statePath} is locked by ${who}: another apply or sync is using it. ` +
       `Wait for it to finish; if no such process runs any more, delete ${path}`,

@@ -3,6 +3,14 @@
 // ever touches recorded entries: a workspace someone made by hand is never
 // at risk. A state file belongs to one Coder deployment; reading it for
 // another is refused, so a wrong --url can never prune the wrong deployment.
+//
+// Version 2 (issue 18) added, per entry, what the last declaration let this
+// tool do (`management`) and, for git, the repository and ref the declaring
+// file was read from. Version 1 files are read and migrated in memory:
+// their entries carry no evidence of either, so prune deletes none of them
+// and their git entries belong to no repository until one is named
+// (source-identity.ts). Changes stay additive: a field a reader does not
+// know must never make it delete more.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.ts';
 
@@ -18,6 +26,13 @@ export interface StateEntry {
   origin: 'created' | 'adopted';
   deletionPolicy: 'Delete' | 'Orphan';
   /**
+   * What the declaration last recorded here let this tool do: `Full`
+   * (managementPolicies ["*"]) or `Observe` (read only). Prune deletes only
+   * on positive evidence, `Full` with `Delete`; absent (an entry of state
+   * version 1) is no evidence.
+   */
+  management?: Management;
+  /**
    * Absolute path of the file that declared it (`-` for stdin), or
    * `git:<repo-relative path>` for a file read from git by `sync` / `plan
    * --repo` (stable across cache dirs and checkouts). Prune only
@@ -25,11 +40,20 @@ export interface StateEntry {
    * `apply --prune -f team-a/` can never prune what team-b/ declares.
    */
   source: string;
+  /** For a file read from git: the repository (URL without credentials, or absolute path) ... */
+  repository?: string;
+  /** ... and the ref given for it. Both absent for local files; see source-identity.ts. */
+  ref?: string;
   lastAppliedAt: string;
 }
 
+export type Management = 'Full' | 'Observe';
+
+/** The version this tool writes; it reads this one and every earlier one. */
+export const STATE_VERSION = 2;
+
 export interface StateFile {
-  version: 1;
+  version: typeof STATE_VERSION;
   coderUrl: string;
   entries: Record<string, StateEntry>;
 }
@@ -39,7 +63,7 @@ export class StateError extends Error {
 }
 
 export function emptyState(coderUrl: string): StateFile {
-  return { version: 1, coderUrl, entries: {} };
+  return { version: STATE_VERSION, coderUrl, entries: {} };
 }
 
 /**
@@ -99,7 +123,9 @@ function serialize(state: StateFile): string {
       organizationId: e.organizationId,
       origin: e.origin,
       deletionPolicy: e.deletionPolicy,
+      ...(e.management !== undefined ? { management: e.management } : {}),
       source: e.source,
+      ...(e.repository !== undefined ? { repository: e.repository, ref: e.ref } : {}),
       lastAppliedAt: e.lastAppliedAt,
     };
   }
@@ -125,10 +151,11 @@ const STRING_FIELDS = ['key', 'id', 'owner', 'ownerId', 'name', 'organizationId'
 function checkShape(path: string, data: unknown): StateFile {
   const bad = (what: string) => new StateError(`state file ${path} is not a state file this tool wrote: ${what}`);
   if (!isRecord(data)) throw bad('expected a JSON object');
-  if (data['version'] !== 1) {
-    throw typeof data['version'] === 'number' && data['version'] > 1
-      ? new StateError(`state file ${path} has version ${data['version']}, written by a newer version of this tool`)
-      : bad('version must be 1');
+  const version = data['version'];
+  if (version !== 1 && version !== STATE_VERSION) {
+    throw typeof version === 'number' && version > STATE_VERSION
+      ? new StateError(`state file ${path} has version ${version}, written by a newer version of this tool`)
+      : bad(`version must be 1 or ${STATE_VERSION}`);
   }
   if (typeof data['coderUrl'] !== 'string' || data['coderUrl'] === '') throw bad('coderUrl must be a string');
   const raw = data['entries'];
@@ -145,9 +172,20 @@ function checkShape(path: string, data: unknown): StateFile {
     if (e['deletionPolicy'] !== 'Delete' && e['deletionPolicy'] !== 'Orphan') {
       throw bad(`${at}.deletionPolicy must be Delete or Orphan`);
     }
+    // Version 1 never recorded these; a version 1 file that has them was not written by us.
+    if (version === 1 && (e['management'] !== undefined || e['repository'] !== undefined))
+      throw bad(`${at}: fields of version 2 in a version 1 file`);
+    if (e['management'] !== undefined && e['management'] !== 'Full' && e['management'] !== 'Observe') {
+      throw bad(`${at}.management must be Full or Observe`);
+    }
+    if ((e['repository'] === undefined) !== (e['ref'] === undefined)) throw bad(`${at}: repository and ref go together`);
+    for (const field of ['repository', 'ref'] as const) {
+      if (e[field] !== undefined && (typeof e[field] !== 'string' || e[field] === ''))
+        throw bad(`${at}.${field} must be a non-empty string`);
+    }
     entries[key] = e as unknown as StateEntry;
   }
-  return { version: 1, coderUrl: data['coderUrl'], entries };
+  return { version: STATE_VERSION, coderUrl: data['coderUrl'], entries };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -18,7 +18,7 @@ import { DeclarationConflictError } from './identity.ts';
 import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type SyncStatusFile } from './sync-status.ts';
 
 /** What Coder access a tick needs; connected lazily, so a broken repository costs no Coder call. */
-export type CoderSession = Pick<RunOptions, 'api' | 'owners' | 'coderUrl'>;
+export type CoderSession = Pick<RunOptions, 'api' | 'owners' | 'coderUrl' | 'me'>;
 
 export interface SyncOptions {
   source: GitSource;
@@ -29,7 +29,15 @@ export interface SyncOptions {
   release?(): Promise<void>;
   run: Pick<
     RunOptions,
-    'statePath' | 'prune' | 'maxPrune' | 'defaultDeletionPolicy' | 'concurrency' | 'deleteTimeoutMs' | 'onOutcome' | 'rollout'
+    | 'statePath'
+    | 'stateSourceTakeover'
+    | 'prune'
+    | 'maxPrune'
+    | 'defaultDeletionPolicy'
+    | 'concurrency'
+    | 'deleteTimeoutMs'
+    | 'onOutcome'
+    | 'rollout'
   >;
   statusPath?: string;
   /** Re-plan an unchanged commit this often, to correct drift made in Coder. */
@@ -182,7 +190,7 @@ export class SyncTicker {
         declarations: loaded.workspaces,
         paths: [this.#opts.path],
         // Stable names in the state whatever the cache dir; prune stays inside --path of this repository.
-        sources: gitSources(this.#opts.path),
+        sources: gitSources(this.#opts.source.display, this.#opts.ref, this.#opts.path),
         previous: this.status.workspaces,
         now: this.#now,
       });

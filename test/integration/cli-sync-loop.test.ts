@@ -130,8 +130,24 @@ describe('plan --repo', () => {
     const broken = w.repo.commit({ 'workspaces/c.yaml': wsYaml('c', { owner: 'carol', ttl: 'soon' }) });
     w.h.resetCalls();
 
+    // The checkout at a commit is another source than the remote's main that sync recorded (issue 18): plan is
+    // refused unless told to read the sync's entries as its own (it writes nothing either way).
+    const refused = await w.h.cli(['plan', '--repo', w.repo.work, '--ref', c1, '--path', 'workspaces']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`--state-source-takeover ${w.repo.remote}#main`);
     const plan = (ref: string, ...extra: string[]) =>
-      w.h.cli(['plan', '--repo', w.repo.work, '--ref', ref, '--path', 'workspaces', ...extra]);
+      w.h.cli([
+        'plan',
+        '--repo',
+        w.repo.work,
+        '--ref',
+        ref,
+        '--path',
+        'workspaces',
+        '--state-source-takeover',
+        `${w.repo.remote}#main`,
+        ...extra,
+      ]);
     expect((await plan(c1)).code).toBe(0);
     const md = await plan(c2, '--prune', '-o', 'markdown');
     expect(md.code).toBe(2);

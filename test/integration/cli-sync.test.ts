@@ -144,7 +144,12 @@ describe('prune', () => {
       'other/o.yaml': wsYaml('o', { owner: 'carol' }),
     });
     await w.h.write('manual.yaml', wsYaml('manual', { owner: 'bob', deletionPolicy: 'Delete' }));
-    expect((await w.h.cli(['apply', '-f', 'manual.yaml'])).code).toBe(0);
+    // Local files and a repository do not share a state file (issue 18): sync refuses it, naming the source to take over.
+    expect((await w.h.cli(['apply', '-f', 'manual.yaml', '--state', 'shared.json'])).code).toBe(0);
+    const refused = await w.sync(['--state', 'shared.json']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('records workspaces of files (1 workspace)');
+    expect((await w.h.cli(['apply', '-f', 'manual.yaml', '--state', 'files.json'])).code).toBe(0);
     expect((await w.sync()).code).toBe(0);
     const other = await w.h.cli([
       'sync',

@@ -190,11 +190,13 @@ describe('git credentials and names', () => {
     );
   });
 
-  it('state names are git:<path>, and the prune scope is --path', () => {
+  it('state names are git:<path> under the repository and ref, and the prune scope is --path', () => {
     expect(normalizePath('./workspaces//team/')).toBe('workspaces/team');
-    const s = gitSources('./workspaces/');
+    const s = gitSources('https://git.example.com/org/ws.git', 'refs/heads/main', './workspaces/');
     expect(s.record('workspaces/a.yaml')).toBe('git:workspaces/a.yaml');
     expect(s.scope).toEqual(['git:workspaces']);
-    expect(gitSources('.').scope).toEqual(['git:']);
+    expect(s.name).toBe('https://git.example.com/org/ws.git#main');
+    expect(s.repository).toEqual({ url: 'https://git.example.com/org/ws.git', ref: 'main' });
+    expect(gitSources('/srv/ws', 'main', '.').scope).toEqual(['git:']);
   });
 });

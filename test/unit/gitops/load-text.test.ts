@@ -48,6 +48,19 @@ const cases: Case[] = [
   { name: 'empty file', text: '', workspaces: [], errors: [{ message: /^declares nothing/ }] },
   { name: 'only comments', text: '# todo\n', workspaces: [], errors: [{ message: /^declares nothing/ }] },
   { name: 'only document separators', text: '---\n---\n', workspaces: [], errors: [{ message: /^declares nothing/ }] },
+  {
+    name: 'a List without items',
+    text: 'apiVersion: v1\nkind: List\nitems: []\n',
+    workspaces: [],
+    errors: [{ message: /^declares nothing/ }],
+  },
+  {
+    name: 'Lists without items, nested',
+    text: 'apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: List, items: []}\n---\n# and nothing else\n',
+    workspaces: [],
+    errors: [{ message: /^declares nothing/ }],
+  },
+  // With --prune a run of only connections is refused (run.ts); a file of them is not wrong by itself.
   { name: 'a connection alone declares something', text: CONNECTION, workspaces: [], ignored: [{ document: 0, kind: 'CoderConnection' }] },
   {
     name: 'JSON',

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockState } from '../../../src/gitops/state-lock.ts';
+import { EMPTY_LOCK_STALE_MS, lockState } from '../../../src/gitops/state-lock.ts';
 
 let dir: string;
 let state: string;
@@ -66,8 +66,28 @@ describe('lockState', () => {
     // Same hostname, another pid namespace (containers on the host network): its pids are not ours to judge.
     await writeFile(`${state}.lock`, lockText({ pid: await deadPid(), pidNamespace: 'pid:[1]' }));
     await expect(lockState(state, 'apply')).rejects.toThrow(/locked by pid \d+ on /);
-    await writeFile(`${state}.lock`, '');
+    await writeFile(`${state}.lock`, '{"pid": 12');
     await expect(lockState(state, 'apply')).rejects.toThrow('locked by a process whose lock file cannot be read');
+    // An empty lock this young may be a holder of an earlier version between its create and its write.
+    await writeFile(`${state}.lock`, '');
+    await expect(lockState(state, 'apply')).rejects.toThrow('locked by a process that has not written its lock file yet');
+  });
+
+  it('takes over an empty lock older than EMPTY_LOCK_STALE_MS (a crash between create and write), and only that one', async () => {
+    await writeFile(`${state}.lock`, '');
+    const old = new Date(Date.now() - EMPTY_LOCK_STALE_MS - 5_000);
+    await utimes(`${state}.lock`, old, old);
+    const lock = await lockState(state, 'apply');
+    expect(JSON.parse(await readFile(`${state}.lock`, 'utf8')).pid).toBe(process.pid);
+    await lock.release();
+    await expect(readFile(`${state}.lock`, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a lock never exists empty: it appears complete, and leaves no file of its own behind', async () => {
+    const lock = await lockState(state, 'apply');
+    expect(JSON.parse(await readFile(`${state}.lock`, 'utf8')).command).toBe('apply');
+    expect((await readdir(dirname(state))).filter((f) => f.includes('.lock'))).toEqual(['state.json.lock']);
+    await lock.release();
   });
 
   it('release leaves a lock that is no longer its own', async () => {

@@ -41,7 +41,7 @@ afterEach(async () => {
 
 describe('state file', () => {
   it('reads a missing file as empty state for this deployment', async () => {
-    expect(await readState(join(dir, 'state.json'), URL)).toEqual({ version: 1, coderUrl: URL, entries: {} });
+    expect(await readState(join(dir, 'state.json'), URL)).toEqual({ version: 2, coderUrl: URL, entries: {} });
   });
 
   it('round-trips, with mode 0600 and no temp files left behind', async () => {
@@ -57,7 +57,7 @@ describe('state file', () => {
     const one = join(dir, 'one.json');
     const two = join(dir, 'two.json');
     await writeState(one, recordApplied(recordApplied(emptyState(URL), entry('ns/b')), entry('ns/a')));
-    const reordered: StateFile = { version: 1, coderUrl: URL, entries: {} };
+    const reordered: StateFile = { version: 2, coderUrl: URL, entries: {} };
     reordered.entries['ns/a'] = { ...entry('ns/a') };
     // Same entry, fields in another order.
     const { key, ...rest } = entry('ns/b');
@@ -89,7 +89,7 @@ describe('state file', () => {
         throw new Error('boom');
       },
     });
-    await expect(writeState(path, { version: 1, coderUrl: URL, entries: { 'ns/b': bad } })).rejects.toThrow('boom');
+    await expect(writeState(path, { version: 2, coderUrl: URL, entries: { 'ns/b': bad } })).rejects.toThrow('boom');
     expect(await readFile(path, 'utf8')).toBe(before);
     expect(await readdir(dir)).toEqual(['state.json']);
   });
@@ -118,8 +118,8 @@ describe('state file', () => {
     ['no version', '{"coderUrl": "https://coder.example.com", "entries": {}}', /version must be 1/],
     [
       'a newer version',
-      '{"version": 2, "coderUrl": "https://coder.example.com", "entries": {}}',
-      /has version 2, written by a newer version/,
+      '{"version": 3, "coderUrl": "https://coder.example.com", "entries": {}}',
+      /has version 3, written by a newer version/,
     ],
     ['no coderUrl', '{"version": 1, "entries": {}}', /coderUrl must be a string/],
     ['entries not an object', '{"version": 1, "coderUrl": "https://coder.example.com", "entries": []}', /entries must be an object/],
@@ -143,6 +143,21 @@ describe('state file', () => {
       JSON.stringify({ version: 1, coderUrl: URL, entries: { 'ns/a': { ...entry('ns/a'), deletionPolicy: 'delete' } } }),
       /deletionPolicy must be Delete or Orphan/,
     ],
+    [
+      'version 2 fields in a version 1 file',
+      JSON.stringify({ version: 1, coderUrl: URL, entries: { 'ns/a': { ...entry('ns/a'), management: 'Full' } } }),
+      /fields of version 2 in a version 1 file/,
+    ],
+    [
+      'an unknown management',
+      JSON.stringify({ version: 2, coderUrl: URL, entries: { 'ns/a': { ...entry('ns/a'), management: 'All' } } }),
+      /management must be Full or Observe/,
+    ],
+    [
+      'a repository without its ref',
+      JSON.stringify({ version: 2, coderUrl: URL, entries: { 'ns/a': { ...entry('ns/a'), repository: 'https://g/x.git' } } }),
+      /repository and ref go together/,
+    ],
   ])('refuses %s, naming the file', async (_name, text, message) => {
     const path = join(dir, 'state.json');
     await writeFile(path, text);
@@ -150,6 +165,44 @@ describe('state file', () => {
     expect(error).toBeInstanceOf(StateError);
     expect((error as Error).message).toContain(path);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('reads version 1 and writes version 2: no entry gains evidence it did not have', async () => {
+    const path = join(dir, 'state.json');
+    const v1 = { version: 1, coderUrl: URL, entries: { 'ns/a': entry('ns/a', { deletionPolicy: 'Delete', source: 'git:ws/a.yaml' }) } };
+    await writeFile(path, JSON.stringify(v1));
+    const read = await readState(path, URL);
+    expect(read.version).toBe(2);
+    expect(read.entries['ns/a']!.management).toBeUndefined();
+    expect(read.entries['ns/a']!.repository).toBeUndefined();
+    await writeState(path, read);
+    const written = JSON.parse(await readFile(path, 'utf8'));
+    expect(written.version).toBe(2);
+    expect(Object.keys(written.entries['ns/a'])).not.toContain('management');
+    expect(await readState(path, URL)).toEqual(read);
+  });
+
+  it('writes management, repository and ref when set, in a fixed order', async () => {
+    const path = join(dir, 'state.json');
+    const e = entry('ns/a', { management: 'Observe', repository: 'https://g.example/ws.git', ref: 'main', source: 'git:a.yaml' });
+    await writeState(path, recordApplied(emptyState(URL), e));
+    const written = JSON.parse(await readFile(path, 'utf8'));
+    expect(Object.keys(written.entries['ns/a'])).toEqual([
+      'key',
+      'id',
+      'owner',
+      'ownerId',
+      'name',
+      'organizationId',
+      'origin',
+      'deletionPolicy',
+      'management',
+      'source',
+      'repository',
+      'ref',
+      'lastAppliedAt',
+    ]);
+    expect(await readState(path, URL)).toEqual(recordApplied(emptyState(URL), e));
   });
 
   it('refuses a path it cannot read as a file', async () => {
@@ -166,7 +219,7 @@ describe('recordApplied and forget', () => {
     expect(start.entries).toEqual({});
     expect(one.entries['ns/a']?.name).toBe('a');
     expect(two.entries['ns/a']?.name).toBe('renamed');
-    expect(three).toEqual({ version: 1, coderUrl: URL, entries: {} });
+    expect(three).toEqual({ version: 2, coderUrl: URL, entries: {} });
     expect(forget(one, 'ns/missing')).toEqual(one);
   });
 
