@@ -4,6 +4,7 @@
 // (docs/compatibility.md). A handler asks the profile instead of testing
 // version strings, so adding a version is one entry here.
 import type { SimApiKey } from './model.ts';
+import { LEGACY_SCOPES, type ScopeRules, scopesAsAsked, V2_27_SCOPE_RULES, V2_30_SCOPE_RULES } from './scope-catalogues.ts';
 import type { SimState } from './state.ts';
 
 export interface VersionProfile {
@@ -11,8 +12,8 @@ export interface VersionProfile {
   name: string;
   /** GET /buildinfo `version` and the X-Coder-Build-Version header. */
   buildVersion: string;
-  /** Why a requested token scope is refused, or undefined when it is accepted. */
-  refuseScope(scope: string, field: 'scopes' | 'scope'): string | undefined;
+  /** Why a requested token scope is refused (400), or undefined when it is accepted. */
+  refuseScope: ScopeRules['refuseScope'];
   /**
    * v2.27.0: a token without a full-access scope counts the owner's
    * workspaces but gets none back, gets 403 on GET /workspaces/{id}, and 404
@@ -33,76 +34,19 @@ export interface VersionProfile {
    * JSON has `scope`, not `scopes`.
    */
   apiKeyScopes: 'list' | 'single';
+  /** What a token request records as the key's scopes (or the detail of a 500); `listed` is empty where apiKeyScopes is `single`. */
+  recordScopes: ScopeRules['recordScopes'];
   /**
-   * The scopes a token request records, once refuseScope let it through:
-   * `listed` is its `scopes` list (empty where apiKeyScopes is `single`),
-   * `scope` its single field. A string instead is the detail of the 500
-   * coderd answers for a name its catalogue accepts but its key generation
-   * does not.
+   * A start build on a dormant workspace: v2.30.0 clears the dormancy in the
+   * same transaction (coder#20925) and builds; v2.27.0 refuses it with 403,
+   * even to a site Owner.
    */
-  recordScopes(listed: string[], scope: string | undefined): string[] | string;
-  /**
-   * A start build on a dormant workspace clears its dormancy in the same
-   * transaction (coder#20925, in v2.30.0); before, the workspace started and
-   * stayed dormant.
-   */
-  startWakesDormant: boolean;
-}
-
-/** Both fields together, as asked; `all` when neither is given. */
-function scopesAsAsked(listed: string[], scope: string | undefined): string[] {
-  const out = [...listed];
-  if (scope && !out.includes(scope)) out.push(scope);
-  return out.length > 0 ? out : ['all'];
-}
-
-/**
- * coderd/apikey of v2.30.0: a `scopes` list wins over `scope`; the legacy
- * names given as `scope` are stored as their `coder:` forms, and `coder:all`
- * when neither is given. In the list they pass the catalogue check but are no
- * database scope, so key generation fails.
- */
-function scopesAsV2_30Records(listed: string[], scope: string | undefined): string[] | string {
-  if (listed.length > 0) {
-    const legacy = listed.find((s) => LEGACY_SCOPES.has(s));
-    return legacy === undefined ? listed : `generate API key: invalid API key scope: ${JSON.stringify(legacy)}`;
-  }
-  if (!scope) return ['coder:all'];
-  return [LEGACY_SCOPES.has(scope) ? `coder:${scope}` : scope];
+  startOnDormant: 'wakes' | 'forbidden';
 }
 
 // Recent servers validate scope names against their catalogue; the
 // simulator accepts anything shaped like one.
 const SCOPE_SHAPE = /^(all|application_connect|[a-z0-9_]+:[a-z0-9_*.]+)$/;
-
-/** What v2.27.0 was seen to accept in `scopes`: these two low-level scopes and the coder:* composites. */
-const V2_27_LOW_LEVEL = new Set(['workspace:read', 'workspace:update']);
-const V2_27_COMPOSITE = /^coder:[a-z_.]+$/;
-const LEGACY_SCOPES = new Set(['all', 'application_connect']);
-
-/**
- * What v2.30.0 accepts in `scopes` or `scope`: its catalogue of external
- * scopes (coderd/rbac/scopes_catalog.go of the tag, including its literal
- * `user.*`) and the special ones. No `workspace_dormant:*`.
- */
-const V2_30_SCOPES = new Set([
-  'all',
-  'coder:all',
-  'application_connect',
-  'coder:application_connect',
-  ...['read', 'create', 'update', 'delete', 'ssh', 'start', 'stop', 'application_connect', '*'].map((a) => `workspace:${a}`),
-  ...['read', 'create', 'update', 'delete', 'use', '*'].map((a) => `template:${a}`),
-  ...['read', 'create', 'update', 'delete', '*'].map((a) => `api_key:${a}`),
-  ...['read', 'create', '*'].map((a) => `file:${a}`),
-  'user:read_personal',
-  'user:update_personal',
-  'user.*',
-  ...['read', 'create', 'update', 'delete', '*'].map((a) => `user_secret:${a}`),
-  ...['create', 'read', 'update', 'delete', '*'].map((a) => `task:${a}`),
-  ...['read', 'update', 'delete', '*'].map((a) => `organization:${a}`),
-  ...['workspaces.create', 'workspaces.operate', 'workspaces.delete', 'workspaces.access'].map((c) => `coder:${c}`),
-  ...['templates.build', 'templates.author', 'apikeys.manage_self'].map((c) => `coder:${c}`),
-]);
 
 export const VERSION_PROFILES: Record<string, VersionProfile> = {
   latest: {
@@ -114,34 +58,29 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: true,
     apiKeyScopes: 'list',
     recordScopes: scopesAsAsked,
-    startWakesDormant: true,
+    startOnDormant: 'wakes',
   },
   '2.30.0': {
     name: '2.30.0',
     buildVersion: 'v2.30.0',
-    refuseScope: (scope) => (V2_30_SCOPES.has(scope) ? undefined : `invalid or unsupported API key scope: ${JSON.stringify(scope)}`),
+    ...V2_30_SCOPE_RULES,
     narrowTokensHideWorkspaces: true,
     // coderd/httpmw/userparam.go is unchanged since v2.24.0.
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
-    recordScopes: scopesAsV2_30Records,
-    startWakesDormant: true,
+    startOnDormant: 'wakes',
   },
   '2.27.0': {
     name: '2.27.0',
     // Built from the module source with the release tag and no VCS data: no +revision.
     buildVersion: 'v2.27.0',
-    refuseScope: (scope, field) => {
-      const ok = field === 'scope' ? LEGACY_SCOPES.has(scope) : V2_27_LOW_LEVEL.has(scope) || V2_27_COMPOSITE.test(scope);
-      return ok ? undefined : `invalid or unsupported API key scope: ${JSON.stringify(scope)}`;
-    },
+    ...V2_27_SCOPE_RULES,
     narrowTokensHideWorkspaces: true,
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
-    recordScopes: scopesAsAsked,
-    startWakesDormant: false,
+    startOnDormant: 'forbidden',
   },
   '2.24.0': {
     name: '2.24.0',
@@ -155,7 +94,8 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'single',
     recordScopes: scopesAsAsked,
-    startWakesDormant: false,
+    // Its build authorization is v2.27.0's (update on the dormant workspace object).
+    startOnDormant: 'forbidden',
   },
 };
 

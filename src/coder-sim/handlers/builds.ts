@@ -86,7 +86,8 @@ function createBuild(ctx: HandlerContext): SimResponse {
     );
     if (problem) return problem;
   }
-  if (transition === 'start' && ws.dormantAt !== null && profileOf(state).startWakesDormant) {
+  if (transition === 'start' && ws.dormantAt !== null) {
+    if (profileOf(state).startOnDormant === 'forbidden') return forbidden();
     // A start clears dormancy in the same transaction.
     ws.dormantAt = null;
     ws.deletingAt = null;

@@ -52,13 +52,18 @@ function createToken(ctx: HandlerContext): SimResponse {
     });
   }
   const profile = profileOf(state);
-  const listed = Array.isArray(body.scopes) ? body.scopes.filter((s): s is string => typeof s === 'string') : [];
+  // A server with a `scopes` list checks that list and ignores `scope`; one without it only knows `scope`.
+  const listed =
+    profile.apiKeyScopes === 'list' && Array.isArray(body.scopes) ? body.scopes.filter((s): s is string => typeof s === 'string') : [];
   const scope = typeof body.scope === 'string' && body.scope !== '' ? body.scope : undefined;
   const refusal =
-    listed.map((s) => profile.refuseScope(s, 'scopes')).find((r) => r !== undefined) ??
-    (scope !== undefined ? profile.refuseScope(scope, 'scope') : undefined);
+    listed.length > 0
+      ? listed.map((s) => profile.refuseScope(s, 'scopes')).find((r) => r !== undefined)
+      : scope !== undefined
+        ? profile.refuseScope(scope, 'scope')
+        : undefined;
   if (refusal !== undefined) return errorResponse(400, 'Failed to create API key.', { detail: refusal });
-  const scopes = profile.recordScopes(profile.apiKeyScopes === 'list' ? listed : [], scope);
+  const scopes = profile.recordScopes(listed, scope);
   if (typeof scopes === 'string') return errorResponse(500, 'Failed to create API key.', { detail: scopes });
   const tokenName = typeof body.token_name === 'string' && body.token_name !== '' ? body.token_name : `token-${state.apiKeys.size + 1}`;
   const duplicate = [...state.apiKeys.values()].some((k) => k.userId === user.id && k.loginType === 'token' && k.tokenName === tokenName);

@@ -75,70 +75,81 @@ describe('coderVersion knob', () => {
 });
 
 describe('token scopes by version', () => {
-  // v2_30: what a real coderd v2.30.0 answered (test/coderd/sim-parity.test.ts), with the scopes it recorded.
-  const rows: {
-    request: Record<string, unknown>;
-    latest: number;
-    v2_27: number;
-    v2_30: number | [number, string[]];
-    detail?: string;
-    detail30?: string;
-  }[] = [
+  // 2.27.0 and 2.30.0: what the real coderd of that version answered (test/coderd/sim-parity.test.ts):
+  // the status, and for a 201 the scopes the key records, or for a refusal its detail.
+  type Seen = [201, string[]] | [400 | 500, string];
+  const rows: { request: Record<string, unknown>; latest: number; v2_27: Seen; v2_30: Seen }[] = [
     {
       request: { scopes: [...NARROW, 'workspace_dormant:read', 'workspace_dormant:update'] },
       latest: 201,
-      v2_27: 400,
-      v2_30: 400,
-      detail: 'invalid or unsupported API key scope: "workspace_dormant:read"',
-      detail30: 'invalid or unsupported API key scope: "workspace_dormant:read"',
+      v2_27: [400, 'invalid or unsupported API key scope: "workspace_dormant:read"'],
+      v2_30: [400, 'invalid or unsupported API key scope: "workspace_dormant:read"'],
     },
-    { request: { scopes: NARROW }, latest: 201, v2_27: 201, v2_30: [201, NARROW] },
-    { request: { scopes: ['coder:all'] }, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
-    { request: { scope: 'all' }, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
-    { request: {}, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
+    { request: { scopes: NARROW }, latest: 201, v2_27: [201, NARROW], v2_30: [201, NARROW] },
+    { request: { scopes: ['coder:all'] }, latest: 201, v2_27: [201, ['coder:all']], v2_30: [201, ['coder:all']] },
+    { request: { scope: 'all' }, latest: 201, v2_27: [201, ['coder:all']], v2_30: [201, ['coder:all']] },
+    { request: {}, latest: 201, v2_27: [201, ['coder:all']], v2_30: [201, ['coder:all']] },
     {
       request: { scopes: ['all'] },
       latest: 201,
-      v2_27: 400,
-      v2_30: 500,
-      detail: 'invalid or unsupported API key scope: "all"',
-      detail30: 'generate API key: invalid API key scope: "all"',
+      v2_27: [500, 'generate API key: invalid API key scope: "all"'],
+      v2_30: [500, 'generate API key: invalid API key scope: "all"'],
+    },
+    {
+      request: { scopes: ['workspace:*'] },
+      latest: 201,
+      v2_27: [500, 'generate API key: invalid API key scope: "workspace:*"'],
+      v2_30: [201, ['workspace:*']],
+    },
+    {
+      request: { scopes: ['coder:workspaces.operate'] },
+      latest: 201,
+      v2_27: [201, ['coder:workspaces.operate']],
+      v2_30: [201, ['coder:workspaces.operate']],
     },
     {
       request: { scopes: ['user:read'] },
       latest: 201,
-      v2_27: 400,
-      v2_30: 400,
-      detail30: 'invalid or unsupported API key scope: "user:read"',
+      v2_27: [400, 'invalid or unsupported API key scope: "user:read"'],
+      v2_30: [400, 'invalid or unsupported API key scope: "user:read"'],
     },
-    { request: { scopes: ['workspace:*'] }, latest: 201, v2_27: 400, v2_30: [201, ['workspace:*']] },
-    { request: { scope: 'workspace:read' }, latest: 201, v2_27: 400, v2_30: [201, ['workspace:read']] },
-    { request: { scopes: ['coder:all'], scope: 'application_connect' }, latest: 201, v2_27: 201, v2_30: [201, ['coder:all']] },
-    { request: { scopes: ['not a scope'] }, latest: 400, v2_27: 400, v2_30: 400 },
+    { request: { scope: 'workspace:read' }, latest: 201, v2_27: [201, ['workspace:read']], v2_30: [201, ['workspace:read']] },
+    // A list wins: the single field is neither checked nor recorded.
+    {
+      request: { scopes: ['coder:all'], scope: 'not a scope' },
+      latest: 201,
+      v2_27: [201, ['coder:all']],
+      v2_30: [201, ['coder:all']],
+    },
+    {
+      request: { scopes: ['not a scope'] },
+      latest: 400,
+      v2_27: [400, 'invalid or unsupported API key scope: "not a scope"'],
+      v2_30: [400, 'invalid or unsupported API key scope: "not a scope"'],
+    },
   ];
-  for (const version of ['latest', '2.27.0'] as const) {
+
+  it.each(rows)('latest: $request', async (row) => {
+    sim = await startSim({ coderVersion: 'latest' });
+    const res = await mintFor(sim, 'alice', row.request);
+    expect(res.status).toBe(row.latest);
+    if (res.status === 400) expect(res.body.message).toBe('Failed to create API key.');
+  });
+
+  for (const version of ['2.27.0', '2.30.0'] as const) {
     it.each(rows)(`${version}: $request`, async (row) => {
       sim = await startSim({ coderVersion: version });
       const res = await mintFor(sim, 'alice', row.request);
-      expect(res.status).toBe(version === 'latest' ? row.latest : row.v2_27);
-      if (res.status === 400) expect(res.body.message).toBe('Failed to create API key.');
-      if (version === '2.27.0' && row.detail) expect(res.body.detail).toBe(row.detail);
+      const [status, seen] = version === '2.27.0' ? row.v2_27 : row.v2_30;
+      expect(res.status).toBe(status);
+      if (status !== 201) {
+        expect(res.body).toMatchObject({ message: 'Failed to create API key.', detail: seen });
+        return;
+      }
+      const id = (res.body.key as string).split('-')[0];
+      expect((await apiAs(sim, 'admin')('GET', `/api/v2/users/alice/keys/${id}`)).body.scopes).toEqual(seen);
     });
   }
-  it.each(rows)('2.30.0: $request', async (row) => {
-    sim = await startSim({ coderVersion: '2.30.0' });
-    const res = await mintFor(sim, 'alice', row.request);
-    const [status, recorded] = Array.isArray(row.v2_30) ? row.v2_30 : [row.v2_30, undefined];
-    expect(res.status).toBe(status);
-    if (status !== 201) {
-      expect(res.body.message).toBe('Failed to create API key.');
-      if (row.detail30) expect(res.body.detail).toBe(row.detail30);
-      return;
-    }
-    const id = (res.body.key as string).split('-')[0];
-    const key = await apiAs(sim, 'admin')('GET', `/api/v2/users/alice/keys/${id}`);
-    expect(key.body.scopes).toEqual(recorded);
-  });
 });
 
 describe('v2.24.0: one scope per key', () => {
@@ -256,20 +267,23 @@ describe('other differences', () => {
   });
 
   it.each([
-    { version: 'latest', stillDormant: false },
-    { version: '2.30.0', stillDormant: false },
-    { version: '2.27.0', stillDormant: true },
-    { version: '2.24.0', stillDormant: true },
-  ])('$version: a start build on a dormant workspace leaves it dormant: $stillDormant', async ({ version, stillDormant }) => {
-    sim = await startSim({ coderVersion: version, buildDurationMs: 0 });
-    const admin = apiAs(sim, 'admin');
-    const ws = await admin('POST', '/api/v2/users/alice/workspaces', { name: 'sleepy', template_id: idOf(sim, 'template', 'docker') });
-    expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'stop' })).status).toBe(201);
-    expect((await admin('PUT', `/api/v2/workspaces/${ws.body.id}/dormant`, { dormant: true })).status).toBe(200);
-    expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'start' })).status).toBe(201);
-    const read = await admin('GET', `/api/v2/workspaces/${ws.body.id}`);
-    expect(read.body.dormant_at != null).toBe(stillDormant);
-  });
+    { version: 'latest', status: 201, stillDormant: false },
+    { version: '2.30.0', status: 201, stillDormant: false },
+    { version: '2.27.0', status: 403, stillDormant: true },
+    { version: '2.24.0', status: 403, stillDormant: true },
+  ])(
+    '$version: a start build on a dormant workspace answers $status; still dormant: $stillDormant',
+    async ({ version, status, stillDormant }) => {
+      sim = await startSim({ coderVersion: version, buildDurationMs: 0 });
+      const admin = apiAs(sim, 'admin');
+      const ws = await admin('POST', '/api/v2/users/alice/workspaces', { name: 'sleepy', template_id: idOf(sim, 'template', 'docker') });
+      expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'stop' })).status).toBe(201);
+      expect((await admin('PUT', `/api/v2/workspaces/${ws.body.id}/dormant`, { dormant: true })).status).toBe(200);
+      expect((await admin('POST', `/api/v2/workspaces/${ws.body.id}/builds`, { transition: 'start' })).status).toBe(status);
+      const read = await admin('GET', `/api/v2/workspaces/${ws.body.id}`);
+      expect(read.body.dormant_at != null).toBe(stillDormant);
+    },
+  );
 
   it.each(['latest', '2.27.0'])('%s: auto-stop off on an ordinary template leaves ttl_ms out', async (version) => {
     sim = await startSim({ coderVersion: version });
