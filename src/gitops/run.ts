@@ -367,6 +367,8 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   return { ...report, results, pruneResults };
 }
 
+const IDENTITY_MISMATCHES = new Set(['OwnerMismatch', 'OrganizationMismatch', 'TemplateMismatch']);
+
 /** --max-prune was exceeded; raised before any write. */
 export class PruneLimitError extends Error {
   override name = 'PruneLimitError';
@@ -430,6 +432,9 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
   const ws = result.observed!;
   const previous = state.entries[plan.key];
   const source = runSource(opts);
+  // A declaration whose owner, organization or template is not its workspace's does not manage it: no evidence
+  // for prune. It may take rights away (Orphan, Observe), never add them (found by the prune property).
+  const narrowOnly = plan.blocked.some((b) => IDENTITY_MISMATCHES.has(b.reason));
   return {
     key: plan.key,
     id: ws.id,
@@ -438,8 +443,8 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
     name: ws.name,
     organizationId: ws.organizationId,
     origin: previous?.origin ?? result.origin ?? 'adopted',
-    deletionPolicy: plan.desired.deletionPolicy,
-    management: plan.desired.observeOnly ? 'Observe' : 'Full',
+    deletionPolicy: narrowOnly && previous?.deletionPolicy !== 'Delete' ? 'Orphan' : plan.desired.deletionPolicy,
+    management: plan.desired.observeOnly || (narrowOnly && previous?.management !== 'Full') ? 'Observe' : 'Full',
     source: source.record(plan.desired.source.file),
     ...(source.repository ? { repository: source.repository.url, ref: source.repository.ref } : {}),
     lastAppliedAt: at.toISOString(),

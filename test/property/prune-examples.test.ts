@@ -85,6 +85,25 @@ describe('prune: sequences the property found', () => {
     expect(stats.deletes).toBe(1);
   });
 
+  it('a declaration bound to a workspace of another owner (blocked) gives prune no right to delete it', async () => {
+    // Found by the 100,000-sequence bench: e observed alice's hand-made workspace, then was changed to owner admin;
+    // the blocked plan still recorded management Full and Delete, and the next prune deleted alice's workspace.
+    const B_MAIN = 3;
+    const stats = await play({
+      stateOf: alone,
+      commands: [
+        declare(B_MAIN, decl('e', 'alice', 'hand', { observe: true })),
+        run(B_MAIN, { prune: false }),
+        declare(B_MAIN, decl('e', 'admin', 'we')),
+        declare(B_MAIN, decl('c', 'bob', 'wc')),
+        run(B_MAIN, { prune: false }),
+        { kind: 'rename', source: B_MAIN, from: 'e', to: 'a' },
+        run(B_MAIN),
+      ],
+    });
+    expect(stats.deletes).toBe(0);
+  });
+
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('Delete, then Observe in a run that dies at call %i, then removed: never deleted', async (at) => {
     // Without the write-ahead of narrowed policies, the dead run left Delete in the state and the next prune deleted it.
     for (const mode of ['before', 'after'] as const) {

@@ -173,6 +173,12 @@ function present(decls: Map<string, Decl>, meta: Decl['meta']): Decl['meta'] | u
   return undefined;
 }
 
+/** Is a recorded file one of this source's? */
+function withinSource(recorded: string, source: SourceDef): boolean {
+  if (source.kind === 'git') return recorded.startsWith(`git:${source.path}/`);
+  return source.oneFile ? recorded === source.path : recorded.startsWith(`${source.path}/`);
+}
+
 /** The name the state gives a source's entries (source-identity.ts). */
 function originOf(source: SourceDef): string {
   return source.kind === 'git' ? gitSources(source.repo!, source.ref!, source.path).name : 'files';
@@ -346,7 +352,20 @@ async function runOnce(
       fail(`deleted ${deleted.length} workspaces, past --max-prune ${command.maxPrune}`);
     // Declarations in force before this run: the last run that took effect of every source on this state file, and this run's.
     const declaredNow: { key: string; ownerId: string; name: string; source: string }[] = [];
-    for (const [s, list] of model.current) if (s !== sourceName) for (const d of list) declaredNow.push({ ...d, source: s });
+    // Another source's declaration is "in the state" only once the state records it: one never applied (suspended,
+    // refused) is invisible to this run, as it is to any tool reading this state file.
+    const recorded = stateBefore
+      ? (JSON.parse(stateBefore).entries as Record<string, { source: string; repository?: string; ref?: string }>)
+      : {};
+    for (const [s, list] of model.current) {
+      const other = SOURCES.find((x) => x.id === s);
+      if (s === sourceName || !other) continue;
+      for (const d of list) {
+        const entry = recorded[`p/${d.key}`];
+        if (entry && sameSource(sourceOf(entry), originOf(other)) && withinSource(entry.source, other))
+          declaredNow.push({ ...d, source: s });
+      }
+    }
     for (const d of declared)
       declaredNow.push({ key: d.meta, ownerId: ownerIdOf(sim, d, command.token), name: d.name, source: sourceName });
     for (const id of deleted) {
