@@ -62,6 +62,8 @@ export function buildPurpose(action: Extract<Action, { kind: 'build' }>): string
       return 'update: stop first, then start on the wanted version';
     case 'restart-start':
       return `update: start again${what}`;
+    case 'rollback':
+      return `roll back a failed update${what}; ${action.transition === 'start' ? 'running' : 'stopped'} as before`;
   }
 }
 

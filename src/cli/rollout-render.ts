@@ -11,8 +11,12 @@ export interface RolloutCounts {
   waitingForWindow: number;
   waitingForStop: number;
   waitingForSlot: number;
+  waitingForIdle: number;
+  waitingForStep: number;
+  halted: number;
   blocked: number;
   failed: number;
+  rolledBack: number;
 }
 
 const KEY_OF: Record<RolloutState, keyof RolloutCounts> = {
@@ -21,8 +25,13 @@ const KEY_OF: Record<RolloutState, keyof RolloutCounts> = {
   WaitingForWindow: 'waitingForWindow',
   WaitingForStop: 'waitingForStop',
   WaitingForSlot: 'waitingForSlot',
+  WaitingForIdle: 'waitingForIdle',
+  WaitingForStep: 'waitingForStep',
+  Halted: 'halted',
   Blocked: 'blocked',
   Failed: 'failed',
+  RollingBack: 'updating',
+  RolledBack: 'rolledBack',
 };
 
 /** undefined when no declaration manages a version or parameters. */
@@ -34,8 +43,12 @@ export function rolloutCounts(plans: WorkspacePlan[]): RolloutCounts | undefined
     waitingForWindow: 0,
     waitingForStop: 0,
     waitingForSlot: 0,
+    waitingForIdle: 0,
+    waitingForStep: 0,
+    halted: 0,
     blocked: 0,
     failed: 0,
+    rolledBack: 0,
   };
   for (const p of plans) {
     const state = p.lifecycle?.rollout?.state;
@@ -52,7 +65,10 @@ export function rolloutSummary(plans: WorkspacePlan[], verb: 'plan' | 'apply'): 
   return (
     `Rollout: ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
     `${c.waitingForWindow} waiting for the window, ${c.waitingForStop} waiting for a stop, ${c.waitingForSlot} waiting for a slot, ` +
-    `${c.blocked} blocked, ${c.failed} failed.`
+    `${c.waitingForIdle > 0 ? `${c.waitingForIdle} waiting for idleness, ` : ''}` +
+    `${c.waitingForStep > 0 ? `${c.waitingForStep} waiting for the next step, ` : ''}` +
+    `${c.halted > 0 ? `${c.halted} halted, ` : ''}` +
+    `${c.blocked} blocked, ${c.failed} failed${c.rolledBack > 0 ? `, ${c.rolledBack} rolled back` : ''}.`
   );
 }
 
@@ -62,7 +78,7 @@ export function rolloutLines(plan: WorkspacePlan): string[] {
   const r = plan.lifecycle?.rollout;
   if (r && r.state !== 'UpToDate' && r.state !== 'Updating' && r.state !== 'Blocked')
     lines.push(`. wait ${plan.key} (${r.state}): ${r.message}`);
-  if (r?.state === 'Failed') lines[lines.length - 1] = `! failed ${plan.key}: ${r.message}`;
+  if (r?.state === 'Failed' || r?.state === 'RolledBack') lines[lines.length - 1] = `! failed ${plan.key}: ${r.message}`;
   const conflict = plan.lifecycle?.conflict;
   if (conflict && !plan.blocked.some((b) => b.reason === 'ScheduleConflict')) lines.push(`. note ${plan.key}: ${conflict.message}`);
   return lines;

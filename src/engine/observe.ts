@@ -33,6 +33,8 @@ export function toObserved(ws: Workspace, favoriteKnown: boolean): ObservedWorks
     createdAt: ws.created_at,
   };
   if (favoriteKnown) observed.favorite = ws.favorite;
+  if (ws.last_used_at) observed.lastUsedAt = ws.last_used_at;
+  if (ws.health && typeof ws.health.healthy === 'boolean') observed.healthy = ws.health.healthy;
   return observed;
 }
 
