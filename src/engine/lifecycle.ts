@@ -76,7 +76,7 @@ type Memory = Partial<Pick<RolloutStatus, 'restart' | 'attemptedFor' | 'from' | 
 export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecyclePlan {
   const b = observed.latestBuild;
   const managed = desired.version !== undefined || desired.parametersManaged === true;
-  const outcome: LifecycleOutcome = { needsSlot: false };
+  const outcome: LifecycleOutcome = { needsSlot: false, ...(ctx.gate.epoch !== undefined ? { epoch: ctx.gate.epoch } : {}) };
   const blocked: Blocked[] = [];
   const before = ctx.previous?.rollout;
   const restartOwed = before?.restart === true;

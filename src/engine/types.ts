@@ -185,6 +185,8 @@ export interface LifecycleOutcome {
    * an update stop, or a failed update not rolled back.
    */
   unavailable?: boolean;
+  /** The resume value in force (RolloutGate.epoch), recorded with a failure found after the plan (a refused build). */
+  epoch?: string;
   /** The parameters were compared against this build's values and matched (status.parametersChecked). */
   parametersChecked?: { build: string; spec: string };
 }
