@@ -318,6 +318,8 @@ export const RolloutStatus = Type.Object({
   attemptedFor: Type.Optional(Type.String()),
   /** The template version the workspace was on when its update began: where a rollback returns to. */
   from: Type.Optional(Type.String()),
+  /** The latest build number when the update began: a later build is the update's (a crash before sending it leaves none). */
+  afterBuild: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Whether the workspace was (or was to be) running when its update began: the run state a rollback restores. */
   wasRunning: Type.Optional(Type.Boolean()),
   /** The attempt (spec digest / target version) whose build failed: not tried again while it stays the same. */

@@ -174,12 +174,14 @@ export function renderApplySummary(report: ApplyReport): string {
   let adopted = report.adoptions.size;
   let updated = 0;
   let failed = 0;
-  for (const r of report.results) {
-    if (r.outcomes.some((o) => !o.ok)) failed++;
+  for (const [i, r] of report.results.entries()) {
+    // A failed update is a failure even though Coder accepted its builds.
+    const updateFailed = ['Failed', 'RolledBack'].includes(report.statuses.get(report.plans[i]?.key ?? r.key)?.rollout?.state ?? '');
+    if (r.outcomes.some((o) => !o.ok) || updateFailed) failed++;
     // A create that found the name taken adopted what it found: it created nothing.
     if (r.origin === 'adopted' && r.outcomes.every((o) => o.ok)) adopted++;
     else if (r.origin === 'created') created++;
-    else if (r.outcomes.some((o) => o.ok)) updated++;
+    else if (r.outcomes.some((o) => o.ok) && !updateFailed) updated++;
   }
   const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
   const lines: string[] = [];
@@ -196,6 +198,14 @@ export function renderApplySummary(report: ApplyReport): string {
       `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
   for (const plan of report.plans) lines.push(...rolloutLines(plan));
+  if (report.interrupted)
+    lines.push(
+      'Interrupted: no new build was started; the starts still owed are recorded in the state file and done by the next apply or sync.',
+    );
+  if (report.leftInFlight)
+    lines.push(
+      `${report.leftInFlight} build(s) still running in Coder were not waited for; the next run counts them against --max-unavailable.`,
+    );
   const rollout = rolloutSummary(report.plans, 'apply');
   if (rollout) lines.push(rollout);
   return lines.join('\n');

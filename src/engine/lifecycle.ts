@@ -71,7 +71,9 @@ const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting'
 /** Builds Coder starts by itself, from the workspace's or template's schedule. */
 const SCHEDULE_REASONS = new Set(['autostart', 'autostop', 'dormancy']);
 
-type Memory = Partial<Pick<RolloutStatus, 'restart' | 'attemptedFor' | 'from' | 'wasRunning' | 'failedFor' | 'failedTarget' | 'failedEpoch'>>;
+type Memory = Partial<
+  Pick<RolloutStatus, 'restart' | 'attemptedFor' | 'from' | 'afterBuild' | 'wasRunning' | 'failedFor' | 'failedTarget' | 'failedEpoch'>
+>;
 
 export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecyclePlan {
   const b = observed.latestBuild;
@@ -111,7 +113,10 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   // The same spec and the same target version: a new active version (or a new spec) is a new update.
   const attempt = `${digest}/${target ?? ''}`;
   // An update already carried out for this spec (its builds done) that is still due did not take.
-  const tried = before?.attemptedFor === attempt && (before.state === 'Updating' || before.state === 'Failed');
+  // A build after the one the update began on is the update's: a run that recorded the update and
+  // crashed before sending its build has not tried it.
+  const sentSince = (n: number) => before?.afterBuild === undefined || n > before.afterBuild;
+  const tried = before?.attemptedFor === attempt && (before.state === 'Updating' || before.state === 'Failed') && sentSince(b.number);
   // This very update failed before: it is not tried again until the spec or the wanted version changes.
   const failedBefore = before?.failedFor !== undefined && before.failedFor === attempt;
   const failure: Memory = failedBefore
@@ -120,7 +125,11 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   // Where the update in progress started from: kept until the rollout settles.
   const inProgress = before !== undefined && ['Updating', 'RollingBack', 'Failed'].includes(before.state);
   const origin: Memory = inProgress
-    ? { ...(before.from ? { from: before.from } : {}), ...(before.wasRunning !== undefined ? { wasRunning: before.wasRunning } : {}) }
+    ? {
+        ...(before.from ? { from: before.from } : {}),
+        ...(before.afterBuild !== undefined ? { afterBuild: before.afterBuild } : {}),
+        ...(before.wasRunning !== undefined ? { wasRunning: before.wasRunning } : {}),
+      }
     : {};
   const rollout = (state: RolloutStatus['state'], message: string, memory: Memory = {}): void => {
     if (!managed && state === 'UpToDate') return;
@@ -163,7 +172,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       return { blocked, outcome };
     }
     // (The failed build carries the new version, so "update" no longer says whether it was one.)
-    if (before?.state === 'Updating' && before.attemptedFor !== undefined) {
+    if (before?.state === 'Updating' && before.attemptedFor !== undefined && sentSince(b.number)) {
       // Our update build (or the stop before it) failed: remember the attempt, count it, roll back.
       const failed: Memory = {
         failedFor: before.attemptedFor,
@@ -225,6 +234,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     rollout('Updating', `the last build failed; a ${wasRunning ? 'start' : 'stop'} build moves it to the wanted version`, {
       attemptedFor: attempt,
       ...(before?.from ? { from: before.from } : {}),
+      afterBuild: b.number,
       wasRunning,
     });
     return { action: carry({ kind: 'build', transition: wasRunning ? 'start' : 'stop', purpose: 'update' }), blocked, outcome };
@@ -281,6 +291,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`, {
         attemptedFor: attempt,
         from: b.templateVersionId,
+        afterBuild: b.number,
         wasRunning: wantStart,
       });
     else if (update) settledFailure();
@@ -354,6 +365,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it', {
       attemptedFor: attempt,
       from: b.templateVersionId,
+      afterBuild: b.number,
       wasRunning: false,
     });
     return { action: carry({ kind: 'build', transition: 'stop', purpose: 'update' }), blocked, outcome };
@@ -387,6 +399,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     restart: true,
     attemptedFor: attempt,
     from: b.templateVersionId,
+    afterBuild: b.number,
     wasRunning: true,
   });
   // The stop runs on the current version: the old template stops what it started.

@@ -107,7 +107,7 @@ function refusedUpdate(life: NonNullable<WorkspacePlan['lifecycle']>, failure: F
     state: 'Failed',
     message: `${message}; not retried until the spec or the wanted version changes`,
     failedFor: planned.failedFor ?? planned.attemptedFor,
-    ...(planned.failedTarget ?? planned.target ? { failedTarget: planned.failedTarget ?? planned.target } : {}),
+    ...((planned.failedTarget ?? planned.target) ? { failedTarget: planned.failedTarget ?? planned.target } : {}),
     failedEpoch: planned.failedEpoch ?? life.epoch ?? '',
   };
 }
@@ -195,7 +195,12 @@ function syncedCondition(plan: WorkspacePlan, outcomes: ActionOutcome[], applied
   if (rollout && WAITING.has(rollout.state) && !outcomes.some((o) => o.action.kind === 'build'))
     return { type: 'Synced', status: 'False', reason: rollout.state, message: rollout.message };
   if (rollout && UPDATE_FAILED.has(rollout.state) && rollout.failedFor !== undefined && !outcomes.some((o) => o.action.kind === 'build'))
-    return { type: 'Synced', status: 'False', reason: rollout.state === 'RolledBack' ? 'RolledBack' : 'UpdateFailed', message: rollout.message };
+    return {
+      type: 'Synced',
+      status: 'False',
+      reason: rollout.state === 'RolledBack' ? 'RolledBack' : 'UpdateFailed',
+      message: rollout.message,
+    };
   if (outcomes.some((o) => o.ok && o.action.kind === 'create'))
     return { type: 'Synced', status: 'True', reason: 'Created', message: 'workspace created in Coder' };
   if (outcomes.length > 0) {

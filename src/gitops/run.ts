@@ -9,7 +9,7 @@ import { toDesired } from '../engine/desired.ts';
 import { diffDelete } from '../engine/diff.ts';
 import { failuresOf, WorkspaceEngine } from '../engine/engine.ts';
 import { CoderWorkspaces, type OwnerApis } from '../engine/external.ts';
-import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
+import { DEFAULT_ROLLOUT, type LifecycleHooks, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
@@ -51,6 +51,8 @@ export interface RunOptions {
   deleteTimeoutMs: number;
   now?: () => Date;
   onOutcome?: (key: string, outcome: ActionOutcome) => void;
+  /** Aborted on SIGINT/SIGTERM: no new build starts, builds in flight are awaited (bounded), the state is written. */
+  signal?: AbortSignal;
 }
 
 /** A workspace the state records but no declaration names any more. */
@@ -84,16 +86,27 @@ export interface PlanReport {
 
 export interface ApplyReport extends PlanReport {
   results: ApplyResult[];
+  /** The run was interrupted (RunOptions.signal): builds not started are owed to the next run. */
+  interrupted?: boolean;
+  /** Builds this run stopped waiting for (timeout, interrupt), still running in Coder; the next run counts them. */
+  leftInFlight?: number;
   pruneResults: { key: string; outcome: 'deleted' | 'orphaned' | 'failed' | 'timeout'; error?: unknown }[];
 }
 
 interface Prepared {
   report: PlanReport;
   state: StateFile | undefined;
+  lifecycle: LifecycleRun;
 }
 
-async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
+async function prepare(
+  opts: RunOptions,
+  engine: WorkspaceEngine,
+  makeLifecycle: (state: StateFile | undefined) => LifecycleRun,
+  mode: 'plan' | 'apply',
+): Promise<Prepared> {
   const state = opts.statePath ? await readState(opts.statePath, opts.coderUrl) : undefined;
+  const lifecycle = makeLifecycle(state);
   const { active, suspended } = splitSuspended(opts.declarations);
   const desired = active.map((w) =>
     toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, state?.entries[w.key]?.id),
@@ -101,7 +114,7 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
   const { snapshot } = await engine.observe(desired);
   const duplicates = ownerDuplicates(desired, await ownerKeys(desired, snapshot, opts.api));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
-  const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
+  const plans = await lifecycle.planAll(desired, snapshot, previousOf(opts, state), mode);
   const adoptions = new Set(state ? plans.filter((p) => p.observed && !state.entries[p.key]).map((p) => p.key) : []);
 
   const declared = new Set([...desired.map((d) => d.key), ...suspended.map((s) => s.key)]);
@@ -137,16 +150,30 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
     }
   }
   const now = (opts.now ?? (() => new Date()))();
-  const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: opts.previous?.[p.key], now })]));
+  const previous = previousOf(opts, state);
+  const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: previous(p.key), now })]));
   for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter((e) => withinScope(e.source, scope)).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
-  return { report: { plans, prunes, statuses, adoptions, suspended, ...(refusal ? { pruneRefusal: refusal } : {}) }, state };
+  return { report: { plans, prunes, statuses, adoptions, suspended, ...(refusal ? { pruneRefusal: refusal } : {}) }, state, lifecycle };
+}
+
+/**
+ * The previous status of a declaration: sync's status file, with the rollout
+ * memory of the state file over it (written last, also before an update's
+ * stop build: the start owed if the run is interrupted).
+ */
+function previousOf(opts: RunOptions, state: StateFile | undefined): (key: string) => WorkspaceStatus | undefined {
+  return (key) => {
+    const status = opts.previous?.[key];
+    const rollout = state?.entries[key]?.rollout;
+    return rollout ? { ...status, rollout } : status;
+  };
 }
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
-  return (await prepare(opts, engineFor(opts), lifecycleFor(opts), 'plan')).report;
+  return (await prepare(opts, engineFor(opts), (state) => lifecycleFor(opts, state), 'plan')).report;
 }
 
 /**
@@ -166,24 +193,55 @@ export async function runApply(opts: RunOptions): Promise<ApplyReport> {
 
 async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const engine = engineFor(opts);
-  const lifecycle = lifecycleFor(opts);
-  const { report, state } = await prepare(opts, engine, lifecycle, 'apply');
-  if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
   const now = opts.now ?? (() => new Date());
-  const results = await engine.applyAll(report.plans, opts.concurrency);
-  // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
-  await lifecycle.drive(report.plans, results, engine, (key) => opts.previous?.[key]);
+  // The state as recorded so far in this run: owed starts are written before their stop builds.
+  let recorded: StateFile | undefined;
+  let writing = Promise.resolve();
+  const hooks: LifecycleHooks = {
+    beforeBuilds: (plans) => {
+      if (!recorded || !opts.statePath) return Promise.resolve();
+      const entries = plans.flatMap((p) =>
+        p.observed ? [{ ...entryFor(p, { key: p.key, outcomes: [], observed: p.observed }, recorded!, now(), opts), ...rolloutOf(p) }] : [],
+      );
+      recorded = recordApplied(recorded, entries);
+      const snapshot = recorded;
+      const path = opts.statePath;
+      writing = writing.then(() => writeState(path, snapshot));
+      return writing;
+    },
+  };
+  const { report, state, lifecycle } = await prepare(opts, engine, (s) => lifecycleFor(opts, s, hooks), 'apply');
+  if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
+  recorded = state;
+  const stop = () => lifecycle.stop();
+  if (opts.signal?.aborted) stop();
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  const previous = previousOf(opts, state);
+  let results: ApplyResult[];
+  try {
+    results = await lifecycle.applyFirst(report.plans, engine, opts.concurrency);
+    // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
+    await lifecycle.drive(report.plans, results, engine, previous);
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+    await writing;
+  }
   refuseDoubleBindings(report.plans, results, state, opts.onOutcome);
   const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
     // A plan with nothing to do keeps the status prepare() computed for it.
     if (result.outcomes.length > 0)
-      report.statuses.set(plan.key, engine.status(plan, result, { previous: opts.previous?.[plan.key], now: now() }));
-    if (state && result.observed && !result.outcomes.some(isBindingRefusal)) applied.push(entryFor(plan, result, state, now(), opts));
+      report.statuses.set(plan.key, engine.status(plan, result, { previous: previous(plan.key), now: now() }));
+    if (state && result.observed && !result.outcomes.some(isBindingRefusal)) {
+      const rollout = report.statuses.get(plan.key)?.rollout;
+      // The memory the next run needs: anything but a settled UpToDate.
+      const memory = rollout && rollout.state !== 'UpToDate' ? { rollout } : {};
+      applied.push({ ...entryFor(plan, result, recorded ?? state, now(), opts), ...memory });
+    }
   }
   // One copy of the state for all entries: recording them one by one would copy it N times.
-  let nextState = state && recordApplied(state, applied);
+  let nextState = recorded && recordApplied(withRolloutMemory(recorded, lifecycle), applied);
 
   const pruneResults: ApplyReport['pruneResults'] = [];
   for (const prune of report.prunes) {
@@ -192,7 +250,13 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
     if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned')) nextState = forget(nextState, prune.entry.key);
   }
   if (nextState && opts.statePath) await writeState(opts.statePath, nextState);
-  return { ...report, results, pruneResults };
+  return {
+    ...report,
+    results,
+    pruneResults,
+    ...(lifecycle.stopping ? { interrupted: true } : {}),
+    ...(lifecycle.leftInFlight > 0 ? { leftInFlight: lifecycle.leftInFlight } : {}),
+  };
 }
 
 /** --max-prune was exceeded; raised before any write. */
@@ -245,8 +309,20 @@ function refuseDoubleBindings(
   }
 }
 
-function lifecycleFor(opts: RunOptions): LifecycleRun {
-  return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now);
+function lifecycleFor(opts: RunOptions, state: StateFile | undefined, hooks: LifecycleHooks = {}): LifecycleRun {
+  return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now, state?.rollout ?? {}, hooks);
+}
+
+function withRolloutMemory(state: StateFile, lifecycle: LifecycleRun): StateFile {
+  const memory = lifecycle.memory();
+  const { rollout: _old, ...rest } = state;
+  return Object.keys(memory).length > 0 ? { ...rest, rollout: memory } : rest;
+}
+
+/** The rollout memory a plan is about to carry out, for the state entry written before its build. */
+function rolloutOf(plan: WorkspacePlan): Pick<StateEntry, 'rollout'> {
+  const rollout = plan.lifecycle?.rollout;
+  return rollout ? { rollout } : {};
 }
 
 function engineFor(opts: RunOptions): WorkspaceEngine {

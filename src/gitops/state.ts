@@ -5,6 +5,8 @@
 // another is refused, so a wrong --url can never prune the wrong deployment.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.ts';
+import { ROLLOUT_STATES, type RolloutStatus } from '../api/schema.ts';
+import type { RolloutMemory } from './lifecycle-run.ts';
 
 export interface StateEntry {
   /** The declaration's `namespace/metadata.name`. */
@@ -26,12 +28,20 @@ export interface StateEntry {
    */
   source: string;
   lastAppliedAt: string;
+  /**
+   * The rollout memory (status.rollout) of the workspace: a start owed after
+   * an update stop (written before the stop is sent), an update in flight, a
+   * failed attempt not to repeat. Optional: absent when there is none.
+   */
+  rollout?: RolloutStatus;
 }
 
 export interface StateFile {
   version: 1;
   coderUrl: string;
   entries: Record<string, StateEntry>;
+  /** Rollout memory across runs (resume value, canary progress); optional. */
+  rollout?: RolloutMemory;
 }
 
 export class StateError extends Error {
@@ -101,9 +111,11 @@ function serialize(state: StateFile): string {
       deletionPolicy: e.deletionPolicy,
       source: e.source,
       lastAppliedAt: e.lastAppliedAt,
+      ...(e.rollout ? { rollout: e.rollout } : {}),
     };
   }
-  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, entries }, null, 2)}\n`;
+  const rollout = state.rollout && Object.keys(state.rollout).length > 0 ? { rollout: state.rollout } : {};
+  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, ...rollout, entries }, null, 2)}\n`;
 }
 
 /** Scheme, host and path compared; a trailing slash or letter case in the host does not make another deployment. */
@@ -145,9 +157,18 @@ function checkShape(path: string, data: unknown): StateFile {
     if (e['deletionPolicy'] !== 'Delete' && e['deletionPolicy'] !== 'Orphan') {
       throw bad(`${at}.deletionPolicy must be Delete or Orphan`);
     }
+    const rollout = e['rollout'];
+    if (rollout !== undefined && !(isRecord(rollout) && isRolloutState(rollout['state']) && typeof rollout['message'] === 'string'))
+      throw bad(`${at}.rollout must be a rollout status with a known state and a message`);
     entries[key] = e as unknown as StateEntry;
   }
-  return { version: 1, coderUrl: data['coderUrl'], entries };
+  const memory = data['rollout'];
+  if (memory !== undefined && !isRecord(memory)) throw bad('rollout must be an object');
+  return { version: 1, coderUrl: data['coderUrl'], entries, ...(memory ? { rollout: memory as RolloutMemory } : {}) };
+}
+
+function isRolloutState(value: unknown): boolean {
+  return typeof value === 'string' && (ROLLOUT_STATES as readonly string[]).includes(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
