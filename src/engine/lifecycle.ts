@@ -309,7 +309,13 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     } else {
       const action: BuildAction = { kind: 'build', transition: 'start', purpose: 'restart-start' };
       if (mayCarry) carry(action);
-      rollout('Updating', 'starting the workspace again after the update stop', { attemptedFor: attempt, ...origin, ...failure });
+      // Still owed until the start is seen: an interrupted run leaves it to the next one.
+      rollout('Updating', 'starting the workspace again after the update stop', {
+        restart: true,
+        attemptedFor: attempt,
+        ...origin,
+        ...failure,
+      });
       unavailable();
       return { action, blocked, outcome };
     }
