@@ -120,8 +120,12 @@ export function stepVerdict(
   const started = wanting.filter((m) => m.onTarget || m.updating || m.failedTarget === target).length;
   let completed = 0;
   while (completed < sizes.length && done >= sizes[completed]!) completed++;
-  // Steps only ever complete; a workspace moved off the version does not undo one.
-  const progress: StepProgress = previous && previous.completed >= completed ? previous : { completed, at: now.toISOString() };
+  // Judged on the fleet as it is now: a canary that turned unhealthy (or was moved off the
+  // version) holds the next step back again. The memory only dates the last completion, for the pause.
+  const progress: StepProgress =
+    previous && previous.completed === completed
+      ? previous
+      : { completed, at: (previous && previous.completed > completed ? new Date(0) : now).toISOString() };
   const open = Math.min(progress.completed, sizes.length - 1);
   const limit = sizes[open]!;
   const pauseMs = policy.pauseMs ?? 0;

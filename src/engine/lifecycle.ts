@@ -134,7 +134,9 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   const rollout = (state: RolloutStatus['state'], message: string, memory: Memory = {}): void => {
     if (!managed && state === 'UpToDate') return;
     const kept = Object.fromEntries(Object.entries(memory).filter(([k, v]) => v !== undefined && !(k === 'restart' && v === false)));
-    outcome.rollout = { state, message, ...(target ? { target } : {}), ...kept };
+    // An update under way keeps the target it was started for (the wanted one may have changed since).
+    const of = memory.attemptedFor !== undefined ? targetOf(memory.attemptedFor) : target;
+    outcome.rollout = { state, message, ...(of ? { target: of } : {}), ...kept };
   };
   const unavailable = (): void => {
     outcome.unavailable = true;
@@ -147,10 +149,11 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     if (rollingBack) {
       rollout('RollingBack', `rollback build #${b.number} (${b.transition}) is ${b.status}`, { ...origin, ...keptFailure(before) });
       unavailable();
-    } else if (update || restartOwed) {
+    } else if (update || restartOwed || before?.state === 'Updating') {
+      // (A build that carries the new version makes "update" false: the memory says it is ours.)
       rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, {
         restart: restartOwed,
-        ...(tried ? { attemptedFor: attempt } : {}),
+        ...(before?.attemptedFor !== undefined && before.state === 'Updating' ? { attemptedFor: before.attemptedFor } : {}),
         ...origin,
         ...failure,
       });
@@ -161,7 +164,8 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   const running = b.transition === 'start' && b.status !== 'failed' && b.status !== 'canceled';
   if (b.status === 'failed' || b.status === 'canceled') {
     const ended = `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there`;
-    if (rollingBack) {
+    // afterBuild of a rollback is the failed build: a later one is the rollback's.
+    if (rollingBack && sentSince(b.number)) {
       rollout(
         'Failed',
         `the rollback to template version ${before.from ?? '?'} failed too (${ended}); a person has to look at it. ` +
@@ -172,21 +176,20 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       return { blocked, outcome };
     }
     // (The failed build carries the new version, so "update" no longer says whether it was one.)
-    if (before?.state === 'Updating' && before.attemptedFor !== undefined && sentSince(b.number)) {
-      // Our update build (or the stop before it) failed: remember the attempt, count it, roll back.
-      const failed: Memory = {
-        failedFor: before.attemptedFor,
-        failedTarget: before.target ?? target,
-        failedEpoch: ctx.gate.epoch ?? '',
-      };
-      const from = before.from;
+    // Our update build (or the stop before it) failed, or a rollback was planned and never sent
+    // (an interrupted run): remember the attempt, count it, roll back.
+    if (rollingBack || (before?.state === 'Updating' && before.attemptedFor !== undefined && sentSince(b.number))) {
+      const failed: Memory = rollingBack
+        ? keptFailure(before)
+        : { failedFor: before!.attemptedFor, failedTarget: targetOf(before!.attemptedFor!), failedEpoch: ctx.gate.epoch ?? '' };
+      const from = before!.from;
       if (rollbackEnabled && from !== undefined) {
-        const wasRunning = before.wasRunning === true;
+        const wasRunning = before!.wasRunning === true;
         rollout(
           'RollingBack',
           `the update to template version ${failed.failedTarget} failed (${ended}); ` +
             `bringing the workspace back to version ${from}${wasRunning ? ', running' : ', stopped'}`,
-          { ...origin, ...failed },
+          { ...origin, afterBuild: b.number, ...failed },
         );
         unavailable();
         const action: BuildAction = { kind: 'build', transition: wasRunning ? 'start' : 'stop', purpose: 'rollback', versionId: from };
@@ -416,6 +419,12 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     const state = before?.state === 'RolledBack' || before?.state === 'RollingBack' ? 'RolledBack' : 'Failed';
     rollout(state, before?.message ?? 'the update failed; not retried until the spec or the wanted version changes', failure);
   }
+}
+
+/** The target version of an attempt (`<spec digest>/<version id>`). */
+function targetOf(attempt: string): string | undefined {
+  const id = attempt.slice(attempt.lastIndexOf('/') + 1);
+  return id === '' ? undefined : id;
 }
 
 function keptFailure(before: RolloutStatus): Memory {

@@ -59,6 +59,8 @@ export interface RolloutOptions {
   buildTimeoutMs: number;
   /** After an interrupt, how long builds in flight are still awaited. */
   interruptGraceMs?: number;
+  /** How often a build is polled; default 250 ms (tests with a logical clock use 0). */
+  pollMs?: number;
 }
 
 export const DEFAULT_ROLLOUT: RolloutOptions = { maxUnavailable: 10, buildTimeoutMs: 600_000 };
@@ -74,8 +76,11 @@ export interface RolloutMemory {
 }
 
 export interface LifecycleHooks {
-  /** Called before update builds are sent, with their plans: records the owed start (the state file). */
-  beforeBuilds?(plans: WorkspacePlan[]): Promise<void>;
+  /**
+   * Called before update builds are sent, with their plans and the run's
+   * rollout memory (a resume included): records the owed start (the state file).
+   */
+  beforeBuilds?(plans: WorkspacePlan[], memory: RolloutMemory): Promise<void>;
 }
 
 /** Ends a lifecycle that does not settle (a workspace someone keeps changing). */
@@ -226,7 +231,7 @@ export class LifecycleRun {
    */
   async applyFirst(plans: WorkspacePlan[], engine: Pick<WorkspaceEngine, 'apply'>, concurrency: number): Promise<ApplyResult[]> {
     const updates = plans.filter((p) => p.lifecycle?.needsSlot || p.actions.some((a) => a.kind === 'build' && a.purpose !== 'run'));
-    if (updates.length > 0) await this.#hooks.beforeBuilds?.(updates);
+    if (updates.length > 0) await this.#hooks.beforeBuilds?.(updates, this.memory());
     const results: ApplyResult[] = new Array(plans.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -360,7 +365,7 @@ export class LifecycleRun {
         result = { key: plan.key, outcomes: [], observed };
         break;
       }
-      await this.#hooks.beforeBuilds?.([plan]);
+      await this.#hooks.beforeBuilds?.([plan], this.memory());
       result = (await engine.apply({ ...plan, actions: builds })) ?? { key: plan.key, outcomes: [], observed };
       outcomes.push(...result.outcomes);
       if (result.outcomes.some((o) => !o.ok)) break;
@@ -379,7 +384,8 @@ export class LifecycleRun {
       if (status === 'succeeded' || status === 'failed' || status === 'canceled') return status;
       const now = this.#now().getTime();
       if (now >= deadline || (this.#stopDeadline !== undefined && now >= this.#stopDeadline)) return 'timeout';
-      await new Promise<void>((resolve) => setTimeout(resolve, POLL_MS));
+      const pollMs = this.#opts.pollMs ?? POLL_MS;
+      await new Promise<void>((resolve) => (pollMs === 0 ? setImmediate(resolve) : setTimeout(resolve, pollMs)));
     }
   }
 }

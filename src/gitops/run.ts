@@ -198,8 +198,9 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   let recorded: StateFile | undefined;
   let writing = Promise.resolve();
   const hooks: LifecycleHooks = {
-    beforeBuilds: (plans) => {
+    beforeBuilds: (plans, memory) => {
       if (!recorded || !opts.statePath) return Promise.resolve();
+      recorded = Object.keys(memory).length > 0 ? { ...recorded, rollout: memory } : recorded;
       const entries = plans.flatMap((p) =>
         p.observed ? [{ ...entryFor(p, { key: p.key, outcomes: [], observed: p.observed }, recorded!, now(), opts), ...rolloutOf(p) }] : [],
       );

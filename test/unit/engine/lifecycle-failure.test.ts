@@ -88,10 +88,19 @@ describe('a failed update', () => {
 
   it('a failed rollback is Failed, holds its slot and is not tried again', () => {
     const rolling = plan(ws('start', 'failed', V2), UPDATING).outcome.rollout!;
-    const p = plan(ws('start', 'failed', V1), rolling);
+    const rollbackFailed = ws('start', 'failed', V1);
+    rollbackFailed.latestBuild.number = 4;
+    const p = plan(rollbackFailed, rolling);
     expect(p.action).toBeUndefined();
     expect(p.outcome).toMatchObject({ unavailable: true, rollout: { state: 'Failed' } });
     expect(p.outcome.rollout?.message).toMatch(/rollback .* failed too/);
+  });
+
+  it('a rollback planned and never sent (an interrupted run) is planned again, not taken for a failed one', () => {
+    const rolling = plan(ws('start', 'failed', V2), UPDATING).outcome.rollout!;
+    const p = plan(ws('start', 'failed', V2), rolling);
+    expect(p.action).toEqual({ kind: 'build', transition: 'start', purpose: 'rollback', versionId: V1 });
+    expect(p.outcome.rollout).toMatchObject({ state: 'RollingBack', failedFor: ATTEMPT });
   });
 
   it('a newly wanted version moves a rolled-back workspace again', () => {
