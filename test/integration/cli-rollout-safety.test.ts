@@ -165,3 +165,33 @@ describe('slots and interruptions', { timeout: 180_000 }, () => {
     for (const n of NAMES) expect(latest(n)).toMatchObject({ transition: 'start', outcome: 'succeeded' });
   });
 });
+
+describe('canary steps and idleness', { timeout: 180_000 }, () => {
+  it('--steps 1,100%: the canary first; the rest only once it is on the version and healthy', async () => {
+    await fleet();
+    // An unhealthy canary holds the next step back.
+    h.sim.state.setHealthy(ws('w1').id, false);
+    await h.write('ws.yaml', docs({ policy: 'Pinned', name: 'v3' }));
+    const run = await h.cli(['apply', '-f', 'ws.yaml', '--steps', '1,100%', '--max-unavailable', '3']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const moved = NAMES.filter((n) => latest(n).templateVersionId === versionId('v3'));
+    expect(moved).toEqual(['w1']);
+    expect(run.stdout).toMatch(/5 waiting for the next step/);
+    // Healthy again: the next apply moves everyone else, no more than 3 at once.
+    h.sim.state.setHealthy(ws('w1').id, true);
+    const rest = await h.cli(['apply', '-f', 'ws.yaml', '--steps', '1,100%', '--max-unavailable', '3']);
+    expect(rest.code, rest.stdout + rest.stderr).toBe(0);
+    for (const n of NAMES) expect(latest(n)).toMatchObject({ transition: 'start', templateVersionId: versionId('v3') });
+  });
+
+  it('--only-when-idle 30m: a workspace used a minute ago is not restarted; one idle for an hour is', async () => {
+    await fleet();
+    const now = Date.now();
+    for (const n of NAMES) h.sim.state.setLastUsed(ws(n).id, n === 'w1' ? now - 3_600_000 : now - 60_000);
+    await h.write('ws.yaml', docs({ policy: 'Pinned', name: 'v3' }));
+    const run = await h.cli(['apply', '-f', 'ws.yaml', '--only-when-idle', '30m']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(NAMES.filter((n) => latest(n).templateVersionId === versionId('v3'))).toEqual(['w1']);
+    expect(run.stdout).toMatch(/5 waiting for idleness/);
+  });
+});

@@ -4,7 +4,10 @@
 // canary steps hold an update back with their own state.
 import { describe, expect, it } from 'vitest';
 import type { RolloutStatus } from '../../../src/api/schema.ts';
+import { CoderApiError } from '../../../src/coder/errors.ts';
+import { diff } from '../../../src/engine/diff.ts';
 import { planLifecycle, type LifecycleContext, type RolloutGate } from '../../../src/engine/lifecycle.ts';
+import { computeStatus } from '../../../src/engine/status.ts';
 import type { ObservedWorkspace } from '../../../src/engine/types.ts';
 import { desired, observed } from './fixtures.ts';
 
@@ -179,5 +182,38 @@ describe('onlyWhenIdle and steps', () => {
       state: 'WaitingForStep',
       message: 'step 1 of 3 is not complete',
     });
+  });
+});
+
+describe('a refused update build (issue 18)', () => {
+  const refused = (status: number) => {
+    const d = desired({ specDigest: 'spec-1', ...PINNED_V2 });
+    const o = ws('stop', 'stopped');
+    const plan = diff(d, o, { gate: { ...OPEN, epoch: 'e' } });
+    const action = plan.actions.find((a) => a.kind === 'build')!;
+    const error = new CoderApiError({ status, method: 'POST', path: '/api/v2/workspaces/x/builds', response: { message: 'nope' } });
+    const status_ = computeStatus({
+      plan,
+      result: { key: plan.key, outcomes: [{ action, ok: false, error }], observed: o },
+      coderUrl: 'https://coder',
+      now: new Date(),
+    });
+    return { d, o, status: status_ };
+  };
+
+  it('one Coder will refuse again (a deleted version id: 404) is remembered and not sent again at the next backoff', () => {
+    const { d, o, status } = refused(404);
+    expect(status.rollout).toMatchObject({ state: 'Failed', failedFor: ATTEMPT, failedTarget: V2, failedEpoch: 'e' });
+    const again = planLifecycle(d, o, { gate: OPEN, previous: status });
+    expect(again.action).toBeUndefined();
+    expect(again.outcome.rollout?.state).toBe('Failed');
+    // It counts for the halt.
+    expect(again.outcome.rollout?.failedTarget).toBe(V2);
+  });
+
+  it('a 5xx is not remembered: the next reconcile tries again', () => {
+    const { d, o, status } = refused(503);
+    expect(status.rollout?.failedFor).toBeUndefined();
+    expect(planLifecycle(d, o, { gate: OPEN, previous: status }).action).toMatchObject({ purpose: 'update' });
   });
 });
