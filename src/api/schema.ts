@@ -477,10 +477,25 @@ const connectionSpecFields = {
         ),
         steps: Type.Optional(
           Type.Array(
-            Type.Union([
-              Type.Object({ count: Type.Integer({ minimum: 1, maximum: 1000000 }) }, { additionalProperties: false }),
-              Type.Object({ percent: Type.Integer({ minimum: 1, maximum: 100 }) }, { additionalProperties: false }),
-            ]),
+            // One object with either field (a union would not be a structural schema for the apiserver).
+            cel(
+              Type.Object(
+                {
+                  count: Type.Optional(
+                    Type.Integer({ minimum: 1, maximum: 1000000, description: 'Workspaces on the version after this step.' }),
+                  ),
+                  percent: Type.Optional(
+                    Type.Integer({
+                      minimum: 1,
+                      maximum: 100,
+                      description: 'Share of the fleet on the version after this step (rounded up).',
+                    }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+              [{ rule: 'has(self.count) != has(self.percent)', message: 'a step has either count or percent' }],
+            ),
             {
               minItems: 1,
               maxItems: 20,

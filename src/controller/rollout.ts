@@ -186,7 +186,10 @@ function fleetPolicy(policy: RolloutPolicy | undefined, epoch: string): FleetPol
   return {
     maxFailures: policy?.maxFailures ?? DEFAULT_MAX_FAILURES,
     epoch,
-    ...(policy?.steps ? { steps: policy.steps } : {}),
+    // The CRD's rule lets exactly one field through; a step without either counts as 100%.
+    ...(policy?.steps
+      ? { steps: policy.steps.map((x) => (x.count !== undefined ? { count: x.count } : { percent: x.percent ?? 100 })) }
+      : {}),
     ...(policy?.pause ? { pauseMs: parseDuration(policy.pause) } : {}),
   };
 }
