@@ -41,6 +41,9 @@ local needsAction = {
   VersionNotFound = true,
   ScheduleConflict = true,
   InvalidRolloutWindow = true,
+  UpdateFailed = true,
+  RolledBack = true,
+  Halted = true,
 }
 if synced ~= nil and synced.status == "False" and needsAction[synced.reason] then
   hs.status = "Degraded"

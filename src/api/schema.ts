@@ -302,8 +302,13 @@ export const ROLLOUT_STATES = [
   'WaitingForWindow',
   'WaitingForStop',
   'WaitingForSlot',
+  'WaitingForIdle',
+  'WaitingForStep',
+  'Halted',
   'Blocked',
   'Failed',
+  'RollingBack',
+  'RolledBack',
 ] as const;
 
 export const RolloutStatus = Type.Object({
@@ -320,6 +325,18 @@ export const RolloutStatus = Type.Object({
   restart: Type.Optional(Type.Boolean()),
   /** The spec digest an update was already tried for: one that does not take is Failed, not retried. */
   attemptedFor: Type.Optional(Type.String()),
+  /** The template version the workspace was on when its update began: where a rollback returns to. */
+  from: Type.Optional(Type.String()),
+  /** The latest build number when the update began: a later build is the update's (a crash before sending it leaves none). */
+  afterBuild: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Whether the workspace was (or was to be) running when its update began: the run state a rollback restores. */
+  wasRunning: Type.Optional(Type.Boolean()),
+  /** The attempt (spec digest / target version) whose build failed: not tried again while it stays the same. */
+  failedFor: Type.Optional(Type.String()),
+  /** The target version of that failed update: what the halt after maxFailures counts. */
+  failedTarget: Type.Optional(Type.String()),
+  /** The connection's resume-rollout value (CLI: --resume-rollout run) in force when the update failed. */
+  failedEpoch: Type.Optional(Type.String()),
 });
 
 export const WorkspaceStatus = Type.Object({
@@ -445,6 +462,61 @@ const connectionSpecFields = {
         onlyWhenStopped: Type.Optional(
           Type.Boolean({ description: 'Update only workspaces that are not running (e.g. after their auto-stop).' }),
         ),
+        onlyWhenIdle: Type.Optional(
+          Type.String({
+            pattern: DURATION_PATTERN,
+            maxLength: 64,
+            description:
+              "Restart a running workspace for an update only when Coder's last_used_at is older than this (Go duration, e.g. 30m).",
+          }),
+        ),
+        maxFailures: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 100000,
+            description:
+              'Failed updates to one template version after which its rollout halts (until the wanted version changes or ' +
+              'the annotation coderops.dev/resume-rollout gets a new value). Default 1.',
+          }),
+        ),
+        rollbackOnFailure: Type.Optional(
+          Type.Boolean({
+            description: 'Bring a workspace whose update failed back to its previous version and run state. Default true.',
+          }),
+        ),
+        steps: Type.Optional(
+          Type.Array(
+            // One object with either field (a union would not be a structural schema for the apiserver).
+            cel(
+              Type.Object(
+                {
+                  count: Type.Optional(
+                    Type.Integer({ minimum: 1, maximum: 1000000, description: 'Workspaces on the version after this step.' }),
+                  ),
+                  percent: Type.Optional(
+                    Type.Integer({
+                      minimum: 1,
+                      maximum: 100,
+                      description: 'Share of the fleet on the version after this step (rounded up).',
+                    }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+              [{ rule: 'has(self.count) != has(self.percent)', message: 'a step has either count or percent' }],
+            ),
+            {
+              minItems: 1,
+              maxItems: 20,
+              description:
+                'Canary steps, cumulative (e.g. [{count: 5}, {percent: 25}, {percent: 100}]): a step begins only when every ' +
+                'workspace of the previous one is on the version, its build succeeded and Coder reports it healthy.',
+            },
+          ),
+        ),
+        pause: Type.Optional(
+          Type.String({ pattern: DURATION_PATTERN, maxLength: 64, description: 'How long to wait between two steps (Go duration).' }),
+        ),
       },
       { additionalProperties: false, description: 'How template version and parameter updates roll out.' },
     ),
@@ -463,6 +535,14 @@ export const ConnectionStatus = Type.Object({
       waiting: Type.Integer({ minimum: 0 }),
       blocked: Type.Integer({ minimum: 0 }),
       failed: Type.Integer({ minimum: 0 }),
+      /** Waiting because the rollout of their target version halted. */
+      halted: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** Failed updates brought back to their previous version and run state. */
+      rolledBack: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** Template versions whose rollout halted after maxFailures failed updates. */
+      haltedVersions: Type.Optional(
+        Type.Array(Type.Object({ version: Type.String(), failures: Type.Integer({ minimum: 0 }) }), { maxItems: 100 }),
+      ),
     }),
   ),
 });

@@ -31,6 +31,8 @@ import { VersionNames } from '../engine/version-names.ts';
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_CHANGES = 2;
+/** 128 + SIGINT, as a shell reports an interrupted command. */
+export const EXIT_INTERRUPTED = 130;
 
 interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   filename?: string[];
@@ -186,10 +188,24 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   const versions = new VersionNames(ready.opts.api);
   ready.opts.versionNames = versions;
   if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome, versions));
+  // SIGINT/SIGTERM: no new build starts, builds in flight are awaited (bounded), the owed starts are
+  // recorded and the summary printed; a second signal ends the process at once.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    process.stderr.write(
+      `\n${signal}: starting no new build; waiting for the builds in flight, then recording what is owed (again to quit now)\n`,
+    );
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  ready.opts.signal = interrupt.signal;
   try {
     const report = await runApply(ready.opts);
     progress.done();
     print(text ? renderApplySummary(report) : JSON.stringify(applyJson(report), null, 2));
+    if (report.interrupted) return EXIT_INTERRUPTED;
     return applyErrors(report).length > 0 ? EXIT_ERROR : EXIT_OK;
   } catch (error) {
     progress.done();
@@ -200,6 +216,8 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
     }
     throw error;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await ready.conn.owners.release();
   }
 }

@@ -86,6 +86,8 @@ export function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?
         : 'update: stop first, then start on the wanted version';
     case 'restart-start':
       return `update: start again${what ? `, ${what}` : ''}`;
+    case 'rollback':
+      return `roll back a failed update${what ? `: ${what}` : ''}; ${action.transition === 'start' ? 'running' : 'stopped'} as before`;
   }
 }
 
@@ -237,12 +239,14 @@ export function renderApplySummary(report: ApplyReport): string {
   let adopted = report.adoptions.size;
   let updated = 0;
   let failed = 0;
-  for (const r of report.results) {
-    if (r.outcomes.some((o) => !o.ok)) failed++;
+  for (const [i, r] of report.results.entries()) {
+    // A failed update is a failure even though Coder accepted its builds.
+    const updateFailed = ['Failed', 'RolledBack'].includes(report.statuses.get(report.plans[i]?.key ?? r.key)?.rollout?.state ?? '');
+    if (r.outcomes.some((o) => !o.ok) || updateFailed) failed++;
     // A create that found the name taken adopted what it found: it created nothing.
     if (r.origin === 'adopted' && r.outcomes.every((o) => o.ok)) adopted++;
     else if (r.origin === 'created') created++;
-    else if (r.outcomes.some((o) => o.ok)) updated++;
+    else if (r.outcomes.some((o) => o.ok) && !updateFailed) updated++;
   }
   const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
   const lines: string[] = [];
@@ -259,6 +263,14 @@ export function renderApplySummary(report: ApplyReport): string {
       `${pruned('orphaned')} orphaned, ${failed} failed, ${report.plans.filter((p) => p.blocked.length > 0).length} blocked.`,
   );
   for (const plan of report.plans) lines.push(...rolloutLines(plan, report.versions));
+  if (report.interrupted)
+    lines.push(
+      'Interrupted: no new build was started; the starts still owed are recorded in the state file and done by the next apply or sync.',
+    );
+  if (report.leftInFlight)
+    lines.push(
+      `${report.leftInFlight} build(s) still running in Coder were not waited for; the next run counts them against --max-unavailable.`,
+    );
   const rollout = rolloutSummary(report.plans, 'apply');
   if (rollout) lines.push(rollout);
   return lines.join('\n');

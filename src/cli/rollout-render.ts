@@ -19,6 +19,7 @@ export interface RolloutCounts {
   halted?: number;
   blocked: number;
   failed: number;
+  rolledBack: number;
 }
 
 const PENDING_KEY: Record<PendingReason, keyof RolloutCounts> = {
@@ -35,6 +36,8 @@ const OTHER_KEY: Readonly<Record<string, keyof RolloutCounts>> = {
   Updating: 'updating',
   Blocked: 'blocked',
   Failed: 'failed',
+  RollingBack: 'updating',
+  RolledBack: 'rolledBack',
 };
 
 /** undefined when no declaration manages a version or parameters. */
@@ -46,8 +49,12 @@ export function rolloutCounts(plans: WorkspacePlan[]): RolloutCounts | undefined
     waitingForWindow: 0,
     waitingForStop: 0,
     waitingForSlot: 0,
+    waitingForIdle: 0,
+    waitingForStep: 0,
+    halted: 0,
     blocked: 0,
     failed: 0,
+    rolledBack: 0,
   };
   for (const p of plans) {
     const state = p.lifecycle?.rollout?.state;
@@ -70,7 +77,7 @@ export function rolloutSummary(plans: WorkspacePlan[], verb: 'plan' | 'apply'): 
   return (
     `Rollout: ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
     `${c.waitingForWindow} ${PENDING_SUMMARY.window}, ${c.waitingForStop} ${PENDING_SUMMARY.stop}, ` +
-    `${c.waitingForSlot} ${PENDING_SUMMARY.slot}, ${extra}${c.blocked} blocked, ${c.failed} failed.`
+    `${c.waitingForSlot} ${PENDING_SUMMARY.slot}, ${extra}${c.blocked} blocked, ${c.failed} failed${c.rolledBack > 0 ? `, ${c.rolledBack} rolled back` : ''}.`
   );
 }
 
@@ -93,7 +100,7 @@ export function rolloutLines(plan: WorkspacePlan, versions?: VersionNames): stri
   const r = plan.lifecycle?.rollout;
   const pending = pendingOf(plan);
   if (pending) lines.push(`~ pending ${plan.key} (${updateWhat(plan, versions)}; ${pending.reason}): ${pending.message}`);
-  else if (r?.state === 'Failed') lines.push(`! failed ${plan.key}: ${r.message}`);
+  else if (r?.state === 'Failed' || r?.state === 'RolledBack') lines.push(`! failed ${plan.key}: ${r.message}`);
   else if (r && !['UpToDate', 'Updating', 'Blocked'].includes(r.state)) lines.push(`. ${r.state} ${plan.key}: ${r.message}`);
   const conflict = plan.lifecycle?.conflict;
   if (conflict && !plan.blocked.some((b) => b.reason === 'ScheduleConflict')) lines.push(`. note ${plan.key}: ${conflict.message}`);

@@ -43,7 +43,7 @@ export function convertWorkspace(state: SimState, ws: SimWorkspace, requester: S
     last_used_at: iso(ws.lastUsedAt),
     deleting_at: isoOrNull(ws.deletingAt),
     dormant_at: isoOrNull(ws.dormantAt),
-    health: { healthy: true, failing_agents: [] },
+    health: { healthy: ws.healthy, failing_agents: [] },
     automatic_updates: ws.automaticUpdates,
     allow_renames: state.allowRenames,
     favorite: ws.favorite && requester.id === ws.ownerId,

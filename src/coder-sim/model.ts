@@ -69,6 +69,8 @@ export interface SimTemplateVersion {
   jobStatus: ProvisionerJobStatus;
   parameters: SimParameter[];
   createdAt: number;
+  /** Start and stop builds on this version fail, as a template whose apply errors does. */
+  failBuilds: boolean;
 }
 
 export interface SimBuild {
@@ -101,6 +103,8 @@ export interface SimWorkspace {
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number;
+  /** health.healthy: false while an agent is unhealthy (set by tests); true without agents. */
+  healthy: boolean;
   autostartSchedule: string | null;
   nextStartAt: number | null;
   ttlMs: number | null;

@@ -65,6 +65,8 @@ export interface SeedTemplateVersion {
   parameters?: SeedParameter[];
   /** Make this the template's active version. */
   active?: boolean;
+  /** Every start and stop build on this version fails (a template whose terraform apply errors). */
+  fail_builds?: boolean;
 }
 
 export interface SeedWorkspace {

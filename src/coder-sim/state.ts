@@ -213,6 +213,7 @@ export class SimState {
         defaultValue: p.default_value ?? '',
       })),
       createdAt: this.now(),
+      failBuilds: seed.fail_builds ?? false,
     };
     this.versions.set(version.id, version);
     if (seed.active) template.activeVersionId = version.id;
@@ -268,6 +269,7 @@ export class SimState {
       createdAt: now,
       updatedAt: now,
       lastUsedAt: now,
+      healthy: true,
       autostartSchedule: init.autostartSchedule,
       nextStartAt: init.autostartSchedule ? nextStartAt(init.autostartSchedule, now) : null,
       ttlMs: init.ttlMs,
@@ -317,7 +319,7 @@ export class SimState {
       durationMs: init.durationMs,
       ttlAtCreateMs: ws.ttlMs,
       deadlineCleared: false,
-      outcome: 'succeeded',
+      outcome: init.transition !== 'delete' && this.versions.get(versionId)?.failBuilds ? 'failed' : 'succeeded',
     };
     ws.builds.push(build);
     return build;
@@ -343,6 +345,23 @@ export class SimState {
     const ws = this.mustWorkspace(id);
     ws.dormantAt = dormant ? this.now() : null;
     ws.deletingAt = null;
+  }
+
+  /** Someone used the workspace (an app, SSH, the web terminal): moves last_used_at. */
+  setLastUsed(id: string, at: number): void {
+    this.mustWorkspace(id).lastUsedAt = at;
+  }
+
+  /** An agent turned unhealthy (or healthy again). */
+  setHealthy(id: string, healthy: boolean): void {
+    this.mustWorkspace(id).healthy = healthy;
+  }
+
+  /** From now on, builds on this version fail (or succeed again). */
+  setVersionBuildsFail(versionId: string, fail: boolean): void {
+    const version = this.versions.get(versionId);
+    if (!version) throw new Error(`simulator: unknown template version ${versionId}`);
+    version.failBuilds = fail;
   }
 
   setAutomaticUpdates(id: string, value: AutomaticUpdates): void {

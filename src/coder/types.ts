@@ -80,6 +80,8 @@ export interface Workspace {
   created_at: string;
   updated_at: string;
   last_used_at: string;
+  /** Every agent healthy (true for a workspace without agents); failing_agents lists the others. */
+  health?: { healthy: boolean; failing_agents?: string[] };
   latest_build: WorkspaceBuild;
   outdated: boolean;
   autostart_schedule?: string;

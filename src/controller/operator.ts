@@ -7,6 +7,7 @@
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
 import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
+import { RESUME_ROLLOUT } from './rollout.ts';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, DeletionPolicy, Workspace } from '../api/schema.ts';
@@ -219,6 +220,15 @@ export class Operator {
       for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
     };
     const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
+      const resumed = old !== undefined && old.metadata?.annotations?.[RESUME_ROLLOUT] !== c.metadata?.annotations?.[RESUME_ROLLOUT];
+      if (resumed) {
+        // A resumed rollout: its Workspaces look again; the connection itself did not change.
+        const id =
+          kind === 'CoderConnection'
+            ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}`
+            : `ClusterCoderConnection/${c.metadata?.name}`;
+        for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
+      }
       if (old && old.metadata?.generation === c.metadata?.generation) return; // a status write
       connectionChanged(
         kind === 'CoderConnection'

@@ -24,9 +24,9 @@ import type { WorkspacePlan } from '../engine/types.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import type { ConnectionRef, ConnectionRegistry, ConnectionRuntime } from './connections.ts';
 import { ConnectionUsage } from './connection-usage.ts';
-import { lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
+import { connectionById, lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
 import { ConnectionStatusWriter } from './connection-status-writer.ts';
-import { ConnectionRollout, waitRequeueMs } from './rollout.ts';
+import { ConnectionRollout, RESUME_ROLLOUT, waitRequeueMs } from './rollout.ts';
 import type { AnyConnection } from './connection-lookup.ts';
 import { reconcileRequested, requestedAt } from './reconcile-request.ts';
 import type { RolloutPolicy } from '../api/schema.ts';
@@ -258,11 +258,13 @@ export class Reconciler {
       rollout,
       now,
       reread: reconcileRequested(ws),
+      epoch: connectionById(rt.ref.id, this.#d)?.metadata.annotations?.[RESUME_ROLLOUT] ?? '',
     };
     const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired), life);
     if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
     const status = this.#statusOf(ws, rt, plan, result, now);
+    rollout.recordStatus(key, status.rollout);
     const handled = requestedAt(ws) ?? previous?.lastHandledReconcileAt;
     if (handled !== undefined) status.lastHandledReconcileAt = handled;
     const events = eventsOf(result, result?.origin);

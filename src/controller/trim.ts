@@ -9,10 +9,12 @@
 // Kept: identity (name, namespace, uid), resourceVersion (the cache compares
 // it; the watch resumes from it), generation (observedGeneration), deletionTimestamp and
 // finalizers (deletion), labels (Namespace labels for tenancy; Workspace label
-// changes re-enqueue), the coderops.dev/reconcile-requested-at annotation.
+// changes re-enqueue), the coderops.dev/reconcile-requested-at annotation and
+// a connection's coderops.dev/resume-rollout (controller/rollout.ts).
 // Everything outside metadata (spec, status) is kept whole.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
+import { RESUME_ROLLOUT } from './rollout.ts';
 
 type Kept = Pick<
   V1ObjectMeta,
@@ -37,9 +39,13 @@ export function trimForCache<T extends KubernetesObject>(obj: T): T {
   if (m.deletionTimestamp !== undefined) kept.deletionTimestamp = m.deletionTimestamp;
   if (m.finalizers !== undefined) kept.finalizers = m.finalizers;
   if (m.labels !== undefined) kept.labels = m.labels;
-  // Of the annotations, only the reconcile request (reconcile-request.ts).
-  const requested = m.annotations?.[RECONCILE_REQUESTED_AT];
-  if (requested !== undefined) kept.annotations = { [RECONCILE_REQUESTED_AT]: requested };
+  // Of the annotations, only the reconcile request (reconcile-request.ts) and the rollout resume.
+  const annotations: Record<string, string> = {};
+  for (const name of [RECONCILE_REQUESTED_AT, RESUME_ROLLOUT]) {
+    const value = m.annotations?.[name];
+    if (value !== undefined) annotations[name] = value;
+  }
+  if (Object.keys(annotations).length > 0) kept.annotations = annotations;
   obj.metadata = kept;
   return obj;
 }

@@ -35,6 +35,8 @@ export interface LifecycleInputs {
   now: Date;
   /** A reconcile was requested by annotation: read the workspace from Coder rather than trust the snapshot. */
   reread?: boolean;
+  /** The connection's coderops.dev/resume-rollout value ('' when none). */
+  epoch?: string;
 }
 
 export interface SyncOutcome {
@@ -150,12 +152,19 @@ export async function syncOne(
   }
   const ctx =
     observed && life
-      ? await readerFor(rt).context(wanted, observed, life.previous, life.rollout.gate(desired.key, life.policy, life.now, life.previous))
+      ? await readerFor(rt).context(
+          wanted,
+          observed,
+          life.previous,
+          life.rollout.gate(desired.key, life.policy, life.now, life.previous, life.epoch),
+        )
       : undefined;
   let plan = engine.plan(wanted, observed, ctx);
   // No await between the diff and the claim: the slot check and the taking are one step.
-  if (life && ctx && plan.lifecycle?.needsSlot && !life.rollout.claim(desired.key, life.policy)) {
-    plan = engine.plan(wanted, observed, { ...ctx, gate: { ...ctx.gate, slot: false } });
+  if (life && ctx && plan.lifecycle?.needsSlot && !life.rollout.claim(desired.key, life.policy, plan.lifecycle.wanted?.id, life.now)) {
+    // The slot or the canary step filled up meanwhile: the gate again says which.
+    const gate = life.rollout.gate(desired.key, life.policy, life.now, life.previous, life.epoch);
+    plan = engine.plan(wanted, observed, { ...ctx, gate: { ...gate, slot: false } });
   }
   let result = await engine.apply(plan, (api) => guardedApi(api, guard));
   if (result) {

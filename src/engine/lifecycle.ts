@@ -37,6 +37,16 @@ export interface RolloutGate {
   window?: { open: boolean; message: string } | { error: string };
   /** A rollout slot is free, or this workspace holds one already. */
   slot: boolean;
+  /** rollout.onlyWhenIdle: restart a running workspace only when Coder's last_used_at is older than afterMs. */
+  idle?: { afterMs: number; now: Date };
+  /** Why the rollout of a target version halted (maxFailures reached), or undefined while it goes on. */
+  halted?: (target: string) => string | undefined;
+  /** Why the current canary step has no room for one more workspace updating to target, or undefined. */
+  step?: (target: string) => string | undefined;
+  /** rollout.rollbackOnFailure; default true. */
+  rollback?: boolean;
+  /** The resume value in force (connection annotation, CLI --resume-rollout), recorded with a failure. */
+  epoch?: string;
 }
 
 export interface LifecycleContext {
@@ -61,12 +71,20 @@ const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting'
 /** Builds Coder starts by itself, from the workspace's or template's schedule. */
 const SCHEDULE_REASONS = new Set(['autostart', 'autostop', 'dormancy']);
 
+type Memory = Partial<
+  Pick<RolloutStatus, 'restart' | 'attemptedFor' | 'from' | 'afterBuild' | 'wasRunning' | 'failedFor' | 'failedTarget' | 'failedEpoch'>
+>;
+
 export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecyclePlan {
   const b = observed.latestBuild;
   const managed = desired.version !== undefined || desired.parametersManaged === true;
-  const outcome: LifecycleOutcome = { needsSlot: false };
+  const outcome: LifecycleOutcome = { needsSlot: false, ...(ctx.gate.epoch !== undefined ? { epoch: ctx.gate.epoch } : {}) };
   const blocked: Blocked[] = [];
-  if (desired.running === undefined && !managed) return { blocked, outcome };
+  const before = ctx.previous?.rollout;
+  const restartOwed = before?.restart === true;
+  const rollingBack = before?.state === 'RollingBack';
+  // An owed start or a rollback is finished even when nothing is managed any more.
+  if (desired.running === undefined && !managed && !restartOwed && !rollingBack) return { blocked, outcome };
   if (b.transition === 'delete') return { blocked, outcome };
 
   // What the update is: version and parameter values.
@@ -91,44 +109,157 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     if (params.changed.length > 0) a.parameters = params.changed;
     return a;
   };
-  const restartOwed = ctx.previous?.rollout?.restart === true;
   const digest = desired.specDigest ?? '';
-  // The same spec and the same target version: a new active version is a new update.
+  // The same spec and the same target version: a new active version (or a new spec) is a new update.
   const attempt = `${digest}/${target ?? ''}`;
-  const before = ctx.previous?.rollout;
   // An update already carried out for this spec (its builds done) that is still due did not take.
-  const tried = before?.attemptedFor === attempt && (before.state === 'Updating' || before.state === 'Failed');
-  const rollout = (state: RolloutStatus['state'], message: string, restart = false, attempted = false): void => {
+  // A build after the one the update began on is the update's: a run that recorded the update and
+  // crashed before sending its build has not tried it.
+  const sentSince = (n: number) => before?.afterBuild === undefined || n > before.afterBuild;
+  const tried = before?.attemptedFor === attempt && (before.state === 'Updating' || before.state === 'Failed') && sentSince(b.number);
+  // This very update failed before: it is not tried again until the spec or the wanted version changes.
+  const failedBefore = before?.failedFor !== undefined && before.failedFor === attempt;
+  const failure: Memory = failedBefore
+    ? { failedFor: before.failedFor, failedTarget: before.failedTarget, failedEpoch: before.failedEpoch ?? '' }
+    : {};
+  // Where the update in progress started from: kept until the rollout settles.
+  const inProgress = before !== undefined && ['Updating', 'RollingBack', 'Failed'].includes(before.state);
+  const origin: Memory = inProgress
+    ? {
+        ...(before.from ? { from: before.from } : {}),
+        ...(before.afterBuild !== undefined ? { afterBuild: before.afterBuild } : {}),
+        ...(before.wasRunning !== undefined ? { wasRunning: before.wasRunning } : {}),
+      }
+    : {};
+  const rollout = (state: RolloutStatus['state'], message: string, memory: Memory = {}): void => {
     if (!managed && state === 'UpToDate') return;
-    outcome.rollout = {
-      state,
-      message,
-      ...(target ? { target } : {}),
-      ...(restart ? { restart: true } : {}),
-      ...(attempted ? { attemptedFor: attempt } : {}),
-    };
+    const kept = Object.fromEntries(Object.entries(memory).filter(([k, v]) => v !== undefined && !(k === 'restart' && v === false)));
+    // An update under way keeps the target it was started for (the wanted one may have changed since).
+    const of = memory.attemptedFor !== undefined ? targetOf(memory.attemptedFor) : target;
+    outcome.rollout = { state, message, ...(of ? { target: of } : {}), ...kept };
   };
+  const unavailable = (): void => {
+    outcome.unavailable = true;
+  };
+  const halt = target !== undefined && versionChange ? ctx.gate.halted?.(target) : undefined;
+  const rollbackEnabled = ctx.gate.rollback !== false;
 
   // A build under way: wait for it (the front doors look again when it ends).
   if (BUSY.has(b.status)) {
-    if (update || restartOwed) rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, restartOwed, tried);
+    if (rollingBack) {
+      rollout('RollingBack', `rollback build #${b.number} (${b.transition}) is ${b.status}`, { ...origin, ...keptFailure(before) });
+      unavailable();
+    } else if (update || restartOwed || before?.state === 'Updating') {
+      // (A build that carries the new version makes "update" false: the memory says it is ours.)
+      rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, {
+        restart: restartOwed,
+        ...(before?.attemptedFor !== undefined && before.state === 'Updating' ? { attemptedFor: before.attemptedFor } : {}),
+        ...origin,
+        ...failure,
+      });
+      unavailable();
+    } else rollout('UpToDate', upToDateMessage(observed));
+    return { blocked, outcome };
+  }
+  const running = b.transition === 'start' && b.status !== 'failed' && b.status !== 'canceled';
+  if (b.status === 'failed' || b.status === 'canceled') {
+    const ended = `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there`;
+    // afterBuild of a rollback is the failed build: a later one is the rollback's.
+    if (rollingBack && sentSince(b.number)) {
+      rollout(
+        'Failed',
+        `the rollback to template version ${before.from ?? '?'} failed too (${ended}); a person has to look at it. ` +
+          'Not retried until the spec or the wanted version changes',
+        { ...origin, ...keptFailure(before) },
+      );
+      unavailable();
+      return { blocked, outcome };
+    }
+    // (The failed build carries the new version, so "update" no longer says whether it was one.)
+    // Our update build (or the stop before it) failed, or a rollback was planned and never sent
+    // (an interrupted run): remember the attempt, count it, roll back.
+    if (rollingBack || (before?.state === 'Updating' && before.attemptedFor !== undefined && sentSince(b.number))) {
+      const failed: Memory = rollingBack
+        ? keptFailure(before)
+        : { failedFor: before!.attemptedFor, failedTarget: targetOf(before!.attemptedFor!), failedEpoch: ctx.gate.epoch ?? '' };
+      const from = before!.from;
+      if (rollbackEnabled && from !== undefined) {
+        const wasRunning = before!.wasRunning === true;
+        rollout(
+          'RollingBack',
+          `the update to template version ${failed.failedTarget} failed (${ended}); ` +
+            `bringing the workspace back to version ${from}${wasRunning ? ', running' : ', stopped'}`,
+          { ...origin, afterBuild: b.number, ...failed },
+        );
+        unavailable();
+        const action: BuildAction = { kind: 'build', transition: wasRunning ? 'start' : 'stop', purpose: 'rollback', versionId: from };
+        return { action, blocked, outcome };
+      }
+      rollout(
+        'Failed',
+        `the update to template version ${failed.failedTarget} failed (${ended}). ` +
+          `${rollbackEnabled ? 'Its previous version is not known, so it is not rolled back' : 'rollout.rollbackOnFailure is false'}; ` +
+          'not retried until the spec or the wanted version changes',
+        { ...origin, ...failed },
+      );
+      unavailable();
+      return { blocked, outcome };
+    }
+    if (failedBefore) {
+      rollout('Failed', before.message, { ...origin, ...failure });
+      unavailable();
+      return { blocked, outcome };
+    }
+    // A broken workspace and an update that is not the one that broke it (a fixed version was
+    // promoted, the spec changed): the update goes ahead, back to the run state it had.
+    const recover = versionChange !== undefined;
+    if (!recover) {
+      if (managed || restartOwed) rollout('Failed', `${ended}. Not retried until the spec or the wanted version changes`, { ...origin });
+      if (restartOwed) unavailable();
+      return { blocked, outcome };
+    }
+    const wasRunning = before?.wasRunning ?? b.transition === 'start';
+    if (halt) {
+      rollout('Halted', halt);
+      return { blocked, outcome };
+    }
+    const step = ctx.gate.step?.(target!);
+    if (step) {
+      rollout('WaitingForStep', step);
+      return { blocked, outcome };
+    }
+    if (!ctx.gate.slot) {
+      rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
+      return { blocked, outcome };
+    }
+    outcome.needsSlot = true;
+    unavailable();
+    rollout('Updating', `the last build failed; a ${wasRunning ? 'start' : 'stop'} build moves it to the wanted version`, {
+      attemptedFor: attempt,
+      ...(before?.from ? { from: before.from } : {}),
+      afterBuild: b.number,
+      wasRunning,
+    });
+    return { action: carry({ kind: 'build', transition: wasRunning ? 'start' : 'stop', purpose: 'update' }), blocked, outcome };
+  }
+  // The rollback build finished: the workspace is back where it was.
+  if (rollingBack && (failedBefore || !update)) {
+    if (update)
+      rollout(
+        'RolledBack',
+        `the update to template version ${before.failedTarget ?? target} failed; the workspace is back on version ` +
+          `${b.templateVersionId}, ${running ? 'running' : 'stopped'}. Not retried until the spec or the wanted version changes`,
+        failure,
+      );
     else rollout('UpToDate', upToDateMessage(observed));
     return { blocked, outcome };
   }
-  if (b.status === 'failed' || b.status === 'canceled') {
-    if (update || restartOwed)
-      rollout(
-        'Failed',
-        `build #${b.number} (${b.transition}) ${b.status} in Coder; see its logs there. ` +
-          'Not retried until the spec or the workspace changes',
-      );
-    return { blocked, outcome };
-  }
-  const running = b.transition === 'start';
   const previousConflict = ctx.previous?.scheduleConflict;
   const restoredThisSpec = previousConflict?.restoredFor !== undefined && previousConflict.restoredFor === digest;
   const conflict = scheduleConflict(desired, observed, ctx);
   if (conflict) outcome.conflict = conflict;
+  // An update that failed or whose rollout halted is not carried by a run-state build either.
+  const mayCarry = update && !failedBefore && !halt;
 
   // The run state the spec wants, and whether Coder's schedule is what moved it.
   const wantStart = desired.running === true && !running;
@@ -156,9 +287,19 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     }
     if (bySchedule)
       outcome.conflict = { message: conflict?.message ?? `Coder's ${b.reason} build went against spec.running`, restoredFor: digest };
-    const action = carry({ kind: 'build', transition: wantStart ? 'start' : 'stop', purpose: 'run' });
-    if (update) rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`, false, true);
+    const transition = wantStart ? 'start' : 'stop';
+    const plain: BuildAction = { kind: 'build', transition, purpose: 'run' };
+    const action = mayCarry ? carry(plain) : plain;
+    if (mayCarry)
+      rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`, {
+        attemptedFor: attempt,
+        from: b.templateVersionId,
+        afterBuild: b.number,
+        wasRunning: wantStart,
+      });
+    else if (update) settledFailure();
     else rollout('UpToDate', upToDateMessage(observed));
+    if (mayCarry) unavailable();
     return { action, blocked, outcome };
   }
   // Keep the memory of a restored wish while the spec stays the same.
@@ -169,13 +310,25 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     if (desired.running === false) {
       if (!update) rollout('UpToDate', upToDateMessage(observed));
     } else {
-      const action = carry({ kind: 'build', transition: 'start', purpose: 'restart-start' });
-      rollout('Updating', 'starting the workspace again after the update stop', false, true);
+      const action: BuildAction = { kind: 'build', transition: 'start', purpose: 'restart-start' };
+      if (mayCarry) carry(action);
+      // Still owed until the start is seen: an interrupted run leaves it to the next one.
+      rollout('Updating', 'starting the workspace again after the update stop', {
+        restart: true,
+        attemptedFor: attempt,
+        ...origin,
+        ...failure,
+      });
+      unavailable();
       return { action, blocked, outcome };
     }
   }
   if (!update) {
     rollout('UpToDate', upToDateMessage(observed));
+    return { blocked, outcome };
+  }
+  if (failedBefore) {
+    settledFailure();
     return { blocked, outcome };
   }
   if (tried) {
@@ -185,26 +338,45 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     ]
       .filter(Boolean)
       .join(' and ');
-    rollout(
-      'Failed',
-      `Coder did not apply the update (${what}) although its builds succeeded; not retried until the spec changes`,
-      false,
-      true,
-    );
+    rollout('Failed', `Coder did not apply the update (${what}) although its builds succeeded; not retried until the spec changes`, {
+      attemptedFor: attempt,
+      failedFor: attempt,
+      failedTarget: target,
+      failedEpoch: ctx.gate.epoch ?? '',
+    });
+    return { blocked, outcome };
+  }
+  if (halt) {
+    rollout('Halted', halt);
     return { blocked, outcome };
   }
 
   // An update is due and no run-state build carries it. A slot is asked for
-  // last: a workspace that waits for its window or for a stop says so, not
-  // that the connection is busy.
-  const noSlot = () => {
-    rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
-    return { blocked, outcome };
+  // last: a workspace that waits for its window, a stop or idleness says so,
+  // not that the connection is busy.
+  const waitStepOrSlot = (): LifecyclePlan | undefined => {
+    const step = target !== undefined ? ctx.gate.step?.(target) : undefined;
+    if (step) {
+      rollout('WaitingForStep', step);
+      return { blocked, outcome };
+    }
+    if (!ctx.gate.slot) {
+      rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
+      return { blocked, outcome };
+    }
+    outcome.needsSlot = true;
+    unavailable();
+    return undefined;
   };
   if (!running) {
-    if (!ctx.gate.slot) return noSlot();
-    outcome.needsSlot = true;
-    rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it', false, true);
+    const waiting = waitStepOrSlot();
+    if (waiting) return waiting;
+    rollout('Updating', 'a stop build moves the stopped workspace to the wanted version and values without starting it', {
+      attemptedFor: attempt,
+      from: b.templateVersionId,
+      afterBuild: b.number,
+      wasRunning: false,
+    });
     return { action: carry({ kind: 'build', transition: 'stop', purpose: 'update' }), blocked, outcome };
   }
   if (ctx.gate.onlyWhenStopped) {
@@ -221,11 +393,55 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     rollout('WaitingForWindow', window.message);
     return { blocked, outcome };
   }
-  if (!ctx.gate.slot) return noSlot();
-  outcome.needsSlot = true;
-  rollout('Updating', 'stopping the running workspace, then starting it on the wanted version (as coder update does)', true, true);
+  const busyUntil = inUseUntil(observed, ctx.gate.idle);
+  if (busyUntil !== undefined) {
+    rollout(
+      'WaitingForIdle',
+      `rollout.onlyWhenIdle: the workspace was last used at ${observed.lastUsedAt}; it is restarted for the update ` +
+        `once unused for ${formatDuration(ctx.gate.idle!.afterMs)} (not before ${new Date(busyUntil).toISOString()})`,
+    );
+    return { blocked, outcome };
+  }
+  const waiting = waitStepOrSlot();
+  if (waiting) return waiting;
+  rollout('Updating', 'stopping the running workspace, then starting it on the wanted version (as coder update does)', {
+    restart: true,
+    attemptedFor: attempt,
+    from: b.templateVersionId,
+    afterBuild: b.number,
+    wasRunning: true,
+  });
   // The stop runs on the current version: the old template stops what it started.
   return { action: { kind: 'build', transition: 'stop', purpose: 'restart-stop' }, blocked, outcome };
+
+  /** The update failed before and the workspace works (rolled back, or set right by someone): reported, not retried. */
+  function settledFailure(): void {
+    const state = before?.state === 'RolledBack' || before?.state === 'RollingBack' ? 'RolledBack' : 'Failed';
+    rollout(state, before?.message ?? 'the update failed; not retried until the spec or the wanted version changes', failure);
+  }
+}
+
+/** The target version of an attempt (`<spec digest>/<version id>`). */
+function targetOf(attempt: string): string | undefined {
+  const id = attempt.slice(attempt.lastIndexOf('/') + 1);
+  return id === '' ? undefined : id;
+}
+
+function keptFailure(before: RolloutStatus): Memory {
+  return {
+    ...(before.failedFor ? { failedFor: before.failedFor } : {}),
+    ...(before.failedTarget ? { failedTarget: before.failedTarget } : {}),
+    failedEpoch: before.failedEpoch ?? '',
+  };
+}
+
+/** With onlyWhenIdle: when the workspace will have been unused long enough, or undefined when it has (or it is not known). */
+function inUseUntil(observed: ObservedWorkspace, idle: RolloutGate['idle']): number | undefined {
+  if (!idle || observed.lastUsedAt === undefined) return undefined;
+  const used = Date.parse(observed.lastUsedAt);
+  if (Number.isNaN(used)) return undefined;
+  const until = used + idle.afterMs;
+  return idle.now.getTime() < until ? until : undefined;
 }
 
 function wantedVersion(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecycleContext['wantedVersion'] {

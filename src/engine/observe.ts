@@ -36,6 +36,8 @@ export function toObserved(ws: Workspace, favoriteKnown: boolean): ObservedWorks
   // Only when set, so observed workspaces of ordinary templates keep their shape.
   if (ws.template_require_active_version === true) observed.requireActiveVersion = true;
   if (favoriteKnown) observed.favorite = ws.favorite;
+  if (ws.last_used_at) observed.lastUsedAt = ws.last_used_at;
+  if (ws.health && typeof ws.health.healthy === 'boolean') observed.healthy = ws.health.healthy;
   return observed;
 }
 

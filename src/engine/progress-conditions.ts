@@ -28,6 +28,9 @@ export const NEEDS_ACTION = new Set([
   'VersionNotFound',
   'ScheduleConflict',
   'InvalidRolloutWindow',
+  'UpdateFailed',
+  'RolledBack',
+  'Halted',
 ]);
 
 type Verdict = { reason: string; message: string } | undefined;
@@ -37,7 +40,12 @@ function stalled(ready: Condition | undefined, synced: Condition | undefined, ro
   if (ready?.status === 'False' && ready.reason === 'BuildFailed') return ready;
   // An update whose builds ran and did not take is not tried again until the spec changes
   // (a refused update build is judged by its Synced reason: a 5xx is retried).
-  if (rollout?.state === 'Failed' && rollout.attemptedFor !== undefined) return { reason: 'UpdateFailed', message: rollout.message };
+  if (rollout?.state === 'Failed' && (rollout.attemptedFor !== undefined || rollout.failedFor !== undefined))
+    return { reason: 'UpdateFailed', message: rollout.message };
+  // Back on its old version after a failed update, or held by a halted rollout: a person resumes
+  // the rollout or promotes another version.
+  if (rollout?.state === 'RolledBack') return { reason: 'RolledBack', message: rollout.message };
+  if (rollout?.state === 'Halted') return { reason: 'Halted', message: rollout.message };
   return undefined;
 }
 
@@ -47,7 +55,7 @@ function reconciling(ready: Condition | undefined, synced: Condition | undefined
   // An update waiting for its window, a stop or a slot; changes still to apply. Observe-only
   // differences are never applied, so they are not work in progress.
   if (synced?.status === 'False' && synced.reason !== 'ObserveOnly') return synced;
-  if (rollout?.state === 'Updating') return { reason: 'Updating', message: rollout.message };
+  if (rollout?.state === 'Updating' || rollout?.state === 'RollingBack') return { reason: rollout.state, message: rollout.message };
   return undefined;
 }
 

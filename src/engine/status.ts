@@ -7,10 +7,10 @@ import { formatDuration } from '../api/duration.ts';
 import { nextAutostart } from '../api/schedule.ts';
 import type { ApplyResult } from './apply.ts';
 import { FIELD_OF } from './diff.ts';
-import { describeFailure } from './failure.ts';
+import { describeFailure, type Failure } from './failure.ts';
+import { NEEDS_ACTION, withProgressConditions } from './progress-conditions.ts';
 import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
 import { setCondition, type ConditionInput } from './conditions.ts';
-import { withProgressConditions } from './progress-conditions.ts';
 
 export { setCondition, type ConditionInput } from './conditions.ts';
 
@@ -84,20 +84,37 @@ function lifecycleFields(plan: WorkspacePlan, observed: ObservedWorkspace | unde
   if (!life) return fields;
   if (life.rollout) {
     const failed = outcomes.find((o) => o.action.kind === 'build' && !o.ok && !o.skipped);
-    fields.rollout = failed
-      ? {
-          state: 'Failed',
-          message: `the update build was refused: ${describeFailure(failed.action, (failed as { error: unknown }).error).message}`,
-          ...(life.rollout.target ? { target: life.rollout.target } : {}),
-        }
-      : life.rollout;
+    fields.rollout = failed ? refusedUpdate(life, describeFailure(failed.action, (failed as { error: unknown }).error)) : life.rollout;
   }
   if (life.conflict) fields.scheduleConflict = life.conflict;
   if (life.parametersChecked) fields.parametersChecked = life.parametersChecked;
   return fields;
 }
 
-const WAITING = new Set(['WaitingForWindow', 'WaitingForStop', 'WaitingForSlot']);
+/**
+ * A build Coder refused. One it will refuse again (a deleted version id, a
+ * validation, a permission) is remembered as a failed attempt, so it is not
+ * sent again at every backoff and counts towards the halt (lifecycle.ts);
+ * a 5xx, a 429 or a network error is retried.
+ */
+function refusedUpdate(life: NonNullable<WorkspacePlan['lifecycle']>, failure: Failure): NonNullable<WorkspaceStatus['rollout']> {
+  const planned = life.rollout!;
+  const message = `the update build was refused: ${failure.message}`;
+  const final = NEEDS_ACTION.has(failure.reason) && planned.attemptedFor !== undefined;
+  if (!final) return { state: 'Failed', message, ...(planned.target ? { target: planned.target } : {}) };
+  return {
+    ...planned,
+    state: 'Failed',
+    message: `${message}; not retried until the spec or the wanted version changes`,
+    failedFor: planned.failedFor ?? planned.attemptedFor,
+    ...((planned.failedTarget ?? planned.target) ? { failedTarget: planned.failedTarget ?? planned.target } : {}),
+    failedEpoch: planned.failedEpoch ?? life.epoch ?? '',
+  };
+}
+
+const WAITING = new Set(['WaitingForWindow', 'WaitingForStop', 'WaitingForSlot', 'WaitingForIdle', 'WaitingForStep', 'Halted']);
+/** An update that failed: Synced is False until the spec or the wanted version changes. */
+const UPDATE_FAILED = new Set(['Failed', 'RolledBack']);
 const BUILD_UNDER_WAY = new Set(['pending', 'starting', 'stopping', 'canceling']);
 
 function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): WorkspaceStatus {
@@ -177,6 +194,13 @@ function syncedCondition(plan: WorkspacePlan, outcomes: ActionOutcome[], applied
   const rollout = plan.lifecycle?.rollout;
   if (rollout && WAITING.has(rollout.state) && !outcomes.some((o) => o.action.kind === 'build'))
     return { type: 'Synced', status: 'False', reason: rollout.state, message: rollout.message };
+  if (rollout && UPDATE_FAILED.has(rollout.state) && rollout.failedFor !== undefined && !outcomes.some((o) => o.action.kind === 'build'))
+    return {
+      type: 'Synced',
+      status: 'False',
+      reason: rollout.state === 'RolledBack' ? 'RolledBack' : 'UpdateFailed',
+      message: rollout.message,
+    };
   if (outcomes.some((o) => o.ok && o.action.kind === 'create'))
     return { type: 'Synced', status: 'True', reason: 'Created', message: 'workspace created in Coder' };
   if (outcomes.length > 0) {
@@ -225,7 +249,7 @@ function readyCondition(observed: ObservedWorkspace | undefined, synced: Conditi
       message: `build #${build.number} (${build.transition}) is ${build.status}`,
     };
   // A deferred update or an observed-only difference leaves a usable workspace.
-  if (WAITING.has(synced.reason) || synced.reason === 'ObserveOnly')
+  if (WAITING.has(synced.reason) || synced.reason === 'ObserveOnly' || synced.reason === 'RolledBack')
     return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status}; ${synced.message}` };
   if (synced.status !== 'True') return { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message };
   return { type: 'Ready', status: 'True', reason: 'Ready', message: `workspace is ${build.status} and matches the spec` };

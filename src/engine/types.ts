@@ -85,6 +85,10 @@ export interface ObservedWorkspace {
     /** initiator, autostart, autostop, dormancy, cli, …; Coder's own schedule builds are autostart/autostop/dormancy. */
     reason?: string;
   };
+  /** Coder's last_used_at (an open session, an app or SSH connection moves it); for rollout.onlyWhenIdle. */
+  lastUsedAt?: string;
+  /** Coder's health.healthy: every agent of the workspace is healthy (true without agents); for canary steps. */
+  healthy?: boolean;
   /** The template's active version, as the workspace object reports it. */
   activeVersionId: string;
   /** Coder's outdated flag: the latest build is not on the active version. */
@@ -132,9 +136,10 @@ export type Action =
 /**
  * run: spec.running; update: a build that moves a stopped workspace to the
  * wanted version or parameters; restart-stop / restart-start: the two builds
- * of updating a running workspace (as `coder update` does).
+ * of updating a running workspace (as `coder update` does); rollback: a build
+ * on the version a failed update started from, in the run state it had.
  */
-export type BuildPurpose = 'run' | 'update' | 'restart-stop' | 'restart-start';
+export type BuildPurpose = 'run' | 'update' | 'restart-stop' | 'restart-start' | 'rollback';
 
 export type ActionKind = Action['kind'];
 
@@ -176,6 +181,14 @@ export interface LifecycleOutcome {
   wanted?: { id: string; name?: string };
   /** This plan's build needs one of the connection's rollout slots. */
   needsSlot: boolean;
+  /**
+   * The workspace is unavailable because of the rollout and counts against
+   * maxUnavailable: an update or rollback build under way, a start owed after
+   * an update stop, or a failed update not rolled back.
+   */
+  unavailable?: boolean;
+  /** The resume value in force (RolloutGate.epoch), recorded with a failure found after the plan (a refused build). */
+  epoch?: string;
   /** The parameters were compared against this build's values and matched (status.parametersChecked). */
   parametersChecked?: { build: string; spec: string };
 }

@@ -9,7 +9,7 @@ import { toDesired } from '../engine/desired.ts';
 import { diffDelete } from '../engine/diff.ts';
 import { failuresOf, WorkspaceEngine } from '../engine/engine.ts';
 import { CoderWorkspaces, type OwnerApis, type WorkspaceOwner } from '../engine/external.ts';
-import { DEFAULT_ROLLOUT, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
+import { DEFAULT_ROLLOUT, type LifecycleHooks, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
 import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
@@ -65,6 +65,8 @@ export interface RunOptions {
   onOutcome?: (key: string, outcome: ActionOutcome) => void;
   /** Where the run keeps the template version names it prints (version-names.ts); the CLI passes one to render apply's lines too. */
   versionNames?: VersionNames;
+  /** Aborted on SIGINT/SIGTERM: no new build starts, builds in flight are awaited (bounded), the state is written. */
+  signal?: AbortSignal;
 }
 
 /** A workspace the state records but no declaration names any more. */
@@ -102,6 +104,10 @@ export interface PlanReport {
 
 export interface ApplyReport extends PlanReport {
   results: ApplyResult[];
+  /** The run was interrupted (RunOptions.signal): builds not started are owed to the next run. */
+  interrupted?: boolean;
+  /** Builds this run stopped waiting for (timeout, interrupt), still running in Coder; the next run counts them. */
+  leftInFlight?: number;
   pruneResults: { key: string; outcome: 'deleted' | 'orphaned' | 'failed' | 'timeout'; error?: unknown }[];
 }
 
@@ -110,14 +116,21 @@ interface Prepared {
   state: StateFile | undefined;
   /** The state narrows what a declaration of this run said no longer to delete: written before any Coder write. */
   writeAhead: boolean;
+  lifecycle: LifecycleRun;
 }
 
-async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: LifecycleRun, mode: 'plan' | 'apply'): Promise<Prepared> {
+async function prepare(
+  opts: RunOptions,
+  engine: WorkspaceEngine,
+  makeLifecycle: (state: StateFile | undefined) => LifecycleRun,
+  mode: 'plan' | 'apply',
+): Promise<Prepared> {
   const source = runSource(opts);
   const statePath = opts.statePath;
   const read = statePath ? await readState(statePath, opts.coderUrl) : undefined;
   const claimed = read && statePath ? claimState(read, statePath, source, opts.stateSourceTakeover ?? []) : undefined;
   if (opts.prune && opts.declarations.length === 0) throw nothingDeclared(opts);
+  const lifecycle = makeLifecycle(claimed);
   const { active, suspended } = splitSuspended(opts.declarations);
   const scope = source.scope;
   const inRun = (entry: StateEntry) => withinScope(entry.source, scope);
@@ -132,7 +145,7 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
   const everyDeclaration = [...desired, ...opts.declarations.filter((w) => w.workspace.spec.suspend === true).map(toResolved)];
   const duplicates = ownerDuplicates(everyDeclaration, await ownerKeys(everyDeclaration, snapshot, opts.api));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
-  const plans = await lifecycle.planAll(desired, snapshot, (key) => opts.previous?.[key], mode);
+  const plans = await lifecycle.planAll(desired, snapshot, previousOf(opts, claimed), mode);
   const versions = opts.versionNames ?? new VersionNames(opts.api);
   await versions.resolve(plans);
   const adoptions = new Set(claimed ? plans.filter((p) => p.observed && !claimed.entries[p.key]).map((p) => p.key) : []);
@@ -182,7 +195,8 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
     }
   }
   const now = (opts.now ?? (() => new Date()))();
-  const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: opts.previous?.[p.key], now })]));
+  const previous = previousOf(opts, state);
+  const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: previous(p.key), now })]));
   for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter(inRun).length;
@@ -202,6 +216,7 @@ async function prepare(opts: RunOptions, engine: WorkspaceEngine, lifecycle: Lif
     },
     state,
     writeAhead: state !== claimed,
+    lifecycle,
   };
 }
 
@@ -304,9 +319,22 @@ interface Said {
   management: Management;
 }
 
+/**
+ * The previous status of a declaration: sync's status file, with the rollout
+ * memory of the state file over it (written last, also before an update's
+ * stop build: the start owed if the run is interrupted).
+ */
+function previousOf(opts: RunOptions, state: StateFile | undefined): (key: string) => WorkspaceStatus | undefined {
+  return (key) => {
+    const status = opts.previous?.[key];
+    const rollout = state?.entries[key]?.rollout;
+    return rollout ? { ...status, rollout } : status;
+  };
+}
+
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
   const resolved = await withResolvedStatePath(opts);
-  return (await prepare(resolved, engineFor(resolved), lifecycleFor(resolved), 'plan')).report;
+  return (await prepare(resolved, engineFor(resolved), (state) => lifecycleFor(resolved, state), 'plan')).report;
 }
 
 /** A state path that is a symlink is locked, read and written where it points: one state, one lock. */
@@ -332,25 +360,57 @@ export async function runApply(given: RunOptions): Promise<ApplyReport> {
 
 async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const engine = engineFor(opts);
-  const lifecycle = lifecycleFor(opts);
-  const { report, state, writeAhead } = await prepare(opts, engine, lifecycle, 'apply');
+  const now = opts.now ?? (() => new Date());
+  // The state as recorded so far in this run: owed starts are written before their stop builds.
+  let recorded: StateFile | undefined;
+  let writing = Promise.resolve();
+  const hooks: LifecycleHooks = {
+    beforeBuilds: (plans, memory) => {
+      if (!recorded || !opts.statePath) return Promise.resolve();
+      recorded = Object.keys(memory).length > 0 ? { ...recorded, rollout: memory } : recorded;
+      const entries = plans.flatMap((p) =>
+        p.observed ? [{ ...entryFor(p, { key: p.key, outcomes: [], observed: p.observed }, recorded!, now(), opts), ...rolloutOf(p) }] : [],
+      );
+      recorded = recordApplied(recorded, entries);
+      const snapshot = recorded;
+      const path = opts.statePath;
+      writing = writing.then(() => writeState(path, snapshot));
+      return writing;
+    },
+  };
+  const { report, state, writeAhead, lifecycle } = await prepare(opts, engine, (s) => lifecycleFor(opts, s, hooks), 'apply');
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
   if (writeAhead && state && opts.statePath) await writeState(opts.statePath, state);
-  const now = opts.now ?? (() => new Date());
-  const results = await engine.applyAll(report.plans, opts.concurrency);
-  // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
-  await lifecycle.drive(report.plans, results, engine, (key) => opts.previous?.[key]);
+  recorded = state;
+  const stop = () => lifecycle.stop();
+  if (opts.signal?.aborted) stop();
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  const previous = previousOf(opts, state);
+  let results: ApplyResult[];
+  try {
+    results = await lifecycle.applyFirst(report.plans, engine, opts.concurrency);
+    // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).
+    await lifecycle.drive(report.plans, results, engine, previous);
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+    await writing;
+  }
   refuseDoubleBindings(report.plans, results, state, opts.onOutcome);
   const applied: StateEntry[] = [];
   for (const [i, result] of results.entries()) {
     const plan = report.plans[i]!;
     // A plan with nothing to do keeps the status prepare() computed for it.
     if (result.outcomes.length > 0)
-      report.statuses.set(plan.key, engine.status(plan, result, { previous: opts.previous?.[plan.key], now: now() }));
-    if (state && result.observed && !result.outcomes.some(isBindingRefusal)) applied.push(entryFor(plan, result, state, now(), opts));
+      report.statuses.set(plan.key, engine.status(plan, result, { previous: previous(plan.key), now: now() }));
+    if (state && result.observed && !result.outcomes.some(isBindingRefusal)) {
+      const rollout = report.statuses.get(plan.key)?.rollout;
+      // The memory the next run needs: anything but a settled UpToDate.
+      const memory = rollout && rollout.state !== 'UpToDate' ? { rollout } : {};
+      applied.push({ ...entryFor(plan, result, recorded ?? state, now(), opts), ...memory });
+    }
   }
   // One copy of the state for all entries: recording them one by one would copy it N times.
-  let nextState = state && recordApplied(state, applied);
+  let nextState = recorded && recordApplied(withRolloutMemory(recorded, lifecycle), applied);
 
   // A create of this run can land on a workspace a pruned entry binds (a 409 answered by it): it stays.
   const boundNow = new Map<string, string>();
@@ -364,7 +424,13 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
     if (nextState && (outcome.outcome === 'deleted' || outcome.outcome === 'orphaned')) nextState = forget(nextState, prune.entry.key);
   }
   if (nextState && opts.statePath) await writeState(opts.statePath, nextState);
-  return { ...report, results, pruneResults };
+  return {
+    ...report,
+    results,
+    pruneResults,
+    ...(lifecycle.stopping ? { interrupted: true } : {}),
+    ...(lifecycle.leftInFlight > 0 ? { leftInFlight: lifecycle.leftInFlight } : {}),
+  };
 }
 
 const IDENTITY_MISMATCHES = new Set(['OwnerMismatch', 'OrganizationMismatch', 'TemplateMismatch']);
@@ -419,8 +485,20 @@ function refuseDoubleBindings(
   }
 }
 
-function lifecycleFor(opts: RunOptions): LifecycleRun {
-  return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now);
+function lifecycleFor(opts: RunOptions, state: StateFile | undefined, hooks: LifecycleHooks = {}): LifecycleRun {
+  return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now, state?.rollout ?? {}, hooks);
+}
+
+function withRolloutMemory(state: StateFile, lifecycle: LifecycleRun): StateFile {
+  const memory = lifecycle.memory();
+  const { rollout: _old, ...rest } = state;
+  return Object.keys(memory).length > 0 ? { ...rest, rollout: memory } : rest;
+}
+
+/** The rollout memory a plan is about to carry out, for the state entry written before its build. */
+function rolloutOf(plan: WorkspacePlan): Pick<StateEntry, 'rollout'> {
+  const rollout = plan.lifecycle?.rollout;
+  return rollout ? { rollout } : {};
 }
 
 function engineFor(opts: RunOptions): WorkspaceEngine {

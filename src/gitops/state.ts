@@ -13,6 +13,8 @@
 // know must never make it delete more.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.ts';
+import { ROLLOUT_STATES, type RolloutStatus } from '../api/schema.ts';
+import type { RolloutMemory } from './lifecycle-run.ts';
 
 export interface StateEntry {
   /** The declaration's `namespace/metadata.name`. */
@@ -45,6 +47,12 @@ export interface StateEntry {
   /** ... and the ref given for it. Both absent for local files; see source-identity.ts. */
   ref?: string;
   lastAppliedAt: string;
+  /**
+   * The rollout memory (status.rollout) of the workspace: a start owed after
+   * an update stop (written before the stop is sent), an update in flight, a
+   * failed attempt not to repeat. Optional: absent when there is none.
+   */
+  rollout?: RolloutStatus;
 }
 
 export type Management = 'Full' | 'Observe';
@@ -56,6 +64,8 @@ export interface StateFile {
   version: typeof STATE_VERSION;
   coderUrl: string;
   entries: Record<string, StateEntry>;
+  /** Rollout memory across runs (resume value, canary progress); optional. */
+  rollout?: RolloutMemory;
 }
 
 export class StateError extends Error {
@@ -127,9 +137,11 @@ function serialize(state: StateFile): string {
       source: e.source,
       ...(e.repository !== undefined ? { repository: e.repository, ref: e.ref } : {}),
       lastAppliedAt: e.lastAppliedAt,
+      ...(e.rollout ? { rollout: e.rollout } : {}),
     };
   }
-  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, entries }, null, 2)}\n`;
+  const rollout = state.rollout && Object.keys(state.rollout).length > 0 ? { rollout: state.rollout } : {};
+  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, ...rollout, entries }, null, 2)}\n`;
 }
 
 /** Scheme, host and path compared; a trailing slash or letter case in the host does not make another deployment. */
@@ -183,9 +195,18 @@ function checkShape(path: string, data: unknown): StateFile {
       if (e[field] !== undefined && (typeof e[field] !== 'string' || e[field] === ''))
         throw bad(`${at}.${field} must be a non-empty string`);
     }
+    const rollout = e['rollout'];
+    if (rollout !== undefined && !(isRecord(rollout) && isRolloutState(rollout['state']) && typeof rollout['message'] === 'string'))
+      throw bad(`${at}.rollout must be a rollout status with a known state and a message`);
     entries[key] = e as unknown as StateEntry;
   }
-  return { version: STATE_VERSION, coderUrl: data['coderUrl'], entries };
+  const memory = data['rollout'];
+  if (memory !== undefined && !isRecord(memory)) throw bad('rollout must be an object');
+  return { version: STATE_VERSION, coderUrl: data['coderUrl'], entries, ...(memory ? { rollout: memory as RolloutMemory } : {}) };
+}
+
+function isRolloutState(value: unknown): boolean {
+  return typeof value === 'string' && (ROLLOUT_STATES as readonly string[]).includes(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

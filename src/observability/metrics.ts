@@ -91,9 +91,7 @@ export class OperatorMetrics {
 
   readonly rolloutWorkspaces = new Gauge({
     name: 'cwo_rollout_workspaces',
-    help:
-      'Workspaces by rollout state (UpToDate, Updating, WaitingForWindow, WaitingForStop, WaitingForSlot, Blocked, Failed), ' +
-      'per connection (sync and the CLI: "run")',
+    help: `Workspaces by rollout state (${ROLLOUT_STATES.join(', ')}), per connection (sync and the CLI: "run")`,
     labelNames: ['connection', 'state'] as const,
     registers: [this.registry],
   });

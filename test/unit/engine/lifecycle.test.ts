@@ -149,11 +149,18 @@ const rows: Row[] = [
     blocked: 'VersionNotFound',
   },
   {
-    name: 'the update build failed: Failed, not retried',
+    name: 'the update build to the wanted version failed: Failed, not retried',
     want: { version: { policy: 'Pinned', id: V2 } },
-    have: build('stop', 'failed'),
+    have: build('stop', 'failed', { templateVersionId: V2 }),
     action: null,
     rollout: 'Failed',
+  },
+  {
+    name: 'a failed build on another version and a new wanted version: the update goes ahead',
+    want: { version: { policy: 'Pinned', id: V2 } },
+    have: build('stop', 'failed'),
+    action: { transition: 'stop', purpose: 'update', versionId: V2 },
+    rollout: 'Updating',
   },
 
   {

@@ -116,6 +116,6 @@ describe('the gates of both front doors in a zone that skips midnight', () => {
 
   it("the CLI's run gate", () => {
     const run = new LifecycleRun({} as CoderApi, { maxUnavailable: 1, buildTimeoutMs: 1000, window }, 'https://coder.example', () => now);
-    expect(run.gate(true).window).toEqual(closed);
+    expect(run.gate('team-a/dev', true).window).toEqual(closed);
   });
 });
