@@ -25,6 +25,8 @@ import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, render
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
 import { ProgressLine } from './progress.ts';
+import { checkDeclared, checkPlanned } from './coder-checks.ts';
+import type { DeclarationError } from '../gitops/load.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -139,6 +141,9 @@ async function planOnce(flags: CommonFlags): Promise<number> {
   if (!ready) return EXIT_ERROR;
   try {
     const report = await runPlan(ready.opts);
+    // A plan that reads fine but whose apply would fail per workspace is no plan to merge on.
+    const unknown = await checkPlanned(ready.opts.api, ready.opts.owners, report);
+    if (unknown.length > 0) return printDeclarationErrors(flags, unknown, ready.where);
     if (flags.output === 'markdown') print(renderPlanMarkdown(report, ready.where));
     else
       print(
@@ -162,6 +167,11 @@ async function planOnce(flags: CommonFlags): Promise<number> {
 async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
   if (!ready) return EXIT_ERROR;
+  const unknown = await checkDeclared(ready.opts.api, ready.opts.owners, ready.opts.declarations, flags.deletionPolicy);
+  if (unknown.length > 0) {
+    await ready.conn.owners.release();
+    return printDeclarationErrors(flags, unknown, ready.where);
+  }
   const text = flags.output === 'text';
   const progress = new ProgressLine(process.stdout);
   if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome));
@@ -185,8 +195,12 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
 
 /** Declarations that contradict each other or the state, found before any write: reported like invalid ones. */
 function printConflicts(flags: CommonFlags, error: DeclarationConflictError, where: string | undefined): number {
-  if (flags.output === 'markdown') print(renderErrorsMarkdown(error.errors, where));
-  else print(flags.output === 'json' ? JSON.stringify(errorsJson(error.errors), null, 2) : renderErrors(error.errors));
+  return printDeclarationErrors(flags, error.errors, where);
+}
+
+function printDeclarationErrors(flags: CommonFlags, errors: DeclarationError[], where: string | undefined): number {
+  if (flags.output === 'markdown') print(renderErrorsMarkdown(errors, where));
+  else print(flags.output === 'json' ? JSON.stringify(errorsJson(errors), null, 2) : renderErrors(errors));
   return EXIT_ERROR;
 }
 

@@ -6,7 +6,7 @@ import type { Workspace } from '../api/schema.ts';
 
 export interface DeclarationError {
   file: string;
-  /** 0-based index of the YAML document in the file. */
+  /** Which YAML document of the file, counted from 1. */
   document?: number;
   /** Field path inside the document, e.g. `spec.ttl` or `items[3].spec.ttl`. */
   field?: string;
@@ -18,6 +18,7 @@ export interface DeclarationError {
 }
 
 export interface LoadedWorkspace {
+  /** document: counted from 1. */
   source: { file: string; document: number };
   workspace: Workspace;
   /** `${namespace}/${metadata.name}`; namespace defaults to `default`. */

@@ -66,7 +66,7 @@ const MARKER = /^(---|\.\.\.)(?=[ \t\r\n]|$)/gm;
 
 /**
  * The document count and sizes of a file's text, checked with one scan:
- * the errors name the document (0-based, as the parser counts) and its line.
+ * the errors name the document (from 1, as the parser's callers count) and its line.
  */
 export function documentLimitErrors(file: string, text: string): DeclarationError[] {
   if (text.length <= LIMITS.documentBytes && text.length < LIMITS.documentsPerFile * 4) return []; // cannot exceed either bound
@@ -87,7 +87,7 @@ export function documentLimitErrors(file: string, text: string): DeclarationErro
     if (end - start > LIMITS.documentBytes) {
       errors.push({
         file,
-        document: Math.max(document, 0),
+        document: Math.max(document, 0) + 1,
         line: startLine,
         message:
           `the document is ${size(end - start)}, more than the ${size(LIMITS.documentBytes)} one document may have; ` +
@@ -106,7 +106,7 @@ export function documentLimitErrors(file: string, text: string): DeclarationErro
     if (document >= LIMITS.documentsPerFile) {
       errors.push({
         file,
-        document,
+        document: document + 1,
         line: lineOf(m.index),
         message: `has more than ${LIMITS.documentsPerFile} documents, the most one file may have; split it`,
       });

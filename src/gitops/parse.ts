@@ -58,7 +58,8 @@ export function parseFile(file: string, text: string): ParsedFile {
   // all parsed up front (parseAllDocuments): a file of 10,000 documents then
   // never holds 10,000 syntax trees at once, which was most of plan's memory.
   const documents = new Composer().compose(new Parser(lines.addNewLine).parse(text));
-  let document = 0;
+  // Numbered from 1, as people count (and as every message and -o json says).
+  let document = 1;
   let declaresSomething = false;
   for (const doc of documents) declaresSomething = checkDocument({ file, document: document++, doc, lines, out }) || declaresSomething;
   if (!declaresSomething) {
