@@ -102,13 +102,16 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
 }
 
 export function renderErrorsMarkdown(errors: DeclarationError[], source?: string): string {
-  const sorted = [...errors].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+  const sorted = [...errors].sort(
+    (a, b) => a.file.localeCompare(b.file) || (a.document ?? 0) - (b.document ?? 0) || (a.line ?? 0) - (b.line ?? 0),
+  );
   const lines = [`${TITLE}: ❌ ${errors.length} error(s)`, ''];
   if (source) lines.push(`Source: ${source}`, '');
   lines.push('| Location | Field | Error |', '| --- | --- | --- |');
   for (const e of sorted) {
     const where = `${e.file}${e.line !== undefined ? `:${e.line}` : ''}${e.column !== undefined ? `:${e.column}` : ''}`;
-    lines.push(`| ${code(where, true)} | ${e.field ? code(e.field, true) : ''} | ${cell(e.message)} |`);
+    const doc = e.document !== undefined ? ` document ${e.document}` : '';
+    lines.push(`| ${code(where, true)}${doc} | ${e.field ? code(e.field, true) : ''} | ${cell(e.message)} |`);
   }
   lines.push('', 'Nothing was planned: every document must be valid before anything is applied.', '');
   return lines.join('\n');
