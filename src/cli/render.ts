@@ -5,6 +5,7 @@ import { describeFailure } from '../engine/failure.ts';
 import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
+import { createSettings } from './create-settings.ts';
 
 function ttl(ms: number | null | undefined): string {
   if (ms === undefined) return 'template default';
@@ -23,9 +24,7 @@ function onOff(b: boolean | undefined): string {
 export function describeAction(key: string, action: Action): string {
   switch (action.kind) {
     case 'create': {
-      const c = action.create;
-      const from = c.template !== undefined ? `template ${c.template}` : `template version ${c.templateVersion}`;
-      return `${action.recreate ? 'recreate' : 'create'} ${key} (owner ${c.owner}, ${from}, name ${c.name})`;
+      return `${action.recreate ? 'recreate' : 'create'} ${key} (${createSettings(action.create)})`;
     }
     case 'rename':
       return `rename ${key}: ${action.from} -> ${action.to}`;
