@@ -2,7 +2,7 @@
 // Exit codes: 0 success / in sync, 1 error, 2 `plan` found changes
 // (like `terraform plan -detailed-exitcode`).
 import { Command, Option } from 'commander';
-import { createLogger } from '../observability/logger.ts';
+import { cliLogger, type LogFormatFlag } from './cli-logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
 import { applyErrors } from '../gitops/apply-errors.ts';
 import { connect, type ConnectionFlags } from './connection.ts';
@@ -14,10 +14,16 @@ import { loadFromRepo, withGitOptions, type GitFlags } from './git-flags.ts';
 import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from './markdown.ts';
 import { syncCommand, type SyncFlags } from './sync-command.ts';
 import { registerRunCommand } from './run-command.ts';
-import { durationMs, positiveInt, pruneLimit } from './arg-parsers.ts';
+import { durationMs } from './arg-parsers.ts';
+import { concurrencyOption, coderOptions, GROUP, inputOptions, outputOptions, stateOptions } from './option-groups.ts';
+import { addExamples } from './help-examples.ts';
+import { registerValidateCommand } from './validate-command.ts';
+import { registerCompletionCommand } from './completion.ts';
+import { connectionRolloutWarnings } from './connection-warnings.ts';
+import { PACKAGE_VERSION } from './package-version.ts';
 import { DeclarationConflictError } from '../gitops/identity.ts';
 import { PruneLimitError } from '../gitops/run.ts';
-import { DEFAULT_PRUNE_LIMIT, formatPruneLimit, type PruneLimit } from '../gitops/prune-limit.ts';
+import type { PruneLimit } from '../gitops/prune-limit.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
 import { connectionRefWarnings } from '../gitops/operator-fields.ts';
@@ -39,34 +45,11 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   prune?: boolean;
   maxPrune: PruneLimit;
   output: 'text' | 'json' | 'markdown';
-  concurrency: number;
-  deletionPolicy: 'Delete' | 'Orphan';
-  deleteTimeout: number;
+  concurrency?: number;
+  deletionPolicy?: 'Delete' | 'Orphan';
+  deleteTimeout?: number;
   logLevel: string;
-}
-
-const FILENAME = ['-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin'] as const;
-
-function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
-  return withRolloutOptions(cmd)
-    .option('--url <url>', 'Coder URL (default: $CODER_URL)')
-    .option('--token-file <file>', 'file holding the Coder session token (default: $CODER_SESSION_TOKEN)')
-    .option('--state <file>', 'state file recording what this tool manages', '.cwo-state.json')
-    .option('--no-state', 'keep no state file (no prune; renames are then planned by name)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
-    .option('--concurrency <n>', 'workspaces changed in parallel', positiveInt, 8)
-    .option('--requests-per-minute <n>', 'client-side rate limit per API path (server default is 512)', positiveInt)
-    .option('--bypass-rate-limit', 'send X-Coder-Bypass-Ratelimit (site Owner tokens only)')
-    .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs).default(30_000, '30s'))
-    .addOption(
-      new Option('--deletion-policy <policy>', 'deletionPolicy for specs that do not set one')
-        .choices(['Orphan', 'Delete'])
-        .default('Orphan'),
-    )
-    .addOption(
-      new Option('--delete-timeout <duration>', 'how long to wait for a delete build').argParser(durationMs).default(600_000, '10m'),
-    )
-    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn'));
+  logFormat: LogFormatFlag;
 }
 
 /**
@@ -86,8 +69,9 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   }
   // A bad window is a usage error before any call to Coder.
   const rollout = rolloutFromFlags(flags as unknown as RolloutFlags);
-  for (const warning of connectionRefWarnings(loaded.workspaces)) process.stderr.write(`warning: ${warning}\n`);
-  const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
+  for (const warning of [...connectionRefWarnings(loaded.workspaces), ...connectionRolloutWarnings(loaded.ignored)])
+    process.stderr.write(`warning: ${warning}\n`);
+  const logger = cliLogger(flags);
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
@@ -97,9 +81,10 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
     coderUrl: conn.url,
     prune: withPrune && flags.prune === true,
     maxPrune: flags.maxPrune,
-    defaultDeletionPolicy: flags.deletionPolicy,
-    concurrency: flags.concurrency,
-    deleteTimeoutMs: flags.deleteTimeout,
+    // Commands without these flags (plan, status) never apply or delete.
+    defaultDeletionPolicy: flags.deletionPolicy ?? 'Orphan',
+    concurrency: flags.concurrency ?? 8,
+    deleteTimeoutMs: flags.deleteTimeout ?? 600_000,
   };
   if (fromGit) opts.sources = gitSources(flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
@@ -167,7 +152,7 @@ async function planOnce(flags: CommonFlags): Promise<number> {
 async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
   if (!ready) return EXIT_ERROR;
-  const unknown = await checkDeclared(ready.opts.api, ready.opts.owners, ready.opts.declarations, flags.deletionPolicy);
+  const unknown = await checkDeclared(ready.opts.api, ready.opts.owners, ready.opts.declarations, flags.deletionPolicy ?? 'Orphan');
   if (unknown.length > 0) {
     await ready.conn.owners.release();
     return printDeclarationErrors(flags, unknown, ready.where);
@@ -223,44 +208,68 @@ async function statusCommand(flags: CommonFlags): Promise<number> {
   }
 }
 
-function maxPruneOption(): Option {
-  return new Option(
-    '--max-prune <n|n%|all>',
-    'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)',
-  )
-    .argParser(pruneLimit)
-    .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT));
-}
-
 function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 export function buildProgram(run: (code: number) => void): Command {
   const program = new Command('coder-workspace-operator')
-    .description('Declarative management of Coder workspaces')
-    .version(process.env.npm_package_version ?? '0.1.0')
-    .showHelpAfterError();
+    .description('Declarative management of Coder workspaces (alias: cwo)')
+    .version(process.env.npm_package_version ?? PACKAGE_VERSION)
+    // A typo gets one line and commander's did-you-mean, not the whole help.
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
   const action = (fn: (flags: CommonFlags) => Promise<number>) => async (flags: CommonFlags) => run(await fn(flags));
-  withGitOptions(withCommonOptions(program.command('plan'), ['text', 'json', 'markdown']), durationMs, false)
-    .description('show what apply would change in Coder (exit 0: in sync, 2: changes, 1: error)')
-    .option(...FILENAME)
-    .option('--prune', 'also plan deleting/orphaning workspaces no longer declared')
-    .addOption(maxPruneOption())
-    .action(action(planCommand));
-  withCommonOptions(program.command('apply'))
-    .description('make Coder match the declarations')
-    .requiredOption(...FILENAME)
-    .option('--prune', 'delete or orphan (by deletionPolicy) workspaces this tool manages that are no longer declared')
-    .addOption(maxPruneOption())
-    .action(action(applyCommand));
-  withCommonOptions(program.command('status'))
-    .description('table of declared workspaces with their Coder state and drift, or of a sync status file')
-    .option(...FILENAME)
-    .option('--status-file <file>', 'print the status file sync writes instead (no Coder call)')
-    .action(action(statusCommand));
-  withGitOptions(withCommonOptions(program.command('sync')), durationMs, true)
-    .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
+
+  registerValidateCommand(program, run);
+
+  const plan = inputOptions(program.command('plan'), false).description(
+    'show what apply would change in Coder (exit 0: in sync, 2: changes, 1: error)',
+  );
+  outputOptions(plan, ['text', 'json', 'markdown']);
+  coderOptions(plan);
+  stateOptions(plan, { prune: 'also plan deleting/orphaning workspaces no longer declared', deletionPolicy: true });
+  withRolloutOptions(plan.optionsGroup(GROUP.rollout));
+  withGitOptions(plan.optionsGroup(GROUP.git), durationMs, false);
+  addExamples(plan.action(action(planCommand)));
+
+  const apply = inputOptions(program.command('apply'), true).description('make Coder match the declarations');
+  outputOptions(apply, ['text', 'json']);
+  coderOptions(apply);
+  stateOptions(apply, {
+    prune: 'delete or orphan (by deletionPolicy) workspaces this tool manages that are no longer declared',
+    deletionPolicy: true,
+    deleteTimeout: true,
+  });
+  concurrencyOption(apply);
+  withRolloutOptions(apply.optionsGroup(GROUP.rollout));
+  addExamples(apply.action(action(applyCommand)));
+
+  const status = inputOptions(program.command('status'), false).description(
+    'table of declared workspaces with their Coder state and drift, or of a sync status file',
+  );
+  status.option('--status-file <file>', 'print the status file sync writes instead (no Coder call)');
+  outputOptions(status, ['text', 'json']);
+  coderOptions(status);
+  stateOptions(status, {});
+  withRolloutOptions(status.optionsGroup(GROUP.rollout));
+  addExamples(status.action(action(statusCommand)));
+
+  const sync = program
+    .command('sync')
+    .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply');
+  withGitOptions(sync.optionsGroup(GROUP.input), durationMs, true);
+  outputOptions(sync, ['text', 'json']);
+  coderOptions(sync);
+  stateOptions(sync, {
+    prune: 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)',
+    deletionPolicy: true,
+    deleteTimeout: true,
+  });
+  concurrencyOption(sync);
+  withRolloutOptions(sync.optionsGroup(GROUP.rollout));
+  sync
+    .optionsGroup(GROUP.sync)
     .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
     .addOption(
       new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift')
@@ -268,13 +277,13 @@ export function buildProgram(run: (code: number) => void): Command {
         .default(600_000, '10m'),
     )
     .option('--allow-short-intervals', 'allow --interval below 10s and --resync below 1m (tests, benchmarks against a local simulator)')
-    .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
-    .addOption(maxPruneOption())
     .option('--allow-history-rewrite', 'apply a commit that does not descend from the last applied one (after a force-push)')
     .option('--status-file <file>', 'JSON status written after every tick, read back on start')
     .option('--once', 'run one tick and exit (0: in sync or applied, 1: error); never starts the HTTP server')
-    .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
-    .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
-  registerRunCommand(program, run);
+    .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080');
+  addExamples(sync.action(async (flags: SyncFlags) => run(await syncCommand(flags))));
+
+  addExamples(registerRunCommand(program, run));
+  addExamples(registerCompletionCommand(program));
   return program;
 }

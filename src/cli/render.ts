@@ -144,19 +144,26 @@ function planLines(plan: WorkspacePlan, adopting: boolean): string[] {
   return lines;
 }
 
-export function renderErrors(errors: DeclarationError[]): string {
+export function renderErrors(errors: DeclarationError[], consequence = 'nothing was changed in Coder.'): string {
   // In reading order: file, then document, then line.
   const sorted = [...errors].sort(
     (a, b) => a.file.localeCompare(b.file) || (a.document ?? -1) - (b.document ?? -1) || (a.line ?? 0) - (b.line ?? 0),
   );
-  const lines = sorted.map((e) => `error: ${formatDeclarationError(e)}`);
-  lines.push('', `${errors.length} error(s); nothing was changed in Coder.`);
+  const lines = sorted.flatMap((e) => [`error: ${formatDeclarationError(e)}`, ...(e.frame ? [indent(e.frame)] : [])]);
+  lines.push('', `${errors.length} error(s); ${consequence}`);
   return lines.join('\n');
 }
 
-/** `--output json` for a run stopped by invalid declarations. */
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** `--output json` for a run stopped by invalid declarations (code frames are for people: left out). */
 export function errorsJson(errors: DeclarationError[]): unknown {
-  return { errors };
+  return { errors: errors.map(({ frame: _frame, ...e }) => e) };
 }
 
 export function renderOutcome(key: string, outcome: ActionOutcome): string {

@@ -2,7 +2,7 @@
 // CLI that prints it. Errors carry only paths, positions and spec text: a
 // declaration never holds a secret (tokens live in Secrets or flags), and we
 // never echo source lines that might (see parse.ts).
-import type { Workspace } from '../api/schema.ts';
+import type { RolloutPolicy, Workspace } from '../api/schema.ts';
 
 export interface DeclarationError {
   file: string;
@@ -15,6 +15,12 @@ export interface DeclarationError {
   /** 1-based. */
   column?: number;
   message: string;
+  /**
+   * The lines around the position with a caret (text output only; never in
+   * -o json or markdown). Only for documents of our kinds: a file that is
+   * not ours (a Secret) is never quoted.
+   */
+  frame?: string;
 }
 
 export interface LoadedWorkspace {
@@ -31,6 +37,9 @@ export interface IgnoredDocument {
   file: string;
   document: number;
   kind: string;
+  name?: string;
+  /** A connection's spec.rollout: the operator's policy, which the CLI takes from flags instead. */
+  rollout?: RolloutPolicy;
 }
 
 export interface LoadResult {
