@@ -30,7 +30,8 @@ import { connectionRefWarnings } from '../gitops/operator-fields.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
-import { ProgressLine } from './progress.ts';
+import { ApplyProgress } from './progress.ts';
+import { colourLines, painter } from './colour.ts';
 import { checkDeclared, checkPlanned } from './coder-checks.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 
@@ -64,7 +65,8 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const where = fromGit ? `${code(flags.path ?? '.')} at ${code(fromGit.commit.slice(0, 12))}` : undefined;
   if (loaded.errors.length > 0) {
     if (flags.output === 'markdown') print(renderErrorsMarkdown(loaded.errors, where));
-    else print(flags.output === 'json' ? JSON.stringify(errorsJson(loaded.errors), null, 2) : renderErrors(loaded.errors));
+    else if (flags.output === 'json') print(JSON.stringify(errorsJson(loaded.errors), null, 2));
+    else printText(renderErrors(loaded.errors));
     return undefined;
   }
   // A bad window is a usage error before any call to Coder.
@@ -130,12 +132,9 @@ async function planOnce(flags: CommonFlags): Promise<number> {
     const unknown = await checkPlanned(ready.opts.api, ready.opts.owners, report);
     if (unknown.length > 0) return printDeclarationErrors(flags, unknown, ready.where);
     if (flags.output === 'markdown') print(renderPlanMarkdown(report, ready.where));
-    else
-      print(
-        flags.output === 'json'
-          ? JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2)
-          : renderPlanText(report),
-      );
+    else if (flags.output === 'json')
+      print(JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2));
+    else printText(renderPlanText(report));
     if (report.pruneRefusal) {
       if (flags.output === 'markdown') print(renderFailureMarkdown(report.pruneRefusal));
       return EXIT_ERROR; // apply would refuse to run
@@ -158,15 +157,20 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
     return printDeclarationErrors(flags, unknown, ready.where);
   }
   const text = flags.output === 'text';
-  const progress = new ProgressLine(process.stdout);
-  if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome));
+  const colours = painter('stdout');
+  const progress = new ApplyProgress({ out: process.stdout, err: process.stderr, colours: painter('stderr') });
+  ready.opts.onPlanned = (report) => progress.start(report);
+  ready.opts.onOutcome = (key, outcome) =>
+    progress.outcome(key, outcome, text ? colourLines(renderOutcome(key, outcome), colours) : undefined);
+  ready.conn.client.rateLimiter.onWait = (_path, ms) => progress.waiting(ms);
   try {
     const report = await runApply(ready.opts);
-    progress.done();
-    print(text ? renderApplySummary(report) : JSON.stringify(applyJson(report), null, 2));
+    progress.stop();
+    if (text) printText(renderApplySummary(report));
+    else print(JSON.stringify(applyJson(report), null, 2));
     return applyErrors(report).length > 0 ? EXIT_ERROR : EXIT_OK;
   } catch (error) {
-    progress.done();
+    progress.stop();
     if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
     if (error instanceof PruneLimitError && flags.output === 'json') {
       print(JSON.stringify({ errors: [{ message: error.message }] }, null, 2));
@@ -185,7 +189,8 @@ function printConflicts(flags: CommonFlags, error: DeclarationConflictError, whe
 
 function printDeclarationErrors(flags: CommonFlags, errors: DeclarationError[], where: string | undefined): number {
   if (flags.output === 'markdown') print(renderErrorsMarkdown(errors, where));
-  else print(flags.output === 'json' ? JSON.stringify(errorsJson(errors), null, 2) : renderErrors(errors));
+  else if (flags.output === 'json') print(JSON.stringify(errorsJson(errors), null, 2));
+  else printText(renderErrors(errors));
   return EXIT_ERROR;
 }
 
@@ -206,6 +211,11 @@ async function statusCommand(flags: CommonFlags): Promise<number> {
   } finally {
     await ready.conn.owners.release();
   }
+}
+
+/** Text output for people: coloured on a terminal (colour.ts), plain otherwise. */
+function printText(text: string): void {
+  print(colourLines(text, painter('stdout')));
 }
 
 function print(text: string): void {

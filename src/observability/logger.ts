@@ -73,6 +73,7 @@ export function createLogger(
       colorize: opts.colors ?? false,
       ignore: 'pid,hostname,name',
       translateTime: 'SYS:HH:MM:ss',
+      singleLine: true,
     });
     return pino(options, pretty);
   }
