@@ -49,8 +49,10 @@ export function rolloutCounts(plans: WorkspacePlan[]): RolloutCounts | undefined
 export function rolloutSummary(plans: WorkspacePlan[], verb: 'plan' | 'apply'): string | undefined {
   const c = rolloutCounts(plans);
   if (!c) return undefined;
+  // Only declarations that manage spec.version or spec.parameters have a rollout: say how many of all.
+  const managed = Object.values(c).reduce((a, b) => a + b, 0);
   return (
-    `Rollout: ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
+    `Rollout (${managed} of ${plans.length} workspace(s) manage their version or parameters): ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
     `${c.waitingForWindow} waiting for the window, ${c.waitingForStop} waiting for a stop, ${c.waitingForSlot} waiting for a slot, ` +
     `${c.blocked} blocked, ${c.failed} failed.`
   );

@@ -217,7 +217,7 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
         ]);
         expect(plan.code, plan.stderr).toBe(2);
         expect(plan.stdout.match(/^\. wait .*WaitingForWindow/gm) ?? [], plan.stdout).toHaveLength(FLEET - STOPPED);
-        expect(plan.stdout).toMatch(/Rollout: /);
+        expect(plan.stdout).toMatch(/Rollout \(/);
         expect(cli.proxy.writes()).toEqual([]);
       } finally {
         await cli.close();

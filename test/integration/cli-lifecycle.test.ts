@@ -145,12 +145,12 @@ describe('template version updates', { timeout: 120_000 }, () => {
     const text = await h.cli(['plan', '-f', 'ws.yaml', '--window-schedule', closed, '--window-duration', '1m']);
     expect(text.stdout).toContain('. wait team-a/w1 (WaitingForWindow): waiting for the maintenance window');
     expect(text.stdout).toContain(
-      'Rollout: 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.',
+      'manage their version or parameters): 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.',
     );
     const md = await h.cli(['plan', '-f', 'ws.yaml', '-o', 'markdown', '--window-schedule', closed, '--window-duration', '1m']);
     expect(md.stdout).toContain('#### ⏳ Updates waiting (rollout control)');
     const open = await h.cli(['plan', '-f', 'ws.yaml']);
-    expect(open.stdout).toContain('Rollout: 0 up to date, 5 to update,');
+    expect(open.stdout).toContain('manage their version or parameters): 0 up to date, 5 to update,');
 
     await apply(docs, ['--max-unavailable', '2']);
     for (const n of names)
