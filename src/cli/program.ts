@@ -32,7 +32,8 @@ import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
 import { ApplyProgress } from './progress.ts';
 import { colourLines, painter } from './colour.ts';
-import { checkDeclared, checkPlanned } from './coder-checks.ts';
+import { CoderCheckFailed, checkPlanned } from './coder-checks.ts';
+import { withRunCache } from '../engine/run-reads.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 
 export const EXIT_OK = 0;
@@ -78,7 +79,8 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const opts: RunOptions = {
     declarations: loaded.workspaces,
     paths: flags.filename ?? [],
-    api: conn.client,
+    // Templates, versions and parameters are read once per run, whoever asks (the checks, the plan, the creates).
+    api: withRunCache(conn.client),
     owners: conn.owners,
     coderUrl: conn.url,
     prune: withPrune && flags.prune === true,
@@ -151,15 +153,15 @@ async function planOnce(flags: CommonFlags): Promise<number> {
 async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
   if (!ready) return EXIT_ERROR;
-  const unknown = await checkDeclared(ready.opts.api, ready.opts.owners, ready.opts.declarations, flags.deletionPolicy ?? 'Orphan');
-  if (unknown.length > 0) {
-    await ready.conn.owners.release();
-    return printDeclarationErrors(flags, unknown, ready.where);
-  }
   const text = flags.output === 'text';
   const colours = painter('stdout');
   const progress = new ApplyProgress({ out: process.stdout, err: process.stderr, colours: painter('stderr') });
-  ready.opts.onPlanned = (report) => progress.start(report);
+  ready.opts.onPlanned = async (report) => {
+    // The same checks as plan's, on the same plan, before the first write.
+    const unknown = await checkPlanned(ready.opts.api, ready.opts.owners, report);
+    if (unknown.length > 0) throw new CoderCheckFailed(unknown);
+    progress.start(report);
+  };
   ready.opts.onOutcome = (key, outcome) =>
     progress.outcome(key, outcome, text ? colourLines(renderOutcome(key, outcome), colours) : undefined);
   ready.conn.client.rateLimiter.onWait = (_path, ms) => progress.waiting(ms);
@@ -172,6 +174,7 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   } catch (error) {
     progress.stop();
     if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
+    if (error instanceof CoderCheckFailed) return printDeclarationErrors(flags, error.errors, ready.where);
     if (error instanceof PruneLimitError && flags.output === 'json') {
       print(JSON.stringify({ errors: [{ message: error.message }] }, null, 2));
       return EXIT_ERROR;

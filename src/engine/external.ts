@@ -88,9 +88,9 @@ export class CoderWorkspaces implements ExternalWorkspaces {
   }
 
   /** Read-only checks of declarations against Coder's users, templates and versions (preflight.ts). */
-  preflight(subjects: PreflightSubject[]): Promise<PreflightProblem[]> {
+  preflight(subjects: PreflightSubject[], knownOwners?: ReadonlySet<string>): Promise<PreflightProblem[]> {
     this.#preflight ??= new Preflight(this.api);
-    return this.#preflight.check(subjects);
+    return this.#preflight.check(subjects, knownOwners);
   }
 
   apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult> {

@@ -46,13 +46,20 @@ export class Preflight {
   readonly #versions = new Map<string, Promise<Found<TemplateVersion>>>();
   readonly #versionsByName = new Map<string, Promise<Found<TemplateVersion>>>();
   readonly #parameters = new Map<string, Promise<Found<TemplateVersionParameter[]>>>();
+  #knownOwners: ReadonlySet<string> = new Set();
 
   constructor(api: CoderApi) {
     this.#api = api;
   }
 
-  /** Every problem of every subject, in the subjects' order. Throws only when Coder cannot be asked at all. */
-  async check(subjects: PreflightSubject[]): Promise<PreflightProblem[]> {
+  /**
+   * Every problem of every subject, in the subjects' order. Throws only when
+   * Coder cannot be asked at all. `knownOwners`: usernames (lowercase) and ids
+   * already seen owning a workspace, so they need no lookup (a plan's list
+   * of workspaces names most owners).
+   */
+  async check(subjects: PreflightSubject[], knownOwners: ReadonlySet<string> = new Set()): Promise<PreflightProblem[]> {
+    this.#knownOwners = knownOwners;
     const problems: PreflightProblem[][] = new Array(subjects.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -67,7 +74,7 @@ export class Preflight {
     const problems: PreflightProblem[] = [];
     const problem = (field: string, message: string) => problems.push({ key: d.key, source: d.source, field, message });
 
-    if (d.owner.toLowerCase() !== 'me') {
+    if (d.owner.toLowerCase() !== 'me' && !this.#knownOwners.has(d.owner.toLowerCase())) {
       const user = await this.#lookup(this.#users, d.owner.toLowerCase(), () => this.#api.getUser(d.owner));
       if ('missing' in user) problem('spec.owner', `owner ${quote(d.owner)} is not a user of this Coder deployment`);
     }

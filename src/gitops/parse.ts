@@ -89,8 +89,7 @@ function checkDocument(ctx: Context): boolean {
       // One slip often yields two errors at one place (a bad indent: a nested mapping and a multi-line key).
       if (seen.has(`${at.line}:${at.column}`)) continue;
       seen.add(`${at.line}:${at.column}`);
-      // A syntax error may be in a file that was never ours (a Secret beside the workspaces): quote no line of it.
-      const ours = /\bcoderops\.dev\//.test(documentText(ctx)) && !/^kind:\s*Secret\b/m.test(documentText(ctx));
+      const ours = quotable(documentText(ctx));
       out.errors.push({
         file: ctx.file,
         document: ctx.document,
@@ -194,8 +193,7 @@ function fail(ctx: Context, segments: PathSegment[], message: string): void {
     ...(field !== undefined ? { field } : {}),
     ...(at ? { line: at.line, column: at.column } : {}),
     message,
-    // The document parsed as one of our kinds: its lines are a workspace spec, safe to quote.
-    ...(at ? frame(ctx, at) : {}),
+    ...(at && quotable(documentText(ctx)) ? frame(ctx, at) : {}),
   });
 }
 
@@ -207,6 +205,16 @@ function lineText(lines: LineCounter, text: string, line: number): string {
   if (start === undefined) return '';
   const end = lines.lineStarts[line] ?? text.length;
   return text.slice(start, end).replace(/\r?\n$/, '');
+}
+
+/**
+ * Only a Workspace's lines are quoted in a code frame: it holds no secret
+ * (tokens live in Secrets and flags). A connection names a URL that may
+ * carry a password (refused, and never to be echoed), and a file that is
+ * not ours at all (a Secret beside the workspaces) is not quoted either.
+ */
+function quotable(text: string): boolean {
+  return /\bkind["']?\s*:\s*["']?Workspace\b/.test(text) && !/Connection\b|\bSecret\b|:\/\/[^/\s"']*@/.test(text);
 }
 
 /** The document's own text (for the checks on what may be quoted). */

@@ -51,8 +51,12 @@ export interface RunOptions {
   deleteTimeoutMs: number;
   now?: () => Date;
   onOutcome?: (key: string, outcome: ActionOutcome) => void;
-  /** apply: the plan is made and nothing is written yet (the CLI's progress learns its total). */
-  onPlanned?: (report: PlanReport) => void;
+  /**
+   * apply: the plan is made and nothing is written yet (the CLI checks it
+   * against Coder and its progress learns the total). Throwing stops the
+   * apply before its first write.
+   */
+  onPlanned?: (report: PlanReport) => void | Promise<void>;
 }
 
 /** A workspace the state records but no declaration names any more. */
@@ -171,7 +175,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const lifecycle = lifecycleFor(opts);
   const { report, state } = await prepare(opts, engine, lifecycle, 'apply');
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
-  opts.onPlanned?.(report);
+  await opts.onPlanned?.(report);
   const now = opts.now ?? (() => new Date());
   const results = await engine.applyAll(report.plans, opts.concurrency);
   // Builds take a while: follow each workspace through the rest of its lifecycle (lifecycle-run.ts).

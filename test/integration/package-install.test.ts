@@ -63,7 +63,10 @@ it('npm pack, installed into an empty directory, runs --help, validate and plan'
   const plan = await run(cwo, ['plan', '-f', join(h.dir, 'ws.yaml'), '--no-state'], {
     cwd: app,
     env: { ...env, CODER_URL: h.sim.url, CODER_SESSION_TOKEN: h.sim.tokenFor('admin') },
-  }).catch((e: { code: number; stdout: string }) => e);
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => e,
+  );
   expect(plan.code).toBe(2);
   expect(plan.stdout).toContain('+ create team-a/packed (owner alice, template docker, name packed, ttl 4h, autostart off)');
 });
