@@ -37,7 +37,7 @@ const EXAMPLES: Record<string, string[]> = {
   run: ['# inside the cluster (the Helm chart passes these)', 'cwo run --leader-elect --namespaces team-a,team-b'],
   completion: [
     'cwo completion bash > /etc/bash_completion.d/cwo',
-    'cwo completion zsh > "${fpath[1]}/_cwo"',
+    'cwo completion zsh > ~/.zsh/completions/_cwo   # a directory on $fpath',
     'cwo completion fish > ~/.config/fish/completions/cwo.fish',
   ],
 };

@@ -10,6 +10,10 @@ import { CLI, startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { SEED } from './seed.ts';
 
 const run = promisify(execFile);
+const ESC = String.fromCharCode(27);
+/** An SGR sequence (colour, bold), and one that sets anything but the reset (0). */
+const SGR = new RegExp(`${ESC}\\[[0-9;]*m`);
+const SGR_SET = new RegExp(`${ESC}\\[[0-9;]*[1-9][0-9;]*m`);
 
 async function hasTmux(): Promise<boolean> {
   try {
@@ -83,7 +87,7 @@ describe.runIf(TMUX)('cwo apply in a terminal', () => {
     expect(end).toContain('Apply complete: 500 created');
     expect(end).toContain('EXIT=0');
     // On a terminal the markers are coloured (tmux reports the escape codes with -e).
-    expect(await screen('apply', true)).toMatch(/\x1b\[[0-9;]*m/);
+    expect(await screen('apply', true)).toMatch(SGR);
     await tmux('kill-session', '-t', 'apply');
   });
 
@@ -93,7 +97,7 @@ describe.runIf(TMUX)('cwo apply in a terminal', () => {
     const end = await until('the end', 'plain', (s) => s.includes('EXIT='));
     expect(end).toContain('✓ create team-a/plain');
     expect(end).toContain('1/1 workspaces');
-    expect(await screen('plain', true)).not.toMatch(/\x1b\[[0-9;]*[1-9][0-9;]*m/);
+    expect(await screen('plain', true)).not.toMatch(SGR_SET);
   });
 });
 
