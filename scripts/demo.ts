@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { startCoderSimulator } from '../src/coder-sim/index.ts';
 import { loadSeedFile } from '../src/coder-sim/seed.ts';
 import { buildProgram } from '../src/cli/program.ts';
+import { painter } from '../src/cli/colour.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const examples = join(root, 'examples', 'workspaces');
@@ -16,8 +17,11 @@ const state = join(dir, 'state.json');
 process.env.CODER_URL = sim.url;
 process.env.CODER_SESSION_TOKEN = sim.tokenFor('admin');
 
+// Bold on a terminal only: `npm run demo > demo.txt` gets plain text.
+const bold = painter('stdout').bold;
+
 function banner(text: string): void {
-  process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m\n`);
+  process.stdout.write(`\n${bold(`== ${text}`)}\n`);
 }
 
 async function cwo(...args: string[]): Promise<number> {

@@ -7,6 +7,7 @@ import { pendingOf } from '../engine/pending-reason.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 import type { PlanReport } from '../gitops/run.ts';
 import { countPlan, countsLine, describeAction, hasChanges, windowLine } from './render.ts';
+import { fitMarkdown, MARKDOWN_LIMIT, type MarkdownSection } from './markdown-budget.ts';
 
 const TITLE = '### coder-workspace-operator plan';
 const SUSPENDED_DETAIL = 'spec.suspend: true: not reconciled; its workspace is left as it is';
@@ -17,12 +18,27 @@ const SUSPENDED_DETAIL = 'spec.suspend: true: not reconciled; its workspace is l
 // a code span or cell, add HTML (an <img> fetches from any host) or bold
 // text. So every quoted text goes through one of these.
 
-/** Plain text: HTML off (`&`, `<`), markdown punctuation escaped. Outside tables too. */
+/**
+ * Plain text: HTML off (`&`, `<`), markdown punctuation escaped, and no
+ * notifications or links from a value: an `@name` would ping that user or
+ * team, and a bare URL would become a link. A zero-width space (as an
+ * entity, after the escaping) breaks both and renders as nothing.
+ */
 export function mdText(text: string): string {
-  return oneLine(text)
+  return capped(oneLine(text))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/[\\`*_[\]~|]/g, '\\$&');
+    .replace(/[\\`*_[\]~|]/g, '\\$&')
+    .replace(/@/g, '@&#8203;')
+    .replace(/(https?|ftp)(:\/\/)/gi, '$1&#8203;$2')
+    .replace(/\bwww\./gi, 'www&#8203;.');
+}
+
+/** One value never takes the whole comment (a 3 MB parameter, say). */
+const VALUE_LIMIT = 2_000;
+
+function capped(text: string): string {
+  return text.length > VALUE_LIMIT ? `${text.slice(0, VALUE_LIMIT)}… (${text.length - VALUE_LIMIT} more characters)` : text;
 }
 
 /** A table cell: plain text whose lines become <br> (a newline would end the row). */
@@ -37,7 +53,7 @@ function cell(text: string): string {
  * splits cells on before it sees the span.
  */
 function code(text: string, inTable = false): string {
-  const body = oneLine(text).replace(/`/g, "'");
+  const body = capped(oneLine(text)).replace(/`/g, "'");
   return `\`${inTable ? body.replace(/\|/g, '\\|') : body}\``;
 }
 
@@ -45,15 +61,18 @@ function oneLine(text: string): string {
   return text.replace(/\r?\n|\r/g, ' ');
 }
 
-export function renderPlanMarkdown(report: PlanReport, source?: string): string {
+/** More changes than this and the table is folded under its summary, so the comment opens on the counts. */
+const OPEN_TABLE_ROWS = 20;
+
+export function renderPlanMarkdown(report: PlanReport, source?: string, limit = MARKDOWN_LIMIT): string {
   const c = countPlan(report);
-  const lines = [TITLE, ''];
-  if (source) lines.push(`Source: ${source}`, '');
-  lines.push(`**${countsLine(c)}**`, '');
+  const head = [TITLE, ''];
+  if (source) head.push(`Source: ${source}`, '');
+  head.push(`**${countsLine(c)}**`, '');
   const rollout = rolloutSummary(report.plans, 'plan');
-  if (rollout) lines.push(mdText(rollout), '');
+  if (rollout) head.push(mdText(rollout), '');
   const window = windowLine(report);
-  if (window) lines.push(mdText(window), '');
+  if (window) head.push(mdText(window), '');
   const rows: string[] = [];
   const inSync: string[] = [];
   const observed: string[] = [];
@@ -82,9 +101,8 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
     rows.push(`| ${code(prune.entry.key, true)} | ${what[0]} | ${cell(what[1]!)} |`);
   }
   for (const s of report.suspended ?? []) rows.push(`| ${code(s.key, true)} | ⏸️ suspended | ${cell(SUSPENDED_DETAIL)} |`);
-  if (rows.length > 0) lines.push('| Workspace | Change | Details |', '| --- | --- | --- |', ...rows, '');
-  else if (!hasChanges(report))
-    lines.push(
+  if (rows.length === 0 && !hasChanges(report))
+    head.push(
       c.observedDrift > 0
         ? 'No changes to apply (the observe-only drift below is not written).'
         : 'No changes: Coder matches the declarations.',
@@ -92,34 +110,55 @@ export function renderPlanMarkdown(report: PlanReport, source?: string): string 
     );
 
   const blocked = report.plans.flatMap((p) => p.blocked.map((b) => `- ${code(p.key)} (${code(b.field)}): ${mdText(b.message)}`));
-  if (blocked.length > 0) lines.push('#### ⛔ Blocked (Coder would refuse these)', '', ...blocked, '');
   const waiting = report.plans.flatMap((p) => {
     const pending = pendingOf(p);
     return pending ? [`- ${code(p.key)} (${mdText(updateWhat(p, report.versions))}; ${pending.reason}): ${mdText(pending.message)}`] : [];
   });
-  if (waiting.length > 0) lines.push('#### ⏳ Updates waiting (rollout control; pending changes)', '', ...waiting, '');
-  if (observed.length > 0) lines.push('#### 👁️ Drift not written (managementPolicies: [Observe])', '', ...observed, '');
-  if (inSync.length > 0) {
-    lines.push(
-      `<details><summary>${inSync.length} workspace(s) in sync</summary>`,
-      '',
-      ...inSync.map((k) => `- ${code(k)}`),
-      '',
-      '</details>',
-      '',
-    );
-  }
-  return lines.join('\n');
+  const folded = rows.length > OPEN_TABLE_ROWS;
+  const table = ['| Workspace | Change | Details |', '| --- | --- | --- |'];
+  const sections: MarkdownSection[] = [
+    { open: ['#### ⛔ Blocked (Coder would refuse these)', ''], items: blocked, close: [''], more: (n) => `- … ${n} more` },
+    { open: ['#### ⏳ Updates waiting (rollout control; pending changes)', ''], items: waiting, close: [''], more: (n) => `- … ${n} more` },
+    {
+      open: ['#### 👁️ Drift not written (managementPolicies: [Observe])', ''],
+      items: observed,
+      close: [''],
+      more: (n) => `- … ${n} more`,
+    },
+    {
+      open: folded ? [`<details><summary>${rows.length} workspace change(s)</summary>`, '', ...table] : table,
+      items: rows,
+      close: folded ? ['', '</details>', ''] : [''],
+      more: (n) => `| … | ${n} more | |`,
+    },
+    {
+      open: [`<details><summary>${inSync.length} workspace(s) in sync</summary>`, ''],
+      items: inSync.map((k) => `- ${code(k)}`),
+      close: ['', '</details>', ''],
+      more: (n) => `- … ${n} more`,
+    },
+  ];
+  return fitMarkdown(
+    head,
+    sections,
+    (omitted, total) =>
+      `> [!NOTE]\n> ${omitted} of ${total} entries are not shown: a pull-request comment holds at most ${limit.toLocaleString('en')} ` +
+      'characters. The whole plan is in the output of `cwo plan -o json` (or `cwo plan` as text), e.g. a CI job artifact.',
+    limit,
+  );
 }
 
 export function renderErrorsMarkdown(errors: DeclarationError[], source?: string): string {
-  const sorted = [...errors].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+  const sorted = [...errors].sort(
+    (a, b) => a.file.localeCompare(b.file) || (a.document ?? 0) - (b.document ?? 0) || (a.line ?? 0) - (b.line ?? 0),
+  );
   const lines = [`${TITLE}: ❌ ${errors.length} error(s)`, ''];
   if (source) lines.push(`Source: ${source}`, '');
   lines.push('| Location | Field | Error |', '| --- | --- | --- |');
   for (const e of sorted) {
     const where = `${e.file}${e.line !== undefined ? `:${e.line}` : ''}${e.column !== undefined ? `:${e.column}` : ''}`;
-    lines.push(`| ${code(where, true)} | ${e.field ? code(e.field, true) : ''} | ${cell(e.message)} |`);
+    const doc = e.document !== undefined ? ` document ${e.document}` : '';
+    lines.push(`| ${code(where, true)}${doc} | ${e.field ? code(e.field, true) : ''} | ${cell(e.message)} |`);
   }
   lines.push('', 'Nothing was planned: every document must be valid before anything is applied.', '');
   return lines.join('\n');

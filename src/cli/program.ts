@@ -2,7 +2,7 @@
 // Exit codes: 0 success / in sync, 1 error, 2 `plan` found changes
 // (like `terraform plan -detailed-exitcode`).
 import { Command, Option } from 'commander';
-import { createLogger } from '../observability/logger.ts';
+import { cliLogger, type LogFormatFlag } from './cli-logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
 import { applyErrors } from '../gitops/apply-errors.ts';
 import { connect, type ConnectionFlags } from './connection.ts';
@@ -15,18 +15,28 @@ import { renderErrorsMarkdown, renderFailureMarkdown, renderPlanMarkdown } from 
 import { syncCommand, type SyncFlags } from './sync-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerExportCommand } from './export-command.ts';
-import { durationMs, positiveInt, pruneLimit } from './arg-parsers.ts';
+import { durationMs } from './arg-parsers.ts';
+import { concurrencyOption, coderOptions, GROUP, inputOptions, outputOptions, stateOptions } from './option-groups.ts';
+import { addExamples } from './help-examples.ts';
+import { registerValidateCommand } from './validate-command.ts';
+import { registerCompletionCommand } from './completion.ts';
+import { connectionRolloutWarnings } from './connection-warnings.ts';
+import { PACKAGE_VERSION } from './package-version.ts';
 import { DeclarationConflictError } from '../gitops/identity.ts';
 import { PruneLimitError } from '../gitops/run.ts';
-import { DEFAULT_PRUNE_LIMIT, formatPruneLimit, type PruneLimit } from '../gitops/prune-limit.ts';
+import type { PruneLimit } from '../gitops/prune-limit.ts';
 import { renderSyncStatus } from './sync-status-table.ts';
 import { loadDeclarations } from '../gitops/load.ts';
 import { connectionRefWarnings } from '../gitops/operator-fields.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
-import { ProgressLine } from './progress.ts';
 import { VersionNames } from '../engine/version-names.ts';
+import { ApplyProgress } from './progress.ts';
+import { colourLines, painter } from './colour.ts';
+import { CoderCheckFailed, checkPlanned } from './coder-checks.ts';
+import { withRunCache } from '../engine/run-reads.ts';
+import type { DeclarationError } from '../gitops/load.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -42,47 +52,11 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   prune?: boolean;
   maxPrune: PruneLimit;
   output: 'text' | 'json' | 'markdown';
-  concurrency: number;
-  deletionPolicy: 'Delete' | 'Orphan';
-  deleteTimeout: number;
+  concurrency?: number;
+  deletionPolicy?: 'Delete' | 'Orphan';
+  deleteTimeout?: number;
   logLevel: string;
-}
-
-/** Shared with sync: the one way to let a source use a state file another source recorded. */
-export const STATE_SOURCE_TAKEOVER = [
-  '--state-source-takeover <source...>',
-  'take over the state entries another source recorded (`files`, `legacy-git`, or `<repository>#<ref>` as the refusal names it)',
-] as const;
-
-const FILENAME = ['-f, --filename <path...>', 'Workspace YAML files or directories (recursive); - reads stdin'] as const;
-
-function withCommonOptions(cmd: Command, outputs = ['text', 'json']): Command {
-  return withRolloutOptions(cmd)
-    .option('--url <url>', 'Coder URL (default: $CODER_URL)')
-    .option('--token-file <file>', 'file holding the Coder session token (default: $CODER_SESSION_TOKEN)')
-    .option('--state <file>', 'state file recording what this tool manages', '.cwo-state.json')
-    .option('--no-state', 'keep no state file (no prune; renames are then planned by name)')
-    .option(STATE_SOURCE_TAKEOVER[0], STATE_SOURCE_TAKEOVER[1])
-    .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
-    .option('--concurrency <n>', 'workspaces changed in parallel', positiveInt, 8)
-    .option('--requests-per-minute <n>', 'client-side rate limit per API path (server default is 512)', positiveInt)
-    .option('--bypass-rate-limit', 'send X-Coder-Bypass-Ratelimit (site Owner tokens only)')
-    .addOption(new Option('--coder-timeout <duration>', 'timeout of one Coder API attempt').argParser(durationMs).default(30_000, '30s'))
-    .option('--max-list-items <n>', 'most workspaces the list may hold (a server reporting more is refused)', positiveInt, 100_000)
-    .addOption(
-      new Option('--list-deadline <duration>', 'the whole workspace list (every page) must end within this')
-        .argParser(durationMs)
-        .default(300_000, '5m'),
-    )
-    .addOption(
-      new Option('--deletion-policy <policy>', 'deletionPolicy for specs that do not set one')
-        .choices(['Orphan', 'Delete'])
-        .default('Orphan'),
-    )
-    .addOption(
-      new Option('--delete-timeout <duration>', 'how long to wait for a delete build').argParser(durationMs).default(600_000, '10m'),
-    )
-    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn'));
+  logFormat: LogFormatFlag;
 }
 
 /**
@@ -97,26 +71,30 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const where = fromGit ? `${code(flags.path ?? '.')} at ${code(fromGit.commit.slice(0, 12))}` : undefined;
   if (loaded.errors.length > 0) {
     if (flags.output === 'markdown') print(renderErrorsMarkdown(loaded.errors, where));
-    else print(flags.output === 'json' ? JSON.stringify(errorsJson(loaded.errors), null, 2) : renderErrors(loaded.errors));
+    else if (flags.output === 'json') print(JSON.stringify(errorsJson(loaded.errors), null, 2));
+    else printText(renderErrors(loaded.errors));
     return undefined;
   }
   // A bad window is a usage error before any call to Coder.
   const rollout = rolloutFromFlags(flags as unknown as RolloutFlags);
-  for (const warning of connectionRefWarnings(loaded.workspaces)) process.stderr.write(`warning: ${warning}\n`);
-  const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
+  for (const warning of [...connectionRefWarnings(loaded.workspaces), ...connectionRolloutWarnings(loaded.ignored)])
+    process.stderr.write(`warning: ${warning}\n`);
+  const logger = cliLogger(flags);
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
     paths: flags.filename ?? [],
-    api: conn.client,
+    // Templates, versions and parameters are read once per run, whoever asks (the checks, the plan, the creates).
+    api: withRunCache(conn.client),
     owners: conn.owners,
     coderUrl: conn.url,
     me: { id: conn.me.id, username: conn.me.username },
     prune: withPrune && flags.prune === true,
     maxPrune: flags.maxPrune,
-    defaultDeletionPolicy: flags.deletionPolicy,
-    concurrency: flags.concurrency,
-    deleteTimeoutMs: flags.deleteTimeout,
+    // Commands without these flags (plan, status) never apply or delete.
+    defaultDeletionPolicy: flags.deletionPolicy ?? 'Orphan',
+    concurrency: flags.concurrency ?? 8,
+    deleteTimeoutMs: flags.deleteTimeout ?? 600_000,
   };
   if (fromGit) opts.sources = gitSources(fromGit.repository, flags.ref ?? '', flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
@@ -159,13 +137,13 @@ async function planOnce(flags: CommonFlags): Promise<number> {
   if (!ready) return EXIT_ERROR;
   try {
     const report = await runPlan(ready.opts);
+    // A plan that reads fine but whose apply would fail per workspace is no plan to merge on.
+    const unknown = await checkPlanned(ready.opts.api, ready.opts.owners, report);
+    if (unknown.length > 0) return printDeclarationErrors(flags, unknown, ready.where);
     if (flags.output === 'markdown') print(renderPlanMarkdown(report, ready.where));
-    else
-      print(
-        flags.output === 'json'
-          ? JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2)
-          : renderPlanText(report),
-      );
+    else if (flags.output === 'json')
+      print(JSON.stringify({ ...(planJson(report) as object), pruneRefusal: report.pruneRefusal }, null, 2));
+    else printText(renderPlanText(report));
     if (report.pruneRefusal) {
       if (flags.output === 'markdown') print(renderFailureMarkdown(report.pruneRefusal));
       return EXIT_ERROR; // apply would refuse to run
@@ -183,11 +161,20 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   const ready = await setUp(flags, true);
   if (!ready) return EXIT_ERROR;
   const text = flags.output === 'text';
-  const progress = new ProgressLine(process.stdout);
+  const colours = painter('stdout');
+  const progress = new ApplyProgress({ out: process.stdout, err: process.stderr, colours: painter('stderr') });
   // The names the plan resolves (`v1 → v2`) serve apply's lines as they print.
   const versions = new VersionNames(ready.opts.api);
   ready.opts.versionNames = versions;
-  if (text) ready.opts.onOutcome = (key, outcome) => progress.print(renderOutcome(key, outcome, versions));
+  ready.opts.onPlanned = async (report) => {
+    // The same checks as plan's, on the same plan, before the first write.
+    const unknown = await checkPlanned(ready.opts.api, ready.opts.owners, report);
+    if (unknown.length > 0) throw new CoderCheckFailed(unknown);
+    progress.start(report);
+  };
+  ready.opts.onOutcome = (key, outcome) =>
+    progress.outcome(key, outcome, text ? colourLines(renderOutcome(key, outcome, versions), colours) : undefined);
+  ready.conn.client.rateLimiter.onWait = (_path, ms) => progress.waiting(ms);
   // SIGINT/SIGTERM: no new build starts, builds in flight are awaited (bounded), the owed starts are
   // recorded and the summary printed; a second signal ends the process at once.
   const interrupt = new AbortController();
@@ -203,13 +190,15 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   ready.opts.signal = interrupt.signal;
   try {
     const report = await runApply(ready.opts);
-    progress.done();
-    print(text ? renderApplySummary(report) : JSON.stringify(applyJson(report), null, 2));
+    progress.stop();
+    if (text) printText(renderApplySummary(report));
+    else print(JSON.stringify(applyJson(report), null, 2));
     if (report.interrupted) return EXIT_INTERRUPTED;
     return applyErrors(report).length > 0 ? EXIT_ERROR : EXIT_OK;
   } catch (error) {
-    progress.done();
+    progress.stop();
     if (error instanceof DeclarationConflictError) return printConflicts(flags, error, ready.where);
+    if (error instanceof CoderCheckFailed) return printDeclarationErrors(flags, error.errors, ready.where);
     if (error instanceof PruneLimitError && flags.output === 'json') {
       print(JSON.stringify({ errors: [{ message: error.message }] }, null, 2));
       return EXIT_ERROR;
@@ -224,8 +213,13 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
 
 /** Declarations that contradict each other or the state, found before any write: reported like invalid ones. */
 function printConflicts(flags: CommonFlags, error: DeclarationConflictError, where: string | undefined): number {
-  if (flags.output === 'markdown') print(renderErrorsMarkdown(error.errors, where));
-  else print(flags.output === 'json' ? JSON.stringify(errorsJson(error.errors), null, 2) : renderErrors(error.errors));
+  return printDeclarationErrors(flags, error.errors, where);
+}
+
+function printDeclarationErrors(flags: CommonFlags, errors: DeclarationError[], where: string | undefined): number {
+  if (flags.output === 'markdown') print(renderErrorsMarkdown(errors, where));
+  else if (flags.output === 'json') print(JSON.stringify(errorsJson(errors), null, 2));
+  else printText(renderErrors(errors));
   return EXIT_ERROR;
 }
 
@@ -248,13 +242,9 @@ async function statusCommand(flags: CommonFlags): Promise<number> {
   }
 }
 
-function maxPruneOption(): Option {
-  return new Option(
-    '--max-prune <n|n%|all>',
-    'refuse a prune that would delete more workspaces than this (a count, a share of those managed in scope, or all)',
-  )
-    .argParser(pruneLimit)
-    .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT));
+/** Text output for people: coloured on a terminal (colour.ts), plain otherwise. */
+function printText(text: string): void {
+  print(colourLines(text, painter('stdout')));
 }
 
 function print(text: string): void {
@@ -263,29 +253,62 @@ function print(text: string): void {
 
 export function buildProgram(run: (code: number) => void): Command {
   const program = new Command('coder-workspace-operator')
-    .description('Declarative management of Coder workspaces')
-    .version(process.env.npm_package_version ?? '0.1.0')
-    .showHelpAfterError();
+    .description('Declarative management of Coder workspaces (alias: cwo)')
+    .version(process.env.npm_package_version ?? PACKAGE_VERSION)
+    // A typo gets one line and commander's did-you-mean, not the whole help.
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
   const action = (fn: (flags: CommonFlags) => Promise<number>) => async (flags: CommonFlags) => run(await fn(flags));
-  withGitOptions(withCommonOptions(program.command('plan'), ['text', 'json', 'markdown']), durationMs, false)
-    .description('show what apply would change in Coder (exit 0: in sync, 2: changes, 1: error)')
-    .option(...FILENAME)
-    .option('--prune', 'also plan deleting/orphaning workspaces no longer declared')
-    .addOption(maxPruneOption())
-    .action(action(planCommand));
-  withCommonOptions(program.command('apply'))
-    .description('make Coder match the declarations')
-    .requiredOption(...FILENAME)
-    .option('--prune', 'delete or orphan (by deletionPolicy) workspaces this tool manages that are no longer declared')
-    .addOption(maxPruneOption())
-    .action(action(applyCommand));
-  withCommonOptions(program.command('status'))
-    .description('table of declared workspaces with their Coder state and drift, or of a sync status file')
-    .option(...FILENAME)
-    .option('--status-file <file>', 'print the status file sync writes instead (no Coder call)')
-    .action(action(statusCommand));
-  withGitOptions(withCommonOptions(program.command('sync')), durationMs, true)
-    .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply')
+
+  registerValidateCommand(program, run);
+
+  const plan = inputOptions(program.command('plan'), false).description(
+    'show what apply would change in Coder (exit 0: in sync, 2: changes, 1: error)',
+  );
+  outputOptions(plan, ['text', 'json', 'markdown']);
+  coderOptions(plan);
+  stateOptions(plan, { prune: 'also plan deleting/orphaning workspaces no longer declared', deletionPolicy: true });
+  withRolloutOptions(plan.optionsGroup(GROUP.rollout));
+  withGitOptions(plan.optionsGroup(GROUP.git), durationMs, false);
+  addExamples(plan.action(action(planCommand)));
+
+  const apply = inputOptions(program.command('apply'), true).description('make Coder match the declarations');
+  outputOptions(apply, ['text', 'json']);
+  coderOptions(apply);
+  stateOptions(apply, {
+    prune: 'delete or orphan (by deletionPolicy) workspaces this tool manages that are no longer declared',
+    deletionPolicy: true,
+    deleteTimeout: true,
+  });
+  concurrencyOption(apply);
+  withRolloutOptions(apply.optionsGroup(GROUP.rollout));
+  addExamples(apply.action(action(applyCommand)));
+
+  const status = inputOptions(program.command('status'), false).description(
+    'table of declared workspaces with their Coder state and drift, or of a sync status file',
+  );
+  status.option('--status-file <file>', 'print the status file sync writes instead (no Coder call)');
+  outputOptions(status, ['text', 'json']);
+  coderOptions(status);
+  stateOptions(status, {});
+  withRolloutOptions(status.optionsGroup(GROUP.rollout));
+  addExamples(status.action(action(statusCommand)));
+
+  const sync = program
+    .command('sync')
+    .description('follow a git ref: on every new commit (and every resync period) validate, plan and apply');
+  withGitOptions(sync.optionsGroup(GROUP.input), durationMs, true);
+  outputOptions(sync, ['text', 'json']);
+  coderOptions(sync);
+  stateOptions(sync, {
+    prune: 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)',
+    deletionPolicy: true,
+    deleteTimeout: true,
+  });
+  concurrencyOption(sync);
+  withRolloutOptions(sync.optionsGroup(GROUP.rollout));
+  sync
+    .optionsGroup(GROUP.sync)
     .addOption(new Option('--interval <duration>', 'how often to fetch').argParser(durationMs).default(60_000, '1m'))
     .addOption(
       new Option('--resync <duration>', 're-plan an unchanged commit this often, to correct drift')
@@ -293,14 +316,14 @@ export function buildProgram(run: (code: number) => void): Command {
         .default(600_000, '10m'),
     )
     .option('--allow-short-intervals', 'allow --interval below 10s and --resync below 1m (tests, benchmarks against a local simulator)')
-    .option('--prune', 'delete or orphan workspaces sync manages that the repository no longer declares (within --path)')
-    .addOption(maxPruneOption())
     .option('--allow-history-rewrite', 'apply a commit that does not descend from the last applied one (after a force-push)')
     .option('--status-file <file>', 'JSON status written after every tick, read back on start')
     .option('--once', 'run one tick and exit (0: in sync or applied, 1: error); never starts the HTTP server')
-    .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080')
-    .action(async (flags: SyncFlags) => run(await syncCommand(flags)));
-  registerRunCommand(program, run);
-  registerExportCommand(program, run);
+    .option('--metrics-bind-address <addr>', '/metrics, /healthz, /readyz while sync runs; 0 disables', '127.0.0.1:8080');
+  addExamples(sync.action(async (flags: SyncFlags) => run(await syncCommand(flags))));
+
+  addExamples(registerRunCommand(program, run));
+  addExamples(registerCompletionCommand(program));
+  addExamples(registerExportCommand(program, run));
   return program;
 }

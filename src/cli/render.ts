@@ -7,6 +7,7 @@ import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
 import type { VersionChange, VersionNames } from '../engine/version-names.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
+import { createSettings } from './create-settings.ts';
 
 function ttl(ms: number | null | undefined): string {
   if (ms === undefined) return 'template default';
@@ -28,9 +29,7 @@ function onOff(b: boolean | undefined): string {
 export function describeAction(key: string, action: Action, versions?: VersionNames): string {
   switch (action.kind) {
     case 'create': {
-      const c = action.create;
-      const from = c.template !== undefined ? `template ${c.template}` : `template version ${c.templateVersion}`;
-      return `${action.recreate ? 'recreate' : 'create'} ${key} (owner ${c.owner}, ${from}, name ${c.name})`;
+      return `${action.recreate ? 'recreate' : 'create'} ${key} (${createSettings(action.create)})`;
     }
     case 'rename':
       return `rename ${key}: ${action.from} -> ${action.to}`;
@@ -212,19 +211,26 @@ function planLines(plan: WorkspacePlan, adopting: boolean, versions?: VersionNam
   return lines;
 }
 
-export function renderErrors(errors: DeclarationError[]): string {
+export function renderErrors(errors: DeclarationError[], consequence = 'nothing was changed in Coder.'): string {
   // In reading order: file, then document, then line.
   const sorted = [...errors].sort(
     (a, b) => a.file.localeCompare(b.file) || (a.document ?? -1) - (b.document ?? -1) || (a.line ?? 0) - (b.line ?? 0),
   );
-  const lines = sorted.map((e) => `error: ${formatDeclarationError(e)}`);
-  lines.push('', `${errors.length} error(s); nothing was changed in Coder.`);
+  const lines = sorted.flatMap((e) => [`error: ${formatDeclarationError(e)}`, ...(e.frame ? [indent(e.frame)] : [])]);
+  lines.push('', `${errors.length} error(s); ${consequence}`);
   return lines.join('\n');
 }
 
-/** `--output json` for a run stopped by invalid declarations. */
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** `--output json` for a run stopped by invalid declarations (code frames are for people: left out). */
 export function errorsJson(errors: DeclarationError[]): unknown {
-  return { errors };
+  return { errors: errors.map(({ frame: _frame, ...e }) => e) };
 }
 
 export function renderOutcome(key: string, outcome: ActionOutcome, versions?: VersionNames): string {

@@ -74,8 +74,10 @@ export function rolloutSummary(plans: WorkspacePlan[], verb: 'plan' | 'apply'): 
     .filter((r) => (c[PENDING_KEY[r]] ?? 0) > 0)
     .map((r) => `${c[PENDING_KEY[r]]} ${PENDING_SUMMARY[r]}, `)
     .join('');
+  // Only declarations that manage spec.version or spec.parameters have a rollout: say how many of all.
+  const managed = Object.values(c).reduce((a, b) => a + (b ?? 0), 0);
   return (
-    `Rollout: ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
+    `Rollout (${managed} of ${plans.length} workspace(s) manage their version or parameters): ${c.upToDate} up to date, ${c.updating} ${verb === 'plan' ? 'to update' : 'updating'}, ` +
     `${c.waitingForWindow} ${PENDING_SUMMARY.window}, ${c.waitingForStop} ${PENDING_SUMMARY.stop}, ` +
     `${c.waitingForSlot} ${PENDING_SUMMARY.slot}, ${extra}${c.blocked} blocked, ${c.failed} failed${c.rolledBack > 0 ? `, ${c.rolledBack} rolled back` : ''}.`
   );

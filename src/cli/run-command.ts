@@ -53,7 +53,7 @@ export function registerRunCommand(program: Command, run: (code: number) => void
     .command('run')
     .description('run the Kubernetes operator: watch Workspaces and keep Coder in line with them')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else the in-cluster service account)')
-    .option('--namespaces <a,b>', 'watch only these namespaces (default: all)', list, [])
+    .addOption(new Option('--namespaces <a,b>', 'watch only these namespaces').argParser(list).default([], 'all'))
     .option('--leader-elect', 'elect a leader with a Lease so several replicas can run; only the leader reconciles')
     .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE)')
     .option(

@@ -8,13 +8,15 @@ export function renderStatusTable(report: PlanReport): string {
     const ready = status?.conditions?.find((c) => c.type === 'Ready');
     const synced = status?.conditions?.find((c) => c.type === 'Synced');
     const build = plan.observed ? `${plan.observed.latestBuild.transition}/${plan.observed.latestBuild.status}` : '-';
+    // A dormant workspace cannot be used (Coder stops it and nobody can start it), whatever its last build says.
+    const dormant = plan.observed?.dormant === true;
     return [
       plan.key,
       plan.desired.owner,
       plan.observed?.name ?? plan.desired.name,
       plan.observed?.id ?? '(not created)',
-      build,
-      ready ? `${ready.status} (${ready.reason})` : '-',
+      dormant ? `dormant (${build})` : build,
+      dormant ? 'False (Dormant)' : ready ? `${ready.status} (${ready.reason})` : '-',
       synced ? `${synced.status} (${synced.reason})` : '-',
       plan.drift.length > 0 ? plan.drift.join(',') : plan.blocked.map((b) => `blocked:${b.field}`).join(',') || '-',
     ];

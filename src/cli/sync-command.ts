@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { SyncTicker, type CoderSession, type TickResult } from '../gitops/sync.ts';
 import { readSyncStatus } from '../gitops/sync-status.ts';
 import { startHttpServer } from '../observability/http-server.ts';
-import { createLogger } from '../observability/logger.ts';
+import { cliLogger, type LogFormatFlag } from './cli-logger.ts';
 import { OperatorMetrics } from '../observability/metrics.ts';
 import { connect, readUrl, type Connection, type ConnectionFlags } from './connection.ts';
 import { openGitSource, type GitFlags } from './git-flags.ts';
@@ -31,13 +31,14 @@ export interface SyncFlags extends ConnectionFlags, GitFlags {
   deletionPolicy: 'Delete' | 'Orphan';
   deleteTimeout: number;
   logLevel: string;
+  logFormat?: LogFormatFlag;
   metricsBindAddress: string;
 }
 
 const GOOD: TickResult[] = ['Applied', 'UpToDate', 'Unchanged'];
 
 export async function syncCommand(flags: SyncFlags): Promise<number> {
-  const logger = createLogger({ level: flags.logLevel, destination: process.stderr });
+  const logger = cliLogger(flags);
   const metrics = new OperatorMetrics();
   // A malformed Coder URL is no passing outage: refuse it before the first tick, like a bad flag.
   readUrl(flags, process.env);

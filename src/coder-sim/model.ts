@@ -37,6 +37,10 @@ export interface SimParameter {
   /** Ephemeral values last one build; the next falls back to the default. */
   ephemeral: boolean;
   defaultValue: string;
+  /** codersdk's parameter types: string, number, bool, list(string). */
+  type: string;
+  /** The values a user may pick; empty: any. */
+  options: { name: string; value: string }[];
 }
 
 export interface SimTemplate {

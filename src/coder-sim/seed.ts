@@ -34,6 +34,9 @@ export interface SeedParameter {
   mutable?: boolean;
   ephemeral?: boolean;
   default_value?: string;
+  /** Default string. */
+  type?: 'string' | 'number' | 'bool' | 'list(string)';
+  options?: { name?: string; value: string }[];
 }
 
 export interface SeedTemplate {

@@ -211,6 +211,8 @@ export class SimState {
         mutable: p.mutable ?? true,
         ephemeral: p.ephemeral ?? false,
         defaultValue: p.default_value ?? '',
+        type: p.type ?? 'string',
+        options: (p.options ?? []).map((o) => ({ name: o.name ?? o.value, value: o.value })),
       })),
       createdAt: this.now(),
       failBuilds: seed.fail_builds ?? false,

@@ -25,7 +25,11 @@ export interface PathRateLimiterOptions {
   now?: () => number;
   /** Must advance `now` by ms when tests inject both. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told each time requests on a path are held back, and how long until the last one queued there may go (progress output). */
+  onWait?: WaitListener;
 }
+
+export type WaitListener = (path: string, ms: number) => void;
 
 interface Waiter {
   resolve: () => void;
@@ -33,6 +37,7 @@ interface Waiter {
 }
 
 interface Bucket {
+  key: string;
   tokens: number;
   refilledAt: number;
   /** Set from X-RateLimit-Reset when the server says the window is spent. */
@@ -51,6 +56,8 @@ export class PathRateLimiter {
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #buckets = new Map<string, Bucket>();
+  /** Settable after construction: the CLI's progress output listens once the client exists. */
+  onWait: WaitListener | undefined;
 
   constructor(opts: PathRateLimiterOptions) {
     if (!(opts.requestsPerMinute > 0) || !Number.isFinite(opts.requestsPerMinute)) {
@@ -62,6 +69,7 @@ export class PathRateLimiter {
     this.#msPerToken = 60_000 / opts.requestsPerMinute;
     this.#now = opts.now ?? Date.now;
     this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.onWait = opts.onWait;
   }
 
   /** Resolves when a request on `key` may go out. Callers are served first come, first served. */
@@ -101,6 +109,7 @@ export class PathRateLimiter {
         const untilToken = bucket.tokens >= 1 ? 0 : Math.ceil((1 - bucket.tokens) * this.#msPerToken);
         const wait = Math.max(bucket.heldUntil - now, untilToken);
         if (wait > 0) {
+          this.onWait?.(bucket.key, wait + (bucket.waiters.length - 1) * this.#msPerToken);
           await this.#sleep(wait);
           continue;
         }
@@ -125,7 +134,7 @@ export class PathRateLimiter {
     let bucket = this.#buckets.get(key);
     if (bucket) return bucket;
     if (this.#buckets.size >= SWEEP_AT) this.#sweep(now);
-    bucket = { tokens: this.burst, refilledAt: now, heldUntil: 0, waiters: [], draining: false };
+    bucket = { key, tokens: this.burst, refilledAt: now, heldUntil: 0, waiters: [], draining: false };
     this.#buckets.set(key, bucket);
     return bucket;
   }

@@ -134,6 +134,10 @@ export interface TemplateVersionParameter {
   ephemeral: boolean;
   required: boolean;
   default_value: string;
+  /** string, number, bool or list(string); absent from servers or fakes that do not say. */
+  type?: string;
+  /** The values a user may pick; empty or absent: any value of the type. */
+  options?: { name: string; value: string }[];
 }
 
 /** codersdk.User (subset). */

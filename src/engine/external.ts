@@ -9,6 +9,7 @@ import { isGone, isNotFound } from '../coder/errors.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
 import { CreateResolver } from './resolve.ts';
+import { Preflight, type PreflightProblem, type PreflightSubject } from './preflight.ts';
 import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
 /** Hands out clients acting as a workspace owner (src/coder/owner-tokens.ts). */
@@ -57,6 +58,8 @@ export class CoderWorkspaces implements ExternalWorkspaces {
   /** One per adapter: it caches template and organization lookups for the creates it resolves. */
   readonly #resolver: CreateResolver;
   readonly #onOutcome: CoderWorkspacesOptions['onOutcome'];
+  /** Made on first use; its lookups are cached for the adapter's life (one run of the CLI). */
+  #preflight: Preflight | undefined;
 
   constructor(api: CoderApi, owners: OwnerApis, opts: CoderWorkspacesOptions = {}) {
     this.api = api;
@@ -95,6 +98,12 @@ export class CoderWorkspaces implements ExternalWorkspaces {
     // The connection's own user needs no minted token, so there are no scopes to report.
     const via = asOwner === this.api ? undefined : this.#owners.scopesInUse;
     return mine.filter((ws) => ws.owner_id === owner.id).map((ws) => ({ ...toObserved(ws, true), ...(via ? { favoriteVia: via } : {}) }));
+  }
+
+  /** Read-only checks of declarations against Coder's users, templates and versions (preflight.ts). */
+  preflight(subjects: PreflightSubject[], knownOwners?: ReadonlySet<string>): Promise<PreflightProblem[]> {
+    this.#preflight ??= new Preflight(this.api);
+    return this.#preflight.check(subjects, knownOwners);
   }
 
   apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult> {

@@ -7,7 +7,7 @@ import type { AutomaticUpdates, WorkspaceBuildParameter } from '../coder/types.t
 export interface SourceRef {
   /** File path, `-` for stdin, or `namespace/name` for a cluster resource. */
   file: string;
-  /** 0-based index of the YAML document in the file. */
+  /** Which YAML document of the file, counted from 1. */
   document?: number;
 }
 

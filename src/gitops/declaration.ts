@@ -2,11 +2,11 @@
 // CLI that prints it. Errors carry only paths, positions and spec text: a
 // declaration never holds a secret (tokens live in Secrets or flags), and we
 // never echo source lines that might (see parse.ts).
-import type { Workspace } from '../api/schema.ts';
+import type { RolloutPolicy, Workspace } from '../api/schema.ts';
 
 export interface DeclarationError {
   file: string;
-  /** 0-based index of the YAML document in the file. */
+  /** Which YAML document of the file, counted from 1. */
   document?: number;
   /** Field path inside the document, e.g. `spec.ttl` or `items[3].spec.ttl`. */
   field?: string;
@@ -15,9 +15,16 @@ export interface DeclarationError {
   /** 1-based. */
   column?: number;
   message: string;
+  /**
+   * The lines around the position with a caret (text output only; never in
+   * -o json or markdown). Only for documents of our kinds: a file that is
+   * not ours (a Secret) is never quoted.
+   */
+  frame?: string;
 }
 
 export interface LoadedWorkspace {
+  /** document: counted from 1. */
   source: { file: string; document: number };
   workspace: Workspace;
   /** `${namespace}/${metadata.name}`; namespace defaults to `default`. */
@@ -30,6 +37,9 @@ export interface IgnoredDocument {
   file: string;
   document: number;
   kind: string;
+  name?: string;
+  /** A connection's spec.rollout: the operator's policy, which the CLI takes from flags instead. */
+  rollout?: RolloutPolicy;
 }
 
 export interface LoadResult {

@@ -59,6 +59,32 @@ export class ReadBudget {
   }
 }
 
+/**
+ * What to do about a document that is too big. Many workspaces in one
+ * document (a List) can be split; one huge value cannot, and splitting the
+ * document would not help: say where the value is.
+ */
+function sizeAdvice(text: string, start: number, end: number, startLine: number): string {
+  let longest = 0;
+  let longestLine = startLine;
+  let line = startLine;
+  for (let at = start; at < end; line++) {
+    const next = text.indexOf('\n', at);
+    const stop = next === -1 || next > end ? end : next;
+    if (stop - at > longest) {
+      longest = stop - at;
+      longestLine = line;
+    }
+    at = stop + 1;
+  }
+  if (longest * 2 >= end - start)
+    return (
+      `line ${longestLine} alone is ${size(longest)}: no workspace setting needs a value that large ` +
+      '(Kubernetes stores objects of at most 1.5 MiB); check what was pasted there'
+    );
+  return 'split it into documents separated by --- (a List into several)';
+}
+
 // A document starts at a `---` line; `...` ends one. Markers are only
 // markers at the start of a line, and YAML allows no scalar to run past one,
 // so splitting at them finds the documents without parsing.
@@ -66,7 +92,7 @@ const MARKER = /^(---|\.\.\.)(?=[ \t\r\n]|$)/gm;
 
 /**
  * The document count and sizes of a file's text, checked with one scan:
- * the errors name the document (0-based, as the parser counts) and its line.
+ * the errors name the document (from 1, as the parser's callers count) and its line.
  */
 export function documentLimitErrors(file: string, text: string): DeclarationError[] {
   if (text.length <= LIMITS.documentBytes && text.length < LIMITS.documentsPerFile * 4) return []; // cannot exceed either bound
@@ -87,11 +113,9 @@ export function documentLimitErrors(file: string, text: string): DeclarationErro
     if (end - start > LIMITS.documentBytes) {
       errors.push({
         file,
-        document: Math.max(document, 0),
+        document: Math.max(document, 0) + 1,
         line: startLine,
-        message:
-          `the document is ${size(end - start)}, more than the ${size(LIMITS.documentBytes)} one document may have; ` +
-          'split it into documents separated by ---',
+        message: `the document is ${size(end - start)}, more than the ${size(LIMITS.documentBytes)} one document may have; ${sizeAdvice(text, start, end, startLine)}`,
       });
     }
   };
@@ -106,7 +130,7 @@ export function documentLimitErrors(file: string, text: string): DeclarationErro
     if (document >= LIMITS.documentsPerFile) {
       errors.push({
         file,
-        document,
+        document: document + 1,
         line: lineOf(m.index),
         message: `has more than ${LIMITS.documentsPerFile} documents, the most one file may have; split it`,
       });

@@ -1,7 +1,8 @@
 // One file's text → its declarations. Every document is checked even when
 // an earlier one is broken, so a user sees all their mistakes in one run.
+import { codeFrameColumns } from '@babel/code-frame';
 import { Composer, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
-import { API_VERSION, type Workspace } from '../api/schema.ts';
+import { API_VERSION, type RolloutPolicy, type Workspace } from '../api/schema.ts';
 import {
   validateClusterCoderConnection,
   validateCoderConnection,
@@ -13,6 +14,7 @@ import { formatPath } from '../api/field-error.ts';
 import type { DeclarationError, IgnoredDocument, LoadedWorkspace } from './declaration.ts';
 import { locate, parseFieldPath, type PathSegment, type Position } from './locate.ts';
 import { documentLimitErrors } from './limits.ts';
+import { slipHint } from './slips.ts';
 
 /** A valid Workspace and where its identity fields are, for the cross-document checks. */
 export interface Declared {
@@ -42,11 +44,15 @@ const SUPPORTED = `supported are ${OUR_KIND_NAMES}, and List (apiVersion v1)`;
 
 interface Context {
   file: string;
+  text: string;
   document: number;
   doc: Document.Parsed;
   lines: LineCounter;
   out: ParsedFile;
 }
+
+/** Code frames per file: enough to see the mistakes, bounded so a file of 10,000 broken documents stays fast. */
+const FRAMES_PER_FILE = 20;
 
 export function parseFile(file: string, text: string): ParsedFile {
   // Too many or too large documents are refused unparsed: the parser's cost grows with the text.
@@ -58,9 +64,11 @@ export function parseFile(file: string, text: string): ParsedFile {
   // all parsed up front (parseAllDocuments): a file of 10,000 documents then
   // never holds 10,000 syntax trees at once, which was most of plan's memory.
   const documents = new Composer().compose(new Parser(lines.addNewLine).parse(text));
-  let document = 0;
+  // Numbered from 1, as people count (and as every message and -o json says).
+  let document = 1;
   let declaresSomething = false;
-  for (const doc of documents) declaresSomething = checkDocument({ file, document: document++, doc, lines, out }) || declaresSomething;
+  for (const doc of documents)
+    declaresSomething = checkDocument({ file, text, document: document++, doc, lines, out }) || declaresSomething;
   if (!declaresSomething) {
     // Read as "nothing declared", an emptied or truncated file would make --prune delete all it used to declare.
     out.errors.push({
@@ -76,8 +84,22 @@ export function parseFile(file: string, text: string): ParsedFile {
 function checkDocument(ctx: Context): boolean {
   const { doc, lines, out } = ctx;
   if (doc.errors.length > 0) {
-    for (const e of doc.errors)
-      out.errors.push({ file: ctx.file, document: ctx.document, ...yamlPosition(e, lines), message: yamlMessage(e) });
+    const seen = new Set<string>();
+    for (const e of doc.errors) {
+      const at = yamlPosition(e, lines, ctx.text);
+      // One slip often yields two errors at one place (a bad indent: a nested mapping and a multi-line key).
+      if (seen.has(`${at.line}:${at.column}`)) continue;
+      seen.add(`${at.line}:${at.column}`);
+      const ours = quotable(documentText(ctx));
+      out.errors.push({
+        file: ctx.file,
+        document: ctx.document,
+        line: at.line,
+        column: at.column,
+        message: at.why ? `${at.why} (${yamlMessage(e)})` : yamlMessage(e),
+        ...(ours ? frame(ctx, at) : {}),
+      });
+    }
     return true;
   }
   let value: unknown;
@@ -129,7 +151,18 @@ function dispatch(ctx: Context, value: unknown, prefix: PathSegment[]): boolean 
   }
   // A connection is a declaration (of the operator's); a run of only connections declares no Workspace, which prune refuses (run.ts).
   if (kind === 'Workspace') declare(ctx, result.value as Workspace, prefix);
-  else ctx.out.ignored.push({ file: ctx.file, document: ctx.document, kind });
+  else {
+    // Kept so the CLI can say it does not read a connection's rollout policy (the operator does).
+    const spec = (result.value as { spec?: { rollout?: RolloutPolicy } }).spec;
+    const name = (result.value as { metadata?: { name?: string } }).metadata?.name;
+    ctx.out.ignored.push({
+      file: ctx.file,
+      document: ctx.document,
+      kind,
+      ...(name !== undefined ? { name } : {}),
+      ...(spec?.rollout ? { rollout: spec.rollout } : {}),
+    });
+  }
   return true;
 }
 
@@ -153,7 +186,8 @@ function declare(ctx: Context, workspace: Workspace, prefix: PathSegment[]): voi
 
 function fieldError(ctx: Context, prefix: PathSegment[], e: FieldError): void {
   const segments = [...prefix, ...parseFieldPath(e.path)];
-  fail(ctx, segments, e.message);
+  const hint = slipHint(segments, ctx.doc.getIn(segments));
+  fail(ctx, segments, hint ? `${e.message}; ${hint}` : e.message);
 }
 
 function fail(ctx: Context, segments: PathSegment[], message: string): void {
@@ -165,12 +199,84 @@ function fail(ctx: Context, segments: PathSegment[], message: string): void {
     ...(field !== undefined ? { field } : {}),
     ...(at ? { line: at.line, column: at.column } : {}),
     message,
+    ...(at && quotable(documentText(ctx)) ? frame(ctx, at) : {}),
   });
 }
 
-function yamlPosition(e: YAMLError, lines: LineCounter): { line?: number; column?: number } {
-  const { line, col } = lines.linePos(e.pos[0]);
-  return { line, column: col };
+const framesMade = new WeakMap<ParsedFile, number>();
+
+/** One line's text (1-based), without reading the file past it. */
+function lineText(lines: LineCounter, text: string, line: number): string {
+  const start = lines.lineStarts[line - 1];
+  if (start === undefined) return '';
+  const end = lines.lineStarts[line] ?? text.length;
+  return text.slice(start, end).replace(/\r?\n$/, '');
+}
+
+/**
+ * Only a Workspace's lines are quoted in a code frame: it holds no secret
+ * (tokens live in Secrets and flags). A connection names a URL that may
+ * carry a password (refused, and never to be echoed), and a file that is
+ * not ours at all (a Secret beside the workspaces) is not quoted either.
+ */
+function quotable(text: string): boolean {
+  return /\bkind["']?\s*:\s*["']?Workspace\b/.test(text) && !/Connection\b|\bSecret\b|:\/\/[^/\s"']*@/.test(text);
+}
+
+/** The document's own text (for the checks on what may be quoted). */
+function documentText(ctx: Context): string {
+  const range = ctx.doc.range;
+  return ctx.text.slice(range[0], range[2]);
+}
+
+/** Two lines above, one below, a caret at the column: what a person needs to find the spot. */
+function frame(ctx: Context, at: { line: number; column: number }): { frame?: string } {
+  const made = framesMade.get(ctx.out) ?? 0;
+  if (made >= FRAMES_PER_FILE) return {};
+  framesMade.set(ctx.out, made + 1);
+  // Only the lines shown, each cut at 160 characters: a frame is for finding the place, not reading a 3 MB value.
+  const first = Math.max(1, at.line - 2);
+  const near: string[] = [];
+  const last = lineText(ctx.lines, ctx.text, at.line + 1).trim() === '' ? at.line : at.line + 1;
+  for (let l = first; l <= last; l++) {
+    const t = lineText(ctx.lines, ctx.text, l);
+    near.push(t.length > 160 ? `${t.slice(0, 160)}…` : t);
+  }
+  // code-frame counts columns from 0.
+  const where = { line: at.line - first + 1, column: Math.min(at.column, 161) - 1 };
+  const shown = codeFrameColumns(near.join('\n'), { start: where }, { linesAbove: 2, linesBelow: 1, highlightCode: false });
+  // Line numbers as in the file, not in the excerpt.
+  return {
+    frame: shown.replace(/^([> ]\s*)(\d+)( \|)/gm, (_m, pre: string, n: string, bar: string) => `${pre}${Number(n) + first - 1}${bar}`),
+  };
+}
+
+/**
+ * Where a person has to edit. The parser reports a line that is indented
+ * too far as an error in the line before it (`owner: alice` followed by
+ * `   template: docker` reads as a value running on into a key), so for
+ * those errors the position moves to the line that starts the run-on, and
+ * the message says what happened.
+ */
+function yamlPosition(e: YAMLError, lines: LineCounter, text: string): { line: number; column: number; why?: string } {
+  const start = lines.linePos(e.pos[0]);
+  const end = lines.linePos(Math.max(e.pos[0], e.pos[1] - 1));
+  if ((e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY') && end.line > start.line) {
+    const next = lineText(lines, text, start.line + 1);
+    const column = next.search(/\S/) + 1;
+    return { line: start.line + 1, column, why: `line ${start.line + 1} is indented more than the line above: check its indentation` };
+  }
+  if (e.code === 'BLOCK_AS_IMPLICIT_KEY') {
+    // The nested mapping starts on the next line: the companion MULTILINE_IMPLICIT_KEY error says where.
+    const next = lineText(lines, text, start.line + 1);
+    if (/^\s+\S/.test(next))
+      return {
+        line: start.line + 1,
+        column: next.search(/\S/) + 1,
+        why: `line ${start.line + 1} is indented more than the line above: check its indentation`,
+      };
+  }
+  return { line: start.line, column: start.col };
 }
 
 /**

@@ -67,6 +67,12 @@ export interface RunOptions {
   versionNames?: VersionNames;
   /** Aborted on SIGINT/SIGTERM: no new build starts, builds in flight are awaited (bounded), the state is written. */
   signal?: AbortSignal;
+  /**
+   * apply: the plan is made and nothing is written yet (the CLI checks it
+   * against Coder and its progress learns the total). Throwing stops the
+   * apply before its first write.
+   */
+  onPlanned?: (report: PlanReport) => void | Promise<void>;
 }
 
 /** A workspace the state records but no declaration names any more. */
@@ -380,6 +386,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   };
   const { report, state, writeAhead, lifecycle } = await prepare(opts, engine, (s) => lifecycleFor(opts, s, hooks), 'apply');
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
+  await opts.onPlanned?.(report);
   if (writeAhead && state && opts.statePath) await writeState(opts.statePath, state);
   recorded = state;
   const stop = () => lifecycle.stop();

@@ -3,6 +3,10 @@
 // registered here and scrubbed from any string that reaches a log line, so a
 // token that slips into an error message is still caught.
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { PinoPretty } from 'pino-pretty';
+
+/** json: one JSON object per line (machines, the operator); pretty: pino-pretty's lines for people at a terminal. */
+export type LogFormat = 'json' | 'pretty';
 
 const REDACTED = '[REDACTED]';
 const secrets = new Set<string>();
@@ -47,7 +51,9 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
 ];
 
-export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream; name?: string } = {}): Logger {
+export function createLogger(
+  opts: { level?: string; destination?: NodeJS.WritableStream; name?: string; format?: LogFormat; colors?: boolean } = {},
+): Logger {
   const options: LoggerOptions = {
     name: opts.name ?? 'coder-workspace-operator',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
@@ -59,5 +65,17 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       },
     },
   };
+  if (opts.format === 'pretty') {
+    // In-process and synchronous (no worker thread): a CLI's last lines before exit must not be lost.
+    const pretty = PinoPretty({
+      destination: opts.destination ?? process.stderr,
+      sync: true,
+      colorize: opts.colors ?? false,
+      ignore: 'pid,hostname,name',
+      translateTime: 'SYS:HH:MM:ss',
+      singleLine: true,
+    });
+    return pino(options, pretty);
+  }
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -221,7 +221,7 @@ describe(`fleet lifecycle on a real coderd ${world().version}`, () => {
           plan.stdout.match(/^~ pending .*\(template version .+ → .+; window\): waiting for the maintenance window/gm) ?? [],
           plan.stdout,
         ).toHaveLength(FLEET - STOPPED);
-        expect(plan.stdout).toMatch(/Rollout: /);
+        expect(plan.stdout).toMatch(/Rollout \(/);
         expect(cli.proxy.writes()).toEqual([]);
       } finally {
         await cli.close();

@@ -43,7 +43,9 @@ describe('create and converge', () => {
     await h.write('ws.yaml', workspaceYaml('alice-dev', { owner: 'alice', template: 'docker', ttl: '4h', automaticUpdates: 'always' }));
     const plan = await h.cli(['plan', '-f', 'ws.yaml']);
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('+ create team-a/alice-dev (owner alice, template docker, name alice-dev)');
+    expect(plan.stdout).toContain(
+      '+ create team-a/alice-dev (owner alice, template docker, name alice-dev, ttl 4h, autostart off, automatic updates always)',
+    );
     expect(h.writes()).toEqual([]);
 
     const apply = await h.cli(['apply', '-f', 'ws.yaml']);

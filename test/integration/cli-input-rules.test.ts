@@ -33,7 +33,7 @@ describe('owner, organization and template names', () => {
     expect(result.code).toBe(1);
     const lines = result.stdout.split('\n');
     const errorFor = (doc: number, field: string) =>
-      lines.find((l) => l.startsWith(`error: bad.yaml: document ${doc} (`) && l.includes(`): ${field}: `));
+      lines.find((l) => l.startsWith(`error: bad.yaml: document ${doc + 1} (`) && l.includes(`): ${field}: `));
     expect(errorFor(0, 'spec.owner')).toContain('must be a Coder username or a user UUID: must be ASCII letters and digits');
     expect(errorFor(1, 'spec.owner')).toBeDefined();
     expect(errorFor(2, 'spec.owner')).toBeDefined();
@@ -88,10 +88,10 @@ describe('sizes, checked before parsing', () => {
     const result = await h.cli(['plan', '-f', 'params.yaml', 'docs.yaml']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /error: params\.yaml: document 1 \(line 2\): the document is 5\.\d MiB, more than the 2\.0 MiB one document may have/,
+      /error: params\.yaml: document 2 \(line 2\): the document is 5\.\d MiB, more than the 2\.0 MiB one document may have/,
     );
     expect(result.stdout).toContain(
-      'error: docs.yaml: document 50000 (line 50001): has more than 50000 documents, the most one file may have; split it',
+      'error: docs.yaml: document 50001 (line 50001): has more than 50000 documents, the most one file may have; split it',
     );
     expect(result.stdout).not.toContain('must have at most 256 items'); // refused by size, never parsed
     expect(h.sim.calls).toEqual([]);

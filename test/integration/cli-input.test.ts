@@ -29,9 +29,9 @@ describe('bad input', () => {
     for (const command of ['plan', 'apply']) {
       const result = await h.cli([command, '-f', 'bad.yaml', 'dup.yaml']);
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain('bad.yaml: document 1 (line 9:3): spec.ttl: must be a duration');
+      expect(result.stdout).toContain('bad.yaml: document 2 (line 9:3): spec.ttl: must be a duration');
       expect(result.stdout).toContain(
-        'bad.yaml: document 1 (line 10:15): spec.autostart.schedule: validate weekly schedule: expected day-of-month and month to be *',
+        'bad.yaml: document 2 (line 10:15): spec.autostart.schedule: validate weekly schedule: expected day-of-month and month to be *',
       );
       expect(result.stdout).toMatch(/alice\/good is declared twice/i);
       expect(result.stdout).toContain('nothing was changed in Coder');
@@ -43,7 +43,7 @@ describe('bad input', () => {
     await h.write('broken.yaml', 'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata: {name: x\n');
     const result = await h.cli(['apply', '-f', 'broken.yaml']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/broken\.yaml: document 0 \(line \d+:\d+\)/);
+    expect(result.stdout).toMatch(/broken\.yaml: document 1 \(line \d+:\d+\)/);
     expect(h.sim.calls).toEqual([]);
   });
 

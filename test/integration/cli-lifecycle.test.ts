@@ -165,7 +165,7 @@ describe('template version updates', { timeout: 120_000 }, () => {
     expect(text.stdout).toContain('0 blocked, 5 pending; 0 in sync.');
     expect(text.stdout).toMatch(/Window "[^"]+" \(UTC, 1m\): closed; it next opens at \d{4}-/);
     expect(text.stdout).toContain(
-      'Rollout: 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.',
+      'manage their version or parameters): 0 up to date, 0 to update, 5 waiting for the window, 0 waiting for a stop, 0 waiting for a slot, 0 blocked, 0 failed.',
     );
     // The promoted version's name: one read for all five workspaces.
     expect(h.sim.calls.filter((c) => c.route === '/api/v2/templateversions/{templateversion}')).toHaveLength(1);
@@ -174,7 +174,7 @@ describe('template version updates', { timeout: 120_000 }, () => {
     expect(md.stdout).toContain('#### ⏳ Updates waiting (rollout control; pending changes)');
     expect(md.stdout).toContain(`- \`team-a/w1\` (template version ${v1Name} → v2; window): waiting for the maintenance window`);
     const open = await h.cli(['plan', '-f', 'ws.yaml']);
-    expect(open.stdout).toContain('Rollout: 0 up to date, 5 to update,');
+    expect(open.stdout).toContain('manage their version or parameters): 0 up to date, 5 to update,');
 
     await apply(docs, ['--max-unavailable', '2']);
     for (const n of names)

@@ -121,7 +121,7 @@ describe('spec.connectionRef', () => {
     expect(plan.code).toBe(2);
     const warnings = plan.stderr.split('\n').filter((l) => l.startsWith('warning:'));
     expect(warnings).toEqual([
-      'warning: ws.yaml: document 1: spec.connectionRef is ignored: the CLI uses the Coder of --url / $CODER_URL ' +
+      'warning: ws.yaml: document 2: spec.connectionRef is ignored: the CLI uses the Coder of --url / $CODER_URL ' +
         'and the token of $CODER_SESSION_TOKEN / --token-file; connectionRef is read only by the operator',
     ]);
     expect(plan.stdout).toContain('Plan: 3 to create');

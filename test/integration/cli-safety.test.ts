@@ -39,9 +39,9 @@ describe('one owner written two ways (name and UUID)', () => {
     for (const command of ['plan', 'apply']) {
       const result = await h.cli([command, '-f', 'a.yaml', 'b.yaml']);
       expect(result.code, result.stdout + result.stderr).toBe(1);
-      expect(result.stdout).toContain('a.yaml: document 0: spec.owner:');
-      expect(result.stdout).toContain('b.yaml: document 0: spec.owner:');
-      expect(result.stdout).toMatch(/declared twice: .*a\.yaml document 0 and .*b\.yaml document 0/);
+      expect(result.stdout).toContain('a.yaml: document 1: spec.owner:');
+      expect(result.stdout).toContain('b.yaml: document 1: spec.owner:');
+      expect(result.stdout).toMatch(/declared twice: .*a\.yaml document 1 and .*b\.yaml document 1/);
       expect(result.stdout).toContain('nothing was changed in Coder');
     }
     expect(h.writes()).toEqual([]);

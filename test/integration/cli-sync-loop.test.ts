@@ -156,7 +156,7 @@ describe('plan --repo', () => {
     expect(md.stdout).toContain('| `team-a/b` | 🗑️ delete | bob/b (deletionPolicy Delete) |');
     const bad = await plan(broken, '-o', 'markdown');
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/\| `workspaces\/c\.yaml:8:\d+` \| `spec\.ttl` \| /);
+    expect(bad.stdout).toMatch(/\| `workspaces\/c\.yaml:8:\d+` document 1 \| `spec\.ttl` \| /);
     const missing = await plan('no-such-ref', '-o', 'markdown');
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('ref "no-such-ref" not found');

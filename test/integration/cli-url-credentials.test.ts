@@ -53,7 +53,7 @@ describe('a user name or password in the Coder URL', () => {
     await w.h.write('all.yaml', `${connection}\n---\n${workspaceYaml('ws', { owner: 'alice', template: 'docker' })}`);
     const r = await w.h.cli(['plan', '-f', 'all.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('all.yaml: document 0 (line 1:121): spec.url: url must not contain a user name or password');
+    expect(r.stdout).toContain('all.yaml: document 1 (line 1:121): spec.url: url must not contain a user name or password');
     expect(r.stdout).not.toContain(PASSWORD);
   });
 });

@@ -54,7 +54,7 @@ describe('plan -o markdown', () => {
     const md = renderPlanMarkdown(report);
     expectInert(md);
     expect(md).toContain(
-      '| `team-a/x` | ➕ create | create (owner alice, template d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>, name x) |',
+      '| `team-a/x` | ➕ create | create (owner alice, template d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>, name x, ttl template default, autostart off) |',
     );
     expect(md).toContain('- `team-a/y` (`spec.template`): the workspace uses d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t> not docker');
   });
@@ -68,7 +68,7 @@ describe('plan -o markdown', () => {
     const md = renderErrorsMarkdown(errors);
     expectInert(md);
     expect(md).toContain(
-      "| `evil\\|'x'.yaml:7:3` | `spec[\"d\\|x</code>**b**<img src=//e.x/t>'y\"]` | " +
+      "| `evil\\|'x'.yaml:7:3` document 1 | `spec[\"d\\|x</code>**b**<img src=//e.x/t>'y\"]` | " +
         'unknown field "d\\|x&lt;/code>\\*\\*b\\*\\*&lt;img src=//e.x/t>\\`y" |',
     );
   });

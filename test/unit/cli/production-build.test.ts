@@ -31,7 +31,7 @@ describe('what npm run build and the image ship', () => {
     // An allow-list: the exclusion must come after the line that lets src/ in.
     expect(dockerignore.indexOf('src/coder-sim/')).toBeGreaterThan(dockerignore.indexOf('!src/**'));
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files?: string[]; bin: Record<string, string> };
-    expect(pkg.files).toEqual(['dist/', 'crds/']);
+    expect(pkg.files).toEqual(['dist/', 'crds/', 'CHANGELOG.md']);
     for (const bin of Object.values(pkg.bin)) expect(bin.startsWith('dist/')).toBe(true);
   });
 });

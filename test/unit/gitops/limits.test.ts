@@ -21,13 +21,13 @@ describe('ReadBudget', () => {
 
 describe('documentLimitErrors', () => {
   const doc = (n: number) => `a: ${'x'.repeat(n)}\n`;
-  it('numbers documents as the parser does: content before the first --- is document 0, comments alone are not', () => {
+  it('numbers documents as the parser does: content before the first --- is document 1, comments alone are not', () => {
     const big = doc(LIMITS.documentBytes);
     expect(documentLimitErrors('f.yaml', `${doc(1)}---\n${big}`)).toEqual([
-      { file: 'f.yaml', document: 1, line: 2, message: expect.stringContaining('the document is 2.0 MiB, more than the 2.0 MiB') },
+      { file: 'f.yaml', document: 2, line: 2, message: expect.stringContaining('the document is 2.0 MiB, more than the 2.0 MiB') },
     ]);
-    expect(documentLimitErrors('f.yaml', `# comment\n---\n${big}---\n${doc(1)}`)).toMatchObject([{ document: 0, line: 2 }]);
-    expect(documentLimitErrors('f.json', big)).toMatchObject([{ document: 0, line: 1 }]);
+    expect(documentLimitErrors('f.yaml', `# comment\n---\n${big}---\n${doc(1)}`)).toMatchObject([{ document: 1, line: 2 }]);
+    expect(documentLimitErrors('f.json', big)).toMatchObject([{ document: 1, line: 1 }]);
   });
 
   it('leaves a --- inside a line alone and stops counting at the bound', () => {
@@ -36,7 +36,7 @@ describe('documentLimitErrors', () => {
     expect(documentLimitErrors('f.yaml', '---\n'.repeat(LIMITS.documentsPerFile + 1))).toEqual([
       {
         file: 'f.yaml',
-        document: LIMITS.documentsPerFile,
+        document: LIMITS.documentsPerFile + 1,
         line: LIMITS.documentsPerFile + 1,
         message: 'has more than 50000 documents, the most one file may have; split it',
       },

@@ -78,9 +78,9 @@ describe('loadDeclarations', () => {
     const result = await loadDeclarations(['a.yaml', '-'], { cwd: root, stdin });
     expect(result.errors).toEqual([]);
     expect(result.workspaces.map((w) => [w.source.file, w.source.document, w.key])).toEqual([
-      ['a.yaml', 0, 'default/a'],
-      ['-', 0, 'default/b'],
-      ['-', 1, 'default/c'],
+      ['a.yaml', 1, 'default/a'],
+      ['-', 1, 'default/b'],
+      ['-', 2, 'default/c'],
     ]);
   });
 
@@ -138,10 +138,10 @@ describe('loadDeclarations', () => {
     const result = await loadDeclarations(['decl', 'missing'], { cwd: root });
     expect(result.workspaces.map((w) => w.key)).toEqual(['default/b', 'default/c']);
     expect(result.errors.map((e) => [e.file, e.document, e.field, e.line])).toEqual([
-      [join('decl', 'a.yaml'), 0, 'spec.ttl', 9],
+      [join('decl', 'a.yaml'), 1, 'spec.ttl', 9],
       // An unclosed flow sequence is reported where the input ends.
-      [join('decl', 'a.yaml'), 1, undefined, 12],
-      [join('decl', 'b.yaml'), 1, 'kind', 12],
+      [join('decl', 'a.yaml'), 2, undefined, 12],
+      [join('decl', 'b.yaml'), 2, 'kind', 12],
       ['missing', undefined, undefined, undefined],
     ]);
   });
@@ -153,10 +153,10 @@ describe('loadDeclarations', () => {
     });
     const result = await loadDeclarations(['a.yaml', 'b.yaml'], { cwd: root });
     const message =
-      'alice/one is declared twice: a.yaml document 0 and b.yaml document 1 (a Coder workspace name is unique per owner, ignoring case)';
+      'alice/one is declared twice: a.yaml document 1 and b.yaml document 2 (a Coder workspace name is unique per owner, ignoring case)';
     expect(result.errors).toEqual([
-      { file: 'a.yaml', document: 0, field: 'metadata.name', line: 4, column: 3, message },
-      { file: 'b.yaml', document: 1, field: 'spec.name', line: 18, column: 3, message },
+      { file: 'a.yaml', document: 1, field: 'metadata.name', line: 4, column: 3, message },
+      { file: 'b.yaml', document: 2, field: 'spec.name', line: 18, column: 3, message },
     ]);
   });
 
@@ -168,13 +168,13 @@ describe('loadDeclarations', () => {
         'a.yaml',
         'metadata.name',
         4,
-        'default/dev is declared twice: a.yaml document 0 and b.yaml document 0 (namespace/name must be unique)',
+        'default/dev is declared twice: a.yaml document 1 and b.yaml document 1 (namespace/name must be unique)',
       ],
       [
         'b.yaml',
         'metadata.name',
         4,
-        'default/dev is declared twice: a.yaml document 0 and b.yaml document 0 (namespace/name must be unique)',
+        'default/dev is declared twice: a.yaml document 1 and b.yaml document 1 (namespace/name must be unique)',
       ],
     ]);
   });

@@ -30,18 +30,18 @@ items:
 `;
 
 const cases: Case[] = [
-  { name: 'one workspace, namespace defaults to default', text: ws(), workspaces: [['default/dev', 0, 'dev']] },
+  { name: 'one workspace, namespace defaults to default', text: ws(), workspaces: [['default/dev', 1, 'dev']] },
   {
     name: 'namespace and spec.name',
     text: ws({ namespace: 'team-a', coderName: 'box' }),
-    workspaces: [['team-a/dev', 0, 'box']],
+    workspaces: [['team-a/dev', 1, 'box']],
   },
   {
     name: 'multi-document, empty and comment-only documents skipped but counted',
     text: `${ws({ name: 'a' })}---\n---\n# nothing here\n---\n${ws({ name: 'b', owner: 'bob' })}`,
     workspaces: [
-      ['default/a', 0],
-      ['default/b', 3],
+      ['default/a', 1],
+      ['default/b', 4],
     ],
   },
   // Read as "nothing declared", apply --prune would delete all such a file used to declare.
@@ -61,7 +61,7 @@ const cases: Case[] = [
     errors: [{ message: /^declares nothing/ }],
   },
   // With --prune a run of only connections is refused (run.ts); a file of them is not wrong by itself.
-  { name: 'a connection alone declares something', text: CONNECTION, workspaces: [], ignored: [{ document: 0, kind: 'CoderConnection' }] },
+  { name: 'a connection alone declares something', text: CONNECTION, workspaces: [], ignored: [{ document: 1, kind: 'CoderConnection' }] },
   {
     name: 'JSON',
     text: JSON.stringify(
@@ -69,41 +69,41 @@ const cases: Case[] = [
       null,
       '\t',
     ),
-    workspaces: [['default/j', 0]],
+    workspaces: [['default/j', 1]],
   },
   {
     name: 'List: items expand, document index stays the List, field paths are prefixed',
     text: docs(ws({ name: 'first', owner: 'zed' }), LIST.replace('ttl: forever', 'ttl: 8h')),
     workspaces: [
-      ['default/first', 0],
-      ['default/one', 1],
-      ['default/two', 1],
+      ['default/first', 1],
+      ['default/one', 2],
+      ['default/two', 2],
     ],
   },
   {
     name: 'List: an invalid item points into the item',
     text: docs(ws({ name: 'first', owner: 'zed' }), LIST),
     workspaces: [
-      ['default/first', 0],
-      ['default/one', 1],
+      ['default/first', 1],
+      ['default/one', 2],
     ],
-    errors: [{ document: 1, field: 'items[1].spec.ttl', line: 25, column: 7 }],
+    errors: [{ document: 2, field: 'items[1].spec.ttl', line: 25, column: 7 }],
   },
   {
     name: 'List without items',
     text: 'apiVersion: v1\nkind: List\n',
-    errors: [{ document: 0, field: 'items', message: /items sequence/ }],
+    errors: [{ document: 1, field: 'items', message: /items sequence/ }],
   },
   {
     name: 'a field error points at its line',
     text: docs(ws(), ws({ name: 'other', owner: 'bob', ttl: 'soon' })),
-    workspaces: [['default/dev', 0]],
-    errors: [{ file: 'f.yaml', document: 1, field: 'spec.ttl', line: 18, column: 3 }],
+    workspaces: [['default/dev', 1]],
+    errors: [{ file: 'f.yaml', document: 2, field: 'spec.ttl', line: 18, column: 3 }],
   },
   {
     name: 'a missing required field points at its parent',
     text: 'apiVersion: coderops.dev/v1alpha1\nkind: Workspace\nmetadata:\n  name: dev\nspec:\n  template: docker\n',
-    errors: [{ document: 0, line: 5, column: 1 }],
+    errors: [{ document: 1, line: 5, column: 1 }],
   },
   {
     name: 'a wrong parameter points into the sequence',
@@ -113,24 +113,24 @@ const cases: Case[] = [
   {
     name: 'YAML syntax error: position from the parser, other documents still checked',
     text: docs(ws(), 'foo: bar: baz\n', ws({ name: 'other', owner: 'bob', ttl: 'x' })),
-    workspaces: [['default/dev', 0]],
+    workspaces: [['default/dev', 1]],
     errors: [
-      { document: 1, line: 11, column: 6, message: 'Nested mappings are not allowed in compact mappings' },
-      { document: 2, field: 'spec.ttl', line: 20, column: 3 },
+      { document: 2, line: 11, column: 6, message: 'Nested mappings are not allowed in compact mappings' },
+      { document: 3, field: 'spec.ttl', line: 20, column: 3 },
     ],
   },
   {
     name: 'duplicate mapping key is a syntax error',
     text: `${ws()}spec:\n  owner: bob\n`,
-    errors: [{ document: 0, line: 9, column: 1, message: /unique/ }],
+    errors: [{ document: 1, line: 9, column: 1, message: /unique/ }],
   },
   {
     name: 'unknown kind says what is supported',
     text: docs(ws(), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n'),
-    workspaces: [['default/dev', 0]],
+    workspaces: [['default/dev', 1]],
     errors: [
       {
-        document: 1,
+        document: 2,
         field: 'kind',
         line: 12,
         column: 1,
@@ -143,7 +143,7 @@ const cases: Case[] = [
   {
     name: 'missing kind',
     text: 'metadata:\n  name: x\n',
-    errors: [{ document: 0, line: 1, column: 1, message: /^missing kind \(apiVersion missing\); supported are/ }],
+    errors: [{ document: 1, line: 1, column: 1, message: /^missing kind \(apiVersion missing\); supported are/ }],
   },
   {
     name: 'our kind with another apiVersion',
@@ -153,28 +153,28 @@ const cases: Case[] = [
   {
     name: 'a document that is not a mapping',
     text: docs(ws(), '- a\n- b\n'),
-    workspaces: [['default/dev', 0]],
-    errors: [{ document: 1, line: 11, message: 'expected a mapping with apiVersion and kind, found a sequence' }],
+    workspaces: [['default/dev', 1]],
+    errors: [{ document: 2, line: 11, message: 'expected a mapping with apiVersion and kind, found a sequence' }],
   },
   {
     name: 'connections are validated, then ignored',
     text: docs(CONNECTION, ws(), CLUSTER_CONNECTION),
-    workspaces: [['default/dev', 1]],
+    workspaces: [['default/dev', 2]],
     ignored: [
-      { document: 0, kind: 'CoderConnection' },
-      { document: 2, kind: 'ClusterCoderConnection' },
+      { document: 1, kind: 'CoderConnection' },
+      { document: 3, kind: 'ClusterCoderConnection' },
     ],
   },
   {
     name: 'an invalid connection is an error',
     text: CONNECTION.replace('  url: https://coder.example.com\n', ''),
-    errors: [{ document: 0, field: 'spec.url', line: 5, column: 1, message: 'is required' }],
+    errors: [{ document: 1, field: 'spec.url', line: 5, column: 1, message: 'is required' }],
   },
   {
     name: 'a ClusterCoderConnection without the Secret namespace points at tokenSecretRef',
     text: docs(ws(), CLUSTER_CONNECTION.replace('    namespace: coder\n', '')),
-    workspaces: [['default/dev', 0]],
-    errors: [{ document: 1, field: 'spec.tokenSecretRef.namespace', line: 17, column: 3 }],
+    workspaces: [['default/dev', 1]],
+    errors: [{ document: 2, field: 'spec.tokenSecretRef.namespace', line: 17, column: 3 }],
   },
   {
     name: 'an unknown field points at itself',
@@ -185,23 +185,23 @@ const cases: Case[] = [
     name: 'the same namespace/name twice: an error at both places',
     text: docs(ws({ owner: 'alice' }), ws({ owner: 'bob' })),
     workspaces: [
-      ['default/dev', 0],
       ['default/dev', 1],
+      ['default/dev', 2],
     ],
     errors: [
       {
-        document: 0,
+        document: 1,
         field: 'metadata.name',
         line: 5,
         column: 3,
-        message: 'default/dev is declared twice: f.yaml document 0 and f.yaml document 1 (namespace/name must be unique)',
+        message: 'default/dev is declared twice: f.yaml document 1 and f.yaml document 2 (namespace/name must be unique)',
       },
       {
-        document: 1,
+        document: 2,
         field: 'metadata.name',
         line: 14,
         column: 3,
-        message: 'default/dev is declared twice: f.yaml document 0 and f.yaml document 1 (namespace/name must be unique)',
+        message: 'default/dev is declared twice: f.yaml document 1 and f.yaml document 2 (namespace/name must be unique)',
       },
     ],
   },
@@ -209,34 +209,34 @@ const cases: Case[] = [
     name: 'one name in two namespaces for two owners is fine',
     text: docs(ws({ namespace: 'a' }), ws({ namespace: 'b', owner: 'bob' })),
     workspaces: [
-      ['a/dev', 0],
-      ['b/dev', 1],
+      ['a/dev', 1],
+      ['b/dev', 2],
     ],
   },
   {
     name: 'the same owner and Coder name, ignoring case, from two resources',
     text: docs(ws({ name: 'a', owner: 'Alice', coderName: 'Dev' }), ws({ name: 'b', owner: 'alice', coderName: 'dev' })),
     workspaces: [
-      ['default/a', 0],
-      ['default/b', 1],
+      ['default/a', 1],
+      ['default/b', 2],
     ],
     errors: [
       {
-        document: 0,
+        document: 1,
         field: 'spec.name',
         line: 9,
         column: 3,
-        message: /^Alice\/Dev is declared twice: f\.yaml document 0 and f\.yaml document 1/,
+        message: /^Alice\/Dev is declared twice: f\.yaml document 1 and f\.yaml document 2/,
       },
-      { document: 1, field: 'spec.name', line: 19, column: 3 },
+      { document: 2, field: 'spec.name', line: 19, column: 3 },
     ],
   },
   {
     name: 'the Coder name from metadata.name collides with a spec.name',
     text: docs(ws({ name: 'dev' }), ws({ name: 'other', coderName: 'DEV' })),
     errors: [
-      { document: 0, field: 'metadata.name', line: 5 },
-      { document: 1, field: 'spec.name', line: 18 },
+      { document: 1, field: 'metadata.name', line: 5 },
+      { document: 2, field: 'spec.name', line: 18 },
     ],
   },
   {
@@ -244,13 +244,13 @@ const cases: Case[] = [
     text: docs(ws({ name: 'a', coderName: 'one' }), ws({ name: 'b', coderName: 'one' }), LIST.replace('ttl: forever', 'ttl: 8h')),
     errors: [
       {
-        document: 0,
+        document: 1,
         field: 'spec.name',
         line: 9,
-        message: /^alice\/one is declared 3 times: f\.yaml document 0, f\.yaml document 1 and f\.yaml document 2 items\[0\]/,
+        message: /^alice\/one is declared 3 times: f\.yaml document 1, f\.yaml document 2 and f\.yaml document 3 items\[0\]/,
       },
-      { document: 1, field: 'spec.name', line: 19 },
-      { document: 2, field: 'items[0].metadata.name', line: 27, column: 17 },
+      { document: 2, field: 'spec.name', line: 19 },
+      { document: 3, field: 'items[0].metadata.name', line: 27, column: 17 },
     ],
   },
 ];
@@ -271,7 +271,9 @@ describe('loadFromText', () => {
         expect(result.workspaces[i]!.source.file).toBe('f.yaml');
       }
     }
-    expect(result.ignored).toEqual((c.ignored ?? []).map((x) => ({ file: 'f.yaml', ...x })));
+    expect(result.ignored.map(({ file, document, kind }) => ({ file, document, kind }))).toEqual(
+      (c.ignored ?? []).map((x) => ({ file: 'f.yaml', ...x })),
+    );
   });
 
   it('returns the validated workspace', () => {
@@ -309,18 +311,18 @@ describe('loadFromText', () => {
     const { errors, workspaces } = loadFromText('bomb.yaml', `${bomb.join('\n')}\n`);
     expect(workspaces).toEqual([]);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ document: 0, line: 1 });
+    expect(errors[0]).toMatchObject({ document: 1, line: 1 });
   });
 });
 
 describe('formatDeclarationError', () => {
   it.each<[DeclarationError, string]>([
     [
-      { file: 'workspaces/team-a.yaml', document: 2, field: 'spec.ttl', line: 14, column: 5, message: 'must be a duration' },
-      'workspaces/team-a.yaml: document 2 (line 14:5): spec.ttl: must be a duration',
+      { file: 'workspaces/team-a.yaml', document: 3, field: 'spec.ttl', line: 14, column: 5, message: 'must be a duration' },
+      'workspaces/team-a.yaml: document 3 (line 14:5): spec.ttl: must be a duration',
     ],
-    [{ file: 'a.yaml', document: 0, line: 3, message: 'bad' }, 'a.yaml: document 0 (line 3): bad'],
-    [{ file: 'a.yaml', document: 1, message: 'bad' }, 'a.yaml: document 1: bad'],
+    [{ file: 'a.yaml', document: 1, line: 3, message: 'bad' }, 'a.yaml: document 1 (line 3): bad'],
+    [{ file: 'a.yaml', document: 2, message: 'bad' }, 'a.yaml: document 2: bad'],
     [{ file: 'missing.yaml', message: 'no such file or directory' }, 'missing.yaml: no such file or directory'],
     [{ file: 'a.yaml', line: 2, column: 1, message: 'bad' }, 'a.yaml: line 2:1: bad'],
   ])('%j', (error, text) => {

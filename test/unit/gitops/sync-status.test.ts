@@ -48,10 +48,10 @@ describe('sync status file', () => {
 describe('markdown', () => {
   it('errors are a table with file:line and field; cells cannot break the table', () => {
     const md = renderErrorsMarkdown(
-      [{ file: 'w/a.yaml', document: 0, line: 8, column: 3, field: 'spec.ttl', message: 'bad | value\nhere' }],
+      [{ file: 'w/a.yaml', document: 1, line: 8, column: 3, field: 'spec.ttl', message: 'bad | value\nhere' }],
       '`w` at `abc`',
     );
-    expect(md).toContain('| `w/a.yaml:8:3` | `spec.ttl` | bad \\| value<br>here |');
+    expect(md).toContain('| `w/a.yaml:8:3` document 1 | `spec.ttl` | bad \\| value<br>here |');
     expect(md).toContain('Source: `w` at `abc`');
     expect(md.split('\n')[0]).toBe('### coder-workspace-operator plan: ❌ 1 error(s)');
   });
