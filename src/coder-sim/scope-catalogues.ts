@@ -67,6 +67,19 @@ export const V2_27_SCOPE_RULES = catalogueRules(V2_27_CATALOGUE, ['workspace:*',
 
 export const V2_30_SCOPE_RULES = catalogueRules(V2_30_CATALOGUE, ['user.*']);
 
+/**
+ * v2.24.0 knows only `scope` (a `scopes` list is not a field it reads) and
+ * checks it only when generating the key: a name other than its two is a 500
+ * (coderd/apikey/apikey.go of the tag); none gives `all`.
+ */
+export const V2_24_SCOPE_RULES: ScopeRules = {
+  refuseScope: () => undefined,
+  recordScopes: (_listed, scope) => {
+    if (!scope) return ['all'];
+    return LEGACY_SCOPES.has(scope) ? [scope] : `generate API key: invalid API key scope: ${JSON.stringify(scope)}`;
+  },
+};
+
 /** Recorded as asked (a list wins over the single field); `all` when neither is given. */
 export function scopesAsAsked(listed: string[], scope: string | undefined): string[] {
   if (listed.length > 0) return listed;

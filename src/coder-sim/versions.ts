@@ -4,7 +4,7 @@
 // (docs/compatibility.md). A handler asks the profile instead of testing
 // version strings, so adding a version is one entry here.
 import type { SimApiKey } from './model.ts';
-import { LEGACY_SCOPES, type ScopeRules, scopesAsAsked, V2_27_SCOPE_RULES, V2_30_SCOPE_RULES } from './scope-catalogues.ts';
+import { type ScopeRules, scopesAsAsked, V2_24_SCOPE_RULES, V2_27_SCOPE_RULES, V2_30_SCOPE_RULES } from './scope-catalogues.ts';
 import type { SimState } from './state.ts';
 
 export interface VersionProfile {
@@ -86,14 +86,12 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     name: '2.24.0',
     buildVersion: 'v2.24.0',
     // `scopes` is not a field it knows (ignored); `scope` must be one of its two values.
-    refuseScope: (scope, field) =>
-      field === 'scopes' || LEGACY_SCOPES.has(scope) ? undefined : `invalid API key scope: ${JSON.stringify(scope)}`,
+    ...V2_24_SCOPE_RULES,
     narrowTokensHideWorkspaces: false,
     // The same "user" parameter check as v2.27.0 (coderd/httpmw/userparam.go of that tag).
     unknownOwnerCreateStatus: 400,
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'single',
-    recordScopes: scopesAsAsked,
     // Its build authorization is v2.27.0's (update on the dormant workspace object).
     startOnDormant: 'forbidden',
   },
