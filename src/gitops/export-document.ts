@@ -138,6 +138,11 @@ function versionOf(ws: ObservedWorkspace, policy: VersionPolicy, notes: string[]
     );
     return undefined;
   }
+  if (ws.automaticUpdates === 'always') {
+    // A Pinned version with automaticUpdates: always is refused (workspace-rules.ts): Coder's autostart would undo it daily.
+    notes.push('version left out: automatic updates are on, and a Pinned version next to automaticUpdates: always is refused');
+    return undefined;
+  }
   const name = ws.latestBuild.templateVersionName;
   if (name !== undefined && name !== '' && name.length <= VERSION_NAME_MAX) return { policy: 'Pinned', name };
   return { policy: 'Pinned', id: ws.latestBuild.templateVersionId };

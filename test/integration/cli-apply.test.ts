@@ -75,7 +75,7 @@ describe('create and converge', () => {
     expect((await h.cli(['plan', '-f', 'ws.yaml'])).code).toBe(0);
   });
 
-  it("a Coder refusal fails that workspace only, with Coder's message and the field", async () => {
+  it('a create Coder would refuse (a required parameter missing) stops apply before any write, naming the parameter', async () => {
     await h.write(
       'ws.yaml',
       [workspaceYaml('gpu', { owner: 'alice', template: 'gpu' }), workspaceYaml('ok', { owner: 'bob', template: 'docker' })].join(
@@ -85,8 +85,9 @@ describe('create and converge', () => {
     const apply = await h.cli(['apply', '-f', 'ws.yaml']);
     expect(apply.code).toBe(1);
     expect(apply.stderr + apply.stdout).toContain('gpu_type');
-    expect(workspace('bob', 'ok')).toBeDefined();
-    expect(h.writes().filter((w) => w.status === 201)).toHaveLength(1);
+    // Checked against the template version before the first write: nothing is half-applied.
+    expect(findLive('bob', 'ok')).toBeUndefined();
+    expect(h.writes()).toEqual([]);
   });
 });
 

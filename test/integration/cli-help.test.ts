@@ -48,7 +48,7 @@ describe('help', () => {
     expect(status.stdout).not.toContain('--delete-timeout');
     expect(status.stdout).not.toContain('--deletion-policy');
     const apply = await offline(['apply', '--help']);
-    expect(apply.stdout).toMatch(/--token-file <file>\s+file holding the Coder session token; without\s+it, \$CODER_SESSION_TOKEN/);
+    expect(apply.stdout).toMatch(/--token-file <file>\s+file holding the Coder session token;\s+without\s+it,\s+\$CODER_SESSION_TOKEN/);
     expect(apply.stdout).not.toMatch(/\(default: \$CODER_SESSION_TOKEN\)/);
     const run = await offline(['run', '--help']);
     expect(run.stdout).toMatch(/--namespaces <a,b>\s+watch only these namespaces \(default: all\)\n/);

@@ -176,7 +176,7 @@ describe('canary steps and idleness', { timeout: 180_000 }, () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const moved = NAMES.filter((n) => latest(n).templateVersionId === versionId('v3'));
     expect(moved).toEqual(['w1']);
-    expect(run.stdout).toMatch(/5 waiting for the next step/);
+    expect(run.stdout).toMatch(/5 waiting for the previous step/);
     // Healthy again: the next apply moves everyone else, no more than 3 at once.
     h.sim.state.setHealthy(ws('w1').id, true);
     const rest = await h.cli(['apply', '-f', 'ws.yaml', '--steps', '1,100%', '--max-unavailable', '3']);

@@ -46,7 +46,7 @@ describe('plan -o markdown size', () => {
     const md = renderPlanMarkdown(report(plans));
     expect(md.length).toBeLessThanOrEqual(60_000);
     const lines = md.split('\n');
-    expect(lines[2]).toBe('**Plan: 0 to create, 0 to adopt, 600 to change, 0 to delete, 0 to orphan, 0 blocked; 0 in sync.**');
+    expect(lines[2]).toBe('**Plan: 0 to create, 0 to adopt, 600 to change, 0 to delete, 0 to orphan, 0 blocked, 0 pending; 0 in sync.**');
     // The note comes before the table, and says how much is missing and where the whole plan is.
     const note = lines.findIndex((l) => l.includes('are not shown'));
     const table = lines.findIndex((l) => l.startsWith('| Workspace |'));
