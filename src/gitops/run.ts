@@ -159,7 +159,9 @@ async function prepare(
   const declared = new Set([...desired.map((d) => d.key), ...suspended.map((s) => s.key)]);
   const inScope = (entry: StateEntry) => !declared.has(entry.key) && inRun(entry);
   const { moved } = checkBindings(plans, claimed, inScope);
-  const state = claimed && narrowToDeclared(claimed, plans, opts, suspended);
+  const state =
+    claimed &&
+    narrowToDeclared(claimed, plans, opts, suspended, (owner, name) => snapshot.find(me && isMe(owner) ? me.username : owner, name)?.id);
   // Workspaces that stay bound after this run, and to what: a prune never deletes one of them.
   const liveIds = new Map<string, string>();
   for (const entry of Object.values(state?.entries ?? {})) if (!inScope(entry)) liveIds.set(entry.id, entry.key);
@@ -293,7 +295,13 @@ function checkRecordedElsewhere(declarations: LoadedWorkspace[], state: StateFil
  * keep. Only ever narrowed here, never widened: a suspended declaration,
  * which is not applied, gains nothing.
  */
-function narrowToDeclared(state: StateFile, plans: WorkspacePlan[], opts: RunOptions, suspended: SuspendedDeclaration[]): StateFile {
+function narrowToDeclared(
+  state: StateFile,
+  plans: WorkspacePlan[],
+  opts: RunOptions,
+  suspended: SuspendedDeclaration[],
+  named: (owner: string, name: string) => string | undefined,
+): StateFile {
   const byId = new Map<string, Said[]>();
   const byKey = new Map<string, Said[]>();
   const add = (map: Map<string, Said[]>, at: string, said: Said) => map.set(at, [...(map.get(at) ?? []), said]);
@@ -307,7 +315,11 @@ function narrowToDeclared(state: StateFile, plans: WorkspacePlan[], opts: RunOpt
     if (!suspendedKeys.has(d.key)) continue;
     const spec = d.workspace.spec;
     const observeOnly = spec.managementPolicies?.includes('Observe') === true && !spec.managementPolicies.includes('*');
-    add(byKey, d.key, { policy: spec.deletionPolicy ?? opts.defaultDeletionPolicy, management: observeOnly ? 'Observe' : 'Full' });
+    const said: Said = { policy: spec.deletionPolicy ?? opts.defaultDeletionPolicy, management: observeOnly ? 'Observe' : 'Full' };
+    add(byKey, d.key, said);
+    // Not observed, but it names a workspace: what it says holds for that one too (found by the bench, sequence 18,310).
+    const id = named(spec.owner, d.coderName);
+    if (id !== undefined) add(byId, id, said);
   }
   const narrowed: StateEntry[] = [];
   for (const entry of Object.values(state.entries)) {
