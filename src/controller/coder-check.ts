@@ -26,7 +26,7 @@ export async function checkCoder(api: Pick<CoderApi, 'buildInfo' | 'getUser'>, u
     step = 'GET /api/v2/users/me';
     const me: unknown = await api.getUser('me'); // /buildinfo is public: this is what proves the token
     if (!isRecord(me) || typeof me.id !== 'string' || typeof me.username !== 'string') return notCoder(step);
-    return { ready: true, version };
+    return { ready: true, version, me: { id: me.id, username: me.username } };
   } catch (error) {
     if (isTokenRefused(error))
       return {

@@ -11,7 +11,7 @@ import type { CoderApi } from '../coder/api.ts';
 import { CircuitBreaker } from '../coder/circuit-breaker.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import { WorkspaceEngine } from '../engine/engine.ts';
-import { CoderWorkspaces } from '../engine/external.ts';
+import { CoderWorkspaces, type WorkspaceOwner } from '../engine/external.ts';
 import { Snapshot } from '../engine/observe.ts';
 import { acceptToken, tokenFormProblem } from '../coder/session-token.ts';
 import { checkCoder } from './coder-check.ts';
@@ -37,7 +37,15 @@ export interface ConnectionRef {
 
 export type ConnectionState =
   /** warning: the Secret does not name its allowed URLs (a CoderConnection may still use it: token-secret.ts). */
-  { ready: true; version: string; renamesAllowed?: boolean; warning?: string } | { ready: false; reason: NotReadyReason; message: string };
+  | {
+      ready: true;
+      version: string;
+      /** The token's own user (GET /users/me): what `owner: me` means on this connection. */
+      me?: WorkspaceOwner;
+      renamesAllowed?: boolean;
+      warning?: string;
+    }
+  | { ready: false; reason: NotReadyReason; message: string };
 
 /**
  * SecretNotFound: the Secret or key cannot be read. SecretNotLabelled: the

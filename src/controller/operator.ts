@@ -379,7 +379,8 @@ export class Operator {
     for (const ws of all) {
       const rt = runtimes.get(connectionIdOf(ws));
       const need =
-        !rt?.state.ready || needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now });
+        !rt?.state.ready ||
+        needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now, me: rt.state.me });
       if (need) {
         this.queue.add(wsKey(ws), LOW_PRIORITY);
         queued++;

@@ -19,6 +19,8 @@ import { validateWorkspace } from '../api/validate.ts';
 import { isTokenRefused } from '../coder/errors.ts';
 import type { ApplyResult } from '../engine/apply.ts';
 import { toDesired, workspaceKey } from '../engine/desired.ts';
+import { withOwnerResolved } from '../engine/observe.ts';
+import type { WorkspaceOwner } from '../engine/external.ts';
 import { failuresOf } from '../engine/engine.ts';
 import type { WorkspacePlan } from '../engine/types.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
@@ -250,7 +252,7 @@ export class Reconciler {
 
   async #sync(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
-    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id);
+    const desired = withOwnerResolved(toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id), meOf(rt));
     const rollout = this.rolloutOf(rt.ref.id);
     const life = {
       previous: this.#lastStatus(ws),
@@ -307,7 +309,7 @@ export class Reconciler {
     const key = workspaceKey(ws);
     // The status as last written: the cache may not show our latest status.id yet.
     const boundId = this.#lastStatus(ws)?.id ?? ws.status?.id;
-    const desired = toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, boundId);
+    const desired = withOwnerResolved(toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, boundId), meOf(rt));
     if (desired.observeOnly) {
       // managementPolicies [Observe] never writes to Coder, not even the delete its policy asks for.
       this.#d.logger.info({ key }, 'observe only: releasing the workspace without deleting it in Coder');
@@ -450,4 +452,9 @@ function ref(ws: Workspace): ObjectRef {
     name: ws.metadata.name,
     ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}),
   };
+}
+
+/** `owner: me` is the connection token's user, resolved once by the connection check (coder-check.ts). */
+function meOf(rt: ConnectionRuntime): WorkspaceOwner | undefined {
+  return rt.state.ready ? rt.state.me : undefined;
 }

@@ -6,7 +6,8 @@
 import type { DeletionPolicy, Workspace } from '../api/schema.ts';
 import { toDesired, workspaceKey } from '../engine/desired.ts';
 import { diff } from '../engine/diff.ts';
-import { findObserved, type Snapshot } from '../engine/observe.ts';
+import { findObserved, type Snapshot, withOwnerResolved } from '../engine/observe.ts';
+import type { WorkspaceOwner } from '../engine/external.ts';
 import { computeStatus } from '../engine/status.ts';
 import { FINALIZER } from './decide.ts';
 import { statusChanged } from './status-patch.ts';
@@ -14,7 +15,7 @@ import { statusChanged } from './status-patch.ts';
 export function needsReconcile(
   ws: Workspace,
   snapshot: Snapshot,
-  opts: { deletionPolicy: DeletionPolicy; coderUrl: string; now: Date },
+  opts: { deletionPolicy: DeletionPolicy; coderUrl: string; now: Date; me?: WorkspaceOwner | undefined },
 ): boolean {
   if (ws.metadata.deletionTimestamp !== undefined || ws.spec.suspend === true) return ws.metadata.deletionTimestamp !== undefined;
   // Turned to Delete (e.g. a new --deletion-policy) without our finalizer yet: add it now.
@@ -23,7 +24,7 @@ export function needsReconcile(
   if (ready?.status !== 'True' || ws.status?.observedGeneration !== ws.metadata.generation) return true;
   let desired;
   try {
-    desired = toDesired(ws, { file: workspaceKey(ws) }, { deletionPolicy: opts.deletionPolicy }, ws.status?.id);
+    desired = withOwnerResolved(toDesired(ws, { file: workspaceKey(ws) }, { deletionPolicy: opts.deletionPolicy }, ws.status?.id), opts.me);
   } catch {
     return true;
   }

@@ -44,7 +44,7 @@ describe('ConnectionRegistry', () => {
     const t = setup();
     const [a, b] = await Promise.all([t.registry.runtime(ref), t.registry.runtime(ref)]);
     expect(a).toBe(b);
-    expect(a.state).toEqual({ ready: true, version: 'v2.36.1', renamesAllowed: true });
+    expect(a.state).toEqual({ ready: true, version: 'v2.36.1', me: { id: 'u', username: 'me' }, renamesAllowed: true });
     expect(t.coder.calls.map((c) => c.method)).toEqual(['buildInfo', 'getUser', 'listWorkspaces']);
     expect(t.secretReads).toEqual(['a/s/token']);
     expect(a.snapshot.size).toBe(1);

@@ -136,6 +136,22 @@ describe('Reconciler', () => {
     expect(t.coder.calls.length).toBe(calls); // not even a read: the snapshot answers
   });
 
+  it("owner: me is the connection token's user: its workspace is adopted, not created again or reported as another owner's", async () => {
+    const t = setup({ ws: workspace({ owner: 'me' }), listed: [running()] });
+    // The connection check's GET /users/me answers for the token's user, alice.
+    const getUser = t.coder.getUser;
+    t.coder.getUser = (user) => getUser(user === 'me' ? 'alice' : user);
+    expect(await t.reconcile()).toEqual({});
+    expect(t.coder.writes()).toEqual([]);
+    const ws = t.kube.get(KEY)!;
+    expect(ws.status?.id).toBe(running().id);
+    expect(cond(ws, 'Synced')?.status, JSON.stringify(ws.status?.conditions)).toBe('True');
+    // Quiet afterwards: the resolved owner matches the snapshot on every pass.
+    const before = t.writesBefore();
+    expect(await t.reconcile()).toEqual({});
+    expect(t.writesBefore()).toEqual(before);
+  });
+
   it.each([
     ['Orphan', ['kube:status:Workspace'], undefined],
     ['Delete', ['kube:finalizers', 'kube:status:Workspace'], [FINALIZER]],
