@@ -149,6 +149,11 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     if (rollingBack) {
       rollout('RollingBack', `rollback build #${b.number} (${b.transition}) is ${b.status}`, { ...origin, ...keptFailure(before) });
       unavailable();
+    } else if (update && !restartOwed && before?.state !== 'Updating') {
+      // Someone else's build (the create's first start, a start by hand): the update waits for it
+      // without a slot. Counting it as ours took a slot without a claim, and at its end every such
+      // workspace held one: four updates at once under maxUnavailable 2 (seen in the e2e tier).
+      rollout('WaitingForSlot', `build #${b.number} (${b.transition}) is ${b.status}; the update waits for it to end`);
     } else if (update || restartOwed || before?.state === 'Updating') {
       // (A build that carries the new version makes "update" false: the memory says it is ours.)
       rollout('Updating', `build #${b.number} (${b.transition}) is ${b.status}`, {

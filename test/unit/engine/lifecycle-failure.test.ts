@@ -51,6 +51,17 @@ describe('a failed update', () => {
     expect(p.outcome.unavailable).toBe(true);
   });
 
+  it("someone else's build under way (the create's first start) makes the update wait, without taking a slot", () => {
+    const p = plan(ws('start', 'pending'));
+    expect(p.action).toBeUndefined();
+    expect(p.outcome.rollout).toMatchObject({ state: 'WaitingForSlot' });
+    expect(p.outcome.unavailable).toBeUndefined();
+    // Our own update's build under way still holds its slot.
+    const ours = plan(ws('stop', 'pending'), UPDATING);
+    expect(ours.outcome.rollout).toMatchObject({ state: 'Updating' });
+    expect(ours.outcome.unavailable).toBe(true);
+  });
+
   it('its failed start is remembered, counted and rolled back to the old version, running', () => {
     const p = plan(ws('start', 'failed', V2), UPDATING, { epoch: 'e1' });
     expect(p.action).toEqual({ kind: 'build', transition: 'start', purpose: 'rollback', versionId: V1 });
