@@ -123,7 +123,7 @@ export class Operator {
     const ownsConnection = (c: AnyConnection) => this.shard.ownsConnection(c.metadata.labels);
     const connectionStatus = new ConnectionStatusWriter(kube, o.logger, ownsConnection);
     // Sharded, an instance sees only its share of the Workspaces and could not tell when a
-    // connection is no longer needed: connections are not kept then (README, Sharding).
+    // connection is no longer needed: connections are not kept then (docs/operator/sharding.md).
     const usage = this.shard.sharded ? undefined : new ConnectionUsage(kube);
     this.connectionReconciler = new ConnectionReconciler({
       ...caches,

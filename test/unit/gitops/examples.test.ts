@@ -1,4 +1,4 @@
-// The GitOps examples parse, say what the README says they do, and the Argo
+// The GitOps examples parse, say what the docs say they do, and the Argo
 // CD ConfigMap carries exactly the Lua in workspace-health.lua.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
