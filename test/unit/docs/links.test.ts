@@ -1,4 +1,5 @@
-// Every relative link in README.md, CONTRIBUTING.md and docs/**/*.md points at
+// Every relative link in README.md, CONTRIBUTING.md, docs/**/*.md (and the
+// chart's and examples' READMEs) points at
 // a file that exists and, when it names an anchor in a markdown file, at a
 // heading (or an explicit <a id>) that file has. The docs are split by
 // audience, so a section that moves must take its links along.
@@ -18,7 +19,8 @@ function markdownFiles(): string[] {
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
     );
-  return ['README.md', 'CONTRIBUTING.md', ...walk('docs')];
+  // The chart's and the examples' READMEs link into docs/ too.
+  return ['README.md', 'CONTRIBUTING.md', ...walk('docs'), 'helm/coder-workspace-operator/README.md', ...walk('examples')];
 }
 
 const anchorCache = new Map<string, Set<string>>();
