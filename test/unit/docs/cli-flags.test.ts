@@ -85,8 +85,9 @@ describe('docs/cli.md', () => {
     }
   });
 
-  it('gives the exit codes the program uses', () => {
+  it('gives the exit codes the program uses, for every command', () => {
     const exitCodes = doc.slice(doc.indexOf('## Exit codes'), doc.indexOf('## Environment'));
-    for (const code of [0, 1, 2, 130]) expect(exitCodes).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
+    expect(exitCodes).toMatch(/^\| command \| 0 \| 1 \| 2 \| 130 \|$/m);
+    for (const cmd of program.commands) expect(exitCodes).toMatch(new RegExp(`^\\| \`${cmd.name()}\` \\|`, 'm'));
   });
 });
