@@ -1,4 +1,5 @@
-// Every relative link in README.md, CONTRIBUTING.md, docs/**/*.md (and the
+// Every relative link (and every repository path named in backticks) in
+// README.md, CONTRIBUTING.md, docs/**/*.md (and the
 // chart's and examples' READMEs) points at
 // a file that exists and, when it names an anchor in a markdown file, at a
 // heading (or an explicit <a id>) that file has. The docs are split by
@@ -58,6 +59,16 @@ describe('relative links in the docs', () => {
           broken.push(`line ${link.line}: ${link.target} (${target} has no heading with the anchor #${anchor})`);
       }
       expect(broken, `${file} has broken links`).toEqual([]);
+    });
+  }
+
+  // A path a doc names in code (`src/engine/diff.ts`) is a claim about the tree too:
+  // a file moved or removed leaves the doc pointing at nothing.
+  for (const file of files) {
+    it(`${file}: every repository path it names in backticks exists`, () => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const named = [...text.matchAll(/`((?:src|test|bench|scripts|helm|examples|manifests|crds)\/[\w./-]+)`/g)].map((m) => m[1]!);
+      expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
     });
   }
 });
