@@ -1,9 +1,8 @@
-// Every relative link (and every repository path named in backticks) in
-// README.md, CONTRIBUTING.md, docs/**/*.md (and the
-// chart's and examples' READMEs) points at
-// a file that exists and, when it names an anchor in a markdown file, at a
-// heading (or an explicit <a id>) that file has. The docs are split by
-// audience, so a section that moves must take its links along.
+// Every relative link in README.md, CONTRIBUTING.md, docs/**/*.md and the
+// chart's and examples' READMEs points at a file that exists and, when it
+// names an anchor in a markdown file, at a heading (or an explicit <a id>)
+// that file has; every repository path they name in backticks exists. The
+// docs are split by audience, so a section that moves takes its links along.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
