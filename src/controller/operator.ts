@@ -378,6 +378,8 @@ export class Operator {
     const now = new Date();
     for (const ws of all) {
       const rt = runtimes.get(connectionIdOf(ws));
+      // Failed in a way only a person can fix, and nothing changed since (workspace/terminal.ts).
+      if (this.reconciler.waitsForChange(wsKey(ws), ws.metadata.generation, rt)) continue;
       const need =
         !rt?.state.ready ||
         needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now, me: rt.state.me });

@@ -48,6 +48,8 @@ import {
   type EventSpec,
 } from './outcome-events.ts';
 import type { HandlerResult } from '../../kube/run-workers.ts';
+import { TerminalError } from '../../kube/terminal-error.ts';
+import { allNeedAPerson, stalledForPerson } from './terminal.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from '../status-patch.ts';
 import { scrubbingKubeWriter } from '../scrubbing-kube-writer.ts';
 import { checkTenancy } from '../connection/tenancy.ts';
@@ -94,6 +96,8 @@ export class Reconciler {
   readonly #usage: ConnectionUsage | undefined;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
+  /** Keys whose last reconcile failed in a way only a person can fix (terminal.ts), with what it ran under. */
+  readonly #terminal = new Map<string, { generation: number | undefined; runtime: ConnectionRuntime }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -114,6 +118,17 @@ export class Reconciler {
     if (written && written.rv !== rv) this.#written.delete(key);
   }
 
+  /**
+   * The key's last reconcile failed in a way only a person can fix, and
+   * nothing it depends on changed since: its spec (generation) and its
+   * connection's runtime (rebuilt when the connection or its token Secret
+   * changes) are the ones it failed under. The resync leaves it alone.
+   */
+  waitsForChange(key: string, generation: number | undefined, runtime: ConnectionRuntime | undefined): boolean {
+    const t = this.#terminal.get(key);
+    return t !== undefined && runtime !== undefined && t.generation === generation && t.runtime === runtime;
+  }
+
   /** Statuses remembered while the cache catches up with our writes (for tests and metrics). */
   get pendingStatuses(): number {
     return this.#written.size;
@@ -123,6 +138,7 @@ export class Reconciler {
     const ws = this.#d.workspace(key);
     if (!ws) {
       for (const rollout of this.#rollouts.values()) rollout.forget(key);
+      this.#terminal.delete(key);
       this.#written.delete(key);
       this.#polls.delete(key);
       this.#bindings.forget(key);
@@ -268,7 +284,10 @@ export class Reconciler {
     const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired), life);
     if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
-    const status = this.#statusOf(ws, rt, plan, result, now);
+    const failed = failuresOf(result);
+    const terminal = allNeedAPerson(failed);
+    const computed = this.#statusOf(ws, rt, plan, result, now);
+    const status = terminal ? stalledForPerson(computed, now, ws.metadata.generation) : computed;
     rollout.recordStatus(key, status.rollout);
     const handled = requestedAt(ws) ?? previous?.lastHandledReconcileAt;
     if (handled !== undefined) status.lastHandledReconcileAt = handled;
@@ -279,10 +298,12 @@ export class Reconciler {
       this.#d.metrics?.driftCorrections.inc({ field });
     await this.#writeStatus(ws, status);
     await this.#events(ws, events);
-    const failures = failuresOf(result).map((f) => f.error);
+    const failures = failed.map((f) => f.error);
     if (failures.some(isTokenRefused)) this.#d.connections.invalidate(rt.ref.id);
     const observed = result?.observed ?? plan.observed;
     this.#d.metrics?.recordRollout(rt.ref.id, rollout.byState());
+    if (terminal) return this.#stalled(key, ws, rt, failures[0]);
+    this.#terminal.delete(key);
     const next = requeueFor(failures, observed, this.#nextPoll(key, failures.length === 0 && buildInProgress(observed)));
     // An update that waits for a slot or a window is looked at again without waiting for the resync.
     const wait = waitRequeueMs(status.rollout?.state);
@@ -351,8 +372,13 @@ export class Reconciler {
       return this.#removeFinalizer(ws);
     }
     const { plan, result } = step;
-    await this.#writeStatus(ws, this.#statusOf(ws, rt, plan, result, now));
+    const failed = failuresOf(result);
+    const terminal = allNeedAPerson(failed);
+    const status = this.#statusOf(ws, rt, plan, result, now);
+    await this.#writeStatus(ws, terminal ? stalledForPerson(status, now, ws.metadata.generation) : status);
     await this.#events(ws, eventsOf(result));
+    if (terminal) return this.#stalled(key, ws, rt, failed[0]!.error);
+    this.#terminal.delete(key);
     const next = requeueFor(
       failuresOf(result).map((f) => f.error),
       undefined,
@@ -360,6 +386,13 @@ export class Reconciler {
     );
     // Never block a worker on the build: look again shortly.
     return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#nextPoll(key, true) };
+  }
+
+  /** A failure only a person can fix: no retry until the spec, the connection or its Secret changes (terminal.ts). */
+  #stalled(key: string, ws: Workspace, rt: ConnectionRuntime, error: unknown): HandlerResult {
+    this.#terminal.set(key, { generation: ws.metadata.generation, runtime: rt });
+    this.#polls.delete(key);
+    return { error: new TerminalError(error) };
   }
 
   /** Asked before anything is done in Coder: may key act on this workspace? Claims it when it may. */
