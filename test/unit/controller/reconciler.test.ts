@@ -68,15 +68,16 @@ function setup(opts: {
     logger: pino({ level: 'silent' }),
   });
   const reconciler = new Reconciler({
-    workspace: (k) => kube.get(k),
-    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
-    clusterCoderConnection: (n) => (opts.cluster && n === opts.cluster.metadata.name ? opts.cluster : undefined),
-    namespaceLabels: () => ({}),
+    caches: {
+      workspace: (k) => kube.get(k),
+      coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
+      clusterCoderConnection: (n) => (opts.cluster && n === opts.cluster.metadata.name ? opts.cluster : undefined),
+      namespaceLabels: () => ({}),
+    },
     connections: registry,
     kube,
-    deletionPolicy: opts.policy ?? 'Orphan',
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
+    settings: { deletionPolicy: opts.policy ?? 'Orphan', now: () => NOW },
+    telemetry: { logger: pino({ level: 'silent' }) },
   });
   const writesBefore = () => ({ coder: coder.writes().length, kube: kube.writes().length });
   return { kube, coder, log, registry, reconciler, reconcile: () => reconciler.reconcile(KEY), apis: () => apis, writesBefore };
