@@ -19,7 +19,16 @@ export interface RecordingProxy {
   writes(): RecordedCall[];
   reset(): void;
   close(): Promise<void>;
+  /**
+   * Called with each call once coderd has answered it and before the answer
+   * is passed on: a test holds it there to act at an exact moment (kill the
+   * client after coderd accepted a build and before the client learns so).
+   * `body` is a write's request body (its first 64 KiB), e.g. a build's transition.
+   */
+  hold?: (call: RecordedCall, body: string) => void | Promise<void>;
 }
+
+const BODY_LIMIT = 64 << 10;
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -27,12 +36,23 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
   const upstream = new URL(target);
   const calls: RecordedCall[] = [];
   const server: Server = createServer((req, res) => {
+    let body = '';
+    if (!READS.has(req.method ?? ''))
+      req.on('data', (chunk: Buffer) => {
+        if (body.length < BODY_LIMIT) body += chunk.toString('utf8').slice(0, BODY_LIMIT - body.length);
+      });
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        calls.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: answer.statusCode ?? 0 });
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        const call: RecordedCall = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: answer.statusCode ?? 0 };
+        calls.push(call);
+        const pass = () => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        };
+        if (!proxy.hold) return pass();
+        answer.pause();
+        Promise.resolve(proxy.hold(call, body)).then(pass, () => res.destroy());
       },
     );
     forward.on('error', () => {
@@ -82,7 +102,7 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
     });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  return {
+  const proxy: RecordingProxy = {
     url: `http://127.0.0.1:${port}`,
     calls,
     writes: () => calls.filter((c) => !READS.has(c.method)),
@@ -94,4 +114,5 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
         server.close(() => r());
       }),
   };
+  return proxy;
 }
