@@ -1,7 +1,7 @@
 // Maintenance windows: a cron of openings, a duration, a time zone.
 import { describe, expect, it } from 'vitest';
 import type { CoderApi } from '../../../src/coder/api.ts';
-import { ConnectionRollout } from '../../../src/controller/rollout.ts';
+import { ConnectionRollout } from '../../../src/controller/workspace/rollout.ts';
 import { windowError, windowOpenings, windowState } from '../../../src/engine/rollout-window.ts';
 import { LifecycleRun } from '../../../src/gitops/lifecycle-run.ts';
 

@@ -5,17 +5,17 @@
 // spec manages them, plan, apply, and put the result back into the snapshot
 // (no read-back). What is the operator's own: the snapshot's freshness, the
 // binding guard and the connection's rollout slots.
-import type { ApplyResult } from '../engine/apply.ts';
-import { diffDelete } from '../engine/diff.ts';
-import type { WorkspaceEngine } from '../engine/engine.ts';
-import { findObserved } from '../engine/observe.ts';
-import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
-import type { CoderApi } from '../coder/api.ts';
-import type { RolloutPolicy, WorkspaceStatus } from '../api/schema.ts';
-import { LifecycleReader } from '../engine/lifecycle-context.ts';
+import type { ApplyResult } from '../../engine/apply.ts';
+import { diffDelete } from '../../engine/diff.ts';
+import type { WorkspaceEngine } from '../../engine/engine.ts';
+import { findObserved } from '../../engine/observe.ts';
+import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../../engine/types.ts';
+import type { CoderApi } from '../../coder/api.ts';
+import type { RolloutPolicy, WorkspaceStatus } from '../../api/schema.ts';
+import { LifecycleReader } from '../../engine/lifecycle-context.ts';
 import type { ConnectionRollout } from './rollout.ts';
 import { BindingConflictError, type BindingGuard } from './bindings.ts';
-import type { ConnectionRuntime } from './connections.ts';
+import type { ConnectionRuntime } from '../connection/registry.ts';
 import { buildInProgress } from './outcome-events.ts';
 
 const readers = new WeakMap<ConnectionRuntime, LifecycleReader>();

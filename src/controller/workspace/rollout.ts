@@ -16,9 +16,9 @@
 // informer's first list queues them all), a new update may start beside
 // them, so the limit can be passed briefly then, never in steady operation.
 // A canary pause restarts from the operator's start.
-import type { RolloutPolicy, RolloutState, WorkspaceStatus } from '../api/schema.ts';
-import { parseDuration } from '../api/duration.ts';
-import type { RolloutGate } from '../engine/lifecycle.ts';
+import type { RolloutPolicy, RolloutState, WorkspaceStatus } from '../../api/schema.ts';
+import { parseDuration } from '../../api/duration.ts';
+import type { RolloutGate } from '../../engine/lifecycle.ts';
 import {
   DEFAULT_MAX_FAILURES,
   failuresOf,
@@ -28,10 +28,10 @@ import {
   memberOf,
   type StepProgress,
   stepVerdict,
-} from '../engine/lifecycle-fleet.ts';
-import { windowState } from '../engine/rollout-window.ts';
-import type { WorkspacePlan } from '../engine/types.ts';
-import type { ApplyResult } from '../engine/apply.ts';
+} from '../../engine/lifecycle-fleet.ts';
+import { windowState } from '../../engine/rollout-window.ts';
+import type { WorkspacePlan } from '../../engine/types.ts';
+import type { ApplyResult } from '../../engine/apply.ts';
 
 export const DEFAULT_MAX_UNAVAILABLE = 10;
 /** On a CoderConnection: a new value resumes the rollouts halted after failures (failures before it no longer count). */
