@@ -18,6 +18,8 @@ export interface RecordingProxy {
   /** Calls that may change something in Coder. */
   writes(): RecordedCall[];
   reset(): void;
+  /** Requests forwarded whose answer has not come back yet (a killed client's last ones go on to coderd). */
+  inFlight(): number;
   close(): Promise<void>;
   /**
    * Called with each call once coderd has answered it and before the answer
@@ -35,7 +37,14 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function startRecordingProxy(target: string, opts: { webSockets?: boolean } = {}): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const calls: RecordedCall[] = [];
+  let open = 0;
   const server: Server = createServer((req, res) => {
+    open++;
+    let settled = false;
+    const done = () => {
+      if (!settled) open--;
+      settled = true;
+    };
     let body = '';
     if (!READS.has(req.method ?? ''))
       req.on('data', (chunk: Buffer) => {
@@ -46,6 +55,7 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
       (answer) => {
         const call: RecordedCall = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: answer.statusCode ?? 0 };
         calls.push(call);
+        done();
         const pass = () => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -57,6 +67,7 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
     );
     forward.on('error', () => {
       calls.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: 502 });
+      done();
       res.destroy();
     });
     req.pipe(forward);
@@ -107,6 +118,7 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
     calls,
     writes: () => calls.filter((c) => !READS.has(c.method)),
     reset: () => void calls.splice(0),
+    inFlight: () => open,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

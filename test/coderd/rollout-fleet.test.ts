@@ -46,15 +46,24 @@ async function latestNumbers(t: CoderdCli, ids: Map<string, string>): Promise<Ma
   return m;
 }
 
+const ENDED = new Set(['succeeded', 'failed', 'canceled']);
+
 /** The builds after `before`, per workspace, once every one of them has ended. */
 async function laterBuilds(t: CoderdCli, ids: Map<string, string>, before: Map<string, number>): Promise<Map<string, any[]>> {
+  // A killed CLI's last requests still reach coderd: wait for their answers first, so no build is missed.
+  await eventually('the proxy to have no request in flight', async () => t.proxy.inFlight() === 0, 60_000);
   const out = new Map<string, any[]>();
   for (const [n, id] of ids) {
-    await t.coder.admin.waitBuild(id);
-    out.set(
-      n,
-      (await builds(t, id)).filter((x) => x.build_number > before.get(n)!),
+    const later = await eventually(
+      `${n}'s builds to end`,
+      async () => {
+        const list = (await builds(t, id)).filter((x) => x.build_number > before.get(n)!);
+        return list.every((x) => ENDED.has(x.job.status)) ? list : undefined;
+      },
+      120_000,
+      { everyMs: 250 },
     );
+    out.set(n, later);
   }
   return out;
 }
@@ -211,6 +220,12 @@ describe(`apply interrupted between a stop and its start on a real coderd ${worl
     else {
       expect(run.code, run.stdout + run.stderr).toBe(130);
       expect(run.stdout).toMatch(/Interrupted: no new build was started/);
+      // It exited only once the stops it had sent were over, as coderd records them.
+      expect(t.proxy.inFlight()).toBe(0);
+      for (const [n, id] of ids) {
+        const sent = (await builds(t, id)).filter((x) => x.build_number > before.get(n)!);
+        for (const x of sent) expect(ENDED.has(x.job.status), `${n} build #${x.build_number} ${x.job.status} at exit`).toBe(true);
+      }
     }
 
     // What the run left, from coderd: stops (at least the one it was killed on), never a start.
