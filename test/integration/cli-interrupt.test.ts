@@ -159,6 +159,7 @@ describe('apply --prune interrupted', { timeout: 180_000 }, () => {
     expect(run.code, run.stdout + run.stderr).toBe(130);
     expect(buildPosts().length - before).toBeLessThanOrEqual(3);
     expect(latest('gone').transition).toBe('start');
+    expect(run.stdout).toMatch(/1 prune\(s\) not done: they stay in the state file for the next apply --prune/);
 
     h.sim.state.buildDurationMs = 50;
     const next = await h.cli(['apply', '-f', 'ws.yaml', '--prune', '--max-unavailable', '3']);
