@@ -2,7 +2,7 @@
 // version and whether renames are allowed; undefined when nothing changed, so
 // a healthy connection is written once, not on every reconcile.
 import type { ClusterCoderConnection } from '../../api/schema.ts';
-import { setCondition } from '../../engine/status.ts';
+import { setCondition } from '../../engine/index.ts';
 import type { ConnectionState } from './registry.ts';
 import { statusChanged } from '../status-patch.ts';
 

@@ -17,12 +17,15 @@ import type { Logger } from 'pino';
 import type { DeletionPolicy, Workspace, WorkspaceStatus } from '../../api/schema.ts';
 import { validateWorkspace } from '../../api/validate.ts';
 import { isTokenRefused } from '../../coder/errors.ts';
-import type { ApplyResult } from '../../engine/apply.ts';
-import { toDesired, workspaceKey } from '../../engine/desired.ts';
-import { withOwnerResolved } from '../../engine/observe.ts';
-import type { WorkspaceOwner } from '../../engine/external.ts';
-import { failuresOf } from '../../engine/engine.ts';
-import type { WorkspacePlan } from '../../engine/types.ts';
+import {
+  type ApplyResult,
+  toDesired,
+  workspaceKey,
+  withOwnerResolved,
+  type WorkspaceOwner,
+  failuresOf,
+  type WorkspacePlan,
+} from '../../engine/index.ts';
 import type { OperatorMetrics } from '../../observability/metrics.ts';
 import type { ConnectionRef, ConnectionRegistry, ConnectionRuntime } from '../connection/registry.ts';
 import { ConnectionUsage } from '../connection/usage.ts';

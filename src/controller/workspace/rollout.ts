@@ -1,14 +1,8 @@
-// The operator's rollout control, one per connection: which Workspaces hold
-// one of its `spec.rollout.maxUnavailable` slots, what each of them is doing
-// for the fleet rules (engine/lifecycle-fleet.ts: the halt of a version after
-// maxFailures failed updates, canary steps), the gate lifecycle.ts decides
-// with, and the count of Workspaces per rollout state, summed on the
-// connection's status and in metrics.
-//
-// A Workspace holds a slot while it is unavailable because of the rollout
-// (LifecycleOutcome.unavailable): an update or rollback build under way, a
-// start owed after an update stop, a failed update not rolled back. It takes
-// one when it starts an update build.
+// The operator's rollout control, one per connection: the engine's slots and
+// fleet memory (engine/rollout-slots.ts, the same the CLI runs on), fed with
+// the connection's spec.rollout and each Workspace's last status, and the
+// count of Workspaces per rollout state, summed on the connection's status and
+// in metrics.
 //
 // All of this lives in memory. After a restart a Workspace whose status says
 // it holds a slot claims it again at its first reconcile, and its failure
@@ -18,20 +12,14 @@
 // A canary pause restarts from the operator's start.
 import type { RolloutPolicy, RolloutState, WorkspaceStatus } from '../../api/schema.ts';
 import { parseDuration } from '../../api/duration.ts';
-import type { RolloutGate } from '../../engine/lifecycle.ts';
 import {
+  type ApplyResult,
   DEFAULT_MAX_FAILURES,
-  failuresOf,
-  type FleetMember,
-  type FleetPolicy,
-  haltMessage,
-  memberOf,
-  type StepProgress,
-  stepVerdict,
-} from '../../engine/lifecycle-fleet.ts';
-import { windowState } from '../../engine/rollout-window.ts';
-import type { WorkspacePlan } from '../../engine/types.ts';
-import type { ApplyResult } from '../../engine/apply.ts';
+  type RolloutGate,
+  type RolloutLimits,
+  RolloutSlots,
+  type WorkspacePlan,
+} from '../../engine/index.ts';
 
 export const DEFAULT_MAX_UNAVAILABLE = 10;
 /** On a CoderConnection: a new value resumes the rollouts halted after failures (failures before it no longer count). */
@@ -48,102 +36,51 @@ export interface RolloutCounts {
   haltedVersions?: { version: string; failures: number }[];
 }
 
+/** The engine's slots (engine/rollout-slots.ts) plus what is the operator's own: the policy read from spec.rollout, the slot a status says is held, and the count of Workspaces per rollout state. */
 export class ConnectionRollout {
-  readonly #slots = new Set<string>();
+  readonly #slots = new RolloutSlots();
   readonly #states = new Map<string, RolloutState>();
-  readonly #members = new Map<string, FleetMember>();
-  readonly #steps = new Map<string, StepProgress>();
-  #policy: FleetPolicy = { maxFailures: DEFAULT_MAX_FAILURES, epoch: '' };
 
   gate(key: string, policy: RolloutPolicy | undefined, now: Date, previous: WorkspaceStatus | undefined, epoch = ''): RolloutGate {
-    this.#policy = fleetPolicy(policy, epoch);
-    if (holdsSlot(previous)) this.#slots.add(key);
-    this.#remember(key, previous);
-    const max = policy?.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE;
-    const gate: RolloutGate = {
-      onlyWhenStopped: policy?.onlyWhenStopped === true,
-      slot: this.#slots.has(key) || this.#slots.size < max,
-      rollback: policy?.rollbackOnFailure !== false,
-      epoch,
-      halted: (target) => haltMessage(this.#members.values(), target, this.#policy),
-    };
-    if (policy?.steps) gate.step = (target) => this.#stepWait(key, target, now);
-    if (policy?.onlyWhenIdle) gate.idle = { afterMs: parseDuration(policy.onlyWhenIdle), now };
-    if (policy?.window) gate.window = windowState(policy.window, now);
-    return gate;
+    this.#slots.configure(limitsOf(policy, epoch));
+    if (holdsSlot(previous)) this.#slots.hold(key);
+    this.#slots.remember(key, previous?.rollout);
+    return this.#slots.gate(key, now);
   }
 
-  #stepWait(key: string, target: string, now: Date): string | undefined {
-    const others = [...this.#members.entries()].filter(([k]) => k !== key).map(([, m]) => m);
-    const verdict = stepVerdict(others, target, this.#policy, this.#steps.get(target), now);
-    this.#steps.set(target, verdict.progress);
-    return verdict.wait;
-  }
-
-  /** A Workspace not reconciled yet since the start: its failure from the status counts for the halt. */
-  #remember(key: string, previous: WorkspaceStatus | undefined): void {
-    if (this.#members.has(key) || !previous?.rollout) return;
-    const r = previous.rollout;
-    this.#members.set(key, {
-      ...(r.target ? { target: r.target } : {}),
-      onTarget: false,
-      healthy: true,
-      updating: r.state === 'Updating' || r.state === 'RollingBack',
-      ...(r.failedTarget ? { failedTarget: r.failedTarget, failedEpoch: r.failedEpoch ?? '' } : {}),
-    });
-  }
-
-  /**
-   * Takes a slot for an update the plan is about to start; false when all are
-   * held, or when the canary step filled up meanwhile. Called synchronously
-   * right after the diff: workers interleave at every await, and the gate
-   * alone (read before the context's reads) let several of them see the same
-   * free slot (seen on a real coderd: 8 updates at once under a limit of 5).
-   */
-  claim(key: string, policy: RolloutPolicy | undefined, target?: string, now: Date = new Date()): boolean {
-    if (target !== undefined && policy?.steps && this.#stepWait(key, target, now) !== undefined) return false;
-    if (target !== undefined && haltMessage(this.#members.values(), target, this.#policy) !== undefined) return false;
-    if (!this.#slots.has(key)) {
-      if (this.#slots.size >= (policy?.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE)) return false;
-      this.#slots.add(key);
-    }
-    // Counted in its step at once, before its build is even sent.
-    const member = this.#members.get(key);
-    this.#members.set(key, { onTarget: false, healthy: true, ...member, ...(target ? { target } : {}), updating: true });
-    return true;
+  /** Plans under the rollout (RolloutSlots.planClaiming): call gate() first, for the policy and the status's memory. */
+  planClaiming(key: string, now: Date, planWith: (gate: RolloutGate) => WorkspacePlan, gate: RolloutGate): WorkspacePlan {
+    return this.#slots.planClaiming(key, now, planWith, gate);
   }
 
   /** Gives back a slot claimed for a reconcile that ended without recording (a binding conflict). */
   release(key: string): void {
-    this.#slots.delete(key);
+    this.#slots.release(key);
   }
 
   /** After the reconcile: keep the slot while the workspace is unavailable because of the rollout. */
   record(key: string, plan: WorkspacePlan, result: ApplyResult | undefined, state: RolloutState | undefined): void {
     const started = result?.outcomes.some((o) => o.ok && o.action.kind === 'build') ?? false;
     const unavailable = plan.lifecycle?.unavailable === true && (started || !plan.lifecycle.needsSlot);
-    if (unavailable) this.#slots.add(key);
-    else this.#slots.delete(key);
+    if (unavailable) this.#slots.hold(key);
+    else this.#slots.release(key);
     if (state === undefined) this.#states.delete(key);
     else this.#states.set(key, state);
-    this.#members.set(key, memberOf(plan));
+    this.#slots.observe(key, plan);
   }
 
   /** The rollout the status records (a refused update build is a failure too, found after the plan). */
   recordStatus(key: string, rollout: WorkspaceStatus['rollout']): void {
-    const member = this.#members.get(key);
-    if (!member || !rollout?.failedTarget) return;
-    this.#members.set(key, { ...member, failedTarget: rollout.failedTarget, failedEpoch: rollout.failedEpoch ?? '' });
+    this.#slots.recordFailure(key, rollout);
   }
 
   forget(key: string): void {
-    this.#slots.delete(key);
+    this.#slots.forget(key);
     this.#states.delete(key);
-    this.#members.delete(key);
   }
 
   get inFlight(): number {
-    return this.#slots.size;
+    return this.#slots.inFlight;
   }
 
   counts(): RolloutCounts {
@@ -158,20 +95,9 @@ export class ConnectionRollout {
     // Only when there are some: the summary of a connection that never halted stays as it was.
     if (halted > 0) counts.halted = halted;
     if (rolledBack > 0) counts.rolledBack = rolledBack;
-    const versions = this.haltedVersions();
+    const versions = this.#slots.haltedVersions();
     if (versions.length > 0) counts.haltedVersions = versions;
     return counts;
-  }
-
-  /** Versions whose rollout halted, with their failures under the current resume value. */
-  haltedVersions(): { version: string; failures: number }[] {
-    const targets = new Set<string>();
-    for (const m of this.#members.values()) if (m.failedTarget) targets.add(m.failedTarget);
-    return [...targets]
-      .sort()
-      .map((version) => ({ version, failures: failuresOf(this.#members.values(), version, this.#policy.epoch) }))
-      .filter((v) => v.failures >= this.#policy.maxFailures)
-      .slice(0, 100);
   }
 
   /** Per state, for the metrics gauge. */
@@ -182,15 +108,23 @@ export class ConnectionRollout {
   }
 }
 
-function fleetPolicy(policy: RolloutPolicy | undefined, epoch: string): FleetPolicy {
+/** spec.rollout as the engine's limits. */
+function limitsOf(policy: RolloutPolicy | undefined, epoch: string): RolloutLimits {
   return {
-    maxFailures: policy?.maxFailures ?? DEFAULT_MAX_FAILURES,
-    epoch,
-    // The CRD's rule lets exactly one field through; a step without either counts as 100%.
-    ...(policy?.steps
-      ? { steps: policy.steps.map((x) => (x.count !== undefined ? { count: x.count } : { percent: x.percent ?? 100 })) }
-      : {}),
-    ...(policy?.pause ? { pauseMs: parseDuration(policy.pause) } : {}),
+    maxUnavailable: policy?.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
+    onlyWhenStopped: policy?.onlyWhenStopped === true,
+    rollback: policy?.rollbackOnFailure !== false,
+    ...(policy?.onlyWhenIdle ? { idleAfterMs: parseDuration(policy.onlyWhenIdle) } : {}),
+    ...(policy?.window ? { window: policy.window } : {}),
+    fleet: {
+      maxFailures: policy?.maxFailures ?? DEFAULT_MAX_FAILURES,
+      epoch,
+      // The CRD's rule lets exactly one field through; a step without either counts as 100%.
+      ...(policy?.steps
+        ? { steps: policy.steps.map((x) => (x.count !== undefined ? { count: x.count } : { percent: x.percent ?? 100 })) }
+        : {}),
+      ...(policy?.pause ? { pauseMs: parseDuration(policy.pause) } : {}),
+    },
   };
 }
 
