@@ -6,7 +6,7 @@
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // npm run bench -- --mode export [--export-n 10000]   (issue 21 item 5: cwo export, bench/export-mode.ts)
-// npm run bench -- --mode peer-k8s [--peer-k8s-n 1000 --peer-k8s-start-stop 40 --peer-k8s-gets 10]
+// npm run bench -- --mode peer-k8s [--peer-k8s-n 1000 --peer-k8s-start-stop 40 --peer-k8s-gets 20]
 //   (issue 24 item 4: coder-k8s beside the operator, bench/peer-k8s-mode.ts; not in the default modes;
 //   needs bash test/peer/build-coder-k8s.sh; run alone it writes bench/results/peer-k8s/ and its
 //   section of bench/results/latest.md)
@@ -66,7 +66,7 @@ const { values } = parseArgs({
     /** Mode peer-k8s: workspaces both list, workspaces each side stops and starts, kubectl get runs per side. */
     'peer-k8s-n': { type: 'string', default: '1000' },
     'peer-k8s-start-stop': { type: 'string', default: '40' },
-    'peer-k8s-gets': { type: 'string', default: '10' },
+    'peer-k8s-gets': { type: 'string', default: '20' },
     out: { type: 'string' },
   },
 });

@@ -19,10 +19,11 @@
 // kube-apiserver and etcd as the e2e tier starts them, plus the aggregation
 // layer (test/peer/aggregation.ts). Each side reaches coderd through its own
 // recording proxy, so the calls are counted per side.
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { bootstrapCoderd, createTemplate, createUser, type Bootstrapped } from '../test/coderd/bootstrap.ts';
 import { coderdBinaries, startCoderd } from '../test/coderd/coderd.ts';
@@ -52,6 +53,20 @@ const OURS = 'workspaces.coderops.dev';
 const THEIRS = `coderworkspaces.${GROUP}`;
 
 const owner = (i: number) => `peer${i % OWNERS}`;
+
+/** coderd's process: the `coder server` among the namespace's processes (for its CPU time). */
+async function coderdPid(netns: string): Promise<number> {
+  const { stdout } = await promisify(execFile)('ip', ['netns', 'pids', netns]);
+  for (const pid of stdout.split(/\s+/).filter(Boolean).map(Number)) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('/coder') && argv[1] === 'server') return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no coder server process in ${netns}`);
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface PeerK8sOptions {
@@ -82,7 +97,10 @@ interface Side {
   proxy: RecordingProxy;
   /** Object names of its start/stop workspaces, and their Coder names. */
   names: string[];
-  coderNames: string[];
+  /** Its workspaces' names in Coder start with this. */
+  coderPrefix: string;
+  /** The i-th object as a declaration to apply. */
+  declaration(i: number, running: boolean): object;
   /** Whether its kubectl view shows the end state of a transition. */
   shows(obj: KubeObject, running: boolean): boolean;
 }
@@ -265,22 +283,24 @@ export async function runPeerK8s(opts: PeerK8sOptions, log: (s: string) => void)
     ];
     const walls: Record<string, number[]> = { cwo: [], 'coder-k8s': [] };
     const calls: Record<string, { method: string; path: string }[]> = { cwo: [], 'coder-k8s': [] };
-    const cpu: Record<string, { apiserver: number; own: number }> = {
-      cwo: { apiserver: 0, own: 0 },
-      'coder-k8s': { apiserver: 0, own: 0 },
+    const cpu: Record<string, { apiserver: number; own: number; coderd: number }> = {
+      cwo: { apiserver: 0, own: 0, coderd: 0 },
+      'coder-k8s': { apiserver: 0, own: 0, coderd: 0 },
     };
+    const coderd = await coderdPid(netns.name);
     const rowsSeen: Record<string, number> = {};
     const headers: Record<string, string> = {};
     for (const side of sides) await ok(['get', side.resource, '-n', NS]);
     for (let r = 0; r < gets; r += 1) {
       for (const side of sides) {
         side.proxy.reset();
-        const [api0, own0] = [procCpuMs(cp.pids.apiserver), procCpuMs(side.pid)];
+        const [api0, own0, coderd0] = [procCpuMs(cp.pids.apiserver), procCpuMs(side.pid), procCpuMs(coderd)];
         const started = performance.now();
         const out = await ok(['get', side.resource, '-n', NS]);
         walls[side.label]!.push(performance.now() - started);
         cpu[side.label]!.apiserver += procCpuMs(cp.pids.apiserver) - api0;
         cpu[side.label]!.own += procCpuMs(side.pid) - own0;
+        cpu[side.label]!.coderd += procCpuMs(coderd) - coderd0;
         calls[side.label]!.push(...side.proxy.calls);
         const lines = out.trimEnd().split('\n');
         headers[side.label] = lines[0]!.replace(/\s+/g, ' ');
@@ -302,6 +322,7 @@ export async function runPeerK8s(opts: PeerK8sOptions, log: (s: string) => void)
             minMs: Math.round(Math.min(...w)),
             coderCallsPerGet: tally.total / gets,
             apiserverCpuMsPerGet: Math.round(cpu[side.label]!.apiserver / gets),
+            coderdCpuMsPerGet: Math.round(cpu[side.label]!.coderd / gets),
             [side.label === 'cwo' ? 'operatorCpuMsPerGet' : 'peerCpuMsPerGet']: Math.round(cpu[side.label]!.own / gets),
           },
           {
@@ -323,7 +344,13 @@ export async function runPeerK8s(opts: PeerK8sOptions, log: (s: string) => void)
       resource: OURS,
       proxy: ourProxy,
       names: Array.from({ length: m }, (_, i) => `op-ss-${i}`),
-      coderNames: Array.from({ length: m }, (_, i) => `op-ss-${i}`),
+      coderPrefix: 'op-ss-',
+      declaration: (i, running) => ({
+        apiVersion: 'coderops.dev/v1alpha1',
+        kind: 'Workspace',
+        metadata: { name: `op-ss-${i}`, namespace: NS },
+        spec: { owner: owner(i), template: TEMPLATE, running },
+      }),
       shows: (o, running) =>
         o.status?.running === running &&
         o.status?.observedGeneration === o.metadata.generation &&
@@ -334,93 +361,95 @@ export async function runPeerK8s(opts: PeerK8sOptions, log: (s: string) => void)
       resource: THEIRS,
       proxy: theirProxy,
       names: Array.from({ length: m }, (_, i) => `${org.name}.${owner(i)}.k8s-ss-${i}`),
-      coderNames: Array.from({ length: m }, (_, i) => `k8s-ss-${i}`),
+      coderPrefix: 'k8s-ss-',
+      declaration: (i, running) => ({
+        apiVersion: `${GROUP}/v1alpha1`,
+        kind: 'CoderWorkspace',
+        metadata: { name: `${org.name}.${owner(i)}.k8s-ss-${i}`, namespace: NS },
+        spec: { organization: org.name, templateName: TEMPLATE, running },
+      }),
       shows: (o, running) => o.spec?.running === running && o.status?.latestBuildStatus === (running ? 'running' : 'stopped'),
     };
-    await ok(
-      ['apply', '--server-side', '--field-manager=bench', '-f', '-'],
-      multiDoc(
-        ours.names.map((name, i) => ({
-          apiVersion: 'coderops.dev/v1alpha1',
-          kind: 'Workspace',
-          metadata: { name, namespace: NS },
-          spec: { owner: owner(i), template: TEMPLATE, running: true },
-        })),
-      ),
-    );
+    await ok(['apply', '--server-side', '--field-manager=bench', '-f', '-'], multiDoc(ours.names.map((_, i) => ours.declaration(i, true))));
     // coder-k8s creates on POST; kubectl create sends one per object.
-    await ok(
-      ['create', '-f', '-'],
-      multiDoc(
-        theirs.names.map((name) => ({
-          apiVersion: `${GROUP}/v1alpha1`,
-          kind: 'CoderWorkspace',
-          metadata: { name, namespace: NS },
-          spec: { organization: org.name, templateName: TEMPLATE, running: true },
-        })),
-      ),
-    );
+    await ok(['create', '-f', '-'], multiDoc(theirs.names.map((_, i) => theirs.declaration(i, true))));
     await coderSettled(b, 'op-ss-', m, 'start', 600_000);
     await coderSettled(b, 'k8s-ss-', m, 'start', 600_000);
     await pollReady(kubectl, n + m, performance.now(), 600, alive);
 
-    for (const running of [false, true]) {
-      const verb = running ? 'start' : 'stop';
-      for (const side of [ours, theirs]) {
-        await sleep(2_000);
-        side.proxy.reset();
-        const t0 = performance.now();
-        const patch = JSON.stringify({ spec: { running } });
-        for (const name of side.names) await ok(['patch', side.resource, name, '-n', NS, '--type=merge', '-p', patch]);
-        const clientMs = performance.now() - t0;
-        // Calls so far are the patches' own (coder-k8s works inside the request; cwo's operator after it).
-        const duringPatches = side.proxy.calls.length;
-        // The object patched last, at once: what a user sees right after asking.
-        const last = JSON.parse(await ok(['get', side.resource, side.names.at(-1)!, '-n', NS, '-o', 'json']));
-        const prefix = side.label === 'cwo' ? 'op-ss-' : 'k8s-ss-';
-        await coderSettled(b, prefix, m, running ? 'start' : 'stop', 600_000);
-        const coderMs = performance.now() - t0;
-        const shownAt = await eventually(
-          `${side.label}: kubectl get shows all ${m} ${running ? 'running' : 'stopped'}`,
-          async () => {
-            const mine = (await items(ok, side.resource)).filter((o) => side.names.includes(o.metadata.name));
-            return mine.length === m && mine.every((o) => side.shows(o, running)) ? performance.now() - t0 : undefined;
-          },
-          600_000,
-          { everyMs: 500 },
-        );
-        const after = JSON.parse(await ok(['get', side.resource, side.names.at(-1)!, '-n', NS, '-o', 'json']));
-        // What the side still calls once the builds ended (status follow-up), then the tally.
-        await sleep(3_000);
-        // Every call through cwo's proxy is the operator's (kubectl reads etcd); after the patches, every
-        // call through coder-k8s's proxy is one of the bench's own kubectl reads, each of which asks Coder.
-        const work = side.label === 'cwo' ? side.proxy.calls : side.proxy.calls.slice(0, duringPatches);
-        const lookingCalls = side.proxy.calls.length - work.length;
-        const tally = tallyCalls(work);
-        results.push(
-          row(
-            `${verb}: ${side.label} spec.running=${running}`,
-            m,
-            {
-              kubectlPatches: m,
-              clientMs: Math.round(clientMs),
-              allBuildsEndedMs: Math.round(coderMs),
-              kubectlShowsMs: Math.round(shownAt),
-              callsPerWorkspace: Math.round((tally.total / m) * 10) / 10,
-              callsDuringPatches: duringPatches,
-              callsByKubectlReads: lookingCalls,
-            },
-            {
-              wallMs: coderMs,
-              reads: tally.reads,
-              writes: tally.writes,
-              byRoute: tally.byRoute,
-              notes: [`${side.names.at(-1)} right after its patch: ${shape(last)}`, `once kubectl shows the end state: ${shape(after)}`],
-            },
-          ),
-        );
+    /**
+     * One transition of one side's M workspaces, asked for `how`: one `kubectl patch` per workspace, or
+     * one `kubectl apply --server-side` of all M (the GitOps path). A side that refuses gives a failed row.
+     */
+    const transition = async (side: Side, running: boolean, how: 'patch' | 'apply'): Promise<ScenarioResult> => {
+      const scenario = `${running ? 'start' : 'stop'} by ${how === 'patch' ? `kubectl patch ×${m}` : 'one kubectl apply --server-side'}: ${side.label}`;
+      await sleep(2_000);
+      side.proxy.reset();
+      const t0 = performance.now();
+      try {
+        if (how === 'patch') {
+          const patch = JSON.stringify({ spec: { running } });
+          for (const name of side.names) await ok(['patch', side.resource, name, '-n', NS, '--type=merge', '-p', patch]);
+        } else {
+          // As a GitOps controller applies (Flux: force): the patches before were another field manager's.
+          await ok(
+            ['apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'],
+            multiDoc(side.names.map((_, i) => side.declaration(i, running))),
+          );
+        }
+      } catch (error) {
+        return row(scenario, m, {}, { ok: false, notes: [String((error as Error).message ?? error)] });
       }
-    }
+      const clientMs = performance.now() - t0;
+      // Calls so far are the requests' own (coder-k8s works inside each request; cwo's operator after it).
+      const duringRequests = side.proxy.calls.length;
+      // The object asked for last, at once: what a user sees right after asking.
+      const last = JSON.parse(await ok(['get', side.resource, side.names.at(-1)!, '-n', NS, '-o', 'json']));
+      await coderSettled(b, side.coderPrefix, m, running ? 'start' : 'stop', 600_000);
+      const coderMs = performance.now() - t0;
+      const shownAt = await eventually(
+        `${side.label}: kubectl get shows all ${m} ${running ? 'running' : 'stopped'}`,
+        async () => {
+          const mine = (await items(ok, side.resource)).filter((o) => side.names.includes(o.metadata.name));
+          return mine.length === m && mine.every((o) => side.shows(o, running)) ? performance.now() - t0 : undefined;
+        },
+        600_000,
+        { everyMs: 500 },
+      );
+      const after = JSON.parse(await ok(['get', side.resource, side.names.at(-1)!, '-n', NS, '-o', 'json']));
+      // What the side still calls once the builds ended (status follow-up), then the tally.
+      await sleep(3_000);
+      // Every call through cwo's proxy is the operator's (kubectl reads etcd); after the requests, every
+      // call through coder-k8s's proxy is one of the bench's own kubectl reads, each of which asks Coder.
+      const work = side.label === 'cwo' ? side.proxy.calls : side.proxy.calls.slice(0, duringRequests);
+      const tally = tallyCalls(work);
+      return row(
+        scenario,
+        m,
+        {
+          kubectlRuns: how === 'patch' ? m : 1,
+          clientMs: Math.round(clientMs),
+          allBuildsEndedMs: Math.round(coderMs),
+          kubectlShowsMs: Math.round(shownAt),
+          callsPerWorkspace: Math.round((tally.total / m) * 10) / 10,
+          callsDuringRequests: duringRequests,
+          callsByKubectlReads: side.proxy.calls.length - work.length,
+        },
+        {
+          wallMs: coderMs,
+          reads: tally.reads,
+          writes: tally.writes,
+          byRoute: tally.byRoute,
+          notes: [`${side.names.at(-1)} right after the request: ${shape(last)}`, `once kubectl shows the end state: ${shape(after)}`],
+        },
+      );
+    };
+    for (const how of ['patch', 'apply'] as const)
+      for (const running of [false, true])
+        for (const side of [ours, theirs]) {
+          log(`peer-k8s: ${running ? 'start' : 'stop'} by kubectl ${how}: ${side.label}`);
+          results.push(await transition(side, running, how));
+        }
     return results;
   } catch (error) {
     results.push(row('setup', opts.n, {}, { ok: false, notes: [String((error as Error).stack ?? error)] }));

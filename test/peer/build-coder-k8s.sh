@@ -42,7 +42,7 @@ quiet() {
   fi
 }
 
-log "building coder-k8s $version (cold: about 6 CPU-minutes at nice 10, 1.5 GB of memory)"
+log "building coder-k8s $version (cold: 7 min on the shared 2-core machine at load 8-12, at nice 10)"
 started=$SECONDS
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 dir=$(go mod download -json "github.com/coder/coder-k8s@$version" 2>>"$buildlog" |

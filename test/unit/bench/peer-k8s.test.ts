@@ -40,15 +40,15 @@ describe('renderPeerK8s', () => {
         peerCpuMsPerGet: 90,
       }),
       row(
-        'stop: coder-k8s spec.running=false',
+        'stop by kubectl patch ×40: coder-k8s',
         { clientMs: 6000, allBuildsEndedMs: 9000, kubectlShowsMs: 9500, callsPerWorkspace: 3, callsByKubectlReads: 21 },
         { n: 40, reads: 80, writes: 40 },
       ),
       row('setup', {}, { ok: false, notes: ['Error: coderd v2.30.0 is not built'] }),
     ]).join('\n');
     expect(md).toContain('| cwo (workspaces.coderops.dev) | 1000 | 1000 | 900 | 800 | 1200 | 0 |');
-    expect(md).toContain('| coder-k8s (coderworkspaces.aggregation.coder.com) | 1000 | 1000 | 1500 | — | — | 1 | — | 90 | yes |');
-    expect(md).toContain('| stop: coder-k8s spec.running=false | 40 | 6.00 | 9.00 | 9.50 | 120 (80/40) | 3 | 21 |');
+    expect(md).toContain('| coder-k8s (coderworkspaces.aggregation.coder.com) | 1000 | 1000 | 1500 | — | — | 1 | — | 90 | — | yes |');
+    expect(md).toContain('| stop by kubectl patch ×40: coder-k8s | 40 | 6.00 | 9.00 | 9.50 | 120 (80/40) | 3 | 21 |');
     expect(md).toContain('**setup failed**: Error: coderd v2.30.0 is not built');
   });
 });
