@@ -450,6 +450,45 @@ export async function runPeerK8s(opts: PeerK8sOptions, log: (s: string) => void)
           log(`peer-k8s: ${running ? 'start' : 'stop'} by kubectl ${how}: ${side.label}`);
           results.push(await transition(side, running, how));
         }
+
+    // 4. Every one of them stopped in Coder by hand (the UI, an auto-stop): what each side's running says then.
+    // cwo acts at its next reconcile; the bench asks for one (the reconcile-requested-at annotation) rather
+    // than wait out --resync. coder-k8s has nothing that acts; its objects are read after 10 s.
+    for (const side of [ours, theirs]) {
+      log(`peer-k8s: stops made in Coder by hand: ${side.label}`);
+      const live = (await b.admin.workspaces()) as (CoderWorkspace & { id: string })[];
+      const targets = live.filter((w) => w.name.startsWith(side.coderPrefix));
+      await Promise.all(targets.map((w) => b.admin.request('POST', `/api/v2/workspaces/${w.id}/builds`, { transition: 'stop' })));
+      await coderSettled(b, side.coderPrefix, m, 'stop', 600_000);
+      await sleep(2_000);
+      side.proxy.reset();
+      const t0 = performance.now();
+      if (side.label === 'cwo') {
+        await ok(['annotate', OURS, ...side.names, '-n', NS, `coderops.dev/reconcile-requested-at=${Date.now()}`, '--overwrite']);
+        await coderSettled(b, side.coderPrefix, m, 'start', 600_000);
+      } else {
+        await sleep(10_000);
+      }
+      const mine = (await items(ok, side.resource)).filter((o) => side.names.includes(o.metadata.name));
+      const inCoder = ((await b.admin.workspaces()) as CoderWorkspace[]).filter((w) => w.name.startsWith(side.coderPrefix));
+      const tally = tallyCalls(side.proxy.calls);
+      const specRunning = mine.filter((o) => o.spec?.running === true).length;
+      const runningInCoder = inCoder.filter((w) => w.latest_build.transition === 'start' && w.latest_build.status === 'running').length;
+      results.push(
+        row(
+          `a stop made in Coder by hand${side.label === 'cwo' ? ', then a reconcile' : ', 10 s later'}: ${side.label}`,
+          m,
+          { specRunningTrue: specRunning, runningInCoder, afterMs: Math.round(performance.now() - t0) },
+          {
+            wallMs: performance.now() - t0,
+            reads: tally.reads,
+            writes: tally.writes,
+            byRoute: tally.byRoute,
+            notes: [`${side.names.at(-1)}: ${shape(mine.find((o) => o.metadata.name === side.names.at(-1))!)}`],
+          },
+        ),
+      );
+    }
     return results;
   } catch (error) {
     results.push(row('setup', opts.n, {}, { ok: false, notes: [String((error as Error).stack ?? error)] }));

@@ -62,6 +62,19 @@ export function renderPeerK8s(results: readonly ScenarioResult[], provenance?: s
       '',
     );
   }
+  const byHand = mine.filter((r) => r.scenario.startsWith('a stop made in Coder'));
+  if (byHand.length > 0) {
+    lines.push(
+      '| all N stopped in Coder by hand (running before) | N | spec.running still true | running in Coder after | s | Coder calls (reads/writes) |',
+    );
+    lines.push('| --- | --- | --- | --- | --- | --- |');
+    for (const r of byHand)
+      lines.push(
+        `| ${r.scenario.replace('a stop made in Coder by hand', '…')} | ${r.n} | ${num(r.extra.specRunningTrue)} | ${num(r.extra.runningInCoder)} | ` +
+          `${typeof r.extra.afterMs === 'number' ? (r.extra.afterMs / 1000).toFixed(2) : '—'} | ${num((r.reads ?? 0) + (r.writes ?? 0))} (${num(r.reads)}/${num(r.writes)}) |`,
+      );
+    lines.push('');
+  }
   const failed = mine.filter((r) => !r.ok);
   for (const r of failed) lines.push(`- **${r.scenario} failed**: ${(r.notes[0] ?? '').replace(/\n/g, ' ').slice(0, 1500)}`);
   return lines;
