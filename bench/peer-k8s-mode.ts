@@ -6,14 +6,17 @@
 //   kubectl get:  the same N Coder workspaces listed through each
 //                 (`kubectl get workspaces.coderops.dev` and
 //                 `kubectl get coderworkspaces.aggregation.coder.com`):
-//                 wall time per kubectl run, Coder calls per run;
+//                 wall time per kubectl run, Coder calls per run, CPU of
+//                 kube-apiserver, the side's process and coderd;
 //   start/stop:   M workspaces of each side stopped, then started again, by
-//                 one `kubectl patch` per workspace (cwo: spec.running;
-//                 coder-k8s: spec.running): client time, time until Coder
-//                 has every build ended, time until `kubectl get` shows it,
-//                 Coder calls;
-//   status:       what each object shows right after the patch and once
-//                 the builds ended.
+//                 one `kubectl patch` per workspace, then by one
+//                 `kubectl apply --server-side` of all M (both sides name it
+//                 spec.running): client time, time until Coder has every
+//                 build ended, time until `kubectl get` shows it, Coder calls;
+//   status:       what each object shows right after the request and once
+//                 the builds ended;
+//   by hand:      all M stopped in Coder behind both sides' backs: whether
+//                 spec.running still says true and whether they run again.
 // Everything runs as the real-coderd tier starts it (test/coderd: loopback-only
 // network namespace for coderd and the peer, socket-only PostgreSQL);
 // kube-apiserver and etcd as the e2e tier starts them, plus the aggregation
