@@ -35,7 +35,11 @@ export interface BenchCluster {
  * `serviceAccounts` adds accounts bound to the chart's roles, so that each
  * operator process has an identity of its own in the apiserver's audit log.
  */
-export async function prepareCluster(cp: ControlPlane, sim: SimHandle, serviceAccounts: string[] = []): Promise<BenchCluster> {
+export async function prepareCluster(
+  cp: ControlPlane,
+  sim: Pick<SimHandle, 'url' | 'token'>,
+  serviceAccounts: string[] = [],
+): Promise<BenchCluster> {
   const kubectl: Kubectl = (args, stdin) =>
     run(binaries().kubectl, ['--kubeconfig', cp.kubeconfig, ...args], stdin === undefined ? {} : { stdin });
   const ok: KubectlOk = async (args, stdin) => {
