@@ -2,7 +2,8 @@
 // ClusterCoderConnections, Namespaces) feed two work queues, one of Workspace
 // keys (workers run the Reconciler) and one of connection ids (a worker runs
 // the ConnectionReconciler, so a connection reports its status whether or not
-// a Workspace uses it); a resync timer refreshes each connection's snapshot
+// a Workspace uses it), and the WorkspaceSet controller's own informer, queue
+// and workers (./workspaceset/controller.ts); a resync timer refreshes each connection's snapshot
 // with one list and enqueues only what needs it. Workers and resync run only while
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
@@ -33,6 +34,10 @@ import { LOW_PRIORITY } from '../kube/priority-fifo.ts';
 import { runWorkers } from '../kube/run-workers.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
 import { departureOf, Shard } from './shard.ts';
+import { WorkspaceSetController } from './workspaceset/controller.ts';
+import { memberReaderFor } from './workspaceset/member-reader.ts';
+import { setConnectionId } from './workspaceset/set-connection.ts';
+import { setKube, type SetKube } from './workspaceset/set-kube.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -55,6 +60,8 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   /** Replaces the Kubernetes writes (tests). */
   kube?: KubeWriter;
+  /** Replaces the WorkspaceSet controller's Kubernetes writes (tests). */
+  setKube?: SetKube;
   /** --watch-label-selector (./shard.ts): the Workspaces and connection statuses this instance owns. Default: all. */
   shard?: Shard;
   /** Called when the lease is lost (not on stop): the process should exit, as client-go's do. */
@@ -74,6 +81,8 @@ export class Operator {
   readonly registry: ConnectionRegistry;
   readonly reconciler: Reconciler;
   readonly connectionReconciler: ConnectionReconciler;
+  /** WorkspaceSets: their own informer, queue and workers (./workspaceset/controller.ts). */
+  readonly workspaceSets: WorkspaceSetController;
   /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
   readonly bindings = new WorkspaceBindings();
   /** Reconciles per connection holding a worker: one while its server is suspected of hanging. */
@@ -144,6 +153,21 @@ export class Operator {
       metrics: o.metrics,
       ownsConnection,
       usage,
+    });
+    this.workspaceSets = new WorkspaceSetController({
+      ...caches,
+      kubeConfig: o.kubeConfig,
+      ...(o.namespaces ? { namespaces: o.namespaces } : {}),
+      ...(selector ? { labelSelector: selector, visible: (labels) => this.shard.ownsConnection(labels) } : {}),
+      workspaces: this.workspaceInformer,
+      kube: o.setKube ?? setKube(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity()),
+      namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
+      connections: this.registry,
+      readerFor: memberReaderFor,
+      defaultRefreshMs: o.resyncMs,
+      deletionPolicy: o.deletionPolicy,
+      logger: o.logger,
+      metrics: o.metrics,
     });
     this.#wire();
   }
@@ -218,6 +242,7 @@ export class Operator {
       this.registry.invalidate(id);
       if (this.shard.ownsConnection(c.metadata?.labels)) this.connectionQueue.add(id);
       for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
+      this.workspaceSets.connectionChanged(id, setConnectionId);
     };
     const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
       const resumed = old !== undefined && old.metadata?.annotations?.[RESUME_ROLLOUT] !== c.metadata?.annotations?.[RESUME_ROLLOUT];
@@ -250,6 +275,7 @@ export class Operator {
     this.namespaceInformer.on('update', (ns, old) => {
       if (JSON.stringify(ns.metadata?.labels) === JSON.stringify(old.metadata?.labels)) return;
       for (const ws of this.workspaces()) if (ws.metadata.namespace === ns.metadata?.name) enqueue(ws);
+      this.workspaceSets.namespaceChanged(ns.metadata?.name ?? '');
     });
   }
 
@@ -259,6 +285,7 @@ export class Operator {
       ['coderconnections', this.connectionsInformer],
       ['clustercoderconnections', this.clusterConnections],
       ['namespaces', this.namespaceInformer],
+      ['workspacesets', this.workspaceSets.informer],
     ];
   }
 
@@ -311,6 +338,7 @@ export class Operator {
         clearInterval(gauges);
         void this.queue.shutDownWithDrain();
         void this.connectionQueue.shutDownWithDrain();
+        void this.workspaceSets.shutDown();
       },
       { once: true },
     );
@@ -324,6 +352,7 @@ export class Operator {
       (id) => this.connectionReconciler.reconcile(id),
       this.#o.logger.child({ queue: 'connections' }),
     );
+    const setWorkers = this.workspaceSets.run();
     await runWorkers(
       this.queue,
       this.#o.concurrency,
@@ -346,6 +375,7 @@ export class Operator {
       this.#o.logger,
     );
     await connectionWorkers;
+    await setWorkers;
     this.#o.logger.info('workers stopped; in-flight reconciles finished');
   }
 
@@ -437,7 +467,7 @@ export class Operator {
   /** Stop taking work, finish in-flight reconciles, release the lease, stop the informers. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain()]);
+    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain(), this.workspaceSets.shutDown()]);
     await this.#running?.catch(() => undefined);
     await Promise.all(this.informers().map(([, i]) => i.stop()));
     await this.registry.close();
