@@ -328,7 +328,10 @@ export class SetReconciler {
         { set: key, notAdmitted },
         'members the ClusterCoderConnection rules do not allow in this namespace were left out',
       );
-    if (failures.length > 0) return { requeueAfter: recheck };
+    if (failures.length > 0) {
+      this.#d.logger.warn({ set: key, failures: failures.slice(0, 5), count: failures.length }, 'child writes failed; retrying');
+      return { requeueAfter: recheck };
+    }
     if (retrySoon) return { requeueAfter: 1_000 };
     return { requeueAfter: this.#untilRefresh(set, memory, now) };
   };
