@@ -36,6 +36,7 @@ import { ApplyProgress } from './progress.ts';
 import { colourLines, painter } from './colour.ts';
 import { CoderCheckFailed, checkPlanned } from './coder-checks.ts';
 import { withRunCache } from '../engine/run-reads.ts';
+import { CoderMemberReader } from '../fleet/coder-member-reader.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 
 export const EXIT_OK = 0;
@@ -49,6 +50,7 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   statusFile?: string;
   state: string | false;
   stateSourceTakeover?: string[];
+  acknowledgeRemovals?: string[];
   prune?: boolean;
   maxPrune: PruneLimit;
   output: 'text' | 'json' | 'markdown';
@@ -83,6 +85,10 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
+    sets: loaded.sets,
+    // One paginated read per set generator, under the same bounds as the workspace list.
+    members: new CoderMemberReader(conn.client),
+    maxMembers: conn.client.listMaxItems,
     paths: flags.filename ?? [],
     // Templates, versions and parameters are read once per run, whoever asks (the checks, the plan, the creates).
     api: withRunCache(conn.client),
@@ -99,6 +105,7 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   if (fromGit) opts.sources = gitSources(fromGit.repository, flags.ref ?? '', flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
   if (flags.stateSourceTakeover) opts.stateSourceTakeover = flags.stateSourceTakeover;
+  if (flags.acknowledgeRemovals) opts.acknowledgeRemovals = flags.acknowledgeRemovals;
   opts.rollout = rollout;
   return { conn, opts, where };
 }

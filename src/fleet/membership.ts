@@ -60,10 +60,10 @@ export interface MembershipInput {
   maxRemovals?: number;
   /**
    * Lets a held removal through: true for any, or the held pass's
-   * acknowledgeWith value for that removal only (a later, different removal
-   * is held again).
+   * acknowledgeWith value (one of several: a CLI run may acknowledge one per
+   * set) for that removal only (a later, different removal is held again).
    */
-  acknowledged?: string | boolean;
+  acknowledged?: string | boolean | readonly string[];
   /** Members of the last expansion acted on (status.lastMembers, the CLI's state). */
   previousMembers?: number;
   /** Workspace names held by anything but this set (another set's child, a hand-written Workspace): name -> what holds it. */
@@ -233,6 +233,7 @@ function acknowledgement(empty: boolean, children: readonly ExistingChild[], rem
   return `${empty ? 'empty' : 'remove'}-${hash.digest('hex').slice(0, 12)}`;
 }
 
-function acknowledges(given: string | boolean | undefined, token: string): boolean {
+function acknowledges(given: MembershipInput['acknowledged'], token: string): boolean {
+  if (Array.isArray(given)) return given.includes(token);
   return given === true || given === token;
 }
