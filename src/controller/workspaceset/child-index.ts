@@ -68,19 +68,37 @@ export class ChildIndex {
     return [...(this.#bySet.get(setUid) ?? [])];
   }
 
-  /** Feeds the index from the informer and calls onChange with the owning set of every child that changed. */
-  watch(informer: ResourceInformer<KubernetesObject>, onChange: (owner: SetOwner) => void): void {
-    const changed = (owner: SetOwner | undefined) => owner && onChange(owner);
-    informer.on('add', (ws) => changed(this.observe(ws)));
+  /**
+   * Feeds the index from the informer and calls onChange with the owning set
+   * of every child that changed; `structural` when the change may call for a
+   * write (a child added, deleted, its spec, labels or owner changed), not
+   * when only its status moved (the set's counts then follow, nothing else).
+   */
+  watch(informer: ResourceInformer<KubernetesObject>, onChange: (owner: SetOwner, structural: boolean) => void): void {
+    informer.on('add', (ws) => {
+      const owner = this.observe(ws);
+      if (owner) onChange(owner, true);
+    });
     informer.on('update', (ws, old) => {
       // A child that lost its controller reference (kubectl edit, an orphaning delete) is no
       // longer counted: its old set looks again.
       const previous = setOwnerOf(old);
       const now = this.observe(ws);
-      if (previous && previous.uid !== now?.uid) onChange(previous);
-      changed(now);
+      if (previous && previous.uid !== now?.uid) onChange(previous, true);
+      if (!now) return;
+      const m = ws.metadata ?? {};
+      const p = old.metadata ?? {};
+      const structural =
+        previous?.uid !== now.uid ||
+        m.generation !== p.generation ||
+        m.deletionTimestamp !== p.deletionTimestamp ||
+        JSON.stringify(m.labels) !== JSON.stringify(p.labels);
+      onChange(now, structural);
     });
-    informer.on('delete', (ws) => changed(this.forget(ws)));
+    informer.on('delete', (ws) => {
+      const owner = this.forget(ws);
+      if (owner) onChange(owner, true);
+    });
   }
 
   #drop(key: string, uid: string): void {

@@ -25,6 +25,9 @@ import { SetMetrics } from './set-metrics.ts';
 import { SetReconciler, type SetReconcilerDeps } from './set-reconciler.ts';
 import type { SetKube } from './set-kube.ts';
 
+/** Child status changes within this long are counted in one pass. */
+const STATUS_BATCH_MS = 1_000;
+
 export interface WorkspaceSetControllerOptions
   extends Omit<SetReconcilerDeps, 'set' | 'workspace' | 'children' | 'kube' | 'metrics' | 'logger' | 'deletionPolicy'> {
   kubeConfig: KubeConfig;
@@ -68,7 +71,11 @@ export class WorkspaceSetController {
   }
 
   #wire(): void {
-    const enqueue = (obj: KubernetesObject) => this.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+    const enqueue = (obj: KubernetesObject) => {
+      const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+      this.reconciler.markDirty(key);
+      this.queue.add(key);
+    };
     this.informer.on('add', enqueue);
     this.informer.on('update', (set, old) => {
       const key = `${set.metadata?.namespace}/${set.metadata?.name}`;
@@ -85,7 +92,14 @@ export class WorkspaceSetController {
         enqueue(set);
     });
     this.informer.on('delete', enqueue);
-    this.children.watch(this.#o.workspaces, (owner) => this.queue.add(owner.key));
+    this.children.watch(this.#o.workspaces, (owner, structural) => {
+      if (structural) {
+        this.reconciler.markDirty(owner.key);
+        this.queue.add(owner.key);
+      }
+      // Only a child's status moved: the counts follow, at most once a second however many children report.
+      else this.queue.addAfter(owner.key, STATUS_BATCH_MS);
+    });
   }
 
   /** Every set in the cache. */
@@ -95,12 +109,17 @@ export class WorkspaceSetController {
 
   /** A connection changed: the sets that read their members through it look again. */
   connectionChanged(id: string, connectionIdOfSet: (set: WorkspaceSet) => string): void {
-    for (const set of this.sets()) if (connectionIdOfSet(set) === id) this.queue.add(`${set.metadata.namespace}/${set.metadata.name}`);
+    for (const set of this.sets()) if (connectionIdOfSet(set) === id) this.#wake(`${set.metadata.namespace}/${set.metadata.name}`);
   }
 
   /** A namespace's labels changed: its sets look again (ClusterCoderConnection rules select by label). */
   namespaceChanged(namespace: string): void {
-    for (const set of this.sets()) if (set.metadata.namespace === namespace) this.queue.add(`${namespace}/${set.metadata.name}`);
+    for (const set of this.sets()) if (set.metadata.namespace === namespace) this.#wake(`${namespace}/${set.metadata.name}`);
+  }
+
+  #wake(key: string): void {
+    this.reconciler.markDirty(key);
+    this.queue.add(key);
   }
 
   /** Runs the workers until the queue is shut down. */

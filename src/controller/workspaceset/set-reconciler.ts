@@ -87,6 +87,14 @@ interface SetMemory {
   announced: Set<string>;
   /** The status last written, with the resourceVersion it was based on (the cache may not show it yet). */
   written?: { rv: string | undefined; status: WorkspaceSetStatus };
+  /**
+   * Something a decision depends on changed since the last whole pass (the set, a
+   * child added, deleted or edited, the connection): the next pass decides again.
+   * While false and no refresh is due, a pass only recounts the children's states.
+   */
+  dirty: boolean;
+  /** The last whole pass: its result and member count, for the passes that only recount. */
+  last?: { result: PassResult; members: number | undefined; lastMembers: number | undefined; held: boolean };
 }
 
 /** Generator failures a retry will not fix: a person has to change the set, the group, the licence or the token. */
@@ -107,6 +115,12 @@ export class SetReconciler {
 
   constructor(deps: SetReconcilerDeps) {
     this.#d = deps;
+  }
+
+  /** Something the decision depends on changed (the set, a child's spec or existence, the connection): decide again. */
+  markDirty(key: string): void {
+    const m = this.#memory.get(key);
+    if (m) m.dirty = true;
   }
 
   /** The set's cached status moved to resourceVersion rv: a status remembered from an older one is no longer needed. */
@@ -143,6 +157,15 @@ export class SetReconciler {
 
     // 3. Members.
     const due = this.#refreshDue(set, memory, conn.connection.ref.id, now);
+    if (!due && !memory.dirty && memory.last) {
+      // Only the children's states moved: recount them; no decision, no write but the status.
+      const counts = countChildren(this.#liveChildren(set));
+      const { result, members, lastMembers, held } = memory.last;
+      await this.#writeStatus(set, ref, memory, now, members, lastMembers, counts, result);
+      this.#d.metrics?.record(namespace, name, members, counts, held);
+      return { requeueAfter: this.#untilRetry(set, memory, now) };
+    }
+    memory.dirty = false;
     if (due) {
       memory.generation = set.metadata.generation;
       memory.connectionId = conn.connection.ref.id;
@@ -166,8 +189,7 @@ export class SetReconciler {
         message: `${failure.message}; no child is created, changed or removed until the generators answer again`,
         needsAction,
       });
-      const retryIn = Math.max(0, failure.at + (needsAction ? this.#refreshMs(set) : recheck) - now.getTime());
-      return { requeueAfter: retryIn };
+      return { requeueAfter: this.#untilRetry(set, memory, now) };
     }
 
     // 4. Stamp and decide.
@@ -321,6 +343,9 @@ export class SetReconciler {
     ).length;
     const result: PassResult = { kind: 'applied', missing, writeFailures: failures, conflicts };
     await this.#writeStatus(set, ref, memory, now, members.length, members.length, counts, result);
+    memory.last = { result, members: members.length, lastMembers: members.length, held: false };
+    // A write that failed or met a newer child: decide again at the next pass, whatever wakes it.
+    if (failures.length > 0 || retrySoon) memory.dirty = true;
     this.#d.metrics?.record(namespace, name, members.length, counts, false);
     await this.#events(ref, [...joinEvents(joined), ...leaveEvents(left, policy)]);
     if (notAdmitted > 0)
@@ -347,6 +372,7 @@ export class SetReconciler {
         requested: requestedAt(set),
         created: new Map(),
         announced: new Set(),
+        dirty: true,
       };
       this.#memory.set(key, m);
     }
@@ -366,6 +392,21 @@ export class SetReconciler {
       return now.getTime() - m.failure.at >= wait;
     }
     return !m.members || !m.refreshedAt || now.getTime() - m.refreshedAt.getTime() >= this.#refreshMs(set);
+  }
+
+  /** The children the set controls that are not being deleted, from the cache. */
+  #liveChildren(set: WorkspaceSet): Workspace[] {
+    return this.#d.children
+      .childrenOf(set.metadata.uid ?? '')
+      .map((k) => this.#d.workspace(k))
+      .filter((w): w is Workspace => w !== undefined && w.metadata.deletionTimestamp === undefined);
+  }
+
+  /** Until a failed expansion is tried again: soon for a transient failure, at the next refresh for one a person must fix. */
+  #untilRetry(set: WorkspaceSet, m: SetMemory, now: Date): number {
+    if (!m.failure) return this.#untilRefresh(set, m, now);
+    const wait = GENERATOR_NEEDS_ACTION.has(m.failure.reason) ? this.#refreshMs(set) : (this.#d.recheckMs ?? 15_000);
+    return Math.max(0, m.failure.at + wait - now.getTime());
   }
 
   #untilRefresh(set: WorkspaceSet, m: SetMemory, now: Date): number {
@@ -403,13 +444,10 @@ export class SetReconciler {
     held: { reason: string; message: string; needsAction: boolean },
     members?: number,
   ): Promise<void> {
-    const owned = this.#d.children
-      .childrenOf(set.metadata.uid ?? '')
-      .map((k) => this.#d.workspace(k))
-      .filter((w): w is Workspace => w !== undefined && w.metadata.deletionTimestamp === undefined);
-    const counts = countChildren(owned);
+    const counts = countChildren(this.#liveChildren(set));
     const result: PassResult = { kind: 'held', ...held };
     const changed = await this.#writeStatus(set, ref, memory, now, members, undefined, counts, result);
+    memory.last = { result, members, lastMembers: undefined, held: true };
     this.#d.metrics?.record(ref.namespace, ref.name, members, counts, true);
     if (changed) await this.#events(ref, [{ type: 'Warning', reason: held.reason, action: 'Reconcile', note: held.message }]);
   }

@@ -162,10 +162,7 @@ async function runSequence(commands: Command[]): Promise<void> {
       case 'deleteByHand': {
         const key = `${NS}/${SET}-${POOL[c.user]}`;
         const ws = world.workspaces.get(key);
-        if (ws && controlled(ws)) {
-          world.workspaces.delete(key);
-          world.index.forget(ws as never);
-        }
+        if (ws && controlled(ws)) world.deleteWorkspace(key);
         break;
       }
       case 'lag':

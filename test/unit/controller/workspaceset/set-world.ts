@@ -119,6 +119,7 @@ export class SetWorld {
 
   /** Replaces the set's spec (a user's edit: the generation moves). */
   editSet(spec: Partial<WorkspaceSet['spec']>): void {
+    this.reconciler.markDirty(SET_KEY);
     const s = this.set();
     this.sets.set(SET_KEY, {
       ...s,
@@ -128,6 +129,7 @@ export class SetWorld {
   }
 
   annotateSet(annotations: Record<string, string>): void {
+    this.reconciler.markDirty(SET_KEY);
     const s = this.set();
     this.sets.set(SET_KEY, {
       ...s,
@@ -135,10 +137,17 @@ export class SetWorld {
     });
   }
 
-  /** A Workspace made by someone else (kubectl, another set). */
+  /** A Workspace made or edited by someone else (kubectl, another set). */
   putWorkspace(ws: Workspace): void {
-    this.workspaces.set(`${ws.metadata.namespace}/${ws.metadata.name}`, ws);
-    this.index.observe(ws as never);
+    this.#store(ws);
+  }
+
+  /** Someone deletes a Workspace by hand. */
+  deleteWorkspace(key: string): void {
+    const ws = this.workspaces.get(key);
+    if (!ws) return;
+    this.workspaces.delete(key);
+    this.#changed(this.index.forget(ws as never), true);
   }
 
   /** The set's children as the cache shows them, by name. */
@@ -149,19 +158,22 @@ export class SetWorld {
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
-  /** Children's Ready conditions, as their own reconciles would set them. */
+  /** Children's Ready conditions, as their own reconciles would set them (a status-only change). */
   markChildrenReady(): void {
     for (const c of this.children())
-      this.#store({
-        ...c,
-        status: {
-          observedGeneration: c.metadata.generation ?? 1,
-          conditions: [
-            { type: 'Ready', status: 'True', reason: 'Running', message: 'ok', lastTransitionTime: this.now.toISOString() },
-            { type: 'Synced', status: 'True', reason: 'Created', message: 'ok', lastTransitionTime: this.now.toISOString() },
-          ],
+      this.#store(
+        {
+          ...c,
+          status: {
+            observedGeneration: c.metadata.generation ?? 1,
+            conditions: [
+              { type: 'Ready', status: 'True', reason: 'Running', message: 'ok', lastTransitionTime: this.now.toISOString() },
+              { type: 'Synced', status: 'True', reason: 'Created', message: 'ok', lastTransitionTime: this.now.toISOString() },
+            ],
+          },
         },
-      });
+        false,
+      );
   }
 
   /** The informer catches up with every write it had not shown. */
@@ -178,10 +190,19 @@ export class SetWorld {
     this.now = new Date(this.now.getTime() + ms);
   }
 
-  #store(ws: Workspace): void {
+  /** What the informer does with a changed Workspace: the index, and the set woken as the controller wakes it. */
+  #store(ws: Workspace, structural = true): void {
     const key = `${ws.metadata.namespace}/${ws.metadata.name}`;
+    const before = this.workspaces.get(key);
     this.workspaces.set(key, ws);
-    this.index.observe(ws as never);
+    const previous = before ? this.index.forget(before as never) : undefined;
+    const owner = this.index.observe(ws as never);
+    if (previous && previous.uid !== owner?.uid) this.#changed(previous, true);
+    this.#changed(owner, structural);
+  }
+
+  #changed(owner: { key: string } | undefined, structural: boolean): void {
+    if (owner && structural) this.reconciler.markDirty(owner.key);
   }
 
   #fail(verb: 'create' | 'update' | 'delete'): void {
@@ -238,7 +259,7 @@ export class SetWorld {
       if (resourceVersion !== undefined && ws.metadata.resourceVersion !== resourceVersion)
         throw apiError(409, 'Precondition failed: ResourceVersion in precondition does not match');
       this.workspaces.delete(key);
-      this.index.forget(ws as never);
+      this.#changed(this.index.forget(ws as never), true);
     },
     readChild: async (namespace: string, name: string) => {
       const ws = this.workspaces.get(`${namespace}/${name}`) ?? this.#hidden.get(`${namespace}/${name}`);
