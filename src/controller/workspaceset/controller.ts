@@ -17,7 +17,7 @@ import { runWorkers } from '../../kube/run-workers.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
 import type { OperatorMetrics } from '../../observability/metrics.ts';
 import { informerFor } from '../informer-for.ts';
-import { RECONCILE_REQUESTED_AT } from '../reconcile-request.ts';
+import { RECONCILE_REQUESTED_AT } from '../workspace/reconcile-request.ts';
 import { ACKNOWLEDGE_REMOVALS } from './acknowledge.ts';
 import { ChildIndex } from './child-index.ts';
 import { trimSetForCache, WORKSPACE_SETS } from './resource.ts';

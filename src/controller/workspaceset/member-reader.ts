@@ -4,7 +4,7 @@
 import { CoderClient } from '../../coder/client.ts';
 import { CoderMemberReader } from '../../fleet/coder-member-reader.ts';
 import type { MemberReader } from '../../fleet/generators.ts';
-import type { ConnectionRuntime } from '../connections.ts';
+import type { ConnectionRuntime } from '../connection/registry.ts';
 
 export function memberReaderFor(rt: ConnectionRuntime): MemberReader {
   if (!(rt.api instanceof CoderClient)) throw new Error(`connection ${rt.ref.id} has no Coder client to read members with`);

@@ -9,8 +9,8 @@
 // list: a tenant must not learn, from the names of children it could never
 // use, who else has an account on the deployment. Pure.
 import type { Workspace, WorkspaceSet } from '../../api/schema.ts';
-import { connectionId, lookupConnection, type ConnectionCaches, type ResolvedConnection } from '../connection-lookup.ts';
-import { ruleAllowsOwner, ruleSelects, type OwnerRule } from '../tenancy.ts';
+import { connectionId, lookupConnection, type ConnectionCaches, type ResolvedConnection } from '../connection/lookup.ts';
+import { ruleAllowsOwner, ruleSelects, type OwnerRule } from '../connection/tenancy.ts';
 
 export type SetConnection =
   | { ok: true; connection: ResolvedConnection; admits: (username: string) => boolean }

@@ -25,9 +25,9 @@ import { MEMBER_LABEL, memberKey, stampChild, type StampedChild } from '../../fl
 import type { DeletionPolicy, Workspace, WorkspaceSet, WorkspaceSetStatus } from '../../api/schema.ts';
 import { parseDuration } from '../../api/duration.ts';
 import type { HandlerResult } from '../../kube/run-workers.ts';
-import type { ConnectionCaches } from '../connection-lookup.ts';
-import type { ConnectionRegistry, ConnectionRuntime } from '../connections.ts';
-import { requestedAt } from '../reconcile-request.ts';
+import type { ConnectionCaches } from '../connection/lookup.ts';
+import type { ConnectionRegistry, ConnectionRuntime } from '../connection/registry.ts';
+import { requestedAt } from '../workspace/reconcile-request.ts';
 import { mergePatch, statusChanged } from '../status-patch.ts';
 import { ACKNOWLEDGE_REMOVALS, acknowledgeCommand } from './acknowledge.ts';
 import { childObject, childPatch, STAMP_HASH_LABEL, stampHash, withApiDefaults } from './child-object.ts';

@@ -5,7 +5,7 @@
 // informer would, and a scriptable member reader that counts its reads.
 import { pino } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, Workspace, WorkspaceSet } from '../../../../src/api/schema.ts';
-import { ConnectionRuntime, type ConnectionRef } from '../../../../src/controller/connections.ts';
+import { ConnectionRuntime, type ConnectionRef } from '../../../../src/controller/connection/registry.ts';
 import { ChildIndex } from '../../../../src/controller/workspaceset/child-index.ts';
 import type { ChildObject, SetEvent, SetKube, SetRef } from '../../../../src/controller/workspaceset/set-kube.ts';
 import { SetReconciler, type SetReconcilerDeps } from '../../../../src/controller/workspaceset/set-reconciler.ts';
