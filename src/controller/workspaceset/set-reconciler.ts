@@ -62,7 +62,7 @@ export interface SetReconcilerDeps extends ConnectionCaches {
   deletionPolicy: DeletionPolicy;
   /** How soon to look again after a transient failure (Coder unreachable, a write refused). Default 15 s. */
   recheckMs?: number;
-  /** Child writes in flight at once, at most (slow-start.ts). Default 32. */
+  /** Child writes in flight at once, at most (slow-start.ts). Default 8: the apiserver also serves the Lease renewals. */
   writeConcurrency?: number;
   /** Members one expansion may return, at most. Default 100,000. */
   maxMembers?: number;
@@ -271,7 +271,7 @@ export class SetReconciler {
           updates.push({ child, desired: { ...stamp, name: u.name } });
       }
     const removes = decision.remove.map((c) => liveByName.get(c.name)!);
-    const concurrency = this.#d.writeConcurrency ?? 32;
+    const concurrency = this.#d.writeConcurrency ?? 8;
     const failures: string[] = [];
     const conflicts: string[] = [];
     let retrySoon = false;
