@@ -10,6 +10,7 @@
 //   (issue 24 item 4: coder-k8s beside the operator, bench/peer-k8s-mode.ts; not in the default modes;
 //   needs bash test/peer/build-coder-k8s.sh; run alone it writes bench/results/peer-k8s/ and its
 //   section of bench/results/latest.md)
+// npm run bench -- --mode workspaceset [--set-n 10000]   (issue 21: one WorkspaceSet of N members, bench/workspaceset-mode.ts)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real
@@ -31,6 +32,7 @@ import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
 import { runExportMode } from './export-mode.ts';
+import { runWorkspaceSetMode } from './workspaceset-mode.ts';
 import { DEFAULT_PROPERTY_SEED, runPropertiesMode } from './properties-mode.ts';
 import { runPeerK8s } from './peer-k8s-mode.ts';
 import { renderPeerK8s, spliceSection } from './peer-k8s-report.ts';
@@ -51,6 +53,8 @@ const { values } = parseArgs({
     'plan-docs': { type: 'string', default: '100000' },
     /** Mode export: workspaces in the simulator that `cwo export` writes out. */
     'export-n': { type: 'string', default: '10000' },
+    /** Mode workspaceset: members of the one WorkspaceSet (and so its children). */
+    'set-n': { type: 'string', default: '10000' },
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
@@ -214,6 +218,9 @@ if (modes.has('peer-k8s')) {
   const opts = { n: Number(values['peer-k8s-n']), startStop: Number(values['peer-k8s-start-stop']), gets: Number(values['peer-k8s-gets']) };
   await part('peer-k8s', opts.n, () => runPeerK8s(opts, log));
 }
+if (modes.has('workspaceset'))
+  for (const n of list(values['set-n']).map(Number))
+    await part('workspaceset', n, () => runWorkspaceSetMode(n, { deadlineS: Number(values['operator-deadline']) }, log));
 if (modes.has('properties')) {
   const seed = values['property-seed'] !== undefined ? Number(values['property-seed']) : DEFAULT_PROPERTY_SEED;
   results.push(...(await runPropertiesMode(Number(values['property-runs']), seed, log)));

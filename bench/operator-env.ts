@@ -240,7 +240,9 @@ export function sum(counts: Record<string, number>): number {
 /** Write requests the apiserver served to resources the operator may write (Leases aside). */
 export async function apiserverWrites(ok: KubectlOk): Promise<Map<string, number>> {
   const all = apiserverWritesFrom(await ok(['get', '--raw', '/metrics']));
-  return new Map([...all].filter(([key]) => /^\S+ (workspaces|coderconnections|clustercoderconnections|events)(\/|$)/.test(key)));
+  return new Map(
+    [...all].filter(([key]) => /^\S+ (workspaces|workspacesets|coderconnections|clustercoderconnections|events)(\/|$)/.test(key)),
+  );
 }
 
 export function diffCounts(before: Map<string, number>, after: Map<string, number>): Record<string, number> {

@@ -11,11 +11,13 @@ import { connect, readUrl, type Connection, type ConnectionFlags } from './conne
 import { openGitSource, type GitFlags } from './git-flags.ts';
 import { backsOff, checkSyncTiming, MAX_BACKOFF_MS, nextWaitMs } from './sync-timing.ts';
 import type { PruneLimit } from '../gitops/prune-limit.ts';
+import { CoderMemberReader } from '../fleet/coder-member-reader.ts';
 
 import { rolloutFromFlags, type RolloutFlags } from './rollout-flags.ts';
 
 export interface SyncFlags extends ConnectionFlags, GitFlags {
   repo: string;
+  acknowledgeRemovals?: string[];
   interval: number;
   resync: number;
   allowShortIntervals?: boolean;
@@ -65,7 +67,14 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   };
   const session = async (): Promise<CoderSession> => {
     conn ??= await connect(flags, process.env, logger, metrics.onCoderResponse);
-    return { api: conn.client, owners: conn.owners, coderUrl: conn.url, me: { id: conn.me.id, username: conn.me.username } };
+    return {
+      api: conn.client,
+      owners: conn.owners,
+      coderUrl: conn.url,
+      me: { id: conn.me.id, username: conn.me.username },
+      members: new CoderMemberReader(conn.client),
+      maxMembers: conn.client.listMaxItems,
+    };
   };
   const ticker = new SyncTicker({
     source,
@@ -83,6 +92,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
       deleteTimeoutMs: flags.deleteTimeout,
       rollout: rolloutFromFlags(flags as unknown as RolloutFlags),
       signal: interrupt.signal,
+      ...(flags.acknowledgeRemovals ? { acknowledgeRemovals: flags.acknowledgeRemovals } : {}),
     },
     ...(flags.statusFile ? { statusPath: flags.statusFile } : {}),
     ...(previous ? { previous } : {}),

@@ -15,10 +15,11 @@ import { applyErrors } from './apply-errors.ts';
 import { runApply, type ApplyReport, type RunOptions } from './run.ts';
 import { connectionRefWarnings } from './operator-fields.ts';
 import { DeclarationConflictError } from './identity.ts';
+import { SetHeldError } from './set-expansion.ts';
 import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type SyncStatusFile } from './sync-status.ts';
 
 /** What Coder access a tick needs; connected lazily, so a broken repository costs no Coder call. */
-export type CoderSession = Pick<RunOptions, 'api' | 'owners' | 'coderUrl' | 'me'>;
+export type CoderSession = Pick<RunOptions, 'api' | 'owners' | 'coderUrl' | 'me' | 'members' | 'maxMembers'>;
 
 export interface SyncOptions {
   source: GitSource;
@@ -39,6 +40,7 @@ export interface SyncOptions {
     | 'onOutcome'
     | 'rollout'
     | 'signal'
+    | 'acknowledgeRemovals'
   >;
   statusPath?: string;
   /** Re-plan an unchanged commit this often, to correct drift made in Coder. */
@@ -211,6 +213,7 @@ export class SyncTicker {
         ...this.#opts.run,
         ...session,
         declarations: loaded.workspaces,
+        sets: loaded.sets,
         paths: [this.#opts.path],
         // Stable names in the state whatever the cache dir; prune stays inside --path of this repository.
         sources: gitSources(this.#opts.source.display, this.#opts.ref, this.#opts.path),
@@ -273,6 +276,7 @@ function correctedDrift(report: ApplyReport): string[] {
 
 function classify(e: unknown): SyncReason {
   if (e instanceof SourceError) return e.reason;
+  if (e instanceof SetHeldError) return 'SetHeld';
   if (e instanceof DeclarationConflictError) return 'InvalidDeclarations';
   if (e instanceof CoderApiError || e instanceof CoderNetworkError) return 'CoderUnavailable';
   if (e instanceof UsageError) return 'CoderUnavailable';

@@ -52,4 +52,9 @@ describe('examples', () => {
     const cm = parse(await read('argocd/argocd-cm.yaml'));
     expect(cm.data['resource.customizations.health.coderops.dev_Workspace']).toBe(await read('argocd/workspace-health.lua'));
   });
+
+  it('argocd-cm.yaml carries workspaceset-health.lua verbatim', async () => {
+    const cm = parse(await read('argocd/argocd-cm.yaml'));
+    expect(cm.data['resource.customizations.health.coderops.dev_WorkspaceSet']).toBe(await read('argocd/workspaceset-health.lua'));
+  });
 });
