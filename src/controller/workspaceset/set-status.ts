@@ -18,7 +18,7 @@
 //             Workspace the set does not control, an invalid spec, every
 //             remaining child failed). Absent means False, as for a Workspace.
 import type { Condition, Workspace, WorkspaceSetStatus } from '../../api/schema.ts';
-import { setCondition } from '../../engine/conditions.ts';
+import { setCondition } from '../../engine/index.ts';
 
 export interface ChildCounts {
   children: number;
