@@ -1,26 +1,13 @@
 // Human-readable and JSON renderings of plans and apply results.
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
-import { formatDuration } from '../api/duration.ts';
 import { describeFailure } from '../engine/failure.ts';
+import { describeSettingChange, settingOf } from '../engine/settings/index.ts';
 import { pendingOf } from '../engine/pending-reason.ts';
 import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
 import type { VersionChange, VersionNames } from '../engine/version-names.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
 import { createSettings } from './create-settings.ts';
-
-function ttl(ms: number | null | undefined): string {
-  if (ms === undefined) return 'template default';
-  return ms === null ? 'off' : formatDuration(ms);
-}
-
-function schedule(s: string | null): string {
-  return s === null ? 'off' : `"${s}"`;
-}
-
-function onOff(b: boolean | undefined): string {
-  return b === undefined ? 'unknown' : String(b);
-}
 
 /**
  * One line per action, without the marker. With the run's version names,
@@ -31,22 +18,15 @@ export function describeAction(key: string, action: Action, versions?: VersionNa
     case 'create': {
       return `${action.recreate ? 'recreate' : 'create'} ${key} (${createSettings(action.create)})`;
     }
-    case 'rename':
-      return `rename ${key}: ${action.from} -> ${action.to}`;
-    case 'autostart':
-      return `autostart ${key}: ${schedule(action.from)} -> ${schedule(action.to)}`;
-    case 'ttl':
-      return `ttl ${key}: ${ttl(action.fromMs)} -> ${ttl(action.toMs)}`;
-    case 'dormant':
-      return `dormant ${key}: ${action.from} -> ${action.to}`;
-    case 'favorite':
-      return `favorite ${key}: ${onOff(action.from)} -> ${action.to}`;
-    case 'autoupdates':
-      return `automatic updates ${key}: ${action.from} -> ${action.to}`;
     case 'delete':
       return `delete ${key}`;
     case 'build':
       return `${action.transition} ${key} (${buildPurpose(action, versions?.change(key), versions)})`;
+    default: {
+      // A setting (engine/settings/): its label and before/after, as the table describes them.
+      const { from, to } = describeSettingChange(action);
+      return `${settingOf(action).label} ${key}: ${from} -> ${to}`;
+    }
   }
 }
 

@@ -39,6 +39,9 @@ export function toDesired(ws: Workspace, source: SourceRef, defaults: DesiredDef
   if (spec.dormant !== undefined) desired.dormant = spec.dormant;
   if (spec.favorite !== undefined) desired.favorite = spec.favorite;
   if (spec.automaticUpdates !== undefined) desired.automaticUpdates = spec.automaticUpdates;
+  if (spec.preset !== undefined) desired.preset = spec.preset;
+  // Absent lists inside spec.sharing share with nobody: the whole ACL is managed.
+  if (spec.sharing !== undefined) desired.sharing = { users: [...(spec.sharing.users ?? [])], groups: [...(spec.sharing.groups ?? [])] };
   if (boundId !== undefined) desired.boundId = boundId;
   return desired;
 }
