@@ -11,6 +11,7 @@ import { tokenRoutes } from './handlers/tokens.ts';
 import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
 import { workspaceReadRoutes } from './handlers/workspace-read.ts';
 import { workspaceSettingsRoutes } from './handlers/workspace-settings.ts';
+import { workspaceSharingRoutes } from './handlers/workspace-sharing.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RetryAfterWindows } from './retry-windows.ts';
 import { Router } from './router.ts';
@@ -52,6 +53,7 @@ export const SIM_ROUTES = [
   ...workspaceReadRoutes,
   ...workspaceCreateRoutes,
   ...workspaceSettingsRoutes,
+  ...workspaceSharingRoutes,
   ...buildRoutes,
   ...tokenRoutes,
 ];
@@ -66,6 +68,7 @@ export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<
     allowRenames: opts.allowRenames ?? false,
     buildDurationMs: opts.buildDurationMs ?? 200,
     randomSeed: 0x5eed,
+    experiments: opts.experiments ?? [],
   });
   bindProfile(state, profile);
   applySeed(state, seed);

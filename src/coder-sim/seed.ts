@@ -54,6 +54,8 @@ export interface SeedTemplate {
   time_til_dormant_autodelete_ms?: number;
   /** Parameters of the generated active version. */
   parameters?: SeedParameter[];
+  /** Presets of the generated active version. */
+  presets?: SeedPreset[];
   /** Id of the generated active version (ignored when a seeded version is active). */
   active_version_id?: string;
 }
@@ -70,6 +72,21 @@ export interface SeedTemplateVersion {
   active?: boolean;
   /** Every start and stop build on this version fails (a template whose terraform apply errors). */
   fail_builds?: boolean;
+  /** coder_workspace_preset blocks: a name, and the parameter values it sets. */
+  presets?: SeedPreset[];
+}
+
+export interface SeedPreset {
+  id?: string;
+  name: string;
+  default?: boolean;
+  parameters?: Record<string, string>;
+}
+
+export interface SeedGroup {
+  id?: string;
+  name: string;
+  organization?: string;
 }
 
 export interface SeedWorkspace {
@@ -94,6 +111,7 @@ export interface SimSeed {
   users?: SeedUser[];
   templates?: SeedTemplate[];
   template_versions?: SeedTemplateVersion[];
+  groups?: SeedGroup[];
   workspaces?: SeedWorkspace[];
 }
 
@@ -120,6 +138,7 @@ export function loadSeedFile(path: string): SimSeed {
 export function applySeed(state: SimState, seed: SimSeed): void {
   for (const org of seed.organizations ?? []) state.addOrganization(org);
   for (const user of seed.users ?? []) state.addUser(user);
+  for (const group of seed.groups ?? []) state.addGroup(group);
   for (const template of seed.templates ?? []) state.addTemplate(template);
   for (const version of seed.template_versions ?? []) state.addTemplateVersion(version);
   for (const ws of seed.workspaces ?? []) state.addWorkspace(ws);

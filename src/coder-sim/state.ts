@@ -4,10 +4,21 @@
 import { isUuid } from '../api/patterns.ts';
 import type { AutomaticUpdates } from '../coder/types.ts';
 import { isWorkspaceDeleted, latestBuild } from './lifecycle.ts';
-import type { SimApiKey, SimBuild, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
+import type {
+  SimApiKey,
+  SimBuild,
+  SimGroup,
+  SimPreset,
+  SimOrganization,
+  SimTemplate,
+  SimTemplateVersion,
+  SimUser,
+  SimWorkspace,
+} from './model.ts';
 import { createRandom, randomAlphanumeric, type Random } from './random.ts';
 import { nextStartAt } from './schedule.ts';
-import type { SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';
+import { profileOf } from './versions.ts';
+import type { SeedGroup, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';
 
 /** Seeded session tokens do not expire, so tests may move the clock freely. */
 const FAR_FUTURE = Date.parse('9999-12-31T00:00:00Z');
@@ -18,6 +29,8 @@ export interface SimStateInit {
   buildDurationMs: number;
   /** Seeds ids and token secrets. */
   randomSeed: number;
+  /** --experiments (CODER_EXPERIMENTS), e.g. workspace-sharing. */
+  experiments?: string[];
 }
 
 export class SimState {
@@ -26,6 +39,9 @@ export class SimState {
   readonly templates = new Map<string, SimTemplate>();
   readonly versions = new Map<string, SimTemplateVersion>();
   readonly workspaces = new Map<string, SimWorkspace>();
+  readonly groups = new Map<string, SimGroup>();
+  /** The deployment's enabled experiments; tests may change them at any time. */
+  readonly experiments: Set<string>;
   /** Keyed by the 10-character key id. */
   readonly apiKeys = new Map<string, SimApiKey>();
   /** --allow-workspace-renames; tests may flip it at any time. */
@@ -41,6 +57,7 @@ export class SimState {
     this.clock = init.clock;
     this.allowRenames = init.allowRenames;
     this.buildDurationMs = init.buildDurationMs;
+    this.experiments = new Set(init.experiments ?? []);
     this.random = createRandom(init.randomSeed);
     this.deploymentId = this.newId();
   }
@@ -138,6 +155,26 @@ export class SimState {
     return org;
   }
 
+  /** The preset with this id, of any version (the build's foreign key is to any preset). */
+  presetById(id: string): SimPreset | undefined {
+    for (const v of this.versions.values()) {
+      const found = v.presets.find((p) => p.id === id.toLowerCase());
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  hasPreset(id: string): boolean {
+    return this.presetById(id) !== undefined;
+  }
+
+  addGroup(seed: SeedGroup): SimGroup {
+    const org = seed.organization ? this.orgByName(seed.organization) : this.defaultOrg();
+    const group: SimGroup = { id: this.idOrNew(seed.id), orgId: org.id, name: seed.name };
+    this.groups.set(group.id, group);
+    return group;
+  }
+
   addUser(seed: SeedUser): SimUser {
     if (this.findUser(seed.username)) throw new Error(`simulator: user "${seed.username}" exists`);
     const orgRoles = new Map<string, 'admin' | 'member'>();
@@ -189,6 +226,7 @@ export class SimState {
       template: seed.name,
       organization: org.name,
       parameters: seed.parameters,
+      ...(seed.presets ? { presets: seed.presets } : {}),
       active: true,
     });
     template.activeVersionId = version.id;
@@ -216,6 +254,12 @@ export class SimState {
       })),
       createdAt: this.now(),
       failBuilds: seed.fail_builds ?? false,
+      presets: (seed.presets ?? []).map((p) => ({
+        id: this.idOrNew(p.id),
+        name: p.name,
+        isDefault: p.default ?? false,
+        parameters: Object.entries(p.parameters ?? {}).map(([name, value]) => ({ name, value })),
+      })),
     };
     this.versions.set(version.id, version);
     if (seed.active) template.activeVersionId = version.id;
@@ -260,6 +304,7 @@ export class SimState {
     durationMs: number;
     id?: string | undefined;
     parameters?: { name: string; value: string }[];
+    presetId?: string | null;
   }): SimWorkspace {
     const now = this.now();
     const ws: SimWorkspace = {
@@ -280,6 +325,8 @@ export class SimState {
       automaticUpdates: init.automaticUpdates,
       favorite: false,
       builds: [],
+      userAcl: new Map(),
+      groupAcl: new Map(),
     };
     this.workspaces.set(ws.id, ws);
     this.addBuild(ws, {
@@ -288,6 +335,7 @@ export class SimState {
       durationMs: init.durationMs,
       templateVersionId: init.versionId,
       parameters: init.parameters ?? [],
+      presetId: init.presetId ?? null,
     });
     return ws;
   }
@@ -302,10 +350,18 @@ export class SimState {
       reason?: SimBuild['reason'];
       /** The values sent with the build; resolved against the previous build (see resolveBuildParameters). */
       parameters?: { name: string; value: string }[];
+      /** template_version_preset_id as sent: its values override the sent ones (wsbuilder). */
+      presetId?: string | null;
     },
   ): SimBuild {
     const previous = ws.builds[ws.builds.length - 1];
     const versionId = init.templateVersionId ?? previous?.templateVersionId ?? this.mustTemplate(ws.templateId).activeVersionId;
+    // A preset's values win over the values sent for the same parameters (wsbuilder).
+    const preset = init.presetId ? this.presetById(init.presetId) : undefined;
+    const sent = [
+      ...(init.parameters ?? []).filter((p) => !preset?.parameters.some((q) => q.name === p.name)),
+      ...(preset?.parameters ?? []),
+    ];
     const build: SimBuild = {
       id: this.newId(),
       jobId: this.newId(),
@@ -316,7 +372,8 @@ export class SimState {
       templateVersionId: versionId,
       initiatorId: init.initiatorId,
       reason: init.reason ?? 'initiator',
-      parameters: resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], init.parameters ?? []),
+      parameters: resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], sent),
+      presetId: init.presetId ?? matchingPreset(this.versions.get(versionId), sent, profileOf(this).presetFromParameters),
       createdAt: this.now(),
       durationMs: init.durationMs,
       ttlAtCreateMs: ws.ttlMs,
@@ -485,4 +542,13 @@ export function resolveBuildParameters(
     name: p.name,
     value: given.get(p.name) ?? (p.ephemeral ? undefined : before.get(p.name)) ?? p.defaultValue,
   }));
+}
+
+/** v2.27.0+: the first preset whose every value the sent parameters carry; null for none (or on v2.24.0). */
+function matchingPreset(version: SimTemplateVersion | undefined, sent: { name: string; value: string }[], enabled: boolean): string | null {
+  if (!enabled || !version) return null;
+  const found = version.presets.find(
+    (p) => p.parameters.length > 0 && p.parameters.every((q) => sent.some((s) => s.name === q.name && s.value === q.value)),
+  );
+  return found?.id ?? null;
 }
