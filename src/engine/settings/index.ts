@@ -24,7 +24,8 @@ export const SETTINGS: { readonly [K in SettingKind]: Setting<K> } = {
   sharing: sharingSetting,
 };
 
-export const SETTING_KINDS = Object.keys(SETTINGS) as SettingKind[];
+// Frozen: the order is the plan order within a step, so nobody may sort it in place.
+export const SETTING_KINDS: readonly SettingKind[] = Object.freeze(Object.keys(SETTINGS) as SettingKind[]);
 
 /** The entry of a settings action, typed to it (one cast here instead of one per caller). */
 export function settingOf<K extends SettingKind>(action: SettingAction<K>): Setting<K> {
