@@ -6,6 +6,7 @@ export const automaticUpdatesSetting: Setting<'autoupdates'> = {
   coderFields: ['automatic_updates'],
   reasonsNeedingAction: [],
   label: 'automatic updates',
+  fromSpec: (spec) => (spec.automaticUpdates !== undefined ? { automaticUpdates: spec.automaticUpdates } : {}),
   step: () => 'setting',
   compare(desired, observed) {
     if (desired.automaticUpdates === undefined || desired.automaticUpdates === observed.automaticUpdates) return undefined;

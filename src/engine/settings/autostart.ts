@@ -1,6 +1,15 @@
 // spec.autostart: Coder's schedule string (`CRON_TZ=<tz> <cron>`), or off.
-import { sameSchedule } from '../../api/schedule.ts';
+import type { Workspace } from '../../api/schema.ts';
+import { sameSchedule, toCoderSchedule } from '../../api/schedule.ts';
+import type { DesiredAutostart } from '../types.ts';
 import type { Setting } from './setting.ts';
+
+function desiredAutostart(spec: NonNullable<Workspace['spec']['autostart']>): DesiredAutostart {
+  if (spec.enabled === false || spec.schedule === undefined) return { enabled: false };
+  const input: { schedule: string; timezone?: string } = { schedule: spec.schedule };
+  if (spec.timezone !== undefined) input.timezone = spec.timezone;
+  return { enabled: true, schedule: toCoderSchedule(input) };
+}
 
 const shown = (s: string | null): string => (s === null ? 'off' : `"${s}"`);
 
@@ -9,6 +18,7 @@ export const autostartSetting: Setting<'autostart'> = {
   coderFields: ['autostart_schedule', 'schedule'],
   reasonsNeedingAction: [],
   label: 'autostart',
+  fromSpec: (spec) => (spec.autostart !== undefined ? { autostart: desiredAutostart(spec.autostart) } : {}),
   step: () => 'setting',
   compare(desired, observed) {
     if (desired.autostart === undefined) return undefined;

@@ -9,6 +9,7 @@ export const dormantSetting: Setting<'dormant'> = {
   coderFields: ['dormant'],
   reasonsNeedingAction: [],
   label: 'dormant',
+  fromSpec: (spec) => (spec.dormant !== undefined ? { dormant: spec.dormant } : {}),
   step: (action) => (action.to ? 'sleep' : 'wake'),
   compare(desired, observed) {
     if (desired.dormant === undefined || desired.dormant === observed.dormant) return undefined;

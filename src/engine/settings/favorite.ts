@@ -7,6 +7,7 @@ export const favoriteSetting: Setting<'favorite'> = {
   coderFields: [],
   reasonsNeedingAction: ['FavoriteNeedsOwnerToken'],
   label: 'favorite',
+  fromSpec: (spec) => (spec.favorite !== undefined ? { favorite: spec.favorite } : {}),
   step: () => 'setting',
   compare(desired, observed) {
     if (desired.favorite === undefined || desired.favorite === observed.favorite) return undefined;

@@ -7,6 +7,8 @@ export const nameSetting: Setting<'rename'> = {
   coderFields: ['name'],
   reasonsNeedingAction: ['RenamesDisabled'],
   label: 'rename',
+  // Always managed: spec.name defaults to metadata.name (desired.ts).
+  fromSpec: () => ({}),
   step: () => 'rename',
   compare(desired, observed) {
     if (desired.name === observed.name) return undefined;

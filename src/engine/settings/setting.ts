@@ -3,7 +3,7 @@
 // goes in the plan, and how plans, events, failures and the status speak of
 // it. diff, apply, failure, status, events and the plan renderer loop over the
 // table in ./index.ts; a setting that leaves out a piece does not compile.
-import type { WorkspaceStatus } from '../../api/schema.ts';
+import type { Workspace, WorkspaceStatus } from '../../api/schema.ts';
 import type { CoderApi } from '../../coder/api.ts';
 import type { Action, Blocked, CreatePlan, DesiredWorkspace, ObservedWorkspace } from '../types.ts';
 
@@ -43,6 +43,8 @@ export interface Setting<K extends SettingKind> {
   readonly coderFields: readonly string[];
   /** Condition reasons of this setting that a retry cannot fix (Stalled; Argo CD's Degraded). */
   readonly reasonsNeedingAction: readonly string[];
+  /** The validated spec field as the engine compares it; {} when the spec leaves it out (not managed). */
+  fromSpec(spec: Workspace['spec']): Partial<DesiredWorkspace>;
   /** Where its action runs in the plan. */
   step(action: SettingAction<K>): PlanStep;
   /** Compare spec and Coder. An unmanaged (absent) field compares to nothing. */

@@ -60,6 +60,9 @@ export const sharingSetting: Setting<'sharing'> = {
   coderFields: ['user_roles', 'group_roles'],
   reasonsNeedingAction: ['SharingUnavailable'],
   label: 'sharing',
+  // Absent lists inside spec.sharing share with nobody: the whole ACL is managed.
+  fromSpec: (spec) =>
+    spec.sharing !== undefined ? { sharing: { users: [...(spec.sharing.users ?? [])], groups: [...(spec.sharing.groups ?? [])] } } : {},
   step: () => 'setting',
   compare(desired, observed) {
     if (desired.sharing === undefined) return undefined;

@@ -1,6 +1,6 @@
 // spec.ttl: auto-stop after a whole number of minutes; 0s turns it off,
 // which Coder shows as an absent ttl_ms.
-import { formatDuration } from '../../api/duration.ts';
+import { formatDuration, ttlFromSpec } from '../../api/duration.ts';
 import type { Setting } from './setting.ts';
 
 /** fromMs undefined: not known yet (the template default a create picks). */
@@ -11,6 +11,7 @@ export const ttlSetting: Setting<'ttl'> = {
   coderFields: ['ttl_ms'],
   reasonsNeedingAction: [],
   label: 'ttl',
+  fromSpec: (spec) => (spec.ttl !== undefined ? { ttlMs: ttlFromSpec(spec.ttl).ms } : {}),
   step: () => 'setting',
   compare(desired, observed) {
     if (desired.ttlMs === undefined) return undefined;
