@@ -67,7 +67,7 @@ describe(`spec.sharing on a real coderd ${version}`, () => {
     if (!hasSharing) {
       // An experiment it does not know is ignored with a warning: the route is still not there.
       expect(apply.code).not.toBe(0);
-      expect(apply.stdout).toContain('this Coder has no workspace ACL (GET /api/v2/workspaces/{id}/acl answered 404');
+      expect(apply.stdout).toContain('this Coder has no workspace ACL (/api/v2/workspaces/{id}/acl answered 404');
       return;
     }
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);

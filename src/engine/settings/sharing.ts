@@ -16,7 +16,7 @@ export function sharingUnavailable(status: number, said: string): string | undef
   // v2.24.0 has no such route (404); v2.27.0 and v2.30.0 answer 403 naming the experiment.
   if (status === 404)
     return (
-      `this Coder has no workspace ACL (GET /api/v2/workspaces/{id}/acl answered 404: ${said}); ` +
+      `this Coder has no workspace ACL (/api/v2/workspaces/{id}/acl answered 404: ${said}); ` +
       'spec.sharing needs Coder v2.27.0 or later with the workspace-sharing experiment on, or remove spec.sharing'
     );
   if (status === 403 && /experiment/i.test(said))
