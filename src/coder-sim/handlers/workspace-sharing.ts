@@ -7,17 +7,26 @@ import type { SimWorkspace, SimWorkspaceRole } from '../model.ts';
 import { isResponse, organizationParam, workspaceParam } from '../params.ts';
 import { errorResponse, forbidden, json, noContent, notFound, routeNotFound, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
-import { profileOf } from '../versions.ts';
+import { profileOf, type VersionProfile } from '../versions.ts';
 import { isUuid } from '../../api/patterns.ts';
 
 export const WORKSPACE_SHARING_EXPERIMENT = 'workspace-sharing';
 
+const hasAcl = (profile: VersionProfile) => profile.workspaceSharing !== 'absent';
+
 export const workspaceSharingRoutes: Route[] = [
-  { method: 'GET', template: '/api/v2/workspaces/{workspace}/acl', auth: true, handler: (ctx) => withSharing(ctx, readAcl) },
+  {
+    method: 'GET',
+    template: '/api/v2/workspaces/{workspace}/acl',
+    auth: true,
+    servedBy: hasAcl,
+    handler: (ctx) => withSharing(ctx, readAcl),
+  },
   {
     method: 'PATCH',
     template: '/api/v2/workspaces/{workspace}/acl',
     auth: true,
+    servedBy: hasAcl,
     bodySpec: { name: 'UpdateWorkspaceACL', fields: { user_roles: 'object', group_roles: 'object' } },
     handler: (ctx) => withSharing(ctx, patchAcl),
   },
