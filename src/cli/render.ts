@@ -1,10 +1,16 @@
 // Human-readable and JSON renderings of plans and apply results.
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
-import { describeFailure } from '../engine/failure.ts';
-import { describeSettingChange, settingOf } from '../engine/settings/index.ts';
-import { pendingOf } from '../engine/pending-reason.ts';
-import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
-import type { VersionChange, VersionNames } from '../engine/version-names.ts';
+import {
+  describeFailure,
+  describeSettingChange,
+  settingOf,
+  pendingOf,
+  type Action,
+  type ActionOutcome,
+  type WorkspacePlan,
+  type VersionChange,
+  type VersionNames,
+} from '../engine/index.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
 import { createSettings } from './create-settings.ts';

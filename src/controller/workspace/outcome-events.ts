@@ -1,12 +1,16 @@
 // Pure: which Event each change made in Coder and each failure deserves,
 // and when to look at the key again.
-import { CoderApiError } from '../coder/errors.ts';
-import type { ApplyResult } from '../engine/apply.ts';
-import { describeFailure } from '../engine/failure.ts';
-import { describeSettingChange, settingOf } from '../engine/settings/index.ts';
-import type { ActionOutcome, ObservedWorkspace } from '../engine/types.ts';
-import { backoffDelay } from '../kube/backoff.ts';
-import type { HandlerResult } from '../kube/run-workers.ts';
+import { CoderApiError } from '../../coder/errors.ts';
+import {
+  type ActionOutcome,
+  type ApplyResult,
+  describeFailure,
+  describeSettingChange,
+  type ObservedWorkspace,
+  settingOf,
+} from '../../engine/index.ts';
+import { backoffDelay } from '../../kube/backoff.ts';
+import type { HandlerResult } from '../../kube/run-workers.ts';
 
 export interface EventSpec {
   type: 'Normal' | 'Warning';
