@@ -44,6 +44,8 @@ local needsAction = {
   UpdateFailed = true,
   RolledBack = true,
   Halted = true,
+  PresetNotFound = true,
+  SharingUnavailable = true,
 }
 if synced ~= nil and synced.status == "False" and needsAction[synced.reason] then
   hs.status = "Degraded"

@@ -58,6 +58,10 @@ const INPUTS: CrdInput[] = [
       READY,
       // `kubectl get cws -o wide`: where a version or parameter update stands.
       { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state', priority: 1 },
+      // Straight from Coder's workspace list (no extra call): is it behind the template, is its agent well, when was it used.
+      { name: 'Outdated', type: 'boolean', jsonPath: '.status.version.outdated', priority: 1 },
+      { name: 'Healthy', type: 'boolean', jsonPath: '.status.health.healthy', priority: 1 },
+      { name: 'Last Used', type: 'date', jsonPath: '.status.lastUsedAt', priority: 1 },
       AGE,
     ],
   },

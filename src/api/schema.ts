@@ -153,6 +153,43 @@ export const WorkspaceVersion = cel(
   ],
 );
 
+const SharingRole = Type.Union([Type.Literal('use'), Type.Literal('admin')], {
+  description: 'use: connect to and use the workspace; admin: also change its settings and sharing.',
+});
+
+/** One user or group of spec.sharing; a name appears once per list (workspace-rules.ts). */
+const SharingEntry = (what: string) =>
+  Type.Object(
+    {
+      name: Type.String({ minLength: 1, maxLength: 64, description: `${what} name or UUID.` }),
+      role: SharingRole,
+    },
+    { additionalProperties: false },
+  );
+
+export const WorkspaceSharing = Type.Object(
+  {
+    users: Type.Optional(
+      Type.Array(SharingEntry('Coder username'), {
+        maxItems: 256,
+        description: 'Users the workspace is shared with. Absent: none.',
+      }),
+    ),
+    groups: Type.Optional(
+      Type.Array(SharingEntry("Group (in the workspace's organization)"), {
+        maxItems: 256,
+        description: 'Groups the workspace is shared with. Absent: none.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "The workspace's whole ACL (Coder's workspace sharing): entries not listed are removed. Absent: not managed. " +
+      'Needs Coder v2.27.0 or later with the workspace-sharing experiment.',
+  },
+);
+
 const workspaceSpecFields = {
   connectionRef: Type.Optional(ConnectionRef),
   owner: cel(Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }), [
@@ -219,6 +256,16 @@ const workspaceSpecFields = {
       description: 'Whether starts use the active template version.',
     }),
   ),
+  preset: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description:
+        'A preset of the template version, by name: used at create and by every update build that moves to another version. ' +
+        'Absent: no preset.',
+    }),
+  ),
+  sharing: Type.Optional(WorkspaceSharing),
   deletionPolicy: Type.Optional(
     Type.Union([Type.Literal('Delete'), Type.Literal('Orphan')], {
       description: "What deleting the resource does to the Coder workspace. Default: the operator's flag (Orphan).",
@@ -353,6 +400,29 @@ export const WorkspaceStatus = Type.Object({
   favorite: Type.Optional(Type.Boolean()),
   automaticUpdates: Type.Optional(Type.String()),
   nextAutostart: Type.Optional(Type.String({ format: 'date-time' })),
+  nextStartAt: Type.Optional(
+    Type.String({ format: 'date-time', description: "Coder's next_start_at: when its scheduler starts the workspace next." }),
+  ),
+  lastUsedAt: Type.Optional(
+    Type.String({ format: 'date-time', description: "Coder's last_used_at: the last connection, app or SSH session." }),
+  ),
+  dormantAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the workspace went dormant.' })),
+  deletingAt: Type.Optional(Type.String({ format: 'date-time', description: 'When Coder deletes the dormant workspace.' })),
+  health: Type.Optional(
+    Type.Object({
+      healthy: Type.Boolean({ description: 'Every agent of the workspace is healthy (true without agents).' }),
+      failingAgents: Type.Optional(Type.Array(Type.String(), { maxItems: 64, description: 'Ids of the agents that are not.' })),
+    }),
+  ),
+  sharing: Type.Optional(
+    Type.Object(
+      {
+        users: Type.Array(Type.Object({ name: Type.String(), role: Type.String() })),
+        groups: Type.Array(Type.Object({ name: Type.String(), role: Type.String() })),
+      },
+      { description: 'The workspace ACL as last read (only while spec.sharing is set).' },
+    ),
+  ),
   lastSyncTime: Type.Optional(Type.String({ format: 'date-time' })),
   lastDrift: Type.Optional(Type.Array(Type.String(), { description: 'Fields changed out of band and corrected.' })),
   running: Type.Optional(Type.Boolean({ description: 'Whether the latest build is a start that succeeded.' })),

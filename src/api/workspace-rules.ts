@@ -21,6 +21,7 @@ export function workspaceRuleErrors(doc: unknown): FieldError[] {
     ...ttlErrors(spec['ttl']),
     ...nameErrors(spec['name'], field(doc, 'metadata')?.['name']),
     ...parameterErrors(spec['parameters']),
+    ...sharingErrors(field(spec, 'sharing')),
     ...coderNameErrors(spec),
     ...runStateErrors(spec),
     ...versionErrors(field(spec, 'version')),
@@ -144,6 +145,30 @@ function parameterErrors(parameters: unknown): FieldError[] {
     if (seen === undefined) first.set(name, i);
     else errors.push({ path: `spec.parameters[${i}].name`, message: `duplicate parameter "${name}" (first at spec.parameters[${seen}])` });
   });
+  return errors;
+}
+
+/** One role per user or group: a name twice in spec.sharing.users or .groups would leave which role wins to chance. */
+function sharingErrors(sharing: Obj | undefined): FieldError[] {
+  if (sharing === undefined) return [];
+  const errors: FieldError[] = [];
+  for (const list of ['users', 'groups'] as const) {
+    const entries = sharing[list];
+    if (!Array.isArray(entries)) continue;
+    const first = new Map<string, number>();
+    entries.forEach((e: unknown, i) => {
+      const name = field({ e }, 'e')?.['name'];
+      if (typeof name !== 'string') return;
+      // Coder compares user and group names ignoring case.
+      const seen = first.get(name.toLowerCase());
+      if (seen === undefined) first.set(name.toLowerCase(), i);
+      else
+        errors.push({
+          path: `spec.sharing.${list}[${i}].name`,
+          message: `"${name}" is listed twice (first at spec.sharing.${list}[${seen}])`,
+        });
+    });
+  }
   return errors;
 }
 

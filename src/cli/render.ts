@@ -1,8 +1,9 @@
 // Human-readable and JSON renderings of plans and apply results.
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
-import { formatDuration } from '../api/duration.ts';
 import {
   describeFailure,
+  describeSettingChange,
+  settingOf,
   pendingOf,
   type Action,
   type ActionOutcome,
@@ -15,19 +16,6 @@ import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts
 import { createSettings } from './create-settings.ts';
 import { setJson, setLine } from './set-render.ts';
 
-function ttl(ms: number | null | undefined): string {
-  if (ms === undefined) return 'template default';
-  return ms === null ? 'off' : formatDuration(ms);
-}
-
-function schedule(s: string | null): string {
-  return s === null ? 'off' : `"${s}"`;
-}
-
-function onOff(b: boolean | undefined): string {
-  return b === undefined ? 'unknown' : String(b);
-}
-
 /**
  * One line per action, without the marker. With the run's version names,
  * a build says which template versions it moves between (`v1 → v2`).
@@ -37,22 +25,15 @@ export function describeAction(key: string, action: Action, versions?: VersionNa
     case 'create': {
       return `${action.recreate ? 'recreate' : 'create'} ${key} (${createSettings(action.create)})`;
     }
-    case 'rename':
-      return `rename ${key}: ${action.from} -> ${action.to}`;
-    case 'autostart':
-      return `autostart ${key}: ${schedule(action.from)} -> ${schedule(action.to)}`;
-    case 'ttl':
-      return `ttl ${key}: ${ttl(action.fromMs)} -> ${ttl(action.toMs)}`;
-    case 'dormant':
-      return `dormant ${key}: ${action.from} -> ${action.to}`;
-    case 'favorite':
-      return `favorite ${key}: ${onOff(action.from)} -> ${action.to}`;
-    case 'autoupdates':
-      return `automatic updates ${key}: ${action.from} -> ${action.to}`;
     case 'delete':
       return `delete ${key}`;
     case 'build':
       return `${action.transition} ${key} (${buildPurpose(action, versions?.change(key), versions)})`;
+    default: {
+      // A setting (engine/settings/): its label and before/after, as the table describes them.
+      const { from, to } = describeSettingChange(action);
+      return `${settingOf(action).label} ${key}: ${from} -> ${to}`;
+    }
   }
 }
 

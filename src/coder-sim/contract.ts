@@ -35,7 +35,17 @@ const SCHEMA_ID = 'coder-swagger.json';
  */
 const NULLABLE_FIELDS: Record<string, string[]> = {
   'codersdk.Workspace': ['dormant_at', 'deleting_at', 'next_start_at'],
-  'codersdk.WorkspaceBuild': ['deadline', 'max_deadline'],
+  // template_version_preset_id is a *uuid.UUID without omitempty: null when the build used no preset.
+  'codersdk.WorkspaceBuild': ['deadline', 'max_deadline', 'template_version_preset_id'],
+};
+
+/**
+ * `format: uri` fields the Go structs send as "" when unset (no omitempty):
+ * a group without an avatar (codersdk.Group, and WorkspaceGroup which embeds it).
+ */
+const EMPTY_URI_FIELDS: Record<string, string[]> = {
+  'codersdk.Group': ['avatar_url'],
+  'codersdk.WorkspaceGroup': ['avatar_url'],
 };
 
 /**
@@ -238,6 +248,14 @@ function relaxDefinitions(defs: SwaggerDoc['definitions']): SwaggerDoc['definiti
     for (const field of fields) {
       const original = props[field];
       if (original) props[field] = { anyOf: [original, { type: 'null' }] };
+    }
+  }
+  for (const [name, fields] of Object.entries(EMPTY_URI_FIELDS)) {
+    const props = copy[name]?.properties as Record<string, unknown> | undefined;
+    if (!props) continue;
+    for (const field of fields) {
+      const original = props[field];
+      if (original) props[field] = { anyOf: [original, { type: 'string', maxLength: 0 }] };
     }
   }
   return copy;

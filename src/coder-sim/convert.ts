@@ -51,6 +51,14 @@ export function convertWorkspace(state: SimState, ws: SimWorkspace, requester: S
     is_prebuild: false,
   };
   if (ws.autostartSchedule !== null) out.autostart_schedule = ws.autostartSchedule;
+  // v2.30.0: the ACL rides along while the experiment is on (omitempty: absent when empty).
+  if (profileOf(state).sharedWithInList && state.experiments.has('workspace-sharing')) {
+    const shared = [
+      ...[...ws.userAcl].map(([id, role]) => ({ id, actor_type: 'user', name: state.users.get(id)?.name ?? '', roles: [role] })),
+      ...[...ws.groupAcl].map(([id, role]) => ({ id, actor_type: 'group', name: state.groups.get(id)?.name ?? '', roles: [role] })),
+    ];
+    if (shared.length > 0) out.shared_with = shared;
+  }
   // When users may not set autostop, recent servers show the template's default (0 stays 0);
   // v2.27.0 shows only the workspace's own TTL.
   const ttl = template.allowUserAutostop || !profileOf(state).ttlFollowsTemplateWhenLocked ? ws.ttlMs : template.defaultTtlMs;
@@ -89,6 +97,7 @@ export function convertBuild(state: SimState, ws: SimWorkspace, build: SimBuild)
     max_deadline: null,
     status: workspaceStatusAt(build, now),
     daily_cost: 0,
+    template_version_preset_id: build.presetId,
   };
   return out;
 }

@@ -12,6 +12,7 @@ import { userGroupRoutes } from './handlers/users-groups.ts';
 import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
 import { workspaceReadRoutes } from './handlers/workspace-read.ts';
 import { workspaceSettingsRoutes } from './handlers/workspace-settings.ts';
+import { workspaceSharingRoutes } from './handlers/workspace-sharing.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RetryAfterWindows } from './retry-windows.ts';
 import { Router } from './router.ts';
@@ -53,6 +54,7 @@ export const SIM_ROUTES = [
   ...workspaceReadRoutes,
   ...workspaceCreateRoutes,
   ...workspaceSettingsRoutes,
+  ...workspaceSharingRoutes,
   ...buildRoutes,
   ...tokenRoutes,
   ...userGroupRoutes,
@@ -68,6 +70,7 @@ export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<
     allowRenames: opts.allowRenames ?? false,
     buildDurationMs: opts.buildDurationMs ?? 200,
     randomSeed: 0x5eed,
+    experiments: opts.experiments ?? [],
   });
   bindProfile(state, profile);
   applySeed(state, seed);

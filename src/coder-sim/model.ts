@@ -84,7 +84,20 @@ export interface SimTemplateVersion {
   createdAt: number;
   /** Start and stop builds on this version fail, as a template whose apply errors does. */
   failBuilds: boolean;
+  /** The version's presets (coder_workspace_preset in its terraform), in the order the template lists them. */
+  presets: SimPreset[];
 }
+
+export interface SimPreset {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  /** Values that override the build's own for these parameters. */
+  parameters: { name: string; value: string }[];
+}
+
+/** An organization group (Premium): workspaces are shared with groups by id. */
+export type SimWorkspaceRole = 'use' | 'admin';
 
 export interface SimBuild {
   id: string;
@@ -97,6 +110,8 @@ export interface SimBuild {
   reason: 'initiator' | 'autostart' | 'autostop' | 'dormancy';
   /** The parameter values the build ran with (codersdk.WorkspaceBuildParameter). */
   parameters: { name: string; value: string }[];
+  /** template_version_preset_id: the preset the build used, null for none. */
+  presetId: string | null;
   createdAt: number;
   /** How long the job stays pending + running; 0 means it is done at once. */
   durationMs: number;
@@ -128,6 +143,9 @@ export interface SimWorkspace {
   favorite: boolean;
   /** Oldest first; the last one is latest_build. */
   builds: SimBuild[];
+  /** The workspace ACL (user_acl / group_acl): id to role. */
+  userAcl: Map<string, SimWorkspaceRole>;
+  groupAcl: Map<string, SimWorkspaceRole>;
 }
 
 export interface SimApiKey {

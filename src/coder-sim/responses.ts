@@ -44,6 +44,16 @@ export function forbidden(): SimResponse {
   return errorResponse(403, 'Forbidden.', { detail: FORBIDDEN_DETAIL });
 }
 
+/**
+ * A template_version_preset_id no version has: coderd looks up its values
+ * (none), then the build insert fails on the preset's foreign key.
+ */
+export function unknownPreset(): SimResponse {
+  return errorResponse(500, 'Internal error inserting workspace build.', {
+    detail: 'insert workspace build: violates foreign key constraint "workspace_builds_template_version_preset_id_fkey"',
+  });
+}
+
 export function routeNotFound(): SimResponse {
   return errorResponse(404, 'Route not found.');
 }

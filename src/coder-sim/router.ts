@@ -4,6 +4,7 @@ import type { SimApiKey, SimUser } from './model.ts';
 import type { StructSpec } from './request-body.ts';
 import type { SimResponse } from './responses.ts';
 import type { SimState } from './state.ts';
+import type { VersionProfile } from './versions.ts';
 
 export interface HandlerContext {
   state: SimState;
@@ -28,6 +29,8 @@ export interface Route {
   /** Present when the route reads a JSON body. */
   bodySpec?: StructSpec;
   handler: (ctx: HandlerContext) => SimResponse;
+  /** Absent from some versions' servers (and their swagger): which profiles have it. Default: all. */
+  servedBy?: (profile: VersionProfile) => boolean;
 }
 
 export type RouteMatch =

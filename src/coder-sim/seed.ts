@@ -63,6 +63,8 @@ export interface SeedTemplate {
   time_til_dormant_autodelete_ms?: number;
   /** Parameters of the generated active version. */
   parameters?: SeedParameter[];
+  /** Presets of the generated active version. */
+  presets?: SeedPreset[];
   /** Id of the generated active version (ignored when a seeded version is active). */
   active_version_id?: string;
 }
@@ -79,6 +81,21 @@ export interface SeedTemplateVersion {
   active?: boolean;
   /** Every start and stop build on this version fails (a template whose terraform apply errors). */
   fail_builds?: boolean;
+  /** coder_workspace_preset blocks: a name, and the parameter values it sets. */
+  presets?: SeedPreset[];
+}
+
+export interface SeedPreset {
+  id?: string;
+  name: string;
+  default?: boolean;
+  parameters?: Record<string, string>;
+}
+
+export interface SeedGroup {
+  id?: string;
+  name: string;
+  organization?: string;
 }
 
 export interface SeedWorkspace {

@@ -4,9 +4,20 @@
 import { isUuid } from '../api/patterns.ts';
 import type { AutomaticUpdates } from '../coder/types.ts';
 import { isWorkspaceDeleted, latestBuild } from './lifecycle.ts';
-import type { SimApiKey, SimBuild, SimGroup, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
+import type {
+  SimApiKey,
+  SimBuild,
+  SimGroup,
+  SimPreset,
+  SimOrganization,
+  SimTemplate,
+  SimTemplateVersion,
+  SimUser,
+  SimWorkspace,
+} from './model.ts';
 import { createRandom, randomAlphanumeric, type Random } from './random.ts';
 import { nextStartAt } from './schedule.ts';
+import { profileOf } from './versions.ts';
 import type { SeedGroup, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';
 
 /** Seeded session tokens do not expire, so tests may move the clock freely. */
@@ -18,6 +29,8 @@ export interface SimStateInit {
   buildDurationMs: number;
   /** Seeds ids and token secrets. */
   randomSeed: number;
+  /** --experiments (CODER_EXPERIMENTS), e.g. workspace-sharing. */
+  experiments?: string[];
 }
 
 export class SimState {
@@ -29,6 +42,8 @@ export class SimState {
   readonly templates = new Map<string, SimTemplate>();
   readonly versions = new Map<string, SimTemplateVersion>();
   readonly workspaces = new Map<string, SimWorkspace>();
+  /** The deployment's enabled experiments; tests may change them at any time. */
+  readonly experiments: Set<string>;
   /** Keyed by the 10-character key id. */
   readonly apiKeys = new Map<string, SimApiKey>();
   /** --allow-workspace-renames; tests may flip it at any time. */
@@ -44,6 +59,7 @@ export class SimState {
     this.clock = init.clock;
     this.allowRenames = init.allowRenames;
     this.buildDurationMs = init.buildDurationMs;
+    this.experiments = new Set(init.experiments ?? []);
     this.random = createRandom(init.randomSeed);
     this.deploymentId = this.newId();
   }
@@ -141,6 +157,19 @@ export class SimState {
     return org;
   }
 
+  /** The preset with this id, of any version (the build's foreign key is to any preset). */
+  presetById(id: string): SimPreset | undefined {
+    for (const v of this.versions.values()) {
+      const found = v.presets.find((p) => p.id === id.toLowerCase());
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  hasPreset(id: string): boolean {
+    return this.presetById(id) !== undefined;
+  }
+
   addGroup(seed: SeedGroup): SimGroup {
     const org = seed.organization === undefined ? this.defaultOrg() : this.orgByName(seed.organization);
     if (this.findGroup(org.id, seed.name)) throw new Error(`simulator: group "${seed.name}" exists in ${org.name}`);
@@ -220,6 +249,7 @@ export class SimState {
       template: seed.name,
       organization: org.name,
       parameters: seed.parameters,
+      ...(seed.presets ? { presets: seed.presets } : {}),
       active: true,
     });
     template.activeVersionId = version.id;
@@ -247,6 +277,12 @@ export class SimState {
       })),
       createdAt: this.now(),
       failBuilds: seed.fail_builds ?? false,
+      presets: (seed.presets ?? []).map((p) => ({
+        id: this.idOrNew(p.id),
+        name: p.name,
+        isDefault: p.default ?? false,
+        parameters: Object.entries(p.parameters ?? {}).map(([name, value]) => ({ name, value })),
+      })),
     };
     this.versions.set(version.id, version);
     if (seed.active) template.activeVersionId = version.id;
@@ -291,6 +327,7 @@ export class SimState {
     durationMs: number;
     id?: string | undefined;
     parameters?: { name: string; value: string }[];
+    presetId?: string | null;
   }): SimWorkspace {
     const now = this.now();
     const ws: SimWorkspace = {
@@ -311,6 +348,8 @@ export class SimState {
       automaticUpdates: init.automaticUpdates,
       favorite: false,
       builds: [],
+      userAcl: new Map(),
+      groupAcl: new Map(),
     };
     this.workspaces.set(ws.id, ws);
     this.addBuild(ws, {
@@ -319,6 +358,7 @@ export class SimState {
       durationMs: init.durationMs,
       templateVersionId: init.versionId,
       parameters: init.parameters ?? [],
+      presetId: init.presetId ?? null,
     });
     return ws;
   }
@@ -333,10 +373,18 @@ export class SimState {
       reason?: SimBuild['reason'];
       /** The values sent with the build; resolved against the previous build (see resolveBuildParameters). */
       parameters?: { name: string; value: string }[];
+      /** template_version_preset_id as sent: its values override the sent ones (wsbuilder). */
+      presetId?: string | null;
     },
   ): SimBuild {
     const previous = ws.builds[ws.builds.length - 1];
     const versionId = init.templateVersionId ?? previous?.templateVersionId ?? this.mustTemplate(ws.templateId).activeVersionId;
+    // A preset's values win over the values sent for the same parameters (wsbuilder).
+    const preset = init.presetId ? this.presetById(init.presetId) : undefined;
+    const sent = [
+      ...(init.parameters ?? []).filter((p) => !preset?.parameters.some((q) => q.name === p.name)),
+      ...(preset?.parameters ?? []),
+    ];
     const build: SimBuild = {
       id: this.newId(),
       jobId: this.newId(),
@@ -347,7 +395,8 @@ export class SimState {
       templateVersionId: versionId,
       initiatorId: init.initiatorId,
       reason: init.reason ?? 'initiator',
-      parameters: resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], init.parameters ?? []),
+      parameters: resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], sent),
+      presetId: init.presetId ?? matchingPreset(this.versions.get(versionId), sent, profileOf(this).presetFromParameters),
       createdAt: this.now(),
       durationMs: init.durationMs,
       ttlAtCreateMs: ws.ttlMs,
@@ -516,4 +565,13 @@ export function resolveBuildParameters(
     name: p.name,
     value: given.get(p.name) ?? (p.ephemeral ? undefined : before.get(p.name)) ?? p.defaultValue,
   }));
+}
+
+/** v2.27.0+: the first preset whose every value the sent parameters carry; null for none (or on v2.24.0). */
+function matchingPreset(version: SimTemplateVersion | undefined, sent: { name: string; value: string }[], enabled: boolean): string | null {
+  if (!enabled || !version) return null;
+  const found = version.presets.find(
+    (p) => p.parameters.length > 0 && p.parameters.every((q) => sent.some((s) => s.name === q.name && s.value === q.value)),
+  );
+  return found?.id ?? null;
 }

@@ -44,6 +44,8 @@ export interface SimulatorOptions {
   coderVersion?: string;
   /** --allow-workspace-renames; default false, as on a real deployment. */
   allowRenames?: boolean;
+  /** --experiments, e.g. ['workspace-sharing']; default none, as on a real deployment. */
+  experiments?: string[];
   /** --api-rate-limit; default 512 per minute, <= 0 disables. */
   rateLimitPerMinute?: number;
   /** How long a build job stays pending + running. Default 200 ms. */

@@ -42,6 +42,19 @@ export interface VersionProfile {
    * even to a site Owner.
    */
   startOnDormant: 'wakes' | 'forbidden';
+  /**
+   * The workspace ACL (GET/PATCH /workspaces/{id}/acl). v2.24.0 has no such
+   * route (404); v2.27.0 and v2.30.0 serve it only with the
+   * `workspace-sharing` experiment on, and answer 403 naming it otherwise.
+   */
+  workspaceSharing: 'absent' | 'experiment';
+  /** v2.30.0: the workspace object carries `shared_with` (the ACL) while the experiment is on. */
+  sharedWithInList: boolean;
+  /**
+   * A build sent without template_version_preset_id gets the version's preset
+   * whose values its parameters match (wsbuilder: FindMatchingPresetID, from v2.27.0).
+   */
+  presetFromParameters: boolean;
 }
 
 // Recent servers validate scope names against their catalogue; the
@@ -59,6 +72,9 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     apiKeyScopes: 'list',
     recordScopes: scopesAsAsked,
     startOnDormant: 'wakes',
+    workspaceSharing: 'experiment',
+    sharedWithInList: true,
+    presetFromParameters: true,
   },
   '2.30.0': {
     name: '2.30.0',
@@ -70,6 +86,9 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
     startOnDormant: 'wakes',
+    workspaceSharing: 'experiment',
+    sharedWithInList: true,
+    presetFromParameters: true,
   },
   '2.27.0': {
     name: '2.27.0',
@@ -81,6 +100,9 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
     startOnDormant: 'forbidden',
+    workspaceSharing: 'experiment',
+    sharedWithInList: false,
+    presetFromParameters: true,
   },
   '2.24.0': {
     name: '2.24.0',
@@ -94,6 +116,9 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     apiKeyScopes: 'single',
     // Its build authorization is v2.27.0's (update on the dormant workspace object).
     startOnDormant: 'forbidden',
+    workspaceSharing: 'absent',
+    sharedWithInList: false,
+    presetFromParameters: false,
   },
 };
 

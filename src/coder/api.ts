@@ -6,14 +6,18 @@ import type {
   CreateWorkspaceBuildRequest,
   CreateWorkspaceRequest,
   GenerateAPIKeyResponse,
+  Group,
   Organization,
   Template,
   TemplateVersion,
   TemplateVersionParameter,
+  TemplateVersionPreset,
   TokenConfig,
+  UpdateWorkspaceAcl,
   User,
   Workspace,
   WorkspaceBuild,
+  WorkspaceAcl,
   WorkspaceBuildParameter,
 } from './types.ts';
 
@@ -38,6 +42,10 @@ export interface CoderApi {
   getTemplateVersionByName(templateId: string, name: string): Promise<TemplateVersion>;
   /** GET /api/v2/templateversions/{templateversion}/rich-parameters: mutable, ephemeral, required. */
   getTemplateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
+  /** GET /api/v2/templateversions/{templateversion}/presets: [] when it has none. */
+  getTemplateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]>;
+  /** GET /api/v2/organizations/{organization}/groups/{groupName} */
+  getGroupByName(organizationId: string, name: string): Promise<Group>;
   /** GET /api/v2/workspacebuilds/{workspacebuild}/parameters: the values a build ran with. */
   getBuildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
 
@@ -74,6 +82,10 @@ export interface CoderApi {
   setFavorite(id: string, favorite: boolean): Promise<void>;
   /** PUT /api/v2/workspaces/{workspace}/autoupdates */
   setAutomaticUpdates(id: string, value: AutomaticUpdates): Promise<void>;
+  /** GET /api/v2/workspaces/{workspace}/acl (v2.27.0+, behind the workspace-sharing experiment). */
+  getWorkspaceAcl(id: string): Promise<WorkspaceAcl>;
+  /** PATCH /api/v2/workspaces/{workspace}/acl: only the entries named change. */
+  patchWorkspaceAcl(id: string, req: UpdateWorkspaceAcl): Promise<void>;
   /** POST /api/v2/workspaces/{workspace}/builds */
   createBuild(id: string, req: CreateWorkspaceBuildRequest): Promise<WorkspaceBuild>;
   /** GET /api/v2/workspacebuilds/{workspacebuild} */

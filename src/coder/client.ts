@@ -25,12 +25,15 @@ import type {
   CreateWorkspaceBuildRequest,
   CreateWorkspaceRequest,
   GenerateAPIKeyResponse,
+  Group,
   Organization,
   Template,
   TemplateVersion,
   TemplateVersionParameter,
+  TemplateVersionPreset,
+  UpdateWorkspaceAcl,
+  WorkspaceAcl,
   TokenConfig,
-  Group,
   User,
   UsersResponse,
   Workspace,
@@ -236,6 +239,22 @@ export class CoderClient implements CoderApi {
   async getTemplateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
     const route = routePath('/api/v2/templateversions/{templateversion}/rich-parameters', { templateversion: versionId });
     return (await this.#get(route)) as TemplateVersionParameter[];
+  }
+
+  async getTemplateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]> {
+    const route = routePath('/api/v2/templateversions/{templateversion}/presets', { templateversion: versionId });
+    // A version without presets is `null` (a nil Go slice), not [].
+    return ((await this.#get(route)) as TemplateVersionPreset[] | null) ?? [];
+  }
+
+  async getWorkspaceAcl(id: string): Promise<WorkspaceAcl> {
+    return (await this.#get(routePath('/api/v2/workspaces/{workspace}/acl', { workspace: id }))) as WorkspaceAcl;
+  }
+
+  // Only the entries named change, each to the role given: sending it again after a lost answer is safe.
+  async patchWorkspaceAcl(id: string, req: UpdateWorkspaceAcl): Promise<void> {
+    const route = routePath('/api/v2/workspaces/{workspace}/acl', { workspace: id });
+    await this.#send({ method: 'PATCH', route, body: req, idempotent: true });
   }
 
   async getBuildParameters(buildId: string): Promise<WorkspaceBuildParameter[]> {

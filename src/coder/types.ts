@@ -59,6 +59,8 @@ export interface WorkspaceBuild {
   /** Why the build ran: initiator, autostart, autostop, dormancy, dashboard, cli, … */
   reason?: string;
   initiator_id?: string;
+  /** The preset the build used; null or absent: none. */
+  template_version_preset_id?: string | null;
   job: ProvisionerJob;
   created_at: string;
   updated_at: string;
@@ -115,6 +117,7 @@ export interface CreateWorkspaceRequest {
   ttl_ms?: number;
   rich_parameter_values?: WorkspaceBuildParameter[];
   automatic_updates?: AutomaticUpdates;
+  template_version_preset_id?: string;
 }
 
 /** codersdk.CreateWorkspaceBuildRequest (subset). */
@@ -125,6 +128,32 @@ export interface CreateWorkspaceBuildRequest {
   template_version_id?: string;
   /** Written to the workspace; parameters left out keep their last value (ephemeral ones their default). */
   rich_parameter_values?: WorkspaceBuildParameter[];
+  template_version_preset_id?: string;
+}
+
+/**
+ * codersdk.Preset: its Go struct has no json tags, so the fields are
+ * capitalised on the wire (v2.24.0 to v2.30.0, docs/compatibility.md).
+ */
+export interface TemplateVersionPreset {
+  ID: string;
+  Name: string;
+  Default?: boolean;
+  Parameters?: { Name: string; Value: string }[] | null;
+}
+
+export type WorkspaceAclRole = 'use' | 'admin';
+
+/** codersdk.WorkspaceACL: users, and groups under the key `group` (singular, as coderd sends it). */
+export interface WorkspaceAcl {
+  users: Array<{ id: string; username: string; role: WorkspaceAclRole }> | null;
+  group: Array<{ id: string; name: string; role: WorkspaceAclRole }> | null;
+}
+
+/** codersdk.UpdateWorkspaceACL: ids to roles; "" removes the entry. */
+export interface UpdateWorkspaceAcl {
+  user_roles?: Record<string, WorkspaceAclRole | ''>;
+  group_roles?: Record<string, WorkspaceAclRole | ''>;
 }
 
 /** codersdk.TemplateVersionParameter (subset). */

@@ -7,6 +7,7 @@ import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
 import type { CreateWorkspaceBuildRequest, Workspace } from '../coder/types.ts';
 import { diff } from './diff.ts';
 import { buildOf, toObserved } from './observe.ts';
+import { settingOf } from './settings/index.ts';
 import type { CreateResolver } from './resolve.ts';
 import type { Action, ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
@@ -48,6 +49,8 @@ export async function applyPlan(plan: WorkspacePlan, deps: ApplyDeps): Promise<A
       // manages it: a list cannot see favorites, so the next look would find
       // it unknown again and the status would change for nothing.
       if (origin === 'created' && plan.desired.favorite !== undefined) result.observed.favorite = false;
+      // Nor is it shared with anybody; an adopted one's ACL is read at the next look.
+      if (origin === 'created' && plan.desired.sharing !== undefined) result.observed.sharing = { users: [], groups: [] };
       record({ action: first, ok: true });
     } catch (error) {
       record({ action: first, ok: false, error });
@@ -63,7 +66,7 @@ export async function applyPlan(plan: WorkspacePlan, deps: ApplyDeps): Promise<A
     const current = result.observed;
     if (!current) break;
     try {
-      const next = await runAction(action, current, deps);
+      const next = await runAction(action, current, plan, deps);
       if (action.kind === 'delete') result.deleteBuildId = next.latestBuild.id;
       result.observed = next;
       record({ action, ok: true });
@@ -99,32 +102,9 @@ async function createOrFind(
 }
 
 /** One API call; returns the workspace as it is after the call succeeded. */
-async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps): Promise<ObservedWorkspace> {
+async function runAction(action: Action, ws: ObservedWorkspace, plan: WorkspacePlan, deps: ApplyDeps): Promise<ObservedWorkspace> {
   const { api } = deps;
   switch (action.kind) {
-    case 'rename':
-      await api.renameWorkspace(ws.id, action.to);
-      return { ...ws, name: action.to };
-    case 'autostart':
-      await api.setAutostart(ws.id, action.to);
-      return { ...ws, autostartSchedule: action.to };
-    case 'ttl':
-      await api.setTtl(ws.id, action.toMs);
-      // Coder truncates to whole minutes; desired values already are.
-      return { ...ws, ttlMs: action.toMs };
-    case 'autoupdates':
-      await api.setAutomaticUpdates(ws.id, action.to);
-      return { ...ws, automaticUpdates: action.to };
-    case 'dormant': {
-      const updated = await api.setDormant(ws.id, action.to);
-      // 304: it already was; 200 carries the full workspace.
-      return updated ? { ...toObserved(updated, false), favorite: ws.favorite } : { ...ws, dormant: action.to };
-    }
-    case 'favorite': {
-      const owner = await deps.ownerApi({ id: ws.ownerId, username: ws.ownerName });
-      await owner.setFavorite(ws.id, action.to);
-      return { ...ws, favorite: action.to };
-    }
     case 'delete': {
       const build = await api.createBuild(ws.id, { transition: 'delete' });
       return { ...ws, latestBuild: buildOf(build) };
@@ -133,6 +113,9 @@ async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps)
       const req: CreateWorkspaceBuildRequest = { transition: action.transition };
       if (action.versionId !== undefined) req.template_version_id = action.versionId;
       if (action.parameters !== undefined && action.parameters.length > 0) req.rich_parameter_values = action.parameters;
+      // An update build starts the new version with the declared preset (a version has presets of its own).
+      if (plan.desired.preset !== undefined && action.versionId !== undefined)
+        req.template_version_preset_id = (await deps.resolver.preset(action.versionId, plan.desired.preset)).ID;
       const build = await api.createBuild(ws.id, req);
       const latestBuild = buildOf(build);
       return {
@@ -144,5 +127,7 @@ async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps)
     }
     case 'create':
       throw new Error('create is handled before the other actions');
+    default:
+      return settingOf(action).apply(action, ws, deps);
   }
 }

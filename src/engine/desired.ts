@@ -3,9 +3,8 @@
 // here cannot fail on user input.
 import { createHash } from 'node:crypto';
 import type { DeletionPolicy, Workspace } from '../api/schema.ts';
-import { ttlFromSpec } from '../api/duration.ts';
-import { toCoderSchedule } from '../api/schedule.ts';
-import type { DesiredAutostart, DesiredWorkspace, SourceRef } from './types.ts';
+import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
+import type { DesiredWorkspace, SourceRef } from './types.ts';
 
 export interface DesiredDefaults {
   /** The operator's or CLI's --deletion-policy; Orphan unless told otherwise. */
@@ -34,20 +33,11 @@ export function toDesired(ws: Workspace, source: SourceRef, defaults: DesiredDef
   if (spec.organization !== undefined) desired.organization = spec.organization;
   if (spec.template !== undefined) desired.template = spec.template;
   if (spec.templateVersion !== undefined) desired.templateVersion = spec.templateVersion;
-  if (spec.autostart !== undefined) desired.autostart = desiredAutostart(spec.autostart);
-  if (spec.ttl !== undefined) desired.ttlMs = ttlFromSpec(spec.ttl).ms;
-  if (spec.dormant !== undefined) desired.dormant = spec.dormant;
-  if (spec.favorite !== undefined) desired.favorite = spec.favorite;
-  if (spec.automaticUpdates !== undefined) desired.automaticUpdates = spec.automaticUpdates;
+  if (spec.preset !== undefined) desired.preset = spec.preset;
+  // Each managed setting as its table entry reads it (settings/).
+  for (const kind of SETTING_KINDS) Object.assign(desired, SETTINGS[kind].fromSpec(spec));
   if (boundId !== undefined) desired.boundId = boundId;
   return desired;
-}
-
-function desiredAutostart(spec: NonNullable<Workspace['spec']['autostart']>): DesiredAutostart {
-  if (spec.enabled === false || spec.schedule === undefined) return { enabled: false };
-  const input: { schedule: string; timezone?: string } = { schedule: spec.schedule };
-  if (spec.timezone !== undefined) input.timezone = spec.timezone;
-  return { enabled: true, schedule: toCoderSchedule(input) };
 }
 
 /**

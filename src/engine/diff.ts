@@ -1,48 +1,16 @@
 // diff(): the pure heart of the engine. Given what a declaration wants and
 // what Coder has, list the API calls that close the gap, in the one order
 // that is safe. No IO and no clock: the same inputs always give the same plan.
-import { sameSchedule } from '../api/schedule.ts';
 import { planLifecycle, type LifecycleContext } from './lifecycle.ts';
 import { isUuid } from '../api/patterns.ts';
 import { ownedBy } from './observe.ts';
-import type { Action, ActionKind, Blocked, CreatePlan, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
+import { actionRank, FIELD_OF, SETTING_KINDS, SETTINGS } from './settings/index.ts';
+import type { Action, Blocked, CreatePlan, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
-/**
- * The order actions run in. Waking a dormant workspace comes first and putting
- * one to sleep last, so every other setting is written while the workspace is
- * an ordinary (non-dormant) RBAC object: Coder treats dormant workspaces as a
- * separate resource with fewer permissions.
- */
-const ORDER: Record<string, number> = {
-  create: 0,
-  rename: 1,
-  'dormant:false': 2,
-  autostart: 3,
-  ttl: 4,
-  autoupdates: 5,
-  favorite: 6,
-  // After the settings (a TTL of 0s before a start, a wake-up before a start),
-  // before putting the workspace to sleep.
-  build: 6.5,
-  'dormant:true': 7,
-  delete: 8,
-};
+const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
 
-function rank(a: Action): number {
-  const key = a.kind === 'dormant' ? `dormant:${a.to}` : a.kind;
-  return ORDER[key] ?? 99;
-}
-
-/** Field name in the spec for each settings action, used for drift reports. */
-export const FIELD_OF: Record<Exclude<ActionKind, 'create' | 'delete'>, string> = {
-  rename: 'name',
-  autostart: 'autostart',
-  ttl: 'ttl',
-  dormant: 'dormant',
-  favorite: 'favorite',
-  autoupdates: 'automaticUpdates',
-  build: 'running',
-};
+/** Field name in the spec for each action that corrects a field (settings/index.ts), for drift reports. */
+export { FIELD_OF } from './settings/index.ts';
 
 /** Without a context: nothing resolved or read, no rollout gate (tests, the re-plan after a create). */
 const NO_CONTEXT: LifecycleContext = { gate: { onlyWhenStopped: false, slot: true } };
@@ -59,22 +27,15 @@ export function diff(
     return { key: desired.key, desired, observed, actions: [], blocked, drift: [] };
   }
   const actions: Action[] = [];
-  if (desired.name !== observed.name) {
-    if (observed.allowRenames) actions.push({ kind: 'rename', from: observed.name, to: desired.name });
-    else
-      blocked.push({
-        field: 'name',
-        reason: 'RenamesDisabled',
-        message:
-          `cannot rename "${observed.name}" to "${desired.name}": renames are disabled on this Coder deployment ` +
-          '(start coderd with --allow-workspace-renames, or set spec.name back)',
-      });
+  for (const kind of SETTING_KINDS) {
+    const compared = SETTINGS[kind].compare(desired, observed);
+    if (compared && 'action' in compared) actions.push(compared.action);
+    else if (compared) blocked.push(compared.blocked);
   }
-  actions.push(...settingsActions(desired, observed));
   const life = planLifecycle(desired, observed, lifecycle);
   if (life.action) actions.push(life.action);
   blocked.push(...life.blocked);
-  actions.sort((a, b) => rank(a) - rank(b));
+  actions.sort(byRank);
   // Only a run-state build sets back something changed in Coder; an update build follows the spec.
   const drift = actions
     .filter((a) => a.kind !== 'build' || a.purpose === 'run')
@@ -83,31 +44,11 @@ export function diff(
   return { key: desired.key, desired, observed, actions, blocked, drift, lifecycle: life.outcome };
 }
 
-/** Setting by setting: an absent field is not managed and yields nothing. */
-function settingsActions(desired: DesiredWorkspace, observed: ObservedWorkspace): Action[] {
-  const actions: Action[] = [];
-  if (desired.autostart !== undefined) {
-    const want = desired.autostart.enabled ? desired.autostart.schedule : null;
-    if (!sameSchedule(want, observed.autostartSchedule)) actions.push({ kind: 'autostart', from: observed.autostartSchedule, to: want });
-  }
-  if (desired.ttlMs !== undefined) {
-    // Coder reports "off" as an absent ttl_ms; 0 in the spec means off.
-    const want = desired.ttlMs === 0 ? null : desired.ttlMs;
-    if (want !== observed.ttlMs) actions.push({ kind: 'ttl', fromMs: observed.ttlMs, toMs: want });
-  }
-  if (desired.automaticUpdates !== undefined && desired.automaticUpdates !== observed.automaticUpdates)
-    actions.push({ kind: 'autoupdates', from: observed.automaticUpdates, to: desired.automaticUpdates });
-  if (desired.favorite !== undefined && desired.favorite !== observed.favorite)
-    actions.push({ kind: 'favorite', from: observed.favorite, to: desired.favorite });
-  if (desired.dormant !== undefined && desired.dormant !== observed.dormant)
-    actions.push({ kind: 'dormant', from: observed.dormant, to: desired.dormant });
-  return actions;
-}
-
 /**
- * A create carries what Coder honours at create time (schedule, a non-zero
- * TTL, automatic updates); the rest follows as updates. `ttl: 0s` cannot go
- * in the create call, where 0 means "the template default".
+ * A create carries what Coder honours at create time (each setting's
+ * atCreate: schedule, a non-zero TTL, automatic updates); the rest follows as
+ * updates (afterCreate: `ttl: 0s` cannot go in the create call, where 0 means
+ * "the template default").
  */
 function planCreate(desired: DesiredWorkspace): WorkspacePlan {
   const create: CreatePlan = {
@@ -118,16 +59,16 @@ function planCreate(desired: DesiredWorkspace): WorkspacePlan {
   if (desired.organization !== undefined) create.organization = desired.organization;
   if (desired.template !== undefined) create.template = desired.template;
   if (desired.templateVersion !== undefined) create.templateVersion = desired.templateVersion;
-  if (desired.autostart?.enabled) create.autostartSchedule = desired.autostart.schedule;
-  if (desired.ttlMs !== undefined && desired.ttlMs > 0) create.ttlMs = desired.ttlMs;
-  if (desired.automaticUpdates !== undefined) create.automaticUpdates = desired.automaticUpdates;
   if (desired.version !== undefined) create.version = desired.version;
+  if (desired.preset !== undefined) create.preset = desired.preset;
+  for (const kind of SETTING_KINDS) Object.assign(create, SETTINGS[kind].atCreate(desired));
 
   const actions: Action[] = [{ kind: 'create', create, recreate: desired.boundId !== undefined }];
-  if (desired.ttlMs === 0) actions.push({ kind: 'ttl', fromMs: undefined, toMs: null });
-  if (desired.favorite === true) actions.push({ kind: 'favorite', from: false, to: true });
-  if (desired.dormant === true) actions.push({ kind: 'dormant', from: false, to: true });
-  actions.sort((a, b) => rank(a) - rank(b));
+  for (const kind of SETTING_KINDS) {
+    const follow = SETTINGS[kind].afterCreate(desired);
+    if (follow) actions.push(follow);
+  }
+  actions.sort(byRank);
   return { key: desired.key, desired, observed: undefined, actions, blocked: [], drift: [] };
 }
 

@@ -61,7 +61,29 @@ export class WorkspaceEngine {
       if (ws) owners.set(ws.ownerId, { id: ws.ownerId, username: ws.ownerName });
     }
     const favoriteErrors = await this.observeFavorites(snapshot, [...owners.values()]);
+    await this.#observeSharings(snapshot, desired);
     return { snapshot, favoriteErrors };
+  }
+
+  /**
+   * The ACL of each workspace whose declaration manages spec.sharing (one GET
+   * each, a few at a time), merged into `snapshot`. Nobody else's is read:
+   * the list does not carry it on every version.
+   */
+  async #observeSharings(snapshot: Snapshot, desired: DesiredWorkspace[]): Promise<void> {
+    const found = desired.flatMap((d) => {
+      const ws = d.sharing !== undefined ? findObserved(snapshot, d) : undefined;
+      return ws ? [ws] : [];
+    });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < found.length; i = next++) {
+        const ws = found[i]!;
+        const sharing = await this.#external.sharing(ws.id);
+        snapshot.put({ ...(snapshot.get(ws.id) ?? ws), sharing });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SHARING_READS_AT_ONCE, found.length) }, worker));
   }
 
   /**
@@ -132,9 +154,13 @@ export class WorkspaceEngine {
    * the owner's list cannot be read; the caller reports the favorite failed.
    */
   async observeFavorite(snapshot: Snapshot, desired: DesiredWorkspace, observed: ObservedWorkspace): Promise<ObservedWorkspace> {
-    if (!readsFavorite(desired) || observed.favorite !== undefined) return observed;
+    // The ACL first: it never throws (a server without it is a reason in the observation), so a
+    // favorite that cannot be read does not take the sharing with it.
+    const shared = desired.sharing !== undefined ? { ...observed, sharing: await this.#external.sharing(observed.id) } : observed;
+    if (!readsFavorite(desired) || observed.favorite !== undefined) return shared;
     await this.#readFavorites(snapshot, { id: observed.ownerId, username: observed.ownerName });
-    return snapshot.get(observed.id) ?? observed;
+    const fresh = snapshot.get(observed.id) ?? observed;
+    return shared.sharing !== undefined ? { ...fresh, sharing: shared.sharing } : fresh;
   }
 
   /** Plan: pure (diff.ts). */
@@ -180,6 +206,9 @@ export class WorkspaceEngine {
     }
   }
 }
+
+/** ACL reads in flight at once in a batch observe. */
+const SHARING_READS_AT_ONCE = 8;
 
 /** Reading a favorite mints an owner token (a write): not under managementPolicies [Observe]. */
 function readsFavorite(desired: DesiredWorkspace): boolean {

@@ -5,13 +5,14 @@
 // doors hand the engine one (the CLI per run, the operator per connection).
 import type { CoderApi } from '../coder/api.ts';
 import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
-import { isGone, isNotFound } from '../coder/errors.ts';
+import { CoderApiError, isGone, isNotFound } from '../coder/errors.ts';
 import { type AdoptionGuard, guardedApi } from './adoption-guard.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
 import { CreateResolver } from './resolve.ts';
 import { Preflight, type PreflightProblem, type PreflightSubject } from './preflight.ts';
-import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
+import { sharingUnavailable } from './settings/sharing.ts';
+import type { ActionOutcome, ObservedSharing, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
 /** Hands out clients acting as a workspace owner (src/coder/owner-tokens.ts). */
 export interface OwnerApis {
@@ -43,6 +44,11 @@ export interface ExternalWorkspaces {
   get(id: string): Promise<ObservedWorkspace | undefined>;
   /** The owner's workspaces as the owner sees them, favorites known; throws when no owner client can be had. */
   favorites(owner: WorkspaceOwner): Promise<ObservedWorkspace[]>;
+  /**
+   * A workspace's ACL (spec.sharing). Never throws: a server without it, or
+   * an answer that did not come, is said in the observation.
+   */
+  sharing(id: string): Promise<ObservedSharing>;
   /** The parameter values one build ran with. */
   buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
   /** The parameters a template version defines. */
@@ -123,6 +129,23 @@ export class CoderWorkspaces implements ExternalWorkspaces {
     } catch (error) {
       if (isNotFound(error) || isGone(error)) return undefined;
       throw error;
+    }
+  }
+
+  async sharing(id: string): Promise<ObservedSharing> {
+    try {
+      const acl = await this.api.getWorkspaceAcl(id);
+      return {
+        users: (acl.users ?? []).map((u) => ({ id: u.id, name: u.username, role: u.role })),
+        groups: (acl.group ?? []).map((g) => ({ id: g.id, name: g.name, role: g.role })),
+      };
+    } catch (error) {
+      const why = error instanceof CoderApiError ? sharingUnavailable(error.status, error.describe()) : undefined;
+      if (why) return { unavailable: why };
+      return {
+        unavailable: `could not read the workspace ACL: ${error instanceof Error ? error.message : String(error)}`,
+        transient: true,
+      };
     }
   }
 

@@ -2,6 +2,8 @@
 // person can act on. Coder's own words are kept; its validation fields are
 // translated back into the spec field the user wrote.
 import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer, isUnknownTemplateAnswer, OwnerTokenError } from '../coder/errors.ts';
+import { isSettingAction, SETTING_KINDS, SETTINGS, settingOf } from './settings/index.ts';
+import { PresetNotFoundError } from './settings/preset.ts';
 import type { Action } from './types.ts';
 
 export type FailureReason =
@@ -11,7 +13,9 @@ export type FailureReason =
   | 'RateLimited'
   | 'ConnectionNotReady'
   | 'NotFound'
-  | 'FavoriteNeedsOwnerToken';
+  | 'FavoriteNeedsOwnerToken'
+  | 'PresetNotFound'
+  | 'SharingUnavailable';
 
 export interface Failure {
   reason: FailureReason;
@@ -20,28 +24,18 @@ export interface Failure {
   field?: string;
 }
 
+/** Coder's validation field names, translated back to the spec: the identity fields, then each setting's. */
 const SPEC_FIELD_OF_CODER_FIELD: Record<string, string> = {
-  name: 'spec.name',
   template_id: 'spec.template',
   template_version_id: 'spec.templateVersion',
-  autostart_schedule: 'spec.autostart',
-  schedule: 'spec.autostart',
-  ttl_ms: 'spec.ttl',
-  automatic_updates: 'spec.automaticUpdates',
-  dormant: 'spec.dormant',
+  template_version_preset_id: 'spec.preset',
+  ...Object.fromEntries(SETTING_KINDS.flatMap((k) => SETTINGS[k].coderFields.map((f) => [f, `spec.${SETTINGS[k].field}`]))),
 };
 
-const SPEC_FIELD_OF_ACTION: Record<Action['kind'], string> = {
-  create: 'spec',
-  rename: 'spec.name',
-  autostart: 'spec.autostart',
-  ttl: 'spec.ttl',
-  dormant: 'spec.dormant',
-  favorite: 'spec.favorite',
-  autoupdates: 'spec.automaticUpdates',
-  delete: 'spec.deletionPolicy',
-  build: 'spec.running',
-};
+function specFieldOfAction(action: Action): string {
+  if (isSettingAction(action)) return `spec.${settingOf(action).field}`;
+  return action.kind === 'create' ? 'spec' : action.kind === 'delete' ? 'spec.deletionPolicy' : 'spec.running';
+}
 
 export function describeFailure(action: Action, error: unknown): Failure {
   const verb =
@@ -49,7 +43,7 @@ export function describeFailure(action: Action, error: unknown): Failure {
       ? 'create the workspace'
       : action.kind === 'build'
         ? `start a ${action.transition} build (${buildFields(action)})`
-        : `update ${SPEC_FIELD_OF_ACTION[action.kind]}`;
+        : `update ${specFieldOfAction(action)}`;
   if (error instanceof OwnerTokenError)
     return {
       reason: 'FavoriteNeedsOwnerToken',
@@ -58,6 +52,8 @@ export function describeFailure(action: Action, error: unknown): Failure {
         `${(error as Error).message}. Coder lets only the owner set a favorite; give the connection a site Owner ` +
         'token so the operator can mint a short-lived token for the owner, or remove spec.favorite',
     };
+  if (error instanceof PresetNotFoundError)
+    return { reason: 'PresetNotFound', field: error.field, message: `could not ${verb}: ${error.message}` };
   if (error instanceof CoderNetworkError) return { reason: 'ConnectionNotReady', message: `could not ${verb}: ${error.message}` };
   if (!(error instanceof CoderApiError))
     return { reason: 'CoderError', message: `could not ${verb}: ${error instanceof Error ? error.message : String(error)}` };
@@ -80,6 +76,8 @@ export function describeFailure(action: Action, error: unknown): Failure {
         `"${action.create.organization ?? 'default'}" that the token may read (${error.status}: ${said})`,
     };
   const field = fieldOf(action, error);
+  const explained = isSettingAction(action) ? settingOf(action).explainRefusal(error.status, said) : undefined;
+  if (explained) return { reason: explained.reason as FailureReason, field, message: explained.message };
   switch (error.status) {
     case 401:
       return { reason: 'ConnectionNotReady', message: `Coder refused the token (401): ${said}; check the token` };
@@ -109,7 +107,7 @@ function fieldOf(action: Action, error: CoderApiError): string {
   }
   if (action.kind === 'build')
     return action.purpose === 'run' ? 'spec.running' : action.parameters?.length ? 'spec.parameters' : 'spec.version';
-  return SPEC_FIELD_OF_ACTION[action.kind];
+  return specFieldOfAction(action);
 }
 
 function buildFields(action: Extract<Action, { kind: 'build' }>): string {

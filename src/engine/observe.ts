@@ -37,7 +37,14 @@ export function toObserved(ws: Workspace, favoriteKnown: boolean): ObservedWorks
   if (ws.template_require_active_version === true) observed.requireActiveVersion = true;
   if (favoriteKnown) observed.favorite = ws.favorite;
   if (ws.last_used_at) observed.lastUsedAt = ws.last_used_at;
-  if (ws.health && typeof ws.health.healthy === 'boolean') observed.healthy = ws.health.healthy;
+  if (ws.health && typeof ws.health.healthy === 'boolean') {
+    observed.healthy = ws.health.healthy;
+    // Bounded: a hostile server's list cannot grow the status without end.
+    const failing = (ws.health.failing_agents ?? []).slice(0, 64);
+    if (failing.length > 0) observed.failingAgents = failing;
+  }
+  if (ws.dormant_at) observed.dormantAt = ws.dormant_at;
+  if (ws.deleting_at) observed.deletingAt = ws.deleting_at;
   return observed;
 }
 
@@ -52,6 +59,7 @@ export function buildOf(b: WorkspaceBuild): ObservedWorkspace['latestBuild'] {
   };
   if (b.template_version_name) build.templateVersionName = b.template_version_name;
   if (b.reason) build.reason = b.reason;
+  if (b.template_version_preset_id) build.presetId = b.template_version_preset_id;
   return build;
 }
 

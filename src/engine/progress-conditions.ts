@@ -9,6 +9,7 @@
 // Ready, Synced and the rollout state, so it can never disagree with them.
 import type { Condition, RolloutStatus } from '../api/schema.ts';
 import { setCondition } from './conditions.ts';
+import { SETTING_REASONS_NEEDING_ACTION } from './settings/index.ts';
 
 /**
  * Reasons a retry cannot fix: a person has to change the spec, the token or
@@ -20,8 +21,6 @@ export const NEEDS_ACTION = new Set([
   'TemplateMismatch',
   'OrganizationMismatch',
   'OwnerMismatch',
-  'RenamesDisabled',
-  'FavoriteNeedsOwnerToken',
   'CoderRejected',
   'NotFound',
   'ImmutableParameter',
@@ -31,6 +30,9 @@ export const NEEDS_ACTION = new Set([
   'UpdateFailed',
   'RolledBack',
   'Halted',
+  'PresetNotFound',
+  // Each setting's own (engine/settings/).
+  ...SETTING_REASONS_NEEDING_ACTION,
 ]);
 
 type Verdict = { reason: string; message: string } | undefined;

@@ -2,12 +2,14 @@
 // CreateWorkspaceRequest (ids). Lookups are cached for the life of the
 // resolver, so a thousand creates on one template cost one template read.
 import type { CoderApi } from '../coder/api.ts';
-import type { CreateWorkspaceRequest, Organization, Template } from '../coder/types.ts';
+import type { CreateWorkspaceRequest, Organization, Template, TemplateVersionPreset } from '../coder/types.ts';
+import { pickPreset } from './settings/preset.ts';
 import type { CreatePlan } from './types.ts';
 
 export class CreateResolver {
   private readonly orgs = new Map<string, Promise<Organization>>();
   private readonly templates = new Map<string, Promise<Template>>();
+  private readonly presets = new Map<string, Promise<TemplateVersionPreset[]>>();
   private readonly api: CoderApi;
 
   constructor(api: CoderApi) {
@@ -30,7 +32,20 @@ export class CreateResolver {
     if (plan.autostartSchedule !== undefined) req.autostart_schedule = plan.autostartSchedule;
     if (plan.ttlMs !== undefined) req.ttl_ms = plan.ttlMs;
     if (plan.automaticUpdates !== undefined) req.automatic_updates = plan.automaticUpdates;
+    if (plan.preset !== undefined) req.template_version_preset_id = (await this.preset(await this.#versionOf(plan, req), plan.preset)).ID;
     return req;
+  }
+
+  /** The preset `name` of a template version; throws PresetNotFoundError naming the presets it has. */
+  async preset(versionId: string, name: string): Promise<TemplateVersionPreset> {
+    const presets = await cached(this.presets, versionId.toLowerCase(), () => this.api.getTemplateVersionPresets(versionId));
+    return pickPreset(presets, name, versionId);
+  }
+
+  /** The version a create request builds: the one it names, else its template's active version. */
+  async #versionOf(plan: CreatePlan, req: CreateWorkspaceRequest): Promise<string> {
+    if (req.template_version_id !== undefined) return req.template_version_id;
+    return (await this.template(plan.organization ?? 'default', plan.template!)).active_version_id;
   }
 
   async #onWantedVersion(plan: CreatePlan, req: CreateWorkspaceRequest): Promise<void> {

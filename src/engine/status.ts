@@ -3,10 +3,10 @@
 // status output). Conditions follow the Kubernetes API conventions so kstatus,
 // Argo CD and `kubectl wait --for=condition=Ready` read them.
 import type { Condition, WorkspaceStatus } from '../api/schema.ts';
-import { formatDuration } from '../api/duration.ts';
 import { nextAutostart } from '../api/schedule.ts';
 import type { ApplyResult } from './apply.ts';
-import { FIELD_OF } from './diff.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { FIELD_OF, SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import { describeFailure, type Failure } from './failure.ts';
 import { NEEDS_ACTION, withProgressConditions } from './progress-conditions.ts';
 import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
@@ -120,21 +120,24 @@ const BUILD_UNDER_WAY = new Set(['pending', 'starting', 'stopping', 'canceling']
 function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): WorkspaceStatus {
   const fields: WorkspaceStatus = {
     id: ws.id,
-    name: ws.name,
     url: `${coderUrl.replace(/\/+$/, '')}/@${ws.ownerName}/${ws.name}`,
     ownerID: ws.ownerId,
     organizationID: ws.organizationId,
     templateID: ws.templateId,
     latestBuild: { number: ws.latestBuild.number, transition: ws.latestBuild.transition, status: ws.latestBuild.status },
-    autostart: ws.autostartSchedule ?? '',
-    ttl: formatDuration(ws.ttlMs ?? 0),
-    dormant: ws.dormant,
-    automaticUpdates: ws.automaticUpdates,
   };
-  if (ws.favorite !== undefined) fields.favorite = ws.favorite;
+  // Each managed setting as Coder has it (engine/settings/).
+  for (const kind of SETTING_KINDS) Object.assign(fields, SETTINGS[kind].report(ws));
   // Coder never autostarts a dormant workspace.
   const next = ws.autostartSchedule && !ws.dormant ? nextAutostart(ws.autostartSchedule, now) : undefined;
   if (next) fields.nextAutostart = next.toISOString();
+  // What the list already says, at no extra call.
+  if (ws.nextStartAt) fields.nextStartAt = ws.nextStartAt;
+  if (ws.lastUsedAt) fields.lastUsedAt = ws.lastUsedAt;
+  if (ws.dormantAt) fields.dormantAt = ws.dormantAt;
+  if (ws.deletingAt) fields.deletingAt = ws.deletingAt;
+  if (ws.healthy !== undefined)
+    fields.health = { healthy: ws.healthy, ...(ws.failingAgents?.length ? { failingAgents: ws.failingAgents } : {}) };
   return fields;
 }
 
@@ -147,28 +150,14 @@ function correctedDrift(plan: WorkspacePlan, outcomes: ActionOutcome[], previous
   if (!plan.observed) return [];
   const corrected = new Set(outcomes.filter((o) => o.ok).map((o) => FIELD_OF[o.action.kind as keyof typeof FIELD_OF]));
   const obs = plan.observed;
-  const before: Record<string, unknown> = previous
-    ? {
-        autostart: previous.autostart,
-        ttl: previous.ttl,
-        dormant: previous.dormant,
-        favorite: previous.favorite,
-        automaticUpdates: previous.automaticUpdates,
-        running: previous.running,
-      }
-    : {};
-  const now: Record<string, unknown> = {
-    autostart: obs.autostartSchedule ?? '',
-    ttl: formatDuration(obs.ttlMs ?? 0),
-    dormant: obs.dormant,
-    favorite: obs.favorite,
-    automaticUpdates: obs.automaticUpdates,
-    running: obs.latestBuild.transition === 'start' && obs.latestBuild.status === 'running',
-  };
+  // What each setting reported (settings/) and the run state, before and as Coder has it now.
+  const now: Record<string, unknown> = { running: obs.latestBuild.transition === 'start' && obs.latestBuild.status === 'running' };
+  for (const kind of SETTING_KINDS) Object.assign(now, SETTINGS[kind].report(obs));
+  const before = (previous ?? {}) as Record<string, unknown>;
   return plan.drift.filter((field) => {
     if (!corrected.has(field)) return false;
     if (!previous || before[field] === undefined) return true;
-    return before[field] !== now[field];
+    return !isDeepStrictEqual(before[field], now[field]);
   });
 }
 

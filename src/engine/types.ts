@@ -38,6 +38,10 @@ export interface DesiredWorkspace {
   dormant?: boolean;
   favorite?: boolean;
   automaticUpdates?: AutomaticUpdates;
+  /** spec.preset: a preset of the template version, by name; carried on the create and on update builds. */
+  preset?: string;
+  /** spec.sharing: the whole workspace ACL; undefined: not managed. */
+  sharing?: DesiredSharing;
   deletionPolicy: DeletionPolicy;
   /** The Coder workspace this declaration is bound to (status.id / state file). */
   boundId?: string;
@@ -52,6 +56,26 @@ export interface DesiredWorkspace {
   /** A digest of the spec: what "the same spec" means for the once-per-spec rules (lifecycle.ts). */
   specDigest?: string;
 }
+
+export type SharingRole = 'use' | 'admin';
+
+/** spec.sharing as the engine compares it: users and groups by name or UUID, each with one role. */
+export interface DesiredSharing {
+  users: Array<{ name: string; role: SharingRole }>;
+  groups: Array<{ name: string; role: SharingRole }>;
+}
+
+/**
+ * The workspace ACL as Coder answered GET /workspaces/{id}/acl, or why it
+ * could not be read (a server without the endpoint, the experiment off).
+ */
+export type ObservedSharing =
+  | {
+      users: Array<{ id: string; name: string; role: SharingRole }>;
+      groups: Array<{ id: string; name: string; role: SharingRole }>;
+    }
+  /** transient: the answer did not come or was a 5xx/429, and the next look tries again. */
+  | { unavailable: string; transient?: boolean };
 
 /** The fields of a Coder workspace the engine compares, normalised. */
 export interface ObservedWorkspace {
@@ -84,11 +108,21 @@ export interface ObservedWorkspace {
     templateVersionName?: string;
     /** initiator, autostart, autostop, dormancy, cli, …; Coder's own schedule builds are autostart/autostop/dormancy. */
     reason?: string;
+    /** The template version preset the build used (template_version_preset_id); absent: none. */
+    presetId?: string;
   };
+  /** When the workspace went dormant (dormant_at). */
+  dormantAt?: string;
+  /** When Coder will delete the dormant workspace (deleting_at). */
+  deletingAt?: string;
+  /** The workspace ACL; undefined: not read (only read for a declaration that manages spec.sharing). */
+  sharing?: ObservedSharing;
   /** Coder's last_used_at (an open session, an app or SSH connection moves it); for rollout.onlyWhenIdle. */
   lastUsedAt?: string;
   /** Coder's health.healthy: every agent of the workspace is healthy (true without agents); for canary steps. */
   healthy?: boolean;
+  /** The agents health.failing_agents names (at most 64). */
+  failingAgents?: string[];
   /** The template's active version, as the workspace object reports it. */
   activeVersionId: string;
   /** Coder's outdated flag: the latest build is not on the active version. */
@@ -102,7 +136,7 @@ export interface ObservedWorkspace {
 /** What a create call will carry, before owner/template ids are resolved. */
 export type CreatePlan = Pick<
   DesiredWorkspace,
-  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version'
+  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version' | 'preset'
 > & {
   /** Only a schedule that is on; "off" is Coder's default at create. */
   autostartSchedule?: string;
@@ -120,6 +154,8 @@ export type Action =
   | { kind: 'dormant'; from: boolean; to: boolean }
   | { kind: 'favorite'; from: boolean | undefined; to: boolean }
   | { kind: 'autoupdates'; from: AutomaticUpdates; to: AutomaticUpdates }
+  /** grant: users/groups (by name or id) whose role is set; revoke: ids whose entry is removed. */
+  | { kind: 'sharing'; grant: SharingChange[]; revoke: SharingChange[] }
   | { kind: 'delete'; policy: DeletionPolicy }
   /**
    * A start or stop build (spec.running, spec.version, spec.parameters).
@@ -132,6 +168,18 @@ export type Action =
       versionId?: string;
       parameters?: WorkspaceBuildParameter[];
     };
+
+/** One ACL entry a sharing action changes: `role` undefined is a removal. */
+export interface SharingChange {
+  type: 'user' | 'group';
+  /** As written in the spec (a grant) or as Coder names it (a revoke). */
+  name: string;
+  /** Known for an entry Coder already has. */
+  id?: string;
+  role?: SharingRole;
+  /** The role it had before, for plan lines and events. */
+  from?: SharingRole;
+}
 
 /**
  * run: spec.running; update: a build that moves a stopped workspace to the
@@ -154,7 +202,9 @@ export interface Blocked {
     | 'ImmutableParameter'
     | 'VersionNotFound'
     | 'ScheduleConflict'
-    | 'InvalidRolloutWindow';
+    | 'InvalidRolloutWindow'
+    | 'SharingUnavailable'
+    | 'SharingUnreadable';
   message: string;
 }
 

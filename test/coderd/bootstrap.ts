@@ -59,6 +59,8 @@ export interface TemplateParameter {
 
 export interface TemplateSpec {
   parameters?: TemplateParameter[];
+  /** coder_workspace_preset blocks: name and the parameter values each sets. */
+  presets?: { name: string; parameters: Record<string, string>; default?: boolean }[];
   failApply?: boolean;
 }
 

@@ -26,9 +26,12 @@ log() { printf '[build-coderd] %s\n' "$*" >&2; }
 # A version already built is found without the lock, so a tier waiting for
 # the newest version can start while an older one is still being built.
 built() { [ "$(cat "$cache/coderd-$1/.built" 2>/dev/null)" = "$1" ] && [ -x "$cache/coderd-$1/coder" ] && [ -x "$cache/coderd-$1/echotar" ]; }
+# echotar is rebuilt alone (seconds, not the server's minutes) when its source changed.
+echotar_sum() { cat "$here"/go/echotar/*.go | sha256sum | cut -c1-16; }
+echotar_current() { [ "$(cat "$cache/coderd-$1/.echotar" 2>/dev/null)" = "$(echotar_sum)" ]; }
 todo=""
 for v in $versions; do
-  if built "$v"; then log "coderd $v: cached"; else todo="$todo $v"; fi
+  if built "$v" && echotar_current "$v"; then log "coderd $v: cached"; else todo="$todo $v"; fi
 done
 if [ -z "$todo" ]; then echo "$cache"; exit 0; fi
 
@@ -42,14 +45,10 @@ quiet() {
   fi
 }
 
-build_one() {
-  local version=$1 out="$cache/coderd-$1"
-  # Again under the lock: another run may have built it while we waited.
-  if built "$version"; then log "coderd $version: cached"; return; fi
-  log "building coderd $version (cold: about 9 CPU-minutes, 2 GB of memory)"
-  local started=$SECONDS
-  local work dir
-  work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
+# Copies the coder module of $1 into $2/coder, with stubs for the modules the
+# proxy refuses and our echotar as cmd/cwo-echotar; prints the echotar build tags.
+prepare_source() {
+  local version=$1 work=$2 dir
   dir=$(go mod download -json "github.com/coder/coder/v2@$version" 2>>"$buildlog" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
   [ -d "$dir" ] || { log "go mod download of coder $version failed"; tail -n 20 "$buildlog" >&2; return 1; }
@@ -72,15 +71,38 @@ build_one() {
     done
     mkdir -p cmd/cwo-echotar; cp "$here"/go/echotar/*.go cmd/cwo-echotar/
     # From v2.30 the provisioner reports parameters in a graph step of its own.
-    local echotags=""
-    if grep -q '^type GraphComplete struct' provisionersdk/proto/provisioner.pb.go; then echotags=cwo_graph; fi
-    rm -rf "$out.tmp"; mkdir -p "$out.tmp"
-    # Without the tag the binary reports v0.0.0-devel and runs in dev mode.
-    GOFLAGS=-mod=mod quiet go build -trimpath \
-      -ldflags "-s -w -X 'github.com/coder/coder/v2/buildinfo.tag=${version#v}'" \
-      -o "$out.tmp/coder" ./enterprise/cmd/coder
-    GOFLAGS=-mod=mod quiet go build -trimpath -tags "$echotags" -o "$out.tmp/echotar" ./cmd/cwo-echotar
+    if grep -q '^type GraphComplete struct' provisionersdk/proto/provisioner.pb.go; then echo cwo_graph; else echo; fi
   )
+}
+
+build_echotar() {
+  local version=$1 out=$2 work=$3 tags
+  tags=$(prepare_source "$version" "$work" | tail -n 1)
+  # Built beside and moved in: a tier running meanwhile never sees half a binary.
+  (cd "$work/coder" && GOFLAGS=-mod=mod quiet go build -trimpath -tags "$tags" -o "$out/echotar.new" ./cmd/cwo-echotar)
+  mv "$out/echotar.new" "$out/echotar"
+  echotar_sum > "$out/.echotar"
+}
+
+build_one() {
+  local version=$1 out="$cache/coderd-$1"
+  # Again under the lock: another run may have built it while we waited.
+  if built "$version" && echotar_current "$version"; then log "coderd $version: cached"; return; fi
+  local started=$SECONDS work
+  work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
+  if built "$version"; then
+    log "coderd $version: rebuilding echotar (its source changed)"
+    build_echotar "$version" "$out" "$work"
+    log "coderd $version: echotar built in $((SECONDS - started)) s"
+    return
+  fi
+  log "building coderd $version (cold: about 9 CPU-minutes, 2 GB of memory)"
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  build_echotar "$version" "$out.tmp" "$work"
+  # Without the tag the binary reports v0.0.0-devel and runs in dev mode.
+  (cd "$work/coder" && GOFLAGS=-mod=mod quiet go build -trimpath \
+    -ldflags "-s -w -X 'github.com/coder/coder/v2/buildinfo.tag=${version#v}'" \
+    -o "$out.tmp/coder" ./enterprise/cmd/coder)
   # Read whole first: `| grep -q` under pipefail can fail on SIGPIPE.
   local said; said=$("$out.tmp/coder" --version)
   grep -qF "Coder ${version}" <<<"$said"

@@ -46,6 +46,8 @@ export async function startCoderd(opts: {
   pgUrl: string;
   dir: string;
   allowRenames: boolean;
+  /** CODER_EXPERIMENTS; a version that does not know one ignores it with a warning. */
+  experiments?: string[];
 }): Promise<CoderdServer> {
   const { coder } = coderdBinaries(opts.version);
   const innerPort = nextInnerPort++;
@@ -72,6 +74,7 @@ export async function startCoderd(opts: {
     CODER_SWAGGER_ENABLE: 'true',
     CODER_ALLOW_WORKSPACE_RENAMES: String(opts.allowRenames),
     CODER_VERBOSE: 'false',
+    ...(opts.experiments?.length ? { CODER_EXPERIMENTS: opts.experiments.join(',') } : {}),
   };
   const cmd = opts.netns.exec(coder, ['server']);
   const child: ChildProcess = startDetached(cmd.command, cmd.args, join(home, 'coderd.log'), { env });

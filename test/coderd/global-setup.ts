@@ -15,7 +15,7 @@ import { bootstrapCoderd, createTemplate, createUser } from './bootstrap.ts';
 import { coderdBinaries, pinnedCoderdVersions, startCoderd } from './coderd.ts';
 import { createNetns } from './netns.ts';
 import { startPostgres } from './postgres.ts';
-import { MEMBERS, TEMPLATES, type World, type WorldServer } from './world.ts';
+import { EXPERIMENTS, MEMBERS, TEMPLATES, type World, type WorldServer } from './world.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -52,14 +52,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const servers: WorldServer[] = [];
     for (const allowRenames of [true, false]) {
       const db = allowRenames ? 'coder_renames' : 'coder_default';
-      const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase(db), dir, allowRenames });
+      const experiments = allowRenames ? EXPERIMENTS : [];
+      const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase(db), dir, allowRenames, experiments });
       stops.push(() => server.stop());
       const b = await bootstrapCoderd(server.url);
       const users: Record<string, string> = { admin: b.adminId };
       for (const name of MEMBERS) users[name] = await createUser(b, name);
       const templates: Record<string, string> = {};
       for (const t of TEMPLATES) templates[t.name] = (await createTemplate(b, bin.echotar, t.name, t.spec, t.settings)).id;
-      servers.push({ url: server.url, adminToken: b.admin.token, orgId: b.orgId, users, templates, allowRenames });
+      servers.push({ url: server.url, adminToken: b.admin.token, orgId: b.orgId, users, templates, allowRenames, experiments });
     }
     const world: World = { version, echotar: bin.echotar, netns: netns.name, links: await netns.links(), servers };
     project.provide('coderd', world);

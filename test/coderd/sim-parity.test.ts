@@ -18,6 +18,8 @@ beforeAll(async () => {
   sim = await startCoderSimulator({
     coderVersion: version,
     rateLimitPerMinute: 0,
+    // As the server probed runs (the workspace-sharing experiment on).
+    experiments: server().experiments,
     seed: {
       organizations: [{ name: 'coder', default: true }],
       users: [{ username: 'admin', roles: ['owner'] }, { username: OWNER }],

@@ -126,6 +126,11 @@ export async function probe(send: Send, templateId: string) {
   await settled(send, sleepy);
   const afterStart = (await send('GET', `/api/v2/workspaces/${sleepy}`)).body;
 
+  // Workspace sharing (absent, or behind the experiment) and presets, as a template without any shows them.
+  const acl = await send('GET', `/api/v2/workspaces/${awake}/acl`);
+  const versionId = (await send('GET', `/api/v2/workspaces/${awake}`)).body.latest_build.template_version_id;
+  const presets = await send('GET', `/api/v2/templateversions/${versionId}/presets`);
+
   const unknownOwner = await send('POST', `/api/v2/users/${uniqueName('nobody')}/workspaces`, {
     name: `${prefix}-x`,
     template_id: templateId,
@@ -137,5 +142,7 @@ export async function probe(send: Send, templateId: string) {
     access,
     startOnDormant: { status: start.status, stillDormant: afterStart.dormant_at != null },
     unknownOwner: { status: unknownOwner.status, message: unknownOwner.body?.message },
+    sharing: { status: acl.status, message: acl.body?.message, users: acl.body?.users, group: acl.body?.group },
+    presets: { status: presets.status, body: presets.body },
   };
 }

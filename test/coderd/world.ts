@@ -11,7 +11,22 @@ export const TEMPLATES: { name: string; spec: TemplateSpec; settings: Record<str
   // Auto-stop after 8 h by default, as most templates in the field do.
   { name: 'docker', spec: {}, settings: { default_ttl_ms: 8 * 3600_000 } },
   { name: 'plain', spec: {}, settings: {} },
+  // Two coder_workspace_preset blocks over one mutable parameter (spec.preset).
+  {
+    name: 'sized',
+    spec: {
+      parameters: [{ name: 'cpu', type: 'string', default: '2', mutable: true }],
+      presets: [
+        { name: 'small', parameters: { cpu: '2' } },
+        { name: 'large', parameters: { cpu: '8' } },
+      ],
+    },
+    settings: {},
+  },
 ];
+
+/** On the server that allows renames only: Coder's default (the other server) keeps experiments off. */
+export const EXPERIMENTS = ['workspace-sharing'];
 
 export interface WorldServer {
   url: string;
@@ -22,6 +37,8 @@ export interface WorldServer {
   /** template name -> template id */
   templates: Record<string, string>;
   allowRenames: boolean;
+  /** --experiments the server runs with. */
+  experiments: string[];
 }
 
 export interface World {

@@ -7,7 +7,7 @@ import { convertBuild } from '../convert.ts';
 import { isJobActive, isWorkspaceDeleted, latestBuild } from '../lifecycle.ts';
 import { isResponse, workspaceParam } from '../params.ts';
 import { buildParameterProblem, sentParameters } from '../build-parameters.ts';
-import { errorResponse, forbidden, json, validationFailed, type SimResponse } from '../responses.ts';
+import { errorResponse, forbidden, json, unknownPreset, validationFailed, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
 import { profileOf } from '../versions.ts';
 
@@ -92,12 +92,15 @@ function createBuild(ctx: HandlerContext): SimResponse {
     ws.dormantAt = null;
     ws.deletingAt = null;
   }
+  const presetId = typeof body.template_version_preset_id === 'string' ? body.template_version_preset_id.toLowerCase() : undefined;
+  if (presetId !== undefined && !state.hasPreset(presetId)) return unknownPreset();
   const build = state.addBuild(ws, {
     transition: transition as WorkspaceTransition,
     initiatorId: actor.id,
     durationMs: orphan ? 0 : state.buildDurationMs,
     templateVersionId: versionId,
     parameters,
+    ...(presetId !== undefined ? { presetId } : {}),
   });
   return json(201, convertBuild(state, ws, build));
 }

@@ -13,7 +13,31 @@ export const templateVersionRoutes: Route[] = [
   { method: 'GET', template: '/api/v2/templates/{template}/versions', auth: true, handler: listVersions },
   { method: 'GET', template: '/api/v2/templates/{template}/versions/{templateversionname}', auth: true, handler: versionByName },
   { method: 'GET', template: '/api/v2/templateversions/{templateversion}/rich-parameters', auth: true, handler: versionParameters },
+  { method: 'GET', template: '/api/v2/templateversions/{templateversion}/presets', auth: true, handler: versionPresets },
 ];
+
+// codersdk.Preset has no json tags, so its fields go out with their Go names;
+// a version without presets is `null` (a nil slice), as coderd sends it.
+function versionPresets(ctx: HandlerContext): SimResponse {
+  const id = uuidParam(ctx, 'templateversion');
+  if (isResponse(id)) return id;
+  const version = ctx.state.versions.get(id);
+  const template = version && ctx.state.templates.get(version.templateId);
+  if (!version || !template || !canReadTemplate(ctx.actor, template)) return notFound();
+  if (version.presets.length === 0) return json(200, null);
+  return json(
+    200,
+    version.presets.map((p) => ({
+      ID: p.id,
+      Name: p.name,
+      Parameters: p.parameters.map((q) => ({ Name: q.name, Value: q.value })),
+      Default: p.isDefault,
+      DesiredPrebuildInstances: null,
+      Description: '',
+      Icon: '',
+    })),
+  );
+}
 
 function templateParam(ctx: HandlerContext): SimTemplate | SimResponse {
   const id = uuidParam(ctx, 'template');

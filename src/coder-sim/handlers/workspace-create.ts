@@ -9,7 +9,7 @@ import type { SimTemplate, SimTemplateVersion } from '../model.ts';
 import { isValidWorkspaceName } from '../names.ts';
 import { isResponse, organizationParam, userParam } from '../params.ts';
 import type { StructSpec } from '../request-body.ts';
-import { errorResponse, json, notFound, validationFailed, type SimResponse } from '../responses.ts';
+import { errorResponse, json, notFound, unknownPreset, validationFailed, type SimResponse } from '../responses.ts';
 import type { HandlerContext, Route } from '../router.ts';
 import { validateWeeklySchedule } from '../schedule.ts';
 import { sentParameters } from '../build-parameters.ts';
@@ -136,6 +136,8 @@ function createWorkspace(ctx: HandlerContext, pathOrgId: string | undefined): Si
   // 9. Build errors.
   const buildProblem = versionProblem(version) ?? parameterProblem(template, version, body.rich_parameter_values);
   if (buildProblem) return buildProblem;
+  const presetId = typeof body.template_version_preset_id === 'string' ? body.template_version_preset_id.toLowerCase() : undefined;
+  if (presetId !== undefined && !state.hasPreset(presetId)) return unknownPreset();
 
   const ws = state.createWorkspaceRecord({
     ownerId: owner.id,
@@ -148,6 +150,7 @@ function createWorkspace(ctx: HandlerContext, pathOrgId: string | undefined): Si
     initiatorId: actor.id,
     durationMs: state.buildDurationMs,
     parameters: sentParameters(body.rich_parameter_values),
+    ...(presetId !== undefined ? { presetId } : {}),
   });
   return json(201, convertWorkspace(state, ws, actor));
 }

@@ -1,7 +1,14 @@
 // Pure: which Event each change made in Coder and each failure deserves,
 // and when to look at the key again.
 import { CoderApiError } from '../../coder/errors.ts';
-import { type ApplyResult, describeFailure, type ActionOutcome, type ObservedWorkspace } from '../../engine/index.ts';
+import {
+  type ActionOutcome,
+  type ApplyResult,
+  describeFailure,
+  describeSettingChange,
+  type ObservedWorkspace,
+  settingOf,
+} from '../../engine/index.ts';
 import { backoffDelay } from '../../kube/backoff.ts';
 import type { HandlerResult } from '../../kube/run-workers.ts';
 
@@ -43,18 +50,6 @@ export function outcomeEvent(outcome: ActionOutcome, origin: ApplyResult['origin
       return { type: 'Normal', reason: 'Created', action: 'Create', note: `created workspace ${a.create.owner}/${a.create.name} in Coder` };
     case 'delete':
       return { type: 'Normal', reason: 'Deleting', action: 'Delete', note: 'started the delete build in Coder (deletionPolicy Delete)' };
-    case 'rename':
-      return updated('name', a.from, a.to);
-    case 'autostart':
-      return updated('autostart', a.from ?? 'off', a.to ?? 'off');
-    case 'ttl':
-      return updated('ttl', a.fromMs === undefined ? 'template default' : ms(a.fromMs), ms(a.toMs));
-    case 'dormant':
-      return updated('dormant', a.from, a.to);
-    case 'favorite':
-      return updated('favorite', a.from ?? 'unknown', a.to);
-    case 'autoupdates':
-      return updated('automaticUpdates', a.from, a.to);
     case 'build':
       return {
         type: 'Normal',
@@ -62,15 +57,12 @@ export function outcomeEvent(outcome: ActionOutcome, origin: ApplyResult['origin
         action: a.transition === 'start' ? 'Start' : 'Stop',
         note: `started a ${a.transition} build in Coder: ${buildNote(a)}`,
       };
+    default: {
+      // A setting: named and described as its table entry says (engine/settings/).
+      const { from, to } = describeSettingChange(a);
+      return { type: 'Normal', reason: 'Updated', action: 'Update', note: `updated ${settingOf(a).field} in Coder: ${from} -> ${to}` };
+    }
   }
-}
-
-function updated(field: string, from: unknown, to: unknown): EventSpec {
-  return { type: 'Normal', reason: 'Updated', action: 'Update', note: `updated ${field} in Coder: ${String(from)} -> ${String(to)}` };
-}
-
-function ms(v: number | null): string {
-  return v === null ? 'off' : `${Math.round(v / 60_000)}m`;
 }
 
 const IN_PROGRESS = new Set(['pending', 'starting', 'stopping', 'deleting', 'canceling']);

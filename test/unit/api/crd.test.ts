@@ -101,6 +101,9 @@ describe('CRD structure', () => {
       { name: 'Running', type: 'boolean', jsonPath: '.status.running' },
       { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
       { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.state', priority: 1 },
+      { name: 'Outdated', type: 'boolean', jsonPath: '.status.version.outdated', priority: 1 },
+      { name: 'Healthy', type: 'boolean', jsonPath: '.status.health.healthy', priority: 1 },
+      { name: 'Last Used', type: 'date', jsonPath: '.status.lastUsedAt', priority: 1 },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ]);
   });

@@ -225,7 +225,7 @@ describe('Reconciler', () => {
     const ws = t.kube.get(KEY)!;
     expect(ws.status?.lastDrift).toEqual(['ttl']);
     expect(ws.status?.ttl).toBe('1h');
-    expect(t.kube.events.filter((e) => e.reason === 'Updated').map((e) => e.note)).toEqual(['updated ttl in Coder: 120m -> 60m']);
+    expect(t.kube.events.filter((e) => e.reason === 'Updated').map((e) => e.note)).toEqual(['updated ttl in Coder: 2h -> 1h']);
   });
 
   it('a bound workspace that vanished is recreated, with an Event', async () => {

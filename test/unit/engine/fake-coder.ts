@@ -1,7 +1,15 @@
 // A scriptable CoderApi for engine tests: records every call and lets a test
 // make any one of them fail.
 import type { CoderApi } from '../../../src/coder/api.ts';
-import type { APIKey, TemplateVersionParameter, Workspace, WorkspaceBuildParameter } from '../../../src/coder/types.ts';
+import type {
+  APIKey,
+  TemplateVersionParameter,
+  TemplateVersionPreset,
+  UpdateWorkspaceAcl,
+  Workspace,
+  WorkspaceAcl,
+  WorkspaceBuildParameter,
+} from '../../../src/coder/types.ts';
 
 export interface Call {
   method: keyof CoderApi;
@@ -74,6 +82,9 @@ export class FakeCoder implements CoderApi {
       'getTemplateVersionByName',
       'getTemplateVersionParameters',
       'getBuildParameters',
+      'getTemplateVersionPresets',
+      'getGroupByName',
+      'getWorkspaceAcl',
       'listWorkspaces',
       'getWorkspace',
       'findWorkspace',
@@ -87,9 +98,11 @@ export class FakeCoder implements CoderApi {
   }
 
   buildInfo = () => this.call('buildInfo', [], { version: 'v2.36.1', external_url: '', dashboard_url: '', deployment_id: 'd' });
+  /** Ids getUser answers with, by username; any other user is 'u'. */
+  userIds: Record<string, string> = {};
   getUser = (user: string) =>
     this.call('getUser', [user], {
-      id: 'u',
+      id: this.userIds[user] ?? 'u',
       username: user,
       email: `${user}@example.com`,
       created_at: '',
@@ -145,6 +158,20 @@ export class FakeCoder implements CoderApi {
     });
   getTemplateVersionParameters = (versionId: string) => this.call('getTemplateVersionParameters', [versionId], this.versionParameters);
   getBuildParameters = (buildId: string) => this.call('getBuildParameters', [buildId], this.buildParameters);
+  /** Presets by template version id; a version not listed has none. */
+  presets: Record<string, TemplateVersionPreset[]> = {};
+  getTemplateVersionPresets = (versionId: string) => this.call('getTemplateVersionPresets', [versionId], this.presets[versionId] ?? []);
+  getGroupByName = (orgId: string, name: string) =>
+    this.call('getGroupByName', [orgId, name], {
+      id: `group-${name}`,
+      name,
+      organization_id: orgId,
+      members: [],
+      total_member_count: 0,
+    });
+  acl: WorkspaceAcl = { users: [], group: [] };
+  getWorkspaceAcl = (id: string) => this.call('getWorkspaceAcl', [id], this.acl);
+  patchWorkspaceAcl = (id: string, req: UpdateWorkspaceAcl) => this.call('patchWorkspaceAcl', [id, req], undefined);
   listWorkspaces = (opts?: { q?: string }) => this.call('listWorkspaces', [opts], this.listed);
   // Recorded as listWorkspaces: for the tests it is the same one list pass.
   forEachWorkspacePage = async (opts: { q?: string } | undefined, onPage: (workspaces: Workspace[]) => void) => {

@@ -44,6 +44,15 @@ function setTtl(username: string, name: string, ttlMs: number): (sim: CoderSimul
   };
 }
 
+const shared: Spec = { ...base, sharing: { users: [{ name: 'bob', role: 'use' }] } };
+
+function shareWith(owner: string, name: string, username: string): (sim: CoderSimulator) => void {
+  return (sim) => {
+    const ws = sim.state.findLiveWorkspace(sim.state.findUser(owner)!.id, name);
+    ws!.userAcl.set(sim.state.findUser(username)!.id, 'use');
+  };
+}
+
 const scenarios: Array<{ name: string; passes: Pass[]; last: { Synced: string; Ready: string } }> = [
   {
     name: 'create, then a pass with nothing to do',
@@ -70,6 +79,17 @@ const scenarios: Array<{ name: string; passes: Pass[]; last: { Synced: string; R
     last: { Synced: 'Updated', Ready: 'Ready' },
   },
   {
+    // The ACL is read outside the list (one GET per declaration that manages it), in both doors.
+    name: 'sharing: granted, an entry added in Coder is taken out again, then quiet',
+    passes: [{ spec: shared }, { spec: shared, inCoder: shareWith('alice', 'alice-dev', 'carol') }, { spec: shared }],
+    last: { Synced: 'Updated', Ready: 'Ready' },
+  },
+  {
+    name: 'sharing on a Coder with the experiment off: the same reason from both doors',
+    passes: [{ spec: base, inCoder: (sim) => sim.state.experiments.delete('workspace-sharing') }, { spec: shared }, { spec: shared }],
+    last: { Synced: 'SharingUnavailable', Ready: 'SharingUnavailable' },
+  },
+  {
     name: 'a template Coder does not have fails the same way twice',
     passes: [{ spec: { ...base, template: 'no-such-template' } }, { spec: { ...base, template: 'no-such-template' } }],
     last: { Synced: 'NotFound', Ready: 'NotFound' },
@@ -89,7 +109,7 @@ afterEach(async () => {
 });
 
 async function simulator(): Promise<CoderSimulator> {
-  const sim = await startCoderSimulator({ seed: SEED, clock: () => now, buildDurationMs: 1_000 });
+  const sim = await startCoderSimulator({ seed: SEED, clock: () => now, buildDurationMs: 1_000, experiments: ['workspace-sharing'] });
   sims.push(sim);
   return sim;
 }

@@ -12,6 +12,7 @@
 //
 //	{"parameters": [{"name": "region", "type": "string", "default": "eu",
 //	  "mutable": true, "ephemeral": false, "options": ["eu", "us"]}],
+//	 "presets": [{"name": "large", "parameters": {"region": "us"}, "default": false}],
 //	 "failApply": false}
 package main
 
@@ -19,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/coder/coder/v2/provisioner/echo"
 	"github.com/coder/coder/v2/provisionersdk/proto"
@@ -34,8 +36,16 @@ type parameter struct {
 	Options   []string `json:"options"`
 }
 
+// preset is a coder_workspace_preset block: a name and the parameter values it sets.
+type preset struct {
+	Name       string            `json:"name"`
+	Parameters map[string]string `json:"parameters"`
+	Default    bool              `json:"default"`
+}
+
 type input struct {
 	Parameters []parameter `json:"parameters"`
+	Presets    []preset    `json:"presets"`
 	FailApply  bool        `json:"failApply"`
 }
 
@@ -68,7 +78,21 @@ func main() {
 		}
 		params = append(params, rp)
 	}
-	responses := echoResponses(params, in.FailApply)
+	presets := make([]*proto.Preset, 0, len(in.Presets))
+	for _, p := range in.Presets {
+		pp := &proto.Preset{Name: p.Name, Default: p.Default}
+		// In name order: the same input writes the same archive.
+		names := make([]string, 0, len(p.Parameters))
+		for name := range p.Parameters {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			pp.Parameters = append(pp.Parameters, &proto.PresetParameter{Name: name, Value: p.Parameters[name]})
+		}
+		presets = append(presets, pp)
+	}
+	responses := echoResponses(params, presets, in.FailApply)
 	archive, err := echo.Tar(responses)
 	if err != nil {
 		fail("write archive: %v", err)

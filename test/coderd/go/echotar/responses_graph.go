@@ -8,9 +8,9 @@ import (
 )
 
 // The protocol of v2.30 (init, plan, apply, then graph): only the graph
-// step reports parameters and resources, and the echo provisioner writes
+// step reports parameters, presets and resources, and the echo provisioner writes
 // main.tf from the graph's parameters and derives the plan from the graph.
-func echoResponses(params []*proto.RichParameter, failApply bool) *echo.Responses {
+func echoResponses(params []*proto.RichParameter, presets []*proto.Preset, failApply bool) *echo.Responses {
 	apply := &proto.ApplyComplete{}
 	if failApply {
 		apply.Error = "failed by the test template"
@@ -18,6 +18,6 @@ func echoResponses(params []*proto.RichParameter, failApply bool) *echo.Response
 	return &echo.Responses{
 		Parse:          echo.ParseComplete,
 		ProvisionApply: []*proto.Response{{Type: &proto.Response_Apply{Apply: apply}}},
-		ProvisionGraph: []*proto.Response{{Type: &proto.Response_Graph{Graph: &proto.GraphComplete{Parameters: params}}}},
+		ProvisionGraph: []*proto.Response{{Type: &proto.Response_Graph{Graph: &proto.GraphComplete{Parameters: params, Presets: presets}}}},
 	}
 }

@@ -1,0 +1,34 @@
+// spec.dormant. Coder treats a dormant workspace as another RBAC object with
+// fewer permissions, so waking comes before every other write and putting to
+// sleep after them all.
+import { toObserved } from '../observe.ts';
+import type { Setting } from './setting.ts';
+
+export const dormantSetting: Setting<'dormant'> = {
+  field: 'dormant',
+  coderFields: ['dormant'],
+  reasonsNeedingAction: [],
+  label: 'dormant',
+  fromSpec: (spec) => (spec.dormant !== undefined ? { dormant: spec.dormant } : {}),
+  step: (action) => (action.to ? 'sleep' : 'wake'),
+  compare(desired, observed) {
+    if (desired.dormant === undefined || desired.dormant === observed.dormant) return undefined;
+    return { action: { kind: 'dormant', from: observed.dormant, to: desired.dormant } };
+  },
+  // Coder creates awake workspaces; dormancy follows.
+  atCreate: () => ({}),
+  afterCreate: (desired) => (desired.dormant === true ? { kind: 'dormant', from: false, to: true } : undefined),
+  async apply(action, ws, { api }) {
+    const updated = await api.setDormant(ws.id, action.to);
+    // 304: it already was; 200 carries the full workspace (what the list cannot
+    // show, the favorite and the ACL, is kept from before).
+    if (!updated) return { ...ws, dormant: action.to };
+    const next = toObserved(updated, false);
+    if (ws.favorite !== undefined) next.favorite = ws.favorite;
+    if (ws.sharing !== undefined) next.sharing = ws.sharing;
+    return next;
+  },
+  report: (ws) => ({ dormant: ws.dormant }),
+  change: (action) => ({ from: String(action.from), to: String(action.to) }),
+  explainRefusal: () => undefined,
+};
