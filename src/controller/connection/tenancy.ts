@@ -21,7 +21,7 @@ export interface TenancyInput {
 }
 
 /** Does the rule's namespaceSelector admit the namespace? No selector (or an empty one) admits every namespace. */
-export function ruleSelects(rule: OwnerRule, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
+function ruleSelects(rule: OwnerRule, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
   const sel = rule.namespaceSelector;
   if (!sel) return true;
   if (sel.matchNames && sel.matchNames.length > 0 && !sel.matchNames.includes(namespace)) return false;
@@ -32,7 +32,7 @@ export function ruleSelects(rule: OwnerRule, namespace: string, labels: Readonly
   return true;
 }
 
-export function ruleAllowsOwner(rule: OwnerRule, owner: string): boolean {
+function ruleAllowsOwner(rule: OwnerRule, owner: string): boolean {
   return rule.owners.some((o) => o === '*' || o.toLowerCase() === owner.toLowerCase());
 }
 
