@@ -3,7 +3,14 @@
 // crds/; a test fails when the checked-in files differ from these.
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { ClusterCoderConnectionResource, CoderConnectionResource, GROUP, VERSION, WorkspaceResource } from './schema.ts';
+import {
+  ClusterCoderConnectionResource,
+  CoderConnectionResource,
+  GROUP,
+  VERSION,
+  WorkspaceResource,
+  WorkspaceSetResource,
+} from './schema.ts';
 import type { JsonSchema } from './plain-schema.ts';
 import { structuralSchema } from './structural.ts';
 
@@ -73,6 +80,23 @@ const INPUTS: CrdInput[] = [
     schema: ClusterCoderConnectionResource,
     description: 'A Coder deployment with an admin token, and which namespaces may use it for which owners.',
     columns: [URL, READY, AGE],
+  },
+  {
+    kind: 'WorkspaceSet',
+    plural: 'workspacesets',
+    singular: 'workspaceset',
+    shortNames: ['cwset'],
+    scope: 'Namespaced',
+    schema: WorkspaceSetResource,
+    description: 'A Workspace stamped from one template for every member a generator finds (Coder users, a group, a list).',
+    columns: [
+      { name: 'Members', type: 'integer', jsonPath: '.status.members' },
+      { name: 'Children', type: 'integer', jsonPath: '.status.children' },
+      { name: 'Ready Children', type: 'integer', jsonPath: '.status.ready' },
+      { name: 'Policy', type: 'string', jsonPath: '.spec.syncPolicy', priority: 1 },
+      READY,
+      AGE,
+    ],
   },
 ];
 

@@ -153,133 +153,131 @@ export const WorkspaceVersion = cel(
   ],
 );
 
-export const WorkspaceSpec = cel(
-  Type.Object(
-    {
-      connectionRef: Type.Optional(ConnectionRef),
-      owner: cel(Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }), [
-        { rule: 'self == oldSelf', message: 'owner is immutable' },
-        coderNameRule(true, CEL_MESSAGES.ownerName),
-      ]),
-      organization: Type.Optional(
-        cel(
-          Type.String({
-            minLength: 1,
-            maxLength: 64,
-            description: "Organization name or UUID. Default: the deployment's default organization. Immutable.",
-          }),
-          [{ rule: 'self == oldSelf', message: 'organization is immutable' }, coderNameRule(true, CEL_MESSAGES.organizationName)],
-        ),
-      ),
-      name: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: WORKSPACE_NAME_MAX,
-          pattern: WORKSPACE_NAME_PATTERN,
-          description: 'Coder workspace name. Default: metadata.name. Changing it renames the workspace.',
-        }),
-      ),
-      template: Type.Optional(
-        cel(
-          Type.String({
-            minLength: 1,
-            maxLength: 64,
-            description: 'Template name in the organization. Exactly one of template and templateVersion. Immutable.',
-          }),
-          [{ rule: 'self == oldSelf', message: 'template is immutable' }, coderNameRule(false, CEL_MESSAGES.templateName)],
-        ),
-      ),
-      templateVersion: Type.Optional(
-        cel(
-          Type.String({
-            pattern: UUID_PATTERN,
-            // Bounds the cost the apiserver estimates for the CEL rule below.
-            maxLength: 36,
-            description: 'Template version UUID. Exactly one of template and templateVersion. Immutable.',
-          }),
-          [{ rule: 'self == oldSelf', message: 'templateVersion is immutable' }],
-        ),
-      ),
-      parameters: Type.Optional(
-        Type.Array(Parameter, {
-          maxItems: 256,
-          description: 'Rich parameter values passed at create.',
-        }),
-      ),
-      autostart: Type.Optional(Autostart),
-      ttl: Type.Optional(
-        Type.String({
-          pattern: DURATION_PATTERN,
-          maxLength: 64,
-          description: 'Auto-stop after this long (Go duration, 1m to 720h, whole minutes); 0s turns it off.',
-        }),
-      ),
-      dormant: Type.Optional(Type.Boolean({ description: 'Whether the workspace is dormant.' })),
-      favorite: Type.Optional(Type.Boolean({ description: "Whether the workspace is on its owner's favorites." })),
-      automaticUpdates: Type.Optional(
-        Type.Union([Type.Literal('always'), Type.Literal('never')], {
-          description: 'Whether starts use the active template version.',
-        }),
-      ),
-      deletionPolicy: Type.Optional(
-        Type.Union([Type.Literal('Delete'), Type.Literal('Orphan')], {
-          description: "What deleting the resource does to the Coder workspace. Default: the operator's flag (Orphan).",
-        }),
-      ),
-      suspend: Type.Optional(Type.Boolean({ description: 'Pause reconciliation.' })),
-      running: Type.Optional(
-        Type.Boolean({
-          description:
-            'true: keep the workspace started; false: keep it stopped (a start made by hand is undone at the next reconcile). ' +
-            'Absent: not managed.',
-        }),
-      ),
-      version: Type.Optional(WorkspaceVersion),
-      managementPolicies: Type.Optional(
-        Type.Array(Type.Union([Type.Literal('*'), Type.Literal('Observe')]), {
-          minItems: 1,
-          maxItems: 1,
-          description: '["*"] (default): manage the workspace. ["Observe"]: read and report status and drift, never write to Coder.',
-        }),
-      ),
-    },
-    { additionalProperties: false },
+const workspaceSpecFields = {
+  connectionRef: Type.Optional(ConnectionRef),
+  owner: cel(Type.String({ minLength: 1, maxLength: 64, description: 'Coder username or user UUID. Immutable.' }), [
+    { rule: 'self == oldSelf', message: 'owner is immutable' },
+    coderNameRule(true, CEL_MESSAGES.ownerName),
+  ]),
+  organization: Type.Optional(
+    cel(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "Organization name or UUID. Default: the deployment's default organization. Immutable.",
+      }),
+      [{ rule: 'self == oldSelf', message: 'organization is immutable' }, coderNameRule(true, CEL_MESSAGES.organizationName)],
+    ),
   ),
-  [
-    {
-      rule: '!(has(self.running) && !self.running && has(self.autostart) && !(has(self.autostart.enabled) && !self.autostart.enabled))',
-      message: CEL_MESSAGES.stoppedWithAutostart,
-      fieldPath: '.running',
-    },
-    {
-      rule: '!(has(self.running) && self.running && has(self.dormant) && self.dormant)',
-      message: CEL_MESSAGES.runningWhileDormant,
-      fieldPath: '.running',
-    },
-    {
-      rule: `!(has(self.running) && self.running && has(self.ttl) && !self.ttl.matches('${ZERO_DURATION_PATTERN}'))`,
-      message: CEL_MESSAGES.runningWithTtl,
-      fieldPath: '.running',
-    },
-    {
-      rule: "!(has(self.version) && self.version.policy == 'Pinned' && has(self.automaticUpdates) && self.automaticUpdates == 'always')",
-      message: CEL_MESSAGES.pinnedWithAutomaticUpdates,
-      fieldPath: '.automaticUpdates',
-    },
-    {
-      rule: 'has(self.template) != has(self.templateVersion)',
-      message: CEL_MESSAGES.exactlyOneTemplate,
-    },
-    {
-      rule: 'has(self.template) == has(oldSelf.template) && has(self.templateVersion) == has(oldSelf.templateVersion)',
-      message: 'template and templateVersion cannot be added or removed after creation',
-    },
-    {
-      rule: 'has(self.organization) == has(oldSelf.organization)',
-      message: 'organization cannot be added or removed after creation',
-    },
-  ],
-);
+  name: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: WORKSPACE_NAME_MAX,
+      pattern: WORKSPACE_NAME_PATTERN,
+      description: 'Coder workspace name. Default: metadata.name. Changing it renames the workspace.',
+    }),
+  ),
+  template: Type.Optional(
+    cel(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'Template name in the organization. Exactly one of template and templateVersion. Immutable.',
+      }),
+      [{ rule: 'self == oldSelf', message: 'template is immutable' }, coderNameRule(false, CEL_MESSAGES.templateName)],
+    ),
+  ),
+  templateVersion: Type.Optional(
+    cel(
+      Type.String({
+        pattern: UUID_PATTERN,
+        // Bounds the cost the apiserver estimates for the CEL rule below.
+        maxLength: 36,
+        description: 'Template version UUID. Exactly one of template and templateVersion. Immutable.',
+      }),
+      [{ rule: 'self == oldSelf', message: 'templateVersion is immutable' }],
+    ),
+  ),
+  parameters: Type.Optional(
+    Type.Array(Parameter, {
+      maxItems: 256,
+      description: 'Rich parameter values passed at create.',
+    }),
+  ),
+  autostart: Type.Optional(Autostart),
+  ttl: Type.Optional(
+    Type.String({
+      pattern: DURATION_PATTERN,
+      maxLength: 64,
+      description: 'Auto-stop after this long (Go duration, 1m to 720h, whole minutes); 0s turns it off.',
+    }),
+  ),
+  dormant: Type.Optional(Type.Boolean({ description: 'Whether the workspace is dormant.' })),
+  favorite: Type.Optional(Type.Boolean({ description: "Whether the workspace is on its owner's favorites." })),
+  automaticUpdates: Type.Optional(
+    Type.Union([Type.Literal('always'), Type.Literal('never')], {
+      description: 'Whether starts use the active template version.',
+    }),
+  ),
+  deletionPolicy: Type.Optional(
+    Type.Union([Type.Literal('Delete'), Type.Literal('Orphan')], {
+      description: "What deleting the resource does to the Coder workspace. Default: the operator's flag (Orphan).",
+    }),
+  ),
+  suspend: Type.Optional(Type.Boolean({ description: 'Pause reconciliation.' })),
+  running: Type.Optional(
+    Type.Boolean({
+      description:
+        'true: keep the workspace started; false: keep it stopped (a start made by hand is undone at the next reconcile). ' +
+        'Absent: not managed.',
+    }),
+  ),
+  version: Type.Optional(WorkspaceVersion),
+  managementPolicies: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('*'), Type.Literal('Observe')]), {
+      minItems: 1,
+      maxItems: 1,
+      description: '["*"] (default): manage the workspace. ["Observe"]: read and report status and drift, never write to Coder.',
+    }),
+  ),
+};
+
+const workspaceSpecRules: CelRule[] = [
+  {
+    rule: '!(has(self.running) && !self.running && has(self.autostart) && !(has(self.autostart.enabled) && !self.autostart.enabled))',
+    message: CEL_MESSAGES.stoppedWithAutostart,
+    fieldPath: '.running',
+  },
+  {
+    rule: '!(has(self.running) && self.running && has(self.dormant) && self.dormant)',
+    message: CEL_MESSAGES.runningWhileDormant,
+    fieldPath: '.running',
+  },
+  {
+    rule: `!(has(self.running) && self.running && has(self.ttl) && !self.ttl.matches('${ZERO_DURATION_PATTERN}'))`,
+    message: CEL_MESSAGES.runningWithTtl,
+    fieldPath: '.running',
+  },
+  {
+    rule: "!(has(self.version) && self.version.policy == 'Pinned' && has(self.automaticUpdates) && self.automaticUpdates == 'always')",
+    message: CEL_MESSAGES.pinnedWithAutomaticUpdates,
+    fieldPath: '.automaticUpdates',
+  },
+  {
+    rule: 'has(self.template) != has(self.templateVersion)',
+    message: CEL_MESSAGES.exactlyOneTemplate,
+  },
+  {
+    rule: 'has(self.template) == has(oldSelf.template) && has(self.templateVersion) == has(oldSelf.templateVersion)',
+    message: 'template and templateVersion cannot be added or removed after creation',
+  },
+  {
+    rule: 'has(self.organization) == has(oldSelf.organization)',
+    message: 'organization cannot be added or removed after creation',
+  },
+];
+
+export const WorkspaceSpec = cel(Type.Object(workspaceSpecFields, { additionalProperties: false }), workspaceSpecRules);
 
 export const Condition = Type.Object({
   type: Type.String({ minLength: 1, maxLength: 316 }),
@@ -616,6 +614,236 @@ export const ClusterCoderConnectionResource = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a WorkspaceSet's `name` and `metadata.name` may say in place of the member's username. */
+export const USERNAME_PLACEHOLDER = '{{username}}';
+// [{] and [}]: the pattern also goes to the apiserver (RE2), where both read it alike.
+const PLACEHOLDER_PATTERN = '[{][{]username[}][}]';
+
+/**
+ * A schema without its transition rules (those that read oldSelf): a
+ * WorkspaceSet's template may change what a Workspace may not; the children
+ * then say whether they can follow.
+ */
+function withoutTransitionRules<T extends TSchema>(schema: T): T {
+  const { 'x-kubernetes-validations': rules, ...rest } = schema as T & { 'x-kubernetes-validations'?: CelRule[] };
+  const kept = (rules ?? []).filter((r) => !r.rule.includes('oldSelf'));
+  return (kept.length > 0 ? { ...rest, 'x-kubernetes-validations': kept } : rest) as T;
+}
+
+const { owner: _memberIsTheOwner, ...memberSpecFields } = workspaceSpecFields;
+
+/** The Workspace spec a WorkspaceSet stamps per member: no owner (the member is one), and `name` may hold {{username}}. */
+export const WorkspaceSetTemplateSpec = cel(
+  Type.Object(
+    {
+      ...memberSpecFields,
+      organization: withoutTransitionRules(memberSpecFields.organization),
+      template: withoutTransitionRules(memberSpecFields.template),
+      templateVersion: withoutTransitionRules(memberSpecFields.templateVersion),
+      name: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 64,
+          pattern: `^([a-zA-Z0-9]|${PLACEHOLDER_PATTERN})+(-([a-zA-Z0-9]|${PLACEHOLDER_PATTERN})+)*$`,
+          description:
+            "Coder workspace name of every child; {{username}} stands for the member's username. A result longer than " +
+            "32 characters is shortened, ending in a hash of the username. Default: the child's metadata.name.",
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  workspaceSpecRules.filter((r) => !r.rule.includes('oldSelf')),
+);
+
+/** What one `list` element may set for its member alone, over the template's spec. */
+export const MemberOverrides = Type.Object(
+  {
+    name: memberSpecFields.name,
+    parameters: Type.Optional(
+      Type.Array(Parameter, {
+        maxItems: 256,
+        description: "Parameters for this member; each replaces the template's parameter of the same name, the others stay.",
+      }),
+    ),
+    autostart: memberSpecFields.autostart,
+    ttl: memberSpecFields.ttl,
+    dormant: memberSpecFields.dormant,
+    favorite: memberSpecFields.favorite,
+    automaticUpdates: memberSpecFields.automaticUpdates,
+    running: memberSpecFields.running,
+    version: memberSpecFields.version,
+    suspend: memberSpecFields.suspend,
+    deletionPolicy: memberSpecFields.deletionPolicy,
+    managementPolicies: memberSpecFields.managementPolicies,
+  },
+  { additionalProperties: false, description: "Fields of this member's Workspace spec that differ from the template's." },
+);
+
+const generatorOrganization = Type.Optional(
+  cel(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: "Organization name or UUID. Default: the deployment's default organization.",
+    }),
+    [coderNameRule(true, CEL_MESSAGES.organizationName)],
+  ),
+);
+
+export const UsersGenerator = Type.Object(
+  {
+    query: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: "A Coder user search query, e.g. 'status:active' or 'status:active login_type:oidc'. Default: every user.",
+      }),
+    ),
+    organization: Type.Optional(
+      cel(Type.String({ minLength: 1, maxLength: 64, description: 'Only members of this organization (name or UUID).' }), [
+        coderNameRule(true, CEL_MESSAGES.organizationName),
+      ]),
+    ),
+    exclude: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: 1000,
+        description: 'Usernames never to stamp a workspace for (compared without regard to case).',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "Coder's user list: one paginated read per refresh." },
+);
+
+export const GroupGenerator = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255, description: 'The Coder group name.' }),
+    organization: generatorOrganization,
+  },
+  {
+    additionalProperties: false,
+    description: 'The members of a Coder group (a Premium feature: a server without it is a GroupsUnavailable error, never no members).',
+  },
+);
+
+export const ListElement = Type.Object(
+  {
+    // A pattern, not a CEL rule: the apiserver costs a rule once per element, and 10,000
+    // elements of it exceeded the CRD's validation budget (the CRD was refused).
+    username: Type.String({
+      minLength: 1,
+      maxLength: WORKSPACE_NAME_MAX,
+      pattern: WORKSPACE_NAME_PATTERN,
+      description: 'A Coder username (1-32 ASCII letters and digits, single hyphens between them).',
+    }),
+    overrides: Type.Optional(MemberOverrides),
+  },
+  { additionalProperties: false },
+);
+
+export const ListGenerator = Type.Object(
+  {
+    elements: Type.Array(ListElement, { maxItems: 10000, description: 'The members, each with its own overrides.' }),
+  },
+  { additionalProperties: false, description: 'Members named explicitly; no Coder read.' },
+);
+
+// One property per generator: minProperties/maxProperties hold in ajv and in
+// the apiserver alike, with no CEL rule to keep in step.
+export const Generator = Type.Object(
+  {
+    users: Type.Optional(UsersGenerator),
+    group: Type.Optional(GroupGenerator),
+    list: Type.Optional(ListGenerator),
+  },
+  { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'Exactly one of users, group and list.' },
+);
+
+export const SYNC_POLICIES = ['createOnly', 'createUpdate', 'createDelete'] as const;
+
+export const WorkspaceSetSpec = Type.Object(
+  {
+    generators: Type.Array(Generator, {
+      minItems: 1,
+      maxItems: 16,
+      description: 'Where the members come from; their union is the membership (a username found twice counts once).',
+    }),
+    template: Type.Object(
+      {
+        metadata: Type.Optional(
+          Type.Object(
+            {
+              name: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 253,
+                  pattern: `^([a-z0-9]|${PLACEHOLDER_PATTERN})([-a-z0-9.]|${PLACEHOLDER_PATTERN})*$`,
+                  description:
+                    "Each child's metadata.name; {{username}} stands for the member's username (lowercased). " +
+                    'Default: <set name>-{{username}}.',
+                }),
+              ),
+              labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+              annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        spec: WorkspaceSetTemplateSpec,
+      },
+      { additionalProperties: false, description: 'Stamped once per member into a child Workspace owned by the set.' },
+    ),
+    syncPolicy: Type.Optional(
+      Type.Union(
+        SYNC_POLICIES.map((p) => Type.Literal(p)),
+        {
+          default: 'createUpdate',
+          description:
+            'createOnly: only create children. createUpdate (default): create and update, never remove. ' +
+            "createDelete: also remove the child of a member who left (its Coder workspace then follows the child's deletionPolicy, default Orphan).",
+        },
+      ),
+    ),
+    maxRemovals: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100000,
+        default: 10,
+        description: 'A pass that would remove more children than this is held until the limit is raised or the removal acknowledged.',
+      }),
+    ),
+    refreshInterval: Type.Optional(
+      Type.String({ pattern: DURATION_PATTERN, maxLength: 64, description: 'How often the members are read again (Go duration).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkspaceSetStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  conditions: Type.Optional(Type.Array(Condition)),
+  members: Type.Optional(Type.Integer({ minimum: 0, description: 'Members the last successful expansion found.' })),
+  children: Type.Optional(Type.Integer({ minimum: 0, description: 'Child Workspaces the set owns.' })),
+  ready: Type.Optional(Type.Integer({ minimum: 0 })),
+  updating: Type.Optional(Type.Integer({ minimum: 0 })),
+  failed: Type.Optional(Type.Integer({ minimum: 0 })),
+  lastMembers: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'Members of the last expansion that was acted on: an empty one after this is held.' }),
+  ),
+  lastRefreshTime: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+export const WorkspaceSetResource = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('WorkspaceSet'),
+    metadata: ObjectMeta,
+    spec: WorkspaceSetSpec,
+    status: Type.Optional(WorkspaceSetStatus),
+  },
+  { additionalProperties: false },
+);
+
 export type WorkspaceSpec = Static<typeof WorkspaceSpec>;
 export type WorkspaceStatus = Static<typeof WorkspaceStatus>;
 export type Workspace = Static<typeof WorkspaceResource>;
@@ -628,3 +856,10 @@ export type RolloutStatus = Static<typeof RolloutStatus>;
 export type RolloutState = RolloutStatus['state'];
 export type RolloutPolicy = NonNullable<Static<typeof CoderConnectionSpec>['rollout']>;
 export type WorkspaceVersionSpec = Static<typeof WorkspaceVersion>;
+export type WorkspaceSetTemplateSpec = Static<typeof WorkspaceSetTemplateSpec>;
+export type MemberOverrides = Static<typeof MemberOverrides>;
+export type WorkspaceSetGenerator = Static<typeof Generator>;
+export type WorkspaceSetSpec = Static<typeof WorkspaceSetSpec>;
+export type WorkspaceSetStatus = Static<typeof WorkspaceSetStatus>;
+export type WorkspaceSet = Static<typeof WorkspaceSetResource>;
+export type SyncPolicy = (typeof SYNC_POLICIES)[number];

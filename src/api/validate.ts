@@ -13,9 +13,11 @@ import {
   ClusterCoderConnectionResource,
   CoderConnectionResource,
   WorkspaceResource,
+  WorkspaceSetResource,
   type ClusterCoderConnection,
   type CoderConnection,
   type Workspace,
+  type WorkspaceSet,
   URL_USERINFO_PATTERN,
 } from './schema.ts';
 import { workspaceRuleErrors } from './workspace-rules.ts';
@@ -44,9 +46,27 @@ addFormats(ajv);
 const checkWorkspace = compileOnUse(WorkspaceResource);
 const checkCoderConnection = compileOnUse(CoderConnectionResource);
 const checkClusterCoderConnection = compileOnUse(ClusterCoderConnectionResource);
+const checkWorkspaceSet = compileOnUse(WorkspaceSetResource);
 
 export function validateWorkspace(doc: unknown): Validated<Workspace> {
   return validate<Workspace>(checkWorkspace, doc, workspaceRuleErrors);
+}
+
+/**
+ * A WorkspaceSet: its schema, then the Workspace rules on its template's
+ * spec (reported at spec.template.spec.*). The name fields hold
+ * {{username}}: each stamped child is checked again as a Workspace.
+ */
+export function validateWorkspaceSet(doc: unknown): Validated<WorkspaceSet> {
+  return validate<WorkspaceSet>(checkWorkspaceSet, doc, (d) => {
+    const template = (d as { spec?: { template?: { spec?: unknown } } } | null)?.spec?.template?.spec;
+    if (template === null || typeof template !== 'object' || Array.isArray(template)) return [];
+    // A stand-in owner and no name: the member and the stamped name are checked per child.
+    const { name: _perChild, ...spec } = template as Record<string, unknown>;
+    return workspaceRuleErrors({ spec: { ...spec, owner: 'member' } })
+      .filter((e) => e.path !== 'spec.owner')
+      .map((e) => ({ ...e, path: e.path.replace(/^spec\./, 'spec.template.spec.') }));
+  });
 }
 
 export function validateCoderConnection(doc: unknown): Validated<CoderConnection> {

@@ -8,6 +8,7 @@ import type { DeclarationError } from '../gitops/load.ts';
 import type { PlanReport } from '../gitops/run.ts';
 import { countPlan, countsLine, describeAction, hasChanges, windowLine } from './render.ts';
 import { fitMarkdown, MARKDOWN_LIMIT, type MarkdownSection } from './markdown-budget.ts';
+import { setLine } from './set-render.ts';
 
 const TITLE = '### coder-workspace-operator plan';
 const SUSPENDED_DETAIL = 'spec.suspend: true: not reconciled; its workspace is left as it is';
@@ -69,6 +70,8 @@ export function renderPlanMarkdown(report: PlanReport, source?: string, limit = 
   const head = [TITLE, ''];
   if (source) head.push(`Source: ${source}`, '');
   head.push(`**${countsLine(c)}**`, '');
+  for (const s of report.sets ?? []) head.push(`- ${mdText(setLine(s))}`);
+  if ((report.sets ?? []).length > 0) head.push('');
   const rollout = rolloutSummary(report.plans, 'plan');
   if (rollout) head.push(mdText(rollout), '');
   const window = windowLine(report);

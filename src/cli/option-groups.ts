@@ -81,6 +81,10 @@ export function stateOptions(cmd: Command, opts: StateGroup): Command {
         )
           .argParser(pruneLimit)
           .default(DEFAULT_PRUNE_LIMIT, formatPruneLimit(DEFAULT_PRUNE_LIMIT)),
+      )
+      .option(
+        '--acknowledge-removals <value...>',
+        'let a held WorkspaceSet pass through: the value its refusal names (that removal only; a different one is held again)',
       );
   }
   if (opts.deletionPolicy)

@@ -35,6 +35,7 @@ import { CoderWorkspaces, VersionNames, withRunCache } from '../engine/index.ts'
 import { ApplyProgress } from './progress.ts';
 import { colourLines, painter } from './colour.ts';
 import { CoderCheckFailed, checkPlanned } from './coder-checks.ts';
+import { CoderMemberReader } from '../fleet/coder-member-reader.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 
 export const EXIT_OK = 0;
@@ -48,6 +49,7 @@ interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   statusFile?: string;
   state: string | false;
   stateSourceTakeover?: string[];
+  acknowledgeRemovals?: string[];
   prune?: boolean;
   maxPrune: PruneLimit;
   output: 'text' | 'json' | 'markdown';
@@ -82,6 +84,10 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   const conn = await connect(flags, process.env, logger);
   const opts: RunOptions = {
     declarations: loaded.workspaces,
+    sets: loaded.sets,
+    // One paginated read per set generator, under the same bounds as the workspace list.
+    members: new CoderMemberReader(conn.client),
+    maxMembers: conn.client.listMaxItems,
     paths: flags.filename ?? [],
     // Templates, versions and parameters are read once per run, whoever asks (the checks, the plan, the creates).
     api: withRunCache(conn.client),
@@ -98,6 +104,7 @@ async function setUp(flags: CommonFlags, withPrune: boolean) {
   if (fromGit) opts.sources = gitSources(fromGit.repository, flags.ref ?? '', flags.path ?? '.');
   if (flags.state !== false) opts.statePath = flags.state;
   if (flags.stateSourceTakeover) opts.stateSourceTakeover = flags.stateSourceTakeover;
+  if (flags.acknowledgeRemovals) opts.acknowledgeRemovals = flags.acknowledgeRemovals;
   opts.rollout = rollout;
   return { conn, opts, where };
 }

@@ -13,6 +13,7 @@ import {
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
 import { createSettings } from './create-settings.ts';
+import { setJson, setLine } from './set-render.ts';
 
 function ttl(ms: number | null | undefined): string {
   if (ms === undefined) return 'template default';
@@ -165,7 +166,7 @@ export function countsLine(c: PlanCounts): string {
 }
 
 export function renderPlanText(report: PlanReport): string {
-  const lines: string[] = [];
+  const lines: string[] = (report.sets ?? []).map(setLine);
   for (const plan of report.plans) lines.push(...planLines(plan, report.adoptions.has(plan.key), report.versions));
   for (const s of report.suspended ?? []) lines.push(suspendedLine(s.key));
   for (const prune of report.prunes) {
@@ -260,7 +261,7 @@ export function renderApplySummary(report: ApplyReport): string {
     else if (r.outcomes.some((o) => o.ok) && !updateFailed) updated++;
   }
   const pruned = (what: string) => report.pruneResults.filter((p) => p.outcome === what).length;
-  const lines: string[] = [];
+  const lines: string[] = (report.sets ?? []).map(setLine);
   for (const plan of report.plans) for (const b of plan.blocked) lines.push(`! blocked ${plan.key}: ${b.message}`);
   for (const s of report.suspended ?? []) lines.push(suspendedLine(s.key));
   for (const p of report.pruneResults) {
@@ -278,6 +279,8 @@ export function renderApplySummary(report: ApplyReport): string {
     lines.push(
       'Interrupted: no new build was started; the starts still owed are recorded in the state file and done by the next apply or sync.',
     );
+  const deferred = report.interrupted && report.pruneResults.length === 0 ? report.prunes.length : 0;
+  if (deferred > 0) lines.push(`${deferred} prune(s) not done: they stay in the state file for the next apply --prune.`);
   if (report.leftInFlight)
     lines.push(
       `${report.leftInFlight} build(s) still running in Coder were not waited for; the next run counts them against --max-unavailable.`,
@@ -298,6 +301,7 @@ export function planJson(report: PlanReport): unknown {
     counts: countPlan(report),
     rollout: rolloutCounts(report.plans),
     ...(report.window ? { window: { ...report.window.spec, ...report.window.state } } : {}),
+    ...(report.sets ? { sets: report.sets.map(setJson) } : {}),
     workspaces: report.plans.map((p) => {
       const version = report.versions.change(p.key);
       const pending = pendingOf(p);

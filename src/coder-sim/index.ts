@@ -8,6 +8,7 @@ import { buildRoutes } from './handlers/builds.ts';
 import { lookupRoutes } from './handlers/lookups.ts';
 import { templateVersionRoutes } from './handlers/template-versions.ts';
 import { tokenRoutes } from './handlers/tokens.ts';
+import { userGroupRoutes } from './handlers/users-groups.ts';
 import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
 import { workspaceReadRoutes } from './handlers/workspace-read.ts';
 import { workspaceSettingsRoutes } from './handlers/workspace-settings.ts';
@@ -21,7 +22,7 @@ import type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
 import { bindProfile, versionProfile } from './versions.ts';
 
 export type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
-export type { SimSeed, SeedUser, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedWorkspace } from './seed.ts';
+export type { SimSeed, SeedGroup, SeedUser, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedWorkspace } from './seed.ts';
 export { DEFAULT_SEED, loadSeedFile, parseSeedYaml } from './seed.ts';
 export { SimState } from './state.ts';
 export { DEFAULT_CODER_VERSION, VERSION_PROFILES } from './versions.ts';
@@ -54,6 +55,7 @@ export const SIM_ROUTES = [
   ...workspaceSettingsRoutes,
   ...buildRoutes,
   ...tokenRoutes,
+  ...userGroupRoutes,
 ];
 
 export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<CoderSimulator> {

@@ -21,6 +21,15 @@ export interface SimUser {
   deleted: boolean;
 }
 
+/** A Coder group (a Premium feature: served only when SimState.premium is on). */
+export interface SimGroup {
+  id: string;
+  name: string;
+  orgId: string;
+  displayName: string;
+  memberIds: Set<string>;
+}
+
 export interface SimOrganization {
   id: string;
   name: string;

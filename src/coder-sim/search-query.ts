@@ -166,7 +166,7 @@ export function parseWorkspaceQuery(query: string, lookups: QueryLookups = NO_LO
 }
 
 /** Splits on spaces outside double quotes; the quotes themselves are dropped. */
-function splitElements(query: string): string[] {
+export function splitElements(query: string): string[] {
   const out: string[] = [];
   let current = '';
   let quoted = false;

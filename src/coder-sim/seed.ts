@@ -27,6 +27,15 @@ export interface SeedUser {
   status?: 'active' | 'suspended';
 }
 
+export interface SeedGroup {
+  id?: string;
+  name: string;
+  /** Default: the default organization. */
+  organization?: string;
+  /** Usernames. */
+  members?: string[];
+}
+
 export interface SeedParameter {
   name: string;
   required?: boolean;
@@ -92,6 +101,12 @@ export interface SimSeed {
   coder_version?: string;
   organizations?: SeedOrganization[];
   users?: SeedUser[];
+  /**
+   * A Premium license (Template RBAC): groups are served. Without it, as on
+   * a real coderd without a license, every group route answers 403.
+   */
+  premium?: boolean;
+  groups?: SeedGroup[];
   templates?: SeedTemplate[];
   template_versions?: SeedTemplateVersion[];
   workspaces?: SeedWorkspace[];
@@ -120,6 +135,8 @@ export function loadSeedFile(path: string): SimSeed {
 export function applySeed(state: SimState, seed: SimSeed): void {
   for (const org of seed.organizations ?? []) state.addOrganization(org);
   for (const user of seed.users ?? []) state.addUser(user);
+  if (seed.premium !== undefined) state.premium = seed.premium;
+  for (const group of seed.groups ?? []) state.addGroup(group);
   for (const template of seed.templates ?? []) state.addTemplate(template);
   for (const version of seed.template_versions ?? []) state.addTemplateVersion(version);
   for (const ws of seed.workspaces ?? []) state.addWorkspace(ws);

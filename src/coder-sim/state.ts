@@ -4,10 +4,10 @@
 import { isUuid } from '../api/patterns.ts';
 import type { AutomaticUpdates } from '../coder/types.ts';
 import { isWorkspaceDeleted, latestBuild } from './lifecycle.ts';
-import type { SimApiKey, SimBuild, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
+import type { SimApiKey, SimBuild, SimGroup, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
 import { createRandom, randomAlphanumeric, type Random } from './random.ts';
 import { nextStartAt } from './schedule.ts';
-import type { SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';
+import type { SeedGroup, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedUser, SeedWorkspace } from './seed.ts';
 
 /** Seeded session tokens do not expire, so tests may move the clock freely. */
 const FAR_FUTURE = Date.parse('9999-12-31T00:00:00Z');
@@ -23,6 +23,9 @@ export interface SimStateInit {
 export class SimState {
   readonly users = new Map<string, SimUser>();
   readonly organizations = new Map<string, SimOrganization>();
+  readonly groups = new Map<string, SimGroup>();
+  /** A Premium license is installed (Template RBAC: groups). Off, like a real coderd without a license. */
+  premium = false;
   readonly templates = new Map<string, SimTemplate>();
   readonly versions = new Map<string, SimTemplateVersion>();
   readonly workspaces = new Map<string, SimWorkspace>();
@@ -136,6 +139,34 @@ export class SimState {
     };
     this.organizations.set(org.id, org);
     return org;
+  }
+
+  addGroup(seed: SeedGroup): SimGroup {
+    const org = seed.organization === undefined ? this.defaultOrg() : this.orgByName(seed.organization);
+    if (this.findGroup(org.id, seed.name)) throw new Error(`simulator: group "${seed.name}" exists in ${org.name}`);
+    const group: SimGroup = {
+      id: this.idOrNew(seed.id),
+      name: seed.name,
+      orgId: org.id,
+      displayName: '',
+      memberIds: new Set(
+        (seed.members ?? []).map((username) => {
+          const user = this.findUser(username);
+          if (!user) throw new Error(`simulator: group "${seed.name}" names unknown user "${username}"`);
+          return user.id;
+        }),
+      ),
+    };
+    this.groups.set(group.id, group);
+    return group;
+  }
+
+  /** A group by organization and name; `Everyone` is the organization's own group, every member in it (coderd's everyone group). */
+  findGroup(orgId: string, name: string): SimGroup | undefined {
+    for (const group of this.groups.values()) if (group.orgId === orgId && group.name === name) return group;
+    if (name !== 'Everyone') return undefined;
+    const members = [...this.users.values()].filter((u) => !u.deleted && u.orgRoles.has(orgId)).map((u) => u.id);
+    return { id: orgId, name: 'Everyone', orgId, displayName: '', memberIds: new Set(members) };
   }
 
   addUser(seed: SeedUser): SimUser {

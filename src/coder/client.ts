@@ -30,7 +30,9 @@ import type {
   TemplateVersion,
   TemplateVersionParameter,
   TokenConfig,
+  Group,
   User,
+  UsersResponse,
   Workspace,
   WorkspaceBuild,
   WorkspaceBuildParameter,
@@ -260,18 +262,63 @@ export class CoderClient implements CoderApi {
   // count above it fails at the first page, before anything piles up), the
   // pages against listMaxPages, and the whole list against listDeadlineMs.
   async forEachWorkspacePage(opts: { q?: string; pageSize?: number } = {}, onPage: (workspaces: Workspace[]) => void): Promise<void> {
+    await this.#forEachPage(
+      { route: routePath('/api/v2/workspaces'), what: 'workspaces', ...opts },
+      (body) => {
+        const page = asWorkspacesResponse(body);
+        return { items: page.workspaces, count: page.count };
+      },
+      onPage,
+    );
+  }
+
+  /**
+   * GET /api/v2/users with a Coder search query, page by page, under the same
+   * bounds as the workspace list (a users page is smaller than a workspaces
+   * page: one list per WorkspaceSet generator per refresh).
+   */
+  async forEachUserPage(opts: { q?: string; pageSize?: number }, onPage: (users: User[]) => void): Promise<void> {
+    await this.#forEachPage(
+      { route: routePath('/api/v2/users'), what: 'users', ...opts },
+      (body) => {
+        const page = body as Partial<UsersResponse> | undefined;
+        if (!page || !Array.isArray(page.users) || typeof page.count !== 'number') {
+          throw new TypeError('GET /api/v2/users answered without {users, count}');
+        }
+        return { items: page.users, count: page.count };
+      },
+      onPage,
+    );
+  }
+
+  /**
+   * GET /api/v2/organizations/{organization}/groups/{groupName}: the group with
+   * its members (every Coder version we support embeds them). 403 "... is a
+   * Premium feature" on a server without Template RBAC.
+   */
+  async getGroupByName(organization: string, name: string): Promise<Group> {
+    const route = routePath('/api/v2/organizations/{organization}/groups/{groupName}', { organization, groupName: name });
+    const body = await this.#send({ method: 'GET', route, idempotent: true, maxBodyBytes: MAX_LIST_BODY_BYTES });
+    return body.body as Group;
+  }
+
+  async #forEachPage<T extends { id: string }>(
+    opts: { route: CoderRequest['route']; what: 'workspaces' | 'users'; q?: string; pageSize?: number },
+    pageOf: (body: unknown) => { items: T[]; count: number },
+    onPage: (items: T[]) => void,
+  ): Promise<void> {
+    const { route, what } = opts;
     const pageSize = positiveInteger('pageSize', opts.pageSize ?? this.listPageSize);
     const maxItems = this.listMaxItems;
     const maxPages = this.#options.listMaxPages ?? Math.ceil(maxItems / pageSize) + 1;
     const deadlineAt = this.#now() + this.listDeadlineMs;
-    const route = routePath('/api/v2/workspaces');
     const seen = new Set<string>();
     const bound = (b: 'items' | 'pages' | 'deadline', detail: string, raise: string) =>
-      new CoderListBoundError({ source: this.source, bound: b, detail, raise });
-    const tooMany = (n: number, what: string) =>
+      new CoderListBoundError({ source: this.source, bound: b, detail, raise, what });
+    const tooMany = (n: number, said: string) =>
       bound(
         'items',
-        `${what} ${n} workspaces, more than the ${maxItems} a list may hold`,
+        `${said} ${n} ${what}, more than the ${maxItems} a list may hold`,
         'if the deployment really has that many, raise the bound (--max-list-items)',
       );
     for (let offset = 0, pages = 0; ; pages++) {
@@ -290,7 +337,7 @@ export class CoderClient implements CoderApi {
       const lateBy = () =>
         bound(
           'deadline',
-          `${pages} pages (${seen.size} workspaces) took longer than ${Math.round(this.listDeadlineMs / 1000)}s`,
+          `${pages} pages (${seen.size} ${what}) took longer than ${Math.round(this.listDeadlineMs / 1000)}s`,
           'if the deployment is that slow to list, raise the bound (--list-deadline)',
         );
       if (this.#now() >= deadlineAt) throw lateBy();
@@ -302,19 +349,19 @@ export class CoderClient implements CoderApi {
         if (this.#now() >= deadlineAt) throw Object.assign(lateBy(), { cause: error });
         throw error;
       }
-      const page = asWorkspacesResponse(answer.body);
+      const page = pageOf(answer.body);
       if (page.count > maxItems) throw tooMany(page.count, 'the server reports');
       // Count and rows come from one query, so an empty first page with a
       // count means rows hidden from this token (v2.27.0 with workspace:read),
       // not an empty list. A later empty page ends the list as before.
-      if (offset === 0 && page.workspaces.length === 0 && page.count > 0) {
-        throw new CoderIncompleteListError({ path: route.template, count: page.count, offset });
+      if (offset === 0 && page.items.length === 0 && page.count > 0) {
+        throw new CoderIncompleteListError({ path: route.template, count: page.count, offset, what });
       }
-      for (const ws of page.workspaces) seen.add(ws.id);
+      for (const item of page.items) seen.add(item.id);
       if (seen.size > maxItems) throw tooMany(seen.size, 'the server sent');
-      onPage(page.workspaces);
-      offset += page.workspaces.length;
-      if (page.workspaces.length < pageSize || seen.size >= page.count || offset >= page.count) break;
+      onPage(page.items);
+      offset += page.items.length;
+      if (page.items.length < pageSize || seen.size >= page.count || offset >= page.count) break;
     }
   }
 

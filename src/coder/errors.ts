@@ -132,10 +132,11 @@ export class CoderIncompleteListError extends Error {
   readonly count: number;
   readonly offset: number;
 
-  constructor(init: { path: string; count: number; offset: number }) {
+  constructor(init: { path: string; count: number; offset: number; what?: string }) {
+    const what = init.what ?? 'workspaces';
     super(
-      `Coder counted ${init.count} workspaces for GET ${init.path} but returned none from offset ${init.offset}: ` +
-        'the token may count workspaces it is not allowed to read',
+      `Coder counted ${init.count} ${what} for GET ${init.path} but returned none from offset ${init.offset}: ` +
+        `the token may count ${what} it is not allowed to read`,
     );
     this.count = init.count;
     this.offset = init.offset;
@@ -153,8 +154,8 @@ export class CoderListBoundError extends Error {
   override readonly name = 'CoderListBoundError';
   readonly bound: 'items' | 'pages' | 'deadline';
 
-  constructor(init: { source: string; bound: 'items' | 'pages' | 'deadline'; detail: string; raise: string }) {
-    super(`listing the workspaces of ${init.source} stopped: ${init.detail}; ${init.raise}`);
+  constructor(init: { source: string; bound: 'items' | 'pages' | 'deadline'; detail: string; raise: string; what?: string }) {
+    super(`listing the ${init.what ?? 'workspaces'} of ${init.source} stopped: ${init.detail}; ${init.raise}`);
     this.bound = init.bound;
   }
 }

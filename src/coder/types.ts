@@ -151,6 +151,30 @@ export interface User {
   organization_ids: string[];
 }
 
+/** codersdk.GetUsersResponse: one page of GET /users. */
+export interface UsersResponse {
+  users: User[];
+  count: number;
+}
+
+/** codersdk.ReducedUser (subset): a group's member. */
+export interface ReducedUser {
+  id: string;
+  username: string;
+  status?: 'active' | 'dormant' | 'suspended';
+}
+
+/** codersdk.Group (subset). */
+export interface Group {
+  id: string;
+  name: string;
+  organization_id: string;
+  /** Every member on v2.24 to v2.30 (null when none, a nil Go slice). */
+  members: ReducedUser[] | null;
+  /** Counted even where the token may not read the members: more than members.length means some are hidden. */
+  total_member_count: number;
+}
+
 /** codersdk.Organization (subset). */
 export interface Organization {
   id: string;

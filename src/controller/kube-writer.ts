@@ -9,7 +9,7 @@ import { GROUP, VERSION } from '../api/schema.ts';
 import { ApiException, kubeRequest, MERGE_PATCH } from '../kube/api-request.ts';
 import { formatMicroTime } from '../kube/lease-record.ts';
 
-const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
+export const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
 
 export interface ObjectRef {
   kind: 'Workspace' | 'CoderConnection' | 'ClusterCoderConnection';

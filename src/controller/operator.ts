@@ -2,7 +2,8 @@
 // ClusterCoderConnections, Namespaces) feed two work queues, one of Workspace
 // keys (workers run the Reconciler) and one of connection ids (a worker runs
 // the ConnectionReconciler, so a connection reports its status whether or not
-// a Workspace uses it); a resync timer refreshes each connection's snapshot
+// a Workspace uses it), and the WorkspaceSet controller's own informer, queue
+// and workers (./workspaceset/controller.ts); a resync timer refreshes each connection's snapshot
 // with one list and enqueues only what needs it. Workers and resync run only while
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
@@ -35,6 +36,10 @@ import { WorkQueue } from '../kube/work-queue.ts';
 import { ControllerBuilder } from '../kube/controller-builder.ts';
 import { annotationChanged, anyOf, deletionChanged, finalizersChanged, generationChanged, labelsChanged } from '../kube/predicates.ts';
 import { departureOf, Shard } from './shard.ts';
+import { WorkspaceSetController } from './workspaceset/controller.ts';
+import { memberReaderFor } from './workspaceset/member-reader.ts';
+import { setConnectionId } from './workspaceset/set-connection.ts';
+import { setKube, type SetKube } from './workspaceset/set-kube.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -57,6 +62,8 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   /** Replaces the Kubernetes writes (tests). */
   kube?: KubeWriter;
+  /** Replaces the WorkspaceSet controller's Kubernetes writes (tests). */
+  setKube?: SetKube;
   /** --watch-label-selector (./shard.ts): the Workspaces and connection statuses this instance owns. Default: all. */
   shard?: Shard;
   /** Called when the lease is lost (not on stop): the process should exit, as client-go's do. */
@@ -76,6 +83,8 @@ export class Operator {
   readonly registry: ConnectionRegistry;
   readonly reconciler: Reconciler;
   readonly connectionReconciler: ConnectionReconciler;
+  /** WorkspaceSets: their own informer, queue and workers (./workspaceset/controller.ts). */
+  readonly workspaceSets: WorkspaceSetController;
   /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
   readonly bindings = new WorkspaceBindings();
   /** Reconciles per connection holding a worker: one while its server is suspected of hanging. */
@@ -125,7 +134,7 @@ export class Operator {
     const ownsConnection = (c: AnyConnection) => this.shard.ownsConnection(c.metadata.labels);
     const connectionStatus = new ConnectionStatusWriter(kube, o.logger, ownsConnection);
     // Sharded, an instance sees only its share of the Workspaces and could not tell when a
-    // connection is no longer needed: connections are not kept then (README, Sharding).
+    // connection is no longer needed: connections are not kept then (docs/operator/sharding.md).
     const usage = this.shard.sharded ? undefined : new ConnectionUsage(kube);
     this.connectionReconciler = new ConnectionReconciler({
       ...caches,
@@ -144,6 +153,21 @@ export class Operator {
       settings: { deletionPolicy: o.deletionPolicy },
       shared: { connectionStatus, bindings: this.bindings, ownsConnection, usage },
       telemetry: { logger: o.logger, metrics: o.metrics },
+    });
+    this.workspaceSets = new WorkspaceSetController({
+      ...caches,
+      kubeConfig: o.kubeConfig,
+      ...(o.namespaces ? { namespaces: o.namespaces } : {}),
+      ...(selector ? { labelSelector: selector, visible: (labels) => this.shard.ownsConnection(labels) } : {}),
+      workspaces: this.workspaceInformer,
+      kube: o.setKube ?? setKube(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity()),
+      namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
+      connections: this.registry,
+      readerFor: memberReaderFor,
+      defaultRefreshMs: o.resyncMs,
+      deletionPolicy: o.deletionPolicy,
+      logger: o.logger,
+      metrics: o.metrics,
     });
     this.#wire();
   }
@@ -236,6 +260,7 @@ export class Operator {
         const id = connectionObjectId(kind, c);
         this.registry.invalidate(id);
         if (this.shard.ownsConnection(c.metadata?.labels)) this.connectionQueue.add(id);
+        this.workspaceSets.connectionChanged(id, setConnectionId);
       };
       informer.on('add', connectionChanged);
       informer.on('update', (c, old) => {
@@ -243,6 +268,10 @@ export class Operator {
       });
       informer.on('delete', connectionChanged);
     }
+    // Tenancy can select namespaces by label: the sets of a relabelled namespace look again.
+    this.namespaceInformer.on('update', (ns, old) => {
+      if (labelsChanged(ns, old)) this.workspaceSets.namespaceChanged(ns.metadata?.name ?? '');
+    });
   }
 
   informers(): Array<[string, ResourceInformer<KubernetesObject>]> {
@@ -251,6 +280,7 @@ export class Operator {
       ['coderconnections', this.connectionsInformer],
       ['clustercoderconnections', this.clusterConnections],
       ['namespaces', this.namespaceInformer],
+      ['workspacesets', this.workspaceSets.informer],
     ];
   }
 
@@ -303,6 +333,7 @@ export class Operator {
         clearInterval(gauges);
         void this.queue.shutDownWithDrain();
         void this.connectionQueue.shutDownWithDrain();
+        void this.workspaceSets.shutDown();
       },
       { once: true },
     );
@@ -316,6 +347,7 @@ export class Operator {
       (id) => this.connectionReconciler.reconcile(id),
       this.#o.logger.child({ queue: 'connections' }),
     );
+    const setWorkers = this.workspaceSets.run();
     await runWorkers(
       this.queue,
       this.#o.concurrency,
@@ -338,6 +370,7 @@ export class Operator {
       this.#o.logger,
     );
     await connectionWorkers;
+    await setWorkers;
     this.#o.logger.info('workers stopped; in-flight reconciles finished');
   }
 
@@ -431,7 +464,7 @@ export class Operator {
   /** Stop taking work, finish in-flight reconciles, release the lease, stop the informers. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain()]);
+    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain(), this.workspaceSets.shutDown()]);
     await this.#running?.catch(() => undefined);
     await Promise.all(this.informers().map(([, i]) => i.stop()));
     await this.registry.close();

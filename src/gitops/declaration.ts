@@ -2,7 +2,7 @@
 // CLI that prints it. Errors carry only paths, positions and spec text: a
 // declaration never holds a secret (tokens live in Secrets or flags), and we
 // never echo source lines that might (see parse.ts).
-import type { RolloutPolicy, Workspace } from '../api/schema.ts';
+import type { RolloutPolicy, Workspace, WorkspaceSet } from '../api/schema.ts';
 
 export interface DeclarationError {
   file: string;
@@ -33,6 +33,14 @@ export interface LoadedWorkspace {
   coderName: string;
 }
 
+export interface LoadedSet {
+  /** document: counted from 1. */
+  source: { file: string; document: number };
+  set: WorkspaceSet;
+  /** `${namespace}/${metadata.name}`; namespace defaults to `default`. */
+  key: string;
+}
+
 export interface IgnoredDocument {
   file: string;
   document: number;
@@ -44,6 +52,8 @@ export interface IgnoredDocument {
 
 export interface LoadResult {
   workspaces: LoadedWorkspace[];
+  /** WorkspaceSets: their children are Workspaces once expanded against Coder (set-expansion.ts). */
+  sets: LoadedSet[];
   errors: DeclarationError[];
   /** Valid documents the CLI does not act on (connections: it takes its connection from flags). */
   ignored: IgnoredDocument[];

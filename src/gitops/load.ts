@@ -2,7 +2,7 @@
 // every document, and checks them against each other. All problems are
 // collected rather than thrown: the caller acts only when `errors` is empty,
 // and the user gets every mistake in one run.
-import type { DeclarationError, LoadResult } from './declaration.ts';
+import type { DeclarationError, LoadedSet, LoadResult } from './declaration.ts';
 import { findDuplicates } from './duplicates.ts';
 import { readSources, type ReadOptions, type Source } from './files.ts';
 import { parseFile, type ParsedFile } from './parse.ts';
@@ -11,6 +11,7 @@ export {
   formatDeclarationError,
   type DeclarationError,
   type IgnoredDocument,
+  type LoadedSet,
   type LoadedWorkspace,
   type LoadResult,
 } from './declaration.ts';
@@ -29,7 +30,7 @@ export async function loadDeclarations(paths: string[], opts?: ReadOptions): Pro
 export function loadFromSources(sources: Source[]): LoadResult {
   const parsed: ParsedFile[] = [];
   for (const source of sources) {
-    if ('error' in source) parsed.push({ declared: [], errors: [source.error], ignored: [] });
+    if ('error' in source) parsed.push({ declared: [], sets: [], errors: [source.error], ignored: [] });
     else parsed.push(parseFile(source.file, source.text));
   }
   return combine(parsed);
@@ -50,10 +51,32 @@ export function loadFromTexts(files: { file: string; text: string }[]): LoadResu
 
 function combine(files: ParsedFile[]): LoadResult {
   const declared = files.flatMap((f) => f.declared);
-  const errors: DeclarationError[] = [...files.flatMap((f) => f.errors), ...findDuplicates(declared)];
+  const sets = files.flatMap((f) => f.sets);
+  const errors: DeclarationError[] = [...files.flatMap((f) => f.errors), ...findDuplicates(declared), ...duplicateSets(sets)];
   return {
     workspaces: declared.map((d) => d.loaded),
+    sets,
     errors,
     ignored: files.flatMap((f) => f.ignored),
   };
+}
+
+/** Two WorkspaceSets of one namespace and name: which one's members and children count is not for us to guess. */
+function duplicateSets(sets: LoadedSet[]): DeclarationError[] {
+  const first = new Map<string, LoadedSet>();
+  const errors: DeclarationError[] = [];
+  for (const s of sets) {
+    const earlier = first.get(s.key);
+    if (!earlier) {
+      first.set(s.key, s);
+      continue;
+    }
+    errors.push({
+      file: s.source.file,
+      document: s.source.document,
+      field: 'metadata.name',
+      message: `WorkspaceSet ${s.key} is also declared in ${earlier.source.file} (document ${earlier.source.document})`,
+    });
+  }
+  return errors;
 }

@@ -2,16 +2,17 @@
 // an earlier one is broken, so a user sees all their mistakes in one run.
 import { codeFrameColumns } from '@babel/code-frame';
 import { Composer, LineCounter, Parser, type Document, type YAMLError } from 'yaml';
-import { API_VERSION, type RolloutPolicy, type Workspace } from '../api/schema.ts';
+import { API_VERSION, type RolloutPolicy, type Workspace, type WorkspaceSet } from '../api/schema.ts';
 import {
   validateClusterCoderConnection,
   validateCoderConnection,
   validateWorkspace,
+  validateWorkspaceSet,
   type FieldError,
   type Validated,
 } from '../api/validate.ts';
 import { formatPath } from '../api/field-error.ts';
-import type { DeclarationError, IgnoredDocument, LoadedWorkspace } from './declaration.ts';
+import type { DeclarationError, IgnoredDocument, LoadedSet, LoadedWorkspace } from './declaration.ts';
 import { locate, parseFieldPath, type PathSegment, type Position } from './locate.ts';
 import { documentLimitErrors } from './limits.ts';
 import { slipHint } from './slips.ts';
@@ -29,17 +30,20 @@ export interface Declared {
 
 export interface ParsedFile {
   declared: Declared[];
+  /** WorkspaceSets, expanded into Workspaces against Coder by the run (set-expansion.ts). */
+  sets: LoadedSet[];
   errors: DeclarationError[];
   ignored: IgnoredDocument[];
 }
 
 const OUR_KINDS: Record<string, (doc: unknown) => Validated<unknown>> = {
   Workspace: validateWorkspace,
+  WorkspaceSet: validateWorkspaceSet,
   CoderConnection: validateCoderConnection,
   ClusterCoderConnection: validateClusterCoderConnection,
 };
 
-const OUR_KIND_NAMES = `Workspace, CoderConnection and ClusterCoderConnection (apiVersion ${API_VERSION})`;
+const OUR_KIND_NAMES = `Workspace, WorkspaceSet, CoderConnection and ClusterCoderConnection (apiVersion ${API_VERSION})`;
 const SUPPORTED = `supported are ${OUR_KIND_NAMES}, and List (apiVersion v1)`;
 
 interface Context {
@@ -57,8 +61,8 @@ const FRAMES_PER_FILE = 20;
 export function parseFile(file: string, text: string): ParsedFile {
   // Too many or too large documents are refused unparsed: the parser's cost grows with the text.
   const tooBig = documentLimitErrors(file, text);
-  if (tooBig.length > 0) return { declared: [], errors: tooBig, ignored: [] };
-  const out: ParsedFile = { declared: [], errors: [], ignored: [] };
+  if (tooBig.length > 0) return { declared: [], sets: [], errors: tooBig, ignored: [] };
+  const out: ParsedFile = { declared: [], sets: [], errors: [], ignored: [] };
   const lines = new LineCounter();
   // Documents are composed one at a time and dropped once checked, rather than
   // all parsed up front (parseAllDocuments): a file of 10,000 documents then
@@ -151,7 +155,14 @@ function dispatch(ctx: Context, value: unknown, prefix: PathSegment[]): boolean 
   }
   // A connection is a declaration (of the operator's); a run of only connections declares no Workspace, which prune refuses (run.ts).
   if (kind === 'Workspace') declare(ctx, result.value as Workspace, prefix);
-  else {
+  else if (kind === 'WorkspaceSet') {
+    const set = result.value as WorkspaceSet;
+    ctx.out.sets.push({
+      source: { file: ctx.file, document: ctx.document },
+      set,
+      key: `${set.metadata.namespace ?? 'default'}/${set.metadata.name}`,
+    });
+  } else {
     // Kept so the CLI can say it does not read a connection's rollout policy (the operator does).
     const spec = (result.value as { spec?: { rollout?: RolloutPolicy } }).spec;
     const name = (result.value as { metadata?: { name?: string } }).metadata?.name;

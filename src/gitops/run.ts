@@ -35,10 +35,24 @@ import { splitSuspended, suspendedStatus, type SuspendedDeclaration } from './op
 import { lockState } from './state-lock.ts';
 import { checkBindings, ownerDuplicates, ownerKeys, DeclarationConflictError } from './identity.ts';
 import { DEFAULT_PRUNE_LIMIT, pruneRefusal, type PruneLimit } from './prune-limit.ts';
+import type { LoadedSet } from './declaration.ts';
+import type { MemberReader } from '../fleet/generators.ts';
+import { type ExpandedSets, expandSets, SetHeldError, type SetSummary } from './set-expansion.ts';
 
 export interface RunOptions {
   /** Validated declarations (loadDeclarations() ran, and found no error). */
   declarations: LoadedWorkspace[];
+  /**
+   * WorkspaceSets (loadDeclarations().sets): expanded against Coder once the
+   * state is read, their children joining `declarations` (set-expansion.ts).
+   */
+  sets?: LoadedSet[];
+  /** How the sets' generators read Coder's users and groups; required with sets. */
+  members?: MemberReader;
+  /** Most members one set may have. Default 100,000 (the list bound of the client). */
+  maxMembers?: number;
+  /** Values of held set passes the user acknowledges (--acknowledge-removals). */
+  acknowledgeRemovals?: string[];
   /** The paths the declarations were loaded from (`-f`): the scope of prune. */
   paths: string[];
   /** Directory relative paths are resolved against; default process.cwd(). */
@@ -101,6 +115,8 @@ export interface PrunePlan {
 
 export interface PlanReport {
   plans: WorkspacePlan[];
+  /** What each WorkspaceSet expanded to; absent without sets. */
+  sets?: SetSummary[];
   prunes: PrunePlan[];
   statuses: Map<string, WorkspaceStatus>;
   /** Declarations with spec.suspend: true, left alone (not observed, planned, applied or pruned). */
@@ -130,6 +146,8 @@ export interface ApplyReport extends PlanReport {
 
 interface Prepared {
   report: PlanReport;
+  /** The sets' expansion: which children are whose, and each set's members, for the state. */
+  expanded: ExpandedSets | undefined;
   state: StateFile | undefined;
   /** The state narrows what a declaration of this run said no longer to delete: written before any Coder write. */
   writeAhead: boolean;
@@ -137,16 +155,19 @@ interface Prepared {
 }
 
 async function prepare(
-  opts: RunOptions,
+  given: RunOptions,
   engine: WorkspaceEngine,
   makeLifecycle: (state: StateFile | undefined) => LifecycleRun,
   mode: 'plan' | 'apply',
 ): Promise<Prepared> {
-  const source = runSource(opts);
-  const statePath = opts.statePath;
-  const read = statePath ? await readState(statePath, opts.coderUrl) : undefined;
-  const claimed = read && statePath ? claimState(read, statePath, source, opts.stateSourceTakeover ?? []) : undefined;
-  if (opts.prune && opts.declarations.length === 0) throw nothingDeclared(opts);
+  const source = runSource(given);
+  const statePath = given.statePath;
+  const read = statePath ? await readState(statePath, given.coderUrl) : undefined;
+  const claimed = read && statePath ? claimState(read, statePath, source, given.stateSourceTakeover ?? []) : undefined;
+  if (given.prune && given.declarations.length === 0 && (given.sets ?? []).length === 0) throw nothingDeclared(given);
+  const expanded = await expandRunSets(given, claimed);
+  const opts = expanded ? { ...given, declarations: [...given.declarations, ...expanded.children, ...expanded.kept] } : given;
+  const removals = expanded?.removals ?? new Set<string>();
   const lifecycle = makeLifecycle(claimed);
   const { active, suspended } = splitSuspended(opts.declarations);
   const scope = source.scope;
@@ -187,9 +208,11 @@ async function prepare(
     if (named && !liveIds.has(named.id)) liveIds.set(named.id, d.key);
   }
   const prunes: PrunePlan[] = [];
-  if (opts.prune && state) {
+  // A createDelete set removes its leaving members' children whether or not --prune is given: the set said so.
+  if ((opts.prune || removals.size > 0) && state) {
     for (const entry of Object.values(state.entries)) {
       if (!inScope(entry)) continue;
+      if (!opts.prune && !removals.has(entry.key)) continue;
       const keptFor = moved.get(entry.key) ?? liveIds.get(entry.id);
       const observed = keptFor === undefined ? snapshot.get(entry.id) : undefined;
       // The policy prune acts on: Delete only on positive evidence (deletable()); renderers read it from the entry.
@@ -216,19 +239,24 @@ async function prepare(
   const now = (opts.now ?? (() => new Date()))();
   const previous = previousOf(opts, state);
   const statuses = new Map(plans.map((p) => [p.key, engine.status(p, undefined, { previous: previous(p.key), now })]));
-  for (const s of suspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
+  // A set's kept children are the set's business (its summary says so), not spec.suspend's: no line, no status each.
+  const keptBySet = new Set(expanded?.kept.map((k) => k.key));
+  const shownSuspended = keptBySet.size > 0 ? suspended.filter((s) => !keptBySet.has(s.key)) : suspended;
+  for (const s of shownSuspended) statuses.set(s.key, suspendedStatus(opts.previous?.[s.key], now));
   const deletes = prunes.filter((p) => p.plan.actions.some((a) => a.kind === 'delete')).length;
   const managed = Object.values(state?.entries ?? {}).filter(inRun).length;
   const refusal = pruneRefusal(opts.maxPrune ?? DEFAULT_PRUNE_LIMIT, deletes, managed);
   const spec = opts.rollout?.window;
   const window = spec ? { spec, state: windowState(spec, now) } : undefined;
   return {
+    expanded,
     report: {
       plans,
+      ...(expanded ? { sets: expanded.summaries } : {}),
       prunes,
       statuses,
       adoptions,
-      suspended,
+      suspended: shownSuspended,
       versions,
       ...(window ? { window } : {}),
       ...(refusal ? { pruneRefusal: refusal } : {}),
@@ -237,6 +265,24 @@ async function prepare(
     writeAhead: state !== claimed,
     lifecycle,
   };
+}
+
+/** The run's WorkspaceSets expanded against Coder; a held set stops the run here, before any write. */
+async function expandRunSets(opts: RunOptions, state: StateFile | undefined): Promise<ExpandedSets | undefined> {
+  const sets = opts.sets ?? [];
+  if (sets.length === 0) return undefined;
+  if (!opts.members) throw new Error('WorkspaceSets need a member reader (RunOptions.members)');
+  const expanded = await expandSets({
+    sets,
+    workspaces: opts.declarations,
+    state,
+    reader: opts.members,
+    bounds: { maxMembers: opts.maxMembers ?? 100_000 },
+    acknowledged: opts.acknowledgeRemovals ?? [],
+    defaultDeletionPolicy: opts.defaultDeletionPolicy,
+  });
+  if (expanded.errors.length > 0) throw new SetHeldError(expanded.errors, expanded.summaries);
+  return expanded;
 }
 
 /**
@@ -393,13 +439,16 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const now = opts.now ?? (() => new Date());
   // The state as recorded so far in this run: owed starts are written before their stop builds.
   let recorded: StateFile | undefined;
+  let expanded: ExpandedSets | undefined;
   let writing = Promise.resolve();
   const hooks: LifecycleHooks = {
     beforeBuilds: (plans, memory) => {
       if (!recorded || !opts.statePath) return Promise.resolve();
       recorded = Object.keys(memory).length > 0 ? { ...recorded, rollout: memory } : recorded;
       const entries = plans.flatMap((p) =>
-        p.observed ? [{ ...entryFor(p, { key: p.key, outcomes: [], observed: p.observed }, recorded!, now(), opts), ...rolloutOf(p) }] : [],
+        p.observed
+          ? [{ ...entryFor(p, { key: p.key, outcomes: [], observed: p.observed }, recorded!, now(), opts, expanded), ...rolloutOf(p) }]
+          : [],
       );
       recorded = recordApplied(recorded, entries);
       const snapshot = recorded;
@@ -408,7 +457,9 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
       return writing;
     },
   };
-  const { report, state, writeAhead, lifecycle } = await prepare(opts, engine, (s) => lifecycleFor(opts, engine, s, hooks), 'apply');
+  const prepared = await prepare(opts, engine, (s) => lifecycleFor(opts, engine, s, hooks), 'apply');
+  const { report, state, writeAhead, lifecycle } = prepared;
+  expanded = prepared.expanded;
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
   await opts.onPlanned?.(report);
   if (writeAhead && state && opts.statePath) await writeState(opts.statePath, state);
@@ -437,17 +488,18 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
       const rollout = report.statuses.get(plan.key)?.rollout;
       // The memory the next run needs: anything but a settled UpToDate.
       const memory = rollout && rollout.state !== 'UpToDate' ? { rollout } : {};
-      applied.push({ ...entryFor(plan, result, recorded ?? state, now(), opts), ...memory });
+      applied.push({ ...entryFor(plan, result, recorded ?? state, now(), opts, expanded), ...memory });
     }
   }
   // One copy of the state for all entries: recording them one by one would copy it N times.
-  let nextState = recorded && recordApplied(withRolloutMemory(recorded, lifecycle), applied);
+  let nextState = recorded && withSetMembers(recordApplied(withRolloutMemory(recorded, lifecycle), applied), expanded);
 
   // A create of this run can land on a workspace a pruned entry binds (a 409 answered by it): it stays.
   const boundNow = new Map<string, string>();
   for (const r of results) if (r.observed) boundNow.set(r.observed.id, r.key);
   const pruneResults: ApplyReport['pruneResults'] = [];
-  for (const planned of report.prunes) {
+  // Interrupted: a delete is a build too, so none starts; the entries stay and the next run prunes them.
+  for (const planned of lifecycle.stopping ? [] : report.prunes) {
     const heldBy = planned.keptFor ?? boundNow.get(planned.entry.id);
     const prune = heldBy !== undefined ? { ...planned, keptFor: heldBy } : planned;
     const outcome = await runPrune(prune, engine, opts);
@@ -520,6 +572,14 @@ function lifecycleFor(opts: RunOptions, engine: WorkspaceEngine, state: StateFil
   return new LifecycleRun(engine, opts.rollout ?? DEFAULT_ROLLOUT, opts.now, state?.rollout ?? {}, hooks);
 }
 
+/** Each set's members, as this run acted on them: the next run holds an empty expansion after them. */
+function withSetMembers(state: StateFile, expanded: ExpandedSets | undefined): StateFile {
+  if (!expanded) return state;
+  const sets = { ...state.sets };
+  for (const s of expanded.summaries) if (!s.held) sets[s.key] = { members: s.members };
+  return { ...state, sets };
+}
+
 function withRolloutMemory(state: StateFile, lifecycle: LifecycleRun): StateFile {
   const memory = lifecycle.memory();
   const { rollout: _old, ...rest } = state;
@@ -541,7 +601,14 @@ function engineFor(opts: RunOptions): WorkspaceEngine {
   });
 }
 
-function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at: Date, opts: RunOptions): StateEntry {
+function entryFor(
+  plan: WorkspacePlan,
+  result: ApplyResult,
+  state: StateFile,
+  at: Date,
+  opts: RunOptions,
+  expanded: ExpandedSets | undefined,
+): StateEntry {
   const ws = result.observed!;
   const previous = state.entries[plan.key];
   const source = runSource(opts);
@@ -561,6 +628,7 @@ function entryFor(plan: WorkspacePlan, result: ApplyResult, state: StateFile, at
     source: source.record(plan.desired.source.file),
     ...(source.repository ? { repository: source.repository.url, ref: source.repository.ref } : {}),
     lastAppliedAt: at.toISOString(),
+    ...expanded?.childOf.get(plan.key),
   };
 }
 

@@ -47,6 +47,10 @@ export interface StateEntry {
   /** ... and the ref given for it. Both absent for local files; see source-identity.ts. */
   ref?: string;
   lastAppliedAt: string;
+  /** For a WorkspaceSet's child: the set (`namespace/name`) that stamped it ... */
+  set?: string;
+  /** ... and the member (Coder username) it was stamped for. A set removes a child only on this evidence. */
+  member?: string;
   /**
    * The rollout memory (status.rollout) of the workspace: a start owed after
    * an update stop (written before the stop is sent), an update in flight, a
@@ -66,6 +70,8 @@ export interface StateFile {
   entries: Record<string, StateEntry>;
   /** Rollout memory across runs (resume value, canary progress); optional. */
   rollout?: RolloutMemory;
+  /** Per WorkspaceSet (`namespace/name`): the members of its last expansion acted on (an empty one after is held). */
+  sets?: Record<string, { members: number }>;
 }
 
 export class StateError extends Error {
@@ -137,11 +143,15 @@ function serialize(state: StateFile): string {
       source: e.source,
       ...(e.repository !== undefined ? { repository: e.repository, ref: e.ref } : {}),
       lastAppliedAt: e.lastAppliedAt,
+      ...(e.set !== undefined ? { set: e.set, member: e.member } : {}),
       ...(e.rollout ? { rollout: e.rollout } : {}),
     };
   }
   const rollout = state.rollout && Object.keys(state.rollout).length > 0 ? { rollout: state.rollout } : {};
-  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, ...rollout, entries }, null, 2)}\n`;
+  const sets: Record<string, { members: number }> = {};
+  for (const key of Object.keys(state.sets ?? {}).sort()) sets[key] = { members: state.sets![key]!.members };
+  const setsField = Object.keys(sets).length > 0 ? { sets } : {};
+  return `${JSON.stringify({ version: state.version, coderUrl: state.coderUrl, ...rollout, ...setsField, entries }, null, 2)}\n`;
 }
 
 /** Scheme, host and path compared; a trailing slash or letter case in the host does not make another deployment. */
@@ -195,6 +205,11 @@ function checkShape(path: string, data: unknown): StateFile {
       if (e[field] !== undefined && (typeof e[field] !== 'string' || e[field] === ''))
         throw bad(`${at}.${field} must be a non-empty string`);
     }
+    if ((e['set'] === undefined) !== (e['member'] === undefined)) throw bad(`${at}: set and member go together`);
+    for (const field of ['set', 'member'] as const) {
+      if (e[field] !== undefined && (typeof e[field] !== 'string' || e[field] === ''))
+        throw bad(`${at}.${field} must be a non-empty string`);
+    }
     const rollout = e['rollout'];
     if (rollout !== undefined && !(isRecord(rollout) && isRolloutState(rollout['state']) && typeof rollout['message'] === 'string'))
       throw bad(`${at}.rollout must be a rollout status with a known state and a message`);
@@ -202,7 +217,22 @@ function checkShape(path: string, data: unknown): StateFile {
   }
   const memory = data['rollout'];
   if (memory !== undefined && !isRecord(memory)) throw bad('rollout must be an object');
-  return { version: STATE_VERSION, coderUrl: data['coderUrl'], entries, ...(memory ? { rollout: memory as RolloutMemory } : {}) };
+  const sets = data['sets'];
+  if (sets !== undefined) {
+    if (!isRecord(sets)) throw bad('sets must be an object');
+    for (const [key, value] of Object.entries(sets)) {
+      const members = isRecord(value) ? value['members'] : undefined;
+      if (typeof members !== 'number' || !Number.isInteger(members) || members < 0)
+        throw bad(`sets[${JSON.stringify(key)}].members must be a non-negative integer`);
+    }
+  }
+  return {
+    version: STATE_VERSION,
+    coderUrl: data['coderUrl'],
+    entries,
+    ...(memory ? { rollout: memory as RolloutMemory } : {}),
+    ...(sets ? { sets: sets as StateFile['sets'] } : {}),
+  };
 }
 
 function isRolloutState(value: unknown): boolean {

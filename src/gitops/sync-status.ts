@@ -13,6 +13,8 @@ export type SyncReason =
   | 'PathNotFound'
   | 'InvalidDeclarations'
   | 'HistoryRewritten'
+  /** A WorkspaceSet held its pass (a failed generator, a suspicious empty result, too many removals): nothing applied. */
+  | 'SetHeld'
   | 'CoderUnavailable'
   | 'ApplyFailed';
 

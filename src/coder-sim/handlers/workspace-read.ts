@@ -76,7 +76,7 @@ function matchesFilter(ctx: HandlerContext, ws: SimWorkspace, f: WorkspaceFilter
 }
 
 /** limit and offset (coderd/pagination.go): 0 means no limit; no server maximum. */
-function pagination(query: URLSearchParams): { limit: number; offset: number } | SimResponse {
+export function pagination(query: URLSearchParams): { limit: number; offset: number } | SimResponse {
   const errors: ValidationError[] = [];
   const read = (name: string): number => {
     const raw = query.get(name);

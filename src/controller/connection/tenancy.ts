@@ -21,7 +21,7 @@ export interface TenancyInput {
 }
 
 /** Does the rule's namespaceSelector admit the namespace? No selector (or an empty one) admits every namespace. */
-function ruleSelects(rule: OwnerRule, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function ruleSelects(rule: OwnerRule, namespace: string, labels: Readonly<Record<string, string>> | undefined): boolean {
   const sel = rule.namespaceSelector;
   if (!sel) return true;
   if (sel.matchNames && sel.matchNames.length > 0 && !sel.matchNames.includes(namespace)) return false;
@@ -32,7 +32,7 @@ function ruleSelects(rule: OwnerRule, namespace: string, labels: Readonly<Record
   return true;
 }
 
-function ruleAllowsOwner(rule: OwnerRule, owner: string): boolean {
+export function ruleAllowsOwner(rule: OwnerRule, owner: string): boolean {
   return rule.owners.some((o) => o === '*' || o.toLowerCase() === owner.toLowerCase());
 }
 

@@ -28,11 +28,12 @@ function* nodes(schema: Node, path = ''): Generator<[string, Node]> {
 }
 
 describe('checked-in CRDs', () => {
-  it('are the three files', () => {
+  it('are the four files', () => {
     expect(files.map((f) => f.file)).toEqual([
       'coderops.dev_workspaces.yaml',
       'coderops.dev_coderconnections.yaml',
       'coderops.dev_clustercoderconnections.yaml',
+      'coderops.dev_workspacesets.yaml',
     ]);
   });
 
@@ -107,9 +108,33 @@ describe('CRD structure', () => {
   it('connections: CoderConnection namespaced (ccon), ClusterCoderConnection cluster-scoped', () => {
     expect(files[1]!.crd['spec']).toMatchObject({ scope: 'Namespaced', names: { kind: 'CoderConnection', shortNames: ['ccon'] } });
     expect(files[2]!.crd['spec']).toMatchObject({ scope: 'Cluster', names: { kind: 'ClusterCoderConnection' } });
-    for (const f of files.slice(1)) {
+    for (const f of files.slice(1, 3)) {
       expect((version(f.crd as Node)['additionalPrinterColumns'] as Node[]).map((c) => c['name'])).toEqual(['URL', 'Ready', 'Age']);
     }
+  });
+
+  it('WorkspaceSet: namespaced (cwset), one generator kind per entry, defaults, no transition rule in its template', () => {
+    const crd = files[3]!.crd as Node;
+    expect(crd['spec']).toMatchObject({ scope: 'Namespaced', names: { kind: 'WorkspaceSet', shortNames: ['cwset'] } });
+    expect((version(crd)['additionalPrinterColumns'] as Node[]).map((c) => c['name'])).toEqual([
+      'Members',
+      'Children',
+      'Ready Children',
+      'Policy',
+      'Ready',
+      'Age',
+    ]);
+    const spec = (openAPI(crd)['properties'] as Record<string, Node>)['spec']!;
+    const props = spec['properties'] as Record<string, Node>;
+    expect(props['syncPolicy']).toMatchObject({ default: 'createUpdate', enum: ['createOnly', 'createUpdate', 'createDelete'] });
+    expect(props['maxRemovals']).toMatchObject({ default: 10, minimum: 0 });
+    expect(props['generators']!['items'] as Node).toMatchObject({ minProperties: 1, maxProperties: 1 });
+    // The template may change what a Workspace may not (owner, template): its children say whether they can follow.
+    const template = [...nodes(spec)].filter(([p]) => p.startsWith('.template'));
+    const transition = template.flatMap(([, n]) => ((n['x-kubernetes-validations'] as Node[] | undefined) ?? []).map((r) => r['rule']));
+    expect(transition.length).toBeGreaterThan(0);
+    expect(transition.filter((r) => String(r).includes('oldSelf'))).toEqual([]);
+    expect(((props['template']!['properties'] as Record<string, Node>)['spec']!['properties'] as Node)['owner']).toBeUndefined();
   });
 
   it('Workspace spec carries its CEL rules, defaults, patterns and enums', () => {

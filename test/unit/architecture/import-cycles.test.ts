@@ -79,9 +79,11 @@ const MAY_IMPORT: Record<string, string[]> = {
   kube: ['observability'],
   coder: ['api', 'observability'],
   engine: ['api', 'coder', 'observability'],
-  gitops: ['api', 'coder', 'engine', 'observability'],
-  controller: ['api', 'coder', 'engine', 'kube', 'observability'],
-  cli: ['api', 'coder', 'engine', 'gitops', 'controller', 'kube', 'observability'],
+  // WorkspaceSet generators and membership, shared by both doors like the engine.
+  fleet: ['api', 'coder', 'engine', 'observability'],
+  gitops: ['api', 'coder', 'engine', 'fleet', 'observability'],
+  controller: ['api', 'coder', 'engine', 'fleet', 'kube', 'observability'],
+  cli: ['api', 'coder', 'engine', 'fleet', 'gitops', 'controller', 'kube', 'observability'],
   'coder-sim': ['api', 'coder', 'observability'],
 };
 

@@ -135,7 +135,7 @@ const cases: Case[] = [
         line: 12,
         column: 1,
         message:
-          'unsupported kind "Deployment" (apiVersion "apps/v1"); supported are Workspace, CoderConnection and ' +
+          'unsupported kind "Deployment" (apiVersion "apps/v1"); supported are Workspace, WorkspaceSet, CoderConnection and ' +
           'ClusterCoderConnection (apiVersion coderops.dev/v1alpha1), and List (apiVersion v1)',
       },
     ],
