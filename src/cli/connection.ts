@@ -9,7 +9,7 @@ import { isTokenRefused } from '../coder/errors.ts';
 import { acceptToken } from '../coder/session-token.ts';
 import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
 import type { User } from '../coder/types.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../gitops/usage-error.ts';
 import { URL_USERINFO_PATTERN } from '../api/schema.ts';
 import { registerSecret } from '../observability/logger.ts';
 

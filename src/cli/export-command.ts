@@ -14,7 +14,7 @@ import { LIMITS, size } from '../gitops/limits.ts';
 import { createLogger, scrub } from '../observability/logger.ts';
 import { durationMs, positiveInt } from './arg-parsers.ts';
 import { type ConnectionFlags, connect } from './connection.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../gitops/usage-error.ts';
 
 interface ExportFlags extends ConnectionFlags {
   query: string;

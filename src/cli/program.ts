@@ -6,7 +6,7 @@ import { cliLogger, type LogFormatFlag } from './cli-logger.ts';
 import { runApply, runPlan, type RunOptions } from '../gitops/run.ts';
 import { applyErrors } from '../gitops/apply-errors.ts';
 import { connect, type ConnectionFlags } from './connection.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../gitops/usage-error.ts';
 import { gitSources } from '../gitops/git-source.ts';
 import { readSyncStatus } from '../gitops/sync-status.ts';
 import { scrub } from '../observability/logger.ts';

@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { type CanaryStep, windowError } from '../engine/index.ts';
 import { durationMs, positiveInt } from './arg-parsers.ts';
 import { DEFAULT_ROLLOUT, type RolloutOptions } from '../gitops/lifecycle-run.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../gitops/usage-error.ts';
 
 export interface RolloutFlags {
   maxUnavailable: number;

@@ -8,29 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.ts';
 import { useSlimClientNode } from '../kube/slim-client-node.ts';
 import { durationMs, positiveInt } from './arg-parsers.ts';
-
-export interface RunFlags {
-  kubeconfig?: string;
-  namespaces: string[];
-  leaderElect?: boolean;
-  leaderElectionNamespace?: string;
-  /** Unset: derived from the selector (src/controller/shard.ts, leaseNameFor). */
-  leaderElectionId?: string;
-  /** Sharding (src/controller/shard.ts); also $WATCH_LABEL_SELECTOR. */
-  watchLabelSelector?: string;
-  leaseDuration: number;
-  renewDeadline: number;
-  retryPeriod: number;
-  concurrency: number;
-  resync: number;
-  deletionPolicy: 'Delete' | 'Orphan';
-  metricsBindAddress: string;
-  healthProbeBindAddress: string;
-  logLevel: string;
-  coderTimeout?: number;
-  maxListItems: number;
-  listDeadline: number;
-}
+import type { RunFlags } from './run-flags.ts';
 
 /** Refused at start-up, not by the apiserver on every list. */
 function labelSelectorArg(value: string): string {

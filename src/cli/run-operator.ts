@@ -7,7 +7,7 @@ import { SharedConnectionsKubeConfig } from '../kube/http-agent-pool.ts';
 import { startHttpServer, type RunningHttpServer } from '../observability/http-server.ts';
 import { createLogger } from '../observability/logger.ts';
 import { OperatorMetrics } from '../observability/metrics.ts';
-import type { RunFlags } from './run-command.ts';
+import type { RunFlags } from './run-flags.ts';
 
 export async function runCommand(flags: RunFlags): Promise<number> {
   const logger = createLogger({ level: flags.logLevel, destination: process.stderr });

@@ -5,7 +5,7 @@
 // is refused, and repeated failures back off.
 import type { TickResult } from '../gitops/sync.ts';
 import { formatDuration } from '../api/duration.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../gitops/usage-error.ts';
 
 export const SYNC_FLOORS = { intervalMs: 10_000, resyncMs: 60_000 } as const;
 

@@ -12,19 +12,15 @@ import { Snapshot, toObserved } from './observe.ts';
 import { CreateResolver } from './resolve.ts';
 import { Preflight, type PreflightProblem, type PreflightSubject } from './preflight.ts';
 import { sharingUnavailable } from './settings/sharing.ts';
-import type { ActionOutcome, ObservedSharing, ObservedWorkspace, WorkspacePlan } from './types.ts';
+import type { ActionOutcome, ObservedSharing, ObservedWorkspace, WorkspaceOwner, WorkspacePlan } from './types.ts';
+
+export type { WorkspaceOwner } from './types.ts';
 
 /** Hands out clients acting as a workspace owner (src/coder/owner-tokens.ts). */
 export interface OwnerApis {
   forOwner(owner: string): Promise<CoderApi>;
   /** The scopes its minted tokens carry (status says which); undefined before the first mint. */
   readonly scopesInUse?: string | undefined;
-}
-
-/** Who a workspace belongs to, by id and by name (favorites are read as that user). */
-export interface WorkspaceOwner {
-  id: string;
-  username: string;
 }
 
 /** A template version as the plan shows it: its id and its name. */

@@ -89,7 +89,7 @@ export class LifecycleReader {
 }
 
 /** Read the values only when they may differ from the spec (see the header). */
-export function needsParameterRead(desired: DesiredWorkspace, observed: ObservedWorkspace, previous: WorkspaceStatus | undefined): boolean {
+function needsParameterRead(desired: DesiredWorkspace, observed: ObservedWorkspace, previous: WorkspaceStatus | undefined): boolean {
   if (!desired.parametersManaged || BUSY.has(observed.latestBuild.status) || observed.latestBuild.transition === 'delete') return false;
   const checked = previous?.parametersChecked;
   return !(checked && checked.build === observed.latestBuild.id && checked.spec === parametersDigest(desired.parameters));

@@ -41,7 +41,7 @@ export interface StepProgress {
 }
 
 export const DEFAULT_MAX_FAILURES = 1;
-export const RESUME_HINT =
+const RESUME_HINT =
   'promote or pin another version, or resume this one (annotate the connection with coderops.dev/resume-rollout=<new value>; CLI: --resume-rollout)';
 
 export function memberOf(plan: WorkspacePlan): FleetMember {

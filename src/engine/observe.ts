@@ -4,8 +4,7 @@
 import { isUuid } from '../api/patterns.ts';
 import type { CoderApi } from '../coder/api.ts';
 import type { Workspace, WorkspaceBuild } from '../coder/types.ts';
-import type { WorkspaceOwner } from './external.ts';
-import type { DesiredWorkspace, ObservedWorkspace } from './types.ts';
+import type { DesiredWorkspace, ObservedWorkspace, WorkspaceOwner } from './types.ts';
 
 /**
  * `favoriteKnown` is true only when the object was read with the owner's own
@@ -66,12 +65,6 @@ export function buildOf(b: WorkspaceBuild): ObservedWorkspace['latestBuild'] {
 /** `owner: me` (Coder takes it in any case) is the user of the token the request is sent with. */
 export function isMe(owner: string): boolean {
   return owner.toLowerCase() === 'me';
-}
-
-/** The token's own user (GET /api/v2/users/me): asked once per run, and only when a declaration says `me`. */
-export async function resolveMe(api: Pick<CoderApi, 'getUser'>): Promise<WorkspaceOwner> {
-  const user = await api.getUser('me');
-  return { id: user.id, username: user.username };
 }
 
 /**

@@ -178,7 +178,7 @@ export class Preflight {
 }
 
 /** Declared values against the version's rich parameters. */
-export function parameterProblems(
+function parameterProblems(
   d: DesiredWorkspace,
   versionLabel: string,
   defined: TemplateVersionParameter[],

@@ -41,7 +41,7 @@ export interface RolloutLimits {
   fleet: FleetPolicy;
 }
 
-export const NO_ROLLOUT_LIMITS: RolloutLimits = {
+const NO_ROLLOUT_LIMITS: RolloutLimits = {
   maxUnavailable: 0,
   onlyWhenStopped: false,
   rollback: true,

@@ -247,3 +247,9 @@ export type ActionOutcome =
   | { action: Action; ok: true }
   | { action: Action; ok: false; error: unknown; skipped?: false }
   | { action: Action; ok: false; skipped: true; because: ActionKind };
+
+/** Who a workspace belongs to, by id and by name (favorites are read as that user). */
+export interface WorkspaceOwner {
+  id: string;
+  username: string;
+}

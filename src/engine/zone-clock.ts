@@ -37,7 +37,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** The zone's UTC offset at `instant`, in ms (whole seconds: ICU's rules are in seconds). */
-export function offsetAt(timeZone: string, instant: number): number {
+function offsetAt(timeZone: string, instant: number): number {
   const at = Math.floor(instant / SECOND) * SECOND;
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(at))) parts[p.type] = p.value;

@@ -44,7 +44,7 @@ export function applyErrors(report: ApplyReport): SyncError[] {
  * failed, also on the runs after it until the spec or the wanted version
  * changes or the rollout is resumed.
  */
-export function updateFailure(report: Pick<ApplyReport, 'statuses'>, key: string): string | undefined {
+function updateFailure(report: Pick<ApplyReport, 'statuses'>, key: string): string | undefined {
   const rollout = report.statuses.get(key)?.rollout;
   if (!rollout) return undefined;
   if (rollout.state === 'Halted') return `Halted: ${rollout.message}`;

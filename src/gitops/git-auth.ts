@@ -60,7 +60,7 @@ export async function gitEnvironment(repo: string, flags: GitCredentialFlags, ba
  * http(s) any user info is refused (a token is often given as the user
  * name); an ssh user name (`git@host`) is no secret and is kept.
  */
-export function refuseCredentialsInUrl(repo: string): void {
+function refuseCredentialsInUrl(repo: string): void {
   let url: URL;
   try {
     url = new URL(repo);

@@ -38,7 +38,7 @@ export interface GitResult {
 }
 
 /** Strips `user:password@` from URLs in a text, on top of scrubbing registered secrets. */
-export function scrubGitText(text: string): string {
+function scrubGitText(text: string): string {
   return scrub(text).replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
 }
 

@@ -291,7 +291,7 @@ async function expandRunSets(opts: RunOptions, state: StateFile | undefined): Pr
  * managementPolicies [Observe]). An entry of state version 1 has no record
  * of the second, so it is only forgotten.
  */
-export function deletable(entry: StateEntry): boolean {
+function deletable(entry: StateEntry): boolean {
   return entry.deletionPolicy === 'Delete' && entry.management === 'Full';
 }
 

@@ -62,7 +62,7 @@ export interface StateEntry {
 export type Management = 'Full' | 'Observe';
 
 /** The version this tool writes; it reads this one and every earlier one. */
-export const STATE_VERSION = 2;
+const STATE_VERSION = 2;
 
 export interface StateFile {
   version: typeof STATE_VERSION;

@@ -4,7 +4,7 @@
 // itself and leaves the last applied revision in force; the next tick tries
 // again, so the loop recovers on its own once the repository is fixed.
 import type { Logger } from 'pino';
-import { UsageError } from '../cli/usage-error.ts';
+import { UsageError } from './usage-error.ts';
 import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
 import { FIELD_OF } from '../engine/index.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';

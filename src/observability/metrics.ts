@@ -1,10 +1,18 @@
-// Prometheus metrics shared by both front doors: `sync` uses them now, the
-// in-cluster operator registers the same names later, so dashboards work for
-// either. Each instance has a registry of its own (no prom-client globals),
-// so tests and embedders can create as many as they like.
+// Prometheus metrics shared by both front doors: `sync` and the in-cluster
+// operator register the same names, so dashboards work for either. Each
+// instance has a registry of its own (no prom-client globals), so tests and
+// embedders can create as many as they like.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ROLLOUT_STATES, type RolloutState, type WorkspaceStatus } from '../api/schema.ts';
-import type { CoderRequestEvent } from '../coder/client.ts';
+
+/** One Coder request as the metrics count it (CoderClient's onResponse event has this shape). */
+export interface CoderRequestObservation {
+  method: string;
+  /** The route template (`/api/v2/workspaces/{id}`): no ids in labels. */
+  route: string;
+  status: number;
+  durationMs: number;
+}
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -101,7 +109,7 @@ export class OperatorMetrics {
   }
 
   /** For CoderClient's onResponse: routes are templates, so the label set stays small and holds no ids. */
-  readonly onCoderResponse = (event: CoderRequestEvent): void => {
+  readonly onCoderResponse = (event: CoderRequestObservation): void => {
     this.coderRequests.inc({ method: event.method, route: event.route, code: String(event.status) });
     this.coderRequestDuration.observe({ method: event.method, route: event.route }, event.durationMs / 1000);
   };

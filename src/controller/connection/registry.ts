@@ -10,9 +10,10 @@ import type { Logger } from 'pino';
 import type { CoderApi } from '../../coder/api.ts';
 import { CircuitBreaker } from '../../coder/circuit-breaker.ts';
 import { OwnerTokenBroker } from '../../coder/owner-tokens.ts';
-import { WorkspaceEngine, CoderWorkspaces, type WorkspaceOwner, Snapshot } from '../../engine/index.ts';
+import { CoderWorkspaces, Snapshot, WorkspaceEngine } from '../../engine/index.ts';
 import { acceptToken, tokenFormProblem } from '../../coder/session-token.ts';
 import { checkCoder } from './coder-check.ts';
+import type { ConnectionState } from './state.ts';
 import type { SecretRead } from '../kube-writer.ts';
 import { notLabelledMessage, optedIn, urlBinding } from './token-secret.ts';
 
@@ -32,37 +33,6 @@ export interface ConnectionRef {
   secretNamespace: string;
   spec: ConnectionSpecLike;
 }
-
-export type ConnectionState =
-  /** warning: the Secret does not name its allowed URLs (a CoderConnection may still use it: token-secret.ts). */
-  | {
-      ready: true;
-      version: string;
-      /** The token's own user (GET /users/me): what `owner: me` means on this connection. */
-      me?: WorkspaceOwner;
-      renamesAllowed?: boolean;
-      warning?: string;
-    }
-  | { ready: false; reason: NotReadyReason; message: string };
-
-/**
- * SecretNotFound: the Secret or key cannot be read. SecretNotLabelled: the
- * Secret lacks the opt-in label (token-secret.ts) and was not used.
- * URLNotAllowed: the Secret's coderops.dev/allowed-urls does not name the
- * connection's URL (or, for a ClusterCoderConnection, names none): no request sent.
- * InvalidToken: the key holds something no session token looks like (a second
- * line, white space, a control character): never sent, never quoted.
- * Unauthorized: Coder refused the token. Unreachable: no usable answer.
- * NotCoder: the server answered, but not like Coder.
- */
-export type NotReadyReason =
-  | 'SecretNotFound'
-  | 'SecretNotLabelled'
-  | 'URLNotAllowed'
-  | 'InvalidToken'
-  | 'Unauthorized'
-  | 'Unreachable'
-  | 'NotCoder';
 
 /** The Secret was read but lacks the opt-in label: its value is never used. */
 class SecretNotLabelledError extends Error {}

@@ -3,13 +3,13 @@
 // a healthy connection is written once, not on every reconcile.
 import type { ClusterCoderConnection } from '../../api/schema.ts';
 import { setCondition } from '../../engine/index.ts';
-import type { ConnectionState } from './registry.ts';
+import type { ConnectionState } from './state.ts';
 import { statusChanged } from '../status-patch.ts';
 
 type ConnectionStatus = NonNullable<ClusterCoderConnection['status']>;
 
 /** The warning condition of a CoderConnection whose Secret lacks coderops.dev/allowed-urls (token-secret.ts). */
-export const TOKEN_URL_UNBOUND = 'TokenURLUnbound';
+const TOKEN_URL_UNBOUND = 'TokenURLUnbound';
 
 export function connectionStatus(
   previous: ConnectionStatus | undefined,

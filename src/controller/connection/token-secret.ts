@@ -39,7 +39,7 @@ export type UrlBinding =
   | { kind: 'refused'; message: string };
 
 /** The form both sides are compared in: scheme, host (lower case), port, path without trailing slashes. */
-export function comparableUrl(url: string): string | undefined {
+function comparableUrl(url: string): string | undefined {
   try {
     const u = new URL(url.trim());
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;

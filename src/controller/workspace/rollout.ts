@@ -21,7 +21,7 @@ import {
   type WorkspacePlan,
 } from '../../engine/index.ts';
 
-export const DEFAULT_MAX_UNAVAILABLE = 10;
+const DEFAULT_MAX_UNAVAILABLE = 10;
 /** On a CoderConnection: a new value resumes the rollouts halted after failures (failures before it no longer count). */
 export const RESUME_ROLLOUT = 'coderops.dev/resume-rollout';
 
@@ -135,7 +135,7 @@ function holdsSlot(previous: WorkspaceStatus | undefined): boolean {
   return state === 'Failed' && previous?.rollout?.failedFor !== undefined && previous.latestBuild?.status === 'failed';
 }
 
-export function bucketOf(state: RolloutState): 'upToDate' | 'updating' | 'waiting' | 'blocked' | 'failed' {
+function bucketOf(state: RolloutState): 'upToDate' | 'updating' | 'waiting' | 'blocked' | 'failed' {
   switch (state) {
     case 'UpToDate':
       return 'upToDate';

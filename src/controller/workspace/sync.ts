@@ -71,7 +71,7 @@ function describeTarget(desired: DesiredWorkspace, observed: ObservedWorkspace |
 }
 
 /** The observed workspace, fresh enough to act on. */
-export async function observeOne(
+async function observeOne(
   rt: ConnectionRuntime,
   desired: DesiredWorkspace,
   staleMs: number,

@@ -1,6 +1,6 @@
 // A command line that cannot work as given (a missing flag, an unreadable
-// token file). Its own file so the sync daemon (src/gitops/sync.ts) can tell
-// it apart by type without loading the CLI's connection code.
+// token file). Here rather than in src/cli, which throws it: the sync daemon
+// (./sync.ts) tells it apart by type, and gitops does not import the CLI.
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
