@@ -56,9 +56,7 @@ interface OperatorUnderTest {
 
 const load = async <M>(rel: string): Promise<M> => (await import(pathToFileURL(join(ROOT_UNDER_TEST, rel)).href)) as M;
 const { Operator } = await load<{ Operator: new (o: object) => OperatorUnderTest }>('src/controller/operator.ts');
-const { SharedConnectionsKubeConfig } = await load<{ SharedConnectionsKubeConfig: new () => KubeConfig }>(
-  'src/controller/shared-connections.ts',
-);
+const { SharedConnectionsKubeConfig } = await load<{ SharedConnectionsKubeConfig: new () => KubeConfig }>('src/kube/http-agent-pool.ts');
 const { OperatorMetrics } = await load<{ OperatorMetrics: new () => object }>('src/observability/metrics.ts');
 // Commands that read no stdin go through execFile: lib.ts's run() writes stdin, which fails (EPIPE) when the command exits first.
 const exec = promisify(execFile);

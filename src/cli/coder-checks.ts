@@ -1,8 +1,7 @@
 // `plan` and `apply` check the declarations against Coder before anything is
 // written (src/engine/preflight.ts): an unknown owner, template, version or
 // parameter is an error on its document, reported like an invalid field.
-import { CoderWorkspaces, type OwnerApis } from '../engine/external.ts';
-import type { PreflightProblem, PreflightSubject } from '../engine/preflight.ts';
+import { CoderWorkspaces, type OwnerApis, type PreflightProblem, type PreflightSubject } from '../engine/index.ts';
 import type { CoderApi } from '../coder/api.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 import type { PlanReport } from '../gitops/run.ts';

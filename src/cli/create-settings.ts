@@ -3,7 +3,7 @@
 // owner and template). Settings applied after the create (favorite, a stop
 // for running: false) are their own plan lines.
 import { formatDuration } from '../api/duration.ts';
-import type { CreatePlan } from '../engine/types.ts';
+import type { CreatePlan } from '../engine/index.ts';
 
 export function createSettings(c: CreatePlan): string {
   const parts = [`owner ${c.owner}`];

@@ -6,8 +6,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DNS_LABEL_PATTERN } from '../api/schema.ts';
 import { CoderApiError } from '../coder/errors.ts';
-import { WorkspaceEngine } from '../engine/engine.ts';
-import { CoderWorkspaces } from '../engine/external.ts';
+import { WorkspaceEngine, CoderWorkspaces } from '../engine/index.ts';
 import { OMITTABLE_FIELDS, type OmittableField, type VersionPolicy } from '../gitops/export-document.ts';
 import { selectForExport } from '../gitops/export.ts';
 import { existingFiles, OwnerFiles, renderDocument, renderHeader, writeChunk } from '../gitops/export-writer.ts';

@@ -3,7 +3,7 @@
 // file:line, and the workspaces in sync folded away so a big repository's
 // comment stays readable.
 import { rolloutSummary, updateWhat } from './rollout-render.ts';
-import { pendingOf } from '../engine/pending-reason.ts';
+import { pendingOf } from '../engine/index.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 import type { PlanReport } from '../gitops/run.ts';
 import { countPlan, countsLine, describeAction, hasChanges, windowLine } from './render.ts';

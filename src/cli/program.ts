@@ -31,11 +31,10 @@ import { connectionRefWarnings } from '../gitops/operator-fields.ts';
 import { applyJson, errorsJson, hasChanges, planJson, renderApplySummary, renderErrors, renderOutcome, renderPlanText } from './render.ts';
 import { renderStatusTable } from './status-table.ts';
 import { rolloutFromFlags, withRolloutOptions, type RolloutFlags } from './rollout-flags.ts';
-import { VersionNames } from '../engine/version-names.ts';
+import { CoderWorkspaces, VersionNames, withRunCache } from '../engine/index.ts';
 import { ApplyProgress } from './progress.ts';
 import { colourLines, painter } from './colour.ts';
 import { CoderCheckFailed, checkPlanned } from './coder-checks.ts';
-import { withRunCache } from '../engine/run-reads.ts';
 import { CoderMemberReader } from '../fleet/coder-member-reader.ts';
 import type { DeclarationError } from '../gitops/load.ts';
 
@@ -171,7 +170,7 @@ async function applyCommand(flags: CommonFlags): Promise<number> {
   const colours = painter('stdout');
   const progress = new ApplyProgress({ out: process.stdout, err: process.stderr, colours: painter('stderr') });
   // The names the plan resolves (`v1 → v2`) serve apply's lines as they print.
-  const versions = new VersionNames(ready.opts.api);
+  const versions = new VersionNames(new CoderWorkspaces(ready.opts.api, ready.opts.owners));
   ready.opts.versionNames = versions;
   ready.opts.onPlanned = async (report) => {
     // The same checks as plan's, on the same plan, before the first write.

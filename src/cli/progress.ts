@@ -6,7 +6,7 @@
 // escape codes in the log.
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
-import type { ActionOutcome, WorkspacePlan } from '../engine/types.ts';
+import type { ActionOutcome, WorkspacePlan } from '../engine/index.ts';
 import type { PlanReport } from '../gitops/run.ts';
 
 export interface ProgressStreams {

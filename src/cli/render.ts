@@ -1,10 +1,15 @@
 // Human-readable and JSON renderings of plans and apply results.
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
 import { formatDuration } from '../api/duration.ts';
-import { describeFailure } from '../engine/failure.ts';
-import { pendingOf } from '../engine/pending-reason.ts';
-import type { Action, ActionOutcome, WorkspacePlan } from '../engine/types.ts';
-import type { VersionChange, VersionNames } from '../engine/version-names.ts';
+import {
+  describeFailure,
+  pendingOf,
+  type Action,
+  type ActionOutcome,
+  type WorkspacePlan,
+  type VersionChange,
+  type VersionNames,
+} from '../engine/index.ts';
 import type { ApplyReport, PlanReport } from '../gitops/run.ts';
 import { formatDeclarationError, type DeclarationError } from '../gitops/load.ts';
 import { createSettings } from './create-settings.ts';

@@ -4,9 +4,8 @@
 // and canary steps. The operator reads the same from the connection's
 // spec.rollout.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { CanaryStep } from '../engine/lifecycle-fleet.ts';
+import { type CanaryStep, windowError } from '../engine/index.ts';
 import { durationMs, positiveInt } from './arg-parsers.ts';
-import { windowError } from '../engine/rollout-window.ts';
 import { DEFAULT_ROLLOUT, type RolloutOptions } from '../gitops/lifecycle-run.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -3,9 +3,15 @@
 // versions it moves between), blocked or failed, one note per wish Coder's
 // own schedule will undo, and a summary by state (text, markdown and the
 // JSON counts share it).
-import { PENDING_SUMMARY, pendingOf, pendingReasonOf, type PendingReason } from '../engine/pending-reason.ts';
-import type { WorkspacePlan } from '../engine/types.ts';
-import { versionChangeOf, type VersionNames } from '../engine/version-names.ts';
+import {
+  PENDING_SUMMARY,
+  pendingOf,
+  pendingReasonOf,
+  type PendingReason,
+  type WorkspacePlan,
+  versionChangeOf,
+  type VersionNames,
+} from '../engine/index.ts';
 
 export interface RolloutCounts {
   upToDate: number;

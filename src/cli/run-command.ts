@@ -5,7 +5,7 @@
 // (about 130 MB and 0.6 s of CPU, measured by the benchmark), and `run` loads
 // only the part of it the operator uses (../kube/slim-client-node.ts).
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { LabelSelectorError, parseLabelSelector } from '../controller/label-selector.ts';
+import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.ts';
 import { useSlimClientNode } from '../kube/slim-client-node.ts';
 import { durationMs, positiveInt } from './arg-parsers.ts';
 

@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { Operator } from '../controller/operator.ts';
 import { leaseNameFor, Shard } from '../controller/shard.ts';
-import { SharedConnectionsKubeConfig } from '../controller/shared-connections.ts';
+import { SharedConnectionsKubeConfig } from '../kube/http-agent-pool.ts';
 import { startHttpServer, type RunningHttpServer } from '../observability/http-server.ts';
 import { createLogger } from '../observability/logger.ts';
 import { OperatorMetrics } from '../observability/metrics.ts';

@@ -6,29 +6,29 @@
 // with one list and enqueues only what needs it. Workers and resync run only while
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
-import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
-import { RESUME_ROLLOUT } from './rollout.ts';
+import { RECONCILE_REQUESTED_AT } from './workspace/reconcile-request.ts';
+import { RESUME_ROLLOUT } from './workspace/rollout.ts';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, DeletionPolicy, Workspace } from '../api/schema.ts';
 import { CoderClient } from '../coder/client.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
-import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection-lookup.ts';
-import { ConnectionReconciler } from './connection-reconciler.ts';
-import { ConnectionSlots } from './connection-slots.ts';
-import { ConnectionUsage } from './connection-usage.ts';
-import { ConnectionStatusWriter } from './connection-status-writer.ts';
-import { ConnectionRegistry, type ConnectionRef } from './connections.ts';
-import { WorkspaceBindings } from './bindings.ts';
+import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection/lookup.ts';
+import { ConnectionReconciler } from './connection/reconciler.ts';
+import { ConnectionSlots } from './connection/slots.ts';
+import { ConnectionUsage } from './connection/usage.ts';
+import { ConnectionStatusWriter } from './connection/status-writer.ts';
+import { ConnectionRegistry, type ConnectionRef } from './connection/registry.ts';
+import { WorkspaceBindings } from './workspace/bindings.ts';
 import type { ResourceInformer } from '../kube/informer.ts';
 import { informerFor } from './informer-for.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { defaultIdentity, LeaderElector } from '../kube/leader-election.ts';
 import { kubeLeaseClient } from '../kube/lease-client.ts';
-import { Reconciler } from './reconciler.ts';
+import { Reconciler } from './workspace/reconciler.ts';
 import { CLUSTER_CODER_CONNECTIONS, CODER_CONNECTIONS, NAMESPACES, WORKSPACES } from './resources.ts';
-import { needsReconcile } from './resync.ts';
+import { needsReconcile } from './workspace/resync.ts';
 import { LOW_PRIORITY } from '../kube/priority-fifo.ts';
 import { runWorkers } from '../kube/run-workers.ts';
 import { WorkQueue } from '../kube/work-queue.ts';

@@ -16,7 +16,7 @@
 // DELETED event; departureOf says what that means here: never a deletion.
 // The new shard's watch sees an ADDED one, and adopts it by status.id.
 import { createHash } from 'node:crypto';
-import { matchesLabels, parseLabelSelector, type LabelSelector } from './label-selector.ts';
+import { matchesLabels, parseLabelSelector, type LabelSelector } from '../kube/label-selector.ts';
 
 export const SHARD_LABEL = 'coderops.dev/shard';
 export const DEFAULT_LEASE_NAME = 'coder-workspace-operator';

@@ -4,8 +4,7 @@
 // resync writes nothing), and the JSON merge patch that turns one into the
 // other (fields that disappeared are sent as null).
 import type { WorkspaceStatus } from '../api/schema.ts';
-import { setCondition, type ConditionInput } from '../engine/conditions.ts';
-import { withoutProgressConditions, withProgressConditions } from '../engine/progress-conditions.ts';
+import { setCondition, type ConditionInput, withoutProgressConditions, withProgressConditions } from '../engine/index.ts';
 
 /** Both conditions for an outcome decided before any Coder call. */
 export function gateStatus(

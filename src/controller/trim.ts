@@ -10,11 +10,11 @@
 // it; the watch resumes from it), generation (observedGeneration), deletionTimestamp and
 // finalizers (deletion), labels (Namespace labels for tenancy; Workspace label
 // changes re-enqueue), the coderops.dev/reconcile-requested-at annotation and
-// a connection's coderops.dev/resume-rollout (controller/rollout.ts).
+// a connection's coderops.dev/resume-rollout (controller/workspace/rollout.ts).
 // Everything outside metadata (spec, status) is kept whole.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import { RECONCILE_REQUESTED_AT } from './reconcile-request.ts';
-import { RESUME_ROLLOUT } from './rollout.ts';
+import { RECONCILE_REQUESTED_AT } from './workspace/reconcile-request.ts';
+import { RESUME_ROLLOUT } from './workspace/rollout.ts';
 
 type Kept = Pick<
   V1ObjectMeta,

@@ -146,27 +146,3 @@ async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps)
       throw new Error('create is handled before the other actions');
   }
 }
-
-export interface WaitOptions {
-  timeoutMs: number;
-  pollMs: number;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-}
-
-/**
- * A delete is final only when its build succeeds (docs/coder-api.md: Builds). Polls the
- * build until its job ends; returns the final job status, or 'timeout'.
- */
-export async function waitForBuild(api: CoderApi, buildId: string, opts: WaitOptions): Promise<string> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const now = opts.now ?? Date.now;
-  const deadline = now() + opts.timeoutMs;
-  for (;;) {
-    const build = await api.getBuild(buildId);
-    const status = build.job.status;
-    if (status === 'succeeded' || status === 'failed' || status === 'canceled') return status;
-    if (now() >= deadline) return 'timeout';
-    await sleep(opts.pollMs);
-  }
-}

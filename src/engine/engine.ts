@@ -6,12 +6,14 @@
 // here, a pass with nothing to do says the same in the cluster and in the
 // status file.
 import type { WorkspaceStatus } from '../api/schema.ts';
-import type { CoderApi } from '../coder/api.ts';
+import type { AdoptionGuard } from './adoption-guard.ts';
 import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
 import type { ApplyResult } from './apply.ts';
+import { waitForBuild, type WaitOptions } from './build-wait.ts';
 import { diff } from './diff.ts';
-import type { ExternalWorkspaces, WorkspaceOwner } from './external.ts';
-import type { LifecycleContext } from './lifecycle.ts';
+import type { ExternalWorkspaces, VersionName, WorkspaceOwner } from './external.ts';
+import type { LifecycleContext, RolloutGate } from './lifecycle.ts';
+import { LifecycleReader } from './lifecycle-context.ts';
 import { findObserved, type Snapshot } from './observe.ts';
 import { computeStatus } from './status.ts';
 import type { Action, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
@@ -36,10 +38,14 @@ export class WorkspaceEngine {
   // both doors observe, apply and report alike (docs/architecture.md).
   readonly #external: ExternalWorkspaces;
   readonly #coderUrl: string;
+  /** The lifecycle's reads, cached for the engine's life (a CLI run, a connection's client). */
+  readonly #lifecycle: LifecycleReader;
 
-  constructor(external: ExternalWorkspaces, opts: { coderUrl: string }) {
+  /** `now`: the clock the lifecycle's name cache ages by (tests with a logical clock). */
+  constructor(external: ExternalWorkspaces, opts: { coderUrl: string; now?: () => number }) {
     this.#external = external;
     this.#coderUrl = opts.coderUrl;
+    this.#lifecycle = new LifecycleReader(external, opts.now);
   }
 
   /**
@@ -90,6 +96,31 @@ export class WorkspaceEngine {
     return this.#external.templateVersionParameters(versionId);
   }
 
+  /** What planLifecycle() needs to know besides the two workspaces: version names, parameter values (lifecycle-context.ts). */
+  lifecycleContext(
+    desired: DesiredWorkspace,
+    observed: ObservedWorkspace,
+    previous: WorkspaceStatus | undefined,
+    gate: RolloutGate,
+  ): Promise<LifecycleContext> {
+    return this.#lifecycle.context(desired, observed, previous, gate);
+  }
+
+  /** A template version's name, for what plan and apply print (version-names.ts). */
+  templateVersion(versionId: string): Promise<VersionName> {
+    return this.#external.templateVersion(versionId);
+  }
+
+  /** A user by name, id or `me`. */
+  user(nameOrId: string): Promise<WorkspaceOwner> {
+    return this.#external.user(nameOrId);
+  }
+
+  /** Polls a build until its job ends (build-wait.ts): the final job status, or 'timeout'. */
+  waitForBuild(buildId: string, opts: WaitOptions): Promise<string> {
+    return waitForBuild(this.#external, buildId, opts);
+  }
+
   /** One workspace by id, read fresh (a GET); undefined once Coder no longer has it. */
   get(id: string): Promise<ObservedWorkspace | undefined> {
     return this.#external.get(id);
@@ -112,9 +143,9 @@ export class WorkspaceEngine {
   }
 
   /** Apply one plan; undefined when there is nothing to apply (no action, or managementPolicies [Observe]). */
-  async apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult | undefined> {
+  async apply(plan: WorkspacePlan, guard?: AdoptionGuard): Promise<ApplyResult | undefined> {
     if (plan.actions.length === 0 || plan.desired.observeOnly) return undefined;
-    return this.#external.apply(plan, through);
+    return this.#external.apply(plan, guard);
   }
 
   /**

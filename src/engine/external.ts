@@ -6,6 +6,7 @@
 import type { CoderApi } from '../coder/api.ts';
 import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
 import { isGone, isNotFound } from '../coder/errors.ts';
+import { type AdoptionGuard, guardedApi } from './adoption-guard.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
 import { CreateResolver } from './resolve.ts';
@@ -25,6 +26,12 @@ export interface WorkspaceOwner {
   username: string;
 }
 
+/** A template version as the plan shows it: its id and its name. */
+export interface VersionName {
+  id: string;
+  name: string;
+}
+
 /**
  * Observe (list, get, favorites), then create, update and delete: each is an
  * action of a plan, run by apply() with one Coder call per action.
@@ -40,11 +47,19 @@ export interface ExternalWorkspaces {
   buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
   /** The parameters a template version defines. */
   templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
+  /** A template version by id, for its name. */
+  templateVersion(versionId: string): Promise<VersionName>;
+  /** A template's version by name (a Pinned spec.version.name); throws Coder's 404 when there is none. */
+  templateVersionByName(templateId: string, name: string): Promise<VersionName>;
+  /** A build's job status (`pending` … `succeeded`, `failed`, `canceled`), read fresh. */
+  buildStatus(buildId: string): Promise<string>;
+  /** A user by name, id or `me` (the token's user). */
+  user(nameOrId: string): Promise<WorkspaceOwner>;
   /**
    * Runs one plan's actions (create, settings updates, builds, delete).
-   * `through` wraps the client for this plan only (the operator's binding guard).
+   * `guard` decides, for this plan only, whether a workspace found by owner + name may be adopted.
    */
-  apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult>;
+  apply(plan: WorkspacePlan, guard?: AdoptionGuard): Promise<ApplyResult>;
 }
 
 export interface CoderWorkspacesOptions {
@@ -80,6 +95,25 @@ export class CoderWorkspaces implements ExternalWorkspaces {
     return this.api.getTemplateVersionParameters(versionId);
   }
 
+  async templateVersion(versionId: string): Promise<VersionName> {
+    const v = await this.api.getTemplateVersion(versionId);
+    return { id: v.id, name: v.name };
+  }
+
+  async templateVersionByName(templateId: string, name: string): Promise<VersionName> {
+    const v = await this.api.getTemplateVersionByName(templateId, name);
+    return { id: v.id, name: v.name };
+  }
+
+  async buildStatus(buildId: string): Promise<string> {
+    return (await this.api.getBuild(buildId)).job.status;
+  }
+
+  async user(nameOrId: string): Promise<WorkspaceOwner> {
+    const user = await this.api.getUser(nameOrId);
+    return { id: user.id, username: user.username };
+  }
+
   async get(id: string): Promise<ObservedWorkspace | undefined> {
     try {
       const ws = await this.api.getWorkspace(id);
@@ -106,9 +140,9 @@ export class CoderWorkspaces implements ExternalWorkspaces {
     return this.#preflight.check(subjects, knownOwners);
   }
 
-  apply(plan: WorkspacePlan, through?: (api: CoderApi) => CoderApi): Promise<ApplyResult> {
+  apply(plan: WorkspacePlan, guard?: AdoptionGuard): Promise<ApplyResult> {
     const deps: ApplyDeps = {
-      api: through ? through(this.api) : this.api,
+      api: guard ? guardedApi(this.api, guard) : this.api,
       resolver: this.#resolver,
       ownerApi: (owner) => this.#owners.forOwner(owner.username),
       ...(this.#onOutcome ? { onOutcome: this.#onOutcome } : {}),

@@ -9,24 +9,28 @@
 //   - which parameters are mutable or ephemeral: GET
 //     /templateversions/{id}/rich-parameters, once per version (a version's
 //     parameters never change).
+// Every read goes through the adapter (external.ts), like the engine's others.
 import type { WorkspaceStatus } from '../api/schema.ts';
-import type { CoderApi } from '../coder/api.ts';
 import { isNotFound } from '../coder/errors.ts';
 import { parametersDigest } from './desired.ts';
+import type { ExternalWorkspaces } from './external.ts';
 import type { LifecycleContext, RolloutGate } from './lifecycle.ts';
 import type { DesiredWorkspace, ObservedWorkspace } from './types.ts';
 
 const NAME_TTL_MS = 5 * 60_000;
 const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting']);
 
+/** The adapter's reads the lifecycle needs. */
+export type LifecycleReads = Pick<ExternalWorkspaces, 'buildParameters' | 'templateVersionParameters' | 'templateVersionByName'>;
+
 export class LifecycleReader {
-  readonly #api: CoderApi;
+  readonly #reads: LifecycleReads;
   readonly #now: () => number;
   readonly #names = new Map<string, { at: number; value: Promise<{ id: string; name: string } | { error: string }> }>();
   readonly #info = new Map<string, Promise<Map<string, { mutable: boolean; ephemeral: boolean }>>>();
 
-  constructor(api: CoderApi, now: () => number = Date.now) {
-    this.#api = api;
+  constructor(reads: LifecycleReads, now: () => number = Date.now) {
+    this.#reads = reads;
     this.#now = now;
   }
 
@@ -48,7 +52,7 @@ export class LifecycleReader {
           : v?.policy === 'Active'
             ? observed.activeVersionId
             : (v?.id ?? observed.latestBuild.templateVersionId);
-      const [current, info] = await Promise.all([this.#api.getBuildParameters(observed.latestBuild.id), this.parameterInfo(target)]);
+      const [current, info] = await Promise.all([this.#reads.buildParameters(observed.latestBuild.id), this.parameterInfo(target)]);
       ctx.currentParameters = current;
       ctx.parameterInfo = info;
     }
@@ -59,8 +63,8 @@ export class LifecycleReader {
     const key = `${templateId}/${name}`;
     const hit = this.#names.get(key);
     if (hit && this.#now() - hit.at < NAME_TTL_MS) return hit.value;
-    const value = this.#api.getTemplateVersionByName(templateId, name).then(
-      (version) => ({ id: version.id, name: version.name }),
+    const value = this.#reads.templateVersionByName(templateId, name).then(
+      (version) => version,
       (error: unknown) => {
         this.#names.delete(key);
         if (isNotFound(error)) return { error: `spec.version.name: the template has no version named "${name}"` };
@@ -74,8 +78,8 @@ export class LifecycleReader {
   parameterInfo(versionId: string): Promise<Map<string, { mutable: boolean; ephemeral: boolean }>> {
     let hit = this.#info.get(versionId);
     if (!hit) {
-      hit = this.#api
-        .getTemplateVersionParameters(versionId)
+      hit = this.#reads
+        .templateVersionParameters(versionId)
         .then((list) => new Map(list.map((p) => [p.name, { mutable: p.mutable, ephemeral: p.ephemeral }])));
       this.#info.set(versionId, hit);
       hit.catch(() => this.#info.delete(versionId));

@@ -142,6 +142,23 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     outcome.unavailable = true;
   };
   const halt = target !== undefined && versionChange ? ctx.gate.halted?.(target) : undefined;
+  // The last gate before an update build: the canary step, then a rollout slot. It is asked for
+  // last, so a workspace that waits for its window, a stop or idleness says so, not that the
+  // connection is busy. Undefined: the build may go, and it holds a slot from now on.
+  const waitStepOrSlot = (): LifecyclePlan | undefined => {
+    const step = target !== undefined ? ctx.gate.step?.(target) : undefined;
+    if (step) {
+      rollout('WaitingForStep', step);
+      return { blocked, outcome };
+    }
+    if (!ctx.gate.slot) {
+      rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
+      return { blocked, outcome };
+    }
+    outcome.needsSlot = true;
+    unavailable();
+    return undefined;
+  };
   const rollbackEnabled = ctx.gate.rollback !== false;
 
   // A build under way: wait for it (the front doors look again when it ends).
@@ -228,17 +245,8 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       rollout('Halted', halt);
       return { blocked, outcome };
     }
-    const step = ctx.gate.step?.(target!);
-    if (step) {
-      rollout('WaitingForStep', step);
-      return { blocked, outcome };
-    }
-    if (!ctx.gate.slot) {
-      rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
-      return { blocked, outcome };
-    }
-    outcome.needsSlot = true;
-    unavailable();
+    const waiting = waitStepOrSlot();
+    if (waiting) return waiting;
     rollout('Updating', `the last build failed; a ${wasRunning ? 'start' : 'stop'} build moves it to the wanted version`, {
       attemptedFor: attempt,
       ...(before?.from ? { from: before.from } : {}),
@@ -356,23 +364,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     return { blocked, outcome };
   }
 
-  // An update is due and no run-state build carries it. A slot is asked for
-  // last: a workspace that waits for its window, a stop or idleness says so,
-  // not that the connection is busy.
-  const waitStepOrSlot = (): LifecyclePlan | undefined => {
-    const step = target !== undefined ? ctx.gate.step?.(target) : undefined;
-    if (step) {
-      rollout('WaitingForStep', step);
-      return { blocked, outcome };
-    }
-    if (!ctx.gate.slot) {
-      rollout('WaitingForSlot', 'the connection already updates its maximum of workspaces at once (rollout.maxUnavailable)');
-      return { blocked, outcome };
-    }
-    outcome.needsSlot = true;
-    unavailable();
-    return undefined;
-  };
+  // An update is due and no run-state build carries it: waitStepOrSlot() decides, after the window, stop and idleness.
   if (!running) {
     const waiting = waitStepOrSlot();
     if (waiting) return waiting;

@@ -6,7 +6,7 @@
 // GET /templateversions/{id} per distinct id per run, shared by every
 // workspace that moves to it, and nothing in steady state (no version
 // change, no read).
-import type { CoderApi } from '../coder/api.ts';
+import type { ExternalWorkspaces } from './external.ts';
 import type { WorkspacePlan } from './types.ts';
 
 export interface VersionRef {
@@ -30,13 +30,14 @@ export function versionChangeOf(plan: WorkspacePlan): VersionChange | undefined 
 }
 
 export class VersionNames {
-  readonly #api: Pick<CoderApi, 'getTemplateVersion'>;
+  readonly #versions: Pick<ExternalWorkspaces, 'templateVersion'>;
   readonly #names = new Map<string, string>();
   readonly #reads = new Map<string, Promise<void>>();
   readonly #changes = new Map<string, VersionChange>();
 
-  constructor(api: Pick<CoderApi, 'getTemplateVersion'>) {
-    this.#api = api;
+  /** `reads`: the engine (or its adapter): names are read through it, like every other read. */
+  constructor(reads: Pick<ExternalWorkspaces, 'templateVersion'>) {
+    this.#versions = reads;
   }
 
   /** The name of a version, when known. */
@@ -82,7 +83,7 @@ export class VersionNames {
   #read(id: string): Promise<void> {
     let read = this.#reads.get(id);
     if (!read) {
-      read = this.#api.getTemplateVersion(id).then(
+      read = this.#versions.templateVersion(id).then(
         (v) => void this.#names.set(id, v.name),
         () => undefined,
       );

@@ -1,8 +1,7 @@
 // What went wrong in an apply, one entry per failed action, blocked field and
 // failed prune. The one answer to "did the apply fail": `apply` exits
 // non-zero on it and `sync` records it in the status file.
-import { describeFailure } from '../engine/failure.ts';
-import { failuresOf } from '../engine/engine.ts';
+import { describeFailure, failuresOf } from '../engine/index.ts';
 import { scrub } from '../observability/logger.ts';
 import type { ApplyReport } from './run.ts';
 import type { SyncError } from './sync-status.ts';

@@ -13,7 +13,7 @@ import { parseWeeklySchedule, sameSchedule, toCoderSchedule } from '../api/sched
 import { API_VERSION, type AutostartSpec, type Workspace, type WorkspaceSpec, type WorkspaceVersionSpec } from '../api/schema.ts';
 import { validateWorkspace } from '../api/validate.ts';
 import type { WorkspaceBuildParameter } from '../coder/types.ts';
-import type { ObservedWorkspace } from '../engine/types.ts';
+import type { ObservedWorkspace } from '../engine/index.ts';
 
 /** Fields exported by default that `--omit` may leave unmanaged. */
 export const OMITTABLE_FIELDS = ['autostart', 'ttl', 'dormant', 'automaticUpdates', 'version'] as const;

@@ -7,9 +7,7 @@
 // Documents come out one at a time, in owner and name order, so a writer can
 // stream them instead of holding the whole export.
 import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
-import type { WorkspaceEngine } from '../engine/engine.ts';
-import type { WorkspaceOwner } from '../engine/external.ts';
-import type { ObservedWorkspace } from '../engine/types.ts';
+import type { WorkspaceEngine, WorkspaceOwner, ObservedWorkspace } from '../engine/index.ts';
 import { type DocumentOptions, type ExportedDocument, type SkippedWorkspace, toDocument } from './export-document.ts';
 
 export interface ExportOptions extends DocumentOptions {

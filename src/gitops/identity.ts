@@ -4,11 +4,9 @@
 // username ignoring case, a user UUID, `me`), and no Coder workspace may be
 // bound to two declarations: apply would flip it between two specs, and
 // pruning one of them would delete the workspace the other still declares.
-import type { CoderApi } from '../coder/api.ts';
 import { CoderApiError } from '../coder/errors.ts';
 import { isUuid } from '../api/patterns.ts';
-import type { Snapshot } from '../engine/observe.ts';
-import type { DesiredWorkspace, WorkspacePlan } from '../engine/types.ts';
+import type { DesiredWorkspace, Snapshot, WorkspaceEngine, WorkspacePlan } from '../engine/index.ts';
 import type { DeclarationError } from './declaration.ts';
 import type { StateEntry, StateFile } from './state.ts';
 
@@ -31,7 +29,7 @@ export class DeclarationConflictError extends Error {
 export async function ownerKeys(
   desired: DesiredWorkspace[],
   snapshot: Snapshot,
-  api: Pick<CoderApi, 'getUser'>,
+  users: Pick<WorkspaceEngine, 'user'>,
 ): Promise<Map<string, string>> {
   const owners = [...new Set(desired.map((d) => d.owner.toLowerCase()))];
   const keys = new Map<string, string>();
@@ -53,7 +51,7 @@ export async function ownerKeys(
     await Promise.all(
       unresolved.slice(i, i + LOOKUPS_IN_FLIGHT).map(async (owner) => {
         try {
-          keys.set(owner, (await api.getUser(owner)).id.toLowerCase());
+          keys.set(owner, (await users.user(owner)).id.toLowerCase());
         } catch (e) {
           // No such user (its create fails with Coder's 404), or one this token may not read: compared as
           // written. The checks on workspace ids (checkBindings, and after the creates) still hold.

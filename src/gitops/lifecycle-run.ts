@@ -18,27 +18,26 @@
 // Interruptible: after stop() (SIGINT/SIGTERM) no new build starts, builds in
 // flight are awaited for at most `interruptGraceMs`, and what is owed is in
 // the memory the caller records (status.rollout in the state file).
+//
+// The slots, the fleet memory and the gate are the engine's (RolloutSlots),
+// the same the operator runs on; what is this door's own is the run: the
+// order slots are handed out in, and following builds to their end.
 import type { WorkspaceStatus } from '../api/schema.ts';
-import type { CoderApi } from '../coder/api.ts';
-import type { ApplyResult } from '../engine/apply.ts';
-import { diff } from '../engine/diff.ts';
-import type { WorkspaceEngine } from '../engine/engine.ts';
-import type { LifecycleContext, RolloutGate } from '../engine/lifecycle.ts';
-import { LifecycleReader } from '../engine/lifecycle-context.ts';
 import {
+  type ApplyResult,
   type CanaryStep,
   DEFAULT_MAX_FAILURES,
-  type FleetMember,
-  type FleetPolicy,
-  haltMessage,
-  memberOf,
+  type DesiredWorkspace,
+  findObserved,
+  type LifecycleContext,
+  type RolloutGate,
+  RolloutSlots,
+  type Snapshot,
   type StepProgress,
-  stepVerdict,
-} from '../engine/lifecycle-fleet.ts';
-import { findObserved, toObserved, type Snapshot } from '../engine/observe.ts';
-import { windowState, type WindowSpec } from '../engine/rollout-window.ts';
-import { computeStatus } from '../engine/status.ts';
-import type { DesiredWorkspace, WorkspacePlan } from '../engine/types.ts';
+  type WindowSpec,
+  type WorkspaceEngine,
+  type WorkspacePlan,
+} from '../engine/index.ts';
 
 export interface RolloutOptions {
   /** Workspaces unavailable because of the rollout at once. */
@@ -88,18 +87,16 @@ const MAX_STEPS = 6;
 
 const WAITING_FOR_TURN = new Set(['WaitingForSlot', 'WaitingForStep']);
 
+/** What the run reads and plans with: the engine's, never Coder directly. */
+export type LifecycleEngine = Pick<WorkspaceEngine, 'get' | 'lifecycleContext' | 'plan' | 'status' | 'waitForBuild'>;
+
 export class LifecycleRun {
-  readonly #api: CoderApi;
+  readonly #engine: LifecycleEngine;
   readonly #opts: RolloutOptions;
-  readonly #reader: LifecycleReader;
   readonly #now: () => Date;
-  readonly #coderUrl: string;
   readonly #hooks: LifecycleHooks;
-  readonly #policy: FleetPolicy;
-  readonly #steps: Map<string, StepProgress>;
-  readonly #members = new Map<string, FleetMember>();
+  readonly #slots: RolloutSlots;
   readonly #contexts = new Map<string, LifecycleContext>();
-  #free: number;
   /** Workspaces followed in this run that hold a slot: while there are some, a waiter may get one. */
   #holders = 0;
   #listeners: (() => void)[] = [];
@@ -108,35 +105,40 @@ export class LifecycleRun {
   #leftInFlight = 0;
 
   constructor(
-    api: CoderApi,
+    engine: LifecycleEngine,
     opts: RolloutOptions,
-    coderUrl: string,
     now: () => Date = () => new Date(),
     memory: RolloutMemory = {},
     hooks: LifecycleHooks = {},
   ) {
-    this.#api = api;
+    this.#engine = engine;
     this.#opts = opts;
-    this.#reader = new LifecycleReader(api, () => now().getTime());
     this.#now = now;
-    this.#coderUrl = coderUrl;
     this.#hooks = hooks;
-    this.#free = opts.maxUnavailable;
     const epoch = opts.resume ? `resumed ${now().toISOString()}` : (memory.epoch ?? '');
-    this.#policy = {
-      maxFailures: opts.maxFailures ?? DEFAULT_MAX_FAILURES,
-      epoch,
-      ...(opts.steps ? { steps: opts.steps } : {}),
-      ...(opts.pauseMs !== undefined ? { pauseMs: opts.pauseMs } : {}),
+    const limits = {
+      maxUnavailable: opts.maxUnavailable,
+      onlyWhenStopped: opts.onlyWhenStopped === true,
+      rollback: opts.rollbackOnFailure !== false,
+      ...(opts.onlyWhenIdleMs !== undefined ? { idleAfterMs: opts.onlyWhenIdleMs } : {}),
+      ...(opts.window ? { window: opts.window } : {}),
+      fleet: {
+        maxFailures: opts.maxFailures ?? DEFAULT_MAX_FAILURES,
+        epoch,
+        ...(opts.steps ? { steps: opts.steps } : {}),
+        ...(opts.pauseMs !== undefined ? { pauseMs: opts.pauseMs } : {}),
+      },
     };
-    this.#steps = new Map(Object.entries(memory.steps ?? {}));
+    this.#slots = new RolloutSlots(limits, memory.steps ?? {});
   }
 
   /** What to record in the state file for the next run. */
   memory(): RolloutMemory {
+    const epoch = this.#slots.limits.fleet.epoch;
+    const steps = this.#slots.steps();
     return {
-      ...(this.#policy.epoch ? { epoch: this.#policy.epoch } : {}),
-      ...(this.#steps.size > 0 ? { steps: Object.fromEntries(this.#steps) } : {}),
+      ...(epoch ? { epoch } : {}),
+      ...(Object.keys(steps).length > 0 ? { steps } : {}),
     };
   }
 
@@ -156,26 +158,9 @@ export class LifecycleRun {
     return this.#leftInFlight;
   }
 
-  /** The gate for one workspace (key): halts and steps look at the rest of the fleet. */
-  gate(key: string, slot: boolean): RolloutGate {
-    const gate: RolloutGate = {
-      onlyWhenStopped: this.#opts.onlyWhenStopped === true,
-      slot,
-      rollback: this.#opts.rollbackOnFailure !== false,
-      epoch: this.#policy.epoch,
-      halted: (target) => haltMessage(this.#members.values(), target, this.#policy),
-    };
-    if (this.#opts.steps) gate.step = (target) => this.#stepWait(key, target);
-    if (this.#opts.onlyWhenIdleMs !== undefined) gate.idle = { afterMs: this.#opts.onlyWhenIdleMs, now: this.#now() };
-    if (this.#opts.window) gate.window = windowState(this.#opts.window, this.#now());
-    return gate;
-  }
-
-  #stepWait(key: string, target: string): string | undefined {
-    const others = [...this.#members.entries()].filter(([k]) => k !== key).map(([, m]) => m);
-    const verdict = stepVerdict(others, target, this.#policy, this.#steps.get(target), this.#now());
-    this.#steps.set(target, verdict.progress);
-    return verdict.wait;
+  /** The gate for one workspace (key): halts and steps look at the rest of the fleet; `slot` unset: whether one is free. */
+  gate(key: string, slot?: boolean): RolloutGate {
+    return this.#slots.gate(key, this.#now(), slot);
   }
 
   /**
@@ -193,22 +178,22 @@ export class LifecycleRun {
     const contexts = await Promise.all(
       desired.map((d) => {
         const observed = findObserved(snapshot, d);
-        return observed ? this.#reader.context(d, observed, previous(d.key), this.gate(d.key, false)) : undefined;
+        return observed ? this.#engine.lifecycleContext(d, observed, previous(d.key), this.gate(d.key, false)) : undefined;
       }),
     );
     // First pass, nothing new admitted: what each workspace wants, its failures, what holds a slot already.
     const first = desired.map((d, i) => {
       const ctx = contexts[i];
-      const plan = diff(
+      const plan = this.#engine.plan(
         d,
         findObserved(snapshot, d),
         ctx ? { ...ctx, gate: { ...ctx.gate, halted: undefined, step: undefined } } : undefined,
       );
-      this.#members.set(d.key, memberOf(plan));
+      this.#slots.observe(d.key, plan);
       if (ctx) this.#contexts.set(d.key, ctx);
       return plan;
     });
-    if (mode === 'apply') for (const p of first) if (p.lifecycle?.unavailable && !p.lifecycle.needsSlot) this.#free--;
+    if (mode === 'apply') for (const p of first) if (p.lifecycle?.unavailable && !p.lifecycle.needsSlot) this.#slots.hold(p.key);
     const plans: WorkspacePlan[] = [];
     for (const [i, d] of desired.entries()) {
       const ctx = contexts[i];
@@ -216,9 +201,12 @@ export class LifecycleRun {
         plans.push(first[i]!);
         continue;
       }
-      const plan = diff(d, findObserved(snapshot, d), { ...ctx, gate: this.gate(d.key, mode === 'plan' || this.#free > 0) });
-      if (mode === 'apply' && plan.lifecycle?.needsSlot) this.#free--;
-      this.#members.set(d.key, memberOf(plan));
+      const observed = findObserved(snapshot, d);
+      const planWith = (gate: RolloutGate) => this.#engine.plan(d, observed, { ...ctx, gate });
+      // plan shows every update as it will run; apply hands the slots out in declaration order.
+      const plan =
+        mode === 'plan' ? planWith(this.gate(d.key, true)) : this.#slots.planClaiming(d.key, this.#now(), planWith, this.gate(d.key));
+      this.#slots.observe(d.key, plan);
       plans.push(plan);
     }
     return plans;
@@ -264,7 +252,7 @@ export class LifecycleRun {
     const holds = plans.map((p, i) => p.lifecycle?.unavailable === true && !refused[i] && (started[i] || !p.lifecycle.needsSlot));
     // A slot taken for a build that was refused or never sent (interrupt) goes back at once.
     plans.forEach((p, i) => {
-      if (p.lifecycle?.needsSlot && !started[i]) this.#free++;
+      if (p.lifecycle?.needsSlot && !started[i]) this.#slots.release(p.key);
     });
     // A build a previous run left in flight is followed too, so its slot frees when it ends.
     const inFlight = plans.map((p, i) => !started[i] && holds[i] && p.observed !== undefined && isBusy(p.observed.latestBuild.status));
@@ -284,7 +272,7 @@ export class LifecycleRun {
         const buildId = followed && inFlight[i] ? plan.observed!.latestBuild.id : undefined;
         keepSlot = await this.#follow(plans, results, i, first, engine, previous(plan.key), buildId);
       } finally {
-        if (holding) this.#release(!keepSlot);
+        if (holding) this.#release(plan.key, !keepSlot);
       }
     });
     await Promise.all(tasks);
@@ -297,11 +285,11 @@ export class LifecycleRun {
     if (!ctx) return false;
     for (;;) {
       if (this.stopping) return false;
-      const plan = diff(plans[i]!.desired, plans[i]!.observed, { ...ctx, gate: this.gate(key, this.#free > 0) });
+      const { desired, observed } = plans[i]!;
+      const plan = this.#slots.planClaiming(key, this.#now(), (gate) => this.#engine.plan(desired, observed, { ...ctx, gate }));
       plans[i] = plan;
-      this.#members.set(key, memberOf(plan));
-      if (plan.lifecycle?.needsSlot && this.#free > 0) {
-        this.#free--;
+      this.#slots.observe(key, plan);
+      if (plan.lifecycle?.needsSlot) {
         this.#holders++;
         return true;
       }
@@ -310,9 +298,9 @@ export class LifecycleRun {
     }
   }
 
-  #release(freeSlot: boolean): void {
+  #release(key: string, freeSlot: boolean): void {
     this.#holders--;
-    if (freeSlot) this.#free++;
+    if (freeSlot) this.#slots.release(key);
     this.#wake();
   }
 
@@ -354,12 +342,14 @@ export class LifecycleRun {
       }
       const id = result.observed?.id ?? plan.observed?.id;
       if (id === undefined) break;
-      memory = computeStatus({ plan, result, coderUrl: this.#coderUrl, now: this.#now(), previous: memory });
-      const observed = toObserved(await this.#api.getWorkspace(id), false);
+      memory = this.#engine.status(plan, result, { now: this.#now(), previous: memory });
+      const observed = await this.#engine.get(id);
+      // Gone from Coder meanwhile (deleted by someone): nothing left to follow.
+      if (!observed) break;
       if (plan.observed?.favorite !== undefined) observed.favorite = plan.observed.favorite;
-      const ctx: LifecycleContext = await this.#reader.context(plan.desired, observed, memory, this.gate(plan.key, true));
-      plan = diff(plan.desired, observed, ctx);
-      this.#members.set(plan.key, memberOf(plan));
+      const ctx: LifecycleContext = await this.#engine.lifecycleContext(plan.desired, observed, memory, this.gate(plan.key, true));
+      plan = this.#engine.plan(plan.desired, observed, ctx);
+      this.#slots.observe(plan.key, plan);
       const builds = plan.actions.filter((a) => a.kind === 'build');
       if (builds.length === 0 || this.stopping) {
         result = { key: plan.key, outcomes: [], observed };
@@ -376,17 +366,15 @@ export class LifecycleRun {
   }
 
   /** The build's end, or 'timeout' after --build-timeout (or the interrupt's grace period). */
-  async #waitForBuild(buildId: string): Promise<string> {
-    const deadline = this.#now().getTime() + this.#opts.buildTimeoutMs;
-    for (;;) {
-      const build = await this.#api.getBuild(buildId);
-      const status = build.job.status;
-      if (status === 'succeeded' || status === 'failed' || status === 'canceled') return status;
-      const now = this.#now().getTime();
-      if (now >= deadline || (this.#stopDeadline !== undefined && now >= this.#stopDeadline)) return 'timeout';
-      const pollMs = this.#opts.pollMs ?? POLL_MS;
-      await new Promise<void>((resolve) => (pollMs === 0 ? setImmediate(resolve) : setTimeout(resolve, pollMs)));
-    }
+  #waitForBuild(buildId: string): Promise<string> {
+    const pollMs = this.#opts.pollMs ?? POLL_MS;
+    return this.#engine.waitForBuild(buildId, {
+      timeoutMs: this.#opts.buildTimeoutMs,
+      pollMs,
+      now: () => this.#now().getTime(),
+      sleep: (ms) => new Promise<void>((resolve) => (ms === 0 ? setImmediate(resolve) : setTimeout(resolve, ms))),
+      stopAt: () => this.#stopDeadline,
+    });
   }
 }
 

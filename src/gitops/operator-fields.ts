@@ -3,8 +3,7 @@
 // first, since a paused workspace must not be changed by whoever runs it,
 // and says that it ignores the second, since it always uses its own flags.
 import type { WorkspaceStatus } from '../api/schema.ts';
-import { setCondition } from '../engine/status.ts';
-import { withoutProgressConditions } from '../engine/progress-conditions.ts';
+import { setCondition, withoutProgressConditions } from '../engine/index.ts';
 import type { LoadedWorkspace } from './declaration.ts';
 
 export interface SuspendedDeclaration {

@@ -4,21 +4,32 @@
 import { resolve } from 'node:path';
 import type { DeletionPolicy } from '../api/schema.ts';
 import type { CoderApi } from '../coder/api.ts';
-import { waitForBuild, type ApplyResult } from '../engine/apply.ts';
-import { toDesired } from '../engine/desired.ts';
-import { diffDelete } from '../engine/diff.ts';
-import { failuresOf, WorkspaceEngine } from '../engine/engine.ts';
-import { CoderWorkspaces, type OwnerApis, type WorkspaceOwner } from '../engine/external.ts';
+import {
+  type ApplyResult,
+  toDesired,
+  diffDelete,
+  failuresOf,
+  WorkspaceEngine,
+  CoderWorkspaces,
+  type OwnerApis,
+  type WorkspaceOwner,
+  type ActionOutcome,
+  type DesiredWorkspace,
+  type ObservedWorkspace,
+  type WorkspacePlan,
+  VersionNames,
+  windowState,
+  type WindowSpec,
+  type WindowState,
+  isMe,
+  withOwnerResolved,
+} from '../engine/index.ts';
 import { DEFAULT_ROLLOUT, type LifecycleHooks, LifecycleRun, type RolloutOptions } from './lifecycle-run.ts';
-import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
 import type { WorkspaceStatus } from '../api/schema.ts';
 import type { LoadedWorkspace } from './load.ts';
-import { VersionNames } from '../engine/version-names.ts';
-import { windowState, type WindowSpec, type WindowState } from '../engine/rollout-window.ts';
 import { forget, readState, recordApplied, writeState, type Management, type StateEntry, type StateFile } from './state.ts';
 import { claimState, FILES_SOURCE, withinScope, type RunSource } from './source-identity.ts';
 import { resolveStatePath } from './state-path.ts';
-import { isMe, resolveMe, withOwnerResolved } from '../engine/observe.ts';
 import type { DeclarationError } from './declaration.ts';
 import { splitSuspended, suspendedStatus, type SuspendedDeclaration } from './operator-fields.ts';
 import { lockState } from './state-lock.ts';
@@ -165,17 +176,17 @@ async function prepare(
   const inRun = (entry: StateEntry) => withinScope(entry.source, scope);
   if (claimed) checkRecordedElsewhere(opts.declarations, claimed, inRun);
   // `me` is the token's user: resolved once per run, so owners compare, find and bind alike whatever the spelling.
-  const me = opts.declarations.some((w) => isMe(w.workspace.spec.owner)) ? (opts.me ?? (await resolveMe(opts.api))) : undefined;
+  const me = opts.declarations.some((w) => isMe(w.workspace.spec.owner)) ? (opts.me ?? (await engine.user('me'))) : undefined;
   const toResolved = (w: LoadedWorkspace) =>
     withOwnerResolved(toDesired(w.workspace, w.source, { deletionPolicy: opts.defaultDeletionPolicy }, claimed?.entries[w.key]?.id), me);
   const desired = active.map(toResolved);
   const { snapshot } = await engine.observe(desired);
   // A suspended declaration still declares its workspace: one that another declaration names too is a duplicate.
   const everyDeclaration = [...desired, ...opts.declarations.filter((w) => w.workspace.spec.suspend === true).map(toResolved)];
-  const duplicates = ownerDuplicates(everyDeclaration, await ownerKeys(everyDeclaration, snapshot, opts.api));
+  const duplicates = ownerDuplicates(everyDeclaration, await ownerKeys(everyDeclaration, snapshot, engine));
   if (duplicates.length > 0) throw new DeclarationConflictError(duplicates);
   const plans = await lifecycle.planAll(desired, snapshot, previousOf(opts, claimed), mode);
-  const versions = opts.versionNames ?? new VersionNames(opts.api);
+  const versions = opts.versionNames ?? new VersionNames(engine);
   await versions.resolve(plans);
   const adoptions = new Set(claimed ? plans.filter((p) => p.observed && !claimed.entries[p.key]).map((p) => p.key) : []);
 
@@ -400,7 +411,8 @@ function previousOf(opts: RunOptions, state: StateFile | undefined): (key: strin
 
 export async function runPlan(opts: RunOptions): Promise<PlanReport> {
   const resolved = await withResolvedStatePath(opts);
-  return (await prepare(resolved, engineFor(resolved), (state) => lifecycleFor(resolved, state), 'plan')).report;
+  const engine = engineFor(resolved);
+  return (await prepare(resolved, engine, (state) => lifecycleFor(resolved, engine, state), 'plan')).report;
 }
 
 /** A state path that is a symlink is locked, read and written where it points: one state, one lock. */
@@ -447,7 +459,7 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
       return writing;
     },
   };
-  const prepared = await prepare(opts, engine, (s) => lifecycleFor(opts, s, hooks), 'apply');
+  const prepared = await prepare(opts, engine, (s) => lifecycleFor(opts, engine, s, hooks), 'apply');
   const { report, state, writeAhead, lifecycle } = prepared;
   expanded = prepared.expanded;
   if (report.pruneRefusal) throw new PruneLimitError(report.pruneRefusal);
@@ -557,8 +569,8 @@ function refuseDoubleBindings(
   }
 }
 
-function lifecycleFor(opts: RunOptions, state: StateFile | undefined, hooks: LifecycleHooks = {}): LifecycleRun {
-  return new LifecycleRun(opts.api, opts.rollout ?? DEFAULT_ROLLOUT, opts.coderUrl, opts.now, state?.rollout ?? {}, hooks);
+function lifecycleFor(opts: RunOptions, engine: WorkspaceEngine, state: StateFile | undefined, hooks: LifecycleHooks = {}): LifecycleRun {
+  return new LifecycleRun(engine, opts.rollout ?? DEFAULT_ROLLOUT, opts.now, state?.rollout ?? {}, hooks);
 }
 
 /** Each set's members, as this run acted on them: the next run holds an empty expansion after them. */
@@ -583,7 +595,11 @@ function rolloutOf(plan: WorkspacePlan): Pick<StateEntry, 'rollout'> {
 
 function engineFor(opts: RunOptions): WorkspaceEngine {
   const onOutcome = opts.onOutcome ? { onOutcome: opts.onOutcome } : {};
-  return new WorkspaceEngine(new CoderWorkspaces(opts.api, opts.owners, onOutcome), { coderUrl: opts.coderUrl });
+  const now = opts.now;
+  return new WorkspaceEngine(new CoderWorkspaces(opts.api, opts.owners, onOutcome), {
+    coderUrl: opts.coderUrl,
+    ...(now ? { now: () => now().getTime() } : {}),
+  });
 }
 
 function entryFor(
@@ -632,7 +648,7 @@ async function runPrune(prune: PrunePlan, engine: WorkspaceEngine, opts: RunOpti
     buildId = result?.deleteBuildId;
   }
   if (!buildId) return { key, outcome: 'failed', error: new Error('no delete build was started') };
-  const status = await waitForBuild(opts.api, buildId, { timeoutMs: opts.deleteTimeoutMs, pollMs: 250 });
+  const status = await engine.waitForBuild(buildId, { timeoutMs: opts.deleteTimeoutMs, pollMs: 250 });
   if (status === 'succeeded') return { key, outcome: 'deleted' };
   if (status === 'timeout') return { key, outcome: 'timeout' };
   return { key, outcome: 'failed', error: new Error(`the delete build ended ${status}`) };

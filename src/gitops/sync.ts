@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { UsageError } from '../cli/usage-error.ts';
 import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
-import { FIELD_OF } from '../engine/diff.ts';
+import { FIELD_OF } from '../engine/index.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import { scrub } from '../observability/logger.ts';
 import { gitSources, normalizePath, SourceError, treeSources, type GitSource } from './git-source.ts';

@@ -8,7 +8,7 @@
 // one Secret read). The transport here is the one those classes use: a
 // RequestContext authenticated by KubeConfig.applySecurityAuthentication
 // (tokens, exec and file auth, client certificates, the pooled TLS agent of
-// ../controller/shared-connections.ts) and sent by client-node's fetch library. Errors are
+// ./http-agent-pool.ts) and sent by client-node's fetch library. Errors are
 // client-node's ApiException, so a caller tells a 404 or 409 apart exactly as
 // it did with the generated classes.
 import type { KubeConfig } from '@kubernetes/client-node';

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { parseLabelSelector } from '../../src/controller/label-selector.ts';
+import { parseLabelSelector } from '../../src/kube/label-selector.ts';
 import { freshNamespace, helm, installCrds, kubectl, kubectlOk } from './kubectl.ts';
 
 const CHART = 'helm/coder-workspace-operator';

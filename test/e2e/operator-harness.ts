@@ -103,7 +103,7 @@ export function workspace(ns: string, name: string, spec: Record<string, unknown
 /** A CoderConnection and its Secret, token empty: setToken fills it without it showing in last-applied. */
 export function connection(ns: string, url: string, name = 'default', secret = 'coder-token'): object[] {
   return [
-    // Labelled: the operator uses no other Secret as a Coder token (src/controller/token-secret.ts).
+    // Labelled: the operator uses no other Secret as a Coder token (src/controller/connection/token-secret.ts).
     {
       apiVersion: 'v1',
       kind: 'Secret',

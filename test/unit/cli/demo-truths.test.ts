@@ -17,7 +17,7 @@ describe('status table', () => {
   it('a dormant workspace is shown dormant and not ready, whatever its last build', () => {
     const ready = { type: 'Ready', status: 'True' as const, reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
     const report: PlanReport = {
-      versions: new VersionNames({ getTemplateVersion: () => Promise.reject(new Error('no version is read here')) }),
+      versions: new VersionNames({ templateVersion: () => Promise.reject(new Error('no version is read here')) }),
       plans: [plan('team-b/carol-scratch', { observed: observed({ dormant: true }) }), plan('team-a/alice-dev')],
       prunes: [],
       statuses: new Map([

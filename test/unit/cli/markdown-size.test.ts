@@ -34,7 +34,7 @@ function report(plans: WorkspacePlan[]): PlanReport {
     prunes: [],
     statuses: new Map(),
     adoptions: new Set(),
-    versions: new VersionNames({ getTemplateVersion: () => Promise.reject(new Error('no version is read here')) }),
+    versions: new VersionNames({ templateVersion: () => Promise.reject(new Error('no version is read here')) }),
   };
 }
 

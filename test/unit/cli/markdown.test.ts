@@ -49,7 +49,7 @@ describe('plan -o markdown', () => {
       prunes: [],
       statuses: new Map(),
       adoptions: new Set(),
-      versions: new VersionNames({ getTemplateVersion: () => Promise.reject(new Error('not read')) }),
+      versions: new VersionNames({ templateVersion: () => Promise.reject(new Error('not read')) }),
     };
     const md = renderPlanMarkdown(report);
     expectInert(md);

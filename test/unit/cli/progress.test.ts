@@ -40,7 +40,7 @@ describe('ApplyProgress without a terminal', () => {
       prunes: [],
       statuses: new Map(),
       adoptions: new Set(),
-      versions: new VersionNames({ getTemplateVersion: () => Promise.reject(new Error('no version is read here')) }),
+      versions: new VersionNames({ templateVersion: () => Promise.reject(new Error('no version is read here')) }),
     };
     p.start(report);
     now = 2_000;

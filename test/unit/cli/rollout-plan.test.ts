@@ -37,7 +37,7 @@ function promoted(i: number, gate: Partial<RolloutGate> = {}): WorkspacePlan {
 
 function namesApi(names: Record<string, string>) {
   return {
-    getTemplateVersion: vi.fn(async (id: string) => {
+    templateVersion: vi.fn(async (id: string) => {
       const name = names[id];
       if (!name) throw new Error(`404 ${id}`);
       return { id, name } as never;
@@ -78,7 +78,7 @@ describe('updates waiting for the window', () => {
     );
     expect(text).toContain('Window "0 22 * * 1-5" (UTC, 2h): closed; it next opens at 2026-11-16T22:00:00.000Z.');
     // The promoted version's name is read once for all 600; v1's came with the workspaces.
-    expect(api.getTemplateVersion.mock.calls).toEqual([[V2]]);
+    expect(api.templateVersion.mock.calls).toEqual([[V2]]);
     const json = planJson(r) as { counts: { pending: number }; workspaces: { pending: unknown; version: unknown }[] };
     expect(json.counts.pending).toBe(600);
     expect(json.workspaces[0]).toMatchObject({
@@ -174,7 +174,7 @@ describe('version names', () => {
     await versions.resolve(plans);
     await versions.resolve(plans);
     // v1's name came with the other workspaces' builds; V3's read fails, once, and is not retried.
-    expect(api.getTemplateVersion.mock.calls.map(([id]) => id).sort()).toEqual([V2, V3].sort());
+    expect(api.templateVersion.mock.calls.map(([id]) => id).sort()).toEqual([V2, V3].sort());
     expect(versions.label(V3)).toBe(V3);
     expect(versions.change('team-a/x')).toEqual({ from: { id: V1, name: 'v1' }, to: { id: V3 } });
   });

@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
-import { WorkspaceBindings } from '../../../src/controller/bindings.ts';
-import { ConnectionRegistry } from '../../../src/controller/connections.ts';
-import { FINALIZER } from '../../../src/controller/decide.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { WorkspaceBindings } from '../../../src/controller/workspace/bindings.ts';
+import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
+import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
+import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 

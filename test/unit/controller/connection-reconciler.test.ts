@@ -7,9 +7,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ClusterCoderConnection, CoderConnection } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
-import { ConnectionReconciler } from '../../../src/controller/connection-reconciler.ts';
-import { ConnectionStatusWriter } from '../../../src/controller/connection-status-writer.ts';
-import { ConnectionRegistry } from '../../../src/controller/connections.ts';
+import { ConnectionReconciler } from '../../../src/controller/connection/reconciler.ts';
+import { ConnectionStatusWriter } from '../../../src/controller/connection/status-writer.ts';
+import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { CLUSTER_TEST_URLS, FakeKube } from './fake-kube.ts';
 

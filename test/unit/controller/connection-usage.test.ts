@@ -10,12 +10,12 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
-import { ConnectionReconciler } from '../../../src/controller/connection-reconciler.ts';
-import { ConnectionStatusWriter } from '../../../src/controller/connection-status-writer.ts';
-import { IN_USE_FINALIZER, ConnectionUsage, secretFinalizerOf } from '../../../src/controller/connection-usage.ts';
-import { ConnectionRegistry } from '../../../src/controller/connections.ts';
-import { FINALIZER } from '../../../src/controller/decide.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { ConnectionReconciler } from '../../../src/controller/connection/reconciler.ts';
+import { ConnectionStatusWriter } from '../../../src/controller/connection/status-writer.ts';
+import { IN_USE_FINALIZER, ConnectionUsage, secretFinalizerOf } from '../../../src/controller/connection/usage.ts';
+import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
+import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
+import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 

@@ -4,8 +4,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CoderApiError } from '../../../src/coder/errors.ts';
-import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connections.ts';
-import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
+import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connection/registry.ts';
+import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_LABEL } from '../../../src/controller/connection/token-secret.ts';
 import { CoderClient } from '../../../src/coder/client.ts';
 import { scrub } from '../../../src/observability/logger.ts';
 import { startServer } from '../coder/http-fixture.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type DecisionInput } from '../../../src/controller/decide.ts';
+import { decide, type DecisionInput } from '../../../src/controller/workspace/decide.ts';
 
 const base: DecisionInput = {
   deleting: false,

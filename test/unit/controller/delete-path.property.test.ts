@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import { CoderClient } from '../../../src/coder/client.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../../src/coder-sim/index.ts';
-import { ConnectionRegistry } from '../../../src/controller/connections.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
+import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20261207);

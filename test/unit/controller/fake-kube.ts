@@ -3,7 +3,7 @@
 // status writes to it and logs every write in order, with the Coder calls.
 import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import type { EventInput, KubeWriter, ObjectRef, SecretFinalizers, SecretRead } from '../../../src/controller/kube-writer.ts';
-import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/token-secret.ts';
+import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/connection/token-secret.ts';
 
 /** coderops.dev/allowed-urls naming the URLs the controller tests use (a ClusterCoderConnection's Secret needs it). */
 export const CLUSTER_TEST_URLS = { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com, http://127.0.0.1:9' };

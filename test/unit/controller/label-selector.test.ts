@@ -3,7 +3,7 @@
 // matched locally with the apiserver's semantics (connections are filtered
 // here, not by the apiserver: ../../../src/controller/shard.ts).
 import { describe, expect, it } from 'vitest';
-import { LabelSelectorError, matchesLabels, parseLabelSelector } from '../../../src/controller/label-selector.ts';
+import { LabelSelectorError, matchesLabels, parseLabelSelector } from '../../../src/kube/label-selector.ts';
 
 const SHARD = 'coderops.dev/shard';
 

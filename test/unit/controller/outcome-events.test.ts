@@ -2,7 +2,12 @@
 // requeue a reconcile's outcome asks for.
 import { describe, expect, it } from 'vitest';
 import { CoderApiError } from '../../../src/coder/errors.ts';
-import { buildPollDelay, DEFAULT_BUILD_POLL, DEFAULT_RETRY_AFTER_MS, requeueFor } from '../../../src/controller/outcome-events.ts';
+import {
+  buildPollDelay,
+  DEFAULT_BUILD_POLL,
+  DEFAULT_RETRY_AFTER_MS,
+  requeueFor,
+} from '../../../src/controller/workspace/outcome-events.ts';
 import { toObserved } from '../../../src/engine/observe.ts';
 import { coderWorkspace } from '../engine/fake-coder.ts';
 

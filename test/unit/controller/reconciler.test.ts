@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
-import { ConnectionRegistry } from '../../../src/controller/connections.ts';
-import { FINALIZER } from '../../../src/controller/decide.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
+import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
+import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../../../src/api/schema.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
-import { needsReconcile } from '../../../src/controller/resync.ts';
+import { needsReconcile } from '../../../src/controller/workspace/resync.ts';
 import { toDesired } from '../../../src/engine/desired.ts';
 import { diff } from '../../../src/engine/diff.ts';
 import { findObserved, Snapshot, toObserved } from '../../../src/engine/observe.ts';

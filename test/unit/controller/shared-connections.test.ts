@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SharedConnectionsKubeConfig } from '../../../src/controller/shared-connections.ts';
+import { SharedConnectionsKubeConfig } from '../../../src/kube/http-agent-pool.ts';
 import { kubeRequest } from '../../../src/kube/api-request.ts';
 
 /** A self-signed certificate for 127.0.0.1, made with openssl (as the e2e control plane does). */

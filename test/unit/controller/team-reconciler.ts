@@ -3,8 +3,8 @@
 // cluster connections, Orphan by default, silent logs.
 import { pino } from 'pino';
 import type { CoderConnection } from '../../../src/api/schema.ts';
-import type { ConnectionRegistry } from '../../../src/controller/connections.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
+import type { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
+import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import type { FakeKube } from './fake-kube.ts';
 
 export function teamReconciler(kube: FakeKube, connection: CoderConnection, registry: ConnectionRegistry, now: () => Date): Reconciler {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTenancy, type OwnerRule, type TenancyInput } from '../../../src/controller/tenancy.ts';
+import { checkTenancy, type OwnerRule, type TenancyInput } from '../../../src/controller/connection/tenancy.ts';
 
 const cluster = (allow: OwnerRule[] | undefined): TenancyInput['connection'] => ({ kind: 'ClusterCoderConnection', name: 'shared', allow });
 

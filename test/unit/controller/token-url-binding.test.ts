@@ -7,10 +7,10 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ClusterCoderConnection, CoderConnection } from '../../../src/api/schema.ts';
-import { ConnectionReconciler } from '../../../src/controller/connection-reconciler.ts';
-import { ConnectionStatusWriter } from '../../../src/controller/connection-status-writer.ts';
-import { ConnectionRegistry } from '../../../src/controller/connections.ts';
-import { ALLOWED_URLS_ANNOTATION, urlBinding } from '../../../src/controller/token-secret.ts';
+import { ConnectionReconciler } from '../../../src/controller/connection/reconciler.ts';
+import { ConnectionStatusWriter } from '../../../src/controller/connection/status-writer.ts';
+import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
+import { ALLOWED_URLS_ANNOTATION, urlBinding } from '../../../src/controller/connection/token-secret.ts';
 import { FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 

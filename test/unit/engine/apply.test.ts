@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyPlan, waitForBuild, type ApplyDeps } from '../../../src/engine/apply.ts';
+import { applyPlan, type ApplyDeps } from '../../../src/engine/apply.ts';
+import { waitForBuild } from '../../../src/engine/build-wait.ts';
+import { CoderWorkspaces } from '../../../src/engine/external.ts';
 import { diff } from '../../../src/engine/diff.ts';
 import { CreateResolver } from '../../../src/engine/resolve.ts';
 import { CoderApiError, CoderNetworkError } from '../../../src/coder/errors.ts';
@@ -139,18 +141,19 @@ describe('applyPlan: delete and waitForBuild', () => {
 
   it('polls until the job ends, or gives up at the deadline', async () => {
     const coder = new FakeCoder();
+    const builds = new CoderWorkspaces(coder, { forOwner: async () => coder });
     const states = ['pending', 'running', 'succeeded'] as const;
     let i = 0;
     coder.getBuild = async (id: string) => ({ ...coder.created.latest_build, id, job: { id: 'j', created_at: '', status: states[i++]! } });
     let t = 0;
     const opts = { timeoutMs: 10_000, pollMs: 100, sleep: async (ms: number) => void (t += ms), now: () => t };
-    expect(await waitForBuild(coder, 'b', opts)).toBe('succeeded');
+    expect(await waitForBuild(builds, 'b', opts)).toBe('succeeded');
     expect(i).toBe(3);
     coder.getBuild = async (id: string) => ({
       ...coder.created.latest_build,
       id,
       job: { id: 'j', created_at: '', status: 'running' as const },
     });
-    expect(await waitForBuild(coder, 'b', { ...opts, timeoutMs: 1_000 })).toBe('timeout');
+    expect(await waitForBuild(builds, 'b', { ...opts, timeoutMs: 1_000 })).toBe('timeout');
   });
 });

@@ -3,8 +3,8 @@
 // how a batch is applied, and what a status keeps after a pass with nothing to do.
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
-import type { CoderApi } from '../../../src/coder/api.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
+import type { AdoptionGuard } from '../../../src/engine/adoption-guard.ts';
 import { diff } from '../../../src/engine/diff.ts';
 import { failuresOf, WorkspaceEngine } from '../../../src/engine/engine.ts';
 import { CoderWorkspaces, type OwnerApis } from '../../../src/engine/external.ts';
@@ -104,24 +104,33 @@ describe('WorkspaceEngine.apply', () => {
     expect(t.admin.calls.length).toBe(calls);
   });
 
-  it('`through` wraps the client for this plan only', async () => {
+  it('an adoption guard sees each create and may refuse a workspace found by owner + name, for its plan only', async () => {
     const t = setup();
-    const wrapped: string[] = [];
-    const through = (api: CoderApi): CoderApi =>
-      new Proxy(api, {
-        get: (target, prop) => {
-          if (prop === 'setTtl') wrapped.push('setTtl');
-          return Reflect.get(target, prop, target);
-        },
-      });
-    t.admin.listed = [coderWorkspace({ ttl_ms: 8 * HOUR })];
-    const { snapshot } = await t.engine.observe([desired()]);
-    const plan = t.engine.plan(desired({ ttlMs: 4 * HOUR }), snapshot.get(coderWorkspace().id));
-    const result = await t.engine.apply(plan, through);
-    expect(result?.outcomes.map((o) => [o.action.kind, o.ok])).toEqual([['ttl', true]]);
-    expect(wrapped).toEqual(['setTtl']);
-    await t.engine.apply(t.engine.plan(desired({ ttlMs: 2 * HOUR }), result?.observed));
-    expect(wrapped).toEqual(['setTtl']);
+    const seen: string[] = [];
+    const guard: AdoptionGuard = {
+      created: (id) => void seen.push(`created ${id}`),
+      found: (ws) => {
+        seen.push(`found ${ws.ownerName}/${ws.name}`);
+        throw new Error('held by team-b/dev');
+      },
+    };
+    // Coder refuses the create as taken: the workspace found by owner + name is not adopted under the guard.
+    t.admin.failures.createWorkspace = new CoderApiError({
+      status: 409,
+      method: 'POST',
+      path: '/api/v2/users/alice/workspaces',
+      response: { message: 'taken' },
+    });
+    t.admin.found = coderWorkspace();
+    const refused = await t.engine.apply(t.engine.plan(desired(), undefined), guard);
+    expect(refused?.outcomes[0]).toMatchObject({ action: { kind: 'create' }, ok: false, error: new Error('held by team-b/dev') });
+    expect(seen).toEqual([`found ${coderWorkspace().owner_name}/${coderWorkspace().name}`]);
+    // Without it, the same create adopts the workspace.
+    expect((await t.engine.apply(t.engine.plan(desired(), undefined)))?.origin).toBe('adopted');
+    expect(seen).toHaveLength(1);
+    delete t.admin.failures.createWorkspace;
+    expect((await t.engine.apply(t.engine.plan(desired(), undefined), guard))?.origin).toBe('created');
+    expect(seen.at(-1)).toBe(`created ${t.admin.created.id}`);
   });
 
   it('applyAll keeps plan order, gives a no-op plan an empty result and runs at most `concurrency` at once', async () => {

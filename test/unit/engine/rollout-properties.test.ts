@@ -21,6 +21,8 @@ import type { RolloutStatus, WorkspaceStatus } from '../../../src/api/schema.ts'
 import type { CoderApi } from '../../../src/coder/api.ts';
 import type { Workspace, WorkspaceBuild } from '../../../src/coder/types.ts';
 import type { ApplyResult } from '../../../src/engine/apply.ts';
+import { WorkspaceEngine } from '../../../src/engine/engine.ts';
+import { CoderWorkspaces } from '../../../src/engine/external.ts';
 import { type CanaryStep, stepSizes } from '../../../src/engine/lifecycle-fleet.ts';
 import { Snapshot, toObserved } from '../../../src/engine/observe.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
@@ -319,7 +321,12 @@ async function runOnce(
   };
   model.session = { dead: false };
   const session = model.session;
-  const run = new LifecycleRun(model.api(), opts, 'http://coder', now, fleetMemory.value, {
+  const api = model.api();
+  const reads = new WorkspaceEngine(new CoderWorkspaces(api, { forOwner: async () => api }), {
+    coderUrl: 'http://coder',
+    now: () => now().getTime(),
+  });
+  const run = new LifecycleRun(reads, opts, now, fleetMemory.value, {
     async beforeBuilds(plans, fleet) {
       model.tick(session);
       fleetMemory.value = fleet;

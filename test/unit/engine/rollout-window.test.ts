@@ -1,9 +1,8 @@
 // Maintenance windows: a cron of openings, a duration, a time zone.
 import { describe, expect, it } from 'vitest';
-import type { CoderApi } from '../../../src/coder/api.ts';
-import { ConnectionRollout } from '../../../src/controller/rollout.ts';
+import { ConnectionRollout } from '../../../src/controller/workspace/rollout.ts';
 import { windowError, windowOpenings, windowState } from '../../../src/engine/rollout-window.ts';
-import { LifecycleRun } from '../../../src/gitops/lifecycle-run.ts';
+import { LifecycleRun, type LifecycleEngine } from '../../../src/gitops/lifecycle-run.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -115,7 +114,7 @@ describe('the gates of both front doors in a zone that skips midnight', () => {
   });
 
   it("the CLI's run gate", () => {
-    const run = new LifecycleRun({} as CoderApi, { maxUnavailable: 1, buildTimeoutMs: 1000, window }, 'https://coder.example', () => now);
+    const run = new LifecycleRun({} as LifecycleEngine, { maxUnavailable: 1, buildTimeoutMs: 1000, window }, () => now);
     expect(run.gate('team-a/dev', true).window).toEqual(closed);
   });
 });

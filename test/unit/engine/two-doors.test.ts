@@ -13,7 +13,7 @@ import type { CoderConnection, Workspace, WorkspaceStatus } from '../../../src/a
 import { CoderClient } from '../../../src/coder/client.ts';
 import { OwnerTokenBroker } from '../../../src/coder/owner-tokens.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../../src/coder-sim/index.ts';
-import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connections.ts';
+import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connection/registry.ts';
 import { loadFromText } from '../../../src/gitops/load.ts';
 import { runApply } from '../../../src/gitops/run.ts';
 import { stringify } from 'yaml';

@@ -24,11 +24,11 @@ function users(known: Record<string, string>) {
   const asked: string[] = [];
   return {
     asked,
-    getUser: async (user: string) => {
+    user: async (user: string) => {
       asked.push(user);
       const id = known[user.toLowerCase()];
       if (!id) throw new CoderApiError({ status: 404, method: 'GET', path: `/api/v2/users/${user}`, response: { message: 'not found' } });
-      return { id, username: user, email: '', created_at: '', status: 'active' as const, roles: [], organization_ids: [] };
+      return { id, username: user };
     },
   };
 }
@@ -70,7 +70,7 @@ describe('owners compared as Coder resolves them', () => {
   });
 
   it('a lookup that fails for another reason fails the run before any write', async () => {
-    const api = { getUser: async () => Promise.reject(new Error('connection reset')) };
+    const api = { user: async () => Promise.reject(new Error('connection reset')) };
     await expect(ownerKeys([desired('a', BOB), desired('b', 'bob')], snapshot, api)).rejects.toThrow('connection reset');
   });
 });

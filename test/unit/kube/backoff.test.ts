@@ -2,7 +2,7 @@
 // delays it had before it was shared.
 import { describe, expect, it } from 'vitest';
 import { fullJitterDelay } from '../../../src/coder/backoff.ts';
-import { buildPollDelay } from '../../../src/controller/outcome-events.ts';
+import { buildPollDelay } from '../../../src/controller/workspace/outcome-events.ts';
 import { backoffDelay, type ExponentialBackoff } from '../../../src/kube/backoff.ts';
 import { ItemExponentialFailureRateLimiter } from '../../../src/kube/rate-limiter.ts';
 import { DEFAULT_RESTART_BACKOFF, restartDelay } from '../../../src/kube/restart-backoff.ts';

@@ -4,9 +4,9 @@
 // status is only our own words, Coder's bounded and scrubbed message
 // (coder/error-body.ts), and a version that looks like a version: a server
 // that is not Coder must not be able to write its content into a status.
-import type { CoderApi } from '../coder/api.ts';
-import { CoderApiError, isTokenRefused } from '../coder/errors.ts';
-import type { ConnectionState } from './connections.ts';
+import type { CoderApi } from '../../coder/api.ts';
+import { CoderApiError, isTokenRefused } from '../../coder/errors.ts';
+import type { ConnectionState } from './registry.ts';
 
 // v2.27.0, 2.27.0-rc.1, v2.28.0-devel+a1b2c3d: what coderd's buildinfo.Version() gives.
 const VERSION = /^v?\d{1,4}\.\d{1,4}\.\d{1,4}(?:[-+][0-9A-Za-z.+-]{1,64})?$/;

@@ -13,9 +13,9 @@
 //     first), and removed by the connection reconciler once no such Workspace
 //     is left: the Secret's first, then the connection's.
 import { createHash } from 'node:crypto';
-import type { AnyConnection } from './connection-lookup.ts';
-import type { ConnectionRef } from './connections.ts';
-import type { KubeWriter, ObjectRef } from './kube-writer.ts';
+import type { AnyConnection } from './lookup.ts';
+import type { ConnectionRef } from './registry.ts';
+import type { KubeWriter, ObjectRef } from '../kube-writer.ts';
 
 export const IN_USE_FINALIZER = 'coderops.dev/in-use';
 

@@ -5,12 +5,12 @@
 // once a workspace shows it). One writer, one memory of what was written, so
 // neither repeats the other's write: a healthy connection is written once.
 import type { Logger } from 'pino';
-import type { AnyConnection } from './connection-lookup.ts';
-import { connectionStatus } from './connection-status.ts';
-import type { ConnectionRuntime } from './connections.ts';
-import type { KubeWriter, ObjectRef } from './kube-writer.ts';
-import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
-import { mergePatch } from './status-patch.ts';
+import type { AnyConnection } from './lookup.ts';
+import { connectionStatus } from './status.ts';
+import type { ConnectionRuntime } from './registry.ts';
+import type { KubeWriter, ObjectRef } from '../kube-writer.ts';
+import { scrubbingKubeWriter } from '../scrubbing-kube-writer.ts';
+import { mergePatch } from '../status-patch.ts';
 
 type ConnectionStatus = NonNullable<AnyConnection['status']>;
 
@@ -26,7 +26,7 @@ export class ConnectionStatusWriter {
    */
   readonly #written = new Map<string, { uid: string | undefined; status: ConnectionStatus }>();
 
-  /** Sharded (./shard.ts): another shard's connection is read, never written. */
+  /** Sharded (../shard.ts): another shard's connection is read, never written. */
   readonly #owns: (obj: AnyConnection) => boolean;
 
   constructor(kube: Pick<KubeWriter, 'patchStatus'>, logger: Logger, owns: (obj: AnyConnection) => boolean = () => true) {

@@ -14,27 +14,30 @@
 //      one Event per change made in Coder and per failure (adopting a
 //      workspace that already matches changes nothing: no Event)
 import type { Logger } from 'pino';
-import type { DeletionPolicy, Workspace, WorkspaceStatus } from '../api/schema.ts';
-import { validateWorkspace } from '../api/validate.ts';
-import { isTokenRefused } from '../coder/errors.ts';
-import type { ApplyResult } from '../engine/apply.ts';
-import { toDesired, workspaceKey } from '../engine/desired.ts';
-import { withOwnerResolved } from '../engine/observe.ts';
-import type { WorkspaceOwner } from '../engine/external.ts';
-import { failuresOf } from '../engine/engine.ts';
-import type { WorkspacePlan } from '../engine/types.ts';
-import type { OperatorMetrics } from '../observability/metrics.ts';
-import type { ConnectionRef, ConnectionRegistry, ConnectionRuntime } from './connections.ts';
-import { ConnectionUsage } from './connection-usage.ts';
-import { connectionById, lookupConnection, type ConnectionCaches } from './connection-lookup.ts';
-import { ConnectionStatusWriter } from './connection-status-writer.ts';
+import type { DeletionPolicy, Workspace, WorkspaceStatus } from '../../api/schema.ts';
+import { validateWorkspace } from '../../api/validate.ts';
+import { isTokenRefused } from '../../coder/errors.ts';
+import {
+  type ApplyResult,
+  toDesired,
+  workspaceKey,
+  withOwnerResolved,
+  type WorkspaceOwner,
+  failuresOf,
+  type WorkspacePlan,
+} from '../../engine/index.ts';
+import type { OperatorMetrics } from '../../observability/metrics.ts';
+import type { ConnectionRef, ConnectionRegistry, ConnectionRuntime } from '../connection/registry.ts';
+import { ConnectionUsage } from '../connection/usage.ts';
+import { connectionById, lookupConnection, type ConnectionCaches } from '../connection/lookup.ts';
+import { ConnectionStatusWriter } from '../connection/status-writer.ts';
 import { ConnectionRollout, RESUME_ROLLOUT, waitRequeueMs } from './rollout.ts';
-import type { AnyConnection } from './connection-lookup.ts';
+import type { AnyConnection } from '../connection/lookup.ts';
 import { reconcileRequested, requestedAt } from './reconcile-request.ts';
-import type { RolloutPolicy } from '../api/schema.ts';
+import type { RolloutPolicy } from '../../api/schema.ts';
 import { nameIdentity, WorkspaceBindings, type BindingConflictError, type BindingGuard } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
-import { isKubeNotFound, type KubeWriter, type ObjectRef } from './kube-writer.ts';
+import { isKubeNotFound, type KubeWriter, type ObjectRef } from '../kube-writer.ts';
 import {
   buildInProgress,
   buildPollDelay,
@@ -44,11 +47,11 @@ import {
   type BuildPoll,
   type EventSpec,
 } from './outcome-events.ts';
-import type { HandlerResult } from '../kube/run-workers.ts';
-import { gateStatus, mergePatch, statusChanged, suspendedStatus } from './status-patch.ts';
-import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
-import { checkTenancy } from './tenancy.ts';
-import { deleteOne, syncOne } from './workspace-sync.ts';
+import type { HandlerResult } from '../../kube/run-workers.ts';
+import { gateStatus, mergePatch, statusChanged, suspendedStatus } from '../status-patch.ts';
+import { scrubbingKubeWriter } from '../scrubbing-kube-writer.ts';
+import { checkTenancy } from '../connection/tenancy.ts';
+import { deleteOne, syncOne } from './sync.ts';
 
 export interface ReconcilerDeps extends ConnectionCaches {
   workspace(key: string): Workspace | undefined;
@@ -67,7 +70,7 @@ export interface ReconcilerDeps extends ConnectionCaches {
   connectionStatus?: ConnectionStatusWriter;
   /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). Default: its own. */
   bindings?: WorkspaceBindings;
-  /** Sharded (./shard.ts): whether this instance writes the connection's status. Default: every connection. */
+  /** Sharded (../shard.ts): whether this instance writes the connection's status. Default: every connection. */
   ownsConnection?: (connection: AnyConnection) => boolean;
   /**
    * Keeps a connection and its Secret while a Delete-policy Workspace needs them

@@ -9,7 +9,7 @@
 // much of its native memory in the benchmark (docs/performance.md).
 //
 // applySecurityAuthentication is the public SecurityAuthentication hook that
-// Watch, the generated API clients and our own requests (../kube/api-request.ts)
+// Watch, the generated API clients and our own requests (./api-request.ts)
 // all call, so overriding it here covers every call without touching
 // node_modules. We let client-node
 // do all of its work first (headers, tokens refreshed by exec/file auth, the

@@ -1,10 +1,10 @@
 // Pure: a connection's status from its runtime state. Ready with the server
 // version and whether renames are allowed; undefined when nothing changed, so
 // a healthy connection is written once, not on every reconcile.
-import type { ClusterCoderConnection } from '../api/schema.ts';
-import { setCondition } from '../engine/status.ts';
-import type { ConnectionState } from './connections.ts';
-import { statusChanged } from './status-patch.ts';
+import type { ClusterCoderConnection } from '../../api/schema.ts';
+import { setCondition } from '../../engine/index.ts';
+import type { ConnectionState } from './registry.ts';
+import { statusChanged } from '../status-patch.ts';
 
 type ConnectionStatus = NonNullable<ClusterCoderConnection['status']>;
 

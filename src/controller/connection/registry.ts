@@ -7,15 +7,13 @@
 // staleMs; concurrent refreshes share one list.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CoderApi } from '../coder/api.ts';
-import { CircuitBreaker } from '../coder/circuit-breaker.ts';
-import { OwnerTokenBroker } from '../coder/owner-tokens.ts';
-import { WorkspaceEngine } from '../engine/engine.ts';
-import { CoderWorkspaces, type WorkspaceOwner } from '../engine/external.ts';
-import { Snapshot } from '../engine/observe.ts';
-import { acceptToken, tokenFormProblem } from '../coder/session-token.ts';
+import type { CoderApi } from '../../coder/api.ts';
+import { CircuitBreaker } from '../../coder/circuit-breaker.ts';
+import { OwnerTokenBroker } from '../../coder/owner-tokens.ts';
+import { WorkspaceEngine, CoderWorkspaces, type WorkspaceOwner, Snapshot } from '../../engine/index.ts';
+import { acceptToken, tokenFormProblem } from '../../coder/session-token.ts';
 import { checkCoder } from './coder-check.ts';
-import type { SecretRead } from './kube-writer.ts';
+import type { SecretRead } from '../kube-writer.ts';
 import { notLabelledMessage, optedIn, urlBinding } from './token-secret.ts';
 
 export interface ConnectionSpecLike {

@@ -3,7 +3,7 @@
 // A new value enqueues the Workspace at once (operator.ts), makes the
 // reconcile read the workspace from Coder instead of trusting the snapshot,
 // and is copied to status.lastHandledReconcileAt when handled.
-import type { Workspace } from '../api/schema.ts';
+import type { Workspace } from '../../api/schema.ts';
 
 export const RECONCILE_REQUESTED_AT = 'coderops.dev/reconcile-requested-at';
 

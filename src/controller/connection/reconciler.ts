@@ -14,11 +14,11 @@
 //   5. not ready for a reason that may pass by itself (Secret missing or not
 //      labelled yet, Coder unreachable): look again after recheckMs. A refused
 //      token waits for the next resync or a change to the connection.
-import type { ConnectionRegistry } from './connections.ts';
-import { connectionById, connectionRefOf, type ConnectionCaches } from './connection-lookup.ts';
-import type { ConnectionStatusWriter } from './connection-status-writer.ts';
-import { IN_USE_FINALIZER, type ConnectionUsage } from './connection-usage.ts';
-import type { HandlerResult } from '../kube/run-workers.ts';
+import type { ConnectionRegistry } from './registry.ts';
+import { connectionById, connectionRefOf, type ConnectionCaches } from './lookup.ts';
+import type { ConnectionStatusWriter } from './status-writer.ts';
+import { IN_USE_FINALIZER, type ConnectionUsage } from './usage.ts';
+import type { HandlerResult } from '../../kube/run-workers.ts';
 
 export interface ConnectionReconcilerDeps extends ConnectionCaches {
   connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate'>;

@@ -3,14 +3,19 @@
 // would change, that are not Ready, or that need deletionPolicy Delete's
 // finalizer — so an idle resync of N workspaces is N snapshot lookups and no
 // write anywhere.
-import type { DeletionPolicy, Workspace } from '../api/schema.ts';
-import { toDesired, workspaceKey } from '../engine/desired.ts';
-import { diff } from '../engine/diff.ts';
-import { findObserved, type Snapshot, withOwnerResolved } from '../engine/observe.ts';
-import type { WorkspaceOwner } from '../engine/external.ts';
-import { computeStatus } from '../engine/status.ts';
+import type { DeletionPolicy, Workspace } from '../../api/schema.ts';
+import {
+  toDesired,
+  workspaceKey,
+  diff,
+  findObserved,
+  type Snapshot,
+  withOwnerResolved,
+  type WorkspaceOwner,
+  computeStatus,
+} from '../../engine/index.ts';
 import { FINALIZER } from './decide.ts';
-import { statusChanged } from './status-patch.ts';
+import { statusChanged } from '../status-patch.ts';
 
 export function needsReconcile(
   ws: Workspace,

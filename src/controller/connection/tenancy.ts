@@ -3,7 +3,7 @@
 // team's own token and serves only its own namespace; a ClusterCoderConnection
 // carries an admin token and serves only the namespaces its spec.allow rules
 // select, and only the owners those rules list. No rule: deny.
-import type { ClusterCoderConnection } from '../api/schema.ts';
+import type { ClusterCoderConnection } from '../../api/schema.ts';
 
 export type OwnerRule = NonNullable<ClusterCoderConnection['spec']['allow']>[number];
 

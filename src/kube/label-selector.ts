@@ -4,7 +4,7 @@
 // the two things it cannot do for us: refuse a bad --watch-label-selector at
 // start-up with a message that says what is wrong (rather than a 400 on every
 // list, retried forever), and decide locally whether a connection, which every
-// shard reads, is one whose status this shard writes (./shard.ts).
+// shard reads, is one whose status this shard writes (../controller/shard.ts).
 //
 // Supported: key, !key, key=value, key==value, key!=value, key in (a,b),
 // key notin (a,b). The numeric `key>1` / `key<1` forms are refused: no label

@@ -1,9 +1,9 @@
 // The pure "what to do with this Workspace" decision that heads every
 // reconcile: everything here is known from the cache and the connection's
 // state, so the answer costs no API call and each branch is a table row.
-import type { DeletionPolicy } from '../api/schema.ts';
-import type { FieldError } from '../api/validate.ts';
-import type { TenancyVerdict } from './tenancy.ts';
+import type { DeletionPolicy } from '../../api/schema.ts';
+import type { FieldError } from '../../api/validate.ts';
+import type { TenancyVerdict } from '../connection/tenancy.ts';
 
 export const FINALIZER = 'coderops.dev/finalizer';
 

@@ -5,26 +5,22 @@
 // spec manages them, plan, apply, and put the result back into the snapshot
 // (no read-back). What is the operator's own: the snapshot's freshness, the
 // binding guard and the connection's rollout slots.
-import type { ApplyResult } from '../engine/apply.ts';
-import { diffDelete } from '../engine/diff.ts';
-import type { WorkspaceEngine } from '../engine/engine.ts';
-import { findObserved } from '../engine/observe.ts';
-import type { ActionOutcome, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from '../engine/types.ts';
-import type { CoderApi } from '../coder/api.ts';
-import type { RolloutPolicy, WorkspaceStatus } from '../api/schema.ts';
-import { LifecycleReader } from '../engine/lifecycle-context.ts';
+import {
+  type AdoptionGuard,
+  type ApplyResult,
+  diffDelete,
+  type WorkspaceEngine,
+  findObserved,
+  type ActionOutcome,
+  type DesiredWorkspace,
+  type ObservedWorkspace,
+  type WorkspacePlan,
+} from '../../engine/index.ts';
+import type { RolloutPolicy, WorkspaceStatus } from '../../api/schema.ts';
 import type { ConnectionRollout } from './rollout.ts';
 import { BindingConflictError, type BindingGuard } from './bindings.ts';
-import type { ConnectionRuntime } from './connections.ts';
+import type { ConnectionRuntime } from '../connection/registry.ts';
 import { buildInProgress } from './outcome-events.ts';
-
-const readers = new WeakMap<ConnectionRuntime, LifecycleReader>();
-
-function readerFor(rt: ConnectionRuntime): LifecycleReader {
-  let r = readers.get(rt);
-  if (!r) readers.set(rt, (r = new LifecycleReader(rt.api!)));
-  return r;
-}
 
 /** What the lifecycle part of a reconcile needs besides Coder: its memory and the connection's rollout. */
 export interface LifecycleInputs {
@@ -48,34 +44,19 @@ export interface SyncOutcome {
 }
 
 /**
- * The client applyPlan uses, with one change: the workspace a refused (409)
- * or lost create finds by owner + name is adopted only when no other
- * Workspace holds it (owner written by name in one and by UUID in the other
- * resolves to the same workspace only here).
+ * The workspace a refused (409) or lost create finds by owner + name is
+ * adopted only when no other Workspace holds it (owner written by name in one
+ * and by UUID in the other resolves to the same workspace only here).
  */
-function guardedApi(api: CoderApi, guard: BindingGuard | undefined): CoderApi {
-  if (!guard) return api;
-  return new Proxy(api, {
-    get(target, prop) {
-      if (prop === 'createWorkspace') {
-        return async (...args: Parameters<CoderApi['createWorkspace']>) => {
-          const made = await target.createWorkspace(...args);
-          guard.created(made.id);
-          return made;
-        };
-      }
-      if (prop === 'findWorkspace') {
-        return async (owner: string, name: string) => {
-          const found = await target.findWorkspace(owner, name);
-          const holder = found ? guard.holderOf(found.id) : undefined;
-          if (found && holder !== undefined) throw new BindingConflictError(holder, `Coder workspace ${found.owner_name}/${found.name}`);
-          return found;
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
+function adoptionGuard(guard: BindingGuard | undefined): AdoptionGuard | undefined {
+  if (!guard) return undefined;
+  return {
+    created: (id) => guard.created(id),
+    found: (ws) => {
+      const holder = guard.holderOf(ws.id);
+      if (holder !== undefined) throw new BindingConflictError(holder, `Coder workspace ${ws.ownerName}/${ws.name}`);
     },
-  });
+  };
 }
 
 function conflictOf(result: ApplyResult | undefined): BindingConflictError | undefined {
@@ -152,21 +133,19 @@ export async function syncOne(
   }
   const ctx =
     observed && life
-      ? await readerFor(rt).context(
+      ? await engine.lifecycleContext(
           wanted,
           observed,
           life.previous,
           life.rollout.gate(desired.key, life.policy, life.now, life.previous, life.epoch),
         )
       : undefined;
-  let plan = engine.plan(wanted, observed, ctx);
   // No await between the diff and the claim: the slot check and the taking are one step.
-  if (life && ctx && plan.lifecycle?.needsSlot && !life.rollout.claim(desired.key, life.policy, plan.lifecycle.wanted?.id, life.now)) {
-    // The slot or the canary step filled up meanwhile: the gate again says which.
-    const gate = life.rollout.gate(desired.key, life.policy, life.now, life.previous, life.epoch);
-    plan = engine.plan(wanted, observed, { ...ctx, gate: { ...gate, slot: false } });
-  }
-  let result = await engine.apply(plan, (api) => guardedApi(api, guard));
+  const plan =
+    life && ctx
+      ? life.rollout.planClaiming(desired.key, life.now, (gate) => engine.plan(wanted, observed, { ...ctx, gate }), ctx.gate)
+      : engine.plan(wanted, observed, ctx);
+  let result = await engine.apply(plan, adoptionGuard(guard));
   if (result) {
     const conflict = conflictOf(result);
     if (conflict) {

@@ -1,11 +1,9 @@
 // Pure: which Event each change made in Coder and each failure deserves,
 // and when to look at the key again.
-import { CoderApiError } from '../coder/errors.ts';
-import type { ApplyResult } from '../engine/apply.ts';
-import { describeFailure } from '../engine/failure.ts';
-import type { ActionOutcome, ObservedWorkspace } from '../engine/types.ts';
-import { backoffDelay } from '../kube/backoff.ts';
-import type { HandlerResult } from '../kube/run-workers.ts';
+import { CoderApiError } from '../../coder/errors.ts';
+import { type ApplyResult, describeFailure, type ActionOutcome, type ObservedWorkspace } from '../../engine/index.ts';
+import { backoffDelay } from '../../kube/backoff.ts';
+import type { HandlerResult } from '../../kube/run-workers.ts';
 
 export interface EventSpec {
   type: 'Normal' | 'Warning';

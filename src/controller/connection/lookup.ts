@@ -1,8 +1,8 @@
 // From a Workspace's spec.connectionRef to the connection object in the cache
 // and what tenancy needs to know about it. Default (docs/architecture.md): the
 // CoderConnection named "default" in the Workspace's namespace.
-import type { ClusterCoderConnection, CoderConnection, Workspace } from '../api/schema.ts';
-import type { ConnectionRef } from './connections.ts';
+import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../api/schema.ts';
+import type { ConnectionRef } from './registry.ts';
 import type { TenancyInput } from './tenancy.ts';
 
 export type AnyConnection = CoderConnection | ClusterCoderConnection;
