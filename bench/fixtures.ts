@@ -11,29 +11,23 @@ export interface SimChildConfig {
   buildDurationMs: number;
   /** Give the workspaces autostart schedules in a few time zones, as a real fleet has (mode export). */
   schedules?: boolean;
-  /**
-   * One workspace of this name per owner, for the first `existing` owners,
-   * instead of ws-0 … (mode workspaceset: what a set stamping `spec.name` finds).
-   */
-  perOwnerName?: string;
+  /** Name workspace i `<setName>-<owner>`, as a WorkspaceSet of that name stamps its children (mode workspaceset). */
+  setName?: string;
 }
 
 const SCHEDULES = ['CRON_TZ=Europe/Berlin 30 8 * * 1-5', 'CRON_TZ=America/New_York 0 9 * * 1-5', 'CRON_TZ=Asia/Tokyo 0 10 * * 1-5', null];
 
 export type CompactCall = [method: string, route: string, status: number, at: number, name: string];
 
-export function benchSeed(c: Pick<SimChildConfig, 'owners' | 'existing' | 'schedules' | 'perOwnerName'>): SimSeed {
+export function benchSeed(c: Pick<SimChildConfig, 'owners' | 'existing' | 'schedules' | 'setName'>): SimSeed {
   const users = [{ username: 'admin', roles: ['owner' as const] }];
   for (let o = 0; o < c.owners; o += 1) users.push({ username: ownerName(o), roles: [] });
   const workspaces = [];
-  if (c.perOwnerName !== undefined) {
-    for (let o = 0; o < c.existing; o += 1)
-      workspaces.push({ owner: ownerName(o), name: c.perOwnerName, template: 'docker', ttl_ms: 8 * 3600_000 });
-    return { users, templates: [{ name: 'docker', default_ttl_ms: 8 * 3600_000 }], workspaces };
-  }
   for (let i = 0; i < c.existing; i += 1) {
     const schedule = c.schedules ? { autostart_schedule: SCHEDULES[i % SCHEDULES.length] ?? null } : {};
-    workspaces.push({ owner: ownerName(i % c.owners), name: wsName(i), template: 'docker', ttl_ms: 8 * 3600_000, ...schedule });
+    const owner = ownerName(i % c.owners);
+    const name = c.setName ? `${c.setName}-${owner}` : wsName(i);
+    workspaces.push({ owner, name, template: 'docker', ttl_ms: 8 * 3600_000, ...schedule });
   }
   return { users, templates: [{ name: 'docker', default_ttl_ms: 8 * 3600_000 }], workspaces };
 }

@@ -3,10 +3,11 @@
 //   --mode cli,operator,peers,rollout-peers,polling,plan-scale --out bench/results]
 // npm run bench -- --mode properties [--property-runs 100000]   (issue 18: the prune and identity
 //   invariants over generated sequences; not in the default modes; writes bench/results/properties/)
+// npm run bench -- --mode workspaceset-cli [--set-cli-n 10000]   (issue 21 Scale: one WorkspaceSet of N members via
+//   the CLI, bench/workspaceset-cli-mode.ts; not in the default modes; --out bench/results/workspaceset-cli)
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // npm run bench -- --mode export [--export-n 10000]   (issue 21 item 5: cwo export, bench/export-mode.ts)
-// npm run bench -- --mode workspaceset [--set-n 10000]   (issue 21, Scale: one WorkspaceSet of N members via the CLI)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real
@@ -26,9 +27,9 @@ import { runCoderdPeers } from './coderd-peer-mode.ts';
 import { runCoderdRolloutPeers } from './coderd-rollout-peer-mode.ts';
 import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
+import { runWorkspaceSetCliMode } from './workspaceset-cli-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
 import { runExportMode } from './export-mode.ts';
-import { runWorkspaceSetMode } from './workspaceset-mode.ts';
 import { DEFAULT_PROPERTY_SEED, runPropertiesMode } from './properties-mode.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
@@ -47,8 +48,6 @@ const { values } = parseArgs({
     'plan-docs': { type: 'string', default: '100000' },
     /** Mode export: workspaces in the simulator that `cwo export` writes out. */
     'export-n': { type: 'string', default: '10000' },
-    /** Mode workspaceset: members of the one set (users in the simulator). */
-    'set-n': { type: 'string', default: '10000' },
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
@@ -61,6 +60,8 @@ const { values } = parseArgs({
     /** Mode properties: generated sequences, and the seed (a failure names seed and path to replay). */
     'property-runs': { type: 'string', default: '100000' },
     'property-seed': { type: 'string' },
+    /** Mode workspaceset-cli: members of the one set the CLI expands (users in the simulator). */
+    'set-cli-n': { type: 'string', default: '10000' },
     out: { type: 'string' },
   },
 });
@@ -201,12 +202,12 @@ if (modes.has('shards')) {
 }
 if (modes.has('plan-scale')) for (const n of list(values['plan-docs']).map(Number)) await part('plan-scale', n, () => runPlanScale(n, log));
 if (modes.has('export')) for (const n of list(values['export-n']).map(Number)) await part('export', n, () => runExportMode(n, log));
-if (modes.has('workspaceset'))
-  for (const n of list(values['set-n']).map(Number)) await part('workspaceset', n, () => runWorkspaceSetMode(n, log));
 if (modes.has('properties')) {
   const seed = values['property-seed'] !== undefined ? Number(values['property-seed']) : DEFAULT_PROPERTY_SEED;
   results.push(...(await runPropertiesMode(Number(values['property-runs']), seed, log)));
 }
+if (modes.has('workspaceset-cli'))
+  for (const n of list(values['set-cli-n']).map(Number)) await part('workspaceset-cli', n, () => runWorkspaceSetCliMode(n, log));
 await save(true);
 log(`wrote ${join(outPath, 'latest.md')} and latest.json`);
 process.stdout.write(

@@ -1,6 +1,7 @@
-// A WorkspaceSet of N members through the CLI (issue 21, Scale): the
-// simulator holds N users (dev0 …) and, for the first `existing` of them, the
-// workspace the set stamps (`dev`, TTL 8 h). One set over a `users` query.
+// A WorkspaceSet of N members through the CLI (issue 21, Scale; the
+// operator's is bench/workspaceset-mode.ts): the simulator holds N users
+// (dev0 …) and, for the first `existing` of them, the workspace the set
+// stamps (`fleet-<user>`, TTL 8 h). One set over a `users` query.
 //   - cold adopt: `apply` of the set where every member's workspace exists:
 //     the same reads and writes as N hand-written Workspaces (0 writes), plus
 //     ceil(members / page size) user list reads;
@@ -22,14 +23,15 @@ function setDoc(): string {
     metadata: { name: 'fleet', namespace: 'bench' },
     spec: {
       generators: [{ users: { query: 'status:active', exclude: ['admin'] } }],
-      template: { metadata: { name: 'ws-{{username}}' }, spec: { template: 'docker', name: 'dev', ttl: '8h' } },
+      // Children fleet-<user>, named so in Coder too (spec.name defaults to metadata.name).
+      template: { spec: { template: 'docker', ttl: '8h' } },
       // The bench's own sets never shrink; a real one keeps the default.
       maxRemovals: 10,
     },
   })}\n`;
 }
 
-export async function runWorkspaceSetMode(n: number, log: (s: string) => void): Promise<ScenarioResult[]> {
+export async function runWorkspaceSetCliMode(n: number, log: (s: string) => void): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-set-'));
   await writeFile(join(dir, 'set.yaml'), setDoc());
@@ -54,7 +56,7 @@ export async function runWorkspaceSetMode(n: number, log: (s: string) => void): 
   const userPages = (calls: ReturnType<typeof summarize>) => calls.byRoute['GET /api/v2/users'] ?? 0;
   try {
     log(`workspaceset: ${n} users, each with the workspace the set stamps`);
-    let sim = await startSim({ n, owners: n, latencyMs: 0, existing: n, buildDurationMs: 200, perOwnerName: 'dev' });
+    let sim = await startSim({ n, owners: n, latencyMs: 0, existing: n, buildDurationMs: 200, setName: 'fleet' });
     try {
       const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token };
       const cli = (args: string[]) => runMeasuredCli(args, { cwd: dir, env });
@@ -84,7 +86,7 @@ export async function runWorkspaceSetMode(n: number, log: (s: string) => void): 
 
     log(`workspaceset: ${n} users, ${JOINING} of them without a workspace yet`);
     await rm(join(dir, '.cwo-state.json'), { force: true });
-    sim = await startSim({ n, owners: n, latencyMs: 0, existing: n - JOINING, buildDurationMs: 200, perOwnerName: 'dev' });
+    sim = await startSim({ n, owners: n, latencyMs: 0, existing: n - JOINING, buildDurationMs: 200, setName: 'fleet' });
     try {
       const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token };
       await sim.reset();
