@@ -7,7 +7,7 @@ import { multiDoc, workspaceDoc } from './fixtures.ts';
 import { percentile, runMeasuredCli, startSim, summarize, type Measured } from './lib.ts';
 
 export interface ScenarioResult {
-  mode: 'cli' | 'operator' | 'peers' | 'shards' | 'properties';
+  mode: 'cli' | 'operator' | 'peers' | 'shards' | 'properties' | 'peer-k8s';
   scenario: string;
   n: number;
   latencyMs: number;

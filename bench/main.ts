@@ -8,6 +8,11 @@
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // npm run bench -- --mode export [--export-n 10000]   (issue 21 item 5: cwo export, bench/export-mode.ts)
+// npm run bench -- --mode peer-k8s [--peer-k8s-n 1000 --peer-k8s-start-stop 40 --peer-k8s-gets 20]
+//   (issue 24 item 4: coder-k8s beside the operator, bench/peer-k8s-mode.ts; not in the default modes;
+//   needs bash test/peer/build-coder-k8s.sh; run alone it writes bench/results/peer-k8s/ and its
+//   section of bench/results/latest.md)
+// npm run bench -- --mode workspaceset [--set-n 10000]   (issue 21: one WorkspaceSet of N members, bench/workspaceset-mode.ts)
 // Runs the scale scenarios of issue 6 against the Coder simulator on
 // 127.0.0.1 (in a child process of its own) and writes latest.md + latest.json;
 // and issue 14's peers side by side: the coder CLI against cwo on a real
@@ -16,7 +21,7 @@
 // shards on the real control plane (shards); and issue 19's rollout of a
 // promoted version, a `coder update` loop against one `cwo apply` (rollout-peers).
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +35,10 @@ import { runPlanScale } from './plan-scale-mode.ts';
 import { runWorkspaceSetCliMode } from './workspaceset-cli-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
 import { runExportMode } from './export-mode.ts';
+import { runWorkspaceSetMode } from './workspaceset-mode.ts';
 import { DEFAULT_PROPERTY_SEED, runPropertiesMode } from './properties-mode.ts';
+import { runPeerK8s } from './peer-k8s-mode.ts';
+import { renderPeerK8s, spliceSection } from './peer-k8s-report.ts';
 import { renderMarkdown } from './report.ts';
 import { ROOT, run } from './lib.ts';
 
@@ -48,6 +56,8 @@ const { values } = parseArgs({
     'plan-docs': { type: 'string', default: '100000' },
     /** Mode export: workspaces in the simulator that `cwo export` writes out. */
     'export-n': { type: 'string', default: '10000' },
+    /** Mode workspaceset: members of the one WorkspaceSet (and so its children). */
+    'set-n': { type: 'string', default: '10000' },
     'operator-n': { type: 'string' },
     'operator-deadline': { type: 'string', default: '420' },
     resync: { type: 'string', default: '30s' },
@@ -60,6 +70,10 @@ const { values } = parseArgs({
     /** Mode properties: generated sequences, and the seed (a failure names seed and path to replay). */
     'property-runs': { type: 'string', default: '100000' },
     'property-seed': { type: 'string' },
+    /** Mode peer-k8s: workspaces both list, workspaces each side stops and starts, kubectl get runs per side. */
+    'peer-k8s-n': { type: 'string', default: '1000' },
+    'peer-k8s-start-stop': { type: 'string', default: '40' },
+    'peer-k8s-gets': { type: 'string', default: '20' },
     /** Mode workspaceset-cli: members of the one set the CLI expands (users in the simulator). */
     'set-cli-n': { type: 'string', default: '10000' },
     out: { type: 'string' },
@@ -77,7 +91,10 @@ const scenarios = new Set(list(values.scenarios));
 const modes = new Set(list(values.mode));
 const operatorNs = values['operator-n'] ? list(values['operator-n']).map(Number) : ns;
 // The property run alone writes beside the scale results, not over them.
-const outPath = values.out ?? (modes.size === 1 && modes.has('properties') ? 'bench/results/properties' : 'bench/results');
+// So does the peer-k8s run alone (its section is then put into latest.md, see the end).
+const alone = (mode: string) => modes.size === 1 && modes.has(mode);
+const outPath =
+  values.out ?? (alone('properties') ? 'bench/results/properties' : alone('peer-k8s') ? 'bench/results/peer-k8s' : 'bench/results');
 const started = new Date();
 const loadAtStart = loadavg()[0]!;
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${s}\n`);
@@ -202,6 +219,13 @@ if (modes.has('shards')) {
 }
 if (modes.has('plan-scale')) for (const n of list(values['plan-docs']).map(Number)) await part('plan-scale', n, () => runPlanScale(n, log));
 if (modes.has('export')) for (const n of list(values['export-n']).map(Number)) await part('export', n, () => runExportMode(n, log));
+if (modes.has('peer-k8s')) {
+  const opts = { n: Number(values['peer-k8s-n']), startStop: Number(values['peer-k8s-start-stop']), gets: Number(values['peer-k8s-gets']) };
+  await part('peer-k8s', opts.n, () => runPeerK8s(opts, log));
+}
+if (modes.has('workspaceset'))
+  for (const n of list(values['set-n']).map(Number))
+    await part('workspaceset', n, () => runWorkspaceSetMode(n, { deadlineS: Number(values['operator-deadline']) }, log));
 if (modes.has('properties')) {
   const seed = values['property-seed'] !== undefined ? Number(values['property-seed']) : DEFAULT_PROPERTY_SEED;
   results.push(...(await runPropertiesMode(Number(values['property-runs']), seed, log)));
@@ -210,6 +234,12 @@ if (modes.has('workspaceset-cli'))
   for (const n of list(values['set-cli-n']).map(Number)) await part('workspaceset-cli', n, () => runWorkspaceSetCliMode(n, log));
 await save(true);
 log(`wrote ${join(outPath, 'latest.md')} and latest.json`);
+if (alone('peer-k8s') && values.out === undefined) {
+  const latest = resolve(ROOT, 'bench/results/latest.md');
+  const when = `${started.toISOString()} · commit ${commit} · load average (1 min) ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} CPUs · \`npm run bench -- --mode peer-k8s\``;
+  await writeFile(latest, spliceSection(await readFile(latest, 'utf8'), renderPeerK8s(results, when)));
+  log(`put the peer-k8s section into ${latest}`);
+}
 process.stdout.write(
   renderMarkdown({
     startedAt: started.toISOString(),

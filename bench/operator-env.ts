@@ -35,7 +35,11 @@ export interface BenchCluster {
  * `serviceAccounts` adds accounts bound to the chart's roles, so that each
  * operator process has an identity of its own in the apiserver's audit log.
  */
-export async function prepareCluster(cp: ControlPlane, sim: SimHandle, serviceAccounts: string[] = []): Promise<BenchCluster> {
+export async function prepareCluster(
+  cp: ControlPlane,
+  sim: Pick<SimHandle, 'url' | 'token'>,
+  serviceAccounts: string[] = [],
+): Promise<BenchCluster> {
   const kubectl: Kubectl = (args, stdin) =>
     run(binaries().kubectl, ['--kubeconfig', cp.kubeconfig, ...args], stdin === undefined ? {} : { stdin });
   const ok: KubectlOk = async (args, stdin) => {
@@ -236,7 +240,9 @@ export function sum(counts: Record<string, number>): number {
 /** Write requests the apiserver served to resources the operator may write (Leases aside). */
 export async function apiserverWrites(ok: KubectlOk): Promise<Map<string, number>> {
   const all = apiserverWritesFrom(await ok(['get', '--raw', '/metrics']));
-  return new Map([...all].filter(([key]) => /^\S+ (workspaces|coderconnections|clustercoderconnections|events)(\/|$)/.test(key)));
+  return new Map(
+    [...all].filter(([key]) => /^\S+ (workspaces|workspacesets|coderconnections|clustercoderconnections|events)(\/|$)/.test(key)),
+  );
 }
 
 export function diffCounts(before: Map<string, number>, after: Map<string, number>): Record<string, number> {

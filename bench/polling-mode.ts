@@ -24,7 +24,7 @@ import { passesPerHour, ratio } from './peers.ts';
 const POLL_INTERVAL = '1m';
 /** Observations in flight at once: it sets a pass's wall time, not its calls or CPU. */
 const POLL_CONCURRENCY = 10;
-/** The operator's default --resync (README, `cwo run` flags). */
+/** The operator's default --resync (docs/cli.md, `run`). */
 const OPERATOR_RESYNC = '10m';
 const LIST_PASSES = 5;
 

@@ -1,5 +1,6 @@
 // latest.md: one row per scenario run, then the calls by route.
 import type { ScenarioResult } from './cli-mode.ts';
+import { renderPeerK8s } from './peer-k8s-report.ts';
 import { renderPeers } from './peers-report.ts';
 
 export interface Doc {
@@ -45,6 +46,7 @@ export function renderMarkdown(doc: Doc): string {
     );
   }
   lines.push(...renderPeers(doc.results));
+  lines.push(...renderPeerK8s(doc.results));
   lines.push('', '## Calls by route', '');
   for (const r of doc.results) {
     if (!r.byRoute || Object.keys(r.byRoute).length === 0) continue;

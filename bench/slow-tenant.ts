@@ -107,14 +107,16 @@ async function run(guarded: boolean): Promise<{ waitedMs: number; requestsInWind
     breakerCooldownMs: TIMEOUT,
   });
   const reconciler = new Reconciler({
-    workspace: (k) => workspaces.get(k),
-    coderConnection: (k) => connections.get(k),
-    clusterCoderConnection: () => undefined,
-    namespaceLabels: () => ({}),
+    caches: {
+      workspace: (k) => workspaces.get(k),
+      coderConnection: (k) => connections.get(k),
+      clusterCoderConnection: () => undefined,
+      namespaceLabels: () => ({}),
+    },
     connections: registry,
     kube,
-    deletionPolicy: 'Orphan',
-    logger,
+    settings: { deletionPolicy: 'Orphan' },
+    telemetry: { logger },
   });
   const queue = new WorkQueue();
   // Warm fetch up first (its first use loads undici, ~0.8 s): a running operator has long done so.

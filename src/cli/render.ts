@@ -279,6 +279,8 @@ export function renderApplySummary(report: ApplyReport): string {
     lines.push(
       'Interrupted: no new build was started; the starts still owed are recorded in the state file and done by the next apply or sync.',
     );
+  const deferred = report.interrupted && report.pruneResults.length === 0 ? report.prunes.length : 0;
+  if (deferred > 0) lines.push(`${deferred} prune(s) not done: they stay in the state file for the next apply --prune.`);
   if (report.leftInFlight)
     lines.push(
       `${report.leftInFlight} build(s) still running in Coder were not waited for; the next run counts them against --max-unavailable.`,

@@ -38,6 +38,8 @@ export interface SyncFlags extends ConnectionFlags, GitFlags {
 }
 
 const GOOD: TickResult[] = ['Applied', 'UpToDate', 'Unchanged'];
+/** 128 + SIGINT, as apply exits when interrupted (program.ts). */
+const EXIT_INTERRUPTED = 130;
 
 export async function syncCommand(flags: SyncFlags): Promise<number> {
   const logger = cliLogger(flags);
@@ -52,6 +54,17 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   // broken repository costs no Coder call, and Coder being down at start is
   // a tick failure the loop recovers from, not a crash.
   let conn: Connection | undefined;
+  // SIGINT/SIGTERM, as in apply: a tick under way starts no new build, awaits the builds in flight
+  // (bounded), records the owed starts in the state and prints a summary; between ticks the loop just
+  // ends. A second signal ends the process at once.
+  const interrupt = new AbortController();
+  let wake: (() => void) | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    logger.info({ signal }, 'stopping: no new build starts; waiting for the builds in flight (again to quit now)');
+    interrupt.abort();
+    wake?.();
+  };
   const session = async (): Promise<CoderSession> => {
     conn ??= await connect(flags, process.env, logger, metrics.onCoderResponse);
     return {
@@ -78,6 +91,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
       concurrency: flags.concurrency,
       deleteTimeoutMs: flags.deleteTimeout,
       rollout: rolloutFromFlags(flags as unknown as RolloutFlags),
+      signal: interrupt.signal,
       ...(flags.acknowledgeRemovals ? { acknowledgeRemovals: flags.acknowledgeRemovals } : {}),
     },
     ...(flags.statusFile ? { statusPath: flags.statusFile } : {}),
@@ -88,17 +102,16 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     metrics,
   });
 
-  if (flags.once) return GOOD.includes(await tick(ticker, flags, logger)) ? 0 : 1;
-
-  let stopping = false;
-  let wake: (() => void) | undefined;
-  const stop = (signal: string) => {
-    if (!stopping) logger.info({ signal }, 'stopping after the current tick');
-    stopping = true;
-    wake?.();
-  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (flags.once) {
+    try {
+      return exitCode(await tick(ticker, flags, logger));
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  }
 
   let ticks = 0;
   let tickStarted = Date.now();
@@ -113,13 +126,15 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   });
   if (server) logger.info({ address: server.url }, 'serving /metrics, /healthz and /readyz');
   let failures = 0;
+  let code = 0;
   try {
-    while (!stopping) {
+    while (!interrupt.signal.aborted) {
       tickStarted = Date.now();
       const result = await tick(ticker, flags, logger);
       ticks++;
       tickStarted = Date.now();
-      if (stopping) break;
+      if (result === 'Interrupted') code = EXIT_INTERRUPTED;
+      if (interrupt.signal.aborted) break;
       failures = backsOff(result) ? failures + 1 : 0;
       const waitMs = nextWaitMs(flags.interval, failures);
       if (waitMs > flags.interval) logger.warn({ result, failures, nextTickInMs: waitMs }, 'backing off after repeated failures');
@@ -137,7 +152,13 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     await server?.close();
     await conn?.owners.release();
   }
-  return 0;
+  return code;
+}
+
+/** --once: 0 when Coder matches the commit, 130 when a signal cut the apply short (as apply), else 1. */
+function exitCode(result: TickResult): number {
+  if (result === 'Interrupted') return EXIT_INTERRUPTED;
+  return GOOD.includes(result) ? 0 : 1;
 }
 
 let lastPrinted: string | undefined;
@@ -160,6 +181,17 @@ async function tick(ticker: SyncTicker, flags: SyncFlags, logger: Logger): Promi
       const where = e.file ? `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ` : e.workspace ? `${e.workspace}: ` : '';
       process.stdout.write(`  error (${e.reason}): ${where}${e.field ? `${e.field}: ` : ''}${e.message}\n`);
     }
+  }
+  const cut = ticker.interruption;
+  if (cut) {
+    process.stdout.write(
+      `Interrupted: no new build was started; ${cut.owedStarts} start(s) still owed are recorded in the state file ` +
+        'and done by the next apply or sync.\n',
+    );
+    if (cut.leftInFlight > 0)
+      process.stdout.write(
+        `${cut.leftInFlight} build(s) still running in Coder were not waited for; the next run counts them against --max-unavailable.\n`,
+      );
   }
   lastPrinted = key;
   logger.debug({ result }, 'tick done');

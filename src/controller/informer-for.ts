@@ -15,6 +15,8 @@ export interface InformerForOptions
   /** --namespaces; undefined or empty: all namespaces. */
   namespaces?: readonly string[];
   logger: Logger;
+  /** What the cache keeps of each object. Default trimForCache (./trim.ts). */
+  trim?: <O extends KubernetesObject>(obj: O) => O;
 }
 
 export function informerFor<T extends KubernetesObject>(
@@ -22,7 +24,7 @@ export function informerFor<T extends KubernetesObject>(
   type: ResourceType,
   opts: InformerForOptions,
 ): MultiNamespaceInformer<T> {
-  const { namespaces, ...rest } = opts;
+  const { namespaces, trim = trimForCache, ...rest } = opts;
   return new MultiNamespaceInformer<T>(
     type.namespaced ? namespaces : undefined,
     (namespace) =>
@@ -32,8 +34,8 @@ export function informerFor<T extends KubernetesObject>(
         path: resourcePath(type, namespace),
         // The operator reads little of each object's metadata; caching all of it cost ~14 KB per
         // Workspace. Trimmed page by page while listing, and each watch event as it comes.
-        list: listerFor<T>(kubeConfig, type, namespace, trimForCache),
-        trim: trimForCache,
+        list: listerFor<T>(kubeConfig, type, namespace, trim),
+        trim,
       }),
   );
 }

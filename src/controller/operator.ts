@@ -2,7 +2,8 @@
 // ClusterCoderConnections, Namespaces) feed two work queues, one of Workspace
 // keys (workers run the Reconciler) and one of connection ids (a worker runs
 // the ConnectionReconciler, so a connection reports its status whether or not
-// a Workspace uses it); a resync timer refreshes each connection's snapshot
+// a Workspace uses it), and the WorkspaceSet controller's own informer, queue
+// and workers (./workspaceset/controller.ts); a resync timer refreshes each connection's snapshot
 // with one list and enqueues only what needs it. Workers and resync run only while
 // leading (caches warm on every replica). stop() stops taking work, lets the
 // in-flight reconciles finish, then releases the lease.
@@ -13,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, DeletionPolicy, Workspace } from '../api/schema.ts';
 import { CoderClient } from '../coder/client.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
-import { connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection/lookup.ts';
+import { connectionId, connectionIdOf, connectionRefOf, lookupConnection, type AnyConnection } from './connection/lookup.ts';
 import { ConnectionReconciler } from './connection/reconciler.ts';
 import { ConnectionSlots } from './connection/slots.ts';
 import { ConnectionUsage } from './connection/usage.ts';
@@ -32,7 +33,13 @@ import { needsReconcile } from './workspace/resync.ts';
 import { LOW_PRIORITY } from '../kube/priority-fifo.ts';
 import { runWorkers } from '../kube/run-workers.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
+import { ControllerBuilder } from '../kube/controller-builder.ts';
+import { annotationChanged, anyOf, deletionChanged, finalizersChanged, generationChanged, labelsChanged } from '../kube/predicates.ts';
 import { departureOf, Shard } from './shard.ts';
+import { WorkspaceSetController } from './workspaceset/controller.ts';
+import { memberReaderFor } from './workspaceset/member-reader.ts';
+import { setConnectionId } from './workspaceset/set-connection.ts';
+import { setKube, type SetKube } from './workspaceset/set-kube.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -55,6 +62,8 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   /** Replaces the Kubernetes writes (tests). */
   kube?: KubeWriter;
+  /** Replaces the WorkspaceSet controller's Kubernetes writes (tests). */
+  setKube?: SetKube;
   /** --watch-label-selector (./shard.ts): the Workspaces and connection statuses this instance owns. Default: all. */
   shard?: Shard;
   /** Called when the lease is lost (not on stop): the process should exit, as client-go's do. */
@@ -74,6 +83,8 @@ export class Operator {
   readonly registry: ConnectionRegistry;
   readonly reconciler: Reconciler;
   readonly connectionReconciler: ConnectionReconciler;
+  /** WorkspaceSets: their own informer, queue and workers (./workspaceset/controller.ts). */
+  readonly workspaceSets: WorkspaceSetController;
   /** Which Workspace holds which Coder workspace (status.id), kept from the cache. */
   readonly bindings = new WorkspaceBindings();
   /** Reconciles per connection holding a worker: one while its server is suspected of hanging. */
@@ -123,7 +134,7 @@ export class Operator {
     const ownsConnection = (c: AnyConnection) => this.shard.ownsConnection(c.metadata.labels);
     const connectionStatus = new ConnectionStatusWriter(kube, o.logger, ownsConnection);
     // Sharded, an instance sees only its share of the Workspaces and could not tell when a
-    // connection is no longer needed: connections are not kept then (README, Sharding).
+    // connection is no longer needed: connections are not kept then (docs/operator/sharding.md).
     const usage = this.shard.sharded ? undefined : new ConnectionUsage(kube);
     this.connectionReconciler = new ConnectionReconciler({
       ...caches,
@@ -132,18 +143,31 @@ export class Operator {
       ...(usage ? { usage, neededForDelete: (id: string) => this.#neededForDelete(id) } : {}),
     });
     this.reconciler = new Reconciler({
-      workspace: (key) => this.#ws(key),
-      ...caches,
-      connectionStatus,
-      bindings: this.bindings,
-      namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
+      caches: {
+        workspace: (key) => this.#ws(key),
+        ...caches,
+        namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
+      },
       connections: this.registry,
       kube,
+      settings: { deletionPolicy: o.deletionPolicy },
+      shared: { connectionStatus, bindings: this.bindings, ownsConnection, usage },
+      telemetry: { logger: o.logger, metrics: o.metrics },
+    });
+    this.workspaceSets = new WorkspaceSetController({
+      ...caches,
+      kubeConfig: o.kubeConfig,
+      ...(o.namespaces ? { namespaces: o.namespaces } : {}),
+      ...(selector ? { labelSelector: selector, visible: (labels) => this.shard.ownsConnection(labels) } : {}),
+      workspaces: this.workspaceInformer,
+      kube: o.setKube ?? setKube(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity()),
+      namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
+      connections: this.registry,
+      readerFor: memberReaderFor,
+      defaultRefreshMs: o.resyncMs,
       deletionPolicy: o.deletionPolicy,
       logger: o.logger,
       metrics: o.metrics,
-      ownsConnection,
-      usage,
     });
     this.#wire();
   }
@@ -168,36 +192,50 @@ export class Operator {
   }
 
   #wire(): void {
-    const enqueue = (ws: KubernetesObject | Workspace) => this.queue.add(wsKey(ws));
+    const workspacesOf = (id: string) =>
+      this.workspaces()
+        .filter((ws) => connectionIdOf(ws) === id)
+        .map(wsKey);
+    // What enqueues a Workspace (controller-runtime's builder, src/kube/controller-builder.ts). Our own
+    // status writes change none of these, so they do not echo; the initial list goes in at low
+    // priority, as the resync does, so a Workspace applied while thousands wait is reconciled next.
+    new ControllerBuilder(this.queue)
+      .for(this.workspaceInformer, {
+        key: wsKey,
+        update: anyOf(annotationChanged(RECONCILE_REQUESTED_AT), generationChanged, deletionChanged, finalizersChanged, labelsChanged),
+        initialListPriority: LOW_PRIORITY,
+      })
+      // A connection's change (spec, or a new resume-rollout value) concerns every Workspace using it.
+      .watches(this.connectionsInformer, {
+        map: (c) => workspacesOf(connectionObjectId('CoderConnection', c)),
+        update: anyOf(generationChanged, annotationChanged(RESUME_ROLLOUT)),
+      })
+      .watches(this.clusterConnections, {
+        map: (c) => workspacesOf(connectionObjectId('ClusterCoderConnection', c)),
+        update: anyOf(generationChanged, annotationChanged(RESUME_ROLLOUT)),
+      })
+      // Tenancy can select namespaces by label: a label change can allow or deny.
+      .watches(this.namespaceInformer, {
+        map: (ns) =>
+          this.workspaces()
+            .filter((ws) => ws.metadata.namespace === ns.metadata?.name)
+            .map(wsKey),
+        update: labelsChanged,
+        add: false,
+        delete: false,
+      });
+
     // Every binding change, status writes included; a Workspace that met this one in a Conflict
     // is looked at again once this one lets go of the Coder workspace.
     const observeBinding = (ws: KubernetesObject) => {
       for (const waiting of this.bindings.observe(wsKey(ws), (ws as Workspace).status?.id)) this.queue.add(waiting);
     };
-    // The initial list goes in at low priority, as the resync does: a Workspace applied while
-    // thousands of those wait is reconciled next (controller-runtime's priority queue).
-    this.workspaceInformer.on('add', (ws, { inInitialList }) => {
-      observeBinding(ws);
-      if (inInitialList) this.queue.add(wsKey(ws), LOW_PRIORITY);
-      else enqueue(ws);
-    });
-    // Our own status writes change neither generation, finalizers nor deletion: skip them, or every write would echo.
+    this.workspaceInformer.on('add', (ws) => observeBinding(ws));
     this.workspaceInformer.on('update', (ws, old) => {
       this.reconciler.cacheCaughtUp(wsKey(ws), ws.metadata?.resourceVersion);
       observeBinding(ws);
-      const m = ws.metadata ?? {};
-      const p = old.metadata ?? {};
-      const requested = m.annotations?.[RECONCILE_REQUESTED_AT] !== p.annotations?.[RECONCILE_REQUESTED_AT];
-      if (
-        requested ||
-        m.generation !== p.generation ||
-        m.deletionTimestamp !== p.deletionTimestamp ||
-        JSON.stringify(m.finalizers) !== JSON.stringify(p.finalizers) ||
-        JSON.stringify(m.labels) !== JSON.stringify(p.labels)
-      )
-        enqueue(ws);
       // A policy or connection change may free the old connection or need the new one kept.
-      if (m.generation !== p.generation) {
+      if (generationChanged(ws, old)) {
         this.connectionQueue.add(connectionIdOf(ws as Workspace));
         this.connectionQueue.add(connectionIdOf(old as Workspace));
       }
@@ -212,44 +250,27 @@ export class Operator {
           'workspace left the cache (deleted, or relabelled out of this shard): forgotten, finalizer untouched',
         );
       for (const waiting of this.bindings.forget(wsKey(ws))) this.queue.add(waiting);
-      enqueue(ws);
     });
-    const connectionChanged = (id: string, c: KubernetesObject) => {
-      this.registry.invalidate(id);
-      if (this.shard.ownsConnection(c.metadata?.labels)) this.connectionQueue.add(id);
-      for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
-    };
-    const onConn = (kind: 'CoderConnection' | 'ClusterCoderConnection') => (c: KubernetesObject, old?: KubernetesObject) => {
-      const resumed = old !== undefined && old.metadata?.annotations?.[RESUME_ROLLOUT] !== c.metadata?.annotations?.[RESUME_ROLLOUT];
-      if (resumed) {
-        // A resumed rollout: its Workspaces look again; the connection itself did not change.
-        const id =
-          kind === 'CoderConnection'
-            ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}`
-            : `ClusterCoderConnection/${c.metadata?.name}`;
-        for (const ws of this.workspaces()) if (connectionIdOf(ws) === id) enqueue(ws);
-      }
-      if (old && old.metadata?.generation === c.metadata?.generation) return; // a status write
-      connectionChanged(
-        kind === 'CoderConnection'
-          ? `CoderConnection/${c.metadata?.namespace}/${c.metadata?.name}`
-          : `ClusterCoderConnection/${c.metadata?.name}`,
-        c,
-      );
-    };
+    // A connection's own change (not a status write, not only a resume): check it again.
     for (const [informer, kind] of [
       [this.connectionsInformer, 'CoderConnection'],
       [this.clusterConnections, 'ClusterCoderConnection'],
     ] as const) {
-      const handler = onConn(kind);
-      informer.on('add', (c) => handler(c));
-      informer.on('update', (c, old) => handler(c, old));
-      informer.on('delete', (c) => handler(c));
+      const connectionChanged = (c: KubernetesObject) => {
+        const id = connectionObjectId(kind, c);
+        this.registry.invalidate(id);
+        if (this.shard.ownsConnection(c.metadata?.labels)) this.connectionQueue.add(id);
+        this.workspaceSets.connectionChanged(id, setConnectionId);
+      };
+      informer.on('add', connectionChanged);
+      informer.on('update', (c, old) => {
+        if (generationChanged(c, old)) connectionChanged(c);
+      });
+      informer.on('delete', connectionChanged);
     }
-    // Tenancy can select namespaces by label: a label change can allow or deny.
+    // Tenancy can select namespaces by label: the sets of a relabelled namespace look again.
     this.namespaceInformer.on('update', (ns, old) => {
-      if (JSON.stringify(ns.metadata?.labels) === JSON.stringify(old.metadata?.labels)) return;
-      for (const ws of this.workspaces()) if (ws.metadata.namespace === ns.metadata?.name) enqueue(ws);
+      if (labelsChanged(ns, old)) this.workspaceSets.namespaceChanged(ns.metadata?.name ?? '');
     });
   }
 
@@ -259,6 +280,7 @@ export class Operator {
       ['coderconnections', this.connectionsInformer],
       ['clustercoderconnections', this.clusterConnections],
       ['namespaces', this.namespaceInformer],
+      ['workspacesets', this.workspaceSets.informer],
     ];
   }
 
@@ -311,6 +333,7 @@ export class Operator {
         clearInterval(gauges);
         void this.queue.shutDownWithDrain();
         void this.connectionQueue.shutDownWithDrain();
+        void this.workspaceSets.shutDown();
       },
       { once: true },
     );
@@ -324,6 +347,7 @@ export class Operator {
       (id) => this.connectionReconciler.reconcile(id),
       this.#o.logger.child({ queue: 'connections' }),
     );
+    const setWorkers = this.workspaceSets.run();
     await runWorkers(
       this.queue,
       this.#o.concurrency,
@@ -346,6 +370,7 @@ export class Operator {
       this.#o.logger,
     );
     await connectionWorkers;
+    await setWorkers;
     this.#o.logger.info('workers stopped; in-flight reconciles finished');
   }
 
@@ -378,6 +403,8 @@ export class Operator {
     const now = new Date();
     for (const ws of all) {
       const rt = runtimes.get(connectionIdOf(ws));
+      // Failed in a way only a person can fix, and nothing changed since (workspace/terminal.ts).
+      if (this.reconciler.waitsForChange(wsKey(ws), ws.metadata.generation, rt)) continue;
       const need =
         !rt?.state.ready ||
         needsReconcile(ws, rt.snapshot, { deletionPolicy: this.#o.deletionPolicy, coderUrl: rt.ref.spec.url, now, me: rt.state.me });
@@ -437,11 +464,16 @@ export class Operator {
   /** Stop taking work, finish in-flight reconciles, release the lease, stop the informers. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain()]);
+    await Promise.all([this.queue.shutDownWithDrain(), this.connectionQueue.shutDownWithDrain(), this.workspaceSets.shutDown()]);
     await this.#running?.catch(() => undefined);
     await Promise.all(this.informers().map(([, i]) => i.stop()));
     await this.registry.close();
   }
+}
+
+/** The registry's id of a connection object; the informer says which kind (list items may omit it). */
+function connectionObjectId(kind: AnyConnection['kind'], c: KubernetesObject): string {
+  return connectionId(kind, c.metadata?.namespace, c.metadata?.name ?? '');
 }
 
 function wsKey(ws: KubernetesObject | Workspace): string {

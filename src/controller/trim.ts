@@ -10,7 +10,9 @@
 // it; the watch resumes from it), generation (observedGeneration), deletionTimestamp and
 // finalizers (deletion), labels (Namespace labels for tenancy; Workspace label
 // changes re-enqueue), the coderops.dev/reconcile-requested-at annotation and
-// a connection's coderops.dev/resume-rollout (controller/workspace/rollout.ts).
+// a connection's coderops.dev/resume-rollout (controller/workspace/rollout.ts), and the
+// controller ownerReference (a WorkspaceSet's children: the set acts on a child
+// only on this positive evidence, workspaceset/child-index.ts).
 // Everything outside metadata (spec, status) is kept whole.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import { RECONCILE_REQUESTED_AT } from './workspace/reconcile-request.ts';
@@ -18,7 +20,16 @@ import { RESUME_ROLLOUT } from './workspace/rollout.ts';
 
 type Kept = Pick<
   V1ObjectMeta,
-  'name' | 'namespace' | 'uid' | 'resourceVersion' | 'generation' | 'deletionTimestamp' | 'finalizers' | 'labels' | 'annotations'
+  | 'name'
+  | 'namespace'
+  | 'uid'
+  | 'resourceVersion'
+  | 'generation'
+  | 'deletionTimestamp'
+  | 'finalizers'
+  | 'labels'
+  | 'annotations'
+  | 'ownerReferences'
 >;
 
 /**
@@ -39,6 +50,9 @@ export function trimForCache<T extends KubernetesObject>(obj: T): T {
   if (m.deletionTimestamp !== undefined) kept.deletionTimestamp = m.deletionTimestamp;
   if (m.finalizers !== undefined) kept.finalizers = m.finalizers;
   if (m.labels !== undefined) kept.labels = m.labels;
+  // Only the controller reference: who manages the object, nothing about other owners.
+  const controller = m.ownerReferences?.filter((r) => r.controller === true);
+  if (controller && controller.length > 0) kept.ownerReferences = controller;
   // Of the annotations, only the reconcile request (reconcile-request.ts) and the rollout resume.
   const annotations: Record<string, string> = {};
   for (const name of [RECONCILE_REQUESTED_AT, RESUME_ROLLOUT]) {

@@ -3,7 +3,7 @@
 // reconcile (or each step of the CLI's apply loop) starts at most one and
 // looks again when it has finished.
 //
-// Never fighting Coder (README "Run state"):
+// Never fighting Coder (docs/guides/run-state.md):
 //   - A workspace a person started or stopped against the spec is set back
 //     at every reconcile (level-based).
 //   - A workspace Coder's own schedule started or stopped (build reason

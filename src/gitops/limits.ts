@@ -3,7 +3,7 @@
 // of small mappings took the parser about a minute and 1.2 GB here), so a
 // huge or hostile input must be refused by its size, not by the errors it
 // would produce once parsed. Each bound is far above what a real repository
-// of declarations needs; README "Input limits" lists them.
+// of declarations needs; docs/input-rules.md ("Sizes") lists them.
 import type { DeclarationError } from './declaration.ts';
 
 const MiB = 1024 * 1024;

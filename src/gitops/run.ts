@@ -500,7 +500,8 @@ async function applyLocked(opts: RunOptions): Promise<ApplyReport> {
   const boundNow = new Map<string, string>();
   for (const r of results) if (r.observed) boundNow.set(r.observed.id, r.key);
   const pruneResults: ApplyReport['pruneResults'] = [];
-  for (const planned of report.prunes) {
+  // Interrupted: a delete is a build too, so none starts; the entries stay and the next run prunes them.
+  for (const planned of lifecycle.stopping ? [] : report.prunes) {
     const heldBy = planned.keptFor ?? boundNow.get(planned.entry.id);
     const prune = heldBy !== undefined ? { ...planned, keptFor: heldBy } : planned;
     const outcome = await runPrune(prune, engine, opts);

@@ -39,6 +39,7 @@ export interface SyncOptions {
     | 'deleteTimeoutMs'
     | 'onOutcome'
     | 'rollout'
+    | 'signal'
     | 'acknowledgeRemovals'
   >;
   statusPath?: string;
@@ -55,11 +56,24 @@ export interface SyncOptions {
 /** How often consecutive Unchanged ticks still refresh the status file (its lastAttemptTime). */
 const UNCHANGED_REWRITE_MS = 60_000;
 
-/** Applied: Coder was changed; UpToDate: planned, nothing to change; Unchanged: same commit, resync not due. */
-export type TickResult = 'Applied' | 'UpToDate' | 'Unchanged' | SyncReason;
+/**
+ * Applied: Coder was changed; UpToDate: planned, nothing to change; Unchanged: same commit, resync not due;
+ * Interrupted: run.signal stopped the apply part-way (the revision is not recorded as applied).
+ */
+export type TickResult = 'Applied' | 'UpToDate' | 'Unchanged' | 'Interrupted' | SyncReason;
+
+/** What an interrupted tick left for the next run (recorded in the state file). */
+export interface Interruption {
+  /** Starts owed after an update's stop build. */
+  owedStarts: number;
+  /** Builds still running in Coder that the tick stopped waiting for. */
+  leftInFlight: number;
+}
 
 export class SyncTicker {
   readonly status: SyncStatusFile;
+  /** Set when the last tick's apply was interrupted (SyncOptions.run.signal). */
+  interruption: Interruption | undefined;
   readonly #opts: SyncOptions;
   readonly #now: () => Date;
   /** When a plan last ran; undefined until the first, so every start is a drift check. */
@@ -92,6 +106,7 @@ export class SyncTicker {
 
   async tick(): Promise<TickResult> {
     const started = this.#now();
+    this.interruption = undefined;
     const result = await this.#tick(started).catch((e: unknown) => this.#fail(classify(e), [{ reason: classify(e), message: message(e) }]));
     this.status.lastAttemptTime = started.toISOString();
     this.status.result = result;
@@ -159,6 +174,14 @@ export class SyncTicker {
 
     const { report, errors, wrote } = await this.#converge(loaded, started);
     this.#rejected = undefined;
+    if (report.interrupted) {
+      // Part-way: not the applied revision. What is owed is in the state file; the next run finishes it.
+      const owedStarts = [...report.statuses.values()].filter((st) => st.rollout?.restart === true).length;
+      this.interruption = { owedStarts, leftInFlight: report.leftInFlight ?? 0 };
+      this.status.errors = errors;
+      logger.warn({ revision: commit, ...this.interruption }, 'sync interrupted: no new build was started');
+      return 'Interrupted';
+    }
     const result: TickResult = errors.length > 0 ? 'ApplyFailed' : wrote ? 'Applied' : 'UpToDate';
     if (errors.length > 0)
       return this.#fail('ApplyFailed', errors, `${commit.slice(0, 12)}: ${errors.length} workspace(s) could not be converged`);

@@ -18,7 +18,7 @@ import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/htt
 
 export { ApiException };
 
-export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
+export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface KubeRequest {
   method: KubeMethod;
@@ -39,6 +39,7 @@ const METHODS: Record<KubeMethod, HttpMethod> = {
   POST: HttpMethod.POST,
   PUT: HttpMethod.PUT,
   PATCH: HttpMethod.PATCH,
+  DELETE: HttpMethod.DELETE,
 };
 const http = new IsomorphicFetchHttpLibrary();
 

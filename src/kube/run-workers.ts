@@ -3,7 +3,10 @@
 // resets its backoff, and requeueAfter schedules the next look (e.g. while a
 // long-running external job runs) without holding a worker. The queue never hands one key
 // to two workers, so a slow key occupies one worker and never blocks others.
+// A TerminalError is not retried: its backoff is forgotten and the key waits
+// for the next change that enqueues it.
 import type { Logger } from 'pino';
+import { isTerminal } from './terminal-error.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 export type HandlerResult = { requeueAfter?: number } | { error: unknown } | void;
@@ -20,7 +23,10 @@ async function worker(queue: WorkQueue, handler: KeyHandler, logger: Logger): Pr
   for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
     try {
       const result = await settle(handler, key);
-      if (result && 'error' in result) {
+      if (result && 'error' in result && isTerminal(result.error)) {
+        queue.forget(key);
+        logger.info({ key, err: result.error.cause }, 'reconcile failed with an error a retry cannot fix; waiting for a change');
+      } else if (result && 'error' in result) {
         queue.addRateLimited(key);
         logger.warn({ key, err: result.error, requeues: queue.numRequeues(key) }, 'reconcile failed; retrying with backoff');
       } else {

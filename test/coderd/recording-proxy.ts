@@ -18,25 +18,56 @@ export interface RecordingProxy {
   /** Calls that may change something in Coder. */
   writes(): RecordedCall[];
   reset(): void;
+  /** Requests forwarded whose answer has not come back yet (a killed client's last ones go on to coderd). */
+  inFlight(): number;
   close(): Promise<void>;
+  /**
+   * Called with each call once coderd has answered it and before the answer
+   * is passed on: a test holds it there to act at an exact moment (kill the
+   * client after coderd accepted a build and before the client learns so).
+   * `body` is a write's request body (its first 64 KiB), e.g. a build's transition.
+   */
+  hold?: (call: RecordedCall, body: string) => void | Promise<void>;
 }
+
+const BODY_LIMIT = 64 << 10;
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function startRecordingProxy(target: string, opts: { webSockets?: boolean } = {}): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const calls: RecordedCall[] = [];
+  let open = 0;
   const server: Server = createServer((req, res) => {
+    open++;
+    let settled = false;
+    const done = () => {
+      if (!settled) open--;
+      settled = true;
+    };
+    let body = '';
+    if (!READS.has(req.method ?? ''))
+      req.on('data', (chunk: Buffer) => {
+        if (body.length < BODY_LIMIT) body += chunk.toString('utf8').slice(0, BODY_LIMIT - body.length);
+      });
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        calls.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: answer.statusCode ?? 0 });
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        const call: RecordedCall = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: answer.statusCode ?? 0 };
+        calls.push(call);
+        done();
+        const pass = () => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        };
+        if (!proxy.hold) return pass();
+        answer.pause();
+        Promise.resolve(proxy.hold(call, body)).then(pass, () => res.destroy());
       },
     );
     forward.on('error', () => {
       calls.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: 502 });
+      done();
       res.destroy();
     });
     req.pipe(forward);
@@ -82,11 +113,12 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
     });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  return {
+  const proxy: RecordingProxy = {
     url: `http://127.0.0.1:${port}`,
     calls,
     writes: () => calls.filter((c) => !READS.has(c.method)),
     reset: () => void calls.splice(0),
+    inFlight: () => open,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -94,4 +126,5 @@ export async function startRecordingProxy(target: string, opts: { webSockets?: b
         server.close(() => r());
       }),
   };
+  return proxy;
 }

@@ -4,7 +4,7 @@
 // (GET /templates/{id}/versions/{name}) and the workspace is created on it even
 // when it is not the active one; an owner given by UUID is the same Coder user
 // as by name; moving a stopped workspace to the active version is one stop build
-// that carries the version (README "Template version updates and rollouts").
+// that carries the version (docs/guides/rollouts.md).
 // And the answer a create gets when the owner already has a workspace of that
 // name, which the engine reads as "maybe my own lost create" and looks up.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

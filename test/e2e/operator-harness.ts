@@ -354,7 +354,7 @@ export async function apiserverWrites(): Promise<Map<string, number>> {
  * other writes are other actors', e.g. the apiserver's endpoint reconciler.
  */
 export function operatorWritable(key: string): boolean {
-  return /^\S+ (workspaces|coderconnections|clustercoderconnections|events)(\/|$)/.test(key);
+  return /^\S+ (workspaces|workspacesets|coderconnections|clustercoderconnections|events)(\/|$)/.test(key);
 }
 
 export function diffCounts(before: Map<string, number>, after: Map<string, number>): Record<string, number> {

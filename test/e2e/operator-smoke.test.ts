@@ -20,7 +20,7 @@ beforeAll(async () => {
   sim = await startCoderSimulator({ rateLimitPerMinute: 0, buildDurationMs: 300 });
   ns = await freshNamespace('op-smoke');
   await kubectlOk(['create', 'secret', 'generic', 'coder-token', '-n', ns, `--from-literal=token=${sim.tokenFor('admin')}`]);
-  // The opt-in the operator needs before it uses a Secret as a Coder token (README, security notes).
+  // The opt-in the operator needs before it uses a Secret as a Coder token (docs/operator/security.md).
   await kubectlOk(['label', 'secret', 'coder-token', '-n', ns, 'coderops.dev/secret-type=coder-token']);
   await kubectlOk(['apply', '-n', ns, '-f', '-'], {
     stdin: JSON.stringify({

@@ -50,6 +50,12 @@ async function seedTeam(ns: string): Promise<void> {
       metadata: { name: 'dev', namespace: ns },
       spec: { owner: 'alice', template: 'docker' },
     },
+    {
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'WorkspaceSet',
+      metadata: { name: 'devs', namespace: ns },
+      spec: { generators: [{ list: { elements: [{ username: 'alice' }] } }], template: { spec: { template: 'docker' } } },
+    },
   ];
   await kubectlOk(['apply', '-f', '-'], { stdin: objects.map((o) => JSON.stringify(o)).join('\n---\n') });
 }
@@ -144,6 +150,48 @@ const OPERATOR_CALLS: Call[] = [
         '{"status":{"version":"v2.36.1"}}',
       ]),
   },
+  {
+    name: 'list and watch workspace sets',
+    run: (kc, i) => kubectlWith(kc, ['get', '--raw', `${GROUP}/namespaces/${i.team}/workspacesets?watch=1&timeoutSeconds=1`]),
+  },
+  {
+    name: 'patch workspace set status',
+    run: (kc, i) =>
+      kubectlWith(kc, [
+        'patch',
+        'workspacesets.coderops.dev',
+        'devs',
+        '-n',
+        i.team,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"members":1}}',
+      ]),
+  },
+  {
+    // A child, as the set controller makes it: owned by the set, blockOwnerDeletion included.
+    name: 'create and delete a set child',
+    run: async (kc, i) => {
+      const uid = (await kubectlWith(kc, ['get', 'workspacesets.coderops.dev', 'devs', '-n', i.team, '-o', 'jsonpath={.metadata.uid}']))
+        .stdout;
+      const child = {
+        apiVersion: 'coderops.dev/v1alpha1',
+        kind: 'Workspace',
+        metadata: {
+          name: 'devs-alice',
+          namespace: i.team,
+          ownerReferences: [
+            { apiVersion: 'coderops.dev/v1alpha1', kind: 'WorkspaceSet', name: 'devs', uid, controller: true, blockOwnerDeletion: true },
+          ],
+        },
+        spec: { owner: 'alice', template: 'docker' },
+      };
+      const created = await kubectlWith(kc, ['create', '-f', '-'], JSON.stringify(child));
+      if (created.code !== 0) return created;
+      return kubectlWith(kc, ['delete', 'cws', 'devs-alice', '-n', i.team, '--wait=false']);
+    },
+  },
   { name: 'get the named Secret', run: (kc, i) => kubectlWith(kc, ['get', 'secret', 'coder-token', '-n', i.team, '-o', 'name']) },
   { name: 'create an Event', run: (kc, i) => kubectlWith(kc, ['create', '-f', '-'], event(i.team)) },
   { name: 'create the leader Lease', run: (kc, i) => kubectlWith(kc, ['create', '-f', '-'], lease(i.operatorNs, 'cwo-0')) },
@@ -161,7 +209,15 @@ const FORBIDDEN_CALLS: Call[] = [
   },
   { name: 'create a Secret', run: (kc, i) => kubectlWith(kc, ['create', 'secret', 'generic', 'x', '-n', i.team, '--from-literal=a=b']) },
   { name: 'delete a namespace', run: (kc, i) => kubectlWith(kc, ['delete', 'namespace', i.team, '--wait=false']) },
-  { name: 'delete a Workspace', run: (kc, i) => kubectlWith(kc, ['delete', 'cws', 'dev', '-n', i.team, '--wait=false']) },
+  {
+    name: 'delete a WorkspaceSet',
+    run: (kc, i) => kubectlWith(kc, ['delete', 'workspacesets.coderops.dev', 'devs', '-n', i.team, '--wait=false']),
+  },
+  {
+    name: 'change a WorkspaceSet',
+    run: (kc, i) =>
+      kubectlWith(kc, ['patch', 'workspacesets.coderops.dev', 'devs', '-n', i.team, '--type=merge', '-p', '{"spec":{"maxRemovals":1000}}']),
+  },
   { name: 'take a Lease outside its namespace', run: (kc, i) => kubectlWith(kc, ['create', '-f', '-'], lease(i.team, 'cwo-0')) },
   { name: 'change a CRD', run: (kc) => kubectlWith(kc, ['delete', 'crd', 'workspaces.coderops.dev', '--wait=false']) },
 ];

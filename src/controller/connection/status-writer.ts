@@ -4,6 +4,8 @@
 // the Workspace reconciler, which may learn something first (renames allowed,
 // once a workspace shows it). One writer, one memory of what was written, so
 // neither repeats the other's write: a healthy connection is written once.
+// It is the one writer of a connection's status, the rollout summary the
+// Workspace reconciler counts included.
 import type { Logger } from 'pino';
 import type { AnyConnection } from './lookup.ts';
 import { connectionStatus } from './status.ts';
@@ -26,6 +28,9 @@ export class ConnectionStatusWriter {
    */
   readonly #written = new Map<string, { uid: string | undefined; status: ConnectionStatus }>();
 
+  /** The rollout summary last written per connection id, as JSON. */
+  readonly #rolloutWritten = new Map<string, string>();
+
   /** Sharded (../shard.ts): another shard's connection is read, never written. */
   readonly #owns: (obj: AnyConnection) => boolean;
 
@@ -46,13 +51,11 @@ export class ConnectionStatusWriter {
     const previous = mine && mine.uid === obj.metadata.uid ? mine.status : obj.status;
     const next = connectionStatus(previous, state, obj.metadata.generation, now);
     if (!next) return false;
-    const target: ObjectRef = {
-      kind: obj.kind,
-      name: obj.metadata.name,
-      ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
-    };
     try {
-      await this.#kube.patchStatus(target, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      await this.#kube.patchStatus(
+        targetOf(obj),
+        mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>),
+      );
       this.#written.set(id, { uid: obj.metadata.uid, status: next });
       return true;
     } catch (error) {
@@ -61,7 +64,37 @@ export class ConnectionStatusWriter {
     }
   }
 
+  /**
+   * status.rollout: the connection's Workspaces per rollout state, patched only
+   * when the counts changed (an idle resync writes nothing; a connection without
+   * updates never gets one). A failed write is logged; the next reconcile tries again.
+   */
+  async writeRollout(id: string, obj: AnyConnection, counts: NonNullable<ConnectionStatus['rollout']>): Promise<void> {
+    if (!this.#owns(obj)) return;
+    const text = JSON.stringify(counts);
+    const before =
+      this.#rolloutWritten.get(id) ??
+      (obj.status?.rollout
+        ? JSON.stringify(obj.status.rollout)
+        : JSON.stringify({ upToDate: 0, updating: 0, waiting: 0, blocked: 0, failed: 0 }));
+    if (before === text) return;
+    try {
+      await this.#kube.patchStatus(targetOf(obj), { rollout: counts });
+      this.#rolloutWritten.set(id, text);
+    } catch (error) {
+      this.#logger.warn({ connection: id, err: error }, 'could not write the rollout summary of the connection');
+    }
+  }
+
   forget(id: string): void {
     this.#written.delete(id);
   }
+}
+
+function targetOf(obj: AnyConnection): ObjectRef {
+  return {
+    kind: obj.kind,
+    name: obj.metadata.name,
+    ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
+  };
 }

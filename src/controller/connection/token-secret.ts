@@ -28,7 +28,7 @@ export function notLabelledMessage(namespace: string, name: string): string {
 // sent to, and the operator sends it nowhere else. Required for a
 // ClusterCoderConnection (an admin token, read across namespaces); for a
 // CoderConnection a Secret without it still works, with a warning condition, so
-// existing installs keep running while their owners add it (README, Security).
+// existing installs keep running while their owners add it (docs/operator/security.md).
 
 export const ALLOWED_URLS_ANNOTATION = 'coderops.dev/allowed-urls';
 

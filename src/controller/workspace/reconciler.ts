@@ -48,36 +48,53 @@ import {
   type EventSpec,
 } from './outcome-events.ts';
 import type { HandlerResult } from '../../kube/run-workers.ts';
+import { TerminalError } from '../../kube/terminal-error.ts';
+import { allNeedAPerson, stalledForPerson } from './terminal.ts';
 import { gateStatus, mergePatch, statusChanged, suspendedStatus } from '../status-patch.ts';
 import { scrubbingKubeWriter } from '../scrubbing-kube-writer.ts';
 import { checkTenancy } from '../connection/tenancy.ts';
 import { deleteOne, syncOne } from './sync.ts';
 
-export interface ReconcilerDeps extends ConnectionCaches {
+/** What the informer caches know: the Workspaces, their namespaces' labels and the connections. */
+export interface ReconcilerCaches extends ConnectionCaches {
   workspace(key: string): Workspace | undefined;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
-  connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate' | 'staleMs'>;
-  kube: KubeWriter;
+}
+
+/** The operator's defaults and timings. */
+export interface ReconcilerSettings {
   deletionPolicy: DeletionPolicy;
-  logger: Logger;
-  metrics?: OperatorMetrics;
   now?: () => Date;
   /** How soon to look again while a Coder build runs: 250 ms, doubling to 2 s by default. */
   buildPoll?: BuildPoll;
   /** How soon to look again when the connection's Secret or Coder could not be reached. Default 15 s. */
   recheckMs?: number;
-  /** Shared with the connection reconciler, so neither repeats the other's write. Default: its own. */
+}
+
+/** Shared with the other controllers of the process, so they agree; each defaults to the Reconciler's own. */
+export interface ReconcilerShared {
+  /** The connection's status writer (its one writer), so neither controller repeats the other's write. */
   connectionStatus?: ConnectionStatusWriter;
-  /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). Default: its own. */
+  /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). */
   bindings?: WorkspaceBindings;
-  /** Sharded (../shard.ts): whether this instance writes the connection's status. Default: every connection. */
+  /** Sharded (../shard.ts): whether this instance writes the connection's status (for the default writer). */
   ownsConnection?: (connection: AnyConnection) => boolean;
   /**
    * Keeps a connection and its Secret while a Delete-policy Workspace needs them
-   * (connection-usage.ts); undefined: not kept (a sharded instance sees only its
-   * share of the Workspaces, so it could not tell when to let go). Default: its own.
+   * (connection/usage.ts); undefined: not kept (a sharded instance sees only its
+   * share of the Workspaces, so it could not tell when to let go).
    */
   usage?: ConnectionUsage | undefined;
+}
+
+export interface ReconcilerDeps {
+  caches: ReconcilerCaches;
+  /** The connections' runtimes: Coder clients, snapshots, engines. */
+  connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate' | 'staleMs'>;
+  kube: KubeWriter;
+  settings: ReconcilerSettings;
+  shared?: ReconcilerShared;
+  telemetry: { logger: Logger; metrics?: OperatorMetrics };
 }
 
 export class Reconciler {
@@ -89,18 +106,20 @@ export class Reconciler {
   readonly #connStatus: ConnectionStatusWriter;
   /** Rollout slots and states per connection id (not per runtime: a spec edit makes a new runtime). */
   readonly #rollouts = new Map<string, ConnectionRollout>();
-  readonly #rolloutWritten = new Map<string, string>();
   readonly #bindings: WorkspaceBindings;
   readonly #usage: ConnectionUsage | undefined;
   /** Looks so far at the Coder build still running for a key: the next poll waits longer (buildPollDelay). */
   readonly #polls = new Map<string, number>();
+  /** Keys whose last reconcile failed in a way only a person can fix (terminal.ts), with what it ran under. */
+  readonly #terminal = new Map<string, { generation: number | undefined; runtime: ConnectionRuntime }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
     this.#kube = scrubbingKubeWriter(deps.kube);
-    this.#connStatus = deps.connectionStatus ?? new ConnectionStatusWriter(this.#kube, deps.logger);
-    this.#bindings = deps.bindings ?? new WorkspaceBindings();
-    this.#usage = 'usage' in deps ? deps.usage : new ConnectionUsage(this.#kube);
+    const shared = deps.shared ?? {};
+    this.#connStatus = shared.connectionStatus ?? new ConnectionStatusWriter(this.#kube, deps.telemetry.logger, shared.ownsConnection);
+    this.#bindings = shared.bindings ?? new WorkspaceBindings();
+    this.#usage = 'usage' in shared ? shared.usage : new ConnectionUsage(this.#kube);
   }
 
   /**
@@ -114,22 +133,34 @@ export class Reconciler {
     if (written && written.rv !== rv) this.#written.delete(key);
   }
 
+  /**
+   * The key's last reconcile failed in a way only a person can fix, and
+   * nothing it depends on changed since: its spec (generation) and its
+   * connection's runtime (rebuilt when the connection or its token Secret
+   * changes) are the ones it failed under. The resync leaves it alone.
+   */
+  waitsForChange(key: string, generation: number | undefined, runtime: ConnectionRuntime | undefined): boolean {
+    const t = this.#terminal.get(key);
+    return t !== undefined && runtime !== undefined && t.generation === generation && t.runtime === runtime;
+  }
+
   /** Statuses remembered while the cache catches up with our writes (for tests and metrics). */
   get pendingStatuses(): number {
     return this.#written.size;
   }
 
   readonly reconcile = async (key: string): Promise<HandlerResult> => {
-    const ws = this.#d.workspace(key);
+    const ws = this.#d.caches.workspace(key);
     if (!ws) {
       for (const rollout of this.#rollouts.values()) rollout.forget(key);
+      this.#terminal.delete(key);
       this.#written.delete(key);
       this.#polls.delete(key);
       this.#bindings.forget(key);
       return;
     }
-    const now = this.#d.now?.() ?? new Date();
-    const conn = lookupConnection(ws, this.#d);
+    const now = this.#d.settings.now?.() ?? new Date();
+    const conn = lookupConnection(ws, this.#d.caches);
     const valid = validateWorkspace({
       apiVersion: ws.apiVersion,
       kind: ws.kind,
@@ -141,14 +172,14 @@ export class Reconciler {
       hasFinalizer: (ws.metadata.finalizers ?? []).includes(FINALIZER),
       suspended: ws.spec.suspend === true,
       invalid: valid.ok ? [] : valid.errors,
-      policy: ws.spec.deletionPolicy ?? this.#d.deletionPolicy,
+      policy: ws.spec.deletionPolicy ?? this.#d.settings.deletionPolicy,
       tenancy:
         'missing' in conn
           ? undefined
           : checkTenancy({
               connection: conn.tenancy,
               workspaceNamespace: ws.metadata.namespace ?? 'default',
-              namespaceLabels: this.#d.namespaceLabels(ws.metadata.namespace ?? 'default'),
+              namespaceLabels: this.#d.caches.namespaceLabels(ws.metadata.namespace ?? 'default'),
               owner: ws.spec.owner,
             }),
     };
@@ -183,36 +214,17 @@ export class Reconciler {
     if (decision.kind === 'addFinalizer' || decision.kind === 'sync') await this.#usage.protect(conn.object, conn.ref);
     else if (decision.kind === 'delete')
       await this.#usage.protect(conn.object, conn.ref).catch((err: unknown) => {
-        this.#d.logger.warn({ workspace: workspaceKey(ws), connection: conn.ref.id, err }, 'could not keep the connection for the delete');
+        this.#d.telemetry.logger.warn(
+          { workspace: workspaceKey(ws), connection: conn.ref.id, err },
+          'could not keep the connection for the delete',
+        );
       });
   }
 
-  /**
-   * status.rollout on the connection: its Workspaces per rollout state, patched only when the
-   * counts changed (an idle resync writes nothing; a connection without updates never gets one).
-   */
+  /** status.rollout on the connection: its Workspaces per rollout state (its status writer owns the write). */
   async #writeRolloutSummary(id: string, obj: AnyConnection): Promise<void> {
     const rollout = this.#rollouts.get(id);
-    if (!rollout || this.#d.ownsConnection?.(obj) === false) return;
-    const counts = rollout.counts();
-    const text = JSON.stringify(counts);
-    const before =
-      this.#rolloutWritten.get(id) ??
-      (obj.status?.rollout
-        ? JSON.stringify(obj.status.rollout)
-        : JSON.stringify({ upToDate: 0, updating: 0, waiting: 0, blocked: 0, failed: 0 }));
-    if (before === text) return;
-    const target: ObjectRef = {
-      kind: obj.kind,
-      name: obj.metadata.name,
-      ...(obj.kind === 'CoderConnection' ? { namespace: obj.metadata.namespace ?? 'default' } : {}),
-    };
-    try {
-      await this.#kube.patchStatus(target, { rollout: counts });
-      this.#rolloutWritten.set(id, text);
-    } catch (error) {
-      this.#d.logger.warn({ connection: id, err: error }, 'could not write the rollout summary of the connection');
-    }
+    if (rollout) await this.#connStatus.writeRollout(id, obj, rollout.counts());
   }
 
   async #act(ws: Workspace, decision: Decision, rt: ConnectionRuntime | undefined, now: Date): Promise<HandlerResult> {
@@ -222,7 +234,7 @@ export class Reconciler {
       case 'checkConnection':
         return;
       case 'release':
-        this.#d.logger.info({ key: workspaceKey(ws), why: decision.why }, 'releasing the workspace: removing the finalizer');
+        this.#d.telemetry.logger.info({ key: workspaceKey(ws), why: decision.why }, 'releasing the workspace: removing the finalizer');
         return this.#removeFinalizer(ws);
       case 'suspended':
         await this.#writeStatus(ws, suspendedStatus(ws.status, gen, now));
@@ -242,7 +254,9 @@ export class Reconciler {
         );
         // A refused token waits for the connection to change or the resync to re-read its Secret (no
         // Coder calls meanwhile); an unreadable Secret or an unreachable Coder is looked at again soon.
-        return rt && !rt.state.ready && rt.state.reason !== 'Unauthorized' ? { requeueAfter: this.#d.recheckMs ?? 15_000 } : undefined;
+        return rt && !rt.state.ready && rt.state.reason !== 'Unauthorized'
+          ? { requeueAfter: this.#d.settings.recheckMs ?? 15_000 }
+          : undefined;
       case 'addFinalizer':
         await this.#kube.setFinalizers(ref(ws), [...(ws.metadata.finalizers ?? []), FINALIZER], ws.metadata.resourceVersion);
         return this.#sync(ws, rt!, now);
@@ -255,7 +269,10 @@ export class Reconciler {
 
   async #sync(ws: Workspace, rt: ConnectionRuntime, now: Date): Promise<HandlerResult> {
     const key = workspaceKey(ws);
-    const desired = withOwnerResolved(toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, ws.status?.id), meOf(rt));
+    const desired = withOwnerResolved(
+      toDesired(ws, { file: key }, { deletionPolicy: this.#d.settings.deletionPolicy }, ws.status?.id),
+      meOf(rt),
+    );
     const rollout = this.rolloutOf(rt.ref.id);
     const life = {
       previous: this.#lastStatus(ws),
@@ -263,12 +280,15 @@ export class Reconciler {
       rollout,
       now,
       reread: reconcileRequested(ws),
-      epoch: connectionById(rt.ref.id, this.#d)?.metadata.annotations?.[RESUME_ROLLOUT] ?? '',
+      epoch: connectionById(rt.ref.id, this.#d.caches)?.metadata.annotations?.[RESUME_ROLLOUT] ?? '',
     };
     const { plan, result, conflict } = await syncOne(rt, desired, this.#d.connections.staleMs, this.#guard(key, rt, desired), life);
     if (conflict) return this.#conflicted(ws, conflict, now);
     const previous = ws.status;
-    const status = this.#statusOf(ws, rt, plan, result, now);
+    const failed = failuresOf(result);
+    const terminal = allNeedAPerson(failed);
+    const computed = this.#statusOf(ws, rt, plan, result, now);
+    const status = terminal ? stalledForPerson(computed, now, ws.metadata.generation) : computed;
     rollout.recordStatus(key, status.rollout);
     const handled = requestedAt(ws) ?? previous?.lastHandledReconcileAt;
     if (handled !== undefined) status.lastHandledReconcileAt = handled;
@@ -276,13 +296,15 @@ export class Reconciler {
     // Binding a Workspace to a workspace found by owner + name changes nothing in Coder: the status
     // (id, Synced) records it, and an Event per adopted Workspace was a third write each at scale.
     for (const field of status.lastDrift && status.lastDrift !== previous?.lastDrift && result ? status.lastDrift : [])
-      this.#d.metrics?.driftCorrections.inc({ field });
+      this.#d.telemetry.metrics?.driftCorrections.inc({ field });
     await this.#writeStatus(ws, status);
     await this.#events(ws, events);
-    const failures = failuresOf(result).map((f) => f.error);
+    const failures = failed.map((f) => f.error);
     if (failures.some(isTokenRefused)) this.#d.connections.invalidate(rt.ref.id);
     const observed = result?.observed ?? plan.observed;
-    this.#d.metrics?.recordRollout(rt.ref.id, rollout.byState());
+    this.#d.telemetry.metrics?.recordRollout(rt.ref.id, rollout.byState());
+    if (terminal) return this.#stalled(key, ws, rt, failures[0]);
+    this.#terminal.delete(key);
     const next = requeueFor(failures, observed, this.#nextPoll(key, failures.length === 0 && buildInProgress(observed)));
     // An update that waits for a slot or a window is looked at again without waiting for the resync.
     const wait = waitRequeueMs(status.rollout?.state);
@@ -312,10 +334,10 @@ export class Reconciler {
     const key = workspaceKey(ws);
     // The status as last written: the cache may not show our latest status.id yet.
     const boundId = this.#lastStatus(ws)?.id ?? ws.status?.id;
-    const desired = withOwnerResolved(toDesired(ws, { file: key }, { deletionPolicy: this.#d.deletionPolicy }, boundId), meOf(rt));
+    const desired = withOwnerResolved(toDesired(ws, { file: key }, { deletionPolicy: this.#d.settings.deletionPolicy }, boundId), meOf(rt));
     if (desired.observeOnly) {
       // managementPolicies [Observe] never writes to Coder, not even the delete its policy asks for.
-      this.#d.logger.info({ key }, 'observe only: releasing the workspace without deleting it in Coder');
+      this.#d.telemetry.logger.info({ key }, 'observe only: releasing the workspace without deleting it in Coder');
       return this.#removeFinalizer(ws);
     }
     if (boundId === undefined) {
@@ -351,8 +373,13 @@ export class Reconciler {
       return this.#removeFinalizer(ws);
     }
     const { plan, result } = step;
-    await this.#writeStatus(ws, this.#statusOf(ws, rt, plan, result, now));
+    const failed = failuresOf(result);
+    const terminal = allNeedAPerson(failed);
+    const status = this.#statusOf(ws, rt, plan, result, now);
+    await this.#writeStatus(ws, terminal ? stalledForPerson(status, now, ws.metadata.generation) : status);
     await this.#events(ws, eventsOf(result));
+    if (terminal) return this.#stalled(key, ws, rt, failed[0]!.error);
+    this.#terminal.delete(key);
     const next = requeueFor(
       failuresOf(result).map((f) => f.error),
       undefined,
@@ -362,10 +389,17 @@ export class Reconciler {
     return next && ('error' in next || next.requeueAfter !== undefined) ? next : { requeueAfter: this.#nextPoll(key, true) };
   }
 
+  /** A failure only a person can fix: no retry until the spec, the connection or its Secret changes (terminal.ts). */
+  #stalled(key: string, ws: Workspace, rt: ConnectionRuntime, error: unknown): HandlerResult {
+    this.#terminal.set(key, { generation: ws.metadata.generation, runtime: rt });
+    this.#polls.delete(key);
+    return { error: new TerminalError(error) };
+  }
+
   /** Asked before anything is done in Coder: may key act on this workspace? Claims it when it may. */
   #guard(key: string, rt: ConnectionRuntime, desired: { owner: string; name: string }): BindingGuard {
     const identity = nameIdentity(rt.ref.spec.url, desired.owner, desired.name);
-    return this.#bindings.guardFor(key, identity, (k) => this.#d.workspace(k) !== undefined);
+    return this.#bindings.guardFor(key, identity, (k) => this.#d.caches.workspace(k) !== undefined);
   }
 
   /** Another Workspace holds the Coder workspace: say so, let go of any binding, change nothing in Coder. */
@@ -403,7 +437,7 @@ export class Reconciler {
     }
     const attempt = this.#polls.get(key) ?? 0;
     this.#polls.set(key, attempt + 1);
-    return buildPollDelay(attempt, this.#d.buildPoll ?? DEFAULT_BUILD_POLL);
+    return buildPollDelay(attempt, this.#d.settings.buildPoll ?? DEFAULT_BUILD_POLL);
   }
 
   /** A gate failure: status, and a Warning Event only when the status changed (no Event per retry). */
@@ -437,7 +471,7 @@ export class Reconciler {
         await this.#kube.event({ regarding: ref(ws), ...e });
       } catch (error) {
         // An Event is a courtesy: losing one must not fail or repeat the reconcile.
-        this.#d.logger.warn({ key: workspaceKey(ws), reason: e.reason, err: error }, 'could not record an Event');
+        this.#d.telemetry.logger.warn({ key: workspaceKey(ws), reason: e.reason, err: error }, 'could not record an Event');
       }
     }
   }

@@ -63,16 +63,17 @@ function setup(resources: Workspace[], listed: CoderWorkspace[] = [], policy: 'O
   feed();
   const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger: pino({ level: 'silent' }) });
   const reconciler = new Reconciler({
-    workspace: (k) => kube.get(k),
-    coderConnection: (k) => (k === 'team-a/default' || k === 'team-b/default' ? connectionIn(k.split('/')[0]!) : undefined),
-    clusterCoderConnection: () => undefined,
-    namespaceLabels: () => ({}),
+    caches: {
+      workspace: (k) => kube.get(k),
+      coderConnection: (k) => (k === 'team-a/default' || k === 'team-b/default' ? connectionIn(k.split('/')[0]!) : undefined),
+      clusterCoderConnection: () => undefined,
+      namespaceLabels: () => ({}),
+    },
     connections: registry,
     kube,
-    deletionPolicy: policy,
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
-    bindings,
+    settings: { deletionPolicy: policy, now: () => NOW },
+    shared: { bindings },
+    telemetry: { logger: pino({ level: 'silent' }) },
   });
   const reconcile = async (key: string) => {
     const result = await reconciler.reconcile(key);

@@ -56,15 +56,12 @@ function operator(kube: FakeKube, coder: FakeCoder) {
     clusterCoderConnection: () => undefined,
   };
   const reconciler = new Reconciler({
-    workspace: (k) => kube.get(k),
-    ...caches,
-    namespaceLabels: () => ({}),
+    caches: { workspace: (k) => kube.get(k), ...caches, namespaceLabels: () => ({}) },
     connections: registry,
     kube,
-    deletionPolicy: 'Orphan',
-    logger,
-    now: () => NOW,
-    usage,
+    settings: { deletionPolicy: 'Orphan', now: () => NOW },
+    shared: { usage },
+    telemetry: { logger },
   });
   const connections = new ConnectionReconciler({
     ...caches,

@@ -103,11 +103,13 @@ async function runSequence(commands: Command[], defaultPolicy: 'Delete' | 'Orpha
   const logger = pino({ level: 'silent' });
   const makeReconciler = () =>
     new Reconciler({
-      workspace: (k) => kube.get(k),
-      coderConnection: (k) =>
-        k === 'team-a/default' ? (kube.connections.get('CoderConnection/team-a/default') as CoderConnection) : undefined,
-      clusterCoderConnection: () => undefined,
-      namespaceLabels: () => ({}),
+      caches: {
+        workspace: (k) => kube.get(k),
+        coderConnection: (k) =>
+          k === 'team-a/default' ? (kube.connections.get('CoderConnection/team-a/default') as CoderConnection) : undefined,
+        clusterCoderConnection: () => undefined,
+        namespaceLabels: () => ({}),
+      },
       connections: new ConnectionRegistry({
         readSecret: async () => ({ ...(await kube.readSecret()), value: token }),
         makeApi: (c) => new CoderClient({ url: c.url, token: c.token, maxRetries: 0, circuitBreaker: c.breaker }),
@@ -115,9 +117,8 @@ async function runSequence(commands: Command[], defaultPolicy: 'Delete' | 'Orpha
         staleMs: 0,
       }),
       kube,
-      deletionPolicy: defaultPolicy,
-      logger,
-      now: () => NOW,
+      settings: { deletionPolicy: defaultPolicy, now: () => NOW },
+      telemetry: { logger },
     });
   let reconciler = makeReconciler();
   let uids = 0;

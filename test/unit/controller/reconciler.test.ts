@@ -8,6 +8,9 @@ import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
+import { needsAPerson, RETRY_ON_CHANGE } from '../../../src/controller/workspace/terminal.ts';
+import type { Action } from '../../../src/engine/types.ts';
+import { TerminalError } from '../../../src/kube/terminal-error.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
 import { FakeKube } from './fake-kube.ts';
 
@@ -65,15 +68,16 @@ function setup(opts: {
     logger: pino({ level: 'silent' }),
   });
   const reconciler = new Reconciler({
-    workspace: (k) => kube.get(k),
-    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
-    clusterCoderConnection: (n) => (opts.cluster && n === opts.cluster.metadata.name ? opts.cluster : undefined),
-    namespaceLabels: () => ({}),
+    caches: {
+      workspace: (k) => kube.get(k),
+      coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
+      clusterCoderConnection: (n) => (opts.cluster && n === opts.cluster.metadata.name ? opts.cluster : undefined),
+      namespaceLabels: () => ({}),
+    },
     connections: registry,
     kube,
-    deletionPolicy: opts.policy ?? 'Orphan',
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
+    settings: { deletionPolicy: opts.policy ?? 'Orphan', now: () => NOW },
+    telemetry: { logger: pino({ level: 'silent' }) },
   });
   const writesBefore = () => ({ coder: coder.writes().length, kube: kube.writes().length });
   return { kube, coder, log, registry, reconciler, reconcile: () => reconciler.reconcile(KEY), apis: () => apis, writesBefore };
@@ -363,5 +367,67 @@ describe('Reconciler', () => {
     const patches = t.kube.statusPatches.filter((p) => p.ref.kind === 'CoderConnection');
     expect(patches).toHaveLength(1);
     expect(patches[0]!.patch).toMatchObject({ version: 'v2.36.1', renamesAllowed: true });
+  });
+});
+
+describe('Reconciler: failures only a person can fix (terminal errors)', () => {
+  const refused = (status: number, method: string, path: string) =>
+    new CoderApiError({ status, method, path, response: { message: `refused ${status}` } });
+  const terminal = (result: unknown) => (result as { error?: unknown } | undefined)?.error instanceof TerminalError;
+
+  it.each([
+    { what: '403 on a settings update', status: 403, method: 'PUT', path: '/api/v2/workspaces/x/ttl', reason: 'Forbidden' },
+    { what: '400 (Coder refused the values)', status: 400, method: 'PUT', path: '/api/v2/workspaces/x/ttl', reason: 'CoderRejected' },
+  ])('$what: no retry, Stalled says what to change; a new generation or connection runtime runs it again', async (c) => {
+    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER] }), listed: [running({ ttl_ms: 7_200_000 })] });
+    t.coder.failures.setTtl = refused(c.status, c.method, c.path);
+    expect(terminal(await t.reconcile())).toBe(true);
+    const ws = t.kube.get(KEY)!;
+    expect(cond(ws, 'Synced')).toMatchObject({ status: 'False', reason: c.reason });
+    expect(cond(ws, 'Stalled')).toMatchObject({ status: 'True', reason: c.reason });
+    expect(cond(ws, 'Stalled')?.message).toContain(RETRY_ON_CHANGE);
+    expect(cond(ws, 'Reconciling')).toBeUndefined();
+    const rt = await t.registry.runtime(ref);
+    expect(t.reconciler.waitsForChange(KEY, 1, rt)).toBe(true);
+    // The spec changed: a new generation; the connection or its Secret changed: a new runtime.
+    expect(t.reconciler.waitsForChange(KEY, 2, rt)).toBe(false);
+    t.registry.invalidate(ref.id);
+    expect(t.reconciler.waitsForChange(KEY, 1, await t.registry.runtime(ref))).toBe(false);
+    // Fixed by a person: the next reconcile succeeds and the mark is gone.
+    delete t.coder.failures.setTtl;
+    expect(terminal(await t.reconcile())).toBe(false);
+    expect(t.reconciler.waitsForChange(KEY, 1, await t.registry.runtime(ref))).toBe(false);
+    expect(cond(t.kube.get(KEY), 'Stalled')).toBeUndefined();
+  });
+
+  it('404 for the template a create names: terminal; the status names spec.template', async () => {
+    const t = setup({ ws: workspace() });
+    t.coder.failures.getTemplateByName = refused(404, 'GET', '/api/v2/organizations/default/templates/docker');
+    expect(terminal(await t.reconcile())).toBe(true);
+    expect(cond(t.kube.get(KEY), 'Stalled')).toMatchObject({ status: 'True', reason: 'NotFound' });
+    expect(cond(t.kube.get(KEY), 'Synced')?.message).toContain('spec.template');
+  });
+
+  it.each([
+    { what: '500', status: 500, path: '/api/v2/workspaces/x/ttl' },
+    { what: '404 for the workspace itself (gone meanwhile)', status: 404, path: '/api/v2/workspaces/x/ttl' },
+    { what: '409', status: 409, path: '/api/v2/workspaces/x/ttl' },
+  ])('$what: retried with backoff as before, not marked', async (c) => {
+    const t = setup({ ws: workspace({}, { finalizers: [FINALIZER] }), listed: [running({ ttl_ms: 7_200_000 })] });
+    t.coder.failures.setTtl = refused(c.status, 'PUT', c.path);
+    const result = await t.reconcile();
+    expect(result && 'error' in result).toBe(true);
+    expect(terminal(result)).toBe(false);
+    expect(t.reconciler.waitsForChange(KEY, 1, await t.registry.runtime(ref))).toBe(false);
+  });
+
+  it('classifies by status and by what the 404 was for', () => {
+    const create = { kind: 'create', create: { owner: 'alice', name: 'dev', template: 'docker', parameters: [] } } as unknown as Action;
+    const ttl = { kind: 'ttl', fromMs: 1, toMs: 2 } as Action;
+    expect(needsAPerson(ttl, refused(401, 'PUT', '/api/v2/workspaces/x/ttl'))).toBe(true);
+    expect(needsAPerson(create, refused(404, 'GET', '/api/v2/users/alice'))).toBe(false);
+    expect(needsAPerson(create, refused(404, 'GET', '/api/v2/organizations/o/templates/docker'))).toBe(true);
+    expect(needsAPerson(ttl, new Error('socket hang up'))).toBe(false);
+    expect(needsAPerson(ttl, refused(429, 'PUT', '/x'))).toBe(false);
   });
 });

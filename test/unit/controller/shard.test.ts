@@ -119,18 +119,17 @@ function shardReconciler(shard: Shard, kube: FakeKube, coder: FakeCoder, cache: 
   const logger = pino({ level: 'silent' });
   const owns = (c: CoderConnection | { metadata: { labels?: Record<string, string> } }) => shard.ownsConnection(c.metadata.labels);
   return new Reconciler({
-    workspace: (k) => cache.get(k),
-    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
-    clusterCoderConnection: () => undefined,
-    namespaceLabels: () => ({}),
-    connections: new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger }),
-    connectionStatus: new ConnectionStatusWriter(kube, logger, owns),
-    ownsConnection: owns,
-    usage: undefined, // sharded: connections are not kept (operator.ts)
+    caches: {
+      workspace: (k) => cache.get(k),
+      coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
+      clusterCoderConnection: () => undefined,
+      namespaceLabels: () => ({}),
+    },
+    connections: new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger }), // sharded: connections are not kept (operator.ts)
     kube,
-    deletionPolicy: 'Orphan',
-    logger,
-    now: () => NOW,
+    settings: { deletionPolicy: 'Orphan', now: () => NOW },
+    shared: { connectionStatus: new ConnectionStatusWriter(kube, logger, owns), ownsConnection: owns, usage: undefined },
+    telemetry: { logger },
   });
 }
 

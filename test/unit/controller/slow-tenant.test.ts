@@ -89,15 +89,16 @@ describe('a tenant whose Coder never answers', () => {
       breakerCooldownMs: 1_000,
     });
     const reconciler = new Reconciler({
-      workspace: (k) => kube.get(k),
-      coderConnection: (k) => connections.get(k),
-      clusterCoderConnection: () => undefined,
-      namespaceLabels: () => ({}),
+      caches: {
+        workspace: (k) => kube.get(k),
+        coderConnection: (k) => connections.get(k),
+        clusterCoderConnection: () => undefined,
+        namespaceLabels: () => ({}),
+      },
       connections: registry,
       kube,
-      deletionPolicy: 'Orphan',
-      logger: pino({ level: 'silent' }),
-      recheckMs: 3_600_000, // no timer-driven second look during the test
+      settings: { deletionPolicy: 'Orphan', recheckMs: 3_600_000 },
+      telemetry: { logger: pino({ level: 'silent' }) },
     });
     const q = new WorkQueue();
     queue = q;

@@ -9,14 +9,15 @@ import type { FakeKube } from './fake-kube.ts';
 
 export function teamReconciler(kube: FakeKube, connection: CoderConnection, registry: ConnectionRegistry, now: () => Date): Reconciler {
   return new Reconciler({
-    workspace: (k) => kube.get(k),
-    coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
-    clusterCoderConnection: () => undefined,
-    namespaceLabels: () => ({}),
+    caches: {
+      workspace: (k) => kube.get(k),
+      coderConnection: (k) => (k === 'team-a/default' ? connection : undefined),
+      clusterCoderConnection: () => undefined,
+      namespaceLabels: () => ({}),
+    },
     connections: registry,
     kube,
-    deletionPolicy: 'Orphan',
-    logger: pino({ level: 'silent' }),
-    now,
+    settings: { deletionPolicy: 'Orphan', now },
+    telemetry: { logger: pino({ level: 'silent' }) },
   });
 }

@@ -59,14 +59,16 @@ async function reconcileWith(secretValue: string, makeApi?: (token: string) => F
     logger,
   });
   const reconciler = new Reconciler({
-    workspace: (k) => kube.get(k),
-    coderConnection: () => undefined,
-    clusterCoderConnection: (n) => (n === 'admin' ? admin : undefined),
-    namespaceLabels: () => ({}),
+    caches: {
+      workspace: (k) => kube.get(k),
+      coderConnection: () => undefined,
+      clusterCoderConnection: (n) => (n === 'admin' ? admin : undefined),
+      namespaceLabels: () => ({}),
+    },
     connections: registry,
     kube,
-    deletionPolicy: 'Orphan',
-    logger,
+    settings: { deletionPolicy: 'Orphan' },
+    telemetry: { logger },
   });
   await reconciler.reconcile(KEY);
   const written = JSON.stringify({ status: kube.statusPatches, events: kube.events });

@@ -1,7 +1,8 @@
-// Every relative link in README.md, CONTRIBUTING.md and docs/**/*.md points at
-// a file that exists and, when it names an anchor in a markdown file, at a
-// heading (or an explicit <a id>) that file has. The docs are split by
-// audience, so a section that moves must take its links along.
+// Every relative link in README.md, CONTRIBUTING.md, docs/**/*.md and the
+// chart's and examples' READMEs points at a file that exists and, when it
+// names an anchor in a markdown file, at a heading (or an explicit <a id>)
+// that file has; every repository path they name in backticks exists. The
+// docs are split by audience, so a section that moves takes its links along.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +19,8 @@ function markdownFiles(): string[] {
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
     );
-  return ['README.md', 'CONTRIBUTING.md', ...walk('docs')];
+  // The chart's and the examples' READMEs link into docs/ too.
+  return ['README.md', 'CONTRIBUTING.md', ...walk('docs'), 'helm/coder-workspace-operator/README.md', ...walk('examples')];
 }
 
 const anchorCache = new Map<string, Set<string>>();
@@ -56,6 +58,16 @@ describe('relative links in the docs', () => {
           broken.push(`line ${link.line}: ${link.target} (${target} has no heading with the anchor #${anchor})`);
       }
       expect(broken, `${file} has broken links`).toEqual([]);
+    });
+  }
+
+  // A path a doc names in code (`src/engine/diff.ts`) is a claim about the tree too:
+  // a file moved or removed leaves the doc pointing at nothing.
+  for (const file of files) {
+    it(`${file}: every repository path it names in backticks exists`, () => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const named = [...text.matchAll(/`((?:src|test|bench|scripts|helm|examples|manifests|crds)\/[\w./-]+)`/g)].map((m) => m[1]!);
+      expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
     });
   }
 });

@@ -14,6 +14,10 @@
 //       running, on the wanted version or on the one it had;
 //   (d) no canary step begins before every workspace of the previous one is on
 //       the version, its build succeeded and it is healthy.
+// A fleet may start unsettled: a create's first start still running, or a
+// start or stop by someone else under way (builds the rollout did not start,
+// commit 3483695). They hold no slot, and once they end the workspace's update
+// counts against the limit like any other; (c) counts the run state they end in.
 // The seed is fixed (and printed by fast-check on a failure, to replay it).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -68,8 +72,16 @@ interface ModelWorkspace {
   disrupted?: { wasRunning: boolean };
 }
 
+/** A build someone else started, still under way when the first run begins: how long it has left. */
+interface Unsettled {
+  ms: number;
+  /** The create's first start (build 1), else a start or stop after a settled build of the other kind. */
+  create: boolean;
+}
+
 interface Scenario {
-  fleet: { running: boolean; healthy: boolean; usedMinutesAgo: number }[];
+  /** `running`: the run state once the fleet is settled (an unsettled build ends in it). */
+  fleet: { running: boolean; healthy: boolean; usedMinutesAgo: number; unsettled?: Unsettled }[];
   maxUnavailable: number;
   maxFailures: number;
   steps?: CanaryStep[];
@@ -105,17 +117,7 @@ class ModelCoder {
       healthy: w.healthy,
       lastUsedAt: T0 - w.usedMinutesAgo * 60_000,
       runningAtStart: w.running,
-      builds: [
-        {
-          id: `b-seed-${i}`,
-          number: 1,
-          transition: w.running ? 'start' : 'stop',
-          version: V1,
-          createdAt: 0,
-          doneAt: 0,
-          outcome: 'succeeded',
-        },
-      ],
+      builds: seedBuilds(i, w.running, w.unsettled),
     }));
   }
 
@@ -235,6 +237,7 @@ class ModelCoder {
         call: this.calls,
         ...(target ? { target } : {}),
       };
+      counts.builds++;
       this.check(ws, b, before);
       ws.builds.push(b);
       outcomes.push({ action, ok: true });
@@ -282,6 +285,27 @@ class ModelCoder {
   }
 }
 
+/** A workspace's builds before the first run: settled, or with someone else's build under way (ending in `running`). */
+function seedBuilds(i: number, running: boolean, unsettled: Unsettled | undefined): ModelBuild[] {
+  const build = (number: number, transition: 'start' | 'stop', doneAt: number): ModelBuild => ({
+    id: `b-seed-${i}-${number}`,
+    number,
+    transition,
+    version: V1,
+    createdAt: 0,
+    doneAt,
+    outcome: 'succeeded',
+  });
+  const last = running ? 'start' : 'stop';
+  if (!unsettled) return [build(1, last, 0)];
+  // A create's first build is a start; a stopped workspace's unsettled stop follows a start.
+  if (unsettled.create && running) return [build(1, 'start', T0 + unsettled.ms)];
+  return [build(1, running ? 'stop' : 'start', 0), build(2, last, T0 + unsettled.ms)];
+}
+
+/** What the property ran, for the report: LifecycleRun runs and the builds checked. */
+const counts = { sequences: 0, runs: 0, builds: 0, unsettled: 0 };
+
 /** One CLI run over the model, recording memory as run.ts does. */
 async function runOnce(
   model: ModelCoder,
@@ -320,6 +344,7 @@ async function runOnce(
     return r ? { rollout: r } : undefined;
   };
   model.session = { dead: false };
+  counts.runs++;
   const session = model.session;
   const api = model.api();
   const reads = new WorkspaceEngine(new CoderWorkspaces(api, { forOwner: async () => api }), {
@@ -370,6 +395,11 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
       running: fc.boolean(),
       healthy: fc.integer({ min: 0, max: 9 }).map((n) => n > 0),
       usedMinutesAgo: fc.integer({ min: 0, max: 120 }),
+      // One workspace in four starts with someone else's build under way, short or outliving --build-timeout.
+      unsettled: fc.oneof(
+        { arbitrary: fc.constant(undefined), weight: 3 },
+        { arbitrary: fc.record({ ms: fc.constantFrom(1_000, 5_000, 30_000, 200_000), create: fc.boolean() }), weight: 1 },
+      ),
     }),
     {
       minLength: 1,
@@ -430,6 +460,8 @@ describe('rollout invariants over generated sequences', () => {
   it(`(a)-(d) hold for ${RUNS} sequences (seed ${SEED})`, { timeout: 600_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
+        counts.sequences++;
+        if (s.fleet.some((w) => w.unsettled)) counts.unsettled++;
         const model = await replay(s);
         const target = model.target;
         expect(model.violations).toEqual([]);
@@ -446,6 +478,10 @@ describe('rollout invariants over generated sequences', () => {
         }
       }),
       { numRuns: RUNS, seed: SEED },
+    );
+    process.stdout.write(
+      `[rollout property] seed ${SEED}: ${counts.sequences} sequences (${counts.unsettled} starting unsettled), ` +
+        `${counts.runs} runs, ${counts.builds} builds checked\n`,
     );
   });
 });

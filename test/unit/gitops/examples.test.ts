@@ -1,4 +1,4 @@
-// The GitOps examples parse, say what the README says they do, and the Argo
+// The GitOps examples parse, say what the docs say they do, and the Argo
 // CD ConfigMap carries exactly the Lua in workspace-health.lua.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,5 +51,10 @@ describe('examples', () => {
   it('argocd-cm.yaml carries workspace-health.lua verbatim', async () => {
     const cm = parse(await read('argocd/argocd-cm.yaml'));
     expect(cm.data['resource.customizations.health.coderops.dev_Workspace']).toBe(await read('argocd/workspace-health.lua'));
+  });
+
+  it('argocd-cm.yaml carries workspaceset-health.lua verbatim', async () => {
+    const cm = parse(await read('argocd/argocd-cm.yaml'));
+    expect(cm.data['resource.customizations.health.coderops.dev_WorkspaceSet']).toBe(await read('argocd/workspaceset-health.lua'));
   });
 });

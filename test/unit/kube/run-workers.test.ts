@@ -2,6 +2,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runWorkers, type HandlerResult } from '../../../src/kube/run-workers.ts';
+import { TerminalError } from '../../../src/kube/terminal-error.ts';
 import { WorkQueue } from '../../../src/kube/work-queue.ts';
 import { fakeClock, flush } from './fake-clock.ts';
 
@@ -50,6 +51,41 @@ describe('runWorkers', () => {
       expect(calls).toEqual([0, 5, 15, 35]);
       expect(requeuesSeen).toEqual([0, 1, 2, 3]);
       expect(queue.numRequeues('a')).toBe(0);
+      queue.shutDown();
+      await running;
+    });
+  }
+
+  for (const how of ['returns', 'throws'] as const) {
+    it(`does not retry a TerminalError the handler ${how}, and forgets the key's backoff; a new add runs it again`, async () => {
+      const clock = fakeClock();
+      const queue = new WorkQueue({ clock });
+      const calls: number[] = [];
+      const terminal = new TerminalError(new Error('403 forbidden'));
+      const running = runWorkers(
+        queue,
+        1,
+        () => {
+          calls.push(clock.now());
+          if (calls.length === 1) return { error: new Error('flaky') };
+          if (how === 'throws') throw terminal;
+          return { error: terminal };
+        },
+        logger,
+      );
+      queue.add('a');
+      for (let i = 0; i < 2_000; i++) {
+        await flush(2);
+        clock.advance(500);
+      }
+      await flush();
+      // One retry after the ordinary error (at the first tick), then none in the 1,000 s that went by.
+      expect(calls).toEqual([0, 500]);
+      expect(queue.numRequeues('a')).toBe(0);
+      expect(queue.len()).toBe(0);
+      queue.add('a'); // the change that enqueues it again
+      await flush();
+      expect(calls).toHaveLength(3);
       queue.shutDown();
       await running;
     });
