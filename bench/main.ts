@@ -3,6 +3,8 @@
 //   --mode cli,operator,peers,rollout-peers,polling,plan-scale --out bench/results]
 // npm run bench -- --mode properties [--property-runs 100000]   (issue 18: the prune and identity
 //   invariants over generated sequences; not in the default modes; writes bench/results/properties/)
+// npm run bench -- --mode workspaceset-cli [--set-cli-n 10000]   (issue 21 Scale: one WorkspaceSet of N members via
+//   the CLI, bench/workspaceset-cli-mode.ts; not in the default modes; --out bench/results/workspaceset-cli)
 // npm run bench -- --mode shards --shard-n 40000 --shards 4   (issue 14 item 4; not in the default
 //   modes: not timed at 40,000, likely well over 10 min; bench/shards-mode.ts says what it measures)
 // npm run bench -- --mode export [--export-n 10000]   (issue 21 item 5: cwo export, bench/export-mode.ts)
@@ -30,6 +32,7 @@ import { runCoderdPeers } from './coderd-peer-mode.ts';
 import { runCoderdRolloutPeers } from './coderd-rollout-peer-mode.ts';
 import { operatorResyncRows, runPollingComparison } from './polling-mode.ts';
 import { runPlanScale } from './plan-scale-mode.ts';
+import { runWorkspaceSetCliMode } from './workspaceset-cli-mode.ts';
 import { runShardsMode } from './shards-mode.ts';
 import { runExportMode } from './export-mode.ts';
 import { runWorkspaceSetMode } from './workspaceset-mode.ts';
@@ -71,6 +74,8 @@ const { values } = parseArgs({
     'peer-k8s-n': { type: 'string', default: '1000' },
     'peer-k8s-start-stop': { type: 'string', default: '40' },
     'peer-k8s-gets': { type: 'string', default: '20' },
+    /** Mode workspaceset-cli: members of the one set the CLI expands (users in the simulator). */
+    'set-cli-n': { type: 'string', default: '10000' },
     out: { type: 'string' },
   },
 });
@@ -225,6 +230,8 @@ if (modes.has('properties')) {
   const seed = values['property-seed'] !== undefined ? Number(values['property-seed']) : DEFAULT_PROPERTY_SEED;
   results.push(...(await runPropertiesMode(Number(values['property-runs']), seed, log)));
 }
+if (modes.has('workspaceset-cli'))
+  for (const n of list(values['set-cli-n']).map(Number)) await part('workspaceset-cli', n, () => runWorkspaceSetCliMode(n, log));
 await save(true);
 log(`wrote ${join(outPath, 'latest.md')} and latest.json`);
 if (alone('peer-k8s') && values.out === undefined) {

@@ -14,6 +14,8 @@ export function checkPlanned(api: CoderApi, owners: OwnerApis, report: PlanRepor
   // An owner of a workspace the plan saw exists: no lookup (most owners, in a repository that is mostly in sync).
   const known = new Set<string>();
   for (const p of report.plans) if (p.observed) known.add(p.observed.ownerName.toLowerCase()).add(p.observed.ownerId.toLowerCase());
+  // A WorkspaceSet member read from Coder's own user list this run exists too: a set of N new members costs no N lookups.
+  for (const username of report.coderUsers ?? []) known.add(username);
   return check(api, owners, subjects, known);
 }
 

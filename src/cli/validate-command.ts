@@ -28,12 +28,17 @@ async function validate(flags: ValidateFlags): Promise<number> {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   if (flags.output === 'json') {
     const out = loaded.errors.length > 0 ? errorsJson(loaded.errors) : { errors: [] };
-    process.stdout.write(`${JSON.stringify({ ...(out as object), workspaces: loaded.workspaces.map((w) => w.key), warnings }, null, 2)}\n`);
+    const sets = loaded.sets.map((s) => s.key);
+    process.stdout.write(
+      `${JSON.stringify({ ...(out as object), workspaces: loaded.workspaces.map((w) => w.key), ...(sets.length > 0 ? { workspaceSets: sets } : {}), warnings }, null, 2)}\n`,
+    );
   } else if (loaded.errors.length > 0) {
     process.stdout.write(`${renderErrors(loaded.errors, 'fix them before plan or apply.')}\n`);
   } else {
-    const files = new Set(loaded.workspaces.map((w) => w.source.file)).size;
-    process.stdout.write(`✓ ${loaded.workspaces.length} workspace(s) in ${files} file(s) valid.\n`);
+    const files = new Set([...loaded.workspaces, ...loaded.sets].map((w) => w.source.file)).size;
+    // A set's children are known only against Coder (plan): here the set itself is what is valid.
+    const sets = loaded.sets.length > 0 ? ` and ${loaded.sets.length} workspace set(s)` : '';
+    process.stdout.write(`✓ ${loaded.workspaces.length} workspace(s)${sets} in ${files} file(s) valid.\n`);
   }
   return loaded.errors.length > 0 ? 1 : 0;
 }

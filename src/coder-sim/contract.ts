@@ -49,6 +49,16 @@ const EMPTY_URI_FIELDS: Record<string, string[]> = {
 };
 
 /**
+ * Fields whose swaggo `enums` tag lists fewer values than the Go type has:
+ * codersdk.User.status says active and suspended, but coderd creates users
+ * dormant and sends `dormant` until their first login (codersdk.UserStatus
+ * has all three; seen on the real-coderd tier). These take the type's own enum.
+ */
+const NARROWED_ENUMS: Record<string, string[]> = {
+  'codersdk.User': ['status'],
+};
+
+/**
  * Formats swagger uses that are not JSON Schema formats, or are wrong:
  * Template.organization_name carries `format: url` but holds a plain name.
  * These accept any string.
@@ -257,6 +267,10 @@ function relaxDefinitions(defs: SwaggerDoc['definitions']): SwaggerDoc['definiti
       const original = props[field];
       if (original) props[field] = { anyOf: [original, { type: 'string', maxLength: 0 }] };
     }
+  }
+  for (const [name, fields] of Object.entries(NARROWED_ENUMS)) {
+    const props = copy[name]?.properties as Record<string, Record<string, unknown>> | undefined;
+    for (const field of fields) if (props?.[field]) delete props[field]['enum'];
   }
   return copy;
 }

@@ -13,7 +13,7 @@ export interface SimUser {
   username: string;
   email: string;
   name: string;
-  status: 'active' | 'suspended';
+  status: 'active' | 'dormant' | 'suspended';
   siteRoles: SiteRole[];
   /** Organization id → role. Membership in an org is having an entry here. */
   orgRoles: Map<string, OrgRole>;

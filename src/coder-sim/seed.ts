@@ -24,7 +24,8 @@ export interface SeedUser {
   roles?: SiteRole[];
   /** Organization name → role. Default: member of the default organization. */
   organizations?: Record<string, OrgRole>;
-  status?: 'active' | 'suspended';
+  /** coderd creates a user dormant; the first login makes it active. Default active (a user who has logged in). */
+  status?: 'active' | 'dormant' | 'suspended';
 }
 
 export interface SeedGroup {

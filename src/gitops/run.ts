@@ -117,6 +117,8 @@ export interface PlanReport {
   plans: WorkspacePlan[];
   /** What each WorkspaceSet expanded to; absent without sets. */
   sets?: SetSummary[];
+  /** Usernames (lowercased) read from Coder's user or group lists this run: known to exist. */
+  coderUsers?: ReadonlySet<string>;
   prunes: PrunePlan[];
   statuses: Map<string, WorkspaceStatus>;
   /** Declarations with spec.suspend: true, left alone (not observed, planned, applied or pruned). */
@@ -252,7 +254,7 @@ async function prepare(
     expanded,
     report: {
       plans,
-      ...(expanded ? { sets: expanded.summaries } : {}),
+      ...(expanded ? { sets: expanded.summaries, coderUsers: expanded.coderUsers } : {}),
       prunes,
       statuses,
       adoptions,

@@ -60,6 +60,8 @@ export interface ExpandedSets {
   /** Child key -> its set and member, recorded in the state. */
   childOf: Map<string, { set: string; member: string }>;
   summaries: SetSummary[];
+  /** Usernames (lowercased) this run read from Coder's own user or group lists: they exist, no lookup needed. */
+  coderUsers: Set<string>;
   /** Held sets and children that are not valid Workspaces: the run stops before any write. */
   errors: DeclarationError[];
 }
@@ -98,7 +100,17 @@ export async function expandSets(opts: ExpandOptions): Promise<ExpandedSets> {
     return all.map((name) => `${namespaceOf(r.loaded)}/${name}`);
   });
 
-  const out: ExpandedSets = { children: [], kept: [], removals: new Set(), childOf: new Map(), summaries: [], errors: [] };
+  const out: ExpandedSets = {
+    children: [],
+    kept: [],
+    removals: new Set(),
+    childOf: new Map(),
+    summaries: [],
+    coderUsers: new Set(),
+    errors: [],
+  };
+  // A member with a user id came from Coder's own list (a list element has none, and is checked like any owner).
+  for (const r of reads) if (r.outcome.ok) for (const m of r.outcome.members) if (m.userId) out.coderUsers.add(m.username.toLowerCase());
   for (const [i, read] of reads.entries()) {
     const { loaded, outcome, existing } = read;
     const ns = namespaceOf(loaded);

@@ -65,6 +65,8 @@ describe('a users-query set in plan and apply', () => {
     expect(plan.stdout).toContain('set team-a/devs: 3 members, 3 new [createUpdate; users status:active: 3]');
     expect(plan.stdout).toContain('+ create team-a/devs-alice');
     expect(userReads(h)).toHaveLength(1);
+    // Members read from Coder's user list exist: no per-member owner lookup before the creates (only /users/me).
+    expect(h.sim.calls.filter((c) => c.route === '/api/v2/users/{user}').map((c) => c.path)).toEqual(['/api/v2/users/me']);
 
     const apply = await h.cli(['apply', '-f', 'set.yaml']);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
