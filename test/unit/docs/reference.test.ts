@@ -17,7 +17,8 @@ import { NEEDS_ACTION } from '../../../src/engine/progress-conditions.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const workspaceDoc = read('docs/reference/workspace.md');
+// The Workspace reference is two pages: the main one and presets/sharing/list-read status.
+const workspaceDoc = `${read('docs/reference/workspace.md')}\n${read('docs/reference/workspace-settings.md')}`;
 const connectionDoc = read('docs/reference/coderconnection.md');
 
 /** Every property path of an object schema, arrays seen through ([] dropped), e.g. ["rollout", "window", "schedule"]. */
