@@ -29,6 +29,8 @@ const WITH_PRESETS: SimSeed = {
       ],
     },
   ],
+  // Groups are a Premium feature: without a license every group route answers 403, as on a real coderd.
+  premium: true,
   groups: [{ name: 'devs' }],
 };
 
