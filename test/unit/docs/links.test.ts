@@ -10,7 +10,6 @@ import { anchorsOf, linksOf } from './markdown-links.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
-
 function markdownFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
