@@ -4,6 +4,12 @@
 import { toObserved } from '../observe.ts';
 import type { Setting } from './setting.ts';
 
+declare module '../types.ts' {
+  interface SettingActions {
+    dormant: { from: boolean; to: boolean };
+  }
+}
+
 export const dormantSetting: Setting<'dormant'> = {
   field: 'dormant',
   coderFields: ['dormant'],
@@ -16,7 +22,10 @@ export const dormantSetting: Setting<'dormant'> = {
     return { action: { kind: 'dormant', from: observed.dormant, to: desired.dormant } };
   },
   // Coder creates awake workspaces; dormancy follows.
+  read: undefined,
+  calls: [],
   atCreate: () => ({}),
+  createdWith: () => ({}),
   afterCreate: (desired) => (desired.dormant === true ? { kind: 'dormant', from: false, to: true } : undefined),
   async apply(action, ws, { api }) {
     const updated = await api.setDormant(ws.id, action.to);
