@@ -125,6 +125,19 @@ async function runAction(action: Action, ws: ObservedWorkspace, plan: WorkspaceP
     case 'create':
       throw new Error('create is handled before the other actions');
     default:
-      return settingOf(action).apply(action, ws, deps);
+      return keepUnlisted(ws, await settingOf(action).apply(action, ws, deps));
   }
+}
+
+/**
+ * A setting's call answered with the whole workspace shows none of what the
+ * workspace object does not carry (the favorite, the ACL): those are kept
+ * from before the call.
+ */
+function keepUnlisted(before: ObservedWorkspace, after: ObservedWorkspace): ObservedWorkspace {
+  const kept: Partial<ObservedWorkspace> = {};
+  for (const kind of SETTING_KINDS)
+    for (const field of SETTINGS[kind].unlistedFields)
+      if (after[field] === undefined && before[field] !== undefined) Object.assign(kept, { [field]: before[field] });
+  return Object.keys(kept).length > 0 ? { ...after, ...kept } : after;
 }

@@ -20,6 +20,7 @@ export const automaticUpdatesSetting: Setting<'autoupdates'> = {
     return { action: { kind: 'autoupdates', from: observed.automaticUpdates, to: desired.automaticUpdates } };
   },
   read: undefined,
+  unlistedFields: [],
   calls: [],
   atCreate: (desired) => (desired.automaticUpdates !== undefined ? { automaticUpdates: desired.automaticUpdates } : {}),
   // The create call carries it.

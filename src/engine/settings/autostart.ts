@@ -33,6 +33,7 @@ export const autostartSetting: Setting<'autostart'> = {
     return { action: { kind: 'autostart', from: observed.autostartSchedule, to: want } };
   },
   read: undefined,
+  unlistedFields: [],
   calls: [],
   atCreate: (desired) => (desired.autostart?.enabled ? { autostartSchedule: desired.autostart.schedule } : {}),
   // A schedule that is on goes in the create call; off is Coder's default there.

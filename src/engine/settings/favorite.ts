@@ -24,6 +24,7 @@ export const favoriteSetting: Setting<'favorite'> = {
     return { action: { kind: 'favorite', from: observed.favorite, to: desired.favorite } };
   },
   read: undefined, // read per owner, with the owner's token (engine.ts observeFavorites)
+  unlistedFields: ['favorite'],
   calls: [],
   atCreate: () => ({}),
   // A new workspace is nobody's favorite. Said only when the declaration manages it: a list cannot

@@ -35,6 +35,7 @@ export const nameSetting: Setting<'rename'> = {
   },
   // The create call carries the name.
   read: undefined,
+  unlistedFields: [],
   calls: [],
   atCreate: () => ({}),
   createdWith: () => ({}),

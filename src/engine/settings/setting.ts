@@ -87,6 +87,12 @@ export interface Setting<K extends SettingKind> {
   /** Its read besides the workspace list; undefined: the list shows all it compares. */
   readonly read: SettingRead | undefined;
   /**
+   * Its fields of ObservedWorkspace that Coder's workspace object does not
+   * carry (its own read, or the owner's list, found them). A call answered
+   * with the whole workspace (PUT .../dormant) keeps them from before.
+   */
+  readonly unlistedFields: readonly (keyof ObservedWorkspace)[];
+  /**
    * The Coder endpoints its read and its call use that no CoderApi method
    * names (declared as CoderCall data in the entry; the contract test checks
    * each against swagger.json).

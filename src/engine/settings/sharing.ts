@@ -178,6 +178,7 @@ export const sharingSetting: Setting<'sharing'> = {
       return { sharing: { unavailable: `could not read the workspace ACL: ${said}`, transient: true } };
     },
   },
+  unlistedFields: ['sharing'],
   calls: [readAcl, patchAcl],
   compare(desired, observed) {
     if (desired.sharing === undefined) return undefined;

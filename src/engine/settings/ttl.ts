@@ -31,6 +31,7 @@ export const ttlSetting: Setting<'ttl'> = {
   },
   // Only a non-zero TTL: at create, 0 means the template default.
   read: undefined,
+  unlistedFields: [],
   calls: [],
   atCreate: (desired) => (desired.ttlMs !== undefined && desired.ttlMs > 0 ? { ttlMs: desired.ttlMs } : {}),
   // At create 0 means "the template default", so off is a write of its own after it.
