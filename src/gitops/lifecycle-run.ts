@@ -120,14 +120,9 @@ export class LifecycleRun {
       maxUnavailable: opts.maxUnavailable,
       onlyWhenStopped: opts.onlyWhenStopped === true,
       rollback: opts.rollbackOnFailure !== false,
-      ...(opts.onlyWhenIdleMs !== undefined ? { idleAfterMs: opts.onlyWhenIdleMs } : {}),
-      ...(opts.window ? { window: opts.window } : {}),
-      fleet: {
-        maxFailures: opts.maxFailures ?? DEFAULT_MAX_FAILURES,
-        epoch,
-        ...(opts.steps ? { steps: opts.steps } : {}),
-        ...(opts.pauseMs !== undefined ? { pauseMs: opts.pauseMs } : {}),
-      },
+      idleAfterMs: opts.onlyWhenIdleMs,
+      window: opts.window,
+      fleet: { maxFailures: opts.maxFailures ?? DEFAULT_MAX_FAILURES, epoch, steps: opts.steps, pauseMs: opts.pauseMs },
     };
     this.#slots = new RolloutSlots(limits, memory.steps ?? {});
   }
