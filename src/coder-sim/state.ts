@@ -245,10 +245,10 @@ export class SimState {
     };
     this.templates.set(template.id, template);
     const version = this.addTemplateVersion({
-      id: seed.active_version_id,
+      ...(seed.active_version_id !== undefined ? { id: seed.active_version_id } : {}),
       template: seed.name,
       organization: org.name,
-      parameters: seed.parameters,
+      ...(seed.parameters ? { parameters: seed.parameters } : {}),
       ...(seed.presets ? { presets: seed.presets } : {}),
       active: true,
     });

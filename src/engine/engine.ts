@@ -205,7 +205,8 @@ export class WorkspaceEngine {
     for (const seen of await this.#external.favorites(owner)) {
       const known = snapshot.get(seen.id);
       const via = seen.favoriteVia !== undefined ? { favoriteVia: seen.favoriteVia } : {};
-      snapshot.put(known ? { ...known, favorite: seen.favorite, ...via } : seen);
+      // Read with the owner's own token, so the favorite is known (observe.ts): never undefined here.
+      snapshot.put(known ? { ...known, favorite: seen.favorite === true, ...via } : seen);
     }
   }
 }
