@@ -122,7 +122,7 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
   },
 };
 
-export const DEFAULT_CODER_VERSION = 'latest';
+const DEFAULT_CODER_VERSION = 'latest';
 
 /** The profile for a knob value; a leading `v` is allowed. Throws naming the known values. */
 export function versionProfile(name: string | undefined): VersionProfile {

@@ -42,7 +42,7 @@ import { memberReaderFor } from './workspaceset/member-reader.ts';
 import { setConnectionId } from './workspaceset/set-connection.ts';
 import { setKube, type SetKube } from './workspaceset/set-kube.ts';
 
-export interface OperatorOptions {
+interface OperatorOptions {
   kubeConfig: KubeConfig;
   namespaces?: string[];
   concurrency: number;

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ROLLOUT_STATES, type RolloutState, type WorkspaceStatus } from '../api/schema.ts';
 
 /** One Coder request as the metrics count it (CoderClient's onResponse event has this shape). */
-export interface CoderRequestObservation {
+interface CoderRequestObservation {
   method: string;
   /** The route template (`/api/v2/workspaces/{id}`): no ids in labels. */
   route: string;

@@ -10,7 +10,7 @@ import type { HandlerContext, Route } from '../router.ts';
 import { profileOf, type VersionProfile } from '../versions.ts';
 import { isUuid } from '../../api/patterns.ts';
 
-export const WORKSPACE_SHARING_EXPERIMENT = 'workspace-sharing';
+const WORKSPACE_SHARING_EXPERIMENT = 'workspace-sharing';
 
 const hasAcl = (profile: VersionProfile) => profile.workspaceSharing !== 'absent';
 

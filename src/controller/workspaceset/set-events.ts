@@ -8,7 +8,7 @@ import type { SetEvent } from './set-kube.ts';
 import { sample } from './set-status.ts';
 
 /** Beyond this many in one pass, joins (or leaves) are summed up in one Event. */
-export const EVENTS_PER_KIND = 5;
+const EVENTS_PER_KIND = 5;
 
 export interface Joined {
   member: string;
