@@ -348,8 +348,6 @@ export class SimState {
       automaticUpdates: init.automaticUpdates,
       favorite: false,
       builds: [],
-      userAcl: new Map(),
-      groupAcl: new Map(),
     };
     this.workspaces.set(ws.id, ws);
     this.addBuild(ws, {

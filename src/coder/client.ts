@@ -2,6 +2,7 @@
 // Each method states its route, body and whether a retry is safe; headers,
 // retries, rate limits and errors are ./transport.ts's business.
 import type { CoderApi } from './api.ts';
+import type { CallBody, CoderCall, RouteParams } from './call.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { CoderIncompleteListError, CoderListBoundError, isNotFound } from './errors.ts';
 import { PathRateLimiter } from './rate-limit.ts';
@@ -31,8 +32,6 @@ import type {
   TemplateVersion,
   TemplateVersionParameter,
   TemplateVersionPreset,
-  UpdateWorkspaceAcl,
-  WorkspaceAcl,
   TokenConfig,
   User,
   UsersResponse,
@@ -248,14 +247,15 @@ export class CoderClient implements CoderApi {
     return ((await this.#get(route)) as TemplateVersionPreset[] | null) ?? [];
   }
 
-  async getWorkspaceAcl(id: string): Promise<WorkspaceAcl> {
-    return (await this.#get(routePath('/api/v2/workspaces/{workspace}/acl', { workspace: id }))) as WorkspaceAcl;
-  }
-
-  // Only the entries named change, each to the role given: sending it again after a lost answer is safe.
-  async patchWorkspaceAcl(id: string, req: UpdateWorkspaceAcl): Promise<void> {
-    const route = routePath('/api/v2/workspaces/{workspace}/acl', { workspace: id });
-    await this.#send({ method: 'PATCH', route, body: req, idempotent: true });
+  async send<Route extends string, Body, Answer>(
+    call: CoderCall<Route, Body, Answer>,
+    params: RouteParams<Route>,
+    ...body: CallBody<Body>
+  ): Promise<Answer> {
+    const route = routePath(call.route, params);
+    const sent = call.encode && body.length > 0 ? { body: call.encode(body[0] as Body) } : {};
+    const answer = await this.#send({ method: call.method, route, idempotent: call.idempotent, ...sent });
+    return call.decode(answer.body);
   }
 
   async getBuildParameters(buildId: string): Promise<WorkspaceBuildParameter[]> {
