@@ -107,7 +107,7 @@ const PROFILES_BY_NAME = {
 } satisfies Record<string, VersionProfile>;
 
 /** The versions the simulator plays: a feature module's facts name every one (perVersion). */
-export type SimVersionName = keyof typeof PROFILES_BY_NAME;
+type SimVersionName = keyof typeof PROFILES_BY_NAME;
 
 export const VERSION_PROFILES: Readonly<Record<string, VersionProfile>> = PROFILES_BY_NAME;
 

@@ -17,10 +17,10 @@ import { isUuid } from '../../api/patterns.ts';
 
 const WORKSPACE_SHARING_EXPERIMENT = 'workspace-sharing';
 
-export type SimWorkspaceRole = 'use' | 'admin';
+type SimWorkspaceRole = 'use' | 'admin';
 
 /** A workspace's ACL (coderd's user_acl / group_acl columns): id to role. */
-export interface SimWorkspaceAcl {
+interface SimWorkspaceAcl {
   readonly userAcl: Map<string, SimWorkspaceRole>;
   readonly groupAcl: Map<string, SimWorkspaceRole>;
 }
