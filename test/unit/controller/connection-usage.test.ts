@@ -17,6 +17,7 @@ import { ConnectionRegistry } from '../../../src/controller/connection/registry.
 import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
@@ -31,12 +32,7 @@ const workspace = (policy: 'Delete' | 'Orphan'): Workspace => ({
   spec: { owner: 'alice', template: 'docker', name: 'alice-dev', deletionPolicy: policy },
 });
 
-const connection: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: 'team-a', generation: 1, uid: 'uid-conn', resourceVersion: '1' },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
+const connection = coderConnection({}, { uid: 'uid-conn', resourceVersion: '1' });
 
 /** The operator's two reconcilers over one store, as operator.ts wires them (unsharded). */
 function operator(kube: FakeKube, coder: FakeCoder) {
