@@ -14,16 +14,12 @@ import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { FakeCoder } from '../engine/fake-coder.ts';
 import { clusterCoderConnection } from '../../support/coder-connection.ts';
+import { workspace } from '../../support/workspace.ts';
 import { CLUSTER_TEST_URLS, FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
 
-const tenantWorkspace: Workspace = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'Workspace',
-  metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1' },
-  spec: { owner: 'alice', template: 'docker', connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } },
-};
+const tenantWorkspace = workspace({ connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } });
 
 const admin = clusterCoderConnection(
   {

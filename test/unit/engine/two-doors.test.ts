@@ -19,6 +19,7 @@ import { runApply } from '../../../src/gitops/run.ts';
 import { stringify } from 'yaml';
 import { SEED } from '../../integration/seed.ts';
 import { coderConnection } from '../../support/coder-connection.ts';
+import { workspaceManifest } from '../../support/workspace.ts';
 import { FakeKube } from '../controller/fake-kube.ts';
 import { teamReconciler } from '../controller/team-reconciler.ts';
 
@@ -134,12 +135,7 @@ async function cliDoor(): Promise<{ sim: CoderSimulator; pass(spec: Spec): Promi
   return {
     sim,
     async pass(spec) {
-      const text = stringify({
-        apiVersion: 'coderops.dev/v1alpha1',
-        kind: 'Workspace',
-        metadata: { name: 'dev', namespace: 'team-a' },
-        spec,
-      });
+      const text = stringify(workspaceManifest('dev', spec));
       const loaded = loadFromText(file, text);
       expect(loaded.errors).toEqual([]);
       const report = await runApply({
