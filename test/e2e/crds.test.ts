@@ -2,6 +2,7 @@
 // CEL rules as users meet them through kubectl; the status subresource and
 // the printer columns.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { workspaceYaml } from '../support/workspace.ts';
 import { freshNamespace, installCrds, kubectl, kubectlOk } from './kubectl.ts';
 
 let ns: string;
@@ -11,9 +12,7 @@ beforeAll(async () => {
   ns = await freshNamespace('crds');
 });
 
-function workspace(name: string, spec: Record<string, unknown>): string {
-  return JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name, namespace: ns }, spec });
-}
+const workspace = (name: string, spec: Record<string, unknown>) => workspaceYaml(name, spec, ns);
 
 /** Server-side apply, as Flux and Argo CD (with ServerSideApply) send it. */
 function apply(doc: string) {

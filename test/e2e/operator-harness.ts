@@ -17,6 +17,7 @@ import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from 
 export { freePort };
 import { freshNamespace, helm, installCrds, kubectl, kubectlOk, serviceAccountKubeconfig } from './kubectl.ts';
 import { eventually } from '../support/eventually.ts';
+import { workspaceManifest } from '../support/workspace.ts';
 
 /** The tests' one wait helper, re-exported for the e2e files that import it from here. */
 export { eventually };
@@ -97,7 +98,7 @@ export function docs(...objects: object[]): string {
 }
 
 export function workspace(ns: string, name: string, spec: Record<string, unknown>): object {
-  return { apiVersion: API, kind: 'Workspace', metadata: { name, namespace: ns }, spec };
+  return workspaceManifest(name, spec, ns);
 }
 
 /** A CoderConnection and its Secret, token empty: setToken fills it without it showing in last-applied. */

@@ -2,15 +2,12 @@
 // the real CLI against the simulator, asserting the builds Coder was asked for.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 
 let h: Harness;
 
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 const SEED: SimSeed = {
   users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }],

@@ -36,6 +36,6 @@ export function workspaceManifest(name: string, spec: Record<string, unknown>, n
 }
 
 /** The same manifest as text for a file or kubectl's stdin (JSON is YAML). */
-export function workspaceText(name: string, spec: Record<string, unknown>, namespace = WORKSPACE_NAMESPACE): string {
+export function workspaceYaml(name: string, spec: Record<string, unknown>, namespace = WORKSPACE_NAMESPACE): string {
   return JSON.stringify(workspaceManifest(name, spec, namespace));
 }
