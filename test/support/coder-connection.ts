@@ -39,3 +39,17 @@ export function clusterCoderConnection(
     spec: { url: EXAMPLE_CODER_URL, tokenSecretRef: { name: 'admin', key: 'token', namespace: 'cwo-system' }, allow: [], ...spec },
   };
 }
+
+/**
+ * A CoderConnection manifest as a person applies it with kubectl: no server
+ * fields. The spec is untyped on purpose, so a test can send the apiserver
+ * one the schema refuses.
+ */
+export function coderConnectionManifest(name: string, namespace: string, spec: Record<string, unknown>) {
+  return { apiVersion: API_VERSION, kind: 'CoderConnection' as const, metadata: { name, namespace }, spec };
+}
+
+/** A ClusterCoderConnection manifest as a person applies it: no server fields, untyped spec as above. */
+export function clusterCoderConnectionManifest(name: string, spec: Record<string, unknown>) {
+  return { apiVersion: API_VERSION, kind: 'ClusterCoderConnection' as const, metadata: { name }, spec };
+}
