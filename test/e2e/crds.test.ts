@@ -26,6 +26,7 @@ describe('Workspace validation on create', () => {
     { name: 'template', spec: { owner: 'alice', template: 'docker' } },
     { name: 'template-version', spec: { owner: 'alice', templateVersion: VERSION } },
     {
+      // The same every-field spec as validate.test.ts's, on purpose: there the schema, here the apiserver's own structural schema and CEL.
       name: 'everything',
       spec: {
         owner: 'alice',

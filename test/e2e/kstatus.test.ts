@@ -28,6 +28,7 @@ import {
 
 const LONG_BUILD_MS = 10 * 60_000;
 
+// One operator env per file, seeded and flagged for this file's cases; what every file shares is setUpOperatorEnv (operator-harness.ts).
 let env: OperatorEnv;
 let op: OperatorProcess;
 let ns: string;

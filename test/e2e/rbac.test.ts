@@ -99,6 +99,7 @@ const OPERATOR_CALLS: Call[] = [
   },
   { name: 'list and watch namespaces', run: (kc) => kubectlWith(kc, ['get', '--raw', '/api/v1/namespaces?watch=1&timeoutSeconds=1']) },
   {
+    // Each row is one verb of the chart's RBAC, written out: the command is what the row checks.
     name: 'add a finalizer',
     run: (kc, i) =>
       kubectlWith(kc, [

@@ -204,6 +204,7 @@ describe('template version updates', { timeout: 120_000 }, () => {
 describe('parameters', { timeout: 120_000 }, () => {
   it('applies a changed parameter with a build, blocks an immutable one, ignores an ephemeral one', async () => {
     h = await startHarness({ seed: SEED });
+    // Each step writes the whole document, as a person edits the file: only the parameter under test changes.
     await apply([
       workspaceYaml('p', {
         owner: 'alice',

@@ -26,6 +26,7 @@ const SEED: SimSeed = {
 
 const h = harnessPerTest({ seed: SEED });
 
+// Documents written out whole, here and in the cases below: what each case is about is the one field that differs.
 const BAD = [
   workspaceYaml('a', { owner: 'zoe', template: 'docker' }),
   workspaceYaml('b', { owner: 'alice', template: 'pyhton' }),

@@ -134,6 +134,7 @@ describe('two Workspace resources, one Coder workspace', () => {
     // B's connection listed before A's workspace existed: B's snapshot does not know it, its create meets 409.
     t.coder.listed = [];
     const t2 = t;
+    // The 409 written out, as engine.test.ts's: the message Coder sends is part of what the conflict path reads.
     t2.coder.failures.createWorkspace = new CoderApiError({
       status: 409,
       method: 'POST',

@@ -52,6 +52,7 @@ async function check(object: CoderConnection | ClusterCoderConnection, annotatio
 const allow = (urls: string) => ({ [ALLOWED_URLS_ANNOTATION]: urls });
 
 describe('a token goes only to the URLs its Secret names', () => {
+  // The refusal message is asserted whole in each case: the Secret and URL it names are what differ.
   it('a CoderConnection pointed at another server: refused, no client made, no request sent', async () => {
     const r = await check(namespaced('https://evil.example.net'), allow('https://coder.example.com'));
     expect(r.clients).toBe(0);
