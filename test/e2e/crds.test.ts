@@ -2,6 +2,7 @@
 // CEL rules as users meet them through kubectl; the status subresource and
 // the printer columns.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
 import { workspaceYaml } from '../support/workspace.ts';
 import { freshNamespace, installCrds, kubectl, kubectlOk } from './kubectl.ts';
 
@@ -236,12 +237,12 @@ describe('status subresource and printer columns', () => {
   });
 
   it('a connection URL with user:password@ is refused without the apiserver quoting it', async () => {
-    const doc = JSON.stringify({
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'CoderConnection',
-      metadata: { name: 'with-password', namespace: ns },
-      spec: { url: 'https://bob:hunter2-e2e@coder.example.com', tokenSecretRef: { name: 'coder-token' } },
-    });
+    const doc = JSON.stringify(
+      coderConnectionManifest('with-password', ns, {
+        url: 'https://bob:hunter2-e2e@coder.example.com',
+        tokenSecretRef: { name: 'coder-token' },
+      }),
+    );
     const ran = await apply(doc);
     expect(ran.code).not.toBe(0);
     expect(ran.stderr).toContain('url must not contain a user name or password');

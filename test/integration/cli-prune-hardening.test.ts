@@ -5,6 +5,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGitFixture } from '../unit/gitops/git-fixture.ts';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
 import { harnessPerTest } from '../support/harness-per-test.ts';
 import { workspaceYaml } from './harness.ts';
 import { SEED } from './seed.ts';
@@ -151,12 +152,9 @@ describe('nothing declared (issue 18, low)', () => {
     expect(list.stdout).toContain('declares nothing');
     await h.write(
       'ws.yaml',
-      JSON.stringify({
-        apiVersion: 'coderops.dev/v1alpha1',
-        kind: 'CoderConnection',
-        metadata: { name: 'c', namespace: 'team-a' },
-        spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } },
-      }),
+      JSON.stringify(
+        coderConnectionManifest('c', 'team-a', { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } }),
+      ),
     );
     const onlyConnections = await h.cli(['apply', '--prune', '--max-prune', 'all', '-f', 'ws.yaml']);
     expect(onlyConnections.code).toBe(1);
