@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../../../../src/api/schema.ts';
 import { ACKNOWLEDGE_REMOVALS } from '../../../../src/controller/workspaceset/acknowledge.ts';
 import { STAMP_HASH_LABEL } from '../../../../src/controller/workspaceset/child-object.ts';
+import { clusterCoderConnection } from '../../../support/coder-connection.ts';
 import { condition, CONNECTION, NS, SET, SET_UID, SetWorld, users, workspaceSet } from './set-world.ts';
 
 function ackValue(world: SetWorld): string {
@@ -371,16 +372,13 @@ describe('WorkspaceSet reconciler', () => {
   });
 
   it('a ClusterCoderConnection serves the set only where a rule selects its namespace, and only the owners listed', async () => {
-    const cluster = {
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: 'admin', generation: 1 },
-      spec: {
-        url: 'https://coder.example.com',
+    const cluster = clusterCoderConnection(
+      {
         tokenSecretRef: { name: 'admin', key: 'token', namespace: 'coder' },
         allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
       },
-    } as never;
+      { name: 'admin' },
+    );
     const world = new SetWorld(
       workspaceSet({ template: { spec: { template: 'docker', connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } } } }),
     );
