@@ -4,8 +4,11 @@
 // set, a mass removal acknowledged) records one Event that names a few and
 // counts the rest, so a 10,000-member set does not write 10,000 Events.
 import type { SyncPolicy } from '../../api/schema.ts';
-import type { SetEvent } from './set-kube.ts';
+import type { EventInput } from '../kube-writer.ts';
 import { sample } from './set-status.ts';
+
+/** An Event about the set; the reconciler names the set it regards. */
+export type SetEvent = Omit<EventInput, 'regarding'>;
 
 /** Beyond this many in one pass, joins (or leaves) are summed up in one Event. */
 export const EVENTS_PER_KIND = 5;

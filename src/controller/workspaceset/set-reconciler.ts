@@ -28,13 +28,14 @@ import type { HandlerResult } from '../../kube/run-workers.ts';
 import type { ConnectionCaches } from '../connection/lookup.ts';
 import type { ConnectionRegistry, ConnectionRuntime } from '../connection/registry.ts';
 import { requestedAt } from '../workspace/reconcile-request.ts';
+import { isKubeConflict, isKubeNotFound, type KubeWriter, type ObjectRef } from '../kube-writer.ts';
+import { scrubbingKubeWriter } from '../scrubbing-kube-writer.ts';
 import { mergePatch, statusChanged } from '../status-patch.ts';
 import { ACKNOWLEDGE_REMOVALS, acknowledgeCommand } from './acknowledge.ts';
-import { childObject, childPatch, STAMP_HASH_LABEL, stampHash, withApiDefaults } from './child-object.ts';
+import { childObject, childPatch, FIELD_MANAGER, STAMP_HASH_LABEL, stampHash, withApiDefaults } from './child-object.ts';
 import { setOwnerOf, type ChildIndex } from './child-index.ts';
 import { setConnection } from './set-connection.ts';
-import { joinEvents, leaveEvents, type Joined, type Left } from './set-events.ts';
-import { isConflict, isNotFound, type SetEvent, type SetKube, type SetRef } from './set-kube.ts';
+import { joinEvents, leaveEvents, type Joined, type Left, type SetEvent } from './set-events.ts';
 import type { SetMetrics } from './set-metrics.ts';
 import { countChildren, setStatus, type PassResult } from './set-status.ts';
 import { slowStart } from './slow-start.ts';
@@ -44,6 +45,16 @@ export const MIN_REFRESH_MS = 5_000;
 /** A created child the cache has not shown after this long is looked up again (by a create that answers 409). */
 const EXPECTATION_MS = 60_000;
 
+/**
+ * The writes a set pass makes, all through the operator's one KubeWriter:
+ * children created, patched and deleted, the one read of a child a create
+ * found taken, the set's status and its Events.
+ */
+export type SetWriter = Pick<KubeWriter, 'create' | 'patch' | 'delete' | 'controllerOf' | 'patchStatus' | 'event'>;
+
+/** The set a pass is about, as its status patch and Events name it. */
+type SetRef = ObjectRef & { kind: 'WorkspaceSet'; namespace: string };
+
 export interface SetReconcilerDeps extends ConnectionCaches {
   set(key: string): WorkspaceSet | undefined;
   workspace(key: string): Workspace | undefined;
@@ -52,7 +63,7 @@ export interface SetReconcilerDeps extends ConnectionCaches {
   connections: Pick<ConnectionRegistry, 'runtime'>;
   /** The fleet core's member reader over the connection's Coder client. */
   readerFor(rt: ConnectionRuntime): MemberReader;
-  kube: SetKube;
+  kube: SetWriter;
   logger: Logger;
   metrics?: SetMetrics;
   now?: () => Date;
@@ -111,10 +122,13 @@ const GENERATOR_NEEDS_ACTION = new Set([
 
 export class SetReconciler {
   readonly #d: SetReconcilerDeps;
+  /** deps.kube behind the token scrubbing every Kubernetes write goes through (a no-op when the operator wrapped it already). */
+  readonly #kube: SetWriter;
   readonly #memory = new Map<string, SetMemory>();
 
   constructor(deps: SetReconcilerDeps) {
     this.#d = deps;
+    this.#kube = scrubbingKubeWriter(deps.kube);
   }
 
   /** Something the decision depends on changed (the set, a child's spec or existence, the connection): decide again. */
@@ -140,7 +154,7 @@ export class SetReconciler {
     if (set.metadata.deletionTimestamp) return;
     const now = this.#d.now?.() ?? new Date();
     const memory = this.#memoryOf(key, set);
-    const ref: SetRef = { namespace, name, ...(set.metadata.uid ? { uid: set.metadata.uid } : {}) };
+    const ref: SetRef = { kind: 'WorkspaceSet', namespace, name, ...(set.metadata.uid ? { uid: set.metadata.uid } : {}) };
     const recheck = this.#d.recheckMs ?? 15_000;
 
     const conn = setConnection(set, this.#d, this.#d.namespaceLabels(namespace));
@@ -278,11 +292,11 @@ export class SetReconciler {
 
     const created = await slowStart(creates, concurrency, async (s) => {
       try {
-        await this.#d.kube.createChild(childObject(set, s));
+        await this.#kube.create(childObject(set, s), { fieldManager: FIELD_MANAGER });
       } catch (error) {
-        if (!isConflict(error)) throw error;
+        if (!isKubeConflict(error)) throw error;
         // Taken since the cache was read: ours (created earlier, not shown yet) or someone else's.
-        const found = await this.#d.kube.readChild(namespace, s.name);
+        const found = await this.#kube.controllerOf({ kind: 'Workspace', namespace, name: s.name });
         if (found?.controllerUid !== set.metadata.uid) {
           conflicts.push(s.name);
           throw Object.assign(new Error(`Workspace ${s.name} already exists`), { conflict: true });
@@ -294,25 +308,28 @@ export class SetReconciler {
     for (const f of created.failed)
       if (!(f.error as { conflict?: boolean }).conflict) failures.push(`create ${f.item.name}: ${describe(f.error)}`);
     const updated = await slowStart(updates, concurrency, async (u) => {
-      await this.#d.kube.patchChild(namespace, u.child.metadata.name, childPatch(u.child, u.desired));
+      const child: ObjectRef = { kind: 'Workspace', namespace, name: u.child.metadata.name };
+      await this.#kube.patch(child, childPatch(u.child, u.desired), { fieldManager: FIELD_MANAGER });
     });
     this.#count('update', updated);
     for (const f of updated.failed) {
       // 409: the child changed since the cache showed it; its update event brings the set back.
-      if (isConflict(f.error)) retrySoon = true;
+      if (isKubeConflict(f.error)) retrySoon = true;
       else failures.push(`update ${f.item.child.metadata.name}: ${describe(f.error)}`);
     }
     const removed = await slowStart(removes, concurrency, async (c) => {
       try {
-        await this.#d.kube.deleteChild(namespace, c.metadata.name, c.metadata.uid ?? '', c.metadata.resourceVersion);
+        // No uid (never so from the apiserver) is a precondition no object meets: nothing is deleted on a guess.
+        const child = { kind: 'Workspace' as const, namespace, name: c.metadata.name, uid: c.metadata.uid ?? '' };
+        await this.#kube.delete(child, c.metadata.resourceVersion);
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!isKubeNotFound(error)) throw error;
       }
     });
     this.#count('delete', removed);
     for (const f of removed.failed) {
       // 409: not the object the decision was about any more (changed or replaced): decided again.
-      if (isConflict(f.error)) retrySoon = true;
+      if (isKubeConflict(f.error)) retrySoon = true;
       else failures.push(`delete ${f.item.metadata.name}: ${describe(f.error)}`);
     }
     const skipped = created.skipped.length + updated.skipped.length + removed.skipped.length;
@@ -477,9 +494,9 @@ export class SetReconciler {
     });
     if (!statusChangedIgnoringRefresh(previous, next)) return false;
     try {
-      await this.#d.kube.patchSetStatus(ref, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      await this.#kube.patchStatus(ref, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isKubeNotFound(error)) return false;
       throw error;
     }
     memory.written = { rv, status: next };
@@ -489,7 +506,7 @@ export class SetReconciler {
   async #events(ref: SetRef, events: SetEvent[]): Promise<void> {
     for (const e of events) {
       try {
-        await this.#d.kube.setEvent(ref, e);
+        await this.#kube.event({ ...e, regarding: ref });
       } catch (error) {
         // An Event is a courtesy: losing one must not fail or repeat the pass.
         this.#d.logger.warn({ set: `${ref.namespace}/${ref.name}`, reason: e.reason, err: error }, 'could not record an Event');
