@@ -55,6 +55,21 @@ export type SetWriter = Pick<KubeWriter, 'create' | 'patch' | 'delete' | 'contro
 /** The set a pass is about, as its status patch and Events name it. */
 type SetRef = ObjectRef & { kind: 'WorkspaceSet'; namespace: string };
 
+/** What every step of one pass works on. */
+interface Pass {
+  set: WorkspaceSet;
+  ref: SetRef;
+  memory: SetMemory;
+  now: Date;
+}
+
+/** Why a pass changes no child. */
+interface Held {
+  reason: string;
+  message: string;
+  needsAction: boolean;
+}
+
 export interface SetReconcilerDeps extends ConnectionCaches {
   set(key: string): WorkspaceSet | undefined;
   workspace(key: string): Workspace | undefined;
@@ -156,17 +171,17 @@ export class SetReconciler {
     const memory = this.#memoryOf(key, set);
     const ref: SetRef = { kind: 'WorkspaceSet', namespace, name, ...(set.metadata.uid ? { uid: set.metadata.uid } : {}) };
     const recheck = this.#d.recheckMs ?? 15_000;
+    const pass: Pass = { set, ref, memory, now };
 
     const conn = setConnection(set, this.#d, this.#d.namespaceLabels(namespace));
     if (!conn.ok) {
-      await this.#hold(set, ref, memory, now, { reason: conn.reason, message: conn.message, needsAction: conn.reason === 'Forbidden' });
+      const held = { reason: conn.reason, message: conn.message, needsAction: conn.reason === 'Forbidden' };
       // A missing connection or a tenancy rule is fixed by an edit that enqueues the set; look again now and then anyway.
-      return { requeueAfter: conn.reason === 'Forbidden' ? this.#refreshMs(set) : recheck };
+      return this.#hold(pass, held, conn.reason === 'Forbidden' ? this.#refreshMs(set) : recheck);
     }
     const rt = await this.#d.connections.runtime(conn.connection.ref);
     if (!rt.state.ready) {
-      await this.#hold(set, ref, memory, now, { reason: 'ConnectionNotReady', message: rt.state.message, needsAction: false });
-      return { requeueAfter: recheck };
+      return this.#hold(pass, { reason: 'ConnectionNotReady', message: rt.state.message, needsAction: false }, recheck);
     }
 
     // 3. Members.
@@ -175,7 +190,7 @@ export class SetReconciler {
       // Only the children's states moved: recount them; no decision, no write but the status.
       const counts = countChildren(this.#liveChildren(set));
       const { result, members, lastMembers, held } = memory.last;
-      await this.#writeStatus(set, ref, memory, now, members, lastMembers, counts, result);
+      await this.#writeStatus(pass, members, lastMembers, counts, result);
       this.#d.metrics?.record(namespace, name, members, counts, held);
       return { requeueAfter: this.#untilRetry(set, memory, now) };
     }
@@ -198,12 +213,8 @@ export class SetReconciler {
     if (memory.failure || !memory.members) {
       const failure = memory.failure ?? { reason: 'GeneratorFailed', message: 'no expansion yet', at: now.getTime() };
       const needsAction = GENERATOR_NEEDS_ACTION.has(failure.reason);
-      await this.#hold(set, ref, memory, now, {
-        reason: failure.reason,
-        message: `${failure.message}; no child is created, changed or removed until the generators answer again`,
-        needsAction,
-      });
-      return { requeueAfter: this.#untilRetry(set, memory, now) };
+      const message = `${failure.message}; no child is created, changed or removed until the generators answer again`;
+      return this.#hold(pass, { reason: failure.reason, message, needsAction }, this.#untilRetry(set, memory, now));
     }
 
     // 4. Stamp and decide.
@@ -225,13 +236,17 @@ export class SetReconciler {
       const other = this.#d.workspace(`${namespace}/${stamp.name}`);
       if (other && setOwnerOf(other)?.uid !== set.metadata.uid) foreign.set(stamp.name, holderOf(other));
       if (this.#d.visible && !this.#d.visible(stamp.labels))
-        return this.#heldFor(set, ref, memory, now, {
-          reason: 'ShardMismatch',
-          message:
-            `the labels stamped on child ${stamp.name} do not match this operator's --watch-label-selector, so it would never ` +
-            'see the children it makes: put the shard label in spec.template.metadata.labels as well',
-          needsAction: true,
-        });
+        return this.#hold(
+          pass,
+          {
+            reason: 'ShardMismatch',
+            message:
+              `the labels stamped on child ${stamp.name} do not match this operator's --watch-label-selector, so it would never ` +
+              'see the children it makes: put the shard label in spec.template.metadata.labels as well',
+            needsAction: true,
+          },
+          this.#untilRefresh(set, memory, now),
+        );
     }
     const children: ExistingChild[] = live.map((c) => {
       const member = c.metadata.labels?.[MEMBER_LABEL];
@@ -260,7 +275,8 @@ export class SetReconciler {
       const message = ack
         ? `${decision.held.message}. To let it through: ${acknowledgeCommand(namespace, name, ack)}`
         : decision.held.message;
-      return this.#heldFor(set, ref, memory, now, { reason: decision.held.reason, message, needsAction: true }, members.length);
+      const held = { reason: decision.held.reason, message, needsAction: true };
+      return this.#hold(pass, held, this.#untilRefresh(set, memory, now), members.length);
     }
 
     // 5. Write.
@@ -355,11 +371,12 @@ export class SetReconciler {
 
     const removedNames = new Set(removed.done.map((c) => c.metadata.name));
     const counts = countChildren(live.filter((c) => !removedNames.has(c.metadata.name)));
-    const missing = [...stamps.values()].filter(
-      (s) => !children.some((c) => c.member !== undefined && memberKey(c.member) === memberKey(s.member)) && !conflicts.includes(s.name),
-    ).length;
+    // Sets, not scans: a 10,000-member pass would otherwise compare every stamp with every child.
+    const childMembers = new Set(children.flatMap((c) => (c.member === undefined ? [] : [memberKey(c.member)])));
+    const conflicted = new Set(conflicts);
+    const missing = [...stamps.values()].filter((s) => !childMembers.has(memberKey(s.member)) && !conflicted.has(s.name)).length;
     const result: PassResult = { kind: 'applied', missing, writeFailures: failures, conflicts };
-    await this.#writeStatus(set, ref, memory, now, members.length, members.length, counts, result);
+    await this.#writeStatus(pass, members.length, members.length, counts, result);
     memory.last = { result, members: members.length, lastMembers: members.length, held: false };
     // A write that failed or met a newer child: decide again at the next pass, whatever wakes it.
     if (failures.length > 0 || retrySoon) memory.dirty = true;
@@ -440,41 +457,20 @@ export class SetReconciler {
     if (r.failed.length) this.#d.metrics?.childWrites.inc({ verb, result: 'error' }, r.failed.length);
   }
 
-  /** A pass that changes no child: status (and a Warning when the status changed), then look again at the next refresh. */
-  async #heldFor(
-    set: WorkspaceSet,
-    ref: SetRef,
-    memory: SetMemory,
-    now: Date,
-    held: { reason: string; message: string; needsAction: boolean },
-    members?: number,
-  ): Promise<HandlerResult> {
-    await this.#hold(set, ref, memory, now, held, members);
-    return { requeueAfter: this.#untilRefresh(set, memory, now) };
-  }
-
-  async #hold(
-    set: WorkspaceSet,
-    ref: SetRef,
-    memory: SetMemory,
-    now: Date,
-    held: { reason: string; message: string; needsAction: boolean },
-    members?: number,
-  ): Promise<void> {
-    const counts = countChildren(this.#liveChildren(set));
+  /** A pass that changes no child: status (and a Warning when the status changed); look again after requeueAfter. */
+  async #hold(p: Pass, held: Held, requeueAfter: number, members?: number): Promise<HandlerResult> {
+    const counts = countChildren(this.#liveChildren(p.set));
     const result: PassResult = { kind: 'held', ...held };
-    const changed = await this.#writeStatus(set, ref, memory, now, members, undefined, counts, result);
-    memory.last = { result, members, lastMembers: undefined, held: true };
-    this.#d.metrics?.record(ref.namespace, ref.name, members, counts, true);
-    if (changed) await this.#events(ref, [{ type: 'Warning', reason: held.reason, action: 'Reconcile', note: held.message }]);
+    const changed = await this.#writeStatus(p, members, undefined, counts, result);
+    p.memory.last = { result, members, lastMembers: undefined, held: true };
+    this.#d.metrics?.record(p.ref.namespace, p.ref.name, members, counts, true);
+    if (changed) await this.#events(p.ref, [{ type: 'Warning', reason: held.reason, action: 'Reconcile', note: held.message }]);
+    return { requeueAfter };
   }
 
   /** Merge patch of the status subresource, only when it changed (lastRefreshTime aside); true when written. */
   async #writeStatus(
-    set: WorkspaceSet,
-    ref: SetRef,
-    memory: SetMemory,
-    now: Date,
+    { set, ref, memory, now }: Pass,
     members: number | undefined,
     lastMembers: number | undefined,
     counts: ReturnType<typeof countChildren>,
