@@ -7,7 +7,10 @@
 //     ceil(members / page size) user list reads;
 //   - idle refresh: `apply` again: only list reads, 0 writes;
 //   - creates: 1,000 members without a workspace join: 1,000 creates;
-//   - plan: `plan` of the set (text output).
+//   - plan: `plan` of the set (text output);
+//   - plan (createOnly): the same set under syncPolicy createOnly, where every
+//     member's child is unchanged and declared as it is (the expansion looks up
+//     each one's member: once linear per child, quadratic in N).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +19,7 @@ import { runMeasuredCli, startSim, summarize, type Measured } from './lib.ts';
 
 const JOINING = 1000;
 
-function setDoc(): string {
+function setDoc(syncPolicy: 'createUpdate' | 'createOnly' = 'createUpdate'): string {
   return `${JSON.stringify({
     apiVersion: 'coderops.dev/v1alpha1',
     kind: 'WorkspaceSet',
@@ -27,6 +30,7 @@ function setDoc(): string {
       template: { spec: { template: 'docker', ttl: '8h' } },
       // The bench's own sets never shrink; a real one keeps the default.
       maxRemovals: 10,
+      syncPolicy,
     },
   })}\n`;
 }
@@ -35,6 +39,7 @@ export async function runWorkspaceSetCliMode(n: number, log: (s: string) => void
   const results: ScenarioResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-set-'));
   await writeFile(join(dir, 'set.yaml'), setDoc());
+  await writeFile(join(dir, 'set-create-only.yaml'), setDoc('createOnly'));
   const row = (scenario: string, m: Measured, calls: ReturnType<typeof summarize>, ok: boolean, extra: ScenarioResult['extra']) => {
     const r: ScenarioResult = {
       mode: 'cli',
@@ -80,6 +85,12 @@ export async function runWorkspaceSetCliMode(n: number, log: (s: string) => void
       const plan = await cli(['plan', '-f', 'set.yaml']);
       calls = summarize(await sim.calls());
       row('set: plan', plan, calls, plan.code === 0 && calls.writes === 0, { userListReads: userPages(calls) });
+      await sim.reset();
+      const createOnly = await cli(['plan', '-f', 'set-create-only.yaml']);
+      calls = summarize(await sim.calls());
+      row('set (createOnly): plan', createOnly, calls, createOnly.code === 0 && calls.writes === 0, {
+        userListReads: userPages(calls),
+      });
     } finally {
       await sim.close();
     }
