@@ -11,16 +11,13 @@
 // coderd through the tier's recording proxy (on the host, exposed inside the
 // namespace), which counts their HTTP calls.
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapCoderd, createTemplate, createUser } from '../test/coderd/bootstrap.ts';
-import { startCoderd } from '../test/coderd/coderd.ts';
-import { createNetns, type Netns } from '../test/coderd/netns.ts';
-import { startPostgres } from '../test/coderd/postgres.ts';
-import { startRecordingProxy } from '../test/coderd/recording-proxy.ts';
+import { createTemplate } from '../test/coderd/bootstrap.ts';
+import type { Netns } from '../test/coderd/netns.ts';
 import type { ScenarioResult } from './cli-mode.ts';
-import { builtCoderd, peerRow, settledWorkspaces } from './coderd-peer-runs.ts';
+import { builtCoderd, peerRow, settledWorkspaces, startPeerCoderd } from './coderd-peer-runs.ts';
 import { runMeasuredCli } from './lib.ts';
 import { ratio } from './peers.ts';
 
@@ -93,31 +90,19 @@ export async function runCoderdPeers(n: number, log: (s: string) => void): Promi
   await chmod(dir, 0o755);
   const stops: (() => Promise<void>)[] = [];
   try {
-    const netns = await createNetns();
-    stops.push(() => netns.close());
-    const pg = await startPostgres(join(dir, 'pg'));
-    stops.push(() => pg.stop());
-    log(`peers: coderd ${version} in ${netns.name}`);
-    const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase('coder_peers'), dir, allowRenames: false });
-    stops.push(() => server.stop());
-    const b = await bootstrapCoderd(server.url);
-    for (let o = 0; o < OWNERS; o += 1) await createUser(b, owner(o));
+    const peer = await startPeerCoderd({
+      label: 'peers',
+      version,
+      dir,
+      database: 'coder_peers',
+      users: Array.from({ length: OWNERS }, (_, o) => owner(o)),
+      proxyInnerPort: PROXY_INNER_PORT,
+      stops,
+      log,
+    });
+    const { netns, bootstrap: b, proxy, home, env } = peer;
     const parameters = [{ name: PARAMETER.name, type: 'string' as const, default: 'us-east', mutable: true }];
     await createTemplate(b, bin.echotar, TEMPLATE, { parameters }, { default_ttl_ms: 8 * HOUR });
-
-    const proxy = await startRecordingProxy(server.url, { webSockets: true });
-    stops.push(() => proxy.close());
-    await netns.expose(Number(new URL(proxy.url).port), PROXY_INNER_PORT, dir);
-    const inner = `http://127.0.0.1:${PROXY_INNER_PORT}`;
-    const home = join(dir, 'client-home');
-    await mkdir(home, { recursive: true });
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      CODER_CONFIG_DIR: join(home, 'coder-config'),
-      CODER_URL: inner,
-      CODER_SESSION_TOKEN: b.admin.token,
-    };
     const coder = (args: string[]) => runIn(netns, bin.coder, args, env);
     const cwo = (args: string[]) => runMeasuredCli(args, { cwd: home, env, wrap: netns.exec });
     const file = join(home, 'workspaces.yaml');

@@ -1,11 +1,16 @@
 // What the two peer benches on a real coderd (coderd-peer-mode.ts,
-// coderd-rollout-peer-mode.ts) share: the coderd binary they run, waiting
-// until a fleet's builds have ended, and a result row from the calls the
-// tier's recording proxy saw.
+// coderd-rollout-peer-mode.ts) share: the coderd binary they run, the coderd,
+// users and recording proxy they start in a network namespace, waiting until
+// a fleet's builds have ended, and a result row from the calls the proxy saw.
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bootstrapCoderd, createUser } from '../test/coderd/bootstrap.ts';
 import type { CoderApi } from '../test/coderd/coder-api.ts';
-import { coderdBinaries, pinnedCoderdVersions } from '../test/coderd/coderd.ts';
-import type { RecordingProxy } from '../test/coderd/recording-proxy.ts';
+import { coderdBinaries, pinnedCoderdVersions, startCoderd } from '../test/coderd/coderd.ts';
+import { createNetns, type Netns } from '../test/coderd/netns.ts';
+import { startPostgres } from '../test/coderd/postgres.ts';
+import { type RecordingProxy, startRecordingProxy } from '../test/coderd/recording-proxy.ts';
 import { eventually } from '../test/support/eventually.ts';
 import type { ScenarioResult } from './cli-mode.ts';
 import { type CallTally, tallyCalls } from './peers.ts';
@@ -64,4 +69,62 @@ export function peerRow(
     extra: { calls: t.total, ...extra(t) },
     notes: [],
   };
+}
+
+/** A coderd for a peers run, in its own loopback-only network namespace, with the clients' home and environment. */
+export interface PeerCoderd {
+  netns: Netns;
+  bootstrap: Awaited<ReturnType<typeof bootstrapCoderd>>;
+  /** Records every call the clients make; they reach coderd only through it. */
+  proxy: RecordingProxy;
+  /** The proxy's address inside the namespace: the clients' CODER_URL. */
+  url: string;
+  home: string;
+  env: Record<string, string>;
+}
+
+/**
+ * PostgreSQL, coderd (its first user the admin) and the given users, and the
+ * recording proxy exposed inside the namespace; every stop is pushed onto
+ * stops, for the caller to run in reverse whatever happens.
+ */
+export async function startPeerCoderd(o: {
+  label: string;
+  version: string;
+  dir: string;
+  database: string;
+  users: string[];
+  proxyInnerPort: number;
+  stops: (() => Promise<void>)[];
+  log: (s: string) => void;
+}): Promise<PeerCoderd> {
+  const netns = await createNetns();
+  o.stops.push(() => netns.close());
+  const pg = await startPostgres(join(o.dir, 'pg'));
+  o.stops.push(() => pg.stop());
+  o.log(`${o.label}: coderd ${o.version} in ${netns.name}`);
+  const server = await startCoderd({
+    version: o.version,
+    netns,
+    pgUrl: await pg.createDatabase(o.database),
+    dir: o.dir,
+    allowRenames: false,
+  });
+  o.stops.push(() => server.stop());
+  const bootstrap = await bootstrapCoderd(server.url);
+  for (const user of o.users) await createUser(bootstrap, user);
+  const proxy = await startRecordingProxy(server.url, { webSockets: true });
+  o.stops.push(() => proxy.close());
+  await netns.expose(Number(new URL(proxy.url).port), o.proxyInnerPort, o.dir);
+  const url = `http://127.0.0.1:${o.proxyInnerPort}`;
+  const home = join(o.dir, 'client-home');
+  await mkdir(home, { recursive: true });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    CODER_CONFIG_DIR: join(home, 'coder-config'),
+    CODER_URL: url,
+    CODER_SESSION_TOKEN: bootstrap.admin.token,
+  };
+  return { netns, bootstrap, proxy, url, home, env };
 }

@@ -11,17 +11,14 @@
 // builds per workspace, and that every workspace ended running on v2. Same
 // tier as coderd-peer-mode.ts: coderd, PostgreSQL and both clients in a
 // loopback-only network namespace; nothing leaves the machine.
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapCoderd, createTemplate, createTemplateVersion, createUser } from '../test/coderd/bootstrap.ts';
-import { startCoderd } from '../test/coderd/coderd.ts';
-import { createNetns } from '../test/coderd/netns.ts';
-import { startPostgres } from '../test/coderd/postgres.ts';
-import { startRecordingProxy, type RecordingProxy } from '../test/coderd/recording-proxy.ts';
+import { createTemplate, createTemplateVersion } from '../test/coderd/bootstrap.ts';
+import type { RecordingProxy } from '../test/coderd/recording-proxy.ts';
 import type { ScenarioResult } from './cli-mode.ts';
 import { loop, runIn } from './coderd-peer-mode.ts';
-import { builtCoderd, peerRow, settledWorkspaces } from './coderd-peer-runs.ts';
+import { builtCoderd, peerRow, settledWorkspaces, startPeerCoderd } from './coderd-peer-runs.ts';
 import { runMeasuredCli } from './lib.ts';
 import { ratio } from './peers.ts';
 
@@ -73,29 +70,18 @@ export async function runCoderdRolloutPeers(n: number, log: (s: string) => void)
   await chmod(dir, 0o755); // PostgreSQL runs as its own user and must reach its directory below this one
   const stops: (() => Promise<void>)[] = [];
   try {
-    const netns = await createNetns();
-    stops.push(() => netns.close());
-    const pg = await startPostgres(join(dir, 'pg'));
-    stops.push(() => pg.stop());
-    log(`rollout-peers: coderd ${version} in ${netns.name}`);
-    const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase('coder_rollout'), dir, allowRenames: false });
-    stops.push(() => server.stop());
-    const b = await bootstrapCoderd(server.url);
-    for (let o = 0; o < OWNERS; o += 1) await createUser(b, owner(o));
+    const peer = await startPeerCoderd({
+      label: 'rollout-peers',
+      version,
+      dir,
+      database: 'coder_rollout',
+      users: Array.from({ length: OWNERS }, (_, o) => owner(o)),
+      proxyInnerPort: PROXY_INNER_PORT,
+      stops,
+      log,
+    });
+    const { netns, bootstrap: b, proxy, home, env } = peer;
     const template = await createTemplate(b, bin.echotar, TEMPLATE, {}, { default_ttl_ms: 0 });
-
-    const proxy = await startRecordingProxy(server.url, { webSockets: true });
-    stops.push(() => proxy.close());
-    await netns.expose(Number(new URL(proxy.url).port), PROXY_INNER_PORT, dir);
-    const home = join(dir, 'client-home');
-    await mkdir(home, { recursive: true });
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      CODER_CONFIG_DIR: join(home, 'coder-config'),
-      CODER_URL: `http://127.0.0.1:${PROXY_INNER_PORT}`,
-      CODER_SESSION_TOKEN: b.admin.token,
-    };
     const coder = (args: string[]) => runIn(netns, bin.coder, args, env);
     const cwo = (file: string, state: string, extra: string[] = []) =>
       runMeasuredCli(['apply', '-f', file, '--state', join(home, state), ...extra], { cwd: home, env, wrap: netns.exec });

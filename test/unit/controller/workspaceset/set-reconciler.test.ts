@@ -7,6 +7,7 @@ import type { Workspace } from '../../../../src/api/schema.ts';
 import { ACKNOWLEDGE_REMOVALS } from '../../../../src/controller/workspaceset/acknowledge.ts';
 import { STAMP_HASH_LABEL } from '../../../../src/controller/workspaceset/child-object.ts';
 import { forgetSecret, registerSecret } from '../../../../src/observability/logger.ts';
+import { clusterCoderConnection } from '../../../support/connections.ts';
 import { condition, CONNECTION, NS, SET, SET_UID, SetWorld, users, workspaceSet } from './set-world.ts';
 
 function ackValue(world: SetWorld): string {
@@ -368,16 +369,11 @@ describe('WorkspaceSet reconciler', () => {
   });
 
   it('a ClusterCoderConnection serves the set only where a rule selects its namespace, and only the owners listed', async () => {
-    const cluster = {
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: 'admin', generation: 1 },
-      spec: {
-        url: 'https://coder.example.com',
-        tokenSecretRef: { name: 'admin', key: 'token', namespace: 'coder' },
-        allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
-      },
-    } as never;
+    const cluster = clusterCoderConnection({
+      name: 'admin',
+      secret: { name: 'admin', namespace: 'coder' },
+      allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
+    });
     const world = new SetWorld(
       workspaceSet({ template: { spec: { template: 'docker', connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } } } }),
     );
@@ -388,9 +384,9 @@ describe('WorkspaceSet reconciler', () => {
     expect(condition(world.set(), 'Stalled')).toMatchObject({ reason: 'Forbidden' });
 
     world.clusterConnections.set('admin', {
-      ...(cluster as object),
-      spec: { ...(cluster as { spec: object }).spec, allow: [{ namespaceSelector: { matchNames: [NS] }, owners: ['alice', 'carol'] }] },
-    } as never);
+      ...cluster,
+      spec: { ...cluster.spec, allow: [{ namespaceSelector: { matchNames: [NS] }, owners: ['alice', 'carol'] }] },
+    });
     world.editSet({});
     await world.pass();
     expect(world.children().map((c) => c.spec.owner)).toEqual(['alice', 'carol']);
