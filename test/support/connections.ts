@@ -8,7 +8,7 @@ export function clusterCoderConnection(o: {
   url?: string;
   /** The token Secret (a ClusterCoderConnection's names its namespace); key defaults to `token`. */
   secret: { name: string; namespace: string; key?: string };
-  allow: ClusterCoderConnection['spec']['allow'];
+  allow: NonNullable<ClusterCoderConnection['spec']['allow']>;
 }): ClusterCoderConnection {
   return {
     apiVersion: 'coderops.dev/v1alpha1',
