@@ -1,3 +1,7 @@
+// The Argo CD health check (examples/argocd/workspace-health.lua) run by a
+// real Lua 5.4 against statuses made by our own status code: each scenario's
+// status is computed at test time, written out as a Lua table, and the check
+// is loaded as a function of `obj`, as Argo CD does (test/support/argocd-health-check.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+// The Argo CD health check for WorkspaceSets (examples/argocd/workspaceset-health.lua)
+// run by a real Lua 5.4 against statuses made by the operator's own status code
+// (src/controller/workspaceset/set-status.ts), as Argo CD loads it: a function of `obj`
+// (test/support/argocd-health-check.ts).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceSetStatus } from '../../../src/api/schema.ts';
