@@ -37,7 +37,7 @@ import { reconcileRequested, requestedAt } from './reconcile-request.ts';
 import type { RolloutPolicy } from '../../api/schema.ts';
 import { nameIdentity, WorkspaceBindings, type BindingConflictError, type BindingGuard } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
-import { isKubeNotFound, type KubeWriter, type ObjectRef } from '../kube-writer.ts';
+import { isKubeNotFound, type ObjectRef, type ExistingObjectWriter } from '../kube-writer.ts';
 import {
   buildInProgress,
   buildPollDelay,
@@ -91,7 +91,8 @@ interface ReconcilerDeps {
   caches: ReconcilerCaches;
   /** The connections' runtimes: Coder clients, snapshots, engines. */
   connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate' | 'staleMs'>;
-  kube: KubeWriter;
+  /** The operator's Kubernetes writer; a Workspace's reconcile never creates, patches or deletes a whole object. */
+  kube: ExistingObjectWriter;
   settings: ReconcilerSettings;
   shared?: ReconcilerShared;
   telemetry: { logger: Logger; metrics?: OperatorMetrics };
@@ -100,7 +101,7 @@ interface ReconcilerDeps {
 export class Reconciler {
   readonly #d: ReconcilerDeps;
   /** deps.kube, with every status patch and Event scrubbed of tokens (scrubbing-kube-writer.ts). */
-  readonly #kube: KubeWriter;
+  readonly #kube: ExistingObjectWriter;
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connStatus: ConnectionStatusWriter;

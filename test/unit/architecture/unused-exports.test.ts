@@ -163,9 +163,6 @@ const KEPT: Record<string, string> = {
   // The preset change's tests import it (issue 20 item 3), in flight.
   'src/engine/lifecycle-context.ts#LifecycleReads': 'preset change, in flight',
   // The WorkspaceSet writer change removes this file, in flight.
-  'src/controller/workspaceset/set-kube.ts#ChildRead': 'file removed by the WorkspaceSet writer change',
-  'src/controller/workspaceset/set-kube.ts#FIELD_MANAGER': 'file removed by the WorkspaceSet writer change',
-  'src/controller/workspaceset/set-kube.ts#OwnerReference': 'file removed by the WorkspaceSet writer change',
 };
 
 /**
