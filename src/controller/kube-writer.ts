@@ -15,7 +15,7 @@ import { GROUP, VERSION } from '../api/schema.ts';
 import { ApiException, kubeRequest, MERGE_PATCH } from '../kube/api-request.ts';
 import { formatMicroTime } from '../kube/lease-record.ts';
 
-export const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
+const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
 
 export interface ObjectRef {
   kind: 'Workspace' | 'WorkspaceSet' | 'CoderConnection' | 'ClusterCoderConnection';
@@ -48,7 +48,7 @@ export interface KubeWriter extends ObjectWrites {
 }
 
 /** The writes of whole objects, which only a WorkspaceSet makes (of its children). */
-export interface ObjectWrites {
+interface ObjectWrites {
   /** POST of a new object; rejects with a 409 ApiException when one of that name exists. */
   create(object: NewObject, opts: WriteOptions): Promise<void>;
   /** JSON merge patch of an object; a metadata.resourceVersion in the patch makes it conditional (409 when stale). */
@@ -79,12 +79,12 @@ export interface OwnerReference {
 }
 
 /** The field manager the write is recorded under in managedFields. */
-export interface WriteOptions {
+interface WriteOptions {
   fieldManager: string;
 }
 
 /** What a read of one object says about who controls it. */
-export interface ControllerRead {
+interface ControllerRead {
   uid: string;
   controllerUid: string | undefined;
 }

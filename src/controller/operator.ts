@@ -41,7 +41,7 @@ import { WorkspaceSetController } from './workspaceset/controller.ts';
 import { memberReaderFor } from './workspaceset/member-reader.ts';
 import { setConnectionId } from './workspaceset/set-connection.ts';
 
-export interface OperatorOptions {
+interface OperatorOptions {
   kubeConfig: KubeConfig;
   namespaces?: string[];
   concurrency: number;

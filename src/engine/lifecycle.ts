@@ -29,7 +29,7 @@ import type { WorkspaceBuildParameter } from '../coder/types.ts';
 import { parametersDigest } from './desired.ts';
 import type { Action, Blocked, DesiredWorkspace, LifecycleOutcome, ObservedWorkspace } from './types.ts';
 
-export type BuildAction = Extract<Action, { kind: 'build' }>;
+type BuildAction = Extract<Action, { kind: 'build' }>;
 
 export interface RolloutGate {
   onlyWhenStopped: boolean;
@@ -61,7 +61,7 @@ export interface LifecycleContext {
   gate: RolloutGate;
 }
 
-export interface LifecyclePlan {
+interface LifecyclePlan {
   action?: BuildAction;
   blocked: Blocked[];
   outcome: LifecycleOutcome;

@@ -66,7 +66,7 @@ export interface ExpandedSets {
   errors: DeclarationError[];
 }
 
-export interface ExpandOptions {
+interface ExpandOptions {
   sets: LoadedSet[];
   /** The hand-written Workspaces of the run: a child never takes one's name. */
   workspaces: LoadedWorkspace[];

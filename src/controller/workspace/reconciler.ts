@@ -56,13 +56,13 @@ import { checkTenancy } from '../connection/tenancy.ts';
 import { deleteOne, syncOne } from './sync.ts';
 
 /** What the informer caches know: the Workspaces, their namespaces' labels and the connections. */
-export interface ReconcilerCaches extends ConnectionCaches {
+interface ReconcilerCaches extends ConnectionCaches {
   workspace(key: string): Workspace | undefined;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
 }
 
 /** The operator's defaults and timings. */
-export interface ReconcilerSettings {
+interface ReconcilerSettings {
   deletionPolicy: DeletionPolicy;
   now?: () => Date;
   /** How soon to look again while a Coder build runs: 250 ms, doubling to 2 s by default. */
@@ -72,7 +72,7 @@ export interface ReconcilerSettings {
 }
 
 /** Shared with the other controllers of the process, so they agree; each defaults to the Reconciler's own. */
-export interface ReconcilerShared {
+interface ReconcilerShared {
   /** The connection's status writer (its one writer), so neither controller repeats the other's write. */
   connectionStatus?: ConnectionStatusWriter;
   /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). */
@@ -87,7 +87,7 @@ export interface ReconcilerShared {
   usage?: ConnectionUsage | undefined;
 }
 
-export interface ReconcilerDeps {
+interface ReconcilerDeps {
   caches: ReconcilerCaches;
   /** The connections' runtimes: Coder clients, snapshots, engines. */
   connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate' | 'staleMs'>;

@@ -34,7 +34,7 @@ export interface ChildObject extends NewObject {
 export const STAMP_HASH_LABEL = 'coderops.dev/set-stamp-hash';
 
 /** What a stamp gives for one member: the child's name, labels, annotations and spec. */
-export interface Stamp {
+interface Stamp {
   name: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;

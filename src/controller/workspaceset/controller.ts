@@ -28,7 +28,7 @@ import { SetReconciler, type SetReconcilerDeps, type SetWriter } from './set-rec
 /** Child status changes within this long are counted in one pass. */
 const STATUS_BATCH_MS = 1_000;
 
-export interface WorkspaceSetControllerOptions
+interface WorkspaceSetControllerOptions
   extends Omit<SetReconcilerDeps, 'set' | 'workspace' | 'children' | 'kube' | 'metrics' | 'logger' | 'deletionPolicy'> {
   kubeConfig: KubeConfig;
   namespaces?: string[];

@@ -41,7 +41,7 @@ import { countChildren, setStatus, type PassResult } from './set-status.ts';
 import { slowStart } from './slow-start.ts';
 
 /** A refresh interval below this is raised to it: a tenant's set must not turn into a busy loop on Coder. */
-export const MIN_REFRESH_MS = 5_000;
+const MIN_REFRESH_MS = 5_000;
 /** A created child the cache has not shown after this long is looked up again (by a create that answers 409). */
 const EXPECTATION_MS = 60_000;
 

@@ -1,7 +1,7 @@
 // The Argo CD health check (examples/argocd/workspace-health.lua) run by a
 // real Lua 5.4 against statuses made by our own status code: each scenario's
 // status is computed at test time, written out as a Lua table, and the check
-// is loaded as a function of `obj`, as Argo CD does (test/support/argocd-lua.ts).
+// is loaded as a function of `obj`, as Argo CD does (test/support/argocd-health-check.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,13 +10,14 @@ import { CoderApiError } from '../../../src/coder/errors.ts';
 import { NEEDS_ACTION } from '../../../src/engine/progress-conditions.ts';
 import { computeStatus, setCondition } from '../../../src/engine/status.ts';
 import type { WorkspacePlan } from '../../../src/engine/types.ts';
-import { argoCdHealthCheck, LUA } from '../../support/argocd-lua.ts';
+import { argoHealthCheck, LUA } from '../../support/argocd-health-check.ts';
 import { requiredOnCi } from '../../support/real-part.ts';
 import { desired, observed } from '../engine/fixtures.ts';
 
 const CHECK = join(import.meta.dirname, '../../../examples/argocd/workspace-health.lua');
-const health = argoCdHealthCheck(CHECK);
 const NOW = new Date('2026-11-20T10:00:00Z');
+
+const health = argoHealthCheck(CHECK);
 
 function plan(over: Partial<WorkspacePlan> = {}): WorkspacePlan {
   return { key: 'team-a/alice-dev', desired: desired(), observed: observed(), actions: [], blocked: [], drift: [], ...over };

@@ -1,25 +1,28 @@
 // The Argo CD health check for WorkspaceSets (examples/argocd/workspaceset-health.lua)
 // run by a real Lua 5.4 against statuses made by the operator's own status code
 // (src/controller/workspaceset/set-status.ts), as Argo CD loads it: a function of `obj`
-// (test/support/argocd-lua.ts).
+// (test/support/argocd-health-check.ts).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceSetStatus } from '../../../src/api/schema.ts';
 import { setStatus, type ChildCounts, type PassResult } from '../../../src/controller/workspaceset/set-status.ts';
-import { argoCdHealthCheck, type Health, LUA } from '../../support/argocd-lua.ts';
+import { argoHealthCheck, LUA } from '../../support/argocd-health-check.ts';
 import { requiredOnCi } from '../../support/real-part.ts';
 
-const check = argoCdHealthCheck(join(import.meta.dirname, '../../../examples/argocd/workspaceset-health.lua'));
+const CHECK = join(import.meta.dirname, '../../../examples/argocd/workspaceset-health.lua');
 const NOW = new Date('2026-12-07T10:00:00Z');
 
-async function health(status: WorkspaceSetStatus | undefined, generation = 1): Promise<Health> {
-  return check({
+const check = argoHealthCheck(CHECK);
+
+async function health(status: WorkspaceSetStatus | undefined, generation = 1): Promise<{ status: string; message: string }> {
+  const obj = {
     apiVersion: 'coderops.dev/v1alpha1',
     kind: 'WorkspaceSet',
     metadata: { name: 'devs', namespace: 'team-a', generation },
     spec: {},
     ...(status ? { status } : {}),
-  });
+  };
+  return check(obj);
 }
 
 const counts = (c: Partial<ChildCounts> = {}): ChildCounts => ({ children: 3, ready: 3, updating: 0, failed: 0, ...c });

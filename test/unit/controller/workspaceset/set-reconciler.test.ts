@@ -7,7 +7,7 @@ import type { Workspace } from '../../../../src/api/schema.ts';
 import { ACKNOWLEDGE_REMOVALS } from '../../../../src/controller/workspaceset/acknowledge.ts';
 import { STAMP_HASH_LABEL } from '../../../../src/controller/workspaceset/child-object.ts';
 import { forgetSecret, registerSecret } from '../../../../src/observability/logger.ts';
-import { clusterCoderConnection } from '../../../support/connections.ts';
+import { clusterCoderConnection } from '../../../support/coder-connection.ts';
 import { condition, CONNECTION, NS, SET, SET_UID, SetWorld, users, workspaceSet } from './set-world.ts';
 
 function ackValue(world: SetWorld): string {
@@ -369,11 +369,13 @@ describe('WorkspaceSet reconciler', () => {
   });
 
   it('a ClusterCoderConnection serves the set only where a rule selects its namespace, and only the owners listed', async () => {
-    const cluster = clusterCoderConnection({
-      name: 'admin',
-      secret: { name: 'admin', namespace: 'coder' },
-      allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
-    });
+    const cluster = clusterCoderConnection(
+      {
+        tokenSecretRef: { name: 'admin', key: 'token', namespace: 'coder' },
+        allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
+      },
+      { name: 'admin' },
+    );
     const world = new SetWorld(
       workspaceSet({ template: { spec: { template: 'docker', connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } } } }),
     );

@@ -13,6 +13,7 @@ import type { SetEvent } from '../../../../src/controller/workspaceset/set-event
 import { SetReconciler, type SetReconcilerDeps, type SetWriter } from '../../../../src/controller/workspaceset/set-reconciler.ts';
 import type { MemberReader, MemberUser } from '../../../../src/fleet/generators.ts';
 import { ApiException } from '../../../../src/kube/api-request.ts';
+import { coderConnection } from '../../../support/coder-connection.ts';
 
 export const NS = 'team-a';
 export const SET = 'devs';
@@ -34,12 +35,7 @@ export function workspaceSet(spec: Partial<WorkspaceSet['spec']> = {}, meta: Par
   };
 }
 
-export const CONNECTION: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: NS, generation: 1 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
+export const CONNECTION = coderConnection({}, { namespace: NS });
 
 function apiError(code: number, message: string): ApiException<unknown> {
   return new ApiException(code, message, { message }, {});
