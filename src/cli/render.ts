@@ -60,21 +60,29 @@ export function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?
   if (version) carries.push(version);
   if (action.parameters?.length)
     carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
+  if (action.presetChange && action.purpose !== 'restart-stop') carries.push(presetLine(action.presetChange));
   const what = carries.join(' and ');
   switch (action.purpose) {
     case 'run':
       return `running: ${action.transition === 'start'}${what ? `; ${what}` : ''}`;
     case 'update':
       return `update while stopped${what ? `: ${what}` : ''}; stays stopped`;
-    case 'restart-stop':
-      return change
-        ? `update to template version ${versionMove(change, versions)}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`
-        : 'update: stop first, then start on the wanted version';
+    case 'restart-stop': {
+      const preset = action.presetChange ? presetLine(action.presetChange) : undefined;
+      if (change)
+        return `update to template version ${versionMove(change, versions)}${preset ? ` and ${preset}` : ''}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`;
+      return preset ? `update to ${preset}: stop first, then start with it` : 'update: stop first, then start on the wanted version';
+    }
     case 'restart-start':
       return `update: start again${what ? `, ${what}` : ''}`;
     case 'rollback':
       return `roll back a failed update${what ? `: ${what}` : ''}; ${action.transition === 'start' ? 'running' : 'stopped'} as before`;
   }
+}
+
+/** `preset: a -> b`, as plan lines, events and failures say a preset move. */
+function presetLine(change: { from: string; to: string }): string {
+  return `preset: ${change.from} -> ${change.to}`;
 }
 
 function marker(action: Action): string {

@@ -4,7 +4,7 @@
 // Coder any other way. CoderWorkspaces is that adapter for Coder; both front
 // doors hand the engine one (the CLI per run, the operator per connection).
 import type { CoderApi } from '../coder/api.ts';
-import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
+import type { TemplateVersionParameter, TemplateVersionPreset, WorkspaceBuildParameter } from '../coder/types.ts';
 import { CoderApiError, isGone, isNotFound } from '../coder/errors.ts';
 import { type AdoptionGuard, guardedApi } from './adoption-guard.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
@@ -49,6 +49,8 @@ export interface ExternalWorkspaces {
   buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
   /** The parameters a template version defines. */
   templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
+  /** A template version's presets (spec.preset); [] when it has none. */
+  templateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]>;
   /** A template version by id, for its name. */
   templateVersion(versionId: string): Promise<VersionName>;
   /** A template's version by name (a Pinned spec.version.name); throws Coder's 404 when there is none. */
@@ -95,6 +97,10 @@ export class CoderWorkspaces implements ExternalWorkspaces {
 
   templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
     return this.api.getTemplateVersionParameters(versionId);
+  }
+
+  templateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]> {
+    return this.api.getTemplateVersionPresets(versionId);
   }
 
   async templateVersion(versionId: string): Promise<VersionName> {

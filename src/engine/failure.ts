@@ -106,7 +106,13 @@ function fieldOf(action: Action, error: CoderApiError): string {
     if (sent.some((p) => p.name === v.field)) return `spec.parameters[name=${v.field}]`;
   }
   if (action.kind === 'build')
-    return action.purpose === 'run' ? 'spec.running' : action.parameters?.length ? 'spec.parameters' : 'spec.version';
+    return action.purpose === 'run'
+      ? 'spec.running'
+      : action.parameters?.length
+        ? 'spec.parameters'
+        : action.presetChange && !action.versionId
+          ? 'spec.preset'
+          : 'spec.version';
   return specFieldOfAction(action);
 }
 
@@ -114,5 +120,6 @@ function buildFields(action: Extract<Action, { kind: 'build' }>): string {
   const fields = [action.purpose === 'run' ? 'spec.running' : 'an update'];
   if (action.versionId) fields.push(`template version ${action.versionId}`);
   if (action.parameters?.length) fields.push(`parameters ${action.parameters.map((p) => p.name).join(', ')}`);
+  if (action.presetChange) fields.push(`preset ${action.presetChange.to}`);
   return fields.join(', ');
 }

@@ -128,6 +128,8 @@ function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): Wor
   };
   // Each managed setting as Coder has it (engine/settings/).
   for (const kind of SETTING_KINDS) Object.assign(fields, SETTINGS[kind].report(ws));
+  // The preset the latest build ran with, from the list (spec.preset compares by it).
+  if (ws.latestBuild.presetId) fields.presetID = ws.latestBuild.presetId;
   // Coder never autostarts a dormant workspace.
   const next = ws.autostartSchedule && !ws.dormant ? nextAutostart(ws.autostartSchedule, now) : undefined;
   if (next) fields.nextAutostart = next.toISOString();

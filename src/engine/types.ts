@@ -38,7 +38,11 @@ export interface DesiredWorkspace {
   dormant?: boolean;
   favorite?: boolean;
   automaticUpdates?: AutomaticUpdates;
-  /** spec.preset: a preset of the template version, by name; carried on the create and on update builds. */
+  /**
+   * spec.preset: a preset of the template version, by name; carried on the
+   * create and on every build the engine sends. A different preset (or none)
+   * on the latest build is an update, like a new version.
+   */
   preset?: string;
   /** spec.sharing: the whole workspace ACL; undefined: not managed. */
   sharing?: DesiredSharing;
@@ -167,6 +171,14 @@ export type Action =
       purpose: BuildPurpose;
       versionId?: string;
       parameters?: WorkspaceBuildParameter[];
+      /** template_version_preset_id to send: spec.preset's id in the version this build runs. */
+      presetId?: string;
+      /**
+       * The preset move this build belongs to (by name; `none` for a build
+       * without one), for plan lines, events and failures. A restart's stop
+       * has it too, though it runs on the current preset: the start carries it.
+       */
+      presetChange?: { from: string; to: string };
     };
 
 /** One ACL entry a sharing action changes: `role` undefined is a removal. */
@@ -201,6 +213,7 @@ export interface Blocked {
     | 'OwnerMismatch'
     | 'ImmutableParameter'
     | 'VersionNotFound'
+    | 'PresetNotFound'
     | 'ScheduleConflict'
     | 'InvalidRolloutWindow'
     | 'SharingUnavailable'

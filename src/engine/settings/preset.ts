@@ -1,9 +1,12 @@
 // spec.preset: a preset of the template version, by name. Unlike the table's
-// settings it has no call of its own: Coder takes it only with a build (the
-// create's first one, and an update build, since every version has presets of
-// its own), as template_version_preset_id. So it is carried by the create
-// (resolve.ts) and by a build that moves to another version (apply.ts),
-// and a name the version does not have is an error naming the field and the
+// settings it has no call of its own: Coder takes it only with a build, as
+// template_version_preset_id (the create's first build, and any later one).
+// So it is carried by the create (resolve.ts) and compared by the lifecycle
+// (lifecycle.ts): the id of the preset with that name in the version the next
+// build runs, against the latest build's template_version_preset_id. A
+// different one, or none (older Coder answers null for a build sent without
+// one), is an update like a new version: the same builds, gates and memory.
+// A name the version does not have is an error naming the field and the
 // presets there are, before anything is written.
 import type { TemplateVersionPreset } from '../../coder/types.ts';
 
@@ -34,4 +37,48 @@ export function pickPreset(presets: TemplateVersionPreset[], name: string, versi
       presets.map((p) => p.Name),
     );
   return found;
+}
+
+/** One version's presets, as the lifecycle reads them (lifecycle-context.ts). */
+export interface VersionPresets {
+  versionId: string;
+  presets: Array<{ id: string; name: string }>;
+}
+
+/** spec.preset in the version a build will run: its id, or the error naming the presets there are. */
+export type WantedPreset = { id: string; name: string } | { error: PresetNotFoundError };
+
+/**
+ * The preset the next build should carry. undefined: spec.preset is absent
+ * (not managed: no build for it), or the presets of `versionId` were not read
+ * in this pass (a build under way, a version not known yet): nothing is
+ * decided on a guess.
+ */
+export function wantedPreset(name: string | undefined, known: VersionPresets | undefined, versionId: string): WantedPreset | undefined {
+  if (name === undefined || known === undefined || known.versionId.toLowerCase() !== versionId.toLowerCase()) return undefined;
+  const found = known.presets.find((p) => p.name === name);
+  if (found) return { id: found.id.toLowerCase(), name: found.name };
+  return {
+    error: new PresetNotFoundError(
+      name,
+      versionId,
+      known.presets.map((p) => p.name),
+    ),
+  };
+}
+
+/**
+ * From the latest build's preset to the wanted one, by id; undefined when the
+ * build has it already. A build without a preset id differs from any wanted
+ * preset. `known` names the current preset when it is of the same version.
+ */
+export function presetMove(
+  wanted: { id: string; name: string },
+  build: { presetId?: string },
+  known: VersionPresets | undefined,
+): { from: string; to: string } | undefined {
+  const current = build.presetId?.toLowerCase();
+  if (current === wanted.id) return undefined;
+  const from = current === undefined ? 'none' : (known?.presets.find((p) => p.id.toLowerCase() === current)?.name ?? current);
+  return { from, to: wanted.name };
 }

@@ -195,17 +195,19 @@ describe('spec.preset', () => {
     expect(api.writes()).toEqual([]);
   });
 
-  it('an update build to another version carries that version’s preset; a run-state build carries none', async () => {
+  it('a build sends the preset id the plan carries, and nothing when it carries none', async () => {
     const api = new FakeCoder();
-    api.presets = { 'v-2': [{ ID: 'p2-large', Name: 'large' }] };
     const deps = { api, resolver: new CreateResolver(api), ownerApi: async () => api };
     const base = { desired: desired({ preset: 'large' }), observed: observed(), blocked: [], drift: [], key: 'team-a/dev' };
-    await applyPlan({ ...base, actions: [{ kind: 'build', transition: 'start', purpose: 'update', versionId: 'v-2' }] }, deps);
-    await applyPlan({ ...base, actions: [{ kind: 'build', transition: 'start', purpose: 'run' }] }, deps);
+    const update: Action = { kind: 'build', transition: 'start', purpose: 'update', versionId: 'v-2', presetId: 'p2-large' };
+    await applyPlan({ ...base, actions: [update] }, deps);
+    await applyPlan({ ...base, actions: [{ kind: 'build', transition: 'stop', purpose: 'restart-stop' }] }, deps);
     const sent = api.calls.filter((c) => c.method === 'createBuild').map((c) => c.args[1]);
     expect(sent).toEqual([
       { transition: 'start', template_version_id: 'v-2', template_version_preset_id: 'p2-large' },
-      { transition: 'start' },
+      { transition: 'stop' },
     ]);
+    // The presets are read by the lifecycle (once per version), not by apply.
+    expect(api.calls.filter((c) => c.method === 'getTemplateVersionPresets')).toEqual([]);
   });
 });
