@@ -119,6 +119,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   const presetFound = preset && 'id' in preset ? preset : undefined;
   const presetChange = presetFound ? presetMove(presetFound, b, ctx.presets) : undefined;
   const update = versionChange !== undefined || params.changed.length > 0 || presetChange !== undefined;
+  if (update) outcome.updateDue = true;
   const carry = (a: BuildAction): BuildAction => {
     if (versionChange) a.versionId = versionChange;
     if (params.changed.length > 0) a.parameters = params.changed;

@@ -245,6 +245,11 @@ export interface LifecycleOutcome {
   /** This plan's build needs one of the connection's rollout slots. */
   needsSlot: boolean;
   /**
+   * An update (version, parameters or preset) is still due: a workspace on
+   * the target version is not done with its canary step until it has it.
+   */
+  updateDue?: boolean;
+  /**
    * The workspace is unavailable because of the rollout and counts against
    * maxUnavailable: an update or rollback build under way, a start owed after
    * an update stop, or a failed update not rolled back.
