@@ -12,11 +12,12 @@ export interface ScenarioResult {
   n: number;
   latencyMs: number;
   ok: boolean;
-  wallMs?: number;
-  cpuMs?: number;
-  peakRssMb?: number;
-  reads?: number;
-  writes?: number;
+  // The measures: absent or undefined when the scenario did not take it (a run that never got Ready has no wall time).
+  wallMs?: number | undefined;
+  cpuMs?: number | undefined;
+  peakRssMb?: number | undefined;
+  reads?: number | undefined;
+  writes?: number | undefined;
   byRoute?: Record<string, number>;
   extra: Record<string, number | string | boolean>;
   notes: string[];

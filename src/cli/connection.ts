@@ -87,12 +87,12 @@ export async function connect(
     url,
     token,
     logger,
-    ...(flags.requestsPerMinute !== undefined ? { requestsPerMinute: flags.requestsPerMinute } : {}),
-    ...(flags.bypassRateLimit ? { bypassRateLimit: true } : {}),
-    ...(flags.coderTimeout !== undefined ? { timeoutMs: flags.coderTimeout } : {}),
-    ...(flags.maxListItems !== undefined ? { listMaxItems: flags.maxListItems } : {}),
-    ...(flags.listDeadline !== undefined ? { listDeadlineMs: flags.listDeadline } : {}),
-    ...(onResponse ? { onResponse } : {}),
+    requestsPerMinute: flags.requestsPerMinute,
+    bypassRateLimit: flags.bypassRateLimit,
+    timeoutMs: flags.coderTimeout,
+    listMaxItems: flags.maxListItems,
+    listDeadlineMs: flags.listDeadline,
+    onResponse,
   });
   let me: User;
   try {

@@ -7,6 +7,7 @@ import type { ProvisionerJob, Workspace, WorkspaceBuild } from '../coder/types.t
 import { buildDeadline, jobCompletedAt, jobStartedAt, jobStatusAt, latestBuild, workspaceStatusAt } from './lifecycle.ts';
 import type { SimApiKey, SimBuild, SimOrganization, SimTemplate, SimTemplateVersion, SimUser, SimWorkspace } from './model.ts';
 import type { SimState } from './state.ts';
+import { SIM_FEATURES } from './features.ts';
 import { profileOf } from './versions.ts';
 
 /** The build version of the default (`latest`) profile; see versions.ts. */
@@ -51,14 +52,8 @@ export function convertWorkspace(state: SimState, ws: SimWorkspace, requester: S
     is_prebuild: false,
   };
   if (ws.autostartSchedule !== null) out.autostart_schedule = ws.autostartSchedule;
-  // v2.30.0: the ACL rides along while the experiment is on (omitempty: absent when empty).
-  if (profileOf(state).sharedWithInList && state.experiments.has('workspace-sharing')) {
-    const shared = [
-      ...[...ws.userAcl].map(([id, role]) => ({ id, actor_type: 'user', name: state.users.get(id)?.name ?? '', roles: [role] })),
-      ...[...ws.groupAcl].map(([id, role]) => ({ id, actor_type: 'group', name: state.groups.get(id)?.name ?? '', roles: [role] })),
-    ];
-    if (shared.length > 0) out.shared_with = shared;
-  }
+  // What the features the simulator plays add to the workspace object (features.ts).
+  for (const feature of SIM_FEATURES) feature.decorateWorkspace?.(state, ws, requester, out);
   // When users may not set autostop, recent servers show the template's default (0 stays 0);
   // v2.27.0 shows only the workspace's own TTL.
   const ttl = template.allowUserAutostop || !profileOf(state).ttlFollowsTemplateWhenLocked ? ws.ttlMs : template.defaultTtlMs;

@@ -4,6 +4,7 @@
 import type { Server } from 'node:http';
 import { loadSwagger, SwaggerContract, defaultSwaggerPath } from './contract.ts';
 import { FaultInjector } from './faults.ts';
+import { SIM_FEATURES } from './features.ts';
 import { buildRoutes } from './handlers/builds.ts';
 import { lookupRoutes } from './handlers/lookups.ts';
 import { templateVersionRoutes } from './handlers/template-versions.ts';
@@ -12,7 +13,6 @@ import { userGroupRoutes } from './handlers/users-groups.ts';
 import { workspaceCreateRoutes } from './handlers/workspace-create.ts';
 import { workspaceReadRoutes } from './handlers/workspace-read.ts';
 import { workspaceSettingsRoutes } from './handlers/workspace-settings.ts';
-import { workspaceSharingRoutes } from './handlers/workspace-sharing.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RetryAfterWindows } from './retry-windows.ts';
 import { Router } from './router.ts';
@@ -54,10 +54,10 @@ export const SIM_ROUTES = [
   ...workspaceReadRoutes,
   ...workspaceCreateRoutes,
   ...workspaceSettingsRoutes,
-  ...workspaceSharingRoutes,
   ...buildRoutes,
   ...tokenRoutes,
   ...userGroupRoutes,
+  ...SIM_FEATURES.flatMap((feature) => feature.routes),
 ];
 
 export async function startCoderSimulator(opts: SimulatorOptions = {}): Promise<CoderSimulator> {

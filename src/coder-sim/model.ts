@@ -96,9 +96,6 @@ export interface SimPreset {
   parameters: { name: string; value: string }[];
 }
 
-/** An organization group (Premium): workspaces are shared with groups by id. */
-export type SimWorkspaceRole = 'use' | 'admin';
-
 export interface SimBuild {
   id: string;
   jobId: string;
@@ -143,9 +140,6 @@ export interface SimWorkspace {
   favorite: boolean;
   /** Oldest first; the last one is latest_build. */
   builds: SimBuild[];
-  /** The workspace ACL (user_acl / group_acl): id to role. */
-  userAcl: Map<string, SimWorkspaceRole>;
-  groupAcl: Map<string, SimWorkspaceRole>;
 }
 
 export interface SimApiKey {

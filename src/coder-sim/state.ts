@@ -245,10 +245,10 @@ export class SimState {
     };
     this.templates.set(template.id, template);
     const version = this.addTemplateVersion({
-      id: seed.active_version_id,
+      ...(seed.active_version_id !== undefined ? { id: seed.active_version_id } : {}),
       template: seed.name,
       organization: org.name,
-      parameters: seed.parameters,
+      ...(seed.parameters ? { parameters: seed.parameters } : {}),
       ...(seed.presets ? { presets: seed.presets } : {}),
       active: true,
     });
@@ -348,8 +348,6 @@ export class SimState {
       automaticUpdates: init.automaticUpdates,
       favorite: false,
       builds: [],
-      userAcl: new Map(),
-      groupAcl: new Map(),
     };
     this.workspaces.set(ws.id, ws);
     this.addBuild(ws, {

@@ -44,7 +44,7 @@ export function parseUserQuery(query: string): UserFilter | ValidationError[] {
     const items = list.flatMap((v) => v.split(',')).filter((v) => v !== '');
     switch (key) {
       case 'search':
-        filter.search = list[0];
+        filter.search = list[0]!; // add() never leaves a key with an empty list
         break;
       case 'status':
       case 'login_type': {

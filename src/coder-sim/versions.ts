@@ -43,14 +43,6 @@ export interface VersionProfile {
    */
   startOnDormant: 'wakes' | 'forbidden';
   /**
-   * The workspace ACL (GET/PATCH /workspaces/{id}/acl). v2.24.0 has no such
-   * route (404); v2.27.0 and v2.30.0 serve it only with the
-   * `workspace-sharing` experiment on, and answer 403 naming it otherwise.
-   */
-  workspaceSharing: 'absent' | 'experiment';
-  /** v2.30.0: the workspace object carries `shared_with` (the ACL) while the experiment is on. */
-  sharedWithInList: boolean;
-  /**
    * A build sent without template_version_preset_id gets the version's preset
    * whose values its parameters match (wsbuilder: FindMatchingPresetID, from v2.27.0).
    */
@@ -61,7 +53,7 @@ export interface VersionProfile {
 // simulator accepts anything shaped like one.
 const SCOPE_SHAPE = /^(all|application_connect|[a-z0-9_]+:[a-z0-9_*.]+)$/;
 
-export const VERSION_PROFILES: Record<string, VersionProfile> = {
+const PROFILES_BY_NAME = {
   latest: {
     name: 'latest',
     buildVersion: 'v2.36.1+c9a1e2b',
@@ -72,8 +64,6 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     apiKeyScopes: 'list',
     recordScopes: scopesAsAsked,
     startOnDormant: 'wakes',
-    workspaceSharing: 'experiment',
-    sharedWithInList: true,
     presetFromParameters: true,
   },
   '2.30.0': {
@@ -86,8 +76,6 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
     startOnDormant: 'wakes',
-    workspaceSharing: 'experiment',
-    sharedWithInList: true,
     presetFromParameters: true,
   },
   '2.27.0': {
@@ -100,8 +88,6 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     ttlFollowsTemplateWhenLocked: false,
     apiKeyScopes: 'list',
     startOnDormant: 'forbidden',
-    workspaceSharing: 'experiment',
-    sharedWithInList: false,
     presetFromParameters: true,
   },
   '2.24.0': {
@@ -116,11 +102,27 @@ export const VERSION_PROFILES: Record<string, VersionProfile> = {
     apiKeyScopes: 'single',
     // Its build authorization is v2.27.0's (update on the dormant workspace object).
     startOnDormant: 'forbidden',
-    workspaceSharing: 'absent',
-    sharedWithInList: false,
     presetFromParameters: false,
   },
-};
+} satisfies Record<string, VersionProfile>;
+
+/** The versions the simulator plays: a feature module's facts name every one (perVersion). */
+export type SimVersionName = keyof typeof PROFILES_BY_NAME;
+
+export const VERSION_PROFILES: Readonly<Record<string, VersionProfile>> = PROFILES_BY_NAME;
+
+/**
+ * A feature module's facts per version (feature.ts), read from a profile.
+ * The record names every version played, so adding a version without saying
+ * what each feature does there does not compile.
+ */
+export function perVersion<T>(facts: Readonly<Record<SimVersionName, T>>): (profile: VersionProfile) => T {
+  return (profile) => {
+    const fact = (facts as Readonly<Record<string, T>>)[profile.name];
+    if (fact === undefined) throw new RangeError(`no facts for Coder version ${profile.name}`);
+    return fact;
+  };
+}
 
 export const DEFAULT_CODER_VERSION = 'latest';
 

@@ -13,13 +13,12 @@ import type {
   TemplateVersionParameter,
   TemplateVersionPreset,
   TokenConfig,
-  UpdateWorkspaceAcl,
   User,
   Workspace,
   WorkspaceBuild,
-  WorkspaceAcl,
   WorkspaceBuildParameter,
 } from './types.ts';
+import type { CallBody, CoderCall, RouteParams } from './call.ts';
 
 /**
  * Everything the engine asks of a Coder deployment, one method per endpoint.
@@ -82,10 +81,16 @@ export interface CoderApi {
   setFavorite(id: string, favorite: boolean): Promise<void>;
   /** PUT /api/v2/workspaces/{workspace}/autoupdates */
   setAutomaticUpdates(id: string, value: AutomaticUpdates): Promise<void>;
-  /** GET /api/v2/workspaces/{workspace}/acl (v2.27.0+, behind the workspace-sharing experiment). */
-  getWorkspaceAcl(id: string): Promise<WorkspaceAcl>;
-  /** PATCH /api/v2/workspaces/{workspace}/acl: only the entries named change. */
-  patchWorkspaceAcl(id: string, req: UpdateWorkspaceAcl): Promise<void>;
+  /**
+   * Any endpoint a managed setting declares as a CoderCall (call.ts), under
+   * the same transport as every method here: the setting names the route,
+   * the client sends it.
+   */
+  send<Route extends string, Body, Answer>(
+    call: CoderCall<Route, Body, Answer>,
+    params: RouteParams<Route>,
+    ...body: CallBody<Body>
+  ): Promise<Answer>;
   /** POST /api/v2/workspaces/{workspace}/builds */
   createBuild(id: string, req: CreateWorkspaceBuildRequest): Promise<WorkspaceBuild>;
   /** GET /api/v2/workspacebuilds/{workspacebuild} */

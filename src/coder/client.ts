@@ -2,6 +2,7 @@
 // Each method states its route, body and whether a retry is safe; headers,
 // retries, rate limits and errors are ./transport.ts's business.
 import type { CoderApi } from './api.ts';
+import type { CallBody, CoderCall, RouteParams } from './call.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { CoderIncompleteListError, CoderListBoundError, isNotFound } from './errors.ts';
 import { PathRateLimiter } from './rate-limit.ts';
@@ -31,8 +32,6 @@ import type {
   TemplateVersion,
   TemplateVersionParameter,
   TemplateVersionPreset,
-  UpdateWorkspaceAcl,
-  WorkspaceAcl,
   TokenConfig,
   User,
   UsersResponse,
@@ -44,13 +43,14 @@ import type {
 
 export type { CoderClientLogger, CoderRequestEvent } from './transport.ts';
 
+/** An option left out or given as undefined takes its default (a flag or spec field not set passes straight through). */
 export interface CoderClientOptions {
   /** Base URL of the deployment, with or without a trailing slash (and with any path prefix). */
   url: string;
   /** Session or API token, sent as Coder-Session-Token and nowhere else. */
   token: string;
   /** Per attempt, covering the answer's body too. Default 30 s. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries of idempotent calls. Default 4 (five tries in all). */
   maxRetries?: number;
   /** Full-jitter backoff: sleep random() * min(retryMaxMs, retryBaseMs * 2^attempt). Defaults 200 ms, 10 s. */
@@ -68,11 +68,11 @@ export interface CoderClientOptions {
    * With bypassRateLimit the server does not limit a site Owner; the client
    * still does, so raise this instead of expecting no limit.
    */
-  requestsPerMinute?: number;
+  requestsPerMinute?: number | undefined;
   /** Token-bucket size per path; default requestsPerMinute / 10 (see rate-limit.ts). */
   rateLimitBurst?: number;
   /** Send X-Coder-Bypass-Ratelimit: true (site Owner only; others get 428). */
-  bypassRateLimit?: boolean;
+  bypassRateLimit?: boolean | undefined;
   /**
    * GET /workspaces page size. Default 2000: the list is one rate-limited path,
    * so few, large pages (Coder has no maximum; 10,000 workspaces are 5 reads).
@@ -83,16 +83,16 @@ export interface CoderClientOptions {
    * claim `count: 1e15` and send new workspaces on every page): at most this
    * many workspaces (reported by `count` or received). Default 100,000.
    */
-  listMaxItems?: number;
+  listMaxItems?: number | undefined;
   /** At most this many pages per list. Default: enough for listMaxItems, plus one. */
   listMaxPages?: number;
   /** A whole list (all its pages, retries included) ends within this. Default 5 minutes. */
-  listDeadlineMs?: number;
+  listDeadlineMs?: number | undefined;
   /** Names this client's deployment in errors, e.g. `connection CoderConnection/ns/name`. Default `Coder at URL`. */
   source?: string;
   logger?: CoderClientLogger;
   /** Called after every attempt, e.g. for prom-client metrics. */
-  onResponse?: (event: CoderRequestEvent) => void;
+  onResponse?: ((event: CoderRequestEvent) => void) | undefined;
   /** Injectable for deterministic tests. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -247,14 +247,15 @@ export class CoderClient implements CoderApi {
     return ((await this.#get(route)) as TemplateVersionPreset[] | null) ?? [];
   }
 
-  async getWorkspaceAcl(id: string): Promise<WorkspaceAcl> {
-    return (await this.#get(routePath('/api/v2/workspaces/{workspace}/acl', { workspace: id }))) as WorkspaceAcl;
-  }
-
-  // Only the entries named change, each to the role given: sending it again after a lost answer is safe.
-  async patchWorkspaceAcl(id: string, req: UpdateWorkspaceAcl): Promise<void> {
-    const route = routePath('/api/v2/workspaces/{workspace}/acl', { workspace: id });
-    await this.#send({ method: 'PATCH', route, body: req, idempotent: true });
+  async send<Route extends string, Body, Answer>(
+    call: CoderCall<Route, Body, Answer>,
+    params: RouteParams<Route>,
+    ...body: CallBody<Body>
+  ): Promise<Answer> {
+    const route = routePath(call.route, params);
+    const sent = call.encode && body.length > 0 ? { body: call.encode(body[0] as Body) } : {};
+    const answer = await this.#send({ method: call.method, route, idempotent: call.idempotent, ...sent });
+    return call.decode(answer.body);
   }
 
   async getBuildParameters(buildId: string): Promise<WorkspaceBuildParameter[]> {

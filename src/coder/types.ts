@@ -142,20 +142,6 @@ export interface TemplateVersionPreset {
   Parameters?: { Name: string; Value: string }[] | null;
 }
 
-export type WorkspaceAclRole = 'use' | 'admin';
-
-/** codersdk.WorkspaceACL: users, and groups under the key `group` (singular, as coderd sends it). */
-export interface WorkspaceAcl {
-  users: Array<{ id: string; username: string; role: WorkspaceAclRole }> | null;
-  group: Array<{ id: string; name: string; role: WorkspaceAclRole }> | null;
-}
-
-/** codersdk.UpdateWorkspaceACL: ids to roles; "" removes the entry. */
-export interface UpdateWorkspaceAcl {
-  user_roles?: Record<string, WorkspaceAclRole | ''>;
-  group_roles?: Record<string, WorkspaceAclRole | ''>;
-}
-
 /** codersdk.TemplateVersionParameter (subset). */
 export interface TemplateVersionParameter {
   name: string;

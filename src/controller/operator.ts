@@ -23,6 +23,7 @@ import { ConnectionRegistry, type ConnectionRef } from './connection/registry.ts
 import { WorkspaceBindings } from './workspace/bindings.ts';
 import type { ResourceInformer } from '../kube/informer.ts';
 import { informerFor } from './informer-for.ts';
+import { cachedAs, cachedListAs } from './cached-as.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { scrubbingKubeWriter } from './scrubbing-kube-writer.ts';
 import { defaultIdentity, LeaderElector } from '../kube/leader-election.ts';
@@ -188,7 +189,7 @@ export class Operator {
 
   /** Every Workspace in the cache. */
   workspaces(): Workspace[] {
-    return this.workspaceInformer.list() as Workspace[];
+    return cachedListAs<Workspace>(this.workspaceInformer.list());
   }
 
   #wire(): void {
@@ -228,7 +229,7 @@ export class Operator {
     // Every binding change, status writes included; a Workspace that met this one in a Conflict
     // is looked at again once this one lets go of the Coder workspace.
     const observeBinding = (ws: KubernetesObject) => {
-      for (const waiting of this.bindings.observe(wsKey(ws), (ws as Workspace).status?.id)) this.queue.add(waiting);
+      for (const waiting of this.bindings.observe(wsKey(ws), cachedAs<Workspace>(ws).status?.id)) this.queue.add(waiting);
     };
     this.workspaceInformer.on('add', (ws) => observeBinding(ws));
     this.workspaceInformer.on('update', (ws, old) => {
@@ -236,13 +237,13 @@ export class Operator {
       observeBinding(ws);
       // A policy or connection change may free the old connection or need the new one kept.
       if (generationChanged(ws, old)) {
-        this.connectionQueue.add(connectionIdOf(ws as Workspace));
-        this.connectionQueue.add(connectionIdOf(old as Workspace));
+        this.connectionQueue.add(connectionIdOf(cachedAs<Workspace>(ws)));
+        this.connectionQueue.add(connectionIdOf(cachedAs<Workspace>(old)));
       }
     });
     this.workspaceInformer.on('delete', (ws) => {
       // The connection may no longer be needed for a delete: let it go (connection-usage.ts).
-      this.connectionQueue.add(connectionIdOf(ws as Workspace));
+      this.connectionQueue.add(connectionIdOf(cachedAs<Workspace>(ws)));
       // Gone from the cache, whichever way (./shard.ts): the reconcile then only forgets it; no deletion runs.
       if (departureOf(ws).kind === 'left')
         this.#o.logger[this.shard.sharded ? 'info' : 'debug'](
@@ -384,7 +385,7 @@ export class Operator {
     // Every connection this instance owns, used or not: a connection's status is checked periodically
     // too. Another shard's connection is refreshed here only if this shard's Workspaces use it (below).
     const owned = new Set<string>();
-    for (const c of [...this.connectionsInformer.list(), ...this.clusterConnections.list()] as AnyConnection[]) {
+    for (const c of cachedListAs<AnyConnection>([...this.connectionsInformer.list(), ...this.clusterConnections.list()])) {
       if (!this.shard.ownsConnection(c.metadata.labels)) continue;
       const ref = connectionRefOf(c);
       refs.set(ref.id, ref);

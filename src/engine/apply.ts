@@ -7,7 +7,7 @@ import { CoderApiError, CoderNetworkError } from '../coder/errors.ts';
 import type { CreateWorkspaceBuildRequest, Workspace } from '../coder/types.ts';
 import { diff } from './diff.ts';
 import { buildOf, toObserved } from './observe.ts';
-import { settingOf } from './settings/index.ts';
+import { SETTING_KINDS, SETTINGS, settingOf } from './settings/index.ts';
 import type { CreateResolver } from './resolve.ts';
 import type { Action, ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
@@ -45,12 +45,9 @@ export async function applyPlan(plan: WorkspacePlan, deps: ApplyDeps): Promise<A
       const { workspace, origin } = await createOrFind(first, plan, deps);
       result.origin = origin;
       result.observed = toObserved(workspace, false);
-      // A new workspace is nobody's favorite. Say so only when the declaration
-      // manages it: a list cannot see favorites, so the next look would find
-      // it unknown again and the status would change for nothing.
-      if (origin === 'created' && plan.desired.favorite !== undefined) result.observed.favorite = false;
-      // Nor is it shared with anybody; an adopted one's ACL is read at the next look.
-      if (origin === 'created' && plan.desired.sharing !== undefined) result.observed.sharing = { users: [], groups: [] };
+      // What a new workspace has that its create answer does not show (nobody's
+      // favorite, shared with nobody), for the settings the declaration manages.
+      if (origin === 'created') for (const kind of SETTING_KINDS) Object.assign(result.observed, SETTINGS[kind].createdWith(plan.desired));
       record({ action: first, ok: true });
     } catch (error) {
       record({ action: first, ok: false, error });
@@ -127,6 +124,19 @@ async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps)
     case 'create':
       throw new Error('create is handled before the other actions');
     default:
-      return settingOf(action).apply(action, ws, deps);
+      return keepUnlisted(ws, await settingOf(action).apply(action, ws, deps));
   }
+}
+
+/**
+ * A setting's call answered with the whole workspace shows none of what the
+ * workspace object does not carry (the favorite, the ACL): those are kept
+ * from before the call.
+ */
+function keepUnlisted(before: ObservedWorkspace, after: ObservedWorkspace): ObservedWorkspace {
+  const kept: Partial<ObservedWorkspace> = {};
+  for (const kind of SETTING_KINDS)
+    for (const field of SETTINGS[kind].unlistedFields)
+      if (after[field] === undefined && before[field] !== undefined) Object.assign(kept, { [field]: before[field] });
+  return Object.keys(kept).length > 0 ? { ...after, ...kept } : after;
 }

@@ -15,6 +15,7 @@ import type { ExternalWorkspaces, VersionName, WorkspaceOwner } from './external
 import type { LifecycleContext, RolloutGate } from './lifecycle.ts';
 import { LifecycleReader } from './lifecycle-context.ts';
 import { findObserved, type Snapshot } from './observe.ts';
+import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import { computeStatus } from './status.ts';
 import type { Action, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
@@ -61,29 +62,31 @@ export class WorkspaceEngine {
       if (ws) owners.set(ws.ownerId, { id: ws.ownerId, username: ws.ownerName });
     }
     const favoriteErrors = await this.observeFavorites(snapshot, [...owners.values()]);
-    await this.#observeSharings(snapshot, desired);
+    await this.#observeSettingReads(snapshot, desired);
     return { snapshot, favoriteErrors };
   }
 
   /**
-   * The ACL of each workspace whose declaration manages spec.sharing (one GET
-   * each, a few at a time), merged into `snapshot`. Nobody else's is read:
-   * the list does not carry it on every version.
+   * The reads besides the list that the managed settings need (each table
+   * entry's `read`, e.g. spec.sharing's ACL), for each workspace whose
+   * declaration manages such a setting, a few workspaces at a time, merged
+   * into `snapshot`. Nobody else's is read: the list does not carry it on
+   * every version.
    */
-  async #observeSharings(snapshot: Snapshot, desired: DesiredWorkspace[]): Promise<void> {
+  async #observeSettingReads(snapshot: Snapshot, desired: DesiredWorkspace[]): Promise<void> {
     const found = desired.flatMap((d) => {
-      const ws = d.sharing !== undefined ? findObserved(snapshot, d) : undefined;
-      return ws ? [ws] : [];
+      const ws = needsSettingReads(d) ? findObserved(snapshot, d) : undefined;
+      return ws ? [{ d, ws }] : [];
     });
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let i = next++; i < found.length; i = next++) {
-        const ws = found[i]!;
-        const sharing = await this.#external.sharing(ws.id);
-        snapshot.put({ ...(snapshot.get(ws.id) ?? ws), sharing });
+        const { d, ws } = found[i]!;
+        const read = await this.#external.settingReads(d, ws);
+        snapshot.put({ ...(snapshot.get(ws.id) ?? ws), ...read });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(SHARING_READS_AT_ONCE, found.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(SETTING_READS_AT_ONCE, found.length) }, worker));
   }
 
   /**
@@ -154,13 +157,13 @@ export class WorkspaceEngine {
    * the owner's list cannot be read; the caller reports the favorite failed.
    */
   async observeFavorite(snapshot: Snapshot, desired: DesiredWorkspace, observed: ObservedWorkspace): Promise<ObservedWorkspace> {
-    // The ACL first: it never throws (a server without it is a reason in the observation), so a
-    // favorite that cannot be read does not take the sharing with it.
-    const shared = desired.sharing !== undefined ? { ...observed, sharing: await this.#external.sharing(observed.id) } : observed;
-    if (!readsFavorite(desired) || observed.favorite !== undefined) return shared;
+    // The settings' own reads first: they never throw (a server without a feature is a reason in
+    // the observation), so a favorite that cannot be read does not take them with it.
+    const read = needsSettingReads(desired) ? await this.#external.settingReads(desired, observed) : undefined;
+    const withRead = (ws: ObservedWorkspace): ObservedWorkspace => (read ? { ...ws, ...read } : ws);
+    if (!readsFavorite(desired) || observed.favorite !== undefined) return withRead(observed);
     await this.#readFavorites(snapshot, { id: observed.ownerId, username: observed.ownerName });
-    const fresh = snapshot.get(observed.id) ?? observed;
-    return shared.sharing !== undefined ? { ...fresh, sharing: shared.sharing } : fresh;
+    return withRead(snapshot.get(observed.id) ?? observed);
   }
 
   /** Plan: pure (diff.ts). */
@@ -202,13 +205,19 @@ export class WorkspaceEngine {
     for (const seen of await this.#external.favorites(owner)) {
       const known = snapshot.get(seen.id);
       const via = seen.favoriteVia !== undefined ? { favoriteVia: seen.favoriteVia } : {};
-      snapshot.put(known ? { ...known, favorite: seen.favorite, ...via } : seen);
+      // Read with the owner's own token, so the favorite is known (observe.ts): never undefined here.
+      snapshot.put(known ? { ...known, favorite: seen.favorite === true, ...via } : seen);
     }
   }
 }
 
-/** ACL reads in flight at once in a batch observe. */
-const SHARING_READS_AT_ONCE = 8;
+/** Workspaces whose settings' own reads are in flight at once in a batch observe. */
+const SETTING_READS_AT_ONCE = 8;
+
+/** The declaration manages a setting whose entry reads Coder besides the list. */
+function needsSettingReads(desired: DesiredWorkspace): boolean {
+  return SETTING_KINDS.some((k) => SETTINGS[k].read?.wanted(desired));
+}
 
 /** Reading a favorite mints an owner token (a write): not under managementPolicies [Observe]. */
 function readsFavorite(desired: DesiredWorkspace): boolean {

@@ -5,14 +5,14 @@
 // doors hand the engine one (the CLI per run, the operator per connection).
 import type { CoderApi } from '../coder/api.ts';
 import type { TemplateVersionParameter, TemplateVersionPreset, WorkspaceBuildParameter } from '../coder/types.ts';
-import { CoderApiError, isGone, isNotFound } from '../coder/errors.ts';
+import { isGone, isNotFound } from '../coder/errors.ts';
 import { type AdoptionGuard, guardedApi } from './adoption-guard.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
 import { CreateResolver } from './resolve.ts';
 import { Preflight, type PreflightProblem, type PreflightSubject } from './preflight.ts';
-import { sharingUnavailable } from './settings/sharing.ts';
-import type { ActionOutcome, ObservedSharing, ObservedWorkspace, WorkspaceOwner, WorkspacePlan } from './types.ts';
+import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
+import type { ActionOutcome, DesiredWorkspace, ObservedSettings, ObservedWorkspace, WorkspaceOwner, WorkspacePlan } from './types.ts';
 
 export type { WorkspaceOwner } from './types.ts';
 
@@ -41,10 +41,11 @@ export interface ExternalWorkspaces {
   /** The owner's workspaces as the owner sees them, favorites known; throws when no owner client can be had. */
   favorites(owner: WorkspaceOwner): Promise<ObservedWorkspace[]>;
   /**
-   * A workspace's ACL (spec.sharing). Never throws: a server without it, or
-   * an answer that did not come, is said in the observation.
+   * The reads the declaration's managed settings need besides the list (each
+   * entry's `read`, e.g. spec.sharing's ACL), merged. Never throws: a server
+   * without a feature, or an answer that did not come, is said in the observation.
    */
-  sharing(id: string): Promise<ObservedSharing>;
+  settingReads(desired: DesiredWorkspace, ws: ObservedWorkspace): Promise<Partial<ObservedSettings>>;
   /** The parameter values one build ran with. */
   buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
   /** The parameters a template version defines. */
@@ -134,21 +135,14 @@ export class CoderWorkspaces implements ExternalWorkspaces {
     }
   }
 
-  async sharing(id: string): Promise<ObservedSharing> {
-    try {
-      const acl = await this.api.getWorkspaceAcl(id);
-      return {
-        users: (acl.users ?? []).map((u) => ({ id: u.id, name: u.username, role: u.role })),
-        groups: (acl.group ?? []).map((g) => ({ id: g.id, name: g.name, role: g.role })),
-      };
-    } catch (error) {
-      const why = error instanceof CoderApiError ? sharingUnavailable(error.status, error.describe()) : undefined;
-      if (why) return { unavailable: why };
-      return {
-        unavailable: `could not read the workspace ACL: ${error instanceof Error ? error.message : String(error)}`,
-        transient: true,
-      };
+  async settingReads(desired: DesiredWorkspace, ws: ObservedWorkspace): Promise<Partial<ObservedSettings>> {
+    const found: Partial<ObservedSettings> = {};
+    for (const kind of SETTING_KINDS) {
+      const read = SETTINGS[kind].read;
+      if (!read?.wanted(desired)) continue;
+      Object.assign(found, await read.read(ws, { api: this.api }).catch((error: unknown) => read.unreadable(error)));
     }
+    return found;
   }
 
   async favorites(owner: WorkspaceOwner): Promise<ObservedWorkspace[]> {

@@ -4,7 +4,7 @@
 import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer, isUnknownTemplateAnswer, OwnerTokenError } from '../coder/errors.ts';
 import { isSettingAction, SETTING_KINDS, SETTINGS, settingOf } from './settings/index.ts';
 import { PresetNotFoundError } from './settings/preset.ts';
-import type { Action } from './types.ts';
+import type { Action, SettingFailureReasons } from './types.ts';
 
 export type FailureReason =
   | 'Forbidden'
@@ -13,9 +13,9 @@ export type FailureReason =
   | 'RateLimited'
   | 'ConnectionNotReady'
   | 'NotFound'
-  | 'FavoriteNeedsOwnerToken'
   | 'PresetNotFound'
-  | 'SharingUnavailable';
+  /** A setting's own reading of a refusal (its entry's explainRefusal). */
+  | keyof SettingFailureReasons;
 
 export interface Failure {
   reason: FailureReason;
@@ -77,7 +77,7 @@ export function describeFailure(action: Action, error: unknown): Failure {
     };
   const field = fieldOf(action, error);
   const explained = isSettingAction(action) ? settingOf(action).explainRefusal(error.status, said) : undefined;
-  if (explained) return { reason: explained.reason as FailureReason, field, message: explained.message };
+  if (explained) return { reason: explained.reason, field, message: explained.message };
   switch (error.status) {
     case 401:
       return { reason: 'ConnectionNotReady', message: `Coder refused the token (401): ${said}; check the token` };

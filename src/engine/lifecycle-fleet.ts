@@ -28,8 +28,9 @@ export interface FleetPolicy {
   maxFailures: number;
   /** The resume value in force: failures recorded under another value do not count. */
   epoch: string;
-  steps?: CanaryStep[];
-  pauseMs?: number;
+  /** Undefined: no canary steps (and so no pause between them). */
+  steps?: CanaryStep[] | undefined;
+  pauseMs?: number | undefined;
 }
 
 /** How far the steps of one target version have come: remembered by the front door between passes. */

@@ -80,9 +80,12 @@ const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting'
 /** Builds Coder starts by itself, from the workspace's or template's schedule. */
 const SCHEDULE_REASONS = new Set(['autostart', 'autostop', 'dormancy']);
 
-type Memory = Partial<
-  Pick<RolloutStatus, 'restart' | 'attemptedFor' | 'from' | 'afterBuild' | 'wasRunning' | 'failedFor' | 'failedTarget' | 'failedEpoch'>
->;
+/** What a rollout status keeps of the one before; `rollout()` below leaves out the keys that are undefined. */
+type Memory = {
+  [K in 'restart' | 'attemptedFor' | 'from' | 'afterBuild' | 'wasRunning' | 'failedFor' | 'failedTarget' | 'failedEpoch']?:
+    | RolloutStatus[K]
+    | undefined;
+};
 
 export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecyclePlan {
   const b = observed.latestBuild;
@@ -148,13 +151,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     : {};
   // Where the update in progress started from: kept until the rollout settles.
   const inProgress = before !== undefined && ['Updating', 'RollingBack', 'Failed'].includes(before.state);
-  const origin: Memory = inProgress
-    ? {
-        ...(before.from ? { from: before.from } : {}),
-        ...(before.afterBuild !== undefined ? { afterBuild: before.afterBuild } : {}),
-        ...(before.wasRunning !== undefined ? { wasRunning: before.wasRunning } : {}),
-      }
-    : {};
+  const origin: Memory = inProgress ? { from: before.from, afterBuild: before.afterBuild, wasRunning: before.wasRunning } : {};
   const rollout = (state: RolloutStatus['state'], message: string, memory: Memory = {}): void => {
     if (!managed && state === 'UpToDate') return;
     const kept = Object.fromEntries(Object.entries(memory).filter(([k, v]) => v !== undefined && !(k === 'restart' && v === false)));
@@ -462,11 +459,7 @@ function targetOf(attempt: string): string | undefined {
 }
 
 function keptFailure(before: RolloutStatus): Memory {
-  return {
-    ...(before.failedFor ? { failedFor: before.failedFor } : {}),
-    ...(before.failedTarget ? { failedTarget: before.failedTarget } : {}),
-    failedEpoch: before.failedEpoch ?? '',
-  };
+  return { failedFor: before.failedFor, failedTarget: before.failedTarget, failedEpoch: before.failedEpoch ?? '' };
 }
 
 /** With onlyWhenIdle: when the workspace will have been unused long enough, or undefined when it has (or it is not known). */

@@ -27,7 +27,7 @@ import {
 import { windowState, type WindowSpec } from './rollout-window.ts';
 import type { WorkspacePlan } from './types.ts';
 
-/** The rollout policy, as both doors read it from their own input (spec.rollout, the CLI's flags). */
+/** The rollout policy, as both doors read it from their own input (spec.rollout, the CLI's flags); undefined: not set. */
 export interface RolloutLimits {
   /** Workspaces unavailable because of the rollout at once (Infinity: no limit, as a CLI plan shows it). */
   maxUnavailable: number;
@@ -35,8 +35,8 @@ export interface RolloutLimits {
   /** Roll a failed update back to the previous version and run state. */
   rollback: boolean;
   /** Restart a running workspace only when Coder's last_used_at is older than this. */
-  idleAfterMs?: number;
-  window?: WindowSpec;
+  idleAfterMs?: number | undefined;
+  window?: WindowSpec | undefined;
   /** The halt and the canary steps; its epoch is the resume value in force. */
   fleet: FleetPolicy;
 }

@@ -100,13 +100,14 @@ function lifecycleFields(plan: WorkspacePlan, observed: ObservedWorkspace | unde
 function refusedUpdate(life: NonNullable<WorkspacePlan['lifecycle']>, failure: Failure): NonNullable<WorkspaceStatus['rollout']> {
   const planned = life.rollout!;
   const message = `the update build was refused: ${failure.message}`;
-  const final = NEEDS_ACTION.has(failure.reason) && planned.attemptedFor !== undefined;
+  const attempted = planned.attemptedFor;
+  const final = NEEDS_ACTION.has(failure.reason) && attempted !== undefined;
   if (!final) return { state: 'Failed', message, ...(planned.target ? { target: planned.target } : {}) };
   return {
     ...planned,
     state: 'Failed',
     message: `${message}; not retried until the spec or the wanted version changes`,
-    failedFor: planned.failedFor ?? planned.attemptedFor,
+    failedFor: planned.failedFor ?? attempted,
     ...((planned.failedTarget ?? planned.target) ? { failedTarget: planned.failedTarget ?? planned.target } : {}),
     failedEpoch: planned.failedEpoch ?? life.epoch ?? '',
   };

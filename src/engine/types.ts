@@ -14,11 +14,41 @@ export interface SourceRef {
 /** Autostart as the spec wants it: a Coder schedule string, or off. */
 export type DesiredAutostart = { enabled: true; schedule: string } | { enabled: false };
 
+// What the table of managed settings (./settings/) adds to the vocabulary.
+// Each entry augments these from its own file
+// (`declare module '../types.ts' { interface SettingActions { … } }`), so a
+// setting's shapes live with it and the unions below are built from them:
+// an entry's action kind without a table entry, or a reason nobody declared,
+// does not compile.
+
+/** Per settings action kind, the fields of its action besides `kind`. */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface SettingActions {}
+
+/** The spec fields a setting entry adds to DesiredWorkspace (each optional: undefined is not managed). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface DesiredSettings {}
+
+/** What a setting entry adds to ObservedWorkspace (what its own read found). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface ObservedSettings {}
+
+/** Blocked reasons a setting entry owns (the keys; the values are unused). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface SettingBlockedReasons {}
+
+/** Failure reasons a setting entry owns, for a Coder refusal it explains (the keys; the values are unused). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface SettingFailureReasons {}
+
+/** The actions the entries declare, each with its `kind`. */
+export type DeclaredSettingAction = { [K in keyof SettingActions]: { kind: K } & SettingActions[K] }[keyof SettingActions];
+
 /**
  * A validated Workspace spec with its defaults applied. A field that is
  * `undefined` is not managed: the engine never reads or writes it.
  */
-export interface DesiredWorkspace {
+export interface DesiredWorkspace extends DesiredSettings {
   /** Stable identity of the declaration: `namespace/metadata.name`. */
   key: string;
   source: SourceRef;
@@ -44,8 +74,6 @@ export interface DesiredWorkspace {
    * on the latest build is an update, like a new version.
    */
   preset?: string;
-  /** spec.sharing: the whole workspace ACL; undefined: not managed. */
-  sharing?: DesiredSharing;
   deletionPolicy: DeletionPolicy;
   /** The Coder workspace this declaration is bound to (status.id / state file). */
   boundId?: string;
@@ -61,28 +89,8 @@ export interface DesiredWorkspace {
   specDigest?: string;
 }
 
-export type SharingRole = 'use' | 'admin';
-
-/** spec.sharing as the engine compares it: users and groups by name or UUID, each with one role. */
-export interface DesiredSharing {
-  users: Array<{ name: string; role: SharingRole }>;
-  groups: Array<{ name: string; role: SharingRole }>;
-}
-
-/**
- * The workspace ACL as Coder answered GET /workspaces/{id}/acl, or why it
- * could not be read (a server without the endpoint, the experiment off).
- */
-export type ObservedSharing =
-  | {
-      users: Array<{ id: string; name: string; role: SharingRole }>;
-      groups: Array<{ id: string; name: string; role: SharingRole }>;
-    }
-  /** transient: the answer did not come or was a 5xx/429, and the next look tries again. */
-  | { unavailable: string; transient?: boolean };
-
 /** The fields of a Coder workspace the engine compares, normalised. */
-export interface ObservedWorkspace {
+export interface ObservedWorkspace extends ObservedSettings {
   id: string;
   name: string;
   ownerId: string;
@@ -119,8 +127,6 @@ export interface ObservedWorkspace {
   dormantAt?: string;
   /** When Coder will delete the dormant workspace (deleting_at). */
   deletingAt?: string;
-  /** The workspace ACL; undefined: not read (only read for a declaration that manages spec.sharing). */
-  sharing?: ObservedSharing;
   /** Coder's last_used_at (an open session, an app or SSH connection moves it); for rollout.onlyWhenIdle. */
   lastUsedAt?: string;
   /** Coder's health.healthy: every agent of the workspace is healthy (true without agents); for canary steps. */
@@ -151,15 +157,7 @@ export type CreatePlan = Pick<
 /** One Coder API call. Ordering across kinds is decided in diff.ts only. */
 export type Action =
   | { kind: 'create'; create: CreatePlan; recreate: boolean }
-  | { kind: 'rename'; from: string; to: string }
-  | { kind: 'autostart'; from: string | null; to: string | null }
-  /** fromMs undefined: not known yet (the template default a create will pick). */
-  | { kind: 'ttl'; fromMs: number | null | undefined; toMs: number | null }
-  | { kind: 'dormant'; from: boolean; to: boolean }
-  | { kind: 'favorite'; from: boolean | undefined; to: boolean }
-  | { kind: 'autoupdates'; from: AutomaticUpdates; to: AutomaticUpdates }
-  /** grant: users/groups (by name or id) whose role is set; revoke: ids whose entry is removed. */
-  | { kind: 'sharing'; grant: SharingChange[]; revoke: SharingChange[] }
+  | DeclaredSettingAction
   | { kind: 'delete'; policy: DeletionPolicy }
   /**
    * A start or stop build (spec.running, spec.version, spec.parameters).
@@ -181,18 +179,6 @@ export type Action =
       presetChange?: { from: string; to: string };
     };
 
-/** One ACL entry a sharing action changes: `role` undefined is a removal. */
-export interface SharingChange {
-  type: 'user' | 'group';
-  /** As written in the spec (a grant) or as Coder names it (a revoke). */
-  name: string;
-  /** Known for an entry Coder already has. */
-  id?: string;
-  role?: SharingRole;
-  /** The role it had before, for plan lines and events. */
-  from?: SharingRole;
-}
-
 /**
  * run: spec.running; update: a build that moves a stopped workspace to the
  * wanted version or parameters; restart-stop / restart-start: the two builds
@@ -207,7 +193,6 @@ export type ActionKind = Action['kind'];
 export interface Blocked {
   field: string;
   reason:
-    | 'RenamesDisabled'
     | 'TemplateMismatch'
     | 'OrganizationMismatch'
     | 'OwnerMismatch'
@@ -216,8 +201,7 @@ export interface Blocked {
     | 'PresetNotFound'
     | 'ScheduleConflict'
     | 'InvalidRolloutWindow'
-    | 'SharingUnavailable'
-    | 'SharingUnreadable';
+    | keyof SettingBlockedReasons;
   message: string;
 }
 

@@ -120,14 +120,9 @@ export class LifecycleRun {
       maxUnavailable: opts.maxUnavailable,
       onlyWhenStopped: opts.onlyWhenStopped === true,
       rollback: opts.rollbackOnFailure !== false,
-      ...(opts.onlyWhenIdleMs !== undefined ? { idleAfterMs: opts.onlyWhenIdleMs } : {}),
-      ...(opts.window ? { window: opts.window } : {}),
-      fleet: {
-        maxFailures: opts.maxFailures ?? DEFAULT_MAX_FAILURES,
-        epoch,
-        ...(opts.steps ? { steps: opts.steps } : {}),
-        ...(opts.pauseMs !== undefined ? { pauseMs: opts.pauseMs } : {}),
-      },
+      idleAfterMs: opts.onlyWhenIdleMs,
+      window: opts.window,
+      fleet: { maxFailures: opts.maxFailures ?? DEFAULT_MAX_FAILURES, epoch, steps: opts.steps, pauseMs: opts.pauseMs },
     };
     this.#slots = new RolloutSlots(limits, memory.steps ?? {});
   }
@@ -184,11 +179,7 @@ export class LifecycleRun {
     // First pass, nothing new admitted: what each workspace wants, its failures, what holds a slot already.
     const first = desired.map((d, i) => {
       const ctx = contexts[i];
-      const plan = this.#engine.plan(
-        d,
-        findObserved(snapshot, d),
-        ctx ? { ...ctx, gate: { ...ctx.gate, halted: undefined, step: undefined } } : undefined,
-      );
+      const plan = this.#engine.plan(d, findObserved(snapshot, d), ctx ? { ...ctx, gate: withoutHaltOrStep(ctx.gate) } : undefined);
       this.#slots.observe(d.key, plan);
       if (ctx) this.#contexts.set(d.key, ctx);
       return plan;
@@ -384,4 +375,10 @@ function isBusy(status: string): boolean {
 
 function lifecycleManaged(d: DesiredWorkspace): boolean {
   return d.running !== undefined || d.version !== undefined || d.parametersManaged === true;
+}
+
+/** The first pass's gate: neither a halted rollout nor a full canary step is asked yet (the second pass asks). */
+function withoutHaltOrStep(gate: RolloutGate): RolloutGate {
+  const { halted: _halted, step: _step, ...rest } = gate;
+  return rest;
 }

@@ -231,7 +231,7 @@ function checkShape(path: string, data: unknown): StateFile {
     coderUrl: data['coderUrl'],
     entries,
     ...(memory ? { rollout: memory as RolloutMemory } : {}),
-    ...(sets ? { sets: sets as StateFile['sets'] } : {}),
+    ...(sets ? { sets: sets as NonNullable<StateFile['sets']> } : {}),
   };
 }
 

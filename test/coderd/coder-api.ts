@@ -31,7 +31,7 @@ export class CoderApi {
         ...(body !== undefined && !(body instanceof Uint8Array) ? { 'Content-Type': 'application/json' } : {}),
         ...headers,
       },
-      body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
+      body: body === undefined ? null : body instanceof Uint8Array ? body : JSON.stringify(body),
     });
     const text = await res.text();
     if (!res.ok) throw new CoderApiError(res.status, method, path, text);

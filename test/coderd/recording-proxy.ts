@@ -27,7 +27,7 @@ export interface RecordingProxy {
    * client after coderd accepted a build and before the client learns so).
    * `body` is a write's request body (its first 64 KiB), e.g. a build's transition.
    */
-  hold?: (call: RecordedCall, body: string) => void | Promise<void>;
+  hold?: ((call: RecordedCall, body: string) => void | Promise<void>) | undefined;
 }
 
 const BODY_LIMIT = 64 << 10;

@@ -43,7 +43,7 @@ export function sender(url: string, adminToken: string): Send {
         'X-Coder-Bypass-Ratelimit': 'true',
         ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? null : JSON.stringify(body),
     });
     const text = await res.text();
     let parsed: unknown = text;

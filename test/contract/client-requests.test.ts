@@ -9,6 +9,8 @@ import { startCoderSimulator, type CoderSimulator } from '../../src/coder-sim/in
 import { requiredOnCi } from '../support/real-part.ts';
 import { SWAGGER_HINT } from '../support/swagger.ts';
 import { SIM_VERSION_FROM_ENV, TEST_SEED } from '../unit/coder-sim/helpers.ts';
+import { SETTING_CALLS } from '../../src/engine/settings/index.ts';
+import { patchAcl, readAcl } from '../../src/engine/settings/sharing.ts';
 
 const haveSwagger = existsSync(defaultSwaggerPath());
 requiredOnCi('swagger.json', haveSwagger, SWAGGER_HINT);
@@ -78,5 +80,38 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
     // Every method above reached the server, and every route it used is distinct enough to count.
     expect(new Set(sim.calls.map((c) => `${c.method} ${c.route}`)).size).toBeGreaterThanOrEqual(20);
     expect(sim.calls.every((c) => (c.status >= 200 && c.status < 400) || c.status === 404)).toBe(true);
+  });
+
+  it('covers every Coder call a managed setting declares (CoderApi.send)', async () => {
+    // The ACL exists from v2.27.0 behind the experiment; which version answers what is sim-parity's business.
+    const shared = await startCoderSimulator({
+      seed: TEST_SEED,
+      validateResponses: true,
+      buildDurationMs: 0,
+      experiments: ['workspace-sharing'],
+    });
+    try {
+      const admin = new CoderClient({ url: shared.url, token: shared.tokenFor('admin') });
+      const [ws] = await admin.listWorkspaces({ q: 'owner:carol' });
+      const bob = await admin.getUser('bob');
+      shared.resetCalls();
+      await admin.send(patchAcl, { workspace: ws!.id }, { user_roles: { [bob.id]: 'use' }, group_roles: {} });
+      expect((await admin.send(readAcl, { workspace: ws!.id })).users?.map((u) => u.username)).toEqual(['bob']);
+
+      const contract = new SwaggerContract(loadSwagger()!);
+      const problems = [...shared.contractViolations];
+      for (const call of shared.calls) {
+        const op = contract.matchOperation(call.method, call.path);
+        if (!op) problems.push(`${call.method} ${call.path} is not an operation in swagger.json`);
+        else if (call.requestBody !== undefined) problems.push(...contract.checkRequest(call.method, op.route, call.requestBody));
+      }
+      expect(problems).toEqual([]);
+      // Every route the table declares was sent above: a new entry's call must be added here.
+      const sent = new Set(shared.calls.map((c) => `${c.method} ${c.route}`));
+      expect(SETTING_CALLS.map((c) => `${c.method} ${c.route}`).filter((route) => !sent.has(route))).toEqual([]);
+      expect(SETTING_CALLS.length).toBeGreaterThan(0);
+    } finally {
+      await shared.close();
+    }
   });
 });

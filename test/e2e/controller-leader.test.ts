@@ -114,7 +114,7 @@ describe('leader election', () => {
     const crashedAt = Date.now();
     const lastRenew = Date.parse((await leaseSpec('crash')).renewTime!);
     // Until b leads, the Lease must still name a.
-    const holders: Array<{ at: number; holder?: string }> = [];
+    const holders: Array<{ at: number; holder: string | undefined }> = [];
     while (b.startedAt === undefined && Date.now() - crashedAt < 40_000) {
       holders.push({ at: Date.now(), holder: (await leaseSpec('crash')).holderIdentity });
       await new Promise((r) => setTimeout(r, 250));

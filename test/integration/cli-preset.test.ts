@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 const WITH_PRESETS: SimSeed = {
-  users: SEED.users,
+  users: SEED.users ?? [],
   templates: [
     {
       name: 'sized',

@@ -5,6 +5,7 @@
 // and a server without sharing (v2.24.0, or the experiment off) said plainly.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
+import { aclOf } from '../../src/coder-sim/handlers/workspace-sharing.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { HOUR, SEED } from './seed.ts';
 
@@ -80,11 +81,11 @@ describe('spec.sharing', () => {
     const ws = aliceWorkspace('shared');
     const bob = h.sim.state.findUser('bob')!;
     const devs = [...h.sim.state.groups.values()].find((g) => g.name === 'devs')!;
-    expect([...ws.userAcl]).toEqual([[bob.id, 'use']]);
-    expect([...ws.groupAcl]).toEqual([[devs.id, 'admin']]);
+    expect([...aclOf(ws).userAcl]).toEqual([[bob.id, 'use']]);
+    expect([...aclOf(ws).groupAcl]).toEqual([[devs.id, 'admin']]);
 
     // Someone adds carol by hand; the spec makes bob an admin and drops the group.
-    ws.userAcl.set(h.sim.state.findUser('carol')!.id, 'use');
+    aclOf(ws).userAcl.set(h.sim.state.findUser('carol')!.id, 'use');
     await h.write(
       'ws.yaml',
       workspaceYaml('shared', { owner: 'alice', template: 'sized', sharing: { users: [{ name: 'bob', role: 'admin' }] } }),
@@ -94,8 +95,8 @@ describe('spec.sharing', () => {
     h.resetCalls();
     const again = await h.cli(['apply', '-f', 'ws.yaml']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect([...ws.userAcl]).toEqual([[bob.id, 'admin']]);
-    expect([...ws.groupAcl]).toEqual([]);
+    expect([...aclOf(ws).userAcl]).toEqual([[bob.id, 'admin']]);
+    expect([...aclOf(ws).groupAcl]).toEqual([]);
     // One PATCH carries the whole change.
     expect(h.writes().map((w) => `${w.method} ${w.route}`)).toEqual(['PATCH /api/v2/workspaces/{workspace}/acl']);
 

@@ -74,7 +74,7 @@ export interface Decl {
   spelling: Spelling;
   name: (typeof CODER_NAMES)[number];
   /** Unset: the run's --deletion-policy. */
-  policy?: 'Delete' | 'Orphan';
+  policy?: 'Delete' | 'Orphan' | undefined;
   observe: boolean;
   suspend: boolean;
 }
@@ -92,7 +92,7 @@ export type Command =
       maxPrune: number | 'all';
       defaultPolicy: 'Delete' | 'Orphan';
       takeover: boolean;
-      crash?: { at: number; mode: CrashMode };
+      crash?: { at: number; mode: CrashMode } | undefined;
     };
 
 export interface Scenario {

@@ -104,7 +104,7 @@ function pass(world: World, outcome: GeneratorOutcome, acknowledged: string | bo
     children: world.children,
     members: outcome,
     previousMembers: world.previousMembers,
-    acknowledged,
+    ...(acknowledged !== undefined ? { acknowledged } : {}),
     foreign: world.foreign,
   });
   stats.passes++;

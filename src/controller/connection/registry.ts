@@ -53,8 +53,9 @@ export interface ConnectionDeps {
     source: string;
     /** The connection's breaker, kept across rebuilds (a rebuild while it is open sends nothing). */
     breaker: CircuitBreaker;
-    requestsPerMinute?: number;
-    bypassRateLimit?: boolean;
+    /** Undefined: the client's default. */
+    requestsPerMinute?: number | undefined;
+    bypassRateLimit?: boolean | undefined;
   }): CoderApi;
   logger: Logger;
   now?: () => number;
@@ -285,8 +286,8 @@ export class ConnectionRegistry {
         token,
         source: `connection ${ref.id}`,
         breaker: this.#breaker(ref.id),
-        ...(ref.spec.requestsPerMinute !== undefined ? { requestsPerMinute: ref.spec.requestsPerMinute } : {}),
-        ...(ref.spec.bypassRateLimit ? { bypassRateLimit: true } : {}),
+        requestsPerMinute: ref.spec.requestsPerMinute,
+        bypassRateLimit: ref.spec.bypassRateLimit,
       });
     } catch (error) {
       // The client refuses a URL it must not send a token to (not http(s), userinfo, a query).

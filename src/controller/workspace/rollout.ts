@@ -114,16 +114,14 @@ function limitsOf(policy: RolloutPolicy | undefined, epoch: string): RolloutLimi
     maxUnavailable: policy?.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
     onlyWhenStopped: policy?.onlyWhenStopped === true,
     rollback: policy?.rollbackOnFailure !== false,
-    ...(policy?.onlyWhenIdle ? { idleAfterMs: parseDuration(policy.onlyWhenIdle) } : {}),
-    ...(policy?.window ? { window: policy.window } : {}),
+    idleAfterMs: policy?.onlyWhenIdle ? parseDuration(policy.onlyWhenIdle) : undefined,
+    window: policy?.window,
     fleet: {
       maxFailures: policy?.maxFailures ?? DEFAULT_MAX_FAILURES,
       epoch,
       // The CRD's rule lets exactly one field through; a step without either counts as 100%.
-      ...(policy?.steps
-        ? { steps: policy.steps.map((x) => (x.count !== undefined ? { count: x.count } : { percent: x.percent ?? 100 })) }
-        : {}),
-      ...(policy?.pause ? { pauseMs: parseDuration(policy.pause) } : {}),
+      steps: policy?.steps?.map((x) => (x.count !== undefined ? { count: x.count } : { percent: x.percent ?? 100 })),
+      pauseMs: policy?.pause ? parseDuration(policy.pause) : undefined,
     },
   };
 }

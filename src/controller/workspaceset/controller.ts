@@ -13,6 +13,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DeletionPolicy, WorkspaceSet } from '../../api/schema.ts';
 import type { ResourceInformer } from '../../kube/informer.ts';
+import { cachedListAs } from '../cached-as.ts';
 import { runWorkers } from '../../kube/run-workers.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
 import type { OperatorMetrics } from '../../observability/metrics.ts';
@@ -104,7 +105,7 @@ export class WorkspaceSetController {
 
   /** Every set in the cache. */
   sets(): WorkspaceSet[] {
-    return this.informer.list() as WorkspaceSet[];
+    return cachedListAs<WorkspaceSet>(this.informer.list());
   }
 
   /** A connection changed: the sets that read their members through it look again. */

@@ -1,5 +1,12 @@
 // spec.automaticUpdates: whether Coder's starts move the workspace to the active version.
 import type { Setting } from './setting.ts';
+import type { AutomaticUpdates } from '../../coder/types.ts';
+
+declare module '../types.ts' {
+  interface SettingActions {
+    autoupdates: { from: AutomaticUpdates; to: AutomaticUpdates };
+  }
+}
 
 export const automaticUpdatesSetting: Setting<'autoupdates'> = {
   field: 'automaticUpdates',
@@ -12,8 +19,12 @@ export const automaticUpdatesSetting: Setting<'autoupdates'> = {
     if (desired.automaticUpdates === undefined || desired.automaticUpdates === observed.automaticUpdates) return undefined;
     return { action: { kind: 'autoupdates', from: observed.automaticUpdates, to: desired.automaticUpdates } };
   },
+  read: undefined,
+  unlistedFields: [],
+  calls: [],
   atCreate: (desired) => (desired.automaticUpdates !== undefined ? { automaticUpdates: desired.automaticUpdates } : {}),
   // The create call carries it.
+  createdWith: () => ({}),
   afterCreate: () => undefined,
   async apply(action, ws, { api }) {
     await api.setAutomaticUpdates(ws.id, action.to);

@@ -4,6 +4,12 @@ import { sameSchedule, toCoderSchedule } from '../../api/schedule.ts';
 import type { DesiredAutostart } from '../types.ts';
 import type { Setting } from './setting.ts';
 
+declare module '../types.ts' {
+  interface SettingActions {
+    autostart: { from: string | null; to: string | null };
+  }
+}
+
 function desiredAutostart(spec: NonNullable<Workspace['spec']['autostart']>): DesiredAutostart {
   if (spec.enabled === false || spec.schedule === undefined) return { enabled: false };
   const input: { schedule: string; timezone?: string } = { schedule: spec.schedule };
@@ -26,8 +32,12 @@ export const autostartSetting: Setting<'autostart'> = {
     if (sameSchedule(want, observed.autostartSchedule)) return undefined;
     return { action: { kind: 'autostart', from: observed.autostartSchedule, to: want } };
   },
+  read: undefined,
+  unlistedFields: [],
+  calls: [],
   atCreate: (desired) => (desired.autostart?.enabled ? { autostartSchedule: desired.autostart.schedule } : {}),
   // A schedule that is on goes in the create call; off is Coder's default there.
+  createdWith: () => ({}),
   afterCreate: () => undefined,
   async apply(action, ws, { api }) {
     await api.setAutostart(ws.id, action.to);

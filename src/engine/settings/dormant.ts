@@ -4,6 +4,12 @@
 import { toObserved } from '../observe.ts';
 import type { Setting } from './setting.ts';
 
+declare module '../types.ts' {
+  interface SettingActions {
+    dormant: { from: boolean; to: boolean };
+  }
+}
+
 export const dormantSetting: Setting<'dormant'> = {
   field: 'dormant',
   coderFields: ['dormant'],
@@ -16,17 +22,17 @@ export const dormantSetting: Setting<'dormant'> = {
     return { action: { kind: 'dormant', from: observed.dormant, to: desired.dormant } };
   },
   // Coder creates awake workspaces; dormancy follows.
+  read: undefined,
+  unlistedFields: [],
+  calls: [],
   atCreate: () => ({}),
+  createdWith: () => ({}),
   afterCreate: (desired) => (desired.dormant === true ? { kind: 'dormant', from: false, to: true } : undefined),
   async apply(action, ws, { api }) {
     const updated = await api.setDormant(ws.id, action.to);
-    // 304: it already was; 200 carries the full workspace (what the list cannot
-    // show, the favorite and the ACL, is kept from before).
-    if (!updated) return { ...ws, dormant: action.to };
-    const next = toObserved(updated, false);
-    if (ws.favorite !== undefined) next.favorite = ws.favorite;
-    if (ws.sharing !== undefined) next.sharing = ws.sharing;
-    return next;
+    // 304: it already was; 200 carries the full workspace (what it cannot show,
+    // the settings' unlistedFields, apply.ts keeps from before).
+    return updated ? toObserved(updated, false) : { ...ws, dormant: action.to };
   },
   report: (ws) => ({ dormant: ws.dormant }),
   change: (action) => ({ from: String(action.from), to: String(action.to) }),

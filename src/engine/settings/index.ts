@@ -1,6 +1,7 @@
 // The table of managed settings. Its type lists every settings action kind,
 // so a new action kind without an entry here is a compile error, and so is an
 // entry that leaves out a piece of its description (setting.ts).
+import type { AnyCoderCall } from '../../coder/call.ts';
 import type { Action, ActionKind } from '../types.ts';
 import { automaticUpdatesSetting } from './automatic-updates.ts';
 import { autostartSetting } from './autostart.ts';
@@ -11,7 +12,7 @@ import type { PlanStep, Setting, SettingAction, SettingKind } from './setting.ts
 import { sharingSetting } from './sharing.ts';
 import { ttlSetting } from './ttl.ts';
 
-export type { Setting, SettingAction, SettingCallDeps, SettingKind } from './setting.ts';
+export type { Setting, SettingAction, SettingCallDeps, SettingKind, SettingRead, SettingReadDeps } from './setting.ts';
 
 /** Every setting, in the order their actions run within one plan step. */
 export const SETTINGS: { readonly [K in SettingKind]: Setting<K> } = {
@@ -63,6 +64,9 @@ export const FIELD_OF: Record<Exclude<ActionKind, 'create' | 'delete'>, string> 
   ...(Object.fromEntries(SETTING_KINDS.map((k) => [k, SETTINGS[k].field])) as Record<SettingKind, string>),
   build: 'running',
 };
+
+/** Every Coder route the settings declare (CoderCall data), for the contract test and the docs. */
+export const SETTING_CALLS: readonly AnyCoderCall[] = SETTING_KINDS.flatMap((k) => SETTINGS[k].calls);
 
 /** Condition reasons of the settings that a retry cannot fix. */
 export const SETTING_REASONS_NEEDING_ACTION: readonly string[] = SETTING_KINDS.flatMap((k) => SETTINGS[k].reasonsNeedingAction);

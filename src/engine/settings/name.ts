@@ -2,6 +2,16 @@
 // deployment allows it (--allow-workspace-renames, shown as allow_renames).
 import type { Setting } from './setting.ts';
 
+declare module '../types.ts' {
+  interface SettingActions {
+    rename: { from: string; to: string };
+  }
+  interface SettingBlockedReasons {
+    /** The deployment does not allow renames (--allow-workspace-renames). */
+    RenamesDisabled: true;
+  }
+}
+
 export const nameSetting: Setting<'rename'> = {
   field: 'name',
   coderFields: ['name'],
@@ -24,7 +34,11 @@ export const nameSetting: Setting<'rename'> = {
     };
   },
   // The create call carries the name.
+  read: undefined,
+  unlistedFields: [],
+  calls: [],
   atCreate: () => ({}),
+  createdWith: () => ({}),
   afterCreate: () => undefined,
   async apply(action, ws, { api }) {
     await api.renameWorkspace(ws.id, action.to);

@@ -3,9 +3,25 @@
 // goes in the plan, and how plans, events, failures and the status speak of
 // it. diff, apply, failure, status, events and the plan renderer loop over the
 // table in ./index.ts; a setting that leaves out a piece does not compile.
+//
+// Its types live with it too: an entry's file augments ../types.ts
+// (SettingActions, DesiredSettings, ObservedSettings, SettingBlockedReasons,
+// SettingFailureReasons) with `declare module`, and Action, DesiredWorkspace,
+// ObservedWorkspace, Blocked and FailureReason are built from those. Its
+// Coder routes are CoderCall data (src/coder/call.ts) the entry declares and
+// CoderApi.send executes, and a read the list cannot give is its `read`.
 import type { Workspace, WorkspaceStatus } from '../../api/schema.ts';
 import type { CoderApi } from '../../coder/api.ts';
-import type { Action, Blocked, CreatePlan, DesiredWorkspace, ObservedWorkspace } from '../types.ts';
+import type { AnyCoderCall } from '../../coder/call.ts';
+import type {
+  Action,
+  Blocked,
+  CreatePlan,
+  DesiredWorkspace,
+  ObservedSettings,
+  ObservedWorkspace,
+  SettingFailureReasons,
+} from '../types.ts';
 
 /** The actions that write one setting (not create, delete or a build). */
 export type SettingKind = Exclude<Action['kind'], 'create' | 'delete' | 'build'>;
@@ -17,6 +33,31 @@ export interface SettingCallDeps {
   api: CoderApi;
   /** A client acting as the workspace owner (favorites are owner-only). */
   ownerApi: (owner: { id: string; username: string }) => Promise<CoderApi>;
+}
+
+/** What a setting's own read may use: the connection's client. */
+export interface SettingReadDeps {
+  api: CoderApi;
+}
+
+/**
+ * A read of Coder that a setting needs besides the workspace list (the list
+ * does not show it on every version), made only for a workspace whose
+ * declaration manages the setting. The engine runs it a few at a time in a
+ * batch and once in a single workspace's observe.
+ */
+export interface SettingRead {
+  /** Whether this declaration needs the read: it manages the setting. */
+  wanted(desired: DesiredWorkspace): boolean;
+  /** The read itself (it may throw); what it found, as this setting's part of the observation. */
+  read(ws: ObservedWorkspace, deps: SettingReadDeps): Promise<Partial<ObservedSettings>>;
+  /**
+   * What a read that threw is observed as. The engine never lets a read throw
+   * past it, so a setting that cannot be read never takes another with it;
+   * the entry's compare() tells a server without the feature (a reason a
+   * person can act on) from an answer that did not come (read again).
+   */
+  unreadable(error: unknown): Partial<ObservedSettings>;
 }
 
 /** The outcome of comparing one setting: nothing, one action, or a difference nobody may write. */
@@ -42,7 +83,21 @@ export interface Setting<K extends SettingKind> {
   /** The names Coder gives this field in a validation error (codersdk.ValidationError.field). */
   readonly coderFields: readonly string[];
   /** Condition reasons of this setting that a retry cannot fix (Stalled; Argo CD's Degraded). */
-  readonly reasonsNeedingAction: readonly string[];
+  readonly reasonsNeedingAction: readonly (Blocked['reason'] | keyof SettingFailureReasons)[];
+  /** Its read besides the workspace list; undefined: the list shows all it compares. */
+  readonly read: SettingRead | undefined;
+  /**
+   * Its fields of ObservedWorkspace that Coder's workspace object does not
+   * carry (its own read, or the owner's list, found them). A call answered
+   * with the whole workspace (PUT .../dormant) keeps them from before.
+   */
+  readonly unlistedFields: readonly (keyof ObservedWorkspace)[];
+  /**
+   * The Coder endpoints its read and its call use that no CoderApi method
+   * names (declared as CoderCall data in the entry; the contract test checks
+   * each against swagger.json).
+   */
+  readonly calls: readonly AnyCoderCall[];
   /** The validated spec field as the engine compares it; {} when the spec leaves it out (not managed). */
   fromSpec(spec: Workspace['spec']): Partial<DesiredWorkspace>;
   /** Where its action runs in the plan. */
@@ -51,6 +106,13 @@ export interface Setting<K extends SettingKind> {
   compare(desired: DesiredWorkspace, observed: ObservedWorkspace): Comparison<K>;
   /** What the create call carries of this setting (Coder honours it there); {} for nothing. */
   atCreate(desired: DesiredWorkspace): Partial<CreatePlan>;
+  /**
+   * What a workspace this engine just created has of this setting that the
+   * create's answer does not show (a new workspace is nobody's favorite,
+   * shared with nobody); {} for nothing. Only for a declaration managing it,
+   * so the next status does not change for nothing.
+   */
+  createdWith(desired: DesiredWorkspace): Partial<ObservedWorkspace>;
   /** After a create: the write the create call cannot carry (e.g. ttl 0s, a favorite), if any. */
   afterCreate(desired: DesiredWorkspace): SettingAction<K> | undefined;
   /** The one Coder call; returns the workspace as it stands after it succeeded. */
@@ -69,5 +131,5 @@ export interface Setting<K extends SettingKind> {
    * What Coder's refusal of this setting's call means, where the general
    * reading (failure.ts) would say less; undefined: the general reading.
    */
-  explainRefusal(status: number, said: string): { reason: string; message: string } | undefined;
+  explainRefusal(status: number, said: string): { reason: keyof SettingFailureReasons; message: string } | undefined;
 }

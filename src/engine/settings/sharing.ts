@@ -5,8 +5,103 @@
 // (docs/compatibility.md); a server without them is a reason a person can
 // act on, never a silent skip.
 import { isUuid } from '../../api/patterns.ts';
-import type { DesiredSharing, ObservedSharing, SharingChange, SharingRole } from '../types.ts';
+import type { CoderCall } from '../../coder/call.ts';
+import { noAnswer } from '../../coder/call.ts';
+import { CoderApiError } from '../../coder/errors.ts';
 import type { Setting } from './setting.ts';
+
+export type SharingRole = 'use' | 'admin';
+
+/** spec.sharing as the engine compares it: users and groups by name or UUID, each with one role. */
+export interface DesiredSharing {
+  users: Array<{ name: string; role: SharingRole }>;
+  groups: Array<{ name: string; role: SharingRole }>;
+}
+
+/**
+ * The workspace ACL as Coder answered GET /workspaces/{id}/acl, or why it
+ * could not be read (a server without the endpoint, the experiment off).
+ */
+export type ObservedSharing =
+  | {
+      users: Array<{ id: string; name: string; role: SharingRole }>;
+      groups: Array<{ id: string; name: string; role: SharingRole }>;
+    }
+  /** transient: the answer did not come or was a 5xx/429, and the next look tries again. */
+  | { unavailable: string; transient?: boolean };
+
+/** One ACL entry a sharing action changes: `role` undefined is a removal. */
+export interface SharingChange {
+  type: 'user' | 'group';
+  /** As written in the spec (a grant) or as Coder names it (a revoke). */
+  name: string;
+  /** Known for an entry Coder already has. */
+  id?: string;
+  role?: SharingRole;
+  /** The role it had before, for plan lines and events. */
+  from?: SharingRole;
+}
+
+declare module '../types.ts' {
+  interface SettingActions {
+    /** grant: users/groups (by name or id) whose role is set; revoke: ids whose entry is removed. */
+    sharing: { grant: SharingChange[]; revoke: SharingChange[] };
+  }
+  interface DesiredSettings {
+    /** spec.sharing: the whole workspace ACL; undefined: not managed. */
+    sharing?: DesiredSharing;
+  }
+  interface ObservedSettings {
+    /** The workspace ACL; undefined: not read (only read for a declaration that manages spec.sharing). */
+    sharing?: ObservedSharing;
+  }
+  interface SettingBlockedReasons {
+    /** The server has no workspace ACL to manage (too old, the experiment off, sharing disabled). */
+    SharingUnavailable: true;
+    /** The ACL's answer did not come in this pass; read again at the next. */
+    SharingUnreadable: true;
+  }
+  interface SettingFailureReasons {
+    /** Coder refused the ACL's PATCH for want of the feature. */
+    SharingUnavailable: true;
+  }
+}
+
+/** codersdk.WorkspaceACL: users, and groups under the key `group` (singular, as coderd sends it). */
+interface WorkspaceAcl {
+  users: Array<{ id: string; username: string; role: SharingRole }> | null;
+  group: Array<{ id: string; name: string; role: SharingRole }> | null;
+}
+
+/** codersdk.UpdateWorkspaceACL: ids to roles; "" removes the entry. */
+interface UpdateWorkspaceAcl {
+  user_roles: Record<string, SharingRole | ''>;
+  group_roles: Record<string, SharingRole | ''>;
+}
+
+const ACL_ROUTE = '/api/v2/workspaces/{workspace}/acl';
+
+/** GET /api/v2/workspaces/{workspace}/acl (v2.27.0+, behind the workspace-sharing experiment). */
+export const readAcl: CoderCall<typeof ACL_ROUTE, undefined, WorkspaceAcl> = {
+  method: 'GET',
+  route: ACL_ROUTE,
+  idempotent: true,
+  encode: undefined,
+  decode(body) {
+    if (body === null || typeof body !== 'object') throw new TypeError(`GET ${ACL_ROUTE} answered without a workspace ACL`);
+    const acl = body as Partial<WorkspaceAcl>;
+    return { users: Array.isArray(acl.users) ? acl.users : null, group: Array.isArray(acl.group) ? acl.group : null };
+  },
+};
+
+/** PATCH /api/v2/workspaces/{workspace}/acl: only the entries named change, each to the role given, so sending it again is safe. */
+export const patchAcl: CoderCall<typeof ACL_ROUTE, UpdateWorkspaceAcl, void> = {
+  method: 'PATCH',
+  route: ACL_ROUTE,
+  idempotent: true,
+  encode: (req) => req,
+  decode: noAnswer,
+};
 
 type Known = Exclude<ObservedSharing, { unavailable: string }>;
 type Entry = { id: string; name: string; role: SharingRole };
@@ -64,6 +159,27 @@ export const sharingSetting: Setting<'sharing'> = {
   fromSpec: (spec) =>
     spec.sharing !== undefined ? { sharing: { users: [...(spec.sharing.users ?? [])], groups: [...(spec.sharing.groups ?? [])] } } : {},
   step: () => 'setting',
+  // The list shows the ACL only on v2.30.0 and only with the experiment on: one GET per managed workspace.
+  read: {
+    wanted: (desired) => desired.sharing !== undefined,
+    async read(ws, { api }) {
+      const acl = await api.send(readAcl, { workspace: ws.id });
+      return {
+        sharing: {
+          users: (acl.users ?? []).map((u) => ({ id: u.id, name: u.username, role: u.role })),
+          groups: (acl.group ?? []).map((g) => ({ id: g.id, name: g.name, role: g.role })),
+        },
+      };
+    },
+    unreadable(error) {
+      const why = error instanceof CoderApiError ? sharingUnavailable(error.status, error.describe()) : undefined;
+      if (why) return { sharing: { unavailable: why } };
+      const said = error instanceof Error ? error.message : String(error);
+      return { sharing: { unavailable: `could not read the workspace ACL: ${said}`, transient: true } };
+    },
+  },
+  unlistedFields: ['sharing'],
+  calls: [readAcl, patchAcl],
   compare(desired, observed) {
     if (desired.sharing === undefined) return undefined;
     const seen = observed.sharing;
@@ -85,6 +201,8 @@ export const sharingSetting: Setting<'sharing'> = {
   },
   // The create call takes no ACL.
   atCreate: () => ({}),
+  // Nor is a new workspace shared with anybody; an adopted one's ACL is read at the next look.
+  createdWith: (desired) => (desired.sharing !== undefined ? { sharing: { users: [], groups: [] } } : {}),
   // A new workspace is shared with nobody: only a non-empty spec.sharing writes.
   afterCreate(desired) {
     const s = desired.sharing;
@@ -117,7 +235,7 @@ export const sharingSetting: Setting<'sharing'> = {
         after.groups = [...after.groups.filter((g) => g.id !== id), entry];
       }
     }
-    await api.patchWorkspaceAcl(ws.id, { user_roles: userRoles, group_roles: groupRoles });
+    await api.send(patchAcl, { workspace: ws.id }, { user_roles: userRoles, group_roles: groupRoles });
     return { ...ws, sharing: after };
   },
   report(ws) {

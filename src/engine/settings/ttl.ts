@@ -3,6 +3,16 @@
 import { formatDuration, ttlFromSpec } from '../../api/duration.ts';
 import type { Setting } from './setting.ts';
 
+declare module '../types.ts' {
+  interface SettingActions {
+    ttl: {
+      /** undefined: not known yet (the template default a create will pick). */
+      fromMs: number | null | undefined;
+      toMs: number | null;
+    };
+  }
+}
+
 /** fromMs undefined: not known yet (the template default a create picks). */
 const shown = (ms: number | null | undefined): string => (ms === undefined ? 'template default' : ms === null ? 'off' : formatDuration(ms));
 
@@ -20,8 +30,12 @@ export const ttlSetting: Setting<'ttl'> = {
     return { action: { kind: 'ttl', fromMs: observed.ttlMs, toMs: want } };
   },
   // Only a non-zero TTL: at create, 0 means the template default.
+  read: undefined,
+  unlistedFields: [],
+  calls: [],
   atCreate: (desired) => (desired.ttlMs !== undefined && desired.ttlMs > 0 ? { ttlMs: desired.ttlMs } : {}),
   // At create 0 means "the template default", so off is a write of its own after it.
+  createdWith: () => ({}),
   afterCreate: (desired) => (desired.ttlMs === 0 ? { kind: 'ttl', fromMs: undefined, toMs: null } : undefined),
   async apply(action, ws, { api }) {
     await api.setTtl(ws.id, action.toMs);

@@ -52,7 +52,7 @@ function coderWs(
   };
 }
 
-function setup(rollout: CoderConnection['spec']['rollout']) {
+function setup(rollout: NonNullable<CoderConnection['spec']['rollout']>) {
   const kube = new FakeKube([]);
   for (let i = 0; i < 3; i++) kube.put(workspace(i, V2));
   const coder = new FakeCoder();
@@ -136,7 +136,7 @@ describe('operator: a failed update', () => {
     expect(t.status(0)?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'UpdateFailed' });
     expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(1);
     // A fixed version: dev0 is started on it.
-    t.kube.put({ ...workspace(0, V3), metadata: { ...workspace(0, V3).metadata, generation: 2 }, status: t.status(0) });
+    t.kube.put({ ...workspace(0, V3), metadata: { ...workspace(0, V3).metadata, generation: 2 }, status: t.status(0)! });
     await t.reconcile(0);
     expect(t.buildsOf(0)[2]).toEqual({ transition: 'start', template_version_id: V3 });
   });

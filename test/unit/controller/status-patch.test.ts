@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
 import { gateStatus, mergePatch, sameJson, statusChanged, suspendedStatus } from '../../../src/controller/status-patch.ts';
+import { overridden } from '../../support/overrides.ts';
 
 const cond = (type: string, status: 'True' | 'False', reason: string) => ({
   type,
@@ -30,7 +31,7 @@ describe('statusChanged', () => {
     ],
     ['a field changed', settled, { ...settled, ttl: '2h' }, true],
     ['a field appeared', settled, { ...settled, dormant: true }, true],
-    ['a field disappeared', settled, { ...settled, id: undefined } as WorkspaceStatus, true],
+    ['a field disappeared', settled, overridden(settled, { id: undefined }), true],
     [
       'a condition flipped',
       settled,

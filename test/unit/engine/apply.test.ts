@@ -52,14 +52,19 @@ describe('applyPlan: settings', () => {
     expect(owner.writes()).toEqual([{ method: 'setFavorite', args: [observed().id, true, 'alice'] }]);
   });
 
-  it('takes the full workspace from a 200 dormancy answer', async () => {
+  it('takes the full workspace from a 200 dormancy answer, keeping what a workspace object cannot show', async () => {
     const coder = new FakeCoder();
     coder.setDormant = async (id: string, d: boolean) => {
       coder.calls.push({ method: 'setDormant', args: [id, d] });
-      return coderWorkspace({ dormant_at: '2026-11-23T00:00:00Z' });
+      return coderWorkspace({ dormant_at: '2026-11-23T00:00:00Z', name: 'renamed-meanwhile' });
     };
-    const result = await applyPlan(diff(desired({ dormant: true }), observed()), deps(coder));
+    const sharing = { users: [{ id: 'u-bob', name: 'bob', role: 'use' as const }], groups: [] };
+    const result = await applyPlan(diff(desired({ dormant: true }), observed({ favorite: true, sharing })), deps(coder));
     expect(result.observed?.dormant).toBe(true);
+    expect(result.observed?.name).toBe('renamed-meanwhile');
+    // The favorite (owner's list) and the ACL (its own read) are the settings' unlistedFields.
+    expect(result.observed?.favorite).toBe(true);
+    expect(result.observed?.sharing).toEqual(sharing);
   });
 });
 

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { diff, diffDelete } from '../../../src/engine/diff.ts';
 import type { Action, DesiredWorkspace, ObservedWorkspace } from '../../../src/engine/types.ts';
 import { desired, HOUR, observed } from './fixtures.ts';
+import type { Overrides } from '../../support/overrides.ts';
 
 const BERLIN_9 = 'CRON_TZ=Europe/Berlin 0 9 * * 1-5';
 
 interface FieldCase {
   name: string;
-  want: Partial<DesiredWorkspace>;
-  have: Partial<ObservedWorkspace>;
+  want: Overrides<DesiredWorkspace>;
+  have: Overrides<ObservedWorkspace>;
   expect: Action[];
 }
 

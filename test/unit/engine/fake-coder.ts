@@ -1,18 +1,18 @@
 // A scriptable CoderApi for engine tests: records every call and lets a test
 // make any one of them fail.
 import type { CoderApi } from '../../../src/coder/api.ts';
+import type { CallBody, CoderCall, RouteParams } from '../../../src/coder/call.ts';
 import type {
   APIKey,
   TemplateVersionParameter,
   TemplateVersionPreset,
-  UpdateWorkspaceAcl,
   Workspace,
-  WorkspaceAcl,
   WorkspaceBuildParameter,
 } from '../../../src/coder/types.ts';
 
 export interface Call {
   method: keyof CoderApi;
+  /** For `send`: the call's `METHOD /route/{template}`, its route parameters and its body. */
   args: unknown[];
 }
 
@@ -84,7 +84,6 @@ export class FakeCoder implements CoderApi {
       'getBuildParameters',
       'getTemplateVersionPresets',
       'getGroupByName',
-      'getWorkspaceAcl',
       'listWorkspaces',
       'getWorkspace',
       'findWorkspace',
@@ -94,7 +93,8 @@ export class FakeCoder implements CoderApi {
       'getToken',
       'withToken',
     ]);
-    return this.calls.filter((c) => !reads.has(c.method));
+    // A declared call (send) is a read when it is a GET.
+    return this.calls.filter((c) => !reads.has(c.method) && !(c.method === 'send' && String(c.args[0]).startsWith('GET ')));
   }
 
   buildInfo = () => this.call('buildInfo', [], { version: 'v2.36.1', external_url: '', dashboard_url: '', deployment_id: 'd' });
@@ -169,9 +169,20 @@ export class FakeCoder implements CoderApi {
       members: [],
       total_member_count: 0,
     });
-  acl: WorkspaceAcl = { users: [], group: [] };
-  getWorkspaceAcl = (id: string) => this.call('getWorkspaceAcl', [id], this.acl);
-  patchWorkspaceAcl = (id: string, req: UpdateWorkspaceAcl) => this.call('patchWorkspaceAcl', [id, req], undefined);
+  /** What a declared call (send) answers, by `METHOD /route/{template}`, before its own decode; undefined when not listed. */
+  answers: Record<string, unknown> = { 'GET /api/v2/workspaces/{workspace}/acl': { users: [], group: [] } };
+  /** A declared call that fails, by `METHOD /route/{template}`. */
+  sendFailures: Record<string, unknown> = {};
+  send = async <Route extends string, Body, Answer>(
+    call: CoderCall<Route, Body, Answer>,
+    params: RouteParams<Route>,
+    ...body: CallBody<Body>
+  ): Promise<Answer> => {
+    const key = `${call.method} ${call.route}`;
+    const answer = await this.call('send', [key, params, ...body], this.answers[key]);
+    if (key in this.sendFailures) throw this.sendFailures[key];
+    return call.decode(answer);
+  };
   listWorkspaces = (opts?: { q?: string }) => this.call('listWorkspaces', [opts], this.listed);
   // Recorded as listWorkspaces: for the tests it is the same one list pass.
   forEachWorkspacePage = async (opts: { q?: string } | undefined, onPage: (workspaces: Workspace[]) => void) => {

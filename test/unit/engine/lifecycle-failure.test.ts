@@ -70,7 +70,7 @@ describe('a failed update', () => {
   });
 
   it('a stopped workspace is rolled back stopped', () => {
-    const p = plan(ws('stop', 'failed', V2), { ...UPDATING, restart: undefined, wasRunning: false });
+    const p = plan(ws('stop', 'failed', V2), { ...UPDATING, restart: false, wasRunning: false });
     expect(p.action).toEqual({ kind: 'build', transition: 'stop', purpose: 'rollback', versionId: V1 });
   });
 
@@ -131,7 +131,7 @@ describe('a failed update', () => {
   });
 
   it('a refused or not-taken update is remembered as a failure of its target (counted for the halt)', () => {
-    const p = plan(ws('stop', 'stopped', V1), { ...UPDATING, restart: undefined, wasRunning: false }, { epoch: 'e2' });
+    const p = plan(ws('stop', 'stopped', V1), { ...UPDATING, restart: false, wasRunning: false }, { epoch: 'e2' });
     expect(p.action).toBeUndefined();
     expect(p.outcome.rollout).toMatchObject({ state: 'Failed', failedFor: ATTEMPT, failedTarget: V2, failedEpoch: 'e2' });
   });

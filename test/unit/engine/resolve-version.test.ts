@@ -3,16 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { CreateResolver } from '../../../src/engine/resolve.ts';
 import type { CreatePlan } from '../../../src/engine/types.ts';
 import { FakeCoder } from './fake-coder.ts';
+import { overridden, type Overrides } from '../../support/overrides.ts';
 
 const V2 = '88888888-8888-4888-8888-888888888888';
 const TV = '99999999-9999-4999-8999-999999999999';
 
-function plan(overrides: Partial<CreatePlan>): CreatePlan {
-  return { owner: 'alice', name: 'dev', template: 'docker', parameters: [], ...overrides };
+function plan(overrides: Overrides<CreatePlan>): CreatePlan {
+  return overridden<CreatePlan>({ owner: 'alice', name: 'dev', template: 'docker', parameters: [] }, overrides);
 }
 
 describe('CreateResolver and spec.version', () => {
-  it.each<[string, Partial<CreatePlan>, Record<string, unknown>, string[]]>([
+  it.each<[string, Overrides<CreatePlan>, Record<string, unknown>, string[]]>([
     ['no version: the template (its active version)', {}, { template_id: 'tpl-1' }, ['getOrganization', 'getTemplateByName']],
     ['Active: the template', { version: { policy: 'Active' } }, { template_id: 'tpl-1' }, ['getOrganization', 'getTemplateByName']],
     ['Pinned id: that version, no lookup', { version: { policy: 'Pinned', id: V2 } }, { template_version_id: V2 }, []],
@@ -44,7 +45,6 @@ describe('CreateResolver and spec.version', () => {
       });
     };
     const p = plan(overrides);
-    if (p.template === undefined) delete p.template;
     const req = await new CreateResolver(coder).createRequest(p);
     expect(req).toEqual({ name: 'dev', ...expected });
     expect(coder.calls.map((c) => c.method)).toEqual(calls);

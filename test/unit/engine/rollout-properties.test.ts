@@ -92,10 +92,10 @@ interface Unsettled {
 
 interface Scenario {
   /** `running`: the run state once the fleet is settled (an unsettled build ends in it). */
-  fleet: { running: boolean; healthy: boolean; usedMinutesAgo: number; unsettled?: Unsettled }[];
+  fleet: { running: boolean; healthy: boolean; usedMinutesAgo: number; unsettled?: Unsettled | undefined }[];
   maxUnavailable: number;
   maxFailures: number;
-  steps?: CanaryStep[];
+  steps?: CanaryStep[] | undefined;
   pauseMs: number;
   onlyWhenIdle: boolean;
   windowOpen: boolean;

@@ -138,8 +138,12 @@ describe('spec.sharing', () => {
     expect(result.outcomes.map((o) => o.ok)).toEqual([true]);
     expect(api.writes()).toEqual([
       {
-        method: 'patchWorkspaceAcl',
-        args: [plan.observed!.id, { user_roles: { 'u-dan': '', 'u-bob': 'use' }, group_roles: { 'group-devs': 'admin' } }],
+        method: 'send',
+        args: [
+          'PATCH /api/v2/workspaces/{workspace}/acl',
+          { workspace: plan.observed!.id },
+          { user_roles: { 'u-dan': '', 'u-bob': 'use' }, group_roles: { 'group-devs': 'admin' } },
+        ],
       },
     ]);
     const status = computeStatus({ plan, result, coderUrl: 'https://coder.example.com', now: new Date('2026-12-01T00:00:00Z') });

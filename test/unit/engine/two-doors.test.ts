@@ -13,6 +13,7 @@ import type { CoderConnection, Workspace, WorkspaceStatus } from '../../../src/a
 import { CoderClient } from '../../../src/coder/client.ts';
 import { OwnerTokenBroker } from '../../../src/coder/owner-tokens.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../../src/coder-sim/index.ts';
+import { aclOf } from '../../../src/coder-sim/handlers/workspace-sharing.ts';
 import { ConnectionRegistry, type ConnectionRef } from '../../../src/controller/connection/registry.ts';
 import { loadFromText } from '../../../src/gitops/load.ts';
 import { runApply } from '../../../src/gitops/run.ts';
@@ -49,7 +50,7 @@ const shared: Spec = { ...base, sharing: { users: [{ name: 'bob', role: 'use' }]
 function shareWith(owner: string, name: string, username: string): (sim: CoderSimulator) => void {
   return (sim) => {
     const ws = sim.state.findLiveWorkspace(sim.state.findUser(owner)!.id, name);
-    ws!.userAcl.set(sim.state.findUser(username)!.id, 'use');
+    aclOf(ws!).userAcl.set(sim.state.findUser(username)!.id, 'use');
   };
 }
 

@@ -2,26 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { claimState, FILES_SOURCE, LEGACY_GIT_SOURCE, sameSource, sourceOf, type RunSource } from '../../../src/gitops/source-identity.ts';
 import { gitSources } from '../../../src/gitops/git-source.ts';
 import { emptyState, recordApplied, StateError, type StateEntry } from '../../../src/gitops/state.ts';
+import { overridden, type Overrides } from '../../support/overrides.ts';
 
 const URL = 'https://coder.example.com';
 
-function entry(key: string, over: Partial<StateEntry> = {}): StateEntry {
-  return {
-    key,
-    id: `id-${key}`,
-    owner: 'alice',
-    ownerId: 'owner-1',
-    name: 'dev',
-    organizationId: 'org-1',
-    origin: 'created',
-    deletionPolicy: 'Delete',
-    management: 'Full',
-    source: 'git:ws/a.yaml',
-    repository: 'https://git.example.com/org/a.git',
-    ref: 'main',
-    lastAppliedAt: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
+function entry(key: string, over: Overrides<StateEntry> = {}): StateEntry {
+  return overridden<StateEntry>(
+    {
+      key,
+      id: `id-${key}`,
+      owner: 'alice',
+      ownerId: 'owner-1',
+      name: 'dev',
+      organizationId: 'org-1',
+      origin: 'created',
+      deletionPolicy: 'Delete',
+      management: 'Full',
+      source: 'git:ws/a.yaml',
+      repository: 'https://git.example.com/org/a.git',
+      ref: 'main',
+      lastAppliedAt: '2026-01-01T00:00:00.000Z',
+    },
+    over,
+  );
 }
 
 const repoA = gitSources('https://git.example.com/org/a.git', 'main', 'ws/');
