@@ -2,6 +2,7 @@
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
 import {
   describeFailure,
+  describeBuildCarries,
   describeSettingChange,
   settingOf,
   pendingOf,
@@ -60,7 +61,9 @@ export function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?
   if (version) carries.push(version);
   if (action.parameters?.length)
     carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
-  if (action.presetChange && action.purpose !== 'restart-stop') carries.push(presetLine(action.presetChange));
+  // What the build changes of the settings it carries (a preset); a restart's stop says it below.
+  const settings = describeBuildCarries(action);
+  if (action.purpose !== 'restart-stop') carries.push(...settings);
   const what = carries.join(' and ');
   switch (action.purpose) {
     case 'run':
@@ -68,21 +71,16 @@ export function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?
     case 'update':
       return `update while stopped${what ? `: ${what}` : ''}; stays stopped`;
     case 'restart-stop': {
-      const preset = action.presetChange ? presetLine(action.presetChange) : undefined;
+      const also = settings.join(' and ');
       if (change)
-        return `update to template version ${versionMove(change, versions)}${preset ? ` and ${preset}` : ''}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`;
-      return preset ? `update to ${preset}: stop first, then start with it` : 'update: stop first, then start on the wanted version';
+        return `update to template version ${versionMove(change, versions)}${also ? ` and ${also}` : ''}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`;
+      return also ? `update to ${also}: stop first, then start with it` : 'update: stop first, then start on the wanted version';
     }
     case 'restart-start':
       return `update: start again${what ? `, ${what}` : ''}`;
     case 'rollback':
       return `roll back a failed update${what ? `: ${what}` : ''}; ${action.transition === 'start' ? 'running' : 'stopped'} as before`;
   }
-}
-
-/** `preset: a -> b`, as plan lines, events and failures say a preset move. */
-function presetLine(change: { from: string; to: string }): string {
-  return `preset: ${change.from} -> ${change.to}`;
 }
 
 function marker(action: Action): string {

@@ -41,6 +41,14 @@ export interface SettingBlockedReasons {}
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
 export interface SettingFailureReasons {}
 
+/**
+ * What a build carries for a setting Coder takes only with a build (a
+ * template version preset), besides the version and parameters; each such
+ * entry adds its fields from its own file.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface BuildCarries {}
+
 /** The actions the entries declare, each with its `kind`. */
 export type DeclaredSettingAction = { [K in keyof SettingActions]: { kind: K } & SettingActions[K] }[keyof SettingActions];
 
@@ -68,12 +76,6 @@ export interface DesiredWorkspace extends DesiredSettings {
   dormant?: boolean;
   favorite?: boolean;
   automaticUpdates?: AutomaticUpdates;
-  /**
-   * spec.preset: a preset of the template version, by name; carried on the
-   * create and on every build the engine sends. A different preset (or none)
-   * on the latest build is an update, like a new version.
-   */
-  preset?: string;
   deletionPolicy: DeletionPolicy;
   /** The Coder workspace this declaration is bound to (status.id / state file). */
   boundId?: string;
@@ -146,13 +148,14 @@ export interface ObservedWorkspace extends ObservedSettings {
 /** What a create call will carry, before owner/template ids are resolved. */
 export type CreatePlan = Pick<
   DesiredWorkspace,
-  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version' | 'preset'
-> & {
-  /** Only a schedule that is on; "off" is Coder's default at create. */
-  autostartSchedule?: string;
-  /** Only a non-zero TTL: at create, 0 means the template default. */
-  ttlMs?: number;
-};
+  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version'
+> &
+  DesiredSettings & {
+    /** Only a schedule that is on; "off" is Coder's default at create. */
+    autostartSchedule?: string;
+    /** Only a non-zero TTL: at create, 0 means the template default. */
+    ttlMs?: number;
+  };
 
 /** One Coder API call. Ordering across kinds is decided in diff.ts only. */
 export type Action =
@@ -163,21 +166,13 @@ export type Action =
    * A start or stop build (spec.running, spec.version, spec.parameters).
    * versionId absent: the previous build's version; parameters: only those that change.
    */
-  | {
+  | ({
       kind: 'build';
       transition: 'start' | 'stop';
       purpose: BuildPurpose;
       versionId?: string;
       parameters?: WorkspaceBuildParameter[];
-      /** template_version_preset_id to send: spec.preset's id in the version this build runs. */
-      presetId?: string;
-      /**
-       * The preset move this build belongs to (by name; `none` for a build
-       * without one), for plan lines, events and failures. A restart's stop
-       * has it too, though it runs on the current preset: the start carries it.
-       */
-      presetChange?: { from: string; to: string };
-    };
+    } & BuildCarries);
 
 /**
  * run: spec.running; update: a build that moves a stopped workspace to the
@@ -198,7 +193,6 @@ export interface Blocked {
     | 'OwnerMismatch'
     | 'ImmutableParameter'
     | 'VersionNotFound'
-    | 'PresetNotFound'
     | 'ScheduleConflict'
     | 'InvalidRolloutWindow'
     | keyof SettingBlockedReasons;

@@ -9,6 +9,34 @@
 // A name the version does not have is an error naming the field and the
 // presets there are, before anything is written.
 import type { TemplateVersionPreset } from '../../coder/types.ts';
+import type { BuildSetting } from './setting.ts';
+
+declare module '../types.ts' {
+  interface DesiredSettings {
+    /**
+     * spec.preset: a preset of the template version, by name; carried on the
+     * create and on every build the engine sends. A different preset (or
+     * none) on the latest build is an update, like a new version.
+     */
+    preset?: string;
+  }
+  interface BuildCarries {
+    /** template_version_preset_id to send: spec.preset's id in the version this build runs. */
+    presetId?: string;
+    /**
+     * The preset move this build belongs to (by name; `none` for a build
+     * without one), for plan lines, events and failures. A restart's stop
+     * has it too, though it runs on the current preset: the start carries it.
+     */
+    presetChange?: { from: string; to: string };
+  }
+  interface SettingBlockedReasons {
+    PresetNotFound: true;
+  }
+  interface SettingFailureReasons {
+    PresetNotFound: true;
+  }
+}
 
 export class PresetNotFoundError extends Error {
   readonly field = 'spec.preset';
@@ -82,3 +110,19 @@ export function presetMove(
   const from = current === undefined ? 'none' : (known?.presets.find((p) => p.id.toLowerCase() === current)?.name ?? current);
   return { from, to: wanted.name };
 }
+
+/** spec.preset's place in the table of settings carried by a build (./index.ts). */
+export const presetSetting: BuildSetting = {
+  field: 'preset',
+  coderFields: ['template_version_preset_id'],
+  reasonsNeedingAction: ['PresetNotFound'],
+  fromSpec: (spec) => (spec.preset !== undefined ? { preset: spec.preset } : {}),
+  atCreate: (desired) => (desired.preset !== undefined ? { preset: desired.preset } : {}),
+  // From the list at no extra call: the preset the latest build ran with.
+  report: (ws) => (ws.latestBuild.presetId ? { presetID: ws.latestBuild.presetId } : {}),
+  carried: (action) => (action.presetChange ? `preset: ${action.presetChange.from} -> ${action.presetChange.to}` : undefined),
+  explainError(error, verb) {
+    if (!(error instanceof PresetNotFoundError)) return undefined;
+    return { reason: 'PresetNotFound', message: `could not ${verb}: ${error.message}` };
+  },
+};
