@@ -4,11 +4,12 @@
 // Coder any other way. CoderWorkspaces is that adapter for Coder; both front
 // doors hand the engine one (the CLI per run, the operator per connection).
 import type { CoderApi } from '../coder/api.ts';
-import type { TemplateVersionParameter, TemplateVersionPreset, WorkspaceBuildParameter } from '../coder/types.ts';
+import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder/types.ts';
 import { isGone, isNotFound } from '../coder/errors.ts';
 import { type AdoptionGuard, guardedApi } from './adoption-guard.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
+import { readPresets, type TemplateVersionPreset } from './settings/preset.ts';
 import { CreateResolver } from './resolve.ts';
 import { Preflight, type PreflightProblem, type PreflightSubject } from './preflight.ts';
 import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
@@ -101,7 +102,7 @@ export class CoderWorkspaces implements ExternalWorkspaces {
   }
 
   templateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]> {
-    return this.api.getTemplateVersionPresets(versionId);
+    return this.api.send(readPresets, { templateversion: versionId });
   }
 
   async templateVersion(versionId: string): Promise<VersionName> {

@@ -66,15 +66,18 @@ export const FIELD_OF: Record<Exclude<ActionKind, 'create' | 'delete'>, string> 
   build: 'running',
 };
 
-/** Every Coder route the settings declare (CoderCall data), for the contract test and the docs. */
-export const SETTING_CALLS: readonly AnyCoderCall[] = SETTING_KINDS.flatMap((k) => SETTINGS[k].calls);
-
 /**
  * The settings Coder takes only with a build (setting.ts, BuildSetting): the
  * lifecycle decides what a build carries of them; spec, create, status,
  * failures, plan lines and events loop over this list like over SETTINGS.
  */
 export const BUILD_SETTINGS: readonly BuildSetting[] = [presetSetting];
+
+/** Every Coder route the settings declare (CoderCall data), for the contract test and the docs. */
+export const SETTING_CALLS: readonly AnyCoderCall[] = [
+  ...SETTING_KINDS.flatMap((k) => SETTINGS[k].calls),
+  ...BUILD_SETTINGS.flatMap((s) => s.calls),
+];
 
 /** Condition reasons of the settings that a retry cannot fix. */
 export const SETTING_REASONS_NEEDING_ACTION: readonly string[] = [

@@ -8,8 +8,35 @@
 // one), is an update like a new version: the same builds, gates and memory.
 // A name the version does not have is an error naming the field and the
 // presets there are, before anything is written.
-import type { TemplateVersionPreset } from '../../coder/types.ts';
+import type { CoderCall } from '../../coder/call.ts';
 import type { BuildSetting } from './setting.ts';
+
+/**
+ * codersdk.Preset: its Go struct has no json tags, so the fields are
+ * capitalised on the wire (v2.24.0 to v2.30.0, docs/compatibility.md).
+ */
+export interface TemplateVersionPreset {
+  ID: string;
+  Name: string;
+  Default?: boolean;
+  Parameters?: { Name: string; Value: string }[] | null;
+}
+
+const PRESETS_ROUTE = '/api/v2/templateversions/{templateversion}/presets';
+
+/** GET /api/v2/templateversions/{templateversion}/presets: [] for a version without presets (coderd sends `null`). */
+export const readPresets: CoderCall<typeof PRESETS_ROUTE, undefined, TemplateVersionPreset[]> = {
+  method: 'GET',
+  route: PRESETS_ROUTE,
+  idempotent: true,
+  encode: undefined,
+  decode(body) {
+    if (body === null) return [];
+    if (!Array.isArray(body) || body.some((p) => typeof p?.ID !== 'string' || typeof p?.Name !== 'string'))
+      throw new TypeError(`GET ${PRESETS_ROUTE} answered without a list of presets (ID, Name)`);
+    return body as TemplateVersionPreset[];
+  },
+};
 
 declare module '../types.ts' {
   interface DesiredSettings {
@@ -116,6 +143,7 @@ export const presetSetting: BuildSetting = {
   field: 'preset',
   coderFields: ['template_version_preset_id'],
   reasonsNeedingAction: ['PresetNotFound'],
+  calls: [readPresets],
   fromSpec: (spec) => (spec.preset !== undefined ? { preset: spec.preset } : {}),
   atCreate: (desired) => (desired.preset !== undefined ? { preset: desired.preset } : {}),
   // From the list at no extra call: the preset the latest build ran with.

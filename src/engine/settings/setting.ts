@@ -150,6 +150,8 @@ export interface BuildSetting {
   readonly coderFields: readonly string[];
   /** Condition reasons of this setting that a retry cannot fix. */
   readonly reasonsNeedingAction: readonly (Blocked['reason'] | keyof SettingFailureReasons)[];
+  /** The Coder endpoints its reads use (CoderCall data; the contract test checks each against swagger.json). */
+  readonly calls: readonly AnyCoderCall[];
   /** The validated spec field; {} when the spec leaves it out (not managed). */
   fromSpec(spec: Workspace['spec']): Partial<DesiredWorkspace>;
   /** What the create plan carries of it (the resolver puts it in the create request). */

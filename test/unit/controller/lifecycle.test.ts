@@ -208,7 +208,9 @@ describe('operator lifecycle', () => {
     expect(t.status()?.rollout?.state).toBe('UpToDate');
     expect(t.status()?.presetID).toBe(LARGE);
     // The version's presets are read once for the connection's life.
-    expect(t.coder.calls.filter((c) => c.method === 'getTemplateVersionPresets')).toHaveLength(1);
+    expect(
+      t.coder.calls.filter((c) => c.method === 'send' && c.args[0] === 'GET /api/v2/templateversions/{templateversion}/presets'),
+    ).toHaveLength(1);
     expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(0);
   });
 

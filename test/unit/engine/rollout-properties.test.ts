@@ -29,12 +29,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RolloutStatus, WorkspaceStatus } from '../../../src/api/schema.ts';
 import type { CoderApi } from '../../../src/coder/api.ts';
+import type { CallBody, CoderCall, RouteParams } from '../../../src/coder/call.ts';
 import type { Workspace, WorkspaceBuild } from '../../../src/coder/types.ts';
 import type { ApplyResult } from '../../../src/engine/apply.ts';
 import { WorkspaceEngine } from '../../../src/engine/engine.ts';
 import { CoderWorkspaces } from '../../../src/engine/external.ts';
 import { type CanaryStep, stepSizes } from '../../../src/engine/lifecycle-fleet.ts';
 import { Snapshot, toObserved } from '../../../src/engine/observe.ts';
+import { readPresets } from '../../../src/engine/settings/preset.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
 import type { ActionOutcome, DesiredWorkspace, WorkspacePlan } from '../../../src/engine/types.ts';
 import { LifecycleRun, type RolloutMemory, type RolloutOptions } from '../../../src/gitops/lifecycle-run.ts';
@@ -215,9 +217,15 @@ class ModelCoder {
         model.tick(session);
         return model.json(model.workspaces.find((w) => w.id === id)!);
       },
-      async getTemplateVersionPresets() {
+      // The only declared call the rollout makes: a version's presets (every version has the same three).
+      async send<Route extends string, Body, Answer>(
+        call: CoderCall<Route, Body, Answer>,
+        _params: RouteParams<Route>,
+        ..._body: CallBody<Body>
+      ): Promise<Answer> {
         model.tick(session);
-        return PRESETS.map((name) => ({ ID: presetId(name), Name: name }));
+        if (call.route !== readPresets.route) throw new Error(`the model does not answer ${call.method} ${call.route}`);
+        return call.decode(PRESETS.map((name) => ({ ID: presetId(name), Name: name })));
       },
       async getBuild(id: string) {
         model.tick(session);

@@ -179,7 +179,9 @@ describe('spec.preset', () => {
     const req = await resolver.createRequest({ owner: 'alice', name: 'dev', template: 'docker', parameters: [], preset: 'large' });
     expect(req.template_version_preset_id).toBe('p-large');
     await resolver.createRequest({ owner: 'bob', name: 'dev', template: 'docker', parameters: [], preset: 'small' });
-    expect(api.calls.filter((c) => c.method === 'getTemplateVersionPresets')).toHaveLength(1);
+    expect(
+      api.calls.filter((c) => c.method === 'send' && c.args[0] === 'GET /api/v2/templateversions/{templateversion}/presets'),
+    ).toHaveLength(1);
   });
 
   it('an unknown name: PresetNotFound naming spec.preset and the presets there are, and nothing is created', async () => {
@@ -212,6 +214,8 @@ describe('spec.preset', () => {
       { transition: 'stop' },
     ]);
     // The presets are read by the lifecycle (once per version), not by apply.
-    expect(api.calls.filter((c) => c.method === 'getTemplateVersionPresets')).toEqual([]);
+    expect(api.calls.filter((c) => c.method === 'send' && c.args[0] === 'GET /api/v2/templateversions/{templateversion}/presets')).toEqual(
+      [],
+    );
   });
 });
