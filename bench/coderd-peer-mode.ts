@@ -11,20 +11,15 @@
 // coderd through the tier's recording proxy (on the host, exposed inside the
 // namespace), which counts their HTTP calls.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapCoderd, createTemplate, createUser } from '../test/coderd/bootstrap.ts';
-import type { CoderApi } from '../test/coderd/coder-api.ts';
-import { coderdBinaries, pinnedCoderdVersions, startCoderd } from '../test/coderd/coderd.ts';
-import { createNetns, type Netns } from '../test/coderd/netns.ts';
-import { startPostgres } from '../test/coderd/postgres.ts';
-import { startRecordingProxy, type RecordingProxy } from '../test/coderd/recording-proxy.ts';
-import { eventually } from '../test/support/eventually.ts';
+import { createTemplate } from '../test/coderd/bootstrap.ts';
+import type { Netns } from '../test/coderd/netns.ts';
 import type { ScenarioResult } from './cli-mode.ts';
+import { builtCoderd, peerRow, settledWorkspaces, startPeerCoderd } from './coderd-peer-runs.ts';
 import { runMeasuredCli } from './lib.ts';
-import { ratio, tallyCalls } from './peers.ts';
+import { ratio } from './peers.ts';
 
 const OWNERS = 8;
 const TEMPLATE = 'docker';
@@ -34,6 +29,8 @@ const HOUR = 3_600_000;
 const PROXY_INNER_PORT = 3900;
 
 const owner = (i: number) => `peer${i % OWNERS}`;
+/** How long, and how often, to wait for a fleet's builds to end. */
+const SETTLE = { timeoutMs: 300_000, everyMs: 200 };
 
 interface Timed {
   wallMs: number;
@@ -85,75 +82,27 @@ interface LiveWorkspace {
   latest_build: { status: string };
 }
 
-async function settled(admin: CoderApi, prefix: string, n: number): Promise<LiveWorkspace[]> {
-  return eventually(
-    `${n} workspaces ${prefix}* with their builds ended`,
-    async () => {
-      const mine = ((await admin.workspaces()) as LiveWorkspace[]).filter((w) => w.name.startsWith(prefix));
-      if (mine.length !== n) throw new Error(`${mine.length} of ${n} exist`);
-      const busy = mine.filter((w) => ['pending', 'starting', 'stopping'].includes(w.latest_build.status));
-      if (busy.length > 0) throw new Error(`${busy.length} builds under way`);
-      return mine;
-    },
-    300_000,
-    { everyMs: 200 },
-  );
-}
-
-function row(scenario: string, n: number, wallMs: number, proxy: RecordingProxy, ok: boolean): ScenarioResult {
-  const t = tallyCalls(proxy.calls);
-  return {
-    mode: 'peers',
-    scenario,
-    n,
-    latencyMs: 0,
-    ok,
-    wallMs,
-    reads: t.reads,
-    writes: t.writes,
-    byRoute: t.byRoute,
-    extra: { calls: t.total },
-    notes: [],
-  };
-}
-
 export async function runCoderdPeers(n: number, log: (s: string) => void): Promise<ScenarioResult[]> {
-  const version = process.env.CWO_CODERD_VERSION ?? pinnedCoderdVersions()[0]!;
-  const bin = coderdBinaries(version);
-  if (!existsSync(bin.coder) || !existsSync(bin.echotar)) {
-    throw new Error(`coderd ${version} is not built: run bash test/coderd/build-coderd.sh ${version}`);
-  }
+  const { version, bin } = builtCoderd();
   const results: ScenarioResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-peers-'));
   // PostgreSQL runs as its own user and must reach its directory below this one.
   await chmod(dir, 0o755);
   const stops: (() => Promise<void>)[] = [];
   try {
-    const netns = await createNetns();
-    stops.push(() => netns.close());
-    const pg = await startPostgres(join(dir, 'pg'));
-    stops.push(() => pg.stop());
-    log(`peers: coderd ${version} in ${netns.name}`);
-    const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase('coder_peers'), dir, allowRenames: false });
-    stops.push(() => server.stop());
-    const b = await bootstrapCoderd(server.url);
-    for (let o = 0; o < OWNERS; o += 1) await createUser(b, owner(o));
+    const peer = await startPeerCoderd({
+      label: 'peers',
+      version,
+      dir,
+      database: 'coder_peers',
+      users: Array.from({ length: OWNERS }, (_, o) => owner(o)),
+      proxyInnerPort: PROXY_INNER_PORT,
+      stops,
+      log,
+    });
+    const { netns, bootstrap: b, proxy, home, env } = peer;
     const parameters = [{ name: PARAMETER.name, type: 'string' as const, default: 'us-east', mutable: true }];
     await createTemplate(b, bin.echotar, TEMPLATE, { parameters }, { default_ttl_ms: 8 * HOUR });
-
-    const proxy = await startRecordingProxy(server.url, { webSockets: true });
-    stops.push(() => proxy.close());
-    await netns.expose(Number(new URL(proxy.url).port), PROXY_INNER_PORT, dir);
-    const inner = `http://127.0.0.1:${PROXY_INNER_PORT}`;
-    const home = join(dir, 'client-home');
-    await mkdir(home, { recursive: true });
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      CODER_CONFIG_DIR: join(home, 'coder-config'),
-      CODER_URL: inner,
-      CODER_SESSION_TOKEN: b.admin.token,
-    };
     const coder = (args: string[]) => runIn(netns, bin.coder, args, env);
     const cwo = (args: string[]) => runMeasuredCli(args, { cwd: home, env, wrap: netns.exec });
     const file = join(home, 'workspaces.yaml');
@@ -166,8 +115,8 @@ export async function runCoderdPeers(n: number, log: (s: string) => void): Promi
     const cliCreates = await loop(n, (i) =>
       coder(['create', `${owner(i)}/cli-${i}`, '-t', TEMPLATE, '--parameter', `${PARAMETER.name}=${PARAMETER.value}`, '--yes']),
     );
-    const cliCreated = await settled(b.admin, 'cli-', n);
-    const cliCreateRow = row('creates: coder CLI loop', n, cliCreates.wallMs, proxy, cliCreates.failures.length === 0);
+    const cliCreated = await settledWorkspaces<LiveWorkspace>(b.admin, 'cli-', n, SETTLE);
+    const cliCreateRow = peerRow('creates: coder CLI loop', n, cliCreates.wallMs, proxy, cliCreates.failures.length === 0);
     cliCreateRow.notes.push(...cliCreates.failures);
     cliCreateRow.extra.running = cliCreated.filter((w) => w.latest_build.status === 'running').length;
 
@@ -175,10 +124,10 @@ export async function runCoderdPeers(n: number, log: (s: string) => void): Promi
     await writeFile(file, declarations(n, '8h'));
     proxy.reset();
     const cwoCreates = await cwo(apply);
-    const cwoCreated = await settled(b.admin, 'cwo-', n);
+    const cwoCreated = await settledWorkspaces<LiveWorkspace>(b.admin, 'cwo-', n, SETTLE);
     // `coder create` returns when its build ended; `cwo apply` when coderd took the create.
     const cwoAllBuiltMs = Date.now() - cwoCreates.startedAt;
-    const cwoCreateRow = row('creates: one cwo apply', n, cwoCreates.wallMs, proxy, cwoCreates.code === 0);
+    const cwoCreateRow = peerRow('creates: one cwo apply', n, cwoCreates.wallMs, proxy, cwoCreates.code === 0);
     if (cwoCreates.code !== 0) cwoCreateRow.notes.push(`exit ${cwoCreates.code}: ${cwoCreates.stderrTail.slice(-400)}`);
     Object.assign(cwoCreateRow, { cpuMs: cwoCreates.cpuMs, peakRssMb: cwoCreates.maxRssMb });
     Object.assign(cwoCreateRow.extra, {
@@ -192,7 +141,7 @@ export async function runCoderdPeers(n: number, log: (s: string) => void): Promi
     log(`peers n=${n}: coder schedule stop × ${n}`);
     proxy.reset();
     const cliTtl = await loop(n, (i) => coder(['schedule', 'stop', `${owner(i)}/cli-${i}`, '4h']));
-    const cliTtlRow = row('ttl: coder CLI loop', n, cliTtl.wallMs, proxy, cliTtl.failures.length === 0);
+    const cliTtlRow = peerRow('ttl: coder CLI loop', n, cliTtl.wallMs, proxy, cliTtl.failures.length === 0);
     cliTtlRow.notes.push(...cliTtl.failures);
     cliTtlRow.extra.at4h = ((await b.admin.workspaces()) as LiveWorkspace[]).filter(
       (w) => w.name.startsWith('cli-') && w.ttl_ms === 4 * HOUR,
@@ -202,7 +151,7 @@ export async function runCoderdPeers(n: number, log: (s: string) => void): Promi
     await writeFile(file, declarations(n, '4h'));
     proxy.reset();
     const cwoTtl = await cwo(apply);
-    const cwoTtlRow = row('ttl: one cwo apply', n, cwoTtl.wallMs, proxy, cwoTtl.code === 0);
+    const cwoTtlRow = peerRow('ttl: one cwo apply', n, cwoTtl.wallMs, proxy, cwoTtl.code === 0);
     if (cwoTtl.code !== 0) cwoTtlRow.notes.push(`exit ${cwoTtl.code}: ${cwoTtl.stderrTail.slice(-400)}`);
     Object.assign(cwoTtlRow, { cpuMs: cwoTtl.cpuMs, peakRssMb: cwoTtl.maxRssMb });
     Object.assign(cwoTtlRow.extra, {

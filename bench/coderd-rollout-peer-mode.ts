@@ -11,27 +11,32 @@
 // builds per workspace, and that every workspace ended running on v2. Same
 // tier as coderd-peer-mode.ts: coderd, PostgreSQL and both clients in a
 // loopback-only network namespace; nothing leaves the machine.
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapCoderd, createTemplate, createTemplateVersion, createUser } from '../test/coderd/bootstrap.ts';
-import type { CoderApi } from '../test/coderd/coder-api.ts';
-import { coderdBinaries, pinnedCoderdVersions, startCoderd } from '../test/coderd/coderd.ts';
-import { createNetns } from '../test/coderd/netns.ts';
-import { startPostgres } from '../test/coderd/postgres.ts';
-import { startRecordingProxy, type RecordingProxy } from '../test/coderd/recording-proxy.ts';
-import { eventually } from '../test/support/eventually.ts';
+import { createTemplate, createTemplateVersion } from '../test/coderd/bootstrap.ts';
+import type { RecordingProxy } from '../test/coderd/recording-proxy.ts';
 import type { ScenarioResult } from './cli-mode.ts';
 import { loop, runIn } from './coderd-peer-mode.ts';
+import { builtCoderd, peerRow, settledWorkspaces, startPeerCoderd } from './coderd-peer-runs.ts';
 import { runMeasuredCli } from './lib.ts';
-import { ratio, tallyCalls } from './peers.ts';
+import { ratio } from './peers.ts';
 
 const OWNERS = 5;
 const TEMPLATE = 'docker';
 const MAX_UNAVAILABLE = 10;
 const PROXY_INNER_PORT = 3901;
 const owner = (i: number) => `roll${i % OWNERS}`;
+/** How long, and how often, to wait for a fleet's builds to end. */
+const SETTLE = { timeoutMs: 600_000, everyMs: 500 };
+
+/** One row, with the builds the rollout made. */
+function row(scenario: string, n: number, wallMs: number, proxy: RecordingProxy, ok: boolean): ScenarioResult {
+  return peerRow(scenario, n, wallMs, proxy, ok, (t) => {
+    const builds = t.byRoute['POST /api/v2/workspaces/{id}/builds'] ?? 0;
+    return { builds, buildsPerWorkspace: builds / n, callsPerWorkspace: Math.round((t.total / n) * 10) / 10 };
+  });
+}
 
 interface LiveWorkspace {
   id: string;
@@ -53,78 +58,30 @@ function declarations(prefix: string, n: number): string {
   return `${docs.join('\n---\n')}\n`;
 }
 
-async function settled(admin: CoderApi, prefix: string, n: number): Promise<LiveWorkspace[]> {
-  return eventually(
-    `${n} workspaces ${prefix}* with their builds ended`,
-    async () => {
-      const mine = ((await admin.workspaces()) as LiveWorkspace[]).filter((w) => w.name.startsWith(prefix));
-      if (mine.length !== n) throw new Error(`${mine.length} of ${n} exist`);
-      const busy = mine.filter((w) => ['pending', 'starting', 'stopping'].includes(w.latest_build.status));
-      if (busy.length > 0) throw new Error(`${busy.length} builds under way`);
-      return mine;
-    },
-    600_000,
-    { everyMs: 500 },
-  );
-}
-
 const onVersion = (ws: LiveWorkspace[], version: string) =>
   ws.filter(
     (w) => w.latest_build.template_version_id === version && w.latest_build.transition === 'start' && w.latest_build.status === 'running',
   ).length;
 
-function row(scenario: string, n: number, wallMs: number, proxy: RecordingProxy, ok: boolean): ScenarioResult {
-  const t = tallyCalls(proxy.calls);
-  const builds = t.byRoute['POST /api/v2/workspaces/{id}/builds'] ?? 0;
-  return {
-    mode: 'peers',
-    scenario,
-    n,
-    latencyMs: 0,
-    ok,
-    wallMs,
-    reads: t.reads,
-    writes: t.writes,
-    byRoute: t.byRoute,
-    extra: { calls: t.total, builds, buildsPerWorkspace: builds / n, callsPerWorkspace: Math.round((t.total / n) * 10) / 10 },
-    notes: [],
-  };
-}
-
 export async function runCoderdRolloutPeers(n: number, log: (s: string) => void): Promise<ScenarioResult[]> {
-  const version = process.env.CWO_CODERD_VERSION ?? pinnedCoderdVersions()[0]!;
-  const bin = coderdBinaries(version);
-  if (!existsSync(bin.coder) || !existsSync(bin.echotar)) {
-    throw new Error(`coderd ${version} is not built: run bash test/coderd/build-coderd.sh ${version}`);
-  }
+  const { version, bin } = builtCoderd();
   const results: ScenarioResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-rollout-'));
   await chmod(dir, 0o755); // PostgreSQL runs as its own user and must reach its directory below this one
   const stops: (() => Promise<void>)[] = [];
   try {
-    const netns = await createNetns();
-    stops.push(() => netns.close());
-    const pg = await startPostgres(join(dir, 'pg'));
-    stops.push(() => pg.stop());
-    log(`rollout-peers: coderd ${version} in ${netns.name}`);
-    const server = await startCoderd({ version, netns, pgUrl: await pg.createDatabase('coder_rollout'), dir, allowRenames: false });
-    stops.push(() => server.stop());
-    const b = await bootstrapCoderd(server.url);
-    for (let o = 0; o < OWNERS; o += 1) await createUser(b, owner(o));
+    const peer = await startPeerCoderd({
+      label: 'rollout-peers',
+      version,
+      dir,
+      database: 'coder_rollout',
+      users: Array.from({ length: OWNERS }, (_, o) => owner(o)),
+      proxyInnerPort: PROXY_INNER_PORT,
+      stops,
+      log,
+    });
+    const { netns, bootstrap: b, proxy, home, env } = peer;
     const template = await createTemplate(b, bin.echotar, TEMPLATE, {}, { default_ttl_ms: 0 });
-
-    const proxy = await startRecordingProxy(server.url, { webSockets: true });
-    stops.push(() => proxy.close());
-    await netns.expose(Number(new URL(proxy.url).port), PROXY_INNER_PORT, dir);
-    const home = join(dir, 'client-home');
-    await mkdir(home, { recursive: true });
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      CODER_CONFIG_DIR: join(home, 'coder-config'),
-      CODER_URL: `http://127.0.0.1:${PROXY_INNER_PORT}`,
-      CODER_SESSION_TOKEN: b.admin.token,
-    };
     const coder = (args: string[]) => runIn(netns, bin.coder, args, env);
     const cwo = (file: string, state: string, extra: string[] = []) =>
       runMeasuredCli(['apply', '-f', file, '--state', join(home, state), ...extra], { cwd: home, env, wrap: netns.exec });
@@ -142,8 +99,8 @@ export async function runCoderdRolloutPeers(n: number, log: (s: string) => void)
       const created = await cwo(file, state, ['--concurrency', '8']);
       if (created.code !== 0) throw new Error(`setup apply failed (exit ${created.code}): ${created.stderrTail.slice(-400)}`);
     }
-    await settled(b.admin, 'cli-', n);
-    await settled(b.admin, 'cwo-', n);
+    await settledWorkspaces<LiveWorkspace>(b.admin, 'cli-', n, SETTLE);
+    await settledWorkspaces<LiveWorkspace>(b.admin, 'cwo-', n, SETTLE);
     await coder(['whoami']); // coderd's first-request warm-up, untimed
 
     const v2 = await createTemplateVersion(b, bin.echotar, {}, { templateId: template.id, name: 'v2' });
@@ -152,7 +109,7 @@ export async function runCoderdRolloutPeers(n: number, log: (s: string) => void)
 
     proxy.reset();
     const cliRun = await loop(n, (i) => coder(['update', `${owner(i)}/cli-${i}`]));
-    const cliAfter = await settled(b.admin, 'cli-', n);
+    const cliAfter = await settledWorkspaces<LiveWorkspace>(b.admin, 'cli-', n, SETTLE);
     const cliRow = row('rollout: coder CLI loop', n, cliRun.wallMs, proxy, cliRun.failures.length === 0);
     cliRow.notes.push(...cliRun.failures, '`coder update <owner>/<name>` per workspace, sequentially');
     cliRow.extra.onNewVersion = onVersion(cliAfter, v2.id);
@@ -161,7 +118,7 @@ export async function runCoderdRolloutPeers(n: number, log: (s: string) => void)
     log(`rollout-peers n=${n}: one cwo apply --max-unavailable ${MAX_UNAVAILABLE}`);
     proxy.reset();
     const cwoRun = await cwo(cwoFile, 'cwo-state.json', ['--max-unavailable', String(MAX_UNAVAILABLE)]);
-    const cwoAfter = await settled(b.admin, 'cwo-', n);
+    const cwoAfter = await settledWorkspaces<LiveWorkspace>(b.admin, 'cwo-', n, SETTLE);
     const cwoRow = row('rollout: one cwo apply', n, cwoRun.wallMs, proxy, cwoRun.code === 0);
     if (cwoRun.code !== 0) cwoRow.notes.push(`exit ${cwoRun.code}: ${cwoRun.stderrTail.slice(-400)}`);
     cwoRow.notes.push(`\`cwo apply --max-unavailable ${MAX_UNAVAILABLE}\` of ${n} declarations with version: {policy: Active}`);

@@ -9,6 +9,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OWNERS, type ScenarioResult } from './cli-mode.ts';
+import { cliRunResult } from './cli-run-result.ts';
 import { runMeasuredCli, startSim, summarize, type Measured } from './lib.ts';
 
 const TARGET_WALL_S = 10;
@@ -22,21 +23,10 @@ export async function runExportMode(n: number, log: (s: string) => void): Promis
   const results: ScenarioResult[] = [];
   const row = async (scenario: string, m: Measured, ok: boolean, extra: ScenarioResult['extra'], targets: boolean) => {
     const calls = summarize(await sim.calls());
-    const r: ScenarioResult = {
-      mode: 'cli',
-      scenario,
-      n,
-      latencyMs: 0,
-      ok,
-      wallMs: m.wallMs,
-      cpuMs: m.cpuMs,
-      peakRssMb: m.maxRssMb,
-      reads: calls.reads,
-      writes: calls.writes,
-      byRoute: calls.byRoute,
-      extra: { exitCode: m.code, ...extra, ...(targets ? { targetWallS: TARGET_WALL_S, targetRssMb: TARGET_RSS_MB } : {}) },
-      notes: [],
-    };
+    const r = cliRunResult(scenario, n, m, calls, ok, {
+      ...extra,
+      ...(targets ? { targetWallS: TARGET_WALL_S, targetRssMb: TARGET_RSS_MB } : {}),
+    });
     if (!ok) r.notes.push(`exit ${m.code}: ${m.stderrTail.slice(-400)}`);
     results.push(r);
     return calls;

@@ -1,9 +1,10 @@
-// What the operator benchmarks (operator-mode.ts, shards-mode.ts) share on a
+// What the operator benchmarks (operator-mode.ts, shards-mode.ts, workspaceset-mode.ts) share on a
 // real control plane: the cluster set up as the chart installs it, the
 // Workspaces applied in chunks, Ready counted the way a user would, operator
 // processes started with the image's runtime, and the apiserver's own write
 // counter. One place, so the two modes measure the same things the same way.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../test/control-plane/processes.ts';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -203,6 +204,51 @@ export function spawnOperator(s: OperatorSpec): ChildProcess {
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   return child;
+}
+
+/** An operator started for a measured run, with what its figures are taken against. */
+export interface MeasuredOperator {
+  child: ChildProcess;
+  pid: number;
+  /** performance.now() at the spawn: the run's time zero. */
+  t0: number;
+  /** The apiserver's write counts just before the spawn. */
+  writesBefore: Map<string, number>;
+  metricsPort: number;
+  /** Throws, with the end of its log, when the operator has exited. */
+  assertRunning(): Promise<void>;
+  /** Drops the guard that kills it when the bench exits (before stopOperator). */
+  release(): void;
+}
+
+/**
+ * Starts the operator for a measured run: the simulator's call log zeroed and
+ * the apiserver's writes counted just before, on free ports, logging to the
+ * control plane's directory, SIGKILLed if the bench process exits first.
+ */
+export async function startMeasuredOperator(
+  at: { dir: string; sim: Pick<SimHandle, 'reset'>; ok: KubectlOk },
+  spec: Omit<OperatorSpec, 'metricsPort' | 'probesPort' | 'logFile'>,
+): Promise<MeasuredOperator> {
+  await at.sim.reset();
+  const writesBefore = await apiserverWrites(at.ok);
+  const [metricsPort, probesPort] = [await freePort(), await freePort()];
+  const logFile = join(at.dir, 'operator.log');
+  const t0 = performance.now();
+  const child = spawnOperator({ ...spec, metricsPort, probesPort, logFile });
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  return {
+    child,
+    pid: child.pid!,
+    t0,
+    writesBefore,
+    metricsPort,
+    async assertRunning() {
+      if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}: ${(await readFile(logFile, 'utf8')).slice(-2000)}`);
+    },
+    release: () => process.off('exit', reap),
+  };
 }
 
 /** SIGTERM (the operator releases its Lease and finishes in-flight work), SIGKILL after 15 s. */

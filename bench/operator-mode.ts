@@ -8,12 +8,9 @@
 //               writes by the operator (apiserver's own request counter), CPU.
 //   rss:        the operator's peak RSS (VmHWM) over all of the above.
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseDuration } from '../src/api/duration.ts';
 import { CODER_CLIENT_DEFAULTS } from '../src/coder/client.ts';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
-import { freePort } from '../test/control-plane/processes.ts';
 import type { ScenarioResult } from './cli-mode.ts';
 import { OWNERS } from './cli-mode.ts';
 import { workspaceDoc } from './fixtures.ts';
@@ -29,7 +26,7 @@ import {
   prepareCluster,
   progressSample,
   sleep,
-  spawnOperator,
+  startMeasuredOperator,
   stopOperator,
   sum,
 } from './operator-env.ts';
@@ -54,29 +51,20 @@ export async function runOperatorMode(
     const applyMs = await applyInChunks(ok, n, (i) => workspaceDoc(i, OWNERS, '8h', NS));
     log(`operator n=${n}: applied in ${(applyMs / 1000).toFixed(1)} s; starting the operator`);
 
-    await sim.reset();
-    const writesBefore = await apiserverWrites(ok);
-    const [metricsPort, probesPort] = [await freePort(), await freePort()];
-    const logFile = join(cp.dir, 'operator.log');
-    const t0 = performance.now();
-    operator = spawnOperator({
-      kubeconfig: kubeconfigs[0]!,
-      name: 'bench-op',
-      leaseId: 'bench',
-      resync: opts.resync,
-      metricsPort,
-      probesPort,
-      logFile,
-      nodeArgs: opts.nodeArgs ?? [],
-    });
-    const pid = operator.pid!;
-    const reap = () => operator?.kill('SIGKILL');
-    process.once('exit', reap);
+    const run = await startMeasuredOperator(
+      { dir: cp.dir, sim, ok },
+      {
+        kubeconfig: kubeconfigs[0]!,
+        name: 'bench-op',
+        leaseId: 'bench',
+        resync: opts.resync,
+        nodeArgs: opts.nodeArgs ?? [],
+      },
+    );
+    operator = run.child;
+    const { pid, t0, writesBefore, metricsPort } = run;
 
-    const { ready, readyMs, progress, everyS } = await pollReady(kubectl, n, t0, opts.deadlineS, async () => {
-      if (operator!.exitCode !== null)
-        throw new Error(`operator exited ${operator!.exitCode}: ${(await readFile(logFile, 'utf8')).slice(-2000)}`);
-    });
+    const { ready, readyMs, progress, everyS } = await pollReady(kubectl, n, t0, opts.deadlineS, run.assertRunning);
     const coldCpu = procCpuMs(pid);
     const coldRss = procRssMb(pid);
     const coldCalls = summarize(await sim.calls());
@@ -183,7 +171,7 @@ export async function runOperatorMode(
         ],
       });
     }
-    process.off('exit', reap);
+    run.release();
   } finally {
     await stopOperator(operator);
     await sim.close();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ScenarioResult } from './cli-mode.ts';
 import { workspaceDoc } from './fixtures.ts';
+import { cliRunResult } from './cli-run-result.ts';
 import { runMeasuredCli, startSim, summarize } from './lib.ts';
 
 const OWNERS = 2000;
@@ -67,29 +68,14 @@ export async function runPlanScale(
       const wallS = m.wallMs / 1000;
       // Exit 2: plan found changes (the drift and the missing ones), as it must.
       const ok = m.code === 2 && calls.writes === 0 && wallS < TARGET_WALL_S && m.maxRssMb < TARGET_RSS_MB;
-      const r: ScenarioResult = {
-        mode: 'cli',
-        scenario: `plan ${docs} docs -o ${output}`,
-        n: docs,
-        latencyMs: 0,
-        ok,
-        wallMs: m.wallMs,
-        cpuMs: m.cpuMs,
-        peakRssMb: m.maxRssMb,
-        reads: calls.reads,
-        writes: calls.writes,
-        byRoute: calls.byRoute,
-        extra: {
-          exitCode: m.code,
-          files,
-          owners: OWNERS,
-          drifted: layout.drifted,
-          missing: layout.missing,
-          targetWallS: TARGET_WALL_S,
-          targetRssMb: TARGET_RSS_MB,
-        },
-        notes: [],
-      };
+      const r = cliRunResult(`plan ${docs} docs -o ${output}`, docs, m, calls, ok, {
+        files,
+        owners: OWNERS,
+        drifted: layout.drifted,
+        missing: layout.missing,
+        targetWallS: TARGET_WALL_S,
+        targetRssMb: TARGET_RSS_MB,
+      });
       if (m.code !== 2) r.notes.push(`exit ${m.code}: ${m.stderrTail.slice(-400) || m.stdoutTail.slice(-400)}`);
       else if (output === 'text') r.notes.push(`plan summary: ${m.stdoutTail.trim().split('\n').at(-1)}`);
       results.push(r);

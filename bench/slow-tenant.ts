@@ -24,7 +24,7 @@ import { Reconciler } from '../src/controller/workspace/reconciler.ts';
 import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../src/controller/connection/token-secret.ts';
 import { runWorkers } from '../src/kube/run-workers.ts';
 import { WorkQueue } from '../src/kube/work-queue.ts';
-import type { KubeWriter } from '../src/controller/kube-writer.ts';
+import type { ExistingObjectWriter } from '../src/controller/kube-writer.ts';
 import type { CoderApi } from '../src/coder/api.ts';
 
 const { values } = parseArgs({
@@ -83,7 +83,7 @@ async function run(guarded: boolean): Promise<{ waitedMs: number; requestsInWind
   };
   servers.forEach((s, i) => add(`slow-${i}`, s.url));
   add('healthy', FAST);
-  const kube: KubeWriter = {
+  const kube: ExistingObjectWriter = {
     setFinalizers: async () => undefined,
     patchStatus: async () => undefined,
     event: async () => undefined,

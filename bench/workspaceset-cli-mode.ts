@@ -7,16 +7,20 @@
 //     ceil(members / page size) user list reads;
 //   - idle refresh: `apply` again: only list reads, 0 writes;
 //   - creates: 1,000 members without a workspace join: 1,000 creates;
-//   - plan: `plan` of the set (text output).
+//   - plan: `plan` of the set (text output);
+//   - plan (createOnly): the same set under syncPolicy createOnly, where every
+//     member's child is unchanged and declared as it is (the expansion looks up
+//     each one's member: once linear per child, quadratic in N).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioResult } from './cli-mode.ts';
+import { cliRunResult } from './cli-run-result.ts';
 import { runMeasuredCli, startSim, summarize, type Measured } from './lib.ts';
 
 const JOINING = 1000;
 
-function setDoc(): string {
+function setDoc(syncPolicy: 'createUpdate' | 'createOnly' = 'createUpdate'): string {
   return `${JSON.stringify({
     apiVersion: 'coderops.dev/v1alpha1',
     kind: 'WorkspaceSet',
@@ -27,6 +31,7 @@ function setDoc(): string {
       template: { spec: { template: 'docker', ttl: '8h' } },
       // The bench's own sets never shrink; a real one keeps the default.
       maxRemovals: 10,
+      syncPolicy,
     },
   })}\n`;
 }
@@ -36,21 +41,8 @@ export async function runWorkspaceSetCliMode(n: number, log: (s: string) => void
   const dir = await mkdtemp(join(tmpdir(), 'cwo-bench-set-'));
   await writeFile(join(dir, 'set.yaml'), setDoc());
   const row = (scenario: string, m: Measured, calls: ReturnType<typeof summarize>, ok: boolean, extra: ScenarioResult['extra']) => {
-    const r: ScenarioResult = {
-      mode: 'cli',
-      scenario,
-      n,
-      latencyMs: 0,
-      ok,
-      wallMs: m.wallMs,
-      cpuMs: m.cpuMs,
-      peakRssMb: m.maxRssMb,
-      reads: calls.reads,
-      writes: calls.writes,
-      byRoute: calls.byRoute,
-      extra: { exitCode: m.code, ...extra },
-      notes: ok ? [] : [`exit ${m.code}: ${m.stderrTail.slice(-400)} ${m.stdoutTail.slice(-400)}`],
-    };
+    const r = cliRunResult(scenario, n, m, calls, ok, extra);
+    if (!ok) r.notes.push(`exit ${m.code}: ${m.stderrTail.slice(-400)} ${m.stdoutTail.slice(-400)}`);
     results.push(r);
   };
   const userPages = (calls: ReturnType<typeof summarize>) => calls.byRoute['GET /api/v2/users'] ?? 0;
@@ -80,6 +72,15 @@ export async function runWorkspaceSetCliMode(n: number, log: (s: string) => void
       const plan = await cli(['plan', '-f', 'set.yaml']);
       calls = summarize(await sim.calls());
       row('set: plan', plan, calls, plan.code === 0 && calls.writes === 0, { userListReads: userPages(calls) });
+      // The same file (the state records which file declares each child), under createOnly for this plan only.
+      await writeFile(join(dir, 'set.yaml'), setDoc('createOnly'));
+      await sim.reset();
+      const createOnly = await cli(['plan', '-f', 'set.yaml']);
+      await writeFile(join(dir, 'set.yaml'), setDoc());
+      calls = summarize(await sim.calls());
+      row('set (createOnly): plan', createOnly, calls, createOnly.code === 0 && calls.writes === 0, {
+        userListReads: userPages(calls),
+      });
     } finally {
       await sim.close();
     }

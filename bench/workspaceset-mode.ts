@@ -9,10 +9,7 @@
 //   set-idle:     one refresh period after that: user list reads (ceil(N / 2000)
 //                 per refresh expected), Coder writes and Kubernetes writes (0 expected).
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { startControlPlane } from '../test/control-plane/control-plane.ts';
-import { freePort } from '../test/control-plane/processes.ts';
 import type { ScenarioResult } from './cli-mode.ts';
 import { multiDoc } from './fixtures.ts';
 import { procCpuMs, procRssMb, startSim, summarize } from './lib.ts';
@@ -23,7 +20,7 @@ import {
   NS,
   prepareCluster,
   sleep,
-  spawnOperator,
+  startMeasuredOperator,
   stopOperator,
   sum,
 } from './operator-env.ts';
@@ -51,30 +48,23 @@ export async function runWorkspaceSetMode(n: number, opts: { deadlineS: number }
       },
     };
     await ok(['apply', '--server-side', '--field-manager=bench', '-f', '-'], multiDoc([set]));
-    await sim.reset();
-    const writesBefore = await apiserverWrites(ok);
-    const [metricsPort, probesPort] = [await freePort(), await freePort()];
-    const logFile = join(cp.dir, 'operator.log');
-    const t0 = performance.now();
-    operator = spawnOperator({
-      kubeconfig: kubeconfigs[0]!,
-      name: 'bench-set',
-      leaseId: 'bench',
-      resync: '10m',
-      metricsPort,
-      probesPort,
-      logFile,
-    });
-    const pid = operator.pid!;
-    const reap = () => operator?.kill('SIGKILL');
-    process.once('exit', reap);
+    const run = await startMeasuredOperator(
+      { dir: cp.dir, sim, ok },
+      {
+        kubeconfig: kubeconfigs[0]!,
+        name: 'bench-set',
+        leaseId: 'bench',
+        resync: '10m',
+      },
+    );
+    operator = run.child;
+    const { pid, t0, writesBefore, metricsPort } = run;
 
     let ready = 0;
     let readyMs: number | undefined;
     const progress: [number, number][] = [];
     for (const deadline = t0 + opts.deadlineS * 1000; performance.now() < deadline; ) {
-      if (operator.exitCode !== null)
-        throw new Error(`operator exited ${operator.exitCode}: ${(await readFile(logFile, 'utf8')).slice(-2000)}`);
+      await run.assertRunning();
       const out = await kubectl(['get', 'workspacesets.coderops.dev', SET, '-n', NS, '-o', 'jsonpath={.status.ready}']);
       ready = Number(out.stdout || 0);
       progress.push([Math.round((performance.now() - t0) / 1000), ready]);
@@ -144,7 +134,7 @@ export async function runWorkspaceSetMode(n: number, opts: { deadlineS: number }
         ],
       });
     }
-    process.off('exit', reap);
+    run.release();
   } finally {
     await stopOperator(operator);
     await sim.close();

@@ -2,6 +2,9 @@
 -- The single source of this check: argocd-cm.yaml must carry exactly this text
 -- (a test compares them and runs this script against statuses made by the
 -- operator's own status code).
+-- Standalone on purpose, though much of it reads like workspaceset-health.lua: Argo CD takes one
+-- self-contained script per kind (resource.customizations.health.<group_kind>)
+-- and offers no way for two of them to share code.
 local hs = {}
 if obj.spec ~= nil and obj.spec.suspend == true then
   hs.status = "Suspended"

@@ -104,7 +104,7 @@ const INPUTS: CrdInput[] = [
   },
 ];
 
-export function customResourceDefinition(input: CrdInput): JsonSchema {
+function customResourceDefinition(input: CrdInput): JsonSchema {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

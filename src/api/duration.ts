@@ -21,7 +21,7 @@ const MAX_MS = 9_223_372_036_854.775;
 
 const MINUTE = 60_000;
 const TTL_MAX_MS = 720 * 3_600_000;
-export const TTL_RANGE_MESSAGE = 'ttl must be between 1m and 720h (30 days), or 0s to turn auto-stop off';
+const TTL_RANGE_MESSAGE = 'ttl must be between 1m and 720h (30 days), or 0s to turn auto-stop off';
 
 /** Milliseconds in a Go duration such as "1h30m"; may be fractional ("1us" is 0.001). */
 export function parseDuration(text: string): number {

@@ -7,7 +7,7 @@ export interface FieldError {
   message: string;
 }
 
-export type PathSegment = string | number;
+type PathSegment = string | number;
 
 /** Segments to text: numbers are list indexes, odd keys are quoted. */
 export function formatPath(segments: readonly PathSegment[]): string {

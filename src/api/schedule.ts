@@ -17,7 +17,7 @@ export class ScheduleError extends Error {
   }
 }
 
-export interface WeeklySchedule {
+interface WeeklySchedule {
   /** Canonical time zone id as ICU resolves it (see canonicalTimeZone). */
   timezone: string;
   minutes: number[];

@@ -13,7 +13,7 @@ export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** A CEL rule for the apiserver; ajv treats the keyword as an annotation. */
-export interface CelRule {
+interface CelRule {
   rule: string;
   message: string;
   fieldPath?: string;
@@ -79,7 +79,7 @@ function coderNameRule(uuidToo: boolean, message: string): CelRule {
   return { rule: uuidToo ? `self.matches('${UUID_PATTERN}') || (${name})` : name, message };
 }
 
-export const ConnectionRef = Type.Object(
+const ConnectionRef = Type.Object(
   {
     kind: Type.Union([Type.Literal('CoderConnection'), Type.Literal('ClusterCoderConnection')], {
       default: 'CoderConnection',
@@ -90,7 +90,7 @@ export const ConnectionRef = Type.Object(
   { additionalProperties: false, description: 'Which Coder deployment and credentials to use.' },
 );
 
-export const Autostart = cel(
+const Autostart = cel(
   Type.Object(
     {
       enabled: Type.Optional(Type.Boolean({ description: 'false turns autostart off; a schedule must then be absent.' })),
@@ -119,7 +119,7 @@ export const Autostart = cel(
   ],
 );
 
-export const Parameter = Type.Object(
+const Parameter = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 256 }),
     value: Type.String({ maxLength: 65536 }),
@@ -131,7 +131,7 @@ export const Parameter = Type.Object(
 // [.] rather than an escaped dot: the pattern also goes into a CEL string literal.
 export const ZERO_DURATION_PATTERN = '^(0+([.]0+)?(ns|us|µs|ms|s|m|h))+$';
 
-export const WorkspaceVersion = cel(
+const WorkspaceVersion = cel(
   Type.Object(
     {
       policy: Type.Union([Type.Literal('Active'), Type.Literal('Pinned')], {
@@ -167,7 +167,7 @@ const SharingEntry = (what: string) =>
     { additionalProperties: false },
   );
 
-export const WorkspaceSharing = Type.Object(
+const WorkspaceSharing = Type.Object(
   {
     users: Type.Optional(
       Type.Array(SharingEntry('Coder username'), {
@@ -336,7 +336,7 @@ export const Condition = Type.Object({
   message: Type.String({ maxLength: 32768 }),
 });
 
-export const LatestBuild = Type.Object({
+const LatestBuild = Type.Object({
   number: Type.Integer(),
   transition: Type.String(),
   status: Type.String(),
@@ -450,7 +450,7 @@ export const WorkspaceStatus = Type.Object({
   lastHandledReconcileAt: Type.Optional(Type.String({ description: 'The value of coderops.dev/reconcile-requested-at last acted on.' })),
 });
 
-export const ObjectMeta = Type.Object(
+const ObjectMeta = Type.Object(
   {
     name: Type.String({
       minLength: 1,
@@ -481,7 +481,7 @@ export const WorkspaceResource = Type.Object(
   { additionalProperties: false },
 );
 
-export const SecretKeyRef = Type.Object(
+const SecretKeyRef = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 253 }),
     key: Type.String({ minLength: 1, maxLength: 253, default: 'token' }),
@@ -629,7 +629,7 @@ export const CoderConnectionSpec = cel(Type.Object(connectionSpecFields, { addit
   URL_WITHOUT_USERINFO,
 ]);
 
-export const OwnerRule = Type.Object(
+const OwnerRule = Type.Object(
   {
     namespaceSelector: Type.Optional(
       Type.Object(
@@ -705,7 +705,7 @@ function withoutTransitionRules<T extends TSchema>(schema: T): T {
 const { owner: _memberIsTheOwner, ...memberSpecFields } = workspaceSpecFields;
 
 /** The Workspace spec a WorkspaceSet stamps per member: no owner (the member is one), and `name` may hold {{username}}. */
-export const WorkspaceSetTemplateSpec = cel(
+const WorkspaceSetTemplateSpec = cel(
   Type.Object(
     {
       ...memberSpecFields,
@@ -763,7 +763,7 @@ const generatorOrganization = Type.Optional(
   ),
 );
 
-export const UsersGenerator = Type.Object(
+const UsersGenerator = Type.Object(
   {
     query: Type.Optional(
       Type.String({
@@ -787,7 +787,7 @@ export const UsersGenerator = Type.Object(
   { additionalProperties: false, description: "Coder's user list: one paginated read per refresh." },
 );
 
-export const GroupGenerator = Type.Object(
+const GroupGenerator = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 255, description: 'The Coder group name.' }),
     organization: generatorOrganization,
@@ -798,7 +798,7 @@ export const GroupGenerator = Type.Object(
   },
 );
 
-export const ListElement = Type.Object(
+const ListElement = Type.Object(
   {
     // A pattern, not a CEL rule: the apiserver costs a rule once per element, and 10,000
     // elements of it exceeded the CRD's validation budget (the CRD was refused).
@@ -813,7 +813,7 @@ export const ListElement = Type.Object(
   { additionalProperties: false },
 );
 
-export const ListGenerator = Type.Object(
+const ListGenerator = Type.Object(
   {
     elements: Type.Array(ListElement, { maxItems: 10000, description: 'The members, each with its own overrides.' }),
   },
@@ -822,7 +822,7 @@ export const ListGenerator = Type.Object(
 
 // One property per generator: minProperties/maxProperties hold in ajv and in
 // the apiserver alike, with no CEL rule to keep in step.
-export const Generator = Type.Object(
+const Generator = Type.Object(
   {
     users: Type.Optional(UsersGenerator),
     group: Type.Optional(GroupGenerator),
@@ -831,7 +831,7 @@ export const Generator = Type.Object(
   { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'Exactly one of users, group and list.' },
 );
 
-export const SYNC_POLICIES = ['createOnly', 'createUpdate', 'createDelete'] as const;
+const SYNC_POLICIES = ['createOnly', 'createUpdate', 'createDelete'] as const;
 
 export const WorkspaceSetSpec = Type.Object(
   {
@@ -928,7 +928,6 @@ export type RolloutStatus = Static<typeof RolloutStatus>;
 export type RolloutState = RolloutStatus['state'];
 export type RolloutPolicy = NonNullable<Static<typeof CoderConnectionSpec>['rollout']>;
 export type WorkspaceVersionSpec = Static<typeof WorkspaceVersion>;
-export type WorkspaceSetTemplateSpec = Static<typeof WorkspaceSetTemplateSpec>;
 export type MemberOverrides = Static<typeof MemberOverrides>;
 export type WorkspaceSetGenerator = Static<typeof Generator>;
 export type WorkspaceSetSpec = Static<typeof WorkspaceSetSpec>;

@@ -3,7 +3,7 @@
 // chalk itself does not read, turns them off unless FORCE_COLOR asks for them.
 import { Chalk, type ChalkInstance, supportsColor, supportsColorStderr } from 'chalk';
 
-export function colourLevel(stream: 'stdout' | 'stderr', env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 {
+function colourLevel(stream: 'stdout' | 'stderr', env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '' && env.FORCE_COLOR === undefined) return 0;
   const support = stream === 'stdout' ? supportsColor : supportsColorStderr;
   return support ? support.level : 0;

@@ -31,7 +31,7 @@ export function registerCompletionCommand(program: Command): Command {
     });
 }
 
-export function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish'): string {
+function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish'): string {
   const subs = commandTree(program);
   if (shell === 'bash') return bash(subs);
   if (shell === 'zsh') return zsh(subs);

@@ -31,7 +31,7 @@ export interface Connection {
   me: User;
 }
 
-export async function readToken(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<string> {
+async function readToken(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<string> {
   let raw: string | undefined;
   if (flags.tokenFile) {
     try {

@@ -54,7 +54,7 @@ export function coderOptions(cmd: Command): Command {
     );
 }
 
-export interface StateGroup {
+interface StateGroup {
   /** The help of --prune, or undefined when the command never prunes. */
   prune?: string;
   /** --deletion-policy and --delete-timeout: only where something may be deleted (plan reads the policy only). */

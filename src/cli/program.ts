@@ -40,9 +40,9 @@ import type { DeclarationError } from '../gitops/load.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
-export const EXIT_CHANGES = 2;
+const EXIT_CHANGES = 2;
 /** 128 + SIGINT, as a shell reports an interrupted command. */
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 interface CommonFlags extends ConnectionFlags, Partial<GitFlags> {
   filename?: string[];

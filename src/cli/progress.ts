@@ -9,7 +9,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ActionOutcome, WorkspacePlan } from '../engine/index.ts';
 import type { PlanReport } from '../gitops/run.ts';
 
-export interface ProgressStreams {
+interface ProgressStreams {
   /** Where the changes go (stdout). */
   out: NodeJS.WriteStream;
   /** Where the bar or the periodic line goes (stderr), so stdout stays the record of changes. */

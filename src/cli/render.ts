@@ -39,7 +39,7 @@ export function describeAction(key: string, action: Action, versions?: VersionNa
 }
 
 /** `v1 → v2` by name where known, by id where not. */
-export function versionMove(change: VersionChange, versions?: VersionNames): string {
+function versionMove(change: VersionChange, versions?: VersionNames): string {
   const label = (v: VersionChange['from']) => v.name ?? versions?.label(v.id) ?? v.id;
   return `${label(change.from)} → ${label(change.to)}`;
 }
@@ -49,7 +49,7 @@ export function versionMove(change: VersionChange, versions?: VersionNames): str
  * plan's version change (version-names.ts): it names both versions, and it
  * is what a restart's stop (which runs on the current version) is for.
  */
-export function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?: VersionChange, versions?: VersionNames): string {
+function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?: VersionChange, versions?: VersionNames): string {
   const carried = action.versionId;
   const matching = change && carried && change.to.id.toLowerCase() === carried.toLowerCase() ? change : undefined;
   const version = matching
@@ -89,7 +89,7 @@ function marker(action: Action): string {
   return '~';
 }
 
-export interface PlanCounts {
+interface PlanCounts {
   create: number;
   change: number;
   delete: number;
@@ -277,7 +277,7 @@ export function renderApplySummary(report: ApplyReport): string {
   return lines.join('\n');
 }
 
-export function suspendedLine(key: string): string {
+function suspendedLine(key: string): string {
   return `= suspended ${key} (spec.suspend: true: not reconciled; its workspace is left as it is)`;
 }
 

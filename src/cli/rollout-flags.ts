@@ -53,7 +53,7 @@ export function withRolloutOptions(cmd: Command): Command {
 }
 
 /** `--steps 5,25%,100%`: counts and percentages. */
-export function parseSteps(value: string): CanaryStep[] {
+function parseSteps(value: string): CanaryStep[] {
   const steps = value.split(',').map((part) => {
     const m = /^\s*(\d+)(%?)\s*$/.exec(part);
     const n = m ? Number(m[1]) : Number.NaN;

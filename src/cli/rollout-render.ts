@@ -13,7 +13,7 @@ import {
   type VersionNames,
 } from '../engine/index.ts';
 
-export interface RolloutCounts {
+interface RolloutCounts {
   upToDate: number;
   updating: number;
   waitingForWindow: number;

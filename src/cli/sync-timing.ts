@@ -7,12 +7,12 @@ import type { TickResult } from '../gitops/sync.ts';
 import { formatDuration } from '../api/duration.ts';
 import { UsageError } from '../gitops/usage-error.ts';
 
-export const SYNC_FLOORS = { intervalMs: 10_000, resyncMs: 60_000 } as const;
+const SYNC_FLOORS = { intervalMs: 10_000, resyncMs: 60_000 } as const;
 
 /** The longest wait between two failing ticks, unless --interval itself is longer. */
 export const MAX_BACKOFF_MS = 5 * 60_000;
 
-export interface SyncTiming {
+interface SyncTiming {
   interval: number;
   resync: number;
   allowShortIntervals?: boolean;

@@ -11,7 +11,7 @@ function isTemplateAdmin(user: SimUser): boolean {
   return user.siteRoles.includes('template-admin');
 }
 
-export function isOrgAdmin(user: SimUser, orgId: string): boolean {
+function isOrgAdmin(user: SimUser, orgId: string): boolean {
   return user.orgRoles.get(orgId) === 'admin';
 }
 

@@ -8,7 +8,7 @@ import type { ValidationError } from '../coder/types.ts';
 import type { SimTemplate, SimTemplateVersion } from './model.ts';
 import { errorResponse, type SimResponse } from './responses.ts';
 
-export interface ParamValue {
+interface ParamValue {
   name: string;
   value: string;
 }

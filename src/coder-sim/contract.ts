@@ -13,14 +13,14 @@ interface SwaggerOperation {
   deprecated?: boolean;
 }
 
-export interface SwaggerDoc {
+interface SwaggerDoc {
   /** "/api/v2" in the document coderd serves; "/" (paths carry the prefix) in the published one. */
   basePath?: string;
   paths: Record<string, Record<string, SwaggerOperation>>;
   definitions: Record<string, Record<string, unknown>>;
 }
 
-export interface OperationMatch {
+interface OperationMatch {
   /** The swagger path template, e.g. /api/v2/workspaces/{workspace}/ttl. */
   route: string;
   params: Record<string, string>;

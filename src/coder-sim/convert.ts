@@ -11,7 +11,7 @@ import { SIM_FEATURES } from './features.ts';
 import { profileOf } from './versions.ts';
 
 /** The build version of the default (`latest`) profile; see versions.ts. */
-export const SIM_VERSION = 'v2.36.1+c9a1e2b';
+const SIM_VERSION = 'v2.36.1+c9a1e2b';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));

@@ -5,9 +5,9 @@ import { createRandom, type Random } from './random.ts';
 import { errorResponse, type SimResponse } from './responses.ts';
 import type { FaultOptions } from './types.ts';
 
-export type FaultAction = 'none' | 'error' | 'drop';
+type FaultAction = 'none' | 'error' | 'drop';
 
-export interface FaultPlan {
+interface FaultPlan {
   latencyMs: number;
   /** Held before the handler runs, on top of latencyMs; see FaultOptions.stallRate. */
   stallMs: number;

@@ -23,10 +23,8 @@ import type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
 import { bindProfile, versionProfile } from './versions.ts';
 
 export type { FaultOptions, RecordedCall, SimulatorOptions } from './types.ts';
-export type { SimSeed, SeedGroup, SeedUser, SeedOrganization, SeedTemplate, SeedTemplateVersion, SeedWorkspace } from './seed.ts';
-export { DEFAULT_SEED, loadSeedFile, parseSeedYaml } from './seed.ts';
-export { SimState } from './state.ts';
-export { DEFAULT_CODER_VERSION, VERSION_PROFILES } from './versions.ts';
+export type { SimSeed, SeedWorkspace } from './seed.ts';
+export { DEFAULT_SEED, loadSeedFile } from './seed.ts';
 
 export interface CoderSimulator {
   /** Base URL, e.g. http://127.0.0.1:40123 (paths start with /api/v2). */

@@ -38,7 +38,7 @@ export interface SimOrganization {
   createdAt: number;
 }
 
-export interface SimParameter {
+interface SimParameter {
   name: string;
   required: boolean;
   /** Immutable parameters cannot change after the first build. */

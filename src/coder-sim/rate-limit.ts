@@ -7,7 +7,7 @@ import { errorResponse, type SimResponse } from './responses.ts';
 
 const WINDOW_MS = 60_000;
 
-export interface RateDecision {
+interface RateDecision {
   /** Headers for every response on a limited route. */
   headers: Record<string, string>;
   /** Set when the request must be refused with this answer. */
@@ -78,7 +78,7 @@ export function rateLimitKey(userId: string | undefined, ip: string, path: strin
   return `${userId ?? `ip:${ip}`}|${posix.normalize(path)}`;
 }
 
-export function tooManyRequests(limit: number): SimResponse {
+function tooManyRequests(limit: number): SimResponse {
   return {
     ...errorResponse(429, `You've been rate limited for sending more than ${limit} requests in 1m0s.`),
     headers: { 'Retry-After': '60' },

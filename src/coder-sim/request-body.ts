@@ -7,7 +7,7 @@ import { isUuid } from '../api/patterns.ts';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
 
-export type FieldType = 'string' | 'int64' | 'bool' | 'uuid' | 'array' | 'object';
+type FieldType = 'string' | 'int64' | 'bool' | 'uuid' | 'array' | 'object';
 
 /** A Go request struct: its name (for error texts) and its fields' JSON types. */
 export interface StructSpec {
@@ -15,7 +15,7 @@ export interface StructSpec {
   fields: Record<string, FieldType>;
 }
 
-export type ReadResult = { ok: true; raw: string } | { ok: false; tooLarge: true };
+type ReadResult = { ok: true; raw: string } | { ok: false; tooLarge: true };
 
 export async function readRawBody(req: IncomingMessage): Promise<ReadResult> {
   const chunks: Buffer[] = [];

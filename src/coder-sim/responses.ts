@@ -11,7 +11,7 @@ export interface SimResponse {
   headers?: Record<string, string>;
 }
 
-export const NOT_FOUND_MESSAGE = 'Resource not found or you do not have access to this resource';
+const NOT_FOUND_MESSAGE = 'Resource not found or you do not have access to this resource';
 const FORBIDDEN_DETAIL =
   "You don't have permission to view this content. If you believe this is a mistake, " +
   'please contact your administrator or try signing in with different credentials.';

@@ -33,7 +33,7 @@ export interface Route {
   servedBy?: (profile: VersionProfile) => boolean;
 }
 
-export type RouteMatch =
+type RouteMatch =
   | { kind: 'found'; route: Route; params: Record<string, string> }
   | { kind: 'method-not-allowed'; template: string }
   | { kind: 'not-found' };

@@ -4,7 +4,7 @@
 // on the real server by test/coderd/sim-parity.test.ts.
 
 /** The two names of the older single-scope field. */
-export const LEGACY_SCOPES = new Set(['all', 'application_connect']);
+const LEGACY_SCOPES = new Set(['all', 'application_connect']);
 
 const SPECIAL_SCOPES = ['all', 'coder:all', 'application_connect', 'coder:application_connect'];
 

@@ -58,7 +58,7 @@ const IGNORED_KEYS = new Set([
 ]);
 
 /** What the parse needs to know of the deployment: coderd resolves an organization name while parsing. */
-export interface QueryLookups {
+interface QueryLookups {
   /** The id of the (not deleted) organization with this name, compared ignoring case. */
   organizationId(name: string): string | undefined;
 }

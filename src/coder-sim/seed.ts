@@ -37,7 +37,7 @@ export interface SeedGroup {
   members?: string[];
 }
 
-export interface SeedParameter {
+interface SeedParameter {
   name: string;
   required?: boolean;
   /** Default true. */
@@ -86,7 +86,7 @@ export interface SeedTemplateVersion {
   presets?: SeedPreset[];
 }
 
-export interface SeedPreset {
+interface SeedPreset {
   id?: string;
   name: string;
   default?: boolean;

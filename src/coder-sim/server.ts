@@ -19,7 +19,7 @@ import type { RecordedCall } from './types.ts';
 import { type RetryAfterWindows, windowKey } from './retry-windows.ts';
 import { profileOf } from './versions.ts';
 
-export interface PipelineDeps {
+interface PipelineDeps {
   state: SimState;
   router: Router;
   rateLimiter: RateLimiter;

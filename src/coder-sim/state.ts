@@ -23,7 +23,7 @@ import type { SeedGroup, SeedOrganization, SeedTemplate, SeedTemplateVersion, Se
 /** Seeded session tokens do not expire, so tests may move the clock freely. */
 const FAR_FUTURE = Date.parse('9999-12-31T00:00:00Z');
 
-export interface SimStateInit {
+interface SimStateInit {
   clock: () => number;
   allowRenames: boolean;
   buildDurationMs: number;
@@ -554,7 +554,7 @@ function must<T>(value: T | undefined, kind: string, id: string): T {
  * else the default. Only the version's parameters are kept. Without the
  * version (a seeded edge case) the sent values merge over the previous ones.
  */
-export function resolveBuildParameters(
+function resolveBuildParameters(
   version: SimTemplateVersion | undefined,
   previous: { name: string; value: string }[],
   sent: { name: string; value: string }[],

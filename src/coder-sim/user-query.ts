@@ -7,7 +7,7 @@ import type { ValidationError } from '../coder/types.ts';
 import type { SimUser } from './model.ts';
 import { splitElements } from './search-query.ts';
 
-export interface UserFilter {
+interface UserFilter {
   search?: string;
   /** Any of these (a repeated key, or a comma list). */
   status?: string[];

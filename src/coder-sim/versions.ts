@@ -107,7 +107,7 @@ const PROFILES_BY_NAME = {
 } satisfies Record<string, VersionProfile>;
 
 /** The versions the simulator plays: a feature module's facts name every one (perVersion). */
-export type SimVersionName = keyof typeof PROFILES_BY_NAME;
+type SimVersionName = keyof typeof PROFILES_BY_NAME;
 
 export const VERSION_PROFILES: Readonly<Record<string, VersionProfile>> = PROFILES_BY_NAME;
 
@@ -124,7 +124,7 @@ export function perVersion<T>(facts: Readonly<Record<SimVersionName, T>>): (prof
   };
 }
 
-export const DEFAULT_CODER_VERSION = 'latest';
+const DEFAULT_CODER_VERSION = 'latest';
 
 /** The profile for a knob value; a leading `v` is allowed. Throws naming the known values. */
 export function versionProfile(name: string | undefined): VersionProfile {

@@ -5,7 +5,7 @@
 // whatever the server sends. Bytes are counted after fetch's decompression, so
 // a small gzip bomb is bounded too.
 
-export interface BoundedBody {
+interface BoundedBody {
   text: string;
   /** The body was longer than the limit: `text` holds only its first bytes. */
   over: boolean;

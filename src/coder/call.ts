@@ -7,9 +7,7 @@
 import type { HttpMethod } from './transport.ts';
 
 /** The `{name}` parameters of a route template, as a union of their names. */
-export type RouteParamNames<Route extends string> = Route extends `${string}{${infer Name}}${infer Rest}`
-  ? Name | RouteParamNames<Rest>
-  : never;
+type RouteParamNames<Route extends string> = Route extends `${string}{${infer Name}}${infer Rest}` ? Name | RouteParamNames<Rest> : never;
 
 /** A value for every parameter of the route: a missing or misspelt one is a compile error. */
 export type RouteParams<Route extends string> = { readonly [Name in RouteParamNames<Route>]: string };

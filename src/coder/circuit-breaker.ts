@@ -5,7 +5,7 @@
 // sent; after the cool-down one trial request goes out (half-open) while the
 // others still fail at once; any HTTP answer closes it again. Only timeouts
 // count: a refused connection or a 5xx already comes back fast.
-export type BreakerState = 'closed' | 'open' | 'half-open';
+type BreakerState = 'closed' | 'open' | 'half-open';
 
 export class CircuitBreaker {
   readonly cooldownMs: number;

@@ -40,7 +40,7 @@ import type {
   WorkspacesResponse,
 } from './types.ts';
 
-export type { CoderClientLogger, CoderRequestEvent } from './transport.ts';
+export type { CoderRequestEvent } from './transport.ts';
 
 /** An option left out or given as undefined takes its default (a flag or spec field not set passes straight through). */
 export interface CoderClientOptions {

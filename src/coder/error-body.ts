@@ -12,7 +12,7 @@ import { scrub } from '../observability/logger.ts';
 import type { CoderResponse, ValidationError } from './types.ts';
 
 /** Longest message or detail kept from an answer. */
-export const MAX_MESSAGE_CHARS = 200;
+const MAX_MESSAGE_CHARS = 200;
 const MAX_FIELD_CHARS = 64;
 const MAX_VALIDATIONS = 10;
 
@@ -62,7 +62,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u20
 const TOKEN_LIKE = /[A-Za-z0-9_\-+=.~]{32,}/g;
 
 /** One line, no control characters, no token-like runs, at most `max` characters. */
-export function cleanText(text: string, max = MAX_MESSAGE_CHARS): string {
+function cleanText(text: string, max = MAX_MESSAGE_CHARS): string {
   let out = scrub(text.slice(0, max * 4))
     .replace(CONTROL, ' ')
     .replace(/\s+/g, ' ')

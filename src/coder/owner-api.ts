@@ -5,8 +5,8 @@
 import type { CoderApi } from './api.ts';
 
 /** 'favorite' for the favorite write (where a 404 may mean "hidden from this scope"), 'read' for everything else. */
-export type OwnerCall = 'read' | 'favorite';
-export type OwnerRunner = <T>(call: OwnerCall, fn: (api: CoderApi) => Promise<T>) => Promise<T>;
+type OwnerCall = 'read' | 'favorite';
+type OwnerRunner = <T>(call: OwnerCall, fn: (api: CoderApi) => Promise<T>) => Promise<T>;
 
 /**
  * Every CoderApi method, forwarded through `run` to whichever client the

@@ -21,7 +21,7 @@ import {
 
 export { OWNER_TOKEN_SCOPE_SETS } from './owner-token-scopes.ts';
 
-export interface OwnerTokenBrokerOptions {
+interface OwnerTokenBrokerOptions {
   /** The connection's client; needs permission to mint tokens for others (site Owner). */
   admin: CoderApi;
   /** Asked-for token lifetime, clamped to the server's max_token_lifetime. Default 10 minutes. */
@@ -39,7 +39,7 @@ export interface OwnerTokenBrokerOptions {
   memory?: ScopeMemory;
 }
 
-export const OWNER_TOKEN_DEFAULTS = {
+const OWNER_TOKEN_DEFAULTS = {
   lifetimeMs: 10 * 60_000,
   tokenNamePrefix: 'cwo-favorite',
   /** A cached token is replaced this long before it expires (at most half its lifetime). */

@@ -13,7 +13,7 @@
 // client still does, so a runaway loop cannot flood Coder. Raise
 // requestsPerMinute for such a connection instead of turning the limit off.
 
-export interface PathRateLimiterOptions {
+interface PathRateLimiterOptions {
   requestsPerMinute: number;
   /**
    * Bucket size. The server's sliding window can count a full burst plus a
@@ -29,7 +29,7 @@ export interface PathRateLimiterOptions {
   onWait?: WaitListener;
 }
 
-export type WaitListener = (path: string, ms: number) => void;
+type WaitListener = (path: string, ms: number) => void;
 
 interface Waiter {
   resolve: () => void;

@@ -10,7 +10,7 @@
 import { registerSecret } from '../observability/logger.ts';
 
 /** Coder's tokens are ~33 characters; this only bounds what a header and the scrubber carry. */
-export const MAX_TOKEN_LENGTH = 4096;
+const MAX_TOKEN_LENGTH = 4096;
 
 /** The token, or undefined when there is none (absent, or only white space). */
 export function acceptToken(raw: string | undefined): string | undefined {

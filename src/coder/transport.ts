@@ -40,7 +40,7 @@ export interface CoderClientLogger {
   warn(obj: object, msg?: string): void;
 }
 
-export interface TransportConfig {
+interface TransportConfig {
   baseUrl: string;
   token: string;
   userAgent: string;

@@ -162,7 +162,7 @@ export interface UsersResponse {
 }
 
 /** codersdk.ReducedUser (subset): a group's member. */
-export interface ReducedUser {
+interface ReducedUser {
   id: string;
   username: string;
   status?: 'active' | 'dormant' | 'suspended';

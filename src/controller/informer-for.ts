@@ -9,7 +9,7 @@ import { MultiNamespaceInformer } from '../kube/multi-namespace-informer.ts';
 import { resourcePath, type ResourceType } from '../kube/resource-type.ts';
 import { trimForCache } from './trim.ts';
 
-export interface InformerForOptions
+interface InformerForOptions
   extends Selectors,
     Pick<InformerOptions<KubernetesObject>, 'quietRelistMs' | 'listTimeoutMs' | 'restartBackoff' | 'clock' | 'random'> {
   /** --namespaces; undefined or empty: all namespaces. */

@@ -1,18 +1,24 @@
 // Every write the operator makes to Kubernetes, behind one interface so the
-// reconcile tests count them with a fake: the finalizer (merge patch carrying
-// resourceVersion, so a concurrent edit is a 409 and a retry, never a lost
-// finalizer), status through the status subresource with a merge patch, and
-// events.k8s.io/v1 Events. Secrets are read by GET only (RBAC: get, never list).
+// reconcile tests count them with a fake and the token scrubbing wraps them
+// all in one place (scrubbing-kube-writer.ts): the finalizer (merge patch
+// carrying resourceVersion, so a concurrent edit is a 409 and a retry, never
+// a lost finalizer), status through the status subresource with a merge
+// patch, events.k8s.io/v1 Events, and the objects a WorkspaceSet makes of its
+// members: created with POST (never over an object that already exists),
+// changed with a merge patch that carries the resourceVersion the decision
+// was made on, deleted with a uid precondition (the object deleted is the one
+// the decision was about, never a namesake made since). Secrets are read by
+// GET only (RBAC: get, never list).
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema.ts';
 import { ApiException, kubeRequest, MERGE_PATCH } from '../kube/api-request.ts';
 import { formatMicroTime } from '../kube/lease-record.ts';
 
-export const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
+const REPORTING_CONTROLLER = 'coderops.dev/coder-workspace-operator';
 
 export interface ObjectRef {
-  kind: 'Workspace' | 'CoderConnection' | 'ClusterCoderConnection';
+  kind: 'Workspace' | 'WorkspaceSet' | 'CoderConnection' | 'ClusterCoderConnection';
   namespace?: string;
   name: string;
   uid?: string;
@@ -21,14 +27,14 @@ export interface ObjectRef {
 export interface EventInput {
   regarding: ObjectRef;
   type: 'Normal' | 'Warning';
-  /** CamelCase: Created, Adopted, Updated, Deleting, or a condition reason. */
+  /** CamelCase: Created, Adopted, Updated, Deleting, MemberJoined, MemberLeft, or a condition reason. */
   reason: string;
   /** What the operator did: Create, Update, Delete, Reconcile. */
   action: string;
   note: string;
 }
 
-export interface KubeWriter {
+export interface KubeWriter extends ObjectWrites {
   /** Replaces metadata.finalizers, conditional on resourceVersion. */
   setFinalizers(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
   patchStatus(ref: ObjectRef, patch: Record<string, unknown>): Promise<void>;
@@ -39,6 +45,48 @@ export interface KubeWriter {
   secretFinalizers(namespace: string, name: string): Promise<SecretFinalizers | undefined>;
   /** Replaces a Secret's metadata.finalizers, conditional on resourceVersion (never touches its data). */
   setSecretFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
+}
+
+/** The writes of whole objects, which only a WorkspaceSet makes (of its children). */
+interface ObjectWrites {
+  /** POST of a new object; rejects with a 409 ApiException when one of that name exists. */
+  create(object: NewObject, opts: WriteOptions): Promise<void>;
+  /** JSON merge patch of an object; a metadata.resourceVersion in the patch makes it conditional (409 when stale). */
+  patch(ref: ObjectRef, patch: Record<string, unknown>, opts: WriteOptions): Promise<void>;
+  /** DELETE with preconditions.uid (and resourceVersion when given): 409 when the object is not that one any more. */
+  delete(ref: ObjectRef & { uid: string }, resourceVersion?: string): Promise<void>;
+  /** GET of one object's uid and its controller's (the ownerReference with controller: true); undefined on 404. */
+  controllerOf(ref: ObjectRef): Promise<ControllerRead | undefined>;
+}
+
+/** The writer less the object writes: what a reconciler holds that only writes to objects that exist (finalizers, status, Events). */
+export type ExistingObjectWriter = Omit<KubeWriter, keyof ObjectWrites>;
+
+/** An object of one of our kinds as it is to be created. */
+export interface NewObject {
+  apiVersion: string;
+  kind: ObjectRef['kind'];
+  metadata: { name: string; namespace?: string; ownerReferences?: OwnerReference[] };
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** The field manager the write is recorded under in managedFields. */
+interface WriteOptions {
+  fieldManager: string;
+}
+
+/** What a read of one object says about who controls it. */
+interface ControllerRead {
+  uid: string;
+  controllerUid: string | undefined;
 }
 
 export interface SecretFinalizers {
@@ -56,6 +104,7 @@ export interface SecretRead {
 
 const PLURAL: Record<ObjectRef['kind'], string> = {
   Workspace: 'workspaces',
+  WorkspaceSet: 'workspacesets',
   CoderConnection: 'coderconnections',
   ClusterCoderConnection: 'clustercoderconnections',
 };
@@ -110,6 +159,43 @@ export function kubeWriter(kc: KubeConfig, instance: string): KubeWriter {
     async setSecretFinalizers(namespace, name, finalizers, resourceVersion) {
       await mergePatch(secretPath(namespace, name), { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } });
     },
+    async create(object, opts) {
+      const ref: ObjectRef = { kind: object.kind, name: object.metadata.name };
+      if (object.metadata.namespace !== undefined) ref.namespace = object.metadata.namespace;
+      await kubeRequest(kc, { method: 'POST', path: collectionPath(ref), query: { fieldManager: opts.fieldManager }, body: object });
+    },
+    async patch(ref, patch, opts) {
+      await kubeRequest(kc, {
+        method: 'PATCH',
+        path: objectPath(ref),
+        query: { fieldManager: opts.fieldManager },
+        body: patch,
+        contentType: MERGE_PATCH,
+      });
+    },
+    async delete(ref, resourceVersion) {
+      const preconditions = { uid: ref.uid, ...(resourceVersion ? { resourceVersion } : {}) };
+      await kubeRequest(kc, {
+        method: 'DELETE',
+        path: objectPath(ref),
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, propagationPolicy: 'Background' },
+      });
+    },
+    async controllerOf(ref) {
+      try {
+        const obj = await kubeRequest<{ metadata?: { uid?: string; ownerReferences?: OwnerReference[] } }>(kc, {
+          method: 'GET',
+          path: objectPath(ref),
+        });
+        return {
+          uid: obj.metadata?.uid ?? '',
+          controllerUid: obj.metadata?.ownerReferences?.find((r) => r.controller === true)?.uid,
+        };
+      } catch (error) {
+        if (isKubeNotFound(error)) return undefined;
+        throw error;
+      }
+    },
     async readSecret(namespace, name, key) {
       let secret: RawSecret;
       try {
@@ -148,13 +234,23 @@ function secretPath(namespace: string, name: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
 }
 
+/** /apis/G/V[/namespaces/NS]/PLURAL of one of our kinds. */
+function collectionPath(ref: ObjectRef): string {
+  const ns = ref.namespace === undefined ? '' : `/namespaces/${encodeURIComponent(ref.namespace)}`;
+  return `/apis/${GROUP}/${VERSION}${ns}/${PLURAL[ref.kind]}`;
+}
+
 /** /apis/G/V[/namespaces/NS]/PLURAL/NAME of one of our objects. */
 function objectPath(ref: ObjectRef): string {
-  const ns = ref.namespace === undefined ? '' : `/namespaces/${encodeURIComponent(ref.namespace)}`;
-  return `/apis/${GROUP}/${VERSION}${ns}/${PLURAL[ref.kind]}/${encodeURIComponent(ref.name)}`;
+  return `${collectionPath(ref)}/${encodeURIComponent(ref.name)}`;
 }
 
 /** The object is gone (deleted while we worked). */
 export function isKubeNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
+}
+
+/** A name already taken, or a precondition (resourceVersion, uid) the object no longer meets. */
+export function isKubeConflict(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 409;
 }

@@ -40,9 +40,8 @@ import { departureOf, Shard } from './shard.ts';
 import { WorkspaceSetController } from './workspaceset/controller.ts';
 import { memberReaderFor } from './workspaceset/member-reader.ts';
 import { setConnectionId } from './workspaceset/set-connection.ts';
-import { setKube, type SetKube } from './workspaceset/set-kube.ts';
 
-export interface OperatorOptions {
+interface OperatorOptions {
   kubeConfig: KubeConfig;
   namespaces?: string[];
   concurrency: number;
@@ -61,10 +60,8 @@ export interface OperatorOptions {
   coderListBounds?: { maxItems?: number; deadlineMs?: number };
   logger: Logger;
   metrics: OperatorMetrics;
-  /** Replaces the Kubernetes writes (tests). */
+  /** Replaces the Kubernetes writes, the WorkspaceSet controller's too (tests). */
   kube?: KubeWriter;
-  /** Replaces the WorkspaceSet controller's Kubernetes writes (tests). */
-  setKube?: SetKube;
   /** --watch-label-selector (./shard.ts): the Workspaces and connection statuses this instance owns. Default: all. */
   shard?: Shard;
   /** Called when the lease is lost (not on stop): the process should exit, as client-go's do. */
@@ -161,7 +158,7 @@ export class Operator {
       ...(o.namespaces ? { namespaces: o.namespaces } : {}),
       ...(selector ? { labelSelector: selector, visible: (labels) => this.shard.ownsConnection(labels) } : {}),
       workspaces: this.workspaceInformer,
-      kube: o.setKube ?? setKube(o.kubeConfig, o.leaderElection?.identity ?? defaultIdentity()),
+      kube,
       namespaceLabels: (ns) => this.namespaceInformer.get(ns)?.metadata?.labels ?? (this.namespaceInformer.hasSynced() ? {} : undefined),
       connections: this.registry,
       readerFor: memberReaderFor,

@@ -12,4 +12,3 @@ export const CLUSTER_CODER_CONNECTIONS: ResourceType = {
   namespaced: false,
 };
 export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
-export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', namespaced: true };

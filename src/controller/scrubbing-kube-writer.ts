@@ -1,11 +1,14 @@
-// The one place where the operator's status patches and Events are scrubbed
-// of tokens: a KubeWriter that passes every status patch and Event through
+// The one place where what the operator writes to Kubernetes is scrubbed of
+// tokens: a KubeWriter that passes every status patch and Event through
 // scrubJson (observability/scrub-json.ts) on its way to the apiserver. The
-// operator, the reconciler and the connection status writer hold their
-// KubeWriter through this wrapper (wrapping twice is a no-op), so no code path
-// writes a status or an Event around it. A Workspace's status can quote its
-// connection's state, and a ClusterCoderConnection carries an admin token that
-// the tenants reading their Workspaces must never see.
+// operator, the Workspace and WorkspaceSet reconcilers and the connection
+// status writer hold their KubeWriter through this wrapper (wrapping twice is
+// a no-op), so no code path writes a status or an Event around it. A
+// Workspace's or a WorkspaceSet's status can quote its connection's state or a
+// server's error, and a ClusterCoderConnection carries an admin token that the
+// tenants reading them must never see. The objects a set creates and patches
+// pass unchanged: they carry the set's own template, what its author wrote,
+// and a spec rewritten to [REDACTED] would be a different workspace.
 import { scrubJson } from '../observability/scrub-json.ts';
 import type { KubeWriter } from './kube-writer.ts';
 

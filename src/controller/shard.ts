@@ -65,7 +65,7 @@ export function leaseNameFor(explicitId: string | undefined, shard: Shard): stri
 }
 
 /** Why a Workspace left this instance's cache. */
-export type Departure =
+type Departure =
   /** Its last copy was being deleted: its deletion ran here, while it was ours, and is done. */
   | { kind: 'deleted' }
   /**

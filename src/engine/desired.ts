@@ -6,7 +6,7 @@ import type { DeletionPolicy, Workspace } from '../api/schema.ts';
 import { BUILD_SETTINGS, SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import type { DesiredWorkspace, SourceRef } from './types.ts';
 
-export interface DesiredDefaults {
+interface DesiredDefaults {
   /** The operator's or CLI's --deletion-policy; Orphan unless told otherwise. */
   deletionPolicy: DeletionPolicy;
 }
@@ -44,7 +44,7 @@ export function toDesired(ws: Workspace, source: SourceRef, defaults: DesiredDef
  * A short digest of a spec, the same for the same spec in every front door
  * (the CLI has no generation): the key of the once-per-spec rules.
  */
-export function specDigest(spec: unknown): string {
+function specDigest(spec: unknown): string {
   return createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16);
 }
 

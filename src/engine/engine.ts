@@ -19,14 +19,14 @@ import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import { computeStatus } from './status.ts';
 import type { Action, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
-export interface Observation {
+interface Observation {
   snapshot: Snapshot;
   /** Owners whose favorites could not be read, with the error (usually a refused token mint). */
   favoriteErrors: Map<string, unknown>;
 }
 
 /** What the status of one declaration is computed from besides the plan and the outcomes. */
-export interface StatusMemory {
+interface StatusMemory {
   /** The status last reported: conditions keep their transition times, drift is judged against it. */
   previous: WorkspaceStatus | undefined;
   /** metadata.generation of the resource (the operator); the CLI has none. */

@@ -68,7 +68,7 @@ export interface ExternalWorkspaces {
   apply(plan: WorkspacePlan, guard?: AdoptionGuard): Promise<ApplyResult>;
 }
 
-export interface CoderWorkspacesOptions {
+interface CoderWorkspacesOptions {
   /** Called after every action, for progress output, events and metrics. */
   onOutcome?: (key: string, outcome: ActionOutcome) => void;
 }

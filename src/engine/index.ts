@@ -6,16 +6,15 @@
 // are RolloutSlots for both doors.
 export type { AdoptionGuard } from './adoption-guard.ts';
 export type { ApplyResult } from './apply.ts';
-export type { WaitOptions } from './build-wait.ts';
 export { type ConditionInput, setCondition } from './conditions.ts';
 export { toDesired, workspaceKey } from './desired.ts';
 export { diff, diffDelete, FIELD_OF } from './diff.ts';
-export { failuresOf, type Observation, type StatusMemory, WorkspaceEngine } from './engine.ts';
-export { CoderWorkspaces, type ExternalWorkspaces, type OwnerApis, type VersionName, type WorkspaceOwner } from './external.ts';
+export { failuresOf, WorkspaceEngine } from './engine.ts';
+export { CoderWorkspaces, type OwnerApis, type WorkspaceOwner } from './external.ts';
 export { describeFailure } from './failure.ts';
 export type { LifecycleContext, RolloutGate } from './lifecycle.ts';
 export { type CanaryStep, DEFAULT_MAX_FAILURES, type StepProgress } from './lifecycle-fleet.ts';
-export { findObserved, isMe, Snapshot, toObserved, withOwnerResolved } from './observe.ts';
+export { findObserved, isMe, Snapshot, withOwnerResolved } from './observe.ts';
 export { PENDING_SUMMARY, type PendingReason, pendingOf, pendingReasonOf } from './pending-reason.ts';
 export type { PreflightProblem, PreflightSubject } from './preflight.ts';
 export { withoutProgressConditions, withProgressConditions } from './progress-conditions.ts';

@@ -97,7 +97,7 @@ export function stepSizes(steps: CanaryStep[], total: number): number[] {
   return sizes;
 }
 
-export interface StepVerdict {
+interface StepVerdict {
   /** Why one more workspace may not start updating to the target now, or undefined. */
   wait?: string;
   /** The progress to remember (changes when a step completes). */

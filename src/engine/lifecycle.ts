@@ -36,7 +36,7 @@ import { parametersDigest } from './desired.ts';
 import { presetMove, type VersionPresets, wantedPreset } from './settings/preset.ts';
 import type { Action, Blocked, DesiredWorkspace, LifecycleOutcome, ObservedWorkspace } from './types.ts';
 
-export type BuildAction = Extract<Action, { kind: 'build' }>;
+type BuildAction = Extract<Action, { kind: 'build' }>;
 
 export interface RolloutGate {
   onlyWhenStopped: boolean;
@@ -70,7 +70,7 @@ export interface LifecycleContext {
   gate: RolloutGate;
 }
 
-export interface LifecyclePlan {
+interface LifecyclePlan {
   action?: BuildAction;
   blocked: Blocked[];
   outcome: LifecycleOutcome;

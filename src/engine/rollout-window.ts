@@ -34,7 +34,7 @@ export type WindowState =
   | { error: string };
 
 /** The openings around an instant: the latest at or before it and the first after it. */
-export interface Openings {
+interface Openings {
   latest: Date;
   next: Date;
 }

@@ -12,9 +12,9 @@ import { NEEDS_ACTION, withProgressConditions } from './progress-conditions.ts';
 import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
 import { setCondition, type ConditionInput } from './conditions.ts';
 
-export { setCondition, type ConditionInput } from './conditions.ts';
+export { setCondition } from './conditions.ts';
 
-export interface StatusInput {
+interface StatusInput {
   plan: WorkspacePlan;
   /** Absent when nothing was applied (a plan, a no-op pass, or a suspended resource). */
   result?: ApplyResult | undefined;

@@ -180,7 +180,7 @@ export type Action =
  * of updating a running workspace (as `coder update` does); rollback: a build
  * on the version a failed update started from, in the run state it had.
  */
-export type BuildPurpose = 'run' | 'update' | 'restart-stop' | 'restart-start' | 'rollback';
+type BuildPurpose = 'run' | 'update' | 'restart-stop' | 'restart-start' | 'rollback';
 
 export type ActionKind = Action['kind'];
 

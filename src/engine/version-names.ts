@@ -9,7 +9,7 @@
 import type { ExternalWorkspaces } from './external.ts';
 import type { WorkspacePlan } from './types.ts';
 
-export interface VersionRef {
+interface VersionRef {
   id: string;
   name?: string;
 }

@@ -13,7 +13,7 @@ export type GeneratorOutcome =
   | { ok: true; members: Member[] /** Members per generator, in spec order. */; perGenerator?: number[] }
   | { ok: false; reason: GeneratorFailure; message: string };
 
-export type GeneratorFailure =
+type GeneratorFailure =
   /** A group generator on a server without groups (a Premium feature). */
   | 'GroupsUnavailable'
   | 'GroupNotFound'

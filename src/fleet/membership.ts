@@ -22,7 +22,7 @@ import type { GeneratorOutcome } from './generators.ts';
 import { type Member, memberKey, type StampedChild, stampChild } from './stamp.ts';
 
 export const DEFAULT_SYNC_POLICY: SyncPolicy = 'createUpdate';
-export const DEFAULT_MAX_REMOVALS = 10;
+const DEFAULT_MAX_REMOVALS = 10;
 
 /** A child Workspace of the set as it is now. */
 export interface ExistingChild {
@@ -35,7 +35,7 @@ export interface ExistingChild {
   spec: WorkspaceSpec;
 }
 
-export type HeldReason =
+type HeldReason =
   /** A generator failed (the outcome's own reason is in the message). */
   'GeneratorFailed' | 'TooManyRemovals' | 'MembershipEmpty' | 'DuplicateChild' | 'NameCollision';
 
@@ -48,7 +48,7 @@ export interface Held {
   acknowledgeWith?: string;
 }
 
-export interface MembershipInput {
+interface MembershipInput {
   set: WorkspaceSet;
   /** This set's children (those with its set label). */
   children: readonly ExistingChild[];
@@ -207,7 +207,7 @@ export function decideMembership(input: MembershipInput): MembershipDecision {
 }
 
 /** Whether a child already is what the set stamps: the same spec (defaults applied) and the set's labels and annotations. */
-export function sameChild(child: ExistingChild, desired: StampedChild): boolean {
+function sameChild(child: ExistingChild, desired: StampedChild): boolean {
   return (
     isDeepStrictEqual(withDefaults(child.spec), withDefaults(desired.spec)) &&
     includes(child.labels, desired.labels) &&

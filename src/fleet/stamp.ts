@@ -40,7 +40,7 @@ export function memberKey(username: string): string {
 }
 
 /** The metadata.name a set without template.metadata.name gives its children. */
-export function defaultChildName(setName: string): string {
+function defaultChildName(setName: string): string {
   return `${setName}-${USERNAME_PLACEHOLDER}`;
 }
 

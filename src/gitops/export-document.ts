@@ -40,7 +40,7 @@ export interface DocumentOptions {
   running: boolean;
 }
 
-export interface ExportInput {
+interface ExportInput {
   workspace: ObservedWorkspace;
   /** The owner's favorite flag; undefined when not read (left unmanaged). */
   favorite?: boolean;

@@ -10,7 +10,7 @@ import type { TemplateVersionParameter, WorkspaceBuildParameter } from '../coder
 import type { WorkspaceEngine, WorkspaceOwner, ObservedWorkspace } from '../engine/index.ts';
 import { type DocumentOptions, type ExportedDocument, type SkippedWorkspace, toDocument } from './export-document.ts';
 
-export interface ExportOptions extends DocumentOptions {
+interface ExportOptions extends DocumentOptions {
   engine: Pick<WorkspaceEngine, 'list' | 'observeFavorites' | 'buildParameters' | 'templateVersionParameters'>;
   /** A Coder workspace search query (`owner:alice template:go-dev`); empty: every workspace the token can see. */
   query: string;
@@ -23,9 +23,9 @@ export interface ExportOptions extends DocumentOptions {
 }
 
 /** One workspace's result: its document, or why it has none; `problems` make the export incomplete. */
-export type ExportItem = (ExportedDocument | SkippedWorkspace) & { owner: string; problems: string[] };
+type ExportItem = (ExportedDocument | SkippedWorkspace) & { owner: string; problems: string[] };
 
-export interface ExportSelection {
+interface ExportSelection {
   /** The selected workspaces, by owner then name (ignoring case). */
   workspaces: ObservedWorkspace[];
   /** Per item, in the same order: the document (or skip) with its notes and problems. */

@@ -19,7 +19,7 @@ export interface GitCredentialFlags {
   sshKnownHosts?: string;
 }
 
-export class GitCredentialError extends Error {
+class GitCredentialError extends Error {
   override name = 'GitCredentialError';
 }
 

@@ -14,7 +14,7 @@ import { fileTooBig, LIMITS, overRunBounds } from './limits.ts';
 import { gitSourceName, normalizeRef, type RunSource } from './source-identity.ts';
 
 /** Why a source could not give a tree: each becomes a reason in the status file. */
-export type SourceFailure = 'FetchFailed' | 'RefNotFound' | 'PathNotFound';
+type SourceFailure = 'FetchFailed' | 'RefNotFound' | 'PathNotFound';
 
 export class SourceError extends Error {
   override name = 'SourceError';
@@ -25,7 +25,7 @@ export class SourceError extends Error {
   }
 }
 
-export interface GitSourceOptions {
+interface GitSourceOptions {
   /** URL, or a local path (resolved against cwd). */
   repo: string;
   env: NodeJS.ProcessEnv;
@@ -46,7 +46,7 @@ export interface TreeFile {
 }
 
 /** A file of the tree, or why it was not read (too large, or the tree is). */
-export type TreeEntry = TreeFile | { path: string; error: string };
+type TreeEntry = TreeFile | { path: string; error: string };
 
 /** Tree entries as the loader takes them: a refused file is an error naming it. */
 export function treeSources(entries: TreeEntry[]): Source[] {

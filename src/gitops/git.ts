@@ -20,7 +20,7 @@ export class GitError extends Error {
   }
 }
 
-export interface GitRunOptions {
+interface GitRunOptions {
   /** Repository (or working directory) to run in: `git -C dir`. */
   cwd?: string;
   env: NodeJS.ProcessEnv;
@@ -31,7 +31,7 @@ export interface GitRunOptions {
   okCodes?: number[];
 }
 
-export interface GitResult {
+interface GitResult {
   code: number;
   stdout: Buffer;
   stderr: string;

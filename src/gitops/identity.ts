@@ -87,7 +87,7 @@ export function ownerDuplicates(desired: DesiredWorkspace[], keys: Map<string, s
   return errors;
 }
 
-export interface Bindings {
+interface Bindings {
   /** State entries of undeclared resources whose workspace a declaration of this run now binds (a metadata.name rename). */
   moved: Map<string, string>;
 }

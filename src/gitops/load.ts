@@ -11,7 +11,6 @@ export {
   formatDeclarationError,
   type DeclarationError,
   type IgnoredDocument,
-  type LoadedSet,
   type LoadedWorkspace,
   type LoadResult,
 } from './declaration.ts';

@@ -101,7 +101,7 @@ export interface RunOptions {
 }
 
 /** A workspace the state records but no declaration names any more. */
-export interface PrunePlan {
+interface PrunePlan {
   entry: StateEntry;
   observed: ObservedWorkspace | undefined;
   plan: WorkspacePlan;

@@ -17,7 +17,7 @@ import type { DeletionPolicy, Workspace } from '../api/schema.ts';
 import { validateWorkspace } from '../api/validate.ts';
 import { describeGenerator, type ExpansionBounds, expandGenerators, type MemberReader } from '../fleet/generators.ts';
 import { decideMembership, type ExistingChild, type Held } from '../fleet/membership.ts';
-import { type Member, type StampedChild, stampChild } from '../fleet/stamp.ts';
+import { type Member, memberKey, type StampedChild, stampChild } from '../fleet/stamp.ts';
 import type { DeclarationError, LoadedSet, LoadedWorkspace } from './declaration.ts';
 import { DeclarationConflictError } from './identity.ts';
 import type { StateFile } from './state.ts';
@@ -66,7 +66,7 @@ export interface ExpandedSets {
   errors: DeclarationError[];
 }
 
-export interface ExpandOptions {
+interface ExpandOptions {
   sets: LoadedSet[];
   /** The hand-written Workspaces of the run: a child never takes one's name. */
   workspaces: LoadedWorkspace[];
@@ -153,7 +153,9 @@ export async function expandSets(opts: ExpandOptions): Promise<ExpandedSets> {
       out.errors.push({ file: loaded.source.file, document: loaded.source.document, message: decision.held.message });
       continue;
     }
-    const members = outcome.ok ? outcome.members : [];
+    // Each unchanged child finds its member by key: one lookup, not a scan of the members (a 10,000-member set).
+    const memberByKey = new Map<string, Member>();
+    if (outcome.ok) for (const m of outcome.members) if (!memberByKey.has(memberKey(m.username))) memberByKey.set(memberKey(m.username), m);
     const declare = (stamped: StampedChild, kept: boolean) => {
       const child = toDeclaration(loaded, stamped, kept);
       if ('errors' in child) {
@@ -170,7 +172,7 @@ export async function expandSets(opts: ExpandOptions): Promise<ExpandedSets> {
     for (const { desired } of decision.update) declare(desired, false);
     for (const child of decision.unchanged) {
       if (child.member === undefined) continue;
-      const member = members.find((m) => m.username.toLowerCase() === child.member!.toLowerCase());
+      const member = memberByKey.get(memberKey(child.member));
       if (!member) continue;
       // Under createOnly an existing child is left as it is.
       declare({ ...stampChild(loaded.set, member), name: child.name }, policy === 'createOnly');

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { StateError } from './state.ts';
 
 /** What the lock file holds: enough for a person to find the holder, and for us to tell a stale lock. */
-export interface LockHolder {
+interface LockHolder {
   pid: number;
   host: string;
   /** The pid namespace (Linux): containers sharing a hostname (host network) do not share pids. */
@@ -23,7 +23,7 @@ export interface LockHolder {
   token: string;
 }
 
-export interface StateLock {
+interface StateLock {
   readonly path: string;
   release(): Promise<void>;
 }

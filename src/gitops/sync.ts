@@ -21,7 +21,7 @@ import { emptySyncStatus, writeSyncStatus, type SyncError, type SyncReason, type
 /** What Coder access a tick needs; connected lazily, so a broken repository costs no Coder call. */
 export type CoderSession = Pick<RunOptions, 'api' | 'owners' | 'coderUrl' | 'me' | 'members' | 'maxMembers'>;
 
-export interface SyncOptions {
+interface SyncOptions {
   source: GitSource;
   ref: string;
   path: string;
@@ -63,7 +63,7 @@ const UNCHANGED_REWRITE_MS = 60_000;
 export type TickResult = 'Applied' | 'UpToDate' | 'Unchanged' | 'Interrupted' | SyncReason;
 
 /** What an interrupted tick left for the next run (recorded in the state file). */
-export interface Interruption {
+interface Interruption {
   /** Starts owed after an update's stop build. */
   owedStarts: number;
   /** Builds still running in Coder that the tick stopped waiting for. */

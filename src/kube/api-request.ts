@@ -18,9 +18,9 @@ import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/htt
 
 export { ApiException };
 
-export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface KubeRequest {
+interface KubeRequest {
   method: KubeMethod;
   /** Absolute API path, e.g. /apis/coderops.dev/v1alpha1/namespaces/ns/workspaces. */
   path: string;

@@ -7,7 +7,7 @@ import type { ResourceInformer } from './informer.ts';
 import type { UpdatePredicate } from './predicates.ts';
 import type { WorkQueue } from './work-queue.ts';
 
-export interface ForOptions<T extends KubernetesObject> {
+interface ForOptions<T extends KubernetesObject> {
   key(object: T): string;
   /** Which updates enqueue; default every one. Adds and deletes always do. */
   update?: UpdatePredicate<T>;
@@ -15,7 +15,7 @@ export interface ForOptions<T extends KubernetesObject> {
   initialListPriority?: number;
 }
 
-export interface WatchOptions<T extends KubernetesObject> {
+interface WatchOptions<T extends KubernetesObject> {
   /** The primary keys an event of this object concerns. */
   map(object: T): Iterable<string>;
   /** Which updates enqueue; default every one. */

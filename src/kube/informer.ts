@@ -30,7 +30,7 @@ import { DEFAULT_RESTART_BACKOFF, failuresAfterError, restartDelay, type Restart
 import { withTimeout } from './with-timeout.ts';
 
 /** What an add is: part of the first list (controller-runtime's IsInInitialList), or news after it. */
-export interface AddInfo {
+interface AddInfo {
   inInitialList: boolean;
 }
 
@@ -104,10 +104,10 @@ export interface InformerOptions<T extends KubernetesObject> extends Selectors {
   watcher?: Watcher;
 }
 
-export const DEFAULT_QUIET_RELIST_MS = 5 * 60_000;
-export const DEFAULT_LIST_TIMEOUT_MS = 60_000;
+const DEFAULT_QUIET_RELIST_MS = 5 * 60_000;
+const DEFAULT_LIST_TIMEOUT_MS = 60_000;
 /** A watch that ends cleanly sooner than this with no event is treated as an error, so it cannot spin. */
-export const MIN_CLEAN_WATCH_MS = 1000;
+const MIN_CLEAN_WATCH_MS = 1000;
 
 type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 

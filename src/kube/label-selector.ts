@@ -10,7 +10,7 @@
 // key notin (a,b). The numeric `key>1` / `key<1` forms are refused: no label
 // in this project carries a number to compare.
 
-export type Requirement = { key: string; op: 'exists' | 'absent' } | { key: string; op: 'in' | 'notin'; values: readonly string[] };
+type Requirement = { key: string; op: 'exists' | 'absent' } | { key: string; op: 'in' | 'notin'; values: readonly string[] };
 
 export interface LabelSelector {
   /** The selector as given, trimmed: what is sent to the apiserver. */

@@ -19,7 +19,7 @@ import { LeaseConflictError, type LeaseClient, type ObservedLease } from './leas
 import { decide, nextRecord, releasedRecord, type LeaseRecord } from './lease-record.ts';
 import { withTimeout } from './with-timeout.ts';
 
-export interface LeaderCallbacks {
+interface LeaderCallbacks {
   /**
    * Runs while this replica leads; signal aborts when it must stop (shutdown
    * or leadership lost). On shutdown the lease is held until the returned
@@ -36,7 +36,7 @@ export interface LeaderCallbacks {
   onNewLeader?: (identity: string) => void;
 }
 
-export interface LeaderElectionOptions extends LeaderCallbacks {
+interface LeaderElectionOptions extends LeaderCallbacks {
   lease: LeaseClient;
   /** Default: POD_NAME (or the hostname) + a random suffix, unique per process. */
   identity?: string;
@@ -49,9 +49,9 @@ export interface LeaderElectionOptions extends LeaderCallbacks {
   clock?: Clock;
 }
 
-export const DEFAULT_LEASE_DURATION_MS = 15_000;
-export const DEFAULT_RENEW_DEADLINE_MS = 10_000;
-export const DEFAULT_RETRY_PERIOD_MS = 2_000;
+const DEFAULT_LEASE_DURATION_MS = 15_000;
+const DEFAULT_RENEW_DEADLINE_MS = 10_000;
+const DEFAULT_RETRY_PERIOD_MS = 2_000;
 
 export function defaultIdentity(): string {
   return `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString('hex')}`;

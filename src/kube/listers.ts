@@ -20,7 +20,7 @@ interface PageParams extends Selectors {
 
 type ListPage<T extends KubernetesObject> = (params: PageParams) => Promise<KubernetesListObject<T>>;
 
-export const PAGE_SIZE = 500;
+const PAGE_SIZE = 500;
 
 /**
  * Follows continue tokens; the result carries the snapshot's resourceVersion.

@@ -45,7 +45,7 @@ export class ItemExponentialFailureRateLimiter implements RateLimiter {
  * the delay is how long until that token exists. Tokens may go negative, so
  * a burst of failures is spread out at `qps` instead of all retried at once.
  */
-export class BucketRateLimiter implements RateLimiter {
+class BucketRateLimiter implements RateLimiter {
   readonly #qps: number;
   readonly #burst: number;
   readonly #clock: Clock;
@@ -78,7 +78,7 @@ export class BucketRateLimiter implements RateLimiter {
 }
 
 /** The worst (longest) of several limiters. */
-export class MaxOfRateLimiter implements RateLimiter {
+class MaxOfRateLimiter implements RateLimiter {
   readonly #limiters: RateLimiter[];
 
   constructor(...limiters: RateLimiter[]) {

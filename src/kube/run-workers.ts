@@ -11,7 +11,7 @@ import type { WorkQueue } from './work-queue.ts';
 
 export type HandlerResult = { requeueAfter?: number } | { error: unknown } | void;
 
-export type KeyHandler = (key: string) => Promise<HandlerResult> | HandlerResult;
+type KeyHandler = (key: string) => Promise<HandlerResult> | HandlerResult;
 
 /** Resolves when every worker has stopped, i.e. after queue.shutDown() and the in-flight keys finished. */
 export async function runWorkers(queue: WorkQueue, n: number, handler: KeyHandler, logger: Logger): Promise<void> {

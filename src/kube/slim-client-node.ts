@@ -35,7 +35,7 @@ interface Redirect {
   to: string;
 }
 
-export const SLIM_CLIENT_NODE_REDIRECTS: readonly Redirect[] = [
+const SLIM_CLIENT_NODE_REDIRECTS: readonly Redirect[] = [
   { specifier: '@kubernetes/client-node', to: ours('client-node-entry') },
   { specifier: './gen/index.js', importer: `${PACKAGE_DIST}config.js`, to: ours('client-node-gen-entry') },
   { specifier: './serializer.js', importer: `${PACKAGE_DIST}cache.js`, to: ours('client-node-serializer-entry') },

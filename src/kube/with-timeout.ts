@@ -3,7 +3,7 @@
 // call keeps running; its late result is ignored.
 import { systemClock, type Clock } from './clock.ts';
 
-export class CallTimeoutError extends Error {
+class CallTimeoutError extends Error {
   constructor(what: string, ms: number) {
     super(`${what} did not finish within ${ms} ms`);
     // Not 'TimeoutError': client-node reads that name as its own watch timeout.

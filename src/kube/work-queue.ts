@@ -23,7 +23,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { NORMAL_PRIORITY, PriorityFifo } from './priority-fifo.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
-export interface WorkQueueOptions {
+interface WorkQueueOptions {
   clock?: Clock;
   rateLimiter?: RateLimiter;
 }

@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /** undefined when healthy, else the reason, which the endpoint prints. */
-export type Check = () => string | undefined;
+type Check = () => string | undefined;
 
-export interface HttpServerOptions {
+interface HttpServerOptions {
   /** `host:port`, `:port` (all interfaces) or `0` (no server). */
   address: string;
   registry: Registry;
@@ -23,11 +23,11 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export class BindAddressError extends Error {
+class BindAddressError extends Error {
   override name = 'BindAddressError';
 }
 
-export function parseBindAddress(address: string): { host: string; port: number } | undefined {
+function parseBindAddress(address: string): { host: string; port: number } | undefined {
   if (address === '0') return undefined;
   const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(address);
   const port = m ? Number(m[2]) : NaN;

@@ -38,7 +38,7 @@ function scrubDeep(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'token',
   '*.token',
   'sessionToken',

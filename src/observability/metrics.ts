@@ -1,12 +1,21 @@
-// Prometheus metrics shared by both front doors: `sync` and the in-cluster
-// operator register the same names, so dashboards work for either. Each
-// instance has a registry of its own (no prom-client globals), so tests and
-// embedders can create as many as they like.
+// The Prometheus metrics of both front doors: `cwo sync` and the in-cluster
+// operator (`cwo run`) create this one class, so a series has one name and one
+// meaning whichever door fills it. Both fill the Coder request series,
+// cwo_reconcile_duration_seconds, the drift and rollout series; only sync the
+// cwo_sync_* series and cwo_workspaces; only the operator the reconcile,
+// workqueue, leader and informer series (docs/monitoring.md lists them per
+// door). The WorkspaceSet series live in controller/workspaceset/set-metrics.ts,
+// on the same registry. Each instance has a registry of its own (no prom-client
+// globals), so tests can create as many as they like.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ROLLOUT_STATES, type RolloutState, type WorkspaceStatus } from '../api/schema.ts';
 
-/** One Coder request as the metrics count it (CoderClient's onResponse event has this shape). */
-export interface CoderRequestObservation {
+/**
+ * The part of CoderClient's onResponse event (CoderRequestEvent, coder/transport.ts) the metrics
+ * read, declared here so that observability/ does not import coder/ (the layering in
+ * docs/architecture.md).
+ */
+interface CoderRequestObservation {
   method: string;
   /** The route template (`/api/v2/workspaces/{id}`): no ids in labels. */
   route: string;
@@ -43,6 +52,8 @@ export class OperatorMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  // One Workspace's reconcile in the operator (result success, requeue or error); one tick's
+  // plan and apply in sync (result Applied, UpToDate or ApplyFailed).
   readonly reconcileDuration = new Histogram({
     name: 'cwo_reconcile_duration_seconds',
     help: 'time to observe, plan and apply one reconcile pass',
@@ -50,6 +61,7 @@ export class OperatorMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
+  // Filled by sync only (recordStatuses below): in a cluster, kube-state-metrics reads the Workspaces' conditions.
   readonly workspaces = new Gauge({
     name: 'cwo_workspaces',
     help: 'declared workspaces by condition type and status',
@@ -63,7 +75,7 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
-  // The in-cluster operator's own series (`run`); sync never touches them.
+  // The in-cluster operator's own series (`cwo run`); sync never touches them.
   readonly reconciles = new Counter({
     name: 'cwo_reconcile_total',
     help: 'operator reconciles by result (success, requeue, error)',
@@ -72,7 +84,7 @@ export class OperatorMetrics {
   });
   readonly reconcileErrors = new Counter({
     name: 'cwo_reconcile_errors_total',
-    help: 'operator reconciles that failed and were retried with backoff',
+    help: 'operator reconciles that failed: retried with backoff, or not at all when only a person can fix the error',
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({
@@ -99,7 +111,7 @@ export class OperatorMetrics {
 
   readonly rolloutWorkspaces = new Gauge({
     name: 'cwo_rollout_workspaces',
-    help: `Workspaces by rollout state (${ROLLOUT_STATES.join(', ')}), per connection (sync and the CLI: "run")`,
+    help: `Workspaces by rollout state (${ROLLOUT_STATES.join(', ')}), per connection (its id; "run" for cwo sync)`,
     labelNames: ['connection', 'state'] as const,
     registers: [this.registry],
   });

@@ -6,6 +6,8 @@
 // answer; the recording proxy shows the operator's calls.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterCoderConnectionManifest } from '../support/coder-connection.ts';
+import { tokenSecret } from '../support/token-secret.ts';
 import { kubectlOk } from '../e2e/kubectl.ts';
 import {
   apply,
@@ -135,29 +137,16 @@ describe(`operator on a real coderd ${world().version}`, () => {
 
   it('tenancy: a ClusterCoderConnection denies an owner its rule does not list, and nothing reaches coderd', async () => {
     const cluster = `coderd-${randomBytes(3).toString('hex')}`;
-    await apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: 'cluster-token',
-        namespace: env.operatorNs,
-        labels: { 'coderops.dev/secret-type': 'coder-token' },
-        // Required for a ClusterCoderConnection: the URL its admin token may be sent to.
-        annotations: { 'coderops.dev/allowed-urls': proxy.url },
-      },
-      stringData: { token: '' },
-    });
+    // allowedUrls is required for a ClusterCoderConnection: the URL its admin token may be sent to.
+    await apply(tokenSecret('cluster-token', env.operatorNs, { allowedUrls: proxy.url }));
     await setToken(env.operatorNs, coder.adminToken, 'cluster-token');
-    await apply({
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: cluster },
-      spec: {
+    await apply(
+      clusterCoderConnectionManifest(cluster, {
         url: proxy.url,
         tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs },
         allow: [{ namespaceSelector: { matchNames: [other] }, owners: ['ann'] }],
-      },
-    });
+      }),
+    );
     try {
       const name = uniqueName('deny');
       await apply(

@@ -13,6 +13,7 @@ import { listerFor } from '../../src/kube/listers.ts';
 import { NAMESPACES, WORKSPACES } from '../../src/controller/resources.ts';
 import { resourcePath } from '../../src/kube/resource-type.ts';
 import { eventually } from '../support/eventually.ts';
+import { workspaceYaml } from '../support/workspace.ts';
 import { freshNamespace, installCrds, kubectlOk } from './kubectl.ts';
 
 /** How long an informer event may take to show (a hang guard), and how often to look: the events are in this process. */
@@ -39,14 +40,7 @@ afterAll(async () => {
   for (const p of proxies) p.close();
 });
 
-function workspace(namespace: string, name: string): string {
-  return JSON.stringify({
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name, namespace },
-    spec: { owner: 'alice', template: 'docker' },
-  });
-}
+const workspace = (namespace: string, name: string) => workspaceYaml(name, { owner: 'alice', template: 'docker' }, namespace);
 
 const create = (namespace: string, name: string) => kubectlOk(['create', '-f', '-'], { stdin: workspace(namespace, name) });
 const label = (namespace: string, name: string, value: string) =>

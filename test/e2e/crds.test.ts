@@ -2,6 +2,8 @@
 // CEL rules as users meet them through kubectl; the status subresource and
 // the printer columns.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
+import { workspaceYaml } from '../support/workspace.ts';
 import { freshNamespace, installCrds, kubectl, kubectlOk } from './kubectl.ts';
 
 let ns: string;
@@ -11,9 +13,7 @@ beforeAll(async () => {
   ns = await freshNamespace('crds');
 });
 
-function workspace(name: string, spec: Record<string, unknown>): string {
-  return JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name, namespace: ns }, spec });
-}
+const workspace = (name: string, spec: Record<string, unknown>) => workspaceYaml(name, spec, ns);
 
 /** Server-side apply, as Flux and Argo CD (with ServerSideApply) send it. */
 function apply(doc: string) {
@@ -27,6 +27,7 @@ describe('Workspace validation on create', () => {
     { name: 'template', spec: { owner: 'alice', template: 'docker' } },
     { name: 'template-version', spec: { owner: 'alice', templateVersion: VERSION } },
     {
+      // The same every-field spec as validate.test.ts's, on purpose: there the schema, here the apiserver's own structural schema and CEL.
       name: 'everything',
       spec: {
         owner: 'alice',
@@ -236,12 +237,12 @@ describe('status subresource and printer columns', () => {
   });
 
   it('a connection URL with user:password@ is refused without the apiserver quoting it', async () => {
-    const doc = JSON.stringify({
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'CoderConnection',
-      metadata: { name: 'with-password', namespace: ns },
-      spec: { url: 'https://bob:hunter2-e2e@coder.example.com', tokenSecretRef: { name: 'coder-token' } },
-    });
+    const doc = JSON.stringify(
+      coderConnectionManifest('with-password', ns, {
+        url: 'https://bob:hunter2-e2e@coder.example.com',
+        tokenSecretRef: { name: 'coder-token' },
+      }),
+    );
     const ran = await apply(doc);
     expect(ran.code).not.toBe(0);
     expect(ran.stderr).toContain('url must not contain a user name or password');

@@ -6,11 +6,12 @@
 // "deleting" stay put while they are looked at.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
+import { tokenSecret } from '../support/token-secret.ts';
 import type { SimBuild } from '../../src/coder-sim/model.ts';
 import { binaries } from '../control-plane/control-plane.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import {
-  API,
   apply,
   condition,
   eventually,
@@ -27,6 +28,7 @@ import {
 
 const LONG_BUILD_MS = 10 * 60_000;
 
+// One operator env per file, seeded and flagged for this file's cases; what every file shares is setUpOperatorEnv (operator-harness.ts).
 let env: OperatorEnv;
 let op: OperatorProcess;
 let ns: string;
@@ -48,22 +50,12 @@ beforeAll(async () => {
   ns = env.teams[0]!;
   // A connection whose maintenance window is closed on any day but January 1st.
   await apply(
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'windowed-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
-      stringData: { token: '' },
-    },
-    {
-      apiVersion: API,
-      kind: 'CoderConnection',
-      metadata: { name: 'windowed', namespace: ns },
-      spec: {
-        url: env.sim.url,
-        tokenSecretRef: { name: 'windowed-token', key: 'token' },
-        rollout: { window: { schedule: '0 3 1 1 *', duration: '1m', timezone: 'UTC' } },
-      },
-    },
+    tokenSecret('windowed-token', ns),
+    coderConnectionManifest('windowed', ns, {
+      url: env.sim.url,
+      tokenSecretRef: { name: 'windowed-token', key: 'token' },
+      rollout: { window: { schedule: '0 3 1 1 *', duration: '1m', timezone: 'UTC' } },
+    }),
   );
   await setToken(ns, env.sim.tokenFor('admin'), 'windowed-token');
   op = await env.start({ name: 'kstatus' });

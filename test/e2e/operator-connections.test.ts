@@ -7,9 +7,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
+import { tokenSecret } from '../support/token-secret.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
 import {
-  API,
   apply,
   condition,
   eventually,
@@ -93,13 +94,9 @@ describe('the Secret opt-in', () => {
   it('an unlabelled Secret: Ready=False SecretNotLabelled with the command; once labelled: Ready', async () => {
     const token = env.sim.tokenFor('admin');
     await apply(
+      // Written out: the missing label is what this test is about (tokenSecret() always sets it).
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plain', namespace: ns }, stringData: { token: '' } },
-      {
-        apiVersion: API,
-        kind: 'CoderConnection',
-        metadata: { name: 'unlabelled', namespace: ns },
-        spec: { url: env.sim.url, tokenSecretRef: { name: 'plain', key: 'token' } },
-      },
+      coderConnectionManifest('unlabelled', ns, { url: env.sim.url, tokenSecretRef: { name: 'plain', key: 'token' } }),
     );
     await setToken(ns, token, 'plain');
     const conn = await eventually(
@@ -121,18 +118,8 @@ describe('the Secret opt-in', () => {
 
   it('a server that is not Coder: our own words in the status and Events, nothing of its page, never the token', async () => {
     await apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'elsewhere', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
-        stringData: { token: '' },
-      },
-      {
-        apiVersion: API,
-        kind: 'CoderConnection',
-        metadata: { name: 'elsewhere', namespace: ns },
-        spec: { url: notCoderUrl, tokenSecretRef: { name: 'elsewhere', key: 'token' } },
-      },
+      tokenSecret('elsewhere', ns),
+      coderConnectionManifest('elsewhere', ns, { url: notCoderUrl, tokenSecretRef: { name: 'elsewhere', key: 'token' } }),
     );
     await setToken(ns, 'abcdefghij-0123456789abcdefghijkl', 'elsewhere');
     const conn = await eventually(

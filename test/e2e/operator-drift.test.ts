@@ -22,6 +22,7 @@ import {
   type OperatorProcess,
 } from './operator-harness.ts';
 
+// One operator env per file, seeded and flagged for this file's cases; what every file shares is setUpOperatorEnv (operator-harness.ts).
 let env: OperatorEnv;
 let op: OperatorProcess;
 let ns: string;

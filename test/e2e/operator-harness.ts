@@ -16,7 +16,10 @@ import { parseAllDocuments } from 'yaml';
 import { startCoderSimulator, type CoderSimulator, type SimulatorOptions } from '../../src/coder-sim/index.ts';
 export { freePort };
 import { freshNamespace, helm, installCrds, kubectl, kubectlOk, serviceAccountKubeconfig } from './kubectl.ts';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
 import { eventually } from '../support/eventually.ts';
+import { tokenSecret } from '../support/token-secret.ts';
+import { workspaceManifest } from '../support/workspace.ts';
 
 /** The tests' one wait helper, re-exported for the e2e files that import it from here. */
 export { eventually };
@@ -97,30 +100,14 @@ export function docs(...objects: object[]): string {
 }
 
 export function workspace(ns: string, name: string, spec: Record<string, unknown>): object {
-  return { apiVersion: API, kind: 'Workspace', metadata: { name, namespace: ns }, spec };
+  return workspaceManifest(name, spec, ns);
 }
 
 /** A CoderConnection and its Secret, token empty: setToken fills it without it showing in last-applied. */
 export function connection(ns: string, url: string, name = 'default', secret = 'coder-token'): object[] {
   return [
-    // Labelled: the operator uses no other Secret as a Coder token (src/controller/connection/token-secret.ts).
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: secret,
-        namespace: ns,
-        labels: { 'coderops.dev/secret-type': 'coder-token' },
-        annotations: { 'coderops.dev/allowed-urls': url },
-      },
-      stringData: { token: '' },
-    },
-    {
-      apiVersion: API,
-      kind: 'CoderConnection',
-      metadata: { name, namespace: ns },
-      spec: { url, tokenSecretRef: { name: secret, key: 'token' } },
-    },
+    tokenSecret(secret, ns, { allowedUrls: url }),
+    coderConnectionManifest(name, ns, { url, tokenSecretRef: { name: secret, key: 'token' } }),
   ];
 }
 

@@ -25,6 +25,7 @@ import {
   setUpOperatorEnv,
 } from './operator-harness.ts';
 
+// One operator env per file, seeded and flagged for this file's cases; what every file shares is setUpOperatorEnv (operator-harness.ts).
 let env: OperatorEnv;
 let op: OperatorProcess;
 let ns: string;

@@ -8,6 +8,7 @@ import { kubectlOk } from './kubectl.ts';
 import { apply, eventually, setUpOperatorEnv, workspace, type OperatorEnv, type OperatorProcess } from './operator-harness.ts';
 
 const NAMES = ['r0', 'r1', 'r2', 'r3'];
+// One operator env per file, seeded and flagged for this file's cases; what every file shares is setUpOperatorEnv (operator-harness.ts).
 let env: OperatorEnv;
 let op: OperatorProcess;
 let ns: string;

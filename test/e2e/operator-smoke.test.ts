@@ -23,6 +23,7 @@ beforeAll(async () => {
   // The opt-in the operator needs before it uses a Secret as a Coder token (docs/operator/security.md).
   await kubectlOk(['label', 'secret', 'coder-token', '-n', ns, 'coderops.dev/secret-type=coder-token']);
   await kubectlOk(['apply', '-n', ns, '-f', '-'], {
+    // A person's smallest manifest, written out: no namespace (kubectl -n gives it), the key left to its default.
     stdin: JSON.stringify({
       apiVersion: 'coderops.dev/v1alpha1',
       kind: 'CoderConnection',

@@ -4,6 +4,8 @@
 // no Coder call. Default deny: a connection without rules serves nobody.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterCoderConnectionManifest } from '../support/coder-connection.ts';
+import { tokenSecret } from '../support/token-secret.ts';
 import { kubectlOk } from './kubectl.ts';
 import {
   apply,
@@ -28,18 +30,8 @@ beforeAll(async () => {
   env = await setUpOperatorEnv({ teams: 2 });
   [allowed, denied] = env.teams as [string, string];
   // The cluster token lives in the operator's namespace, where team members cannot read it.
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: 'cluster-token',
-      namespace: env.operatorNs,
-      labels: { 'coderops.dev/secret-type': 'coder-token' },
-      // Required for a ClusterCoderConnection: the URL its admin token may be sent to.
-      annotations: { 'coderops.dev/allowed-urls': env.sim.url },
-    },
-    stringData: { token: '' },
-  });
+  // allowedUrls is required for a ClusterCoderConnection: the URL its admin token may be sent to.
+  await apply(tokenSecret('cluster-token', env.operatorNs, { allowedUrls: env.sim.url }));
   await setToken(env.operatorNs, env.sim.tokenFor('admin'), 'cluster-token');
   const spec = (allow: object[]) => ({
     url: env.sim.url,
@@ -47,13 +39,8 @@ beforeAll(async () => {
     allow,
   });
   await apply(
-    {
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: shared },
-      spec: spec([{ namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] }]),
-    },
-    { apiVersion: 'coderops.dev/v1alpha1', kind: 'ClusterCoderConnection', metadata: { name: closed }, spec: spec([]) },
+    clusterCoderConnectionManifest(shared, spec([{ namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] }])),
+    clusterCoderConnectionManifest(closed, spec([])),
   );
   await env.start({ name: 'tenancy' });
 });
@@ -108,19 +95,16 @@ describe('ClusterCoderConnection tenancy', () => {
 
   it('allow by namespace label: labelling the namespace admits it', async () => {
     const label = `cwo-tenant-${randomBytes(2).toString('hex')}`;
-    await apply({
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: shared },
-      spec: {
+    await apply(
+      clusterCoderConnectionManifest(shared, {
         url: env.sim.url,
         tokenSecretRef: { name: 'cluster-token', key: 'token', namespace: env.operatorNs },
         allow: [
           { namespaceSelector: { matchNames: [allowed] }, owners: ['alice'] },
           { namespaceSelector: { matchLabels: { [label]: 'yes' } }, owners: ['alice'] },
         ],
-      },
-    });
+      }),
+    );
     await kubectlOk(['label', 'namespace', denied, `${label}=yes`]);
     const ws = await waitSettled(denied, 'tenant-other', undefined, 30_000);
     expect(ws.status.id).toBeTruthy();

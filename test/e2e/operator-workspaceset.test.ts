@@ -26,6 +26,7 @@ import {
 import { childrenOf, getSet, setEvents, waitSet, workspaceSetDoc } from './workspaceset-harness.ts';
 
 const REFRESH_MS = 5_000;
+// One operator env per file, seeded and flagged for this file's cases; what every file shares is setUpOperatorEnv (operator-harness.ts).
 let env: OperatorEnv;
 let op: OperatorProcess;
 let ns: string;

@@ -2,6 +2,8 @@
 // (a real TokenRequest token), every call the operator makes succeeds, and a
 // few it must never make are refused.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
+import { tokenSecret } from '../support/token-secret.ts';
 import { parseAllDocuments } from 'yaml';
 import { freshNamespace, helm, installCrds, kubectlOk, kubectlWith, serviceAccountKubeconfig, type Ran } from './kubectl.ts';
 
@@ -32,18 +34,8 @@ async function install(values: string[], team: string, other: string): Promise<I
 /** Objects the operator works on: a Workspace, a CoderConnection and the Secret it names. */
 async function seedTeam(ns: string): Promise<void> {
   const objects = [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'coder-token', namespace: ns, labels: { 'coderops.dev/secret-type': 'coder-token' } },
-      stringData: { token: 'abcdefghij-0123456789abcdefghijkl' },
-    },
-    {
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'CoderConnection',
-      metadata: { name: 'default', namespace: ns },
-      spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder-token', key: 'token' } },
-    },
+    tokenSecret('coder-token', ns, { token: 'abcdefghij-0123456789abcdefghijkl' }),
+    coderConnectionManifest('default', ns, { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder-token', key: 'token' } }),
     {
       apiVersion: 'coderops.dev/v1alpha1',
       kind: 'Workspace',
@@ -107,6 +99,7 @@ const OPERATOR_CALLS: Call[] = [
   },
   { name: 'list and watch namespaces', run: (kc) => kubectlWith(kc, ['get', '--raw', '/api/v1/namespaces?watch=1&timeoutSeconds=1']) },
   {
+    // Each row is one verb of the chart's RBAC, written out: the command is what the row checks.
     name: 'add a finalizer',
     run: (kc, i) =>
       kubectlWith(kc, [

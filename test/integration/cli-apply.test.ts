@@ -3,17 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { HOUR, SEED } from './seed.ts';
 
 let h: Harness;
 
-afterEach(async () => {
-  // Every call of every test here doubles as a contract check against swagger.json.
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+// Every call of every test here doubles as a contract check against swagger.json.
+afterEach(() => closeHarness(h));
 
 /** Applies `spec` for team-a/ws and returns the writes that apply made. */
 async function applySpec(spec: Record<string, unknown>, name = 'ws') {

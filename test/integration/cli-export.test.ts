@@ -11,14 +11,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { validateWorkspace } from '../../src/api/validate.ts';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 
 let h: Harness;
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 const HOUR = 3_600_000;
 const PARAMS = [

@@ -3,15 +3,12 @@
 // the owner tokens are minted with scopes that version accepts and can read
 // with, deleted at the end of every run, and named in the status.
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { SEED } from './seed.ts';
 
 let h: Harness;
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 const VERSIONS = [
   {

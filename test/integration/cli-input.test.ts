@@ -1,19 +1,10 @@
 // What the CLI does with bad input, other input forms and output formats.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, workspaceYaml, type Harness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { harnessPerTest } from '../support/harness-per-test.ts';
+import { workspaceYaml } from './harness.ts';
 import { SEED } from './seed.ts';
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness({ seed: SEED });
-});
-
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+const h = harnessPerTest({ seed: SEED });
 
 describe('bad input', () => {
   it('reports every error with file, document, line and field, and calls Coder not at all', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
 import { eventually } from '../support/eventually.ts';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { spawnCli, startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { startSyncWorld, type SyncWorld } from './sync-helpers.ts';
 
@@ -25,11 +26,7 @@ const WAIT_MS = 60_000;
 
 let h: Harness;
 
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 function ws(name: string) {
   const found = h.sim.state.findLiveWorkspace(h.sim.state.findUser('alice')!.id, name);

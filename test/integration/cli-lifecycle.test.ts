@@ -2,15 +2,12 @@
 // the real CLI against the simulator, asserting the builds Coder was asked for.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 
 let h: Harness;
 
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 const SEED: SimSeed = {
   users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }],
@@ -207,6 +204,7 @@ describe('template version updates', { timeout: 120_000 }, () => {
 describe('parameters', { timeout: 120_000 }, () => {
   it('applies a changed parameter with a build, blocks an immutable one, ignores an ephemeral one', async () => {
     h = await startHarness({ seed: SEED });
+    // Each step writes the whole document, as a person edits the file: only the parameter under test changes.
     await apply([
       workspaceYaml('p', {
         owner: 'alice',

@@ -3,22 +3,13 @@
 // undeclared), spec.connectionRef is ignored with a warning.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGitFixture } from '../unit/gitops/git-fixture.ts';
-import { startHarness, workspaceYaml, type Harness } from './harness.ts';
+import { harnessPerTest } from '../support/harness-per-test.ts';
+import { workspaceYaml } from './harness.ts';
 import { SEED } from './seed.ts';
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness({ seed: SEED });
-});
-
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+const h = harnessPerTest({ seed: SEED });
 
 describe('spec.suspend', () => {
   const a = (ttl: string) => workspaceYaml('a', { owner: 'alice', template: 'docker', ttl });

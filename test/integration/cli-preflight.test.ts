@@ -2,9 +2,10 @@
 // an unknown owner, template, version or a parameter the template does not
 // take is an error on its document (exit 1) in every output format, and
 // apply refuses before its first write. Each distinct thing is read once.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
-import { startHarness, workspaceYaml, type Harness } from './harness.ts';
+import { harnessPerTest } from '../support/harness-per-test.ts';
+import { workspaceYaml } from './harness.ts';
 
 const SEED: SimSeed = {
   users: [{ username: 'admin', roles: ['owner'] }, { username: 'alice' }, { username: 'bob' }],
@@ -23,18 +24,9 @@ const SEED: SimSeed = {
   template_versions: [{ template: 'python', name: 'v2', parameters: [{ name: 'size', required: true }] }],
 };
 
-let h: Harness;
+const h = harnessPerTest({ seed: SEED });
 
-beforeEach(async () => {
-  h = await startHarness({ seed: SEED });
-});
-
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
-
+// Documents written out whole, here and in the cases below: what each case is about is the one field that differs.
 const BAD = [
   workspaceYaml('a', { owner: 'zoe', template: 'docker' }),
   workspaceYaml('b', { owner: 'alice', template: 'pyhton' }),

@@ -3,22 +3,14 @@
 // afterwards, and each failed before the fix it names.
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGitFixture } from '../unit/gitops/git-fixture.ts';
-import { startHarness, workspaceYaml, type Harness } from './harness.ts';
+import { coderConnectionManifest } from '../support/coder-connection.ts';
+import { harnessPerTest } from '../support/harness-per-test.ts';
+import { workspaceYaml } from './harness.ts';
 import { SEED } from './seed.ts';
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness({ seed: SEED, buildDurationMs: 20 });
-});
-
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+const h = harnessPerTest({ seed: SEED, buildDurationMs: 20 });
 
 function live(owner: string, name: string) {
   return h.sim.state.findLiveWorkspace(h.sim.state.findUser(owner)!.id, name);
@@ -160,12 +152,9 @@ describe('nothing declared (issue 18, low)', () => {
     expect(list.stdout).toContain('declares nothing');
     await h.write(
       'ws.yaml',
-      JSON.stringify({
-        apiVersion: 'coderops.dev/v1alpha1',
-        kind: 'CoderConnection',
-        metadata: { name: 'c', namespace: 'team-a' },
-        spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } },
-      }),
+      JSON.stringify(
+        coderConnectionManifest('c', 'team-a', { url: 'https://coder.example.com', tokenSecretRef: { name: 's', key: 'token' } }),
+      ),
     );
     const onlyConnections = await h.cli(['apply', '--prune', '--max-prune', 'all', '-f', 'ws.yaml']);
     expect(onlyConnections.code).toBe(1);

@@ -6,15 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { spawnCli, startHarness, workspaceYaml, type Harness } from './harness.ts';
 
 let h: Harness;
 
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 const NAMES = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
 const SEED: SimSeed = {

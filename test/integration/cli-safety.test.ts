@@ -5,21 +5,12 @@ import { readlinkSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, workspaceYaml, type Harness } from './harness.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { harnessPerTest } from '../support/harness-per-test.ts';
+import { workspaceYaml } from './harness.ts';
 import { SEED } from './seed.ts';
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness({ seed: SEED, buildDurationMs: 20 });
-});
-
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+const h = harnessPerTest({ seed: SEED, buildDurationMs: 20 });
 
 function findLive(owner: string, name: string) {
   return h.sim.state.findLiveWorkspace(h.sim.state.findUser(owner)!.id, name);

@@ -6,15 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimSeed } from '../../src/coder-sim/seed.ts';
 import { aclOf } from '../../src/coder-sim/handlers/workspace-sharing.ts';
+import { closeHarness } from '../support/harness-per-test.ts';
 import { startHarness, workspaceYaml, type Harness } from './harness.ts';
 import { HOUR, SEED } from './seed.ts';
 
 let h: Harness;
-afterEach(async () => {
-  const problems = h.contractProblems();
-  await h.close();
-  expect(problems).toEqual([]);
-});
+afterEach(() => closeHarness(h));
 
 const WITH_PRESETS: SimSeed = {
   ...SEED,

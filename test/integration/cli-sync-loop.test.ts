@@ -28,6 +28,7 @@ describe('the sync loop', { timeout: TEST_MS }, () => {
   it('applies each new commit, serves metrics and health, and exits 0 on SIGTERM', async () => {
     w = await startSyncWorld({ seed: SEED });
     const c1 = w.repo.commit({ 'workspaces/a.yaml': wsYaml('a', { owner: 'alice' }) });
+    // The loop's flags written out per test: each test is about a different set of them (status file, metrics, a missing token).
     const child = spawn(
       process.execPath,
       [

@@ -44,6 +44,7 @@ describe('a user name or password in the Coder URL', () => {
 
   it('is refused in a CoderConnection document, at spec.url, without quoting it', async () => {
     w = await startSyncWorld({ seed: SEED });
+    // Written out: the error's position (line 1:121) counts the characters of exactly this text.
     const connection = JSON.stringify({
       apiVersion: 'coderops.dev/v1alpha1',
       kind: 'CoderConnection',

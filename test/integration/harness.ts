@@ -120,7 +120,5 @@ export function spawnCli(
   return { child, result };
 }
 
-/** A Workspace document, with the spec given as YAML lines. */
-export function workspaceYaml(name: string, spec: Record<string, unknown>, namespace = 'team-a'): string {
-  return JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name, namespace }, spec });
-}
+/** The shared manifest builder, re-exported for the CLI tests that import it from here. */
+export { workspaceYaml } from '../support/workspace.ts';

@@ -19,6 +19,7 @@ import { loadFromTexts } from '../../src/gitops/load.ts';
 import { runApply, type ApplyReport, type RunOptions } from '../../src/gitops/run.ts';
 import { sameSource, sourceOf } from '../../src/gitops/source-identity.ts';
 import { IN_PROCESS_URL, startInProcessSim, type CrashMode, type InProcessSim } from './sim-in-process.ts';
+import { workspaceYaml } from '../support/workspace.ts';
 
 export const USERS = ['admin', 'alice', 'bob'] as const;
 export type User = (typeof USERS)[number];
@@ -220,7 +221,7 @@ function documentOf(sim: InProcessSim, d: Decl): string {
   if (d.policy) spec['deletionPolicy'] = d.policy;
   if (d.observe) spec['managementPolicies'] = ['Observe'];
   if (d.suspend) spec['suspend'] = true;
-  return JSON.stringify({ apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata: { name: d.meta, namespace: 'p' }, spec });
+  return workspaceYaml(d.meta, spec, 'p');
 }
 
 /** Live workspaces: id -> owner id and lower-cased name. */

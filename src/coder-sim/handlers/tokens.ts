@@ -12,11 +12,11 @@ import { formatGoDuration } from './go-duration.ts';
 
 const HOUR_NS = 3600 * 1e9;
 /** --default-token-lifetime: 7 days. */
-export const DEFAULT_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
+const DEFAULT_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
 /** --max-admin-token-lifetime: 7 days, for site Owners. */
-export const MAX_ADMIN_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
+const MAX_ADMIN_TOKEN_LIFETIME_NS = 168 * HOUR_NS;
 /** --max-token-lifetime default (100 years), for everyone else. */
-export const MAX_TOKEN_LIFETIME_NS = 876_600 * HOUR_NS;
+const MAX_TOKEN_LIFETIME_NS = 876_600 * HOUR_NS;
 
 export const tokenRoutes: Route[] = [
   {

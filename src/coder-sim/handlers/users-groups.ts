@@ -14,7 +14,7 @@ import type { SimState } from '../state.ts';
 import { matchesUser, parseUserQuery } from '../user-query.ts';
 import { pagination } from './workspace-read.ts';
 
-export const PREMIUM_GROUPS_MESSAGE = 'Template RBAC is a Premium feature. Contact sales!';
+const PREMIUM_GROUPS_MESSAGE = 'Template RBAC is a Premium feature. Contact sales!';
 
 export const userGroupRoutes: Route[] = [
   {

@@ -15,12 +15,12 @@ import type { SimState } from '../state.ts';
 import { perVersion, profileOf, type VersionProfile } from '../versions.ts';
 import { isUuid } from '../../api/patterns.ts';
 
-export const WORKSPACE_SHARING_EXPERIMENT = 'workspace-sharing';
+const WORKSPACE_SHARING_EXPERIMENT = 'workspace-sharing';
 
-export type SimWorkspaceRole = 'use' | 'admin';
+type SimWorkspaceRole = 'use' | 'admin';
 
 /** A workspace's ACL (coderd's user_acl / group_acl columns): id to role. */
-export interface SimWorkspaceAcl {
+interface SimWorkspaceAcl {
   readonly userAcl: Map<string, SimWorkspaceRole>;
   readonly groupAcl: Map<string, SimWorkspaceRole>;
 }

@@ -20,7 +20,7 @@ import type { ConnectionStatusWriter } from './status-writer.ts';
 import { IN_USE_FINALIZER, type ConnectionUsage } from './usage.ts';
 import type { HandlerResult } from '../../kube/run-workers.ts';
 
-export interface ConnectionReconcilerDeps extends ConnectionCaches {
+interface ConnectionReconcilerDeps extends ConnectionCaches {
   connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate'>;
   statusWriter: ConnectionStatusWriter;
   now?: () => Date;

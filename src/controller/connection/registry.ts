@@ -17,7 +17,7 @@ import type { ConnectionState } from './state.ts';
 import type { SecretRead } from '../kube-writer.ts';
 import { notLabelledMessage, optedIn, urlBinding } from './token-secret.ts';
 
-export interface ConnectionSpecLike {
+interface ConnectionSpecLike {
   url: string;
   tokenSecretRef: { name: string; key?: string; namespace?: string };
   requestsPerMinute?: number;
@@ -43,7 +43,7 @@ class UrlNotAllowedError extends Error {}
 /** The Secret's key holds no usable token; the message names the Secret and key, never the value. */
 class InvalidTokenError extends Error {}
 
-export interface ConnectionDeps {
+interface ConnectionDeps {
   /** GET of one Secret key and the Secret's labels (RBAC allows get only); throws when absent. */
   readSecret(namespace: string, name: string, key: string): Promise<SecretRead>;
   /** `source` names the connection in the client's errors (a list bound, say). */

@@ -25,7 +25,7 @@ export type ConnectionState =
  * Unauthorized: Coder refused the token. Unreachable: no usable answer.
  * NotCoder: the server answered, but not like Coder.
  */
-export type NotReadyReason =
+type NotReadyReason =
   | 'SecretNotFound'
   | 'SecretNotLabelled'
   | 'URLNotAllowed'

@@ -32,7 +32,7 @@ export function notLabelledMessage(namespace: string, name: string): string {
 
 export const ALLOWED_URLS_ANNOTATION = 'coderops.dev/allowed-urls';
 
-export type UrlBinding =
+type UrlBinding =
   | { kind: 'allowed' }
   /** The Secret names no URL: allowed only where the migration allows it (CoderConnection), with a warning. */
   | { kind: 'unbound'; message: string }

@@ -37,7 +37,7 @@ import { reconcileRequested, requestedAt } from './reconcile-request.ts';
 import type { RolloutPolicy } from '../../api/schema.ts';
 import { nameIdentity, WorkspaceBindings, type BindingConflictError, type BindingGuard } from './bindings.ts';
 import { decide, FINALIZER, type Decision } from './decide.ts';
-import { isKubeNotFound, type KubeWriter, type ObjectRef } from '../kube-writer.ts';
+import { isKubeNotFound, type ObjectRef, type ExistingObjectWriter } from '../kube-writer.ts';
 import {
   buildInProgress,
   buildPollDelay,
@@ -56,13 +56,13 @@ import { checkTenancy } from '../connection/tenancy.ts';
 import { deleteOne, syncOne } from './sync.ts';
 
 /** What the informer caches know: the Workspaces, their namespaces' labels and the connections. */
-export interface ReconcilerCaches extends ConnectionCaches {
+interface ReconcilerCaches extends ConnectionCaches {
   workspace(key: string): Workspace | undefined;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
 }
 
 /** The operator's defaults and timings. */
-export interface ReconcilerSettings {
+interface ReconcilerSettings {
   deletionPolicy: DeletionPolicy;
   now?: () => Date;
   /** How soon to look again while a Coder build runs: 250 ms, doubling to 2 s by default. */
@@ -72,7 +72,7 @@ export interface ReconcilerSettings {
 }
 
 /** Shared with the other controllers of the process, so they agree; each defaults to the Reconciler's own. */
-export interface ReconcilerShared {
+interface ReconcilerShared {
   /** The connection's status writer (its one writer), so neither controller repeats the other's write. */
   connectionStatus?: ConnectionStatusWriter;
   /** Who holds which Coder workspace, fed from the Workspace cache (operator.ts). */
@@ -87,11 +87,12 @@ export interface ReconcilerShared {
   usage?: ConnectionUsage | undefined;
 }
 
-export interface ReconcilerDeps {
+interface ReconcilerDeps {
   caches: ReconcilerCaches;
   /** The connections' runtimes: Coder clients, snapshots, engines. */
   connections: Pick<ConnectionRegistry, 'runtime' | 'invalidate' | 'staleMs'>;
-  kube: KubeWriter;
+  /** The operator's Kubernetes writer; a Workspace's reconcile never creates, patches or deletes a whole object. */
+  kube: ExistingObjectWriter;
   settings: ReconcilerSettings;
   shared?: ReconcilerShared;
   telemetry: { logger: Logger; metrics?: OperatorMetrics };
@@ -100,7 +101,7 @@ export interface ReconcilerDeps {
 export class Reconciler {
   readonly #d: ReconcilerDeps;
   /** deps.kube, with every status patch and Event scrubbed of tokens (scrubbing-kube-writer.ts). */
-  readonly #kube: KubeWriter;
+  readonly #kube: ExistingObjectWriter;
   /** Status last written per key, with the resourceVersion it was based on: the cache may not show it yet. */
   readonly #written = new Map<string, { rv: string | undefined; status: WorkspaceStatus }>();
   readonly #connStatus: ConnectionStatusWriter;

@@ -25,7 +25,7 @@ const DEFAULT_MAX_UNAVAILABLE = 10;
 /** On a CoderConnection: a new value resumes the rollouts halted after failures (failures before it no longer count). */
 export const RESUME_ROLLOUT = 'coderops.dev/resume-rollout';
 
-export interface RolloutCounts {
+interface RolloutCounts {
   upToDate: number;
   updating: number;
   waiting: number;

@@ -23,7 +23,7 @@ import type { ConnectionRuntime } from '../connection/registry.ts';
 import { buildInProgress } from './outcome-events.ts';
 
 /** What the lifecycle part of a reconcile needs besides Coder: its memory and the connection's rollout. */
-export interface LifecycleInputs {
+interface LifecycleInputs {
   /** The status last written (or read): status.rollout / scheduleConflict / parametersChecked. */
   previous: WorkspaceStatus | undefined;
   policy: RolloutPolicy | undefined;
@@ -35,7 +35,7 @@ export interface LifecycleInputs {
   epoch?: string;
 }
 
-export interface SyncOutcome {
+interface SyncOutcome {
   plan: WorkspacePlan;
   /** undefined when there was nothing to do. */
   result: ApplyResult | undefined;
@@ -166,7 +166,7 @@ export async function syncOne(
   return { plan: { ...plan, desired }, result };
 }
 
-export type DeleteStep =
+type DeleteStep =
   | { gone: true }
   /** Another Workspace holds the Coder workspace: it is not this one's to delete. */
   | { gone: false; conflict: BindingConflictError }

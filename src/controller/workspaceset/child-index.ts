@@ -11,7 +11,7 @@ import type { ResourceInformer } from '../../kube/informer.ts';
 
 export const SET_KIND = 'WorkspaceSet';
 
-export interface SetOwner {
+interface SetOwner {
   /** The set's uid, as the ownerReference names it. */
   uid: string;
   /** `namespace/name` of the set: its work-queue key. */

@@ -10,15 +10,31 @@
 import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { API_VERSION, WorkspaceSpec, type Workspace, type WorkspaceSet } from '../../api/schema.ts';
+import type { NewObject, OwnerReference } from '../kube-writer.ts';
 import { mergePatch } from '../status-patch.ts';
-import type { ChildObject } from './set-kube.ts';
 import { SET_KIND } from './child-index.ts';
+
+/** The field manager named in managedFields for every child the set writes. */
+export const FIELD_MANAGER = 'coder-workspace-operator-workspaceset';
+
+/** A child as it is to be written: the set's stamp plus the controller ownerReference. */
+export interface ChildObject extends NewObject {
+  kind: 'Workspace';
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences: OwnerReference[];
+  };
+  spec: Workspace['spec'];
+}
 
 /** The digest of the stamp a child was last written from. */
 export const STAMP_HASH_LABEL = 'coderops.dev/set-stamp-hash';
 
 /** What a stamp gives for one member: the child's name, labels, annotations and spec. */
-export interface Stamp {
+interface Stamp {
   name: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;

@@ -23,13 +23,12 @@ import { ACKNOWLEDGE_REMOVALS } from './acknowledge.ts';
 import { ChildIndex } from './child-index.ts';
 import { trimSetForCache, WORKSPACE_SETS } from './resource.ts';
 import { SetMetrics } from './set-metrics.ts';
-import { SetReconciler, type SetReconcilerDeps } from './set-reconciler.ts';
-import type { SetKube } from './set-kube.ts';
+import { SetReconciler, type SetReconcilerDeps, type SetWriter } from './set-reconciler.ts';
 
 /** Child status changes within this long are counted in one pass. */
 const STATUS_BATCH_MS = 1_000;
 
-export interface WorkspaceSetControllerOptions
+interface WorkspaceSetControllerOptions
   extends Omit<SetReconcilerDeps, 'set' | 'workspace' | 'children' | 'kube' | 'metrics' | 'logger' | 'deletionPolicy'> {
   kubeConfig: KubeConfig;
   namespaces?: string[];
@@ -37,7 +36,8 @@ export interface WorkspaceSetControllerOptions
   labelSelector?: string;
   /** The operator's Workspace informer: children are read from its cache, never listed again. */
   workspaces: ResourceInformer<KubernetesObject>;
-  kube: SetKube;
+  /** The operator's one Kubernetes writer (../kube-writer.ts), behind its token scrubbing. */
+  kube: SetWriter;
   logger: Logger;
   metrics: Pick<OperatorMetrics, 'registry'>;
   deletionPolicy: DeletionPolicy;

@@ -12,7 +12,7 @@ import type { Workspace, WorkspaceSet } from '../../api/schema.ts';
 import { connectionId, lookupConnection, type ConnectionCaches, type ResolvedConnection } from '../connection/lookup.ts';
 import { ruleAllowsOwner, ruleSelects, type OwnerRule } from '../connection/tenancy.ts';
 
-export type SetConnection =
+type SetConnection =
   | { ok: true; connection: ResolvedConnection; admits: (username: string) => boolean }
   | { ok: false; reason: 'ConnectionNotReady' | 'Forbidden'; message: string };
 

@@ -17,55 +17,28 @@ export class SetMetrics {
     const registers = [metrics.registry];
     // One set of series per registry, however many controllers share it (tests run several operators on one).
     const existing = <M>(name: string, make: () => M): M => (metrics.registry.getSingleMetric(name) as M | undefined) ?? make();
-    this.members = existing(
-      'cwo_workspaceset_members',
-      () =>
-        new Gauge({
-          name: 'cwo_workspaceset_members',
-          help: 'members the last expansion of a WorkspaceSet found',
-          labelNames: ['namespace', 'name'] as const,
-          registers,
-        }),
-    );
-    this.children = existing(
-      'cwo_workspaceset_children',
-      () =>
-        new Gauge({
-          name: 'cwo_workspaceset_children',
-          help: 'child Workspaces of a WorkspaceSet by state (ready, updating, failed)',
-          labelNames: ['namespace', 'name', 'state'] as const,
-          registers,
-        }),
-    );
-    this.held = existing(
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      existing(name, () => new Gauge<L>({ name, help, labelNames, registers }));
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      existing(name, () => new Counter<L>({ name, help, labelNames, registers }));
+    this.members = gauge('cwo_workspaceset_members', 'members the last expansion of a WorkspaceSet found', ['namespace', 'name']);
+    this.children = gauge('cwo_workspaceset_children', 'child Workspaces of a WorkspaceSet by state (ready, updating, failed)', [
+      'namespace',
+      'name',
+      'state',
+    ]);
+    this.held = gauge(
       'cwo_workspaceset_held',
-      () =>
-        new Gauge({
-          name: 'cwo_workspaceset_held',
-          help: '1 while a WorkspaceSet changes no child (a generator failed, removals wait for acknowledgement, ...), else 0',
-          labelNames: ['namespace', 'name'] as const,
-          registers,
-        }),
+      '1 while a WorkspaceSet changes no child (a generator failed, removals wait for acknowledgement, ...), else 0',
+      ['namespace', 'name'],
     );
-    this.refreshes = existing(
-      'cwo_workspaceset_refreshes_total',
-      () =>
-        new Counter({
-          name: 'cwo_workspaceset_refreshes_total',
-          help: 'member expansions by result (ok, or the generator failure reason)',
-          labelNames: ['result'] as const,
-          registers,
-        }),
-    );
-    this.childWrites = existing(
+    this.refreshes = counter('cwo_workspaceset_refreshes_total', 'member expansions by result (ok, or the generator failure reason)', [
+      'result',
+    ]);
+    this.childWrites = counter(
       'cwo_workspaceset_child_writes_total',
-      () =>
-        new Counter({
-          name: 'cwo_workspaceset_child_writes_total',
-          help: 'child Workspace writes by verb (create, update, delete) and result (ok, error)',
-          labelNames: ['verb', 'result'] as const,
-          registers,
-        }),
+      'child Workspace writes by verb (create, update, delete) and result (ok, error)',
+      ['verb', 'result'],
     );
   }
 

@@ -28,21 +28,47 @@ import type { HandlerResult } from '../../kube/run-workers.ts';
 import type { ConnectionCaches } from '../connection/lookup.ts';
 import type { ConnectionRegistry, ConnectionRuntime } from '../connection/registry.ts';
 import { requestedAt } from '../workspace/reconcile-request.ts';
+import { isKubeConflict, isKubeNotFound, type KubeWriter, type ObjectRef } from '../kube-writer.ts';
+import { scrubbingKubeWriter } from '../scrubbing-kube-writer.ts';
 import { mergePatch, statusChanged } from '../status-patch.ts';
 import { ACKNOWLEDGE_REMOVALS, acknowledgeCommand } from './acknowledge.ts';
-import { childObject, childPatch, STAMP_HASH_LABEL, stampHash, withApiDefaults } from './child-object.ts';
+import { childObject, childPatch, FIELD_MANAGER, STAMP_HASH_LABEL, stampHash, withApiDefaults } from './child-object.ts';
 import { setOwnerOf, type ChildIndex } from './child-index.ts';
 import { setConnection } from './set-connection.ts';
-import { joinEvents, leaveEvents, type Joined, type Left } from './set-events.ts';
-import { isConflict, isNotFound, type SetEvent, type SetKube, type SetRef } from './set-kube.ts';
+import { joinEvents, leaveEvents, type Joined, type Left, type SetEvent } from './set-events.ts';
 import type { SetMetrics } from './set-metrics.ts';
 import { countChildren, setStatus, type PassResult } from './set-status.ts';
 import { slowStart } from './slow-start.ts';
 
 /** A refresh interval below this is raised to it: a tenant's set must not turn into a busy loop on Coder. */
-export const MIN_REFRESH_MS = 5_000;
+const MIN_REFRESH_MS = 5_000;
 /** A created child the cache has not shown after this long is looked up again (by a create that answers 409). */
 const EXPECTATION_MS = 60_000;
+
+/**
+ * The writes a set pass makes, all through the operator's one KubeWriter:
+ * children created, patched and deleted, the one read of a child a create
+ * found taken, the set's status and its Events.
+ */
+export type SetWriter = Pick<KubeWriter, 'create' | 'patch' | 'delete' | 'controllerOf' | 'patchStatus' | 'event'>;
+
+/** The set a pass is about, as its status patch and Events name it. */
+type SetRef = ObjectRef & { kind: 'WorkspaceSet'; namespace: string };
+
+/** What every step of one pass works on. */
+interface Pass {
+  set: WorkspaceSet;
+  ref: SetRef;
+  memory: SetMemory;
+  now: Date;
+}
+
+/** Why a pass changes no child. */
+interface Held {
+  reason: string;
+  message: string;
+  needsAction: boolean;
+}
 
 export interface SetReconcilerDeps extends ConnectionCaches {
   set(key: string): WorkspaceSet | undefined;
@@ -52,7 +78,7 @@ export interface SetReconcilerDeps extends ConnectionCaches {
   connections: Pick<ConnectionRegistry, 'runtime'>;
   /** The fleet core's member reader over the connection's Coder client. */
   readerFor(rt: ConnectionRuntime): MemberReader;
-  kube: SetKube;
+  kube: SetWriter;
   logger: Logger;
   metrics?: SetMetrics;
   now?: () => Date;
@@ -111,10 +137,13 @@ const GENERATOR_NEEDS_ACTION = new Set([
 
 export class SetReconciler {
   readonly #d: SetReconcilerDeps;
+  /** deps.kube behind the token scrubbing every Kubernetes write goes through (a no-op when the operator wrapped it already). */
+  readonly #kube: SetWriter;
   readonly #memory = new Map<string, SetMemory>();
 
   constructor(deps: SetReconcilerDeps) {
     this.#d = deps;
+    this.#kube = scrubbingKubeWriter(deps.kube);
   }
 
   /** Something the decision depends on changed (the set, a child's spec or existence, the connection): decide again. */
@@ -140,19 +169,19 @@ export class SetReconciler {
     if (set.metadata.deletionTimestamp) return;
     const now = this.#d.now?.() ?? new Date();
     const memory = this.#memoryOf(key, set);
-    const ref: SetRef = { namespace, name, ...(set.metadata.uid ? { uid: set.metadata.uid } : {}) };
+    const ref: SetRef = { kind: 'WorkspaceSet', namespace, name, ...(set.metadata.uid ? { uid: set.metadata.uid } : {}) };
     const recheck = this.#d.recheckMs ?? 15_000;
+    const pass: Pass = { set, ref, memory, now };
 
     const conn = setConnection(set, this.#d, this.#d.namespaceLabels(namespace));
     if (!conn.ok) {
-      await this.#hold(set, ref, memory, now, { reason: conn.reason, message: conn.message, needsAction: conn.reason === 'Forbidden' });
+      const held = { reason: conn.reason, message: conn.message, needsAction: conn.reason === 'Forbidden' };
       // A missing connection or a tenancy rule is fixed by an edit that enqueues the set; look again now and then anyway.
-      return { requeueAfter: conn.reason === 'Forbidden' ? this.#refreshMs(set) : recheck };
+      return this.#hold(pass, held, conn.reason === 'Forbidden' ? this.#refreshMs(set) : recheck);
     }
     const rt = await this.#d.connections.runtime(conn.connection.ref);
     if (!rt.state.ready) {
-      await this.#hold(set, ref, memory, now, { reason: 'ConnectionNotReady', message: rt.state.message, needsAction: false });
-      return { requeueAfter: recheck };
+      return this.#hold(pass, { reason: 'ConnectionNotReady', message: rt.state.message, needsAction: false }, recheck);
     }
 
     // 3. Members.
@@ -161,7 +190,7 @@ export class SetReconciler {
       // Only the children's states moved: recount them; no decision, no write but the status.
       const counts = countChildren(this.#liveChildren(set));
       const { result, members, lastMembers, held } = memory.last;
-      await this.#writeStatus(set, ref, memory, now, members, lastMembers, counts, result);
+      await this.#writeStatus(pass, members, lastMembers, counts, result);
       this.#d.metrics?.record(namespace, name, members, counts, held);
       return { requeueAfter: this.#untilRetry(set, memory, now) };
     }
@@ -184,12 +213,8 @@ export class SetReconciler {
     if (memory.failure || !memory.members) {
       const failure = memory.failure ?? { reason: 'GeneratorFailed', message: 'no expansion yet', at: now.getTime() };
       const needsAction = GENERATOR_NEEDS_ACTION.has(failure.reason);
-      await this.#hold(set, ref, memory, now, {
-        reason: failure.reason,
-        message: `${failure.message}; no child is created, changed or removed until the generators answer again`,
-        needsAction,
-      });
-      return { requeueAfter: this.#untilRetry(set, memory, now) };
+      const message = `${failure.message}; no child is created, changed or removed until the generators answer again`;
+      return this.#hold(pass, { reason: failure.reason, message, needsAction }, this.#untilRetry(set, memory, now));
     }
 
     // 4. Stamp and decide.
@@ -211,13 +236,17 @@ export class SetReconciler {
       const other = this.#d.workspace(`${namespace}/${stamp.name}`);
       if (other && setOwnerOf(other)?.uid !== set.metadata.uid) foreign.set(stamp.name, holderOf(other));
       if (this.#d.visible && !this.#d.visible(stamp.labels))
-        return this.#heldFor(set, ref, memory, now, {
-          reason: 'ShardMismatch',
-          message:
-            `the labels stamped on child ${stamp.name} do not match this operator's --watch-label-selector, so it would never ` +
-            'see the children it makes: put the shard label in spec.template.metadata.labels as well',
-          needsAction: true,
-        });
+        return this.#hold(
+          pass,
+          {
+            reason: 'ShardMismatch',
+            message:
+              `the labels stamped on child ${stamp.name} do not match this operator's --watch-label-selector, so it would never ` +
+              'see the children it makes: put the shard label in spec.template.metadata.labels as well',
+            needsAction: true,
+          },
+          this.#untilRefresh(set, memory, now),
+        );
     }
     const children: ExistingChild[] = live.map((c) => {
       const member = c.metadata.labels?.[MEMBER_LABEL];
@@ -246,7 +275,8 @@ export class SetReconciler {
       const message = ack
         ? `${decision.held.message}. To let it through: ${acknowledgeCommand(namespace, name, ack)}`
         : decision.held.message;
-      return this.#heldFor(set, ref, memory, now, { reason: decision.held.reason, message, needsAction: true }, members.length);
+      const held = { reason: decision.held.reason, message, needsAction: true };
+      return this.#hold(pass, held, this.#untilRefresh(set, memory, now), members.length);
     }
 
     // 5. Write.
@@ -278,11 +308,11 @@ export class SetReconciler {
 
     const created = await slowStart(creates, concurrency, async (s) => {
       try {
-        await this.#d.kube.createChild(childObject(set, s));
+        await this.#kube.create(childObject(set, s), { fieldManager: FIELD_MANAGER });
       } catch (error) {
-        if (!isConflict(error)) throw error;
+        if (!isKubeConflict(error)) throw error;
         // Taken since the cache was read: ours (created earlier, not shown yet) or someone else's.
-        const found = await this.#d.kube.readChild(namespace, s.name);
+        const found = await this.#kube.controllerOf({ kind: 'Workspace', namespace, name: s.name });
         if (found?.controllerUid !== set.metadata.uid) {
           conflicts.push(s.name);
           throw Object.assign(new Error(`Workspace ${s.name} already exists`), { conflict: true });
@@ -294,25 +324,28 @@ export class SetReconciler {
     for (const f of created.failed)
       if (!(f.error as { conflict?: boolean }).conflict) failures.push(`create ${f.item.name}: ${describe(f.error)}`);
     const updated = await slowStart(updates, concurrency, async (u) => {
-      await this.#d.kube.patchChild(namespace, u.child.metadata.name, childPatch(u.child, u.desired));
+      const child: ObjectRef = { kind: 'Workspace', namespace, name: u.child.metadata.name };
+      await this.#kube.patch(child, childPatch(u.child, u.desired), { fieldManager: FIELD_MANAGER });
     });
     this.#count('update', updated);
     for (const f of updated.failed) {
       // 409: the child changed since the cache showed it; its update event brings the set back.
-      if (isConflict(f.error)) retrySoon = true;
+      if (isKubeConflict(f.error)) retrySoon = true;
       else failures.push(`update ${f.item.child.metadata.name}: ${describe(f.error)}`);
     }
     const removed = await slowStart(removes, concurrency, async (c) => {
       try {
-        await this.#d.kube.deleteChild(namespace, c.metadata.name, c.metadata.uid ?? '', c.metadata.resourceVersion);
+        // No uid (never so from the apiserver) is a precondition no object meets: nothing is deleted on a guess.
+        const child = { kind: 'Workspace' as const, namespace, name: c.metadata.name, uid: c.metadata.uid ?? '' };
+        await this.#kube.delete(child, c.metadata.resourceVersion);
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!isKubeNotFound(error)) throw error;
       }
     });
     this.#count('delete', removed);
     for (const f of removed.failed) {
       // 409: not the object the decision was about any more (changed or replaced): decided again.
-      if (isConflict(f.error)) retrySoon = true;
+      if (isKubeConflict(f.error)) retrySoon = true;
       else failures.push(`delete ${f.item.metadata.name}: ${describe(f.error)}`);
     }
     const skipped = created.skipped.length + updated.skipped.length + removed.skipped.length;
@@ -338,11 +371,12 @@ export class SetReconciler {
 
     const removedNames = new Set(removed.done.map((c) => c.metadata.name));
     const counts = countChildren(live.filter((c) => !removedNames.has(c.metadata.name)));
-    const missing = [...stamps.values()].filter(
-      (s) => !children.some((c) => c.member !== undefined && memberKey(c.member) === memberKey(s.member)) && !conflicts.includes(s.name),
-    ).length;
+    // Sets, not scans: a 10,000-member pass would otherwise compare every stamp with every child.
+    const childMembers = new Set(children.flatMap((c) => (c.member === undefined ? [] : [memberKey(c.member)])));
+    const conflicted = new Set(conflicts);
+    const missing = [...stamps.values()].filter((s) => !childMembers.has(memberKey(s.member)) && !conflicted.has(s.name)).length;
     const result: PassResult = { kind: 'applied', missing, writeFailures: failures, conflicts };
-    await this.#writeStatus(set, ref, memory, now, members.length, members.length, counts, result);
+    await this.#writeStatus(pass, members.length, members.length, counts, result);
     memory.last = { result, members: members.length, lastMembers: members.length, held: false };
     // A write that failed or met a newer child: decide again at the next pass, whatever wakes it.
     if (failures.length > 0 || retrySoon) memory.dirty = true;
@@ -423,41 +457,20 @@ export class SetReconciler {
     if (r.failed.length) this.#d.metrics?.childWrites.inc({ verb, result: 'error' }, r.failed.length);
   }
 
-  /** A pass that changes no child: status (and a Warning when the status changed), then look again at the next refresh. */
-  async #heldFor(
-    set: WorkspaceSet,
-    ref: SetRef,
-    memory: SetMemory,
-    now: Date,
-    held: { reason: string; message: string; needsAction: boolean },
-    members?: number,
-  ): Promise<HandlerResult> {
-    await this.#hold(set, ref, memory, now, held, members);
-    return { requeueAfter: this.#untilRefresh(set, memory, now) };
-  }
-
-  async #hold(
-    set: WorkspaceSet,
-    ref: SetRef,
-    memory: SetMemory,
-    now: Date,
-    held: { reason: string; message: string; needsAction: boolean },
-    members?: number,
-  ): Promise<void> {
-    const counts = countChildren(this.#liveChildren(set));
+  /** A pass that changes no child: status (and a Warning when the status changed); look again after requeueAfter. */
+  async #hold(p: Pass, held: Held, requeueAfter: number, members?: number): Promise<HandlerResult> {
+    const counts = countChildren(this.#liveChildren(p.set));
     const result: PassResult = { kind: 'held', ...held };
-    const changed = await this.#writeStatus(set, ref, memory, now, members, undefined, counts, result);
-    memory.last = { result, members, lastMembers: undefined, held: true };
-    this.#d.metrics?.record(ref.namespace, ref.name, members, counts, true);
-    if (changed) await this.#events(ref, [{ type: 'Warning', reason: held.reason, action: 'Reconcile', note: held.message }]);
+    const changed = await this.#writeStatus(p, members, undefined, counts, result);
+    p.memory.last = { result, members, lastMembers: undefined, held: true };
+    this.#d.metrics?.record(p.ref.namespace, p.ref.name, members, counts, true);
+    if (changed) await this.#events(p.ref, [{ type: 'Warning', reason: held.reason, action: 'Reconcile', note: held.message }]);
+    return { requeueAfter };
   }
 
   /** Merge patch of the status subresource, only when it changed (lastRefreshTime aside); true when written. */
   async #writeStatus(
-    set: WorkspaceSet,
-    ref: SetRef,
-    memory: SetMemory,
-    now: Date,
+    { set, ref, memory, now }: Pass,
     members: number | undefined,
     lastMembers: number | undefined,
     counts: ReturnType<typeof countChildren>,
@@ -477,9 +490,9 @@ export class SetReconciler {
     });
     if (!statusChangedIgnoringRefresh(previous, next)) return false;
     try {
-      await this.#d.kube.patchSetStatus(ref, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
+      await this.#kube.patchStatus(ref, mergePatch(previous as Record<string, unknown> | undefined, next as Record<string, unknown>));
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isKubeNotFound(error)) return false;
       throw error;
     }
     memory.written = { rv, status: next };
@@ -489,7 +502,7 @@ export class SetReconciler {
   async #events(ref: SetRef, events: SetEvent[]): Promise<void> {
     for (const e of events) {
       try {
-        await this.#d.kube.setEvent(ref, e);
+        await this.#kube.event({ ...e, regarding: ref });
       } catch (error) {
         // An Event is a courtesy: losing one must not fail or repeat the pass.
         this.#d.logger.warn({ set: `${ref.namespace}/${ref.name}`, reason: e.reason, err: error }, 'could not record an Event');

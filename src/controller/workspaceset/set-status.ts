@@ -29,7 +29,7 @@ export interface ChildCounts {
 
 const IN_PROGRESS_ROLLOUT = new Set(['Updating', 'RollingBack']);
 
-export function childState(child: Workspace): 'ready' | 'updating' | 'failed' {
+function childState(child: Workspace): 'ready' | 'updating' | 'failed' {
   const conditions = child.status?.conditions ?? [];
   if (conditions.some((c) => c.type === 'Stalled' && c.status === 'True')) return 'failed';
   const ready = conditions.find((c) => c.type === 'Ready');
@@ -53,7 +53,7 @@ export type PassResult =
   /** Nothing was changed: the reason says why; needsAction says whether a person must act (Stalled). */
   | { kind: 'held'; reason: string; message: string; needsAction: boolean };
 
-export interface StatusInput {
+interface StatusInput {
   previous: WorkspaceSetStatus | undefined;
   generation: number | undefined;
   now: Date;

@@ -4,7 +4,7 @@
 // one or a few calls instead of thousands, and a healthy pass of 10,000
 // creates still runs max at a time. Stops after the first batch with a
 // failure; what was not tried is reported as such.
-export interface SlowStartResult<T> {
+interface SlowStartResult<T> {
   done: T[];
   failed: Array<{ item: T; error: unknown }>;
   /** Items never tried because an earlier batch failed. */

@@ -2,13 +2,9 @@
 // wishes Coder's own schedule would undo are refused before any call.
 import { describe, expect, it } from 'vitest';
 import { validateWorkspace } from '../../../src/api/validate.ts';
+import { workspaceManifest } from '../../support/workspace.ts';
 
-const doc = (spec: Record<string, unknown>) => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'Workspace',
-  metadata: { name: 'dev', namespace: 'team-a' },
-  spec: { owner: 'alice', template: 'docker', ...spec },
-});
+const doc = (spec: Record<string, unknown>) => workspaceManifest('dev', { owner: 'alice', template: 'docker', ...spec });
 
 const UUID = '0b5a9f1c-4a5e-4f3b-9c8d-2e7f6a1b3c4d';
 

@@ -5,11 +5,13 @@ import {
   validateWorkspace,
   workspaceNameError,
 } from '../../../src/api/validate.ts';
+import { workspaceManifest } from '../../support/workspace.ts';
 
 type Doc = Record<string, unknown>;
 
+/** Metadata is replaced whole: some cases send metadata no builder makes (no namespace, fields we do not read). */
 function workspace(spec: Doc, metadata: Doc = { name: 'dev', namespace: 'team-a' }): Doc {
-  return { apiVersion: 'coderops.dev/v1alpha1', kind: 'Workspace', metadata, spec: { owner: 'alice', template: 'docker', ...spec } };
+  return { ...workspaceManifest('dev', { owner: 'alice', template: 'docker', ...spec }), metadata };
 }
 
 const UUID = '0b5a9f1c-4a5e-4f3b-9c8d-2e7f6a1b3c4d';

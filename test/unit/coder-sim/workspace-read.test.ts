@@ -3,6 +3,7 @@ import type { CoderSimulator } from '../../../src/coder-sim/index.ts';
 import { apiAs, idOf, manualClock, startSim, workspaceId, type Api } from './helpers.ts';
 
 describe('coder-sim reading and listing workspaces', () => {
+  // A simulator of this suite's own (clock, build time); contract/simulator-responses.test.ts starts another with response validation.
   let sim: CoderSimulator;
   let admin: Api;
   let alice: Api;

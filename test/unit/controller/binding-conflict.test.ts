@@ -5,7 +5,7 @@
 // workspace, and never deletes it when its own resource goes.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
+import type { Workspace } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { WorkspaceBindings } from '../../../src/controller/workspace/bindings.ts';
@@ -13,6 +13,8 @@ import { ConnectionRegistry } from '../../../src/controller/connection/registry.
 import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspace as storedWorkspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const NOW = new Date('2026-11-10T12:00:00.000Z');
@@ -20,20 +22,15 @@ const A = 'team-a/dev';
 const B = 'team-b/dev';
 const ALICE_ID = '22222222-2222-4222-8222-222222222222';
 
+/** The Workspace at `key` (one uid per namespace), with a TTL of an hour as `running()` shows it in Coder. */
 function workspace(
   key: string,
   spec: Partial<Workspace['spec']> = {},
   meta: Partial<Workspace['metadata']> = {},
   status?: Workspace['status'],
-): Workspace {
+) {
   const [namespace, name] = key.split('/') as [string, string];
-  return {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name, namespace, generation: 1, resourceVersion: '1', uid: `uid-${namespace}`, ...meta },
-    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', ...spec },
-    ...(status ? { status } : {}),
-  };
+  return storedWorkspace({ ttl: '1h', ...spec }, { name, namespace, uid: `uid-${namespace}`, ...meta }, status);
 }
 
 const running = (o: Partial<CoderWorkspace> = {}): CoderWorkspace => {
@@ -41,12 +38,7 @@ const running = (o: Partial<CoderWorkspace> = {}): CoderWorkspace => {
   return { ...ws, latest_build: { ...ws.latest_build, status: 'running', job: { ...ws.latest_build.job, status: 'succeeded' } } };
 };
 
-const connectionIn = (namespace: string): CoderConnection => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace, generation: 1 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-});
+const connectionIn = (namespace: string) => coderConnection({}, { namespace });
 
 /** Two namespaces, each with its own CoderConnection to the same Coder; the bindings fed from the store as the informer would. */
 function setup(resources: Workspace[], listed: CoderWorkspace[] = [], policy: 'Orphan' | 'Delete' = 'Orphan') {
@@ -142,6 +134,7 @@ describe('two Workspace resources, one Coder workspace', () => {
     // B's connection listed before A's workspace existed: B's snapshot does not know it, its create meets 409.
     t.coder.listed = [];
     const t2 = t;
+    // The 409 written out, as engine.test.ts's: the message Coder sends is part of what the conflict path reads.
     t2.coder.failures.createWorkspace = new CoderApiError({
       status: 409,
       method: 'POST',

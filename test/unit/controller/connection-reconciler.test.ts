@@ -11,24 +11,15 @@ import { ConnectionReconciler } from '../../../src/controller/connection/reconci
 import { ConnectionStatusWriter } from '../../../src/controller/connection/status-writer.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { clusterCoderConnection, coderConnection } from '../../support/coder-connection.ts';
 import { CLUSTER_TEST_URLS, FakeKube } from './fake-kube.ts';
 
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 const ID = 'CoderConnection/team-a/default';
 const CLUSTER_ID = 'ClusterCoderConnection/shared';
 
-const connection: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: 'team-a', generation: 3 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
-const cluster: ClusterCoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'ClusterCoderConnection',
-  metadata: { name: 'shared', generation: 1 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'admin', key: 'token', namespace: 'cwo-system' }, allow: [] },
-};
+const connection = coderConnection({}, { generation: 3 });
+const cluster = clusterCoderConnection();
 
 function setup() {
   const log: string[] = [];

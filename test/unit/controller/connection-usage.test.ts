@@ -8,7 +8,7 @@
 // The e2e tier runs the same on a real apiserver (test/e2e/namespace-deletion.test.ts).
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
+import type { CoderConnection } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import { ConnectionReconciler } from '../../../src/controller/connection/reconciler.ts';
 import { ConnectionStatusWriter } from '../../../src/controller/connection/status-writer.ts';
@@ -17,6 +17,8 @@ import { ConnectionRegistry } from '../../../src/controller/connection/registry.
 import { FINALIZER } from '../../../src/controller/workspace/decide.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspace as storedWorkspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
@@ -24,19 +26,9 @@ const ID = 'CoderConnection/team-a/default';
 const SECRET = 'team-a/coder';
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 
-const workspace = (policy: 'Delete' | 'Orphan'): Workspace => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'Workspace',
-  metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-ws' },
-  spec: { owner: 'alice', template: 'docker', name: 'alice-dev', deletionPolicy: policy },
-});
+const workspace = (policy: 'Delete' | 'Orphan') => storedWorkspace({ deletionPolicy: policy }, { uid: 'uid-ws' });
 
-const connection: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: 'team-a', generation: 1, uid: 'uid-conn', resourceVersion: '1' },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
+const connection = coderConnection({}, { uid: 'uid-conn', resourceVersion: '1' });
 
 /** The operator's two reconcilers over one store, as operator.ts wires them (unsharded). */
 function operator(kube: FakeKube, coder: FakeCoder) {

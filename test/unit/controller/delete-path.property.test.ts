@@ -23,6 +23,7 @@ import { CoderClient } from '../../../src/coder/client.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../../src/coder-sim/index.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20261207);
@@ -92,12 +93,7 @@ async function runSequence(commands: Command[], defaultPolicy: 'Delete' | 'Orpha
   const owners = ['alice', 'ALICE', alice.id];
   const kube = new CrashingKube([]);
   kube.secretAnnotations = { 'coderops.dev/allowed-urls': sim.url };
-  const connection: CoderConnection = {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'CoderConnection',
-    metadata: { name: 'default', namespace: 'team-a', generation: 1, uid: 'conn' },
-    spec: { url: sim.url, tokenSecretRef: { name: 'coder', key: 'token' } },
-  };
+  const connection = coderConnection({ url: sim.url }, { uid: 'conn' });
   kube.connections.set('CoderConnection/team-a/default', connection);
   const token = sim.tokenFor('admin');
   const logger = pino({ level: 'silent' });

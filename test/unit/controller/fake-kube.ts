@@ -2,13 +2,13 @@
 // reconciler reads as its cache, and a KubeWriter that applies finalizer and
 // status writes to it and logs every write in order, with the Coder calls.
 import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
-import type { EventInput, KubeWriter, ObjectRef, SecretFinalizers, SecretRead } from '../../../src/controller/kube-writer.ts';
+import type { EventInput, ExistingObjectWriter, ObjectRef, SecretFinalizers, SecretRead } from '../../../src/controller/kube-writer.ts';
 import { ALLOWED_URLS_ANNOTATION, SECRET_TYPE_CODER_TOKEN, SECRET_TYPE_LABEL } from '../../../src/controller/connection/token-secret.ts';
 
 /** coderops.dev/allowed-urls naming the URLs the controller tests use (a ClusterCoderConnection's Secret needs it). */
 export const CLUSTER_TEST_URLS = { [ALLOWED_URLS_ANNOTATION]: 'https://coder.example.com, http://127.0.0.1:9' };
 
-export class FakeKube implements KubeWriter {
+export class FakeKube implements ExistingObjectWriter {
   readonly store = new Map<string, Workspace>();
   readonly log: string[];
   readonly events: EventInput[] = [];

@@ -10,6 +10,8 @@ import { RECONCILE_REQUESTED_AT } from '../../../src/controller/workspace/reconc
 import { needsReconcile } from '../../../src/controller/workspace/resync.ts';
 import { Snapshot, toObserved } from '../../../src/engine/observe.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 import { teamReconciler } from './team-reconciler.ts';
 
@@ -18,15 +20,6 @@ const NOW = new Date('2026-11-10T12:00:00.000Z');
 const V1 = '77777777-7777-4777-8777-777777777777';
 const V2 = '88888888-8888-4888-8888-888888888888';
 const CONN_ID = 'CoderConnection/team-a/default';
-
-function workspace(spec: Partial<Workspace['spec']>, meta: Partial<Workspace['metadata']> = {}): Workspace {
-  return {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1', ...meta },
-    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ...spec },
-  };
-}
 
 function coderWs(
   transition: 'start' | 'stop',
@@ -55,12 +48,7 @@ function setup(ws: Workspace, listed: CoderWorkspace, rollout?: CoderConnection[
   const coder = new FakeCoder();
   coder.listed = [listed];
   coder.created = listed;
-  const connection: CoderConnection = {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'CoderConnection',
-    metadata: { name: 'default', namespace: 'team-a', generation: 1 },
-    spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' }, ...(rollout ? { rollout } : {}) },
-  };
+  const connection = coderConnection(rollout ? { rollout } : {});
   const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger: pino({ level: 'silent' }) });
   const reconciler = teamReconciler(kube, connection, registry, () => NOW);
   const builds = () => coder.calls.filter((c) => c.method === 'createBuild').map((c) => c.args[1]);

@@ -2,7 +2,7 @@
 // applies our writes, and the engine's scriptable FakeCoder.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { ClusterCoderConnection, CoderConnection, Workspace } from '../../../src/api/schema.ts';
+import type { ClusterCoderConnection, Workspace } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
@@ -12,36 +12,23 @@ import { needsAPerson, RETRY_ON_CHANGE } from '../../../src/controller/workspace
 import type { Action } from '../../../src/engine/types.ts';
 import { TerminalError } from '../../../src/kube/terminal-error.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { clusterCoderConnection, coderConnection } from '../../support/coder-connection.ts';
+import { workspace as storedWorkspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 
-function workspace(
-  spec: Partial<Workspace['spec']> = {},
-  meta: Partial<Workspace['metadata']> = {},
-  status?: Workspace['status'],
-): Workspace {
-  return {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1', ...meta },
-    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', ...spec },
-    ...(status ? { status } : {}),
-  };
-}
+/** This file's Workspaces keep a TTL of an hour, as `running()` shows it in Coder. */
+const workspace = (spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}, status?: Workspace['status']) =>
+  storedWorkspace({ ttl: '1h', ...spec }, meta, status);
 
 const running = (o: Partial<CoderWorkspace> = {}): CoderWorkspace => {
   const ws = coderWorkspace({ ttl_ms: 3_600_000, ...o });
   return { ...ws, latest_build: { ...ws.latest_build, status: 'running', job: { ...ws.latest_build.job, status: 'succeeded' } } };
 };
 
-const connection: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: 'team-a', generation: 1 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
+const connection = coderConnection();
 
 function setup(opts: {
   ws: Workspace;
@@ -325,16 +312,10 @@ describe('Reconciler', () => {
   });
 
   it('forbidden by a ClusterCoderConnection: Forbidden, no Coder call', async () => {
-    const cluster: ClusterCoderConnection = {
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: 'shared' },
-      spec: {
-        url: 'https://coder.example.com',
-        tokenSecretRef: { name: 'coder', key: 'token', namespace: 'ops' },
-        allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
-      },
-    };
+    const cluster = clusterCoderConnection({
+      tokenSecretRef: { name: 'coder', key: 'token', namespace: 'ops' },
+      allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
+    });
     const t = setup({ ws: workspace({ connectionRef: { kind: 'ClusterCoderConnection', name: 'shared' } }), cluster });
     await t.reconcile();
     expect(t.apis()).toBe(0);

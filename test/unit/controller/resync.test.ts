@@ -12,6 +12,7 @@ import { applyPlan } from '../../../src/engine/apply.ts';
 import type { CreateResolver } from '../../../src/engine/resolve.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
 import { coderWorkspace } from '../engine/fake-coder.ts';
+import { workspace } from '../../support/workspace.ts';
 
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 const URL = 'https://coder.example.com';
@@ -21,14 +22,9 @@ const running = (o: Partial<CoderWorkspace> = {}): CoderWorkspace => {
   return { ...ws, latest_build: { ...ws.latest_build, status: 'running' } };
 };
 
-function resource(spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}): Workspace {
-  return {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name: 'dev', namespace: 'team-a', generation: 1, ...meta },
-    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', ...spec },
-  };
-}
+/** With a TTL of an hour, as `running()` shows it in Coder. */
+const resource = (spec: Partial<Workspace['spec']> = {}, meta: Partial<Workspace['metadata']> = {}) =>
+  workspace({ ttl: '1h', ...spec }, meta);
 
 /** The Workspace as a reconcile against `coder` would have left it. */
 function settled(ws: Workspace, coder: CoderWorkspace): Workspace {

@@ -5,11 +5,13 @@
 // moves everyone again.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
+import type { CoderConnection } from '../../../src/api/schema.ts';
 import type { Workspace as CoderWorkspace } from '../../../src/coder/types.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { RESUME_ROLLOUT } from '../../../src/controller/workspace/rollout.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspace as storedWorkspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 import { teamReconciler } from './team-reconciler.ts';
 
@@ -20,14 +22,9 @@ const V3 = '99999999-9999-4999-8999-999999999999';
 const CONN_ID = 'CoderConnection/team-a/default';
 const IDS = ['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111112', '11111111-1111-4111-8111-111111111113'];
 
-function workspace(i: number, version: string): Workspace {
-  return {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name: `dev${i}`, namespace: 'team-a', generation: 1, resourceVersion: '1', uid: `uid-${i}` },
-    spec: { owner: 'alice', template: 'docker', name: `alice-dev${i}`, version: { policy: 'Pinned', id: version } },
-  };
-}
+/** The i-th of three Workspaces, pinned to `version`. */
+const workspace = (i: number, version: string) =>
+  storedWorkspace({ name: `alice-dev${i}`, version: { policy: 'Pinned', id: version } }, { name: `dev${i}`, uid: `uid-${i}` });
 
 function coderWs(
   i: number,
@@ -58,12 +55,7 @@ function setup(rollout: NonNullable<CoderConnection['spec']['rollout']>) {
   const coder = new FakeCoder();
   const shown = [0, 1, 2].map((i) => coderWs(i, 'start', 'running', V1, 1));
   coder.listed = [...shown];
-  const connection: CoderConnection = {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'CoderConnection',
-    metadata: { name: 'default', namespace: 'team-a', generation: 1 },
-    spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' }, rollout },
-  };
+  const connection = coderConnection({ rollout });
   const registry = new ConnectionRegistry({ readSecret: () => kube.readSecret(), makeApi: () => coder, logger: pino({ level: 'silent' }) });
   const reconciler = teamReconciler(kube, connection, registry, () => NOW);
   const show = (i: number, next: CoderWorkspace) => {

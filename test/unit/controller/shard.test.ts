@@ -14,6 +14,8 @@ import { LabelSelectorError } from '../../../src/kube/label-selector.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { DEFAULT_LEASE_NAME, departureOf, leaseNameFor, Shard, SHARD_LABEL } from '../../../src/controller/shard.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspace as storedWorkspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
@@ -93,26 +95,16 @@ describe('departureOf', () => {
 
 // ---- the handover, reconcile by reconcile -----------------------------------
 
-const connection: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: 'team-a', generation: 1 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
+const connection = coderConnection();
 
 const running = (): CoderWorkspace => {
   const ws = coderWorkspace({ ttl_ms: 3_600_000 });
   return { ...ws, latest_build: { ...ws.latest_build, status: 'running', job: { ...ws.latest_build.job, status: 'succeeded' } } };
 };
 
-function workspace(shard: string, spec: Partial<Workspace['spec']> = {}): Workspace {
-  return {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1', labels: { [SHARD_LABEL]: shard } },
-    spec: { owner: 'alice', template: 'docker', name: 'alice-dev', ttl: '1h', deletionPolicy: 'Delete', ...spec },
-  };
-}
+/** team-a/dev labelled for `shard`, deleted with its resource, a TTL of an hour as `running()` shows it in Coder. */
+const workspace = (shard: string, spec: Partial<Workspace['spec']> = {}) =>
+  storedWorkspace({ ttl: '1h', deletionPolicy: 'Delete', ...spec }, { labels: { [SHARD_LABEL]: shard } });
 
 /** One shard's reconciler: its cache is what its informer holds; the apiserver (kube) is shared. */
 function shardReconciler(shard: Shard, kube: FakeKube, coder: FakeCoder, cache: Map<string, Workspace>) {

@@ -14,7 +14,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CoderConnection, Workspace } from '../../../src/api/schema.ts';
 import { CoderClient } from '../../../src/coder/client.ts';
 import { ConnectionSlots } from '../../../src/controller/connection/slots.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
@@ -24,6 +23,8 @@ import { ALLOWED_URLS_ANNOTATION } from '../../../src/controller/connection/toke
 import { runWorkers } from '../../../src/kube/run-workers.ts';
 import { WorkQueue } from '../../../src/kube/work-queue.ts';
 import { coderWorkspace, FakeCoder } from '../engine/fake-coder.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspace as storedWorkspace } from '../../support/workspace.ts';
 import { FakeKube } from './fake-kube.ts';
 
 /** Accepts and never answers; counts requests as soon as their headers arrive. */
@@ -47,19 +48,10 @@ afterEach(async () => {
 
 const FAST = 'https://fast.example.com';
 
-const workspace = (ns: string, name: string): Workspace => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'Workspace',
-  metadata: { name, namespace: ns, generation: 1, resourceVersion: '1', uid: `uid-${ns}-${name}` },
-  spec: { owner: 'alice', template: 'docker', name: `${ns}-${name}` },
-});
+const workspace = (ns: string, name: string) =>
+  storedWorkspace({ name: `${ns}-${name}` }, { name, namespace: ns, uid: `uid-${ns}-${name}` });
 
-const connectionFor = (ns: string, url: string): CoderConnection => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: ns, generation: 1 },
-  spec: { url, tokenSecretRef: { name: 'coder', key: 'token' } },
-});
+const connectionFor = (ns: string, url: string) => coderConnection({ url }, { namespace: ns });
 
 describe('a tenant whose Coder never answers', () => {
   it('costs other tenants at most one request timeout, and then holds one worker at most', async () => {

@@ -7,34 +7,29 @@
 // Events were not scrubbed.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { ClusterCoderConnection, Workspace } from '../../../src/api/schema.ts';
+import type { Workspace } from '../../../src/api/schema.ts';
 import { CoderClient } from '../../../src/coder/client.ts';
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { Reconciler } from '../../../src/controller/workspace/reconciler.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { FakeCoder } from '../engine/fake-coder.ts';
+import { clusterCoderConnection } from '../../support/coder-connection.ts';
+import { workspace } from '../../support/workspace.ts';
 import { CLUSTER_TEST_URLS, FakeKube } from './fake-kube.ts';
 
 const KEY = 'team-a/dev';
 
-const tenantWorkspace: Workspace = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'Workspace',
-  metadata: { name: 'dev', namespace: 'team-a', generation: 1, resourceVersion: '1', uid: 'uid-1' },
-  spec: { owner: 'alice', template: 'docker', connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } },
-};
+const tenantWorkspace = workspace({ connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } });
 
-const admin: ClusterCoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'ClusterCoderConnection',
-  metadata: { name: 'admin', generation: 1 },
-  spec: {
+const admin = clusterCoderConnection(
+  {
     // Nothing listens on port 9; with a token of the right form this would be Unreachable.
     url: 'http://127.0.0.1:9',
     tokenSecretRef: { name: 'admin-token', namespace: 'coder-system', key: 'token' },
     allow: [{ namespaceSelector: { matchNames: ['team-a'] }, owners: ['*'] }],
   },
-};
+  { name: 'admin' },
+);
 
 /** Runs one reconcile of the tenant's Workspace with `secretValue` in the admin Secret; returns everything written. */
 async function reconcileWith(secretValue: string, makeApi?: (token: string) => FakeCoder) {

@@ -12,22 +12,13 @@ import { ConnectionStatusWriter } from '../../../src/controller/connection/statu
 import { ConnectionRegistry } from '../../../src/controller/connection/registry.ts';
 import { ALLOWED_URLS_ANNOTATION, urlBinding } from '../../../src/controller/connection/token-secret.ts';
 import { FakeCoder } from '../engine/fake-coder.ts';
+import { clusterCoderConnection, coderConnection } from '../../support/coder-connection.ts';
 import { FakeKube } from './fake-kube.ts';
 
 const NOW = new Date('2026-11-10T12:00:00.000Z');
 
-const namespaced = (url: string): CoderConnection => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: 'team-a', generation: 1 },
-  spec: { url, tokenSecretRef: { name: 'coder', key: 'token' } },
-});
-const clusterWide = (url: string): ClusterCoderConnection => ({
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'ClusterCoderConnection',
-  metadata: { name: 'shared', generation: 1 },
-  spec: { url, tokenSecretRef: { name: 'admin', key: 'token', namespace: 'cwo-system' }, allow: [] },
-});
+const namespaced = (url: string) => coderConnection({ url });
+const clusterWide = (url: string) => clusterCoderConnection({ url });
 
 /** One connection reconcile with the given Secret annotations; counts the clients made (a client is what sends requests). */
 async function check(object: CoderConnection | ClusterCoderConnection, annotations: Record<string, string>) {
@@ -61,6 +52,7 @@ async function check(object: CoderConnection | ClusterCoderConnection, annotatio
 const allow = (urls: string) => ({ [ALLOWED_URLS_ANNOTATION]: urls });
 
 describe('a token goes only to the URLs its Secret names', () => {
+  // The refusal message is asserted whole in each case: the Secret and URL it names are what differ.
   it('a CoderConnection pointed at another server: refused, no client made, no request sent', async () => {
     const r = await check(namespaced('https://evil.example.net'), allow('https://coder.example.com'));
     expect(r.clients).toBe(0);

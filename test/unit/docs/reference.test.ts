@@ -92,7 +92,7 @@ describe('docs/reference/coderconnection.md', () => {
 
   it('documents every reason a connection can be not Ready', () => {
     const source = read('src/controller/connection/state.ts');
-    const union = /export type NotReadyReason =([^;]+);/.exec(source)![1]!;
+    const union = /type NotReadyReason =([^;]+);/.exec(source)![1]!;
     const reasons = [...union.matchAll(/'(\w+)'/g)].map((m) => m[1]!);
     expect(reasons.length).toBeGreaterThan(5);
     for (const reason of [...reasons, 'Connected', 'AllowedURLsMissing']) expect(connectionDoc).toContain(`| \`${reason}\` |`);

@@ -7,8 +7,9 @@
 // reads every import and export specifier of every door file, so a new file
 // is covered without touching this test.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { relativeImportTargets } from '../../support/relative-imports.ts';
 
 const SRC = resolve(import.meta.dirname, '../../../src');
 const DOORS = ['controller', 'gitops', 'cli'];
@@ -18,21 +19,8 @@ const THROUGH_THE_ADAPTER = ['gitops/lifecycle-run.ts', 'gitops/identity.ts', 'c
 /** run.ts is handed the CLI's client (RunOptions.api) and uses it for one thing: building its engine's adapter. */
 const COMPOSES_THE_ADAPTER = 'gitops/run.ts';
 
-/** Every module specifier in a TypeScript source: static imports, re-exports and dynamic import(). */
-function specifiers(source: string): string[] {
-  const found: string[] = [];
-  for (const m of source.matchAll(/\b(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g)) found.push(m[1]!);
-  for (const m of source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1]!);
-  for (const m of source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push(m[1]!);
-  return found;
-}
-
 /** The src/-relative modules a file at `file` reaches with its relative imports. */
-function targets(file: string, source: string): string[] {
-  return specifiers(source)
-    .filter((s) => s.startsWith('.'))
-    .map((s) => relative(SRC, resolve(dirname(file), s)));
-}
+const targets = (file: string, source: string) => relativeImportTargets(SRC, file, source);
 
 function engineInternals(file: string, source: string): string[] {
   return targets(file, source).filter((t) => t.startsWith('engine/') && t !== SURFACE);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CoderConnection, Workspace, WorkspaceStatus } from '../../../src/api/schema.ts';
+import type { Workspace, WorkspaceStatus } from '../../../src/api/schema.ts';
 import { CoderClient } from '../../../src/coder/client.ts';
 import { OwnerTokenBroker } from '../../../src/coder/owner-tokens.ts';
 import { startCoderSimulator, type CoderSimulator } from '../../../src/coder-sim/index.ts';
@@ -19,6 +19,8 @@ import { loadFromText } from '../../../src/gitops/load.ts';
 import { runApply } from '../../../src/gitops/run.ts';
 import { stringify } from 'yaml';
 import { SEED } from '../../integration/seed.ts';
+import { coderConnection } from '../../support/coder-connection.ts';
+import { workspaceManifest } from '../../support/workspace.ts';
 import { FakeKube } from '../controller/fake-kube.ts';
 import { teamReconciler } from '../controller/team-reconciler.ts';
 
@@ -160,12 +162,7 @@ async function cliDoor(): Promise<{ sim: CoderSimulator; pass(spec: Spec): Promi
   return {
     sim,
     async pass(spec) {
-      const text = stringify({
-        apiVersion: 'coderops.dev/v1alpha1',
-        kind: 'Workspace',
-        metadata: { name: 'dev', namespace: 'team-a' },
-        spec,
-      });
+      const text = stringify(workspaceManifest('dev', spec));
       const loaded = loadFromText(file, text);
       expect(loaded.errors).toEqual([]);
       const report = await runApply({
@@ -192,12 +189,7 @@ async function cliDoor(): Promise<{ sim: CoderSimulator; pass(spec: Spec): Promi
 async function operatorDoor(): Promise<{ sim: CoderSimulator; pass(spec: Spec): Promise<Record<string, Seen | undefined>> }> {
   const sim = await simulator();
   const kube = new FakeKube([]);
-  const connection: CoderConnection = {
-    apiVersion: 'coderops.dev/v1alpha1',
-    kind: 'CoderConnection',
-    metadata: { name: 'default', namespace: 'team-a', generation: 1 },
-    spec: { url: sim.url, tokenSecretRef: { name: 'coder', key: 'token' } },
-  };
+  const connection = coderConnection({ url: sim.url });
   const ref: ConnectionRef = {
     id: 'CoderConnection/team-a/default',
     kind: 'CoderConnection',

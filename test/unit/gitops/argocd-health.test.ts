@@ -1,60 +1,23 @@
 // The Argo CD health check (examples/argocd/workspace-health.lua) run by a
 // real Lua 5.4 against statuses made by our own status code: each scenario's
 // status is computed at test time, written out as a Lua table, and the check
-// is loaded as a function of `obj`, as Argo CD does.
-import { execFileSync, spawnSync } from 'node:child_process';
+// is loaded as a function of `obj`, as Argo CD does (test/support/argocd-health-check.ts).
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkspaceStatus } from '../../../src/api/schema.ts';
 import { CoderApiError } from '../../../src/coder/errors.ts';
 import { NEEDS_ACTION } from '../../../src/engine/progress-conditions.ts';
 import { computeStatus, setCondition } from '../../../src/engine/status.ts';
 import type { WorkspacePlan } from '../../../src/engine/types.ts';
+import { argoHealthCheck, LUA } from '../../support/argocd-health-check.ts';
 import { requiredOnCi } from '../../support/real-part.ts';
 import { desired, observed } from '../engine/fixtures.ts';
 
-const LUA = ['lua5.4', 'lua'].find((bin) => spawnSync(bin, ['-v']).status === 0);
 const CHECK = join(import.meta.dirname, '../../../examples/argocd/workspace-health.lua');
 const NOW = new Date('2026-11-20T10:00:00Z');
 
-/** Loads the check with `obj` as its only extra global and prints {status, message} as JSON. */
-const WRAPPER = `
-local src = assert(io.open(arg[1])):read("a")
-local obj = dofile(arg[2])
-local env = setmetatable({ obj = obj }, { __index = _G })
-local hs = assert(load(src, "workspace-health.lua", "t", env))()
-local function q(s) return '"' .. tostring(s):gsub('[%c"\\\\]', function(c) return string.format("\\\\u%04x", c:byte()) end) .. '"' end
-print('{"status":' .. q(hs.status) .. ',"message":' .. q(hs.message) .. '}')
-`;
-
-function toLua(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string') return JSON.stringify(value); // a JSON string of ASCII + \\uXXXX-free text is a Lua string
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
-    .join(', ')}}`;
-}
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cwo-lua-'));
-  await writeFile(join(dir, 'wrapper.lua'), WRAPPER);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-let n = 0;
-async function health(obj: Record<string, unknown>): Promise<{ status: string; message: string }> {
-  const fixture = join(dir, `fixture-${++n}.lua`);
-  await writeFile(fixture, `return ${toLua(obj)}\n`);
-  return JSON.parse(execFileSync(LUA!, [join(dir, 'wrapper.lua'), CHECK, fixture], { encoding: 'utf8' }));
-}
+const health = argoHealthCheck(CHECK);
 
 function plan(over: Partial<WorkspacePlan> = {}): WorkspacePlan {
   return { key: 'team-a/alice-dev', desired: desired(), observed: observed(), actions: [], blocked: [], drift: [], ...over };

@@ -1,48 +1,19 @@
 // The Argo CD health check for WorkspaceSets (examples/argocd/workspaceset-health.lua)
 // run by a real Lua 5.4 against statuses made by the operator's own status code
-// (src/controller/workspaceset/set-status.ts), as Argo CD loads it: a function of `obj`.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// (src/controller/workspaceset/set-status.ts), as Argo CD loads it: a function of `obj`
+// (test/support/argocd-health-check.ts).
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkspaceSetStatus } from '../../../src/api/schema.ts';
 import { setStatus, type ChildCounts, type PassResult } from '../../../src/controller/workspaceset/set-status.ts';
+import { argoHealthCheck, LUA } from '../../support/argocd-health-check.ts';
 import { requiredOnCi } from '../../support/real-part.ts';
 
-const LUA = ['lua5.4', 'lua'].find((bin) => spawnSync(bin, ['-v']).status === 0);
 const CHECK = join(import.meta.dirname, '../../../examples/argocd/workspaceset-health.lua');
 const NOW = new Date('2026-12-07T10:00:00Z');
 
-const WRAPPER = `
-local src = assert(io.open(arg[1])):read("a")
-local obj = dofile(arg[2])
-local env = setmetatable({ obj = obj }, { __index = _G })
-local hs = assert(load(src, "workspaceset-health.lua", "t", env))()
-local function q(s) return '"' .. tostring(s):gsub('[%c"\\\\]', function(c) return string.format("\\\\u%04x", c:byte()) end) .. '"' end
-print('{"status":' .. q(hs.status) .. ',"message":' .. q(hs.message) .. '}')
-`;
+const check = argoHealthCheck(CHECK);
 
-function toLua(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
-    .join(', ')}}`;
-}
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cwo-lua-set-'));
-  await writeFile(join(dir, 'wrapper.lua'), WRAPPER);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-let n = 0;
 async function health(status: WorkspaceSetStatus | undefined, generation = 1): Promise<{ status: string; message: string }> {
   const obj = {
     apiVersion: 'coderops.dev/v1alpha1',
@@ -51,9 +22,7 @@ async function health(status: WorkspaceSetStatus | undefined, generation = 1): P
     spec: {},
     ...(status ? { status } : {}),
   };
-  const fixture = join(dir, `fixture-${++n}.lua`);
-  await writeFile(fixture, `return ${toLua(obj)}\n`);
-  return JSON.parse(execFileSync(LUA!, [join(dir, 'wrapper.lua'), CHECK, fixture], { encoding: 'utf8' }));
+  return check(obj);
 }
 
 const counts = (c: Partial<ChildCounts> = {}): ChildCounts => ({ children: 3, ready: 3, updating: 0, failed: 0, ...c });

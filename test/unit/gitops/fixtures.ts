@@ -1,5 +1,6 @@
 // YAML builders for the loader tests. Each returns text with a known line
-// layout, so tests can assert where an error points.
+// layout, so tests can assert where an error points: that is why these stay
+// hand-written YAML and not test/support's JSON manifests.
 export interface WsOptions {
   name?: string;
   namespace?: string;

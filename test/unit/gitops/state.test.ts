@@ -15,6 +15,7 @@ import {
 
 const URL = 'https://coder.example.com';
 
+// Not shared with source-identity.test.ts's entry(): here the Coder name follows the key, which these cases rely on.
 function entry(key: string, over: Partial<StateEntry> = {}): StateEntry {
   return {
     key,

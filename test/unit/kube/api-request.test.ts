@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { kubeWriter } from '../../../src/controller/kube-writer.ts';
+import { isKubeConflict, kubeWriter } from '../../../src/controller/kube-writer.ts';
 import { kubeLeaseClient, LeaseConflictError } from '../../../src/kube/lease-client.ts';
 import { listerFor } from '../../../src/kube/listers.ts';
 import { NAMESPACES, WORKSPACES } from '../../../src/controller/resources.ts';
@@ -127,6 +127,7 @@ describe('the operator calls on kubeRequest', () => {
     const writer = kubeWriter(kc, 'pod-1');
     await writer.patchStatus({ kind: 'Workspace', namespace: 'ns', name: 'w' }, { phase: 'x' });
     await writer.setFinalizers({ kind: 'ClusterCoderConnection', name: 'c' }, ['f'], '7');
+    await writer.patchStatus({ kind: 'WorkspaceSet', namespace: 'ns', name: 's' }, { members: 2 });
     expect(seen.map((s) => [s.method, s.path, s.contentType, s.body])).toEqual([
       ['PATCH', '/apis/coderops.dev/v1alpha1/namespaces/ns/workspaces/w/status', MERGE_PATCH, { status: { phase: 'x' } }],
       [
@@ -135,6 +136,7 @@ describe('the operator calls on kubeRequest', () => {
         MERGE_PATCH,
         { metadata: { finalizers: ['f'], resourceVersion: '7' } },
       ],
+      ['PATCH', '/apis/coderops.dev/v1alpha1/namespaces/ns/workspacesets/s/status', MERGE_PATCH, { status: { members: 2 } }],
     ]);
   });
 
@@ -155,6 +157,69 @@ describe('the operator calls on kubeRequest', () => {
       reason: 'Created',
       regarding: { kind: 'Workspace', name: 'w', namespace: 'ns', uid: 'u1' },
     });
+  });
+
+  it("writes a set's children: POST never over a taken name, conditional merge patch, DELETE with uid precondition", async () => {
+    const writer = kubeWriter(kc, 'pod-1');
+    const child = {
+      apiVersion: 'coderops.dev/v1alpha1',
+      kind: 'Workspace' as const,
+      metadata: { name: 'w', namespace: 'ns' },
+      spec: { owner: 'alice', template: 'docker' },
+    };
+    const fieldManager = { fieldManager: 'the-set' };
+    await writer.create(child, fieldManager);
+    answers.push({ status: 409, body: { kind: 'Status', code: 409, reason: 'AlreadyExists' } });
+    const taken = await writer.create(child, fieldManager).catch((e: unknown) => e);
+    expect(isKubeConflict(taken)).toBe(true);
+    await writer.patch({ kind: 'Workspace', namespace: 'ns', name: 'w' }, { metadata: { resourceVersion: '9' } }, fieldManager);
+    await writer.delete({ kind: 'Workspace', namespace: 'ns', name: 'w', uid: 'u1' }, '9');
+    await writer.delete({ kind: 'Workspace', namespace: 'ns', name: 'w', uid: 'u1' });
+    const path = '/apis/coderops.dev/v1alpha1/namespaces/ns/workspaces';
+    expect(seen.map((s) => [s.method, s.path, s.query, s.contentType?.split(';')[0], s.body])).toEqual([
+      ['POST', path, fieldManager, 'application/json', child],
+      ['POST', path, fieldManager, 'application/json', child],
+      ['PATCH', `${path}/w`, fieldManager, MERGE_PATCH, { metadata: { resourceVersion: '9' } }],
+      [
+        'DELETE',
+        `${path}/w`,
+        {},
+        'application/json',
+        { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'u1', resourceVersion: '9' }, propagationPolicy: 'Background' },
+      ],
+      [
+        'DELETE',
+        `${path}/w`,
+        {},
+        'application/json',
+        { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'u1' }, propagationPolicy: 'Background' },
+      ],
+    ]);
+  });
+
+  it('reads who controls an object, and undefined when it is gone', async () => {
+    const writer = kubeWriter(kc, 'pod-1');
+    answers.push(
+      {
+        status: 200,
+        body: {
+          metadata: {
+            uid: 'c1',
+            ownerReferences: [
+              { apiVersion: 'v1', kind: 'Other', name: 'o', uid: 'not-controller' },
+              { apiVersion: 'coderops.dev/v1alpha1', kind: 'WorkspaceSet', name: 's', uid: 's1', controller: true },
+            ],
+          },
+        },
+      },
+      { status: 200, body: { metadata: { uid: 'c2' } } },
+      { status: 404, body: { kind: 'Status', code: 404 } },
+    );
+    const ref = { kind: 'Workspace' as const, namespace: 'ns', name: 'w' };
+    expect(await writer.controllerOf(ref)).toEqual({ uid: 'c1', controllerUid: 's1' });
+    expect(await writer.controllerOf(ref)).toEqual({ uid: 'c2', controllerUid: undefined });
+    expect(await writer.controllerOf(ref)).toBeUndefined();
+    expect(seen.map((s) => [s.method, s.path])).toEqual(Array(3).fill(['GET', '/apis/coderops.dev/v1alpha1/namespaces/ns/workspaces/w']));
   });
 
   it('reads one Secret key, and says which Secret is missing or forbidden', async () => {

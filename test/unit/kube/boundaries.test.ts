@@ -3,28 +3,17 @@
 // import and export specifier of every file there, so a new file is covered
 // without touching this test.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { relativeImportTargets } from '../../support/relative-imports.ts';
 
 const SRC = resolve(import.meta.dirname, '../../../src');
 const KUBE = join(SRC, 'kube');
 const ALLOWED = ['kube', 'observability'];
 
-/** Every module specifier in a TypeScript source: static imports, re-exports and dynamic import(). */
-function specifiers(source: string): string[] {
-  const found: string[] = [];
-  for (const m of source.matchAll(/\b(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g)) found.push(m[1]!);
-  for (const m of source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1]!);
-  for (const m of source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push(m[1]!);
-  return found;
-}
-
 /** The src/ folders outside ALLOWED that a file at `file` reaches with its relative imports. */
 function forbiddenImports(file: string, source: string): string[] {
-  return specifiers(source)
-    .filter((s) => s.startsWith('.'))
-    .map((s) => relative(SRC, resolve(dirname(file), s)))
-    .filter((target) => target.startsWith('..') || !ALLOWED.includes(target.split('/')[0]!));
+  return relativeImportTargets(SRC, file, source).filter((target) => target.startsWith('..') || !ALLOWED.includes(target.split('/')[0]!));
 }
 
 describe('src/kube import boundary', () => {

@@ -97,6 +97,7 @@ describe('LeaderElector', () => {
     await runB;
   });
 
+  // Each test builds its own clock, lease and log: the elections must not share state.
   it('takes a crashed leader’s lease only after it expired', async () => {
     const clock = fakeClock(1_700_000_000_000);
     const lease = fakeLease();

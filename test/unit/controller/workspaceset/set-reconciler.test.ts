@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../../../../src/api/schema.ts';
 import { ACKNOWLEDGE_REMOVALS } from '../../../../src/controller/workspaceset/acknowledge.ts';
 import { STAMP_HASH_LABEL } from '../../../../src/controller/workspaceset/child-object.ts';
+import { forgetSecret, registerSecret } from '../../../../src/observability/logger.ts';
+import { clusterCoderConnection } from '../../../support/coder-connection.ts';
 import { condition, CONNECTION, NS, SET, SET_UID, SetWorld, users, workspaceSet } from './set-world.ts';
 
 function ackValue(world: SetWorld): string {
@@ -112,19 +114,15 @@ describe('WorkspaceSet reconciler', () => {
     world.users = () => users('alice', 'bob');
     await world.pass();
     const bob = world.children().find((c) => c.metadata.name === 'devs-bob')!;
-    const deletes: unknown[] = [];
-    const inner = world.kube.deleteChild;
-    world.kube.deleteChild = async (...args) => {
-      deletes.push(args);
-      return inner(...args);
-    };
     world.users = () => users('alice');
     world.advance(60_000);
     world.writes.length = 0;
     world.events.length = 0;
     await world.pass();
     expect(world.writes).toEqual(['delete:devs-bob', 'status']);
-    expect(deletes).toEqual([[NS, 'devs-bob', bob.metadata.uid, bob.metadata.resourceVersion]]);
+    expect(world.deletes).toEqual([
+      { ref: { kind: 'Workspace', namespace: NS, name: 'devs-bob', uid: bob.metadata.uid }, resourceVersion: bob.metadata.resourceVersion },
+    ]);
     expect(world.events.map((e) => e.note)).toEqual([
       'bob left: deleted Workspace devs-bob (syncPolicy createDelete); its Coder workspace is kept in Coder (deletionPolicy Orphan)',
     ]);
@@ -371,16 +369,13 @@ describe('WorkspaceSet reconciler', () => {
   });
 
   it('a ClusterCoderConnection serves the set only where a rule selects its namespace, and only the owners listed', async () => {
-    const cluster = {
-      apiVersion: 'coderops.dev/v1alpha1',
-      kind: 'ClusterCoderConnection',
-      metadata: { name: 'admin', generation: 1 },
-      spec: {
-        url: 'https://coder.example.com',
+    const cluster = clusterCoderConnection(
+      {
         tokenSecretRef: { name: 'admin', key: 'token', namespace: 'coder' },
         allow: [{ namespaceSelector: { matchNames: ['team-b'] }, owners: ['*'] }],
       },
-    } as never;
+      { name: 'admin' },
+    );
     const world = new SetWorld(
       workspaceSet({ template: { spec: { template: 'docker', connectionRef: { kind: 'ClusterCoderConnection', name: 'admin' } } } }),
     );
@@ -391,9 +386,9 @@ describe('WorkspaceSet reconciler', () => {
     expect(condition(world.set(), 'Stalled')).toMatchObject({ reason: 'Forbidden' });
 
     world.clusterConnections.set('admin', {
-      ...(cluster as object),
-      spec: { ...(cluster as { spec: object }).spec, allow: [{ namespaceSelector: { matchNames: [NS] }, owners: ['alice', 'carol'] }] },
-    } as never);
+      ...cluster,
+      spec: { ...cluster.spec, allow: [{ namespaceSelector: { matchNames: [NS] }, owners: ['alice', 'carol'] }] },
+    });
     world.editSet({});
     await world.pass();
     expect(world.children().map((c) => c.spec.owner)).toEqual(['alice', 'carol']);
@@ -422,5 +417,25 @@ describe('WorkspaceSet reconciler', () => {
     await world.pass();
     expect(world.writes).toEqual([]);
     expect(world.reads.users).toBe(0);
+  });
+
+  it('a token quoted by a failing generator is scrubbed from the set status and Event: the writer the operator shares does it', async () => {
+    // The fake writer scrubs nothing: what reaches it went through the one scrubbing wrapper (scrubbing-kube-writer.ts).
+    const token = 'set-admin-token-0123456789abcdef';
+    registerSecret(token);
+    try {
+      const world = new SetWorld();
+      world.users = () => {
+        throw new Error(`proxy refused session ${token}: try again`);
+      };
+      await world.pass();
+      const written = JSON.stringify({ status: world.statusPatches, events: world.events });
+      expect(written).not.toContain(token);
+      expect(condition(world.set(), 'Synced')?.message).toContain('proxy refused session [REDACTED]: try again');
+      expect(world.events.map((e) => e.note)).toEqual([expect.stringContaining('proxy refused session [REDACTED]: try again')]);
+      expect(world.eventsRegarding).toEqual([{ kind: 'WorkspaceSet', namespace: NS, name: SET, uid: SET_UID }]);
+    } finally {
+      forgetSecret(token);
+    }
   });
 });

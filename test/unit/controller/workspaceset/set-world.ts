@@ -7,10 +7,13 @@ import { pino } from 'pino';
 import type { ClusterCoderConnection, CoderConnection, Workspace, WorkspaceSet } from '../../../../src/api/schema.ts';
 import { ConnectionRuntime, type ConnectionRef } from '../../../../src/controller/connection/registry.ts';
 import { ChildIndex } from '../../../../src/controller/workspaceset/child-index.ts';
-import type { ChildObject, SetEvent, SetKube, SetRef } from '../../../../src/controller/workspaceset/set-kube.ts';
-import { SetReconciler, type SetReconcilerDeps } from '../../../../src/controller/workspaceset/set-reconciler.ts';
+import type { NewObject, ObjectRef } from '../../../../src/controller/kube-writer.ts';
+import type { ChildObject } from '../../../../src/controller/workspaceset/child-object.ts';
+import type { SetEvent } from '../../../../src/controller/workspaceset/set-events.ts';
+import { SetReconciler, type SetReconcilerDeps, type SetWriter } from '../../../../src/controller/workspaceset/set-reconciler.ts';
 import type { MemberReader, MemberUser } from '../../../../src/fleet/generators.ts';
 import { ApiException } from '../../../../src/kube/api-request.ts';
+import { coderConnection } from '../../../support/coder-connection.ts';
 
 export const NS = 'team-a';
 export const SET = 'devs';
@@ -32,12 +35,7 @@ export function workspaceSet(spec: Partial<WorkspaceSet['spec']> = {}, meta: Par
   };
 }
 
-export const CONNECTION: CoderConnection = {
-  apiVersion: 'coderops.dev/v1alpha1',
-  kind: 'CoderConnection',
-  metadata: { name: 'default', namespace: NS, generation: 1 },
-  spec: { url: 'https://coder.example.com', tokenSecretRef: { name: 'coder', key: 'token' } },
-};
+export const CONNECTION = coderConnection({}, { namespace: NS });
 
 function apiError(code: number, message: string): ApiException<unknown> {
   return new ApiException(code, message, { message }, {});
@@ -50,7 +48,11 @@ export class SetWorld {
   /** Every Kubernetes write, in order: `create:NAME`, `update:NAME`, `delete:NAME`, `status`. */
   readonly writes: string[] = [];
   readonly events: SetEvent[] = [];
+  /** What each Event was about. */
+  readonly eventsRegarding: ObjectRef[] = [];
   readonly statusPatches: Record<string, unknown>[] = [];
+  /** Every delete as sent: the object named, with its uid precondition, and the resourceVersion precondition. */
+  readonly deletes: Array<{ ref: ObjectRef & { uid: string }; resourceVersion: string | undefined }> = [];
   readonly connections = new Map<string, CoderConnection>([[`${NS}/default`, CONNECTION]]);
   readonly clusterConnections = new Map<string, ClusterCoderConnection>();
   namespaceLabels: Record<string, string> | undefined = {};
@@ -213,8 +215,9 @@ export class SetWorld {
     }
   }
 
-  readonly kube: SetKube = {
-    createChild: async (child: ChildObject) => {
+  readonly kube: SetWriter = {
+    create: async (object: NewObject) => {
+      const child = object as ChildObject;
       this.writes.push(`create:${child.metadata.name}`);
       this.#fail('create');
       const key = `${child.metadata.namespace}/${child.metadata.name}`;
@@ -226,7 +229,7 @@ export class SetWorld {
       if (this.lagging) this.#hidden.set(key, ws);
       else this.#store(ws);
     },
-    patchChild: async (namespace: string, name: string, patch: Record<string, unknown>) => {
+    patch: async ({ namespace, name }: ObjectRef, patch: Record<string, unknown>) => {
       this.writes.push(`update:${name}`);
       this.#fail('update');
       const key = `${namespace}/${name}`;
@@ -249,8 +252,10 @@ export class SetWorld {
         spec,
       });
     },
-    deleteChild: async (namespace: string, name: string, uid: string, resourceVersion?: string) => {
+    delete: async (ref: ObjectRef & { uid: string }, resourceVersion?: string) => {
+      const { namespace, name, uid } = ref;
       this.writes.push(`delete:${name}`);
+      this.deletes.push({ ref, resourceVersion });
       this.#fail('delete');
       const key = `${namespace}/${name}`;
       const ws = this.workspaces.get(key);
@@ -261,13 +266,13 @@ export class SetWorld {
       this.workspaces.delete(key);
       this.#changed(this.index.forget(ws as never), true);
     },
-    readChild: async (namespace: string, name: string) => {
+    controllerOf: async ({ namespace, name }: ObjectRef) => {
       const ws = this.workspaces.get(`${namespace}/${name}`) ?? this.#hidden.get(`${namespace}/${name}`);
       if (!ws) return undefined;
       const refs = (ws.metadata as { ownerReferences?: Array<{ uid: string; controller?: boolean }> }).ownerReferences;
       return { uid: ws.metadata.uid ?? '', controllerUid: refs?.find((r) => r.controller)?.uid };
     },
-    patchSetStatus: async (ref: SetRef, patch: Record<string, unknown>) => {
+    patchStatus: async (ref: ObjectRef, patch: Record<string, unknown>) => {
       this.writes.push('status');
       this.statusPatches.push(patch);
       const key = `${ref.namespace}/${ref.name}`;
@@ -276,8 +281,9 @@ export class SetWorld {
       const status = applyMerge((s.status ?? {}) as Record<string, unknown>, patch) as WorkspaceSet['status'];
       this.sets.set(key, { ...s, status, metadata: { ...s.metadata, resourceVersion: String(++this.#rv) } } as WorkspaceSet);
     },
-    setEvent: async (_ref: SetRef, event: SetEvent) => {
+    event: async ({ regarding, ...event }) => {
       this.events.push(event);
+      this.eventsRegarding.push(regarding);
     },
   };
 }
