@@ -13,7 +13,7 @@ import type { BuildSetting, PlanStep, Setting, SettingAction, SettingKind } from
 import { sharingSetting } from './sharing.ts';
 import { ttlSetting } from './ttl.ts';
 
-export type { BuildSetting, Setting, SettingAction, SettingCallDeps, SettingKind, SettingRead, SettingReadDeps } from './setting.ts';
+export type { Setting, SettingAction, SettingCallDeps, SettingKind, SettingRead, SettingReadDeps } from './setting.ts';
 
 /** Every setting, in the order their actions run within one plan step. */
 export const SETTINGS: { readonly [K in SettingKind]: Setting<K> } = {

@@ -65,7 +65,7 @@ declare module '../types.ts' {
   }
 }
 
-export class PresetNotFoundError extends Error {
+class PresetNotFoundError extends Error {
   readonly field = 'spec.preset';
   readonly preset: string;
   readonly versionId: string;
@@ -101,7 +101,7 @@ export interface VersionPresets {
 }
 
 /** spec.preset in the version a build will run: its id, or the error naming the presets there are. */
-export type WantedPreset = { id: string; name: string } | { error: PresetNotFoundError };
+type WantedPreset = { id: string; name: string } | { error: PresetNotFoundError };
 
 /**
  * The preset the next build should carry. undefined: spec.preset is absent
