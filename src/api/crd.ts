@@ -39,6 +39,7 @@ const READY: PrinterColumn = { name: 'Ready', type: 'string', jsonPath: '.status
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 const URL: PrinterColumn = { name: 'URL', type: 'string', jsonPath: '.spec.url' };
 
+// One entry per kind, written out: the entries share a shape, not values (names, scope, columns differ).
 const INPUTS: CrdInput[] = [
   {
     kind: 'Workspace',

@@ -470,16 +470,15 @@ const ObjectMeta = Type.Object(
   { additionalProperties: true },
 );
 
-export const WorkspaceResource = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('Workspace'),
-    metadata: ObjectMeta,
-    spec: WorkspaceSpec,
-    status: Type.Optional(WorkspaceStatus),
-  },
-  { additionalProperties: false },
-);
+/** One of our kinds as the API server holds it: apiVersion, kind, metadata, spec and an optional status, nothing else. */
+function resource<K extends string, Spec extends TSchema, Status extends TSchema>(kind: K, spec: Spec, status: Status) {
+  return Type.Object(
+    { apiVersion: Type.Literal(API_VERSION), kind: Type.Literal(kind), metadata: ObjectMeta, spec, status: Type.Optional(status) },
+    { additionalProperties: false },
+  );
+}
+
+export const WorkspaceResource = resource('Workspace', WorkspaceSpec, WorkspaceStatus);
 
 const SecretKeyRef = Type.Object(
   {
@@ -664,27 +663,9 @@ export const ClusterCoderConnectionSpec = cel(
   [{ rule: 'has(self.tokenSecretRef.namespace)', message: CEL_MESSAGES.secretNamespaceRequired }, URL_WITHOUT_USERINFO],
 );
 
-export const CoderConnectionResource = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('CoderConnection'),
-    metadata: ObjectMeta,
-    spec: CoderConnectionSpec,
-    status: Type.Optional(ConnectionStatus),
-  },
-  { additionalProperties: false },
-);
+export const CoderConnectionResource = resource('CoderConnection', CoderConnectionSpec, ConnectionStatus);
 
-export const ClusterCoderConnectionResource = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('ClusterCoderConnection'),
-    metadata: ObjectMeta,
-    spec: ClusterCoderConnectionSpec,
-    status: Type.Optional(ConnectionStatus),
-  },
-  { additionalProperties: false },
-);
+export const ClusterCoderConnectionResource = resource('ClusterCoderConnection', ClusterCoderConnectionSpec, ConnectionStatus);
 
 /** What a WorkspaceSet's `name` and `metadata.name` may say in place of the member's username. */
 export const USERNAME_PLACEHOLDER = '{{username}}';
@@ -905,17 +886,9 @@ export const WorkspaceSetStatus = Type.Object({
   lastRefreshTime: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
-export const WorkspaceSetResource = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('WorkspaceSet'),
-    metadata: ObjectMeta,
-    spec: WorkspaceSetSpec,
-    status: Type.Optional(WorkspaceSetStatus),
-  },
-  { additionalProperties: false },
-);
+export const WorkspaceSetResource = resource('WorkspaceSet', WorkspaceSetSpec, WorkspaceSetStatus);
 
+// The TypeScript types, one per schema (TypeBox's Static): one line each, nothing to share.
 export type WorkspaceSpec = Static<typeof WorkspaceSpec>;
 export type WorkspaceStatus = Static<typeof WorkspaceStatus>;
 export type Workspace = Static<typeof WorkspaceResource>;

@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { AutomaticUpdates, ProvisionerJobStatus } from '../coder/types.ts';
 import type { OrgRole, SiteRole } from './model.ts';
-import type { SimState } from './state.ts';
 
 export interface SeedOrganization {
   id?: string;
@@ -149,8 +148,22 @@ export function loadSeedFile(path: string): SimSeed {
   return parseSeedYaml(readFileSync(path, 'utf8'));
 }
 
+/**
+ * What applySeed needs of the state (SimState has it), declared here because state.ts
+ * imports the seed's types: seed.ts importing state.ts back made an import cycle.
+ */
+interface SeedTarget {
+  premium: boolean;
+  addOrganization(seed: SeedOrganization): unknown;
+  addUser(seed: SeedUser): unknown;
+  addGroup(seed: SeedGroup): unknown;
+  addTemplate(seed: SeedTemplate): unknown;
+  addTemplateVersion(seed: SeedTemplateVersion): unknown;
+  addWorkspace(seed: SeedWorkspace): unknown;
+}
+
 /** Adds everything in the seed to the state, in dependency order. */
-export function applySeed(state: SimState, seed: SimSeed): void {
+export function applySeed(state: SeedTarget, seed: SimSeed): void {
   for (const org of seed.organizations ?? []) state.addOrganization(org);
   for (const user of seed.users ?? []) state.addUser(user);
   if (seed.premium !== undefined) state.premium = seed.premium;

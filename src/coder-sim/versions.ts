@@ -5,7 +5,6 @@
 // version strings, so adding a version is one entry here.
 import type { SimApiKey } from './model.ts';
 import { type ScopeRules, scopesAsAsked, V2_24_SCOPE_RULES, V2_27_SCOPE_RULES, V2_30_SCOPE_RULES } from './scope-catalogues.ts';
-import type { SimState } from './state.ts';
 
 export interface VersionProfile {
   /** The knob's value: `latest` or a release such as `2.27.0`. */
@@ -143,13 +142,15 @@ export function isFullAccess(key: SimApiKey | undefined): boolean {
 }
 
 // The profile travels with the state (every handler and converter has it)
-// without SimState itself knowing about versions.
-const PROFILES = new WeakMap<SimState, VersionProfile>();
+// without SimState itself knowing about versions. Keyed by the SimState object,
+// typed as any object: state.ts asks profileOf for its profile, so naming
+// SimState here made an import cycle.
+const PROFILES = new WeakMap<object, VersionProfile>();
 
-export function bindProfile(state: SimState, profile: VersionProfile): void {
+export function bindProfile(state: object, profile: VersionProfile): void {
   PROFILES.set(state, profile);
 }
 
-export function profileOf(state: SimState): VersionProfile {
+export function profileOf(state: object): VersionProfile {
   return PROFILES.get(state) ?? VERSION_PROFILES[DEFAULT_CODER_VERSION]!;
 }

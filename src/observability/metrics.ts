@@ -23,6 +23,7 @@ interface CoderRequestObservation {
   durationMs: number;
 }
 
+// Each series is written out in prom-client's own shape: alike in form, each its own name, help and labels.
 export class OperatorMetrics {
   readonly registry = new Registry();
   readonly syncRuns = new Counter({

@@ -225,3 +225,68 @@ describe('CoderWorkspaces.get', () => {
     await expect(new CoderWorkspaces(api, { forOwner: async () => api }).get('x')).rejects.toThrow('500');
   });
 });
+
+describe("a setting's own read (the table's `read`: spec.sharing's ACL)", () => {
+  const SHARED = { users: [{ name: 'bob', role: 'use' as const }], groups: [] };
+  const ACL_ROUTE = 'GET /api/v2/workspaces/{workspace}/acl';
+  const idOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const aclReads = (coder: FakeCoder) =>
+    coder.calls.filter((c) => c.method === 'send' && c.args[0] === ACL_ROUTE).map((c) => (c.args[1] as { workspace: string }).workspace);
+
+  it('a batch reads the ACL only of workspaces whose declaration manages it, at most 8 at once, and never throws', async () => {
+    const t = setup();
+    t.admin.listed = Array.from({ length: 20 }, (_, i) => coderWorkspace({ id: idOf(i), name: `ws-${i}` }));
+    // Every read waits until the test lets it go, so the reads in flight can be counted.
+    let inFlight = 0;
+    let most = 0;
+    const send = t.admin.send;
+    const asked: string[] = [];
+    t.admin.send = (async (call: Parameters<FakeCoder['send']>[0], params: { workspace: string }) => {
+      asked.push(params.workspace);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      if (params.workspace === idOf(3))
+        throw new CoderApiError({ status: 503, method: 'GET', path: '/api/v2/workspaces/x/acl', response: { message: 'busy' } });
+      if (params.workspace === idOf(4))
+        throw new CoderApiError({
+          status: 404,
+          method: 'GET',
+          path: '/api/v2/workspaces/x/acl',
+          response: { message: 'Route not found.' },
+        });
+      return (send as (c: unknown, p: unknown) => Promise<unknown>)(call, params);
+    }) as FakeCoder['send'];
+    // ws-19 does not manage spec.sharing: its ACL is nobody's business.
+    const decls = Array.from({ length: 20 }, (_, i) =>
+      desired({ key: `ns/ws-${i}`, name: `ws-${i}`, ...(i === 19 ? {} : { sharing: SHARED }) }),
+    );
+    const { snapshot } = await t.engine.observe(decls);
+    expect(most).toBe(8);
+    expect(asked.sort()).toEqual(Array.from({ length: 19 }, (_, i) => idOf(i)).sort());
+    expect(snapshot.get(idOf(0))!.sharing).toEqual({ users: [], groups: [] });
+    expect(snapshot.get(idOf(19))!.sharing).toBeUndefined();
+    // An answer that did not come is read again at the next look; a server without the route is a reason.
+    expect(snapshot.get(idOf(3))!.sharing).toMatchObject({ transient: true });
+    expect(snapshot.get(idOf(4))!.sharing).toEqual({ unavailable: expect.stringContaining('v2.27.0 or later') });
+    expect(diff(decls[4]!, snapshot.get(idOf(4))!).blocked.map((b) => b.reason)).toEqual(['SharingUnavailable']);
+    expect(diff(decls[3]!, snapshot.get(idOf(3))!).blocked.map((b) => b.reason)).toEqual(['SharingUnreadable']);
+  });
+
+  it('one workspace (the operator): read when managed, beside the favorite; not read otherwise', async () => {
+    const t = setup();
+    t.asOwner.listed = [coderWorkspace()];
+    t.admin.answers[ACL_ROUTE] = { users: [{ id: 'u-bob', username: 'bob', role: 'use' }], group: null };
+    t.admin.listed = [coderWorkspace()];
+    const { snapshot } = await t.engine.observe([desired()]);
+    const seen = snapshot.get(coderWorkspace().id)!;
+    t.admin.calls.length = 0;
+    expect((await t.engine.observeFavorite(snapshot, desired(), seen)).sharing).toBeUndefined();
+    expect(aclReads(t.admin)).toEqual([]);
+    const read = await t.engine.observeFavorite(snapshot, desired({ sharing: SHARED, favorite: true }), seen);
+    expect(aclReads(t.admin)).toEqual([coderWorkspace().id]);
+    expect(read.sharing).toEqual({ users: [{ id: 'u-bob', name: 'bob', role: 'use' }], groups: [] });
+    expect(read.favorite).toBe(false);
+  });
+});

@@ -10,7 +10,7 @@ import { NEEDS_ACTION } from '../../../src/engine/progress-conditions.ts';
 import { CreateResolver } from '../../../src/engine/resolve.ts';
 import { actionRank, SETTING_KINDS, SETTINGS, type Setting, type SettingKind } from '../../../src/engine/settings/index.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
-import type { Action } from '../../../src/engine/types.ts';
+import type { Action, Blocked, DesiredWorkspace, ObservedWorkspace } from '../../../src/engine/types.ts';
 import { FakeCoder } from './fake-coder.ts';
 import { desired, observed } from './fixtures.ts';
 
@@ -22,6 +22,21 @@ describe('the table is complete by type', () => {
     // @ts-expect-error explainRefusal is missing: no piece has a silent default.
     const missingPiece: Setting<'ttl'> = withoutPiece;
     expect([missingEntry, missingPiece]).toHaveLength(2);
+  });
+
+  it('the shapes come from the entries: a kind, a reason or a read nobody declared does not compile', () => {
+    // @ts-expect-error no entry declares this action kind (SettingActions).
+    const unknownKind: Action = { kind: 'quota', from: 1, to: 2 };
+    // @ts-expect-error no entry declares this reason (SettingBlockedReasons).
+    const unknownReason: Blocked['reason'] = 'QuotaUnavailable';
+    // @ts-expect-error the sharing action's shape is its entry's: grant and revoke, not from/to.
+    const wrongShape: Action = { kind: 'sharing', from: 'a', to: 'b' };
+    const { read: _read, ...withoutRead } = SETTINGS.sharing;
+    // @ts-expect-error read is missing: an entry says `read: undefined` when the list shows all it compares.
+    const missingRead: Setting<'sharing'> = withoutRead;
+    // The entries' augmentations are in: sharing's desired and observed fields are part of the workspace types.
+    const known: Pick<DesiredWorkspace, 'sharing'> & Pick<ObservedWorkspace, 'sharing'> = { sharing: { users: [], groups: [] } };
+    expect([unknownKind, unknownReason, wrongShape, missingRead, known]).toHaveLength(5);
   });
 
   it('every action kind but create, delete and build has an entry, with a spec field', () => {
