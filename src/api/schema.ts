@@ -261,8 +261,9 @@ const workspaceSpecFields = {
       minLength: 1,
       maxLength: 128,
       description:
-        'A preset of the template version, by name: used at create and by every update build that moves to another version. ' +
-        'Absent: no preset.',
+        'A preset of the template version, by name: sent as template_version_preset_id at create and with every build. ' +
+        'A different preset on the latest build (or none) is an update to the same version, rolled out like a new version. ' +
+        'Absent: not managed (no build for it).',
     }),
   ),
   sharing: Type.Optional(WorkspaceSharing),
@@ -399,6 +400,7 @@ export const WorkspaceStatus = Type.Object({
   dormant: Type.Optional(Type.Boolean()),
   favorite: Type.Optional(Type.Boolean()),
   automaticUpdates: Type.Optional(Type.String()),
+  presetID: Type.Optional(Type.String({ description: "The latest build's template_version_preset_id; absent when the build has none." })),
   nextAutostart: Type.Optional(Type.String({ format: 'date-time' })),
   nextStartAt: Type.Optional(
     Type.String({ format: 'date-time', description: "Coder's next_start_at: when its scheduler starts the workspace next." }),

@@ -2,6 +2,7 @@
 import { rolloutCounts, rolloutLines, rolloutSummary } from './rollout-render.ts';
 import {
   describeFailure,
+  describeBuildCarries,
   describeSettingChange,
   settingOf,
   pendingOf,
@@ -60,16 +61,21 @@ function buildPurpose(action: Extract<Action, { kind: 'build' }>, change?: Versi
   if (version) carries.push(version);
   if (action.parameters?.length)
     carries.push(`parameters ${action.parameters.map((p) => `${p.name}=${JSON.stringify(p.value)}`).join(', ')}`);
+  // What the build changes of the settings it carries (a preset); a restart's stop says it below.
+  const settings = describeBuildCarries(action);
+  if (action.purpose !== 'restart-stop') carries.push(...settings);
   const what = carries.join(' and ');
   switch (action.purpose) {
     case 'run':
       return `running: ${action.transition === 'start'}${what ? `; ${what}` : ''}`;
     case 'update':
       return `update while stopped${what ? `: ${what}` : ''}; stays stopped`;
-    case 'restart-stop':
-      return change
-        ? `update to template version ${versionMove(change, versions)}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`
-        : 'update: stop first, then start on the wanted version';
+    case 'restart-stop': {
+      const also = settings.join(' and ');
+      if (change)
+        return `update to template version ${versionMove(change, versions)}${also ? ` and ${also}` : ''}: stop first, then start on ${change.to.name ?? versions?.label(change.to.id) ?? change.to.id}`;
+      return also ? `update to ${also}: stop first, then start with it` : 'update: stop first, then start on the wanted version';
+    }
     case 'restart-start':
       return `update: start again${what ? `, ${what}` : ''}`;
     case 'rollback':

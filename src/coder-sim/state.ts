@@ -383,6 +383,7 @@ export class SimState {
       ...(init.parameters ?? []).filter((p) => !preset?.parameters.some((q) => q.name === p.name)),
       ...(preset?.parameters ?? []),
     ];
+    const parameters = resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], sent);
     const build: SimBuild = {
       id: this.newId(),
       jobId: this.newId(),
@@ -393,8 +394,10 @@ export class SimState {
       templateVersionId: versionId,
       initiatorId: init.initiatorId,
       reason: init.reason ?? 'initiator',
-      parameters: resolveBuildParameters(this.versions.get(versionId), previous?.parameters ?? [], sent),
-      presetId: init.presetId ?? matchingPreset(this.versions.get(versionId), sent, profileOf(this).presetFromParameters),
+      parameters,
+      // Matched on the build's whole parameter set, previous values included (wsbuilder's getParameters):
+      // coderd v2.30.0 records the old preset on an update's stop sent without parameters.
+      presetId: init.presetId ?? matchingPreset(this.versions.get(versionId), parameters, profileOf(this).presetFromParameters),
       createdAt: this.now(),
       durationMs: init.durationMs,
       ttlAtCreateMs: ws.ttlMs,
@@ -565,7 +568,7 @@ function resolveBuildParameters(
   }));
 }
 
-/** v2.27.0+: the first preset whose every value the sent parameters carry; null for none (or on v2.24.0). */
+/** v2.27.0+: the first preset whose every value the build's parameters carry; null for none (or on v2.24.0). */
 function matchingPreset(version: SimTemplateVersion | undefined, sent: { name: string; value: string }[], enabled: boolean): string | null {
   if (!enabled || !version) return null;
   const found = version.presets.find(

@@ -11,7 +11,6 @@ import type {
   Template,
   TemplateVersion,
   TemplateVersionParameter,
-  TemplateVersionPreset,
   TokenConfig,
   User,
   Workspace,
@@ -41,8 +40,6 @@ export interface CoderApi {
   getTemplateVersionByName(templateId: string, name: string): Promise<TemplateVersion>;
   /** GET /api/v2/templateversions/{templateversion}/rich-parameters: mutable, ephemeral, required. */
   getTemplateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
-  /** GET /api/v2/templateversions/{templateversion}/presets: [] when it has none. */
-  getTemplateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]>;
   /** GET /api/v2/organizations/{organization}/groups/{groupName} */
   getGroupByName(organizationId: string, name: string): Promise<Group>;
   /** GET /api/v2/workspacebuilds/{workspacebuild}/parameters: the values a build ran with. */

@@ -31,7 +31,6 @@ import type {
   Template,
   TemplateVersion,
   TemplateVersionParameter,
-  TemplateVersionPreset,
   TokenConfig,
   User,
   UsersResponse,
@@ -239,12 +238,6 @@ export class CoderClient implements CoderApi {
   async getTemplateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
     const route = routePath('/api/v2/templateversions/{templateversion}/rich-parameters', { templateversion: versionId });
     return (await this.#get(route)) as TemplateVersionParameter[];
-  }
-
-  async getTemplateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]> {
-    const route = routePath('/api/v2/templateversions/{templateversion}/presets', { templateversion: versionId });
-    // A version without presets is `null` (a nil Go slice), not [].
-    return ((await this.#get(route)) as TemplateVersionPreset[] | null) ?? [];
   }
 
   async send<Route extends string, Body, Answer>(

@@ -131,17 +131,6 @@ export interface CreateWorkspaceBuildRequest {
   template_version_preset_id?: string;
 }
 
-/**
- * codersdk.Preset: its Go struct has no json tags, so the fields are
- * capitalised on the wire (v2.24.0 to v2.30.0, docs/compatibility.md).
- */
-export interface TemplateVersionPreset {
-  ID: string;
-  Name: string;
-  Default?: boolean;
-  Parameters?: { Name: string; Value: string }[] | null;
-}
-
 /** codersdk.TemplateVersionParameter (subset). */
 export interface TemplateVersionParameter {
   name: string;

@@ -63,7 +63,7 @@ export async function applyPlan(plan: WorkspacePlan, deps: ApplyDeps): Promise<A
     const current = result.observed;
     if (!current) break;
     try {
-      const next = await runAction(action, current, plan, deps);
+      const next = await runAction(action, current, deps);
       if (action.kind === 'delete') result.deleteBuildId = next.latestBuild.id;
       result.observed = next;
       record({ action, ok: true });
@@ -99,7 +99,7 @@ async function createOrFind(
 }
 
 /** One API call; returns the workspace as it is after the call succeeded. */
-async function runAction(action: Action, ws: ObservedWorkspace, plan: WorkspacePlan, deps: ApplyDeps): Promise<ObservedWorkspace> {
+async function runAction(action: Action, ws: ObservedWorkspace, deps: ApplyDeps): Promise<ObservedWorkspace> {
   const { api } = deps;
   switch (action.kind) {
     case 'delete': {
@@ -110,9 +110,8 @@ async function runAction(action: Action, ws: ObservedWorkspace, plan: WorkspaceP
       const req: CreateWorkspaceBuildRequest = { transition: action.transition };
       if (action.versionId !== undefined) req.template_version_id = action.versionId;
       if (action.parameters !== undefined && action.parameters.length > 0) req.rich_parameter_values = action.parameters;
-      // An update build starts the new version with the declared preset (a version has presets of its own).
-      if (plan.desired.preset !== undefined && action.versionId !== undefined)
-        req.template_version_preset_id = (await deps.resolver.preset(action.versionId, plan.desired.preset)).ID;
+      // spec.preset's id in the version this build runs (lifecycle.ts found it by name).
+      if (action.presetId !== undefined) req.template_version_preset_id = action.presetId;
       const build = await api.createBuild(ws.id, req);
       const latestBuild = buildOf(build);
       return {

@@ -3,7 +3,7 @@
 // here cannot fail on user input.
 import { createHash } from 'node:crypto';
 import type { DeletionPolicy, Workspace } from '../api/schema.ts';
-import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
+import { BUILD_SETTINGS, SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import type { DesiredWorkspace, SourceRef } from './types.ts';
 
 interface DesiredDefaults {
@@ -33,9 +33,9 @@ export function toDesired(ws: Workspace, source: SourceRef, defaults: DesiredDef
   if (spec.organization !== undefined) desired.organization = spec.organization;
   if (spec.template !== undefined) desired.template = spec.template;
   if (spec.templateVersion !== undefined) desired.templateVersion = spec.templateVersion;
-  if (spec.preset !== undefined) desired.preset = spec.preset;
   // Each managed setting as its table entry reads it (settings/).
   for (const kind of SETTING_KINDS) Object.assign(desired, SETTINGS[kind].fromSpec(spec));
+  for (const setting of BUILD_SETTINGS) Object.assign(desired, setting.fromSpec(spec));
   if (boundId !== undefined) desired.boundId = boundId;
   return desired;
 }

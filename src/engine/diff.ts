@@ -4,7 +4,7 @@
 import { planLifecycle, type LifecycleContext } from './lifecycle.ts';
 import { isUuid } from '../api/patterns.ts';
 import { ownedBy } from './observe.ts';
-import { actionRank, FIELD_OF, SETTING_KINDS, SETTINGS } from './settings/index.ts';
+import { actionRank, BUILD_SETTINGS, FIELD_OF, SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import type { Action, Blocked, CreatePlan, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
 
 const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
@@ -60,8 +60,8 @@ function planCreate(desired: DesiredWorkspace): WorkspacePlan {
   if (desired.template !== undefined) create.template = desired.template;
   if (desired.templateVersion !== undefined) create.templateVersion = desired.templateVersion;
   if (desired.version !== undefined) create.version = desired.version;
-  if (desired.preset !== undefined) create.preset = desired.preset;
   for (const kind of SETTING_KINDS) Object.assign(create, SETTINGS[kind].atCreate(desired));
+  for (const setting of BUILD_SETTINGS) Object.assign(create, setting.atCreate(desired));
 
   const actions: Action[] = [{ kind: 'create', create, recreate: desired.boundId !== undefined }];
   for (const kind of SETTING_KINDS) {

@@ -9,6 +9,7 @@ import { isGone, isNotFound } from '../coder/errors.ts';
 import { type AdoptionGuard, guardedApi } from './adoption-guard.ts';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply.ts';
 import { Snapshot, toObserved } from './observe.ts';
+import { readPresets, type TemplateVersionPreset } from './settings/preset.ts';
 import { CreateResolver } from './resolve.ts';
 import { Preflight, type PreflightProblem, type PreflightSubject } from './preflight.ts';
 import { SETTING_KINDS, SETTINGS } from './settings/index.ts';
@@ -50,6 +51,8 @@ export interface ExternalWorkspaces {
   buildParameters(buildId: string): Promise<WorkspaceBuildParameter[]>;
   /** The parameters a template version defines. */
   templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]>;
+  /** A template version's presets (spec.preset); [] when it has none. */
+  templateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]>;
   /** A template version by id, for its name. */
   templateVersion(versionId: string): Promise<VersionName>;
   /** A template's version by name (a Pinned spec.version.name); throws Coder's 404 when there is none. */
@@ -96,6 +99,10 @@ export class CoderWorkspaces implements ExternalWorkspaces {
 
   templateVersionParameters(versionId: string): Promise<TemplateVersionParameter[]> {
     return this.api.getTemplateVersionParameters(versionId);
+  }
+
+  templateVersionPresets(versionId: string): Promise<TemplateVersionPreset[]> {
+    return this.api.send(readPresets, { templateversion: versionId });
   }
 
   async templateVersion(versionId: string): Promise<VersionName> {

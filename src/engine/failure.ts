@@ -2,8 +2,7 @@
 // person can act on. Coder's own words are kept; its validation fields are
 // translated back into the spec field the user wrote.
 import { CoderApiError, CoderNetworkError, isUnknownOwnerAnswer, isUnknownTemplateAnswer, OwnerTokenError } from '../coder/errors.ts';
-import { isSettingAction, SETTING_KINDS, SETTINGS, settingOf } from './settings/index.ts';
-import { PresetNotFoundError } from './settings/preset.ts';
+import { BUILD_SETTINGS, describeBuildCarries, isSettingAction, SETTING_KINDS, SETTINGS, settingOf } from './settings/index.ts';
 import type { Action, SettingFailureReasons } from './types.ts';
 
 export type FailureReason =
@@ -13,7 +12,6 @@ export type FailureReason =
   | 'RateLimited'
   | 'ConnectionNotReady'
   | 'NotFound'
-  | 'PresetNotFound'
   /** A setting's own reading of a refusal (its entry's explainRefusal). */
   | keyof SettingFailureReasons;
 
@@ -28,8 +26,8 @@ export interface Failure {
 const SPEC_FIELD_OF_CODER_FIELD: Record<string, string> = {
   template_id: 'spec.template',
   template_version_id: 'spec.templateVersion',
-  template_version_preset_id: 'spec.preset',
   ...Object.fromEntries(SETTING_KINDS.flatMap((k) => SETTINGS[k].coderFields.map((f) => [f, `spec.${SETTINGS[k].field}`]))),
+  ...Object.fromEntries(BUILD_SETTINGS.flatMap((s) => s.coderFields.map((f) => [f, `spec.${s.field}`]))),
 };
 
 function specFieldOfAction(action: Action): string {
@@ -52,8 +50,10 @@ export function describeFailure(action: Action, error: unknown): Failure {
         `${(error as Error).message}. Coder lets only the owner set a favorite; give the connection a site Owner ` +
         'token so the operator can mint a short-lived token for the owner, or remove spec.favorite',
     };
-  if (error instanceof PresetNotFoundError)
-    return { reason: 'PresetNotFound', field: error.field, message: `could not ${verb}: ${error.message}` };
+  for (const setting of BUILD_SETTINGS) {
+    const own = setting.explainError(error, verb);
+    if (own) return { ...own, field: `spec.${setting.field}` };
+  }
   if (error instanceof CoderNetworkError) return { reason: 'ConnectionNotReady', message: `could not ${verb}: ${error.message}` };
   if (!(error instanceof CoderApiError))
     return { reason: 'CoderError', message: `could not ${verb}: ${error instanceof Error ? error.message : String(error)}` };
@@ -105,8 +105,13 @@ function fieldOf(action: Action, error: CoderApiError): string {
     const sent = action.kind === 'create' ? action.create.parameters : action.kind === 'build' ? (action.parameters ?? []) : [];
     if (sent.some((p) => p.name === v.field)) return `spec.parameters[name=${v.field}]`;
   }
-  if (action.kind === 'build')
-    return action.purpose === 'run' ? 'spec.running' : action.parameters?.length ? 'spec.parameters' : 'spec.version';
+  if (action.kind === 'build') {
+    if (action.purpose === 'run') return 'spec.running';
+    if (action.parameters?.length) return 'spec.parameters';
+    // A build that changes only what it carries (a preset on the same version) is for that field.
+    const carried = action.versionId ? undefined : BUILD_SETTINGS.find((s) => s.carried(action) !== undefined);
+    return carried ? `spec.${carried.field}` : 'spec.version';
+  }
   return specFieldOfAction(action);
 }
 
@@ -114,5 +119,6 @@ function buildFields(action: Extract<Action, { kind: 'build' }>): string {
   const fields = [action.purpose === 'run' ? 'spec.running' : 'an update'];
   if (action.versionId) fields.push(`template version ${action.versionId}`);
   if (action.parameters?.length) fields.push(`parameters ${action.parameters.map((p) => p.name).join(', ')}`);
+  fields.push(...describeBuildCarries(action));
   return fields.join(', ');
 }

@@ -21,7 +21,7 @@ export { withoutProgressConditions, withProgressConditions } from './progress-co
 export { type RolloutLimits, RolloutSlots } from './rollout-slots.ts';
 export { windowError, type WindowSpec, type WindowState, windowState } from './rollout-window.ts';
 export { withRunCache } from './run-reads.ts';
-export { describeSettingChange, settingOf } from './settings/index.ts';
+export { describeBuildCarries, describeSettingChange, settingOf } from './settings/index.ts';
 export { computeStatus } from './status.ts';
 export type { Action, ActionOutcome, CreatePlan, DesiredWorkspace, ObservedWorkspace, WorkspacePlan } from './types.ts';
 export { type VersionChange, VersionNames, versionChangeOf } from './version-names.ts';

@@ -8,26 +8,34 @@
 //     resync makes no per-workspace read;
 //   - which parameters are mutable or ephemeral: GET
 //     /templateversions/{id}/rich-parameters, once per version (a version's
-//     parameters never change).
+//     parameters never change);
+//   - the presets of the version the next build runs (spec.preset): GET
+//     /templateversions/{id}/presets, once per version for the reader's life
+//     (a version's presets are part of it and never change).
 // Every read goes through the adapter (external.ts), like the engine's others.
 import type { WorkspaceStatus } from '../api/schema.ts';
 import { isNotFound } from '../coder/errors.ts';
 import { parametersDigest } from './desired.ts';
 import type { ExternalWorkspaces } from './external.ts';
 import type { LifecycleContext, RolloutGate } from './lifecycle.ts';
+import type { VersionPresets } from './settings/preset.ts';
 import type { DesiredWorkspace, ObservedWorkspace } from './types.ts';
 
 const NAME_TTL_MS = 5 * 60_000;
 const BUSY = new Set(['pending', 'starting', 'stopping', 'canceling', 'deleting']);
 
 /** The adapter's reads the lifecycle needs. */
-export type LifecycleReads = Pick<ExternalWorkspaces, 'buildParameters' | 'templateVersionParameters' | 'templateVersionByName'>;
+export type LifecycleReads = Pick<
+  ExternalWorkspaces,
+  'buildParameters' | 'templateVersionParameters' | 'templateVersionByName' | 'templateVersionPresets'
+>;
 
 export class LifecycleReader {
   readonly #reads: LifecycleReads;
   readonly #now: () => number;
   readonly #names = new Map<string, { at: number; value: Promise<{ id: string; name: string } | { error: string }> }>();
   readonly #info = new Map<string, Promise<Map<string, { mutable: boolean; ephemeral: boolean }>>>();
+  readonly #presets = new Map<string, Promise<VersionPresets>>();
 
   constructor(reads: LifecycleReads, now: () => number = Date.now) {
     this.#reads = reads;
@@ -45,17 +53,20 @@ export class LifecycleReader {
     const v = desired.version;
     if (v?.policy === 'Pinned' && v.name !== undefined && v.id === undefined)
       ctx.wantedVersion = await this.versionByName(observed.templateId, v.name);
+    // The version the next build runs: the wanted one where known, else the current one.
+    const target =
+      ctx.wantedVersion && 'id' in ctx.wantedVersion
+        ? ctx.wantedVersion.id
+        : v?.policy === 'Active'
+          ? observed.activeVersionId
+          : (v?.id ?? observed.latestBuild.templateVersionId);
+    const presets = desired.preset !== undefined && observed.latestBuild.transition !== 'delete' ? this.presets(target) : undefined;
     if (needsParameterRead(desired, observed, previous)) {
-      const target =
-        ctx.wantedVersion && 'id' in ctx.wantedVersion
-          ? ctx.wantedVersion.id
-          : v?.policy === 'Active'
-            ? observed.activeVersionId
-            : (v?.id ?? observed.latestBuild.templateVersionId);
       const [current, info] = await Promise.all([this.#reads.buildParameters(observed.latestBuild.id), this.parameterInfo(target)]);
       ctx.currentParameters = current;
       ctx.parameterInfo = info;
     }
+    if (presets) ctx.presets = await presets;
     return ctx;
   }
 
@@ -73,6 +84,20 @@ export class LifecycleReader {
     );
     this.#names.set(key, { at: this.#now(), value });
     return value;
+  }
+
+  /** A version's presets by id and name, read once per version (a failed read is tried again next time). */
+  presets(versionId: string): Promise<VersionPresets> {
+    const key = versionId.toLowerCase();
+    let hit = this.#presets.get(key);
+    if (!hit) {
+      hit = this.#reads
+        .templateVersionPresets(versionId)
+        .then((list) => ({ versionId: key, presets: list.map((p) => ({ id: p.ID.toLowerCase(), name: p.Name })) }));
+      this.#presets.set(key, hit);
+      hit.catch(() => this.#presets.delete(key));
+    }
+    return hit;
   }
 
   parameterInfo(versionId: string): Promise<Map<string, { mutable: boolean; ephemeral: boolean }>> {

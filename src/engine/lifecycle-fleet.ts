@@ -50,7 +50,8 @@ export function memberOf(plan: WorkspacePlan): FleetMember {
   const target = plan.lifecycle?.wanted?.id;
   const member: FleetMember = {
     ...(target ? { target } : {}),
-    onTarget: plan.observed !== undefined && target !== undefined && settledOn(plan.observed, target),
+    // On the version with a preset or parameters still to change is not done: the step waits for it.
+    onTarget: plan.observed !== undefined && target !== undefined && settledOn(plan.observed, target) && !plan.lifecycle?.updateDue,
     healthy: plan.observed?.healthy !== false,
     updating: rollout !== undefined && (rollout.state === 'Updating' || rollout.state === 'RollingBack') && rollout.target === target,
   };

@@ -15,7 +15,7 @@
 //     workspace at most twice per spec, and there is no start/stop loop.
 //   - A failed or canceled build is reported, never retried by itself.
 //
-// Updates (version, parameters) follow the least disruptive path:
+// Updates (version, parameters, preset) follow the least disruptive path:
 //   - stopped: one stop build carrying the version and values (stays stopped);
 //   - running, and `running: false` wanted: the stop that is due anyway carries them;
 //   - stopped, and `running: true` wanted: the start that is due anyway carries them;
@@ -23,10 +23,17 @@
 //     `coder update` (status.rollout.restart remembers the start is owed).
 //     Only this path is disruptive, so only it waits for the maintenance window
 //     and for "only when stopped"; every update build takes a rollout slot.
+//
+// A preset (spec.preset) is part of the update: the preset of that name in the
+// version the build runs, compared by id with the latest build's
+// template_version_preset_id. A preset change alone is an update to the same
+// version. Every build sent carries the preset's id where its version has it,
+// so Coder does not drop it (v2.24.0 records none for a build sent without one).
 import type { RolloutStatus, WorkspaceStatus } from '../api/schema.ts';
 import { formatDuration } from '../api/duration.ts';
 import type { WorkspaceBuildParameter } from '../coder/types.ts';
 import { parametersDigest } from './desired.ts';
+import { presetMove, type VersionPresets, wantedPreset } from './settings/preset.ts';
 import type { Action, Blocked, DesiredWorkspace, LifecycleOutcome, ObservedWorkspace } from './types.ts';
 
 type BuildAction = Extract<Action, { kind: 'build' }>;
@@ -56,6 +63,8 @@ export interface LifecycleContext {
   currentParameters?: WorkspaceBuildParameter[];
   /** Per parameter name, of the version the next build runs. */
   parameterInfo?: Map<string, { mutable: boolean; ephemeral: boolean }>;
+  /** The presets of the version the next build runs; read only when spec.preset is set. */
+  presets?: VersionPresets;
   /** The previous status: the memory of the once-per-spec rules and of an owed restart. */
   previous?: WorkspaceStatus;
   gate: RolloutGate;
@@ -80,7 +89,7 @@ type Memory = {
 
 export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorkspace, ctx: LifecycleContext): LifecyclePlan {
   const b = observed.latestBuild;
-  const managed = desired.version !== undefined || desired.parametersManaged === true;
+  const managed = desired.version !== undefined || desired.parametersManaged === true || desired.preset !== undefined;
   const outcome: LifecycleOutcome = { needsSlot: false, ...(ctx.gate.epoch !== undefined ? { epoch: ctx.gate.epoch } : {}) };
   const blocked: Blocked[] = [];
   const before = ctx.previous?.rollout;
@@ -106,10 +115,25 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
         'set spec.parameters back or recreate the workspace',
     });
   if (params.checked) outcome.parametersChecked = params.checked;
-  const update = versionChange !== undefined || params.changed.length > 0;
+  // The preset of the version the build runs: the wanted one, or the current one when the version stays.
+  const preset = wantedPreset(desired.preset, ctx.presets, versionChange ?? b.templateVersionId);
+  const presetMissing = preset && 'error' in preset ? preset.error.message : undefined;
+  if (presetMissing) blocked.push({ field: 'preset', reason: 'PresetNotFound', message: presetMissing });
+  const presetFound = preset && 'id' in preset ? preset : undefined;
+  const presetChange = presetFound ? presetMove(presetFound, b, ctx.presets) : undefined;
+  const update = versionChange !== undefined || params.changed.length > 0 || presetChange !== undefined;
+  if (update) outcome.updateDue = true;
   const carry = (a: BuildAction): BuildAction => {
     if (versionChange) a.versionId = versionChange;
     if (params.changed.length > 0) a.parameters = params.changed;
+    if (presetFound) a.presetId = presetFound.id;
+    if (presetChange) a.presetChange = presetChange;
+    return a;
+  };
+  // A build that carries no update keeps the preset it has: on the same version, and only when
+  // that is the wanted one (a preset change that failed is not slipped in by a start).
+  const keepPreset = (a: BuildAction): BuildAction => {
+    if (presetFound && !versionChange && !presetChange) a.presetId = presetFound.id;
     return a;
   };
   const digest = desired.specDigest ?? '';
@@ -138,7 +162,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   const unavailable = (): void => {
     outcome.unavailable = true;
   };
-  const halt = target !== undefined && versionChange ? ctx.gate.halted?.(target) : undefined;
+  const halt = target !== undefined && (versionChange || presetChange) ? ctx.gate.halted?.(target) : undefined;
   // The last gate before an update build: the canary step, then a rollout slot. It is asked for
   // last, so a workspace that waits for its window, a stop or idleness says so, not that the
   // connection is busy. Undefined: the build may go, and it holds a slot from now on.
@@ -231,13 +255,17 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     }
     // A broken workspace and an update that is not the one that broke it (a fixed version was
     // promoted, the spec changed): the update goes ahead, back to the run state it had.
-    const recover = versionChange !== undefined;
+    const recover = versionChange !== undefined || (presetChange !== undefined && !presetMissing);
     if (!recover) {
       if (managed || restartOwed) rollout('Failed', `${ended}. Not retried until the spec or the wanted version changes`, { ...origin });
       if (restartOwed) unavailable();
       return { blocked, outcome };
     }
     const wasRunning = before?.wasRunning ?? b.transition === 'start';
+    if (presetMissing) {
+      rollout('Blocked', presetMissing);
+      return { blocked, outcome };
+    }
     if (halt) {
       rollout('Halted', halt);
       return { blocked, outcome };
@@ -269,7 +297,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
   const conflict = scheduleConflict(desired, observed, ctx);
   if (conflict) outcome.conflict = conflict;
   // An update that failed or whose rollout halted is not carried by a run-state build either.
-  const mayCarry = update && !failedBefore && !halt;
+  const mayCarry = update && !failedBefore && !halt && !presetMissing;
 
   // The run state the spec wants, and whether Coder's schedule is what moved it.
   const wantStart = desired.running === true && !running;
@@ -299,7 +327,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       outcome.conflict = { message: conflict?.message ?? `Coder's ${b.reason} build went against spec.running`, restoredFor: digest };
     const transition = wantStart ? 'start' : 'stop';
     const plain: BuildAction = { kind: 'build', transition, purpose: 'run' };
-    const action = mayCarry ? carry(plain) : plain;
+    const action = mayCarry ? carry(plain) : keepPreset(plain);
     if (mayCarry)
       rollout('Updating', `the ${action.transition} that spec.running calls for carries the update`, {
         attemptedFor: attempt,
@@ -307,6 +335,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
         afterBuild: b.number,
         wasRunning: wantStart,
       });
+    else if (presetMissing) rollout('Blocked', presetMissing);
     else if (update) settledFailure();
     else rollout('UpToDate', upToDateMessage(observed));
     if (mayCarry) unavailable();
@@ -322,6 +351,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     } else {
       const action: BuildAction = { kind: 'build', transition: 'start', purpose: 'restart-start' };
       if (mayCarry) carry(action);
+      else keepPreset(action);
       // Still owed until the start is seen: an interrupted run leaves it to the next one.
       rollout('Updating', 'starting the workspace again after the update stop', {
         restart: true,
@@ -332,6 +362,10 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
       unavailable();
       return { action, blocked, outcome };
     }
+  }
+  if (presetMissing) {
+    rollout('Blocked', presetMissing);
+    return { blocked, outcome };
   }
   if (!update) {
     rollout('UpToDate', upToDateMessage(observed));
@@ -345,6 +379,7 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     const what = [
       versionChange ? `template version ${versionChange}` : '',
       params.changed.length > 0 ? `parameters ${params.changed.map((p) => p.name).join(', ')}` : '',
+      presetChange ? `preset ${presetChange.to}` : '',
     ]
       .filter(Boolean)
       .join(' and ');
@@ -405,8 +440,10 @@ export function planLifecycle(desired: DesiredWorkspace, observed: ObservedWorks
     afterBuild: b.number,
     wasRunning: true,
   });
-  // The stop runs on the current version: the old template stops what it started.
-  return { action: { kind: 'build', transition: 'stop', purpose: 'restart-stop' }, blocked, outcome };
+  // The stop runs on the current version and preset: the old template stops what it started.
+  const stop: BuildAction = { kind: 'build', transition: 'stop', purpose: 'restart-stop' };
+  if (presetChange) stop.presetChange = presetChange;
+  return { action: stop, blocked, outcome };
 
   /** The update failed before and the workspace works (rolled back, or set right by someone): reported, not retried. */
   function settledFailure(): void {

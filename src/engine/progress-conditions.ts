@@ -30,7 +30,6 @@ export const NEEDS_ACTION = new Set([
   'UpdateFailed',
   'RolledBack',
   'Halted',
-  'PresetNotFound',
   // Each setting's own (engine/settings/).
   ...SETTING_REASONS_NEEDING_ACTION,
 ]);

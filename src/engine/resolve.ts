@@ -2,8 +2,8 @@
 // CreateWorkspaceRequest (ids). Lookups are cached for the life of the
 // resolver, so a thousand creates on one template cost one template read.
 import type { CoderApi } from '../coder/api.ts';
-import type { CreateWorkspaceRequest, Organization, Template, TemplateVersionPreset } from '../coder/types.ts';
-import { pickPreset } from './settings/preset.ts';
+import type { CreateWorkspaceRequest, Organization, Template } from '../coder/types.ts';
+import { pickPreset, readPresets, type TemplateVersionPreset } from './settings/preset.ts';
 import type { CreatePlan } from './types.ts';
 
 export class CreateResolver {
@@ -38,7 +38,7 @@ export class CreateResolver {
 
   /** The preset `name` of a template version; throws PresetNotFoundError naming the presets it has. */
   async preset(versionId: string, name: string): Promise<TemplateVersionPreset> {
-    const presets = await cached(this.presets, versionId.toLowerCase(), () => this.api.getTemplateVersionPresets(versionId));
+    const presets = await cached(this.presets, versionId.toLowerCase(), () => this.api.send(readPresets, { templateversion: versionId }));
     return pickPreset(presets, name, versionId);
   }
 

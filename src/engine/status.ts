@@ -6,7 +6,7 @@ import type { Condition, WorkspaceStatus } from '../api/schema.ts';
 import { nextAutostart } from '../api/schedule.ts';
 import type { ApplyResult } from './apply.ts';
 import { isDeepStrictEqual } from 'node:util';
-import { FIELD_OF, SETTING_KINDS, SETTINGS } from './settings/index.ts';
+import { BUILD_SETTINGS, FIELD_OF, SETTING_KINDS, SETTINGS } from './settings/index.ts';
 import { describeFailure, type Failure } from './failure.ts';
 import { NEEDS_ACTION, withProgressConditions } from './progress-conditions.ts';
 import type { ActionOutcome, ObservedWorkspace, WorkspacePlan } from './types.ts';
@@ -129,6 +129,7 @@ function observedFields(ws: ObservedWorkspace, coderUrl: string, now: Date): Wor
   };
   // Each managed setting as Coder has it (engine/settings/).
   for (const kind of SETTING_KINDS) Object.assign(fields, SETTINGS[kind].report(ws));
+  for (const setting of BUILD_SETTINGS) Object.assign(fields, setting.report(ws));
   // Coder never autostarts a dormant workspace.
   const next = ws.autostartSchedule && !ws.dormant ? nextAutostart(ws.autostartSchedule, now) : undefined;
   if (next) fields.nextAutostart = next.toISOString();

@@ -41,6 +41,14 @@ export interface SettingBlockedReasons {}
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
 export interface SettingFailureReasons {}
 
+/**
+ * What a build carries for a setting Coder takes only with a build (a
+ * template version preset), besides the version and parameters; each such
+ * entry adds its fields from its own file.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the settings' entries
+export interface BuildCarries {}
+
 /** The actions the entries declare, each with its `kind`. */
 export type DeclaredSettingAction = { [K in keyof SettingActions]: { kind: K } & SettingActions[K] }[keyof SettingActions];
 
@@ -68,8 +76,6 @@ export interface DesiredWorkspace extends DesiredSettings {
   dormant?: boolean;
   favorite?: boolean;
   automaticUpdates?: AutomaticUpdates;
-  /** spec.preset: a preset of the template version, by name; carried on the create and on update builds. */
-  preset?: string;
   deletionPolicy: DeletionPolicy;
   /** The Coder workspace this declaration is bound to (status.id / state file). */
   boundId?: string;
@@ -142,13 +148,14 @@ export interface ObservedWorkspace extends ObservedSettings {
 /** What a create call will carry, before owner/template ids are resolved. */
 export type CreatePlan = Pick<
   DesiredWorkspace,
-  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version' | 'preset'
-> & {
-  /** Only a schedule that is on; "off" is Coder's default at create. */
-  autostartSchedule?: string;
-  /** Only a non-zero TTL: at create, 0 means the template default. */
-  ttlMs?: number;
-};
+  'owner' | 'organization' | 'name' | 'template' | 'templateVersion' | 'parameters' | 'automaticUpdates' | 'version'
+> &
+  DesiredSettings & {
+    /** Only a schedule that is on; "off" is Coder's default at create. */
+    autostartSchedule?: string;
+    /** Only a non-zero TTL: at create, 0 means the template default. */
+    ttlMs?: number;
+  };
 
 /** One Coder API call. Ordering across kinds is decided in diff.ts only. */
 export type Action =
@@ -159,13 +166,13 @@ export type Action =
    * A start or stop build (spec.running, spec.version, spec.parameters).
    * versionId absent: the previous build's version; parameters: only those that change.
    */
-  | {
+  | ({
       kind: 'build';
       transition: 'start' | 'stop';
       purpose: BuildPurpose;
       versionId?: string;
       parameters?: WorkspaceBuildParameter[];
-    };
+    } & BuildCarries);
 
 /**
  * run: spec.running; update: a build that moves a stopped workspace to the
@@ -215,6 +222,11 @@ export interface LifecycleOutcome {
   wanted?: { id: string; name?: string };
   /** This plan's build needs one of the connection's rollout slots. */
   needsSlot: boolean;
+  /**
+   * An update (version, parameters or preset) is still due: a workspace on
+   * the target version is not done with its canary step until it has it.
+   */
+  updateDue?: boolean;
   /**
    * The workspace is unavailable because of the rollout and counts against
    * maxUnavailable: an update or rollback build under way, a start owed after

@@ -57,6 +57,50 @@ describe(`spec.preset on a real coderd ${version}`, () => {
   });
 });
 
+describe(`a spec.preset change alone on a real coderd ${version}`, () => {
+  it('one stop and one start on the same version, the start with the new preset; then nothing to do', async () => {
+    t = await startCoderdCli();
+    const name = uniqueName('represet');
+    await t.declare(workspaceYaml(name, { owner: 'ann', template: 'sized', preset: 'small' }));
+    const created = await t.cli(['apply', '-f', 'ws.yaml']);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    const before = await workspace('ann', name);
+    const presets: { ID: string; Name: string }[] = await t.coder.admin.get(
+      `/api/v2/templateversions/${before.latest_build.template_version_id}/presets`,
+    );
+    const id = (n: string) => presets.find((p) => p.Name === n)!.ID;
+    expect(before.latest_build.template_version_preset_id).toBe(id('small'));
+
+    await t.declare(workspaceYaml(name, { owner: 'ann', template: 'sized', preset: 'large' }));
+    const plan = await t.cli(['plan', '-f', 'ws.yaml']);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    expect(plan.stdout).toContain(`(update to preset: small -> large: stop first, then start with it)`);
+    const apply = await t.cli(['apply', '-f', 'ws.yaml']);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+
+    // coderd's own builds: exactly one stop and one start after the create's, both on the same version.
+    const after = await workspace('ann', name);
+    const builds: any[] = await t.coder.admin.get(`/api/v2/workspaces/${after.id}/builds`);
+    const since = builds.filter((b) => b.build_number > before.latest_build.build_number).sort((a, b) => a.build_number - b.build_number);
+    expect(since.map((b) => [b.transition, b.job.status, b.template_version_id])).toEqual([
+      ['stop', 'succeeded', before.latest_build.template_version_id],
+      ['start', 'succeeded', before.latest_build.template_version_id],
+    ]);
+    expect(after.latest_build.template_version_preset_id).toBe(id('large'));
+    // The stop was sent without a preset: from v2.27.0 coderd records the one its (previous) values match, v2.24.0 none.
+    expect(since[0].template_version_preset_id).toBe(version === 'v2.24.0' ? null : id('small'));
+    const values: { name: string; value: string }[] = await t.coder.admin.get(
+      `/api/v2/workspacebuilds/${after.latest_build.id}/parameters`,
+    );
+    expect(values).toContainEqual({ name: 'cpu', value: '8' });
+
+    const quiet = await t.cli(['apply', '-f', 'ws.yaml']);
+    expect(quiet.code, quiet.stdout + quiet.stderr).toBe(0);
+    const last = await workspace('ann', name);
+    expect(last.latest_build.build_number).toBe(after.latest_build.build_number);
+  });
+});
+
 describe(`spec.sharing on a real coderd ${version}`, () => {
   it('with the experiment on: grants, trims to the spec in one PATCH, then stays quiet (v2.24.0: ignores the experiment, no ACL)', async () => {
     t = await startCoderdCli();

@@ -10,6 +10,7 @@ import { requiredOnCi } from '../support/real-part.ts';
 import { SWAGGER_HINT } from '../support/swagger.ts';
 import { SIM_VERSION_FROM_ENV, TEST_SEED } from '../unit/coder-sim/helpers.ts';
 import { SETTING_CALLS } from '../../src/engine/settings/index.ts';
+import { readPresets } from '../../src/engine/settings/preset.ts';
 import { patchAcl, readAcl } from '../../src/engine/settings/sharing.ts';
 
 const haveSwagger = existsSync(defaultSwaggerPath());
@@ -97,6 +98,7 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
       shared.resetCalls();
       await admin.send(patchAcl, { workspace: ws!.id }, { user_roles: { [bob.id]: 'use' }, group_roles: {} });
       expect((await admin.send(readAcl, { workspace: ws!.id })).users?.map((u) => u.username)).toEqual(['bob']);
+      expect(Array.isArray(await admin.send(readPresets, { templateversion: ws!.latest_build.template_version_id }))).toBe(true);
 
       const contract = new SwaggerContract(loadSwagger()!);
       const problems = [...shared.contractViolations];

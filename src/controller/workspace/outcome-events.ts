@@ -5,6 +5,7 @@ import {
   type ActionOutcome,
   type ApplyResult,
   describeFailure,
+  describeBuildCarries,
   describeSettingChange,
   type ObservedWorkspace,
   settingOf,
@@ -113,5 +114,6 @@ function buildNote(a: Extract<ActionOutcome['action'], { kind: 'build' }>): stri
   ];
   if (a.versionId) parts.push(`template version ${a.versionId}`);
   if (a.parameters?.length) parts.push(`parameters ${a.parameters.map((p) => p.name).join(', ')}`);
+  parts.push(...describeBuildCarries(a));
   return parts.join('; ');
 }

@@ -8,7 +8,8 @@ import { autostartSetting } from './autostart.ts';
 import { dormantSetting } from './dormant.ts';
 import { favoriteSetting } from './favorite.ts';
 import { nameSetting } from './name.ts';
-import type { PlanStep, Setting, SettingAction, SettingKind } from './setting.ts';
+import { presetSetting } from './preset.ts';
+import type { BuildSetting, PlanStep, Setting, SettingAction, SettingKind } from './setting.ts';
 import { sharingSetting } from './sharing.ts';
 import { ttlSetting } from './ttl.ts';
 
@@ -65,11 +66,29 @@ export const FIELD_OF: Record<Exclude<ActionKind, 'create' | 'delete'>, string> 
   build: 'running',
 };
 
+/**
+ * The settings Coder takes only with a build (setting.ts, BuildSetting): the
+ * lifecycle decides what a build carries of them; spec, create, status,
+ * failures, plan lines and events loop over this list like over SETTINGS.
+ */
+export const BUILD_SETTINGS: readonly BuildSetting[] = [presetSetting];
+
 /** Every Coder route the settings declare (CoderCall data), for the contract test and the docs. */
-export const SETTING_CALLS: readonly AnyCoderCall[] = SETTING_KINDS.flatMap((k) => SETTINGS[k].calls);
+export const SETTING_CALLS: readonly AnyCoderCall[] = [
+  ...SETTING_KINDS.flatMap((k) => SETTINGS[k].calls),
+  ...BUILD_SETTINGS.flatMap((s) => s.calls),
+];
 
 /** Condition reasons of the settings that a retry cannot fix. */
-export const SETTING_REASONS_NEEDING_ACTION: readonly string[] = SETTING_KINDS.flatMap((k) => SETTINGS[k].reasonsNeedingAction);
+export const SETTING_REASONS_NEEDING_ACTION: readonly string[] = [
+  ...SETTING_KINDS.flatMap((k) => SETTINGS[k].reasonsNeedingAction),
+  ...BUILD_SETTINGS.flatMap((s) => s.reasonsNeedingAction),
+];
+
+/** What a build changes of the settings it carries, as plan lines and events say it (`preset: a -> b`). */
+export function describeBuildCarries(action: Extract<Action, { kind: 'build' }>): string[] {
+  return BUILD_SETTINGS.flatMap((s) => s.carried(action) ?? []);
+}
 
 /** Before and after of a settings action, as plan lines and Events say it. */
 export function describeSettingChange(action: SettingAction<SettingKind>): { from: string; to: string } {

@@ -133,3 +133,33 @@ export interface Setting<K extends SettingKind> {
    */
   explainRefusal(status: number, said: string): { reason: keyof SettingFailureReasons; message: string } | undefined;
 }
+
+type BuildAction = Extract<Action, { kind: 'build' }>;
+
+/**
+ * A setting Coder takes only with a build, never by a call of its own (a
+ * template version preset): the lifecycle (lifecycle.ts) decides what the
+ * next build carries of it and whether the setting alone needs one, and the
+ * build carries it (BuildCarries in ../types.ts). The rest of its
+ * description is this, looped over like the table's.
+ */
+export interface BuildSetting {
+  /** The spec field, without `spec.`. */
+  readonly field: string;
+  /** The names Coder gives this field in a validation error. */
+  readonly coderFields: readonly string[];
+  /** Condition reasons of this setting that a retry cannot fix. */
+  readonly reasonsNeedingAction: readonly (Blocked['reason'] | keyof SettingFailureReasons)[];
+  /** The Coder endpoints its reads use (CoderCall data; the contract test checks each against swagger.json). */
+  readonly calls: readonly AnyCoderCall[];
+  /** The validated spec field; {} when the spec leaves it out (not managed). */
+  fromSpec(spec: Workspace['spec']): Partial<DesiredWorkspace>;
+  /** What the create plan carries of it (the resolver puts it in the create request). */
+  atCreate(desired: DesiredWorkspace): Partial<CreatePlan>;
+  /** The status fields it reports from what Coder has. */
+  report(ws: ObservedWorkspace): Partial<WorkspaceStatus>;
+  /** What a build changes of it, as plan lines, events and failures say it (`preset: a -> b`); undefined: nothing. */
+  carried(action: BuildAction): string | undefined;
+  /** An error its own lookups throw, as a failure reason and message; undefined: not one of its. */
+  explainError(error: unknown, verb: string): { reason: keyof SettingFailureReasons; message: string } | undefined;
+}

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { SETTING_KINDS, type SettingKind } from '../../../src/engine/settings/index.ts';
+import { BUILD_SETTINGS, SETTING_KINDS, type SettingKind } from '../../../src/engine/settings/index.ts';
 
 const SRC = resolve(import.meta.dirname, '../../../src');
 
@@ -210,6 +210,43 @@ const PLACES: Record<SettingKind, Places> = {
   },
 };
 
+/**
+ * The settings a build carries (BUILD_SETTINGS: a preset), by spec field. A
+ * preset is part of every build, so the build's own path (how Coder shows a
+ * build, the request apply sends, the lifecycle that decides, the reads it
+ * needs) and the simulator's build handlers name it too.
+ */
+const BUILD_PLACES: Record<string, Places> = {
+  preset: {
+    names: { identifier: /preset/i, text: /preset/i },
+    entry: 'engine/settings/preset.ts',
+    simulator: undefined,
+    knownElsewhere: [
+      // The build as Coder shows it and as apply sends it.
+      'coder/types.ts',
+      'engine/observe.ts',
+      'engine/types.ts',
+      'engine/apply.ts',
+      // The lifecycle decides what a build carries, with the version's presets it reads; the create resolver.
+      'engine/lifecycle.ts',
+      'engine/lifecycle-context.ts',
+      'engine/external.ts',
+      'engine/resolve.ts',
+      // The simulator's builds, creates and versions carry presets (no feature module yet).
+      'coder-sim/contract.ts',
+      'coder-sim/convert.ts',
+      'coder-sim/handlers/builds.ts',
+      'coder-sim/handlers/template-versions.ts',
+      'coder-sim/handlers/workspace-create.ts',
+      'coder-sim/model.ts',
+      'coder-sim/responses.ts',
+      'coder-sim/seed.ts',
+      'coder-sim/state.ts',
+      'coder-sim/versions.ts',
+    ],
+  },
+};
+
 interface Parsed {
   file: string;
   identifiers: Array<{ text: string; line: number }>;
@@ -296,6 +333,18 @@ describe('where each managed setting lives', () => {
       // Printed so the report of a run says where each setting lives today.
       process.stdout.write(`[places] ${kind}: ${[...found.keys()].sort().join(' ')}\n`);
       expect(strayPlaces(kind, places, found)).toEqual([]);
+    });
+  }
+
+  it('every setting a build carries has a row here', () => {
+    expect(Object.keys(BUILD_PLACES).sort()).toEqual(BUILD_SETTINGS.map((b) => b.field).sort());
+  });
+
+  for (const [field, places] of Object.entries(BUILD_PLACES)) {
+    it(`${field} (carried by a build) is named only in its places`, () => {
+      const found = placesOf(all, places.names);
+      process.stdout.write(`[places] ${field}: ${[...found.keys()].sort().join(' ')}\n`);
+      expect(strayPlaces(field, places, found)).toEqual([]);
     });
   }
 

@@ -160,8 +160,6 @@ const KEPT: Record<string, string> = {
   'src/engine/settings/sharing.ts#sharingUnavailable': 'settings table, in flight',
   'src/engine/types.ts#DeclaredSettingAction': 'settings table, in flight',
   'src/engine/failure.ts#FailureReason': 'settings table, in flight (a setting names its failure reasons)',
-  // The preset change's tests import it (issue 20 item 3), in flight.
-  'src/engine/lifecycle-context.ts#LifecycleReads': 'preset change, in flight',
   // The WorkspaceSet writer change removes this file, in flight.
 };
 

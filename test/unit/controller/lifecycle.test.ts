@@ -166,6 +166,50 @@ describe('operator lifecycle', () => {
     expect(t.status()?.rollout).toMatchObject({ state: 'WaitingForWindow', message: expect.stringContaining('2026-11-11T02:00:00.000Z') });
   });
 
+  it('a preset change alone: a stop, then a start on the same version with the new preset, then quiet; events say it', async () => {
+    const SMALL = '6a000000-0000-4000-8000-000000000001';
+    const LARGE = '6a000000-0000-4000-8000-000000000002';
+    const withPreset = (ws: CoderWorkspace, id: string): CoderWorkspace => ({
+      ...ws,
+      latest_build: { ...ws.latest_build, template_version_preset_id: id },
+    });
+    const t = setup(workspace({ preset: 'large' }), withPreset(coderWs('start', 'running'), SMALL));
+    t.coder.presets = {
+      [V1]: [
+        { ID: SMALL, Name: 'small' },
+        { ID: LARGE, Name: 'large' },
+      ],
+    } as typeof t.coder.presets;
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'stop' }]);
+    expect(t.status()?.rollout).toMatchObject({ state: 'Updating', restart: true });
+    expect(t.kube.events.map((e) => e.note)).toContainEqual(expect.stringContaining('preset: small -> large'));
+
+    t.coderShows(withPreset(coderWs('stop', 'stopped'), SMALL));
+    await t.reconcile();
+    expect(t.builds()).toEqual([{ transition: 'stop' }, { transition: 'start', template_version_preset_id: LARGE }]);
+
+    t.coderShows(withPreset(coderWs('start', 'running'), LARGE));
+    await t.reconcile();
+    await t.reconcile();
+    expect(t.builds()).toHaveLength(2);
+    expect(t.status()?.rollout?.state).toBe('UpToDate');
+    expect(t.status()?.presetID).toBe(LARGE);
+    // The version's presets are read once for the connection's life.
+    expect(
+      t.coder.calls.filter((c) => c.method === 'send' && c.args[0] === 'GET /api/v2/templateversions/{templateversion}/presets'),
+    ).toHaveLength(1);
+    expect(t.reconciler.rolloutOf(CONN_ID).inFlight).toBe(0);
+  });
+
+  it('a preset change waits for the maintenance window like a version update', async () => {
+    const t = setup(workspace({ preset: 'large' }), coderWs('start', 'running'), { window: { schedule: '0 2 * * *', duration: '1h' } });
+    t.coder.presets = { [V1]: [{ ID: '6a000000-0000-4000-8000-000000000002', Name: 'large' }] } as typeof t.coder.presets;
+    await t.reconcile();
+    expect(t.builds()).toEqual([]);
+    expect(t.status()?.rollout?.state).toBe('WaitingForWindow');
+  });
+
   it('managementPolicies [Observe]: reports the difference and writes nothing to Coder', async () => {
     const t = setup(workspace({ running: false, managementPolicies: ['Observe'] }), coderWs('start', 'running'));
     await t.reconcile();

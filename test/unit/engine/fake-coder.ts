@@ -2,13 +2,8 @@
 // make any one of them fail.
 import type { CoderApi } from '../../../src/coder/api.ts';
 import type { CallBody, CoderCall, RouteParams } from '../../../src/coder/call.ts';
-import type {
-  APIKey,
-  TemplateVersionParameter,
-  TemplateVersionPreset,
-  Workspace,
-  WorkspaceBuildParameter,
-} from '../../../src/coder/types.ts';
+import { readPresets, type TemplateVersionPreset } from '../../../src/engine/settings/preset.ts';
+import type { APIKey, TemplateVersionParameter, Workspace, WorkspaceBuildParameter } from '../../../src/coder/types.ts';
 
 export interface Call {
   method: keyof CoderApi;
@@ -82,7 +77,6 @@ export class FakeCoder implements CoderApi {
       'getTemplateVersionByName',
       'getTemplateVersionParameters',
       'getBuildParameters',
-      'getTemplateVersionPresets',
       'getGroupByName',
       'listWorkspaces',
       'getWorkspace',
@@ -160,7 +154,6 @@ export class FakeCoder implements CoderApi {
   getBuildParameters = (buildId: string) => this.call('getBuildParameters', [buildId], this.buildParameters);
   /** Presets by template version id; a version not listed has none. */
   presets: Record<string, TemplateVersionPreset[]> = {};
-  getTemplateVersionPresets = (versionId: string) => this.call('getTemplateVersionPresets', [versionId], this.presets[versionId] ?? []);
   getGroupByName = (orgId: string, name: string) =>
     this.call('getGroupByName', [orgId, name], {
       id: `group-${name}`,
@@ -179,7 +172,12 @@ export class FakeCoder implements CoderApi {
     ...body: CallBody<Body>
   ): Promise<Answer> => {
     const key = `${call.method} ${call.route}`;
-    const answer = await this.call('send', [key, params, ...body], this.answers[key]);
+    // A version's presets come from `presets`, by the version in the route (null when it has none, as coderd sends).
+    const presets =
+      key === `GET ${readPresets.route}`
+        ? (this.presets[(params as { templateversion?: string }).templateversion ?? ''] ?? null)
+        : undefined;
+    const answer = await this.call('send', [key, params, ...body], presets !== undefined ? presets : this.answers[key]);
     if (key in this.sendFailures) throw this.sendFailures[key];
     return call.decode(answer);
   };

@@ -13,7 +13,13 @@
 //   (c) after the runs and one more apply, every workspace that was running is
 //       running, on the wanted version or on the one it had;
 //   (d) no canary step begins before every workspace of the previous one is on
-//       the version, its build succeeded and it is healthy.
+//       the version, its build succeeded and it is healthy;
+//   (e) a running workspace is stopped for an update only while the
+//       maintenance window is open.
+// A run may also change spec.preset (or drop it): a preset change alone is an
+// update to the same version, so (a), (b) and (e) cover it; the model records
+// no preset for a build sent without one (as v2.24.0 does), and every build
+// with the preset `bad` fails.
 // A fleet may start unsettled: a create's first start still running, or a
 // start or stop by someone else under way (builds the rollout did not start,
 // commit 3483695). They hold no slot, and once they end the workspace's update
@@ -23,12 +29,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RolloutStatus, WorkspaceStatus } from '../../../src/api/schema.ts';
 import type { CoderApi } from '../../../src/coder/api.ts';
+import type { CallBody, CoderCall, RouteParams } from '../../../src/coder/call.ts';
 import type { Workspace, WorkspaceBuild } from '../../../src/coder/types.ts';
 import type { ApplyResult } from '../../../src/engine/apply.ts';
 import { WorkspaceEngine } from '../../../src/engine/engine.ts';
 import { CoderWorkspaces } from '../../../src/engine/external.ts';
 import { type CanaryStep, stepSizes } from '../../../src/engine/lifecycle-fleet.ts';
 import { Snapshot, toObserved } from '../../../src/engine/observe.ts';
+import { readPresets } from '../../../src/engine/settings/preset.ts';
 import { computeStatus } from '../../../src/engine/status.ts';
 import type { ActionOutcome, DesiredWorkspace, WorkspacePlan } from '../../../src/engine/types.ts';
 import { LifecycleRun, type RolloutMemory, type RolloutOptions } from '../../../src/gitops/lifecycle-run.ts';
@@ -37,6 +45,9 @@ import { coderWorkspace } from './fake-coder.ts';
 const V1 = '10000000-0000-4000-8000-000000000001';
 const BAD = '20000000-0000-4000-8000-000000000002';
 const GOOD = '30000000-0000-4000-8000-000000000003';
+/** Every version has these presets; a build with `bad` fails. */
+const PRESETS = ['p1', 'p2', 'bad'] as const;
+const presetId = (name: string) => `40000000-0000-4000-8000-00000000000${PRESETS.indexOf(name as (typeof PRESETS)[number]) + 1}`;
 const SEED = 19_019;
 const RUNS = Number(process.env.ROLLOUT_PROPERTY_RUNS ?? 1000);
 const BUILD_TIMEOUT_MS = 10_000;
@@ -49,6 +60,8 @@ interface ModelBuild {
   number: number;
   transition: 'start' | 'stop';
   version: string;
+  /** template_version_preset_id; null for a build sent without one. */
+  preset: string | null;
   createdAt: number;
   doneAt: number;
   outcome: 'succeeded' | 'failed';
@@ -89,6 +102,8 @@ interface Scenario {
   onlyWhenIdle: boolean;
   windowOpen: boolean;
   durations: number[];
+  /** spec.preset of each run (by index; undefined: absent). */
+  presets: ((typeof PRESETS)[number] | undefined)[];
   runs: { target: 'bad' | 'good'; end: { kind: 'none' } | { kind: 'interrupt' | 'crash'; afterCalls: number }; resume: boolean }[];
 }
 
@@ -105,7 +120,15 @@ class ModelCoder {
   epoch = '';
   /** Model calls when the wanted version last changed. */
   wantedSince = 0;
+  /**
+   * Model calls when spec.preset last changed: a new spec is a new update
+   * (not retried until the spec changes), so a failure of a build asked for
+   * under the old one no longer holds the rollout.
+   */
+  presetSince = 0;
   target = V1;
+  /** The maintenance window of the run in progress (for (e)). */
+  windowOpen = true;
   memory = new Map<string, RolloutStatus>();
   readonly policy: { maxUnavailable: number; maxFailures: number; steps?: CanaryStep[] };
   constructor(s: Scenario, policy: { maxUnavailable: number; maxFailures: number; steps?: CanaryStep[] }) {
@@ -168,6 +191,7 @@ class ModelCoder {
       transition: b.transition,
       status: this.status(b) as WorkspaceBuild['status'],
       template_version_id: b.version,
+      template_version_preset_id: b.preset,
       job: {
         id: `job-${b.id}`,
         status: this.now < b.doneAt ? 'running' : b.outcome,
@@ -192,6 +216,16 @@ class ModelCoder {
       async getWorkspace(id: string) {
         model.tick(session);
         return model.json(model.workspaces.find((w) => w.id === id)!);
+      },
+      // The only declared call the rollout makes: a version's presets (every version has the same three).
+      async send<Route extends string, Body, Answer>(
+        call: CoderCall<Route, Body, Answer>,
+        _params: RouteParams<Route>,
+        ..._body: CallBody<Body>
+      ): Promise<Answer> {
+        model.tick(session);
+        if (call.route !== readPresets.route) throw new Error(`the model does not answer ${call.method} ${call.route}`);
+        return call.decode(PRESETS.map((name) => ({ ID: presetId(name), Name: name })));
       },
       async getBuild(id: string) {
         model.tick(session);
@@ -223,6 +257,7 @@ class ModelCoder {
         continue;
       }
       const version = action.versionId ?? before.version;
+      const preset = action.presetId ?? null;
       const target = plan.lifecycle?.rollout?.target;
       const duration = this.durations[this.#nextBuild++ % this.durations.length]!;
       const b: ModelBuild = {
@@ -230,14 +265,16 @@ class ModelCoder {
         number: before.number + 1,
         transition: action.transition,
         version,
+        preset,
         createdAt: this.now,
         doneAt: this.now + duration,
-        outcome: version === BAD ? 'failed' : 'succeeded',
+        outcome: version === BAD || preset === presetId('bad') ? 'failed' : 'succeeded',
         purpose: action.purpose,
         call: this.calls,
         ...(target ? { target } : {}),
       };
       counts.builds++;
+      if (action.presetChange && !action.versionId && version === before.version) counts.presetOnly++;
       this.check(ws, b, before);
       ws.builds.push(b);
       outcomes.push({ action, ok: true });
@@ -254,11 +291,18 @@ class ModelCoder {
     const unavailable = this.workspaces.filter((w) => w.disrupted).length;
     if (unavailable > this.policy.maxUnavailable)
       this.violations.push(`(a) ${unavailable} unavailable > maxUnavailable ${this.policy.maxUnavailable} at build ${b.id}`);
+    if (b.purpose === 'restart-stop' && !this.windowOpen) this.violations.push(`(e) ${ws.name} stopped for an update outside the window`);
     if (newUpdate && b.target !== undefined) {
       // A halt lasts until the wanted version changes or a resume: failures seen since then count.
       const failed = this.workspaces
         .flatMap((w) => w.builds)
-        .filter((x) => x.version === b.target && x.seenFailed?.epoch === this.epoch && x.seenFailed.at >= this.wantedSince).length;
+        .filter(
+          (x) =>
+            x.version === b.target &&
+            x.seenFailed?.epoch === this.epoch &&
+            x.seenFailed.at >= this.wantedSince &&
+            (x.call ?? 0) >= this.presetSince,
+        ).length;
       if (failed >= this.policy.maxFailures)
         this.violations.push(
           `(b) ${ws.name} started updating to ${b.target} after ${failed} failures (maxFailures ${this.policy.maxFailures})`,
@@ -292,6 +336,7 @@ function seedBuilds(i: number, running: boolean, unsettled: Unsettled | undefine
     number,
     transition,
     version: V1,
+    preset: presetId('p1'),
     createdAt: 0,
     doneAt,
     outcome: 'succeeded',
@@ -304,13 +349,14 @@ function seedBuilds(i: number, running: boolean, unsettled: Unsettled | undefine
 }
 
 /** What the property ran, for the report: LifecycleRun runs and the builds checked. */
-const counts = { sequences: 0, runs: 0, builds: 0, unsettled: 0 };
+const counts = { sequences: 0, runs: 0, builds: 0, unsettled: 0, presetOnly: 0 };
 
 /** One CLI run over the model, recording memory as run.ts does. */
 async function runOnce(
   model: ModelCoder,
   s: Scenario,
   target: string,
+  preset: string | undefined,
   memory: Map<string, RolloutStatus>,
   fleetMemory: { value: RolloutMemory },
   end: Scenario['runs'][number]['end'],
@@ -337,13 +383,15 @@ async function runOnce(
     deletionPolicy: 'Orphan',
     boundId: w.id,
     version: { policy: 'Pinned', id: target },
-    specDigest: `spec-${target}`,
+    ...(preset ? { preset } : {}),
+    specDigest: `spec-${target}-${preset ?? ''}`,
   }));
   const previous = (key: string): WorkspaceStatus | undefined => {
     const r = memory.get(key);
     return r ? { rollout: r } : undefined;
   };
   model.session = { dead: false };
+  model.windowOpen = s.windowOpen;
   counts.runs++;
   const session = model.session;
   const api = model.api();
@@ -427,6 +475,8 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
     }),
     { minLength: 1, maxLength: 3 },
   ),
+  // Last, so the fields before it are drawn as they were before presets joined the model.
+  presets: fc.array(fc.constantFrom(...PRESETS, undefined), { minLength: 3, maxLength: 3 }),
 });
 
 /** One generated sequence: its runs, then two more uninterrupted applies. */
@@ -435,12 +485,16 @@ async function replay(s: Scenario): Promise<ModelCoder> {
   const memory = new Map<string, RolloutStatus>();
   const fleetMemory = { value: {} as RolloutMemory };
   let target = V1;
+  let preset: string | undefined;
   // (fleetMemory carries the resume value and the canary progress from run to run, as the state file does.)
-  for (const r of s.runs) {
+  for (const [i, r] of s.runs.entries()) {
     const next = r.target === 'bad' ? BAD : GOOD;
-    if (next !== target) model.wantedSince = model.calls;
+    const nextPreset = s.presets[i];
+    if (next !== target || nextPreset !== preset) model.wantedSince = model.calls;
+    if (nextPreset !== preset) model.presetSince = model.calls;
     target = next;
-    await runOnce(model, s, target, memory, fleetMemory, r.end, r.resume);
+    preset = nextPreset;
+    await runOnce(model, s, target, preset, memory, fleetMemory, r.end, r.resume);
     model.now += 1_000;
   }
   // Every build finishes; then one more apply, uninterrupted, in an open window and idle, with
@@ -448,16 +502,16 @@ async function replay(s: Scenario): Promise<ModelCoder> {
   model.now += 10 * 60_000;
   model.durations = [1_000, 2_000];
   for (const w of model.workspaces) w.lastUsedAt = model.now - 3_600_000;
-  await runOnce(model, { ...s, windowOpen: true }, target, memory, fleetMemory, { kind: 'none' }, false);
+  await runOnce(model, { ...s, windowOpen: true }, target, preset, memory, fleetMemory, { kind: 'none' }, false);
   model.now += 10 * 60_000;
-  await runOnce(model, { ...s, windowOpen: true }, target, memory, fleetMemory, { kind: 'none' }, false);
+  await runOnce(model, { ...s, windowOpen: true }, target, preset, memory, fleetMemory, { kind: 'none' }, false);
   model.target = target;
   model.memory = memory;
   return model;
 }
 
 describe('rollout invariants over generated sequences', () => {
-  it(`(a)-(d) hold for ${RUNS} sequences (seed ${SEED})`, { timeout: 600_000 }, async () => {
+  it(`(a)-(e) hold for ${RUNS} sequences (seed ${SEED})`, { timeout: 600_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         counts.sequences++;
@@ -481,7 +535,7 @@ describe('rollout invariants over generated sequences', () => {
     );
     process.stdout.write(
       `[rollout property] seed ${SEED}: ${counts.sequences} sequences (${counts.unsettled} starting unsettled), ` +
-        `${counts.runs} runs, ${counts.builds} builds checked\n`,
+        `${counts.runs} runs, ${counts.builds} builds checked (${counts.presetOnly} for a preset change on the same version)\n`,
     );
   });
 });

@@ -194,7 +194,9 @@ describe('spec.preset', () => {
     const req = await resolver.createRequest({ owner: 'alice', name: 'dev', template: 'docker', parameters: [], preset: 'large' });
     expect(req.template_version_preset_id).toBe('p-large');
     await resolver.createRequest({ owner: 'bob', name: 'dev', template: 'docker', parameters: [], preset: 'small' });
-    expect(api.calls.filter((c) => c.method === 'getTemplateVersionPresets')).toHaveLength(1);
+    expect(
+      api.calls.filter((c) => c.method === 'send' && c.args[0] === 'GET /api/v2/templateversions/{templateversion}/presets'),
+    ).toHaveLength(1);
   });
 
   it('an unknown name: PresetNotFound naming spec.preset and the presets there are, and nothing is created', async () => {
@@ -214,17 +216,21 @@ describe('spec.preset', () => {
     expect(api.writes()).toEqual([]);
   });
 
-  it('an update build to another version carries that version’s preset; a run-state build carries none', async () => {
+  it('a build sends the preset id the plan carries, and nothing when it carries none', async () => {
     const api = new FakeCoder();
-    api.presets = { 'v-2': [{ ID: 'p2-large', Name: 'large' }] };
     const deps = { api, resolver: new CreateResolver(api), ownerApi: async () => api };
     const base = { desired: desired({ preset: 'large' }), observed: observed(), blocked: [], drift: [], key: 'team-a/dev' };
-    await applyPlan({ ...base, actions: [{ kind: 'build', transition: 'start', purpose: 'update', versionId: 'v-2' }] }, deps);
-    await applyPlan({ ...base, actions: [{ kind: 'build', transition: 'start', purpose: 'run' }] }, deps);
+    const update: Action = { kind: 'build', transition: 'start', purpose: 'update', versionId: 'v-2', presetId: 'p2-large' };
+    await applyPlan({ ...base, actions: [update] }, deps);
+    await applyPlan({ ...base, actions: [{ kind: 'build', transition: 'stop', purpose: 'restart-stop' }] }, deps);
     const sent = api.calls.filter((c) => c.method === 'createBuild').map((c) => c.args[1]);
     expect(sent).toEqual([
       { transition: 'start', template_version_id: 'v-2', template_version_preset_id: 'p2-large' },
-      { transition: 'start' },
+      { transition: 'stop' },
     ]);
+    // The presets are read by the lifecycle (once per version), not by apply.
+    expect(api.calls.filter((c) => c.method === 'send' && c.args[0] === 'GET /api/v2/templateversions/{templateversion}/presets')).toEqual(
+      [],
+    );
   });
 });

@@ -56,6 +56,21 @@ function shareWith(owner: string, name: string, username: string): (sim: CoderSi
   };
 }
 
+const carol: Spec = { owner: 'carol', template: 'docker', name: 'carol-scratch', ttl: '4h' };
+
+/** Gives the docker template's version two presets and carol's workspace, stopped, the first. */
+function withPresets(sim: CoderSimulator): void {
+  const ws = sim.state.findLiveWorkspace(sim.state.findUser('carol')!.id, 'carol-scratch')!;
+  const latest = ws.builds.at(-1)!;
+  const version = sim.state.versions.get(latest.templateVersionId)!;
+  version.presets.push(
+    { id: '6a000000-0000-4000-8000-000000000001', name: 'small', isDefault: false, parameters: [] },
+    { id: '6a000000-0000-4000-8000-000000000002', name: 'large', isDefault: false, parameters: [] },
+  );
+  latest.transition = 'stop';
+  latest.presetId = '6a000000-0000-4000-8000-000000000001';
+}
+
 const scenarios: Array<{ name: string; passes: Pass[]; last: { Synced: string; Ready: string } }> = [
   {
     name: 'create, then a pass with nothing to do',
@@ -91,6 +106,17 @@ const scenarios: Array<{ name: string; passes: Pass[]; last: { Synced: string; R
     name: 'sharing on a Coder with the experiment off: the same reason from both doors',
     passes: [{ spec: base, inCoder: (sim) => sim.state.experiments.delete('workspace-sharing') }, { spec: shared }, { spec: shared }],
     last: { Synced: 'SharingUnavailable', Ready: 'SharingUnavailable' },
+  },
+  {
+    // (A change alone is a build, which this clock never lets end: test/integration/cli-preset.test.ts and the
+    // operator's test/unit/controller/lifecycle.test.ts follow it through.)
+    name: 'preset: the one the build has is quiet; a name the version lacks is PresetNotFound in both',
+    passes: [
+      { spec: { ...carol, preset: 'small' }, inCoder: withPresets },
+      { spec: { ...carol, preset: 'huge' } },
+      { spec: { ...carol, preset: 'huge' } },
+    ],
+    last: { Synced: 'PresetNotFound', Ready: 'PresetNotFound' },
   },
   {
     name: 'a template Coder does not have fails the same way twice',
