@@ -101,11 +101,16 @@ describe.skipIf(!haveSwagger)('the client only sends requests swagger.json defin
       expect(Array.isArray(await admin.send(readPresets, { templateversion: ws!.latest_build.template_version_id }))).toBe(true);
 
       const contract = new SwaggerContract(loadSwagger()!);
-      const problems = [...shared.contractViolations];
+      // A route the swagger in use lacks altogether is a Coder version without the feature (the
+      // real-coderd tier runs this suite with each server's own swagger; v2.24.0 has no ACL):
+      // there is nothing to check its call against there, and the entry's reading of that
+      // server's refusal is sim-parity's business. The swagger the project pins has every one.
+      const absent = shared.calls.filter((c) => !contract.matchOperation(c.method, c.path));
+      if (process.env.CODER_SWAGGER === undefined) expect(absent.map((c) => `${c.method} ${c.route}`)).toEqual([]);
+      const problems = shared.contractViolations.filter((v) => !absent.some((c) => v.includes(`(request ${c.method} ${c.path})`)));
       for (const call of shared.calls) {
         const op = contract.matchOperation(call.method, call.path);
-        if (!op) problems.push(`${call.method} ${call.path} is not an operation in swagger.json`);
-        else if (call.requestBody !== undefined) problems.push(...contract.checkRequest(call.method, op.route, call.requestBody));
+        if (op && call.requestBody !== undefined) problems.push(...contract.checkRequest(call.method, op.route, call.requestBody));
       }
       expect(problems).toEqual([]);
       // Every route the table declares was sent above: a new entry's call must be added here.
